@@ -1,0 +1,1 @@
+"""fakestack pytest plugin (fixtures arrive with the plugin issue)."""

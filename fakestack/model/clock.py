@@ -1,0 +1,72 @@
+"""The one place that reads time.
+
+``SystemClock`` reads ``time.time()`` at call time (so freezegun / time-machine control
+it) plus an offset moved by ``advance``; ``ManualClock`` only moves when told.
+"""
+from __future__ import annotations
+
+import time
+from datetime import datetime, timezone
+
+
+class Clock:
+    kind = "abstract"
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def _base(self) -> float:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def now(self) -> float:
+        """Seconds since the epoch, as a float."""
+        return self._base() + self.offset
+
+    def now_datetime(self) -> datetime:
+        return datetime.fromtimestamp(self.now(), tz=timezone.utc)
+
+    def advance(self, seconds: float) -> float:
+        if seconds < 0:
+            raise ValueError("the clock only moves forward")
+        self.offset += seconds
+        return self.now()
+
+    def move_to(self, epoch_seconds: float) -> float:
+        now = self.now()
+        if epoch_seconds < now:
+            raise ValueError("the clock only moves forward")
+        self.offset += epoch_seconds - now
+        return self.now()
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "offset": self.offset}
+
+
+class SystemClock(Clock):
+    kind = "system"
+
+    def _base(self) -> float:
+        return time.time()
+
+
+class ManualClock(Clock):
+    kind = "manual"
+
+    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+        super().__init__()
+        self.start = float(start)
+
+    def _base(self) -> float:
+        return self.start
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "offset": self.offset, "start": self.start}
+
+
+def clock_from_dict(data: dict) -> Clock:
+    if data.get("kind") == "manual":
+        clock: Clock = ManualClock(data.get("start", 0.0))
+    else:
+        clock = SystemClock()
+    clock.offset = float(data.get("offset", 0.0))
+    return clock
