@@ -1,0 +1,115 @@
+"""The InstaVM dialect: one request's way through FastAPI's order of checks.
+
+route (404 / 405 / 307) -> body decoding (422 json_invalid, 400) -> authentication (401)
+-> query, path and body validation, all items in one 422 -> the handler.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from .auth import check_key, configured_keys, presented_keys
+from .routing import PREFIXES, Endpoint, resolve
+from .validation import MISSING, read_body, validate_body
+from .wire import (
+    HttpError,
+    RequestValidationFailed,
+    json_response,
+    method_not_allowed,
+    not_implemented,
+    route_not_found,
+)
+
+NAME = "instavm"
+
+
+@dataclass
+class Call:
+    """A validated request, as a handler receives it."""
+
+    request: Request
+    endpoint: Endpoint
+    path: dict[str, str]
+    query: dict[str, Any]
+    body: Any  # the validated pydantic model, or None
+    raw_body: Any  # the decoded JSON (for echoing inputs in errors)
+
+
+class InstaVMDialect:
+    name = NAME
+    prefixes = PREFIXES
+
+    def __init__(self, cloud, handlers=None) -> None:
+        self.cloud = cloud
+        if handlers is None:
+            from .handlers import Handlers
+
+            handlers = Handlers(cloud)
+        self.handlers = handlers
+
+    @property
+    def state(self) -> dict:
+        return self.cloud.dialect_state(NAME)
+
+    def handle(self, request: Request) -> Response:
+        try:
+            return self._handle(request)
+        except HttpError as exc:
+            return exc.to_response()
+
+    def _handle(self, request: Request) -> Response:
+        match = resolve(request.method, request.path)
+        if match.redirect_path is not None:
+            location = request.host_url.rstrip("/") + match.redirect_path
+            query = request.query_string.decode("latin-1")
+            if query:
+                location += "?" + query
+            redirect = Response(b"", status=307, headers={"Location": location})
+            del redirect.headers["Content-Type"]
+            return redirect
+        if match.allowed:
+            raise method_not_allowed(match.allowed)
+        endpoint = match.endpoint
+        if endpoint is None:
+            raise route_not_found()
+
+        raw_body = MISSING
+        if endpoint.body is not None:
+            raw_body = read_body(request.get_data(), request.headers.get("Content-Type"))
+        if endpoint.auth == "header":
+            check_key(presented_keys(request.headers), configured_keys(self.state))
+
+        errors: list[dict[str, Any]] = []
+        query: dict[str, Any] = {}
+        for param in endpoint.query:
+            values = request.args.getlist(param.name)
+            value, items = param.validate("query", values[-1] if values else None)
+            query[param.name] = value
+            errors.extend(items)
+        body = None
+        if endpoint.body is not None:
+            body, items = validate_body(endpoint.body, raw_body, endpoint.body_required)
+            errors.extend(items)
+        if errors:
+            raise RequestValidationFailed(errors)
+
+        if endpoint.handler == "not_implemented":
+            raise not_implemented(request.method, request.path)
+        call = Call(
+            request=request,
+            endpoint=endpoint,
+            path=dict(match.path_params),
+            query=query,
+            body=body,
+            raw_body=None if raw_body is MISSING else raw_body,
+        )
+        result = getattr(self.handlers, endpoint.handler)(call)
+        if isinstance(result, Response):
+            return result
+        return json_response(result)
+
+
+def create_dialect(cloud) -> InstaVMDialect:
+    return InstaVMDialect(cloud)

@@ -1,0 +1,145 @@
+"""The route table and a Starlette-like matcher.
+
+Starlette semantics kept: ``{param}`` matches one non-empty segment; the first route
+whose path and method match wins; a path that matches only with other methods is a 405
+with ``Allow``; an unmatched path is retried with its trailing slash removed (or added)
+and, if that matches, answered with a 307 redirect. ``/v1/vms`` and ``/v1/vms/`` are two
+routes, so neither redirects to the other.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from . import schemas
+from .validation import Param
+
+WAIT = Param("wait", bool, True)
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    method: str
+    pattern: str
+    handler: str
+    query: tuple[Param, ...] = ()
+    body: Any = None
+    body_required: bool = True
+    auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body
+    regex: re.Pattern = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        source = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern)
+        object.__setattr__(self, "regex", re.compile(f"^{source}$"))
+
+    def match(self, path: str) -> Optional[dict[str, str]]:
+        found = self.regex.match(path)
+        return None if found is None else found.groupdict()
+
+
+E = Endpoint
+ENDPOINTS: tuple[Endpoint, ...] = (
+    # VMs
+    E("POST", "/v1/vms", "create_vm", (WAIT,), schemas.VMCreateRequest),
+    E("GET", "/v1/vms", "list_running_vms"),
+    E("GET", "/v1/vms/", "list_all_vms"),
+    E("GET", "/v1/vms/{vm_id}", "get_vm"),
+    E("PATCH", "/v1/vms/{vm_id}", "update_vm", (), schemas.VMUpdateRequest),
+    E("DELETE", "/v1/vms/{vm_id}", "delete_vm"),
+    E("POST", "/v1/vms/{vm_id}/snapshot", "snapshot_vm", (WAIT,), schemas.VMSnapshotRequest),
+    E("POST", "/v1/vms/{vm_id}/clone", "clone_vm", (WAIT,), schemas.VMCloneRequest),
+    # snapshots
+    E("POST", "/v1/snapshots", "create_snapshot", (), schemas.SnapshotCreateRequest),
+    E("GET", "/v1/snapshots", "list_snapshots", (Param("type", Optional[str], None),)),
+    E("GET", "/v1/snapshots/{snapshot_id}", "get_snapshot"),
+    E("DELETE", "/v1/snapshots/{snapshot_id}", "delete_snapshot"),
+    # sessions
+    E("POST", "/v1/sessions/session", "create_session", (), schemas.CreateSessionRequest, auth="body"),
+    E("GET", "/v1/sessions/status/{session_id}", "session_status"),
+    E("POST", "/kill", "kill", (), schemas.KillRequest),
+)
+
+# Known InstaVM endpoints outside fakestack's scope (execution, files, volumes, ...):
+# answered 501 after authentication, never a 500.
+OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
+    E(method, pattern, "not_implemented")
+    for method, pattern in (
+        ("POST", "/execute"),
+        ("POST", "/execute_async"),
+        ("GET", "/v1/executions/{task_id}"),
+        ("POST", "/upload"),
+        ("POST", "/download"),
+        ("POST", "/v1/vms/{vm_id}/suspend"),
+        ("POST", "/v1/vms/{vm_id}/resume"),
+        ("POST", "/v1/vms/{vm_id}/stage-env"),
+        ("GET", "/v1/vms/{vm_id}/volumes"),
+        ("POST", "/v1/vms/{vm_id}/volumes"),
+        ("DELETE", "/v1/vms/{vm_id}/volumes/{volume_id}"),
+        ("GET", "/v1/vms/{vm_id}/pty/sessions"),
+        ("POST", "/v1/vms/{vm_id}/pty/sessions"),
+        ("GET", "/v1/vms/{vm_id}/pty/sessions/{pty_id}"),
+        ("DELETE", "/v1/vms/{vm_id}/pty/sessions/{pty_id}"),
+        ("POST", "/v1/vms/{vm_id}/pty/sessions/{pty_id}/resize"),
+        ("GET", "/v1/sessions/session/{session_id}"),
+        ("GET", "/v1/sessions/usage/{session_id}"),
+        ("GET", "/v1/sessions/app-url/{session_id}"),
+        ("GET", "/v1/sessions/sandboxes"),
+        ("POST", "/v1/sessions/{session_id}/tape/start"),
+        ("GET", "/v1/sessions/{session_id}/pty/sessions"),
+        ("POST", "/v1/sessions/{session_id}/pty/sessions"),
+        ("GET", "/v1/sessions/{session_id}/pty/sessions/{pty_id}"),
+        ("DELETE", "/v1/sessions/{session_id}/pty/sessions/{pty_id}"),
+        ("POST", "/v1/sessions/{session_id}/pty/sessions/{pty_id}/resize"),
+    )
+)
+
+ALL_ENDPOINTS = ENDPOINTS + OUT_OF_SCOPE
+PREFIXES = (
+    "/v1/vms",
+    "/v1/snapshots",
+    "/v1/sessions",
+    "/v1/executions",
+    "/execute",
+    "/execute_async",
+    "/kill",
+    "/upload",
+    "/download",
+)
+
+
+@dataclass
+class Match:
+    endpoint: Optional[Endpoint] = None
+    path_params: dict[str, str] = field(default_factory=dict)
+    allowed: list[str] = field(default_factory=list)  # path known, method not
+    redirect_path: Optional[str] = None
+
+
+def _methods(method: str) -> tuple[str, ...]:
+    return ("GET", "HEAD") if method == "GET" else (method,)
+
+
+def _allowed_for(path: str) -> list[str]:
+    allowed: list[str] = []
+    for endpoint in ALL_ENDPOINTS:
+        if endpoint.match(path) is not None:
+            for method in _methods(endpoint.method):
+                if method not in allowed:
+                    allowed.append(method)
+    return allowed
+
+
+def resolve(method: str, path: str) -> Match:
+    for endpoint in ALL_ENDPOINTS:
+        params = endpoint.match(path)
+        if params is not None and method in _methods(endpoint.method):
+            return Match(endpoint, params)
+    allowed = _allowed_for(path)
+    if allowed:
+        return Match(allowed=allowed)
+    if path != "/":
+        other = path.rstrip("/") if path.endswith("/") else path + "/"
+        if other and _allowed_for(other):
+            return Match(redirect_path=other)
+    return Match()

@@ -1,0 +1,103 @@
+"""Request bodies, as the InstaVM API's FastAPI schemas declare them.
+
+Every documented field is declared with its type and limits; undocumented fields are
+ignored (pydantic's default), as the real server does. Limits come from the public docs
+(see the reference, section 2); violations are 422s built by pydantic itself.
+"""
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import AfterValidator, BaseModel, Field
+
+VCPU_CHOICES = (1, 2, 4, 6, 8)
+DEFAULT_VCPU_COUNT = 2
+DEFAULT_MEMORY_MB = 512
+DEFAULT_LIFETIME_SECONDS = 300
+
+
+def _vcpu_choice(value: int) -> int:
+    if value not in VCPU_CHOICES:
+        raise ValueError("vcpu_count must be one of 1, 2, 4, 6, 8")
+    return value
+
+
+VcpuCount = Annotated[int, Field(ge=1, le=8), AfterValidator(_vcpu_choice)]
+MemoryMb = Annotated[int, Field(ge=128, le=8192)]
+LifetimeSeconds = Annotated[int, Field(ge=20, le=86400)]
+
+
+class ShareSpec(BaseModel):
+    port: Annotated[int, Field(ge=1, le=65535)]
+    is_public: bool = False
+
+
+class VMCreateRequest(BaseModel):
+    session_id: Optional[str] = None
+    vm_lifetime_seconds: Optional[LifetimeSeconds] = None
+    memory_mb: Optional[MemoryMb] = None
+    vcpu_count: Optional[VcpuCount] = None
+    metadata: Optional[dict[str, Any]] = None
+    env: Optional[dict[str, str]] = None
+    egress_policy: Optional[Any] = None
+    snapshot_id: Optional[str] = None
+    snapshot_on_terminate: Optional[bool] = None
+    snapshot_name: Optional[str] = None
+    share: Optional[ShareSpec] = None
+    custom_domain: Optional[str] = None
+    # sent by the SDK / CLI, stored without effect
+    volumes: Optional[list[Any]] = None
+    auto_suspend: Optional[bool] = None
+    auto_resume: Optional[bool] = None
+    vault_ids: Optional[list[Any]] = None
+    image_variant: Optional[str] = None
+
+
+class VMUpdateRequest(BaseModel):
+    memory_mb: Optional[MemoryMb] = None
+    snapshot_on_terminate: Optional[bool] = None
+    snapshot_name: Optional[str] = None
+    auto_suspend: Optional[bool] = None
+    auto_resume: Optional[bool] = None
+    vault_ids: Optional[list[Any]] = None
+
+
+class VMSnapshotRequest(BaseModel):
+    name: Optional[str] = None
+
+
+class VMCloneRequest(BaseModel):
+    snapshot_name: Optional[str] = None
+
+
+class BuildArgs(BaseModel):
+    extra_apt_packages: Optional[list[str]] = None
+    extra_pip_packages: Optional[list[str]] = None
+    extra_npm_packages: Optional[list[str]] = None
+    git_clone_url: Optional[str] = None
+    git_clone_branch: Optional[str] = None
+    disk_size_gb: Optional[Annotated[int, Field(ge=1, le=16)]] = None
+    envs: Optional[dict[str, str]] = None
+    post_build_cmd: Optional[str] = None
+
+
+class SnapshotCreateRequest(BaseModel):
+    oci_image: str
+    name: Optional[str] = None
+    vcpu_count: Annotated[int, Field(ge=1, le=8)] = DEFAULT_VCPU_COUNT
+    memory_mb: MemoryMb = DEFAULT_MEMORY_MB
+    type: Literal["user", "system"] = "user"
+    build_args: Optional[BuildArgs] = None
+
+
+class CreateSessionRequest(BaseModel):
+    api_key: str
+    vm_lifetime_seconds: LifetimeSeconds = DEFAULT_LIFETIME_SECONDS
+    memory_mb: Optional[MemoryMb] = None
+    vcpu_count: VcpuCount = DEFAULT_VCPU_COUNT
+    metadata: Optional[dict[str, Any]] = None
+    env: Optional[dict[str, str]] = None
+
+
+class KillRequest(BaseModel):
+    session_id: str
