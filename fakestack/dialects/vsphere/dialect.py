@@ -1,0 +1,238 @@
+"""The vSphere dialect: ``/rest`` and ``/api`` REST, and vAPI JSON-RPC on ``POST /api``."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from . import jsonrpc, specs
+from .choices import Choices
+from .errors import VapiError, vapi_error
+from .filters import REST_PREFIX, parse_filter
+from .registry import LOGIN, OPERATIONS, Operation
+from .routes import API, REST, ROUTES, Route
+from .sessions import CHALLENGE, COOKIE_NAME, SESSION_HEADER, SessionStore, parse_basic_authorization
+from .vapi_types import RPC
+
+NAME = "vsphere"
+PREFIXES = {REST: "/rest", API: "/api"}
+
+
+@dataclass
+class Call:
+    """What a handler sees of one request."""
+
+    dialect: "VsphereDialect"
+    surface: str
+    operation: Operation
+    token: str | None = None
+
+    @property
+    def cloud(self):
+        return self.dialect.cloud
+
+    @property
+    def state(self) -> dict:
+        return self.dialect.state
+
+    @property
+    def choices(self) -> Choices:
+        return self.dialect.choices
+
+    @property
+    def sessions(self) -> SessionStore:
+        return self.dialect.sessions
+
+
+def _json(data: Any, status: int, headers: dict | None = None) -> Response:
+    return Response(json.dumps(data, separators=(",", ":")), status=status, headers=headers,
+                    mimetype="application/json")
+
+
+class VsphereDialect:
+    name = NAME
+    prefixes = (PREFIXES[REST], PREFIXES[API])
+
+    def __init__(self, cloud, choices: Choices | None = None) -> None:
+        self.cloud = cloud
+        self._base_choices = choices or Choices()
+        # Load every module that registers operations.
+        from . import session_ops  # noqa: F401
+        try:
+            from . import operations  # noqa: F401
+        except ImportError:  # pragma: no cover - before the model lands
+            pass
+
+    # State is re-read on every request: Cloud.restore may have replaced it.
+    @property
+    def state(self) -> dict:
+        return self.cloud.dialect_state(NAME)
+
+    @property
+    def choices(self) -> Choices:
+        return Choices.from_state(self.state, self._base_choices)
+
+    @property
+    def sessions(self) -> SessionStore:
+        return SessionStore(self.cloud, self.state, self.choices)
+
+    # --- entry ------------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        path = request.path
+        if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
+            return self.handle_jsonrpc(request)
+        surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API
+        try:
+            return self.handle_rest(surface, request)
+        except VapiError as err:
+            return self.rest_error(surface, err)
+
+    # --- running an operation -----------------------------------------------------------
+
+    def invoke(self, call: Call, raw_input: dict) -> Any:
+        op = call.operation
+        inp = specs.validate(op.input_model, raw_input)
+        try:
+            return op.handler(call, inp)
+        except VapiError:
+            raise
+        except Exception as exc:  # a domain error or a bug: never a stack trace on the wire
+            translate = getattr(self, "translate_error", None)
+            if translate is not None:
+                translated = translate(call, exc)
+                if translated is not None:
+                    raise translated from exc
+            raise vapi_error("general", f"{type(exc).__name__}: {exc}") from exc
+
+    # --- REST ---------------------------------------------------------------------------
+
+    def rest_error(self, surface: str, err: VapiError) -> Response:
+        choices = self.choices
+        if surface == API:
+            if err.name == "unauthenticated" and err.challenge is None:
+                err = VapiError(err.name, err.messages, CHALLENGE)
+            return _json(err.api_body(), err.status(API))
+        status = err.status(REST, choices.rest_spec_statuses)
+        return _json(err.rest_body(choices.rest_error_type_in_value), status)
+
+    def _match(self, surface: str, request: Request) -> tuple[Route, dict]:
+        sub_path = request.path[len(PREFIXES[surface]):] or "/"
+        candidates = []
+        for route in ROUTES[surface]:
+            found = route.regex.match(sub_path)
+            if found:
+                candidates.append((route, found.groupdict()))
+        candidates = [(r, p) for r, p in candidates if r.method == request.method]
+        if not candidates:
+            raise vapi_error("url_not_found", sub_path)
+        action_keys = ("action", "~action") if surface == REST else ("action",)
+        action = next((request.args.get(k) for k in action_keys if k in request.args), None)
+        for route, params in candidates:
+            if route.action == action:
+                return route, params
+        raise specs.unexpected([next(k for k in action_keys if k in request.args)] if action else ["action"])
+
+    def handle_rest(self, surface: str, request: Request) -> Response:
+        route, path_params = self._match(surface, request)
+        op = OPERATIONS.get((route.service, route.operation))
+        if op is None:
+            raise vapi_error("url_not_found", request.path[len(PREFIXES[surface]):])
+        call = Call(self, surface, op)
+        self._authenticate_rest(call, request)
+        raw_input = dict(path_params)
+        action_keys = {"action", "~action"} if surface == REST else {"action"}
+        allowed = action_keys if route.action else set()
+        if surface == API and route.operation == "clone" and "vmw-task" in request.args:
+            raise vapi_error("unsupported", "Tasks (vmw-task) are not supported by this endpoint.")
+        if route.filter is not None:
+            filter_value = parse_filter(
+                route.filter, request.args.items(multi=True),
+                prefix=REST_PREFIX if surface == REST else "", allowed_other=allowed,
+            )
+            if filter_value is not None:
+                raw_input["filter"] = filter_value
+        else:
+            extra = [k for k in request.args.keys() if k not in allowed]
+            if extra:
+                raise specs.unexpected(extra)
+        if route.body:
+            body = self._json_body(request)
+            if surface == REST:
+                if not isinstance(body, dict):
+                    specs.validate(op.input_model, body)  # not a structure: raises invalid_argument
+                raw_input.update(body)
+            else:
+                raw_input["spec"] = body
+        output = self.invoke(call, raw_input)
+        return self._rest_output(surface, route, call, op, output, request)
+
+    def _json_body(self, request: Request) -> Any:
+        raw = request.get_data()
+        if not raw.strip():
+            return {}
+        try:
+            return json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise vapi_error("body_not_json", str(exc)) from None
+
+    def _authenticate_rest(self, call: Call, request: Request) -> None:
+        sessions = call.sessions
+        if call.operation.auth == LOGIN:
+            credentials = parse_basic_authorization(request.headers.get("Authorization"))
+            user, password = credentials if credentials else (None, None)
+            call.token = sessions.login(user, password)
+            return
+        token = request.headers.get(SESSION_HEADER) or request.cookies.get(COOKIE_NAME)
+        sessions.authenticate(token)
+        call.token = token
+
+    def _rest_output(self, surface, route, call, op, output, request) -> Response:
+        headers = {}
+        if (surface == REST and op.auth == LOGIN
+                and request.headers.get("vmware-use-header-authn", "").lower() != "true"):
+            headers["Set-Cookie"] = f"{COOKIE_NAME}={call.token}; Path={call.choices.cookie_path}; HttpOnly"
+        if output is None:
+            return Response(b"", status=route.void_status, headers=headers)
+        encoded = op.output.encode(output, surface)
+        if surface == REST:
+            return _json({"value": encoded}, route.status, headers)
+        return _json(encoded, route.status, headers)
+
+    # --- JSON-RPC -----------------------------------------------------------------------
+
+    def handle_jsonrpc(self, request: Request) -> Response:
+        try:
+            invocation = jsonrpc.parse_invocation(request.get_data())
+        except jsonrpc.ProtocolError as err:
+            return _json(err.body(), 200)
+        try:
+            op = OPERATIONS.get((invocation.service, invocation.operation))
+            if op is None:
+                raise vapi_error("operation_not_found", invocation.service, invocation.operation)
+            call = Call(self, RPC, op)
+            self._authenticate_rpc(call, invocation)
+            output = self.invoke(call, invocation.input)
+            return _json(jsonrpc.output_body(invocation.request_id, op.output.encode(output, RPC)), 200)
+        except VapiError as err:
+            return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
+
+    def _authenticate_rpc(self, call: Call, invocation: jsonrpc.Invocation) -> None:
+        security = invocation.security
+        sessions = call.sessions
+        if call.operation.auth == LOGIN:
+            if invocation.scheme != jsonrpc.SCHEME_USER_PASS:
+                raise vapi_error("login_failed")
+            call.token = sessions.login(security.get("userName"), security.get("password"))
+            return
+        if invocation.scheme != jsonrpc.SCHEME_SESSION:
+            raise vapi_error("no_session")
+        token = security.get("sessionId")
+        sessions.authenticate(token if isinstance(token, str) else None)
+        call.token = token
+
+
+def create_dialect(cloud, **overrides: Any) -> VsphereDialect:
+    return VsphereDialect(cloud, Choices(**overrides) if overrides else None)

@@ -1,0 +1,107 @@
+"""The REST route tables of ``/rest`` and ``/api`` (reference §2, §6).
+
+Each route names the vAPI operation it serves, how its input is gathered (path
+parameters, a filter from the query, a body) and its success status.  GET by id for
+hosts, folders and networks is absent on purpose (§9 #14).
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from . import specs
+
+REST, API = "rest", "api"
+
+SESSION = "com.vmware.cis.session"
+VM = "com.vmware.vcenter.VM"
+POWER = "com.vmware.vcenter.vm.power"
+
+
+@dataclass(frozen=True)
+class Route:
+    surface: str
+    method: str
+    pattern: str
+    service: str
+    operation: str
+    action: str | None = None
+    body: bool = False  # the operation takes a body (``spec``)
+    filter: type[specs.Schema] | None = None
+    status: int = 200  # success status with a body
+    void_status: int = 200  # success status of a void operation
+
+    @property
+    def regex(self) -> re.Pattern:
+        return _compile(self.pattern)
+
+
+_COMPILED: dict[str, re.Pattern] = {}
+
+
+def _compile(pattern: str) -> re.Pattern:
+    if pattern not in _COMPILED:
+        source = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
+        _COMPILED[pattern] = re.compile(f"^{source}$")
+    return _COMPILED[pattern]
+
+
+INVENTORY = (
+    # (path segment, service, filter, get served)
+    ("host", "com.vmware.vcenter.host", specs.HostFilter, False),
+    ("datastore", "com.vmware.vcenter.datastore", specs.DatastoreFilter, True),
+    ("resource-pool", "com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, True),
+    ("folder", "com.vmware.vcenter.folder", specs.FolderFilter, False),
+    ("cluster", "com.vmware.vcenter.cluster", specs.ClusterFilter, True),
+    ("datacenter", "com.vmware.vcenter.datacenter", specs.DatacenterFilter, True),
+    ("network", "com.vmware.vcenter.network", specs.NetworkFilter, False),
+)
+
+POWER_ACTIONS = ("start", "stop", "suspend", "reset")
+
+
+def _rest_routes() -> list[Route]:
+    routes = [
+        Route(REST, "POST", "/com/vmware/cis/session", SESSION, "create"),
+        Route(REST, "POST", "/com/vmware/cis/session", SESSION, "get", action="get"),
+        Route(REST, "DELETE", "/com/vmware/cis/session", SESSION, "delete"),
+        Route(REST, "GET", "/vcenter/vm", VM, "list", filter=specs.VmFilter),
+        Route(REST, "POST", "/vcenter/vm", VM, "instant_clone", action="instant-clone", body=True),
+        Route(REST, "POST", "/vcenter/vm", VM, "clone", action="clone", body=True),
+        Route(REST, "GET", "/vcenter/vm/{vm}", VM, "get"),
+        Route(REST, "DELETE", "/vcenter/vm/{vm}", VM, "delete"),
+        Route(REST, "GET", "/vcenter/vm/{vm}/power", POWER, "get"),
+    ]
+    routes += [Route(REST, "POST", f"/vcenter/vm/{{vm}}/power/{a}", POWER, a) for a in POWER_ACTIONS]
+    for segment, service, filter_model, has_get in INVENTORY:
+        routes.append(Route(REST, "GET", f"/vcenter/{segment}", service, "list", filter=filter_model))
+        if has_get:
+            param = segment.replace("-", "_")
+            routes.append(Route(REST, "GET", f"/vcenter/{segment}/{{{param}}}", service, "get"))
+    return routes
+
+
+def _api_routes() -> list[Route]:
+    routes = [
+        Route(API, "POST", "/session", SESSION, "create", status=201),
+        Route(API, "GET", "/session", SESSION, "get"),
+        Route(API, "DELETE", "/session", SESSION, "delete", void_status=204),
+        Route(API, "GET", "/vcenter/vm", VM, "list", filter=specs.VmFilter),
+        Route(API, "POST", "/vcenter/vm", VM, "instant_clone", action="instant-clone", body=True),
+        Route(API, "POST", "/vcenter/vm", VM, "clone", action="clone", body=True),
+        Route(API, "GET", "/vcenter/vm/{vm}", VM, "get"),
+        Route(API, "DELETE", "/vcenter/vm/{vm}", VM, "delete", void_status=204),
+        Route(API, "GET", "/vcenter/vm/{vm}/power", POWER, "get"),
+    ]
+    routes += [
+        Route(API, "POST", "/vcenter/vm/{vm}/power", POWER, a, action=a, void_status=204) for a in POWER_ACTIONS
+    ]
+    for segment, service, filter_model, has_get in INVENTORY:
+        routes.append(Route(API, "GET", f"/vcenter/{segment}", service, "list", filter=filter_model))
+        if has_get:
+            param = segment.replace("-", "_")
+            routes.append(Route(API, "GET", f"/vcenter/{segment}/{{{param}}}", service, "get"))
+    return routes
+
+
+ROUTES: dict[str, list[Route]] = {REST: _rest_routes(), API: _api_routes()}

@@ -1,0 +1,115 @@
+"""One session store for /rest, /api and JSON-RPC, kept in the cloud's dialect state."""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+from datetime import datetime, timezone
+
+from .choices import Choices
+from .errors import VapiError, vapi_error
+
+SESSION_HEADER = "vmware-api-session-id"
+COOKIE_NAME = "vmware-api-session-id"
+CHALLENGE = 'Basic realm="VAPI endpoint"'
+
+
+def rfc3339_millis(epoch_seconds: float) -> str:
+    moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+
+
+def display_user(username: str) -> str:
+    """``administrator@vsphere.local`` -> ``VSPHERE.LOCAL\\Administrator``."""
+    name, _, domain = username.partition("@")
+    name = name[:1].upper() + name[1:]
+    return f"{domain.upper()}\\{name}" if domain else name
+
+
+def parse_basic_authorization(header: str | None) -> tuple[str, str] | None:
+    if not header:
+        return None
+    scheme, _, encoded = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not encoded.strip():
+        return None
+    try:
+        decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    user, sep, password = decoded.partition(":")
+    if not sep:
+        return None
+    return user, password
+
+
+class SessionStore:
+    """Sessions live in ``state["sessions"]``: token -> {user, created, last}.
+
+    Tokens are 32 lowercase hex characters from a stream seeded by the cloud's seed and
+    a per-cloud counter, so they are reproducible and independent of the model's RNG.
+    """
+
+    def __init__(self, cloud, state: dict, choices: Choices) -> None:
+        self.cloud = cloud
+        self.state = state
+        self.choices = choices
+        state.setdefault("sessions", {})
+        state.setdefault("session_seq", 0)
+
+    def _now(self) -> float:
+        return self.cloud.clock.now()
+
+    def _next_token(self) -> str:
+        self.state["session_seq"] += 1
+        seed = getattr(self.cloud, "seed", 0)
+        material = f"fakestack-vsphere-session:{seed}:{self.state['session_seq']}"
+        return hashlib.sha256(material.encode()).hexdigest()[:32]
+
+    def credentials_valid(self, username: str | None, password: str | None) -> bool:
+        if username is None or password is None:
+            return False
+        return username.lower() == self.choices.username.lower() and password == self.choices.password
+
+    def login(self, username: str | None, password: str | None) -> str:
+        if not self.credentials_valid(username, password):
+            raise login_failed()
+        token = self._next_token()
+        now = self._now()
+        self.state["sessions"][token] = {
+            "user": display_user(self.choices.username),
+            "created": now,
+            "last": now,
+        }
+        return token
+
+    def authenticate(self, token: str | None) -> dict:
+        """The session of ``token``; refreshes its last access. Raises unauthenticated."""
+        sessions = self.state["sessions"]
+        record = sessions.get(token) if token else None
+        if record is None:
+            raise no_session()
+        now = self._now()
+        if now - record["last"] > self.choices.session_idle_timeout_s:
+            del sessions[token]
+            raise no_session()
+        record["last"] = now
+        return record
+
+    def logout(self, token: str) -> None:
+        self.state["sessions"].pop(token, None)
+
+    def info(self, token: str) -> dict:
+        record = self.state["sessions"][token]
+        return {
+            "user": record["user"],
+            "created_time": rfc3339_millis(record["created"]),
+            "last_accessed_time": rfc3339_millis(record["last"]),
+        }
+
+
+def login_failed() -> VapiError:
+    return vapi_error("login_failed")
+
+
+def no_session() -> VapiError:
+    return vapi_error("no_session")
