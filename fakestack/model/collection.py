@@ -1,0 +1,80 @@
+"""Insertion-ordered collections with lookup by uuid and by name."""
+from __future__ import annotations
+
+from typing import Generic, Iterator, TypeVar
+
+from .errors import NotFound
+
+T = TypeVar("T")
+
+
+class Collection(Generic[T]):
+    """Entities of one kind, kept in insertion order.
+
+    ``get`` accepts a uuid, a name (first entity with that name) or the entity itself.
+    """
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self._by_uuid: dict[str, T] = {}
+        self._by_name: dict[str, list[str]] = {}
+
+    def add(self, entity: T) -> T:
+        self._by_uuid[entity.uuid] = entity
+        name = getattr(entity, "name", None)
+        if name is not None:
+            self._by_name.setdefault(name, []).append(entity.uuid)
+        return entity
+
+    def remove(self, entity: T) -> None:
+        del self._by_uuid[entity.uuid]
+        name = getattr(entity, "name", None)
+        if name is not None:
+            uuids = self._by_name.get(name)
+            if uuids is not None:
+                uuids.remove(entity.uuid)
+                if not uuids:
+                    del self._by_name[name]
+
+    def rename(self, entity: T, new_name: str) -> None:
+        self.remove(entity)
+        entity.name = new_name
+        self.add(entity)
+
+    def find(self, key) -> T | None:
+        if key is None:
+            return None
+        if not isinstance(key, str):
+            key = key.uuid
+        entity = self._by_uuid.get(key)
+        if entity is not None:
+            return entity
+        uuids = self._by_name.get(key)
+        if uuids:
+            return self._by_uuid[uuids[0]]
+        return None
+
+    def get(self, key) -> T:
+        entity = self.find(key)
+        if entity is None:
+            raise NotFound(self.kind, key if isinstance(key, str) else getattr(key, "uuid", str(key)))
+        return entity
+
+    def by_name(self, name: str) -> list[T]:
+        return [self._by_uuid[u] for u in self._by_name.get(name, ())]
+
+    def __contains__(self, key) -> bool:
+        return self.find(key) is not None
+
+    def __iter__(self) -> Iterator[T]:
+        return iter(list(self._by_uuid.values()))
+
+    def __len__(self) -> int:
+        return len(self._by_uuid)
+
+    def values(self) -> list[T]:
+        return list(self._by_uuid.values())
+
+    def clear(self) -> None:
+        self._by_uuid.clear()
+        self._by_name.clear()

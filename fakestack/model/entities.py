@@ -1,0 +1,367 @@
+"""The simulator's resources: plain slotted dataclasses, neutral vocabulary.
+
+Every entity round-trips through ``to_dict`` / ``from_dict`` (used by ``Cloud.snapshot``).
+Capacity ledgers live on the storages and hosts as running totals; ``Cloud.check_invariants``
+recomputes them from their holders (VMs, volumes, disk nodes).
+"""
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class Entity:
+    __slots__ = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        out = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (list, dict)):
+                value = _copy_json(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]):
+        return cls(**_copy_json(data))
+
+
+def _copy_json(value):
+    if isinstance(value, dict):
+        return {k: _copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy_json(v) for v in value]
+    return value
+
+
+# VM states that hold host CPU and memory.
+HOLDING_STATES = frozenset(
+    {"Starting", "Running", "Stopping", "Paused", "Pausing", "Resuming", "Rebooting", "Migrating"}
+)
+
+
+@dataclass(slots=True)
+class Zone(Entity):
+    uuid: str
+    name: str
+    description: str = ""
+    state: str = "Enabled"
+    create_date: float = 0.0
+
+
+@dataclass(slots=True)
+class Cluster(Entity):
+    uuid: str
+    name: str
+    zone_uuid: str
+    description: str = ""
+    hypervisor_type: str = "KVM"
+    architecture: str = "x86_64"
+    state: str = "Enabled"
+    create_date: float = 0.0
+
+
+@dataclass(slots=True)
+class Host(Entity):
+    uuid: str
+    name: str
+    zone_uuid: str
+    cluster_uuid: str
+    management_ip: str
+    cpu_num: int
+    cpu_sockets: int
+    cpu_ratio: float
+    total_cpu: int
+    total_memory: int
+    reserved_memory: int
+    used_cpu: int = 0
+    used_memory: int = 0
+    vm_count: int = 0
+    state: str = "Enabled"
+    status: str = "Connected"
+    architecture: str = "x86_64"
+    description: str = ""
+    seq: int = 0
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+    @property
+    def available_cpu(self) -> int:
+        return self.total_cpu - self.used_cpu
+
+    @property
+    def available_memory(self) -> int:
+        return self.total_memory - self.used_memory
+
+    @property
+    def schedulable(self) -> bool:
+        return self.state == "Enabled" and self.status == "Connected"
+
+
+@dataclass(slots=True)
+class PrimaryStorage(Entity):
+    uuid: str
+    name: str
+    zone_uuid: str
+    type: str
+    url: str
+    total_capacity: int
+    total_physical_capacity: int
+    ratio: float
+    physical_threshold: float
+    reserved_capacity: int
+    default_thick: bool
+    cluster_uuids: list = field(default_factory=list)
+    used_virtual: int = 0
+    used_physical: int = 0
+    state: str = "Enabled"
+    status: str = "Connected"
+    description: str = ""
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+    @property
+    def available_capacity(self) -> int:
+        return self.total_capacity - self.used_virtual
+
+    @property
+    def available_physical_capacity(self) -> int:
+        return self.total_physical_capacity - self.used_physical
+
+    @property
+    def physical_limit(self) -> int:
+        return round(self.total_physical_capacity * self.physical_threshold)
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "Enabled" and self.status == "Connected"
+
+
+@dataclass(slots=True)
+class BackupStorage(Entity):
+    uuid: str
+    name: str
+    type: str
+    url: str
+    hostname: str
+    total_capacity: int
+    reserved_capacity: int
+    zone_uuids: list = field(default_factory=list)
+    used: int = 0
+    state: str = "Enabled"
+    status: str = "Connected"
+    description: str = ""
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+    @property
+    def available_capacity(self) -> int:
+        return self.total_capacity - self.used
+
+    @property
+    def usable(self) -> bool:
+        return self.state == "Enabled" and self.status == "Connected"
+
+
+@dataclass(slots=True)
+class DiskNode(Entity):
+    """One file in a copy-on-write tree, on a primary or a backup storage.
+
+    ``refs`` counts the holders of the node itself (a volume's leaf, a snapshot, an image,
+    a backup); ``children`` counts nodes built on it.  A node with no refs but with
+    children is *hidden*: its data stays (and stays charged) until the last child goes.
+    Physical charge: ``virtual_size`` for a thick node, else ``actual_size``.
+    ``virtual_charge`` is what the node itself holds on a primary storage's virtual
+    ledger (image caches); volumes hold their own virtual charge.
+    """
+
+    uuid: str
+    storage_uuid: str
+    parent_uuid: str | None
+    virtual_size: int
+    actual_size: int
+    role: str
+    depth: int = 1
+    thick: bool = False
+    frozen: bool = False
+    refs: int = 1
+    children: int = 0
+    virtual_charge: int = 0
+    create_date: float = 0.0
+
+    @property
+    def physical_charge(self) -> int:
+        return self.virtual_size if self.thick else self.actual_size
+
+    @property
+    def hidden(self) -> bool:
+        return self.refs == 0
+
+
+@dataclass(slots=True)
+class Image(Entity):
+    uuid: str
+    name: str
+    media_type: str
+    format: str
+    platform: str
+    guest_os_type: str
+    architecture: str
+    virtual_size: int
+    actual_size: int
+    description: str = ""
+    state: str = "Enabled"
+    status: str = "Ready"
+    system: bool = False
+    virtio: bool = True
+    url: str = ""
+    # [{"backup_storage_uuid", "node_uuid", "install_path", "status"}]
+    backup_storage_refs: list = field(default_factory=list)
+    source_backup_uuid: str | None = None
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+
+@dataclass(slots=True)
+class InstanceOffering(Entity):
+    uuid: str
+    name: str
+    cpu_num: int
+    memory_size: int
+    allocator_strategy: str | None = None
+    description: str = ""
+    state: str = "Enabled"
+    create_date: float = 0.0
+
+
+@dataclass(slots=True)
+class DiskOffering(Entity):
+    uuid: str
+    name: str
+    disk_size: int
+    description: str = ""
+    state: str = "Enabled"
+    create_date: float = 0.0
+
+
+@dataclass(slots=True)
+class L3Network(Entity):
+    uuid: str
+    name: str
+    zone_uuid: str
+    cidr: str
+    gateway: str
+    netmask: str
+    first_ip: int
+    last_ip: int
+    next_ip: int = 0
+    released: list = field(default_factory=list)  # kept sorted; reused lowest first
+    used: dict = field(default_factory=dict)  # ip int (as str) -> nic uuid
+    description: str = ""
+    create_date: float = 0.0
+
+
+@dataclass(slots=True)
+class Nic(Entity):
+    uuid: str
+    vm_uuid: str
+    l3_network_uuid: str
+    ip: str
+    mac: str
+    netmask: str
+    gateway: str
+    device_id: int = 0
+    create_date: float = 0.0
+
+
+@dataclass(slots=True)
+class Volume(Entity):
+    uuid: str
+    name: str
+    type: str  # Root | Data
+    virtual_size: int
+    description: str = ""
+    vm_uuid: str | None = None
+    last_vm_uuid: str | None = None
+    primary_storage_uuid: str | None = None
+    node_uuid: str | None = None
+    thick: bool = False
+    virtual_charge: int = 0
+    format: str = "qcow2"
+    status: str = "Ready"  # Creating | Ready | NotInstantiated | Deleted
+    state: str = "Enabled"
+    device_id: int = 0
+    root_image_uuid: str | None = None
+    disk_offering_uuid: str | None = None
+    bytes_written: int = 0
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+
+@dataclass(slots=True)
+class VolumeSnapshot(Entity):
+    uuid: str
+    name: str
+    volume_uuid: str
+    node_uuid: str
+    primary_storage_uuid: str
+    volume_type: str
+    description: str = ""
+    system: bool = False
+    status: str = "Ready"
+    state: str = "Enabled"
+    size: int = 0
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+
+@dataclass(slots=True)
+class Vm(Entity):
+    uuid: str
+    name: str
+    zone_uuid: str
+    cpu_num: int
+    memory_size: int
+    instance_offering_uuid: str | None
+    image_uuid: str | None
+    description: str = ""
+    state: str = "Created"
+    host_uuid: str | None = None
+    last_host_uuid: str | None = None
+    cluster_uuid: str | None = None
+    root_volume_uuid: str | None = None
+    data_volume_uuids: list = field(default_factory=list)
+    nic_uuids: list = field(default_factory=list)
+    l3_network_uuids: list = field(default_factory=list)
+    allocator_strategy: str | None = None
+    platform: str = "Linux"
+    guest_os_type: str = ""
+    architecture: str = "x86_64"
+    frozen: bool = False
+    # For a Created VM whose volumes are not instantiated yet: what the first start builds.
+    pending: dict | None = None
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+    @property
+    def holds_host(self) -> bool:
+        return self.state in HOLDING_STATES
+
+
+@dataclass(slots=True)
+class Job(Entity):
+    uuid: str
+    operation: str
+    start: float
+    end: float | None  # None: hung until released
+    result: Any = None
+    error: dict | None = None
+    args: dict = field(default_factory=dict)
+    cancelled: bool = False
+
+    def state_at(self, now: float) -> str:
+        if self.end is None or now < self.end:
+            return "Running"
+        return "Failed" if self.error is not None else "Succeeded"

@@ -1,0 +1,158 @@
+"""Host placement: sorted indexes over schedulable hosts, and the allocator strategies.
+
+Placement must not scan every host per call.  Every schedulable host sits in a sorted
+index keyed on its free memory (after the reserve); the strategies that order hosts by
+another key (VM count, free CPU) get their own index, built the first time the strategy
+is used and maintained from then on.  A placement is a bisect plus a short walk.
+"""
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from typing import Callable, Iterable
+
+from .entities import Host
+from .errors import CapacityExhausted
+
+DEFAULT = "DefaultHostAllocatorStrategy"
+LAST_HOST = "LastHostPreferredAllocatorStrategy"
+LEAST_VM = "LeastVmPreferredHostAllocatorStrategy"
+MIN_CPU = "MinimumCPUUsageHostAllocatorStrategy"
+MIN_MEMORY = "MinimumMemoryUsageHostAllocatorStrategy"
+
+_RANDOM_TRIES = 6
+
+
+def _free_memory(host: Host) -> int:
+    return host.total_memory - host.used_memory - host.reserved_memory
+
+
+_KEYS: dict[str, Callable[[Host], int]] = {
+    "memory": _free_memory,
+    "cpu": lambda h: h.total_cpu - h.used_cpu,
+    "vms": lambda h: h.vm_count,
+}
+
+
+class HostIndex:
+    def __init__(self, rng) -> None:
+        self._rng = rng
+        self._hosts: dict[int, Host] = {}  # seq -> host, schedulable hosts only
+        self._sorted: dict[str, list[tuple[int, int]]] = {"memory": []}
+        self._keys: dict[int, dict[str, int]] = {}
+
+    # -- maintenance -------------------------------------------------------------------
+    def add(self, host: Host) -> None:
+        if not host.schedulable or host.seq in self._hosts:
+            return
+        self._hosts[host.seq] = host
+        keys = {}
+        for name, items in self._sorted.items():
+            key = _KEYS[name](host)
+            keys[name] = key
+            insort(items, (key, host.seq))
+        self._keys[host.seq] = keys
+
+    def remove(self, host: Host) -> None:
+        keys = self._keys.pop(host.seq, None)
+        if keys is None:
+            return
+        del self._hosts[host.seq]
+        for name, items in self._sorted.items():
+            entry = (keys[name], host.seq)
+            i = bisect_left(items, entry)
+            del items[i]
+
+    def refresh(self, host: Host) -> None:
+        """Re-key a host after its usage or state changed."""
+        self.remove(host)
+        self.add(host)
+
+    def _index(self, name: str) -> list[tuple[int, int]]:
+        items = self._sorted.get(name)
+        if items is None:
+            key = _KEYS[name]
+            items = sorted((key(h), seq) for seq, h in self._hosts.items())
+            self._sorted[name] = items
+            for seq, h in self._hosts.items():
+                self._keys[seq][name] = key(h)
+        return items
+
+    def __len__(self) -> int:
+        return len(self._hosts)
+
+    # -- queries -----------------------------------------------------------------------
+    @staticmethod
+    def fits(host: Host, cpu: int, memory: int, clusters: "frozenset[str] | None") -> bool:
+        return (
+            host.total_cpu - host.used_cpu >= cpu
+            and host.total_memory - host.used_memory - host.reserved_memory >= memory
+            and (clusters is None or host.cluster_uuid in clusters)
+        )
+
+    def choose(
+        self,
+        strategy: str,
+        cpu: int,
+        memory: int,
+        clusters: "frozenset[str] | None" = None,
+        last_host: Host | None = None,
+        exclude: Iterable[str] = (),
+    ) -> Host:
+        excluded = set(exclude)
+        fits = self.fits
+
+        def ok(h: Host) -> bool:
+            return fits(h, cpu, memory, clusters) and h.uuid not in excluded
+
+        if strategy == LAST_HOST and last_host is not None and last_host.seq in self._hosts:
+            if ok(last_host):
+                return last_host
+        hosts = self._hosts
+        if strategy == MIN_MEMORY:
+            items = self._sorted["memory"]
+            for i in range(len(items) - 1, -1, -1):
+                key, seq = items[i]
+                if key < memory:
+                    break
+                if ok(hosts[seq]):
+                    return hosts[seq]
+        elif strategy == MIN_CPU:
+            items = self._index("cpu")
+            for i in range(len(items) - 1, -1, -1):
+                key, seq = items[i]
+                if key < cpu:
+                    break
+                if ok(hosts[seq]):
+                    return hosts[seq]
+        elif strategy == LEAST_VM:
+            for _, seq in self._index("vms"):
+                if ok(hosts[seq]):
+                    return hosts[seq]
+        else:  # DEFAULT, and LAST_HOST's fallback: a seeded random pick among the hosts that fit
+            items = self._sorted["memory"]
+            lo = bisect_left(items, (memory, -1))
+            span = len(items) - lo
+            if span > 0:
+                rng = self._rng
+                for _ in range(_RANDOM_TRIES):
+                    seq = items[lo + rng.randrange(span)][1]
+                    if ok(hosts[seq]):
+                        return hosts[seq]
+                start = rng.randrange(span)
+                for j in range(span):
+                    seq = items[lo + (start + j) % span][1]
+                    if ok(hosts[seq]):
+                        return hosts[seq]
+        raise self.shortage(cpu, memory)
+
+    def shortage(self, cpu: int, memory: int) -> CapacityExhausted:
+        items = self._sorted["memory"]
+        best_memory = items[-1][0] if items else 0
+        request = {"cpu": cpu, "memory": memory}
+        if best_memory < memory:
+            return CapacityExhausted("host.memory", memory, max(best_memory, 0), request=request)
+        best_cpu = max((h.total_cpu - h.used_cpu for h in self._hosts.values()), default=0) \
+            if len(self._hosts) <= 64 else None
+        if best_cpu is not None and best_cpu < cpu:
+            return CapacityExhausted("host.cpu", cpu, best_cpu, request=request)
+        return CapacityExhausted("host", memory, max(best_memory, 0), request=request)

@@ -1,0 +1,185 @@
+"""Capacity ledgers of primary and backup storage, and the copy-on-write disk trees.
+
+Mixed into ``Cloud``.  Every charge goes through ``_charge_*`` so that an open
+transaction (``Cloud.atomic``) can undo it, and so that injected exhaustion is checked at
+exactly the place a real shortage is.
+"""
+from __future__ import annotations
+
+import math
+
+from .entities import BackupStorage, DiskNode, PrimaryStorage
+from .errors import CapacityExhausted, InvalidState
+
+
+def virtual_charge(ps: PrimaryStorage, size: int) -> int:
+    """What ``size`` virtual bytes cost on ``ps``'s virtual ledger (over-provisioning)."""
+    if ps.ratio == 1.0:
+        return size
+    return math.ceil(size / ps.ratio)
+
+
+class StorageMixin:
+    # -- ledgers -------------------------------------------------------------------------
+    def _store(self, uuid: str):
+        store = self.primary_storages.find(uuid)
+        return store if store is not None else self.backup_storages.get(uuid)
+
+    def _check_virtual(self, ps: PrimaryStorage, charge: int) -> None:
+        available = ps.total_capacity - ps.reserved_capacity - ps.used_virtual
+        if charge > available or (charge > 0 and "primary_storage.virtual" in self._exhausted):
+            raise CapacityExhausted(
+                "primary_storage.virtual", charge, max(available, 0), resource_uuid=ps.uuid,
+                injected=charge <= available,
+            )
+
+    def _charge_virtual(self, ps: PrimaryStorage, charge: int) -> None:
+        if charge > 0:
+            self._check_virtual(ps, charge)
+        ps.used_virtual += charge
+        if self._undo is not None:
+            self._undo.append(lambda: setattr(ps, "used_virtual", ps.used_virtual - charge))
+
+    def _physical_room(self, store) -> int:
+        if isinstance(store, BackupStorage):
+            return store.total_capacity - store.reserved_capacity - store.used
+        return store.physical_limit - store.used_physical
+
+    def _check_physical(self, store, delta: int) -> None:
+        available = self._physical_room(store)
+        if isinstance(store, BackupStorage):
+            resource = "backup_storage"
+        else:
+            resource = "primary_storage.physical"
+        if delta > available or (delta > 0 and resource in self._exhausted):
+            raise CapacityExhausted(
+                resource, delta, max(available, 0), resource_uuid=store.uuid,
+                injected=delta <= available,
+            )
+
+    def _charge_physical(self, store, delta: int) -> None:
+        if delta > 0:
+            self._check_physical(store, delta)
+        if isinstance(store, BackupStorage):
+            store.used += delta
+            if self._undo is not None:
+                self._undo.append(lambda: setattr(store, "used", store.used - delta))
+        else:
+            store.used_physical += delta
+            if self._undo is not None:
+                self._undo.append(lambda: setattr(store, "used_physical", store.used_physical - delta))
+
+    # -- disk nodes ----------------------------------------------------------------------
+    def _new_node(
+        self,
+        store,
+        parent: DiskNode | None,
+        virtual_size: int,
+        actual_size: int,
+        role: str,
+        *,
+        thick: bool = False,
+        charge_virtual: bool = False,
+    ) -> DiskNode:
+        depth = 1
+        if parent is not None:
+            depth = parent.depth + 1
+            if depth > self.settings.max_chain_depth:
+                raise CapacityExhausted(
+                    "chain_depth", depth, self.settings.max_chain_depth, resource_uuid=parent.uuid,
+                    message=f"the disk chain would reach {depth} levels, over the limit of "
+                    f"{self.settings.max_chain_depth}",
+                )
+        actual_size = min(actual_size, virtual_size)
+        node = DiskNode(
+            uuid=self.ids.uuid(),
+            storage_uuid=store.uuid,
+            parent_uuid=parent.uuid if parent is not None else None,
+            virtual_size=virtual_size,
+            actual_size=actual_size,
+            role=role,
+            depth=depth,
+            thick=thick,
+            create_date=self.clock.now(),
+        )
+        if charge_virtual:
+            node.virtual_charge = virtual_charge(store, actual_size)
+            self._charge_virtual(store, node.virtual_charge)
+        self._charge_physical(store, node.physical_charge)
+        self.nodes.add(node)
+        if parent is not None:
+            parent.children += 1
+        if self._undo is not None:
+            self._undo.append(lambda: self._drop_node(node))
+        return node
+
+    def _drop_node(self, node: DiskNode) -> None:
+        """Undo of ``_new_node`` (ledgers are undone by their own entries)."""
+        self.nodes.remove(node)
+        if node.parent_uuid is not None:
+            self.nodes.get(node.parent_uuid).children -= 1
+
+    def _retain_node(self, node: DiskNode) -> None:
+        node.refs += 1
+        if self._undo is not None:
+            self._undo.append(lambda: setattr(node, "refs", node.refs - 1))
+
+    def _release_node(self, node: DiskNode) -> int:
+        """Drop one holder; free the node (and hidden ancestors) once nothing needs it.
+        Returns the bytes freed physically."""
+        node.refs -= 1
+        if self._undo is not None:
+            self._undo.append(lambda: setattr(node, "refs", node.refs + 1))
+        freed = 0
+        while node is not None and node.refs <= 0 and node.children == 0:
+            freed += self._free_node(node)
+            node = self.nodes.find(node.parent_uuid) if node.parent_uuid else None
+            if node is not None:
+                node.children -= 1
+                if self._undo is not None:
+                    self._undo.append(lambda n=node: setattr(n, "children", n.children + 1))
+        return freed
+
+    def _free_node(self, node: DiskNode) -> int:
+        store = self._store(node.storage_uuid)
+        charge = node.physical_charge
+        self._charge_physical(store, -charge)
+        if node.virtual_charge:
+            self._charge_virtual(store, -node.virtual_charge)
+        self.nodes.remove(node)
+        if self._undo is not None:
+            self._undo.append(lambda: self.nodes.add(node))
+        return charge
+
+    def _grow_node(self, node: DiskNode, nbytes: int) -> int:
+        """Guest writes into a writable node; returns the bytes the node grew by."""
+        if node.frozen:
+            raise InvalidState("disk", node.uuid, "frozen", "write")
+        grow = min(nbytes, node.virtual_size - node.actual_size)
+        if grow <= 0:
+            return 0
+        if not node.thick:
+            self._charge_physical(self._store(node.storage_uuid), grow)
+        node.actual_size += grow
+        if self._undo is not None:
+            self._undo.append(lambda: setattr(node, "actual_size", node.actual_size - grow))
+        return grow
+
+    def chain(self, node: DiskNode) -> list[DiskNode]:
+        """The node and its ancestors, leaf first."""
+        out = [node]
+        find = self.nodes.find
+        while node.parent_uuid is not None:
+            node = find(node.parent_uuid)
+            out.append(node)
+        return out
+
+    def chain_allocated_size(self, node: DiskNode) -> int:
+        """Bytes a full copy of the chain ending at ``node`` needs (capped at its virtual size)."""
+        total = 0
+        cap = node.virtual_size
+        find = self.nodes.find
+        while node is not None:
+            total += node.actual_size
+            node = find(node.parent_uuid) if node.parent_uuid is not None else None
+        return min(total, cap)

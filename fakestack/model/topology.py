@@ -1,0 +1,351 @@
+"""The topology schema: what a cloud looks like before the first operation.
+
+Loaded from a preset name, a YAML/JSON file or built in Python.  Sizes accept integers
+(bytes) or strings with binary units (``"40G"``, ``"1.5T"``, ``"512M"``).  Every cross
+reference is checked; a bad topology raises ``TopologyError`` naming the field and why.
+"""
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+GiB = 1024**3
+MiB = 1024**2
+
+_UNITS = {"": 1, "B": 1, "K": 1024, "M": MiB, "G": GiB, "T": 1024**4, "P": 1024**5}
+_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([KMGTP]?)(?:i?B)?\s*$", re.IGNORECASE)
+
+
+def parse_size(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise ValueError("a size must be a number of bytes or a string such as '40G'")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        match = _SIZE_RE.match(value)
+        if not match:
+            raise ValueError(f"cannot read {value!r} as a size (use bytes or e.g. '40G', '512M')")
+        number, unit = match.groups()
+        return int(float(number) * _UNITS[unit.upper()])
+    raise ValueError("a size must be a number of bytes or a string such as '40G'")
+
+
+Size = Annotated[int, BeforeValidator(parse_size), Field(ge=0)]
+PositiveSize = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+
+ALLOCATOR_STRATEGIES = (
+    "DefaultHostAllocatorStrategy",
+    "LastHostPreferredAllocatorStrategy",
+    "LeastVmPreferredHostAllocatorStrategy",
+    "MinimumCPUUsageHostAllocatorStrategy",
+    "MinimumMemoryUsageHostAllocatorStrategy",
+)
+AllocatorStrategy = Literal[
+    "DefaultHostAllocatorStrategy",
+    "LastHostPreferredAllocatorStrategy",
+    "LeastVmPreferredHostAllocatorStrategy",
+    "MinimumCPUUsageHostAllocatorStrategy",
+    "MinimumMemoryUsageHostAllocatorStrategy",
+]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+class ZoneSpec(_Spec):
+    name: str = Field(min_length=1)
+    description: str = ""
+
+
+class ClusterSpec(_Spec):
+    name: str = Field(min_length=1)
+    zone: str
+    hypervisor_type: str = "KVM"
+    architecture: str = "x86_64"
+
+
+class HostSpec(_Spec):
+    name: str = Field(min_length=1)
+    cluster: str
+    cpu_num: int = Field(gt=0)
+    cpu_sockets: int = Field(default=1, gt=0)
+    cpu_overprovisioning_ratio: float = Field(default=10.0, gt=0)
+    memory: PositiveSize
+    reserved_memory: Size = GiB
+    state: Literal["Enabled", "Disabled", "PreMaintenance", "Maintenance"] = "Enabled"
+    status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
+    management_ip: str | None = None
+    architecture: str = "x86_64"
+
+
+class PrimaryStorageSpec(_Spec):
+    name: str = Field(min_length=1)
+    type: Literal["LocalStorage", "NFS", "SharedMountPoint", "Ceph", "SharedBlock"]
+    zone: str | None = None
+    clusters: list[str] = Field(default_factory=list)
+    total_capacity: PositiveSize
+    physical_capacity: Size | None = None
+    overprovisioning_ratio: float = Field(default=1.0, gt=0)
+    physical_threshold: float = Field(default=0.9, gt=0, le=1)
+    reserved_capacity: Size = GiB
+    provisioning: Literal["thin", "thick"] = "thin"
+    state: Literal["Enabled", "Disabled", "Maintenance"] = "Enabled"
+    status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
+    url: str | None = None
+
+
+class BackupStorageSpec(_Spec):
+    name: str = Field(min_length=1)
+    type: Literal["ImageStoreBackupStorage", "SftpBackupStorage", "CephBackupStorage"] = (
+        "ImageStoreBackupStorage"
+    )
+    zones: list[str] = Field(default_factory=list)
+    total_capacity: PositiveSize
+    reserved_capacity: Size = GiB
+    hostname: str | None = None
+    state: Literal["Enabled", "Disabled"] = "Enabled"
+    status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
+    url: str = "/zstack_bs"
+
+
+class ImageSpec(_Spec):
+    name: str = Field(min_length=1)
+    backup_storages: list[str] = Field(min_length=1)
+    virtual_size: PositiveSize
+    actual_size: PositiveSize
+    format: Literal["qcow2", "raw", "iso", "vmdk"] = "qcow2"
+    platform: Literal["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"] = "Linux"
+    media_type: Literal["RootVolumeTemplate", "DataVolumeTemplate", "ISO"] = "RootVolumeTemplate"
+    guest_os_type: str = "Linux"
+    architecture: str = "x86_64"
+
+    @model_validator(mode="after")
+    def _actual_fits(self):
+        if self.actual_size > self.virtual_size:
+            raise ValueError(
+                f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
+            )
+        return self
+
+
+class InstanceOfferingSpec(_Spec):
+    name: str = Field(min_length=1)
+    cpu_num: int = Field(gt=0)
+    memory_size: PositiveSize
+    allocator_strategy: AllocatorStrategy | None = None
+
+
+class DiskOfferingSpec(_Spec):
+    name: str = Field(min_length=1)
+    disk_size: PositiveSize
+
+
+class L3NetworkSpec(_Spec):
+    name: str = Field(min_length=1)
+    zone: str
+    cidr: str
+    gateway: str | None = None
+
+    @model_validator(mode="after")
+    def _addresses(self):
+        try:
+            net = ipaddress.IPv4Network(self.cidr, strict=True)
+        except ValueError as exc:
+            raise ValueError(f"cidr {self.cidr!r} is not an IPv4 network: {exc}") from None
+        if net.num_addresses < 4:
+            raise ValueError(f"cidr {self.cidr!r} has no room for hosts")
+        if self.gateway is None:
+            self.gateway = str(net.network_address + 1)
+        try:
+            gw = ipaddress.IPv4Address(self.gateway)
+        except ValueError:
+            raise ValueError(f"gateway {self.gateway!r} is not an IPv4 address") from None
+        if gw not in net:
+            raise ValueError(f"gateway {self.gateway} is outside cidr {self.cidr}")
+        return self
+
+
+class VmSpec(_Spec):
+    name: str = Field(min_length=1)
+    instance_offering: str
+    image: str
+    l3_networks: list[str] | None = None
+    state: Literal["Running", "Stopped", "Paused", "Created"] = "Running"
+    host: str | None = None
+    primary_storage: str | None = None
+    data_disks: list[str] = Field(default_factory=list)
+    written: Size = 0
+
+
+class Settings(_Spec):
+    """Knobs of the simulator that are not resources."""
+
+    new_leaf_size: Size = MiB
+    default_allocator_strategy: AllocatorStrategy = "DefaultHostAllocatorStrategy"
+    clone_allocator_strategy: AllocatorStrategy = "LeastVmPreferredHostAllocatorStrategy"
+    job_durations: dict[str, float] = Field(default_factory=dict)
+    max_chain_depth: int = Field(default=255, gt=1)
+    journal_size: int = Field(default=10_000, gt=0)
+
+
+class Topology(_Spec):
+    name: str = "custom"
+    description: str = ""
+    zones: list[ZoneSpec] = Field(min_length=1)
+    clusters: list[ClusterSpec] = Field(default_factory=list)
+    hosts: list[HostSpec] = Field(default_factory=list)
+    primary_storages: list[PrimaryStorageSpec] = Field(default_factory=list)
+    backup_storages: list[BackupStorageSpec] = Field(default_factory=list)
+    images: list[ImageSpec] = Field(default_factory=list)
+    instance_offerings: list[InstanceOfferingSpec] = Field(default_factory=list)
+    disk_offerings: list[DiskOfferingSpec] = Field(default_factory=list)
+    l3_networks: list[L3NetworkSpec] = Field(default_factory=list)
+    vms: list[VmSpec] = Field(default_factory=list)
+    settings: Settings = Field(default_factory=Settings)
+
+    @model_validator(mode="after")
+    def _references(self):
+        problems: list[str] = []
+
+        def names(kind: str) -> set[str]:
+            seen: set[str] = set()
+            for i, item in enumerate(getattr(self, kind)):
+                if item.name in seen:
+                    problems.append(f"{kind}[{i}].name: duplicate name {item.name!r}")
+                seen.add(item.name)
+            return seen
+
+        zones, clusters, hosts = names("zones"), names("clusters"), names("hosts")
+        pss, bss, images = names("primary_storages"), names("backup_storages"), names("images")
+        offerings, disk_offerings = names("instance_offerings"), names("disk_offerings")
+        l3s = names("l3_networks")
+        names("vms")
+
+        def check(path: str, value: str | None, known: set[str], kind: str) -> None:
+            if value is not None and value not in known:
+                problems.append(f"{path}: unknown {kind} {value!r}")
+
+        for i, c in enumerate(self.clusters):
+            check(f"clusters[{i}].zone", c.zone, zones, "zone")
+        for i, h in enumerate(self.hosts):
+            check(f"hosts[{i}].cluster", h.cluster, clusters, "cluster")
+        for i, p in enumerate(self.primary_storages):
+            check(f"primary_storages[{i}].zone", p.zone, zones, "zone")
+            for j, c in enumerate(p.clusters):
+                check(f"primary_storages[{i}].clusters[{j}]", c, clusters, "cluster")
+            if p.physical_capacity is not None and p.physical_capacity <= 0:
+                problems.append(f"primary_storages[{i}].physical_capacity: must be positive")
+        for i, b in enumerate(self.backup_storages):
+            for j, z in enumerate(b.zones):
+                check(f"backup_storages[{i}].zones[{j}]", z, zones, "zone")
+        for i, im in enumerate(self.images):
+            for j, b in enumerate(im.backup_storages):
+                check(f"images[{i}].backup_storages[{j}]", b, bss, "backup storage")
+        for i, n in enumerate(self.l3_networks):
+            check(f"l3_networks[{i}].zone", n.zone, zones, "zone")
+        host_cluster = {h.name: h.cluster for h in self.hosts}
+        ps_clusters = {p.name: set(p.clusters) for p in self.primary_storages}
+        for i, v in enumerate(self.vms):
+            check(f"vms[{i}].instance_offering", v.instance_offering, offerings, "instance offering")
+            check(f"vms[{i}].image", v.image, images, "image")
+            check(f"vms[{i}].host", v.host, hosts, "host")
+            check(f"vms[{i}].primary_storage", v.primary_storage, pss, "primary storage")
+            for j, n in enumerate(v.l3_networks or []):
+                check(f"vms[{i}].l3_networks[{j}]", n, l3s, "l3 network")
+            for j, d in enumerate(v.data_disks):
+                check(f"vms[{i}].data_disks[{j}]", d, disk_offerings, "disk offering")
+            if v.l3_networks is None and not self.l3_networks:
+                problems.append(f"vms[{i}].l3_networks: the topology has no l3 network")
+            if v.host and v.primary_storage and v.host in host_cluster and v.primary_storage in ps_clusters:
+                if host_cluster[v.host] not in ps_clusters[v.primary_storage]:
+                    problems.append(
+                        f"vms[{i}].primary_storage: {v.primary_storage!r} is not attached to the "
+                        f"cluster of host {v.host!r}"
+                    )
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class TopologyError(ValueError):
+    """A topology that cannot be built; ``errors`` lists ``(field, reason)`` pairs."""
+
+    def __init__(self, errors: list[tuple[str, str]], source: str = "topology") -> None:
+        self.errors = errors
+        self.source = source
+        lines = [f"{field}: {reason}" for field, reason in errors]
+        super().__init__(f"invalid {source}:\n" + "\n".join(f"  {line}" for line in lines))
+
+
+def _format_validation_error(exc: ValidationError) -> list[tuple[str, str]]:
+    errors: list[tuple[str, str]] = []
+    for err in exc.errors():
+        loc = err.get("loc", ())
+        path = ""
+        for part in loc:
+            path += f"[{part}]" if isinstance(part, int) else (f".{part}" if path else str(part))
+        msg = err.get("msg", "invalid")
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        if not path and ": " in msg:
+            # cross-reference problems carry their own paths
+            for piece in msg.split("; "):
+                field, _, reason = piece.partition(": ")
+                errors.append((field, reason))
+            continue
+        errors.append((path or "topology", msg))
+    return errors
+
+
+def parse_topology(data: Any, source: str = "topology") -> Topology:
+    if isinstance(data, Topology):
+        return data
+    try:
+        return Topology.model_validate(data)
+    except ValidationError as exc:
+        raise TopologyError(_format_validation_error(exc), source) from None
+
+
+def load_topology(spec: "str | Path | dict | Topology") -> Topology:
+    """A preset name (``demo``, ``tiny``, ``scale:HOSTS:VMS``), a file path, a dict or a Topology."""
+    from .presets import preset
+
+    if isinstance(spec, Topology):
+        return spec
+    if isinstance(spec, dict):
+        return parse_topology(spec)
+    text_spec = str(spec)
+    found = preset(text_spec)
+    if found is not None:
+        return found
+    path = Path(text_spec)
+    if not path.exists():
+        from .presets import PRESET_NAMES
+
+        raise TopologyError(
+            [("topology", f"{text_spec!r} is neither a preset ({', '.join(PRESET_NAMES)}) nor a file")]
+        )
+    raw = path.read_text(encoding="utf-8")
+    try:
+        if path.suffix.lower() == ".json":
+            data = json.loads(raw)
+        else:
+            import yaml
+
+            data = yaml.safe_load(raw)
+    except Exception as exc:  # parser errors differ by format; all are user input errors
+        raise TopologyError([("file", f"cannot parse {path}: {exc}")], str(path)) from None
+    if isinstance(data, dict) and "topology" in data and "zones" not in data:
+        data = data["topology"]
+    if not isinstance(data, dict):
+        raise TopologyError([("topology", "the file must hold a mapping")], str(path))
+    data.setdefault("name", path.stem)
+    return parse_topology(data, str(path))
