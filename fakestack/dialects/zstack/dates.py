@@ -1,0 +1,35 @@
+"""ZStack's date text: Gson's default ``java.sql.Timestamp`` form under Java 8, en_US.
+
+``Oct 17, 2024 5:43:35 AM``: month abbreviation, unpadded day, unpadded 12-hour hour, no
+offset.  The fake's management node runs on UTC.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
+
+
+def format_date(epoch_seconds: float) -> str:
+    moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    hour12 = moment.hour % 12 or 12
+    half = "AM" if moment.hour < 12 else "PM"
+    return (
+        f"{_MONTHS[moment.month - 1]} {moment.day}, {moment.year} "
+        f"{hour12}:{moment.minute:02d}:{moment.second:02d} {half}"
+    )
+
+
+def parse_date(text: str) -> float | None:
+    """Inverse of :func:`format_date` (used to compare dates in queries); None if not a date."""
+    try:
+        moment = datetime.strptime(text, "%b %d, %Y %I:%M:%S %p")
+    except (TypeError, ValueError):
+        return None
+    return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
+def format_timestamp_text(epoch_seconds: float) -> str:
+    """``java.sql.Timestamp.toString()``: ``2024-10-17 05:43:35.123`` (backup names use it)."""
+    moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"

@@ -1,0 +1,339 @@
+"""The ZStack REST dialect: transport checks, routing, the API pipeline, async jobs.
+
+Request flow (reference §11.5): transport checks (plain-text 4xx) -> parameter checks
+(SYS.1007) -> resource existence (SYS.1003) -> session (ID.1001) -> handler.  Sync APIs
+answer 200/503 at once; async APIs answer 202 with a ``location`` and the outcome is read
+from ``/v1/api-jobs/{uuid}``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from werkzeug.wrappers import Request, Response
+
+from fakestack.model.errors import DomainError
+
+from . import jobs, sessions
+from .catalog import APIS
+from .errors import (
+    ApiError, ErrorCode, TransportError, error_code, error_from_domain, resource_not_found,
+)
+from .params import normalize, param_specs, params_from_query, validate, verify_types
+from .query import QuerySpec, Condition, spec_from_rest
+from .registry import BINDINGS, Call
+from .responses import json_response, text_response
+from .routes import RouteTable
+
+DEFAULT_API_TIMEOUT_MS = 1_800_000
+LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
+
+# What a uuid must look like for a delete on a missing resource to succeed (§1.6).
+V4_UUID = re.compile(r"^[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}$")
+
+_JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
+
+
+@dataclass
+class Outcome:
+    ok: bool
+    payload: dict | None = None
+    error: dict | None = None
+    stage: str = "handler"
+
+
+class ZStackDialect:
+    name = "zstack"
+    prefixes = ("/zstack", "/v1")
+
+    def __init__(self, cloud) -> None:
+        from . import handlers  # noqa: F401  (registers the API handlers)
+        from .legacy import LegacyEndpoint
+
+        self.cloud = cloud
+        self.routes = RouteTable()
+        for name in BINDINGS:
+            api = APIS[name]
+            self.routes.add(api["path"], name)
+            if name.startswith("Query"):
+                self.routes.add(api["path"] + "/{uuid}", name)
+        self.legacy = LegacyEndpoint(self)
+        sessions.ensure_defaults(self.state)
+
+    # -- shared state ----------------------------------------------------------------
+    @property
+    def state(self) -> dict:
+        return self.cloud.dialect_state(self.name)
+
+    def now(self) -> float:
+        return self.cloud.clock.now()
+
+    def new_uuid(self) -> str:
+        """A deterministic 32-hex uuid in v4 form, from the cloud's seeded generator."""
+        ids = getattr(self.cloud, "ids", None)
+        for attr in ("zstack_uuid", "uuid32", "uuid"):
+            make = getattr(ids, attr, None)
+            if callable(make):
+                return make()
+        state = self.state
+        counter = state.get("uuidCounter", 0) + 1
+        state["uuidCounter"] = counter
+        seed = getattr(self.cloud, "seed", 0)
+        digest = bytearray(hashlib.sha256(f"zstack:{seed}:{counter}".encode()).digest()[:16])
+        digest[6] = (digest[6] & 0x0F) | 0x40
+        digest[8] = (digest[8] & 0x3F) | 0x80
+        return digest.hex()
+
+    def set_account(self, name: str, password: str) -> None:
+        sessions.set_account(self.state, name, password)
+
+    # -- entry point -----------------------------------------------------------------
+    def handle(self, request: Request) -> Response:
+        try:
+            return self._dispatch(request)
+        except TransportError as exc:
+            return text_response(exc.text, exc.status)
+        except Exception as exc:  # pragma: no cover - last resort: never a traceback
+            return text_response(f"{type(exc).__name__}: {exc}", 500)
+
+    def _dispatch(self, request: Request) -> Response:
+        path = request.path
+        if path == "/zstack/api" or path.startswith("/zstack/api/"):
+            return self.legacy.handle(request)
+        if path == "/zstack/v1" or path.startswith("/zstack/v1/"):
+            context, relative = "/zstack", path[len("/zstack/v1"):]
+        elif path == "/v1" or path.startswith("/v1/"):
+            context, relative = "", path[len("/v1"):]
+        else:
+            raise TransportError(404, f"no api mapping to {path}")
+        job = _JOB_PATH.match(relative)
+        if job:
+            return self._poll(request, job.group(1))
+        return self._rest_api(request, context, relative)
+
+    # -- async job polling (before authentication) -------------------------------------
+    def _poll(self, request: Request, uuid: str) -> Response:
+        if request.method not in ("GET", "HEAD"):
+            raise TransportError(405, "only GET method is allowed for querying job status")
+        now = self.now()
+        job = jobs.lookup(self.state, uuid, now)
+        if job is None:
+            raise TransportError(404, "the job has been expired")
+        if jobs.is_running(job, now):
+            return json_response({}, 202)
+        ok, data = jobs.outcome(job)
+        if ok:
+            return json_response(data, 200)
+        return json_response({"error": data}, 503)
+
+    # -- REST APIs ---------------------------------------------------------------------
+    def _read_body(self, request: Request) -> dict:
+        raw = request.get_data(cache=True)
+        if not raw.strip():
+            return {}
+        try:
+            body = json.loads(raw)
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise TransportError(400, f"the body is not valid JSON: {exc}")
+        if not isinstance(body, dict):
+            raise TransportError(400, "the body must be a JSON object")
+        return body
+
+    def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
+        candidates = self.routes.match(relative)
+        if not candidates:
+            raise TransportError(404, f"no api mapping to /v1{relative}")
+        method = "GET" if request.method == "HEAD" else request.method
+        same_method = [
+            (name, dict(zip(names, values)))
+            for template, values in candidates
+            for name, names in template.apis
+            if APIS[name]["method"] == method
+        ]
+        if not same_method:
+            raise TransportError(405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]")
+        if method == "PUT":
+            for name, url_vars in same_method:
+                if APIS[name]["wrapper"] in body:
+                    return name, url_vars
+            raise TransportError(400, f"the body doesn't contain action mapping to the URL[{request.path}]")
+        return same_method[0]
+
+    def _rest_api(self, request: Request, context: str, relative: str) -> Response:
+        method = request.method
+        body = self._read_body(request) if method in ("POST", "PUT") else {}
+        name, url_vars = self._select(request, relative, body)
+        api = APIS[name]
+        specs = param_specs(api)
+        system_tags: list = []
+        user_tags: list = []
+        query: QuerySpec | None = None
+        query_uuid = None
+        if method in ("POST", "PUT"):
+            key = api["wrapper"] if api["wrapper"] is not None else "null"
+            wrapped = body.get(key)
+            if wrapped is None:
+                wrapped = {}
+            if not isinstance(wrapped, dict):
+                raise TransportError(400, f"the value of [{key}] in the body must be a JSON object")
+            fields = dict(wrapped)
+            for tag_key, bucket in (("systemTags", system_tags), ("userTags", user_tags)):
+                for source in (body.get(tag_key), fields.pop(tag_key, None)):
+                    if source is None:
+                        continue
+                    if not isinstance(source, list):
+                        raise TransportError(400, f"[{tag_key}] field is excepted a list, but was [{source}].")
+                    bucket.extend(str(t) for t in source)
+            verify_types(fields, specs)
+            fields = normalize(fields, specs)
+        elif name.startswith("Query"):
+            fields = {}
+            if "uuid" in url_vars:
+                query_uuid = url_vars.pop("uuid")
+                query = QuerySpec(conditions=[Condition("uuid", "=", query_uuid)])
+            else:
+                query = spec_from_rest(request.args)
+        else:
+            fields = params_from_query(request.args, specs)
+            for tag_key, bucket in (("systemTags", system_tags), ("userTags", user_tags)):
+                bucket.extend(str(t) for t in fields.pop(tag_key, None) or [])
+        fields.update(url_vars)
+
+        job_uuid = request.headers.get("X-Job-UUID")
+        if job_uuid is not None:
+            if len(job_uuid) != 32:
+                raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
+            if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now()):
+                raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
+
+        call = Call(
+            dialect=self, name=name, api=api, fields=fields, system_tags=system_tags,
+            user_tags=user_tags, query=query, query_uuid=query_uuid,
+        )
+        if api["needSession"]:
+            self._authenticate(request, context, relative, call)
+
+        outcome = self.execute(call)
+        want_schema = request.headers.get("X-JSON-Schema", "").lower() == "true"
+        if outcome.ok and (want_schema or name.startswith("Query")):
+            if call.schema is not None or name.startswith("Query"):
+                outcome.payload = dict(outcome.payload or {})
+                outcome.payload["schema"] = call.schema or {}
+        if not api["async"]:
+            if outcome.ok:
+                return json_response(outcome.payload, 200)
+            return json_response({"error": outcome.error}, 503)
+        job_uuid = job_uuid or self.new_uuid()
+        now = self.now()
+        jobs.record(
+            self.state, job_uuid, api=name, now=now, ready_at=call.ready_at or now,
+            ok=outcome.ok, payload=outcome.payload, error=outcome.error, stage=outcome.stage,
+        )
+        return json_response(
+            {"location": self._location(request, context, job_uuid), "apiTimeout": self._api_timeout(request, name)},
+            202,
+        )
+
+    def _authenticate(self, request: Request, context: str, relative: str, call: Call) -> None:
+        authorization = request.headers.get("Authorization")
+        if not authorization:
+            raise TransportError(400, "missing header 'Authorization'")
+        if authorization.startswith("OAuth "):
+            call.session_uuid = authorization[len("OAuth "):].strip()
+            return
+        if authorization.startswith("ZStack "):
+            template = APIS[call.name]["path"]
+            call.session = sessions.check_access_key(
+                self.state, authorization, request.headers.get("Date"),
+                request.method, ["/v1" + relative, "/v1" + template], self.now(),
+            )
+            return
+        raise TransportError(400, "Authorization type must be 'OAuth'")
+
+    @staticmethod
+    def _location(request: Request, context: str, job_uuid: str) -> str:
+        host = request.host
+        if ":" not in host.rsplit("]", 1)[-1]:
+            host = f"{host}:{request.environ.get('SERVER_PORT', '80')}"
+        return f"http://{host}{context}/v1/api-jobs/{job_uuid}"
+
+    @staticmethod
+    def _api_timeout(request: Request, name: str) -> int:
+        override = request.headers.get("X-API-Timeout")
+        if override:
+            try:
+                return int(float(override) * 1000)
+            except ValueError:
+                raise TransportError(400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]")
+        return LONG_API_TIMEOUTS_MS.get(name, DEFAULT_API_TIMEOUT_MS)
+
+    # -- the API pipeline (shared with the legacy endpoint) ----------------------------
+    def execute(self, call: Call) -> Outcome:
+        binding = BINDINGS[call.name]
+        try:
+            call.fields = validate(call.api, call.fields)
+            if self._check_resources(call, binding):
+                return Outcome(ok=True, payload={})
+            if call.api["needSession"] and call.session is None:
+                call.session = sessions.check_session(self.state, call.session_uuid, self.now())
+            payload = binding.handler(call)
+            return Outcome(ok=True, payload=payload)
+        except ApiError as exc:
+            return Outcome(ok=False, error=exc.error.to_dict(), stage=exc.stage)
+        except DomainError as exc:
+            error = error_from_domain(
+                exc, operation=binding.operation, message_class=call.message_class,
+                context=self._error_context(call, binding, exc),
+            )
+            return Outcome(ok=False, error=error.to_dict())
+        except TransportError:
+            raise
+        except Exception as exc:  # an unexpected failure is SYS.1000, never a traceback
+            return Outcome(ok=False, error=error_code("SYS.1000", f"{type(exc).__name__}: {exc}").to_dict())
+
+    def _error_context(self, call: Call, binding, exc: DomainError) -> dict[str, Any]:
+        context: dict[str, Any] = {}
+        key = getattr(exc, "key", None) or getattr(exc, "uuid", None)
+        for field_name, kind in binding.resources.items():
+            if call.fields.get(field_name) == key:
+                context["field"] = field_name
+                break
+        return context
+
+    def _check_resources(self, call: Call, binding) -> bool:
+        """SYS.1003 for unknown uuids; True when a delete of a missing resource succeeds."""
+        from .resources import find
+
+        for field_name, kind in binding.resources.items():
+            value = call.fields.get(field_name)
+            if value is None:
+                continue
+            if isinstance(value, list):
+                missing = [v for v in value if find(self.cloud, kind, v) is None]
+                if missing:
+                    from .errors import VO_NAMES
+
+                    raise ApiError(error_code(
+                        "SYS.1003",
+                        f"invalid field[{field_name}], resource[uuids:[{', '.join(map(str, missing))}], "
+                        f"type:{VO_NAMES.get(kind, kind)}] not found",
+                    ), stage="interceptor")
+                continue
+            if find(self.cloud, kind, value) is not None:
+                continue
+            if field_name == binding.delete_if_missing:
+                if V4_UUID.match(str(value)):
+                    return True
+                raise ApiError(error_code("SYS.1003", f"invalid value[{value}] of field [{field_name}]"),
+                               stage="interceptor")
+            from .errors import VO_NAMES
+
+            raise resource_not_found(field_name, value, VO_NAMES.get(kind, kind))
+        return False
+
+
+def error_dict(error: ErrorCode) -> dict:
+    return error.to_dict()

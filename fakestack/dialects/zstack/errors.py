@@ -1,0 +1,290 @@
+"""ZStack error shapes and the one table mapping the model's domain errors onto them.
+
+Two kinds of failure exist on the wire (reference §1.6):
+
+* :class:`TransportError`: the REST layer itself refuses the request; plain text with a
+  4xx status (bad header, unknown path, wrong method, undecodable body...).
+* :class:`ApiError`: the message reached the "bus"; the body is ``{"error": ErrorCode}``
+  with HTTP 503 (directly for sync APIs, on the poll for async ones).
+
+:func:`error_from_domain` is the only place where a model error becomes a ZStack code.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fakestack.model import errors as domain
+
+# Descriptions from ZStack's conf/errorCodes/*.xml (reference §1.6, §8).
+DESCRIPTIONS: dict[str, str] = {
+    "SYS.1000": "An internal error happened in system",
+    "SYS.1001": "A message or a operation timeout",
+    "SYS.1003": "A resource can not be found",
+    "SYS.1006": "An operation failed",
+    "SYS.1007": "One or more API argument is invalid",
+    "ID.1000": "Unable to authenticate a user",
+    "ID.1001": "The session is invalid, either wrong session id or the session has been expired",
+    "ID.1002": "The user doesn't have permission to perform the operation",
+    "ID.1006": "Max number of active sessions exceeded",
+    "VM.1001": "Unable to start a vm",
+    "VM.1002": "Unable to stop a vm",
+    "VM.1003": "Unable to reboot a vm",
+    "VM.1010": "VM is not in state that allows required operation",
+    "BS.1003": "Unable to allocate a backup storage",
+    "PS.1000": "Unable to allocate a primary storage that has available space for required volume",
+    "VOL_BACKUP.1000": "Unable to create volume backup for stopped vm.",
+    # The host allocator overwrites only the code of an "operation failed" error (§1.6 note).
+    "HOST_ALLOCATION.1000": "An operation failed",
+    "HOST_ALLOCATION.1001": "An operation failed",
+}
+
+_UNSET: Any = object()
+
+
+@dataclass
+class ErrorCode:
+    code: str
+    details: str | None = None
+    description: str | None = None
+    cause: "ErrorCode | None" = None
+    opaque: dict | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"code": self.code}
+        if self.description is not None:
+            data["description"] = self.description
+        if self.details is not None:
+            data["details"] = self.details
+        if self.opaque:
+            data["opaque"] = dict(self.opaque)
+        if self.cause is not None:
+            data["cause"] = self.cause.to_dict()
+        return data
+
+
+def error_code(
+    code: str, details: str | None = None, cause: ErrorCode | None = None,
+    description: str | None = _UNSET,
+) -> ErrorCode:
+    if description is _UNSET:
+        description = DESCRIPTIONS.get(code)
+    return ErrorCode(code=code, details=details, description=description, cause=cause)
+
+
+class ApiError(Exception):
+    """An API-level failure: rendered as ``{"error": ErrorCode}`` (503 over REST).
+
+    ``stage`` is ``interceptor`` for parameter/session checks (the legacy endpoint reports
+    those under the generic ``APIReply``/``APIEvent`` classes) or ``handler``.
+    """
+
+    def __init__(self, error: ErrorCode, stage: str = "handler") -> None:
+        super().__init__(error.details or error.code)
+        self.error = error
+        self.stage = stage
+
+
+class TransportError(Exception):
+    """A refusal by the REST layer: plain text body with an HTTP status."""
+
+    def __init__(self, status: int, text: str) -> None:
+        super().__init__(text)
+        self.status = status
+        self.text = text
+
+
+def invalid_argument(details: str) -> ApiError:
+    return ApiError(error_code("SYS.1007", details), stage="interceptor")
+
+
+def resource_not_found(field_name: str, uuid: Any, vo: str) -> ApiError:
+    return ApiError(
+        error_code("SYS.1003", f"invalid field[{field_name}], resource[uuid:{uuid}, type:{vo}] not found"),
+        stage="interceptor",
+    )
+
+
+def operation_failed(details: str) -> ApiError:
+    return ApiError(error_code("SYS.1006", details))
+
+
+def internal_error(details: str) -> ApiError:
+    return ApiError(error_code("SYS.1000", details))
+
+
+# --------------------------------------------------------------------------------------
+# Domain error -> ZStack ErrorCode: the one mapping table.
+# --------------------------------------------------------------------------------------
+
+# Model resource kinds -> ZStack VO class names (used in SYS.1003 details).
+VO_NAMES: dict[str, str] = {
+    "vm": "VmInstanceVO",
+    "volume": "VolumeVO",
+    "host": "HostVO",
+    "image": "ImageVO",
+    "primary_storage": "PrimaryStorageVO",
+    "backup_storage": "BackupStorageVO",
+    "zone": "ZoneVO",
+    "cluster": "ClusterVO",
+    "l3_network": "L3NetworkVO",
+    "instance_offering": "InstanceOfferingVO",
+    "disk_offering": "DiskOfferingVO",
+    "backup": "VolumeBackupVO",
+    "backup_group": "VolumeBackupVO",
+    "snapshot": "VolumeSnapshotVO",
+    "session": "SessionVO",
+}
+
+# Words ZStack uses for a resource in state errors.
+_STATE_WORDS: dict[str, str] = {
+    "vm": "vm instance",
+    "volume": "volume",
+    "host": "host",
+    "image": "image",
+    "primary_storage": "primary storage",
+    "backup_storage": "backup storage",
+    "backup": "volume backup",
+}
+
+# How each operation wraps the root cause (outer first); a wrapper repeats the root details
+# unless it carries its own.  Reference §1.6 ("VM in wrong state") and §5.1/§7.1.
+OPERATION_WRAPPERS: dict[str, tuple[tuple[str, str | None], ...]] = {
+    "start_vm": (("VM.1001", None),),
+    "stop_vm": (("VM.1002", None),),
+    "reboot_vm": (("VM.1003", None),),
+    "create_vm": (("SYS.1006", None),),
+    "clone_vm.start": (("VM.1001", None), ("SYS.1006", None)),
+    "destroy_vm": (),
+}
+_DEFAULT_STATE_WRAP = (("SYS.1006", None),)
+
+_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start")
+
+_HOST_DETAILS = "no host having cpu[{cpu}], memory[{memory} bytes] found"
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``kind`` = domain error kind; ``match`` = capacity resource / resource kind prefix;
+    ``operations`` = where the rule applies (empty: everywhere)."""
+
+    kind: str
+    code: str
+    details: str
+    match: str = "*"
+    operations: tuple[str, ...] = ()
+    wrap: Any = ()  # tuple of (code, details|None), or "operation" for OPERATION_WRAPPERS
+    default_wrap: tuple = field(default=())
+
+
+RULES: tuple[Rule, ...] = (
+    # -- capacity ------------------------------------------------------------------------
+    Rule("capacity_exhausted", "HOST_ALLOCATION.1000",
+         "unable to allocate hosts, no host meets the following conditions: clusterUuid={clusterUuid} "
+         "hostUuid={hostUuid} cpu={cpu} memoryCapacity={memory} L3NetworkUuids={l3NetworkUuids}",
+         match="host", operations=("clone_vm",)),
+    Rule("capacity_exhausted", "HOST_ALLOCATION.1000", _HOST_DETAILS, match="host", wrap="operation"),
+    Rule("capacity_exhausted", "HOST_ALLOCATION.1000",
+         "cannot find available primary storage[state: Enabled, status: Connected, available capacity "
+         "{needed} bytes]. Check the state/status of primary storage and make sure they have been "
+         "attached to clusters",
+         match="primary_storage", operations=_PS_PLACEMENT_OPERATIONS, wrap="operation"),
+    Rule("capacity_exhausted", "SYS.1006",
+         "cannot find any qualified primary storage, errors are [primary storage[uuid:{resource_uuid}]'s "
+         "physical capacity usage has exceeded the threshold[0.9]]",
+         match="primary_storage.physical"),
+    Rule("capacity_exhausted", "SYS.1006",
+         "after subtracting reserved capacity[1G], there is no primary storage having required "
+         "size[{needed} bytes], may be the threshold of primary storage physical capacity setting is lower",
+         match="primary_storage"),
+    Rule("capacity_exhausted", "SYS.1006",
+         "after subtracting reserved capacity, no backup storage has required capacity[{needed} bytes]",
+         match="backup_storage", wrap=(("BS.1003", "unable to allocate a backup storage"),)),
+    Rule("capacity_exhausted", "HOST_ALLOCATION.1001",
+         "no available ip in l3 network[uuid:{resource_uuid}]", match="l3", wrap="operation"),
+    Rule("capacity_exhausted", "SYS.1006", "{message}", wrap="operation"),
+    # -- the rest ------------------------------------------------------------------------
+    Rule("not_found", "SYS.1003", "invalid field[{field}], resource[uuid:{key}, type:{vo}] not found"),
+    Rule("invalid_state", "VM.1010",
+         "current vm instance state[{state}] doesn't allow to proceed message[{message_class}], "
+         "allowed states are [{allowed}]",
+         match="vm", operations=("create_vm_backup",), wrap=()),
+    Rule("invalid_state", "VM.1010",
+         "current vm instance state[{state}] doesn't allow to proceed message[{message_class}], "
+         "allowed states are [{allowed}]",
+         match="vm", wrap="operation", default_wrap=_DEFAULT_STATE_WRAP),
+    Rule("invalid_state", "SYS.1006",
+         "current {state_words} state[{state}] doesn't allow to proceed message[{message_class}]"),
+    Rule("conflict", "SYS.1006", "{message}"),
+    Rule("invalid_argument", "SYS.1007", "{message}"),
+    Rule("unreachable", "SYS.1006", "{message}", wrap="operation"),
+    Rule("timeout", "SYS.1001", "{message}", wrap="operation"),
+    Rule("injected", "{code}", "{message}", wrap="operation"),
+)
+
+
+def _matches(rule: Rule, exc: domain.DomainError, operation: str) -> bool:
+    if rule.kind != exc.kind:
+        return False
+    if rule.operations and operation not in rule.operations:
+        return False
+    if rule.match == "*":
+        return True
+    subject = getattr(exc, "resource", None) or getattr(exc, "resource_kind", None) or ""
+    return subject == rule.match or subject.startswith(rule.match + ".")
+
+
+def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any]) -> dict[str, Any]:
+    facts: dict[str, Any] = {"message": exc.message, "message_class": message_class}
+    facts.update(exc.facts)
+    facts.update({k: v for k, v in exc.__dict__.items() if k not in ("facts",)})
+    request = getattr(exc, "request", None) or {}
+    facts.setdefault("cpu", request.get("cpu", request.get("cpuNum", context.get("cpu"))))
+    facts.setdefault("memory", request.get("memory", request.get("memorySize", context.get("memory"))))
+    kind = getattr(exc, "resource_kind", None)
+    facts["vo"] = VO_NAMES.get(kind or "", f"{kind}VO")
+    facts["state_words"] = _STATE_WORDS.get(kind or "", (kind or "resource").replace("_", " "))
+    facts["allowed"] = ", ".join(getattr(exc, "allowed", []) or [])
+    if exc.kind == "injected":
+        code = getattr(exc, "code", None)
+        facts["code"] = code if code and "." in code else "SYS.1006"
+    for key, value in context.items():
+        facts.setdefault(key, value)
+    facts.setdefault("field", context.get("field", "uuid"))
+    return facts
+
+
+class _Missing(dict):
+    def __missing__(self, key: str) -> str:  # unknown facts render as "null", as Java would
+        return "null"
+
+
+def error_from_domain(
+    exc: domain.DomainError, *, operation: str, message_class: str,
+    context: dict[str, Any] | None = None,
+) -> ErrorCode:
+    """Render a domain error as the ErrorCode (with its cause chain) ZStack would send.
+
+    ``operation`` names what the API was doing (``start_vm``, ``clone_vm``,
+    ``clone_vm.start``, ``create_vm``, ``create_vm_backup``...); ``context`` adds facts the
+    request knows and the error does not (``field`` for not-found, clone placement hints).
+    """
+    context = dict(context or {})
+    for rule in RULES:
+        if not _matches(rule, exc, operation):
+            continue
+        facts = _Missing(_facts(exc, message_class, context))
+        for key, value in list(facts.items()):
+            if value is None:
+                facts[key] = "null"
+        code = rule.code.format_map(facts)
+        details = rule.details.format_map(facts)
+        error = error_code(code, details)
+        wrap = rule.wrap
+        if wrap == "operation":
+            wrap = OPERATION_WRAPPERS.get(operation, rule.default_wrap)
+        for outer_code, outer_details in reversed(wrap):
+            error = error_code(outer_code, outer_details if outer_details is not None else details, cause=error)
+        return error
+    return error_code("SYS.1000", exc.message)

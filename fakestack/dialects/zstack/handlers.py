@@ -1,0 +1,2 @@
+"""Importing this module registers every API handler of the dialect."""
+from . import api_identity  # noqa: F401

@@ -1,0 +1,199 @@
+"""Reading API parameters from requests and checking them as ZStack does.
+
+* :func:`params_from_query` turns a GET/DELETE query string into message fields (lists as
+  repeated keys, ``key.0``/``key.1`` or the Python SDK's ``['a', 'b']`` text; maps as
+  ``key.sub``).
+* :func:`verify_types` is the REST layer's ``TypeVerifier`` (plain-text 400).
+* :func:`validate` is ``ApiMessageParamValidator`` (``SYS.1007``): mandatory, valid values,
+  nonempty lists, max length, number range.
+"""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from .errors import TransportError, invalid_argument
+
+_INT_TYPES = ("Integer", "int", "Long", "long", "Short", "short")
+_BOOL_TYPES = ("Boolean", "boolean")
+_LIST_TYPES = ("List", "Set", "Collection")
+_MAP_TYPES = ("Map",)
+_STRING_TYPES = ("String",)
+
+
+def param_specs(api: dict) -> dict[str, dict]:
+    return {p["name"]: p for p in api.get("params", ())}
+
+
+def _split_list_text(text: str) -> list[str]:
+    """``['a', 'b']`` (Python SDK's ``str(list)``) or ``a,b`` -> ``['a', 'b']``."""
+    inner = text.strip()
+    if inner.startswith("[") and inner.endswith("]"):
+        inner = inner[1:-1]
+    items = []
+    for part in inner.split(","):
+        part = part.strip()
+        if len(part) >= 2 and part[0] == part[-1] and part[0] in "'\"":
+            part = part[1:-1]
+        if part:
+            items.append(part)
+    return items
+
+
+def params_from_query(args, specs: dict[str, dict]) -> dict[str, Any]:
+    """Message fields from a query string (a werkzeug ``MultiDict``)."""
+    result: dict[str, Any] = {}
+    indexed: dict[str, dict[int, str]] = {}
+    maps: dict[str, dict[str, str]] = {}
+    for key in args.keys():
+        values = args.getlist(key)
+        base, dot, rest = key.partition(".")
+        if dot and base in specs:
+            if rest.isdigit():
+                indexed.setdefault(base, {})[int(rest)] = values[-1]
+            else:
+                maps.setdefault(base, {})[rest] = values[-1]
+            continue
+        spec = specs.get(key)
+        if spec is None:
+            continue  # unknown query parameters are ignored (ZStack logs them)
+        if spec["type"] in _LIST_TYPES:
+            items: list[str] = []
+            for value in values:
+                if value.strip().startswith("[") or "," in value:
+                    items.extend(_split_list_text(value))
+                else:
+                    items.append(value)
+            result[key] = items
+        else:
+            result[key] = values[-1]
+    for key, by_index in indexed.items():
+        result[key] = [by_index[i] for i in sorted(by_index)]
+    for key, entries in maps.items():
+        result[key] = dict(entries)
+    # Query-string values are text: convert declared scalars like the server's binder does.
+    for key, value in list(result.items()):
+        spec = specs[key]
+        if isinstance(value, str):
+            result[key] = _coerce_text(key, value, spec["type"])
+    return result
+
+
+def _coerce_text(name: str, value: str, java_type: str) -> Any:
+    if java_type in _INT_TYPES:
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{value}].")
+    if java_type in _BOOL_TYPES:
+        lowered = value.strip().lower()
+        if lowered in ("true", "false"):
+            return lowered == "true"
+        raise TransportError(400, f"[{name}] field is excepted a boolean, but was [{value}].")
+    return value
+
+
+def _describe(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return str(value)
+
+
+def verify_types(fields: dict[str, Any], specs: dict[str, dict]) -> None:
+    """TypeVerifier: declared int/long and boolean fields must hold the right JSON type.
+
+    Beyond the real verifier, lists, maps and strings are checked too, so that a wrong type
+    is a clear 400 naming the field instead of an exception deeper down.
+    """
+    for name, value in fields.items():
+        spec = specs.get(name)
+        if spec is None or value is None:
+            continue
+        java_type = spec["type"]
+        if java_type in _INT_TYPES:
+            integral = isinstance(value, int) and not isinstance(value, bool)
+            if isinstance(value, float) and value.is_integer():
+                integral = True
+            if not integral:
+                raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{_describe(value)}].")
+        elif java_type in _BOOL_TYPES:
+            if not isinstance(value, bool):
+                raise TransportError(400, f"[{name}] field is excepted a boolean, but was [{_describe(value)}].")
+        elif java_type in _LIST_TYPES:
+            if not isinstance(value, list):
+                raise TransportError(400, f"[{name}] field is excepted a list, but was [{_describe(value)}].")
+        elif java_type in _MAP_TYPES:
+            if not isinstance(value, dict):
+                raise TransportError(400, f"[{name}] field is excepted a map, but was [{_describe(value)}].")
+        elif java_type in _STRING_TYPES:
+            if isinstance(value, (dict, list)):
+                raise TransportError(400, f"[{name}] field is excepted a string, but was [{_describe(value)}].")
+
+
+def normalize(fields: dict[str, Any], specs: dict[str, dict]) -> dict[str, Any]:
+    """After type checks: floats -> int for integral fields, scalars -> str for strings."""
+    out = dict(fields)
+    for name, value in fields.items():
+        spec = specs.get(name)
+        if spec is None or value is None:
+            continue
+        if spec["type"] in _INT_TYPES and isinstance(value, float):
+            out[name] = int(value)
+        elif spec["type"] in _STRING_TYPES and not isinstance(value, str):
+            out[name] = _describe(value)
+    return out
+
+
+def _range(text: str) -> tuple[int, int]:
+    low, high = (part.strip().rstrip("Ll") for part in text.split(","))
+    return int(low), int(high)
+
+
+def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
+    """SYS.1007 checks in declaration order; returns fields with defaults applied."""
+    message = api["message"]
+    out = dict(fields)
+    for spec in api.get("params", ()):
+        name = spec["name"]
+        value = out.get(name)
+        if value is None:
+            if spec.get("required"):
+                raise invalid_argument(
+                    f"field[{name}] of message[{message}] is mandatory, can not be null"
+                )
+            if "default" in spec:
+                out[name] = _default(spec)
+            continue
+        valid = spec.get("validValues")
+        if valid and str(value) not in valid:
+            raise invalid_argument(
+                f"valid value for field[{name}] of message[{message}] are [{', '.join(valid)}], "
+                f"but {_describe(value)} found"
+            )
+        if spec.get("nonempty") and isinstance(value, (list, dict)) and not value:
+            raise invalid_argument(f"field[{name}] must be a nonempty list")
+        limit = spec.get("maxLength")
+        if limit and isinstance(value, str) and len(value) > limit:
+            raise invalid_argument(
+                f"field[{name}] of message[{message}] exceeds max length of string. "
+                f"expected was <= {limit}, actual was {len(value)}"
+            )
+        if spec.get("numberRange") and isinstance(value, int) and not isinstance(value, bool):
+            low, high = _range(spec["numberRange"])
+            if not low <= value <= high:
+                raise invalid_argument(f"field[{name}] must be in range of [{low}, {high}]")
+    return out
+
+
+def _default(spec: dict) -> Any:
+    text = spec["default"]
+    if spec["type"] in _BOOL_TYPES:
+        return text == "true"
+    if spec["type"] in _INT_TYPES:
+        return int(text)
+    return text
+
+
+def string_list(values: Iterable[Any]) -> list[str]:
+    return [v if isinstance(v, str) else _describe(v) for v in values]

@@ -1,0 +1,62 @@
+"""Which Python function serves which ZStack API, and what to check before calling it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from .catalog import APIS
+
+
+@dataclass
+class Call:
+    """One API invocation, REST or legacy, after the transport layer."""
+
+    dialect: Any
+    name: str
+    api: dict
+    fields: dict[str, Any]
+    system_tags: list[str] = field(default_factory=list)
+    user_tags: list[str] = field(default_factory=list)
+    session: dict | None = None
+    session_uuid: str | None = None
+    query: Any = None  # QuerySpec for Query* APIs
+    query_uuid: str | None = None  # GET /resources/{uuid}
+    legacy: bool = False
+    ready_at: float | None = None  # set by handlers whose model job takes simulated time
+    schema: dict[str, str] | None = None  # runtime classes of nested objects, if known
+
+    @property
+    def cloud(self):
+        return self.dialect.cloud
+
+    @property
+    def message_class(self) -> str:
+        return self.api["message"]
+
+
+@dataclass
+class Binding:
+    name: str
+    handler: Callable[[Call], dict]
+    operation: str
+    resources: dict[str, str] = field(default_factory=dict)  # field -> resource kind
+    delete_if_missing: str | None = None  # field whose absence makes a delete succeed
+
+
+BINDINGS: dict[str, Binding] = {}
+
+
+def api(name: str, *, operation: str = "", resources: dict[str, str] | None = None,
+        delete_if_missing: str | None = None):
+    """Register ``handler(call) -> success body`` for the catalogue API ``name``."""
+    if name not in APIS:
+        raise KeyError(f"{name} is not in the catalogue")
+
+    def register(handler: Callable[[Call], dict]) -> Callable[[Call], dict]:
+        BINDINGS[name] = Binding(
+            name=name, handler=handler, operation=operation or name,
+            resources=dict(resources or {}), delete_if_missing=delete_if_missing,
+        )
+        return handler
+
+    return register

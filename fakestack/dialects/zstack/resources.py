@@ -1,0 +1,33 @@
+"""Finding model resources by kind and uuid (for the SYS.1003 checks)."""
+from __future__ import annotations
+
+from typing import Any
+
+# resource kind -> attribute of the cloud holding that collection
+COLLECTIONS: dict[str, str] = {
+    "vm": "vms",
+    "volume": "volumes",
+    "host": "hosts",
+    "image": "images",
+    "primary_storage": "primary_storages",
+    "backup_storage": "backup_storages",
+    "zone": "zones",
+    "cluster": "clusters",
+    "l3_network": "l3_networks",
+    "instance_offering": "instance_offerings",
+    "disk_offering": "disk_offerings",
+}
+
+
+def find(cloud, kind: str, uuid: Any):
+    """The entity of ``kind`` with ``uuid``, or None."""
+    if not isinstance(uuid, str):
+        return None
+    collection = getattr(cloud, COLLECTIONS.get(kind, kind), None)
+    if collection is None:
+        return None
+    getter = getattr(collection, "get", None)
+    try:
+        return getter(uuid) if getter else None
+    except Exception:
+        return None

@@ -1,0 +1,54 @@
+"""Path templates -> APIs, as ZStack's RestServer matches them (reference §1.2)."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Iterable
+
+_VAR = re.compile(r"\{([^}/]+)\}")
+
+
+@dataclass
+class Template:
+    pattern: str  # normalised: every variable written {}
+    regex: re.Pattern
+    specificity: tuple[int, ...]  # 0 literal, 1 variable, per segment: lower wins
+    apis: list[tuple[str, list[str]]] = field(default_factory=list)  # (api name, var names)
+
+
+def _normalise(path: str) -> tuple[str, list[str]]:
+    names = _VAR.findall(path)
+    return _VAR.sub("{}", path), names
+
+
+class RouteTable:
+    def __init__(self) -> None:
+        self._templates: dict[str, Template] = {}
+
+    def add(self, path: str, api_name: str) -> None:
+        pattern, names = _normalise(path)
+        template = self._templates.get(pattern)
+        if template is None:
+            segments = pattern.strip("/").split("/")
+            regex = "^/" + "/".join("([^/]+)" if s == "{}" else re.escape(s) for s in segments) + "/?$"
+            template = Template(
+                pattern=pattern,
+                regex=re.compile(regex),
+                specificity=tuple(1 if s == "{}" else 0 for s in segments),
+            )
+            self._templates[pattern] = template
+        template.apis.append((api_name, names))
+
+    def match(self, path: str) -> list[tuple[Template, dict[str, str]]]:
+        """Templates matching ``path`` (relative to /v1), most specific first."""
+        found = []
+        for template in self._templates.values():
+            m = template.regex.match(path)
+            if m:
+                found.append((template, list(m.groups())))
+        found.sort(key=lambda item: item[0].specificity)
+        return [(t, values) for t, values in found]
+
+
+def bind(names: list[str], values: Iterable[str]) -> dict[str, str]:
+    return dict(zip(names, values))

@@ -1,0 +1,64 @@
+"""Shared helpers for the ZStack dialect tests."""
+from __future__ import annotations
+
+import hashlib
+import json
+import threading
+
+from werkzeug.test import Client
+
+from fakestack.app import make_app
+from fakestack.dialects.zstack import create_dialect
+from fakestack.model.clock import ManualClock
+
+ADMIN_PASSWORD_HASH = hashlib.sha512(b"password").hexdigest()
+
+
+class StubCloud:
+    """The smallest cloud the protocol layer needs: a clock, a lock and dialect state."""
+
+    def __init__(self, clock=None, seed: int = 0) -> None:
+        self.clock = clock or ManualClock()
+        self.lock = threading.RLock()
+        self.seed = seed
+        self._dialect_state: dict[str, dict] = {}
+
+    def dialect_state(self, name: str) -> dict:
+        return self._dialect_state.setdefault(name, {})
+
+
+def stub_client(cloud=None):
+    cloud = cloud or StubCloud()
+    app = make_app(cloud, dialects=[create_dialect(cloud)])
+    return cloud, Client(app)
+
+
+def login(client, prefix: str = "/zstack/v1", password_hash: str = ADMIN_PASSWORD_HASH) -> str:
+    response = client.put(
+        f"{prefix}/accounts/login",
+        json={"logInByAccount": {"accountName": "admin", "password": password_hash}},
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()["inventory"]["uuid"]
+
+
+def auth(session: str, **extra) -> dict:
+    return {"Authorization": f"OAuth {session}", **extra}
+
+
+def poll(client, response, max_polls: int = 1):
+    """Follow a 202's location (path part) and return the poll response."""
+    assert response.status_code == 202, response.get_data(as_text=True)
+    location = response.get_json()["location"]
+    path = location.split("://", 1)[1].split("/", 1)[1]
+    return client.get("/" + path)
+
+
+def legacy(client, message_class: str, fields: dict):
+    response = client.post("/zstack/api/", json={message_class: fields})
+    return response
+
+
+def legacy_result(response) -> dict:
+    body = response.get_json()
+    return json.loads(body["result"])
