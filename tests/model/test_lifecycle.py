@@ -1,0 +1,147 @@
+"""VM and volume state machines, addresses, jobs, journal, snapshot/restore."""
+import json
+
+import pytest
+from freezegun import freeze_time
+
+from fakestack import Cloud, InvalidArgument, InvalidState, ManualClock, NotFound
+
+from model_helpers import GiB, MiB, small_topology
+
+
+@pytest.fixture
+def cloud():
+    return Cloud(small_topology(), clock=ManualClock(1_800_000_000))
+
+
+def test_allowed_operations_follow_the_state_table(cloud):
+    vm = cloud.create_vm("v", image="img", instance_offering="o1")
+    with pytest.raises(InvalidState) as info:
+        cloud.resume_vm(vm)
+    assert (info.value.state, info.value.operation, info.value.allowed) == ("Running", "resume", ["Paused"])
+    with pytest.raises(InvalidState):
+        cloud.expunge_vm(vm)
+    cloud.reboot_vm(vm)
+    cloud.pause_vm(vm)
+    with pytest.raises(InvalidState):
+        cloud.reboot_vm(vm)
+    cloud.stop_vm(vm)
+    assert cloud.stop_vm(vm).state == "Stopped"  # no-op
+    cloud.destroy_vm(vm)
+    with pytest.raises(InvalidState):
+        cloud.start_vm(vm)
+    assert cloud.recover_vm(vm).state == "Stopped"
+    cloud.destroy_vm(vm)
+    cloud.expunge_vm(vm)
+    with pytest.raises(NotFound):
+        cloud.vms.get(vm.uuid)
+    cloud.check_invariants()
+
+
+def test_destroy_detaches_data_volumes_and_keeps_disks(cloud):
+    vm = cloud.create_vm("v", image="img", instance_offering="o1", data_disk_offerings=["d10"])
+    (data_uuid,) = vm.data_volume_uuids
+    ps = cloud.primary_storages.get("ps")
+    virtual = ps.used_virtual
+    cloud.destroy_vm(vm)
+    data = cloud.volumes.get(data_uuid)
+    assert data.vm_uuid is None and data.last_vm_uuid == vm.uuid
+    assert ps.used_virtual == virtual
+    cloud.expunge_vm(vm)
+    assert ps.used_virtual == virtual - 10 * GiB  # the root volume went; the data volume stays
+    cloud.check_invariants()
+
+
+def test_data_volume_lifecycle(cloud):
+    vm = cloud.create_vm("v", image="img", instance_offering="o1")
+    ps = cloud.primary_storages.get("ps")
+    vol = cloud.create_data_volume("d", size=5 * GiB)
+    assert vol.status == "NotInstantiated" and vol.primary_storage_uuid is None
+    virtual = ps.used_virtual
+    cloud.attach_volume(vol, vm)
+    assert vol.status == "Ready" and vol.device_id == 1
+    assert ps.used_virtual == virtual + 5 * GiB
+    with pytest.raises(InvalidState):
+        cloud.attach_volume(vol, vm)
+    cloud.detach_volume(vol)
+    cloud.delete_volume(vol)
+    assert vol.status == "Deleted"
+    cloud.recover_volume(vol)
+    cloud.delete_volume(vol)
+    cloud.expunge_volume(vol)
+    assert ps.used_virtual == virtual
+    at_once = cloud.create_data_volume("e", disk_offering="d10", primary_storage="ps")
+    assert at_once.status == "Ready" and at_once.virtual_size == 10 * GiB
+    with pytest.raises(InvalidArgument):
+        cloud.create_data_volume("f")
+    cloud.check_invariants()
+
+
+def test_addresses_are_handed_out_in_order_and_reused(cloud):
+    a = cloud.create_vm("a", image="img", instance_offering="o1")
+    b = cloud.create_vm("b", image="img", instance_offering="o1")
+    ip = lambda vm: cloud.nics.get(vm.nic_uuids[0]).ip  # noqa: E731
+    assert (ip(a), ip(b)) == ("10.0.0.2", "10.0.0.3")  # .1 is the gateway
+    cloud.destroy_vm(a)
+    cloud.expunge_vm(a)
+    c = cloud.create_vm("c", image="img", instance_offering="o1")
+    assert ip(c) == "10.0.0.2"
+
+
+def test_jobs_complete_when_the_clock_reaches_their_end():
+    topo = small_topology(settings={"job_durations": {"vm.create": 5.0}})
+    cloud = Cloud(topo, clock=ManualClock(1_800_000_000))
+    job = cloud.submit("vm.create", cloud.create_vm, "v", image="img", instance_offering="o1")
+    assert cloud.job_state(job) == "Running"
+    cloud.tick(4.9)
+    assert cloud.job_state(job) == "Running"
+    cloud.tick(0.1)
+    assert cloud.job_state(job) == "Succeeded"
+    assert job.result.name == "v"
+    failed = cloud.submit("vm.create", cloud.create_vm, "w", image="nope", instance_offering="o1")
+    cloud.tick(5)
+    assert cloud.job_state(failed) == "Failed" and isinstance(failed.error, NotFound)
+
+
+def test_clock_follows_freezegun():
+    with freeze_time("2026-03-01 12:00:00") as frozen:
+        cloud = Cloud(small_topology())
+        t0 = cloud.now()
+        frozen.tick(30)
+        assert cloud.now() == t0 + 30
+        cloud.tick(10)
+        assert cloud.now() == t0 + 40
+
+
+def test_journal_records_operations_and_outcomes(cloud):
+    cloud.create_vm("v", image="img", instance_offering="o1")
+    with pytest.raises(NotFound):
+        cloud.start_vm("missing")
+    ok, failed = list(cloud.journal)[-2:]
+    assert ok["operation"] == "vm.create" and ok["args"] == ["v"] and "ok" in ok
+    assert failed["operation"] == "vm.start"
+    assert failed["error"]["kind"] == "not_found" and failed["error"]["key"] == "missing"
+
+
+def test_snapshot_restore_round_trip(cloud):
+    vm = cloud.create_vm("v", image="img", instance_offering="o1", data_disk_offerings=["d10"])
+    cloud.write(vm.root_volume_uuid, 300 * MiB)
+    cloud.clone_vm(vm, ["c1", "c2"])
+    cloud.instant_clone(vm, "ic")
+    cloud.dialect_state("test")["sessions"] = {"a": 1}
+    dump = json.loads(json.dumps(cloud.snapshot()))
+    restored = Cloud.restore(dump)
+    assert restored.snapshot() == cloud.snapshot()
+    restored.check_invariants()
+    # the restored cloud goes on exactly like the original
+    cloud.create_vm("after", image="img", instance_offering="o1")
+    restored.create_vm("after", image="img", instance_offering="o1")
+    assert restored.snapshot() == cloud.snapshot()
+
+
+def test_reset_returns_to_the_initial_state(cloud):
+    initial = cloud.snapshot()
+    cloud.create_vm("v", image="img", instance_offering="o1")
+    cloud.reset()
+    after = cloud.snapshot()
+    assert after["vms"] == initial["vms"] and after["ids"] == initial["ids"]

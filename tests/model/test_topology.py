@@ -1,0 +1,86 @@
+import json
+
+import pytest
+import yaml
+
+from fakestack import Cloud, TopologyError, load_topology
+from fakestack.model.presets import scale
+
+from model_helpers import GiB, small_topology
+
+
+def test_demo_preset_has_the_promised_shape():
+    cloud = Cloud()
+    assert [z.name for z in cloud.zones] == ["zone-1"]
+    assert [c.name for c in cloud.clusters] == ["cluster-local", "cluster-shared"]
+    assert [(h.name, h.cpu_num, h.total_memory // GiB) for h in cloud.hosts] == [
+        ("host-1", 32, 128), ("host-2", 16, 64), ("host-3", 64, 256), ("host-4", 8, 32)]
+    assert [(p.name, p.type) for p in cloud.primary_storages] == [("local-ps", "LocalStorage"),
+                                                                   ("nfs-ps", "NFS")]
+    assert [b.type for b in cloud.backup_storages] == ["ImageStoreBackupStorage"]
+    assert len(cloud.images) == 2
+    golden = cloud.vms.get("golden")
+    assert golden.state == "Running"
+    assert cloud.hosts.get(golden.host_uuid).name == "host-3"
+    assert len(golden.data_volume_uuids) == 1
+
+
+def test_tiny_preset_is_one_host():
+    cloud = Cloud("tiny")
+    assert len(cloud.hosts) == 1
+    assert cloud.vms.get("golden").state == "Running"
+
+
+def test_scale_generator_places_every_vm():
+    cloud = Cloud(scale(50, 200))
+    assert len(cloud.hosts) == 50
+    assert sum(1 for vm in cloud.vms if vm.state == "Running") == 200
+    cloud.check_invariants()
+
+
+def test_topology_from_yaml_and_json_files(tmp_path):
+    data = small_topology()
+    (tmp_path / "t.yaml").write_text(yaml.safe_dump(data))
+    (tmp_path / "t.json").write_text(json.dumps(data))
+    for name in ("t.yaml", "t.json"):
+        cloud = Cloud(str(tmp_path / name))
+        assert cloud.hosts.get("h1").total_memory == 32 * GiB
+
+
+def test_sizes_accept_units():
+    topo = load_topology(small_topology(hosts=[{"name": "h1", "cluster": "c", "cpu_num": 1,
+                                                 "memory": "1.5G"}]))
+    assert topo.hosts[0].memory == int(1.5 * GiB)
+
+
+@pytest.mark.parametrize("change, field, reason", [
+    ({"hosts": [{"name": "h1", "cluster": "nope", "cpu_num": 1, "memory": "1G"}]},
+     "hosts[0].cluster", "unknown cluster 'nope'"),
+    ({"hosts": [{"name": "h1", "cluster": "c", "cpu_num": 0, "memory": "1G"}]},
+     "hosts[0].cpu_num", "greater than 0"),
+    ({"hosts": [{"name": "h1", "cluster": "c", "cpu_num": 1, "memory": "lots"}]},
+     "hosts[0].memory", "cannot read 'lots' as a size"),
+    ({"images": [{"name": "img", "backup_storages": ["bs"], "virtual_size": "1G",
+                  "actual_size": "2G"}]},
+     "images[0]", "actual_size (2147483648) is larger than virtual_size (1073741824)"),
+    ({"l3_networks": [{"name": "net", "zone": "z", "cidr": "10.0.0.0/24", "gateway": "10.1.0.1"}]},
+     "l3_networks[0]", "gateway 10.1.0.1 is outside cidr 10.0.0.0/24"),
+    ({"vms": [{"name": "v", "instance_offering": "o1", "image": "missing"}]},
+     "vms[0].image", "unknown image 'missing'"),
+    ({"primary_storages": [{"name": "ps", "type": "Floppy", "clusters": ["c"],
+                            "total_capacity": "1G"}]},
+     "primary_storages[0].type", "Input should be"),
+])
+def test_bad_topologies_name_the_field_and_reason(change, field, reason):
+    with pytest.raises(TopologyError) as info:
+        load_topology(small_topology(**change))
+    matches = [r for f, r in info.value.errors if f == field]
+    assert matches, info.value.errors
+    assert reason in matches[0]
+    assert field in str(info.value)
+
+
+def test_unknown_preset_or_missing_file():
+    with pytest.raises(TopologyError) as info:
+        Cloud("no-such-topology")
+    assert "neither a preset" in str(info.value)
