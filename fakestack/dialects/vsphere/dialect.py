@@ -7,10 +7,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from . import jsonrpc, specs
+from . import error_map, jsonrpc, specs
 from .choices import Choices
 from .errors import VapiError, vapi_error
 from .filters import REST_PREFIX, parse_filter
+from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
 from .routes import API, REST, ROUTES, Route
 from .sessions import CHALLENGE, COOKIE_NAME, SESSION_HEADER, SessionStore, parse_basic_authorization
@@ -28,6 +29,8 @@ class Call:
     surface: str
     operation: Operation
     token: str | None = None
+    subject: str | None = None  # the VM id an error message names (delta chain limit)
+    _inventory: Inventory | None = None
 
     @property
     def cloud(self):
@@ -45,6 +48,12 @@ class Call:
     def sessions(self) -> SessionStore:
         return self.dialect.sessions
 
+    @property
+    def inventory(self) -> Inventory:
+        if self._inventory is None:
+            self._inventory = Inventory(self.cloud, self.state)
+        return self._inventory
+
 
 def _json(data: Any, status: int, headers: dict | None = None) -> Response:
     return Response(json.dumps(data, separators=(",", ":")), status=status, headers=headers,
@@ -59,11 +68,7 @@ class VsphereDialect:
         self.cloud = cloud
         self._base_choices = choices or Choices()
         # Load every module that registers operations.
-        from . import session_ops  # noqa: F401
-        try:
-            from . import operations  # noqa: F401
-        except ImportError:  # pragma: no cover - before the model lands
-            pass
+        from . import operations, session_ops  # noqa: F401
 
     # State is re-read on every request: Cloud.restore may have replaced it.
     @property
@@ -100,11 +105,9 @@ class VsphereDialect:
         except VapiError:
             raise
         except Exception as exc:  # a domain error or a bug: never a stack trace on the wire
-            translate = getattr(self, "translate_error", None)
-            if translate is not None:
-                translated = translate(call, exc)
-                if translated is not None:
-                    raise translated from exc
+            translated = error_map.translate(call, exc)
+            if translated is not None:
+                raise translated from exc
             raise vapi_error("general", f"{type(exc).__name__}: {exc}") from exc
 
     # --- REST ---------------------------------------------------------------------------

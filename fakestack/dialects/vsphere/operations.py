@@ -1,0 +1,442 @@
+"""The vcenter services: VM (list / get / delete / instant_clone / clone), vm.power and
+the inventory lists and gets (reference §4, §5, §6)."""
+from __future__ import annotations
+
+from typing import Any, Iterable
+
+from . import specs
+from .choices import LIST_LIMITS
+from .errors import VapiError, not_found, vapi_error
+from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, power_state
+from .registry import operation
+from .structures import (
+    CLUSTER_INFO, CLUSTER_SUMMARY, DATACENTER_INFO, DATACENTER_SUMMARY, DATASTORE_INFO,
+    DATASTORE_SUMMARY, FOLDER_SUMMARY, HOST_SUMMARY, NETWORK_SUMMARY, POWER_INFO,
+    RESOURCE_POOL_INFO, RESOURCE_POOL_SUMMARY, VM_INFO, VM_SUMMARY,
+)
+from .vapi_types import STRING, VOID, ListOf
+from .vm_render import nic_keys, power_info, vm_info, vm_record, vmware_mac
+
+VM = "com.vmware.vcenter.VM"
+POWER = "com.vmware.vcenter.vm.power"
+
+
+def _wanted(values: list | None, *candidates: Any) -> bool:
+    """Reference §6.1: an unset or empty filter field matches everything."""
+    if not values:
+        return True
+    return any(c in values for c in candidates if c is not None)
+
+
+def _limited(kind: str, items: list[dict], id_field: str, inventory) -> list[dict]:
+    limit = LIST_LIMITS[kind]
+    if len(items) > limit:
+        raise vapi_error("list_too_large", limit, kind=kind)
+    return inventory.sorted_by_id(items, id_field)
+
+
+def _get_vm(call, moid: str):
+    vm = call.inventory.resolve("vm", moid)
+    if vm is None:
+        raise not_found("vm", moid)
+    return vm
+
+
+def _get(call, kind: str, moid: str | None):
+    found = call.inventory.resolve(kind, moid)
+    if found is None:
+        raise not_found(kind, moid)
+    return found
+
+
+# --- VM ----------------------------------------------------------------------------------
+
+
+@operation(VM, "list", specs.list_input(specs.VmFilter), ListOf(VM_SUMMARY))
+def vm_list(call, inp):
+    inv = call.inventory
+    f = inp.filter or specs.VmFilter()
+    out = []
+    for vm in inv.visible_vms():
+        host = inv.vm_host(vm)
+        cluster_uuid = inv.vm_cluster_uuid(vm)
+        if not (_wanted(f.vms, inv.moid("vm", vm.uuid))
+                and _wanted(f.names, vm.name)
+                and _wanted(f.folders, inv.vm_folder(vm))
+                and _wanted(f.datacenters, inv.moid("datacenter", vm.zone_uuid))
+                and _wanted(f.hosts, host and inv.moid("host", host.uuid))
+                and _wanted(f.clusters, cluster_uuid and inv.moid("cluster", cluster_uuid))
+                and _wanted(f.resource_pools, inv.vm_pool(vm))
+                and _wanted(f.power_states, power_state(vm))):
+            continue
+        out.append(inv.vm_summary(vm))
+    return _limited("vm", out, "vm", inv)
+
+
+@operation(VM, "get", specs.VmInput, VM_INFO)
+def vm_get(call, inp):
+    return vm_info(call.inventory, _get_vm(call, inp.vm))
+
+
+@operation(VM, "delete", specs.VmInput, VOID)
+def vm_delete(call, inp):
+    vm = _get_vm(call, inp.vm)
+    if power_state(vm) == "POWERED_ON":
+        raise vapi_error("vm_power_state", inp.vm, "POWERED_ON")
+    cloud = call.cloud
+    with cloud.atomic():
+        cloud.destroy_vm(vm.uuid)
+        cloud.expunge_vm(vm.uuid)
+    call.state.get("vms", {}).pop(vm.uuid, None)
+    return None
+
+
+def _check_name_free(call, name: str, zone_uuid: str) -> None:
+    """§9 #5: names are unique per VM folder (one per datacenter), case-sensitive."""
+    for vm in call.cloud.vms.by_name(name):
+        if vm.zone_uuid == zone_uuid and vm.state not in INVISIBLE_VM_STATES:
+            raise vapi_error("vm_name_taken", name)
+
+
+def _resolve_folder(call, moid: str | None) -> str | None:
+    if moid is None:
+        return None
+    if call.inventory.folder_kind(moid) is None:
+        raise not_found("folder", moid)
+    return moid
+
+
+def _check_vm_folder(call, folder: str | None, zone_uuid: str, host_moid: str) -> None:
+    inv = call.inventory
+    if folder is not None and (inv.folder_kind(folder) != "vm_folder" or inv.folder_zone(folder) != zone_uuid):
+        raise vapi_error("placement_disjoint", "folder", folder, host_moid)
+
+
+@operation(VM, "instant_clone", specs.InstantCloneInput, STRING)
+def vm_instant_clone(call, inp):
+    spec = inp.spec
+    inv = call.inventory
+    cloud = call.cloud
+    source = _get_vm(call, spec.source)  # row 5
+    placement = spec.placement or specs.InstantClonePlacement()
+    # row 6: every named object exists
+    folder = _resolve_folder(call, placement.folder)
+    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
+    datastore = _get(call, "datastore", placement.datastore) if placement.datastore else None
+    networks = {}
+    for key, update in (spec.nics_to_update or {}).items():
+        if update.backing is not None and update.backing.network is not None:
+            networks[key] = _get(call, "network", update.backing.network)
+    # row 7: keys are devices of the source (the fake's VMs have no serial or parallel ports)
+    keys = nic_keys(source)
+    for key in spec.nics_to_update or {}:
+        if key not in keys:
+            raise vapi_error("device_not_found", spec.source, "network adapter", key)
+    for label, ports in (("serial port", spec.serial_ports_to_update), ("parallel port", spec.parallel_ports_to_update)):
+        for key in ports or {}:
+            raise vapi_error("device_not_found", spec.source, label, key)
+    # row 8: name free in the target folder
+    target_zone = inv.folder_zone(folder) if folder else source.zone_uuid
+    _check_name_free(call, spec.name, target_zone)
+    # row 9: the source is powered on (a frozen VM is)
+    state = power_state(source)
+    if state != "POWERED_ON":
+        raise vapi_error("vm_power_state", spec.source, state)
+    # row 10: placement compatible with the source's host
+    host = inv.vm_host(source)
+    host_moid = inv.moid("host", host.uuid)
+    _check_vm_folder(call, folder, source.zone_uuid, host_moid)
+    if pool_cluster is not None and pool_cluster.uuid != host.cluster_uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, host_moid)
+    if datastore is not None and not inv.datastore_mounted_on(datastore, host):
+        raise vapi_error("placement_disjoint", "datastore", placement.datastore, host_moid)
+    # row 11 (the model checks the host and the disks' storages)
+    if datastore is not None and not datastore.usable:
+        raise vapi_error("datastore_inaccessible", placement.datastore)
+    # rows 11-14: the model (inaccessible, chain limit, capacity, fault plan)
+    call.subject = spec.source
+    clone = cloud.instant_clone(source.uuid, spec.name, primary_storage=datastore.uuid if datastore else None)
+    moid = inv.moid("vm", clone.uuid)
+    record = vm_record(call.state, clone.uuid)
+    if spec.bios_uuid is not None:
+        record["bios_uuid"] = spec.bios_uuid.lower()
+    record["nics"] = _clone_nics(call, source, clone, spec, networks)
+    return moid
+
+
+def _clone_nics(call, source, clone, spec, networks) -> dict:
+    """§4.3 / §9 #4: copy the source's NIC settings, apply nics_to_update, then
+    disconnect_all_nics.  MANUAL MACs keep the source's address unless updated (§9 #22)."""
+    source_nics = vm_record(call.state, source.uuid).get("nics", {})
+    out = {}
+    for index, key in enumerate(nic_keys(clone)):
+        settings = {k: v for k, v in source_nics.get(key, {}).items() if k != "mac_address"}
+        if settings.get("mac_type") == "MANUAL" and index < len(source.nic_uuids):
+            src = source_nics.get(key, {}).get("mac_address")
+            settings["mac_address"] = src or vmware_mac(call.cloud.nics.get(source.nic_uuids[index]).mac)
+        update = (spec.nics_to_update or {}).get(key)
+        if update is not None:
+            for name in ("start_connected", "mac_type", "mac_address", "allow_guest_control",
+                         "wake_on_lan_enabled", "upt_compatibility_enabled"):
+                value = getattr(update, name)
+                if value is not None:
+                    settings[name] = value
+            if update.mac_type in ("GENERATED", "ASSIGNED") and update.mac_address is None:
+                settings.pop("mac_address", None)
+            if key in networks:
+                settings["network_uuid"] = networks[key].uuid
+        if spec.disconnect_all_nics:
+            settings["connected"] = False
+            settings["start_connected"] = False
+        if settings:
+            out[key] = settings
+    return out
+
+
+@operation(VM, "clone", specs.CloneInput, STRING)
+def vm_clone(call, inp):
+    spec = inp.spec
+    inv = call.inventory
+    cloud = call.cloud
+    source = _get_vm(call, spec.source)
+    placement = spec.placement or specs.ClonePlacement()
+    folder = _resolve_folder(call, placement.folder)
+    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
+    host = _get(call, "host", placement.host) if placement.host else None
+    cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
+    datastore = _get(call, "datastore", placement.datastore) if placement.datastore else None
+    disk_keys = [str(2000 + i) for i in range(len(cloud.vm_volumes(source)))]
+    for key in list(spec.disks_to_remove or []) + list(spec.disks_to_update or {}):
+        if key not in disk_keys:
+            raise vapi_error("device_not_found", spec.source, "disk", key)
+    disk_stores = [_get(call, "datastore", d.datastore) for d in (spec.disks_to_update or {}).values() if d.datastore]
+    target_zone = inv.folder_zone(folder) if folder else source.zone_uuid
+    _check_name_free(call, spec.name, target_zone)
+    anchor = placement.host or placement.resource_pool or placement.cluster or spec.source
+    _check_vm_folder(call, folder, source.zone_uuid, anchor)
+    if host is not None and pool_cluster is not None and host.cluster_uuid != pool_cluster.uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.host)
+    if host is not None and cluster is not None and host.cluster_uuid != cluster.uuid:
+        raise vapi_error("placement_disjoint", "cluster", placement.cluster, placement.host)
+    if pool_cluster is not None and cluster is not None and pool_cluster.uuid != cluster.uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.cluster)
+    if pool_cluster is not None and host is None and not call.choices.cluster_drs_enabled:
+        raise vapi_error("placement_invalid", "resource_pool", placement.resource_pool,
+                         "its cluster has DRS disabled; name a host")
+    target_cluster = cluster or pool_cluster
+    if host is None and target_cluster is None:
+        host = inv.vm_host(source)  # reference §4.5: no host and no pool -> the source's host
+        if host is not None and datastore is not None and not inv.datastore_mounted_on(datastore, host):
+            host = None
+    if datastore is not None:
+        if host is not None and placement.host and not inv.datastore_mounted_on(datastore, host):
+            raise vapi_error("placement_disjoint", "datastore", placement.datastore, placement.host)
+        if target_cluster is not None and target_cluster.uuid not in datastore.cluster_uuids:
+            raise vapi_error("placement_disjoint", "datastore", placement.datastore,
+                             placement.cluster or placement.resource_pool)
+        if not datastore.usable:
+            raise vapi_error("datastore_inaccessible", placement.datastore)
+    if spec.disks_to_remove:
+        raise vapi_error("unsupported", "disks_to_remove is not supported by this endpoint.")
+    target_store = datastore or inv.vm_datastore(source)
+    for store in disk_stores:
+        if target_store is None or store.uuid != target_store.uuid:
+            raise vapi_error("unsupported", "disks_to_update to a datastore other than the clone's is not supported.")
+    call.subject = spec.source
+    clone = cloud.full_clone_vm(
+        source.uuid, spec.name, host=host.uuid if host else None,
+        cluster=target_cluster.uuid if target_cluster else None,
+        primary_storage=datastore.uuid if datastore else None, power_on=bool(spec.power_on))
+    return inv.moid("vm", clone.uuid)
+
+
+# --- power --------------------------------------------------------------------------------
+
+
+@operation(POWER, "get", specs.VmInput, POWER_INFO)
+def power_get(call, inp):
+    return power_info(_get_vm(call, inp.vm))
+
+
+@operation(POWER, "start", specs.VmInput, VOID)
+def power_start(call, inp):
+    vm = _get_vm(call, inp.vm)
+    state = power_state(vm)
+    if state == "POWERED_ON":
+        raise vapi_error("vm_already_in_state", inp.vm, "POWERED_ON")
+    call.subject = inp.vm
+    if state == "SUSPENDED":
+        call.cloud.resume_vm(vm.uuid)
+    else:
+        call.cloud.start_vm(vm.uuid)
+    return None
+
+
+@operation(POWER, "stop", specs.VmInput, VOID)
+def power_stop(call, inp):
+    vm = _get_vm(call, inp.vm)
+    if power_state(vm) == "POWERED_OFF":
+        raise vapi_error("vm_already_in_state", inp.vm, "POWERED_OFF")
+    call.cloud.stop_vm(vm.uuid)  # the model unfreezes a stopped VM
+    return None
+
+
+@operation(POWER, "suspend", specs.VmInput, VOID)
+def power_suspend(call, inp):
+    vm = _get_vm(call, inp.vm)
+    state = power_state(vm)
+    if state == "SUSPENDED":
+        raise vapi_error("vm_already_in_state", inp.vm, "SUSPENDED")
+    if state != "POWERED_ON":
+        raise vapi_error("vm_power_state", inp.vm, state)
+    if vm.frozen:
+        raise vapi_error("vm_frozen", inp.vm)
+    call.cloud.pause_vm(vm.uuid)
+    return None
+
+
+@operation(POWER, "reset", specs.VmInput, VOID)
+def power_reset(call, inp):
+    vm = _get_vm(call, inp.vm)
+    state = power_state(vm)
+    if state != "POWERED_ON":
+        raise vapi_error("vm_power_state", inp.vm, state)
+    cloud = call.cloud
+    with cloud.atomic():
+        cloud.reboot_vm(vm.uuid)
+        if vm.frozen:
+            cloud.freeze_vm(vm.uuid, False)
+    return None
+
+
+# --- inventory ----------------------------------------------------------------------------
+
+
+def _inventory_list(service: str, filter_model, summary_type, kind: str, id_field: str):
+    def register(build):
+        @operation(service, "list", specs.list_input(filter_model), ListOf(summary_type))
+        def handler(call, inp):
+            inv = call.inventory
+            items = build(call, inp.filter or filter_model())
+            return _limited(kind, list(items), id_field, inv)
+
+        return build
+
+    return register
+
+
+@_inventory_list("com.vmware.vcenter.host", specs.HostFilter, HOST_SUMMARY, "host", "host")
+def _hosts(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for host in call.cloud.hosts:
+        summary = inv.host_summary(host)
+        if f.standalone:  # the model has no standalone hosts
+            continue
+        if f.host_uuids:
+            continue
+        if (_wanted(f.hosts, summary["host"]) and _wanted(f.names, host.name)
+                and _wanted(f.folders, inv.moid("host_folder", host.zone_uuid))
+                and _wanted(f.datacenters, inv.moid("datacenter", host.zone_uuid))
+                and _wanted(f.clusters, inv.moid("cluster", host.cluster_uuid))
+                and _wanted(f.connection_states, summary["connection_state"])):
+            yield summary
+
+
+@_inventory_list("com.vmware.vcenter.datastore", specs.DatastoreFilter, DATASTORE_SUMMARY, "datastore", "datastore")
+def _datastores(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for ps in call.cloud.primary_storages:
+        summary = inv.datastore_summary(ps)
+        if (_wanted(f.datastores, summary["datastore"]) and _wanted(f.names, ps.name)
+                and _wanted(f.types, summary["type"])
+                and _wanted(f.folders, inv.moid("datastore_folder", ps.zone_uuid))
+                and _wanted(f.datacenters, inv.moid("datacenter", ps.zone_uuid))):
+            yield summary
+
+
+@_inventory_list("com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, RESOURCE_POOL_SUMMARY,
+                 "resource_pool", "resource_pool")
+def _resource_pools(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for cluster in call.cloud.clusters:
+        if f.parent_resource_pools:  # every pool is a root pool
+            continue
+        pool = inv.moid("resource_pool", cluster.uuid)
+        hosts = [inv.moid("host", h.uuid) for h in call.cloud.hosts if h.cluster_uuid == cluster.uuid]
+        if (_wanted(f.resource_pools, pool) and _wanted(f.names, "Resources")
+                and _wanted(f.datacenters, inv.moid("datacenter", cluster.zone_uuid))
+                and _wanted(f.hosts, *hosts)
+                and _wanted(f.clusters, inv.moid("cluster", cluster.uuid))):
+            yield {"resource_pool": pool, "name": "Resources"}
+
+
+@_inventory_list("com.vmware.vcenter.folder", specs.FolderFilter, FOLDER_SUMMARY, "folder", "folder")
+def _folders(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for folder in inv.folders():
+        zone = folder.pop("_zone")
+        if f.parent_folders:  # datacenter folders hang off their datacenter, not a folder
+            continue
+        if (_wanted(f.folders, folder["folder"]) and _wanted(f.names, folder["name"])
+                and (f.type is None or f.type == folder["type"])
+                and _wanted(f.datacenters, zone and inv.moid("datacenter", zone))):
+            yield folder
+
+
+@_inventory_list("com.vmware.vcenter.cluster", specs.ClusterFilter, CLUSTER_SUMMARY, "cluster", "cluster")
+def _clusters(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for cluster in call.cloud.clusters:
+        moid = inv.moid("cluster", cluster.uuid)
+        if (_wanted(f.clusters, moid) and _wanted(f.names, cluster.name)
+                and _wanted(f.folders, inv.moid("host_folder", cluster.zone_uuid))
+                and _wanted(f.datacenters, inv.moid("datacenter", cluster.zone_uuid))):
+            yield {"cluster": moid, "name": cluster.name, "ha_enabled": call.choices.cluster_ha_enabled,
+                   "drs_enabled": call.choices.cluster_drs_enabled}
+
+
+@_inventory_list("com.vmware.vcenter.datacenter", specs.DatacenterFilter, DATACENTER_SUMMARY,
+                 "datacenter", "datacenter")
+def _datacenters(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for zone in call.cloud.zones:
+        moid = inv.moid("datacenter", zone.uuid)
+        if _wanted(f.datacenters, moid) and _wanted(f.names, zone.name) and _wanted(f.folders, ROOT_FOLDER):
+            yield {"datacenter": moid, "name": zone.name}
+
+
+@_inventory_list("com.vmware.vcenter.network", specs.NetworkFilter, NETWORK_SUMMARY, "network", "network")
+def _networks(call, f) -> Iterable[dict]:
+    inv = call.inventory
+    for l3 in call.cloud.l3_networks:
+        moid = inv.moid("network", l3.uuid)
+        if (_wanted(f.networks, moid) and _wanted(f.names, l3.name)
+                and _wanted(f.types, "STANDARD_PORTGROUP")
+                and _wanted(f.folders, inv.moid("network_folder", l3.zone_uuid))
+                and _wanted(f.datacenters, inv.moid("datacenter", l3.zone_uuid))):
+            yield {"network": moid, "name": l3.name, "type": "STANDARD_PORTGROUP"}
+
+
+@operation("com.vmware.vcenter.datastore", "get", specs.get_input("datastore"), DATASTORE_INFO)
+def datastore_get(call, inp):
+    return call.inventory.datastore_info(_get(call, "datastore", inp.datastore))
+
+
+@operation("com.vmware.vcenter.resource_pool", "get", specs.get_input("resource_pool"), RESOURCE_POOL_INFO)
+def resource_pool_get(call, inp):
+    _get(call, "resource_pool", inp.resource_pool)
+    return {"name": "Resources", "resource_pools": []}
+
+
+@operation("com.vmware.vcenter.cluster", "get", specs.get_input("cluster"), CLUSTER_INFO)
+def cluster_get(call, inp):
+    cluster = _get(call, "cluster", inp.cluster)
+    return {"name": cluster.name, "resource_pool": call.inventory.moid("resource_pool", cluster.uuid)}
+
+
+@operation("com.vmware.vcenter.datacenter", "get", specs.get_input("datacenter"), DATACENTER_INFO)
+def datacenter_get(call, inp):
+    return call.inventory.datacenter_info(_get(call, "datacenter", inp.datacenter))
+
+
+__all__ = ["VapiError"]
