@@ -44,8 +44,10 @@ class Collection(Generic[T]):
     def find(self, key) -> T | None:
         if key is None:
             return None
-        if not isinstance(key, str):
-            key = key.uuid
+        if key.__class__ is not str:
+            key = getattr(key, "uuid", None)
+            if key.__class__ is not str:
+                return None
         entity = self._by_uuid.get(key)
         if entity is not None:
             return entity
@@ -55,9 +57,11 @@ class Collection(Generic[T]):
         return None
 
     def get(self, key) -> T:
-        entity = self.find(key)
+        entity = self._by_uuid.get(key) if key.__class__ is str else None
         if entity is None:
-            raise NotFound(self.kind, key if isinstance(key, str) else getattr(key, "uuid", str(key)))
+            entity = self.find(key)
+            if entity is None:
+                raise NotFound(self.kind, key if isinstance(key, str) else str(getattr(key, "uuid", key)))
         return entity
 
     def by_name(self, name: str) -> list[T]:

@@ -257,7 +257,7 @@ class L3Network(Entity):
     first_ip: int
     last_ip: int
     next_ip: int = 0
-    released: list = field(default_factory=list)  # kept sorted; reused lowest first
+    released: list = field(default_factory=list)  # a heap: the lowest freed address is reused first
     used: dict = field(default_factory=dict)  # ip int (as str) -> nic uuid
     description: str = ""
     create_date: float = 0.0
