@@ -111,7 +111,7 @@ APIS: dict[str, dict[str, Any]] = {
                     'type': 'String',
                     'validValues': ['InstantStart', 'JustCreate', 'CreateStopped'],
                     'default': 'InstantStart'},
-                   {'name': 'vmNicParams', 'type': 'List'},
+                   {'name': 'vmNicParams', 'type': 'Object'},
                    {'name': 'names', 'type': 'List', 'required': True, 'nonempty': True},
                    {'name': 'primaryStorageUuidForRootVolume', 'type': 'String'},
                    {'name': 'primaryStorageUuidForDataVolume', 'type': 'String'},

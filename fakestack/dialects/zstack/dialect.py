@@ -17,7 +17,7 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack.model.errors import DomainError
 
-from . import jobs, sessions
+from . import inventories, jobs, sessions
 from .catalog import APIS
 from .errors import (
     ApiError, ErrorCode, TransportError, error_code, error_from_domain, resource_not_found,
@@ -61,6 +61,7 @@ class ZStackDialect:
             if name.startswith("Query"):
                 self.routes.add(api["path"] + "/{uuid}", name)
         self.legacy = LegacyEndpoint(self)
+        self.sources = inventories.sources(cloud)
         sessions.ensure_defaults(self.state)
 
     # -- shared state ----------------------------------------------------------------
@@ -119,10 +120,10 @@ class ZStackDialect:
         if request.method not in ("GET", "HEAD"):
             raise TransportError(405, "only GET method is allowed for querying job status")
         now = self.now()
-        job = jobs.lookup(self.state, uuid, now)
+        job = jobs.lookup(self.state, uuid, now, self.cloud)
         if job is None:
             raise TransportError(404, "the job has been expired")
-        if jobs.is_running(job, now):
+        if jobs.is_running(job, now, self.cloud):
             return json_response({}, 202)
         ok, data = jobs.outcome(job)
         if ok:
@@ -206,7 +207,7 @@ class ZStackDialect:
         if job_uuid is not None:
             if len(job_uuid) != 32:
                 raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
-            if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now()):
+            if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now(), self.cloud):
                 raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
 
         call = Call(
@@ -229,8 +230,7 @@ class ZStackDialect:
         job_uuid = job_uuid or self.new_uuid()
         now = self.now()
         jobs.record(
-            self.state, job_uuid, api=name, now=now, ready_at=call.ready_at or now,
-            ok=outcome.ok, payload=outcome.payload, error=outcome.error, stage=outcome.stage,
+            self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok, payload=outcome.payload, error=outcome.error, stage=outcome.stage,
         )
         return json_response(
             {"location": self._location(request, context, job_uuid), "apiTimeout": self._api_timeout(request, name)},
@@ -295,7 +295,7 @@ class ZStackDialect:
             return Outcome(ok=False, error=error_code("SYS.1000", f"{type(exc).__name__}: {exc}").to_dict())
 
     def _error_context(self, call: Call, binding, exc: DomainError) -> dict[str, Any]:
-        context: dict[str, Any] = {}
+        context: dict[str, Any] = dict(call.error_context)
         key = getattr(exc, "key", None) or getattr(exc, "uuid", None)
         for field_name, kind in binding.resources.items():
             if call.fields.get(field_name) == key:

@@ -133,6 +133,8 @@ VO_NAMES: dict[str, str] = {
     "backup": "VolumeBackupVO",
     "backup_group": "VolumeBackupVO",
     "snapshot": "VolumeSnapshotVO",
+    "volume_snapshot": "VolumeSnapshotVO",
+    "nic": "VmNicVO",
     "session": "SessionVO",
 }
 

@@ -1,8 +1,10 @@
 """The async-job table behind ``202 + location`` and the legacy ``/zstack/api/result``.
 
-A job stores its outcome as data (the REST success body, or an ErrorCode dict) plus the
-clock time at which it is complete; polling before that answers "still running".  Kept in
-``cloud.dialect_state("zstack")["jobs"]`` so jobs survive snapshot/restore.
+A job stores its outcome as data (the REST success body, or an ErrorCode dict).  When the
+API ran as a model job (``cloud.submit``), the record names that job and is "running" while
+the model job is, so simulated durations, latency faults and hung jobs show through the
+poll; otherwise it is complete at once.  Kept in ``cloud.dialect_state("zstack")["jobs"]``
+so jobs survive snapshot/restore.
 """
 from __future__ import annotations
 
@@ -15,26 +17,40 @@ def table(state: dict) -> dict[str, dict]:
     return state.setdefault("jobs", {})
 
 
-def sweep(state: dict, now: float) -> None:
+def end_of(job: dict, cloud) -> float | None:
+    """When the job completes (None: hung until released)."""
+    model_job = job.get("modelJob")
+    if model_job is not None:
+        found = cloud.jobs.find(model_job) if hasattr(cloud, "jobs") else None
+        if found is not None:
+            return found.end
+    return job["readyAt"]
+
+
+def sweep(state: dict, now: float, cloud) -> None:
     jobs = table(state)
-    for uuid in [u for u, j in jobs.items() if j["readyAt"] + COMPLETED_RETENTION < now]:
-        del jobs[uuid]
+    for uuid in list(jobs):
+        end = end_of(jobs[uuid], cloud)
+        if end is not None and end + COMPLETED_RETENTION < now:
+            del jobs[uuid]
 
 
-def exists(state: dict, uuid: str, now: float) -> bool:
-    sweep(state, now)
+def exists(state: dict, uuid: str, now: float, cloud) -> bool:
+    sweep(state, now, cloud)
     return uuid in table(state)
 
 
 def record(
-    state: dict, uuid: str, *, api: str, now: float, ready_at: float, ok: bool,
-    payload: dict | None, error: dict | None, stage: str, legacy: bool = False,
+    state: dict, uuid: str, *, api: str, now: float, ok: bool, payload: dict | None,
+    error: dict | None, stage: str, model_job: str | None = None, ready_at: float | None = None,
+    legacy: bool = False,
 ) -> dict:
     job = {
         "uuid": uuid,
         "api": api,
         "createdAt": now,
-        "readyAt": max(ready_at, now),
+        "readyAt": max(ready_at, now) if ready_at is not None else now,
+        "modelJob": model_job,
         "ok": ok,
         "payload": payload,
         "error": error,
@@ -45,13 +61,14 @@ def record(
     return job
 
 
-def lookup(state: dict, uuid: str, now: float) -> dict | None:
-    sweep(state, now)
+def lookup(state: dict, uuid: str, now: float, cloud) -> dict | None:
+    sweep(state, now, cloud)
     return table(state).get(uuid)
 
 
-def is_running(job: dict, now: float) -> bool:
-    return now < job["readyAt"]
+def is_running(job: dict, now: float, cloud) -> bool:
+    end = end_of(job, cloud)
+    return end is None or now < end
 
 
 def outcome(job: dict) -> tuple[bool, Any]:

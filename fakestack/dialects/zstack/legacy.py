@@ -155,7 +155,7 @@ class LegacyEndpoint:
             return json_response(self._envelope(uuid=None, created=now, finished=dialect.now(), result=reply))
         uuid = dialect.new_uuid()
         jobs.record(
-            dialect.state, uuid, api=name, now=now, ready_at=call.ready_at or now, ok=outcome.ok,
+            dialect.state, uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
             payload=outcome.payload, error=outcome.error, stage=outcome.stage, legacy=True,
         )
         return json_response(self._envelope(uuid=uuid, created=now, finished=None, result=None))
@@ -163,11 +163,12 @@ class LegacyEndpoint:
     def _result(self, uuid: str) -> Response:
         dialect = self.dialect
         now = dialect.now()
-        job = jobs.lookup(dialect.state, uuid, now)
+        job = jobs.lookup(dialect.state, uuid, now, dialect.cloud)
         if job is None:
             return text_response(f"No api result[uuid:{uuid}] found", 404)
-        if jobs.is_running(job, now):
+        if jobs.is_running(job, now, dialect.cloud):
             return json_response(self._envelope(uuid=uuid, created=job["createdAt"], finished=None, result=None))
         ok, data = jobs.outcome(job)
         reply = self._reply(job["api"], ok, data, job["stage"])
-        return json_response(self._envelope(uuid=uuid, created=job["createdAt"], finished=job["readyAt"], result=reply))
+        finished = jobs.end_of(job, dialect.cloud)
+        return json_response(self._envelope(uuid=uuid, created=job["createdAt"], finished=finished, result=reply))

@@ -296,16 +296,18 @@ def run_query(records: Iterable[dict], spec: QuerySpec, collection: Collection) 
     return reply
 
 
-def schema_for(inventories: list[dict], collection: Collection, prefix: str = "inventories") -> dict[str, str]:
+def schema_for(inventories: list[dict], collection: Collection, prefix: str = "inventories",
+               class_of: Callable[[dict], str] | None = None) -> dict[str, str]:
     """The ``schema`` map: the runtime class of every (nested) inventory object."""
     schema: dict[str, str] = {}
     for index, record in enumerate(inventories):
-        _walk_schema(record, collection, f"{prefix}[{index}]", schema)
+        _walk_schema(record, collection, f"{prefix}[{index}]", schema, class_of)
     return schema
 
 
-def _walk_schema(record: dict, collection: Collection, path: str, schema: dict[str, str]) -> None:
-    schema[path] = record.get("__class__", collection.class_name) if isinstance(record, dict) else collection.class_name
+def _walk_schema(record: dict, collection: Collection, path: str, schema: dict[str, str],
+                 class_of: Callable[[dict], str] | None = None) -> None:
+    schema[path] = class_of(record) if class_of else collection.class_name
     for name, child in collection.nested.items():
         value = record.get(name)
         if isinstance(value, list):

@@ -22,8 +22,9 @@ class Call:
     query: Any = None  # QuerySpec for Query* APIs
     query_uuid: str | None = None  # GET /resources/{uuid}
     legacy: bool = False
-    ready_at: float | None = None  # set by handlers whose model job takes simulated time
+    model_job: str | None = None  # uuid of the model job the API ran as (simulated duration)
     schema: dict[str, str] | None = None  # runtime classes of nested objects, if known
+    error_context: dict[str, Any] = field(default_factory=dict)  # facts for error rendering
 
     @property
     def cloud(self):

@@ -16,6 +16,7 @@ COLLECTIONS: dict[str, str] = {
     "l3_network": "l3_networks",
     "instance_offering": "instance_offerings",
     "disk_offering": "disk_offerings",
+    "volume_snapshot": "volume_snapshots",
 }
 
 
@@ -26,8 +27,5 @@ def find(cloud, kind: str, uuid: Any):
     collection = getattr(cloud, COLLECTIONS.get(kind, kind), None)
     if collection is None:
         return None
-    getter = getattr(collection, "get", None)
-    try:
-        return getter(uuid) if getter else None
-    except Exception:
-        return None
+    entity = collection.find(uuid)  # find also matches names: insist on the uuid
+    return entity if entity is not None and getattr(entity, "uuid", None) == uuid else None

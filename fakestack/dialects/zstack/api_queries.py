@@ -1,0 +1,111 @@
+"""Query* APIs over the model's collections, and the capacity read APIs (§3)."""
+from __future__ import annotations
+
+from . import inventories
+from .query import run_query, schema_for
+from .registry import Call, api
+
+
+def _query(call: Call) -> dict:
+    cloud = call.cloud
+    source = call.dialect.sources[call.name]
+    spec = call.query
+    entities = source.entities(cloud)
+    # A uuid equality (GET /resources/{uuid}) needs one entity, not a render of all of them.
+    for condition in spec.conditions:
+        if condition.name == "uuid" and condition.op == "=":
+            entities = [e for e in entities if e.uuid == condition.value]
+    rows = [source.render(cloud, e) for e in entities]
+    reply = run_query(rows, spec, source.collection)
+    if "inventories" in reply:
+        call.schema = schema_for(reply["inventories"], source.collection, class_of=source.class_of)
+    return reply
+
+
+QUERY_APIS = (
+    "QueryVmInstance", "QueryVmNic", "QueryVolume", "QueryHost", "QueryPrimaryStorage",
+    "QueryBackupStorage", "QueryImageStoreBackupStorage", "QueryImage", "QueryZone", "QueryCluster",
+    "QueryL3Network", "QueryInstanceOffering", "QueryDiskOffering", "QueryVolumeSnapshot",
+)
+for _name in QUERY_APIS:
+    api(_name, operation="query")(_query)
+
+
+def _scope(values) -> set[str] | None:
+    return set(values) if values else None
+
+
+@api("GetCpuMemoryCapacity", operation="query", resources={
+    "zoneUuids": "zone", "clusterUuids": "cluster", "hostUuids": "host"})
+def get_cpu_memory_capacity(call: Call) -> dict:
+    f = call.fields
+    zones, clusters, hosts = _scope(f.get("zoneUuids")), _scope(f.get("clusterUuids")), _scope(f.get("hostUuids"))
+    chosen = [
+        h for h in call.cloud.hosts
+        if (f.get("all") or (zones is None and clusters is None and hosts is None)
+            or (zones and h.zone_uuid in zones) or (clusters and h.cluster_uuid in clusters)
+            or (hosts and h.uuid in hosts))
+    ]
+
+    def totals(group) -> dict:
+        return {
+            "totalCpu": sum(h.total_cpu for h in group),
+            "availableCpu": sum(h.available_cpu for h in group),
+            "totalMemory": sum(h.total_memory for h in group),
+            "availableMemory": sum(h.available_memory for h in group),
+            "managedCpuNum": sum(h.cpu_num for h in group),
+        }
+
+    if hosts:
+        resource_type, keys, key_of = "HostVO", f["hostUuids"], (lambda h: h.uuid)
+    elif clusters:
+        resource_type, keys, key_of = "ClusterVO", f["clusterUuids"], (lambda h: h.cluster_uuid)
+    elif zones:
+        resource_type, keys, key_of = "ZoneVO", f["zoneUuids"], (lambda h: h.zone_uuid)
+    else:
+        resource_type, keys, key_of = None, [], None
+    capacity_data = [dict(resourceUuid=key, **totals([h for h in chosen if key_of(h) == key])) for key in keys]
+    reply = totals(chosen)
+    reply["capacityData"] = capacity_data
+    if resource_type:
+        reply["resourceType"] = resource_type
+    reply["success"] = True
+    return reply
+
+
+@api("GetPrimaryStorageCapacity", operation="query", resources={
+    "zoneUuids": "zone", "clusterUuids": "cluster", "primaryStorageUuids": "primary_storage"})
+def get_primary_storage_capacity(call: Call) -> dict:
+    f = call.fields
+    zones, clusters, stores = (_scope(f.get("zoneUuids")), _scope(f.get("clusterUuids")),
+                               _scope(f.get("primaryStorageUuids")))
+    chosen = [
+        ps for ps in call.cloud.primary_storages
+        if (f.get("all") or (zones is None and clusters is None and stores is None)
+            or (zones and ps.zone_uuid in zones) or (clusters and set(ps.cluster_uuids) & clusters)
+            or (stores and ps.uuid in stores))
+    ]
+    return {
+        "totalCapacity": sum(ps.total_capacity for ps in chosen),
+        "availableCapacity": sum(ps.available_capacity for ps in chosen),
+        "totalPhysicalCapacity": sum(ps.total_physical_capacity for ps in chosen),
+        "availablePhysicalCapacity": sum(ps.available_physical_capacity for ps in chosen),
+        "success": True,
+    }
+
+
+@api("GetBackupStorageCapacity", operation="query", resources={
+    "zoneUuids": "zone", "backupStorageUuids": "backup_storage"})
+def get_backup_storage_capacity(call: Call) -> dict:
+    f = call.fields
+    zones, stores = _scope(f.get("zoneUuids")), _scope(f.get("backupStorageUuids"))
+    chosen = [
+        bs for bs in call.cloud.backup_storages
+        if (f.get("all") or (zones is None and stores is None)
+            or (zones and set(bs.zone_uuids) & zones) or (stores and bs.uuid in stores))
+    ]
+    return {
+        "totalCapacity": sum(bs.total_capacity for bs in chosen),
+        "availableCapacity": sum(bs.available_capacity for bs in chosen),
+        "success": True,
+    }

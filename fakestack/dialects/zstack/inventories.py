@@ -1,0 +1,525 @@
+"""Model entities -> ZStack inventories, field by field (reference §9).
+
+Null fields are omitted (Gson without ``serializeNulls``); numbers stay integers; dates use
+ZStack's text form.  Each inventory class is also described as a query
+:class:`~.query.Collection` (its fields, nested inventories and dotted joins).
+"""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+from typing import Any, Callable, Iterable
+
+from .dates import format_date
+from .query import Collection
+from .sessions import ADMIN_ACCOUNT_UUID
+
+
+def compact(data: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _text(value: str | None) -> str | None:
+    return value or None
+
+
+def derived_uuid(*parts: str) -> str:
+    """A stable 32-hex id for things the model does not give ids (used IPs, IP ranges)."""
+    return hashlib.md5(":".join(parts).encode()).hexdigest()
+
+
+def _dates(entity) -> tuple[str, str]:
+    created = getattr(entity, "create_date", 0.0)
+    last = getattr(entity, "last_op_date", None) or created
+    return format_date(created), format_date(last)
+
+
+# -- classes ---------------------------------------------------------------------------
+
+VM_CLASS = "org.zstack.header.vm.VmInstanceInventory"
+NIC_CLASS = "org.zstack.header.vm.VmNicInventory"
+USED_IP_CLASS = "org.zstack.header.network.l3.UsedIpInventory"
+VOLUME_CLASS = "org.zstack.header.volume.VolumeInventory"
+HOST_CLASS = "org.zstack.kvm.KVMHostInventory"
+PS_CLASS = "org.zstack.header.storage.primary.PrimaryStorageInventory"
+BS_CLASS = "org.zstack.header.storage.backup.BackupStorageInventory"
+IMAGE_STORE_CLASS = "org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory"
+IMAGE_CLASS = "org.zstack.header.image.ImageInventory"
+IMAGE_REF_CLASS = "org.zstack.header.image.ImageBackupStorageRefInventory"
+ZONE_CLASS = "org.zstack.header.zone.ZoneInventory"
+CLUSTER_CLASS = "org.zstack.header.cluster.ClusterInventory"
+L3_CLASS = "org.zstack.header.network.l3.L3NetworkInventory"
+IP_RANGE_CLASS = "org.zstack.header.network.l3.IpRangeInventory"
+INSTANCE_OFFERING_CLASS = "org.zstack.header.configuration.InstanceOfferingInventory"
+DISK_OFFERING_CLASS = "org.zstack.header.configuration.DiskOfferingInventory"
+SNAPSHOT_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotInventory"
+BACKUP_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupInventory"
+BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupStorageRefInventory"
+
+
+# -- renderers ---------------------------------------------------------------------------
+
+def volume_install_path(ps, volume) -> str:
+    folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
+    if ps.type == "Ceph":
+        return f"ceph://pri-v-r-{ps.uuid}/{volume.uuid}"
+    mount = ps.url if ps.type == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
+    return f"{mount}/{folder}/acct-{ADMIN_ACCOUNT_UUID}/vol-{volume.uuid}/{volume.uuid}.qcow2"
+
+
+def volume_inventory(cloud, volume) -> dict[str, Any]:
+    created, last = _dates(volume)
+    ps = cloud.primary_storages.find(volume.primary_storage_uuid) if volume.primary_storage_uuid else None
+    actual = cloud.volume_actual_size(volume) if volume.node_uuid and volume.node_uuid in cloud.nodes else 0
+    return compact({
+        "uuid": volume.uuid,
+        "name": volume.name,
+        "description": _text(volume.description),
+        "primaryStorageUuid": volume.primary_storage_uuid,
+        "vmInstanceUuid": volume.vm_uuid,
+        "diskOfferingUuid": volume.disk_offering_uuid,
+        "rootImageUuid": volume.root_image_uuid,
+        "installPath": volume_install_path(ps, volume) if ps is not None and volume.node_uuid else None,
+        "type": volume.type,
+        "format": volume.format,
+        "size": volume.virtual_size,
+        "actualSize": actual,
+        "deviceId": volume.device_id if volume.vm_uuid else None,
+        "state": volume.state,
+        "status": volume.status,
+        "createDate": created,
+        "lastOpDate": last,
+        "isShareable": False,
+        "lastVmInstanceUuid": volume.last_vm_uuid,
+    })
+
+
+def nic_inventory(cloud, nic) -> dict[str, Any]:
+    created = format_date(nic.create_date)
+    ip_long = int(ipaddress.IPv4Address(nic.ip))
+    used_ip = {
+        "uuid": derived_uuid("usedip", nic.uuid),
+        "ipRangeUuid": derived_uuid("iprange", nic.l3_network_uuid),
+        "l3NetworkUuid": nic.l3_network_uuid,
+        "ipVersion": 4,
+        "ip": nic.ip,
+        "netmask": nic.netmask,
+        "gateway": nic.gateway,
+        "ipInLong": ip_long,
+        "vmNicUuid": nic.uuid,
+        "createDate": created,
+        "lastOpDate": created,
+    }
+    return {
+        "uuid": nic.uuid,
+        "vmInstanceUuid": nic.vm_uuid,
+        "l3NetworkUuid": nic.l3_network_uuid,
+        "ip": nic.ip,
+        "mac": nic.mac,
+        "hypervisorType": "KVM",
+        "netmask": nic.netmask,
+        "gateway": nic.gateway,
+        "ipVersion": 4,
+        "driverType": "virtio",
+        "deviceId": nic.device_id,
+        "type": "VNIC",
+        "state": "enable",
+        "usedIps": [used_ip],
+        "createDate": created,
+        "lastOpDate": created,
+    }
+
+
+def vm_inventory(cloud, vm) -> dict[str, Any]:
+    created, last = _dates(vm)
+    volumes = []
+    for uuid in ([vm.root_volume_uuid] if vm.root_volume_uuid else []) + list(vm.data_volume_uuids):
+        volume = cloud.volumes.find(uuid)
+        if volume is not None and volume.uuid == uuid:
+            volumes.append(volume_inventory(cloud, volume))
+    nics = []
+    for uuid in vm.nic_uuids:
+        nic = cloud.nics.find(uuid)
+        if nic is not None:
+            nics.append(nic_inventory(cloud, nic))
+    return compact({
+        "uuid": vm.uuid,
+        "name": vm.name,
+        "description": _text(vm.description),
+        "zoneUuid": vm.zone_uuid,
+        "clusterUuid": vm.cluster_uuid,
+        "imageUuid": vm.image_uuid,
+        "hostUuid": vm.host_uuid,
+        "lastHostUuid": vm.last_host_uuid,
+        "instanceOfferingUuid": vm.instance_offering_uuid,
+        "rootVolumeUuid": vm.root_volume_uuid,
+        "platform": vm.platform,
+        "architecture": vm.architecture,
+        "defaultL3NetworkUuid": vm.l3_network_uuids[0] if vm.l3_network_uuids else None,
+        "type": "UserVm",
+        "hypervisorType": "KVM",
+        "memorySize": vm.memory_size,
+        "reservedMemorySize": 0,
+        "cpuNum": vm.cpu_num,
+        "cpuSpeed": 0,
+        "allocatorStrategy": vm.allocator_strategy or cloud.settings.default_allocator_strategy,
+        "createDate": created,
+        "lastOpDate": last,
+        "state": vm.state,
+        "vmNics": nics,
+        "allVolumes": volumes,
+        "vmCdRoms": [],
+        "guestOsType": _text(vm.guest_os_type),
+    })
+
+
+def host_inventory(cloud, host) -> dict[str, Any]:
+    created, last = _dates(host)
+    return compact({
+        "zoneUuid": host.zone_uuid,
+        "name": host.name,
+        "uuid": host.uuid,
+        "clusterUuid": host.cluster_uuid,
+        "description": _text(host.description),
+        "managementIp": host.management_ip,
+        "hypervisorType": "KVM",
+        "state": host.state,
+        "status": host.status,
+        "totalCpuCapacity": host.total_cpu,
+        "availableCpuCapacity": host.available_cpu,
+        "cpuSockets": host.cpu_sockets,
+        "totalMemoryCapacity": host.total_memory,
+        "availableMemoryCapacity": host.available_memory,
+        "cpuNum": host.cpu_num,
+        "architecture": host.architecture,
+        "createDate": created,
+        "lastOpDate": last,
+        "username": "root",
+        "sshPort": 22,
+        "osDistribution": "centos",
+        "osRelease": "core",
+        "osVersion": "7.6.1810",
+    })
+
+
+def _ps_mount_path(ps) -> str | None:
+    if ps.type in ("LocalStorage", "SharedMountPoint"):
+        return ps.url
+    if ps.type == "NFS":
+        return f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
+    return None
+
+
+def primary_storage_inventory(cloud, ps) -> dict[str, Any]:
+    created, last = _dates(ps)
+    return compact({
+        "uuid": ps.uuid,
+        "zoneUuid": ps.zone_uuid,
+        "name": ps.name,
+        "url": ps.url,
+        "description": _text(ps.description),
+        "totalCapacity": ps.total_capacity,
+        "availableCapacity": ps.available_capacity,
+        "totalPhysicalCapacity": ps.total_physical_capacity,
+        "availablePhysicalCapacity": ps.available_physical_capacity,
+        "type": ps.type,
+        "state": ps.state,
+        "status": ps.status,
+        "mountPath": _ps_mount_path(ps),
+        "createDate": created,
+        "lastOpDate": last,
+        "attachedClusterUuids": list(ps.cluster_uuids),
+    })
+
+
+def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
+    created, last = _dates(bs)
+    data = {
+        "uuid": bs.uuid,
+        "name": bs.name,
+        "url": bs.url,
+        "description": _text(bs.description),
+        "totalCapacity": bs.total_capacity,
+        "availableCapacity": bs.available_capacity,
+        "type": bs.type,
+        "state": bs.state,
+        "status": bs.status,
+        "createDate": created,
+        "lastOpDate": last,
+        "attachedZoneUuids": list(bs.zone_uuids),
+    }
+    if bs.type == "ImageStoreBackupStorage":
+        data.update({"hostname": bs.hostname, "username": "root", "sshPort": 22})
+    return compact(data)
+
+
+def image_inventory(cloud, image) -> dict[str, Any]:
+    created, last = _dates(image)
+    refs = [compact({
+        "imageUuid": image.uuid,
+        "backupStorageUuid": ref["backup_storage_uuid"],
+        "installPath": ref.get("install_path"),
+        "status": ref.get("status", "Ready"),
+        "createDate": created,
+        "lastOpDate": last,
+    }) for ref in image.backup_storage_refs]
+    return compact({
+        "uuid": image.uuid,
+        "name": image.name,
+        "description": _text(image.description),
+        "state": image.state,
+        "status": image.status,
+        "size": image.virtual_size,
+        "actualSize": image.actual_size,
+        "url": _text(image.url),
+        "mediaType": image.media_type,
+        "guestOsType": _text(image.guest_os_type),
+        "type": "zstack",
+        "platform": image.platform,
+        "architecture": image.architecture,
+        "format": image.format,
+        "system": image.system,
+        "virtio": image.virtio,
+        "createDate": created,
+        "lastOpDate": last,
+        "backupStorageRefs": refs,
+    })
+
+
+def zone_inventory(cloud, zone) -> dict[str, Any]:
+    created, last = _dates(zone)
+    return compact({
+        "uuid": zone.uuid, "name": zone.name, "description": _text(zone.description),
+        "state": zone.state, "type": "zstack", "isDefault": False,
+        "createDate": created, "lastOpDate": last,
+    })
+
+
+def cluster_inventory(cloud, cluster) -> dict[str, Any]:
+    created, last = _dates(cluster)
+    return compact({
+        "name": cluster.name, "uuid": cluster.uuid, "description": _text(cluster.description),
+        "state": cluster.state, "hypervisorType": cluster.hypervisor_type,
+        "createDate": created, "lastOpDate": last, "zoneUuid": cluster.zone_uuid,
+        "type": "zstack", "architecture": cluster.architecture,
+    })
+
+
+def l3_network_inventory(cloud, l3) -> dict[str, Any]:
+    created, last = _dates(l3)
+    network = ipaddress.IPv4Network(l3.cidr)
+    ip_range = {
+        "uuid": derived_uuid("iprange", l3.uuid),
+        "l3NetworkUuid": l3.uuid,
+        "name": f"{l3.name}-range",
+        "startIp": str(ipaddress.IPv4Address(l3.first_ip)),
+        "endIp": str(ipaddress.IPv4Address(l3.last_ip)),
+        "netmask": l3.netmask,
+        "gateway": l3.gateway,
+        "networkCidr": l3.cidr,
+        "ipVersion": 4,
+        "prefixLen": network.prefixlen,
+        "createDate": created,
+        "lastOpDate": last,
+    }
+    return compact({
+        "uuid": l3.uuid,
+        "name": l3.name,
+        "description": _text(l3.description),
+        "type": "L3BasicNetwork",
+        "zoneUuid": l3.zone_uuid,
+        "l2NetworkUuid": derived_uuid("l2", l3.uuid),
+        "state": "Enabled",
+        "system": False,
+        "category": "Private",
+        "ipVersion": 4,
+        "enableIPAM": True,
+        "isolated": False,
+        "createDate": created,
+        "lastOpDate": last,
+        "dns": [],
+        "ipRanges": [ip_range],
+        "networkServices": [],
+        "hostRoute": [],
+        "reservedIpRanges": [],
+    })
+
+
+def instance_offering_inventory(cloud, offering) -> dict[str, Any]:
+    created, last = _dates(offering)
+    return compact({
+        "uuid": offering.uuid, "name": offering.name, "description": _text(offering.description),
+        "cpuNum": offering.cpu_num, "cpuSpeed": 0, "memorySize": offering.memory_size,
+        "reservedMemorySize": 0, "type": "UserVm",
+        "allocatorStrategy": offering.allocator_strategy or cloud.settings.default_allocator_strategy,
+        "sortKey": 0, "createDate": created, "lastOpDate": last, "state": offering.state,
+    })
+
+
+def disk_offering_inventory(cloud, offering) -> dict[str, Any]:
+    created, last = _dates(offering)
+    return compact({
+        "uuid": offering.uuid, "name": offering.name, "description": _text(offering.description),
+        "diskSize": offering.disk_size, "sortKey": 0, "state": offering.state,
+        "type": "DefaultDiskOfferingType", "createDate": created, "lastOpDate": last,
+        "allocatorStrategy": "DefaultPrimaryStorageAllocationStrategy",
+    })
+
+
+def snapshot_inventory(cloud, snap) -> dict[str, Any]:
+    created, last = _dates(snap)
+    node = cloud.nodes.find(snap.node_uuid)
+    return compact({
+        "uuid": snap.uuid, "name": snap.name, "description": _text(snap.description),
+        "type": "Hypervisor", "volumeUuid": snap.volume_uuid,
+        "treeUuid": derived_uuid("tree", snap.volume_uuid),
+        "parentUuid": None,
+        "primaryStorageUuid": snap.primary_storage_uuid,
+        "primaryStorageInstallPath": f"snapshot-{snap.uuid}.qcow2",
+        "volumeType": snap.volume_type, "format": "qcow2", "latest": False,
+        "size": node.actual_size if node is not None else snap.size,
+        "state": snap.state, "status": snap.status, "createDate": created, "lastOpDate": last,
+        "backupStorageRefs": [],
+    })
+
+
+# -- query collections ---------------------------------------------------------------
+
+USED_IP = Collection(USED_IP_CLASS, fields=(
+    "uuid", "ipRangeUuid", "l3NetworkUuid", "ipVersion", "ip", "netmask", "gateway", "ipInLong",
+    "vmNicUuid", "createDate", "lastOpDate"))
+NIC = Collection(NIC_CLASS, fields=(
+    "uuid", "vmInstanceUuid", "l3NetworkUuid", "ip", "mac", "hypervisorType", "netmask", "gateway",
+    "metaData", "ipVersion", "driverType", "internalName", "deviceId", "type", "state", "usedIps",
+    "createDate", "lastOpDate"), nested={"usedIps": USED_IP})
+VOLUME = Collection(VOLUME_CLASS, fields=(
+    "uuid", "name", "description", "primaryStorageUuid", "vmInstanceUuid", "diskOfferingUuid",
+    "rootImageUuid", "installPath", "type", "format", "size", "actualSize", "deviceId", "state",
+    "status", "createDate", "lastOpDate", "isShareable", "volumeQos", "lastDetachDate",
+    "lastVmInstanceUuid", "lastAttachDate", "protocol"))
+VM = Collection(VM_CLASS, fields=(
+    "uuid", "name", "description", "zoneUuid", "clusterUuid", "imageUuid", "hostUuid",
+    "lastHostUuid", "instanceOfferingUuid", "rootVolumeUuid", "platform", "architecture",
+    "defaultL3NetworkUuid", "type", "hypervisorType", "memorySize", "reservedMemorySize", "cpuNum",
+    "cpuSpeed", "allocatorStrategy", "createDate", "lastOpDate", "state", "vmNics", "allVolumes",
+    "vmCdRoms", "guestOsType"), nested={"vmNics": NIC, "allVolumes": VOLUME})
+HOST = Collection(HOST_CLASS, fields=(
+    "zoneUuid", "name", "uuid", "clusterUuid", "description", "managementIp", "hypervisorType",
+    "state", "status", "totalCpuCapacity", "availableCpuCapacity", "cpuSockets",
+    "totalMemoryCapacity", "availableMemoryCapacity", "cpuNum", "ipmiAddress", "ipmiUsername",
+    "ipmiPort", "ipmiPowerStatus", "cpuStatus", "memoryStatus", "diskStatus", "nicStatus",
+    "gpuStatus", "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus",
+    "architecture", "createDate", "lastOpDate", "username", "sshPort", "osDistribution",
+    "osRelease", "osVersion"))
+PRIMARY_STORAGE = Collection(PS_CLASS, fields=(
+    "uuid", "zoneUuid", "name", "url", "description", "totalCapacity", "availableCapacity",
+    "totalPhysicalCapacity", "availablePhysicalCapacity", "systemUsedCapacity", "type", "state",
+    "status", "mountPath", "createDate", "lastOpDate", "attachedClusterUuids"))
+BACKUP_STORAGE = Collection(BS_CLASS, fields=(
+    "uuid", "name", "url", "description", "totalCapacity", "availableCapacity", "type", "state",
+    "status", "createDate", "lastOpDate", "attachedZoneUuids", "hostname", "username", "sshPort"))
+IMAGE_REF = Collection(IMAGE_REF_CLASS, fields=(
+    "imageUuid", "backupStorageUuid", "installPath", "status", "exportMd5Sum", "exportUrl",
+    "createDate", "lastOpDate"))
+IMAGE = Collection(IMAGE_CLASS, fields=(
+    "uuid", "name", "description", "state", "status", "size", "actualSize", "md5Sum", "url",
+    "mediaType", "guestOsType", "type", "platform", "architecture", "format", "system", "virtio",
+    "createDate", "lastOpDate", "backupStorageRefs", "systemTags"),
+    nested={"backupStorageRefs": IMAGE_REF})
+ZONE = Collection(ZONE_CLASS, fields=(
+    "uuid", "name", "description", "state", "type", "isDefault", "createDate", "lastOpDate"))
+CLUSTER = Collection(CLUSTER_CLASS, fields=(
+    "name", "uuid", "description", "state", "hypervisorType", "createDate", "lastOpDate",
+    "zoneUuid", "type", "architecture"))
+IP_RANGE = Collection(IP_RANGE_CLASS, fields=(
+    "uuid", "l3NetworkUuid", "name", "description", "startIp", "endIp", "netmask", "gateway",
+    "networkCidr", "ipVersion", "addressMode", "prefixLen", "createDate", "lastOpDate"))
+L3_NETWORK = Collection(L3_CLASS, fields=(
+    "uuid", "name", "description", "type", "zoneUuid", "l2NetworkUuid", "state", "dnsDomain",
+    "system", "category", "ipVersion", "enableIPAM", "isolated", "createDate", "lastOpDate", "dns",
+    "ipRanges", "networkServices", "hostRoute", "reservedIpRanges"), nested={"ipRanges": IP_RANGE})
+INSTANCE_OFFERING = Collection(INSTANCE_OFFERING_CLASS, fields=(
+    "uuid", "name", "description", "cpuNum", "cpuSpeed", "memorySize", "reservedMemorySize", "type",
+    "allocatorStrategy", "sortKey", "createDate", "lastOpDate", "state"))
+DISK_OFFERING = Collection(DISK_OFFERING_CLASS, fields=(
+    "uuid", "name", "description", "diskSize", "sortKey", "state", "type", "createDate",
+    "lastOpDate", "allocatorStrategy"))
+SNAPSHOT = Collection(SNAPSHOT_CLASS, fields=(
+    "uuid", "name", "description", "type", "volumeUuid", "treeUuid", "parentUuid",
+    "primaryStorageUuid", "primaryStorageInstallPath", "volumeType", "format", "latest", "size",
+    "distance", "state", "status", "createDate", "lastOpDate", "backupStorageRefs", "groupUuid"))
+BACKUP_REF = Collection(BACKUP_REF_CLASS, fields=(
+    "volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"))
+BACKUP = Collection(BACKUP_CLASS, fields=(
+    "uuid", "volumeUuid", "name", "description", "type", "state", "status", "size", "metadata",
+    "groupUuid", "mode", "vmInstanceUuid", "createDate", "lastOpDate", "backupStorageRefs"),
+    nested={"backupStorageRefs": BACKUP_REF})
+
+
+class Source:
+    """One queryable resource: where its entities live and how to render one."""
+
+    def __init__(self, collection: Collection, attr: str, render: Callable,
+                 keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None) -> None:
+        self.collection = collection
+        self.attr = attr
+        self.render = render
+        self.keep = keep
+        self.class_of = class_of
+
+    def entities(self, cloud) -> Iterable:
+        items = getattr(cloud, self.attr, None)
+        if items is None:
+            return []
+        return [e for e in items if self.keep is None or self.keep(e)]
+
+
+def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], list[dict]]:
+    def related(record: dict) -> list[dict]:
+        uuid = record.get(key)
+        if not uuid:
+            return []
+        entity = getattr(cloud, attr).find(uuid)
+        return [render(cloud, entity)] if entity is not None and entity.uuid == uuid else []
+    return related
+
+
+def sources(cloud) -> dict[str, Source]:
+    """Query API name -> its source (joins are bound to this cloud)."""
+    vm = Collection(VM.class_name, VM.fields, dict(VM.nested), {
+        "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
+        "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
+        "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
+        "image": (IMAGE, _related(cloud, "images", image_inventory, "imageUuid")),
+        "instanceOffering": (INSTANCE_OFFERING, _related(cloud, "instance_offerings",
+                                                         instance_offering_inventory, "instanceOfferingUuid")),
+    })
+    volume = Collection(VOLUME.class_name, VOLUME.fields, {}, {
+        "vmInstance": (VM, _related(cloud, "vms", vm_inventory, "vmInstanceUuid")),
+        "primaryStorage": (PRIMARY_STORAGE, _related(cloud, "primary_storages", primary_storage_inventory,
+                                                     "primaryStorageUuid")),
+    })
+    host = Collection(HOST.class_name, HOST.fields, {}, {
+        "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
+        "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
+    })
+    return {
+        "QueryVmInstance": Source(vm, "vms", vm_inventory),
+        "QueryVmNic": Source(NIC, "nics", nic_inventory),
+        "QueryVolume": Source(volume, "volumes", volume_inventory),
+        "QueryHost": Source(host, "hosts", host_inventory),
+        "QueryPrimaryStorage": Source(PRIMARY_STORAGE, "primary_storages", primary_storage_inventory),
+        "QueryBackupStorage": Source(
+            BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
+            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS),
+        "QueryImageStoreBackupStorage": Source(
+            Collection(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
+            backup_storage_inventory, keep=lambda bs: bs.type == "ImageStoreBackupStorage"),
+        "QueryImage": Source(IMAGE, "images", image_inventory),
+        "QueryZone": Source(ZONE, "zones", zone_inventory),
+        "QueryCluster": Source(CLUSTER, "clusters", cluster_inventory),
+        "QueryL3Network": Source(L3_NETWORK, "l3_networks", l3_network_inventory),
+        "QueryInstanceOffering": Source(INSTANCE_OFFERING, "instance_offerings", instance_offering_inventory),
+        "QueryDiskOffering": Source(DISK_OFFERING, "disk_offerings", disk_offering_inventory),
+        "QueryVolumeSnapshot": Source(SNAPSHOT, "volume_snapshots", snapshot_inventory),
+    }
