@@ -1,17 +1,17 @@
-"""InstaVM wire protocol without the simulator: routing, auth, FastAPI-shaped errors.
+"""InstaVM wire protocol: routing, auth, FastAPI-shaped errors.
 
-A stub cloud (lock + dialect state) and echoing handlers isolate the dialect's own
-layer; what is asserted is exactly what a FastAPI server puts on the wire.
+Echoing handlers isolate the dialect's own layer; what is asserted is exactly what a FastAPI
+server puts on the wire.
 """
 from __future__ import annotations
 
 import json
 import random
-import threading
 
 import pytest
 from werkzeug.test import Client
 
+from fakestack import Cloud, ManualClock
 from fakestack.app import make_app
 from fakestack.dialects.instavm import InstaVMDialect
 from fakestack.dialects.instavm.errors import http_error
@@ -37,16 +37,10 @@ from fakestack.model.errors import (
 KEY = {"X-API-Key": "instavm_sk_fakestack"}
 
 
-class StubCloud:
-    def __init__(self) -> None:
-        self.lock = threading.RLock()
-        self._states: dict[str, dict] = {}
-
-    def dialect_state(self, name: str) -> dict:
-        return self._states.setdefault(name, {})
-
-
 class EchoHandlers:
+    def before(self):
+        pass
+
     def __getattr__(self, name):
         def echo(call):
             body = call.body.model_dump(exclude_none=True) if call.body is not None else None
@@ -57,7 +51,7 @@ class EchoHandlers:
 
 @pytest.fixture
 def cloud():
-    return StubCloud()
+    return Cloud("tiny", seed=0, clock=ManualClock())
 
 
 @pytest.fixture

@@ -10,7 +10,10 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from fakestack.model.errors import DomainError
+
 from .auth import check_key, configured_keys, presented_keys
+from .errors import http_error
 from .routing import PREFIXES, Endpoint, resolve
 from .validation import MISSING, read_body, validate_body
 from .wire import (
@@ -105,7 +108,13 @@ class InstaVMDialect:
             body=body,
             raw_body=None if raw_body is MISSING else raw_body,
         )
-        result = getattr(self.handlers, endpoint.handler)(call)
+        before = getattr(self.handlers, "before", None)
+        try:
+            if before is not None:
+                before()
+            result = getattr(self.handlers, endpoint.handler)(call)
+        except DomainError as exc:
+            raise http_error(exc, body=call.raw_body) from None
         if isinstance(result, Response):
             return result
         return json_response(result)

@@ -1,15 +1,71 @@
-"""Endpoint handlers (wired onto the model once it lands)."""
+"""Endpoint handlers: validated call in, JSON-able answer out (errors as ``HttpError``)."""
 from __future__ import annotations
 
-from .wire import HttpError
+from .auth import configured_keys
+from .render import snapshot_info, vm_record
+from .service import InstaVMService
+from .wire import invalid_api_key
 
 
 class Handlers:
     def __init__(self, cloud) -> None:
         self.cloud = cloud
+        self.service = InstaVMService(cloud)
 
-    def __getattr__(self, name: str):
-        def pending(call):
-            raise HttpError(501, f"{call.request.method} {call.request.path} is not implemented by fakestack")
+    def before(self) -> None:
+        self.service.settle()
 
-        return pending
+    def _vm(self, rec):
+        return vm_record(rec, self.service.status(rec))
+
+    # VMs
+    def create_vm(self, call):
+        result = self.service.create_vm(call.body, call.query["wait"])
+        return self._vm(result) if "created_at" in result else result
+
+    def list_running_vms(self, call):
+        s = self.service
+        return [self._vm(r) for r in s.ordered_vms() if s.status(r) in ("creating", "active")]
+
+    def list_all_vms(self, call):
+        return [self._vm(r) for r in self.service.ordered_vms()]
+
+    def get_vm(self, call):
+        return self._vm(self.service.vm(call.path["vm_id"]))
+
+    def update_vm(self, call):
+        return self._vm(self.service.update_vm(call.path["vm_id"], call.body))
+
+    def delete_vm(self, call):
+        return self.service.delete_vm(call.path["vm_id"])
+
+    def snapshot_vm(self, call):
+        return self.service.snapshot_vm(call.path["vm_id"], call.body.name, call.query["wait"])
+
+    def clone_vm(self, call):
+        return self.service.clone_vm(call.path["vm_id"], call.body.snapshot_name, call.query["wait"])
+
+    # snapshots
+    def create_snapshot(self, call):
+        return snapshot_info(self.service.create_oci_snapshot(call.body))
+
+    def list_snapshots(self, call):
+        return [snapshot_info(r) for r in self.service.list_snapshots(call.query["type"])]
+
+    def get_snapshot(self, call):
+        return snapshot_info(self.service.snapshot(call.path["snapshot_id"]))
+
+    def delete_snapshot(self, call):
+        return self.service.delete_snapshot(call.path["snapshot_id"])
+
+    # sessions
+    def create_session(self, call):
+        if call.body.api_key not in configured_keys(self.service.state):
+            raise invalid_api_key()
+        return self.service.create_session(call.body)
+
+    def session_status(self, call):
+        return self.service.session_status(call.path["session_id"])
+
+    def kill(self, call):
+        return self.service.kill_session(call.body.session_id)

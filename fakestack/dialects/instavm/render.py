@@ -1,0 +1,53 @@
+"""JSON shapes of InstaVM records (key order as the docs list the fields)."""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Optional
+
+
+def timestamp(epoch: Optional[float]) -> Optional[str]:
+    """Naive UTC ``YYYY-MM-DDTHH:MM:SS`` (the SDK compares these strings lexicographically)."""
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def vm_record(rec: dict, status: str) -> dict[str, Any]:
+    booted = rec.get("booted_at")
+    lifetime = rec.get("vm_lifetime_seconds")
+    expires = booted + lifetime if booted is not None and lifetime is not None else None
+    return {
+        "vm_id": rec["vm_id"],
+        "session_id": rec["session_id"],
+        "status": status,
+        "created_at": timestamp(rec["created_at"]),
+        "expires_at": timestamp(expires),
+        "vm_lifetime_seconds": lifetime,
+        "vcpu_count": rec["vcpu_count"],
+        "memory_mb": rec["memory_mb"],
+        "snapshot_id": rec.get("snapshot_id"),
+        "source_vm_id": rec.get("source_vm_id"),
+        "metadata": rec.get("metadata") or {},
+        "snapshot_on_terminate": bool(rec.get("snapshot_on_terminate")),
+        "snapshot_name": rec.get("snapshot_name"),
+        "ssh_host": None,
+    }
+
+
+def snapshot_info(rec: dict) -> dict[str, Any]:
+    return {
+        "id": rec["id"],
+        "name": rec.get("name"),
+        "status": rec["status"],
+        "source_vm_id": rec.get("source_vm_id"),
+        "snapshot_type": rec["snapshot_type"],
+        "type": rec.get("type", "user"),
+        "oci_image": rec.get("oci_image"),
+        "vcpu_count": rec.get("vcpu_count"),
+        "memory_mb": rec.get("memory_mb"),
+        "size_bytes": rec.get("size_bytes", 0),
+        "is_public": bool(rec.get("is_public", False)),
+        "last_error": rec.get("last_error"),
+        "created_at": timestamp(rec["created_at"]),
+        "updated_at": timestamp(rec["updated_at"]),
+    }
