@@ -717,3 +717,42 @@ def wsgi_admin_response(cloud, request, subpath: str):
 
     status, data = handle_admin_request(cloud, request.method, subpath, request.get_data())
     return Response(json.dumps(data), status=status, mimetype="application/json")
+
+
+# -- registration with the admin API ---------------------------------------------------
+def _admin_handler(call):
+    """Fault rules with hit counts (GET), add (POST), clear or remove one (DELETE)."""
+    status, data = handle_admin_request(call.cloud, call.request.method,
+                                        call.params.get("rule_id", ""),
+                                        call.request.get_data(cache=True))
+    return data, status
+
+
+_registered = False
+
+
+def register_admin_routes() -> bool:
+    """Mount ``/_fakestack/faults`` on the admin API (idempotent; called on import).
+    Returns False when the admin module is not available."""
+    global _registered
+    if _registered:
+        return True
+    try:
+        from . import admin
+    except ImportError:  # pragma: no cover - the admin API is optional for the model
+        return False
+    existing = {(r.method, r.path) for r in admin.ROUTES}
+    for method, path, mutating, summary in (
+            ("GET", "/faults", False, "The fault plan: every rule with its calls and hits."),
+            ("POST", "/faults", True, "Add a fault rule, a list of rules or {\"rules\": [...]} (201)."),
+            ("DELETE", "/faults", True, "Remove every fault rule (hung jobs are released)."),
+            ("GET", "/faults/{rule_id}", False, "One fault rule with its calls and hits."),
+            ("DELETE", "/faults/{rule_id}", True, "Remove one fault rule.")):
+        if (method, path) not in existing:
+            admin.register_admin_route(method, path, _admin_handler, mutating=mutating,
+                                       summary=summary)
+    _registered = True
+    return True
+
+
+register_admin_routes()
