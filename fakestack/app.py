@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import importlib
 import json
-from typing import Any, Iterable
+from collections import deque
+from typing import Any, Callable, Iterable
 
 from werkzeug.wrappers import Request, Response
 
@@ -27,18 +28,73 @@ def json_response(data: Any, status: int = 200, headers: dict | None = None) -> 
     )
 
 
-class FakestackApp:
-    """Routes by path prefix; serializes every request on the cloud's lock."""
+# How much of a request or response body the request journal keeps.
+BODY_EXCERPT_CHARS = 2048
+REQUEST_JOURNAL_SIZE = 500
 
-    def __init__(self, cloud, dialects: Iterable | None = None) -> None:
+
+def body_excerpt(data: bytes, limit: int = BODY_EXCERPT_CHARS) -> str:
+    # A UTF-8 character is at most 4 bytes: decode no more than the excerpt can show.
+    text = data[: limit * 4 + 4].decode("utf-8", errors="replace")
+    if len(text) <= limit and len(data) <= limit * 4:
+        return text
+    return f"{text[:limit]}... [{len(data)} bytes]"
+
+
+def is_mutating(request: Request) -> bool:
+    """Did this request (possibly) change the cloud?  A dialect or admin handler may say
+    so in ``environ["fakestack.mutating"]``; otherwise every method but GET/HEAD/OPTIONS
+    counts as mutating."""
+    flag = request.environ.get("fakestack.mutating")
+    if flag is not None:
+        return bool(flag)
+    return request.method not in ("GET", "HEAD", "OPTIONS")
+
+
+class FakestackApp:
+    """Routes by path prefix; serializes every request on the cloud's lock.
+
+    ``/_fakestack/...`` goes to the admin API (``fakestack.admin``); every other path to
+    the dialect with the longest matching prefix.  Each request is recorded in
+    ``request_journal`` (the last ``request_journal_size``; admin reads are left out) and
+    reported to ``request_listeners`` (``fn(entry)``, outside the lock).  After a mutating
+    request, ``mutation_listeners`` (``fn(app, request, response)``) run under the lock,
+    before the response leaves: the server uses this to save its state file.
+    """
+
+    def __init__(self, cloud, dialects: Iterable | None = None, *,
+                 request_journal_size: int = REQUEST_JOURNAL_SIZE) -> None:
+        from . import admin
+
+        admin.load_extensions()
         self.cloud = cloud
-        if dialects is None:
-            dialects = [_load(spec)(cloud) for spec in DIALECT_FACTORIES]
+        self._from_factories = dialects is None
+        self._install_dialects(
+            [_load(spec)(cloud) for spec in DIALECT_FACTORIES] if dialects is None else dialects)
+        self.request_journal: deque = deque(maxlen=request_journal_size)
+        self.request_seq = 0
+        self.request_listeners: list[Callable[[dict], None]] = []
+        self.mutation_listeners: list[Callable[..., Any]] = []
+
+    def _install_dialects(self, dialects: Iterable) -> None:
         self.dialects = list(dialects)
         self._routes: list[tuple[str, Any]] = sorted(
             ((prefix.rstrip("/") or "/", d) for d in self.dialects for prefix in d.prefixes),
             key=lambda item: -len(item[0]),
         )
+
+    def reload_dialects(self) -> None:
+        """Build the dialects again (after the cloud was reset or restored in place), so
+        that whatever a dialect sets up in its constructor exists in the new state.
+        Dialect objects passed to the constructor are kept as they are."""
+        if self._from_factories:
+            self._install_dialects([_load(spec)(self.cloud) for spec in DIALECT_FACTORIES])
+
+    def reset(self) -> None:
+        """Back to the initial topology and seed (what ``POST /_fakestack/reset`` does)."""
+        with self.cloud.lock:
+            self.cloud.reset()
+            self.reload_dialects()
 
     def dialect_for(self, path: str):
         for prefix, dialect in self._routes:
@@ -47,19 +103,63 @@ class FakestackApp:
         return None
 
     def dispatch(self, request: Request) -> Response:
-        dialect = self.dialect_for(request.path)
+        from .admin import ADMIN_PREFIX, handle_admin
+
+        path = request.path
+        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+            request.environ["fakestack.dialect"] = "admin"
+            return handle_admin(self, request)
+        dialect = self.dialect_for(path)
         if dialect is None:
             return json_response(
                 {"error": "not_found", "message": f"no dialect serves {request.path}"}, 404
             )
+        request.environ["fakestack.dialect"] = dialect.name
         return dialect.handle(request)
 
     def __call__(self, environ, start_response):
         request = Request(environ)
         with self.cloud.lock:
-            response = self.dispatch(request)
+            try:
+                response = self.dispatch(request)
+            except Exception as exc:  # a dialect bug: answer JSON, never a traceback page
+                response = json_response(
+                    {"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
+            entry = self._record(request, response)
+            if self.mutation_listeners and is_mutating(request):
+                for listener in self.mutation_listeners:
+                    replacement = listener(self, request, response)
+                    if isinstance(replacement, Response):
+                        response = replacement
+                        entry["status"] = response.status_code
+        for listener in self.request_listeners:
+            listener(entry)
         return response(environ, start_response)
 
+    def _record(self, request: Request, response: Response) -> dict:
+        self.request_seq += 1
+        dialect = request.environ.get("fakestack.dialect")
+        if response.is_sequence:
+            response_body = body_excerpt(response.get_data())
+        else:
+            response_body = "<streamed>"
+        entry = {
+            "seq": self.request_seq,
+            "time": self.cloud.clock.now(),
+            "dialect": dialect,
+            "method": request.method,
+            "path": request.path,
+            "query": request.query_string.decode("latin-1"),
+            "request_body": body_excerpt(request.get_data(cache=True)),
+            "status": response.status_code,
+            "response_body": response_body,
+            "remote_addr": request.remote_addr,
+        }
+        # Reads of the admin API would drown what clients did; they are logged, not kept.
+        if dialect != "admin" or request.method not in ("GET", "HEAD"):
+            self.request_journal.append(entry)
+        return entry
 
-def make_app(cloud, dialects: Iterable | None = None) -> FakestackApp:
-    return FakestackApp(cloud, dialects)
+
+def make_app(cloud, dialects: Iterable | None = None, **options: Any) -> FakestackApp:
+    return FakestackApp(cloud, dialects, **options)

@@ -1,0 +1,413 @@
+"""The ``/_fakestack`` admin API: look at and steer a running fake.
+
+Every endpoint speaks JSON, errors included (``{"error": CODE, "message": TEXT}``).
+Paths are relative to ``/_fakestack``:
+
+    GET    /             the endpoint list
+    GET    /health       liveness, version, topology, seed, mounted dialects
+    GET    /state        cloud.snapshot()
+    POST   /reset        back to the initial topology and seed (the clock keeps its time)
+    GET    /clock        the simulated time
+    POST   /clock        {"advance": SECONDS} or {"to": EPOCH-SECONDS | "ISO-8601"}
+    GET    /journal      recent HTTP requests and model operations (?limit=N, default 100)
+    DELETE /journal      forget both journals
+    GET    /invariants   200 {"ok": true, "breaches": []} or 409 {"ok": false, "breaches": [...]}
+    GET    /capacity     cloud.capacity()
+
+Extension point
+---------------
+Routes live in one table.  Another module adds its own with::
+
+    from fakestack.admin import AdminError, register_admin_route
+
+    def list_faults(call):                    # call: AdminCall
+        return {"rules": [...]}               # -> 200 JSON
+
+    def add_fault(call):
+        body = call.json()                    # 400 JSON if the body is not a JSON object
+        ...
+        return {"id": rule_id}, 201           # (data, status) -> JSON with that status
+
+    register_admin_route("GET", "/faults", list_faults)
+    register_admin_route("POST", "/faults", add_fault)
+    register_admin_route("DELETE", "/faults/{rule_id}", remove_fault)   # call.params["rule_id"]
+
+and lists itself in ``ADMIN_EXTENSIONS`` below (one line, ``"module.path"``) so that the app
+imports it before serving.  A handler returns a JSON-able value (200), a ``(value, status)``
+pair, or a werkzeug ``Response``; it raises ``AdminError(status, code, message)`` for a
+client mistake.  Handlers run under ``cloud.lock``.  A route is *mutating* (the server then
+saves ``--state``) when its method is not GET/HEAD, unless ``mutating=`` says otherwise.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from werkzeug.wrappers import Request, Response
+
+ADMIN_PREFIX = "/_fakestack"
+
+# Modules that register admin routes when imported (one line each, e.g. "fakestack.faults").
+ADMIN_EXTENSIONS: tuple[str, ...] = (
+    "fakestack.faults",
+)
+
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+
+
+class AdminError(Exception):
+    """A client mistake, answered as ``{"error": code, "message": message}``."""
+
+    def __init__(self, status: int, code: str, message: str, **extra: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.message = message
+        self.extra = extra
+
+    def body(self) -> dict:
+        return {"error": self.code, "message": self.message, **self.extra}
+
+
+def bad_request(message: str) -> AdminError:
+    return AdminError(400, "bad_request", message)
+
+
+@dataclass
+class AdminCall:
+    """What a handler gets: the app, its cloud, the request and the path's placeholders."""
+
+    app: Any
+    request: Request
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def cloud(self):
+        return self.app.cloud
+
+    def json(self, *, required: bool = False) -> dict:
+        """The body as a JSON object (``{}`` when empty and not required)."""
+        raw = self.request.get_data(cache=True)
+        if not raw.strip():
+            if required:
+                raise bad_request("this endpoint needs a JSON object body")
+            return {}
+        try:
+            data = json.loads(raw)
+        except UnicodeDecodeError:
+            raise bad_request("request body is not UTF-8 text") from None
+        except json.JSONDecodeError as exc:
+            raise bad_request(f"request body is not valid JSON: {exc}") from None
+        if not isinstance(data, dict):
+            raise bad_request(f"request body must be a JSON object, not {_json_kind(data)}")
+        return data
+
+    def query_int(self, name: str, default: int | None, minimum: int = 0) -> int | None:
+        raw = self.request.args.get(name)
+        if raw is None:
+            return default
+        try:
+            value = int(raw)
+        except ValueError:
+            raise bad_request(f"query parameter {name!r} must be an integer, got {raw!r}") from None
+        if value < minimum:
+            raise bad_request(f"query parameter {name!r} must be >= {minimum}, got {value}")
+        return value
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, list):
+        return "an array"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, bool):
+        return "a boolean"
+    if value is None:
+        return "null"
+    return "a number"
+
+
+Handler = Callable[[AdminCall], Any]
+
+
+@dataclass
+class AdminRoute:
+    method: str
+    path: str
+    handler: Handler
+    mutating: bool
+    summary: str
+
+    @property
+    def segments(self) -> list[str]:
+        return _segments(self.path)
+
+    def match(self, segments: list[str]) -> dict[str, str] | None:
+        mine = self.segments
+        if len(mine) != len(segments):
+            return None
+        params: dict[str, str] = {}
+        for pattern, value in zip(mine, segments):
+            if pattern.startswith("{") and pattern.endswith("}"):
+                params[pattern[1:-1]] = value
+            elif pattern != value:
+                return None
+        return params
+
+
+def _segments(path: str) -> list[str]:
+    if path.startswith(ADMIN_PREFIX):
+        path = path[len(ADMIN_PREFIX):]
+    return [part for part in path.split("/") if part]
+
+
+class AdminRoutes:
+    """The admin routing table (method + path pattern -> handler)."""
+
+    def __init__(self) -> None:
+        self._routes: list[AdminRoute] = []
+
+    def register(self, method: str, path: str, handler: Handler, *,
+                 mutating: bool | None = None, summary: str | None = None) -> AdminRoute:
+        method = method.upper()
+        norm = "/" + "/".join(_segments(path))
+        for existing in self._routes:
+            if existing.method == method and existing.path == norm:
+                raise ValueError(f"admin route {method} {ADMIN_PREFIX}{norm} is already registered")
+        if summary is None:
+            doc = (handler.__doc__ or "").strip()
+            summary = doc.splitlines()[0] if doc else ""
+        route = AdminRoute(method, norm, handler,
+                           method not in SAFE_METHODS if mutating is None else mutating, summary)
+        self._routes.append(route)
+        return route
+
+    def unregister(self, method: str, path: str) -> None:
+        method, norm = method.upper(), "/" + "/".join(_segments(path))
+        self._routes = [r for r in self._routes if not (r.method == method and r.path == norm)]
+
+    def __iter__(self):
+        return iter(self._routes)
+
+    def resolve(self, method: str, path: str) -> tuple[AdminRoute, dict[str, str]]:
+        segments = _segments(path)
+        allowed: list[str] = []
+        for route in self._routes:
+            params = route.match(segments)
+            if params is None:
+                continue
+            if route.method == method or (method == "HEAD" and route.method == "GET"):
+                return route, params
+            allowed.append(route.method)
+        if allowed:
+            raise AdminError(405, "method_not_allowed",
+                             f"{method} is not allowed on {ADMIN_PREFIX}/{'/'.join(segments)}",
+                             allowed=sorted(set(allowed)))
+        raise AdminError(404, "not_found", f"no admin endpoint {method} {path} "
+                         f"(GET {ADMIN_PREFIX}/ lists them)")
+
+
+ROUTES = AdminRoutes()
+
+
+def register_admin_route(method: str, path: str, handler: Handler, *,
+                         mutating: bool | None = None, summary: str | None = None) -> AdminRoute:
+    """Add ``method path`` (relative to ``/_fakestack``; ``{name}`` segments are
+    placeholders) to the admin API.  See the module docstring."""
+    return ROUTES.register(method, path, handler, mutating=mutating, summary=summary)
+
+
+def unregister_admin_route(method: str, path: str) -> None:
+    ROUTES.unregister(method, path)
+
+
+_extensions_loaded = False
+
+
+def load_extensions() -> None:
+    """Import the modules in ``ADMIN_EXTENSIONS`` once (they register their routes)."""
+    global _extensions_loaded
+    if _extensions_loaded:
+        return
+    import importlib
+
+    for module in ADMIN_EXTENSIONS:
+        importlib.import_module(module)
+    _extensions_loaded = True
+
+
+def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(data, separators=(", ", ": "), default=_fallback),
+                    status=status, headers=headers, mimetype="application/json")
+
+
+def _fallback(value: Any) -> Any:
+    # Journals carry operation arguments as given (tuples, sets of names, entities).
+    if isinstance(value, (set, frozenset)):
+        return sorted(value, key=repr)
+    uuid = getattr(value, "uuid", None)
+    if uuid is not None:
+        return uuid
+    return repr(value)
+
+
+def handle_admin(app, request: Request) -> Response:
+    """Answer one request under ``/_fakestack``.  Flags it as mutating or not in
+    ``request.environ["fakestack.mutating"]``."""
+    request.environ["fakestack.mutating"] = False
+    try:
+        route, params = ROUTES.resolve(request.method, request.path)
+        request.environ["fakestack.mutating"] = route.mutating
+        result = route.handler(AdminCall(app, request, params))
+    except AdminError as exc:
+        headers = {"Allow": ", ".join(exc.extra["allowed"])} if exc.status == 405 else None
+        return json_body(exc.body(), exc.status, headers)
+    except Exception as exc:  # a handler bug: still JSON, never a traceback
+        return json_body({"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
+    if isinstance(result, Response):
+        return result
+    if isinstance(result, tuple) and len(result) == 2 and isinstance(result[1], int):
+        return json_body(result[0], result[1])
+    return json_body(result)
+
+
+# -- the built-in endpoints -------------------------------------------------------------
+
+def _index(call: AdminCall):
+    """The admin endpoints."""
+    return {"endpoints": [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
+                          for r in ROUTES]}
+
+
+def _health(call: AdminCall):
+    """Liveness, version, topology, seed and the mounted dialects."""
+    from . import __version__
+
+    cloud = call.cloud
+    return {"status": "ok", "version": __version__, "topology": cloud.topology.name,
+            "seed": cloud.seed, "dialects": [d.name for d in call.app.dialects]}
+
+
+def _state(call: AdminCall):
+    """The whole state (cloud.snapshot())."""
+    return call.cloud.snapshot()
+
+
+def _reset(call: AdminCall):
+    """Back to the initial topology and seed; the clock keeps its time."""
+    call.app.reset()
+    cloud = call.cloud
+    return {"ok": True, "topology": cloud.topology.name, "seed": cloud.seed}
+
+
+def clock_view(clock) -> dict:
+    now = clock.now()
+    return {"now": now, "iso": iso_utc(now), "kind": clock.kind, "offset": clock.offset}
+
+
+def iso_utc(epoch: float) -> str:
+    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
+    return text.replace("+00:00", "Z")
+
+
+def _parse_time(value: Any) -> float:
+    if isinstance(value, bool):
+        raise bad_request("'to' must be epoch seconds or an ISO-8601 time")
+    if isinstance(value, (int, float)):
+        return float(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if text.endswith(("Z", "z")):
+            text = text[:-1] + "+00:00"
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise bad_request(f"'to' is not an ISO-8601 time: {value!r}") from None
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        return moment.timestamp()
+    raise bad_request("'to' must be epoch seconds or an ISO-8601 time")
+
+
+def _get_clock(call: AdminCall):
+    """The simulated time."""
+    return clock_view(call.cloud.clock)
+
+
+def _set_clock(call: AdminCall):
+    """Advance the clock: {"advance": seconds} or {"to": epoch seconds | ISO-8601}."""
+    body = call.json(required=True)
+    unknown = sorted(set(body) - {"advance", "to"})
+    if unknown:
+        raise bad_request(f"unknown field {unknown[0]!r} (expected 'advance' or 'to')")
+    if ("advance" in body) == ("to" in body):
+        raise bad_request("give exactly one of 'advance' (seconds) or 'to' (a time)")
+    clock = call.cloud.clock
+    if "advance" in body:
+        seconds = body["advance"]
+        if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
+            raise bad_request("'advance' must be a number of seconds")
+        if seconds < 0:
+            raise bad_request("'advance' must not be negative: the clock only moves forward")
+        call.cloud.tick(seconds)
+    else:
+        target = _parse_time(body["to"])
+        if target < clock.now():
+            raise bad_request(f"'to' ({iso_utc(target)}) is in the past "
+                              f"(now {iso_utc(clock.now())}): the clock only moves forward")
+        clock.move_to(target)
+    return clock_view(clock)
+
+
+def _journal(call: AdminCall):
+    """Recent HTTP requests (with dialect) and model operations; ?limit=N (default 100)."""
+    limit = call.query_int("limit", 100)
+    requests = list(call.app.request_journal)
+    operations = list(call.cloud.journal)
+    return {
+        "requests": requests[-limit:] if limit else [],
+        "operations": operations[-limit:] if limit else [],
+        "requests_total": call.app.request_seq,
+        "operations_total": len(operations),
+    }
+
+
+def _clear_journal(call: AdminCall):
+    """Forget the request and operation journals."""
+    call.app.request_journal.clear()
+    call.cloud.journal.clear()
+    return {"ok": True}
+
+
+def _invariants(call: AdminCall):
+    """Run cloud.check_invariants(): 200 when they hold, 409 with the breaches."""
+    from .model.errors import InvariantViolation
+
+    try:
+        call.cloud.check_invariants()
+    except InvariantViolation as exc:
+        return {"ok": False, "breaches": list(exc.breaches)}, 409
+    return {"ok": True, "breaches": []}
+
+
+def _capacity(call: AdminCall):
+    """The capacity table (cloud.capacity())."""
+    return call.cloud.capacity()
+
+
+for _method, _path, _handler, _mutating in (
+    ("GET", "/", _index, None),
+    ("GET", "/health", _health, None),
+    ("GET", "/state", _state, None),
+    ("POST", "/reset", _reset, None),
+    ("GET", "/clock", _get_clock, None),
+    ("POST", "/clock", _set_clock, None),
+    ("GET", "/journal", _journal, None),
+    ("DELETE", "/journal", _clear_journal, False),
+    ("GET", "/invariants", _invariants, None),
+    ("GET", "/capacity", _capacity, None),
+):
+    register_admin_route(_method, _path, _handler, mutating=_mutating)

@@ -1,0 +1,180 @@
+"""The local fake endpoint: the app on a threaded werkzeug server in a background thread.
+
+    server = start_server(Cloud("demo"), port=0)      # port 0: an ephemeral port
+    ...  # talk HTTP to server.url
+    server.stop()
+
+Requests run on the server's threads; the app serializes them on ``cloud.lock``, so
+concurrent clients never see a torn state.  With ``state_file`` the cloud is restored from
+that file at start (when it exists) and the file is rewritten atomically (a temporary
+file in the same directory, then ``os.replace``) after every mutating request, before the
+response is sent: a killed server loses nothing it acknowledged.
+"""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, Callable
+
+from werkzeug.serving import WSGIRequestHandler, make_server
+
+from .app import FakestackApp, json_response, make_app
+
+
+class StateFileError(ValueError):
+    """The state file exists but cannot be read back into a cloud."""
+
+
+class _QuietHandler(WSGIRequestHandler):
+    """werkzeug's handler without its own access log (the app's listener logs instead)."""
+
+    def log_request(self, code: Any = "-", size: Any = "-") -> None:
+        pass
+
+
+def restore_in_place(cloud, data: dict) -> None:
+    """Make ``cloud`` hold the state in ``data`` (a ``cloud.snapshot()``), keeping the
+    object, its lock and its fault injector, so that every holder of ``cloud`` (the app,
+    its dialects, a test) sees the restored state."""
+    fresh = type(cloud).restore(data)
+    lock, faults = cloud.lock, getattr(cloud, "faults", None)
+    cloud.__dict__.clear()
+    cloud.__dict__.update(fresh.__dict__)
+    cloud.lock = lock
+    cloud.faults = faults
+
+
+def read_state_file(path: "str | os.PathLike[str]") -> dict:
+    try:
+        with open(path, encoding="utf-8") as fh:
+            data = json.load(fh)
+    except (OSError, ValueError) as exc:
+        raise StateFileError(f"cannot read state file {path}: {exc}") from None
+    if not isinstance(data, dict):
+        raise StateFileError(f"state file {path} does not hold a snapshot (a JSON object)")
+    return data
+
+
+def write_state_file(path: "str | os.PathLike[str]", data: dict) -> None:
+    """Write ``data`` as JSON to ``path`` atomically: readers see the old file or the new
+    one, never a half-written one."""
+    target = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(data, fh, separators=(",", ":"))
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+
+
+def format_request_line(entry: dict) -> str:
+    """One log line per request: ``127.0.0.1 POST /zstack/v1/... -> 202 [zstack]``."""
+    target = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
+    return (f"{entry.get('remote_addr') or '-'} {entry['method']} {target} -> "
+            f"{entry['status']} [{entry['dialect'] or '-'}]")
+
+
+class RunningServer:
+    """A started server: ``url``, ``host``, ``port``, ``cloud``, ``app``; ``stop()``."""
+
+    def __init__(self, httpd, thread: threading.Thread, app: FakestackApp, host: str,
+                 state_file: Path | None) -> None:
+        self._httpd = httpd
+        self._thread = thread
+        self.app = app
+        self.cloud = app.cloud
+        self.host = host
+        self.port = httpd.server_port
+        url_host = f"[{host}]" if ":" in host else host
+        self.url = f"http://{url_host}:{self.port}"
+        self.state_file = state_file
+        self._stopped = False
+
+    def stop(self) -> None:
+        """Stop accepting requests, wait for the serving thread and close the socket."""
+        if self._stopped:
+            return
+        self._stopped = True
+        self._httpd.shutdown()
+        self._thread.join()
+        self._httpd.server_close()
+
+    def __enter__(self) -> "RunningServer":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"<RunningServer {self.url}>"
+
+
+def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
+                 log: Callable[[str], None] | None = None, *,
+                 app: FakestackApp | None = None) -> RunningServer:
+    """Serve ``cloud`` (through ``app``, default ``make_app(cloud)``) on ``host:port``.
+
+    ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
+    be read), else create it; then rewrite it after every mutating request.
+    ``log``: called with one line per request.
+    """
+    state_path = Path(state_file) if state_file is not None else None
+    if state_path is not None and state_path.exists():
+        data = read_state_file(state_path)
+        try:
+            restore_in_place(cloud, data)
+        except Exception as exc:
+            raise StateFileError(f"cannot restore state file {state_path}: "
+                                 f"{type(exc).__name__}: {exc}") from None
+        if app is not None:
+            app.reload_dialects()
+    if app is None:
+        app = make_app(cloud)
+    elif app.cloud is not cloud:
+        raise ValueError("start_server: app serves another cloud")
+    if state_path is not None:
+        with cloud.lock:
+            write_state_file(state_path, cloud.snapshot())
+        app.mutation_listeners.append(_state_saver(state_path, log))
+    if log is not None:
+        app.request_listeners.append(lambda entry: log(format_request_line(entry)))
+    httpd = make_server(host, port, _with_connection_drops(app), threaded=True,
+                        request_handler=_QuietHandler)
+    thread = threading.Thread(target=httpd.serve_forever, name=f"fakestack-server-{httpd.server_port}",
+                              daemon=True)
+    thread.start()
+    return RunningServer(httpd, thread, app, host, state_path)
+
+
+def _with_connection_drops(app):
+    """Let a fault rule's ``drop_connection`` close the socket (server mode only)."""
+    try:
+        from .faults import connection_dropping
+    except ImportError:  # pragma: no cover - faults are optional for the endpoint
+        return app
+    return connection_dropping(app)
+
+
+def _state_saver(path: Path, log: Callable[[str], None] | None):
+    def save(app: FakestackApp, request, response):
+        try:
+            write_state_file(path, app.cloud.snapshot())
+        except Exception as exc:
+            # The change happened but is not durable: do not acknowledge it as if it were.
+            message = f"state not saved to {path}: {type(exc).__name__}: {exc}"
+            if log is not None:
+                log(message)
+            return json_response({"error": "state_not_saved", "message": message}, 500)
+        return None
+
+    return save
