@@ -11,6 +11,8 @@ from werkzeug.wrappers import Request, Response
 # Dialect factories, in routing-table order (prefix length decides, not this order).
 DIALECT_FACTORIES = (
     "fakestack.dialects.zstack:create_dialect",
+    "fakestack.dialects.vsphere:create_dialect",
+    "fakestack.dialects.instavm:create_dialect",
 )
 
 
