@@ -207,7 +207,8 @@ class Inventory:
             "type": self.datastore_type(ps),
             "accessible": ps.usable,
             "free_space": max(ps.available_physical_capacity, 0),
-            "multiple_host_access": len(self.datastore_hosts(ps)) > 1,
+            # §9 #9: local storage is private to each host even when a cluster shares the name
+            "multiple_host_access": ps.type != "LocalStorage" and len(self.datastore_hosts(ps)) > 1,
             "thin_provisioning_supported": True,
         }
 
