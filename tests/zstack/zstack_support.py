@@ -62,3 +62,28 @@ def legacy(client, message_class: str, fields: dict):
 def legacy_result(response) -> dict:
     body = response.get_json()
     return json.loads(body["result"])
+
+
+def cloud_client(topology: str = "demo", seed: int = 0, clock=None):
+    """A model cloud behind the full app (every mounted dialect), plus a logged-in session."""
+    from fakestack.model import Cloud, ManualClock
+
+    cloud = Cloud(topology, seed=seed, clock=clock or ManualClock())
+    client = Client(make_app(cloud))
+    return cloud, client, login(client)
+
+
+def call_async(client, method: str, path: str, session: str, **kwargs):
+    """Send an async API call, check its 202, and return the poll response."""
+    response = client.open(path, method=method, headers=auth(session), **kwargs)
+    return poll(client, response)
+
+
+def clone(client, session: str, vm_uuid: str, names, **params):
+    body = {"cloneVmInstance": {"names": names, **params}}
+    return call_async(client, "PUT", f"/zstack/v1/vm-instances/{vm_uuid}/actions", session, json=body)
+
+
+def query(client, session: str, path: str, **params):
+    response = client.get(f"/zstack/v1/{path}", query_string=params, headers=auth(session))
+    return response

@@ -191,7 +191,7 @@ def _default(spec: dict) -> Any:
     if spec["type"] in _BOOL_TYPES:
         return text == "true"
     if spec["type"] in _INT_TYPES:
-        return int(text)
+        return int(text.rstrip("Ll"))
     return text
 
 
