@@ -1,0 +1,304 @@
+"""InstaVM VMs, snapshots and sessions on the simulator (tiny topology, manual clock)."""
+from __future__ import annotations
+
+import pytest
+from instavm_support import KEY, InstaVM, MiB
+
+from fakestack import Cloud, ManualClock
+from fakestack.app import make_app
+from fakestack.dialects.instavm.ids import SESSION_ID, SNAPSHOT_ID, VM_ID
+from werkzeug.test import Client
+
+
+@pytest.fixture
+def api():
+    return InstaVM()
+
+
+# --- create ------------------------------------------------------------------------
+
+
+def test_create_with_defaults_boots_a_2_vcpu_512_mb_vm_for_300_seconds(api):
+    before = api.host_used_memory()
+    vm = api.create_vm()
+    assert VM_ID.match(vm["vm_id"]) and SESSION_ID.match(vm["session_id"])
+    assert vm == {
+        "vm_id": vm["vm_id"], "session_id": vm["session_id"], "status": "active",
+        "created_at": "2026-01-01T00:00:00", "expires_at": "2026-01-01T00:05:00",
+        "vm_lifetime_seconds": 300, "vcpu_count": 2, "memory_mb": 512, "snapshot_id": None,
+        "source_vm_id": None, "metadata": {}, "snapshot_on_terminate": False,
+        "snapshot_name": None, "ssh_host": None,
+    }
+    model = api.model_vm(vm["vm_id"])
+    assert (model.state, model.cpu_num, model.memory_size) == ("Running", 2, 512 * MiB)
+    assert api.host_used_memory() == before + 512 * MiB
+
+
+def test_create_with_size_lifetime_and_metadata(api):
+    vm = api.create_vm(vcpu_count=4, memory_mb=1024, vm_lifetime_seconds=60, metadata={"team": "a"})
+    assert (vm["vcpu_count"], vm["memory_mb"], vm["expires_at"]) == (4, 1024, "2026-01-01T00:01:00")
+    assert vm["metadata"] == {"team": "a"}
+    assert api.model_vm(vm["vm_id"]).memory_size == 1024 * MiB
+
+
+def test_create_without_wait_answers_at_once_and_becomes_active_as_the_clock_moves(api):
+    pending = api.create_vm(wait=False)
+    assert pending == {"vm_id": None, "session_id": pending["session_id"], "status": "creating"}
+    status = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))
+    assert (status["vm_status"], status["vm_alive"]) == ("creating", False)
+    vm_id = status["vm_id"]
+    assert api.ok(api.get(f"/v1/vms/{vm_id}"))["status"] == "creating"
+    assert vm_id in [v["vm_id"] for v in api.ok(api.get("/v1/vms"))]
+    api.cloud.tick(1.0)
+    vm = api.ok(api.get(f"/v1/vms/{vm_id}"))
+    assert (vm["status"], vm["expires_at"]) == ("active", "2026-01-01T00:05:01")
+
+
+def test_create_that_does_not_fit_is_503_and_leaves_nothing(api):
+    before = (len(api.cloud.vms), api.host_used_memory(), len(api.ok(api.get("/v1/vms/"))))
+    response = api.post("/v1/vms", {"memory_mb": 8192})
+    assert response.status_code == 503
+    assert response.get_json() == {
+        "detail": "Insufficient capacity: host_memory (needed 8589934592, available 7516192768)"}
+    assert (len(api.cloud.vms), api.host_used_memory(), len(api.ok(api.get("/v1/vms/")))) == before
+    api.cloud.check_invariants()
+
+
+def test_create_into_an_existing_session(api):
+    session_id = api.ok(api.client.post("/v1/sessions/session", json={"api_key": "instavm_sk_fakestack"}))["session_id"]
+    vm = api.create_vm(session_id=session_id)
+    assert vm["session_id"] == session_id
+    busy = api.post("/v1/vms", {"session_id": session_id})
+    assert busy.status_code == 409
+    assert busy.get_json() == {"detail": f"Session {session_id} already has a live VM ({vm['vm_id']})"}
+    missing = api.post("/v1/vms", {"session_id": "00000000-0000-4000-8000-000000000000"})
+    assert (missing.status_code, missing.get_json()) == (404, {"detail": "Session not found"})
+
+
+def test_create_from_a_snapshot_takes_its_size_and_its_disk(api):
+    source = api.create_vm(memory_mb=1024)
+    snap = api.ok(api.post(f"/v1/vms/{source['vm_id']}/snapshot", {"name": "base"}))
+    vm = api.create_vm(snapshot_id=snap["snapshot_id"])
+    assert (vm["memory_mb"], vm["vcpu_count"], vm["snapshot_id"]) == (1024, 2, snap["snapshot_id"])
+    frozen = api.cloud.volume_snapshots.get(api.cloud.dialect_state("instavm")["snapshots"][snap["snapshot_id"]]["uuid"]).node_uuid
+    root = api.cloud.volumes.get(api.model_vm(vm["vm_id"]).root_volume_uuid)
+    assert api.cloud.nodes.get(root.node_uuid).parent_uuid == frozen
+
+
+def test_create_from_an_unknown_or_unready_snapshot(api):
+    missing = api.post("/v1/vms", {"snapshot_id": "snap_000000000000"})
+    assert (missing.status_code, missing.get_json()) == (404, {"detail": "Snapshot not found"})
+    source = api.create_vm()
+    snap = api.ok(api.post(f"/v1/vms/{source['vm_id']}/snapshot?wait=false"))
+    busy = api.post("/v1/vms", {"snapshot_id": snap["snapshot_id"]})
+    assert busy.status_code == 409
+    assert busy.get_json() == {"detail": f"Snapshot {snap['snapshot_id']} is not ready (status: creating)"}
+
+
+# --- list / get / patch / delete ---------------------------------------------------
+
+
+def test_topology_vms_are_listed_and_never_expire(api):
+    vms = api.ok(api.get("/v1/vms"))
+    assert len(vms) == 1
+    golden = vms[0]
+    assert (golden["status"], golden["expires_at"], golden["memory_mb"]) == ("active", None, 2048)
+    api.cloud.tick(100_000)
+    assert api.ok(api.get(f"/v1/vms/{golden['vm_id']}"))["status"] == "active"
+
+
+def test_running_list_and_all_records_list_differ_by_terminated_vms(api):
+    keep = api.create_vm()
+    gone = api.create_vm()
+    assert api.ok(api.delete(f"/v1/vms/{gone['vm_id']}")) == {"vm_id": gone["vm_id"], "status": "killed"}
+    running = [v["vm_id"] for v in api.ok(api.get("/v1/vms"))]
+    everything = {v["vm_id"]: v["status"] for v in api.ok(api.get("/v1/vms/"))}
+    assert keep["vm_id"] in running and gone["vm_id"] not in running
+    assert everything[gone["vm_id"]] == "killed" and everything[keep["vm_id"]] == "active"
+
+
+def test_get_unknown_vm_is_404(api):
+    response = api.get("/v1/vms/vm_000000000000")
+    assert (response.status_code, response.get_json()) == (404, {"detail": "VM not found"})
+
+
+def test_delete_releases_host_memory_and_disk_and_is_idempotent(api):
+    baseline = (api.host_used_memory(), [p.used_physical for p in api.cloud.primary_storages])
+    vm = api.create_vm()
+    api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
+    assert api.model_vm(vm["vm_id"]) is None
+    assert (api.host_used_memory(), [p.used_physical for p in api.cloud.primary_storages]) == baseline
+    assert api.ok(api.delete(f"/v1/vms/{vm['vm_id']}")) == {"vm_id": vm["vm_id"], "status": "killed"}
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "killed"
+    api.cloud.check_invariants()
+
+
+def test_delete_with_snapshot_on_terminate_keeps_a_named_snapshot(api):
+    vm = api.create_vm()
+    patched = api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"snapshot_on_terminate": True, "snapshot_name": "last"}))
+    assert (patched["snapshot_on_terminate"], patched["snapshot_name"]) == (True, "last")
+    api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
+    snaps = api.snapshots()
+    assert [(s["name"], s["source_vm_id"], s["status"]) for s in snaps] == [("last", vm["vm_id"], "ready")]
+
+
+def test_patch_a_killed_vm_is_409_and_bad_memory_is_422(api):
+    vm = api.create_vm()
+    bad = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 64})
+    assert bad.status_code == 422 and bad.get_json()["detail"][0]["loc"] == ["body", "memory_mb"]
+    api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
+    response = api.patch(f"/v1/vms/{vm['vm_id']}", {"snapshot_name": "x"})
+    assert response.status_code == 409
+    assert response.get_json() == {"detail": f"VM {vm['vm_id']} is not active (status: killed)"}
+
+
+def test_lifetime_expiry_kills_the_vm_and_frees_its_host_memory(api):
+    before = api.host_used_memory()
+    vm = api.create_vm(vm_lifetime_seconds=60)
+    api.cloud.tick(59)
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "active"
+    api.cloud.tick(1)
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "killed"
+    assert api.host_used_memory() == before
+    status = api.ok(api.get(f"/v1/sessions/status/{vm['session_id']}"))
+    assert (status["vm_status"], status["vm_alive"], status["expires_in_seconds"]) == ("killed", False, 0.0)
+
+
+def test_a_vm_stopped_through_the_model_shows_stopped(api):
+    vm = api.create_vm()
+    api.cloud.stop_vm(api.model_vm(vm["vm_id"]))
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "stopped"
+    assert vm["vm_id"] not in [v["vm_id"] for v in api.ok(api.get("/v1/vms"))]
+
+
+# --- VM snapshots and snapshot endpoints -------------------------------------------
+
+
+def test_snapshot_with_wait_is_ready_and_freezes_the_current_disk(api):
+    vm = api.create_vm()
+    api.cloud.write(api.model_vm(vm["vm_id"]).root_volume_uuid, 10 * MiB)
+    result = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot", {"name": "s1"}))
+    assert SNAPSHOT_ID.match(result["snapshot_id"]) and result["status"] == "ready"
+    info = api.ok(api.get(f"/v1/snapshots/{result['snapshot_id']}"))
+    assert info == {
+        "id": result["snapshot_id"], "name": "s1", "status": "ready", "source_vm_id": vm["vm_id"],
+        "snapshot_type": "vm", "type": "user", "oci_image": None, "vcpu_count": 2, "memory_mb": 512,
+        "size_bytes": 11 * MiB, "is_public": False, "last_error": None,
+        "created_at": "2026-01-01T00:00:00", "updated_at": "2026-01-01T00:00:00",
+    }
+
+
+def test_snapshot_without_wait_is_creating_then_ready(api):
+    vm = api.create_vm()
+    result = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot?wait=false"))
+    assert result["status"] == "creating"
+    assert api.ok(api.get(f"/v1/snapshots/{result['snapshot_id']}"))["status"] == "creating"
+    deleting = api.delete(f"/v1/snapshots/{result['snapshot_id']}")
+    assert deleting.status_code == 409
+    api.cloud.tick(1)
+    info = api.ok(api.get(f"/v1/snapshots/{result['snapshot_id']}"))
+    assert (info["status"], info["updated_at"]) == ("ready", "2026-01-01T00:00:01")
+
+
+def test_snapshot_of_a_creating_vm_is_409(api):
+    status = api.ok(api.get(f"/v1/sessions/status/{api.create_vm(wait=False)['session_id']}"))
+    response = api.post(f"/v1/vms/{status['vm_id']}/snapshot")
+    assert response.status_code == 409
+    assert response.get_json() == {"detail": f"VM {status['vm_id']} is not active (status: creating)"}
+
+
+def test_delete_snapshot_then_it_is_gone(api):
+    vm = api.create_vm()
+    sid = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot"))["snapshot_id"]
+    assert api.ok(api.delete(f"/v1/snapshots/{sid}")) == {"snapshot_id": sid, "status": "deleted"}
+    assert api.get(f"/v1/snapshots/{sid}").get_json() == {"detail": "Snapshot not found"}
+    assert api.delete(f"/v1/snapshots/{sid}").status_code == 404
+    assert len(api.cloud.volume_snapshots) == 0
+    api.cloud.check_invariants()
+
+
+def test_oci_snapshot_builds_as_the_clock_moves_and_type_filters(api):
+    built = api.ok(api.post("/v1/snapshots", {"oci_image": "python:3.12", "name": "py", "type": "system"}))
+    assert (built["status"], built["snapshot_type"], built["type"], built["size_bytes"]) == (
+        "building", "oci", "system", 3 * 1024 * MiB)
+    api.cloud.tick(1)
+    assert api.ok(api.get(f"/v1/snapshots/{built['id']}"))["status"] == "ready"
+    assert [s["id"] for s in api.ok(api.get("/v1/snapshots?type=system"))] == [built["id"]]
+    assert api.ok(api.get("/v1/snapshots?type=user")) == []
+    assert api.ok(api.get("/v1/snapshots?type=other")) == []
+
+
+# --- sessions and /kill ------------------------------------------------------------
+
+
+def test_session_create_checks_the_key_in_the_body(api):
+    denied = api.client.post("/v1/sessions/session", json={"api_key": "instavm_sk_wrong"})
+    assert (denied.status_code, denied.get_json()) == (401, {"detail": "Invalid API key"})
+    created = api.ok(api.client.post("/v1/sessions/session", json={"api_key": "instavm_sk_fakestack"}))
+    assert list(created) == ["session_id"] and SESSION_ID.match(created["session_id"])
+    status = api.ok(api.get(f"/v1/sessions/status/{created['session_id']}"))
+    assert status == {
+        "session_id": created["session_id"], "exists": True, "vm_assigned": False, "vm_status": None,
+        "vm_id": None, "vm_alive": False, "uptime_seconds": None, "expires_in_seconds": None,
+        "created_at": "2026-01-01T00:00:00", "last_error": None,
+    }
+
+
+def test_unknown_session_status_is_200_with_exists_false(api):
+    status = api.ok(api.get("/v1/sessions/status/nope"))
+    assert status == {"session_id": "nope", "exists": False, "vm_assigned": False, "vm_status": None,
+                      "vm_id": None, "vm_alive": False, "uptime_seconds": None,
+                      "expires_in_seconds": None, "created_at": None, "last_error": None}
+
+
+def test_session_status_of_a_live_vm(api):
+    vm = api.create_vm()
+    api.cloud.tick(30)
+    status = api.ok(api.get(f"/v1/sessions/status/{vm['session_id']}"))
+    assert (status["vm_status"], status["vm_alive"], status["uptime_seconds"], status["expires_in_seconds"]) == (
+        "active", True, 30.0, 270.0)
+
+
+def test_kill(api):
+    bad = api.post("/kill", {"session_id": "abc"})
+    assert (bad.status_code, bad.get_json()) == (400, {"detail": "Invalid session_id format"})
+    missing = api.post("/kill", {"session_id": "00000000-0000-4000-8000-000000000000"})
+    assert (missing.status_code, missing.get_json()) == (
+        404, {"detail": "Session not found or no VM assigned to session"})
+    vm = api.create_vm()
+    assert api.ok(api.post("/kill", {"session_id": vm["session_id"]})) == {
+        "session_id": vm["session_id"], "vm_id": vm["vm_id"], "status": "killed"}
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "killed"
+
+
+# --- determinism and persistence ---------------------------------------------------
+
+
+def _script(api):
+    out = []
+    vm = api.create_vm()
+    out.append(vm)
+    out.append(api.ok(api.clone(vm["vm_id"], snapshot_name="k")))
+    out.append(api.ok(api.clone(vm["vm_id"], wait=False)))
+    api.cloud.tick(2)
+    out.append(api.ok(api.get("/v1/vms/")))
+    out.append(api.snapshots())
+    return out
+
+
+def test_same_seed_same_requests_same_answers():
+    assert _script(InstaVM(seed=3)) == _script(InstaVM(seed=3))
+    assert _script(InstaVM(seed=3)) != _script(InstaVM(seed=4))
+
+
+def test_ids_survive_snapshot_and_restore(api):
+    vm = api.create_vm()
+    kept = api.ok(api.clone(vm["vm_id"], snapshot_name="k"))
+    restored = Cloud.restore(api.cloud.snapshot(), clock=ManualClock(api.cloud.clock.now()))
+    client = Client(make_app(restored))
+    again = client.get(f"/v1/vms/{kept['vm_id']}", headers=KEY)
+    assert again.status_code == 200 and again.get_json()["source_vm_id"] == vm["vm_id"]
+    assert client.get(f"/v1/snapshots/{kept['snapshot_id']}", headers=KEY).get_json()["name"] == "k"
+    clone = client.post(f"/v1/vms/{vm['vm_id']}/clone", json={}, headers=KEY)
+    assert clone.status_code == 200
+    restored.check_invariants()
