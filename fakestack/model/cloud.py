@@ -47,6 +47,7 @@ from .errors import (
 )
 from .ids import IdGenerator, rng_from_json, rng_to_json
 from .placement import HostIndex
+from .backups import Backup, BackupGroup, BackupMixin
 from .storage import StorageMixin, virtual_charge
 from .topology import Topology, load_topology
 
@@ -84,6 +85,7 @@ COLLECTIONS = (
     ("images", Image), ("instance_offerings", InstanceOffering),
     ("disk_offerings", DiskOffering), ("l3_networks", L3Network), ("vms", Vm),
     ("volumes", Volume), ("nics", Nic), ("volume_snapshots", VolumeSnapshot),
+    ("backups", Backup), ("backup_groups", BackupGroup),
     ("nodes", DiskNode), ("jobs", Job),
 )
 
@@ -146,10 +148,8 @@ def operation(name: str):
             try:
                 result = fn(self, *args, **kwargs)
             except BaseException as exc:
-                undo = self._undo
+                self._unwind(0)
                 self._undo = None
-                for step in reversed(undo):
-                    step()
                 self._record(name, args, kwargs, exc)
                 raise
             finally:
@@ -172,7 +172,7 @@ def _key(value) -> Any:
     return uuid if uuid is not None else value
 
 
-class Cloud(StorageMixin):
+class Cloud(BackupMixin, StorageMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict
@@ -200,7 +200,7 @@ class Cloud(StorageMixin):
         self.image_caches: dict[str, str] = {}  # "<image>:<ps>" -> node uuid
         self.host_index = HostIndex(self.rng)
         self._dialect_state: dict[str, dict] = {}
-        self.journal: deque = deque(maxlen=self.settings.journal_size)
+        self.journal = OperationJournal(self.settings.journal_size)
         self._journal_seq = 0
         self._depth = 0
         self._undo: list | None = None
@@ -316,9 +316,8 @@ class Cloud(StorageMixin):
         try:
             yield self
         except BaseException:
-            undo, self._undo = self._undo, None
-            for step in reversed(undo):
-                step()
+            self._unwind(0)
+            self._undo = None
             raise
         finally:
             self._depth = 0
@@ -326,16 +325,7 @@ class Cloud(StorageMixin):
 
     def _record(self, name: str, args, kwargs, outcome) -> None:
         self._journal_seq += 1
-        if isinstance(outcome, BaseException):
-            result = {"error": outcome.to_dict() if isinstance(outcome, DomainError)
-                      else {"kind": type(outcome).__name__, "message": str(outcome)}}
-        else:
-            result = {"ok": _key(outcome) if not isinstance(outcome, CloneResult)
-                      else [e.vm.uuid if e.ok else None for e in outcome.entries]}
-        self.journal.append({
-            "seq": self._journal_seq, "time": self.clock.now(), "operation": name,
-            "args": [_key(a) for a in args], "kwargs": {k: _key(v) for k, v in kwargs.items()},
-            **result})
+        self.journal.append((self._journal_seq, self.clock.now(), name, args, kwargs, outcome))
 
     def _fault_point(self, op: str, **targets) -> None:
         """Ask the active fault plan about this operation; apply what it says."""
@@ -355,10 +345,21 @@ class Cloud(StorageMixin):
 
     def _set(self, obj, attr: str, value) -> None:
         """Set an attribute, undoably."""
-        old = getattr(obj, attr)
+        undo = self._undo
+        if undo is not None:
+            undo.append((obj, attr, getattr(obj, attr)))
         setattr(obj, attr, value)
-        if self._undo is not None:
-            self._undo.append(lambda: setattr(obj, attr, old))
+
+    def _unwind(self, mark: int) -> None:
+        """Undo every change recorded after position ``mark`` of the undo log, newest first.
+        Entries are ``(obj, attr, old_value)`` triples or callables."""
+        undo = self._undo
+        while len(undo) > mark:
+            step = undo.pop()
+            if type(step) is tuple:
+                setattr(*step)
+            else:
+                step()
 
     def _add(self, collection: Collection, entity):
         collection.add(entity)
@@ -756,55 +757,58 @@ class Cloud(StorageMixin):
                    if p["primary_storage_for_data"] else None)
         root_size = image.virtual_size if image else parent_node.virtual_size
         data_sizes = p["data_sizes"]
-        # Candidate clusters: those the hints allow, in the VM's zone.
+        # Storage first: which primary storages (of the VM's zone, reachable from the hinted
+        # host or cluster) can hold the volumes; then a host in a cluster attached to one.
         if hint_host is not None:
-            cluster_ids = [hint_host.cluster_uuid]
+            scope = {hint_host.cluster_uuid}
         elif hint_cluster is not None:
-            cluster_ids = [hint_cluster]
+            scope = {hint_cluster}
         else:
-            cluster_ids = [c.uuid for c in self.clusters if c.zone_uuid == vm.zone_uuid]
+            scope = None
         if snap is not None:
-            snap_ps = snap.primary_storage_uuid
-            ps_root = ps_root or self.primary_storages.get(snap_ps)
-        choice: dict[str, PrimaryStorage] = {}
+            ps_root = ps_root or self.primary_storages.get(snap.primary_storage_uuid)
+        if ps_root is not None:
+            candidates = [ps_root]
+        else:
+            candidates = [ps for ps in self.primary_storages if ps.zone_uuid == vm.zone_uuid]
+        if scope is not None:
+            candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
+        forced_thick = p["thick"]
+        root_data = data_sizes if ps_data is None else ()
+        fitting: list[PrimaryStorage] = []
         shortage: DomainError | None = None
-        for cluster_uuid in cluster_ids:
-            candidates = self._cluster_storages(cluster_uuid)
-            if ps_root is not None:
-                candidates = [ps for ps in candidates if ps.uuid == ps_root.uuid]
-            if not candidates:
-                continue
-
-            def thick_for(ps):
-                return ps.default_thick if p["thick"] is None else p["thick"]
-
+        for ps in candidates:
+            thick = ps.default_thick if forced_thick is None else forced_thick
             try:
-                if ps_data is None:
-                    chosen = self._pick_primary_storage(
-                        candidates, lambda ps: self._storage_need(
-                            ps, image, parent_node, root_size, data_sizes, thick_for(ps)))
-                else:
-                    chosen = self._pick_primary_storage(
-                        candidates, lambda ps: self._storage_need(
-                            ps, image, parent_node, root_size, (), thick_for(ps)))
-                    if cluster_uuid not in ps_data.cluster_uuids:
-                        raise InvalidArgument("primaryStorageUuidForDataVolume",
-                                              f"primary storage[uuid:{ps_data.uuid}] is not attached "
-                                              f"to cluster[uuid:{cluster_uuid}]")
-                    self._pick_primary_storage([ps_data], lambda ps: self._storage_need(
-                        ps, None, None, 0, data_sizes, thick_for(ps)))
+                self._pick_primary_storage([ps], lambda ps, thick=thick: self._storage_need(
+                    ps, image, parent_node, root_size, root_data, thick))
             except (CapacityExhausted, Unreachable) as exc:
                 shortage = shortage or exc
                 continue
-            choice[cluster_uuid] = chosen
-        if not choice:
+            fitting.append(ps)
+        if ps_data is not None and fitting:
+            thick = ps_data.default_thick if forced_thick is None else forced_thick
+            self._pick_primary_storage([ps_data], lambda ps: self._storage_need(
+                ps, None, None, 0, data_sizes, thick))
+        if not fitting:
             if shortage is not None:
                 raise shortage
             raise CapacityExhausted("primary_storage.virtual", virtual_charge_guess(root_size), 0,
                                     message="no primary storage is attached to a cluster that can run the vm")
-        allowed = frozenset(choice)
-        host = self._choose_host(vm, host=hint_host, clusters=allowed)
-        ps = choice[host.cluster_uuid]
+        fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
+        clusters: set[str] = set()
+        for ps in fitting:
+            clusters.update(ps.cluster_uuids)
+        if scope is not None:
+            clusters &= scope
+        if ps_data is not None:
+            clusters &= set(ps_data.cluster_uuids)
+            if not clusters:
+                raise InvalidArgument("primaryStorageUuidForDataVolume",
+                                      f"primary storage[uuid:{ps_data.uuid}] is not attached to a "
+                                      "cluster that can run the vm")
+        host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
+        ps = next(ps for ps in fitting if host.cluster_uuid in ps.cluster_uuids)
         self._hold_host(vm, host)
         thick = ps.default_thick if p["thick"] is None else p["thick"]
         if snap is not None:
@@ -1320,9 +1324,7 @@ class Cloud(StorageMixin):
                     clone.pending["data_images"] = [im.uuid for im in data_images]
             except DomainError as exc:
                 # roll back this name only
-                undo = self._undo
-                while len(undo) > mark:
-                    undo.pop()()
+                self._unwind(mark)
                 entry.error = exc
                 if entry.vm is not None:
                     # the caller sees the record as it was before its start failed
@@ -1600,6 +1602,7 @@ class Cloud(StorageMixin):
                     held[ref["node_uuid"]] = held.get(ref["node_uuid"], 0) + 1
         for node_uuid in self.image_caches.values():
             held[node_uuid] = held.get(node_uuid, 0) + 1
+        self._extra_node_holders(held)
         return held
 
     def check_invariants(self) -> None:
@@ -1708,7 +1711,7 @@ class Cloud(StorageMixin):
             raise InvariantViolation(breaches)
 
     def _extra_invariant_breaches(self) -> list[str]:
-        return []
+        return self._backup_invariant_breaches()
 
     # -- snapshot / restore ------------------------------------------------------------
     def snapshot(self) -> dict:
@@ -1732,10 +1735,10 @@ class Cloud(StorageMixin):
         return data
 
     def _extra_snapshot(self) -> dict:
-        return {}
+        return self._backup_snapshot()
 
     def _extra_restore(self, data: dict) -> None:
-        pass
+        self._backup_restore(data)
 
     @classmethod
     def restore(cls, data: dict, clock: Clock | None = None) -> "Cloud":
@@ -1771,6 +1774,47 @@ class Cloud(StorageMixin):
     def __repr__(self) -> str:
         return (f"<Cloud {self.topology.name} seed={self.seed}: {len(self.hosts)} hosts, "
                 f"{len(self.vms)} vms>")
+
+
+class OperationJournal:
+    """The last operations with their arguments and outcomes.
+
+    Entries are kept raw (the hot path only appends a tuple) and rendered as JSON-able
+    dicts when read: ``{"seq", "time", "operation", "args", "kwargs", "ok" | "error"}``.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque = deque(maxlen=size)
+
+    def append(self, raw: tuple) -> None:
+        self._entries.append(raw)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self):
+        return (self._render(raw) for raw in list(self._entries))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._render(raw) for raw in list(self._entries)[index]]
+        return self._render(self._entries[index])
+
+    @staticmethod
+    def _render(raw: tuple) -> dict:
+        seq, when, name, args, kwargs, outcome = raw
+        if isinstance(outcome, BaseException):
+            result = {"error": outcome.to_dict() if isinstance(outcome, DomainError)
+                      else {"kind": type(outcome).__name__, "message": str(outcome)}}
+        elif isinstance(outcome, CloneResult):
+            result = {"ok": [e.vm.uuid if e.ok else None for e in outcome.entries]}
+        else:
+            result = {"ok": _key(outcome)}
+        return {"seq": seq, "time": when, "operation": name, "args": [_key(a) for a in args],
+                "kwargs": {k: _key(v) for k, v in kwargs.items()}, **result}
 
 
 @functools.lru_cache(maxsize=1024)

@@ -115,7 +115,6 @@ def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
         for i in range(hosts)
     ]
     storage = max(100, (vms + 1000) * 12) * GiB * 4
-    cidr_bits = max(8, min(30, 32 - (vms + 16).bit_length() - 1))
     return parse_topology(
         {
             "name": f"scale:{hosts}:{vms}",
@@ -135,7 +134,7 @@ def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
                  "actual_size": "1G"},
             ],
             "instance_offerings": [{"name": "unit", "cpu_num": 1, "memory_size": "1G"}],
-            "l3_networks": [{"name": "l3-scale", "zone": "zone-1", "cidr": f"10.128.0.0/{cidr_bits}"}],
+            "l3_networks": [{"name": "l3-scale", "zone": "zone-1", "cidr": "10.128.0.0/9"}],
             "vms": [{"name": f"vm-{i + 1}", "instance_offering": "unit", "image": "base"}
                     for i in range(vms)],
         }

@@ -36,9 +36,9 @@ class StorageMixin:
     def _charge_virtual(self, ps: PrimaryStorage, charge: int) -> None:
         if charge > 0:
             self._check_virtual(ps, charge)
-        ps.used_virtual += charge
         if self._undo is not None:
-            self._undo.append(lambda: setattr(ps, "used_virtual", ps.used_virtual - charge))
+            self._undo.append((ps, "used_virtual", ps.used_virtual))
+        ps.used_virtual += charge
 
     def _physical_room(self, store) -> int:
         if isinstance(store, BackupStorage):
@@ -61,13 +61,13 @@ class StorageMixin:
         if delta > 0:
             self._check_physical(store, delta)
         if isinstance(store, BackupStorage):
+            if self._undo is not None:
+                self._undo.append((store, "used", store.used))
             store.used += delta
-            if self._undo is not None:
-                self._undo.append(lambda: setattr(store, "used", store.used - delta))
         else:
-            store.used_physical += delta
             if self._undo is not None:
-                self._undo.append(lambda: setattr(store, "used_physical", store.used_physical - delta))
+                self._undo.append((store, "used_physical", store.used_physical))
+            store.used_physical += delta
 
     # -- disk nodes ----------------------------------------------------------------------
     def _new_node(
@@ -120,24 +120,24 @@ class StorageMixin:
             self.nodes.get(node.parent_uuid).children -= 1
 
     def _retain_node(self, node: DiskNode) -> None:
-        node.refs += 1
         if self._undo is not None:
-            self._undo.append(lambda: setattr(node, "refs", node.refs - 1))
+            self._undo.append((node, "refs", node.refs))
+        node.refs += 1
 
     def _release_node(self, node: DiskNode) -> int:
         """Drop one holder; free the node (and hidden ancestors) once nothing needs it.
         Returns the bytes freed physically."""
-        node.refs -= 1
         if self._undo is not None:
-            self._undo.append(lambda: setattr(node, "refs", node.refs + 1))
+            self._undo.append((node, "refs", node.refs))
+        node.refs -= 1
         freed = 0
         while node is not None and node.refs <= 0 and node.children == 0:
             freed += self._free_node(node)
             node = self.nodes.find(node.parent_uuid) if node.parent_uuid else None
             if node is not None:
-                node.children -= 1
                 if self._undo is not None:
-                    self._undo.append(lambda n=node: setattr(n, "children", n.children + 1))
+                    self._undo.append((node, "children", node.children))
+                node.children -= 1
         return freed
 
     def _free_node(self, node: DiskNode) -> int:
@@ -160,9 +160,9 @@ class StorageMixin:
             return 0
         if not node.thick:
             self._charge_physical(self._store(node.storage_uuid), grow)
-        node.actual_size += grow
         if self._undo is not None:
-            self._undo.append(lambda: setattr(node, "actual_size", node.actual_size - grow))
+            self._undo.append((node, "actual_size", node.actual_size))
+        node.actual_size += grow
         return grow
 
     def chain(self, node: DiskNode) -> list[DiskNode]:
