@@ -441,36 +441,34 @@ class InstaVMService:
         vm = self.require_active(source)
         self.dialect_fault("CloneVm", vm=vm_id)
         sid = self._new_snapshot_id()
-        session = None
-        # 1. snapshot: the source's current leaf is frozen, the source writes to a new one
-        try:
-            snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
-        except DomainError as exc:
-            if wait or self._fails_now(exc):
-                raise http_error(exc) from None
-            session = self._new_session()
-            self._fail(None, session, exc)
-            return self._clone_pending(session)
-        srec = self._snapshot_record(sid, snap, source, snapshot_name, snap_job, None)
-        # 2. boot the clone from it, in a new session
         clone_id = self._new_vm_id()
+        lifetime = source.get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS
+        step = "snapshot"
         try:
-            model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"], srec)
+            # Steps 1 and 2 are one unit: if the boot fails, the snapshot is undone too
+            # (named or not), so the source's disk chain is as it was.
+            with self.cloud.atomic():
+                # 1. the source's current leaf is frozen, the source writes to a new one
+                snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
+                step = "boot"
+                # 2. the clone boots in a new session on a new leaf above the frozen node
+                model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"],
+                                           {"uuid": snap.uuid})
         except DomainError as exc:
-            self._delete_snapshot_quietly(sid)  # named or not: nothing is left behind
             if wait or self._fails_now(exc):
                 raise http_error(exc) from None
             session = self._new_session()
-            rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
-                                  memory_mb=source["memory_mb"],
-                                  lifetime=source.get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS,
-                                  snapshot_id=sid, source_vm_id=vm_id)
+            rec = None
+            if step == "boot":
+                rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
+                                      memory_mb=source["memory_mb"], lifetime=lifetime,
+                                      snapshot_id=None, source_vm_id=vm_id)
             self._fail(rec, session, exc)
             return self._clone_pending(session)
+        self._snapshot_record(sid, snap, source, snapshot_name, snap_job, None)
         session = self._new_session()
         rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
-                              memory_mb=source["memory_mb"],
-                              lifetime=source.get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS,
+                              memory_mb=source["memory_mb"], lifetime=lifetime,
                               snapshot_id=sid, source_vm_id=vm_id)
         self._attach_model_vm(rec, model_vm, job, wait)
         # 3. clean-up happens when the clone is active (now for wait=true)
