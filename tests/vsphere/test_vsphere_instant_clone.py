@@ -375,3 +375,39 @@ def test_row_14_injected_failures_name_their_vapi_error(code, error, status, clo
     assert (outcome.status, outcome.error) == (status, error)
     assert outcome.raw["value"]["messages"][0]["default_message"] == (
         "A general system error occurred: injected by the test")
+
+
+# --- fault plans (fakestack.faults) ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("surface, status", [("rest", 503), ("api", 503), ("rpc", 200)])
+def test_a_fault_rule_on_the_vsphere_operation_name_fails_the_call(surface, status, cloud, surfaces):
+    from fakestack import faults
+
+    faults.add(cloud, faults.fail("vsphere:*VM?instant_clone", code="service_unavailable",
+                                  message="maintenance window", nth=1))
+    outcome = surfaces.instant_clone(surface, {"source": "vm-1", "name": "x"})
+    assert (outcome.status, outcome.error, outcome.args) == (status, "service_unavailable", ["maintenance window"])
+    assert surfaces.instant_clone(surface, {"source": "vm-1", "name": "x"}).value == "vm-2"
+
+
+def test_the_dialect_fault_point_comes_after_the_preconditions(cloud, surfaces):
+    from fakestack import faults
+
+    faults.add(cloud, faults.fail("vsphere:*", code="service_unavailable"))
+    outcome = surfaces.instant_clone("api", {"source": "vm-99", "name": "x"})
+    assert (outcome.status, outcome.error) == (404, "not_found")
+
+
+@pytest.mark.parametrize("surface", SURFACES)
+def test_an_exhaust_rule_on_the_neutral_operation_reads_like_a_real_shortage(surface, cloud, surfaces):
+    from fakestack import faults
+
+    faults.add(cloud, faults.exhaust("vm.instant_clone", "primary_storage.virtual"))
+    outcome = surfaces.instant_clone(surface, {"source": "vm-1", "name": "x"})
+    assert (outcome.error, outcome.message_id, outcome.args[0]) == (
+        "unable_to_allocate_resource", "com.vmware.api.vcenter.vm.insufficient_space", "datastore-2")
+    needed, available = int(outcome.args[1]), int(outcome.args[2])
+    assert available < needed
+    assert surfaces.vm_ids() == ["vm-1"]
+    cloud.check_invariants()

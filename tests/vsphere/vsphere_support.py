@@ -19,6 +19,7 @@ class BareCloud:
         self.seed = seed
         self.clock = ManualClock()
         self.lock = threading.RLock()
+        self.faults = None
         self._dialect_states: dict[str, dict] = {}
 
     def dialect_state(self, name: str) -> dict:

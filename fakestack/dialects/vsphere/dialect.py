@@ -7,6 +7,8 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from fakestack import faults
+
 from . import error_map, jsonrpc, specs
 from .choices import Choices
 from .errors import VapiError, vapi_error
@@ -30,7 +32,19 @@ class Call:
     operation: Operation
     token: str | None = None
     subject: str | None = None  # the VM id an error message names (delta chain limit)
+    fault_fired: bool = False
     _inventory: Inventory | None = None
+
+    def fault_point(self, **targets: Any) -> None:
+        """The dialect operation's fault point (``vsphere:<service>.<operation>``, §9 #21).
+
+        Mutating handlers call it after their own precondition checks, just before the
+        model is touched (reference §4.2 row 14 comes last); read-only operations pass it
+        before answering.  An injected error is rendered like a real one."""
+        if self.fault_fired:
+            return
+        self.fault_fired = True
+        faults.dialect_point(self.cloud, self.operation.fault_name, targets)
 
     @property
     def cloud(self):
@@ -101,7 +115,9 @@ class VsphereDialect:
         op = call.operation
         inp = specs.validate(op.input_model, raw_input)
         try:
-            return op.handler(call, inp)
+            output = op.handler(call, inp)
+            call.fault_point()
+            return output
         except VapiError:
             raise
         except Exception as exc:  # a domain error or a bug: never a stack trace on the wire

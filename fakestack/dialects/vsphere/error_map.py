@@ -39,18 +39,22 @@ def _moid(call, model_kind: str, uuid: str | None) -> str:
 
 def _capacity(call, exc: CapacityExhausted) -> VapiError:
     resource = exc.resource
+    available = exc.available
+    if exc.injected and available >= exc.needed:
+        # An injected shortage must read like a real one: never "needed 1, available 9".
+        available = max(exc.needed - 1, 0)
     if resource == "chain_depth":
         subject = getattr(call, "subject", None) or exc.resource_uuid
         return vapi_error("delta_chain_limit", subject)
     if resource in ("host.memory", "host.cpu"):
         host = _moid(call, "host", exc.resource_uuid) if exc.resource_uuid else "any"
         if resource == "host.memory":
-            return vapi_error("insufficient_memory", host, exc.needed // MiB, exc.available // MiB)
-        return vapi_error("insufficient_cpu", host, exc.needed, exc.available)
+            return vapi_error("insufficient_memory", host, exc.needed // MiB, available // MiB)
+        return vapi_error("insufficient_cpu", host, exc.needed, available)
     if resource.startswith("primary_storage"):
         datastore = _moid(call, "primary_storage", exc.resource_uuid) if exc.resource_uuid else "any"
-        return vapi_error("insufficient_space", datastore, exc.needed, exc.available)
-    return vapi_error("insufficient_hosts", resource, exc.needed, exc.available)
+        return vapi_error("insufficient_space", datastore, exc.needed, available)
+    return vapi_error("insufficient_hosts", resource, exc.needed, available)
 
 
 def translate(call, exc: BaseException) -> VapiError | None:

@@ -84,6 +84,7 @@ def vm_delete(call, inp):
     if power_state(vm) == "POWERED_ON":
         raise vapi_error("vm_power_state", inp.vm, "POWERED_ON")
     cloud = call.cloud
+    call.fault_point(vm=vm.uuid, name=vm.name)
     with cloud.atomic():
         cloud.destroy_vm(vm.uuid)
         cloud.expunge_vm(vm.uuid)
@@ -155,6 +156,7 @@ def vm_instant_clone(call, inp):
         raise vapi_error("datastore_inaccessible", placement.datastore)
     # rows 11-14: the model (inaccessible, chain limit, capacity, fault plan)
     call.subject = spec.source
+    call.fault_point(vm=source.uuid, name=spec.name, host=host.uuid)
     clone = cloud.instant_clone(source.uuid, spec.name, primary_storage=datastore.uuid if datastore else None)
     moid = inv.moid("vm", clone.uuid)
     record = vm_record(call.state, clone.uuid)
@@ -243,6 +245,7 @@ def vm_clone(call, inp):
         if target_store is None or store.uuid != target_store.uuid:
             raise vapi_error("unsupported", "disks_to_update to a datastore other than the clone's is not supported.")
     call.subject = spec.source
+    call.fault_point(vm=source.uuid, name=spec.name)
     clone = cloud.full_clone_vm(
         source.uuid, spec.name, host=host.uuid if host else None,
         cluster=target_cluster.uuid if target_cluster else None,
@@ -265,6 +268,7 @@ def power_start(call, inp):
     if state == "POWERED_ON":
         raise vapi_error("vm_already_in_state", inp.vm, "POWERED_ON")
     call.subject = inp.vm
+    call.fault_point(vm=vm.uuid, name=vm.name)
     if state == "SUSPENDED":
         call.cloud.resume_vm(vm.uuid)
     else:
@@ -277,6 +281,7 @@ def power_stop(call, inp):
     vm = _get_vm(call, inp.vm)
     if power_state(vm) == "POWERED_OFF":
         raise vapi_error("vm_already_in_state", inp.vm, "POWERED_OFF")
+    call.fault_point(vm=vm.uuid, name=vm.name)
     call.cloud.stop_vm(vm.uuid)  # the model unfreezes a stopped VM
     return None
 
@@ -291,6 +296,7 @@ def power_suspend(call, inp):
         raise vapi_error("vm_power_state", inp.vm, state)
     if vm.frozen:
         raise vapi_error("vm_frozen", inp.vm)
+    call.fault_point(vm=vm.uuid, name=vm.name)
     call.cloud.pause_vm(vm.uuid)
     return None
 
@@ -302,6 +308,7 @@ def power_reset(call, inp):
     if state != "POWERED_ON":
         raise vapi_error("vm_power_state", inp.vm, state)
     cloud = call.cloud
+    call.fault_point(vm=vm.uuid, name=vm.name)
     with cloud.atomic():
         cloud.reboot_vm(vm.uuid)
         if vm.frozen:
