@@ -87,3 +87,12 @@ def clone(client, session: str, vm_uuid: str, names, **params):
 def query(client, session: str, path: str, **params):
     response = client.get(f"/zstack/v1/{path}", query_string=params, headers=auth(session))
     return response
+
+
+def SEED_CHAIN_FOR(cpu: int, memory: int) -> dict:  # noqa: N802 - reads like the constant it builds
+    """CloneVmInstance's per-name error when no host has room (reference §5.1)."""
+    details = f"no host having cpu[{cpu}], memory[{memory} bytes] found"
+    return {"code": "VM.1001", "description": "Unable to start a vm", "details": details,
+            "cause": {"code": "SYS.1006", "description": "An operation failed", "details": details,
+                      "cause": {"code": "HOST_ALLOCATION.1000", "description": "An operation failed",
+                                "details": details}}}

@@ -15,6 +15,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from fakestack import faults
 from fakestack.model.errors import DomainError
 
 from . import inventories, jobs, sessions
@@ -279,6 +280,9 @@ class ZStackDialect:
                 return Outcome(ok=True, payload={})
             if call.api["needSession"] and call.session is None:
                 call.session = sessions.check_session(self.state, call.session_uuid, self.now())
+            if getattr(self.cloud, "faults", None) is not None:
+                faults.dialect_point(self.cloud, f"{self.name}:{call.name}",
+                                     self._fault_targets(call, binding))
             payload = binding.handler(call)
             return Outcome(ok=True, payload=payload)
         except ApiError as exc:
@@ -293,6 +297,19 @@ class ZStackDialect:
             raise
         except Exception as exc:  # an unexpected failure is SYS.1000, never a traceback
             return Outcome(ok=False, error=error_code("SYS.1000", f"{type(exc).__name__}: {exc}").to_dict())
+
+    @staticmethod
+    def _fault_targets(call: Call, binding) -> dict[str, Any]:
+        """What a fault rule's ``resource`` filter can match: the uuids and names involved."""
+        targets: dict[str, Any] = {}
+        for field_name, kind in binding.resources.items():
+            value = call.fields.get(field_name)
+            if value is not None:
+                targets[kind if kind not in targets else field_name] = value
+        for key in ("name", "names"):
+            if call.fields.get(key) is not None:
+                targets[key] = call.fields[key]
+        return targets
 
     def _error_context(self, call: Call, binding, exc: DomainError) -> dict[str, Any]:
         context: dict[str, Any] = dict(call.error_context)

@@ -122,6 +122,8 @@ class LegacyEndpoint:
         session = fields.pop("session", None)
         session_uuid = session.get("uuid") if isinstance(session, dict) else None
         api = APIS[name]
+        if not api["async"] and name.startswith(("Query", "Get", "Validate")):
+            request.environ["fakestack.mutating"] = False  # a read: no state-file write
         specs = param_specs(api)
         system_tags = [str(t) for t in fields.pop("systemTags", None) or []]
         user_tags = [str(t) for t in fields.pop("userTags", None) or []]
