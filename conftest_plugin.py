@@ -1,1 +1,281 @@
-"""fakestack pytest plugin (fixtures arrive with the plugin issue)."""
+"""fakestack's pytest plugin (entry point ``pytest11: fakestack``).
+
+Fixtures
+    ``fakestack``         a fresh ``fakestack.Cloud`` per test
+    ``fakestack_app``     its WSGI app (every dialect plus ``/_fakestack``)
+    ``fakestack_client``  a ``werkzeug.test.Client`` on that app (no sockets)
+    ``fakestack_server``  a live endpoint on 127.0.0.1 (ephemeral port), started once per
+                          session and reset before each test: ``.url``, ``.cloud``, ``.app``
+
+Choosing the cloud (first found wins)
+    ``@pytest.mark.fakestack(topology="tiny", seed=3, clock="manual")`` on the test,
+    ``--fakestack-seed N`` / ``--fakestack-topology NAME`` on the command line,
+    ``fakestack_topology`` / ``fakestack_seed`` / ``fakestack_clock`` ini options,
+    then ``demo``, seed ``0``, a manual clock (starts 2026-01-01T00:00:00Z and only moves
+    when ticked; ``clock="system"`` reads the real time, so freezegun controls it).
+
+When a test that used a fakestack fixture fails, its report gets a ``fakestack`` section:
+the cloud's topology and seed, the last requests and responses, the last model
+operations, the fault plan with hit counts and the capacity table.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+_DEFAULT_TOPOLOGY = "demo"
+_MARKER_KEYS = ("topology", "seed", "clock")
+_REPORT_LINES = 10
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("fakestack", "fakestack (a fake virtualization cloud)")
+    group.addoption("--fakestack-seed", action="store", type=int, default=None,
+                    dest="fakestack_seed", help="seed of every fakestack cloud in this run "
+                    "(a test's @pytest.mark.fakestack(seed=...) still wins)")
+    group.addoption("--fakestack-topology", action="store", default=None,
+                    dest="fakestack_topology", help="topology preset or file for this run")
+    parser.addini("fakestack_topology", "default topology of the fakestack fixtures "
+                  "(preset name or file)", default=_DEFAULT_TOPOLOGY)
+    parser.addini("fakestack_seed", "default seed of the fakestack fixtures", default="0")
+    parser.addini("fakestack_clock", "manual (default) or system", default="manual")
+    parser.addini("fakestack_report_lines", "requests and operations shown when a test "
+                  "fails", default=str(_REPORT_LINES))
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "fakestack(topology=None, seed=None, clock=None): the topology (preset, file or dict), "
+        "seed and clock (manual|system) of this test's fakestack cloud")
+
+
+@dataclass(frozen=True)
+class CloudSpec:
+    topology: Any
+    seed: int
+    clock: str
+
+    def build(self):
+        from fakestack import Cloud, ManualClock
+
+        return Cloud(self.topology, seed=self.seed,
+                     clock=ManualClock() if self.clock == "manual" else None)
+
+
+def cloud_spec(node) -> CloudSpec:
+    """The topology, seed and clock for ``node`` (marker > command line > ini > default)."""
+    config = node.config
+    marker = node.get_closest_marker("fakestack")
+    wanted: dict[str, Any] = {}
+    if marker is not None:
+        if marker.args:
+            raise pytest.UsageError(
+                f"{node.nodeid}: use keywords in @pytest.mark.fakestack(topology=..., seed=...)")
+        unknown = sorted(set(marker.kwargs) - set(_MARKER_KEYS))
+        if unknown:
+            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.fakestack got unknown "
+                                    f"argument {unknown[0]!r} (allowed: {', '.join(_MARKER_KEYS)})")
+        wanted.update({k: v for k, v in marker.kwargs.items() if v is not None})
+    topology = wanted.get("topology", config.getoption("fakestack_topology")
+                          or config.getini("fakestack_topology") or _DEFAULT_TOPOLOGY)
+    seed = wanted.get("seed")
+    if seed is None:
+        seed = config.getoption("fakestack_seed")
+    if seed is None:
+        raw = config.getini("fakestack_seed") or "0"
+        try:
+            seed = int(raw)
+        except ValueError:
+            raise pytest.UsageError(f"ini option fakestack_seed must be an integer, got {raw!r}") from None
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        raise pytest.UsageError(f"{node.nodeid}: fakestack seed must be an integer, got {seed!r}")
+    clock = wanted.get("clock", config.getini("fakestack_clock") or "manual")
+    if clock not in ("manual", "system"):
+        raise pytest.UsageError(f"{node.nodeid}: fakestack clock must be 'manual' or 'system', "
+                                f"got {clock!r}")
+    return CloudSpec(topology, seed, clock)
+
+
+# -- what the failure report shows --------------------------------------------------------
+_SEEN = pytest.StashKey[dict]()
+
+
+def _remember(node, **things) -> None:
+    seen = node.stash.setdefault(_SEEN, {})
+    seen.update(things)
+
+
+# -- fixtures --------------------------------------------------------------------------------
+@pytest.fixture
+def fakestack(request):
+    """A fresh ``fakestack.Cloud`` for this test (see the plugin docstring for its spec)."""
+    spec = cloud_spec(request.node)
+    cloud = spec.build()
+    _remember(request.node, cloud=cloud, spec=spec)
+    return cloud
+
+
+@pytest.fixture
+def fakestack_app(request, fakestack):
+    """The WSGI app serving ``fakestack`` (every dialect and ``/_fakestack``)."""
+    from fakestack.app import make_app
+
+    app = make_app(fakestack)
+    _remember(request.node, app=app)
+    return app
+
+
+@pytest.fixture
+def fakestack_client(fakestack_app):
+    """A ``werkzeug.test.Client`` on ``fakestack_app``."""
+    from werkzeug.test import Client
+
+    return Client(fakestack_app)
+
+
+@pytest.fixture(scope="session")
+def _fakestack_live_server():
+    from fakestack import Cloud, ManualClock
+    from fakestack.server import start_server
+
+    server = start_server(Cloud(_DEFAULT_TOPOLOGY, seed=0, clock=ManualClock()), "127.0.0.1", 0)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def fakestack_server(request, _fakestack_live_server):
+    """The session's live endpoint, reset to this test's cloud: ``.url``, ``.cloud``, ``.app``."""
+    server = _fakestack_live_server
+    spec = cloud_spec(request.node)
+    fresh = spec.build()
+    cloud = server.cloud
+    with cloud.lock:
+        # Swap the state in place: the server, its app and its dialects keep their object.
+        lock = cloud.lock
+        cloud.__dict__.clear()
+        cloud.__dict__.update(fresh.__dict__)
+        cloud.lock = lock
+        cloud.faults = None
+        server.app.reload_dialects()
+        server.app.request_journal.clear()
+    _remember(request.node, cloud=cloud, app=server.app, spec=spec, url=server.url)
+    return server
+
+
+# -- the failure report ----------------------------------------------------------------------
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    if report.when != "call" or not report.failed:
+        return
+    seen = item.stash.get(_SEEN, None)
+    if not seen or "cloud" not in seen:
+        return
+    try:
+        lines = int(item.config.getini("fakestack_report_lines"))
+    except ValueError:
+        lines = _REPORT_LINES
+    try:
+        text = failure_report(seen, lines)
+    except Exception as exc:  # the report must never hide the test's own failure
+        text = f"(fakestack could not build its report: {type(exc).__name__}: {exc})"
+    report.sections.append(("fakestack", text))
+
+
+def failure_report(seen: dict, lines: int = _REPORT_LINES) -> str:
+    """What the fake saw: spec, requests, operations, fault plan, capacity table."""
+    cloud = seen["cloud"]
+    spec = seen.get("spec")
+    out = []
+    head = f"cloud: topology {cloud.topology.name}, seed {cloud.seed}"
+    if spec is not None:
+        head += f", {spec.clock} clock"
+    head += f", now {cloud.clock.now_datetime().isoformat()}"
+    if seen.get("url"):
+        head += f", served at {seen['url']}"
+    out.append(head)
+    app = seen.get("app")
+    journal = list(getattr(app, "request_journal", ()) or ())
+    out.append("")
+    out.append(f"last requests ({min(len(journal), lines)} of {len(journal)}):")
+    if not journal:
+        out.append("  (none)")
+    for entry in journal[-lines:]:
+        target = entry.get("path", "") + (f"?{entry['query']}" if entry.get("query") else "")
+        out.append(f"  #{entry.get('seq')} {entry.get('method')} {target} -> {entry.get('status')}")
+        if entry.get("request_body"):
+            out.append(f"      request:  {_squeeze(entry['request_body'])}")
+        if entry.get("response_body"):
+            out.append(f"      response: {_squeeze(entry['response_body'])}")
+    operations = list(cloud.journal)
+    out.append("")
+    out.append(f"last model operations ({min(len(operations), lines)} of {len(operations)}):")
+    if not operations:
+        out.append("  (none)")
+    for op in operations[-lines:]:
+        args = ", ".join(json.dumps(a, default=str) for a in op.get("args", []))
+        kwargs = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in op.get("kwargs", {}).items())
+        outcome = (f"error {op['error'].get('kind')}: {op['error'].get('message')}" if "error" in op
+                   else f"ok {json.dumps(op.get('ok'), default=str)}")
+        out.append(f"  #{op['seq']} {op['operation']}({', '.join(x for x in (args, kwargs) if x)})"
+                   f" -> {_squeeze(outcome)}")
+    out.append("")
+    out.append("fault plan:")
+    from fakestack import faults
+
+    rules = faults.list_rules(cloud)
+    if not rules:
+        out.append("  (no rules)")
+    for rule in rules:
+        when = ", ".join(f"{k}={v}" for k, v in rule.get("when", {}).items()) or "always"
+        effect = dict(rule["effect"])
+        kind = effect.pop("type")
+        detail = ", ".join(f"{k}={v}" for k, v in effect.items())
+        resource = f" on {rule['resource']}" if rule.get("resource") else ""
+        out.append(f"  {rule['id']}: {rule['match']}{resource} [{when}] -> {kind}"
+                   f"{'(' + detail + ')' if detail else ''}: calls {rule['calls']}, hits {rule['hits']}")
+    out.append("")
+    out.append("capacity:")
+    out.extend("  " + line for line in capacity_table(cloud.capacity()))
+    return "\n".join(out)
+
+
+def _squeeze(text: str, limit: int = 300) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+def _size(n: int) -> str:
+    for unit, factor in (("T", 1024 ** 4), ("G", 1024 ** 3), ("M", 1024 ** 2)):
+        if abs(n) >= factor:
+            text = f"{n / factor:.2f}".rstrip("0").rstrip(".")
+            return f"{text}{unit}"
+    return str(n)
+
+
+def capacity_table(cap: dict) -> list[str]:
+    rows = [("resource", "status", "used / total", "available")]
+    for h in cap.get("hosts", []):
+        rows.append((f"host {h['name']} cpu", h["status"], f"{h['used_cpu']} / {h['total_cpu']}",
+                     str(h["available_cpu"])))
+        rows.append((f"host {h['name']} memory", "", f"{_size(h['used_memory'])} / "
+                     f"{_size(h['total_memory'])}", _size(h["available_memory"])))
+    for p in cap.get("primary_storages", []):
+        rows.append((f"primary {p['name']} virtual", p["status"],
+                     f"{_size(p['used_capacity'])} / {_size(p['total_capacity'])}",
+                     _size(p["available_capacity"])))
+        rows.append((f"primary {p['name']} physical", "",
+                     f"{_size(p['used_physical_capacity'])} / {_size(p['total_physical_capacity'])}",
+                     _size(p["available_physical_capacity"])))
+    for b in cap.get("backup_storages", []):
+        rows.append((f"backup {b['name']}", b["status"],
+                     f"{_size(b['used_capacity'])} / {_size(b['total_capacity'])}",
+                     _size(b["available_capacity"])))
+    widths = [max(len(r[i]) for r in rows) for i in range(4)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
