@@ -1408,14 +1408,14 @@ class Cloud(BackupMixin, StorageMixin):
                                       thick=False, device_id=vol.device_id,
                                       name=f"{vol.type.upper()}-for-{name}")
             new.root_image_uuid = vol.root_image_uuid
+            # the clone is new: undoing its creation undoes these too
             if vol.type == "Root":
-                self._set(clone, "root_volume_uuid", new.uuid)
+                clone.root_volume_uuid = new.uuid
             else:
                 data_uuids.append(new.uuid)
-        self._set(clone, "data_volume_uuids", data_uuids)
-        for i, l3_uuid in enumerate(vm.l3_network_uuids):
-            nic = self._allocate_nic(clone, self.l3_networks.get(l3_uuid), i)
-            self._set(clone, "nic_uuids", clone.nic_uuids + [nic.uuid])
+        clone.data_volume_uuids = data_uuids
+        clone.nic_uuids = [self._allocate_nic(clone, self.l3_networks.get(l3_uuid), i).uuid
+                           for i, l3_uuid in enumerate(vm.l3_network_uuids)]
         return clone
 
     @operation("vm.full_clone")
