@@ -1,4 +1,5 @@
 """The simulator: pure Python, no HTTP, no dialect words."""
+from .backups import Backup, BackupGroup, BackupMixin, SyncCounts
 from .clock import Clock, ManualClock, SystemClock
 from .cloud import ALLOWED, Cloud, CloneEntry, CloneResult, FaultEffects
 from .errors import (
@@ -16,8 +17,9 @@ from .errors import (
 from .topology import Topology, TopologyError, load_topology
 
 __all__ = [
-    "ALLOWED", "CapacityExhausted", "Clock", "CloneEntry", "CloneResult", "Cloud", "Conflict",
-    "DomainError", "FaultEffects", "InjectedFailure", "InvalidArgument", "InvalidState",
-    "InvariantViolation", "ManualClock", "NotFound", "SystemClock", "Timeout", "Topology",
-    "TopologyError", "Unreachable", "load_topology",
+    "ALLOWED", "Backup", "BackupGroup", "BackupMixin", "CapacityExhausted", "Clock", "CloneEntry",
+    "CloneResult", "Cloud", "Conflict", "DomainError", "FaultEffects", "InjectedFailure",
+    "InvalidArgument", "InvalidState", "InvariantViolation", "ManualClock", "NotFound",
+    "SyncCounts", "SystemClock", "Timeout", "Topology", "TopologyError", "Unreachable",
+    "load_topology",
 ]
