@@ -379,6 +379,7 @@ def _clear_journal(call: AdminCall):
     """Forget the request and operation journals."""
     call.app.request_journal.clear()
     call.cloud.journal.clear()
+    call.request.environ["fakestack.journal"] = False  # the journal starts after this request
     return {"ok": True}
 
 

@@ -58,7 +58,8 @@ class FakestackApp:
 
     ``/_fakestack/...`` goes to the admin API (``fakestack.admin``); every other path to
     the dialect with the longest matching prefix.  Each request is recorded in
-    ``request_journal`` (the last ``request_journal_size``; admin reads are left out) and
+    ``request_journal`` (the last ``request_journal_size``; admin reads are left out, and a
+    handler may set ``environ["fakestack.journal"]`` to say otherwise) and
     reported to ``request_listeners`` (``fn(entry)``, outside the lock).  After a mutating
     request, ``mutation_listeners`` (``fn(app, request, response)``) run under the lock,
     before the response leaves: the server uses this to save its state file.
@@ -158,7 +159,10 @@ class FakestackApp:
             "remote_addr": request.remote_addr,
         }
         # Reads of the admin API would drown what clients did; they are logged, not kept.
-        if dialect != "admin" or request.method not in ("GET", "HEAD"):
+        keep = request.environ.get("fakestack.journal")
+        if keep is None:
+            keep = dialect != "admin" or request.method not in ("GET", "HEAD")
+        if keep:
             self.request_journal.append(entry)
         return entry
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
-from werkzeug.serving import WSGIRequestHandler, make_server
+from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
 from .app import FakestackApp, json_response, make_app
 
@@ -29,7 +30,16 @@ class StateFileError(ValueError):
 
 
 class _QuietHandler(WSGIRequestHandler):
-    """werkzeug's handler without its own access log (the app's listener logs instead)."""
+    """werkzeug's handler without its own access log (the app's listener logs instead),
+    with Nagle off: werkzeug writes headers and body separately, and on keep-alive
+    connections Nagle + delayed ACKs would add tens of milliseconds per request."""
+
+    def setup(self) -> None:
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except (OSError, AttributeError):  # not TCP (a Unix socket)
+            pass
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
@@ -94,7 +104,7 @@ class RunningServer:
         self.app = app
         self.cloud = app.cloud
         self.host = host
-        self.port = httpd.server_port
+        self.port = httpd.server_address[1]
         url_host = f"[{host}]" if ":" in host else host
         self.url = f"http://{url_host}:{self.port}"
         self.state_file = state_file
@@ -128,32 +138,53 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     be read), else create it; then rewrite it after every mutating request.
     ``log``: called with one line per request.
     """
-    state_path = Path(state_file) if state_file is not None else None
-    if state_path is not None and state_path.exists():
-        data = read_state_file(state_path)
-        try:
-            restore_in_place(cloud, data)
-        except Exception as exc:
-            raise StateFileError(f"cannot restore state file {state_path}: "
-                                 f"{type(exc).__name__}: {exc}") from None
-        if app is not None:
-            app.reload_dialects()
-    if app is None:
-        app = make_app(cloud)
-    elif app.cloud is not cloud:
-        raise ValueError("start_server: app serves another cloud")
+    # Bind first: a taken port fails before the state file or the app are touched.
+    # (werkzeug's make_server exits the process when it cannot bind; with a bound socket
+    # passed in, that stays an OSError for the caller.)
+    listener = _listen(host, port)
+    try:
+        state_path = Path(state_file) if state_file is not None else None
+        if state_path is not None and state_path.exists():
+            data = read_state_file(state_path)
+            try:
+                restore_in_place(cloud, data)
+            except Exception as exc:
+                raise StateFileError(f"cannot restore state file {state_path}: "
+                                     f"{type(exc).__name__}: {exc}") from None
+            if app is not None:
+                app.reload_dialects()
+        if app is None:
+            app = make_app(cloud)
+        elif app.cloud is not cloud:
+            raise ValueError("start_server: app serves another cloud")
+        if state_path is not None:
+            with cloud.lock:
+                write_state_file(state_path, cloud.snapshot())
+        httpd = make_server(host, port, _with_connection_drops(app), threaded=True,
+                            request_handler=_QuietHandler, fd=listener.fileno())
+    finally:
+        listener.close()  # the server holds its own duplicate of the socket
     if state_path is not None:
-        with cloud.lock:
-            write_state_file(state_path, cloud.snapshot())
         app.mutation_listeners.append(_state_saver(state_path, log))
     if log is not None:
         app.request_listeners.append(lambda entry: log(format_request_line(entry)))
-    httpd = make_server(host, port, _with_connection_drops(app), threaded=True,
-                        request_handler=_QuietHandler)
-    thread = threading.Thread(target=httpd.serve_forever, name=f"fakestack-server-{httpd.server_port}",
-                              daemon=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
+                              name=f"fakestack-server-{httpd.server_address[1]}", daemon=True)
     thread.start()
     return RunningServer(httpd, thread, app, host, state_path)
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    family = select_address_family(host, port)
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(get_sockaddr(host, port, family))
+        sock.listen(128)
+    except BaseException:
+        sock.close()
+        raise
+    return sock
 
 
 def _with_connection_drops(app):
