@@ -56,6 +56,10 @@ class InstaVMDialect:
     def state(self) -> dict:
         return self.cloud.dialect_state(NAME)
 
+    def default_credentials(self) -> dict:
+        """Shown by ``fakestack serve``: the first key the cloud accepts."""
+        return {"api_key": configured_keys(self.state)[0]}
+
     def handle(self, request: Request) -> Response:
         try:
             return self._handle(request)

@@ -443,29 +443,32 @@ class InstaVMService:
         sid = self._new_snapshot_id()
         clone_id = self._new_vm_id()
         lifetime = source.get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS
-        step = "snapshot"
+        # 1. snapshot: the source's current leaf is frozen, the source writes to a new one
         try:
-            # Steps 1 and 2 are one unit: if the boot fails, the snapshot is undone too
-            # (named or not), so the source's disk chain is as it was.
-            with self.cloud.atomic():
-                # 1. the source's current leaf is frozen, the source writes to a new one
-                snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
-                step = "boot"
-                # 2. the clone boots in a new session on a new leaf above the frozen node
-                model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"],
-                                           {"uuid": snap.uuid})
+            snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
         except DomainError as exc:
             if wait or self._fails_now(exc):
                 raise http_error(exc) from None
             session = self._new_session()
-            rec = None
-            if step == "boot":
-                rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
-                                      memory_mb=source["memory_mb"], lifetime=lifetime,
-                                      snapshot_id=None, source_vm_id=vm_id)
-            self._fail(rec, session, exc)
+            self._fail(None, session, exc)
             return self._clone_pending(session)
         self._snapshot_record(sid, snap, source, snapshot_name, snap_job, None)
+        # 2. boot the clone in a new session, on a new leaf above the frozen node
+        try:
+            model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"],
+                                       self.snapshots[sid])
+        except DomainError as exc:
+            # named or not, the snapshot goes (its frozen data stays, hidden, under the
+            # source's new leaf: the copy-on-write rule for a deleted parent)
+            self._delete_snapshot_quietly(sid)
+            if wait or self._fails_now(exc):
+                raise http_error(exc) from None
+            session = self._new_session()
+            rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
+                                  memory_mb=source["memory_mb"], lifetime=lifetime,
+                                  snapshot_id=None, source_vm_id=vm_id)
+            self._fail(rec, session, exc)
+            return self._clone_pending(session)
         session = self._new_session()
         rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
                               memory_mb=source["memory_mb"], lifetime=lifetime,
