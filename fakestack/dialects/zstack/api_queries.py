@@ -11,10 +11,16 @@ def _query(call: Call) -> dict:
     source = call.dialect.sources[call.name]
     spec = call.query
     entities = source.entities(cloud)
-    # A uuid equality (GET /resources/{uuid}) needs one entity, not a render of all of them.
+    # Equality on uuid or name (GET /resources/{uuid}, q=name=x) selects entities before
+    # rendering, so that finding one VM among thousands does not render them all.
     for condition in spec.conditions:
-        if condition.name == "uuid" and condition.op == "=":
-            entities = [e for e in entities if e.uuid == condition.value]
+        if condition.name in ("uuid", "name") and condition.op in ("=", "in"):
+            wanted = condition.value if condition.op == "=" else None
+            values = (set(str(condition.value).split(",")) if condition.op == "in" and
+                      not isinstance(condition.value, list) else set(condition.value or ()))
+            attr = condition.name
+            entities = [e for e in entities if (getattr(e, attr, None) == wanted if wanted is not None
+                                                else getattr(e, attr, None) in values)]
     rows = [source.render(cloud, e) for e in entities]
     reply = run_query(rows, spec, source.collection)
     if "inventories" in reply:

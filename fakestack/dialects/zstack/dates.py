@@ -6,10 +6,12 @@ offset.  The fake's management node runs on UTC.
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from functools import lru_cache
 
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 
+@lru_cache(maxsize=8192)
 def format_date(epoch_seconds: float) -> str:
     moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
     hour12 = moment.hour % 12 or 12

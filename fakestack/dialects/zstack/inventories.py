@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from .dates import format_date
@@ -94,9 +95,14 @@ def volume_inventory(cloud, volume) -> dict[str, Any]:
     })
 
 
+@lru_cache(maxsize=65536)
+def _ip_in_long(ip: str) -> int:
+    return int(ipaddress.IPv4Address(ip))
+
+
 def nic_inventory(cloud, nic) -> dict[str, Any]:
     created = format_date(nic.create_date)
-    ip_long = int(ipaddress.IPv4Address(nic.ip))
+    ip_long = _ip_in_long(nic.ip)
     used_ip = {
         "uuid": derived_uuid("usedip", nic.uuid),
         "ipRangeUuid": derived_uuid("iprange", nic.l3_network_uuid),

@@ -24,6 +24,8 @@ def _normalise(path: str) -> tuple[str, list[str]]:
 class RouteTable:
     def __init__(self) -> None:
         self._templates: dict[str, Template] = {}
+        # (segment count, first segment) -> templates: a request tries a handful, not all
+        self._index: dict[tuple[int, str], list[Template]] = {}
 
     def add(self, path: str, api_name: str) -> None:
         pattern, names = _normalise(path)
@@ -37,12 +39,14 @@ class RouteTable:
                 specificity=tuple(1 if s == "{}" else 0 for s in segments),
             )
             self._templates[pattern] = template
+            self._index.setdefault((len(segments), segments[0]), []).append(template)
         template.apis.append((api_name, names))
 
-    def match(self, path: str) -> list[tuple[Template, dict[str, str]]]:
+    def match(self, path: str) -> list[tuple[Template, list[str]]]:
         """Templates matching ``path`` (relative to /v1), most specific first."""
+        segments = path.strip("/").split("/")
         found = []
-        for template in self._templates.values():
+        for template in self._index.get((len(segments), segments[0]), ()):
             m = template.regex.match(path)
             if m:
                 found.append((template, list(m.groups())))
