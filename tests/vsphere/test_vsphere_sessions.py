@@ -203,3 +203,12 @@ def test_rpc_ignores_http_auth_headers():
         "input": {"STRUCTURE": {"operation-input": {}}}, "ctx": {"appCtx": {}}}}
     response = client.post("/api", json=envelope, headers={"vmware-api-session-id": token})
     assert "com.vmware.vapi.std.errors.unauthenticated" in response.get_json()["result"]["error"]["ERROR"]
+
+
+def test_default_credentials_follow_the_configuration():
+    from fakestack.dialects.vsphere import create_dialect
+
+    assert create_dialect(BareCloud()).default_credentials() == {
+        "username": "administrator@vsphere.local", "password": "password"}
+    assert create_dialect(BareCloud(), username="ops@corp.local", password="x").default_credentials() == {
+        "username": "ops@corp.local", "password": "x"}

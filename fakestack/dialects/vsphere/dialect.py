@@ -97,6 +97,11 @@ class VsphereDialect:
     def sessions(self) -> SessionStore:
         return SessionStore(self.cloud, self.state, self.choices)
 
+    def default_credentials(self) -> dict:
+        """What ``fakestack serve`` prints (the configured user, §9 #16)."""
+        choices = self.choices
+        return {"username": choices.username, "password": choices.password}
+
     # --- entry ------------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
