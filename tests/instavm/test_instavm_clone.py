@@ -233,3 +233,24 @@ def test_dialect_level_faults_on_clone(api, source, code, status):
     assert (response.status_code, response.get_json()) == (status, {"detail": "not now"})
     assert response.headers["Content-Type"] == "application/json"
     assert _counts(api) == before
+
+
+def test_real_clock_waits_for_a_slow_boot_then_gives_up_with_504():
+    from werkzeug.test import Client
+
+    from fakestack import Cloud
+    from fakestack.app import make_app
+
+    cloud = Cloud("tiny", seed=0)  # system clock
+    cloud.dialect_state("instavm")["settings"] = {"wait_timeout_seconds": 0.2}
+    client = Client(make_app(cloud))
+    key = {"X-API-Key": "instavm_sk_fakestack"}
+    source = client.post("/v1/vms", json={}, headers=key).get_json()
+    with faults.inject(cloud, faults.latency("vm.create", 0.05)):
+        quick = client.post(f"/v1/vms/{source['vm_id']}/clone", json={}, headers=key)
+    assert (quick.status_code, quick.get_json()["status"]) == (200, "active")
+    with faults.inject(cloud, faults.latency("vm.create", 60)):
+        slow = client.post(f"/v1/vms/{source['vm_id']}/clone", json={}, headers=key)
+    assert (slow.status_code, slow.get_json()) == (504, {"detail": "VM provisioning timed out"})
+    creating = [v for v in client.get("/v1/vms", headers=key).get_json() if v["status"] == "creating"]
+    assert len(creating) == 1

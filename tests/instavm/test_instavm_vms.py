@@ -75,6 +75,23 @@ def test_create_into_an_existing_session(api):
     assert (missing.status_code, missing.get_json()) == (404, {"detail": "Session not found"})
 
 
+def test_create_in_a_session_takes_the_session_settings_as_defaults(api):
+    opened = api.client.post("/v1/sessions/session", json={
+        "api_key": "instavm_sk_fakestack", "vm_lifetime_seconds": 120, "memory_mb": 1024, "vcpu_count": 4})
+    vm = api.create_vm(session_id=opened.get_json()["session_id"])
+    assert (vm["vcpu_count"], vm["memory_mb"], vm["vm_lifetime_seconds"]) == (4, 1024, 120)
+
+
+def test_delete_a_creating_vm_cancels_its_provisioning(api):
+    before = api.host_used_memory()
+    pending = api.create_vm(wait=False)
+    vm_id = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))["vm_id"]
+    assert api.ok(api.delete(f"/v1/vms/{vm_id}")) == {"vm_id": vm_id, "status": "killed"}
+    api.cloud.tick(5)
+    assert api.ok(api.get(f"/v1/vms/{vm_id}"))["status"] == "killed"
+    assert api.host_used_memory() == before
+
+
 def test_create_from_a_snapshot_takes_its_size_and_its_disk(api):
     source = api.create_vm(memory_mb=1024)
     snap = api.ok(api.post(f"/v1/vms/{source['vm_id']}/snapshot", {"name": "base"}))

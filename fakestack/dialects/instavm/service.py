@@ -51,8 +51,11 @@ MODEL_STATUS = {
 }
 
 
-class Waiting(Exception):
-    """wait=true gave up: answered 504 while the work goes on."""
+def _first(records: list[dict], key: str) -> Any:
+    for record in records:
+        if record.get(key):
+            return record[key]
+    return None
 
 
 class InstaVMService:
@@ -332,9 +335,12 @@ class InstaVMService:
             current = self.vms.get(session.get("vm_id") or "")
             if current is not None and self.status(current) in LIVE:
                 raise HttpError(409, f"Session {session['session_id']} already has a live VM ({current['vm_id']})")
-        vcpu = body.vcpu_count or (snapshot or {}).get("vcpu_count") or DEFAULT_VCPU_COUNT
-        memory_mb = body.memory_mb or (snapshot or {}).get("memory_mb") or DEFAULT_MEMORY_MB
-        lifetime = body.vm_lifetime_seconds or DEFAULT_LIFETIME_SECONDS
+        # body, else the snapshot's size, else what the session was opened with, else defaults
+        sources = [snapshot or {}, session or {}]
+        vcpu = body.vcpu_count or _first(sources, "vcpu_count") or DEFAULT_VCPU_COUNT
+        memory_mb = body.memory_mb or _first(sources, "memory_mb") or DEFAULT_MEMORY_MB
+        lifetime = (body.vm_lifetime_seconds or (session or {}).get("vm_lifetime_seconds")
+                    or DEFAULT_LIFETIME_SECONDS)
         vm_id = self._new_vm_id()
         try:
             model_vm, job = self._boot(vm_id, vcpu, memory_mb, snapshot)
