@@ -319,3 +319,35 @@ def test_ids_survive_snapshot_and_restore(api):
     clone = client.post(f"/v1/vms/{vm['vm_id']}/clone", json={}, headers=KEY)
     assert clone.status_code == 200
     restored.check_invariants()
+
+
+def test_live_memory_resize_is_declared_out_of_scope(api):
+    vm = api.create_vm()
+    same = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 512})
+    assert same.status_code == 200
+    resize = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 1024})
+    assert resize.status_code == 501
+    assert resize.get_json() == {
+        "detail": "PATCH /v1/vms/{vm_id} memory_mb (live resize) is not implemented by fakestack"}
+
+
+@pytest.mark.parametrize("operation, method, path, body", [
+    ("CreateVm", "POST", "/v1/vms", {}),
+    ("SnapshotVm", "POST", "/v1/vms/{vm}/snapshot", {}),
+    ("DeleteVm", "DELETE", "/v1/vms/{vm}", None),
+    ("UpdateVm", "PATCH", "/v1/vms/{vm}", {"snapshot_name": "x"}),
+    ("CreateSnapshot", "POST", "/v1/snapshots", {"oci_image": "python:3.12"}),
+    ("CreateSession", "POST", "/v1/sessions/session", {"api_key": "instavm_sk_fakestack"}),
+    ("KillVm", "POST", "/kill", {"session_id": "{session}"}),
+])
+def test_every_dialect_operation_is_a_fault_point(api, operation, method, path, body):
+    from fakestack import faults
+
+    vm = api.create_vm()
+    path = path.format(vm=vm["vm_id"])
+    if body and body.get("session_id") == "{session}":
+        body = {"session_id": vm["session_id"]}
+    with faults.inject(api.cloud, faults.fail(f"instavm:{operation}", "injected", code="503")):
+        response = api.client.open(path, method=method, json=body, headers=KEY)
+    assert (response.status_code, response.get_json()) == (503, {"detail": "injected"})
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "active"
