@@ -684,7 +684,7 @@ class BackupMixin:
         return {
             "backup_seq": self._backup_seq,
             "backup_catalogs": {bs: [_copy(e) for e in self._catalog_entries(bs)]
-                                for bs in sorted(self.backup_catalogs)},
+                                for bs in sorted(self.backup_catalogs) if self.backup_catalogs[bs]},
         }
 
     def _backup_restore(self, data: dict) -> None:
