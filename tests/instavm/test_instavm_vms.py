@@ -351,3 +351,12 @@ def test_every_dialect_operation_is_a_fault_point(api, operation, method, path, 
         response = api.client.open(path, method=method, json=body, headers=KEY)
     assert (response.status_code, response.get_json()) == (503, {"detail": "injected"})
     assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "active"
+
+
+def test_boot_from_a_ready_oci_snapshot_uses_its_size(api):
+    built = api.ok(api.post("/v1/snapshots", {"oci_image": "python:3.12", "vcpu_count": 4, "memory_mb": 1024}))
+    early = api.post("/v1/vms", {"snapshot_id": built["id"]})
+    assert early.get_json() == {"detail": f"Snapshot {built['id']} is not ready (status: building)"}
+    api.cloud.tick(1)
+    vm = api.create_vm(snapshot_id=built["id"])
+    assert (vm["vcpu_count"], vm["memory_mb"], vm["snapshot_id"], vm["status"]) == (4, 1024, built["id"], "active")
