@@ -281,8 +281,12 @@ def test_row_12_delta_chain_limit_is_a_general_error(surface):
         {"rest": 500, "api": 500, "rpc": 200}[surface], "error",
         "com.vmware.api.vcenter.vm.instant_clone.delta_chain_limit", ["vm-1"])
     after = without_sessions(cloud.snapshot())
-    # the model's id stream moves on (it drew the clone's uuid); nothing else changes
-    assert {k: v for k, v in after.items() if k != "ids"} == {k: v for k, v in before.items() if k != "ids"}
+    # the model's id stream moves on (it drew the clone's uuid) and the failed job is on
+    # record; nothing else changes
+    assert after["jobs"][-1]["error"]["resource"] == "chain_depth"
+    ignored = ("ids", "jobs")
+    assert {k: v for k, v in after.items() if k not in ignored} == {
+        k: v for k, v in before.items() if k not in ignored}
     assert surfaces.vm_ids() == ["vm-1", "vm-2", "vm-3"]
 
 
@@ -411,3 +415,48 @@ def test_an_exhaust_rule_on_the_neutral_operation_reads_like_a_real_shortage(sur
     assert available < needed
     assert surfaces.vm_ids() == ["vm-1"]
     cloud.check_invariants()
+
+
+# --- synchronous calls and job durations (§9 #20) ------------------------------------------
+
+
+def test_a_job_duration_is_waited_for_on_the_cloud_clock():
+    cloud = demo_cloud(job_durations={"vm.instant_clone": 5.0})
+    surfaces = Surfaces(cloud)
+    start = cloud.clock.now()
+    assert surfaces.instant_clone("rest", {"source": "vm-1", "name": "slow"}).value == "vm-2"
+    assert cloud.clock.now() == start + 5.0
+
+
+@pytest.mark.parametrize("surface, status", [("rest", 504), ("api", 504), ("rpc", 200)])
+def test_a_job_longer_than_the_sync_timeout_answers_timed_out_and_leaves_nothing(surface, status):
+    cloud = demo_cloud(job_durations={"vm.instant_clone": 120.0})
+    surfaces = Surfaces(cloud)
+    assert surfaces.vm_ids() == ["vm-1"]
+    host_before = cloud.hosts.get("host-3").to_dict()
+    start = cloud.clock.now()
+    outcome = surfaces.instant_clone(surface, {"source": "vm-1", "name": "slow"})
+    assert (outcome.status, outcome.error, outcome.args) == (
+        status, "timed_out", ["vsphere:com.vmware.vcenter.VM.instant_clone", "60.0"])
+    assert cloud.clock.now() == start + 60.0
+    assert surfaces.vm_ids() == ["vm-1"]
+    assert cloud.hosts.get("host-3").to_dict() == host_before
+    cloud.check_invariants()
+
+
+def test_the_sync_timeout_is_configurable():
+    cloud = demo_cloud(job_durations={"vm.instant_clone": 120.0})
+    surfaces = Surfaces(cloud, sync_timeout_s=300)
+    assert surfaces.instant_clone("api", {"source": "vm-1", "name": "slow"}).value == "vm-2"
+
+
+@pytest.mark.parametrize("rule", ["latency", "hang"])
+def test_fault_latency_and_hang_time_the_call_out(rule, cloud, surfaces):
+    from fakestack import faults
+
+    faults.add(cloud, faults.latency("vm.instant_clone", 90) if rule == "latency" else faults.hang("vm.instant_clone"))
+    outcome = surfaces.instant_clone("rest", {"source": "vm-1", "name": "x"})
+    assert (outcome.status, outcome.error) == (504, "timed_out")
+    assert surfaces.vm_ids() == ["vm-1"]
+    faults.clear(cloud)
+    assert surfaces.instant_clone("rest", {"source": "vm-1", "name": "x"}).value == "vm-2"

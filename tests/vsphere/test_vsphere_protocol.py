@@ -158,3 +158,15 @@ def test_rpc_unexpected_input_field_with_a_value_but_unset_optional_is_ignored()
     assert "output" in answer["result"]
     answer = rpc(client, "com.vmware.cis.session", "get", {"extra": 1}, token=token)
     assert list(answer["result"]["error"]["ERROR"]) == ["com.vmware.vapi.std.errors.unexpected_input"]
+
+
+def test_body_fields_on_a_call_without_input_are_unexpected():
+    client = client_for(BareCloud())
+    token = rest_login(client)
+    response = client.post("/rest/com/vmware/cis/session?~action=get", json={"verbose": True},
+                           headers={"vmware-api-session-id": token})
+    assert response.status_code == 400
+    assert response.get_json()["value"]["messages"][0]["args"] == ["[verbose]", "operation-input"]
+    response = client.post("/rest/com/vmware/cis/session?~action=get", json={},
+                           headers={"vmware-api-session-id": token})
+    assert response.status_code == 200

@@ -14,7 +14,7 @@ snapshotted and can be set through the admin API or a scenario) or are passed to
 | 5  | name uniqueness | per VM folder (one per datacenter), case-sensitive | operations.check_name_free |
 | 6  | message ids and texts | reference §3.4 | errors.MESSAGES |
 | 7  | /api strictness | 400 UNEXPECTED_INPUT | surfaces |
-| 8  | host / datastore accounting of an instant clone | full vCPUs and memory; swap not charged | ``charge_swap`` |
+| 8  | host / datastore accounting of an instant clone | full vCPUs and memory; swap not charged | the model (no swap ledger: ``charge_swap`` is not offered) |
 | 9  | datastore projection of a primary storage | NFS->NFS, Ceph->VSAN, others VMFS; physical ledger | ``DATASTORE_TYPES`` |
 | 10 | freezing a source | admin operation on the cloud; stop / reset unfreeze | the model |
 | 11 | deleting a VM whose deltas have children | allowed | the model |
@@ -72,7 +72,6 @@ class Choices:
     rest_error_type_in_value: bool = True  # §9 #17
     session_idle_timeout_s: float = 1800.0  # §9 #15
     cookie_path: str = "/"  # §9 #15
-    charge_swap: bool = False  # §9 #8
     sync_timeout_s: float = 60.0  # §9 #20
     cluster_drs_enabled: bool = True  # §9 #23
     cluster_ha_enabled: bool = False  # §9 #23

@@ -182,6 +182,10 @@ class VsphereDialect:
             extra = [k for k in request.args.keys() if k not in allowed]
             if extra:
                 raise specs.unexpected(extra)
+        if not route.body:
+            ignored = self._json_body(request, strict=False)
+            if isinstance(ignored, dict) and ignored:
+                raise specs.unexpected(list(ignored))
         if route.body:
             body = self._json_body(request)
             if surface == REST:
@@ -193,13 +197,15 @@ class VsphereDialect:
         output = self.invoke(call, raw_input)
         return self._rest_output(surface, route, call, op, output, request)
 
-    def _json_body(self, request: Request) -> Any:
+    def _json_body(self, request: Request, strict: bool = True) -> Any:
         raw = request.get_data()
         if not raw.strip():
             return {}
         try:
             return json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
+            if not strict:  # a body on a call that takes none is only looked at for fields
+                return None
             raise vapi_error("body_not_json", str(exc)) from None
 
     def _authenticate_rest(self, call: Call, request: Request) -> None:

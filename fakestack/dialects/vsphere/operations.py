@@ -2,7 +2,11 @@
 the inventory lists and gets (reference §4, §5, §6)."""
 from __future__ import annotations
 
+import contextlib
+import time
 from typing import Any, Iterable
+
+from fakestack.model import ManualClock, Timeout
 
 from . import specs
 from .choices import LIST_LIMITS
@@ -49,6 +53,39 @@ def _get(call, kind: str, moid: str | None):
     return found
 
 
+def run_sync(call, job_name: str, fn, *args, **kwargs):
+    """Run a model operation as a job and wait for it, as vSphere's synchronous calls do
+    (§9 #20): the call returns when the job ends on the cloud clock (a manual clock is moved
+    there, a system clock is waited on); a job that would end after ``sync_timeout_s`` (or
+    hangs) answers ``timed_out`` and leaves nothing behind.
+
+    The rollback needs a transaction around the job, which hides the nested operations from
+    the model's journal, so one is opened only when the job can outlast the call: a
+    configured duration or an active fault plan (latency, hang)."""
+    cloud = call.cloud
+    limit = call.choices.sync_timeout_s
+    guard = cloud.faults is not None or cloud.settings.job_durations.get(job_name, 0.0) > 0
+    with cloud.atomic() if guard else contextlib.nullcontext():
+        job = cloud.submit(job_name, fn, *args, **kwargs)
+        if job.error is not None:
+            raise job.error
+        wait = None if job.end is None else job.end - cloud.clock.now()
+        if wait is None or wait > limit:
+            _wait(cloud, limit)
+            raise Timeout(call.operation.fault_name, limit)
+    _wait(cloud, wait)
+    return job.result
+
+
+def _wait(cloud, seconds: float) -> None:
+    if seconds <= 0:
+        return
+    if isinstance(cloud.clock, ManualClock):
+        cloud.clock.advance(seconds)
+    else:
+        time.sleep(seconds)
+
+
 # --- VM ----------------------------------------------------------------------------------
 
 
@@ -85,9 +122,13 @@ def vm_delete(call, inp):
         raise vapi_error("vm_power_state", inp.vm, "POWERED_ON")
     cloud = call.cloud
     call.fault_point(vm=vm.uuid, name=vm.name)
-    with cloud.atomic():
-        cloud.destroy_vm(vm.uuid)
-        cloud.expunge_vm(vm.uuid)
+
+    def destroy_and_expunge():
+        with cloud.atomic():
+            cloud.destroy_vm(vm.uuid)
+            cloud.expunge_vm(vm.uuid)
+
+    run_sync(call, "vm.destroy", destroy_and_expunge)
     call.state.get("vms", {}).pop(vm.uuid, None)
     return None
 
@@ -157,7 +198,8 @@ def vm_instant_clone(call, inp):
     # rows 11-14: the model (inaccessible, chain limit, capacity, fault plan)
     call.subject = spec.source
     call.fault_point(vm=source.uuid, name=spec.name, host=host.uuid)
-    clone = cloud.instant_clone(source.uuid, spec.name, primary_storage=datastore.uuid if datastore else None)
+    clone = run_sync(call, "vm.instant_clone", cloud.instant_clone, source.uuid, spec.name,
+                     primary_storage=datastore.uuid if datastore else None)
     moid = inv.moid("vm", clone.uuid)
     record = vm_record(call.state, clone.uuid)
     if spec.bios_uuid is not None:
@@ -246,8 +288,8 @@ def vm_clone(call, inp):
             raise vapi_error("unsupported", "disks_to_update to a datastore other than the clone's is not supported.")
     call.subject = spec.source
     call.fault_point(vm=source.uuid, name=spec.name)
-    clone = cloud.full_clone_vm(
-        source.uuid, spec.name, host=host.uuid if host else None,
+    clone = run_sync(
+        call, "vm.full_clone", cloud.full_clone_vm, source.uuid, spec.name, host=host.uuid if host else None,
         cluster=target_cluster.uuid if target_cluster else None,
         primary_storage=datastore.uuid if datastore else None, power_on=bool(spec.power_on))
     return inv.moid("vm", clone.uuid)
@@ -270,9 +312,9 @@ def power_start(call, inp):
     call.subject = inp.vm
     call.fault_point(vm=vm.uuid, name=vm.name)
     if state == "SUSPENDED":
-        call.cloud.resume_vm(vm.uuid)
+        run_sync(call, "vm.resume", call.cloud.resume_vm, vm.uuid)
     else:
-        call.cloud.start_vm(vm.uuid)
+        run_sync(call, "vm.start", call.cloud.start_vm, vm.uuid)
     return None
 
 
@@ -282,7 +324,7 @@ def power_stop(call, inp):
     if power_state(vm) == "POWERED_OFF":
         raise vapi_error("vm_already_in_state", inp.vm, "POWERED_OFF")
     call.fault_point(vm=vm.uuid, name=vm.name)
-    call.cloud.stop_vm(vm.uuid)  # the model unfreezes a stopped VM
+    run_sync(call, "vm.stop", call.cloud.stop_vm, vm.uuid)  # the model unfreezes a stopped VM
     return None
 
 
@@ -297,7 +339,7 @@ def power_suspend(call, inp):
     if vm.frozen:
         raise vapi_error("vm_frozen", inp.vm)
     call.fault_point(vm=vm.uuid, name=vm.name)
-    call.cloud.pause_vm(vm.uuid)
+    run_sync(call, "vm.pause", call.cloud.pause_vm, vm.uuid)
     return None
 
 
@@ -309,10 +351,14 @@ def power_reset(call, inp):
         raise vapi_error("vm_power_state", inp.vm, state)
     cloud = call.cloud
     call.fault_point(vm=vm.uuid, name=vm.name)
-    with cloud.atomic():
-        cloud.reboot_vm(vm.uuid)
-        if vm.frozen:
-            cloud.freeze_vm(vm.uuid, False)
+
+    def reboot_and_unfreeze():
+        with cloud.atomic():
+            cloud.reboot_vm(vm.uuid)
+            if vm.frozen:
+                cloud.freeze_vm(vm.uuid, False)
+
+    run_sync(call, "vm.reboot", reboot_and_unfreeze)
     return None
 
 
