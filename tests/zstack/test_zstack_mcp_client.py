@@ -32,9 +32,11 @@ def run(coro):
     return asyncio.run(coro)
 
 
-def test_mcp_client_logs_in_queries_and_clones(live):
+def test_mcp_client_logs_in_queries_clones_and_backs_up(live):
     cloud, server = live
     golden = cloud.vms.get("golden").uuid
+    root_volume = cloud.vms.get("golden").root_volume_uuid
+    backup_storage = cloud.backup_storages.get("imagestore").uuid
 
     async def scenario():
         client = zstack_client.ZStackClient(api_url=server.url, account="admin", password="password")
@@ -50,12 +52,21 @@ def test_mcp_client_logs_in_queries_and_clones(live):
                 "conditions": [{"name": "name", "op": "in", "value": "mcp-1,mcp-2"}],
                 "replyWithCount": True})
             hosts = await client.execute("QueryHost", "org.zstack.header.host.APIQueryHostMsg", {"limit": 50})
+            backup = await client.execute(
+                "CreateVmBackup", "org.zstack.header.storage.volume.backup.APICreateVmBackupMsg", {
+                    "rootVolumeUuid": root_volume, "backupStorageUuid": backup_storage, "name": "mcp"},
+                is_async=True)
+            backups = await client.execute(
+                "QueryVolumeBackup", "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg", {
+                    "conditions": [{"name": "groupUuid", "op": "=",
+                                    "value": backup["inventories"][0]["groupUuid"]}],
+                    "replyWithCount": True})
             await client.logout()
-            return session, vms, cloned, after, hosts
+            return session, vms, cloned, after, hosts, backups
         finally:
             await client.close()
 
-    session, vms, cloned, after, hosts = run(scenario())
+    session, vms, cloned, after, hosts, backups = run(scenario())
     assert len(session.uuid) == 32
     assert session.account_uuid == "36c27e8ff05c4780bf6d2fa65700f22e"
     assert vms["total"] == 1 and vms["inventories"][0]["uuid"] == golden
@@ -64,6 +75,8 @@ def test_mcp_client_logs_in_queries_and_clones(live):
     assert sorted(vm["name"] for vm in after["inventories"]) == ["mcp-1", "mcp-2"]
     assert after["total"] == 2
     assert len(hosts["inventories"]) == 4
+    assert backups["total"] == 2
+    assert [b["type"] for b in backups["inventories"]] == ["Root", "Data"]
     # the logout really ended the session on the server
     request = urllib.request.Request(f"{server.url}/zstack/v1/accounts/sessions/{session.uuid}/valid")
     with urllib.request.urlopen(request) as response:

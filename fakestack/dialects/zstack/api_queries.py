@@ -32,6 +32,7 @@ QUERY_APIS = (
     "QueryVmInstance", "QueryVmNic", "QueryVolume", "QueryHost", "QueryPrimaryStorage",
     "QueryBackupStorage", "QueryImageStoreBackupStorage", "QueryImage", "QueryZone", "QueryCluster",
     "QueryL3Network", "QueryInstanceOffering", "QueryDiskOffering", "QueryVolumeSnapshot",
+    "QueryVolumeBackup",
 )
 for _name in QUERY_APIS:
     api(_name, operation="query")(_query)

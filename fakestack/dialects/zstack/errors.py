@@ -163,6 +163,8 @@ _DEFAULT_STATE_WRAP = (("SYS.1006", None),)
 
 _PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start")
 
+_BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_backup")
+
 _HOST_DETAILS = "no host having cpu[{cpu}], memory[{memory} bytes] found"
 
 
@@ -208,16 +210,15 @@ RULES: tuple[Rule, ...] = (
     Rule("capacity_exhausted", "SYS.1006", "{message}", wrap="operation"),
     # -- the rest ------------------------------------------------------------------------
     Rule("not_found", "SYS.1003", "invalid field[{field}], resource[uuid:{key}, type:{vo}] not found"),
-    Rule("invalid_state", "VM.1010",
-         "current vm instance state[{state}] doesn't allow to proceed message[{message_class}], "
-         "allowed states are [{allowed}]",
-         match="vm", operations=("create_vm_backup",), wrap=()),
+    # VolumeBackupApiInterceptor's checks are all "operation failed" with their own text.
+    Rule("invalid_state", "SYS.1006", "{message}", match="vm", operations=("create_vm_backup",)),
     Rule("invalid_state", "VM.1010",
          "current vm instance state[{state}] doesn't allow to proceed message[{message_class}], "
          "allowed states are [{allowed}]",
          match="vm", wrap="operation", default_wrap=_DEFAULT_STATE_WRAP),
     Rule("invalid_state", "SYS.1006",
          "current {state_words} state[{state}] doesn't allow to proceed message[{message_class}]"),
+    Rule("invalid_argument", "SYS.1006", "{message}", operations=_BACKUP_INTERCEPTED),
     Rule("conflict", "SYS.1006", "{message}"),
     Rule("invalid_argument", "SYS.1007", "{message}"),
     Rule("unreachable", "SYS.1006", "{message}", wrap="operation"),

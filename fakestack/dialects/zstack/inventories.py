@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import json
 from functools import lru_cache
 from typing import Any, Callable, Iterable
 
@@ -528,4 +529,65 @@ def sources(cloud) -> dict[str, Source]:
         "QueryInstanceOffering": Source(INSTANCE_OFFERING, "instance_offerings", instance_offering_inventory),
         "QueryDiskOffering": Source(DISK_OFFERING, "disk_offerings", disk_offering_inventory),
         "QueryVolumeSnapshot": Source(SNAPSHOT, "volume_snapshots", snapshot_inventory),
+        "QueryVolumeBackup": Source(BACKUP, "backups", backup_inventory),
     }
+
+
+# -- volume backups ------------------------------------------------------------------
+
+# The model's backup metadata keys -> the names ZStack's VolumeMetaDataMaker writes.
+_METADATA_NAMES = (
+    ("volume_name", "name"), ("volume_description", "description"), ("volume_type", "type"),
+    ("root_image_uuid", "rootImageUuid"), ("vm_uuid", "vmInstanceUuid"), ("vm_name", "vmName"),
+    ("vm_description", "vmDescription"), ("instance_offering_uuid", "instanceOfferingUuid"),
+    ("cpu_num", "cpuNum"), ("memory_size", "memorySize"), ("platform", "platform"),
+    ("guest_os_type", "guestOsType"), ("virtio", "virtio"), ("cluster_uuid", "clusterUuid"),
+    ("primary_storage_uuid", "primaryStorageUuid"), ("default_l3_network_uuid", "defaultL3NetworkUuid"),
+    ("data_volume_uuids", "dataVolumeUuids"), ("actual_size", "actualSize"), ("virtual_size", "size"),
+    ("format", "format"), ("device_id", "deviceId"), ("shareable", "shareable"),
+    ("architecture", "architecture"),
+)
+
+
+def backup_metadata_text(record) -> str:
+    meta = record.metadata or {}
+    out: dict[str, Any] = {}
+    for model_key, zstack_key in _METADATA_NAMES:
+        value = meta.get(model_key)
+        if value not in (None, ""):
+            out[zstack_key] = value
+    out["attachedVmUuid"] = meta.get("vm_uuid")
+    out["ownerAccountUuid"] = ADMIN_ACCOUNT_UUID
+    out["vmNics"] = [compact({"uuid": n.get("uuid"), "l3NetworkUuid": n.get("l3_network_uuid"),
+                              "ip": n.get("ip"), "mac": n.get("mac"), "deviceId": n.get("device_id")})
+                     for n in meta.get("nics", [])]
+    return json.dumps(compact(out), separators=(",", ":"))
+
+
+def backup_inventory(cloud, record) -> dict[str, Any]:
+    created, last = _dates(record)
+    refs = [compact({
+        "volumeBackupUuid": record.uuid,
+        "backupStorageUuid": ref["backup_storage_uuid"],
+        "installPath": ref.get("install_path"),
+        "status": ref.get("status", "Ready"),
+        "createDate": format_date(ref.get("create_date", record.create_date)),
+        "lastOpDate": format_date(ref.get("last_op_date", record.last_op_date)),
+    }) for ref in record.backup_storage_refs]
+    return compact({
+        "uuid": record.uuid,
+        "volumeUuid": record.volume_uuid,
+        "name": record.name,
+        "description": _text(record.description),
+        "type": record.type,
+        "state": record.state,
+        "status": record.status,
+        "size": record.size,
+        "metadata": backup_metadata_text(record),
+        "groupUuid": record.group_uuid,
+        "mode": record.mode,
+        "vmInstanceUuid": record.vm_uuid,
+        "createDate": created,
+        "lastOpDate": last,
+        "backupStorageRefs": refs,
+    })

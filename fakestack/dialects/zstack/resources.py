@@ -17,6 +17,7 @@ COLLECTIONS: dict[str, str] = {
     "instance_offering": "instance_offerings",
     "disk_offering": "disk_offerings",
     "volume_snapshot": "volume_snapshots",
+    "backup": "backups",
 }
 
 
