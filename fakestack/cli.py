@@ -2,6 +2,8 @@
 
     fakestack inspect [--topology NAME|FILE] [--seed N]
     fakestack serve [--host 127.0.0.1] [--port 8080] [--topology NAME|FILE] [--seed N] [--state FILE]
+                    [--record FILE]
+    fakestack replay PATH... [--transcript DIR]
 
 Each subcommand is a pair of functions: ``add_<name>_command(subparsers)`` declares its
 arguments and ``cmd_<name>(args) -> exit code`` runs it; ``COMMANDS`` lists the pairs, so a
@@ -36,8 +38,9 @@ _UNITS = (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2)
 
 def human_bytes(n: int) -> str:
     """Binary units.  An exact amount drops trailing zeros (``40 GiB``, ``1.5 TiB``); an
-    inexact one keeps two decimals (``3.94 TiB``), and goes down a unit rather than
-    round to a whole number that would hide the remainder (``4093.5 GiB``, not ``4 TiB``)."""
+    inexact one keeps two decimals (``3.94 TiB``), or three when two would round to a
+    whole number and hide the remainder (``3.998 TiB``, not ``4.00 TiB``); the decimals
+    themselves tell an inexact amount (``1.000 TiB``) from an exact one (``1 TiB``)."""
     sign = "-" if n < 0 else ""
     n = abs(n)
     for unit, size in _UNITS:
@@ -45,12 +48,13 @@ def human_bytes(n: int) -> str:
             continue
         if n % size == 0:
             return f"{sign}{n // size} {unit}"
-        text = f"{n / size:.2f}"
-        exact = round(float(text) * size) == n
-        if exact:
-            return f"{sign}{text.rstrip('0').rstrip('.')} {unit}"
-        if not text.endswith(".00"):
-            return f"{sign}{text} {unit}"
+        for decimals in (2, 3):
+            text = f"{n / size:.{decimals}f}"
+            if round(float(text) * size) == n:
+                return f"{sign}{text.rstrip('0').rstrip('.')} {unit}"
+            if not text.endswith("." + "0" * decimals):
+                return f"{sign}{text} {unit}"
+        return f"{sign}{text} {unit}"  # a sliver over a whole amount: "1.000 TiB"
     return f"{sign}{n} B"
 
 
@@ -160,13 +164,16 @@ def inventory_lines(cloud) -> list[str]:
 def capacity_lines(cloud) -> list[str]:
     """The capacity table: hosts CPU/memory, primary storage both ledgers, backup storage."""
     cap = cloud.capacity()
+    # MEM FREE is what placement can still hand out: the reserve is not for VMs.
     lines = ["Host capacity"]
-    lines += table(("HOST", "CPU USED", "CPU TOTAL", "CPU FREE", "MEM USED", "MEM TOTAL", "MEM FREE",
-                    "VMS"),
+    lines += table(("HOST", "CPU USED", "CPU TOTAL", "CPU FREE", "MEM USED", "MEM TOTAL",
+                    "MEM RESERVED", "MEM FREE", "VMS"),
                    [(h["name"], h["used_cpu"], h["total_cpu"], h["available_cpu"],
                      human_bytes(h["used_memory"]), human_bytes(h["total_memory"]),
-                     human_bytes(h["available_memory"]), h["vms"]) for h in cap["hosts"]],
-                   right=range(1, 8))
+                     human_bytes(h["reserved_memory"]),
+                     human_bytes(max(0, h["total_memory"] - h["used_memory"] - h["reserved_memory"])),
+                     h["vms"]) for h in cap["hosts"]],
+                   right=range(1, 9))
     lines.append("Primary storage capacity")
     lines += table(("STORAGE", "VIRT USED", "VIRT TOTAL", "VIRT FREE", "PHYS USED", "PHYS TOTAL",
                     "PHYS FREE"),
@@ -206,11 +213,16 @@ def _add_cloud_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the id generator and the random allocator (default: 0)")
 
 
-def _build_cloud(args: argparse.Namespace):
-    """The cloud, or an error message for stderr."""
+def _build_cloud(args: argparse.Namespace, recording: bool = False):
+    """The cloud, or an error message for stderr.  A recording cloud runs on a manual
+    clock that the recorder moves with the wall clock (see ``fakestack.scenarios``)."""
     from .model import Cloud, DomainError, TopologyError
 
     try:
+        if recording:
+            from .scenarios import recording_cloud
+
+            return recording_cloud(args.topology, seed=args.seed), None
         return Cloud(args.topology, seed=args.seed), None
     except TopologyError as exc:
         return None, str(exc)
@@ -267,6 +279,9 @@ def add_serve_command(subparsers) -> None:
     parser.add_argument("--state", metavar="FILE",
                         help="restore from FILE if it exists; save to it after every mutating "
                              "request")
+    parser.add_argument("--record", metavar="FILE",
+                        help="write every request and response served to FILE as a scenario "
+                             "(replay it with: fakestack replay FILE)")
 
 
 def dialect_credentials(dialect) -> dict:
@@ -309,9 +324,16 @@ def cmd_serve(args: argparse.Namespace) -> int:
     from .server import StateFileError, start_server
 
     restored = args.state is not None and Path(args.state).exists()
-    cloud, error = _build_cloud(args)
+    if args.record and args.state:
+        return _fail("--record starts from a fresh cloud: it cannot be combined with --state")
+    cloud, error = _build_cloud(args, recording=bool(args.record))
     if error:
         return _fail(error)
+    app = None
+    if args.record:
+        from .scenarios import record_app
+
+        app = record_app(cloud, args.record)
 
     def log(line: str) -> None:
         print(line, flush=True)
@@ -328,7 +350,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         try:
             server = start_server(cloud, host=args.host, port=args.port, state_file=args.state,
-                                  log=log)
+                                  log=log, app=app)
         except StateFileError as exc:
             return _fail(str(exc))
         except OSError as exc:
@@ -336,6 +358,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
                          EXIT_FAILURE)
         try:
             print("\n".join(serve_banner(server, restored)), flush=True)
+            if args.record:
+                print(f"recording every request to {args.record} (a scenario)", flush=True)
             while not stop.wait(0.5):
                 pass
         finally:
@@ -347,11 +371,26 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# -- replay (fakestack.scenarios) ---------------------------------------------------------
+
+def add_replay_command(subparsers) -> None:
+    from .scenarios import add_replay_command as add
+
+    add(subparsers)
+
+
+def cmd_replay(args: argparse.Namespace) -> int:
+    from .scenarios import cmd_replay as run
+
+    return run(args)
+
+
 # -- entry point -------------------------------------------------------------------------
 
 COMMANDS: list[tuple[str, Callable, Callable[[argparse.Namespace], int]]] = [
     ("inspect", add_inspect_command, cmd_inspect),
     ("serve", add_serve_command, cmd_serve),
+    ("replay", add_replay_command, cmd_replay),
 ]
 
 
@@ -373,7 +412,15 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:
+        # The reader went away (``fakestack inspect | head``): stop quietly.
+        import os
+
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_FAILURE
 
 
 if __name__ == "__main__":
