@@ -1,7 +1,8 @@
 """Query* APIs over the model's collections, and the capacity read APIs (§3)."""
 from __future__ import annotations
 
-from . import inventories
+from dataclasses import replace
+
 from .query import run_query, schema_for
 from .registry import Call, api
 
@@ -9,22 +10,41 @@ from .registry import Call, api
 def _query(call: Call) -> dict:
     cloud = call.cloud
     source = call.dialect.sources[call.name]
+    collection = source.collection
     spec = call.query
     entities = source.entities(cloud)
     # Equality on uuid or name (GET /resources/{uuid}, q=name=x) selects entities before
     # rendering, so that finding one VM among thousands does not render them all.
+    remaining = []
     for condition in spec.conditions:
-        if condition.name in ("uuid", "name") and condition.op in ("=", "in"):
-            wanted = condition.value if condition.op == "=" else None
-            values = (set(str(condition.value).split(",")) if condition.op == "in" and
-                      not isinstance(condition.value, list) else set(condition.value or ()))
+        if (condition.name in ("uuid", "name") and condition.name in collection.fields
+                and condition.op in ("=", "in")):
             attr = condition.name
-            entities = [e for e in entities if (getattr(e, attr, None) == wanted if wanted is not None
-                                                else getattr(e, attr, None) in values)]
-    rows = [source.render(cloud, e) for e in entities]
-    reply = run_query(rows, spec, source.collection)
+            if condition.op == "=":
+                entities = [e for e in entities if getattr(e, attr, None) == condition.value]
+            else:
+                raw = condition.value
+                values = set(raw if isinstance(raw, list) else str(raw).split(","))
+                entities = [e for e in entities if getattr(e, attr, None) in values]
+        else:
+            remaining.append(condition)
+    if not remaining and not spec.sort_by:
+        # Nothing left to filter or sort on: page first, render only the page.
+        total = len(entities)
+        if spec.count:
+            return {"total": total}
+        start = max(spec.start, 0)
+        page = entities[start:start + spec.limit] if spec.limit >= 0 else entities[start:]
+        rows = [source.render(cloud, e) for e in page]
+        reply = run_query(rows, replace(spec, conditions=[], start=0, limit=len(rows),
+                                        reply_with_count=False), collection)
+        if spec.reply_with_count:
+            reply["total"] = total
+    else:
+        rows = [source.render(cloud, e) for e in entities]
+        reply = run_query(rows, replace(spec, conditions=remaining), collection)
     if "inventories" in reply:
-        call.schema = schema_for(reply["inventories"], source.collection, class_of=source.class_of)
+        call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)
     return reply
 
 

@@ -284,6 +284,8 @@ class ZStackDialect:
                 faults.dialect_point(self.cloud, f"{self.name}:{call.name}",
                                      self._fault_targets(call, binding))
             payload = binding.handler(call)
+            if call.system_tags or call.user_tags:
+                self._remember_tags(call, payload)
             return Outcome(ok=True, payload=payload)
         except ApiError as exc:
             return Outcome(ok=False, error=exc.error.to_dict(), stage=exc.stage)
@@ -297,6 +299,26 @@ class ZStackDialect:
             raise
         except Exception as exc:  # an unexpected failure is SYS.1000, never a traceback
             return Outcome(ok=False, error=error_code("SYS.1000", f"{type(exc).__name__}: {exc}").to_dict())
+
+    def _remember_tags(self, call: Call, payload: dict) -> None:
+        """Keep the tags a create API was given, for ``__systemTag__``/``__userTag__`` queries."""
+        created = []
+        if isinstance(payload.get("inventory"), dict):
+            created.append(payload["inventory"])
+        created.extend(i for i in payload.get("inventories", []) if isinstance(i, dict))
+        result = payload.get("result")
+        if isinstance(result, dict):
+            created.extend(e["inventory"] for e in result.get("inventories", [])
+                           if isinstance(e, dict) and "inventory" in e and "error" not in e)
+        if not created or not call.api["method"] == "POST" and call.name != "CloneVmInstance":
+            return
+        store = self.state.setdefault("tags", {})
+        for inventory in created:
+            uuid = inventory.get("uuid")
+            if uuid:
+                entry = store.setdefault(uuid, {"system": [], "user": []})
+                entry["system"].extend(t for t in call.system_tags if t not in entry["system"])
+                entry["user"].extend(t for t in call.user_tags if t not in entry["user"])
 
     @staticmethod
     def _fault_targets(call: Call, binding) -> dict[str, Any]:

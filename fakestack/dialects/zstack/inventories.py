@@ -6,6 +6,7 @@ ZStack's text form.  Each inventory class is also described as a query
 """
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import ipaddress
 import json
@@ -491,8 +492,27 @@ def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], l
     return related
 
 
+def resource_tags(cloud, uuid: str, kind: str) -> list[str]:
+    """System or user tags given when the resource was created through this dialect."""
+    stored = cloud.dialect_state("zstack").get("tags", {}).get(uuid)
+    if not stored:
+        return []
+    return list(stored.get("system" if kind == "__systemTag__" else "user", []))
+
+
 def sources(cloud) -> dict[str, Source]:
-    """Query API name -> its source (joins are bound to this cloud)."""
+    """Query API name -> its source (joins and tag lookups are bound to this cloud)."""
+    def tags(record: dict, kind: str) -> list[str]:
+        uuid = record.get("uuid")
+        return resource_tags(cloud, uuid, kind) if uuid else []
+
+    found = _sources(cloud)
+    for source in found.values():
+        source.collection = dataclasses.replace(source.collection, tags=tags)
+    return found
+
+
+def _sources(cloud) -> dict[str, Source]:
     vm = Collection(VM.class_name, VM.fields, dict(VM.nested), {
         "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),

@@ -1,0 +1,76 @@
+"""More ZStack behaviour: full clones, tags in queries, session limits, state that survives
+a snapshot/restore, paging over a large cloud."""
+from __future__ import annotations
+
+from fakestack.model import Cloud, ManualClock
+from werkzeug.test import Client
+
+from fakestack.app import make_app
+from fakestack.dialects.zstack import sessions
+from zstack_support import ADMIN_PASSWORD_HASH, auth, call_async, clone, cloud_client, login, query
+
+
+def test_full_clone_copies_data_volumes():
+    cloud, client, session = cloud_client("demo")
+    golden = cloud.vms.get("golden")
+    body = clone(client, session, golden.uuid, ["full-1"], full=True).get_json()["result"]
+    inventory = body["inventories"][0]["inventory"]
+    assert [v["type"] for v in inventory["allVolumes"]] == ["Root", "Data"]
+    source_ps = cloud.volumes.get(golden.root_volume_uuid).primary_storage_uuid
+    assert inventory["allVolumes"][0]["primaryStorageUuid"] == source_ps  # pinned for full clones
+    plain = clone(client, session, golden.uuid, ["plain-1"]).get_json()["result"]["inventories"][0]
+    assert [v["type"] for v in plain["inventory"]["allVolumes"]] == ["Root"]
+
+
+def test_system_and_user_tags_are_queryable():
+    cloud, client, session = cloud_client("demo")
+    params = {"name": "tagged", "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
+              "imageUuid": cloud.images.get("centos-7").uuid}
+    call_async(client, "POST", "/zstack/v1/vm-instances", session,
+               json={"params": params, "systemTags": ["ha::NeverStop"], "userTags": ["team-a"]})
+    clone(client, session, cloud.vms.get("golden").uuid, ["tagged-clone"])
+    names = lambda **q: [v["name"] for v in query(client, session, "vm-instances", **q).get_json()["inventories"]]
+    assert names(q="__systemTag__=ha::NeverStop") == ["tagged"]
+    assert names(q="__userTag__~=team-%") == ["tagged"]
+    assert names(q="__userTag__=team-b") == []
+
+
+def test_the_session_limit_is_id_1006():
+    cloud, client, session = cloud_client("demo")
+    for _ in range(sessions.MAX_CONCURRENT_SESSIONS - 1):
+        login(client)
+    response = client.put("/zstack/v1/accounts/login", json={
+        "logInByAccount": {"accountName": "admin", "password": ADMIN_PASSWORD_HASH}})
+    assert response.status_code == 503
+    assert response.get_json()["error"]["code"] == "ID.1006"
+    client.delete(f"/zstack/v1/accounts/sessions/{session}")
+    login(client)
+
+
+def test_sessions_and_jobs_survive_snapshot_and_restore():
+    cloud, client, session = cloud_client("demo")
+    golden = cloud.vms.get("golden").uuid
+    response = client.put(f"/zstack/v1/vm-instances/{golden}/actions",
+                          json={"cloneVmInstance": {"names": ["kept"]}},
+                          headers=auth(session, **{"X-Job-UUID": "6" * 32}))
+    assert response.status_code == 202
+    restored = Cloud.restore(cloud.snapshot(), clock=ManualClock())
+    other = Client(make_app(restored))
+    result = other.get("/zstack/v1/api-jobs/" + "6" * 32)
+    assert result.status_code == 200 and result.get_json()["result"]["numberOfClonedVm"] == 1
+    listed = other.get("/zstack/v1/vm-instances", query_string={"q": "name=kept"}, headers=auth(session))
+    assert [v["name"] for v in listed.get_json()["inventories"]] == ["kept"]
+
+
+def test_paging_over_a_large_cloud():
+    cloud = Cloud("scale:20:300", seed=1, clock=ManualClock())
+    client = Client(make_app(cloud))
+    session = login(client)
+    page = query(client, session, "vm-instances", limit="50", start="100", replyWithCount="true").get_json()
+    assert page["total"] == 300
+    assert [v["name"] for v in page["inventories"]] == [f"vm-{i}" for i in range(101, 151)]
+    assert query(client, session, "vm-instances", count="true").get_json() == {"total": 300, "schema": {}}
+    one = query(client, session, "vm-instances", q="name=vm-299").get_json()["inventories"]
+    assert [v["name"] for v in one] == ["vm-299"]
+    sorted_page = query(client, session, "hosts", sort="-name", limit="2").get_json()["inventories"]
+    assert [h["name"] for h in sorted_page] == ["host-9", "host-8"]
