@@ -279,3 +279,90 @@ def capacity_table(cap: dict) -> list[str]:
                      _size(b["available_capacity"])))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+
+
+# == scenario collection ====================================================================
+# Owned by fakestack.scenarios (issue 8); self-contained: its hooks carry their own names
+# and bind to pytest's hook names with ``specname``, so the rest of this file is untouched.
+#
+# Every ``*.yaml`` / ``*.yml`` file in a folder named ``scenarios`` that pytest walks, and
+# every scenario file under the paths of the ``fakestack_scenarios`` ini option (collected
+# too in a run without explicit paths), becomes one test item: the scenario replayed in a
+# fresh cloud, its readable diff as the failure message.
+_SCENARIO_SUFFIXES = (".yaml", ".yml")
+
+
+@pytest.hookimpl(specname="pytest_addoption")
+def pytest_addoption_fakestack_scenarios(parser):
+    parser.addini("fakestack_scenarios", "scenario files or folders collected as tests "
+                  "(fakestack replay format)", type="paths", default=[])
+
+
+@pytest.hookimpl(specname="pytest_configure")
+def pytest_configure_fakestack_scenarios(config):
+    configured = [str(p) for p in config.getini("fakestack_scenarios")]
+    if configured and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args.extend(p for p in configured if p not in config.args)
+
+
+def _configured_scenario_roots(config):
+    from pathlib import Path
+
+    return [Path(p).resolve() for p in config.getini("fakestack_scenarios")]
+
+
+@pytest.hookimpl(specname="pytest_collect_file")
+def pytest_collect_file_fakestack_scenarios(file_path, parent):
+    if file_path.suffix not in _SCENARIO_SUFFIXES:
+        return None
+    resolved = file_path.resolve()
+    in_folder = file_path.parent.name == "scenarios"
+    configured = any(resolved == root or root in resolved.parents
+                     for root in _configured_scenario_roots(parent.config))
+    if not (in_folder or configured):
+        return None
+    return ScenarioFile.from_parent(parent, path=file_path)
+
+
+class ScenarioFailed(Exception):
+    """A scenario replay did not match (its message is the readable report)."""
+
+
+class ScenarioFile(pytest.File):
+    def collect(self):
+        from fakestack import scenarios
+
+        try:
+            scenario = scenarios.load(self.path)
+        except scenarios.ScenarioError as exc:
+            yield ScenarioItem.from_parent(self, name=self.path.stem, scenario=None,
+                                           error=str(exc))
+            return
+        yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario, error=None)
+
+
+class ScenarioItem(pytest.Item):
+    def __init__(self, *, scenario, error, **kwargs):
+        super().__init__(**kwargs)
+        self.scenario = scenario
+        self.error = error
+
+    def runtest(self):
+        from fakestack import scenarios
+
+        if self.error is not None:
+            raise ScenarioFailed(self.error)
+        result = scenarios.replay(self.scenario, source=str(self.path), base_dir=self.path.parent)
+        self.user_properties.append(("fakestack_transcript_sha256",
+                                     __import__("hashlib").sha256(result.transcript.encode()).hexdigest()))
+        if not result.passed:
+            raise ScenarioFailed(result.report())
+
+    def repr_failure(self, excinfo, style=None):
+        if isinstance(excinfo.value, ScenarioFailed):
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self):
+        return self.path, None, f"scenario: {self.name}"
+# == end of scenario collection =============================================================
