@@ -74,3 +74,61 @@ def test_paging_over_a_large_cloud():
     assert [v["name"] for v in one] == ["vm-299"]
     sorted_page = query(client, session, "hosts", sort="-name", limit="2").get_json()["inventories"]
     assert [h["name"] for h in sorted_page] == ["host-9", "host-8"]
+
+
+def test_query_string_list_forms_all_name_the_same_storages():
+    from fakestack.dialects.zstack.params import params_from_query
+    from fakestack.dialects.zstack.catalog import APIS
+    from fakestack.dialects.zstack.params import param_specs
+    from werkzeug.datastructures import MultiDict
+
+    specs = param_specs(APIS["DeleteVmBackup"])
+    forms = [
+        MultiDict([("backupStorageUuids", "a"), ("backupStorageUuids", "b")]),
+        MultiDict([("backupStorageUuids.1", "b"), ("backupStorageUuids.0", "a")]),
+        MultiDict([("backupStorageUuids", "['a', 'b']")]),
+        MultiDict([("backupStorageUuids", "a,b")]),
+    ]
+    for form in forms:
+        assert params_from_query(form, specs)["backupStorageUuids"] == ["a", "b"]
+    parsed = params_from_query(MultiDict([("handleDependency", "TRUE"), ("unknown", "x")]), specs)
+    assert parsed == {"handleDependency": True}
+
+
+def test_delete_image_on_named_storages_through_the_python_sdk_list_form():
+    cloud, client, session = cloud_client("demo")
+    image = cloud.images.get("ubuntu-22.04").uuid
+    bs = cloud.backup_storages.get("imagestore").uuid
+    response = call_async(client, "DELETE", f"/zstack/v1/images/{image}", session,
+                          query_string={"backupStorageUuids": f"['{bs}']", "deleteMode": "Permissive"})
+    assert response.get_json() == {}
+    assert cloud.images.get(image).status == "Deleted"
+    wrong = client.delete(f"/zstack/v1/images/{image}", query_string={"backupStorageUuids": "x" * 32},
+                          headers=auth(session))
+    from zstack_support import poll
+
+    assert poll(client, wrong).get_json()["error"]["details"] == (
+        f"invalid field[backupStorageUuids], resource[uuids:[{'x' * 32}], type:BackupStorageVO] not found")
+
+
+def test_tags_inside_the_wrapper_count_too():
+    cloud, client, session = cloud_client("demo")
+    params = {"name": "inner", "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
+              "imageUuid": cloud.images.get("centos-7").uuid, "systemTags": ["inner::tag"]}
+    call_async(client, "POST", "/zstack/v1/vm-instances", session, json={"params": params})
+    listed = query(client, session, "vm-instances", q="__systemTag__=inner::tag").get_json()["inventories"]
+    assert [v["name"] for v in listed] == ["inner"]
+
+
+def test_session_expiry_on_a_model_cloud_with_freezegun():
+    from freezegun import freeze_time
+
+    with freeze_time("2026-05-01 12:00:00") as frozen:
+        cloud = Cloud("tiny", seed=0)  # the default clock reads time.time(): freezegun drives it
+        client = Client(make_app(cloud))
+        session = login(client)
+        frozen.tick(7199)
+        assert query(client, session, "zones").status_code == 200
+        frozen.tick(7201)
+        expired = query(client, session, "zones")
+        assert (expired.status_code, expired.get_json()["error"]["details"]) == (503, "Session expired")
