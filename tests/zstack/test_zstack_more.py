@@ -132,3 +132,27 @@ def test_session_expiry_on_a_model_cloud_with_freezegun():
         frozen.tick(7201)
         expired = query(client, session, "zones")
         assert (expired.status_code, expired.get_json()["error"]["details"]) == (503, "Session expired")
+
+
+def test_web_hook_receives_the_result_when_the_job_completes():
+    cloud, client, session = cloud_client("tiny")
+    sent = []
+    client.application.dialects[0].webhook_sender = lambda url, body, headers: sent.append((url, body, headers))
+    cloud.settings.job_durations["vm.clone"] = 5.0
+    golden = cloud.vms.get("golden").uuid
+    response = client.put(f"/zstack/v1/vm-instances/{golden}/actions",
+                          json={"cloneVmInstance": {"names": ["w1", "w2", "w3", "w4", "w5"]}},
+                          headers=auth(session, **{"X-Web-Hook": "http://127.0.0.1:9/hook",
+                                                   "X-Job-UUID": "c" * 32}))
+    assert response.status_code == 202 and sent == []
+    cloud.tick(5)
+    query(client, session, "zones")  # any request lets the dialect notice the completed job
+    assert len(sent) == 1
+    url, body, headers = sent[0]
+    assert url == "http://127.0.0.1:9/hook"
+    assert headers == {"X-Job-UUID": "c" * 32, "X-Job-Success": "true", "X-Job-Batch": "PARTIAL"}
+    import json
+
+    assert json.loads(body)["result"]["numberOfClonedVm"] == 3
+    # the 202/poll path still works
+    assert client.get("/zstack/v1/api-jobs/" + "c" * 32).status_code == 200

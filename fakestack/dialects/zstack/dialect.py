@@ -18,7 +18,7 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
-from . import inventories, jobs, sessions
+from . import inventories, jobs, sessions, webhooks
 from .catalog import APIS
 from .errors import (
     ApiError, ErrorCode, TransportError, error_code, error_from_domain, resource_not_found,
@@ -63,6 +63,7 @@ class ZStackDialect:
                 self.routes.add(api["path"] + "/{uuid}", name)
         self.legacy = LegacyEndpoint(self)
         self.sources = inventories.sources(cloud)
+        self.webhook_sender = webhooks.background_sender
         sessions.ensure_defaults(self.state)
 
     # -- shared state ----------------------------------------------------------------
@@ -102,6 +103,8 @@ class ZStackDialect:
             return text_response(f"{type(exc).__name__}: {exc}", 500)
 
     def _dispatch(self, request: Request) -> Response:
+        if self.state.get("webhookPending"):
+            webhooks.deliver_due(self.state, self.cloud, self.now(), self.webhook_sender)
         path = request.path
         if path == "/zstack/api" or path.startswith("/zstack/api/"):
             return self.legacy.handle(request)
@@ -230,9 +233,14 @@ class ZStackDialect:
             return json_response({"error": outcome.error}, 503)
         job_uuid = job_uuid or self.new_uuid()
         now = self.now()
-        jobs.record(
-            self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok, payload=outcome.payload, error=outcome.error, stage=outcome.stage,
+        job = jobs.record(
+            self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
+            payload=outcome.payload, error=outcome.error, stage=outcome.stage,
         )
+        hook = request.headers.get("X-Web-Hook")
+        if hook:
+            webhooks.register(self.state, job, hook)
+            webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
         return json_response(
             {"location": self._location(request, context, job_uuid), "apiTimeout": self._api_timeout(request, name)},
             202,
