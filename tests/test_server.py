@@ -237,3 +237,24 @@ def test_concurrent_clients_never_break_an_invariant(cloud, tmp_path):
     assert sorted(names) == sorted(expected)
     assert len(names) == len(expected)
     assert [vm["name"] for vm in read_state_file(tmp_path / "state.json")["vms"]] == names
+
+
+def test_a_zstack_session_acknowledged_before_a_kill_is_valid_after_restart(tmp_path):
+    """The real dialects through make_app(cloud): a login (PUT) is saved with the state."""
+    import hashlib
+
+    path = tmp_path / "state.json"
+    server = start_server(Cloud("demo"), state_file=path)
+    login = {"logInByAccount": {"accountName": "admin",
+                                "password": hashlib.sha512(b"password").hexdigest()}}
+    with httpx.Client(base_url=server.url, timeout=10) as http:
+        response = http.put("/zstack/v1/accounts/login", json=login)
+        assert response.status_code == 200
+        session = response.json()["inventory"]["uuid"]
+    server.stop()
+    with start_server(Cloud("tiny"), state_file=path) as restarted:
+        response = httpx.get(restarted.url + "/zstack/v1/vm-instances",
+                             headers={"Authorization": f"OAuth {session}"}, timeout=10)
+        assert response.status_code == 200
+        assert [vm["name"] for vm in response.json()["inventories"]] == ["golden"]
+        assert restarted.cloud.topology.name == "demo"
