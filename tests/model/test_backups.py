@@ -560,3 +560,16 @@ def test_backup_as_a_job(cloud):
     assert cloud.job_state(job) == "Succeeded" and len(job.result) == 2
     failed = cloud.submit("backup.sync", cloud.sync_backup_storage, "nowhere")
     assert cloud.job_state(failed) == "Failed" and isinstance(failed.error, NotFound)
+
+
+def test_a_fault_that_disconnects_the_storage_during_a_permissive_delete_leaves_orphans(cloud):
+    backups = cloud.create_vm_backup("vm1", "bs", "b")
+    used = bs_used(cloud)
+    with faults.inject(cloud, faults.disconnect("backup.delete", kind="backup_storage")):
+        cloud.delete_backup_group(backups[0].group_uuid)
+    assert cloud.backup_storages.get("bs").status == "Disconnected"
+    assert len(cloud.backups) == 0 and bs_used(cloud) == used
+    assert len(cloud.orphan_backups("bs")) == 2
+    cloud.set_storage_status("bs", "Connected")
+    assert cloud.sync_backup_storage("bs") == SyncCounts(new=2, deleted=0)
+    cloud.check_invariants()
