@@ -21,11 +21,12 @@ from fakestack.model.errors import DomainError
 from . import inventories, jobs, sessions, webhooks
 from .catalog import APIS
 from .errors import (
-    ApiError, ErrorCode, TransportError, error_code, error_from_domain, resource_not_found,
+    VO_NAMES, ApiError, TransportError, error_code, error_from_domain, resource_not_found,
 )
 from .params import normalize, param_specs, params_from_query, validate, verify_types
 from .query import QuerySpec, Condition, spec_from_rest
 from .registry import BINDINGS, Call
+from .resources import find
 from .responses import json_response, text_response
 from .routes import RouteTable
 
@@ -51,7 +52,7 @@ class ZStackDialect:
     prefixes = ("/zstack", "/v1")
 
     def __init__(self, cloud) -> None:
-        from . import handlers  # noqa: F401  (registers the API handlers)
+        from . import handlers  # noqa: F401 - importing registers the API handlers
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
@@ -352,21 +353,18 @@ class ZStackDialect:
 
     def _check_resources(self, call: Call, binding) -> bool:
         """SYS.1003 for unknown uuids; True when a delete of a missing resource succeeds."""
-        from .resources import find
-
         for field_name, kind in binding.resources.items():
             value = call.fields.get(field_name)
             if value is None:
                 continue
+            vo = VO_NAMES.get(kind, kind)
             if isinstance(value, list):
                 missing = [v for v in value if find(self.cloud, kind, v) is None]
                 if missing:
-                    from .errors import VO_NAMES
-
                     raise ApiError(error_code(
                         "SYS.1003",
                         f"invalid field[{field_name}], resource[uuids:[{', '.join(map(str, missing))}], "
-                        f"type:{VO_NAMES.get(kind, kind)}] not found",
+                        f"type:{vo}] not found",
                     ), stage="interceptor")
                 continue
             if find(self.cloud, kind, value) is not None:
@@ -376,11 +374,5 @@ class ZStackDialect:
                     return True
                 raise ApiError(error_code("SYS.1003", f"invalid value[{value}] of field [{field_name}]"),
                                stage="interceptor")
-            from .errors import VO_NAMES
-
-            raise resource_not_found(field_name, value, VO_NAMES.get(kind, kind))
+            raise resource_not_found(field_name, value, vo)
         return False
-
-
-def error_dict(error: ErrorCode) -> dict:
-    return error.to_dict()

@@ -127,7 +127,6 @@ class LegacyEndpoint:
         specs = param_specs(api)
         system_tags = [str(t) for t in fields.pop("systemTags", None) or []]
         user_tags = [str(t) for t in fields.pop("userTags", None) or []]
-        query = None
         if name.startswith("Query"):
             query_fields = {k: fields.pop(k) for k in list(fields) if k in (
                 "conditions", "limit", "start", "count", "replyWithCount", "groupBy", "filterName",
