@@ -122,27 +122,38 @@ class FakestackApp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        dropped: BaseException | None = None
         with self.cloud.lock:
             try:
+                self.cloud.settle()  # time-driven work due since the last request
                 response = self.dispatch(request)
             except Exception as exc:  # a dialect bug: answer JSON, never a traceback page
                 response = json_response(
                     {"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
-            entry = self._record(request, response)
+            except BaseException as exc:
+                # A fault rule dropping the connection (fakestack.faults.DropConnection): no
+                # answer goes out, but the request is journaled and whatever it changed saved.
+                dropped, response = exc, None
+            entry = self._record(request, response, dropped)
             if self.mutation_listeners and is_mutating(request):
                 for listener in self.mutation_listeners:
                     replacement = listener(self, request, response)
-                    if isinstance(replacement, Response):
+                    if isinstance(replacement, Response) and dropped is None:
                         response = replacement
                         entry["status"] = response.status_code
         for listener in self.request_listeners:
             listener(entry)
+        if dropped is not None:
+            raise dropped
         return response(environ, start_response)
 
-    def _record(self, request: Request, response: Response) -> dict:
+    def _record(self, request: Request, response: Response | None,
+                dropped: BaseException | None = None) -> dict:
         self.request_seq += 1
         dialect = request.environ.get("fakestack.dialect")
-        if response.is_sequence:
+        if response is None:
+            response_body = f"<no response: {type(dropped).__name__}: {dropped}>"
+        elif response.is_sequence:
             response_body = body_excerpt(response.get_data())
         else:
             response_body = "<streamed>"
@@ -154,7 +165,7 @@ class FakestackApp:
             "path": request.path,
             "query": request.query_string.decode("latin-1"),
             "request_body": body_excerpt(request.get_data(cache=True)),
-            "status": response.status_code,
+            "status": response.status_code if response is not None else None,
             "response_body": response_body,
             "remote_addr": request.remote_addr,
         }

@@ -90,8 +90,9 @@ def write_state_file(path: "str | os.PathLike[str]", data: dict) -> None:
 def format_request_line(entry: dict) -> str:
     """One log line per request: ``127.0.0.1 POST /zstack/v1/... -> 202 [zstack]``."""
     target = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
+    status = entry["status"] if entry["status"] is not None else "dropped"
     return (f"{entry.get('remote_addr') or '-'} {entry['method']} {target} -> "
-            f"{entry['status']} [{entry['dialect'] or '-'}]")
+            f"{status} [{entry['dialect'] or '-'}]")
 
 
 class RunningServer:

@@ -258,3 +258,31 @@ def test_a_zstack_session_acknowledged_before_a_kill_is_valid_after_restart(tmp_
         assert response.status_code == 200
         assert [vm["name"] for vm in response.json()["inventories"]] == ["golden"]
         assert restarted.cloud.topology.name == "demo"
+
+
+class DroppingDialect(VmDialect):
+    """Clones, then drops the connection as a fault rule's drop_connection effect does."""
+
+    name = "drop"
+    prefixes = ("/drop",)
+
+    def handle(self, request):
+        from fakestack.faults import DropConnection
+
+        self.cloud.clone_vm("golden", [request.path.rsplit("/", 1)[1]])
+        raise DropConnection("fault rule r1 drops the connection")
+
+
+def test_a_dropped_connection_gets_no_answer_but_is_logged_journaled_and_saved(cloud, tmp_path):
+    path = tmp_path / "state.json"
+    lines = []
+    app = make_app(cloud, dialects=[VmDialect(cloud), DroppingDialect(cloud)])
+    with start_server(cloud, app=app, state_file=path, log=lines.append) as server:
+        with pytest.raises(httpx.TransportError):
+            httpx.post(server.url + "/drop/c1", timeout=10)
+        assert httpx.get(server.url + "/t/vms").json() == {"vms": ["golden", "c1"]}  # still serving
+        [entry] = httpx.get(server.url + "/_fakestack/journal").json()["requests"][:1]
+    assert (entry["path"], entry["status"]) == ("/drop/c1", None)
+    assert entry["response_body"] == "<no response: DropConnection: fault rule r1 drops the connection>"
+    assert lines[0] == "127.0.0.1 POST /drop/c1 -> dropped [drop]"
+    assert [vm["name"] for vm in read_state_file(path)["vms"]] == ["golden", "c1"]
