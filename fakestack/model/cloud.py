@@ -135,27 +135,37 @@ class FaultEffects:
 
 
 def operation(name: str):
-    """Make a public method atomic and journaled.  Nested calls join the outer one."""
+    """Make a public method atomic and journaled.
+
+    An operation called by another operation joins it (one journal entry, one undo).  Inside
+    ``Cloud.atomic()`` each operation is journaled on its own and undoes only itself when it
+    fails; the block undoes them all if it raises.
+    """
 
     def decorate(fn: Callable):
         @functools.wraps(fn)
         def wrapper(self: "Cloud", *args, **kwargs):
-            if self._depth:
+            if self._in_operation:
                 return fn(self, *args, **kwargs)
-            self._depth = 1
-            self._undo = []
+            self._in_operation = True
+            own_log = self._undo is None
+            if own_log:
+                self._undo = []
+            mark = len(self._undo)
             self._exhausted = frozenset()
             try:
                 result = fn(self, *args, **kwargs)
             except BaseException as exc:
-                self._unwind(0)
-                self._undo = None
+                self._unwind(mark)
+                if own_log:
+                    self._undo = None
                 self._record(name, args, kwargs, exc)
                 raise
             finally:
-                self._depth = 0
-                self._undo = None
+                self._in_operation = False
                 self._exhausted = frozenset()
+            if own_log:
+                self._undo = None
             self._record(name, args, kwargs, result)
             return result
 
@@ -202,12 +212,13 @@ class Cloud(BackupMixin, StorageMixin):
         self._dialect_state: dict[str, dict] = {}
         self.journal = OperationJournal(self.settings.journal_size)
         self._journal_seq = 0
-        self._depth = 0
+        self._in_operation = False
         self._undo: list | None = None
         self._exhausted: frozenset = frozenset()
         self._job_latency = 0.0
         self._job_hang = False
         self.faults = None  # a fakestack.faults.FaultInjector, when a plan is active
+        self._time_listeners: list[Callable] = []
         self._host_seq = 0
 
     def _build(self, topo: Topology) -> None:
@@ -299,29 +310,44 @@ class Cloud(BackupMixin, StorageMixin):
         return self._dialect_state.setdefault(name, {})
 
     def tick(self, seconds: float = 1.0) -> float:
-        """Move the clock forward (jobs whose end has come complete)."""
-        return self.clock.advance(seconds)
+        """Move the clock forward (jobs whose end has come complete) and let time-driven
+        work (asynchronous boots, expiries) catch up."""
+        now = self.clock.advance(seconds)
+        self.settle()
+        return now
+
+    def on_time(self, listener: Callable[["Cloud"], None]) -> None:
+        """Register ``listener(cloud)``, called by ``settle()``: after every ``tick`` and
+        before every request the app serves.  A dialect that schedules work for later
+        (e.g. an asynchronous boot) does it there.  Listeners are not part of the state."""
+        if listener not in self._time_listeners:
+            self._time_listeners.append(listener)
+
+    def settle(self) -> None:
+        """Run the time listeners once (the clock may have moved since they last ran)."""
+        for listener in list(self._time_listeners):
+            listener(self)
 
     def now(self) -> float:
         return self.clock.now()
 
     @contextmanager
     def atomic(self):
-        """Group several operations: if the block raises, every change is undone."""
-        if self._depth:
+        """Group several operations: if the block raises, every change is undone (and the
+        journal says so with an ``atomic.rollback`` entry)."""
+        if self._undo is not None:
             yield self
             return
-        self._depth = 1
         self._undo = []
         try:
             yield self
-        except BaseException:
+        except BaseException as exc:
             self._unwind(0)
-            self._undo = None
+            self._record("atomic.rollback", (), {}, exc)
             raise
         finally:
-            self._depth = 0
             self._undo = None
+            self._exhausted = frozenset()
 
     def _record(self, name: str, args, kwargs, outcome) -> None:
         self._journal_seq += 1
@@ -1475,6 +1501,69 @@ class Cloud(BackupMixin, StorageMixin):
             self._set(clone, "state", "Running")
         return clone
 
+    @operation("vm.resize")
+    def resize_vm(self, vm, *, cpu_num: int | None = None, memory_size: int | None = None) -> Vm:
+        """Change a VM's CPU count and memory.  A VM holding its host is resized in place
+        and needs the difference to fit there (``CapacityExhausted`` otherwise)."""
+        vm = self._vm(vm)
+        self._fault_point("vm.resize", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        cpu = vm.cpu_num if cpu_num is None else cpu_num
+        memory = vm.memory_size if memory_size is None else memory_size
+        if cpu <= 0:
+            raise InvalidArgument("cpuNum", "must be positive")
+        if memory <= 0:
+            raise InvalidArgument("memorySize", "must be positive")
+        if vm.state in ("Destroyed", "Expunging"):
+            raise InvalidState("vm", vm.uuid, vm.state, "resize", ("Created", "Running", "Stopped", "Paused"))
+        if vm.host_uuid is not None:
+            host = self.hosts.get(vm.host_uuid)
+            d_cpu, d_memory = cpu - vm.cpu_num, memory - vm.memory_size
+            free_cpu = host.total_cpu - host.used_cpu
+            free_memory = host.total_memory - host.used_memory - host.reserved_memory
+            if d_memory > 0 and (d_memory > free_memory or "host.memory" in self._exhausted):
+                raise CapacityExhausted("host.memory", d_memory, max(free_memory, 0),
+                                        resource_uuid=host.uuid, request={"cpu": d_cpu, "memory": d_memory})
+            if d_cpu > 0 and (d_cpu > free_cpu or "host.cpu" in self._exhausted):
+                raise CapacityExhausted("host.cpu", d_cpu, max(free_cpu, 0),
+                                        resource_uuid=host.uuid, request={"cpu": d_cpu, "memory": d_memory})
+            self._set_host_usage(host, d_cpu, d_memory, 0)
+        self._set(vm, "cpu_num", cpu)
+        self._set(vm, "memory_size", memory)
+        self._set(vm, "instance_offering_uuid", vm.instance_offering_uuid
+                  if cpu_num is None and memory_size is None else None)
+        return vm
+
+    @operation("image.register")
+    def register_image(self, name: str, backup_storage, *, virtual_size: int, actual_size: int,
+                       media_type: str = "RootVolumeTemplate", format: str = "qcow2",
+                       platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
+                       description: str = "", system: bool = False) -> Image:
+        """Add an image whose data (``actual_size`` bytes) lands on a backup storage now
+        (``CapacityExhausted("backup_storage")`` when it does not fit)."""
+        bs = self.backup_storages.get(backup_storage)
+        self._fault_point("image.register", name=name, backup_storage=bs.uuid)
+        if not name or len(name) > 255:
+            raise InvalidArgument("name", "must be 1 to 255 characters")
+        if virtual_size <= 0 or actual_size < 0 or actual_size > virtual_size:
+            raise InvalidArgument("actualSize", "sizes must satisfy 0 <= actual <= virtual, virtual > 0")
+        if media_type not in ("RootVolumeTemplate", "DataVolumeTemplate", "ISO"):
+            raise InvalidArgument("mediaType", "must be RootVolumeTemplate, DataVolumeTemplate or ISO")
+        if bs.status != "Connected":
+            raise Unreachable("backup_storage", bs.uuid)
+        if bs.state != "Enabled":
+            raise InvalidState("backup_storage", bs.uuid, bs.state, "add image", ("Enabled",))
+        node = self._new_node(bs, None, virtual_size, actual_size, "image")
+        now = self.clock.now()
+        image = Image(uuid=self.ids.uuid(), name=name, media_type=media_type, format=format,
+                      platform=platform, guest_os_type=guest_os_type, architecture=architecture,
+                      virtual_size=virtual_size, actual_size=actual_size, description=description,
+                      system=system, create_date=now, last_op_date=now,
+                      backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
+                                            "install_path": f"zstore://{_slug(name)}/{node.uuid}",
+                                            "status": "Ready"}])
+        image.url = f"zstore://{bs.hostname}/{_slug(name)}/{node.uuid}"
+        return self._add(self.images, image)
+
     # -- infrastructure state ----------------------------------------------------------
     def _set_host_attr(self, host: Host, attr: str, value: str) -> None:
         old = getattr(host, attr)
@@ -1764,12 +1853,12 @@ class Cloud(BackupMixin, StorageMixin):
     def reset(self) -> None:
         """Back to the initial topology and seed (the clock keeps its time)."""
         fresh = type(self)(self.topology, self.seed, self.clock)
-        faults = self.faults
-        lock = self.lock
+        faults, lock, listeners = self.faults, self.lock, self._time_listeners
         self.__dict__.clear()
         self.__dict__.update(fresh.__dict__)
         self.lock = lock
         self.faults = faults
+        self._time_listeners = listeners
 
     def __repr__(self) -> str:
         return (f"<Cloud {self.topology.name} seed={self.seed}: {len(self.hosts)} hosts, "

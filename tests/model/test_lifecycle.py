@@ -145,3 +145,59 @@ def test_reset_returns_to_the_initial_state(cloud):
     cloud.reset()
     after = cloud.snapshot()
     assert after["vms"] == initial["vms"] and after["ids"] == initial["ids"]
+
+
+def test_atomic_block_undoes_everything_when_it_raises(cloud):
+    before = cloud.snapshot()
+    with pytest.raises(NotFound):
+        with cloud.atomic():
+            cloud.create_vm("a", image="img", instance_offering="o1")
+            cloud.create_vm("b", image="img", instance_offering="nope")
+    after = cloud.snapshot()
+    assert after["vms"] == before["vms"] and after["hosts"] == before["hosts"]
+    ops = [e["operation"] for e in cloud.journal]
+    assert ops[-3:] == ["vm.create", "vm.create", "atomic.rollback"]
+
+
+def test_an_operation_failing_inside_atomic_undoes_only_itself(cloud):
+    with cloud.atomic():
+        a = cloud.create_vm("a", image="img", instance_offering="o1")
+        with pytest.raises(NotFound):
+            cloud.create_vm("b", image="img", instance_offering="nope")
+    assert cloud.vms.get(a.uuid).state == "Running"
+    cloud.check_invariants()
+
+
+def test_resize_checks_the_hosts_room(cloud):
+    vm = cloud.create_vm("v", image="img", instance_offering="o1")
+    host = cloud.hosts.get("h1")
+    cloud.resize_vm(vm, memory_size=8 * GiB, cpu_num=4)
+    assert (host.used_cpu, host.used_memory) == (4, 8 * GiB)
+    from fakestack import CapacityExhausted
+    with pytest.raises(CapacityExhausted) as info:
+        cloud.resize_vm(vm, memory_size=40 * GiB)
+    assert info.value.resource == "host.memory" and info.value.needed == 32 * GiB
+    assert vm.memory_size == 8 * GiB
+    cloud.check_invariants()
+
+
+def test_register_image_charges_the_backup_storage(cloud):
+    bs = cloud.backup_storages.get("bs")
+    used = bs.used
+    image = cloud.register_image("built", "bs", virtual_size=10 * GiB, actual_size=3 * GiB)
+    assert bs.used == used + 3 * GiB
+    vm = cloud.create_vm("from-built", image=image, instance_offering="o1")
+    assert vm.state == "Running"
+    from fakestack import CapacityExhausted
+    with pytest.raises(CapacityExhausted) as info:
+        cloud.register_image("huge", "bs", virtual_size=200 * GiB, actual_size=150 * GiB)
+    assert info.value.resource == "backup_storage"
+    cloud.check_invariants()
+
+
+def test_time_listeners_run_on_tick(cloud):
+    seen = []
+    cloud.on_time(lambda c: seen.append(c.now()))
+    cloud.tick(5)
+    cloud.settle()
+    assert seen == [1_800_000_005, 1_800_000_005]
