@@ -47,3 +47,14 @@ def test_latency_delays_the_poll_by_that_many_seconds():
     assert poll(client, response).status_code == 202
     cloud.tick(10)
     assert poll(client, response).status_code == 200
+
+
+def test_no_backup_storage_for_the_clone_image_fails_the_whole_clone():
+    cloud, client, session = cloud_client("demo")
+    golden = cloud.vms.get("golden")
+    faults.add(cloud, faults.exhaust("vm.clone.prepare", "backup_storage"))
+    error = clone(client, session, golden.uuid, ["x"]).get_json()["error"]
+    ps = cloud.volumes.get(golden.root_volume_uuid).primary_storage_uuid
+    assert error == {"code": "SYS.1006", "description": "An operation failed",
+                     "details": f"can not find backup storage, unable to commit volume snapshot[psUuid:{ps}] "
+                                f"as image, destination required PS uuid:{ps}"}

@@ -22,9 +22,13 @@ class StubCloud:
         self.lock = threading.RLock()
         self.seed = seed
         self._dialect_state: dict[str, dict] = {}
+        self.faults = None
 
     def dialect_state(self, name: str) -> dict:
         return self._dialect_state.setdefault(name, {})
+
+    def settle(self) -> None:  # the app runs time listeners before each request
+        pass
 
 
 def stub_client(cloud=None):

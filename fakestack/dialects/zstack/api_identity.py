@@ -47,7 +47,7 @@ def renew_session(call: Call) -> dict:
 
 @api("GetVersion")
 def get_version(call: Call) -> dict:
-    return {"version": VERSION}
+    return {"version": VERSION, "success": True}  # fieldsTo={"all"}: "success" included
 
 
 @api("CreateAccessKey")

@@ -132,10 +132,12 @@ def clone_vm_instance(call: Call) -> dict:
             raise invalid_argument(f"field[names] of message[{call.message_class}] exceeds max length of "
                                    f"string. expected was <= 255, actual was {len(name)}")
     source = cloud.vms.get(f["vmInstanceUuid"])
+    root = cloud.volumes.find(source.root_volume_uuid) if source.root_volume_uuid else None
     call.error_context = {
         "clusterUuid": f.get("clusterUuid"), "hostUuid": f.get("hostUuid"),
         "cpu": source.cpu_num, "memory": source.memory_size,
         "l3NetworkUuids": "[" + ", ".join(source.l3_network_uuids) + "]",
+        "psUuid": root.primary_storage_uuid if root is not None else None,
     }
     result = run_job(
         call, "vm.clone", cloud.clone_vm, source, list(f["names"]),

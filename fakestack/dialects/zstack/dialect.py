@@ -65,7 +65,14 @@ class ZStackDialect:
         self.legacy = LegacyEndpoint(self)
         self.sources = inventories.sources(cloud)
         self.webhook_sender = webhooks.background_sender
+        on_time = getattr(cloud, "on_time", None)
+        if on_time is not None:  # deliver web hooks as soon as the clock completes their jobs
+            on_time(self._on_time)
         sessions.ensure_defaults(self.state)
+
+    def _on_time(self, cloud) -> None:
+        if self.state.get("webhookPending"):
+            webhooks.deliver_due(self.state, cloud, self.now(), self.webhook_sender)
 
     # -- shared state ----------------------------------------------------------------
     @property

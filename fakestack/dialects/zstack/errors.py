@@ -203,6 +203,10 @@ RULES: tuple[Rule, ...] = (
          "size[{needed} bytes], may be the threshold of primary storage physical capacity setting is lower",
          match="primary_storage"),
     Rule("capacity_exhausted", "SYS.1006",
+         "can not find backup storage, unable to commit volume snapshot[psUuid:{psUuid}] as image, "
+         "destination required PS uuid:{psUuid}",
+         match="backup_storage", operations=("clone_vm",)),
+    Rule("capacity_exhausted", "SYS.1006",
          "after subtracting reserved capacity, no backup storage has required capacity[{needed} bytes]",
          match="backup_storage", wrap=(("BS.1003", "unable to allocate a backup storage"),)),
     Rule("capacity_exhausted", "HOST_ALLOCATION.1001",

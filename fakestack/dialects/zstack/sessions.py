@@ -124,10 +124,14 @@ _DATE_FORMAT = "%a, %d %b %Y %H:%M:%S"
 
 def _parse_http_date(text: str) -> float:
     """``EEE, dd MMM yyyy HH:mm:ss z``; the zone is ignored (``rest.checkTimeZone=false``)."""
-    head = text.strip().rsplit(" ", 1)
-    if len(head) != 2:
-        raise ValueError(text)
-    moment = datetime.strptime(head[0], _DATE_FORMAT)
+    text = text.strip()
+    try:  # a client whose %Z came out empty sends no zone at all
+        moment = datetime.strptime(text, _DATE_FORMAT)
+    except ValueError:
+        head = text.rsplit(" ", 1)
+        if len(head) != 2:
+            raise
+        moment = datetime.strptime(head[0], _DATE_FORMAT)
     return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
