@@ -60,7 +60,7 @@ TRANSCRIPT_VERSION = 1
 
 # Simulator operations a scenario may call: every public operation of the model (the
 # methods it journals) plus a few helpers that are not operations of their own.
-_EXTRA_OPERATIONS = ("release_job", "check_invariants", "set_host_status", "set_host_state",
+_EXTRA_OPERATIONS = ("capacity", "job_state", "release_job", "check_invariants", "set_host_status", "set_host_state",
                      "set_storage_status", "set_storage_state")
 
 
@@ -546,10 +546,17 @@ def pretty(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
+DIFF_LINES = 80
+
+
 def text_diff(expected: Any, actual: Any, what: str) -> str:
+    """A unified diff of the pretty JSON of both (cut after ``DIFF_LINES`` lines)."""
     exp = pretty(expected).splitlines()
     act = pretty(actual).splitlines()
-    diff = difflib.unified_diff(exp, act, f"expected {what}", f"actual {what}", lineterm="", n=3)
+    diff = list(difflib.unified_diff(exp, act, f"expected {what}", f"actual {what}",
+                                     lineterm="", n=3))
+    if len(diff) > DIFF_LINES:
+        diff = diff[:DIFF_LINES] + [f"... ({len(diff) - DIFF_LINES} more diff lines)"]
     return "\n".join(diff)
 
 
@@ -944,8 +951,8 @@ def _body_hint(answer: dict) -> str:
     if body is None:
         return ""
     text = pretty(body)
-    if len(text) > 1500:
-        text = text[:1500] + "\n..."
+    if len(text) > 600:
+        text = text[:600] + "\n..."
     return "\nbody:\n" + "\n".join("  " + line for line in text.splitlines())
 
 
