@@ -19,6 +19,7 @@ nothing holds it directly.
 from __future__ import annotations
 
 import functools
+from bisect import insort
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import NamedTuple
@@ -143,24 +144,58 @@ class BackupMixin:
         """Entries of one storage, oldest first (dict order is not kept by undo)."""
         return sorted(self._catalog(bs_uuid).values(), key=lambda e: e["seq"])
 
+    def _volume_index(self) -> dict[tuple[str, str], list[tuple[int, str]]]:
+        """``(bs_uuid, volume_uuid) -> [(seq, backup_uuid)]`` sorted by seq: the catalogue
+        entries of one volume on one storage (derived from the catalogues, kept in step)."""
+        index = self.__dict__.get("_backup_volume_index")
+        if index is None:
+            index = {}
+            for bs_uuid, catalog in self.backup_catalogs.items():
+                for uuid, entry in catalog.items():
+                    index.setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []).append(
+                        (entry["seq"], uuid))
+            for items in index.values():
+                items.sort()
+            self.__dict__["_backup_volume_index"] = index
+        return index
+
+    def _index_add(self, bs_uuid: str, entry: dict) -> None:
+        insort(self._volume_index().setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []),
+               (entry["seq"], entry["backup"]["uuid"]))
+
+    def _index_remove(self, bs_uuid: str, entry: dict) -> None:
+        self._volume_index()[(bs_uuid, entry["backup"]["volume_uuid"])].remove(
+            (entry["seq"], entry["backup"]["uuid"]))
+
     def _catalog_put(self, bs_uuid: str, entry: dict) -> None:
+        self._volume_index()  # built before the change it is then kept in step with
         catalog = self._catalog(bs_uuid)
         key = entry["backup"]["uuid"]
         old = catalog.get(key)
         catalog[key] = entry
+        if old is None:
+            self._index_add(bs_uuid, entry)
         if self._undo is not None:
             if old is None:
-                self._undo.append(lambda: catalog.pop(key, None))
+                def undo():
+                    catalog.pop(key, None)
+                    self._index_remove(bs_uuid, entry)
+                self._undo.append(undo)
             else:
                 self._undo.append(lambda: catalog.__setitem__(key, old))
 
     def _erase_backup_data(self, bs_uuid: str, backup_uuid: str) -> None:
         """The storage deletes one backup: its entry goes and its node loses that holder
         (freed, or kept hidden while later incrementals or images need it)."""
+        self._volume_index()  # built before the change it is then kept in step with
         catalog = self._catalog(bs_uuid)
         entry = catalog.pop(backup_uuid)
+        self._index_remove(bs_uuid, entry)
         if self._undo is not None:
-            self._undo.append(lambda: catalog.__setitem__(backup_uuid, entry))
+            def undo():
+                catalog[backup_uuid] = entry
+                self._index_add(bs_uuid, entry)
+            self._undo.append(undo)
         self._release_node(self.nodes.get(entry["node_uuid"]))
 
     def _purge_retired(self, bs_uuid: str, *, update_records: bool = True) -> None:
@@ -169,8 +204,10 @@ class BackupMixin:
         changed = True
         while changed:
             changed = False
-            for entry in self._catalog_entries(bs_uuid):
-                if entry["deleted"] and self.nodes.get(entry["node_uuid"]).children == 0:
+            retired = sorted((e for e in self._catalog(bs_uuid).values() if e["deleted"]),
+                             key=lambda e: e["seq"])
+            for entry in retired:
+                if self.nodes.get(entry["node_uuid"]).children == 0:
                     uuid = entry["backup"]["uuid"]
                     self._erase_backup_data(bs_uuid, uuid)
                     record = self.backups.find(uuid)
@@ -222,17 +259,17 @@ class BackupMixin:
 
     def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict] | None:
         """The latest Ready backup of the volume whose data that storage still holds."""
-        best = None
-        for entry in self._catalog(bs_uuid).values():
-            if entry["deleted"] or entry["backup"]["volume_uuid"] != volume_uuid:
+        catalog = self._catalog(bs_uuid)
+        for _seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+            entry = catalog[uuid]
+            if entry["deleted"]:
                 continue
-            record = self.backups.find(entry["backup"]["uuid"])
+            record = self.backups.find(uuid)
             ref = self._backup_ref(record, bs_uuid)
             if ref is None or ref["status"] != "Ready" or record.status != "Ready":
                 continue
-            if best is None or entry["seq"] > best[1]["seq"]:
-                best = (record, entry)
-        return best
+            return record, entry
+        return None
 
     def vm_for_root_volume(self, volume):
         """The VM a root volume belongs to (VM backups are addressed by root volume)."""
@@ -638,6 +675,13 @@ class BackupMixin:
                 if entry["node_uuid"] in seen:
                     breaches.append(f"backup catalogue {bs_uuid}: disk {entry['node_uuid']} listed twice")
                 seen.add(entry["node_uuid"])
+        derived: dict = {}
+        for bs_uuid, catalog in self.backup_catalogs.items():
+            for uuid, entry in catalog.items():
+                derived.setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []).append((entry["seq"], uuid))
+        if {k: sorted(v) for k, v in derived.items()} != {
+                k: v for k, v in self._volume_index().items() if v}:
+            breaches.append("the per-volume backup index disagrees with the catalogues")
         for record in self.backups:
             if not record.backup_storage_refs:
                 breaches.append(f"backup {record.uuid} has no backup storage ref")
@@ -693,6 +737,7 @@ class BackupMixin:
         catalogs.clear()
         for bs, entries in data.get("backup_catalogs", {}).items():
             catalogs[bs] = {e["backup"]["uuid"]: _copy(e) for e in entries}
+        self.__dict__.pop("_backup_volume_index", None)
 
 
 def _copy(value):

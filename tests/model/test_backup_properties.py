@@ -149,9 +149,11 @@ def check_backup_properties(cloud) -> None:
 
 
 def state_without_ids(cloud) -> dict:
-    """The snapshot minus the id generator, collections keyed by uuid (order-free)."""
+    """The snapshot minus the id generator and the allocator's RNG (draws are not given
+    back), collections keyed by uuid (order-free)."""
     snap = cloud.snapshot()
     snap.pop("ids")
+    snap.pop("rng")
     for key, value in snap.items():
         if isinstance(value, list) and value and isinstance(value[0], dict) and "uuid" in value[0]:
             snap[key] = {item["uuid"]: item for item in value}
