@@ -433,7 +433,8 @@ def discover(paths: Iterable["str | os.PathLike[str]"]) -> list[Path]:
         if path.is_dir():
             found.extend(sorted(p for p in path.rglob("*")
                                 if p.is_file() and p.suffix in SCENARIO_SUFFIXES
-                                and p.name != "schema.json"))
+                                and p.name != "schema.json"
+                                and not p.name.endswith(".transcript.json")))
         elif path.is_file():
             found.append(path)
         else:
