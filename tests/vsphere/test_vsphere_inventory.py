@@ -317,3 +317,53 @@ def test_ids_and_sessions_survive_snapshot_and_restore(cloud, surfaces):
     again.token = surfaces.token  # the old session is still valid on the restored cloud
     assert again.client.get("/api/vcenter/vm/vm-3", headers=again.headers).get_json() == info
     assert again.instant_clone("api", {"source": "vm-1", "name": "b"}).value == "vm-4"
+
+
+def test_suspending_a_frozen_vm_is_not_allowed(cloud, surfaces):
+    cloud.freeze_vm("golden")
+    outcome = surfaces.power("api", "vm-1", "suspend")
+    assert (outcome.status, outcome.error, outcome.message_id) == (
+        400, "not_allowed_in_current_state", "com.vmware.api.vcenter.vm.instant_clone_frozen")
+    assert surfaces.power("api", "vm-1", "reset").status == 204
+    info = surfaces.client.get("/api/vcenter/vm/vm-1", headers=surfaces.headers).get_json()
+    assert info["instant_clone_frozen"] is False
+
+
+def test_rpc_clone_and_get_round_trip(surfaces):
+    spec = rpc_struct("com.vmware.vcenter.VM.clone_spec", {
+        "source": "vm-2", "name": "web-2", "power_on": rpc_optional(True),
+        "placement": rpc_optional(rpc_struct("com.vmware.vcenter.VM.clone_placement_spec", {
+            "host": rpc_optional("host-2"), "folder": rpc_optional(None), "resource_pool": rpc_optional(None),
+            "cluster": rpc_optional(None), "datastore": rpc_optional(None)})),
+        "disks_to_remove": rpc_optional(None), "disks_to_update": rpc_optional(None),
+        "guest_customization_spec": rpc_optional(None)})
+    answer = rpc(surfaces.client, "com.vmware.vcenter.VM", "clone", {"spec": spec}, token=surfaces.token)
+    assert answer["result"] == {"output": "vm-3"}
+    answer = rpc(surfaces.client, "com.vmware.vcenter.VM", "get", {"vm": "vm-3"}, token=surfaces.token)
+    info = answer["result"]["output"]["STRUCTURE"]["com.vmware.vcenter.VM.info"]
+    assert info["power_state"] == "POWERED_ON" and info["nvme_adapters"] == {"OPTIONAL": []}
+    assert list_vms(surfaces, "rpc", {"hosts": ["host-2"]}) == ["vm-3"]
+
+
+def test_two_datacenters_number_their_folders_per_kind():
+    from fakestack.model.presets import demo
+
+    topology = demo().model_dump()
+    topology["zones"].append({"name": "zone-2"})
+    topology["clusters"].append({"name": "cluster-2", "zone": "zone-2"})
+    topology["hosts"].append({"name": "far-host", "cluster": "cluster-2", "cpu_num": 8, "memory": 32 * 1024 ** 3})
+    surfaces = Surfaces(Cloud(topology, seed=0, clock=ManualClock()))
+    get = lambda path: surfaces.client.get(f"/api/vcenter/{path}", headers=surfaces.headers).get_json()
+    assert get("datacenter") == [{"datacenter": "datacenter-1", "name": "zone-1"},
+                                 {"datacenter": "datacenter-2", "name": "zone-2"}]
+    assert get("datacenter/datacenter-2") == {"name": "zone-2", "datastore_folder": "group-s2",
+                                              "host_folder": "group-h2", "network_folder": "group-n2",
+                                              "vm_folder": "group-v2"}
+    assert [f["folder"] for f in get("folder?datacenters=datacenter-2")] == [
+        "group-v2", "group-h2", "group-s2", "group-n2"]
+    assert [h["host"] for h in get("host?folders=group-h2")] == ["host-5"]
+    assert [c["cluster"] for c in get("cluster?datacenters=datacenter-2")] == ["domain-c3"]
+    assert get("folder?names=Datacenters") == [{"folder": "group-d1", "name": "Datacenters", "type": "DATACENTER"}]
+    # instant clone into the other datacenter's VM folder is disjoint
+    outcome = surfaces.instant_clone("api", {"source": "vm-1", "name": "x", "placement": {"folder": "group-v2"}})
+    assert (outcome.error, outcome.args) == ("invalid_argument", ["folder", "group-v2", "host-3"])

@@ -2,7 +2,7 @@
 import pytest
 
 from fakestack.dialects.vsphere.errors import STATUS, VapiError, message
-from vsphere_support import BareCloud, basic, client_for, rest_login, rpc
+from vsphere_support import small_cloud, basic, client_for, rest_login, rpc
 
 
 def test_status_table_matches_the_reference():
@@ -56,7 +56,7 @@ def test_object_not_found_messages_name_the_kind():
 
 
 def test_unknown_rest_url_answers_404_operations_for_url_not_found():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     response = client.get("/rest/com/vmware/vcenter/lcm/x")
     assert response.status_code == 404
     assert response.get_json() == {"type": "com.vmware.vapi.std.errors.not_found", "value": {
@@ -67,7 +67,7 @@ def test_unknown_rest_url_answers_404_operations_for_url_not_found():
 
 
 def test_known_path_with_unsupported_method_answers_404_and_get_by_id_of_hosts_is_not_served():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     assert client.put("/rest/com/vmware/cis/session").status_code == 404
     response = client.get("/api/vcenter/host/host-1")
     assert response.status_code == 404
@@ -75,7 +75,7 @@ def test_known_path_with_unsupported_method_answers_404_and_get_by_id_of_hosts_i
 
 
 def test_unknown_query_parameter_answers_400_unexpected_input():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     response = client.post("/rest/com/vmware/cis/session?~action=get&verbose=1",
                            headers={"vmware-api-session-id": token})
@@ -88,7 +88,7 @@ def test_unknown_query_parameter_answers_400_unexpected_input():
 
 
 def test_unknown_action_answers_unexpected_input_like_6_7_did():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     response = client.post("/rest/com/vmware/cis/session?~action=refresh",
                            headers={"vmware-api-session-id": token})
@@ -97,13 +97,13 @@ def test_unknown_action_answers_unexpected_input_like_6_7_did():
 
 
 def test_unauthenticated_comes_before_input_checks():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     response = client.post("/rest/com/vmware/cis/session?~action=get&verbose=1")
     assert response.status_code == 401
 
 
 def test_error_type_in_rest_value_can_be_turned_off():
-    client = client_for(BareCloud(), rest_error_type_in_value=False)
+    client = client_for(small_cloud(), rest_error_type_in_value=False)
     response = client.post("/rest/com/vmware/cis/session", headers=basic(password="x"))
     assert response.get_json()["value"] == {"messages": [{
         "args": [], "default_message": "Authentication required.",
@@ -126,12 +126,12 @@ def post_raw(client, data):
     (b'{"jsonrpc": "2.0", "id": "1", "params": {}}', -32600, "Invalid Request."),
 ])
 def test_malformed_envelopes_answer_json_rpc_errors_with_null_id(data, code, message_text):
-    assert post_raw(client_for(BareCloud()), data) == {
+    assert post_raw(client_for(small_cloud()), data) == {
         "jsonrpc": "2.0", "id": None, "error": {"code": code, "message": message_text}}
 
 
 def test_other_methods_and_bad_params_echo_the_id():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     assert post_raw(client, b'{"jsonrpc":"2.0","method":"call","id":"7","params":{}}') == {
         "jsonrpc": "2.0", "id": "7", "error": {"code": -32601, "message": "Method not found."}}
     answer = post_raw(client, b'{"jsonrpc":"2.0","method":"invoke","id":"8","params":{"serviceId":"x"}}')
@@ -142,7 +142,7 @@ def test_other_methods_and_bad_params_echo_the_id():
 
 
 def test_unknown_service_or_operation_answers_operation_not_found():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     for service, operation in (("com.vmware.vcenter.Nope", "list"), ("com.vmware.cis.session", "refresh"),
                                ("com.vmware.vcenter.VM", "clone$task")):
         answer = rpc(client, service, operation, token="x")
@@ -152,7 +152,7 @@ def test_unknown_service_or_operation_answers_operation_not_found():
 
 
 def test_rpc_unexpected_input_field_with_a_value_but_unset_optional_is_ignored():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     answer = rpc(client, "com.vmware.cis.session", "get", {"extra": {"OPTIONAL": None}}, token=token)
     assert "output" in answer["result"]
@@ -161,7 +161,7 @@ def test_rpc_unexpected_input_field_with_a_value_but_unset_optional_is_ignored()
 
 
 def test_body_fields_on_a_call_without_input_are_unexpected():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     response = client.post("/rest/com/vmware/cis/session?~action=get", json={"verbose": True},
                            headers={"vmware-api-session-id": token})

@@ -1,7 +1,7 @@
 """Sessions: one store for /rest, /api and JSON-RPC (reference §2)."""
 import re
 
-from vsphere_support import PASSWORD, USER, BareCloud, api_login, basic, client_for, rest_login, rpc, rpc_login
+from vsphere_support import PASSWORD, USER, small_cloud, api_login, basic, client_for, rest_login, rpc, rpc_login
 
 SESSION_URL = "/rest/com/vmware/cis/session"
 LOGIN_FAILED = {
@@ -23,7 +23,7 @@ def session_info_rest(client, token):
 
 
 def test_rest_login_returns_a_32_hex_token_and_sets_the_cookie():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     response = client.post(SESSION_URL, headers=basic())
     assert response.status_code == 200
     token = response.get_json()["value"]
@@ -32,14 +32,14 @@ def test_rest_login_returns_a_32_hex_token_and_sets_the_cookie():
 
 
 def test_rest_login_with_header_authn_sets_no_cookie():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     response = client.post(SESSION_URL, headers={**basic(), "vmware-use-header-authn": "true"})
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers
 
 
 def test_wrong_password_unknown_user_and_missing_authorization_answer_401_login_failed():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     for headers in (basic(password="wrong"), basic(user="root@vsphere.local"), {},
                     {"Authorization": "Bearer abc"}, {"Authorization": "Basic !!!"}):
         response = client.post(SESSION_URL, headers=headers)
@@ -48,13 +48,13 @@ def test_wrong_password_unknown_user_and_missing_authorization_answer_401_login_
 
 
 def test_user_name_is_case_insensitive_password_is_not():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     assert client.post(SESSION_URL, headers=basic(user="Administrator@VSPHERE.local")).status_code == 200
     assert client.post(SESSION_URL, headers=basic(password="Password")).status_code == 401
 
 
 def test_session_info_on_rest_and_api():
-    cloud = BareCloud()
+    cloud = small_cloud()
     client = client_for(cloud)
     token = rest_login(client)
     cloud.clock.advance(1.25)
@@ -70,7 +70,7 @@ def test_session_info_on_rest_and_api():
 
 
 def test_the_cookie_authenticates_rest_and_api():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     client.set_cookie("vmware-api-session-id", token, path="/")
     assert client.post(SESSION_URL + "?~action=get").status_code == 200
@@ -78,7 +78,7 @@ def test_the_cookie_authenticates_rest_and_api():
 
 
 def test_a_token_from_any_surface_works_on_the_other_two():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     for token in (rest_login(client), api_login(client), rpc_login(client)):
         assert session_info_rest(client, token).status_code == 200
         assert client.get("/api/session", headers={"vmware-api-session-id": token}).status_code == 200
@@ -88,14 +88,14 @@ def test_a_token_from_any_surface_works_on_the_other_two():
 
 
 def test_api_login_answers_201_with_a_bare_string():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     response = client.post("/api/session", headers=basic())
     assert response.status_code == 201
     assert re.fullmatch(r"[0-9a-f]{32}", response.get_json())
 
 
 def test_rest_logout_answers_200_empty_and_ends_the_session_everywhere():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     response = client.delete(SESSION_URL, headers={"vmware-api-session-id": token})
     assert (response.status_code, response.get_data()) == (200, b"")
@@ -107,7 +107,7 @@ def test_rest_logout_answers_200_empty_and_ends_the_session_everywhere():
 
 
 def test_api_logout_answers_204_and_api_401_carries_the_challenge():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = api_login(client)
     response = client.delete("/api/session", headers={"vmware-api-session-id": token})
     assert (response.status_code, response.get_data()) == (204, b"")
@@ -121,7 +121,7 @@ def test_api_logout_answers_204_and_api_401_carries_the_challenge():
 
 
 def test_rpc_logout_answers_null_output():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rpc_login(client)
     assert rpc(client, "com.vmware.cis.session", "delete", token=token) == {
         "jsonrpc": "2.0", "id": "1", "result": {"output": None}}
@@ -129,7 +129,7 @@ def test_rpc_logout_answers_null_output():
 
 
 def test_sessions_expire_after_1800_idle_seconds_on_the_cloud_clock():
-    cloud = BareCloud()
+    cloud = small_cloud()
     client = client_for(cloud)
     token = rest_login(client)
     cloud.clock.advance(1800)
@@ -141,7 +141,7 @@ def test_sessions_expire_after_1800_idle_seconds_on_the_cloud_clock():
 
 
 def test_credentials_and_idle_timeout_are_configurable():
-    cloud = BareCloud()
+    cloud = small_cloud()
     client = client_for(cloud, username="ops@corp.local", password="s3cret", session_idle_timeout_s=10)
     assert client.post(SESSION_URL, headers=basic()).status_code == 401
     response = client.post(SESSION_URL, headers=basic("ops@corp.local", "s3cret"))
@@ -153,7 +153,7 @@ def test_credentials_and_idle_timeout_are_configurable():
 
 
 def test_choices_in_dialect_state_override_the_defaults():
-    cloud = BareCloud()
+    cloud = small_cloud()
     client = client_for(cloud)
     cloud.dialect_state("vsphere")["choices"] = {"password": "changed"}
     assert client.post(SESSION_URL, headers=basic()).status_code == 401
@@ -161,10 +161,10 @@ def test_choices_in_dialect_state_override_the_defaults():
 
 
 def test_tokens_are_deterministic_per_seed_and_live_in_dialect_state():
-    tokens = [rest_login(client_for(BareCloud(seed=7))) for _ in range(2)]
+    tokens = [rest_login(client_for(small_cloud(seed=7))) for _ in range(2)]
     assert tokens[0] == tokens[1]
-    assert rest_login(client_for(BareCloud(seed=8))) != tokens[0]
-    cloud = BareCloud()
+    assert rest_login(client_for(small_cloud(seed=8))) != tokens[0]
+    cloud = small_cloud()
     client = client_for(cloud)
     first, second = rest_login(client), rest_login(client)
     assert first != second
@@ -172,7 +172,7 @@ def test_tokens_are_deterministic_per_seed_and_live_in_dialect_state():
 
 
 def test_rpc_login_answers_a_secret_and_rejects_bad_credentials():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     answer = rpc(client, "com.vmware.cis.session", "create", request_id="0", security={
         "schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": PASSWORD})
     assert answer["id"] == "0"
@@ -187,7 +187,7 @@ def test_rpc_login_answers_a_secret_and_rejects_bad_credentials():
 
 
 def test_rpc_user_pass_is_valid_only_for_session_create():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     answer = rpc(client, "com.vmware.cis.session", "get", security={
         "schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": PASSWORD})
     error = answer["result"]["error"]["ERROR"]["com.vmware.vapi.std.errors.unauthenticated"]
@@ -196,7 +196,7 @@ def test_rpc_user_pass_is_valid_only_for_session_create():
 
 
 def test_rpc_ignores_http_auth_headers():
-    client = client_for(BareCloud())
+    client = client_for(small_cloud())
     token = rest_login(client)
     envelope = {"jsonrpc": "2.0", "method": "invoke", "id": "5", "params": {
         "serviceId": "com.vmware.cis.session", "operationId": "get",
@@ -208,7 +208,7 @@ def test_rpc_ignores_http_auth_headers():
 def test_default_credentials_follow_the_configuration():
     from fakestack.dialects.vsphere import create_dialect
 
-    assert create_dialect(BareCloud()).default_credentials() == {
+    assert create_dialect(small_cloud()).default_credentials() == {
         "username": "administrator@vsphere.local", "password": "password"}
-    assert create_dialect(BareCloud(), username="ops@corp.local", password="x").default_credentials() == {
+    assert create_dialect(small_cloud(), username="ops@corp.local", password="x").default_credentials() == {
         "username": "ops@corp.local", "password": "x"}

@@ -2,28 +2,18 @@
 from __future__ import annotations
 
 import base64
-import threading
 
 from werkzeug.test import Client
 
-from fakestack.model.clock import ManualClock
+from fakestack.model import Cloud, ManualClock
 
 USER = "administrator@vsphere.local"
 PASSWORD = "password"
 
 
-class BareCloud:
-    """Just what the session layer needs (clock, lock, seed, dialect state)."""
-
-    def __init__(self, seed: int = 0) -> None:
-        self.seed = seed
-        self.clock = ManualClock()
-        self.lock = threading.RLock()
-        self.faults = None
-        self._dialect_states: dict[str, dict] = {}
-
-    def dialect_state(self, name: str) -> dict:
-        return self._dialect_states.setdefault(name, {})
+def small_cloud(seed: int = 0):
+    """A real cloud (the ``tiny`` topology) on a manual clock that starts at 2026-01-01."""
+    return Cloud("tiny", seed=seed, clock=ManualClock())
 
 
 def basic(user: str = USER, password: str = PASSWORD) -> dict:
