@@ -460,3 +460,13 @@ def test_fault_latency_and_hang_time_the_call_out(rule, cloud, surfaces):
     assert surfaces.vm_ids() == ["vm-1"]
     faults.clear(cloud)
     assert surfaces.instant_clone("rest", {"source": "vm-1", "name": "x"}).value == "vm-2"
+
+
+@pytest.mark.parametrize("prefix", ["/rest", "/api"])
+def test_a_missing_field_answers_before_an_unknown_query_parameter(prefix, surfaces):
+    body = {"spec": {"source": "vm-1"}} if prefix == "/rest" else {"source": "vm-1"}
+    response = surfaces.client.post(f"{prefix}/vcenter/vm?action=instant-clone&verbose=1",
+                                    headers=surfaces.headers, json=body)
+    outcome = rest_outcome(response) if prefix == "/rest" else api_outcome(response)
+    assert (outcome.status, outcome.error, outcome.args) == (
+        400, "invalid_argument", ["com.vmware.vcenter.VM.instant_clone_spec", "name"])

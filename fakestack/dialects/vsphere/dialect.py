@@ -171,6 +171,23 @@ class VsphereDialect:
         allowed = action_keys if route.action else set()
         if surface == API and route.operation == "clone" and "vmw-task" in request.args:
             raise vapi_error("unsupported", "Tasks (vmw-task) are not supported by this endpoint.")
+        # The body first: a body that is not JSON (§4.2 row 2) answers before unknown
+        # parameters (row 3); unknown body fields and query parameters join the input as
+        # extra fields, so that validation reports a missing field before them.
+        unexpected: dict[str, Any] = {}
+        if route.body:
+            body = self._json_body(request)
+            if surface == REST:
+                if not isinstance(body, dict):
+                    specs.validate(op.input_model, body)  # not a structure: raises invalid_argument
+                raw_input.update({k: v for k, v in body.items() if k not in path_params})
+                unexpected.update({k: v for k, v in body.items() if k in path_params})
+            else:
+                raw_input["spec"] = body
+        else:
+            ignored = self._json_body(request, strict=False)
+            if isinstance(ignored, dict):
+                unexpected.update(ignored)
         if route.filter is not None:
             filter_value = parse_filter(
                 route.filter, request.args.items(multi=True),
@@ -179,21 +196,11 @@ class VsphereDialect:
             if filter_value is not None:
                 raw_input["filter"] = filter_value
         else:
-            extra = [k for k in request.args.keys() if k not in allowed]
-            if extra:
-                raise specs.unexpected(extra)
-        if not route.body:
-            ignored = self._json_body(request, strict=False)
-            if isinstance(ignored, dict) and ignored:
-                raise specs.unexpected(list(ignored))
-        if route.body:
-            body = self._json_body(request)
-            if surface == REST:
-                if not isinstance(body, dict):
-                    specs.validate(op.input_model, body)  # not a structure: raises invalid_argument
-                raw_input.update(body)
-            else:
-                raw_input["spec"] = body
+            unexpected.update({k: v for k, v in request.args.items() if k not in allowed})
+        clashing = [k for k in unexpected if k in raw_input or k in op.input_model.model_fields]
+        if clashing:
+            raise specs.unexpected(clashing)
+        raw_input.update(unexpected)
         output = self.invoke(call, raw_input)
         return self._rest_output(surface, route, call, op, output, request)
 
