@@ -113,6 +113,8 @@ class VsphereDialect:
             return self.handle_rest(surface, request)
         except VapiError as err:
             return self.rest_error(surface, err)
+        except Exception as exc:  # a bug of the fake: still answer in the API's own shape
+            return self.rest_error(surface, vapi_error("general", f"{type(exc).__name__}: {exc}"))
 
     # --- running an operation -----------------------------------------------------------
 
@@ -254,6 +256,9 @@ class VsphereDialect:
             output = self.invoke(call, invocation.input)
             return _json(jsonrpc.output_body(invocation.request_id, op.output.encode(output, RPC)), 200)
         except VapiError as err:
+            return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
+        except Exception as exc:  # a bug of the fake: still a vAPI error the SDK can raise
+            err = vapi_error("general", f"{type(exc).__name__}: {exc}")
             return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
 
     def _authenticate_rpc(self, call: Call, invocation: jsonrpc.Invocation) -> None:
