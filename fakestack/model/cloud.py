@@ -1648,7 +1648,13 @@ class Cloud(BackupMixin, StorageMixin):
             if node is not None:
                 self._release_node(node)
         for key in [k for k in self.image_caches if k.startswith(image.uuid + ":")]:
-            node = self.nodes.find(self.image_caches[key])
+            # the cache stays (hidden) while volumes are built on it, but no longer as the
+            # image's cache
+            node_uuid = self.image_caches.pop(key)
+            if self._undo is not None:
+                self._undo.append(lambda key=key, node_uuid=node_uuid:
+                                  self.image_caches.__setitem__(key, node_uuid))
+            node = self.nodes.find(node_uuid)
             if node is not None and node.refs > 0:
                 self._release_node(node)
         self._remove(self.images, image)

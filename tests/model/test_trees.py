@@ -160,3 +160,20 @@ def test_full_clone_is_independent(cloud):
     assert cloud.volume_actual_size(copy.root_volume_uuid) == allocated
     cloud.start_vm(copy)
     cloud.check_invariants()
+
+
+def test_expunged_image_leaves_its_cache_hidden_until_the_last_volume_goes(cloud):
+    ps = cloud.primary_storages.get("ps")
+    image = cloud.images.get("img")
+    cloud.delete_image(image)
+    cloud.expunge_image(image)
+    cache = cloud.nodes.get(root_node(cloud, "src").parent_uuid)
+    assert cache.role == "image-cache" and cache.hidden and cache.children == 1
+    assert cloud.image_caches == {}
+    cloud.check_invariants()
+    vm = cloud.vms.get("src")
+    cloud.destroy_vm(vm)
+    cloud.expunge_vm(vm)
+    assert cache.uuid not in cloud.nodes
+    assert (ps.used_virtual, ps.used_physical) == (0, 0)
+    cloud.check_invariants()
