@@ -101,3 +101,29 @@ def test_sdk_and_rest_share_sessions_and_ids(server):
     info = client.vcenter.VM.get("vm-1")
     assert info.identity.bios_uuid.startswith("42") and info.scsi_adapters["1000"].scsi.unit == 7
     client.session_svc.delete()
+
+
+def test_unmodified_client_over_tls_with_a_self_signed_certificate():
+    """Reference §7.6 path 2: no adapter, only ``verify=False``."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from fakestack.app import make_app
+
+    cloud = Cloud("tiny", seed=0, clock=ManualClock())
+    httpd = make_server("127.0.0.1", 0, make_app(cloud), threaded=True, ssl_context="adhoc")
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        session = requests.Session()
+        session.trust_env = False
+        session.verify = False
+        client = create_vsphere_client(server=f"127.0.0.1:{httpd.server_port}", username=USER,
+                                       password=PASSWORD, session=session)
+        assert [s.name for s in client.vcenter.VM.list()] == ["golden"]
+        client.session_svc.delete()
+    finally:
+        httpd.shutdown()
+        thread.join()
+        httpd.server_close()
