@@ -1072,6 +1072,30 @@ def _topology_reference(cloud) -> str | dict:
     return cloud.topology.model_dump(mode="json", exclude_defaults=True)
 
 
+def bind_arguments(op: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``Cloud.<op>(*args, **kwargs)`` (for an op step)."""
+    import inspect
+
+    method = getattr(Cloud, op, None)
+    if method is None:
+        raise ValueError(f"unknown simulator operation {op!r}")
+    signature = inspect.signature(method)
+    bound = signature.bind(None, *args, **kwargs)
+    named: dict[str, Any] = {}
+    for index, (key, value) in enumerate(bound.arguments.items()):
+        if index == 0:
+            continue  # self
+        kind = signature.parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            named.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                raise ValueError(f"{op}: extra positional arguments cannot be written as a step")
+        else:
+            named[key] = value
+    return named
+
+
 def _plain(value: Any) -> Any:
     """Model objects (entities with a uuid) as their uuid; tuples as lists."""
     if isinstance(value, (list, tuple)):
@@ -1226,6 +1250,28 @@ class Recorder:
             else:
                 expect["body"] = response_body
         self.steps.append({"http": http, "expect": expect})
+
+    def note_call(self, op: str, /, *args, error: BaseException | None = None, **kwargs) -> None:
+        """Record a model call made elsewhere, as it was written in Python: positional
+        arguments are named from the ``Cloud`` method's signature.  ``op`` is the method
+        name (``"clone_vm"``) or the bound method itself."""
+        name = op if isinstance(op, str) else op.__name__
+        self.note_op(name, bind_arguments(name, args, kwargs), error=error)
+
+    def note_tick(self, seconds: float) -> None:
+        self.steps.append({"clock": {"tick": seconds}})
+
+    def note_faults(self, *rules, clear: bool = False) -> None:
+        """Record fault rules added elsewhere (``clear``: the plan was cleared first)."""
+        change: dict[str, Any] = {}
+        if clear:
+            change["clear"] = True
+        dumped = [r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True)
+                  for r in rules]
+        if dumped:
+            change["add"] = dumped
+        if change:
+            self.steps.append({"fault": change})
 
     def note_clock_to(self, epoch: float) -> None:
         self.steps.append({"clock": {"to": epoch}})

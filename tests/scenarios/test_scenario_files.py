@@ -313,3 +313,28 @@ def test_known_bug_expunging_a_template_made_from_a_deleted_backup():
         pytest.fail("the model bug is fixed: move this story's last steps back into "
                     "scenarios/template-from-backup-outlives-backup.yaml")
     assert "a holder references freed disk" in result.report()
+
+
+def test_recorder_note_call_names_positional_arguments(tmp_path):
+    from fakestack import Cloud, ManualClock, faults
+
+    cloud = Cloud("tiny", seed=0, clock=ManualClock())
+    rec = scenarios.Recorder.for_cloud(cloud, name="noted")
+    cloud.clone_vm(cloud.vms.get("golden"), ["n1"])          # as a state machine calls it
+    rec.note_call("clone_vm", cloud.vms.get("golden"), ["n1"])
+    rule = faults.exhaust("vm.create", "host.memory", id="no-mem")
+    faults.add(cloud, rule)
+    rec.note_faults(rule)
+    try:
+        cloud.create_vm("n2", image="tiny-linux", instance_offering="vm-2g")
+    except Exception as exc:  # noqa: BLE001 - whatever the model raised is recorded
+        rec.note_call(cloud.create_vm, "n2", image="tiny-linux", instance_offering="vm-2g", error=exc)
+    cloud.tick(5)
+    rec.note_tick(5)
+    rec.check_invariants()
+    steps = rec.as_dict()["steps"]
+    assert steps[0] == {"op": "clone_vm", "args": {"source": cloud.vms.get("golden").uuid,
+                                                   "names": ["n1"]}, "expect": {"ok": True}}
+    assert steps[2]["expect"] == {"ok": False, "error_code": "CapacityExhausted"}
+    result = scenarios.replay(rec.save(tmp_path / "noted.yaml"))
+    assert result.passed, result.report()
