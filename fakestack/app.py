@@ -142,7 +142,10 @@ class FakestackApp:
                         response = replacement
                         entry["status"] = response.status_code
         for listener in self.request_listeners:
-            listener(entry)
+            try:
+                listener(entry)
+            except Exception:  # a broken logger must not cost the client its answer
+                pass
         if dropped is not None:
             raise dropped
         return response(environ, start_response)

@@ -336,7 +336,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         app = record_app(cloud, args.record)
 
     def log(line: str) -> None:
-        print(line, flush=True)
+        try:
+            print(line, flush=True)
+        except OSError:  # stdout went away (a closed pipe): keep serving
+            pass
 
     # Handlers first: a Ctrl-C at any moment from here on is a clean stop, not a traceback.
     stop = threading.Event()

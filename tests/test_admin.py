@@ -389,3 +389,11 @@ def test_request_listeners_see_every_request(app, client):
     client.get("/_fakestack/health")
     client.get("/nowhere")
     assert seen == [("GET", "/_fakestack/health", 200, "admin"), ("GET", "/nowhere", 404, None)]
+
+
+def test_a_broken_request_listener_does_not_cost_the_answer(app, client):
+    def broken(entry):
+        raise OSError("stdout closed")
+
+    app.request_listeners.append(broken)
+    assert get_json(client, "/_fakestack/health")[0] == 200
