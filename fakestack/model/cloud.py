@@ -349,6 +349,22 @@ class Cloud(BackupMixin, StorageMixin):
             self._undo = None
             self._exhausted = frozenset()
 
+    @contextmanager
+    def durable(self):
+        """Changes made in this block stick even if the operation around it rolls back
+        (a fault plan disconnecting a host in the middle of an operation, say)."""
+        saved = self._undo
+        self._undo = None
+        try:
+            yield self
+        finally:
+            self._undo = saved
+
+    @property
+    def journal_seq(self) -> int:
+        """How many operations have been journaled so far (a change counter)."""
+        return self._journal_seq
+
     def _record(self, name: str, args, kwargs, outcome) -> None:
         self._journal_seq += 1
         self.journal.append((self._journal_seq, self.clock.now(), name, args, kwargs, outcome))
