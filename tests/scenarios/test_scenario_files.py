@@ -16,7 +16,6 @@ from fakestack.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "scenarios"
-DATA = Path(__file__).resolve().parent / "data"
 PASSWORD_HASH = hashlib.sha512(b"password").hexdigest()
 
 
@@ -304,15 +303,6 @@ def test_pytest_collects_one_item_per_scenario_with_the_diff_as_message(tmp_path
     assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
     assert "scenario: tiny-clone-wrong" in run.stdout
     assert '+  "total": 3' in run.stdout
-
-
-def test_known_bug_expunging_a_template_made_from_a_deleted_backup():
-    """Kept as a reproduction for the model: it fails on its last step until fixed."""
-    result = scenarios.replay(DATA / "known-bug-template-expunge.yaml")
-    if result.passed:
-        pytest.fail("the model bug is fixed: move this story's last steps back into "
-                    "scenarios/template-from-backup-outlives-backup.yaml")
-    assert "a holder references freed disk" in result.report()
 
 
 def test_recorder_note_call_names_positional_arguments(tmp_path):
