@@ -26,7 +26,7 @@ from .app import FakestackApp, json_response, make_app
 
 
 class StateFileError(ValueError):
-    """The state file exists but cannot be read back into a cloud."""
+    """The state file cannot be read back into a cloud, or cannot be written."""
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -159,8 +159,11 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
         elif app.cloud is not cloud:
             raise ValueError("start_server: app serves another cloud")
         if state_path is not None:
-            with cloud.lock:
-                write_state_file(state_path, cloud.snapshot())
+            try:
+                with cloud.lock:
+                    write_state_file(state_path, cloud.snapshot())
+            except OSError as exc:
+                raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
         httpd = make_server(host, port, _with_connection_drops(app), threaded=True,
                             request_handler=_QuietHandler, fd=listener.fileno())
     finally:

@@ -329,3 +329,11 @@ def test_serve_on_a_taken_port_exits_1(capsys):
     assert code == 1
     assert err.startswith(f"fakestack: cannot listen on 127.0.0.1:{taken.port}: ")
     assert out == ""
+
+
+def test_serve_with_a_state_file_in_a_missing_folder_exits_2(capsys, tmp_path):
+    state = tmp_path / "missing" / "state.json"
+    code = main(["serve", "--port", "0", "--topology", "tiny", "--state", str(state)])
+    out, err = capsys.readouterr()
+    assert (code, out) == (2, "")
+    assert err.startswith(f"fakestack: cannot write state file {state}: [Errno 2] No such file or directory")
