@@ -243,7 +243,7 @@ class ZStackDialect:
         now = self.now()
         job = jobs.record(
             self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
-            payload=outcome.payload, error=outcome.error, stage=outcome.stage,
+            payload=outcome.payload, error=outcome.error, stage=outcome.stage, cloud=self.cloud,
         )
         hook = request.headers.get("X-Web-Hook")
         if hook:

@@ -27,23 +27,33 @@ def end_of(job: dict, cloud) -> float | None:
     return job["readyAt"]
 
 
+SWEEP_INTERVAL = 3600.0  # how often expired jobs are swept out (ZStack: every 3 600 s)
+
+
+def _expired(job: dict, now: float, cloud) -> bool:
+    end = end_of(job, cloud)
+    return end is not None and end + COMPLETED_RETENTION < now
+
+
 def sweep(state: dict, now: float, cloud) -> None:
+    """Drop expired jobs, at most once per SWEEP_INTERVAL of clock time (lookups check the
+    one job they read, so a sweep is housekeeping only)."""
+    if now - state.get("jobsSweptAt", float("-inf")) < SWEEP_INTERVAL:
+        return
+    state["jobsSweptAt"] = now
     jobs = table(state)
-    for uuid in list(jobs):
-        end = end_of(jobs[uuid], cloud)
-        if end is not None and end + COMPLETED_RETENTION < now:
-            del jobs[uuid]
+    for uuid in [u for u, job in jobs.items() if _expired(job, now, cloud)]:
+        del jobs[uuid]
 
 
 def exists(state: dict, uuid: str, now: float, cloud) -> bool:
-    sweep(state, now, cloud)
-    return uuid in table(state)
+    return lookup(state, uuid, now, cloud) is not None
 
 
 def record(
     state: dict, uuid: str, *, api: str, now: float, ok: bool, payload: dict | None,
     error: dict | None, stage: str, model_job: str | None = None, ready_at: float | None = None,
-    legacy: bool = False,
+    legacy: bool = False, cloud=None,
 ) -> dict:
     job = {
         "uuid": uuid,
@@ -58,12 +68,18 @@ def record(
         "legacy": legacy,
     }
     table(state)[uuid] = job
+    if cloud is not None:
+        sweep(state, now, cloud)
     return job
 
 
 def lookup(state: dict, uuid: str, now: float, cloud) -> dict | None:
-    sweep(state, now, cloud)
-    return table(state).get(uuid)
+    jobs = table(state)
+    job = jobs.get(uuid)
+    if job is not None and _expired(job, now, cloud):
+        del jobs[uuid]
+        return None
+    return job
 
 
 def is_running(job: dict, now: float, cloud) -> bool:

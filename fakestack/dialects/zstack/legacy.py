@@ -158,6 +158,7 @@ class LegacyEndpoint:
         jobs.record(
             dialect.state, uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
             payload=outcome.payload, error=outcome.error, stage=outcome.stage, legacy=True,
+            cloud=dialect.cloud,
         )
         return json_response(self._envelope(uuid=uuid, created=now, finished=None, result=None))
 
