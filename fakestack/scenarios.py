@@ -1468,7 +1468,7 @@ class ProgressBar:
         if not self.enabled:
             return
         filled = int(self.width * min(done, self.total) / self.total)
-        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {done:.0f}/{self.total} {label}"[:100]
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {int(done)}/{self.total} {label}"[:100]
         pad = max(0, len(self._last) - len(line))
         self.stream.write("\r" + line + " " * pad)
         self.stream.flush()

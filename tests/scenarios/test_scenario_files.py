@@ -305,6 +305,32 @@ def test_pytest_collects_one_item_per_scenario_with_the_diff_as_message(tmp_path
     assert '+  "total": 3' in run.stdout
 
 
+def test_the_ini_option_adds_scenario_folders_to_a_run_without_paths(tmp_path):
+    (tmp_path / "repro").mkdir()
+    (tmp_path / "repro" / "story.yaml").write_text(scenarios.dumps(zstack_story(3)))
+    (tmp_path / "repro" / "broken.yml").write_text("name: broken\nsteps: []\n")
+    (tmp_path / "pytest.ini").write_text("[pytest]\nfakestack_scenarios = repro\n")
+    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
+    assert "steps: List should have at least 1 item" in run.stdout
+
+
+def test_a_topology_file_beside_the_scenario_and_an_invalid_file_in_the_table(tmp_path, capsys):
+    from fakestack.model.presets import tiny
+
+    (tmp_path / "cloud.json").write_text(json.dumps(tiny().model_dump(mode="json")))
+    story = scenarios.scenario_dict(zstack_story(3))
+    story["topology"] = "cloud.json"
+    (tmp_path / "story.yaml").write_text(scenarios.dumps(story))
+    (tmp_path / "bad.yaml").write_text("name: bad\nsteps:\n  - op: nope\n")
+    assert main(["replay", str(tmp_path / "story.yaml"), str(tmp_path / "bad.yaml"), "--no-progress"]) == 1
+    out = capsys.readouterr().out
+    rows = [line.split()[-1] for line in out.splitlines()[1:3]]
+    assert rows == ["PASS", "INVALID"]
+    assert "step 1, line 3: op: unknown simulator operation 'nope'" in out
+
+
 def test_recorder_note_call_names_positional_arguments(tmp_path):
     from fakestack import Cloud, ManualClock, faults
 
