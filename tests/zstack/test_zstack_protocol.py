@@ -377,3 +377,17 @@ def test_legacy_bad_inputs(env):
     response = client.get("/zstack/api/result/" + "4" * 32)
     assert (response.status_code, text(response)) == (404, f"No api result[uuid:{'4' * 32}] found")
     assert client.get("/zstack/api/").status_code == 405
+
+
+def test_api_timeout_header_overrides_and_a_bad_one_runs_nothing(env):
+    cloud, client = env
+    session = login(client)
+    url = f"/zstack/v1/accounts/sessions/{session}/renew"
+    body = {"renewSession": {"duration": 600}}
+    response = client.put(url, json=body, headers=auth(session, **{"X-API-Timeout": "60"}))
+    assert response.get_json()["apiTimeout"] == 60000
+    jobs_before = len(cloud.dialect_state("zstack")["jobs"])
+    response = client.put(url, json=body, headers=auth(session, **{"X-API-Timeout": "soon"}))
+    assert (response.status_code, text(response)) == (
+        400, "Invalid header[X-API-Timeout], it must be a number but was [soon]")
+    assert len(cloud.dialect_state("zstack")["jobs"]) == jobs_before

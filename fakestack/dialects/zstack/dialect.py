@@ -180,61 +180,22 @@ class ZStackDialect:
         body = self._read_body(request) if method in ("POST", "PUT") else {}
         name, url_vars = self._select(request, relative, body)
         api = APIS[name]
-        specs = param_specs(api)
-        system_tags: list = []
-        user_tags: list = []
-        query: QuerySpec | None = None
-        query_uuid = None
-        if method in ("POST", "PUT"):
-            key = api["wrapper"] if api["wrapper"] is not None else "null"
-            wrapped = body.get(key)
-            if wrapped is None:
-                wrapped = {}
-            if not isinstance(wrapped, dict):
-                raise TransportError(400, f"the value of [{key}] in the body must be a JSON object")
-            fields = dict(wrapped)
-            for tag_key, bucket in (("systemTags", system_tags), ("userTags", user_tags)):
-                for source in (body.get(tag_key), fields.pop(tag_key, None)):
-                    if source is None:
-                        continue
-                    if not isinstance(source, list):
-                        raise TransportError(400, f"[{tag_key}] field is excepted a list, but was [{source}].")
-                    bucket.extend(str(t) for t in source)
-            verify_types(fields, specs)
-            fields = normalize(fields, specs)
-        elif name.startswith("Query"):
-            fields = {}
-            if "uuid" in url_vars:
-                query_uuid = url_vars.pop("uuid")
-                query = QuerySpec(conditions=[Condition("uuid", "=", query_uuid)])
-            else:
-                query = spec_from_rest(request.args)
-        else:
-            fields = params_from_query(request.args, specs)
-            for tag_key, bucket in (("systemTags", system_tags), ("userTags", user_tags)):
-                bucket.extend(str(t) for t in fields.pop(tag_key, None) or [])
-        fields.update(url_vars)
-
+        call = self._call_from_request(request, name, api, body, url_vars)
         job_uuid = request.headers.get("X-Job-UUID")
         if job_uuid is not None:
             if len(job_uuid) != 32:
                 raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
             if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now(), self.cloud):
                 raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
-
-        call = Call(
-            dialect=self, name=name, api=api, fields=fields, system_tags=system_tags,
-            user_tags=user_tags, query=query, query_uuid=query_uuid,
-        )
+        api_timeout = self._api_timeout(request, name) if api["async"] else None
         if api["needSession"]:
-            self._authenticate(request, context, relative, call)
+            self._authenticate(request, relative, call)
 
         outcome = self.execute(call)
-        want_schema = request.headers.get("X-JSON-Schema", "").lower() == "true"
-        if outcome.ok and (want_schema or name.startswith("Query")):
-            if call.schema is not None or name.startswith("Query"):
-                outcome.payload = dict(outcome.payload or {})
-                outcome.payload["schema"] = call.schema or {}
+        is_query = name.startswith("Query")
+        if outcome.ok and (is_query or (call.schema is not None
+                                        and request.headers.get("X-JSON-Schema", "").lower() == "true")):
+            outcome.payload = dict(outcome.payload or {}, schema=call.schema or {})
         if not api["async"]:
             if outcome.ok:
                 return json_response(outcome.payload, 200)
@@ -250,11 +211,47 @@ class ZStackDialect:
             webhooks.register(self.state, job, hook)
             webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
         return json_response(
-            {"location": self._location(request, context, job_uuid), "apiTimeout": self._api_timeout(request, name)},
-            202,
-        )
+            {"location": self._location(request, context, job_uuid), "apiTimeout": api_timeout}, 202)
 
-    def _authenticate(self, request: Request, context: str, relative: str, call: Call) -> None:
+    def _call_from_request(self, request: Request, name: str, api: dict, body: dict,
+                           url_vars: dict[str, str]) -> Call:
+        """The message fields: the body wrapper (POST/PUT) or the query string (GET/DELETE),
+        tags from the top level or inside the wrapper, URL variables last (they win)."""
+        specs = param_specs(api)
+        call = Call(dialect=self, name=name, api=api, fields={})
+        if request.method in ("POST", "PUT"):
+            key = api["wrapper"] if api["wrapper"] is not None else "null"
+            wrapped = body.get(key)
+            if wrapped is None:
+                wrapped = {}
+            if not isinstance(wrapped, dict):
+                raise TransportError(400, f"the value of [{key}] in the body must be a JSON object")
+            fields = dict(wrapped)
+            for tag_key, bucket in (("systemTags", call.system_tags), ("userTags", call.user_tags)):
+                for source in (body.get(tag_key), fields.pop(tag_key, None)):
+                    if source is None:
+                        continue
+                    if not isinstance(source, list):
+                        raise TransportError(400, f"[{tag_key}] field is excepted a list, but was [{source}].")
+                    bucket.extend(str(t) for t in source)
+            verify_types(fields, specs)
+            fields = normalize(fields, specs)
+        elif name.startswith("Query"):
+            fields = {}
+            if "uuid" in url_vars:  # GET /resources/{uuid}: other parameters are ignored
+                call.query_uuid = url_vars.pop("uuid")
+                call.query = QuerySpec(conditions=[Condition("uuid", "=", call.query_uuid)])
+            else:
+                call.query = spec_from_rest(request.args)
+        else:
+            fields = params_from_query(request.args, specs)
+            for tag_key, bucket in (("systemTags", call.system_tags), ("userTags", call.user_tags)):
+                bucket.extend(str(t) for t in fields.pop(tag_key, None) or [])
+        fields.update(url_vars)
+        call.fields = fields
+        return call
+
+    def _authenticate(self, request: Request, relative: str, call: Call) -> None:
         authorization = request.headers.get("Authorization")
         if not authorization:
             raise TransportError(400, "missing header 'Authorization'")
