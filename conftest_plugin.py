@@ -348,13 +348,15 @@ class ScenarioItem(pytest.Item):
         self.error = error
 
     def runtest(self):
+        import hashlib
+
         from fakestack import scenarios
 
         if self.error is not None:
             raise ScenarioFailed(self.error)
         result = scenarios.replay(self.scenario, source=str(self.path), base_dir=self.path.parent)
-        self.user_properties.append(("fakestack_transcript_sha256",
-                                     __import__("hashlib").sha256(result.transcript.encode()).hexdigest()))
+        digest = hashlib.sha256(result.transcript.encode()).hexdigest()
+        self.user_properties.append(("fakestack_transcript_sha256", digest))
         if not result.passed:
             raise ScenarioFailed(result.report())
 

@@ -701,7 +701,8 @@ class _Runner:
         self.scenario = scenario
         self.cloud = build_cloud(scenario, base_dir)
         self.app = make_app(self.cloud)
-        self.client = Client(self.app)
+        # No cookie jar: a step sends exactly the headers it lists (a recorded Cookie included).
+        self.client = Client(self.app, use_cookies=False)
         self.variables: dict[str, Any] = dict(scenario.variables)
 
     # each action returns (record for the transcript, answer document for expect/save)
