@@ -573,3 +573,27 @@ def test_a_fault_that_disconnects_the_storage_during_a_permissive_delete_leaves_
     cloud.set_storage_status("bs", "Connected")
     assert cloud.sync_backup_storage("bs") == SyncCounts(new=2, deleted=0)
     cloud.check_invariants()
+
+
+def test_image_resource_uuid_conflict_and_lost_data_with_an_image(cloud):
+    root_b = cloud.create_vm_backup("vm1", "bs", "b")[0]
+    image = cloud.create_image_from_backup(root_b, "bs", "tpl", resource_uuid="e2b2695d55243c2997b5dc6165fffa83")
+    assert image.uuid == "e2b2695d55243c2997b5dc6165fffa83"
+    with pytest.raises(Conflict):
+        cloud.create_image_from_backup(root_b, "bs", "tpl2", resource_uuid=image.uuid)
+    # the storage loses the backup: the image still holds the data it shares
+    cloud.lose_backup_group_data(root_b.group_uuid, "bs")
+    assert bs_used(cloud) == BS_BASE + GiB + LEAF
+    assert cloud.sync_backup_storage("bs") == SyncCounts(new=0, deleted=2)
+    assert cloud.create_vm("from-tpl", image=image, instance_offering="o1").state == "Running"
+    cloud.check_invariants()
+
+
+def test_reset_forgets_backups_and_catalogues(cloud):
+    cloud.create_vm_backup("vm1", "bs", "b")
+    cloud.forget_backup_group(cloud.backup_groups.values()[0])
+    assert len(cloud.orphan_backups("bs")) == 2
+    cloud.reset()
+    assert len(cloud.backups) == 0 and cloud.orphan_backups("bs") == []
+    assert bs_used(cloud) == BS_BASE
+    cloud.check_invariants()
