@@ -354,3 +354,56 @@ def test_recorder_note_call_names_positional_arguments(tmp_path):
     assert steps[2]["expect"] == {"ok": False, "error_code": "CapacityExhausted"}
     result = scenarios.replay(rec.save(tmp_path / "noted.yaml"))
     assert result.passed, result.report()
+
+
+def test_serve_record_writes_a_scenario_whose_replay_passes(tmp_path):
+    import re
+    import urllib.request
+
+    path = tmp_path / "live.yaml"
+    proc = subprocess.Popen([sys.executable, "-m", "fakestack.cli", "serve", "--port", "0",
+                             "--topology", "tiny", "--record", str(path)],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        url = None
+        for _ in range(50):
+            line = proc.stdout.readline()
+            found = re.search(r"serving at (http://127\.0\.0\.1:\d+)", line)
+            if found:
+                url = found.group(1)
+                break
+        assert url, "the server did not start"
+
+        def call(method, route, body=None, headers=None):
+            data = json.dumps(body).encode() if body is not None else None
+            request = urllib.request.Request(url + route, data=data, method=method,
+                                             headers={"Content-Type": "application/json",
+                                                      **(headers or {})})
+            try:
+                with urllib.request.urlopen(request, timeout=10) as answer:
+                    return answer.status, json.loads(answer.read() or b"null")
+            except urllib.error.HTTPError as error:
+                return error.code, json.loads(error.read() or b"null")
+
+        status, body = call("PUT", "/zstack/v1/accounts/login", LOGIN)
+        assert status == 200
+        auth = {"Authorization": f"OAuth {body['inventory']['uuid']}"}
+        status, body = call("GET", "/zstack/v1/vm-instances?q=name%3Dgolden", headers=auth)
+        golden = body["inventories"][0]["uuid"]
+        status, body = call("PUT", f"/zstack/v1/vm-instances/{golden}/actions",
+                            {"cloneVmInstance": {"names": ["x1", "x2", "x3", "x4"]}}, auth)
+        assert status == 202
+        status, body = call("GET", body["location"][len(url):])
+        assert body["result"]["numberOfClonedVm"] == 3
+        status, _ = call("GET", "/v1/vms/vm_nope", headers={"X-API-Key": "instavm_sk_fakestack"})
+        assert status == 404
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.stdout.close()
+    scenario = scenarios.load(path)
+    assert scenario.base_url == url
+    assert sum(1 for s in scenario.steps if s.http is not None) == 5
+    first = scenarios.replay(path)
+    assert first.passed, first.report()
+    assert scenarios.replay(path).transcript == first.transcript
