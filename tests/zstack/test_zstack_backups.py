@@ -60,6 +60,11 @@ def test_group_uuid_is_the_resource_uuid_when_given(demo):
     chosen = "5" * 12 + "4" + "5" * 3 + "8" + "5" * 15
     body = backup_vm(client, session, golden.root_volume_uuid, bs, resourceUuid=chosen).get_json()
     assert {b["groupUuid"] for b in body["inventories"]} == {chosen}
+    again = backup_vm(client, session, golden.root_volume_uuid, bs, resourceUuid=chosen).get_json()
+    assert again["error"]["code"] == "SYS.1006"  # the group uuid is taken
+    bad = backup_vm(client, session, golden.root_volume_uuid, bs, resourceUuid="not-hex").get_json()
+    assert bad["error"]["code"] == "SYS.1007"
+    assert bad["error"]["details"].startswith("resourceUuid[not-hex] is not a valid uuid.")
 
 
 def test_template_from_root_backup_boots_a_vm(demo):

@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import re
 from typing import Any, Iterable
 
 from .errors import TransportError, invalid_argument
@@ -150,10 +151,20 @@ def _range(text: str) -> tuple[int, int]:
     return int(low), int(high)
 
 
+# What ZStack accepts as a caller-chosen resourceUuid (reference §1.6).
+_RESOURCE_UUID = re.compile(r"^[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}$")
+
+
 def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
     """SYS.1007 checks in declaration order; returns fields with defaults applied."""
     message = api["message"]
     out = dict(fields)
+    resource_uuid = out.get("resourceUuid")
+    if resource_uuid is not None and not _RESOURCE_UUID.match(str(resource_uuid)):
+        raise invalid_argument(
+            f"resourceUuid[{resource_uuid}] is not a valid uuid. A valid uuid is a UUID(v4 recommended) "
+            "with '-' stripped, matching [0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}"
+        )
     for spec in api.get("params", ()):
         name = spec["name"]
         value = out.get(name)
