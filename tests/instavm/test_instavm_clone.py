@@ -19,9 +19,7 @@ def source(api):
 
 
 def _counts(api):
-    """What a failed request must not change.  (Disk nodes are left out: once step 1 has
-    frozen the source's leaf, deleting the snapshot keeps that data as a hidden parent of
-    the source's new leaf, by the copy-on-write rules; see the test below.)"""
+    """What a failed request must not change (the ledgers are checked further down)."""
     state = api.cloud.dialect_state("instavm")
     return (len(api.cloud.vms), len(api.cloud.volumes), len(api.cloud.volume_snapshots),
             api.host_used_memory(), len(state["vms"]), len(state["snapshots"]),
@@ -139,14 +137,53 @@ def test_clone_on_exhausted_host_memory_is_503_and_leaves_nothing(api, wait):
     api.cloud.check_invariants()
 
 
-def test_failed_boot_leaves_the_frozen_source_disk_hidden_under_the_source(api):
-    big = api.create_vm(memory_mb=4096)
+def _ledgers(api):
+    """Every physical ledger and tree the model keeps."""
+    c = api.cloud
+    return ([(h.name, h.used_cpu, h.used_memory, h.vm_count) for h in c.hosts],
+            [(p.name, p.used_virtual, p.used_physical) for p in c.primary_storages],
+            [(b.name, b.used) for b in c.backup_storages],
+            [(n.uuid, n.parent_uuid, n.children, n.frozen, n.hidden, n.actual_size) for n in c.nodes],
+            [(v.uuid, v.node_uuid) for v in c.volumes])
+
+
+def _state_without_history(api):
+    """The whole cloud dump but the id counters and the job history (a failed step is
+    still a job that ran)."""
+    dump = api.cloud.snapshot()
+    return {k: v for k, v in dump.items() if k not in ("ids", "jobs")}
+
+
+@pytest.mark.parametrize("fault", [None, "exhaust", "fail"])
+def test_a_failed_boot_leaves_nothing_at_all_behind(api, fault):
+    big = api.create_vm(memory_mb=4096 if fault is None else 512)
     root = api.cloud.volumes.get(api.model_vm(big["vm_id"]).root_volume_uuid)
-    old_leaf = root.node_uuid
-    assert api.clone(big["vm_id"]).status_code == 503
-    frozen = api.cloud.nodes.get(old_leaf)
-    assert (frozen.frozen, frozen.hidden, frozen.children) == (True, True, 1)
-    assert api.cloud.nodes.get(root.node_uuid).parent_uuid == old_leaf
+    leaf = root.node_uuid
+    ledgers, state = _ledgers(api), _state_without_history(api)
+    rules = {None: [], "exhaust": [faults.exhaust("vm.create", "host.memory")],
+             "fail": [faults.fail("vm.create", "no boot today")]}[fault]
+    with faults.inject(api.cloud, *rules):
+        response = api.clone(big["vm_id"], snapshot_name="named")
+    assert response.status_code == (500 if fault == "fail" else 503)
+    assert _ledgers(api) == ledgers
+    assert _state_without_history(api) == state
+    # both steps ran as model operations (fault rules see them), then were undone together
+    assert [e["operation"] for e in api.cloud.journal][-3:] == [
+        "snapshot.create", "vm.create", "atomic.rollback"]
+    # the source is back on its own leaf, which is writable again
+    assert root.node_uuid == leaf and not api.cloud.nodes.get(leaf).frozen
+    assert api.cloud.write(root, MiB) == MiB
+    api.cloud.check_invariants()
+
+
+def test_a_failed_boot_without_wait_leaves_only_the_failed_records(api, source):
+    ledgers = _ledgers(api)
+    with faults.inject(api.cloud, faults.fail("vm.create", "no boot today")):
+        pending = api.ok(api.clone(source["vm_id"], wait=False))
+    assert _ledgers(api) == ledgers
+    status = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))
+    assert api.ok(api.get(f"/v1/vms/{status['vm_id']}"))["status"] == "failed"
+    api.cloud.check_invariants()
 
 
 def test_a_one_shot_exhaustion_hits_one_clone_only(api, source):

@@ -321,14 +321,117 @@ def test_ids_survive_snapshot_and_restore(api):
     restored.check_invariants()
 
 
-def test_live_memory_resize_is_declared_out_of_scope(api):
+# --- live resize (PATCH memory_mb / vcpu_count) ------------------------------------
+
+
+def _host(api):
+    host = api.cloud.hosts.get("host-1")
+    return (host.used_cpu, host.used_memory)
+
+
+def test_patch_memory_and_vcpus_resizes_the_vm_on_its_host(api):
     vm = api.create_vm()
-    same = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 512})
-    assert same.status_code == 200
-    resize = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 1024})
-    assert resize.status_code == 501
-    assert resize.get_json() == {
-        "detail": "PATCH /v1/vms/{vm_id} memory_mb (live resize) is not implemented by fakestack"}
+    cpu, memory = _host(api)
+    same = api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 512, "vcpu_count": 2}))
+    assert _host(api) == (cpu, memory) and same["memory_mb"] == 512
+    grown = api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 1024, "vcpu_count": 4}))
+    assert (grown["memory_mb"], grown["vcpu_count"], grown["status"]) == (1024, 4, "active")
+    assert _host(api) == (cpu + 2, memory + 512 * MiB)
+    model = api.model_vm(vm["vm_id"])
+    assert (model.cpu_num, model.memory_size) == (4, 1024 * MiB)
+    shrunk = api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 256}))
+    assert (shrunk["memory_mb"], shrunk["vcpu_count"]) == (256, 4)
+    assert _host(api) == (cpu + 2, memory - 256 * MiB)
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["memory_mb"] == 256
+    api.cloud.check_invariants()
+
+
+def test_patch_that_does_not_fit_the_host_is_503_and_changes_nothing(api):
+    vm = api.create_vm()  # tiny: 7 GiB free before, 6.5 GiB after this VM
+    before, host = api.ok(api.get(f"/v1/vms/{vm['vm_id']}")), _host(api)
+    response = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 8192, "snapshot_name": "x"})
+    assert (response.status_code, response.get_json()) == (503, {
+        "detail": "Insufficient capacity: host_memory (needed 8053063680, available 6979321856)"})
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}")) == before  # snapshot_name not applied either
+    assert _host(api) == host and api.model_vm(vm["vm_id"]).memory_size == 512 * MiB
+    api.cloud.check_invariants()
+
+
+@pytest.mark.parametrize("resource, body, text", [
+    ("host.memory", {"memory_mb": 1024}, "host_memory (needed 536870912, available 6979321856)"),
+    ("host.cpu", {"vcpu_count": 4}, "host_cpu (needed 2, available 37)"),
+])
+def test_injected_exhaustion_on_resize_looks_like_a_real_one(api, resource, body, text):
+    from fakestack import faults
+
+    vm = api.create_vm()
+    host = _host(api)
+    with faults.inject(api.cloud, faults.exhaust("vm.resize", resource)):
+        response = api.patch(f"/v1/vms/{vm['vm_id']}", body)
+    assert (response.status_code, response.get_json()) == (503, {"detail": f"Insufficient capacity: {text}"})
+    assert _host(api) == host
+    assert api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", body))["status"] == "active"  # the rule is gone
+
+
+def test_patch_vcpu_count_outside_the_choices_is_422(api):
+    vm = api.create_vm()
+    response = api.patch(f"/v1/vms/{vm['vm_id']}", {"vcpu_count": 3})
+    assert (response.status_code, response.get_json()) == (422, {"detail": [{
+        "type": "value_error", "loc": ["body", "vcpu_count"],
+        "msg": "Value error, vcpu_count must be one of 1, 2, 4, 6, 8", "input": 3, "ctx": {"error": {}}}]})
+
+
+# --- OCI builds on backup storage --------------------------------------------------
+
+
+def _backup_used(api):
+    return api.cloud.backup_storages.get("imagestore").used
+
+
+def test_oci_build_registers_an_image_on_backup_storage_and_boots_from_it(api):
+    used = _backup_used(api)
+    built = api.ok(api.post("/v1/snapshots", {"oci_image": "python:3.12", "build_args": {"disk_size_gb": 4}}))
+    assert built["size_bytes"] == 4 * 1024 * MiB
+    assert _backup_used(api) == used + 4 * 1024 * MiB
+    [image] = [i for i in api.cloud.images if i.name == f"instavm-{built['id']}"]
+    assert (image.virtual_size, image.media_type) == (4 * 1024 * MiB, "RootVolumeTemplate")
+    api.cloud.tick(1)
+    vm = api.create_vm(snapshot_id=built["id"])
+    root = api.cloud.volumes.get(api.model_vm(vm["vm_id"]).root_volume_uuid)
+    assert (root.virtual_size, root.root_image_uuid) == (4 * 1024 * MiB, image.uuid)
+    api.cloud.check_invariants()
+
+
+def test_oci_build_on_a_full_backup_storage_is_503_and_records_nothing(api):
+    api.ok(api.post("/v1/snapshots", {"oci_image": "big:1", "build_args": {"disk_size_gb": 16}}))
+    used, listed, images = _backup_used(api), api.snapshots(), len(api.cloud.images)
+    response = api.post("/v1/snapshots", {"oci_image": "big:2", "build_args": {"disk_size_gb": 16}})
+    assert (response.status_code, response.get_json()) == (503, {
+        "detail": "Insufficient capacity: backup_storage (needed 17179869184, available 2147483648)"})
+    assert (_backup_used(api), api.snapshots(), len(api.cloud.images)) == (used, listed, images)
+    api.cloud.check_invariants()
+
+
+def test_injected_backup_storage_exhaustion_on_an_oci_build(api):
+    from fakestack import faults
+
+    with faults.inject(api.cloud, faults.exhaust("image.register", "backup_storage")):
+        response = api.post("/v1/snapshots", {"oci_image": "python:3.12"})
+    assert (response.status_code, response.get_json()) == (503, {
+        "detail": "Insufficient capacity: backup_storage (needed 3221225472, available 19327352832)"})
+    assert api.snapshots() == []
+
+
+def test_deleting_an_oci_snapshot_frees_its_backup_storage(api):
+    used = _backup_used(api)
+    built = api.ok(api.post("/v1/snapshots", {"oci_image": "python:3.12"}))
+    api.cloud.tick(1)
+    vm = api.create_vm(snapshot_id=built["id"])  # its disk is built on the image's cache
+    assert api.ok(api.delete(f"/v1/snapshots/{built['id']}"))["status"] == "deleted"
+    assert _backup_used(api) == used
+    assert [i for i in api.cloud.images if i.name == f"instavm-{built['id']}"] == []
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "active"
+    api.cloud.check_invariants()
 
 
 @pytest.mark.parametrize("operation, method, path, body", [

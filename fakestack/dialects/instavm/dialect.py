@@ -2,6 +2,9 @@
 
 route (404 / 405 / 307) -> body decoding (422 json_invalid, 400) -> authentication (401)
 -> query, path and body validation, all items in one 422 -> the handler.
+
+The app settles the cloud (time listeners) before every request; the handler's
+``before()`` hook only adopts the topology's VMs at the first InstaVM request.
 """
 from __future__ import annotations
 
@@ -125,4 +128,11 @@ class InstaVMDialect:
 
 
 def create_dialect(cloud) -> InstaVMDialect:
+    """The dialect as the app mounts it. Its time-driven work (asynchronous boots, clean-up
+    of a clone's snapshot, lifetime expiry) runs from a ``cloud.on_time`` listener, so a
+    bare ``cloud.tick()`` applies it without any InstaVM request."""
+    from .service import settle_on_time
+
+    cloud.dialect_state(NAME)  # exists from mounting on: a tick never adds it to snapshots
+    cloud.on_time(settle_on_time)
     return InstaVMDialect(cloud)

@@ -13,7 +13,7 @@ class Handlers:
         self.service = InstaVMService(cloud)
 
     def before(self) -> None:
-        self.service.settle()
+        self.service.adopt()
 
     def _vm(self, rec):
         return vm_record(rec, self.service.status(rec))

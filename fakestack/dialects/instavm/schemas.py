@@ -55,6 +55,7 @@ class VMCreateRequest(BaseModel):
 
 class VMUpdateRequest(BaseModel):
     memory_mb: Optional[MemoryMb] = None
+    vcpu_count: Optional[VcpuCount] = None  # not in the SDK docstring; resized like memory_mb
     snapshot_on_terminate: Optional[bool] = None
     snapshot_name: Optional[str] = None
     auto_suspend: Optional[bool] = None

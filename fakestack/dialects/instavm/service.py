@@ -8,12 +8,14 @@ copy-on-write trees); this module sequences the model's neutral operations the w
 InstaVM's endpoints do, and decides what status a record shows at the current time.
 
 Time-driven changes (``creating`` -> ``active`` after an asynchronous boot, clean-up of a
-clone's temporary snapshot, lifetime expiry) are applied by ``settle()``, which the
-dialect runs at the start of every request: the clock is only observed there.
+clone's temporary snapshot, lifetime expiry) are applied by ``settle()``. The dialect
+registers ``settle_on_time`` with ``cloud.on_time``, so they happen after every
+``cloud.tick()`` and before every request the app serves, whichever dialect it is for.
 """
 from __future__ import annotations
 
 import time
+from contextlib import contextmanager
 from typing import Any, Optional
 
 from fakestack import faults
@@ -35,6 +37,11 @@ DEFAULT_SETTINGS = {
     "default_image": None,  # image name or uuid; None = the first root-volume template
 }
 
+STATE_NAME = "instavm"
+# How often a wait=true request on a real clock looks again at its job (the cloud lock is
+# free in between, so other clients are served meanwhile).
+WAIT_POLL_SECONDS = 0.02
+
 LIVE = ("creating", "active")
 MODEL_STATUS = {
     "Running": "active",
@@ -51,6 +58,37 @@ MODEL_STATUS = {
 }
 
 
+def settle_on_time(cloud) -> None:
+    """The dialect's ``cloud.on_time`` listener: apply InstaVM's time-driven changes.
+
+    A module-level function, so that registering it again (every ``make_app`` on the same
+    cloud, a reset that rebuilds the dialects) keeps one listener. Clouds where InstaVM
+    has no records are left untouched.
+    """
+    state = cloud.dialect_state(STATE_NAME)
+    if state.get("vms") or state.get("snapshots"):
+        InstaVMService(cloud).settle()
+
+
+@contextmanager
+def lock_released(lock):
+    """Let other threads take ``lock`` (a ``threading.RLock`` this thread may hold, at any
+    depth) for the duration of the block; take it back, at the same depth, afterwards."""
+    depth = 0
+    if lock is not None:
+        while True:
+            try:
+                lock.release()
+            except RuntimeError:  # not (or no longer) held by this thread
+                break
+            depth += 1
+    try:
+        yield
+    finally:
+        for _ in range(depth):
+            lock.acquire()
+
+
 def _first(records: list[dict], key: str) -> Any:
     for record in records:
         if record.get(key):
@@ -59,7 +97,7 @@ def _first(records: list[dict], key: str) -> Any:
 
 
 class InstaVMService:
-    def __init__(self, cloud, state_name: str = "instavm") -> None:
+    def __init__(self, cloud, state_name: str = STATE_NAME) -> None:
         self.cloud = cloud
         self.state_name = state_name
 
@@ -152,11 +190,14 @@ class InstaVMService:
             return None
         return max(end, rec.get("ready_at") or 0.0)
 
+    def adopt(self) -> None:
+        """Take in the topology's running VMs, once (at the first InstaVM request)."""
+        if not self.state.get("adopted"):
+            self._adopt_topology_vms()
+
     def settle(self) -> None:
         """Apply every change whose time has come, in time order per kind."""
         now = self.now()
-        if not self.state.get("adopted"):
-            self._adopt_topology_vms()
         for rec in list(self.snapshots.values()):
             if rec["status"] in ("creating", "building"):
                 ready = self._ready_time(rec)
@@ -209,22 +250,54 @@ class InstaVMService:
         self.state["adopted"] = True
 
     def await_ready(self, rec: dict, detail: str) -> None:
-        """wait=true: the record must be ready before the answer (manual clock: move it;
-        real clock: wait up to ``wait_timeout_seconds``; hung job: 504 at once)."""
+        """wait=true: the record must be ready before the answer.
+
+        Hung job: 504 at once. Manual clock: move it to the job's end (and let every
+        time listener catch up). Real clock: wait up to ``wait_timeout_seconds`` of real
+        time, then 504 while the work goes on; the cloud lock is released while waiting,
+        so other clients (a poll, a DELETE, an admin clock move) are served meanwhile.
+        """
         ready = self._ready_time(rec)
         if ready is None:
             raise HttpError(504, detail)
-        now = self.now()
-        if ready > now:
+        if ready > self.now():
             clock = self.cloud.clock
             if isinstance(clock, ManualClock):
                 clock.move_to(ready)
+                self.cloud.settle()
             else:
-                limit = float(self.setting("wait_timeout_seconds"))
-                time.sleep(min(ready - now, limit))
-                if self.now() < ready:
-                    raise HttpError(504, detail)
+                self._wait_in_real_time(rec, detail)
         self.settle()
+
+    def _is_current(self, rec: dict) -> bool:
+        """Is ``rec`` still the record the state holds (a reset or restore replaces them)?"""
+        if "vm_id" in rec:
+            return self.vms.get(rec["vm_id"]) is rec
+        return self.snapshots.get(rec["id"]) is rec
+
+    def _wait_in_real_time(self, rec: dict, detail: str) -> None:
+        # The budget counts the time slept, not clock readings: under freezegun the clock
+        # stands still and the request still gives up after wait_timeout_seconds.
+        limit = float(self.setting("wait_timeout_seconds"))
+        waited = 0.0
+        while True:
+            if not self._is_current(rec):
+                kind = "VM" if "vm_id" in rec else "Snapshot"
+                raise HttpError(404, f"{kind} not found")
+            if rec["status"] not in ("creating", "building"):
+                return  # settled (or killed) by another request meanwhile
+            ready = self._ready_time(rec)
+            if ready is None:
+                raise HttpError(504, detail)
+            remaining = ready - self.now()
+            if remaining <= 0:
+                return
+            if waited >= limit:
+                raise HttpError(504, detail)
+            step = min(WAIT_POLL_SECONDS, limit - waited, remaining)
+            with lock_released(getattr(self.cloud, "lock", None)):
+                time.sleep(step)
+            waited += step
 
     # -- model steps --------------------------------------------------------------------
     def _run(self, operation: str, fn, *args, **kwargs):
@@ -259,12 +332,23 @@ class InstaVMService:
         if rec is None:
             return True
         try:
-            if rec.get("uuid") and self.cloud.volume_snapshots.find(rec["uuid"]) is not None:
-                self.cloud.delete_volume_snapshot(rec["uuid"])
+            self._delete_model_snapshot(rec)
         except DomainError:
             return False
         del self.snapshots[snapshot_id]
         return True
+
+    def _delete_model_snapshot(self, rec: dict) -> None:
+        """What a snapshot stands for in the model goes: a VM snapshot's volume snapshot
+        (its data stays hidden while disks are built on it), an OCI build's image (freeing
+        the backup storage; image caches on primary storage stay while disks use them)."""
+        if rec.get("uuid") and self.cloud.volume_snapshots.find(rec["uuid"]) is not None:
+            self.cloud.delete_volume_snapshot(rec["uuid"])
+        image_uuid = rec.get("image_uuid")
+        if image_uuid and self.cloud.images.find(image_uuid) is not None:
+            with self.cloud.atomic():
+                self.cloud.delete_image(image_uuid)
+                self.cloud.expunge_image(image_uuid)
 
     def _snapshot_record(self, sid: str, model_snap, source: dict, name: Optional[str],
                          job, ready_at: Optional[float]) -> dict:
@@ -285,6 +369,8 @@ class InstaVMService:
                                   "strategy": "InstantStart"}
         if snapshot is not None and snapshot.get("uuid"):
             kwargs["snapshot"] = snapshot["uuid"]
+        elif snapshot is not None and snapshot.get("image_uuid"):
+            kwargs["image"] = snapshot["image_uuid"]
         else:
             kwargs["image"] = self._default_image().uuid
         return self._run("vm.create", self.cloud.create_vm, f"instavm-{vm_id}", **kwargs)
@@ -382,8 +468,7 @@ class InstaVMService:
         status = self.status(rec)
         if status not in LIVE:
             raise HttpError(409, f"VM {vm_id} is not active (status: {status})")
-        if body.memory_mb is not None and body.memory_mb != rec["memory_mb"]:
-            raise HttpError(501, "PATCH /v1/vms/{vm_id} memory_mb (live resize) is not implemented by fakestack")
+        self._resize(rec, body)
         if body.snapshot_on_terminate is not None:
             rec["snapshot_on_terminate"] = body.snapshot_on_terminate
         if body.snapshot_name is not None:
@@ -391,6 +476,24 @@ class InstaVMService:
         rec["extra"].update(body.model_dump(mode="json", exclude_none=True,
                                             include={"auto_suspend", "auto_resume", "vault_ids"}))
         return rec
+
+    def _resize(self, rec: dict, body) -> None:
+        """Live resize: a different ``memory_mb`` / ``vcpu_count`` goes through the model's
+        ``resize_vm``, which needs the growth to fit on the VM's host (503 otherwise, and
+        nothing in the PATCH is applied)."""
+        memory_mb = body.memory_mb if body.memory_mb is not None else rec["memory_mb"]
+        vcpu = body.vcpu_count if body.vcpu_count is not None else rec["vcpu_count"]
+        if (memory_mb, vcpu) == (rec["memory_mb"], rec["vcpu_count"]):
+            return
+        vm = self.model_vm(rec)
+        if vm is None:
+            raise HttpError(409, f"VM {rec['vm_id']} is not active (status: {self.status(rec)})")
+        try:
+            self.cloud.resize_vm(vm.uuid, cpu_num=vcpu, memory_size=memory_mb * MiB)
+        except DomainError as exc:
+            raise http_error(exc, body=body.model_dump(mode="json")) from None
+        rec["memory_mb"] = memory_mb
+        rec["vcpu_count"] = vcpu
 
     def delete_vm(self, vm_id: str) -> dict:
         rec = self.vm(vm_id)
@@ -442,43 +545,43 @@ class InstaVMService:
 
     def clone_vm(self, vm_id: str, snapshot_name: Optional[str], wait: bool) -> dict:
         """The three-step pipeline: snapshot the source, boot a VM in a new session from
-        it, delete the snapshot unless it was named."""
+        it, delete the snapshot unless it was named.
+
+        Steps 1 and 2 run in one ``cloud.atomic()`` block: when the boot fails, the
+        snapshot is undone with it and the source is back on its old leaf, so a failed
+        clone leaves nothing behind (ledgers, disk trees, records).
+        """
         source = self.vm(vm_id)
         vm = self.require_active(source)
         self.dialect_fault("CloneVm", vm=vm_id)
         sid = self._new_snapshot_id()
         clone_id = self._new_vm_id()
         lifetime = source.get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS
-        # 1. snapshot: the source's current leaf is frozen, the source writes to a new one
+        sizing = {"vcpu": source["vcpu_count"], "memory_mb": source["memory_mb"],
+                  "lifetime": lifetime, "source_vm_id": vm_id}
+        step = "snapshot"
         try:
-            snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
+            with self.cloud.atomic():
+                # 1. snapshot: the source's current leaf is frozen, the source writes to a new one
+                snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
+                # 2. boot the clone on a new leaf above the frozen node
+                step = "boot"
+                model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"],
+                                           {"uuid": snap.uuid})
         except DomainError as exc:
             if wait or self._fails_now(exc):
                 raise http_error(exc) from None
+            # wait=false: the failure is what the client finds when it polls (a failed
+            # boot leaves a `failed` VM record holding nothing)
             session = self._new_session()
-            self._fail(None, session, exc)
-            return self._clone_pending(session)
-        self._snapshot_record(sid, snap, source, snapshot_name, snap_job, None)
-        # 2. boot the clone in a new session, on a new leaf above the frozen node
-        try:
-            model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"],
-                                       self.snapshots[sid])
-        except DomainError as exc:
-            # named or not, the snapshot goes (its frozen data stays, hidden, under the
-            # source's new leaf: the copy-on-write rule for a deleted parent)
-            self._delete_snapshot_quietly(sid)
-            if wait or self._fails_now(exc):
-                raise http_error(exc) from None
-            session = self._new_session()
-            rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
-                                  memory_mb=source["memory_mb"], lifetime=lifetime,
-                                  snapshot_id=None, source_vm_id=vm_id)
+            rec = None
+            if step == "boot":
+                rec = self._vm_record(clone_id, session, snapshot_id=None, **sizing)
             self._fail(rec, session, exc)
             return self._clone_pending(session)
+        self._snapshot_record(sid, snap, source, snapshot_name, snap_job, None)
         session = self._new_session()
-        rec = self._vm_record(clone_id, session, vcpu=source["vcpu_count"],
-                              memory_mb=source["memory_mb"], lifetime=lifetime,
-                              snapshot_id=sid, source_vm_id=vm_id)
+        rec = self._vm_record(clone_id, session, snapshot_id=sid, **sizing)
         self._attach_model_vm(rec, model_vm, job, wait)
         # 3. clean-up happens when the clone is active (now for wait=true)
         if snapshot_name is None:
@@ -486,7 +589,7 @@ class InstaVMService:
         if not wait:
             return self._clone_pending(session)
         self.await_ready(rec, "VM provisioning timed out")
-        deleted = rec.pop("snapshot_deleted", False) if snapshot_name is None else False
+        deleted = snapshot_name is None and sid not in self.snapshots
         return {"vm_id": clone_id, "session_id": session["session_id"], "status": self.status(rec),
                 "snapshot_id": sid, "snapshot_deleted": deleted}
 
@@ -497,21 +600,46 @@ class InstaVMService:
 
     # -- snapshots ----------------------------------------------------------------------
     def create_oci_snapshot(self, body) -> dict:
+        """An OCI build registers its disk (``disk_size_gb`` GiB, default 3) as an image on
+        the backup storage with the most room, now: a full backup storage answers 503
+        ``Insufficient capacity: backup_storage (...)`` and nothing is recorded. The
+        snapshot reads ``building`` for ``oci_build_seconds``, then ``ready``."""
         self.dialect_fault("CreateSnapshot")
         sid = self._new_snapshot_id()
         now = self.now()
         disk_gb = (body.build_args.disk_size_gb if body.build_args else None) or 3
+        size = disk_gb * 1024 * MiB
+        try:
+            image = self.cloud.register_image(
+                f"instavm-{sid}", self._roomiest_backup_storage(), virtual_size=size,
+                actual_size=size, description=f"InstaVM OCI snapshot {sid} ({body.oci_image})")
+        except DomainError as exc:
+            raise http_error(exc, body=body.model_dump(mode="json")) from None
         rec = {
-            "id": sid, "uuid": None, "name": body.name, "status": "building", "job": None,
+            "id": sid, "uuid": None, "image_uuid": image.uuid, "name": body.name,
+            "status": "building", "job": None,
             "ready_at": now + float(self.setting("oci_build_seconds")), "source_vm_id": None,
             "snapshot_type": "oci", "type": body.type, "oci_image": body.oci_image,
             "vcpu_count": body.vcpu_count, "memory_mb": body.memory_mb,
-            "size_bytes": disk_gb * 1024 * MiB, "is_public": False, "last_error": None,
+            "size_bytes": size, "is_public": False, "last_error": None,
             "created_at": now, "updated_at": now,
             "build_args": body.build_args.model_dump(mode="json", exclude_none=True) if body.build_args else None,
         }
         self.snapshots[sid] = rec
         return rec
+
+    def _roomiest_backup_storage(self):
+        """The usable backup storage with the most free bytes (the first on a tie)."""
+        best = None
+        for bs in self.cloud.backup_storages:
+            if not bs.usable:
+                continue
+            room = bs.total_capacity - bs.reserved_capacity - bs.used
+            if best is None or room > best[0]:
+                best = (room, bs)
+        if best is None:
+            raise HttpError(503, "Service unavailable: no backup storage is reachable")
+        return best[1]
 
     def list_snapshots(self, type_filter: Optional[str]) -> list[dict]:
         recs = sorted(self.snapshots.values(), key=lambda r: (r["created_at"], r["id"]))
@@ -524,11 +652,10 @@ class InstaVMService:
         if rec["status"] in ("creating", "building"):
             raise HttpError(409, f"Snapshot {snapshot_id} is not ready (status: {rec['status']})")
         self.dialect_fault("DeleteSnapshot", snapshot=snapshot_id)
-        if rec.get("uuid") and self.cloud.volume_snapshots.find(rec["uuid"]) is not None:
-            try:
-                self.cloud.delete_volume_snapshot(rec["uuid"])
-            except DomainError as exc:
-                raise http_error(exc) from None
+        try:
+            self._delete_model_snapshot(rec)
+        except DomainError as exc:
+            raise http_error(exc) from None
         for vm_rec in self.vms.values():
             if vm_rec.get("cleanup_snapshot") == snapshot_id:
                 vm_rec.pop("cleanup_snapshot")
