@@ -371,6 +371,15 @@ def test_capacity_apis_follow_the_model(demo):
 def test_json_schema_header_adds_schema_to_async_results(demo):
     cloud, client, session = demo
     golden = cloud.vms.get("golden").uuid
+    cloned = client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"cloneVmInstance": {"names": ["s"]}},
+                        headers=auth(session, **{"X-JSON-Schema": "true"}))
+    schema = poll(client, cloned).get_json()["schema"]
+    assert schema["result"] == "org.zstack.header.vm.CloneVmInstanceResults"
+    assert schema["result.inventories[0]"] == "org.zstack.header.vm.CloneVmInstanceInventory"
+    assert schema["result.inventories[0].inventory"] == "org.zstack.header.vm.VmInstanceInventory"
+    plain = client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"cloneVmInstance": {"names": ["t"]}},
+                       headers=auth(session))
+    assert "schema" not in poll(client, plain).get_json()
     response = client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"stopVmInstance": {}},
                           headers=auth(session, **{"X-JSON-Schema": "true"}))
     body = poll(client, response).get_json()

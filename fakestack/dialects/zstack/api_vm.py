@@ -148,7 +148,7 @@ def clone_vm_instance(call: Call) -> dict:
         provisioning=provisioning_from_tags(f.get("rootVolumeSystemTags"), call.system_tags),
     )
     entries: list[dict] = []
-    schema: dict[str, str] = {}
+    schema: dict[str, str] = {"result": "org.zstack.header.vm.CloneVmInstanceResults"}
     for index, entry in enumerate(result.entries):
         item: dict[str, Any] = {}
         path = f"result.inventories[{index}]"
