@@ -131,10 +131,13 @@ def fakestack_app(request, fakestack):
 
 @pytest.fixture
 def fakestack_client(fakestack_app):
-    """A ``werkzeug.test.Client`` on ``fakestack_app``."""
+    """A ``werkzeug.test.Client`` on ``fakestack_app``.  A ``drop_connection`` fault rule
+    makes a request raise ``fakestack.faults.ConnectionDropped`` (a ``ConnectionError``)."""
     from werkzeug.test import Client
 
-    return Client(fakestack_app)
+    from fakestack.faults import connection_dropping
+
+    return Client(connection_dropping(fakestack_app))
 
 
 @pytest.fixture(scope="session")

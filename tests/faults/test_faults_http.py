@@ -169,3 +169,29 @@ def test_drop_connection_closes_the_socket_without_a_response(cloud):
         thread.join()
         httpd.server_close()
     assert faults.list_rules(cloud)[0]["hits"] == 1
+
+
+def test_drop_connection_through_the_fakestack_server(cloud):
+    from fakestack.server import start_server
+
+    app = make_app(cloud, dialects=[RebootDialect(cloud)])
+    faults.add(cloud, faults.drop_connection("vm.reboot", nth=1))
+    with start_server(cloud, "127.0.0.1", 0, app=app) as server:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("POST", "/t/reboot/golden")
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionResetError)):
+            conn.getresponse()
+        conn.close()
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=5)
+        conn.request("POST", "/t/reboot/golden")
+        assert conn.getresponse().status == 200
+        conn.close()
+    statuses = [e["status"] for e in app.request_journal]
+    assert statuses == [None, 200]
+
+
+def test_the_client_fixture_style_wrapper_turns_a_drop_into_connection_dropped(cloud):
+    app = faults.connection_dropping(make_app(cloud, dialects=[RebootDialect(cloud)]))
+    faults.add(cloud, faults.drop_connection("t:Reboot"))
+    with pytest.raises(ConnectionError):
+        Client(app).post("/t/reboot/golden")

@@ -187,3 +187,28 @@ def test_live_server_is_shared_and_reset_per_test(pytester):
             assert get(fakestack_server.url + "/_fakestack/health")["topology"] == "demo"
     """)
     result.assert_outcomes(passed=3)
+
+
+def test_drop_connection_in_process_and_over_the_live_server(pytester):
+    result = run(pytester, """
+        import hashlib
+        import httpx
+        import pytest
+        from fakestack import faults
+
+        LOGIN = {"logInByAccount": {"accountName": "admin",
+                                    "password": hashlib.sha512(b"password").hexdigest()}}
+
+        def test_in_process(fakestack, fakestack_client):
+            faults.add(fakestack, faults.drop_connection("zstack:LogInByAccount"))
+            with pytest.raises(faults.ConnectionDropped):
+                fakestack_client.put("/zstack/v1/accounts/login", json=LOGIN)
+
+        def test_live(fakestack_server):
+            faults.add(fakestack_server.cloud, faults.drop_connection("zstack:LogInByAccount", nth=1))
+            with httpx.Client(base_url=fakestack_server.url, timeout=5) as http:
+                with pytest.raises(httpx.RemoteProtocolError):
+                    http.put("/zstack/v1/accounts/login", json=LOGIN)
+                assert http.put("/zstack/v1/accounts/login", json=LOGIN).status_code == 200
+    """)
+    result.assert_outcomes(passed=2)
