@@ -49,12 +49,7 @@ def restore_in_place(cloud, data: dict) -> None:
     """Make ``cloud`` hold the state in ``data`` (a ``cloud.snapshot()``), keeping the
     object, its lock and its fault injector, so that every holder of ``cloud`` (the app,
     its dialects, a test) sees the restored state."""
-    fresh = type(cloud).restore(data)
-    lock, faults = cloud.lock, getattr(cloud, "faults", None)
-    cloud.__dict__.clear()
-    cloud.__dict__.update(fresh.__dict__)
-    cloud.lock = lock
-    cloud.faults = faults
+    cloud.load_snapshot(data)
 
 
 def read_state_file(path: "str | os.PathLike[str]") -> dict:

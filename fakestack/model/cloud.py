@@ -218,7 +218,7 @@ class Cloud(BackupMixin, StorageMixin):
         self._job_latency = 0.0
         self._job_hang = False
         self.faults = None  # a fakestack.faults.FaultInjector, when a plan is active
-        self._time_listeners: list[Callable] = []
+        self._time_listeners: dict[str, Callable] = {}
         self._host_seq = 0
 
     def _build(self, topo: Topology) -> None:
@@ -316,16 +316,17 @@ class Cloud(BackupMixin, StorageMixin):
         self.settle()
         return now
 
-    def on_time(self, listener: Callable[["Cloud"], None]) -> None:
+    def on_time(self, listener: Callable[["Cloud"], None], key: str | None = None) -> None:
         """Register ``listener(cloud)``, called by ``settle()``: after every ``tick`` and
         before every request the app serves.  A dialect that schedules work for later
-        (e.g. an asynchronous boot) does it there.  Listeners are not part of the state."""
-        if listener not in self._time_listeners:
-            self._time_listeners.append(listener)
+        (e.g. an asynchronous boot) does it there.  One listener per ``key`` (default: the
+        listener's qualified name), so a rebuilt dialect replaces its predecessor's.
+        Listeners are not part of the state."""
+        self._time_listeners[key or getattr(listener, "__qualname__", repr(listener))] = listener
 
     def settle(self) -> None:
         """Run the time listeners once (the clock may have moved since they last ran)."""
-        for listener in list(self._time_listeners):
+        for listener in list(self._time_listeners.values()):
             listener(self)
 
     def now(self) -> float:
@@ -512,6 +513,8 @@ class Cloud(BackupMixin, StorageMixin):
         self.host_index.add(host)
 
     def _hold_host(self, vm: Vm, host: Host) -> None:
+        if self._exhausted:
+            self._injected_host_shortage(vm, host)
         if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
             raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
         self._set_host_usage(host, vm.cpu_num, vm.memory_size, 1)
@@ -525,13 +528,18 @@ class Cloud(BackupMixin, StorageMixin):
         self._set_host_usage(self.hosts.get(vm.host_uuid), -vm.cpu_num, -vm.memory_size, -1)
         self._set(vm, "host_uuid", None)
 
+    def _injected_host_shortage(self, vm: Vm, host: Host | None = None) -> None:
+        """Raise the shortage a fault plan asked for, shaped like a real one."""
+        for resource in ("host.memory", "host.cpu", "host"):
+            if resource in self._exhausted:
+                needed = vm.cpu_num if resource == "host.cpu" else vm.memory_size
+                raise CapacityExhausted(
+                    resource, needed, 0, resource_uuid=host.uuid if host is not None else None,
+                    request={"cpu": vm.cpu_num, "memory": vm.memory_size}, injected=True)
+
     def _choose_host(self, vm: Vm, *, host=None, clusters=None, strategy=None) -> Host:
-        if "host.memory" in self._exhausted or "host.cpu" in self._exhausted or "host" in self._exhausted:
-            resource = "host.memory" if "host.memory" in self._exhausted else (
-                "host.cpu" if "host.cpu" in self._exhausted else "host")
-            needed = vm.memory_size if resource != "host.cpu" else vm.cpu_num
-            raise CapacityExhausted(resource, needed, 0, request={"cpu": vm.cpu_num, "memory": vm.memory_size},
-                                    injected=True)
+        if self._exhausted:
+            self._injected_host_shortage(vm, host)
         if host is not None:
             if not host.schedulable:
                 if host.status != "Connected":
@@ -634,9 +642,9 @@ class Cloud(BackupMixin, StorageMixin):
             v_room = ps.total_capacity - ps.reserved_capacity - ps.used_virtual
             p_room = ps.physical_limit - ps.used_physical
             if "primary_storage.virtual" in self._exhausted:
-                v_room = min(v_room, virtual - 1)
+                v_room = 0
             if "primary_storage.physical" in self._exhausted:
-                p_room = min(p_room, physical - 1)
+                p_room = 0
             if virtual > v_room:
                 if shortage is None or shortage.resource != "primary_storage.virtual":
                     shortage = CapacityExhausted("primary_storage.virtual", virtual, max(v_room, 0),
@@ -1874,13 +1882,18 @@ class Cloud(BackupMixin, StorageMixin):
 
     def reset(self) -> None:
         """Back to the initial topology and seed (the clock keeps its time)."""
-        fresh = type(self)(self.topology, self.seed, self.clock)
-        faults, lock, listeners = self.faults, self.lock, self._time_listeners
+        self._become(type(self)(self.topology, self.seed, self.clock))
+
+    def load_snapshot(self, data: dict) -> None:
+        """Make this cloud hold the state of ``data`` (a ``snapshot()``) in place, so that
+        every holder of the object sees it; its lock, fault plan and time listeners stay."""
+        self._become(type(self).restore(data))
+
+    def _become(self, other: "Cloud") -> None:
+        kept = self.lock, self.faults, self._time_listeners
         self.__dict__.clear()
-        self.__dict__.update(fresh.__dict__)
-        self.lock = lock
-        self.faults = faults
-        self._time_listeners = listeners
+        self.__dict__.update(other.__dict__)
+        self.lock, self.faults, self._time_listeners = kept
 
     def __repr__(self) -> str:
         return (f"<Cloud {self.topology.name} seed={self.seed}: {len(self.hosts)} hosts, "

@@ -27,10 +27,12 @@ class StorageMixin:
 
     def _check_virtual(self, ps: PrimaryStorage, charge: int) -> None:
         available = ps.total_capacity - ps.reserved_capacity - ps.used_virtual
-        if charge > available or (charge > 0 and "primary_storage.virtual" in self._exhausted):
+        injected = charge > 0 and "primary_storage.virtual" in self._exhausted
+        if charge > available or injected:
+            # an injected shortage reports no room at all, as a full storage would
             raise CapacityExhausted(
-                "primary_storage.virtual", charge, max(available, 0), resource_uuid=ps.uuid,
-                injected=charge <= available,
+                "primary_storage.virtual", charge, 0 if injected else max(available, 0),
+                resource_uuid=ps.uuid, injected=injected,
             )
 
     def _charge_virtual(self, ps: PrimaryStorage, charge: int) -> None:
@@ -51,10 +53,11 @@ class StorageMixin:
             resource = "backup_storage"
         else:
             resource = "primary_storage.physical"
-        if delta > available or (delta > 0 and resource in self._exhausted):
+        injected = delta > 0 and resource in self._exhausted
+        if delta > available or injected:
             raise CapacityExhausted(
-                resource, delta, max(available, 0), resource_uuid=store.uuid,
-                injected=delta <= available,
+                resource, delta, 0 if injected else max(available, 0), resource_uuid=store.uuid,
+                injected=injected,
             )
 
     def _charge_physical(self, store, delta: int) -> None:

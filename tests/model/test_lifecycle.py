@@ -201,3 +201,16 @@ def test_time_listeners_run_on_tick(cloud):
     cloud.tick(5)
     cloud.settle()
     assert seen == [1_800_000_005, 1_800_000_005]
+
+
+def test_load_snapshot_in_place_keeps_lock_and_listeners(cloud):
+    seen = []
+    cloud.on_time(lambda c: seen.append(len(c.vms)), key="counter")
+    lock = cloud.lock
+    empty = cloud.snapshot()
+    cloud.create_vm("v", image="img", instance_offering="o1")
+    cloud.load_snapshot(empty)
+    assert cloud.lock is lock and len(cloud.vms) == 0
+    cloud.on_time(lambda c: seen.append(-1), key="counter")  # replaces, does not add
+    cloud.tick(1)
+    assert seen == [-1]
