@@ -374,6 +374,9 @@ def test_legacy_bad_inputs(env):
     assert (response.status_code, text(response)) == (200, "Unable to deserialize class org.zstack.Foo")
     response = client.post("/zstack/api", data="{oops", content_type="application/json")
     assert response.status_code == 200 and text(response).startswith("Unable to decode the API message")
+    response = client.post("/zstack/api/", json={"org.zstack.header.identity.APILogOutMsg": {"systemTags": 5}})
+    assert (response.status_code, text(response)) == (
+        200, "Unable to deserialize class org.zstack.header.identity.APILogOutMsg: [systemTags] must be a list")
     response = client.get("/zstack/api/result/" + "4" * 32)
     assert (response.status_code, text(response)) == (404, f"No api result[uuid:{'4' * 32}] found")
     assert client.get("/zstack/api/").status_code == 405

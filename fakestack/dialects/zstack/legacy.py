@@ -125,8 +125,13 @@ class LegacyEndpoint:
         if not api["async"] and name.startswith(("Query", "Get", "Validate")):
             request.environ["fakestack.mutating"] = False  # a read: no state-file write
         specs = param_specs(api)
-        system_tags = [str(t) for t in fields.pop("systemTags", None) or []]
-        user_tags = [str(t) for t in fields.pop("userTags", None) or []]
+        tags = {}
+        for key in ("systemTags", "userTags"):
+            value = fields.pop(key, None)
+            if value is not None and not isinstance(value, list):
+                return text_response(f"Unable to deserialize class {message_class}: [{key}] must be a list", 200)
+            tags[key] = [str(t) for t in value or []]
+        system_tags, user_tags = tags["systemTags"], tags["userTags"]
         if name.startswith("Query"):
             query_fields = {k: fields.pop(k) for k in list(fields) if k in (
                 "conditions", "limit", "start", "count", "replyWithCount", "groupBy", "filterName",
