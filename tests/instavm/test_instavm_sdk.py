@@ -113,3 +113,20 @@ def test_sdk_session_start_and_kill(server):
     assert vm["session_id"] == client.session_id
     assert client.kill()["status"] == "killed"
     assert client.vms.get(vm["vm_id"])["status"] == "killed"
+
+
+def test_sdk_resize_and_a_full_host(client, cloud):
+    vm = client.vms.create(wait=True, memory_mb=512)
+    assert client.vms.update(vm["vm_id"], memory_mb=1024)["memory_mb"] == 1024
+    with pytest.raises(NetworkError, match="Insufficient capacity: host_memory"):
+        client.vms.update(vm["vm_id"], memory_mb=8192)
+    assert client.vms.get(vm["vm_id"])["memory_mb"] == 1024
+
+
+def test_sdk_oci_build_on_a_full_backup_storage(client, cloud):
+    first = client.snapshots.create("big:1", build_args={"disk_size_gb": 16})
+    assert first["status"] == "building"
+    with pytest.raises(NetworkError, match="Insufficient capacity: backup_storage"):
+        client.snapshots.create("big:2", build_args={"disk_size_gb": 16})
+    cloud.tick(1)  # no request needed for the build to finish
+    assert [(s["id"], s["status"]) for s in client.snapshots.list()] == [(first["id"], "ready")]
