@@ -232,8 +232,9 @@ class Step(_Strict):
 
     name: str | None = Field(default=None, description="a label shown in reports")
     http: HttpRequest | None = None
-    op: str | None = Field(default=None, description="a simulator operation: "
-                           + ", ".join(OPERATIONS))
+    op: str | None = Field(default=None, description="a simulator operation: a public model "
+                           "operation such as clone_vm, create_vm_backup, write, or capacity, "
+                           "job_state, release_job, check_invariants")
     args: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of op")
     fault: FaultChange | None = None
     clock: ClockMove | None = None
