@@ -101,9 +101,7 @@ def apply(cloud: Cloud, op) -> None:
             if image is not None:
                 cloud.create_vm("restored", image=image, instance_offering="o")
         elif kind == "drop_image":
-            # images that booted VMs keep their cache on primary storage: leave those alone
-            image = _pick([i for i in cloud.images if i.source_backup_uuid and not any(
-                k.startswith(i.uuid + ":") for k in cloud.image_caches)], op[1])
+            image = _pick([i for i in cloud.images if i.source_backup_uuid], op[1])
             if image is not None:
                 cloud.delete_image(image)
                 cloud.expunge_image(image)
