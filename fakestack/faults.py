@@ -20,7 +20,8 @@ A rule has three parts:
   conditions combine (all must hold); with none, every matching call fires.  Calls are
   counted per rule, after the ``resource`` filter.
 * ``effect`` (``type``): ``exhaust`` a resource (the operation then fails exactly where a
-  real shortage fails, with the same error), ``fail`` with a neutral error, add job
+  real shortage fails, with the same error; an operation that allocates none of that
+  resource is not affected, though the hit counts), ``fail`` with a neutral error, add job
   ``latency``, ``hang`` the job until the rule is removed (or ``release`` is called),
   ``disconnect`` / ``reconnect`` a host, primary or backup storage (the change sticks even
   when the operation fails), ``drop_connection`` (server mode: the socket closes without a
@@ -548,34 +549,53 @@ def injector(cloud) -> FaultInjector:
 
 def install(cloud, plan=None) -> FaultInjector:
     """Install a fresh injector on ``cloud`` (replacing any plan), optionally with ``plan``."""
-    cloud.faults = FaultInjector()
+    fresh = FaultInjector()
     if plan is not None:
-        cloud.faults.add(plan)
-    return cloud.faults
+        fresh.add(plan)
+    with _lock(cloud):
+        cloud.faults = fresh
+    return fresh
 
 
 def add(cloud, *rules) -> list[FaultRule]:
     """Add rules (``FaultRule``, dicts, lists or a ``FaultPlan``); returns them with ids."""
-    stored: list[FaultRule] = []
-    inj = injector(cloud)
     parsed = [r for item in rules for r in parse_rules(item)]
-    stored.extend(inj.add(parsed))
-    return stored
+    with _lock(cloud):  # a live server may be evaluating rules on another thread
+        return injector(cloud).add(parsed)
 
 
 def remove(cloud, rule) -> FaultRule:
     rule_id = rule.id if isinstance(rule, FaultRule) else rule
-    return injector(cloud).remove(rule_id, cloud)
+    with _lock(cloud):
+        return injector(cloud).remove(rule_id, cloud)
 
 
 def clear(cloud) -> None:
-    if cloud.faults is not None:
-        cloud.faults.clear(cloud)
+    with _lock(cloud):
+        if cloud.faults is not None:
+            cloud.faults.clear(cloud)
 
 
 def list_rules(cloud) -> list[dict]:
     """Every active rule with its ``calls`` and ``hits``."""
-    return [] if cloud.faults is None else cloud.faults.report()
+    with _lock(cloud):
+        return [] if cloud.faults is None else cloud.faults.report()
+
+
+def _lock(cloud):
+    lock = getattr(cloud, "lock", None)
+    return lock if lock is not None else _NO_LOCK
+
+
+class _NoLock:
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+_NO_LOCK = _NoLock()
 
 
 def hits(cloud, rule) -> int:
@@ -589,10 +609,11 @@ def inject(cloud, *rules):
     try:
         yield added if len(added) != 1 else added[0]
     finally:
-        inj = cloud.faults
-        for rule in added:
-            if inj is not None and rule.id in inj._rules:
-                inj.remove(rule.id, cloud)
+        with _lock(cloud):
+            inj = cloud.faults
+            for rule in added:
+                if inj is not None and rule.id in inj._rules:
+                    inj.remove(rule.id, cloud)
 
 
 def release(cloud) -> list[str]:
