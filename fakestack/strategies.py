@@ -26,10 +26,12 @@ MiB = 1024 ** 2
 
 # Neutral operations that pass a fault point (see fakestack.model).
 NEUTRAL_OPERATIONS = (
-    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.destroy", "vm.expunge",
-    "vm.clone", "vm.clone.prepare", "vm.instant_clone", "vm.full_clone", "volume.write",
-    "volume.create", "volume.attach", "snapshot.create", "backup.create", "backup.delete",
-    "backup.sync", "image.create_from_backup",
+    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.resize",
+    "vm.destroy", "vm.recover", "vm.expunge", "vm.clone", "vm.clone.prepare",
+    "vm.instant_clone", "vm.full_clone", "volume.create", "volume.attach", "volume.detach",
+    "volume.delete", "volume.expunge", "volume.write", "snapshot.create", "snapshot.delete",
+    "backup.create", "backup.create.volume", "backup.delete", "backup.sync",
+    "image.create_from_backup", "image.register", "image.delete", "image.expunge",
 )
 # Effects that leave the cloud usable without a test's help (no hang, no dropped socket).
 GENTLE_EFFECTS = ("exhaust", "fail", "latency", "disconnect", "reconnect")
