@@ -12,22 +12,30 @@ def _query(call: Call) -> dict:
     source = call.dialect.sources[call.name]
     collection = source.collection
     spec = call.query
-    entities = source.entities(cloud)
     # Equality on uuid or name (GET /resources/{uuid}, q=name=x) selects entities before
-    # rendering, so that finding one VM among thousands does not render them all.
+    # rendering, through the collection's indexes when it can, so that finding one VM among
+    # thousands neither scans nor renders them all.
+    entities = None
     remaining = []
     for condition in spec.conditions:
-        if (condition.name in ("uuid", "name") and condition.name in collection.fields
+        if not (condition.name in ("uuid", "name") and condition.name in collection.fields
                 and condition.op in ("=", "in")):
-            attr = condition.name
-            if condition.op == "=":
-                entities = [e for e in entities if getattr(e, attr, None) == condition.value]
-            else:
-                raw = condition.value
-                values = set(raw if isinstance(raw, list) else str(raw).split(","))
-                entities = [e for e in entities if getattr(e, attr, None) in values]
-        else:
             remaining.append(condition)
+            continue
+        attr = condition.name
+        if condition.op == "=" and entities is None and source.keep is None:
+            entities = _indexed(cloud, source, attr, condition.value)
+            continue
+        if entities is None:
+            entities = source.entities(cloud)
+        if condition.op == "=":
+            entities = [e for e in entities if getattr(e, attr, None) == condition.value]
+        else:
+            raw = condition.value
+            values = set(raw if isinstance(raw, list) else str(raw).split(","))
+            entities = [e for e in entities if getattr(e, attr, None) in values]
+    if entities is None:
+        entities = source.entities(cloud)
     if not remaining and not spec.sort_by:
         # Nothing left to filter or sort on: page first, render only the page.
         total = len(entities)
@@ -46,6 +54,15 @@ def _query(call: Call) -> dict:
     if "inventories" in reply:
         call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)
     return reply
+
+
+def _indexed(cloud, source, attr: str, value) -> list:
+    """Entities whose uuid or name equals ``value``, from the collection's own indexes."""
+    collection = getattr(cloud, source.attr)
+    if attr == "name":
+        return collection.by_name(value) if isinstance(value, str) else []
+    found = collection.find(value) if isinstance(value, str) else None
+    return [found] if found is not None and found.uuid == value else []
 
 
 QUERY_APIS = (

@@ -26,6 +26,7 @@ def _text(value: str | None) -> str | None:
     return value or None
 
 
+@lru_cache(maxsize=65536)
 def derived_uuid(*parts: str) -> str:
     """A stable 32-hex id for things the model does not give ids (used IPs, IP ranges)."""
     return hashlib.md5(":".join(parts).encode()).hexdigest()

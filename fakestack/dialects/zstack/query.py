@@ -320,43 +320,45 @@ def _walk_schema(record: dict, collection: Collection, path: str, schema: dict[s
 
 # -- REST query parameters ------------------------------------------------------------
 
-def _int_param(args, name: str, default: int) -> int:
+def _int_param(args: dict[str, list[str]], name: str, default: int) -> int:
     raw = args.get(name)
-    if raw is None:
+    if not raw:
         return default
     try:
-        return int(raw.strip())
+        return int(raw[0].strip())
     except ValueError:
         raise TransportError(400, f"Invalid query parameter. '{name}' must be an integer")
 
 
-def _bool_param(args, name: str) -> bool:
+def _bool_param(args: dict[str, list[str]], name: str) -> bool:
     raw = args.get(name)
-    return raw is not None and raw.strip().lower() == "true"
+    return bool(raw) and raw[0].strip().lower() == "true"
 
 
-def spec_from_rest(args) -> QuerySpec:
+def spec_from_rest(multidict) -> QuerySpec:
     """Parse ``q``, ``limit``, ``start``, ``count``, ``replyWithCount``, ``sort``, ``fields``, ``groupBy``."""
+    # one pass over the MultiDict: its get() raises (and builds) an exception per missing key
+    args = {key: multidict.getlist(key) for key in multidict.keys()}
     spec = QuerySpec()
-    spec.conditions = [parse_rest_condition(q) for q in args.getlist("q")]
+    spec.conditions = [parse_rest_condition(q) for q in args.get("q", ())]
     spec.limit = _int_param(args, "limit", 1000)
     spec.start = _int_param(args, "start", 0)
     spec.count = _bool_param(args, "count")
     spec.reply_with_count = _bool_param(args, "replyWithCount")
-    sort = args.get("sort")
+    sort = (args.get("sort") or [None])[0]
     if sort is not None and sort.strip():
         sort = sort.strip() if sort.startswith(" ") else sort
         if sort[0] in "+-":
             spec.sort_direction = "desc" if sort[0] == "-" else "asc"
             sort = sort[1:]
         spec.sort_by = sort.strip()
-    fields_values = args.getlist("fields")
+    fields_values = args.get("fields")
     if fields_values:
         names = [f.strip() for f in fields_values[0].split(",") if f.strip()]
         if not names:
             raise TransportError(400, "Invalid query parameter. 'fields' must not be empty")
         spec.fields = names
-    spec.group_by = args.get("groupBy")
+    spec.group_by = (args.get("groupBy") or [None])[0]
     return spec
 
 
