@@ -411,9 +411,9 @@ class Cloud(BackupMixin, StorageMixin):
         return entity
 
     def _remove(self, collection: Collection, entity) -> None:
-        collection.remove(entity)
+        seq = collection.remove(entity)
         if self._undo is not None:
-            self._undo.append(lambda: collection.add(entity))
+            self._undo.append(lambda: collection.restore(entity, seq))
 
     # -- jobs --------------------------------------------------------------------------
     def submit(self, operation_name: str, fn: Callable, *args, **kwargs) -> Job:
@@ -1692,6 +1692,8 @@ class Cloud(BackupMixin, StorageMixin):
                 "total_cpu": h.total_cpu, "used_cpu": h.used_cpu, "available_cpu": h.available_cpu,
                 "total_memory": h.total_memory, "used_memory": h.used_memory,
                 "available_memory": h.available_memory, "reserved_memory": h.reserved_memory,
+                # what placement can still give a VM: available minus the reserve
+                "placeable_memory": max(h.available_memory - h.reserved_memory, 0),
                 "vms": h.vm_count} for h in self.hosts],
             "primary_storages": [{
                 "name": p.name, "uuid": p.uuid, "type": p.type, "status": p.status,

@@ -18,16 +18,22 @@ class Collection(Generic[T]):
         self.kind = kind
         self._by_uuid: dict[str, T] = {}
         self._by_name: dict[str, list[str]] = {}
+        self._seq: dict[str, int] = {}  # insertion number, so an undone removal keeps its place
+        self._next_seq = 0
 
     def add(self, entity: T) -> T:
         self._by_uuid[entity.uuid] = entity
+        self._next_seq += 1
+        self._seq[entity.uuid] = self._next_seq
         name = getattr(entity, "name", None)
         if name is not None:
             self._by_name.setdefault(name, []).append(entity.uuid)
         return entity
 
-    def remove(self, entity: T) -> None:
+    def remove(self, entity: T) -> int:
+        """Remove ``entity``; returns its insertion number for ``restore``."""
         del self._by_uuid[entity.uuid]
+        seq = self._seq.pop(entity.uuid)
         name = getattr(entity, "name", None)
         if name is not None:
             uuids = self._by_name.get(name)
@@ -35,6 +41,21 @@ class Collection(Generic[T]):
                 uuids.remove(entity.uuid)
                 if not uuids:
                     del self._by_name[name]
+        return seq
+
+    def restore(self, entity: T, seq: int) -> None:
+        """Undo a ``remove``: the entity goes back to its place in the iteration order."""
+        uuid = entity.uuid
+        self._by_uuid[uuid] = entity
+        self._seq[uuid] = seq
+        order = self._seq
+        if seq < self._next_seq:
+            self._by_uuid = dict(sorted(self._by_uuid.items(), key=lambda item: order[item[0]]))
+        name = getattr(entity, "name", None)
+        if name is not None:
+            uuids = self._by_name.setdefault(name, [])
+            uuids.append(uuid)
+            uuids.sort(key=order.__getitem__)
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
@@ -82,3 +103,4 @@ class Collection(Generic[T]):
     def clear(self) -> None:
         self._by_uuid.clear()
         self._by_name.clear()
+        self._seq.clear()

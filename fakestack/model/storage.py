@@ -149,9 +149,9 @@ class StorageMixin:
         self._charge_physical(store, -charge)
         if node.virtual_charge:
             self._charge_virtual(store, -node.virtual_charge)
-        self.nodes.remove(node)
+        seq = self.nodes.remove(node)
         if self._undo is not None:
-            self._undo.append(lambda: self.nodes.add(node))
+            self._undo.append(lambda: self.nodes.restore(node, seq))
         return charge
 
     def _grow_node(self, node: DiskNode, nbytes: int) -> int:

@@ -137,7 +137,7 @@ def test_snapshot_restore_snapshot_is_the_identity(topology, ops):
 
 @SETTINGS
 @given(topologies(), st.lists(OPS, min_size=1, max_size=25))
-def test_a_failed_operation_changes_nothing(topology, ops):
+def test_a_failed_operation_changes_nothing_but_a_failed_first_start_deletes_the_vm(topology, ops):
     cloud = Cloud(topology, clock=ManualClock())
     for op in PRELUDE + ops:
         before = cloud.snapshot()
@@ -146,6 +146,10 @@ def test_a_failed_operation_changes_nothing(topology, ops):
         last = cloud.journal[-1] if cloud.journal and cloud._journal_seq > seq else None
         if last is not None and "error" in last and cloud._journal_seq == seq + 1:
             after = cloud.snapshot()
+            if last["operation"] == "vm.start":
+                # ZStack deletes a Created VM whose first start fails; nothing else changes
+                before["vms"] = [v for v in before["vms"]
+                                 if not (v["uuid"] == last["args"][0] and v["state"] == "Created")]
             for key in ("vms", "volumes", "nodes", "hosts", "primary_storages", "backup_storages",
                         "images", "volume_snapshots", "nics", "l3_networks"):
                 assert after[key] == before[key], key
