@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import heapq
 import ipaddress
+import re
 import random
 import threading
 from collections import deque
@@ -38,6 +39,7 @@ from .entities import (
 )
 from .errors import (
     CapacityExhausted,
+    Conflict,
     DomainError,
     InvalidArgument,
     InvalidState,
@@ -449,6 +451,17 @@ class Cloud(BackupMixin, StorageMixin):
             job.end = self.clock.now()
         return job
 
+    def _claim_uuid(self, wanted: str | None, collection: Collection) -> str:
+        """A caller-chosen uuid (ZStack's ``resourceUuid``: 32 hex digits, unused), or a new one."""
+        if wanted is None:
+            return self.ids.uuid()
+        if not isinstance(wanted, str) or not _UUID32.fullmatch(wanted):
+            raise InvalidArgument("resourceUuid", f"{wanted!r} is not a uuid of 32 hex digits")
+        if wanted in collection:
+            raise Conflict(collection.kind, wanted,
+                           f"{collection.kind}[uuid:{wanted}] already exists")
+        return wanted
+
     # -- lookups -----------------------------------------------------------------------
     def _vm(self, vm) -> Vm:
         return vm if isinstance(vm, Vm) else self.vms.get(vm)
@@ -680,7 +693,8 @@ class Cloud(BackupMixin, StorageMixin):
                   cluster=None, zone=None, primary_storage=None, primary_storage_for_data=None,
                   data_disk_offerings=(), data_disk_sizes=(), strategy: str = "InstantStart",
                   allocator_strategy: str | None = None, provisioning: str | None = None,
-                  description: str = "", platform: str | None = None) -> Vm:
+                  description: str = "", platform: str | None = None,
+                  resource_uuid: str | None = None) -> Vm:
         """Create a VM from an image (or a volume snapshot) and an offering (or cpu/memory).
 
         ``strategy``: ``InstantStart`` (placed and Running), ``CreateStopped`` (placed,
@@ -695,7 +709,7 @@ class Cloud(BackupMixin, StorageMixin):
             primary_storage_for_data=primary_storage_for_data,
             data_disk_offerings=data_disk_offerings, data_disk_sizes=data_disk_sizes,
             strategy=strategy, allocator_strategy=allocator_strategy, provisioning=provisioning,
-            description=description, platform=platform)
+            description=description, platform=platform, resource_uuid=resource_uuid)
         if strategy != "JustCreate":
             self._instantiate(vm)
             if strategy == "CreateStopped":
@@ -707,7 +721,8 @@ class Cloud(BackupMixin, StorageMixin):
                        cluster=None, primary_storage=None, primary_storage_for_data=None,
                        data_disk_offerings=(), data_disk_sizes=(), strategy="InstantStart",
                        allocator_strategy=None, provisioning=None, description="",
-                       platform=None) -> Vm:
+                       platform=None, resource_uuid=None) -> Vm:
+        uuid = self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if strategy not in STRATEGIES:
@@ -769,7 +784,7 @@ class Cloud(BackupMixin, StorageMixin):
             source_vm = self.vms.find(source_vol.vm_uuid or source_vol.last_vm_uuid) if source_vol else None
         now = self.clock.now()
         vm = Vm(
-            uuid=self.ids.uuid(), name=name, zone_uuid=zone_uuid,
+            uuid=uuid, name=name, zone_uuid=zone_uuid,
             cpu_num=offering.cpu_num if offering else cpu_num,
             memory_size=offering.memory_size if offering else memory_size,
             instance_offering_uuid=offering.uuid if offering else None,
@@ -886,8 +901,8 @@ class Cloud(BackupMixin, StorageMixin):
 
     def _new_volume_on(self, vm: Vm | None, vtype: str, size: int, ps: PrimaryStorage, *,
                        parent: DiskNode | None, thick: bool, device_id: int = 0,
-                       name: str | None = None) -> Volume:
-        uuid = self.ids.uuid()
+                       name: str | None = None, uuid: str | None = None) -> Volume:
+        uuid = uuid or self.ids.uuid()
         charge = virtual_charge(ps, size)
         self._charge_virtual(ps, charge)
         initial = size if thick else self.settings.new_leaf_size
@@ -1055,10 +1070,11 @@ class Cloud(BackupMixin, StorageMixin):
     @operation("volume.create")
     def create_data_volume(self, name: str, *, size: int | None = None, disk_offering=None,
                            primary_storage=None, provisioning: str | None = None,
-                           description: str = "") -> Volume:
+                           description: str = "", resource_uuid: str | None = None) -> Volume:
         """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
         is given, in which case it is created there at once."""
         self._fault_point("volume.create", name=name, primary_storage=_key(primary_storage))
+        uuid = self._claim_uuid(resource_uuid, self.volumes)
         offering = self.disk_offerings.get(disk_offering) if disk_offering is not None else None
         if offering is not None:
             size = offering.disk_size
@@ -1070,7 +1086,7 @@ class Cloud(BackupMixin, StorageMixin):
             raise InvalidArgument("provisioning", "must be thin or thick")
         now = self.clock.now()
         if primary_storage is None:
-            volume = Volume(uuid=self.ids.uuid(), name=name, type="Data", virtual_size=size,
+            volume = Volume(uuid=uuid, name=name, type="Data", virtual_size=size,
                             description=description, status="NotInstantiated",
                             thick=provisioning == "thick",
                             disk_offering_uuid=offering.uuid if offering else None,
@@ -1082,7 +1098,8 @@ class Cloud(BackupMixin, StorageMixin):
                 raise Unreachable("primary_storage", ps.uuid)
             raise InvalidState("primary_storage", ps.uuid, ps.state, "allocate")
         thick = ps.default_thick if provisioning is None else provisioning == "thick"
-        volume = self._new_volume_on(None, "Data", size, ps, parent=None, thick=thick, name=name)
+        volume = self._new_volume_on(None, "Data", size, ps, parent=None, thick=thick, name=name,
+                                     uuid=uuid)
         volume.description = description
         volume.disk_offering_uuid = offering.uuid if offering else None
         return volume
@@ -1941,6 +1958,9 @@ class OperationJournal:
             result = {"ok": _key(outcome)}
         return {"seq": seq, "time": when, "operation": name, "args": [_key(a) for a in args],
                 "kwargs": {k: _key(v) for k, v in kwargs.items()}, **result}
+
+
+_UUID32 = re.compile(r"[0-9a-f]{32}")
 
 
 @functools.lru_cache(maxsize=1024)

@@ -214,3 +214,16 @@ def test_load_snapshot_in_place_keeps_lock_and_listeners(cloud):
     cloud.on_time(lambda c: seen.append(-1), key="counter")  # replaces, does not add
     cloud.tick(1)
     assert seen == [-1]
+
+
+def test_caller_chosen_uuids(cloud):
+    from fakestack.model.errors import Conflict
+    wanted = "0123456789abcdef0123456789abcdef"
+    vm = cloud.create_vm("v", image="img", instance_offering="o1", resource_uuid=wanted)
+    assert vm.uuid == wanted
+    with pytest.raises(Conflict):
+        cloud.create_vm("w", image="img", instance_offering="o1", resource_uuid=wanted)
+    with pytest.raises(InvalidArgument) as info:
+        cloud.create_data_volume("d", size=GiB, resource_uuid="not-a-uuid")
+    assert info.value.field == "resourceUuid"
+    assert cloud.create_data_volume("d", size=GiB, resource_uuid="f" * 32).uuid == "f" * 32
