@@ -56,7 +56,7 @@ from hypothesis.strategies import SearchStrategy
 
 from . import faults
 from .model import Cloud, DomainError, ManualClock
-from .strategies import GENTLE_EFFECTS, NEUTRAL_OPERATIONS, backup_delete_requests, backup_requests
+from .strategies import GENTLE_EFFECTS, backup_delete_requests, backup_requests
 from .strategies import clone_requests, fault_rules, names, seeds, ticks, write_sizes
 
 ALL_OPERATIONS = frozenset({
@@ -64,6 +64,12 @@ ALL_OPERATIONS = frozenset({
     "delete_backup", "sync", "image_from_backup", "tick", "faults",
 })
 MAX_RULES = 3
+# What drawn fault rules match by default: the allocating operations the built-in rules
+# perform (where exhaustion, latency and lost storage matter most).
+MACHINE_OPERATIONS = (
+    "vm.create", "vm.start", "vm.clone", "vm.clone.prepare", "volume.write", "backup.create",
+    "backup.create.volume", "image.create_from_backup",
+)
 
 # Short defaults for every CloudStateMachine's TestCase (assign ``MyMachine.TestCase.settings``
 # to change them): the explain phase re-runs a failing example many times, for little news.
@@ -80,7 +86,7 @@ class CloudStateMachine(RuleBasedStateMachine):
 
     topology: Any = "tiny"
     operations: frozenset = ALL_OPERATIONS
-    fault_operations: tuple = NEUTRAL_OPERATIONS
+    fault_operations: tuple = MACHINE_OPERATIONS
     fault_effects: tuple = GENTLE_EFFECTS
     max_clone_names: int = 3
 

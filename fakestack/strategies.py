@@ -152,11 +152,11 @@ def ticks(max_seconds: float = 3600) -> st.SearchStrategy[float]:
 def _when(draw) -> dict:
     kind = draw(st.sampled_from(["always", "nth", "after", "every", "times", "probability"]))
     if kind == "nth":
-        return {"nth": draw(st.integers(1, 5))}
+        return {"nth": draw(st.integers(1, 3))}
     if kind == "after":
-        return {"after": draw(st.integers(0, 5))}
+        return {"after": draw(st.integers(0, 3))}
     if kind == "every":
-        return {"every": draw(st.integers(1, 4))}
+        return {"every": draw(st.integers(1, 3))}
     if kind == "times":
         return {"times": draw(st.integers(1, 3))}
     if kind == "probability":
