@@ -1,6 +1,8 @@
 """InstaVM VMs, snapshots and sessions on the simulator (tiny topology, manual clock)."""
 from __future__ import annotations
 
+import re
+
 import pytest
 from instavm_support import KEY, InstaVM, MiB
 
@@ -358,8 +360,8 @@ def test_patch_that_does_not_fit_the_host_is_503_and_changes_nothing(api):
 
 
 @pytest.mark.parametrize("resource, body, text", [
-    ("host.memory", {"memory_mb": 1024}, "host_memory (needed 536870912, available 6979321856)"),
-    ("host.cpu", {"vcpu_count": 4}, "host_cpu (needed 2, available 37)"),
+    ("host.memory", {"memory_mb": 1024}, r"host_memory \(needed 536870912, available \d+\)"),
+    ("host.cpu", {"vcpu_count": 4}, r"host_cpu \(needed 2, available \d+\)"),
 ])
 def test_injected_exhaustion_on_resize_looks_like_a_real_one(api, resource, body, text):
     from fakestack import faults
@@ -368,7 +370,9 @@ def test_injected_exhaustion_on_resize_looks_like_a_real_one(api, resource, body
     host = _host(api)
     with faults.inject(api.cloud, faults.exhaust("vm.resize", resource)):
         response = api.patch(f"/v1/vms/{vm['vm_id']}", body)
-    assert (response.status_code, response.get_json()) == (503, {"detail": f"Insufficient capacity: {text}"})
+    # the "available" figure is the model's to choose for an injected shortage
+    assert response.status_code == 503 and list(response.get_json()) == ["detail"]
+    assert re.fullmatch(f"Insufficient capacity: {text}", response.get_json()["detail"])
     assert _host(api) == host
     assert api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", body))["status"] == "active"  # the rule is gone
 
@@ -417,8 +421,9 @@ def test_injected_backup_storage_exhaustion_on_an_oci_build(api):
 
     with faults.inject(api.cloud, faults.exhaust("image.register", "backup_storage")):
         response = api.post("/v1/snapshots", {"oci_image": "python:3.12"})
-    assert (response.status_code, response.get_json()) == (503, {
-        "detail": "Insufficient capacity: backup_storage (needed 3221225472, available 19327352832)"})
+    assert response.status_code == 503 and list(response.get_json()) == ["detail"]
+    assert re.fullmatch(r"Insufficient capacity: backup_storage \(needed 3221225472, available \d+\)",
+                        response.get_json()["detail"])
     assert api.snapshots() == []
 
 
