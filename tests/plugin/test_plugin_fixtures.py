@@ -212,3 +212,21 @@ def test_drop_connection_in_process_and_over_the_live_server(pytester):
                 assert http.put("/zstack/v1/accounts/login", json=LOGIN).status_code == 200
     """)
     result.assert_outcomes(passed=2)
+
+
+def test_failure_report_of_a_live_server_test_names_its_url(pytester):
+    result = run(pytester, """
+        import urllib.request
+
+        def test_fails(fakestack_server):
+            urllib.request.urlopen(fakestack_server.url + "/_fakestack/capacity", timeout=5).read()
+            urllib.request.urlopen(urllib.request.Request(
+                fakestack_server.url + "/_fakestack/clock", data=b'{"advance": 1}',
+                method="POST"), timeout=5).read()
+            assert False, "look at the fakestack section"
+    """)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "served at http://127.0.0.1:" in out
+    assert "#1 POST /_fakestack/clock -> 200" in out  # admin reads are not journaled
+    assert "fault plan:\n  (no rules)" in out
