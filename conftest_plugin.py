@@ -166,6 +166,7 @@ def fakestack_server(request, _fakestack_live_server):
         cloud.faults = None
         server.app.reload_dialects()
         server.app.request_journal.clear()
+        server.app.request_seq = 0
     _remember(request.node, cloud=cloud, app=server.app, spec=spec, url=server.url)
     return server
 
