@@ -32,6 +32,7 @@ def create_data_volume(call: Call) -> dict:
         call, "volume.create", call.cloud.create_data_volume, f["name"], size=f.get("diskSize"),
         disk_offering=f.get("diskOfferingUuid"), primary_storage=f.get("primaryStorageUuid"),
         provisioning=provisioning_from_tags(call.system_tags), description=f.get("description") or "",
+        resource_uuid=f.get("resourceUuid"),
     )
     return volume_reply(call, volume)
 

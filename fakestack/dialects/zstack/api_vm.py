@@ -73,6 +73,7 @@ def create_vm_instance(call: Call) -> dict:
         strategy=f.get("strategy") or "InstantStart",
         provisioning=provisioning_from_tags(f.get("rootVolumeSystemTags"), call.system_tags),
         description=f.get("description") or "", platform=f.get("platform"),
+        resource_uuid=f.get("resourceUuid"),
     )
     return vm_reply(call, vm)
 

@@ -223,7 +223,9 @@ RULES: tuple[Rule, ...] = (
     Rule("invalid_state", "SYS.1006",
          "current {state_words} state[{state}] doesn't allow to proceed message[{message_class}]"),
     Rule("invalid_argument", "SYS.1006", "{message}", operations=_BACKUP_INTERCEPTED),
-    Rule("conflict", "SYS.1006", "{message}"),
+    # The model's conflicts are taken caller-chosen uuids (resourceUuid). ZStack has no
+    # interceptor for this (the insert fails); the reference gives no code: "operation failed".
+    Rule("conflict", "SYS.1006", "resourceUuid[{key}] is already taken by an existing {vo}"),
     Rule("invalid_argument", "SYS.1007", "{message}"),
     Rule("unreachable", "SYS.1006", "{message}", wrap="operation"),
     Rule("timeout", "SYS.1001", "{message}", wrap="operation"),
