@@ -228,5 +228,6 @@ def test_failure_report_of_a_live_server_test_names_its_url(pytester):
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "served at http://127.0.0.1:" in out
-    assert "#1 POST /_fakestack/clock -> 200" in out  # admin reads are not journaled
+    # the admin read is numbered but not kept
+    assert "last requests (1 of 1):\n  #2 POST /_fakestack/clock -> 200" in out
     assert "fault plan:\n  (no rules)" in out
