@@ -18,7 +18,6 @@ nothing holds it directly.
 """
 from __future__ import annotations
 
-import functools
 from bisect import insort
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,6 +25,7 @@ from typing import NamedTuple
 
 from .entities import DiskNode, Entity, Image
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
+from .transactions import operation
 
 IMAGE_STORE = "ImageStoreBackupStorage"
 DELETE_MODES = ("Permissive", "Enforcing")
@@ -87,26 +87,6 @@ class SyncCounts(NamedTuple):
 
     new: int
     deleted: int
-
-
-def operation(name: str):
-    """``cloud.operation`` (atomic, journaled), bound at first call: cloud.py imports this
-    module, so the real decorator cannot be imported at module load."""
-
-    def decorate(fn):
-        bound: list = []
-
-        @functools.wraps(fn)
-        def wrapper(self, *args, **kwargs):
-            if not bound:
-                from .cloud import operation as real_operation
-                bound.append(real_operation(name)(fn))
-            return bound[0](self, *args, **kwargs)
-
-        wrapper.operation_name = name
-        return wrapper
-
-    return decorate
 
 
 def sql_timestamp(epoch: float) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 import math
 
 from .entities import BackupStorage, DiskNode, PrimaryStorage
-from .errors import CapacityExhausted, InvalidState
+from .errors import CapacityExhausted, InvalidArgument, InvalidState
+from .transactions import operation
 
 
 def virtual_charge(ps: PrimaryStorage, size: int) -> int:
@@ -20,6 +21,23 @@ def virtual_charge(ps: PrimaryStorage, size: int) -> int:
 
 
 class StorageMixin:
+    @operation("storage.set_status")
+    def set_storage_status(self, storage, status: str):
+        """Connect / disconnect a primary or backup storage."""
+        store = self.primary_storages.find(storage) or self.backup_storages.get(storage)
+        if status not in ("Connected", "Disconnected", "Connecting"):
+            raise InvalidArgument("status", "must be Connected, Disconnected or Connecting")
+        self._set(store, "status", status)
+        return store
+
+    @operation("storage.set_state")
+    def set_storage_state(self, storage, state: str):
+        store = self.primary_storages.find(storage) or self.backup_storages.get(storage)
+        if state not in ("Enabled", "Disabled", "Maintenance"):
+            raise InvalidArgument("state", "must be Enabled, Disabled or Maintenance")
+        self._set(store, "state", state)
+        return store
+
     # -- ledgers -------------------------------------------------------------------------
     def _store(self, uuid: str):
         store = self.primary_storages.find(uuid)

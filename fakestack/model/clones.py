@@ -1,0 +1,322 @@
+"""Clones: ZStack's CloneVmInstance pipeline (``clone_vm``), vSphere's instant clone and
+full (independent) clone."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .entities import (
+    BackupStorage,
+    Image,
+    Vm,
+    Volume,
+)
+from .errors import (
+    CapacityExhausted,
+    DomainError,
+    InvalidArgument,
+    InvalidState,
+    Unreachable,
+)
+from .storage import virtual_charge
+
+
+from .transactions import operation
+from .vms import STRATEGIES
+
+
+@dataclass
+class CloneEntry:
+    """One name's outcome in ``clone_vm``: a VM, or an error (with the VM record as it
+    was before its start failed, when it got that far)."""
+
+    name: str
+    vm: Vm | None = None
+    error: DomainError | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass
+class CloneResult:
+    source_uuid: str
+    entries: list[CloneEntry] = field(default_factory=list)
+    snapshot_uuids: list[str] = field(default_factory=list)
+    image_uuids: list[str] = field(default_factory=list)
+
+    @property
+    def succeeded(self) -> list[Vm]:
+        return [e.vm for e in self.entries if e.error is None]
+
+    @property
+    def failed(self) -> list[CloneEntry]:
+        return [e for e in self.entries if e.error is not None]
+
+    @property
+    def number_of_cloned_vm(self) -> int:
+        return sum(1 for e in self.entries if e.error is None)
+
+
+
+class CloneMixin:
+    # -- clones ------------------------------------------------------------------------
+    def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
+        shortage = None
+        for bs in self.backup_storages:
+            if zone_uuid not in bs.zone_uuids or not bs.usable:
+                continue
+            try:
+                self._check_physical(bs, size)
+            except CapacityExhausted as exc:
+                shortage = shortage or exc
+                continue
+            return bs
+        if shortage is None:
+            shortage = CapacityExhausted("backup_storage", size, 0)
+        shortage.resource_uuid = None
+        raise shortage
+
+    @operation("vm.clone")
+    def clone_vm(self, source, names: list[str], *, strategy: str = "InstantStart",
+                 full: bool = False, host=None, cluster=None, primary_storage_for_root=None,
+                 primary_storage_for_data=None, provisioning: str | None = None,
+                 description: str | None = None) -> CloneResult:
+        """ZStack's CloneVmInstance pipeline.
+
+        Shared steps (any failure fails the whole call and leaves nothing): source state,
+        a host dry run for one clone (skipped for JustCreate), a backup storage with room,
+        a system snapshot of the root volume (and data volumes when ``full``), temporary
+        image(s) on the backup storage.  Then per name: a VM created from the temporary
+        image and (unless JustCreate) started; each name succeeds or fails on its own, a
+        failed name leaving nothing allocated.
+        """
+        vm = self._vm(source)
+        self._fault_point("vm.clone.prepare", vm=vm.uuid, name=vm.name)
+        if not names:
+            raise InvalidArgument("names", "must not be empty")
+        for n in names:
+            if not isinstance(n, str) or not n or len(n) > 255:
+                raise InvalidArgument("names", "each name must be 1 to 255 characters")
+        if strategy not in STRATEGIES:
+            raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
+        self._state_check(vm, "clone")
+        hint_host = self.hosts.get(host) if host is not None else None
+        hint_cluster = self.clusters.get(cluster) if cluster is not None else None
+        ps_root = self.primary_storages.get(primary_storage_for_root) if primary_storage_for_root else None
+        ps_data = self.primary_storages.get(primary_storage_for_data) if primary_storage_for_data else None
+        if strategy != "JustCreate":
+            clusters = frozenset([hint_cluster.uuid]) if hint_cluster else None
+            probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
+            self._choose_host(probe, host=hint_host, clusters=clusters,
+                              strategy="MinimumMemoryUsageHostAllocatorStrategy")
+        volumes = [self.volumes.get(vm.root_volume_uuid)]
+        if full:
+            volumes += [self.volumes.get(u) for u in vm.data_volume_uuids]
+        sizes = [self.volume_allocated_size(v) for v in volumes]
+        bs = self._pick_backup_storage(vm.zone_uuid, sum(sizes))
+        if bs.status != "Connected":
+            raise Unreachable("backup_storage", bs.uuid)
+        result = CloneResult(source_uuid=vm.uuid)
+        images: list[Image] = []
+        now = self.clock.now()
+        for vol, size in zip(volumes, sizes):
+            snap = self._snapshot(vol, f"for-clone-vm-{names[0]}", system=True)
+            result.snapshot_uuids.append(snap.uuid)
+            kind = "rootVolume" if vol.type == "Root" else "volume"
+            node = self._new_node(bs, None, vol.virtual_size, size, "image")
+            image = Image(
+                uuid=self.ids.uuid(), name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
+                media_type="RootVolumeTemplate" if vol.type == "Root" else "DataVolumeTemplate",
+                format="qcow2", platform=vm.platform, guest_os_type=vm.guest_os_type,
+                architecture=vm.architecture, virtual_size=vol.virtual_size, actual_size=size,
+                system=True, create_date=now, last_op_date=now,
+                backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
+                                      "install_path": f"zstore://clone-{vm.uuid}/{node.uuid}",
+                                      "status": "Ready"}])
+            self._add(self.images, image)
+            images.append(image)
+            result.image_uuids.append(image.uuid)
+        root_image = images[0]
+        data_images = images[1:]
+        allocator = vm.allocator_strategy or self.settings.clone_allocator_strategy
+        for name in names:
+            entry = CloneEntry(name=name)
+            mark = len(self._undo) if self._undo is not None else 0
+            saved_exhausted = self._exhausted
+            try:
+                self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
+                clone = self._new_vm_record(
+                    name, image=root_image, instance_offering=vm.instance_offering_uuid,
+                    cpu_num=vm.cpu_num, memory_size=vm.memory_size,
+                    l3_networks=list(vm.l3_network_uuids), zone=vm.zone_uuid, host=hint_host,
+                    cluster=hint_cluster,
+                    primary_storage=ps_root or (self.primary_storages.get(
+                        self.volumes.get(vm.root_volume_uuid).primary_storage_uuid) if full else None),
+                    primary_storage_for_data=ps_data,
+                    data_disk_sizes=[im.virtual_size for im in data_images],
+                    strategy="JustCreate", allocator_strategy=allocator, provisioning=provisioning,
+                    description=description if description is not None
+                    else f"cloned from vm[uuid:{vm.uuid}]")
+                clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
+                entry.vm = clone
+                if strategy != "JustCreate":
+                    self._instantiate(clone)
+                    for vol_uuid, image in zip(clone.data_volume_uuids, data_images):
+                        self._fill_from_image(self.volumes.get(vol_uuid), image)
+                    if strategy == "CreateStopped":
+                        self._stop(clone)
+                elif data_images:
+                    clone.pending["data_images"] = [im.uuid for im in data_images]
+            except DomainError as exc:
+                # roll back this name only
+                self._unwind(mark)
+                entry.error = exc
+                if entry.vm is not None:
+                    # the caller sees the record as it was before its start failed
+                    entry.vm = Vm.from_dict(entry.vm.to_dict())
+                    entry.vm.state = "Created"
+            finally:
+                self._exhausted = saved_exhausted
+            result.entries.append(entry)
+        return result
+
+    def _fill_from_image(self, volume: Volume, image: Image) -> None:
+        """A full clone's data volume receives the temporary data image's bytes."""
+        node = self.nodes.get(volume.node_uuid)
+        want = image.actual_size - node.actual_size
+        if want > 0:
+            self._grow_node(node, want)
+
+    @operation("vm.instant_clone")
+    def instant_clone(self, source, name: str, *, primary_storage=None, host=None) -> Vm:
+        """vSphere instant clone: the clone runs on the source's host at once.
+
+        Every disk of the source gets a new leaf for the clone on the parent node; unless
+        the source is frozen, the source's current leaf is frozen and the source moves to a
+        new leaf (its chain grows one level).  The chain limit is the settings'
+        ``max_chain_depth`` (255).
+        """
+        vm = self._vm(source)
+        self._fault_point("vm.instant_clone", vm=vm.uuid, name=name, host=vm.host_uuid)
+        if not name:
+            raise InvalidArgument("name", "must not be empty")
+        if vm.state not in ("Running",):
+            raise InvalidState("vm", vm.uuid, vm.state, "instant_clone", ("Running",))
+        src_host = self.hosts.get(vm.host_uuid)
+        if host is not None and self.hosts.get(host).uuid != src_host.uuid:
+            raise InvalidArgument("placement.host", "an instant clone runs on its source's host")
+        if src_host.status != "Connected":
+            raise Unreachable("host", src_host.uuid)
+        if src_host.state != "Enabled":
+            raise InvalidState("host", src_host.uuid, src_host.state, "instant_clone", ("Enabled",))
+        target_ps = self.primary_storages.get(primary_storage) if primary_storage is not None else None
+        if target_ps is not None:
+            if target_ps.status != "Connected":
+                raise Unreachable("primary_storage", target_ps.uuid)
+            if src_host.cluster_uuid not in target_ps.cluster_uuids:
+                raise InvalidArgument("placement.datastore",
+                                      f"primary storage[uuid:{target_ps.uuid}] is not reachable from "
+                                      f"the source's host[uuid:{src_host.uuid}]")
+        volumes = self.vm_volumes(vm)
+        for vol in volumes:
+            ps = self.primary_storages.get(vol.primary_storage_uuid)
+            if ps.status != "Connected":
+                raise Unreachable("primary_storage", ps.uuid)
+        now = self.clock.now()
+        clone = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=vm.zone_uuid, cpu_num=vm.cpu_num,
+                   memory_size=vm.memory_size, instance_offering_uuid=vm.instance_offering_uuid,
+                   image_uuid=vm.image_uuid, description=f"instant clone of vm[uuid:{vm.uuid}]",
+                   state="Running", l3_network_uuids=list(vm.l3_network_uuids),
+                   allocator_strategy=vm.allocator_strategy, platform=vm.platform,
+                   guest_os_type=vm.guest_os_type, architecture=vm.architecture,
+                   create_date=now, last_op_date=now)
+        self._add(self.vms, clone)
+        self._hold_host(clone, src_host)
+        data_uuids = []
+        for vol in volumes:
+            parent = self.nodes.get(vol.node_uuid)
+            if vm.frozen:
+                # freeze_vm already froze this leaf's parent: every clone hangs off it
+                parent = self.nodes.get(parent.parent_uuid)
+            else:
+                if parent.depth + 1 > self.settings.max_chain_depth:
+                    raise CapacityExhausted(
+                        "chain_depth", parent.depth + 1, self.settings.max_chain_depth,
+                        resource_uuid=vol.uuid,
+                        message=f"the disk chain of volume[uuid:{vol.uuid}] would reach "
+                        f"{parent.depth + 1} levels, over the limit of {self.settings.max_chain_depth}")
+                parent = self._freeze_leaf(vol)
+                # the frozen node is now held by the clone tree only (children), not a volume
+                self._set(parent, "refs", parent.refs - 1)
+            ps = target_ps or self.primary_storages.get(vol.primary_storage_uuid)
+            new = self._new_volume_on(clone, vol.type, vol.virtual_size, ps, parent=parent,
+                                      thick=False, device_id=vol.device_id,
+                                      name=f"{vol.type.upper()}-for-{name}")
+            new.root_image_uuid = vol.root_image_uuid
+            # the clone is new: undoing its creation undoes these too
+            if vol.type == "Root":
+                clone.root_volume_uuid = new.uuid
+            else:
+                data_uuids.append(new.uuid)
+        clone.data_volume_uuids = data_uuids
+        clone.nic_uuids = [self._allocate_nic(clone, self.l3_networks.get(l3_uuid), i).uuid
+                           for i, l3_uuid in enumerate(vm.l3_network_uuids)]
+        return clone
+
+    @operation("vm.full_clone")
+    def full_clone_vm(self, source, name: str, *, host=None, cluster=None, primary_storage=None,
+                      power_on: bool = False) -> Vm:
+        """An independent copy (vSphere ``clone``): every disk becomes a new root whose
+        actual size is the source chain's allocated size; the source is unchanged."""
+        vm = self._vm(source)
+        self._fault_point("vm.full_clone", vm=vm.uuid, name=name)
+        if not name:
+            raise InvalidArgument("name", "must not be empty")
+        if vm.state in ("Destroyed", "Created"):
+            raise InvalidState("vm", vm.uuid, vm.state, "clone", ("Running", "Stopped", "Paused"))
+        volumes = self.vm_volumes(vm)
+        src_ps = self.primary_storages.get(volumes[0].primary_storage_uuid)
+        target_ps = self.primary_storages.get(primary_storage) if primary_storage is not None else src_ps
+        if target_ps.status != "Connected":
+            raise Unreachable("primary_storage", target_ps.uuid)
+        hint_host = self.hosts.get(host) if host is not None else None
+        if hint_host is None and cluster is None and vm.host_uuid and primary_storage is None:
+            hint_host = self.hosts.get(vm.host_uuid)
+        now = self.clock.now()
+        clone = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=vm.zone_uuid, cpu_num=vm.cpu_num,
+                   memory_size=vm.memory_size, instance_offering_uuid=vm.instance_offering_uuid,
+                   image_uuid=vm.image_uuid, description=f"clone of vm[uuid:{vm.uuid}]",
+                   state="Stopped", l3_network_uuids=list(vm.l3_network_uuids),
+                   allocator_strategy=vm.allocator_strategy, platform=vm.platform,
+                   guest_os_type=vm.guest_os_type, architecture=vm.architecture,
+                   create_date=now, last_op_date=now)
+        self._add(self.vms, clone)
+        data_uuids = []
+        for vol in volumes:
+            size = self.volume_allocated_size(vol)
+            self._charge_virtual(target_ps, virtual_charge(target_ps, vol.virtual_size))
+            node = self._new_node(target_ps, None, vol.virtual_size, size, "leaf", thick=vol.thick)
+            new = Volume(uuid=self.ids.uuid(), name=f"{vol.type.upper()}-for-{name}", type=vol.type,
+                         virtual_size=vol.virtual_size, vm_uuid=clone.uuid,
+                         primary_storage_uuid=target_ps.uuid, node_uuid=node.uuid, thick=vol.thick,
+                         virtual_charge=virtual_charge(target_ps, vol.virtual_size),
+                         device_id=vol.device_id, root_image_uuid=vol.root_image_uuid,
+                         create_date=now, last_op_date=now)
+            self._add(self.volumes, new)
+            if vol.type == "Root":
+                self._set(clone, "root_volume_uuid", new.uuid)
+            else:
+                data_uuids.append(new.uuid)
+        self._set(clone, "data_volume_uuids", data_uuids)
+        for i, l3_uuid in enumerate(vm.l3_network_uuids):
+            nic = self._allocate_nic(clone, self.l3_networks.get(l3_uuid), i)
+            self._set(clone, "nic_uuids", clone.nic_uuids + [nic.uuid])
+        if power_on:
+            clusters = self._running_clusters(clone)
+            if cluster is not None:
+                clusters = (clusters or frozenset()) & {self.clusters.get(cluster).uuid}
+            chosen = self._choose_host(clone, host=hint_host, clusters=clusters)
+            self._hold_host(clone, chosen)
+            self._set(clone, "state", "Running")
+        return clone

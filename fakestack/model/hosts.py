@@ -1,0 +1,121 @@
+"""Host capacity (CPU and memory held by VMs), placement through the host index, and host
+state/status changes."""
+from __future__ import annotations
+
+
+from .entities import (
+    Host,
+    Vm,
+)
+from .errors import (
+    CapacityExhausted,
+    InvalidArgument,
+    InvalidState,
+    Unreachable,
+)
+from .placement import HostIndex
+
+
+from .transactions import operation
+
+
+class HostMixin:
+    # -- host capacity -----------------------------------------------------------------
+    def _host_shortage(self, host: Host, cpu: int, memory: int) -> CapacityExhausted:
+        free_memory = host.total_memory - host.used_memory - host.reserved_memory
+        request = {"cpu": cpu, "memory": memory}
+        if free_memory < memory:
+            return CapacityExhausted("host.memory", memory, max(free_memory, 0),
+                                     resource_uuid=host.uuid, request=request)
+        return CapacityExhausted("host.cpu", cpu, max(host.total_cpu - host.used_cpu, 0),
+                                 resource_uuid=host.uuid, request=request)
+
+    def _set_host_usage(self, host: Host, cpu: int, memory: int, vms: int) -> None:
+        index = self.host_index
+        index.remove(host)
+        host.used_cpu += cpu
+        host.used_memory += memory
+        host.vm_count += vms
+        index.add(host)
+        if self._undo is not None:
+            self._undo.append(lambda: self._set_host_usage_raw(host, -cpu, -memory, -vms))
+
+    def _set_host_usage_raw(self, host: Host, cpu: int, memory: int, vms: int) -> None:
+        self.host_index.remove(host)
+        host.used_cpu += cpu
+        host.used_memory += memory
+        host.vm_count += vms
+        self.host_index.add(host)
+
+    def _hold_host(self, vm: Vm, host: Host) -> None:
+        if self._exhausted:
+            self._injected_host_shortage(vm, host)
+        if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
+            raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
+        self._set_host_usage(host, vm.cpu_num, vm.memory_size, 1)
+        self._set(vm, "host_uuid", host.uuid)
+        self._set(vm, "last_host_uuid", host.uuid)
+        self._set(vm, "cluster_uuid", host.cluster_uuid)
+
+    def _release_host(self, vm: Vm) -> None:
+        if vm.host_uuid is None:
+            return
+        self._set_host_usage(self.hosts.get(vm.host_uuid), -vm.cpu_num, -vm.memory_size, -1)
+        self._set(vm, "host_uuid", None)
+
+    def _injected_host_shortage(self, vm: Vm, host: Host | None = None) -> None:
+        """Raise the shortage a fault plan asked for, shaped like a real one."""
+        for resource in ("host.memory", "host.cpu", "host"):
+            if resource in self._exhausted:
+                needed = vm.cpu_num if resource == "host.cpu" else vm.memory_size
+                raise CapacityExhausted(
+                    resource, needed, 0, resource_uuid=host.uuid if host is not None else None,
+                    request={"cpu": vm.cpu_num, "memory": vm.memory_size}, injected=True)
+
+    def _choose_host(self, vm: Vm, *, host=None, clusters=None, strategy=None) -> Host:
+        if self._exhausted:
+            self._injected_host_shortage(vm, host)
+        if host is not None:
+            if not host.schedulable:
+                if host.status != "Connected":
+                    raise Unreachable("host", host.uuid)
+                raise InvalidState("host", host.uuid, host.state, "allocate")
+            if clusters is not None and host.cluster_uuid not in clusters:
+                raise InvalidArgument("hostUuid", f"host[uuid:{host.uuid}] cannot reach the storage")
+            if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
+                raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
+            return host
+        strategy = strategy or vm.allocator_strategy or self.settings.default_allocator_strategy
+        last = self.hosts.find(vm.last_host_uuid) if vm.last_host_uuid else None
+        return self.host_index.choose(strategy, vm.cpu_num, vm.memory_size, clusters, last)
+
+    # -- infrastructure state ----------------------------------------------------------
+    def _set_host_attr(self, host: Host, attr: str, value: str) -> None:
+        old = getattr(host, attr)
+        self.host_index.remove(host)
+        setattr(host, attr, value)
+        self.host_index.add(host)
+        if self._undo is not None:
+            self._undo.append(lambda: self._set_host_attr_raw(host, attr, old))
+
+    def _set_host_attr_raw(self, host: Host, attr: str, value: str) -> None:
+        self.host_index.remove(host)
+        setattr(host, attr, value)
+        self.host_index.add(host)
+
+    @operation("host.set_status")
+    def set_host_status(self, host, status: str) -> Host:
+        """Connected / Disconnected / Connecting (disconnected hosts get no new VMs)."""
+        host = self.hosts.get(host)
+        if status not in ("Connected", "Disconnected", "Connecting"):
+            raise InvalidArgument("status", "must be Connected, Disconnected or Connecting")
+        self._set_host_attr(host, "status", status)
+        return host
+
+    @operation("host.set_state")
+    def set_host_state(self, host, state: str) -> Host:
+        host = self.hosts.get(host)
+        if state not in ("Enabled", "Disabled", "PreMaintenance", "Maintenance"):
+            raise InvalidArgument("state", "must be Enabled, Disabled, PreMaintenance or Maintenance")
+        self._set_host_attr(host, "state", state)
+        return host

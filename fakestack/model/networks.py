@@ -1,0 +1,66 @@
+"""L3 addresses: handed out lowest first, freed addresses reused first."""
+from __future__ import annotations
+
+import functools
+import heapq
+import ipaddress
+
+from .entities import (
+    L3Network,
+    Nic,
+    Vm,
+)
+from .errors import (
+    CapacityExhausted,
+)
+
+
+class NetworkMixin:
+    # -- IP addresses ------------------------------------------------------------------
+    def _allocate_nic(self, vm: Vm, l3: L3Network, device_id: int) -> Nic:
+        if l3.released:
+            ip = heapq.heappop(l3.released)
+            if self._undo is not None:
+                self._undo.append(lambda: heapq.heappush(l3.released, ip))
+        else:
+            ip = l3.next_ip
+            if ip == _ip_int(l3.gateway):
+                ip += 1
+            if ip > l3.last_ip:
+                raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
+                                        message=f"no free IP address left on l3 network[uuid:{l3.uuid}]")
+            self._set(l3, "next_ip", ip + 1)
+        h = self.ids.hex(10)
+        mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
+        nic = Nic(self.ids.uuid(), vm.uuid, l3.uuid, _ip_str(ip), mac,
+                  l3.netmask, l3.gateway, device_id, self.clock.now())
+        self._add(self.nics, nic)
+        key = str(ip)
+        l3.used[key] = nic.uuid
+        if self._undo is not None:
+            self._undo.append(lambda: l3.used.pop(key, None))
+        return nic
+
+    def _release_nic(self, nic: Nic) -> None:
+        l3 = self.l3_networks.get(nic.l3_network_uuid)
+        ip = _ip_int(nic.ip)
+        key = str(ip)
+        held = l3.used.pop(key, None)
+        heapq.heappush(l3.released, ip)
+        if self._undo is not None:
+            def undo():
+                l3.released.remove(ip)
+                heapq.heapify(l3.released)
+                if held is not None:
+                    l3.used[key] = held
+            self._undo.append(undo)
+        self._remove(self.nics, nic)
+
+
+@functools.lru_cache(maxsize=1024)
+def _ip_int(text: str) -> int:
+    return int(ipaddress.IPv4Address(text))
+
+
+def _ip_str(value: int) -> str:
+    return f"{value >> 24 & 255}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"

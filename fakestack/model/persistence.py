@@ -1,0 +1,114 @@
+"""Snapshot and restore: the whole state as JSON, and back."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .entities import (
+    Job,
+)
+from .errors import (
+    DomainError,
+)
+
+if TYPE_CHECKING:
+    from .cloud import Cloud
+from .clock import Clock, clock_from_dict
+from .ids import rng_from_json, rng_to_json
+from .topology import Topology
+
+
+SNAPSHOT_VERSION = 1
+
+
+class PersistenceMixin:
+    # -- snapshot / restore ------------------------------------------------------------
+    def snapshot(self) -> dict:
+        """A JSON-able dump of the whole state; ``Cloud.restore`` is its inverse."""
+        data = {
+            "version": SNAPSHOT_VERSION,
+            "seed": self.seed,
+            "topology": self.topology.model_dump(mode="json"),
+            "clock": self.clock.to_dict(),
+            "ids": self.ids.to_dict(),
+            "rng": rng_to_json(self.rng),
+            "image_caches": dict(self.image_caches),
+            "dialect_state": _json_copy(self._dialect_state),
+        }
+        for attr, _cls in self.COLLECTIONS:
+            if attr == "jobs":
+                data["jobs"] = [_job_to_json(j) for j in self.jobs]
+            else:
+                data[attr] = [e.to_dict() for e in getattr(self, attr)]
+        data.update(self._extra_snapshot())
+        return data
+
+    def _extra_snapshot(self) -> dict:
+        return self._backup_snapshot()
+
+    def _extra_restore(self, data: dict) -> None:
+        self._backup_restore(data)
+
+    @classmethod
+    def restore(cls, data: dict, clock: Clock | None = None) -> "Cloud":
+        if data.get("version") != SNAPSHOT_VERSION:
+            raise ValueError(f"unsupported snapshot version {data.get('version')!r}")
+        cloud = cls.__new__(cls)
+        topology = Topology.model_validate(data["topology"])
+        cloud._init_empty(topology, data["seed"], clock or clock_from_dict(data["clock"]))
+        cloud.ids.load(data["ids"])
+        rng_from_json(cloud.rng, data["rng"])
+        cloud.image_caches = dict(data["image_caches"])
+        cloud._dialect_state = _json_copy(data.get("dialect_state", {}))
+        for attr, entity_cls in cls.COLLECTIONS:
+            collection = getattr(cloud, attr)
+            for item in data.get(attr, []):
+                collection.add(entity_cls.from_dict(item))
+        for host in cloud.hosts:
+            cloud.host_index.add(host)
+        cloud._host_seq = len(cloud.hosts)
+        cloud._extra_restore(data)
+        return cloud
+
+    def reset(self) -> None:
+        """Back to the initial topology and seed (the clock keeps its time)."""
+        self._become(type(self)(self.topology, self.seed, self.clock))
+
+    def load_snapshot(self, data: dict) -> None:
+        """Make this cloud hold the state of ``data`` (a ``snapshot()``) in place, so that
+        every holder of the object sees it; its lock, fault plan and time listeners stay."""
+        self._become(type(self).restore(data))
+
+    def _become(self, other: "Cloud") -> None:
+        kept = self.lock, self.faults, self._time_listeners
+        self.__dict__.clear()
+        self.__dict__.update(other.__dict__)
+        self.lock, self.faults, self._time_listeners = kept
+
+
+def _json_copy(value):
+    import json
+    return json.loads(json.dumps(value))
+
+
+def _jsonable(value):
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if hasattr(value, "entries") and hasattr(value, "source_uuid"):  # a clone result
+        return {"source_uuid": value.source_uuid,
+                "entries": [{"name": e.name, "vm_uuid": e.vm.uuid if e.vm else None,
+                             "error": e.error.to_dict() if e.error else None} for e in value.entries]}
+    uuid = getattr(value, "uuid", None)
+    if uuid is not None:
+        return {"uuid": uuid}
+    return repr(value)
+
+
+def _job_to_json(job: Job) -> dict:
+    return {"uuid": job.uuid, "operation": job.operation, "start": job.start, "end": job.end,
+            "result": _jsonable(job.result),
+            "error": job.error.to_dict() if isinstance(job.error, DomainError) else job.error,
+            "args": _jsonable(job.args), "cancelled": job.cancelled}

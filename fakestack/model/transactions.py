@@ -1,0 +1,226 @@
+"""Atomic, journaled operations: the ``@operation`` decorator, the undo log, fault points.
+
+Every public operation of ``Cloud`` runs inside a transaction: each change is recorded in
+an undo log (``(obj, attr, old)`` triples or callables) so that a failure leaves nothing
+behind, and each outcome is journaled.
+"""
+from __future__ import annotations
+
+import functools
+from collections import deque
+import re
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Callable
+
+from .collection import Collection
+from .errors import (
+    Conflict,
+    DomainError,
+    InvalidArgument,
+)
+
+if TYPE_CHECKING:
+    from .cloud import Cloud
+
+
+@dataclass
+class FaultEffects:
+    """What a fault plan asks of one fault point (see ``fakestack.faults``)."""
+
+    error: DomainError | None = None
+    exhaust: tuple[str, ...] = ()
+    latency: float = 0.0
+    hang: bool = False
+
+
+
+def operation(name: str):
+    """Make a public method atomic and journaled.
+
+    An operation called by another operation joins it (one journal entry, one undo).  Inside
+    ``Cloud.atomic()`` each operation is journaled on its own and undoes only itself when it
+    fails; the block undoes them all if it raises.
+    """
+
+    def decorate(fn: Callable):
+        @functools.wraps(fn)
+        def wrapper(self: "Cloud", *args, **kwargs):
+            if self._in_operation:
+                return fn(self, *args, **kwargs)
+            self._in_operation = True
+            own_log = self._undo is None
+            if own_log:
+                self._undo = []
+            mark = len(self._undo)
+            self._exhausted = frozenset()
+            try:
+                result = fn(self, *args, **kwargs)
+            except BaseException as exc:
+                self._unwind(mark)
+                if own_log:
+                    self._undo = None
+                self._record(name, args, kwargs, exc)
+                raise
+            finally:
+                self._in_operation = False
+                self._exhausted = frozenset()
+            if own_log:
+                self._undo = None
+            self._record(name, args, kwargs, result)
+            return result
+
+        wrapper.operation_name = name
+        return wrapper
+
+    return decorate
+
+
+
+def _key(value) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_key(v) for v in value]
+    uuid = getattr(value, "uuid", None)
+    return uuid if uuid is not None else value
+
+
+
+class TransactionMixin:
+    @contextmanager
+    def atomic(self):
+        """Group several operations: if the block raises, every change is undone (and the
+        journal says so with an ``atomic.rollback`` entry)."""
+        if self._undo is not None:
+            yield self
+            return
+        self._undo = []
+        try:
+            yield self
+        except BaseException as exc:
+            self._unwind(0)
+            self._record("atomic.rollback", (), {}, exc)
+            raise
+        finally:
+            self._undo = None
+            self._exhausted = frozenset()
+
+    @contextmanager
+    def durable(self):
+        """Changes made in this block stick even if the operation around it rolls back
+        (a fault plan disconnecting a host in the middle of an operation, say)."""
+        saved = self._undo
+        self._undo = None
+        try:
+            yield self
+        finally:
+            self._undo = saved
+
+    @property
+    def journal_seq(self) -> int:
+        """How many operations have been journaled so far (a change counter)."""
+        return self._journal_seq
+
+    def _record(self, name: str, args, kwargs, outcome) -> None:
+        self._journal_seq += 1
+        self.journal.append((self._journal_seq, self.clock.now(), name, args, kwargs, outcome))
+
+    def _fault_point(self, op: str, **targets) -> None:
+        """Ask the active fault plan about this operation; apply what it says."""
+        if self.faults is None:
+            return
+        effects = self.faults.on_operation(self, op, targets)
+        if effects is None:
+            return
+        if effects.latency:
+            self._job_latency += effects.latency
+        if effects.hang:
+            self._job_hang = True
+        if effects.exhaust:
+            self._exhausted = self._exhausted | frozenset(effects.exhaust)
+        if effects.error is not None:
+            raise effects.error
+
+    def _set(self, obj, attr: str, value) -> None:
+        """Set an attribute, undoably."""
+        undo = self._undo
+        if undo is not None:
+            undo.append((obj, attr, getattr(obj, attr)))
+        setattr(obj, attr, value)
+
+    def _unwind(self, mark: int) -> None:
+        """Undo every change recorded after position ``mark`` of the undo log, newest first.
+        Entries are ``(obj, attr, old_value)`` triples or callables."""
+        undo = self._undo
+        while len(undo) > mark:
+            step = undo.pop()
+            if type(step) is tuple:
+                setattr(*step)
+            else:
+                step()
+
+    def _add(self, collection: Collection, entity):
+        collection.add(entity)
+        if self._undo is not None:
+            self._undo.append(lambda: collection.remove(entity))
+        return entity
+
+    def _remove(self, collection: Collection, entity) -> None:
+        seq = collection.remove(entity)
+        if self._undo is not None:
+            self._undo.append(lambda: collection.restore(entity, seq))
+
+    def _claim_uuid(self, wanted: str | None, collection: Collection) -> str:
+        """A caller-chosen uuid (ZStack's ``resourceUuid``: 32 hex digits, unused), or a new one."""
+        if wanted is None:
+            return self.ids.uuid()
+        if not isinstance(wanted, str) or not _UUID32.fullmatch(wanted):
+            raise InvalidArgument("resourceUuid", f"{wanted!r} is not a uuid of 32 hex digits")
+        if wanted in collection:
+            raise Conflict(collection.kind, wanted,
+                           f"{collection.kind}[uuid:{wanted}] already exists")
+        return wanted
+
+
+_UUID32 = re.compile(r"[0-9a-f]{32}")
+
+
+
+class OperationJournal:
+    """The last operations with their arguments and outcomes.
+
+    Entries are kept raw (the hot path only appends a tuple) and rendered as JSON-able
+    dicts when read: ``{"seq", "time", "operation", "args", "kwargs", "ok" | "error"}``.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque = deque(maxlen=size)
+
+    def append(self, raw: tuple) -> None:
+        self._entries.append(raw)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __iter__(self):
+        return (self._render(raw) for raw in list(self._entries))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return [self._render(raw) for raw in list(self._entries)[index]]
+        return self._render(self._entries[index])
+
+    @staticmethod
+    def _render(raw: tuple) -> dict:
+        seq, when, name, args, kwargs, outcome = raw
+        if isinstance(outcome, BaseException):
+            result = {"error": outcome.to_dict() if isinstance(outcome, DomainError)
+                      else {"kind": type(outcome).__name__, "message": str(outcome)}}
+        elif hasattr(outcome, "entries") and hasattr(outcome, "source_uuid"):  # a clone result
+            result = {"ok": [e.vm.uuid if e.ok else None for e in outcome.entries]}
+        else:
+            result = {"ok": _key(outcome)}
+        return {"seq": seq, "time": when, "operation": name, "args": [_key(a) for a in args],
+                "kwargs": {k: _key(v) for k, v in kwargs.items()}, **result}

@@ -1,0 +1,584 @@
+"""VM lifecycle: creation (placement of host and primary storage together), start, stop,
+reboot, pause, resume, freeze, destroy, recover, expunge, resize."""
+from __future__ import annotations
+
+from typing import Iterable
+
+from .entities import (
+    DiskNode,
+    Host,
+    Image,
+    PrimaryStorage,
+    Vm,
+    Volume,
+)
+from .errors import (
+    CapacityExhausted,
+    DomainError,
+    InvalidArgument,
+    InvalidState,
+    Unreachable,
+)
+from .storage import virtual_charge
+
+
+from .transactions import _key, operation
+
+VM_STATES = (
+    "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
+    "Destroyed", "Migrating", "Expunging", "Pausing", "Paused", "Resuming", "Error",
+    "Unknown", "Crashed",
+)
+
+# Which VM states allow which operation (ZStack's allowed-operations table).
+ALLOWED = {
+    "start": ("Created", "Running", "Stopped", "Crashed"),
+    "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed"),
+    "reboot": ("Running", "Crashed"),
+    "pause": ("Running",),
+    "resume": ("Paused",),
+    "destroy": ("Created", "Running", "Stopped", "Paused", "Unknown", "Crashed", "Starting",
+                "Stopping", "Rebooting", "Migrating", "Pausing", "Resuming", "Error"),
+    "recover": ("Destroyed",),
+    "expunge": ("Destroyed",),
+    "clone": ("Running", "Stopped", "Paused"),
+    "attach_volume": ("Running", "Stopped", "Paused"),
+    "detach_volume": ("Running", "Stopped", "Paused"),
+    "backup": ("Running", "Paused"),
+    "snapshot": ("Running", "Stopped", "Paused"),
+}
+
+STRATEGIES = ("InstantStart", "JustCreate", "CreateStopped")
+
+
+class VmMixin:
+    # -- lookups -----------------------------------------------------------------------
+    def _vm(self, vm) -> Vm:
+        return vm if isinstance(vm, Vm) else self.vms.get(vm)
+
+    def _volume(self, volume) -> Volume:
+        return volume if isinstance(volume, Volume) else self.volumes.get(volume)
+
+    def _state_check(self, vm: Vm, op: str) -> None:
+        allowed = ALLOWED[op]
+        if vm.state not in allowed:
+            raise InvalidState("vm", vm.uuid, vm.state, op, allowed)
+
+    def vm_volumes(self, vm) -> list[Volume]:
+        vm = self._vm(vm)
+        out = []
+        if vm.root_volume_uuid:
+            out.append(self.volumes.get(vm.root_volume_uuid))
+        out.extend(self.volumes.get(u) for u in vm.data_volume_uuids)
+        return out
+
+    def volume_actual_size(self, volume) -> int:
+        volume = self._volume(volume)
+        if volume.node_uuid is None:
+            return 0
+        return self.nodes.get(volume.node_uuid).actual_size
+
+    def volume_allocated_size(self, volume) -> int:
+        volume = self._volume(volume)
+        if volume.node_uuid is None:
+            return 0
+        return self.chain_allocated_size(self.nodes.get(volume.node_uuid))
+
+    def volume_chain_depth(self, volume) -> int:
+        volume = self._volume(volume)
+        return self.nodes.get(volume.node_uuid).depth if volume.node_uuid else 0
+
+    # -- primary storage choice --------------------------------------------------------
+    def _image_cache(self, image: Image, ps: PrimaryStorage) -> DiskNode | None:
+        uuid = self.image_caches.get(f"{image.uuid}:{ps.uuid}")
+        return self.nodes.find(uuid) if uuid else None
+
+    def _ensure_image_cache(self, image: Image, ps: PrimaryStorage) -> DiskNode:
+        node = self._image_cache(image, ps)
+        if node is not None:
+            return node
+        ready = [r for r in image.backup_storage_refs if r["status"] == "Ready"
+                 and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"]
+        if not ready:
+            if image.backup_storage_refs:
+                raise Unreachable("backup_storage", image.backup_storage_refs[0]["backup_storage_uuid"])
+            raise InvalidState("image", image.uuid, image.status, "download")
+        node = self._new_node(ps, None, image.virtual_size, image.actual_size, "image-cache",
+                              charge_virtual=True)
+        key = f"{image.uuid}:{ps.uuid}"
+        self.image_caches[key] = node.uuid
+        if self._undo is not None:
+            self._undo.append(lambda: self.image_caches.pop(key, None))
+        return node
+
+    def _storage_need(self, ps: PrimaryStorage, image: Image | None, parent: DiskNode | None,
+                      root_size: int, data_sizes: Iterable[int], thick: bool) -> tuple[int, int]:
+        """(virtual charge, physical bytes) that a VM's volumes need on ``ps``."""
+        leaf = self.settings.new_leaf_size
+        virtual = virtual_charge(ps, root_size)
+        physical = root_size if thick else min(leaf, root_size)
+        if image is not None and self._image_cache(image, ps) is None:
+            virtual += virtual_charge(ps, image.actual_size)
+            physical += image.actual_size
+        for size in data_sizes:
+            virtual += virtual_charge(ps, size)
+            physical += size if thick else min(leaf, size)
+        return virtual, physical
+
+    def _pick_primary_storage(self, candidates: list[PrimaryStorage], need) -> PrimaryStorage:
+        """The candidate with the most free virtual capacity that fits ``need(ps)``."""
+        best = None
+        shortage: CapacityExhausted | None = None
+        for ps in candidates:
+            if not ps.usable:
+                continue
+            virtual, physical = need(ps)
+            v_room = ps.total_capacity - ps.reserved_capacity - ps.used_virtual
+            p_room = ps.physical_limit - ps.used_physical
+            if "primary_storage.virtual" in self._exhausted:
+                v_room = 0
+            if "primary_storage.physical" in self._exhausted:
+                p_room = 0
+            if virtual > v_room:
+                if shortage is None or shortage.resource != "primary_storage.virtual":
+                    shortage = CapacityExhausted("primary_storage.virtual", virtual, max(v_room, 0),
+                                                 resource_uuid=ps.uuid,
+                                                 injected="primary_storage.virtual" in self._exhausted)
+                continue
+            if physical > p_room:
+                if shortage is None:
+                    shortage = CapacityExhausted("primary_storage.physical", physical, max(p_room, 0),
+                                                 resource_uuid=ps.uuid,
+                                                 injected="primary_storage.physical" in self._exhausted)
+                continue
+            if best is None or v_room > best[0]:
+                best = (v_room, ps)
+        if best is None:
+            if shortage is None:
+                shortage = CapacityExhausted("primary_storage.virtual", need(candidates[0])[0] if candidates else 0,
+                                             0, resource_uuid=None)
+                if candidates and all(not ps.usable for ps in candidates):
+                    ps = candidates[0]
+                    if ps.status != "Connected":
+                        raise Unreachable("primary_storage", ps.uuid)
+            raise shortage
+        return best[1]
+
+    def _cluster_storages(self, cluster_uuid: str) -> list[PrimaryStorage]:
+        return [ps for ps in self.primary_storages if cluster_uuid in ps.cluster_uuids]
+
+    # -- VM lifecycle ------------------------------------------------------------------
+    @operation("vm.create")
+    def create_vm(self, name: str, *, image=None, instance_offering=None, cpu_num: int | None = None,
+                  memory_size: int | None = None, l3_networks=None, snapshot=None, host=None,
+                  cluster=None, zone=None, primary_storage=None, primary_storage_for_data=None,
+                  data_disk_offerings=(), data_disk_sizes=(), strategy: str = "InstantStart",
+                  allocator_strategy: str | None = None, provisioning: str | None = None,
+                  description: str = "", platform: str | None = None,
+                  resource_uuid: str | None = None) -> Vm:
+        """Create a VM from an image (or a volume snapshot) and an offering (or cpu/memory).
+
+        ``strategy``: ``InstantStart`` (placed and Running), ``CreateStopped`` (placed,
+        then Stopped) or ``JustCreate`` (a Created record holding nothing until its first
+        start).  A failed placement deletes the half-built VM and raises.
+        """
+        self._fault_point("vm.create", name=name, image=_key(image), host=_key(host))
+        vm = self._new_vm_record(
+            name, image=image, instance_offering=instance_offering, cpu_num=cpu_num,
+            memory_size=memory_size, l3_networks=l3_networks, snapshot=snapshot, zone=zone,
+            host=host, cluster=cluster, primary_storage=primary_storage,
+            primary_storage_for_data=primary_storage_for_data,
+            data_disk_offerings=data_disk_offerings, data_disk_sizes=data_disk_sizes,
+            strategy=strategy, allocator_strategy=allocator_strategy, provisioning=provisioning,
+            description=description, platform=platform, resource_uuid=resource_uuid)
+        if strategy != "JustCreate":
+            self._instantiate(vm)
+            if strategy == "CreateStopped":
+                self._stop(vm)
+        return vm
+
+    def _new_vm_record(self, name, *, image=None, instance_offering=None, cpu_num=None,
+                       memory_size=None, l3_networks=None, snapshot=None, zone=None, host=None,
+                       cluster=None, primary_storage=None, primary_storage_for_data=None,
+                       data_disk_offerings=(), data_disk_sizes=(), strategy="InstantStart",
+                       allocator_strategy=None, provisioning=None, description="",
+                       platform=None, resource_uuid=None) -> Vm:
+        uuid = self._claim_uuid(resource_uuid, self.vms)
+        if not name or len(name) > 255:
+            raise InvalidArgument("name", "must be 1 to 255 characters")
+        if strategy not in STRATEGIES:
+            raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
+        if provisioning not in (None, "thin", "thick"):
+            raise InvalidArgument("provisioning", "must be thin or thick")
+        offering = self.instance_offerings.get(instance_offering) if instance_offering else None
+        if offering is None:
+            if not cpu_num or not memory_size:
+                raise InvalidArgument("instanceOfferingUuid",
+                                      "give an instance offering, or cpuNum and memorySize")
+            if cpu_num <= 0 or memory_size <= 0:
+                raise InvalidArgument("cpuNum" if cpu_num <= 0 else "memorySize", "must be positive")
+        snap = self.volume_snapshots.get(snapshot) if snapshot is not None else None
+        img = self.images.get(image) if image is not None else None
+        if img is None and snap is None:
+            raise InvalidArgument("imageUuid", "give an image or a volume snapshot")
+        if img is not None:
+            if img.status != "Ready" or img.state != "Enabled":
+                raise InvalidState("image", img.uuid, img.status, "create vm")
+            if img.media_type != "RootVolumeTemplate":
+                raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
+                                      "not a RootVolumeTemplate")
+        hint_host = self.hosts.get(host) if host is not None else None
+        hint_cluster = self.clusters.get(cluster) if cluster is not None else None
+        ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
+        ps_data = (self.primary_storages.get(primary_storage_for_data)
+                   if primary_storage_for_data is not None else None)
+        if allocator_strategy is not None:
+            from .topology import ALLOCATOR_STRATEGIES
+            if allocator_strategy not in ALLOCATOR_STRATEGIES:
+                raise InvalidArgument("allocatorStrategy", f"unknown strategy {allocator_strategy}")
+        data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
+        data_offerings = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
+        for size in data_disk_sizes:
+            if size <= 0:
+                raise InvalidArgument("dataDiskSizes", "sizes must be positive")
+            data_sizes.append(size)
+            data_offerings.append(None)
+        if zone is not None:
+            zone_uuid = self.zones.get(zone).uuid
+        elif hint_host is not None:
+            zone_uuid = hint_host.zone_uuid
+        elif hint_cluster is not None:
+            zone_uuid = hint_cluster.zone_uuid
+        elif snap is not None:
+            zone_uuid = self.primary_storages.get(snap.primary_storage_uuid).zone_uuid
+        else:
+            zone_uuid = next(iter(self.zones)).uuid
+        if l3_networks is None:
+            nets = [n for n in self.l3_networks if n.zone_uuid == zone_uuid][:1]
+        else:
+            nets = [self.l3_networks.get(n) for n in l3_networks]
+        if not nets:
+            raise InvalidArgument("l3NetworkUuids", "at least one L3 network is needed")
+        source_vm = None
+        if snap is not None:
+            source_vol = self.volumes.find(snap.volume_uuid)
+            source_vm = self.vms.find(source_vol.vm_uuid or source_vol.last_vm_uuid) if source_vol else None
+        now = self.clock.now()
+        vm = Vm(
+            uuid=uuid, name=name, zone_uuid=zone_uuid,
+            cpu_num=offering.cpu_num if offering else cpu_num,
+            memory_size=offering.memory_size if offering else memory_size,
+            instance_offering_uuid=offering.uuid if offering else None,
+            image_uuid=img.uuid if img else (source_vm.image_uuid if source_vm else None),
+            description=description, state="Created",
+            l3_network_uuids=[n.uuid for n in nets],
+            allocator_strategy=allocator_strategy or (offering.allocator_strategy if offering else None),
+            platform=platform or (img.platform if img else (source_vm.platform if source_vm else "Linux")),
+            guest_os_type=img.guest_os_type if img else (source_vm.guest_os_type if source_vm else ""),
+            architecture=img.architecture if img else (source_vm.architecture if source_vm else "x86_64"),
+            pending={
+                "image": img.uuid if img else None,
+                "snapshot": snap.uuid if snap else None,
+                "host": hint_host.uuid if hint_host else None,
+                "cluster": hint_cluster.uuid if hint_cluster else None,
+                "primary_storage": ps_root.uuid if ps_root else None,
+                "primary_storage_for_data": ps_data.uuid if ps_data else None,
+                "data_sizes": data_sizes, "data_offerings": data_offerings,
+                "thick": None if provisioning is None else provisioning == "thick",
+            },
+            create_date=now, last_op_date=now)
+        self._add(self.vms, vm)
+        return vm
+
+    def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
+        """First start of a Created VM: place host and storage, build volumes and NICs."""
+        p = vm.pending
+        image = self.images.get(p["image"]) if p["image"] else None
+        snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
+        parent_node = self.nodes.get(snap.node_uuid) if snap else None
+        hint_host = self.hosts.get(p["host"]) if p["host"] else None
+        hint_cluster = p["cluster"]
+        ps_root = self.primary_storages.get(p["primary_storage"]) if p["primary_storage"] else None
+        ps_data = (self.primary_storages.get(p["primary_storage_for_data"])
+                   if p["primary_storage_for_data"] else None)
+        root_size = image.virtual_size if image else parent_node.virtual_size
+        data_sizes = p["data_sizes"]
+        # Storage first: which primary storages (of the VM's zone, reachable from the hinted
+        # host or cluster) can hold the volumes; then a host in a cluster attached to one.
+        if hint_host is not None:
+            scope = {hint_host.cluster_uuid}
+        elif hint_cluster is not None:
+            scope = {hint_cluster}
+        else:
+            scope = None
+        if snap is not None:
+            ps_root = ps_root or self.primary_storages.get(snap.primary_storage_uuid)
+        if ps_root is not None:
+            candidates = [ps_root]
+        else:
+            candidates = [ps for ps in self.primary_storages if ps.zone_uuid == vm.zone_uuid]
+        if scope is not None:
+            candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
+        forced_thick = p["thick"]
+        root_data = data_sizes if ps_data is None else ()
+        fitting: list[PrimaryStorage] = []
+        shortage: DomainError | None = None
+        for ps in candidates:
+            thick = ps.default_thick if forced_thick is None else forced_thick
+            try:
+                self._pick_primary_storage([ps], lambda ps, thick=thick: self._storage_need(
+                    ps, image, parent_node, root_size, root_data, thick))
+            except (CapacityExhausted, Unreachable) as exc:
+                shortage = shortage or exc
+                continue
+            fitting.append(ps)
+        if ps_data is not None and fitting:
+            thick = ps_data.default_thick if forced_thick is None else forced_thick
+            self._pick_primary_storage([ps_data], lambda ps: self._storage_need(
+                ps, None, None, 0, data_sizes, thick))
+        if not fitting:
+            if shortage is not None:
+                raise shortage
+            raise CapacityExhausted("primary_storage.virtual", virtual_charge_guess(root_size), 0,
+                                    message="no primary storage is attached to a cluster that can run the vm")
+        fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
+        clusters: set[str] = set()
+        for ps in fitting:
+            clusters.update(ps.cluster_uuids)
+        if scope is not None:
+            clusters &= scope
+        if ps_data is not None:
+            clusters &= set(ps_data.cluster_uuids)
+            if not clusters:
+                raise InvalidArgument("primaryStorageUuidForDataVolume",
+                                      f"primary storage[uuid:{ps_data.uuid}] is not attached to a "
+                                      "cluster that can run the vm")
+        host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
+        ps = next(ps for ps in fitting if host.cluster_uuid in ps.cluster_uuids)
+        self._hold_host(vm, host)
+        thick = ps.default_thick if p["thick"] is None else p["thick"]
+        if snap is not None:
+            root = self._new_volume_on(vm, "Root", root_size, ps, parent=parent_node, thick=thick)
+        else:
+            cache = self._ensure_image_cache(image, ps)
+            root = self._new_volume_on(vm, "Root", root_size, ps, parent=cache, thick=thick)
+            root.root_image_uuid = image.uuid
+        self._set(vm, "root_volume_uuid", root.uuid)
+        data_ps = ps_data or ps
+        data_thick = data_ps.default_thick if p["thick"] is None else p["thick"]
+        uuids = []
+        for i, size in enumerate(data_sizes):
+            vol = self._new_volume_on(vm, "Data", size, data_ps, parent=None, thick=data_thick,
+                                      device_id=i + 1)
+            vol.disk_offering_uuid = p["data_offerings"][i]
+            uuids.append(vol.uuid)
+        self._set(vm, "data_volume_uuids", uuids)
+        for i, l3_uuid in enumerate(vm.l3_network_uuids):
+            nic = self._allocate_nic(vm, self.l3_networks.get(l3_uuid), i)
+            self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
+        self._set(vm, "pending", None)
+        self._set(vm, "state", "Running")
+        vm.last_op_date = self.clock.now()
+
+    def _new_volume_on(self, vm: Vm | None, vtype: str, size: int, ps: PrimaryStorage, *,
+                       parent: DiskNode | None, thick: bool, device_id: int = 0,
+                       name: str | None = None, uuid: str | None = None) -> Volume:
+        uuid = uuid or self.ids.uuid()
+        charge = virtual_charge(ps, size)
+        self._charge_virtual(ps, charge)
+        initial = size if thick else self.settings.new_leaf_size
+        node = self._new_node(ps, parent, size, initial, "leaf", thick=thick)
+        now = self.clock.now()
+        if name is None:
+            name = f"ROOT-for-{vm.name}" if vtype == "Root" else f"DATA-for-{vm.name}"
+        volume = Volume(uuid=uuid, name=name, type=vtype, virtual_size=size,
+                        vm_uuid=vm.uuid if vm else None, primary_storage_uuid=ps.uuid,
+                        node_uuid=node.uuid, thick=thick, virtual_charge=charge,
+                        status="Ready", device_id=device_id, create_date=now, last_op_date=now)
+        self._add(self.volumes, volume)
+        return volume
+
+    def _running_clusters(self, vm: Vm) -> frozenset[str] | None:
+        """Clusters whose hosts can reach every one of the VM's volumes."""
+        allowed: set[str] | None = None
+        for vol in self.vm_volumes(vm):
+            if vol.primary_storage_uuid is None:
+                continue
+            ps = self.primary_storages.get(vol.primary_storage_uuid)
+            if ps.status != "Connected":
+                raise Unreachable("primary_storage", ps.uuid)
+            clusters = set(ps.cluster_uuids)
+            allowed = clusters if allowed is None else allowed & clusters
+        return frozenset(allowed) if allowed is not None else None
+
+    @operation("vm.start")
+    def start_vm(self, vm, *, host=None) -> Vm:
+        """Start a Created, Stopped or Crashed VM (a no-op when Running).  A Created VM's
+        first start places and builds it; if that fails the VM record is deleted."""
+        vm = self._vm(vm)
+        self._fault_point("vm.start", vm=vm.uuid, name=vm.name)
+        self._state_check(vm, "start")
+        if vm.state == "Running":
+            return vm
+        hint = self.hosts.get(host) if host is not None else None
+        if vm.state == "Created":
+            if hint is not None:
+                vm.pending = dict(vm.pending, host=hint.uuid)
+            try:
+                self._instantiate(vm)
+            except DomainError:
+                self._delete_created_vm(vm)
+                raise
+            return vm
+        self._start_existing(vm, hint)
+        return vm
+
+    def _delete_created_vm(self, vm: Vm) -> None:
+        """A Created VM whose first start failed is removed (outside the failed transaction,
+        so that the deletion itself sticks)."""
+        # The surrounding operation will roll back; remember to delete after.
+        if self._undo is not None:
+            self._undo.append(lambda: self.vms.find(vm.uuid) and self.vms.remove(vm))
+
+    def _start_existing(self, vm: Vm, hint: Host | None) -> None:
+        clusters = self._running_clusters(vm)
+        local = any(self.primary_storages.get(v.primary_storage_uuid).type == "LocalStorage"
+                    for v in self.vm_volumes(vm) if v.primary_storage_uuid)
+        if local and hint is None and vm.last_host_uuid:
+            hint = self.hosts.get(vm.last_host_uuid)
+        strategy = "LastHostPreferredAllocatorStrategy"
+        if vm.allocator_strategy and vm.allocator_strategy != "DefaultHostAllocatorStrategy":
+            strategy = vm.allocator_strategy
+        host = self._choose_host(vm, host=hint, clusters=clusters, strategy=strategy)
+        self._hold_host(vm, host)
+        self._set(vm, "state", "Running")
+        vm.last_op_date = self.clock.now()
+
+    def _stop(self, vm: Vm) -> None:
+        self._release_host(vm)
+        self._set(vm, "state", "Stopped")
+        self._set(vm, "frozen", False)
+        vm.last_op_date = self.clock.now()
+
+    @operation("vm.stop")
+    def stop_vm(self, vm) -> Vm:
+        vm = self._vm(vm)
+        self._fault_point("vm.stop", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "stop")
+        if vm.state != "Stopped":
+            self._stop(vm)
+        return vm
+
+    @operation("vm.reboot")
+    def reboot_vm(self, vm) -> Vm:
+        vm = self._vm(vm)
+        self._fault_point("vm.reboot", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "reboot")
+        self._set(vm, "state", "Running")
+        vm.last_op_date = self.clock.now()
+        return vm
+
+    @operation("vm.pause")
+    def pause_vm(self, vm) -> Vm:
+        vm = self._vm(vm)
+        self._fault_point("vm.pause", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "pause")
+        self._set(vm, "state", "Paused")
+        return vm
+
+    @operation("vm.resume")
+    def resume_vm(self, vm) -> Vm:
+        vm = self._vm(vm)
+        self._fault_point("vm.resume", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "resume")
+        self._set(vm, "state", "Running")
+        return vm
+
+    @operation("vm.freeze")
+    def freeze_vm(self, vm, frozen: bool = True) -> Vm:
+        """Mark a running VM frozen (vSphere ``instantclone.freeze``): its disks stop
+        changing, and instant clones hang off its current leaf without growing its chain."""
+        vm = self._vm(vm)
+        if frozen and vm.state != "Running":
+            raise InvalidState("vm", vm.uuid, vm.state, "freeze", ("Running",))
+        if frozen and not vm.frozen:
+            for vol in self.vm_volumes(vm):
+                node = self._freeze_leaf(vol)
+                self._set(node, "refs", node.refs - 1)
+        self._set(vm, "frozen", bool(frozen))
+        return vm
+
+    @operation("vm.destroy")
+    def destroy_vm(self, vm) -> Vm:
+        """Destroyed (recoverable): host capacity returned, data volumes detached, disks kept."""
+        vm = self._vm(vm)
+        self._fault_point("vm.destroy", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "destroy")
+        if vm.state == "Created" and vm.pending is not None:
+            self._remove(self.vms, vm)
+            self._set(vm, "state", "Destroyed")
+            return vm
+        self._release_host(vm)
+        for uuid in list(vm.data_volume_uuids):
+            self._detach(self.volumes.get(uuid), vm)
+        self._set(vm, "state", "Destroyed")
+        self._set(vm, "frozen", False)
+        vm.last_op_date = self.clock.now()
+        return vm
+
+    @operation("vm.recover")
+    def recover_vm(self, vm) -> Vm:
+        vm = self._vm(vm)
+        self._fault_point("vm.recover", vm=vm.uuid, name=vm.name)
+        self._state_check(vm, "recover")
+        self._set(vm, "state", "Stopped")
+        return vm
+
+    @operation("vm.expunge")
+    def expunge_vm(self, vm) -> None:
+        """Remove a Destroyed VM for good: its root volume's disk is released by the
+        copy-on-write rules, its addresses are freed."""
+        vm = self._vm(vm)
+        self._fault_point("vm.expunge", vm=vm.uuid, name=vm.name)
+        self._state_check(vm, "expunge")
+        for uuid in list(vm.nic_uuids):
+            self._release_nic(self.nics.get(uuid))
+        if vm.root_volume_uuid:
+            self._expunge_volume(self.volumes.get(vm.root_volume_uuid))
+        self._remove(self.vms, vm)
+
+    @operation("vm.resize")
+    def resize_vm(self, vm, *, cpu_num: int | None = None, memory_size: int | None = None) -> Vm:
+        """Change a VM's CPU count and memory.  A VM holding its host is resized in place
+        and needs the difference to fit there (``CapacityExhausted`` otherwise)."""
+        vm = self._vm(vm)
+        self._fault_point("vm.resize", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        cpu = vm.cpu_num if cpu_num is None else cpu_num
+        memory = vm.memory_size if memory_size is None else memory_size
+        if cpu <= 0:
+            raise InvalidArgument("cpuNum", "must be positive")
+        if memory <= 0:
+            raise InvalidArgument("memorySize", "must be positive")
+        if vm.state in ("Destroyed", "Expunging"):
+            raise InvalidState("vm", vm.uuid, vm.state, "resize", ("Created", "Running", "Stopped", "Paused"))
+        if vm.host_uuid is not None:
+            host = self.hosts.get(vm.host_uuid)
+            d_cpu, d_memory = cpu - vm.cpu_num, memory - vm.memory_size
+            free_cpu = host.total_cpu - host.used_cpu
+            free_memory = host.total_memory - host.used_memory - host.reserved_memory
+            if d_memory > 0 and (d_memory > free_memory or "host.memory" in self._exhausted):
+                raise CapacityExhausted("host.memory", d_memory, max(free_memory, 0),
+                                        resource_uuid=host.uuid, request={"cpu": d_cpu, "memory": d_memory})
+            if d_cpu > 0 and (d_cpu > free_cpu or "host.cpu" in self._exhausted):
+                raise CapacityExhausted("host.cpu", d_cpu, max(free_cpu, 0),
+                                        resource_uuid=host.uuid, request={"cpu": d_cpu, "memory": d_memory})
+            self._set_host_usage(host, d_cpu, d_memory, 0)
+        self._set(vm, "cpu_num", cpu)
+        self._set(vm, "memory_size", memory)
+        self._set(vm, "instance_offering_uuid", vm.instance_offering_uuid
+                  if cpu_num is None and memory_size is None else None)
+        return vm
+
+
+def virtual_charge_guess(size: int) -> int:
+    return size

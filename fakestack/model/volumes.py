@@ -1,0 +1,236 @@
+"""Data volumes, volume snapshots and guest writes."""
+from __future__ import annotations
+
+
+from .entities import (
+    DiskNode,
+    Vm,
+    Volume,
+    VolumeSnapshot,
+)
+from .errors import (
+    InvalidArgument,
+    InvalidState,
+    Unreachable,
+)
+from .storage import virtual_charge
+
+
+from .transactions import _key, operation
+
+
+class VolumeMixin:
+    # -- volumes -----------------------------------------------------------------------
+    @operation("volume.create")
+    def create_data_volume(self, name: str, *, size: int | None = None, disk_offering=None,
+                           primary_storage=None, provisioning: str | None = None,
+                           description: str = "", resource_uuid: str | None = None) -> Volume:
+        """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
+        is given, in which case it is created there at once."""
+        self._fault_point("volume.create", name=name, primary_storage=_key(primary_storage))
+        uuid = self._claim_uuid(resource_uuid, self.volumes)
+        offering = self.disk_offerings.get(disk_offering) if disk_offering is not None else None
+        if offering is not None:
+            size = offering.disk_size
+        if not size or size <= 0:
+            raise InvalidArgument("diskSize", "give a disk offering or a positive size")
+        if not name or len(name) > 255:
+            raise InvalidArgument("name", "must be 1 to 255 characters")
+        if provisioning not in (None, "thin", "thick"):
+            raise InvalidArgument("provisioning", "must be thin or thick")
+        now = self.clock.now()
+        if primary_storage is None:
+            volume = Volume(uuid=uuid, name=name, type="Data", virtual_size=size,
+                            description=description, status="NotInstantiated",
+                            thick=provisioning == "thick",
+                            disk_offering_uuid=offering.uuid if offering else None,
+                            create_date=now, last_op_date=now)
+            return self._add(self.volumes, volume)
+        ps = self.primary_storages.get(primary_storage)
+        if not ps.usable:
+            if ps.status != "Connected":
+                raise Unreachable("primary_storage", ps.uuid)
+            raise InvalidState("primary_storage", ps.uuid, ps.state, "allocate")
+        thick = ps.default_thick if provisioning is None else provisioning == "thick"
+        volume = self._new_volume_on(None, "Data", size, ps, parent=None, thick=thick, name=name,
+                                     uuid=uuid)
+        volume.description = description
+        volume.disk_offering_uuid = offering.uuid if offering else None
+        return volume
+
+    @operation("volume.attach")
+    def attach_volume(self, volume, vm) -> Volume:
+        volume, vm = self._volume(volume), self._vm(vm)
+        self._fault_point("volume.attach", volume=volume.uuid, vm=vm.uuid, name=vm.name)
+        self._state_check(vm, "attach_volume")
+        if volume.type != "Data":
+            raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+        if volume.vm_uuid is not None:
+            raise InvalidState("volume", volume.uuid, "Attached", "attach")
+        if volume.status not in ("Ready", "NotInstantiated"):
+            raise InvalidState("volume", volume.uuid, volume.status, "attach", ("Ready", "NotInstantiated"))
+        clusters = self._running_clusters(vm)
+        if volume.status == "NotInstantiated":
+            root = self.volumes.get(vm.root_volume_uuid) if vm.root_volume_uuid else None
+            candidates = ([self.primary_storages.get(root.primary_storage_uuid)] if root else
+                          [ps for ps in self.primary_storages if ps.zone_uuid == vm.zone_uuid])
+            candidates += [ps for ps in self.primary_storages
+                           if ps not in candidates and clusters is not None
+                           and set(ps.cluster_uuids) & clusters]
+            ps = self._pick_primary_storage(candidates, lambda ps: (
+                virtual_charge(ps, volume.virtual_size),
+                volume.virtual_size if volume.thick else min(self.settings.new_leaf_size, volume.virtual_size)))
+            leaf = self.settings.new_leaf_size
+            self._charge_virtual(ps, virtual_charge(ps, volume.virtual_size))
+            self._set(volume, "virtual_charge", virtual_charge(ps, volume.virtual_size))
+            node = self._new_node(ps, None, volume.virtual_size,
+                                  volume.virtual_size if volume.thick else leaf, "leaf",
+                                  thick=volume.thick)
+            self._set(volume, "node_uuid", node.uuid)
+            self._set(volume, "primary_storage_uuid", ps.uuid)
+            self._set(volume, "status", "Ready")
+        elif clusters is not None:
+            ps = self.primary_storages.get(volume.primary_storage_uuid)
+            if not set(ps.cluster_uuids) & clusters:
+                raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is on primary storage "
+                                      f"[uuid:{ps.uuid}], which the vm's hosts cannot reach")
+        used = {self.volumes.get(u).device_id for u in vm.data_volume_uuids}
+        device = 1
+        while device in used:
+            device += 1
+        self._set(volume, "device_id", device)
+        self._set(volume, "vm_uuid", vm.uuid)
+        self._set(volume, "last_vm_uuid", vm.uuid)
+        self._set(vm, "data_volume_uuids", vm.data_volume_uuids + [volume.uuid])
+        return volume
+
+    def _detach(self, volume: Volume, vm: Vm) -> None:
+        self._set(vm, "data_volume_uuids", [u for u in vm.data_volume_uuids if u != volume.uuid])
+        self._set(volume, "vm_uuid", None)
+        self._set(volume, "last_vm_uuid", vm.uuid)
+
+    @operation("volume.detach")
+    def detach_volume(self, volume) -> Volume:
+        volume = self._volume(volume)
+        self._fault_point("volume.detach", volume=volume.uuid)
+        if volume.type != "Data":
+            raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+        if volume.vm_uuid is None:
+            raise InvalidState("volume", volume.uuid, "Detached", "detach")
+        vm = self.vms.get(volume.vm_uuid)
+        self._state_check(vm, "detach_volume")
+        self._detach(volume, vm)
+        return volume
+
+    @operation("volume.delete")
+    def delete_volume(self, volume) -> Volume:
+        """Delete a data volume (delayed: status Deleted, disk kept until expunged)."""
+        volume = self._volume(volume)
+        self._fault_point("volume.delete", volume=volume.uuid)
+        if volume.type != "Data":
+            raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is a root volume")
+        if volume.status == "Deleted":
+            return volume
+        if volume.vm_uuid is not None:
+            self._detach(volume, self.vms.get(volume.vm_uuid))
+        self._set(volume, "status", "Deleted")
+        return volume
+
+    @operation("volume.recover")
+    def recover_volume(self, volume) -> Volume:
+        volume = self._volume(volume)
+        if volume.status != "Deleted":
+            raise InvalidState("volume", volume.uuid, volume.status, "recover", ("Deleted",))
+        self._set(volume, "status", "Ready" if volume.node_uuid else "NotInstantiated")
+        return volume
+
+    @operation("volume.expunge")
+    def expunge_volume(self, volume) -> None:
+        volume = self._volume(volume)
+        self._fault_point("volume.expunge", volume=volume.uuid)
+        if volume.type == "Data" and volume.status != "Deleted":
+            raise InvalidState("volume", volume.uuid, volume.status, "expunge", ("Deleted",))
+        if volume.type == "Root":
+            raise InvalidArgument("volumeUuid", "a root volume goes with its vm (expunge the vm)")
+        self._expunge_volume(volume)
+
+    def _expunge_volume(self, volume: Volume) -> None:
+        for snap in [s for s in self.volume_snapshots if s.volume_uuid == volume.uuid]:
+            self._delete_snapshot(snap)
+        if volume.node_uuid is not None:
+            ps = self.primary_storages.get(volume.primary_storage_uuid)
+            self._charge_virtual(ps, -volume.virtual_charge)
+            self._release_node(self.nodes.get(volume.node_uuid))
+        self._remove(self.volumes, volume)
+
+    @operation("volume.write")
+    def write(self, volume, nbytes: int) -> int:
+        """Simulated guest writes: the volume's leaf grows by ``nbytes`` (up to its virtual
+        size).  Thin volumes consume physical space as they grow; when the storage cannot
+        hold the growth nothing is written and ``CapacityExhausted`` is raised.  Returns the
+        bytes the disk grew by."""
+        volume = self._volume(volume)
+        self._fault_point("volume.write", volume=volume.uuid,
+                          primary_storage=volume.primary_storage_uuid)
+        if nbytes < 0:
+            raise InvalidArgument("nbytes", "must not be negative")
+        if volume.status != "Ready" or volume.node_uuid is None:
+            raise InvalidState("volume", volume.uuid, volume.status, "write", ("Ready",))
+        if volume.vm_uuid is not None:
+            vm = self.vms.get(volume.vm_uuid)
+            if vm.frozen:
+                raise InvalidState("vm", vm.uuid, "Frozen", "write")
+        ps = self.primary_storages.get(volume.primary_storage_uuid)
+        if ps.status != "Connected":
+            raise Unreachable("primary_storage", ps.uuid)
+        grown = self._grow_node(self.nodes.get(volume.node_uuid), nbytes)
+        self._set(volume, "bytes_written", volume.bytes_written + nbytes)
+        return grown
+
+    # -- snapshots ---------------------------------------------------------------------
+    def _freeze_leaf(self, volume: Volume) -> DiskNode:
+        """Freeze the volume's current leaf and move the volume onto a new leaf above it.
+        Returns the frozen node (whose volume ref passes to the caller)."""
+        old = self.nodes.get(volume.node_uuid)
+        ps = self.primary_storages.get(volume.primary_storage_uuid)
+        initial = old.virtual_size if volume.thick else self.settings.new_leaf_size
+        leaf = self._new_node(ps, old, old.virtual_size, initial, "leaf", thick=volume.thick)
+        self._set(old, "frozen", True)
+        self._set(old, "role", "snapshot")
+        self._set(volume, "node_uuid", leaf.uuid)
+        if volume.thick:
+            # the frozen node keeps only what was written; the new thick leaf holds the full size
+            pass
+        return old
+
+    @operation("snapshot.create")
+    def create_volume_snapshot(self, volume, name: str, *, description: str = "",
+                               system: bool = False) -> VolumeSnapshot:
+        volume = self._volume(volume)
+        self._fault_point("snapshot.create", volume=volume.uuid, name=name)
+        return self._snapshot(volume, name, description, system)
+
+    def _snapshot(self, volume: Volume, name: str, description: str = "",
+                  system: bool = False) -> VolumeSnapshot:
+        if volume.status != "Ready" or volume.node_uuid is None:
+            raise InvalidState("volume", volume.uuid, volume.status, "snapshot", ("Ready",))
+        ps = self.primary_storages.get(volume.primary_storage_uuid)
+        if ps.status != "Connected":
+            raise Unreachable("primary_storage", ps.uuid)
+        node = self._freeze_leaf(volume)
+        now = self.clock.now()
+        snap = VolumeSnapshot(uuid=self.ids.uuid(), name=name, volume_uuid=volume.uuid,
+                              node_uuid=node.uuid, primary_storage_uuid=ps.uuid,
+                              volume_type=volume.type, description=description, system=system,
+                              size=node.actual_size, create_date=now, last_op_date=now)
+        return self._add(self.volume_snapshots, snap)
+
+    @operation("snapshot.delete")
+    def delete_volume_snapshot(self, snapshot) -> None:
+        snap = self.volume_snapshots.get(snapshot)
+        self._fault_point("snapshot.delete", snapshot=snap.uuid, volume=snap.volume_uuid)
+        self._delete_snapshot(snap)
+
+    def _delete_snapshot(self, snap: VolumeSnapshot) -> None:
+        self._release_node(self.nodes.get(snap.node_uuid))
+        self._remove(self.volume_snapshots, snap)
