@@ -11,8 +11,8 @@ from werkzeug.wrappers import Request, Response
 # Dialect factories, in routing-table order (prefix length decides, not this order).
 DIALECT_FACTORIES = (
     "fakestack.dialects.zstack:create_dialect",
-    "fakestack.dialects.vsphere:create_dialect",
     "fakestack.dialects.instavm:create_dialect",
+    "fakestack.dialects.vsphere:create_dialect",
 )
 
 
@@ -147,7 +147,8 @@ class FakestackApp:
             except Exception:  # a broken logger must not cost the client its answer
                 pass
         if dropped is not None:
-            raise dropped
+            from .faults import abort_connection  # close the socket; in process: ConnectionDropped
+            abort_connection(environ, dropped)
         return response(environ, start_response)
 
     def _record(self, request: Request, response: Response | None,

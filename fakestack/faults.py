@@ -16,7 +16,8 @@ A rule has three parts:
   wildcards are allowed (``vm.*``, ``zstack:*``).  ``resource`` narrows it to calls whose
   targets name that uuid or name (a VM, host, storage, image, or a clone's new name).
 * ``when``: ``nth`` call only, every call ``after`` the first n, ``every`` k-th call, at
-  most ``times`` fires, with ``probability`` p drawn from the cloud's seeded RNG.  The
+  most ``times`` fires, with ``probability`` p drawn from the cloud's seeded fault RNG
+  (``cloud.fault_rng``, a stream apart from placement's, so a rule never moves VMs).  The
   conditions combine (all must hold); with none, every matching call fires.  Calls are
   counted per rule, after the ``resource`` filter.
 * ``effect`` (``type``): ``exhaust`` a resource (the operation then fails exactly where a
@@ -74,7 +75,7 @@ FAIL_KINDS = ("injected", "capacity_exhausted", "not_found", "invalid_state", "c
               "invalid_argument", "unreachable", "timeout")
 STORAGE_KINDS = ("host", "primary_storage", "backup_storage")
 
-_MATCH = re.compile(r"^(?:[a-z][a-z0-9_]*:[A-Za-z0-9_*?\[\]]+|[a-z0-9_*?\[\]]+(?:\.[a-z0-9_*?\[\]]+)*)$")
+_MATCH = re.compile(r"^(?:[a-z][a-z0-9_]*:[A-Za-z0-9_.$*?\[\]]+|[a-z0-9_*?\[\]]+(?:\.[a-z0-9_*?\[\]]+)*)$")
 
 
 class DropConnection(BaseException):
@@ -379,7 +380,7 @@ class FaultInjector:
                 continue
             if when.times is not None and active.hits >= when.times:
                 continue
-            if when.probability is not None and cloud.rng.random() >= when.probability:
+            if when.probability is not None and cloud.fault_rng.random() >= when.probability:
                 continue
             active.hits += 1
             fired.append(rule)
@@ -434,12 +435,12 @@ class FaultInjector:
         if effects.error is not None:
             raise effects.error
         self._carry = effects
-        self._carry_seq = cloud._journal_seq
+        self._carry_seq = cloud.journal_seq
         return effects
 
     def _take_carry(self, cloud) -> FaultEffects | None:
         carried, self._carry = self._carry, None
-        if carried is not None and cloud._journal_seq == self._carry_seq:
+        if carried is not None and cloud.journal_seq == self._carry_seq:
             return carried
         return None
 
@@ -527,15 +528,11 @@ def _set_status(cloud, effect: _StatusEffect, targets: dict) -> None:
             return  # nothing of that kind in this call: nothing to disconnect
     # The change must stick even when the operation it interrupts rolls back: run it
     # outside the open transaction (its own journal entry when no operation is open).
-    saved = cloud._undo
-    cloud._undo = None
-    try:
+    with cloud.durable():
         if kind == "host":
             cloud.set_host_status(store, status)
         else:
             cloud.set_storage_status(store, status)
-    finally:
-        cloud._undo = saved
 
 
 # -- module-level API ------------------------------------------------------------------

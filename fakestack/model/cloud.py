@@ -88,7 +88,10 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         self.seed = seed
         self.clock = clock
         self.ids = IdGenerator(seed)
-        self.rng = random.Random(f"fakestack-rng:{seed}")
+        self.rng = random.Random(f"fakestack-rng:{seed}")  # placement ("random" allocator)
+        # probabilistic fault rules: a stream of their own, so adding a rule does not
+        # change where VMs land
+        self.fault_rng = random.Random(f"fakestack-faults:{seed}")
         self.lock = threading.RLock()
         for attr, _cls in self.COLLECTIONS:
             setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1]))

@@ -31,6 +31,7 @@ class PersistenceMixin:
             "clock": self.clock.to_dict(),
             "ids": self.ids.to_dict(),
             "rng": rng_to_json(self.rng),
+            "fault_rng": rng_to_json(self.fault_rng),
             "image_caches": dict(self.image_caches),
             "dialect_state": _json_copy(self._dialect_state),
         }
@@ -57,6 +58,8 @@ class PersistenceMixin:
         cloud._init_empty(topology, data["seed"], clock or clock_from_dict(data["clock"]))
         cloud.ids.load(data["ids"])
         rng_from_json(cloud.rng, data["rng"])
+        if "fault_rng" in data:
+            rng_from_json(cloud.fault_rng, data["fault_rng"])
         cloud.image_caches = dict(data["image_caches"])
         cloud._dialect_state = _json_copy(data.get("dialect_state", {}))
         for attr, entity_cls in cls.COLLECTIONS:
