@@ -36,6 +36,8 @@ REQUEST_JOURNAL_SIZE = 500
 
 
 def body_excerpt(data: bytes, limit: int = BODY_EXCERPT_CHARS) -> str:
+    if not data:
+        return ""
     # A UTF-8 character is at most 4 bytes: decode no more than the excerpt can show.
     text = data[: limit * 4 + 4].decode("utf-8", errors="replace")
     if len(text) <= limit and len(data) <= limit * 4:
@@ -70,6 +72,7 @@ class FakestackApp:
         from . import admin
 
         admin.load_extensions()
+        self._admin = admin  # the module: a patched handle_admin is seen, as with an import per call
         self.cloud = cloud
         self._from_factories = dialects is None
         self._install_dialects(
@@ -85,6 +88,15 @@ class FakestackApp:
             ((prefix.rstrip("/") or "/", d) for d in self.dialects for prefix in d.prefixes),
             key=lambda item: -len(item[0]),
         )
+        # The routes a path can match, by its first segment (a prefix matches only paths
+        # that start with its own first segment; "/" matches every path).  Same order.
+        self._routes_by_head: dict[str, list[tuple[str, Any]]] = {}
+        for prefix, _ in self._routes:
+            head = _first_segment(prefix)
+            if head and head not in self._routes_by_head:
+                self._routes_by_head[head] = [
+                    (p, d) for p, d in self._routes if _first_segment(p) in (head, "")]
+        self._routes_any_head = [(p, d) for p, d in self._routes if not _first_segment(p)]
 
     def reload_dialects(self) -> None:
         """Build the dialects again (after the cloud was reset or restored in place), so
@@ -100,18 +112,19 @@ class FakestackApp:
             self.reload_dialects()
 
     def dialect_for(self, path: str):
-        for prefix, dialect in self._routes:
+        routes = self._routes_by_head.get(_first_segment(path), self._routes_any_head)
+        for prefix, dialect in routes:
             if path == prefix or path.startswith(prefix + "/"):
                 return dialect
         return None
 
     def dispatch(self, request: Request) -> Response:
-        from .admin import ADMIN_PREFIX, handle_admin
-
+        admin = self._admin
         path = request.path
-        if path == ADMIN_PREFIX or path.startswith(ADMIN_PREFIX + "/"):
+        prefix = admin.ADMIN_PREFIX
+        if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
             request.environ["fakestack.dialect"] = "admin"
-            return handle_admin(self, request)
+            return admin.handle_admin(self, request)
         dialect = self.dialect_for(path)
         if dialect is None:
             return json_response(
@@ -168,7 +181,7 @@ class FakestackApp:
             "method": request.method,
             "path": request.path,
             "query": request.query_string.decode("latin-1"),
-            "request_body": body_excerpt(request.get_data(cache=True)),
+            "request_body": body_excerpt(_request_body(request)),
             "status": response.status_code if response is not None else None,
             "response_body": response_body,
             "remote_addr": request.remote_addr,
@@ -180,6 +193,21 @@ class FakestackApp:
         if keep:
             self.request_journal.append(entry)
         return entry
+
+
+def _first_segment(path: str) -> str:
+    return path.split("/", 2)[1] if path.startswith("/") else path.split("/", 1)[0]
+
+
+def _request_body(request: Request) -> bytes:
+    """The request body (as the handler read it, or read now).  A request that declares
+    no body (no Content-Length, not chunked) has none: skip building a stream for it."""
+    environ = request.environ
+    if not environ.get("CONTENT_LENGTH") and not environ.get("wsgi.input_terminated") \
+            and not environ.get("HTTP_TRANSFER_ENCODING"):
+        cached = request.__dict__.get("_cached_data")
+        return cached if cached is not None else b""
+    return request.get_data(cache=True)
 
 
 def make_app(cloud, dialects: Iterable | None = None, **options: Any) -> FakestackApp:

@@ -44,8 +44,11 @@ def _query(call: Call) -> dict:
         start = max(spec.start, 0)
         page = entities[start:start + spec.limit] if spec.limit >= 0 else entities[start:]
         rows = [source.render(cloud, e) for e in page]
-        reply = run_query(rows, replace(spec, conditions=[], start=0, limit=len(rows),
-                                        reply_with_count=False), collection)
+        if spec.fields is None:
+            reply = {"inventories": rows}  # what run_query answers with nothing left to do
+        else:
+            reply = run_query(rows, replace(spec, conditions=[], start=0, limit=len(rows),
+                                            reply_with_count=False), collection)
         if spec.reply_with_count:
             reply["total"] = total
     else:

@@ -5,7 +5,7 @@ from typing import Any
 
 from fakestack.model.errors import DomainError
 
-from .errors import error_from_domain
+from .errors import error_from_domain, invalid_argument
 from .inventories import VM, vm_inventory
 from .query import schema_for
 from .registry import Call, api
@@ -59,8 +59,6 @@ def create_vm_instance(call: Call) -> dict:
         try:
             sizes.append(int(size))
         except (TypeError, ValueError):
-            from .errors import invalid_argument
-
             raise invalid_argument(f"field[dataDiskSizes] of message[{call.message_class}] must hold "
                                    f"sizes in bytes, but {size} found")
     vm = run_job(
@@ -123,8 +121,6 @@ def expunge_vm_instance(call: Call) -> dict:
 def clone_vm_instance(call: Call) -> dict:
     f = call.fields
     cloud = call.cloud
-    from .errors import invalid_argument
-
     for name in f["names"]:
         if not isinstance(name, str) or not name:
             raise invalid_argument(f"field[names] of message[{call.message_class}] must hold non-empty "

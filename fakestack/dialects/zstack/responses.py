@@ -10,8 +10,12 @@ JSON_MIMETYPE = "application/json;charset=utf-8"
 TEXT_MIMETYPE = "text/plain;charset=utf-8"
 
 
+# One encoder for every response (json.dumps would build one per call for these options).
+_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
 def dumps(data: Any) -> str:
-    return json.dumps(data, separators=(",", ":"), ensure_ascii=False)
+    return _ENCODER.encode(data)
 
 
 def json_response(data: Any, status: int = 200) -> Response:
