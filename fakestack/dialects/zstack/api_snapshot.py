@@ -1,0 +1,26 @@
+"""Volume snapshot APIs: CreateVolumeSnapshot, DeleteVolumeSnapshot (§4; QueryVolumeSnapshot
+is one of the query APIs)."""
+from __future__ import annotations
+
+from .api_vm import run_job
+from .inventories import SNAPSHOT, snapshot_inventory
+from .query import schema_for
+from .registry import Call, api
+
+
+@api("CreateVolumeSnapshot", operation="create_volume_snapshot", resources={"volumeUuid": "volume"})
+def create_volume_snapshot(call: Call) -> dict:
+    f = call.fields
+    snapshot = run_job(call, "snapshot.create", call.cloud.create_volume_snapshot, f["volumeUuid"], f["name"],
+                       description=f.get("description") or "")
+    inventory = snapshot_inventory(call.cloud, snapshot)
+    call.schema = {k.replace("inventory[0]", "inventory"): v
+                   for k, v in schema_for([inventory], SNAPSHOT, prefix="inventory").items()}
+    return {"inventory": inventory}
+
+
+@api("DeleteVolumeSnapshot", operation="delete_volume_snapshot", resources={"uuid": "volume_snapshot"},
+     delete_if_missing="uuid")
+def delete_volume_snapshot(call: Call) -> dict:
+    run_job(call, "snapshot.delete", call.cloud.delete_volume_snapshot, call.fields["uuid"])
+    return {}
