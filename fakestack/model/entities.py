@@ -7,6 +7,7 @@ recomputes them from their holders (VMs, volumes, disk nodes).
 from __future__ import annotations
 
 import dataclasses
+import operator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -15,17 +16,23 @@ class Entity:
     __slots__ = ()
 
     def to_dict(self) -> dict[str, Any]:
-        out = {}
-        for f in dataclasses.fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, (list, dict)):
-                value = _copy_json(value)
-            out[f.name] = value
+        spec = _FIELDS.get(type(self))
+        if spec is None:
+            names = tuple(f.name for f in dataclasses.fields(self))
+            spec = _FIELDS[type(self)] = (names, operator.attrgetter(*names))
+        names, getter = spec
+        out = dict(zip(names, getter(self)))
+        for name, value in out.items():
+            if value.__class__ is list or value.__class__ is dict:
+                out[name] = _copy_json(value)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
         return cls(**_copy_json(data))
+
+
+_FIELDS: dict[type, tuple] = {}  # field names and an attrgetter, per entity class
 
 
 def _copy_json(value):
