@@ -41,7 +41,6 @@ import math
 import os
 import re
 import sys
-import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
@@ -50,6 +49,7 @@ from typing import Any, Callable, Iterable, Literal, Sequence
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .files import write_atomically
 from .model import Cloud, DomainError, ManualClock
 from .model.topology import parse_size
 
@@ -1043,22 +1043,6 @@ def scenario_dict(scenario: Scenario) -> dict:
     data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
     data.setdefault("name", scenario.name)
     return data
-
-
-def write_atomically(path: "str | os.PathLike[str]", text: str) -> None:
-    target = Path(path)
-    directory = target.parent if str(target.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 def _topology_reference(cloud) -> str | dict:

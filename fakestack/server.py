@@ -15,13 +15,13 @@ from __future__ import annotations
 import json
 import os
 import socket
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Callable
 
 from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
+from .files import write_atomically
 from .app import FakestackApp, json_response, make_app
 
 
@@ -66,20 +66,7 @@ def read_state_file(path: "str | os.PathLike[str]") -> dict:
 def write_state_file(path: "str | os.PathLike[str]", data: dict) -> None:
     """Write ``data`` as JSON to ``path`` atomically: readers see the old file or the new
     one, never a half-written one."""
-    target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, separators=(",", ":"))
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, target)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    write_atomically(path, json.dumps(data, separators=(",", ":")))
 
 
 def format_request_line(entry: dict) -> str:

@@ -181,6 +181,18 @@ class CloneMixin:
             result.entries.append(entry)
         return result
 
+    def _copy_vm_record(self, vm: Vm, name: str, description: str, state: str) -> Vm:
+        """A new VM record with the source's shape (offering, networks, platform)."""
+        now = self.clock.now()
+        clone = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=vm.zone_uuid, cpu_num=vm.cpu_num,
+                   memory_size=vm.memory_size, instance_offering_uuid=vm.instance_offering_uuid,
+                   image_uuid=vm.image_uuid, description=description, state=state,
+                   l3_network_uuids=list(vm.l3_network_uuids),
+                   allocator_strategy=vm.allocator_strategy, platform=vm.platform,
+                   guest_os_type=vm.guest_os_type, architecture=vm.architecture,
+                   create_date=now, last_op_date=now)
+        return self._add(self.vms, clone)
+
     def _fill_from_image(self, volume: Volume, image: Image) -> None:
         """A full clone's data volume receives the temporary data image's bytes."""
         node = self.nodes.get(volume.node_uuid)
@@ -223,15 +235,7 @@ class CloneMixin:
             ps = self.primary_storages.get(vol.primary_storage_uuid)
             if ps.status != "Connected":
                 raise Unreachable("primary_storage", ps.uuid)
-        now = self.clock.now()
-        clone = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=vm.zone_uuid, cpu_num=vm.cpu_num,
-                   memory_size=vm.memory_size, instance_offering_uuid=vm.instance_offering_uuid,
-                   image_uuid=vm.image_uuid, description=f"instant clone of vm[uuid:{vm.uuid}]",
-                   state="Running", l3_network_uuids=list(vm.l3_network_uuids),
-                   allocator_strategy=vm.allocator_strategy, platform=vm.platform,
-                   guest_os_type=vm.guest_os_type, architecture=vm.architecture,
-                   create_date=now, last_op_date=now)
-        self._add(self.vms, clone)
+        clone = self._copy_vm_record(vm, name, f"instant clone of vm[uuid:{vm.uuid}]", "Running")
         self._hold_host(clone, src_host)
         data_uuids = []
         for vol in volumes:
@@ -283,15 +287,8 @@ class CloneMixin:
         hint_host = self.hosts.get(host) if host is not None else None
         if hint_host is None and cluster is None and vm.host_uuid and primary_storage is None:
             hint_host = self.hosts.get(vm.host_uuid)
-        now = self.clock.now()
-        clone = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=vm.zone_uuid, cpu_num=vm.cpu_num,
-                   memory_size=vm.memory_size, instance_offering_uuid=vm.instance_offering_uuid,
-                   image_uuid=vm.image_uuid, description=f"clone of vm[uuid:{vm.uuid}]",
-                   state="Stopped", l3_network_uuids=list(vm.l3_network_uuids),
-                   allocator_strategy=vm.allocator_strategy, platform=vm.platform,
-                   guest_os_type=vm.guest_os_type, architecture=vm.architecture,
-                   create_date=now, last_op_date=now)
-        self._add(self.vms, clone)
+        clone = self._copy_vm_record(vm, name, f"clone of vm[uuid:{vm.uuid}]", "Stopped")
+        now = clone.create_date
         data_uuids = []
         for vol in volumes:
             size = self.volume_allocated_size(vol)
