@@ -114,4 +114,10 @@ def test_legacy_endpoint_creates_a_snapshot(demo):
     event = next(iter(legacy_result(client.get(f"/zstack/api/result/{job}")).values()))
     assert event["success"] is True
     assert (event["inventory"]["name"], event["inventory"]["volumeUuid"]) == ("legacy", golden.root_volume_uuid)
-    assert event["inventory"]["uuid"] in cloud.volume_snapshots
+    uuid = event["inventory"]["uuid"]
+    assert uuid in cloud.volume_snapshots
+    job = legacy(client, "org.zstack.header.storage.snapshot.APIDeleteVolumeSnapshotMsg",
+                 {"uuid": uuid, "session": {"uuid": session}}).get_json()["uuid"]
+    event = next(iter(legacy_result(client.get(f"/zstack/api/result/{job}")).values()))
+    assert event["success"] is True
+    assert uuid not in cloud.volume_snapshots
