@@ -339,7 +339,7 @@ class VmMixin:
         if not fitting:
             if shortage is not None:
                 raise shortage
-            raise CapacityExhausted("primary_storage.virtual", virtual_charge_guess(root_size), 0,
+            raise CapacityExhausted("primary_storage.virtual", root_size, 0,
                                     message="no primary storage is attached to a cluster that can run the vm")
         fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
         clusters: set[str] = set()
@@ -434,9 +434,9 @@ class VmMixin:
         return vm
 
     def _delete_created_vm(self, vm: Vm) -> None:
-        """A Created VM whose first start failed is removed (outside the failed transaction,
-        so that the deletion itself sticks)."""
-        # The surrounding operation will roll back; remember to delete after.
+        """A Created VM whose first start failed is removed, as ZStack does.  The failed
+        start is about to be rolled back; the removal is queued as the log's last entry,
+        so it runs first and is not itself undone."""
         if self._undo is not None:
             self._undo.append(lambda: self.vms.find(vm.uuid) and self.vms.remove(vm))
 
@@ -578,7 +578,3 @@ class VmMixin:
         self._set(vm, "instance_offering_uuid", vm.instance_offering_uuid
                   if cpu_num is None and memory_size is None else None)
         return vm
-
-
-def virtual_charge_guess(size: int) -> int:
-    return size
