@@ -10,25 +10,34 @@ from werkzeug.test import Client
 from fakestack.app import make_app
 from fakestack.dialects.zstack import create_dialect
 from fakestack.model.clock import ManualClock
+from fakestack.model.ids import IdGenerator
 
 ADMIN_PASSWORD_HASH = hashlib.sha512(b"password").hexdigest()
 
 
 class StubCloud:
-    """The smallest cloud the protocol layer needs: a clock, a lock and dialect state."""
+    """The smallest cloud the protocol layer needs: a clock, a lock, seeded ids, time
+    listeners and dialect state (what a dialect uses of :class:`fakestack.model.Cloud`
+    besides the model's collections and operations)."""
 
     def __init__(self, clock=None, seed: int = 0) -> None:
         self.clock = clock or ManualClock()
         self.lock = threading.RLock()
         self.seed = seed
+        self.ids = IdGenerator(seed)
         self._dialect_state: dict[str, dict] = {}
+        self._time_listeners: list = []
         self.faults = None
 
     def dialect_state(self, name: str) -> dict:
         return self._dialect_state.setdefault(name, {})
 
+    def on_time(self, listener) -> None:
+        self._time_listeners.append(listener)
+
     def settle(self) -> None:  # the app runs time listeners before each request
-        pass
+        for listener in self._time_listeners:
+            listener(self)
 
 
 def stub_client(cloud=None):

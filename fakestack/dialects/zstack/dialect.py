@@ -7,7 +7,6 @@ from ``/v1/api-jobs/{uuid}``.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from dataclasses import dataclass
@@ -65,9 +64,9 @@ class ZStackDialect:
         self.legacy = LegacyEndpoint(self)
         self.sources = inventories.sources(cloud)
         self.webhook_sender = webhooks.background_sender
-        on_time = getattr(cloud, "on_time", None)
-        if on_time is not None:  # deliver web hooks as soon as the clock completes their jobs
-            on_time(self._on_time)
+        # Web hooks go out as soon as the clock completes their jobs: the cloud runs its time
+        # listeners on every tick and before every request the app serves.
+        cloud.on_time(self._on_time)
         sessions.ensure_defaults(self.state)
 
     def _on_time(self, cloud) -> None:
@@ -84,19 +83,7 @@ class ZStackDialect:
 
     def new_uuid(self) -> str:
         """A deterministic 32-hex uuid in v4 form, from the cloud's seeded generator."""
-        ids = getattr(self.cloud, "ids", None)
-        for attr in ("zstack_uuid", "uuid32", "uuid"):
-            make = getattr(ids, attr, None)
-            if callable(make):
-                return make()
-        state = self.state
-        counter = state.get("uuidCounter", 0) + 1
-        state["uuidCounter"] = counter
-        seed = getattr(self.cloud, "seed", 0)
-        digest = bytearray(hashlib.sha256(f"zstack:{seed}:{counter}".encode()).digest()[:16])
-        digest[6] = (digest[6] & 0x0F) | 0x40
-        digest[8] = (digest[8] & 0x3F) | 0x80
-        return digest.hex()
+        return self.cloud.ids.uuid()
 
     def set_account(self, name: str, password: str) -> None:
         sessions.set_account(self.state, name, password)
@@ -111,8 +98,6 @@ class ZStackDialect:
             return text_response(f"{type(exc).__name__}: {exc}", 500)
 
     def _dispatch(self, request: Request) -> Response:
-        if self.state.get("webhookPending"):
-            webhooks.deliver_due(self.state, self.cloud, self.now(), self.webhook_sender)
         path = request.path
         if path == "/zstack/api" or path.startswith("/zstack/api/"):
             return self.legacy.handle(request)
@@ -293,7 +278,7 @@ class ZStackDialect:
                 return Outcome(ok=True, payload={})
             if call.api["needSession"] and call.session is None:
                 call.session = sessions.check_session(self.state, call.session_uuid, self.now())
-            if getattr(self.cloud, "faults", None) is not None:
+            if self.cloud.faults is not None:
                 faults.dialect_point(self.cloud, f"{self.name}:{call.name}",
                                      self._fault_targets(call, binding))
             payload = binding.handler(call)
