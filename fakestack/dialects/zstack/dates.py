@@ -29,9 +29,3 @@ def parse_date(text: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return moment.replace(tzinfo=timezone.utc).timestamp()
-
-
-def format_timestamp_text(epoch_seconds: float) -> str:
-    """``java.sql.Timestamp.toString()``: ``2024-10-17 05:43:35.123`` (backup names use it)."""
-    moment = datetime.fromtimestamp(epoch_seconds, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%S.") + f"{moment.microsecond // 1000:03d}"

@@ -22,7 +22,7 @@ from .catalog import APIS
 from .errors import (
     VO_NAMES, ApiError, TransportError, error_code, error_from_domain, resource_not_found,
 )
-from .params import normalize, param_specs, params_from_query, validate, verify_types
+from .params import V4_UUID, normalize, param_specs, params_from_query, validate, verify_types
 from .query import QuerySpec, Condition, spec_from_rest
 from .registry import BINDINGS, Call
 from .resources import find
@@ -31,9 +31,6 @@ from .routes import RouteTable
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
 LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
-
-# What a uuid must look like for a delete on a missing resource to succeed (§1.6).
-V4_UUID = re.compile(r"^[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}$")
 
 _JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
 

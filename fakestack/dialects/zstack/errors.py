@@ -105,14 +105,6 @@ def resource_not_found(field_name: str, uuid: Any, vo: str) -> ApiError:
     )
 
 
-def operation_failed(details: str) -> ApiError:
-    return ApiError(error_code("SYS.1006", details))
-
-
-def internal_error(details: str) -> ApiError:
-    return ApiError(error_code("SYS.1000", details))
-
-
 # --------------------------------------------------------------------------------------
 # Domain error -> ZStack ErrorCode: the one mapping table.
 # --------------------------------------------------------------------------------------

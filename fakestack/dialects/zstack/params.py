@@ -10,7 +10,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Iterable
+from typing import Any
 
 from .errors import TransportError, invalid_argument
 
@@ -93,7 +93,8 @@ def _coerce_text(name: str, value: str, java_type: str) -> Any:
     return value
 
 
-def _describe(value: Any) -> str:
+def java_text(value: Any) -> str:
+    """A JSON value as Java prints it (``String.valueOf``): booleans in lower case."""
     if value is True:
         return "true"
     if value is False:
@@ -117,19 +118,19 @@ def verify_types(fields: dict[str, Any], specs: dict[str, dict]) -> None:
             if isinstance(value, float) and value.is_integer():
                 integral = True
             if not integral:
-                raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{_describe(value)}].")
+                raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{java_text(value)}].")
         elif java_type in _BOOL_TYPES:
             if not isinstance(value, bool):
-                raise TransportError(400, f"[{name}] field is excepted a boolean, but was [{_describe(value)}].")
+                raise TransportError(400, f"[{name}] field is excepted a boolean, but was [{java_text(value)}].")
         elif java_type in _LIST_TYPES:
             if not isinstance(value, list):
-                raise TransportError(400, f"[{name}] field is excepted a list, but was [{_describe(value)}].")
+                raise TransportError(400, f"[{name}] field is excepted a list, but was [{java_text(value)}].")
         elif java_type in _MAP_TYPES:
             if not isinstance(value, dict):
-                raise TransportError(400, f"[{name}] field is excepted a map, but was [{_describe(value)}].")
+                raise TransportError(400, f"[{name}] field is excepted a map, but was [{java_text(value)}].")
         elif java_type in _STRING_TYPES:
             if isinstance(value, (dict, list)):
-                raise TransportError(400, f"[{name}] field is excepted a string, but was [{_describe(value)}].")
+                raise TransportError(400, f"[{name}] field is excepted a string, but was [{java_text(value)}].")
 
 
 def normalize(fields: dict[str, Any], specs: dict[str, dict]) -> dict[str, Any]:
@@ -142,7 +143,7 @@ def normalize(fields: dict[str, Any], specs: dict[str, dict]) -> dict[str, Any]:
         if spec["type"] in _INT_TYPES and isinstance(value, float):
             out[name] = int(value)
         elif spec["type"] in _STRING_TYPES and not isinstance(value, str):
-            out[name] = _describe(value)
+            out[name] = java_text(value)
     return out
 
 
@@ -151,8 +152,9 @@ def _range(text: str) -> tuple[int, int]:
     return int(low), int(high)
 
 
-# What ZStack accepts as a caller-chosen resourceUuid (reference §1.6).
-_RESOURCE_UUID = re.compile(r"^[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}$")
+# What ZStack accepts as a caller-chosen resourceUuid, and as the uuid of a missing resource
+# whose delete succeeds (reference §1.6).
+V4_UUID = re.compile(r"^[0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}$")
 
 
 def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
@@ -160,7 +162,7 @@ def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
     message = api["message"]
     out = dict(fields)
     resource_uuid = out.get("resourceUuid")
-    if resource_uuid is not None and not _RESOURCE_UUID.match(str(resource_uuid)):
+    if resource_uuid is not None and not V4_UUID.match(str(resource_uuid)):
         raise invalid_argument(
             f"resourceUuid[{resource_uuid}] is not a valid uuid. A valid uuid is a UUID(v4 recommended) "
             "with '-' stripped, matching [0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}"
@@ -180,7 +182,7 @@ def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
         if valid and str(value) not in valid:
             raise invalid_argument(
                 f"valid value for field[{name}] of message[{message}] are [{', '.join(valid)}], "
-                f"but {_describe(value)} found"
+                f"but {java_text(value)} found"
             )
         if spec.get("nonempty") and isinstance(value, (list, dict)) and not value:
             raise invalid_argument(f"field[{name}] must be a nonempty list")
@@ -204,7 +206,3 @@ def _default(spec: dict) -> Any:
     if spec["type"] in _INT_TYPES:
         return int(text.rstrip("Ll"))
     return text
-
-
-def string_list(values: Iterable[Any]) -> list[str]:
-    return [v if isinstance(v, str) else _describe(v) for v in values]

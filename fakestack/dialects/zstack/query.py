@@ -14,6 +14,7 @@ from typing import Any, Callable, Iterable
 
 from .dates import parse_date
 from .errors import ApiError, TransportError, error_code
+from .params import java_text
 
 # REST operators, in the order the server tests them (first hit wins).
 REST_OPERATORS: tuple[tuple[str, str], ...] = (
@@ -196,7 +197,7 @@ def _compare(op: str, stored: Any, wanted: Any) -> bool:
         found = stored in candidates
         return found if op == "in" else not found
     if op in ("like", "not like"):
-        hit = _like(str(wanted)).fullmatch(_text(stored)) is not None
+        hit = _like(str(wanted)).fullmatch(java_text(stored)) is not None
         return hit if op == "like" else not hit
     target = _coerce(stored, wanted)
     if op == "=":
@@ -233,14 +234,6 @@ def _loose_date(text: str) -> Any:
         except ValueError:
             continue
     return text
-
-
-def _text(value: Any) -> str:
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
 
 
 def matches(record: dict, condition: Condition, collection: Collection) -> bool:

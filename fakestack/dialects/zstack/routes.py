@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterable
 
 _VAR = re.compile(r"\{([^}/]+)\}")
 
@@ -51,8 +50,4 @@ class RouteTable:
             if m:
                 found.append((template, list(m.groups())))
         found.sort(key=lambda item: item[0].specificity)
-        return [(t, values) for t, values in found]
-
-
-def bind(names: list[str], values: Iterable[str]) -> dict[str, str]:
-    return dict(zip(names, values))
+        return found
