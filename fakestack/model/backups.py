@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from typing import NamedTuple
 
 from .entities import DiskNode, Entity, Image
+from .images import _slug
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
 
@@ -96,11 +97,6 @@ def sql_timestamp(epoch: float) -> str:
     seconds, millis = divmod(ms, 1000)
     stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
     return f"{stamp}.{(f'{millis:03d}'.rstrip('0') or '0')}"
-
-
-def _slug(name: str) -> str:
-    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
-    return out or "image"
 
 
 class BackupMixin:
@@ -190,8 +186,8 @@ class BackupMixin:
                 if self.nodes.get(entry["node_uuid"]).children == 0:
                     uuid = entry["backup"]["uuid"]
                     self._erase_backup_data(bs_uuid, uuid)
-                    record = self.backups.find(uuid)
-                    if update_records and record is not None and record.uuid == uuid:
+                    record = self.backups.by_uuid(uuid)
+                    if update_records and record is not None:
                         self._drop_backup_ref(record, bs_uuid)
                     changed = True
 
@@ -204,13 +200,13 @@ class BackupMixin:
 
     def group_backups(self, group) -> list[Backup]:
         """The group's volume backups still in the database (root first)."""
-        grp = self.backup_groups.find(self._group_uuid(group))
+        grp = self.backup_groups.by_uuid(self._group_uuid(group))
         if grp is None:
             return []
         out = []
         for uuid in grp.backup_uuids:
-            record = self.backups.find(uuid)
-            if record is not None and record.uuid == uuid:
+            record = self.backups.by_uuid(uuid)
+            if record is not None:
                 out.append(record)
         return out
 
@@ -226,7 +222,7 @@ class BackupMixin:
         the next sync registers again)."""
         bs = self.backup_storages.get(backup_storage)
         return [e for e in self._catalog_entries(bs.uuid)
-                if not e["deleted"] and self._backup_ref(self.backups.find(e["backup"]["uuid"]), bs.uuid) is None]
+                if not e["deleted"] and self._backup_ref(self.backups.by_uuid(e["backup"]["uuid"]), bs.uuid) is None]
 
     @staticmethod
     def _backup_ref(record: Backup | None, bs_uuid: str) -> dict | None:
@@ -244,7 +240,7 @@ class BackupMixin:
             entry = catalog[uuid]
             if entry["deleted"]:
                 continue
-            record = self.backups.find(uuid)
+            record = self.backups.by_uuid(uuid)
             ref = self._backup_ref(record, bs_uuid)
             if ref is None or ref["status"] != "Ready" or record.status != "Ready":
                 continue
@@ -277,9 +273,8 @@ class BackupMixin:
 
     def _remove_backup_record(self, record: Backup) -> None:
         self._remove(self.backups, record)
-        group = self.backup_groups.find(record.group_uuid)
-        if group is not None and group.uuid == record.group_uuid and not any(
-                u in self.backups and self.backups.get(u).uuid == u for u in group.backup_uuids):
+        group = self.backup_groups.by_uuid(record.group_uuid)
+        if group is not None and not any(self.backups.by_uuid(u) for u in group.backup_uuids):
             self._remove(self.backup_groups, group)
 
     # -- create ----------------------------------------------------------------------------
@@ -353,7 +348,6 @@ class BackupMixin:
         stamp = sql_timestamp(now)
         group_uuid = resource_uuid or self.ids.uuid()
         records: list[Backup] = []
-        nodes: list[DiskNode] = []
         for vol, parent, size, kind in plans:
             self._fault_point("backup.create.volume", vm=vm.uuid, volume=vol.uuid,
                               backup_storage=bs.uuid)
@@ -373,12 +367,11 @@ class BackupMixin:
                 last_op_date=now)
             self._add(self.backups, record)
             records.append(record)
-            nodes.append(node)
         group = BackupGroup(uuid=group_uuid, name=name, vm_uuid=vm.uuid,
                             backup_uuids=[r.uuid for r in records], description=description or "",
                             backup_storage_uuid=bs.uuid, create_date=now)
         self._add(self.backup_groups, group)
-        for record, node in zip(records, nodes):
+        for record in records:
             self._catalog_put(bs.uuid, self._catalog_entry(record, group, bs.uuid))
         return records
 
@@ -510,8 +503,7 @@ class BackupMixin:
             if entry["deleted"]:
                 continue  # kept only for dependants: not a backup any more
             uuid = entry["backup"]["uuid"]
-            record = self.backups.find(uuid)
-            record = record if record is not None and record.uuid == uuid else None
+            record = self.backups.by_uuid(uuid)
             ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"],
                    "install_path": entry["install_path"], "status": "Ready",
                    "create_date": now, "last_op_date": now}
@@ -526,8 +518,8 @@ class BackupMixin:
             else:
                 continue
             new += 1
-            group = self.backup_groups.find(record.group_uuid)
-            if group is None or group.uuid != record.group_uuid:
+            group = self.backup_groups.by_uuid(record.group_uuid)
+            if group is None:
                 self._add(self.backup_groups, BackupGroup.from_dict(entry["group"]))
             elif record.uuid not in group.backup_uuids:
                 self._set(group, "backup_uuids", group.backup_uuids + [record.uuid])
@@ -607,8 +599,8 @@ class BackupMixin:
         members = self.group_backups(group_uuid)
         for record in members:
             self._remove_backup_record(record)
-        grp = self.backup_groups.find(group_uuid)
-        if grp is not None and grp.uuid == group_uuid:
+        grp = self.backup_groups.by_uuid(group_uuid)
+        if grp is not None:
             self._remove(self.backup_groups, grp)
         return len(members)
 
@@ -684,14 +676,13 @@ class BackupMixin:
                 if entry["deleted"] != (ref["status"] == "Deleted"):
                     breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
                                     f"storage {'keeps it for dependants' if entry['deleted'] else 'holds it'}")
-            group = self.backup_groups.find(record.group_uuid)
-            if group is None or group.uuid != record.group_uuid:
+            group = self.backup_groups.by_uuid(record.group_uuid)
+            if group is None:
                 breaches.append(f"backup {record.uuid} in missing group {record.group_uuid}")
             elif record.uuid not in group.backup_uuids:
                 breaches.append(f"backup {record.uuid} not listed by its group {group.uuid}")
         for group in self.backup_groups:
-            present = [self.backups.find(u) for u in group.backup_uuids]
-            present = [r for r, u in zip(present, group.backup_uuids) if r is not None and r.uuid == u]
+            present = [r for r in map(self.backups.by_uuid, group.backup_uuids) if r is not None]
             if not present:
                 breaches.append(f"backup group {group.uuid} has no backup left (should be gone)")
                 continue

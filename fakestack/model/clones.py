@@ -250,9 +250,7 @@ class CloneMixin:
                         resource_uuid=vol.uuid,
                         message=f"the disk chain of volume[uuid:{vol.uuid}] would reach "
                         f"{parent.depth + 1} levels, over the limit of {self.settings.max_chain_depth}")
-                parent = self._freeze_leaf(vol)
-                # the frozen node is now held by the clone tree only (children), not a volume
-                self._set(parent, "refs", parent.refs - 1)
+                parent = self._freeze_leaf(vol, keep_ref=False)
             ps = target_ps or self.primary_storages.get(vol.primary_storage_uuid)
             new = self._new_volume_on(clone, vol.type, vol.virtual_size, ps, parent=parent,
                                       thick=False, device_id=vol.device_id,

@@ -77,6 +77,10 @@ class Collection(Generic[T]):
             return self._by_uuid[uuids[0]]
         return None
 
+    def by_uuid(self, uuid: str | None) -> T | None:
+        """The entity with exactly this uuid (never a name match), or None."""
+        return self._by_uuid.get(uuid) if uuid is not None else None
+
     def get(self, key) -> T:
         entity = self._by_uuid.get(key) if key.__class__ is str else None
         if entity is None:

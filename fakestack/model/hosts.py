@@ -30,22 +30,20 @@ class HostMixin:
         return CapacityExhausted("host.cpu", cpu, max(host.total_cpu - host.used_cpu, 0),
                                  resource_uuid=host.uuid, request=request)
 
-    def _set_host_usage(self, host: Host, cpu: int, memory: int, vms: int) -> None:
-        index = self.host_index
-        index.remove(host)
-        host.used_cpu += cpu
-        host.used_memory += memory
-        host.vm_count += vms
-        index.add(host)
-        if self._undo is not None:
-            self._undo.append(lambda: self._set_host_usage_raw(host, -cpu, -memory, -vms))
-
-    def _set_host_usage_raw(self, host: Host, cpu: int, memory: int, vms: int) -> None:
+    def _update_host(self, host: Host, undoable: bool = True, **changes) -> None:
+        """Change host fields that the placement index keys on (usage, state, status),
+        re-keying the host in the index; undoably unless told otherwise (the undo itself)."""
+        old = {name: getattr(host, name) for name in changes}
         self.host_index.remove(host)
-        host.used_cpu += cpu
-        host.used_memory += memory
-        host.vm_count += vms
+        for name, value in changes.items():
+            setattr(host, name, value)
         self.host_index.add(host)
+        if undoable and self._undo is not None:
+            self._undo.append(lambda: self._update_host(host, False, **old))
+
+    def _set_host_usage(self, host: Host, cpu: int, memory: int, vms: int) -> None:
+        self._update_host(host, used_cpu=host.used_cpu + cpu, used_memory=host.used_memory + memory,
+                          vm_count=host.vm_count + vms)
 
     def _hold_host(self, vm: Vm, host: Host) -> None:
         if self._exhausted:
@@ -90,26 +88,13 @@ class HostMixin:
         return self.host_index.choose(strategy, vm.cpu_num, vm.memory_size, clusters, last)
 
     # -- infrastructure state ----------------------------------------------------------
-    def _set_host_attr(self, host: Host, attr: str, value: str) -> None:
-        old = getattr(host, attr)
-        self.host_index.remove(host)
-        setattr(host, attr, value)
-        self.host_index.add(host)
-        if self._undo is not None:
-            self._undo.append(lambda: self._set_host_attr_raw(host, attr, old))
-
-    def _set_host_attr_raw(self, host: Host, attr: str, value: str) -> None:
-        self.host_index.remove(host)
-        setattr(host, attr, value)
-        self.host_index.add(host)
-
     @operation("host.set_status")
     def set_host_status(self, host, status: str) -> Host:
         """Connected / Disconnected / Connecting (disconnected hosts get no new VMs)."""
         host = self.hosts.get(host)
         if status not in ("Connected", "Disconnected", "Connecting"):
             raise InvalidArgument("status", "must be Connected, Disconnected or Connecting")
-        self._set_host_attr(host, "status", status)
+        self._update_host(host, status=status)
         return host
 
     @operation("host.set_state")
@@ -117,5 +102,5 @@ class HostMixin:
         host = self.hosts.get(host)
         if state not in ("Enabled", "Disabled", "PreMaintenance", "Maintenance"):
             raise InvalidArgument("state", "must be Enabled, Disabled, PreMaintenance or Maintenance")
-        self._set_host_attr(host, "state", state)
+        self._update_host(host, state=state)
         return host

@@ -469,42 +469,38 @@ class VmMixin:
             self._stop(vm)
         return vm
 
+    def _change_state(self, vm, op: str, state: str) -> Vm:
+        """The simple transitions: a fault point, the state table's check, the new state."""
+        vm = self._vm(vm)
+        self._fault_point(f"vm.{op}", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, op)
+        self._set(vm, "state", state)
+        self._set(vm, "last_op_date", self.clock.now())
+        return vm
+
     @operation("vm.reboot")
     def reboot_vm(self, vm) -> Vm:
-        vm = self._vm(vm)
-        self._fault_point("vm.reboot", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
-        self._state_check(vm, "reboot")
-        self._set(vm, "state", "Running")
-        vm.last_op_date = self.clock.now()
-        return vm
+        return self._change_state(vm, "reboot", "Running")
 
     @operation("vm.pause")
     def pause_vm(self, vm) -> Vm:
-        vm = self._vm(vm)
-        self._fault_point("vm.pause", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
-        self._state_check(vm, "pause")
-        self._set(vm, "state", "Paused")
-        return vm
+        return self._change_state(vm, "pause", "Paused")
 
     @operation("vm.resume")
     def resume_vm(self, vm) -> Vm:
-        vm = self._vm(vm)
-        self._fault_point("vm.resume", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
-        self._state_check(vm, "resume")
-        self._set(vm, "state", "Running")
-        return vm
+        return self._change_state(vm, "resume", "Running")
 
     @operation("vm.freeze")
     def freeze_vm(self, vm, frozen: bool = True) -> Vm:
-        """Mark a running VM frozen (vSphere ``instantclone.freeze``): its disks stop
-        changing, and instant clones hang off its current leaf without growing its chain."""
+        """Mark a running VM frozen (vSphere ``instantclone.freeze``): its disks move once
+        onto new leaves above frozen nodes and stop changing; instant clones then hang off
+        those frozen nodes without growing its chain."""
         vm = self._vm(vm)
         if frozen and vm.state != "Running":
             raise InvalidState("vm", vm.uuid, vm.state, "freeze", ("Running",))
         if frozen and not vm.frozen:
             for vol in self.vm_volumes(vm):
-                node = self._freeze_leaf(vol)
-                self._set(node, "refs", node.refs - 1)
+                self._freeze_leaf(vol, keep_ref=False)
         self._set(vm, "frozen", bool(frozen))
         return vm
 
@@ -528,11 +524,7 @@ class VmMixin:
 
     @operation("vm.recover")
     def recover_vm(self, vm) -> Vm:
-        vm = self._vm(vm)
-        self._fault_point("vm.recover", vm=vm.uuid, name=vm.name)
-        self._state_check(vm, "recover")
-        self._set(vm, "state", "Stopped")
-        return vm
+        return self._change_state(vm, "recover", "Stopped")
 
     @operation("vm.expunge")
     def expunge_vm(self, vm) -> None:

@@ -188,9 +188,11 @@ class VolumeMixin:
         return grown
 
     # -- snapshots ---------------------------------------------------------------------
-    def _freeze_leaf(self, volume: Volume) -> DiskNode:
-        """Freeze the volume's current leaf and move the volume onto a new leaf above it.
-        Returns the frozen node (whose volume ref passes to the caller)."""
+    def _freeze_leaf(self, volume: Volume, *, keep_ref: bool = True) -> DiskNode:
+        """Freeze the volume's current leaf and move the volume onto a new leaf above it
+        (a thick volume's new leaf is thick too: it holds the full size again).  Returns the
+        frozen node.  Its holder passes to the caller (a snapshot) with ``keep_ref``;
+        without, the node is held only by the nodes built on it (instant clones)."""
         old = self.nodes.get(volume.node_uuid)
         ps = self.primary_storages.get(volume.primary_storage_uuid)
         initial = old.virtual_size if volume.thick else self.settings.new_leaf_size
@@ -198,9 +200,8 @@ class VolumeMixin:
         self._set(old, "frozen", True)
         self._set(old, "role", "snapshot")
         self._set(volume, "node_uuid", leaf.uuid)
-        if volume.thick:
-            # the frozen node keeps only what was written; the new thick leaf holds the full size
-            pass
+        if not keep_ref:
+            self._set(old, "refs", old.refs - 1)
         return old
 
     @operation("snapshot.create")
