@@ -377,6 +377,8 @@ def test_json_schema_header_adds_schema_to_async_results(demo):
     assert schema["result"] == "org.zstack.header.vm.CloneVmInstanceResults"
     assert schema["result.inventories[0]"] == "org.zstack.header.vm.CloneVmInstanceInventory"
     assert schema["result.inventories[0].inventory"] == "org.zstack.header.vm.VmInstanceInventory"
+    assert schema["result.inventories[0].inventory.allVolumes[0]"] == "org.zstack.header.volume.VolumeInventory"
+    assert not any("[0].inventory[0]" in key for key in schema)
     plain = client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"cloneVmInstance": {"names": ["t"]}},
                        headers=auth(session))
     assert "schema" not in poll(client, plain).get_json()

@@ -2,9 +2,8 @@
 is one of the query APIs)."""
 from __future__ import annotations
 
-from .api_vm import run_job
+from .api_vm import inventory_reply, run_job
 from .inventories import SNAPSHOT, snapshot_inventory
-from .query import schema_for
 from .registry import Call, api
 
 
@@ -13,10 +12,7 @@ def create_volume_snapshot(call: Call) -> dict:
     f = call.fields
     snapshot = run_job(call, "snapshot.create", call.cloud.create_volume_snapshot, f["volumeUuid"], f["name"],
                        description=f.get("description") or "")
-    inventory = snapshot_inventory(call.cloud, snapshot)
-    call.schema = {k.replace("inventory[0]", "inventory"): v
-                   for k, v in schema_for([inventory], SNAPSHOT, prefix="inventory").items()}
-    return {"inventory": inventory}
+    return inventory_reply(call, snapshot_inventory(call.cloud, snapshot), SNAPSHOT)
 
 
 @api("DeleteVolumeSnapshot", operation="delete_volume_snapshot", resources={"uuid": "volume_snapshot"},

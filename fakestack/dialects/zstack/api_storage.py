@@ -1,27 +1,17 @@
 """Data volume and image APIs (§6)."""
 from __future__ import annotations
 
-from .api_vm import provisioning_from_tags, run_job
+from .api_vm import inventory_reply, provisioning_from_tags, run_job
 from .inventories import IMAGE, VOLUME, image_inventory, volume_inventory
-from .query import schema_for
 from .registry import Call, api
 
 
-def _single_schema(inventory: dict, collection) -> dict[str, str]:
-    return {k.replace("inventory[0]", "inventory"): v
-            for k, v in schema_for([inventory], collection, prefix="inventory").items()}
-
-
 def volume_reply(call: Call, volume) -> dict:
-    inventory = volume_inventory(call.cloud, volume)
-    call.schema = _single_schema(inventory, VOLUME)
-    return {"inventory": inventory}
+    return inventory_reply(call, volume_inventory(call.cloud, volume), VOLUME)
 
 
 def image_reply(call: Call, image) -> dict:
-    inventory = image_inventory(call.cloud, image)
-    call.schema = _single_schema(inventory, IMAGE)
-    return {"inventory": inventory}
+    return inventory_reply(call, image_inventory(call.cloud, image), IMAGE)
 
 
 @api("CreateDataVolume", operation="create_data_volume", resources={

@@ -7,7 +7,7 @@ from fakestack.model.errors import DomainError
 
 from .errors import error_from_domain, invalid_argument
 from .inventories import VM, vm_inventory
-from .query import schema_for
+from .query import schema_of
 from .registry import Call, api
 
 VM_RESOURCES = {"uuid": "vm"}
@@ -35,11 +35,14 @@ def run_job(call: Call, operation: str, fn, *args, **kwargs) -> Any:
     return job.result
 
 
-def vm_reply(call: Call, vm) -> dict:
-    inventory = vm_inventory(call.cloud, vm)
-    call.schema = schema_for([inventory], VM, prefix="inventory")
-    call.schema = {k.replace("inventory[0]", "inventory"): v for k, v in call.schema.items()}
+def inventory_reply(call: Call, inventory: dict, collection) -> dict:
+    """The success body ``{"inventory": ...}`` of a single-resource API, and its schema."""
+    call.schema = schema_of(inventory, collection)
     return {"inventory": inventory}
+
+
+def vm_reply(call: Call, vm) -> dict:
+    return inventory_reply(call, vm_inventory(call.cloud, vm), VM)
 
 
 @api("CreateVmInstance", operation="create_vm", resources={
@@ -152,8 +155,7 @@ def clone_vm_instance(call: Call) -> dict:
         schema[path] = "org.zstack.header.vm.CloneVmInstanceInventory"
         if entry.vm is not None:
             item["inventory"] = vm_inventory(cloud, entry.vm)
-            for key, cls in schema_for([item["inventory"]], VM, prefix=f"{path}.inventory").items():
-                schema[key.replace(f"{path}.inventory[0]", f"{path}.inventory")] = cls
+            schema.update(schema_of(item["inventory"], VM, f"{path}.inventory"))
         if entry.error is not None:
             item["error"] = entry_error(call, entry.error, started=entry.vm is not None)
         entries.append(item)

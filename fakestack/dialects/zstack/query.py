@@ -298,6 +298,13 @@ def schema_for(inventories: list[dict], collection: Collection, prefix: str = "i
     return schema
 
 
+def schema_of(record: dict, collection: Collection, path: str = "inventory") -> dict[str, str]:
+    """The ``schema`` map of one inventory object at ``path`` (``inventory`` for single replies)."""
+    schema: dict[str, str] = {}
+    _walk_schema(record, collection, path, schema)
+    return schema
+
+
 def _walk_schema(record: dict, collection: Collection, path: str, schema: dict[str, str],
                  class_of: Callable[[dict], str] | None = None) -> None:
     schema[path] = class_of(record) if class_of else collection.class_name
