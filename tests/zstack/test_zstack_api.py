@@ -298,17 +298,33 @@ def test_image_delete_recover_expunge(demo):
 
 # -- queries and capacity -----------------------------------------------------------
 
-@pytest.mark.parametrize("path", [
-    "vm-instances", "volumes", "hosts", "primary-storage", "backup-storage", "images", "zones",
-    "clusters", "l3-networks", "instance-offerings", "disk-offerings", "vm-instances/nics",
-    "volume-snapshots", "backup-storage/image-store",
-])
+# query path -> which of the model's entities it lists
+COLLECTIONS = {
+    "vm-instances": lambda cloud: cloud.vms, "volumes": lambda cloud: cloud.volumes,
+    "hosts": lambda cloud: cloud.hosts, "primary-storage": lambda cloud: cloud.primary_storages,
+    "backup-storage": lambda cloud: cloud.backup_storages, "images": lambda cloud: cloud.images,
+    "zones": lambda cloud: cloud.zones, "clusters": lambda cloud: cloud.clusters,
+    "l3-networks": lambda cloud: cloud.l3_networks,
+    "instance-offerings": lambda cloud: cloud.instance_offerings,
+    "disk-offerings": lambda cloud: cloud.disk_offerings, "vm-instances/nics": lambda cloud: cloud.nics,
+    "volume-snapshots": lambda cloud: cloud.volume_snapshots,
+    "backup-storage/image-store": lambda cloud: [bs for bs in cloud.backup_storages
+                                                 if bs.type == "ImageStoreBackupStorage"],
+    "volume-backups": lambda cloud: cloud.backups,
+}
+
+
+@pytest.mark.parametrize("path", list(COLLECTIONS))
 def test_every_collection_answers_queries_with_schema(demo, path):
-    _, client, session = demo
+    cloud, client, session = demo
+    golden = cloud.vms.get("golden")  # something in every collection, snapshots and backups too
+    cloud.create_volume_snapshot(golden.root_volume_uuid, "snap")
+    cloud.create_vm_backup(golden, cloud.backup_storages.get("imagestore"), "backup")
     response = query(client, session, path, replyWithCount="true")
     assert response.status_code == 200
     body = response.get_json()
     assert body["total"] == len(body["inventories"])
+    assert [i["uuid"] for i in body["inventories"]] == [e.uuid for e in COLLECTIONS[path](cloud)] != []
     assert set(body) == {"inventories", "total", "schema"}
     for index, inventory in enumerate(body["inventories"]):
         assert body["schema"][f"inventories[{index}]"].startswith("org.zstack.")
