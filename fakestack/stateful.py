@@ -35,9 +35,30 @@ Reproducing: everything random in the cloud derives from the seed drawn in
 failing example is replayed exactly from hypothesis' seed: decorate the machine with
 ``@hypothesis.seed(N)`` (or run pytest with ``--hypothesis-seed=N``).  The steps print
 as ``note`` lines (``cloud = Cloud('tiny', seed=...)``, then one line per operation).
+
+Writing a failing run as a scenario (a file to hand to a colleague, replayed with
+``fakestack replay FILE`` or collected by the pytest plugin): set ``record_to``::
+
+    class MyMachine(CloudStateMachine):
+        record_to = "failing-run.yaml"
+
+Each example then records into ``self.recorder`` (a ``fakestack.scenarios.Recorder``
+made from the fresh cloud: topology, seed, clock start, fault plan): every built-in
+operation as an ``op`` step expecting its outcome (success, or the domain error's class),
+each tick as a ``clock`` step, fault rules added or cleared as ``fault`` steps, and every
+request sent through ``self.app`` / ``self.client`` as an ``http`` step expecting the
+status and body it got.  ``teardown`` ends the file with a ``check_invariants`` step and
+writes it.  Hypothesis runs the shrunk failing example last, so after a failure the file
+holds the minimal failing run (after a passing test, the last example).  A broken model
+invariant fails the replay on that last step for as long as the bug is there; for a
+failure of your own ``check()``, ``fakestack.scenarios.replay(path).cloud`` is the cloud
+in the state that failed it.  An overridden ``do_<operation>`` that calls the model
+itself records with ``self.recorder.note_call(method, *args, **kwargs)``;
+requests that bypass ``self.app`` are not recorded.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from hypothesis import Phase, note, settings
@@ -89,6 +110,7 @@ class CloudStateMachine(RuleBasedStateMachine):
     fault_operations: tuple = MACHINE_OPERATIONS
     fault_effects: tuple = GENTLE_EFFECTS
     max_clone_names: int = 3
+    record_to: "str | os.PathLike[str] | None" = None
 
     vms = Bundle("vms")
     backup_groups = Bundle("backup_groups")
@@ -103,14 +125,20 @@ class CloudStateMachine(RuleBasedStateMachine):
         self._app = None
         self._client = None
         self.last_error: DomainError | None = None
+        self.recorder = None  # a fakestack.scenarios.Recorder when ``record_to`` is set
 
     @property
     def app(self):
-        """The WSGI app on ``self.cloud`` (built on first use)."""
+        """The WSGI app on ``self.cloud`` (built on first use; recording its requests
+        when ``record_to`` is set)."""
         if self._app is None and self.cloud is not None:
             from .app import make_app
 
             self._app = make_app(self.cloud)
+            if self.recorder is not None:
+                from .scenarios import RecordingMiddleware
+
+                self._app = RecordingMiddleware(self._app, self.recorder, sync_clock=False)
         return self._app
 
     @property
@@ -129,15 +157,28 @@ class CloudStateMachine(RuleBasedStateMachine):
     def check(self) -> None:
         """Your properties, asserted after every step."""
 
+    def teardown(self) -> None:
+        """Write the recorded run (when ``record_to`` is set).  Overrides call super()."""
+        if self.recorder is not None:
+            # Not run here: the machine already checked the invariants after every step.
+            self.recorder.note_op("check_invariants", {}, name="invariants hold")
+            self.recorder.save(self.record_to)
+
     def _attempt(self, label: str, fn, *args, **kwargs):
         try:
             result = fn(*args, **kwargs)
         except DomainError as exc:
             self.last_error = exc
             note(f"{label} -> {exc.kind}: {exc.message}")
+            self._note_call(fn, args, kwargs, exc)
             return None
         self.last_error = None
+        self._note_call(fn, args, kwargs)
         return result
+
+    def _note_call(self, fn, args, kwargs, error: DomainError | None = None) -> None:
+        if self.recorder is not None:
+            self.recorder.note_call(fn, *args, error=error, **kwargs)
 
     def do_create_vm(self, name: str) -> str | None:
         image = next(iter(self.cloud.images)).uuid
@@ -204,6 +245,8 @@ class CloudStateMachine(RuleBasedStateMachine):
     def do_tick(self, seconds: float) -> None:
         note(f"tick({seconds})")
         self.cloud.tick(seconds)
+        if self.recorder is not None:
+            self.recorder.note_tick(seconds)
 
     # -- the cloud -------------------------------------------------------------------------
     @initialize(target=vms, seed=seeds(), data=st.data())
@@ -214,6 +257,12 @@ class CloudStateMachine(RuleBasedStateMachine):
         self.cloud = Cloud(topology, seed=seed, clock=ManualClock())
         shown = topology if isinstance(topology, str) else self.cloud.topology.name
         note(f"cloud = Cloud({shown!r}, seed={seed}, clock=ManualClock())")
+        if self.record_to is not None:
+            from .scenarios import Recorder
+
+            self.recorder = Recorder.for_cloud(
+                self.cloud, name=os.path.splitext(os.path.basename(self.record_to))[0],
+                description=f"a failing run of {type(self).__name__}, written by fakestack.stateful")
         self.setup()
         return multiple(*[vm.uuid for vm in self.cloud.vms])
 
@@ -294,8 +343,10 @@ class CloudStateMachine(RuleBasedStateMachine):
     def add_fault(self, data):
         rule_ = data.draw(fault_rules(operations=self.fault_operations, effects=self.fault_effects),
                           label="fault")
-        faults.add(self.cloud, rule_)
+        added = faults.add(self.cloud, rule_)
         note(f"faults.add(cloud, {rule_.model_dump(mode='json', exclude_none=True)!r})")
+        if self.recorder is not None:
+            self.recorder.note_faults(*added)
 
     @_enabled("faults")
     @precondition(lambda self: self.cloud is not None and len(faults.list_rules(self.cloud)) > 0)
@@ -303,6 +354,8 @@ class CloudStateMachine(RuleBasedStateMachine):
     def clear_faults(self):
         note("faults.clear(cloud)")
         faults.clear(self.cloud)
+        if self.recorder is not None:
+            self.recorder.note_faults(clear=True)
 
     @_enabled("faults")
     @rule()
@@ -310,10 +363,12 @@ class CloudStateMachine(RuleBasedStateMachine):
         """Reconnect every host and storage a fault disconnected."""
         for host in self.cloud.hosts:
             if host.status != "Connected":
-                self.cloud.set_host_status(host, "Connected")
+                self.cloud.set_host_status(host.uuid, "Connected")
+                self._note_call(self.cloud.set_host_status, (host.uuid, "Connected"), {})
         for store in list(self.cloud.primary_storages) + list(self.cloud.backup_storages):
             if store.status != "Connected":
                 self.cloud.set_storage_status(store.uuid, "Connected")
+                self._note_call(self.cloud.set_storage_status, (store.uuid, "Connected"), {})
 
     # -- checks ----------------------------------------------------------------------------
     @invariant()
