@@ -367,3 +367,19 @@ def test_two_datacenters_number_their_folders_per_kind():
     # instant clone into the other datacenter's VM folder is disjoint
     outcome = surfaces.instant_clone("api", {"source": "vm-1", "name": "x", "placement": {"folder": "group-v2"}})
     assert (outcome.error, outcome.args) == ("invalid_argument", ["folder", "group-v2", "host-3"])
+
+
+def test_a_vm_the_model_creates_between_two_requests_is_numbered_on_the_next(cloud, surfaces):
+    assert surfaces.vm_ids() == ["vm-1", "vm-2"]
+    cloud.create_vm("db", image="ubuntu-22.04", instance_offering="small", l3_networks=["l3-private"],
+                    host="host-1")
+    response = surfaces.client.get("/api/vcenter/vm/vm-3", headers=surfaces.headers)
+    assert (response.status_code, response.get_json()["name"]) == (200, "db")
+
+
+def test_a_cloud_restored_in_place_answers_with_its_own_ids(cloud, surfaces):
+    saved = cloud.snapshot()
+    assert surfaces.instant_clone("api", {"source": "vm-1", "name": "a"}).value == "vm-3"
+    cloud.load_snapshot(saved)
+    assert surfaces.vm_ids() == ["vm-1", "vm-2"]
+    assert surfaces.instant_clone("api", {"source": "vm-1", "name": "b"}).value == "vm-3"

@@ -65,7 +65,7 @@ class Call:
     @property
     def inventory(self) -> Inventory:
         if self._inventory is None:
-            self._inventory = Inventory(self.cloud, self.state)
+            self._inventory = self.dialect.inventory(self.state)
         return self._inventory
 
 
@@ -81,6 +81,7 @@ class VsphereDialect:
     def __init__(self, cloud, choices: Choices | None = None) -> None:
         self.cloud = cloud
         self._base_choices = choices or Choices()
+        self._numbered: tuple[dict, int] | None = None  # (state, journal_seq) of the last sync
         # Load every module that registers operations.
         from . import operations, session_ops  # noqa: F401
 
@@ -96,6 +97,20 @@ class VsphereDialect:
     @property
     def sessions(self) -> SessionStore:
         return SessionStore(self.cloud, self.state, self.choices)
+
+    def inventory(self, state: dict) -> Inventory:
+        """The inventory over ``state``, every model object numbered.
+
+        Numbering is a pass over every object of the model, so it runs only when the model
+        may have objects it has not seen: its journal has moved (every model operation is
+        journaled) or the state is another one (reset, restore)."""
+        inventory = Inventory(self.cloud, state)
+        mark = self._numbered
+        seq = self.cloud.journal_seq
+        if mark is None or mark[0] is not state or mark[1] != seq:
+            inventory.sync()
+            self._numbered = (state, seq)
+        return inventory
 
     def default_credentials(self) -> dict:
         """What ``fakestack serve`` prints (the configured user, §9 #16)."""

@@ -9,6 +9,7 @@ seen and never reused (§9 #13), so they survive snapshot / restore.
 from __future__ import annotations
 
 import hashlib
+from string import ascii_lowercase
 from typing import Any, Iterable
 
 from .choices import DATASTORE_TYPES, DEFAULT_DATASTORE_TYPE
@@ -50,13 +51,21 @@ def power_state(vm) -> str:
     return POWER_STATES.get(vm.state, "POWERED_OFF")
 
 
+def connection_state(host) -> str:
+    return {"Connected": "CONNECTED", "Disconnected": "DISCONNECTED"}.get(host.status, "NOT_RESPONDING")
+
+
 def moid_number(moid: str) -> int:
-    digits = "".join(ch for ch in moid.rsplit("-", 1)[-1] if ch.isdigit())
-    return int(digits) if digits else 0
+    """``vm-12`` -> 12, ``group-v3`` -> 3."""
+    tail = moid.rsplit("-", 1)[-1].lstrip(ascii_lowercase)
+    return int(tail) if tail.isdigit() else 0
 
 
 class Inventory:
-    """Id maps over the model; ``sync`` numbers every object not yet numbered."""
+    """Id maps over the model; ``sync`` numbers every object not yet numbered.
+
+    ``sync`` is a pass over every object of the model; the caller runs it when the model
+    may hold objects not numbered yet (the dialect: when the model has changed)."""
 
     def __init__(self, cloud, state: dict) -> None:
         self.cloud = cloud
@@ -64,7 +73,6 @@ class Inventory:
         self.ids: dict[str, dict[str, str]] = state.setdefault("ids", {k: {} for k in PREFIXES})
         self.objects: dict[str, list] = state.setdefault("objects", {})  # moid -> [kind, key]
         self.counters: dict[str, int] = state.setdefault("counters", {k: 0 for k in PREFIXES})
-        self.sync()
 
     # --- numbering ----------------------------------------------------------------------
 
@@ -179,7 +187,7 @@ class Inventory:
         }
 
     def host_summary(self, host) -> dict[str, Any]:
-        connection = {"Connected": "CONNECTED", "Disconnected": "DISCONNECTED"}.get(host.status, "NOT_RESPONDING")
+        connection = connection_state(host)
         return {
             "host": self.moid("host", host.uuid),
             "name": host.name,

@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import Any, Iterable
+from operator import attrgetter, itemgetter
+from typing import Any, Callable, Iterable
 
 from fakestack.model import ManualClock, Timeout
 
 from . import specs
 from .choices import LIST_LIMITS
 from .errors import VapiError, not_found, vapi_error
-from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, power_state
+from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, connection_state, power_state
 from .registry import operation
 from .structures import (
     CLUSTER_INFO, CLUSTER_SUMMARY, DATACENTER_INFO, DATACENTER_SUMMARY, DATASTORE_INFO,
@@ -23,20 +24,43 @@ from .vm_render import nic_keys, power_info, vm_info, vm_record, vmware_mac
 
 VM = "com.vmware.vcenter.VM"
 POWER = "com.vmware.vcenter.vm.power"
+NAME = attrgetter("name")
 
 
-def _wanted(values: list | None, *candidates: Any) -> bool:
-    """Reference §6.1: an unset or empty filter field matches everything."""
+def _is_in(values: list | None, candidate: Callable[[Any], Any]):
+    """The test of one filter field, or None: reference §6.1, an unset or empty field
+    matches everything (so its candidate is not even computed)."""
     if not values:
-        return True
-    return any(c in values for c in candidates if c is not None)
+        return None
+    wanted = frozenset(values)
+    return lambda obj: candidate(obj) in wanted
 
 
-def _limited(kind: str, items: list[dict], id_field: str, inventory) -> list[dict]:
+def _any_in(values: list | None, candidates: Callable[[Any], Iterable]):
+    """As ``_is_in``, for an object that several values of the field name (a pool's hosts)."""
+    if not values:
+        return None
+    wanted = frozenset(values)
+    return lambda obj: not wanted.isdisjoint(candidates(obj))
+
+
+def _in_zone(inv, f, folder_kind: str, zone_of: Callable[[Any], str | None] = attrgetter("zone_uuid")):
+    """The ``folders`` and ``datacenters`` tests: an object sits in its datacenter's folder."""
+    return (_is_in(f.folders, lambda obj: inv.moid(folder_kind, zone_of(obj))),
+            _is_in(f.datacenters, lambda obj: inv.moid("datacenter", zone_of(obj))))
+
+
+def _keep(objects: Iterable, *tests) -> list:
+    tests = [test for test in tests if test is not None]
+    return [obj for obj in objects if all(test(obj) for test in tests)]
+
+
+def _limited(kind: str, items: list[dict], inventory) -> list[dict]:
+    """Items sorted by id (§9 #26); more than the call's limit is an error (§4.4)."""
     limit = LIST_LIMITS[kind]
     if len(items) > limit:
         raise vapi_error("list_too_large", limit, kind=kind)
-    return inventory.sorted_by_id(items, id_field)
+    return inventory.sorted_by_id(items, kind)
 
 
 def _get_vm(call, moid: str):
@@ -93,21 +117,24 @@ def _wait(cloud, seconds: float) -> None:
 def vm_list(call, inp):
     inv = call.inventory
     f = inp.filter or specs.VmFilter()
-    out = []
-    for vm in inv.visible_vms():
+
+    def host_moid(vm):
         host = inv.vm_host(vm)
+        return host and inv.moid("host", host.uuid)
+
+    def cluster_moid(vm):
         cluster_uuid = inv.vm_cluster_uuid(vm)
-        if not (_wanted(f.vms, inv.moid("vm", vm.uuid))
-                and _wanted(f.names, vm.name)
-                and _wanted(f.folders, inv.vm_folder(vm))
-                and _wanted(f.datacenters, inv.moid("datacenter", vm.zone_uuid))
-                and _wanted(f.hosts, host and inv.moid("host", host.uuid))
-                and _wanted(f.clusters, cluster_uuid and inv.moid("cluster", cluster_uuid))
-                and _wanted(f.resource_pools, inv.vm_pool(vm))
-                and _wanted(f.power_states, power_state(vm))):
-            continue
-        out.append(inv.vm_summary(vm))
-    return _limited("vm", out, "vm", inv)
+        return cluster_uuid and inv.moid("cluster", cluster_uuid)
+
+    vms = _keep(inv.visible_vms(),
+                _is_in(f.vms, lambda vm: inv.moid("vm", vm.uuid)),
+                _is_in(f.names, NAME),
+                *_in_zone(inv, f, "vm_folder"),
+                _is_in(f.hosts, host_moid),  # a powered-off VM: its last host
+                _is_in(f.clusters, cluster_moid),
+                _is_in(f.resource_pools, inv.vm_pool),
+                _is_in(f.power_states, power_state))
+    return _limited("vm", [inv.vm_summary(vm) for vm in vms], inv)
 
 
 @operation(VM, "get", specs.VmInput, VM_INFO)
@@ -365,109 +392,107 @@ def power_reset(call, inp):
 # --- inventory ----------------------------------------------------------------------------
 
 
-def _inventory_list(service: str, filter_model, summary_type, kind: str, id_field: str):
+def _inventory_list(service: str, filter_model, summary_type, kind: str):
+    """Register ``build(call, filter) -> summaries`` as the ``list`` operation of ``service``."""
     def register(build):
         @operation(service, "list", specs.list_input(filter_model), ListOf(summary_type))
         def handler(call, inp):
-            inv = call.inventory
-            items = build(call, inp.filter or filter_model())
-            return _limited(kind, list(items), id_field, inv)
+            return _limited(kind, build(call, inp.filter or filter_model()), call.inventory)
 
         return build
 
     return register
 
 
-@_inventory_list("com.vmware.vcenter.host", specs.HostFilter, HOST_SUMMARY, "host", "host")
-def _hosts(call, f) -> Iterable[dict]:
+@_inventory_list("com.vmware.vcenter.host", specs.HostFilter, HOST_SUMMARY, "host")
+def _hosts(call, f) -> list[dict]:
     inv = call.inventory
-    for host in call.cloud.hosts:
-        summary = inv.host_summary(host)
-        if f.standalone:  # the model has no standalone hosts
-            continue
-        if f.host_uuids:
-            continue
-        if (_wanted(f.hosts, summary["host"]) and _wanted(f.names, host.name)
-                and _wanted(f.folders, inv.moid("host_folder", host.zone_uuid))
-                and _wanted(f.datacenters, inv.moid("datacenter", host.zone_uuid))
-                and _wanted(f.clusters, inv.moid("cluster", host.cluster_uuid))
-                and _wanted(f.connection_states, summary["connection_state"])):
-            yield summary
+    if f.standalone or f.host_uuids:  # the model has no standalone hosts, and hosts show no uuid
+        return []
+    hosts = _keep(call.cloud.hosts,
+                  _is_in(f.hosts, lambda host: inv.moid("host", host.uuid)),
+                  _is_in(f.names, NAME),
+                  *_in_zone(inv, f, "host_folder"),
+                  _is_in(f.clusters, lambda host: inv.moid("cluster", host.cluster_uuid)),
+                  _is_in(f.connection_states, connection_state))
+    return [inv.host_summary(host) for host in hosts]
 
 
-@_inventory_list("com.vmware.vcenter.datastore", specs.DatastoreFilter, DATASTORE_SUMMARY, "datastore", "datastore")
-def _datastores(call, f) -> Iterable[dict]:
+@_inventory_list("com.vmware.vcenter.datastore", specs.DatastoreFilter, DATASTORE_SUMMARY, "datastore")
+def _datastores(call, f) -> list[dict]:
     inv = call.inventory
-    for ps in call.cloud.primary_storages:
-        summary = inv.datastore_summary(ps)
-        if (_wanted(f.datastores, summary["datastore"]) and _wanted(f.names, ps.name)
-                and _wanted(f.types, summary["type"])
-                and _wanted(f.folders, inv.moid("datastore_folder", ps.zone_uuid))
-                and _wanted(f.datacenters, inv.moid("datacenter", ps.zone_uuid))):
-            yield summary
+    stores = _keep(call.cloud.primary_storages,
+                   _is_in(f.datastores, lambda ps: inv.moid("datastore", ps.uuid)),
+                   _is_in(f.names, NAME),
+                   _is_in(f.types, inv.datastore_type),
+                   *_in_zone(inv, f, "datastore_folder"))
+    return [inv.datastore_summary(ps) for ps in stores]
 
 
 @_inventory_list("com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, RESOURCE_POOL_SUMMARY,
-                 "resource_pool", "resource_pool")
-def _resource_pools(call, f) -> Iterable[dict]:
+                 "resource_pool")
+def _resource_pools(call, f) -> list[dict]:
     inv = call.inventory
-    for cluster in call.cloud.clusters:
-        if f.parent_resource_pools:  # every pool is a root pool
-            continue
-        pool = inv.moid("resource_pool", cluster.uuid)
-        hosts = [inv.moid("host", h.uuid) for h in call.cloud.hosts if h.cluster_uuid == cluster.uuid]
-        if (_wanted(f.resource_pools, pool) and _wanted(f.names, "Resources")
-                and _wanted(f.datacenters, inv.moid("datacenter", cluster.zone_uuid))
-                and _wanted(f.hosts, *hosts)
-                and _wanted(f.clusters, inv.moid("cluster", cluster.uuid))):
-            yield {"resource_pool": pool, "name": "Resources"}
+    if f.parent_resource_pools:  # every pool is a root pool
+        return []
+    hosts = call.cloud.hosts
+    clusters = _keep(call.cloud.clusters,
+                     _is_in(f.resource_pools, lambda cluster: inv.moid("resource_pool", cluster.uuid)),
+                     _is_in(f.names, lambda cluster: "Resources"),
+                     _is_in(f.datacenters, lambda cluster: inv.moid("datacenter", cluster.zone_uuid)),
+                     _any_in(f.hosts, lambda cluster: [inv.moid("host", h.uuid) for h in hosts
+                                                       if h.cluster_uuid == cluster.uuid]),
+                     _is_in(f.clusters, lambda cluster: inv.moid("cluster", cluster.uuid)))
+    return [{"resource_pool": inv.moid("resource_pool", cluster.uuid), "name": "Resources"}
+            for cluster in clusters]
 
 
-@_inventory_list("com.vmware.vcenter.folder", specs.FolderFilter, FOLDER_SUMMARY, "folder", "folder")
-def _folders(call, f) -> Iterable[dict]:
+@_inventory_list("com.vmware.vcenter.folder", specs.FolderFilter, FOLDER_SUMMARY, "folder")
+def _folders(call, f) -> list[dict]:
     inv = call.inventory
-    for folder in inv.folders():
-        zone = folder.pop("_zone")
-        if f.parent_folders:  # datacenter folders hang off their datacenter, not a folder
-            continue
-        if (_wanted(f.folders, folder["folder"]) and _wanted(f.names, folder["name"])
-                and (f.type is None or f.type == folder["type"])
-                and _wanted(f.datacenters, zone and inv.moid("datacenter", zone))):
-            yield folder
+    if f.parent_folders:  # datacenter folders hang off their datacenter, not a folder
+        return []
+    folders = _keep(inv.folders(),
+                    _is_in(f.folders, itemgetter("folder")),
+                    _is_in(f.names, itemgetter("name")),
+                    _is_in(f.type and [f.type], itemgetter("type")),
+                    _is_in(f.datacenters, lambda folder: folder["_zone"] and inv.moid("datacenter", folder["_zone"])))
+    return [{k: v for k, v in folder.items() if k != "_zone"} for folder in folders]
 
 
-@_inventory_list("com.vmware.vcenter.cluster", specs.ClusterFilter, CLUSTER_SUMMARY, "cluster", "cluster")
-def _clusters(call, f) -> Iterable[dict]:
+@_inventory_list("com.vmware.vcenter.cluster", specs.ClusterFilter, CLUSTER_SUMMARY, "cluster")
+def _clusters(call, f) -> list[dict]:
     inv = call.inventory
-    for cluster in call.cloud.clusters:
-        moid = inv.moid("cluster", cluster.uuid)
-        if (_wanted(f.clusters, moid) and _wanted(f.names, cluster.name)
-                and _wanted(f.folders, inv.moid("host_folder", cluster.zone_uuid))
-                and _wanted(f.datacenters, inv.moid("datacenter", cluster.zone_uuid))):
-            yield {"cluster": moid, "name": cluster.name, "ha_enabled": call.choices.cluster_ha_enabled,
-                   "drs_enabled": call.choices.cluster_drs_enabled}
+    clusters = _keep(call.cloud.clusters,
+                     _is_in(f.clusters, lambda cluster: inv.moid("cluster", cluster.uuid)),
+                     _is_in(f.names, NAME),
+                     *_in_zone(inv, f, "host_folder"))
+    choices = call.choices
+    return [{"cluster": inv.moid("cluster", cluster.uuid), "name": cluster.name,
+             "ha_enabled": choices.cluster_ha_enabled, "drs_enabled": choices.cluster_drs_enabled}
+            for cluster in clusters]
 
 
-@_inventory_list("com.vmware.vcenter.datacenter", specs.DatacenterFilter, DATACENTER_SUMMARY,
-                 "datacenter", "datacenter")
-def _datacenters(call, f) -> Iterable[dict]:
+@_inventory_list("com.vmware.vcenter.datacenter", specs.DatacenterFilter, DATACENTER_SUMMARY, "datacenter")
+def _datacenters(call, f) -> list[dict]:
     inv = call.inventory
-    for zone in call.cloud.zones:
-        moid = inv.moid("datacenter", zone.uuid)
-        if _wanted(f.datacenters, moid) and _wanted(f.names, zone.name) and _wanted(f.folders, ROOT_FOLDER):
-            yield {"datacenter": moid, "name": zone.name}
+    zones = _keep(call.cloud.zones,
+                  _is_in(f.datacenters, lambda zone: inv.moid("datacenter", zone.uuid)),
+                  _is_in(f.names, NAME),
+                  _is_in(f.folders, lambda zone: ROOT_FOLDER))
+    return [{"datacenter": inv.moid("datacenter", zone.uuid), "name": zone.name} for zone in zones]
 
 
-@_inventory_list("com.vmware.vcenter.network", specs.NetworkFilter, NETWORK_SUMMARY, "network", "network")
-def _networks(call, f) -> Iterable[dict]:
+@_inventory_list("com.vmware.vcenter.network", specs.NetworkFilter, NETWORK_SUMMARY, "network")
+def _networks(call, f) -> list[dict]:
     inv = call.inventory
-    for l3 in call.cloud.l3_networks:
-        moid = inv.moid("network", l3.uuid)
-        if (_wanted(f.networks, moid) and _wanted(f.names, l3.name)
-                and _wanted(f.types, "STANDARD_PORTGROUP")
-                and _wanted(f.folders, inv.moid("network_folder", l3.zone_uuid))
-                and _wanted(f.datacenters, inv.moid("datacenter", l3.zone_uuid))):
-            yield {"network": moid, "name": l3.name, "type": "STANDARD_PORTGROUP"}
+    networks = _keep(call.cloud.l3_networks,
+                     _is_in(f.networks, lambda l3: inv.moid("network", l3.uuid)),
+                     _is_in(f.names, NAME),
+                     _is_in(f.types, lambda l3: "STANDARD_PORTGROUP"),
+                     *_in_zone(inv, f, "network_folder"))
+    return [{"network": inv.moid("network", l3.uuid), "name": l3.name, "type": "STANDARD_PORTGROUP"}
+            for l3 in networks]
 
 
 @operation("com.vmware.vcenter.datastore", "get", specs.get_input("datastore"), DATASTORE_INFO)
