@@ -161,12 +161,14 @@ class VsphereDialect:
 
     def _match(self, surface: str, request: Request) -> tuple[Route, dict]:
         sub_path = request.path[len(PREFIXES[surface]):] or "/"
+        method = request.method
         candidates = []
         for route in ROUTES[surface]:
+            if route.method != method:
+                continue
             found = route.regex.match(sub_path)
             if found:
                 candidates.append((route, found.groupdict()))
-        candidates = [(r, p) for r, p in candidates if r.method == request.method]
         if not candidates:
             raise vapi_error("url_not_found", sub_path)
         action_keys = ("action", "~action") if surface == REST else ("action",)

@@ -7,7 +7,7 @@ hosts, folders and networks is absent on purpose (§9 #14).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from . import specs
 
@@ -30,20 +30,11 @@ class Route:
     filter: type[specs.Schema] | None = None
     status: int = 200  # success status with a body
     void_status: int = 200  # success status of a void operation
+    regex: re.Pattern = field(init=False, repr=False, compare=False)
 
-    @property
-    def regex(self) -> re.Pattern:
-        return _compile(self.pattern)
-
-
-_COMPILED: dict[str, re.Pattern] = {}
-
-
-def _compile(pattern: str) -> re.Pattern:
-    if pattern not in _COMPILED:
-        source = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", pattern)
-        _COMPILED[pattern] = re.compile(f"^{source}$")
-    return _COMPILED[pattern]
+    def __post_init__(self) -> None:
+        source = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern)
+        object.__setattr__(self, "regex", re.compile(f"^{source}$"))
 
 
 INVENTORY = (
@@ -60,48 +51,41 @@ INVENTORY = (
 POWER_ACTIONS = ("start", "stop", "suspend", "reset")
 
 
-def _rest_routes() -> list[Route]:
+def _vm_and_inventory_routes(surface: str) -> list[Route]:
+    """The routes both surfaces share, with the same paths (power actions and statuses differ)."""
+    void = 204 if surface == API else 200
     routes = [
+        Route(surface, "GET", "/vcenter/vm", VM, "list", filter=specs.VmFilter),
+        Route(surface, "POST", "/vcenter/vm", VM, "instant_clone", action="instant-clone", body=True),
+        Route(surface, "POST", "/vcenter/vm", VM, "clone", action="clone", body=True),
+        Route(surface, "GET", "/vcenter/vm/{vm}", VM, "get"),
+        Route(surface, "DELETE", "/vcenter/vm/{vm}", VM, "delete", void_status=void),
+        Route(surface, "GET", "/vcenter/vm/{vm}/power", POWER, "get"),
+    ]
+    if surface == REST:
+        routes += [Route(REST, "POST", f"/vcenter/vm/{{vm}}/power/{a}", POWER, a) for a in POWER_ACTIONS]
+    else:
+        routes += [Route(API, "POST", "/vcenter/vm/{vm}/power", POWER, a, action=a, void_status=204)
+                   for a in POWER_ACTIONS]
+    for segment, service, filter_model, has_get in INVENTORY:
+        routes.append(Route(surface, "GET", f"/vcenter/{segment}", service, "list", filter=filter_model))
+        if has_get:
+            param = segment.replace("-", "_")
+            routes.append(Route(surface, "GET", f"/vcenter/{segment}/{{{param}}}", service, "get"))
+    return routes
+
+
+ROUTES: dict[str, list[Route]] = {
+    REST: [
         Route(REST, "POST", "/com/vmware/cis/session", SESSION, "create"),
         Route(REST, "POST", "/com/vmware/cis/session", SESSION, "get", action="get"),
         Route(REST, "DELETE", "/com/vmware/cis/session", SESSION, "delete"),
-        Route(REST, "GET", "/vcenter/vm", VM, "list", filter=specs.VmFilter),
-        Route(REST, "POST", "/vcenter/vm", VM, "instant_clone", action="instant-clone", body=True),
-        Route(REST, "POST", "/vcenter/vm", VM, "clone", action="clone", body=True),
-        Route(REST, "GET", "/vcenter/vm/{vm}", VM, "get"),
-        Route(REST, "DELETE", "/vcenter/vm/{vm}", VM, "delete"),
-        Route(REST, "GET", "/vcenter/vm/{vm}/power", POWER, "get"),
-    ]
-    routes += [Route(REST, "POST", f"/vcenter/vm/{{vm}}/power/{a}", POWER, a) for a in POWER_ACTIONS]
-    for segment, service, filter_model, has_get in INVENTORY:
-        routes.append(Route(REST, "GET", f"/vcenter/{segment}", service, "list", filter=filter_model))
-        if has_get:
-            param = segment.replace("-", "_")
-            routes.append(Route(REST, "GET", f"/vcenter/{segment}/{{{param}}}", service, "get"))
-    return routes
-
-
-def _api_routes() -> list[Route]:
-    routes = [
+        *_vm_and_inventory_routes(REST),
+    ],
+    API: [
         Route(API, "POST", "/session", SESSION, "create", status=201),
         Route(API, "GET", "/session", SESSION, "get"),
         Route(API, "DELETE", "/session", SESSION, "delete", void_status=204),
-        Route(API, "GET", "/vcenter/vm", VM, "list", filter=specs.VmFilter),
-        Route(API, "POST", "/vcenter/vm", VM, "instant_clone", action="instant-clone", body=True),
-        Route(API, "POST", "/vcenter/vm", VM, "clone", action="clone", body=True),
-        Route(API, "GET", "/vcenter/vm/{vm}", VM, "get"),
-        Route(API, "DELETE", "/vcenter/vm/{vm}", VM, "delete", void_status=204),
-        Route(API, "GET", "/vcenter/vm/{vm}/power", POWER, "get"),
-    ]
-    routes += [
-        Route(API, "POST", "/vcenter/vm/{vm}/power", POWER, a, action=a, void_status=204) for a in POWER_ACTIONS
-    ]
-    for segment, service, filter_model, has_get in INVENTORY:
-        routes.append(Route(API, "GET", f"/vcenter/{segment}", service, "list", filter=filter_model))
-        if has_get:
-            param = segment.replace("-", "_")
-            routes.append(Route(API, "GET", f"/vcenter/{segment}/{{{param}}}", service, "get"))
-    return routes
-
-
-ROUTES: dict[str, list[Route]] = {REST: _rest_routes(), API: _api_routes()}
+        *_vm_and_inventory_routes(API),
+    ],
+}
