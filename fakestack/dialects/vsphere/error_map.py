@@ -14,7 +14,7 @@ from fakestack.model.errors import (
 )
 
 from .errors import STATUS, VapiError, message, not_found, vapi_error
-from .inventory import MiB
+from .inventory import MiB, power_state
 
 # model resource kind -> (inventory kind, vSphere object kind for messages)
 KINDS = {
@@ -38,13 +38,11 @@ def _moid(call, model_kind: str, uuid: str | None) -> str:
 
 
 def _capacity(call, exc: CapacityExhausted) -> VapiError:
+    # An injected shortage already reads like a real one: the model reports no room.
     resource = exc.resource
     available = exc.available
-    if exc.injected and available >= exc.needed:
-        # An injected shortage must read like a real one: never "needed 1, available 9".
-        available = max(exc.needed - 1, 0)
     if resource == "chain_depth":
-        subject = getattr(call, "subject", None) or exc.resource_uuid
+        subject = call.subject or exc.resource_uuid
         return vapi_error("delta_chain_limit", subject)
     if resource in ("host.memory", "host.cpu"):
         host = _moid(call, "host", exc.resource_uuid) if exc.resource_uuid else "any"
@@ -74,8 +72,6 @@ def translate(call, exc: BaseException) -> VapiError | None:
             return vapi_error("host_inaccessible", _moid(call, "host", exc.uuid))
         if exc.resource_kind == "vm":
             vm = call.cloud.vms.find(exc.uuid)
-            from .inventory import power_state
-
             shown = power_state(vm) if vm is not None else exc.state
             return vapi_error("vm_power_state", _moid(call, "vm", exc.uuid), shown)
         return vapi_error("general", exc.message, name="not_allowed_in_current_state")
