@@ -161,6 +161,49 @@ def test_delete_with_snapshot_on_terminate_keeps_a_named_snapshot(api):
     assert [(s["name"], s["source_vm_id"], s["status"]) for s in snaps] == [("last", vm["vm_id"], "ready")]
 
 
+def test_a_snapshot_outlives_its_deleted_vm_and_boots_until_it_is_deleted(api):
+    baseline = (api.host_used_memory(), [(p.used_virtual, p.used_physical) for p in api.cloud.primary_storages])
+    vm = api.create_vm()
+    api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"snapshot_on_terminate": True, "snapshot_name": "last"}))
+    earlier = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot", {"name": "earlier"}))["snapshot_id"]
+    api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
+    [last] = [s["id"] for s in api.snapshots() if s["name"] == "last"]
+    for sid in (earlier, last):  # both still stand on the killed VM's disk
+        booted = api.create_vm(snapshot_id=sid)
+        assert (booted["status"], booted["snapshot_id"]) == ("active", sid)
+        api.ok(api.delete(f"/v1/vms/{booted['vm_id']}"))
+    assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "killed"
+    api.ok(api.delete(f"/v1/snapshots/{earlier}"))
+    assert api.model_vm(vm["vm_id"]) is not None  # "last" still needs its disk
+    api.ok(api.delete(f"/v1/snapshots/{last}"))
+    assert api.model_vm(vm["vm_id"]) is None  # expunged with its last snapshot
+    assert (api.host_used_memory(), [(p.used_virtual, p.used_physical) for p in api.cloud.primary_storages]) == baseline
+    api.cloud.check_invariants()
+
+
+def test_a_vm_resized_through_the_model_shows_and_clones_its_new_size(api):
+    vm = api.create_vm()
+    api.cloud.resize_vm(api.model_vm(vm["vm_id"]), cpu_num=4, memory_size=1024 * MiB)  # as ZStack would
+    shown = api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))
+    assert (shown["vcpu_count"], shown["memory_mb"]) == (4, 1024)
+    clone = api.ok(api.clone(vm["vm_id"]))
+    assert (api.model_vm(clone["vm_id"]).cpu_num, api.model_vm(clone["vm_id"]).memory_size) == (4, 1024 * MiB)
+    api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
+    killed = api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))
+    assert (killed["status"], killed["vcpu_count"], killed["memory_mb"]) == ("killed", 4, 1024)
+
+
+def test_a_snapshot_deleted_through_the_model_is_gone(api):
+    vm = api.create_vm()
+    sid = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot", {"name": "s"}))["snapshot_id"]
+    uuid = api.cloud.dialect_state("instavm")["snapshots"][sid]["uuid"]
+    api.cloud.delete_volume_snapshot(uuid)  # as ZStack's DeleteVolumeSnapshot would
+    assert api.snapshots() == []
+    assert api.get(f"/v1/snapshots/{sid}").get_json() == {"detail": "Snapshot not found"}
+    booted = api.post("/v1/vms", {"snapshot_id": sid})
+    assert (booted.status_code, booted.get_json()) == (404, {"detail": "Snapshot not found"})
+
+
 def test_patch_a_killed_vm_is_409_and_bad_memory_is_422(api):
     vm = api.create_vm()
     bad = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 64})

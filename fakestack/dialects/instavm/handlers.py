@@ -16,7 +16,7 @@ class Handlers:
         self.service.adopt()
 
     def _vm(self, rec):
-        return vm_record(rec, self.service.status(rec))
+        return vm_record(rec, self.service.status(rec), self.service.sizing(rec))
 
     # VMs
     def create_vm(self, call):

@@ -12,7 +12,9 @@ def timestamp(epoch: Optional[float]) -> Optional[str]:
     return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
 
 
-def vm_record(rec: dict, status: str) -> dict[str, Any]:
+def vm_record(rec: dict, status: str, sizing: tuple[int, int]) -> dict[str, Any]:
+    """A VM record; ``status`` and ``sizing`` (vCPUs, MiB) come from the model VM."""
+    vcpu_count, memory_mb = sizing
     booted = rec.get("booted_at")
     lifetime = rec.get("vm_lifetime_seconds")
     expires = booted + lifetime if booted is not None and lifetime is not None else None
@@ -23,8 +25,8 @@ def vm_record(rec: dict, status: str) -> dict[str, Any]:
         "created_at": timestamp(rec["created_at"]),
         "expires_at": timestamp(expires),
         "vm_lifetime_seconds": lifetime,
-        "vcpu_count": rec["vcpu_count"],
-        "memory_mb": rec["memory_mb"],
+        "vcpu_count": vcpu_count,
+        "memory_mb": memory_mb,
         "snapshot_id": rec.get("snapshot_id"),
         "source_vm_id": rec.get("source_vm_id"),
         "metadata": rec.get("metadata") or {},

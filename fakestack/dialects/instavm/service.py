@@ -24,6 +24,7 @@ from fakestack.model.errors import CapacityExhausted, DomainError
 
 from . import ids as idfmt
 from .errors import describe_failure, http_error
+from .render import timestamp
 from .schemas import DEFAULT_LIFETIME_SECONDS, DEFAULT_MEMORY_MB, DEFAULT_VCPU_COUNT
 from .wire import HttpError
 
@@ -89,6 +90,10 @@ def lock_released(lock):
             lock.acquire()
 
 
+def _in_creation_order(records) -> list[dict]:
+    return sorted(records, key=lambda r: (r["created_at"], r["vm_id"]))
+
+
 def _first(records: list[dict], key: str) -> Any:
     for record in records:
         if record.get(key):
@@ -105,7 +110,7 @@ class InstaVMService:
     @property
     def state(self) -> dict:
         state = self.cloud.dialect_state(self.state_name)
-        for key in ("vms", "snapshots", "sessions", "model_vms"):
+        for key in ("vms", "snapshots", "sessions"):
             state.setdefault(key, {})
         return state
 
@@ -150,12 +155,29 @@ class InstaVMService:
 
     def snapshot(self, snapshot_id: str) -> dict:
         rec = self.snapshots.get(snapshot_id)
-        if rec is None:
+        if rec is None or not self._in_model(rec):
             raise HttpError(404, "Snapshot not found")
         return rec
 
+    def _in_model(self, rec: dict) -> bool:
+        """Does what a snapshot record stands for still exist in the model? Another dialect
+        may delete a VM snapshot's volume snapshot or an OCI build's image; the record then
+        reads as gone (and again as there if the image is recovered)."""
+        if rec.get("uuid"):
+            return self.cloud.volume_snapshots.find(rec["uuid"]) is not None
+        image = self.cloud.images.find(rec.get("image_uuid"))
+        return image is not None and image.status != "Deleted"
+
     def model_vm(self, rec: dict):
         return self.cloud.vms.find(rec["uuid"]) if rec.get("uuid") else None
+
+    def sizing(self, rec: dict) -> tuple[int, int]:
+        """``(vcpu_count, memory_mb)``: the model VM's while it exists (another dialect may
+        resize it); the record's last known figures once it is gone."""
+        vm = self.model_vm(rec)
+        if vm is None:
+            return rec["vcpu_count"], rec["memory_mb"]
+        return vm.cpu_num, vm.memory_size // MiB
 
     def status(self, rec: dict) -> str:
         if rec["status"] in ("killed", "failed", "creating"):
@@ -172,7 +194,7 @@ class InstaVMService:
         return self.model_vm(rec)
 
     def ordered_vms(self) -> list[dict]:
-        return sorted(self.vms.values(), key=lambda r: (r["created_at"], r["vm_id"]))
+        return _in_creation_order(self.vms.values())
 
     # -- the clock ----------------------------------------------------------------------
     def _job_end(self, job_uuid: Optional[str]) -> Optional[float]:
@@ -204,16 +226,18 @@ class InstaVMService:
                 if ready is not None and ready <= now:
                     rec["status"] = "ready"
                     rec["updated_at"] = ready
-        for rec in self.ordered_vms():
-            if rec["status"] == "creating":
-                ready = self._ready_time(rec)
-                if ready is not None and ready <= now:
-                    self._became_active(rec, ready)
-        for rec in self.ordered_vms():
-            if rec["status"] != "active" or rec.get("vm_lifetime_seconds") is None:
-                continue
-            expires = rec["booted_at"] + rec["vm_lifetime_seconds"]
-            if expires <= now and self.status(rec) in ("active", "stopped", "suspended"):
+        # This runs before every request of every dialect: pick the due records in one
+        # pass, and sort only those (same order as sorting them all).
+        booting = [r for r in self.vms.values() if r["status"] == "creating"]
+        for rec in _in_creation_order(booting):
+            ready = self._ready_time(rec)
+            if ready is not None and ready <= now:
+                self._became_active(rec, ready)
+        expired = [r for r in self.vms.values() if r["status"] == "active"
+                   and r.get("vm_lifetime_seconds") is not None
+                   and r["booted_at"] + r["vm_lifetime_seconds"] <= now]
+        for rec in _in_creation_order(expired):
+            if self.status(rec) in ("active", "stopped", "suspended"):
                 try:
                     self._kill(rec)
                 except DomainError:
@@ -230,9 +254,10 @@ class InstaVMService:
         """Topology VMs running at start are InstaVM VMs too (ids from their model uuids,
         so adopting draws nothing from the seeded generator); they never expire."""
         names = [v.name for v in getattr(self.cloud.topology, "vms", [])]
+        known = {rec["uuid"] for rec in self.vms.values()}
         for name in names:
             for vm in self.cloud.vms.by_name(name):
-                if vm.state != "Running" or vm.uuid in self.state["model_vms"]:
+                if vm.state != "Running" or vm.uuid in known:
                     continue
                 vm_id = f"vm_{vm.uuid[:12]}"
                 session = {"session_id": idfmt.dashed_uuid(vm.uuid), "created_at": vm.create_date,
@@ -246,7 +271,6 @@ class InstaVMService:
                     "snapshot_id": None, "source_vm_id": None, "metadata": {},
                     "snapshot_on_terminate": False, "snapshot_name": None, "extra": {},
                 }
-                self.state["model_vms"][vm.uuid] = vm_id
         self.state["adopted"] = True
 
     def await_ready(self, rec: dict, detail: str) -> None:
@@ -322,9 +346,7 @@ class InstaVMService:
         raise HttpError(503, "Insufficient capacity: no bootable image")
 
     def _take_snapshot(self, vm, name: str):
-        root = vm.root_volume_uuid
-        snap, job = self._run("snapshot.create", self.cloud.create_volume_snapshot, root, name)
-        return snap, job
+        return self._run("snapshot.create", self.cloud.create_volume_snapshot, vm.root_volume_uuid, name)
 
     def _delete_snapshot_quietly(self, snapshot_id: str) -> bool:
         """Delete a snapshot; True when it is gone (a fault leaves it listed)."""
@@ -340,10 +362,15 @@ class InstaVMService:
 
     def _delete_model_snapshot(self, rec: dict) -> None:
         """What a snapshot stands for in the model goes: a VM snapshot's volume snapshot
-        (its data stays hidden while disks are built on it), an OCI build's image (freeing
-        the backup storage; image caches on primary storage stay while disks use them)."""
+        (its data stays hidden while disks are built on it; a killed source VM kept for it
+        goes with its last one), an OCI build's image (freeing the backup storage; image
+        caches on primary storage stay while disks use them)."""
         if rec.get("uuid") and self.cloud.volume_snapshots.find(rec["uuid"]) is not None:
-            self.cloud.delete_volume_snapshot(rec["uuid"])
+            with self.cloud.atomic():
+                self.cloud.delete_volume_snapshot(rec["uuid"])
+                source = self.vms.get(rec.get("source_vm_id") or "")
+                if source is not None and source["status"] == "killed":
+                    self._expunge_unless_snapshotted(source)
         image_uuid = rec.get("image_uuid")
         if image_uuid and self.cloud.images.find(image_uuid) is not None:
             with self.cloud.atomic():
@@ -353,11 +380,12 @@ class InstaVMService:
     def _snapshot_record(self, sid: str, model_snap, source: dict, name: Optional[str],
                          job, ready_at: Optional[float]) -> dict:
         now = self.now()
+        vcpu, memory_mb = self.sizing(source)
         rec = {
             "id": sid, "uuid": model_snap.uuid, "name": name,
             "status": "creating", "job": job.uuid, "ready_at": ready_at,
             "source_vm_id": source["vm_id"], "snapshot_type": "vm", "type": "user",
-            "oci_image": None, "vcpu_count": source["vcpu_count"], "memory_mb": source["memory_mb"],
+            "oci_image": None, "vcpu_count": vcpu, "memory_mb": memory_mb,
             "size_bytes": int(model_snap.size), "is_public": False, "last_error": None,
             "created_at": now, "updated_at": now,
         }
@@ -450,7 +478,6 @@ class InstaVMService:
     def _attach_model_vm(self, rec: dict, model_vm, job, wait: bool) -> None:
         rec["uuid"] = model_vm.uuid
         rec["job"] = job.uuid
-        self.state["model_vms"][model_vm.uuid] = rec["vm_id"]
         if not wait:
             rec["ready_at"] = self.now() + float(self.setting("async_boot_seconds"))
 
@@ -481,9 +508,10 @@ class InstaVMService:
         """Live resize: a different ``memory_mb`` / ``vcpu_count`` goes through the model's
         ``resize_vm``, which needs the growth to fit on the VM's host (503 otherwise, and
         nothing in the PATCH is applied)."""
-        memory_mb = body.memory_mb if body.memory_mb is not None else rec["memory_mb"]
-        vcpu = body.vcpu_count if body.vcpu_count is not None else rec["vcpu_count"]
-        if (memory_mb, vcpu) == (rec["memory_mb"], rec["vcpu_count"]):
+        current_vcpu, current_memory_mb = self.sizing(rec)
+        memory_mb = body.memory_mb if body.memory_mb is not None else current_memory_mb
+        vcpu = body.vcpu_count if body.vcpu_count is not None else current_vcpu
+        if (memory_mb, vcpu) == (current_memory_mb, current_vcpu):
             return
         vm = self.model_vm(rec)
         if vm is None:
@@ -504,7 +532,7 @@ class InstaVMService:
 
     def _kill(self, rec: dict) -> None:
         """Terminate: optional snapshot first (its failure does not stop the kill), then
-        the model VM is destroyed and expunged (host capacity back, disks by CoW rules)."""
+        the model VM is destroyed (host capacity back) and expunged (disks by CoW rules)."""
         vm = self.model_vm(rec)
         if vm is not None and rec.get("snapshot_on_terminate") and vm.state == "Running" \
                 and rec["status"] == "active":
@@ -516,15 +544,27 @@ class InstaVMService:
             else:
                 self._snapshot_record(sid, snap, rec, rec.get("snapshot_name"), job, None)
         if vm is not None:
+            rec["vcpu_count"], rec["memory_mb"] = self.sizing(rec)  # what a killed VM shows
             if vm.state not in ("Destroyed", "Expunging"):
                 self.cloud.destroy_vm(vm.uuid)
-            if self.cloud.vms.find(vm.uuid) is not None:
-                self.cloud.expunge_vm(vm.uuid)
+            self._expunge_unless_snapshotted(rec)
         rec["status"] = "killed"
         rec["killed_at"] = self.now()
         cleanup = rec.pop("cleanup_snapshot", None)
         if cleanup is not None:
             self._delete_snapshot_quietly(cleanup)
+
+    def _expunge_unless_snapshotted(self, rec: dict) -> None:
+        """Expunge a killed VM's destroyed model VM, unless InstaVM snapshots of it remain:
+        the model deletes a volume's snapshots with the volume, and an InstaVM snapshot
+        outlives its VM. The deletion of the last of them expunges the VM."""
+        vm = self.model_vm(rec)
+        if vm is None or vm.state != "Destroyed":
+            return
+        if any(snap.get("source_vm_id") == rec["vm_id"] and snap.get("uuid") and self._in_model(snap)
+               for snap in self.snapshots.values()):
+            return
+        self.cloud.expunge_vm(vm.uuid)
 
     def snapshot_vm(self, vm_id: str, name: Optional[str], wait: bool) -> dict:
         rec = self.vm(vm_id)
@@ -557,8 +597,8 @@ class InstaVMService:
         sid = self._new_snapshot_id()
         clone_id = self._new_vm_id()
         lifetime = source.get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS
-        sizing = {"vcpu": source["vcpu_count"], "memory_mb": source["memory_mb"],
-                  "lifetime": lifetime, "source_vm_id": vm_id}
+        vcpu, memory_mb = self.sizing(source)
+        sizing = {"vcpu": vcpu, "memory_mb": memory_mb, "lifetime": lifetime, "source_vm_id": vm_id}
         step = "snapshot"
         try:
             with self.cloud.atomic():
@@ -566,8 +606,7 @@ class InstaVMService:
                 snap, snap_job = self._take_snapshot(vm, snapshot_name or f"instavm-clone-{sid}")
                 # 2. boot the clone on a new leaf above the frozen node
                 step = "boot"
-                model_vm, job = self._boot(clone_id, source["vcpu_count"], source["memory_mb"],
-                                           {"uuid": snap.uuid})
+                model_vm, job = self._boot(clone_id, vcpu, memory_mb, {"uuid": snap.uuid})
         except DomainError as exc:
             if wait or self._fails_now(exc):
                 raise http_error(exc) from None
@@ -642,7 +681,8 @@ class InstaVMService:
         return best[1]
 
     def list_snapshots(self, type_filter: Optional[str]) -> list[dict]:
-        recs = sorted(self.snapshots.values(), key=lambda r: (r["created_at"], r["id"]))
+        recs = sorted((r for r in self.snapshots.values() if self._in_model(r)),
+                      key=lambda r: (r["created_at"], r["id"]))
         if type_filter is not None:
             recs = [r for r in recs if r.get("type") == type_filter]
         return recs
@@ -676,8 +716,6 @@ class InstaVMService:
             return {"session_id": session_id, "exists": False, "vm_assigned": False,
                     "vm_status": None, "vm_id": None, "vm_alive": False, "uptime_seconds": None,
                     "expires_in_seconds": None, "created_at": None, "last_error": None}
-        from .render import timestamp
-
         rec = self.vms.get(session.get("vm_id") or "")
         now = self.now()
         if rec is None:
