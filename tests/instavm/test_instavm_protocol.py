@@ -6,7 +6,6 @@ server puts on the wire.
 from __future__ import annotations
 
 import json
-import random
 
 import pytest
 from werkzeug.test import Client
@@ -33,6 +32,7 @@ from fakestack.model.errors import (
     NotFound,
     Timeout,
 )
+from fakestack.model.ids import IdGenerator
 
 KEY = {"X-API-Key": "instavm_sk_fakestack"}
 
@@ -342,20 +342,8 @@ def test_out_of_scope_endpoints_still_need_a_key(client):
 # --- ids ---------------------------------------------------------------------------
 
 
-class SeededIds:
-    def __init__(self, seed):
-        self.rng = random.Random(seed)
-
-    def hex(self, digits):
-        return "%0*x" % (digits, self.rng.getrandbits(4 * digits))
-
-    def uuid(self):
-        value = self.rng.getrandbits(128) & ~(0xF << 76) & ~(0x3 << 62)
-        return "%032x" % (value | (0x4 << 76) | (0x2 << 62))
-
-
 def test_id_formats():
-    ids = SeededIds(0)
+    ids = IdGenerator(0)
     assert VM_ID.match(new_vm_id(ids))
     assert SNAPSHOT_ID.match(new_snapshot_id(ids))
     session = new_session_id(ids)
@@ -365,10 +353,10 @@ def test_id_formats():
 
 
 def test_ids_are_deterministic_per_seed_and_avoid_taken_ones():
-    first = [new_vm_id(SeededIds(7)) for _ in range(2)]
+    first = [new_vm_id(IdGenerator(7)) for _ in range(2)]
     assert first[0] == first[1]
-    taken = {new_vm_id(SeededIds(7))}
-    assert new_vm_id(SeededIds(7), taken) not in taken
+    taken = {new_vm_id(IdGenerator(7))}
+    assert new_vm_id(IdGenerator(7), taken) not in taken
 
 
 # --- domain error table ------------------------------------------------------------

@@ -185,6 +185,8 @@ def test_a_vm_deleted_while_its_create_waits_answers_killed(live):
         if creating:
             break
         time.sleep(0.01)
+    else:
+        raise AssertionError("the VM never appeared")
     assert session.delete(f"{server.url}/v1/vms/{creating[0]['vm_id']}", timeout=5).json()["status"] == "killed"
     thread.join(5)
     assert (out["response"].status_code, out["response"].json()["vm_id"], out["response"].json()["status"]) == (
@@ -216,6 +218,8 @@ def test_a_reset_while_a_create_waits_answers_404(live):
         if [v for v in session.get(f"{server.url}/v1/vms", timeout=5).json() if v["status"] == "creating"]:
             break
         time.sleep(0.01)
+    else:
+        raise AssertionError("the VM never appeared: the reset would not happen while it waits")
     assert requests.post(f"{server.url}/_fakestack/reset", timeout=5).status_code == 200
     thread.join(5)
     assert (out["response"].status_code, out["response"].json()) == (404, {"detail": "VM not found"})
