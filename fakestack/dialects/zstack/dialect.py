@@ -297,6 +297,8 @@ class ZStackDialect:
 
     def _remember_tags(self, call: Call, payload: dict) -> None:
         """Keep the tags a create API was given, for ``__systemTag__``/``__userTag__`` queries."""
+        if call.api["method"] != "POST" and call.name != "CloneVmInstance":
+            return  # only the APIs that create resources tag them
         created = []
         if isinstance(payload.get("inventory"), dict):
             created.append(payload["inventory"])
@@ -305,7 +307,7 @@ class ZStackDialect:
         if isinstance(result, dict):
             created.extend(e["inventory"] for e in result.get("inventories", [])
                            if isinstance(e, dict) and "inventory" in e and "error" not in e)
-        if not created or not call.api["method"] == "POST" and call.name != "CloneVmInstance":
+        if not created:
             return
         store = self.state.setdefault("tags", {})
         for inventory in created:

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Request, Response
 from . import jobs
 from .catalog import APIS
 from .dates import format_date
-from .errors import TransportError
+from .errors import ApiError, TransportError
 from .params import normalize, param_specs, verify_types
 from .query import spec_from_legacy
 from .registry import BINDINGS, Call
@@ -148,8 +148,6 @@ class LegacyEndpoint:
         dialect = self.dialect
         now = dialect.now()
         if name.startswith("Query"):
-            from .errors import ApiError
-
             try:
                 call.query = spec_from_legacy(query_fields)
             except ApiError as exc:
