@@ -383,3 +383,18 @@ def test_a_cloud_restored_in_place_answers_with_its_own_ids(cloud, surfaces):
     cloud.load_snapshot(saved)
     assert surfaces.vm_ids() == ["vm-1", "vm-2"]
     assert surfaces.instant_clone("api", {"source": "vm-1", "name": "b"}).value == "vm-3"
+
+
+def test_reading_vms_leaves_the_dialect_state_as_it_is(cloud, surfaces):
+    import json
+
+    def kept():  # the sessions' last access moves with every call
+        return json.dumps({k: v for k, v in cloud.dialect_state("vsphere").items() if k != "sessions"},
+                          sort_keys=True)
+
+    assert surfaces.vm_ids() == ["vm-1", "vm-2"]
+    before = kept()
+    for vm in ("vm-1", "vm-2"):
+        first = surfaces.client.get(f"/api/vcenter/vm/{vm}", headers=surfaces.headers).get_json()
+        assert surfaces.client.get(f"/api/vcenter/vm/{vm}", headers=surfaces.headers).get_json() == first
+    assert kept() == before

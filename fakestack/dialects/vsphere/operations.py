@@ -20,7 +20,7 @@ from .structures import (
     RESOURCE_POOL_INFO, RESOURCE_POOL_SUMMARY, VM_INFO, VM_SUMMARY,
 )
 from .vapi_types import STRING, VOID, ListOf
-from .vm_render import nic_keys, power_info, vm_info, vm_record, vmware_mac
+from .vm_render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
 
 VM = "com.vmware.vcenter.VM"
 POWER = "com.vmware.vcenter.vm.power"
@@ -238,7 +238,7 @@ def vm_instant_clone(call, inp):
 def _clone_nics(call, source, clone, spec, networks) -> dict:
     """§4.3 / §9 #4: copy the source's NIC settings, apply nics_to_update, then
     disconnect_all_nics.  MANUAL MACs keep the source's address unless updated (§9 #22)."""
-    source_nics = vm_record(call.state, source.uuid).get("nics", {})
+    source_nics = read_vm_record(call.state, source.uuid).get("nics", {})
     out = {}
     for index, key in enumerate(nic_keys(clone)):
         settings = {k: v for k, v in source_nics.get(key, {}).items() if k != "mac_address"}

@@ -61,8 +61,7 @@ class SessionStore:
 
     def _next_token(self) -> str:
         self.state["session_seq"] += 1
-        seed = getattr(self.cloud, "seed", 0)
-        material = f"fakestack-vsphere-session:{seed}:{self.state['session_seq']}"
+        material = f"fakestack-vsphere-session:{self.cloud.seed}:{self.state['session_seq']}"
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
     def credentials_valid(self, username: str | None, password: str | None) -> bool:

@@ -13,18 +13,26 @@ SCSI_CONTROLLER_UNIT = 7
 
 
 def vm_record(state: dict, vm_uuid: str) -> dict:
+    """The VM's record, created if need be (to write in)."""
     return state.setdefault("vms", {}).setdefault(vm_uuid, {})
 
 
+def read_vm_record(state: dict, vm_uuid: str) -> dict:
+    """The VM's record, or an empty one (reading leaves the state as it is)."""
+    return state.get("vms", {}).get(vm_uuid, {})
+
+
 def identity(inventory: Inventory, vm) -> dict[str, str]:
-    record = vm_record(inventory.state, vm.uuid)
+    """A BIOS UUID given at clone time, else both UUIDs derived from the seed and the VM's
+    number (so they are not stored)."""
+    record = read_vm_record(inventory.state, vm.uuid)
     number = moid_number(inventory.moid("vm", vm.uuid))
-    seed = getattr(inventory.cloud, "seed", 0)
-    if "bios_uuid" not in record:
-        record["bios_uuid"] = derived_uuid(seed, "bios", number, "42")
-    if "instance_uuid" not in record:
-        record["instance_uuid"] = derived_uuid(seed, "instance", number, "50")
-    return {"name": vm.name, "bios_uuid": record["bios_uuid"], "instance_uuid": record["instance_uuid"]}
+    seed = inventory.cloud.seed
+    return {
+        "name": vm.name,
+        "bios_uuid": record.get("bios_uuid") or derived_uuid(seed, "bios", number, "42"),
+        "instance_uuid": record.get("instance_uuid") or derived_uuid(seed, "instance", number, "50"),
+    }
 
 
 def guest_os(vm) -> str:
@@ -85,7 +93,7 @@ def nic_keys(vm) -> list[str]:
 
 def nics(inventory: Inventory, vm) -> dict[str, dict]:
     cloud = inventory.cloud
-    overrides = vm_record(inventory.state, vm.uuid).get("nics", {})
+    overrides = read_vm_record(inventory.state, vm.uuid).get("nics", {})
     on = power_state(vm) == "POWERED_ON"
     out = {}
     for index, nic_uuid in enumerate(vm.nic_uuids):
