@@ -1,0 +1,61 @@
+"""Chaos scenarios: a replayable file format, replay, record and transcripts.
+
+A scenario is one YAML (or JSON) file: a cloud (topology, seed, clock start, fault plan)
+and a list of steps.  Each step does one thing and may check what came back::
+
+    name: clone-storm
+    description: what a client should learn from this story
+    topology: tiny
+    seed: 0
+    clock_start: "2026-01-01T00:00:00Z"
+    faults: []                         # rules as in fakestack.faults
+    steps:
+      - name: log in
+        http: {method: PUT, path: /zstack/v1/accounts/login, json: {...}}
+        expect: {status: 200}
+        save: {session: inventory.uuid}
+      - op: clone_vm                   # a neutral simulator operation, called directly
+        args: {source: golden, names: [a, b]}
+        expect: {subset: {entries: [{name: a}, {name: b}]}}
+      - fault: {add: [{match: vm.clone, effect: {type: exhaust, resource: host.memory}}]}
+      - clock: {tick: 30}              # or {to: "2026-01-01T00:05:00Z"}
+      - write: {vm: golden, bytes: 1G} # simulated guest writes
+        expect: {capacity: {primary_storages.nfs-ps.available_physical_capacity: 0}}
+
+``${name}`` in any string of a later step is replaced by a saved value (a whole-string
+``${name}`` keeps the value's type).  :func:`replay` runs a scenario in a fresh cloud on a
+:class:`~fakestack.model.ManualClock` through ``make_app(cloud)`` (HTTP steps) or the model
+(operation steps) and returns a :class:`ReplayResult` whose ``transcript`` is a
+deterministic JSON text of every request and response: replaying twice gives the same
+bytes.  :class:`RecordingMiddleware` (``fakestack serve --record FILE``) and
+:class:`Recorder` (for Python code such as a hypothesis state machine) write scenarios.
+
+The package, one module per concept: ``schema`` (the file format, loading, finding
+files), ``values`` (variables, paths, comparison), ``replaying`` (replay and transcripts),
+``record`` (writing scenarios) and ``command`` (``fakestack replay``).  Everything public
+is importable from ``fakestack.scenarios``.
+"""
+from __future__ import annotations
+
+from .schema import (ClockMove, DEFAULT_BASE_URL, DEFAULT_CLOCK_START, discover, Expect,
+                     FaultChange, GuestWrite, HttpRequest, json_schema, json_schema_text, load,
+                     loads, model_operations, OPERATIONS, parse_scenario, Scenario,
+                     SCENARIO_SUFFIXES, ScenarioError, Step)
+from .values import (DIFF_LINES, error_code_of, pretty, project, render_value, resolve, StepFailure,
+                     strict_equal, subset_matches, substitute, text_diff)
+from .replaying import (build_cloud, replay, ReplayResult, StepReport, transcript_text,
+                        TRANSCRIPT_VERSION)
+from .record import (bind_arguments, dumps, record_app, Recorder, recording_cloud,
+                     RecordingMiddleware, scenario_dict)
+from .command import add_replay_command, cmd_replay, ProgressBar, transcript_name
+
+__all__ = [
+    "ClockMove", "DEFAULT_BASE_URL", "DEFAULT_CLOCK_START", "discover", "Expect", "FaultChange",
+    "GuestWrite", "HttpRequest", "json_schema", "json_schema_text", "load", "loads",
+    "model_operations", "OPERATIONS", "parse_scenario", "Scenario", "SCENARIO_SUFFIXES",
+    "ScenarioError", "Step", "DIFF_LINES", "error_code_of", "pretty", "project", "render_value",
+    "resolve", "StepFailure", "strict_equal", "subset_matches", "substitute", "text_diff",
+    "build_cloud", "replay", "ReplayResult", "StepReport", "transcript_text", "TRANSCRIPT_VERSION",
+    "bind_arguments", "dumps", "record_app", "Recorder", "recording_cloud", "RecordingMiddleware",
+    "scenario_dict", "add_replay_command", "cmd_replay", "ProgressBar", "transcript_name",
+]

@@ -1,0 +1,436 @@
+"""Writing scenarios: YAML output, :class:`Recorder` for Python code, and
+:class:`RecordingMiddleware` for ``fakestack serve --record``."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import yaml
+
+from ..files import write_atomically
+from ..model import Cloud, DomainError, ManualClock
+from .schema import DEFAULT_BASE_URL, DEFAULT_CLOCK_START, Scenario, parse_scenario
+
+
+class _Dumper(yaml.SafeDumper):
+    pass
+
+
+def _str_representer(dumper, value: str):
+    style = "|" if "\n" in value else None
+    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
+
+
+_Dumper.add_representer(str, _str_representer)
+
+
+def dumps(scenario: "Scenario | dict") -> str:
+    """YAML text of a scenario (what :func:`loads` reads back)."""
+    data = scenario if isinstance(scenario, dict) else scenario_dict(scenario)
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
+                     default_flow_style=False)
+
+
+def scenario_dict(scenario: Scenario) -> dict:
+    data = scenario.model_dump(mode="json", by_alias=True, exclude_defaults=True)
+    data.setdefault("name", scenario.name)
+    return data
+
+
+def _topology_reference(cloud) -> str | dict:
+    """A preset's name when the cloud was built from an unchanged preset, else inline."""
+    from ..model.topology import load_topology
+
+    name = cloud.topology.name
+    try:
+        if load_topology(name) == cloud.topology:
+            return name
+    except Exception:
+        pass
+    return cloud.topology.model_dump(mode="json", exclude_defaults=True)
+
+
+def bind_arguments(op: str, args: Sequence[Any], kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The keyword arguments of ``Cloud.<op>(*args, **kwargs)`` (for an op step)."""
+    import inspect
+
+    method = getattr(Cloud, op, None)
+    if method is None:
+        raise ValueError(f"unknown simulator operation {op!r}")
+    signature = inspect.signature(method)
+    bound = signature.bind(None, *args, **kwargs)
+    named: dict[str, Any] = {}
+    for index, (key, value) in enumerate(bound.arguments.items()):
+        if index == 0:
+            continue  # self
+        kind = signature.parameters[key].kind
+        if kind is inspect.Parameter.VAR_KEYWORD:
+            named.update(value)
+        elif kind is inspect.Parameter.VAR_POSITIONAL:
+            if value:
+                raise ValueError(f"{op}: extra positional arguments cannot be written as a step")
+        else:
+            named[key] = value
+    return named
+
+
+def _plain(value: Any) -> Any:
+    """Model objects (entities with a uuid) as their uuid; tuples as lists."""
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    uuid = getattr(value, "uuid", None)
+    if uuid is not None and not isinstance(value, (str, bytes)):
+        return uuid
+    return value
+
+
+class Recorder:
+    """Builds a scenario step by step, from Python.
+
+    For code that drives a cloud directly (a hypothesis ``CloudStateMachine``, a test
+    that wants to hand its reproduction to a colleague)::
+
+        rec = Recorder.for_cloud(cloud, name="clone-until-full")
+        rec.call("clone_vm", source="golden", names=["a", "b"])   # runs it and records it
+        rec.tick(30)
+        rec.write("golden", 512 * 1024**2, vm=True)
+        rec.check_invariants()          # a step that fails on replay while the bug is there
+        rec.save("failing-run.yaml")
+
+    ``call`` / ``write`` / ``tick`` / ``add_faults`` do the thing on the cloud *and*
+    record it, with the outcome as the step's expectation (success, or the domain error's
+    class).  ``note_op`` and ``note_http`` only record (for code that already called).
+    Build the recorder before the first change to the cloud: replay starts from the
+    topology, the seed and the clock's time when the recorder was made.
+    """
+
+    def __init__(self, *, name: str = "recorded", description: str = "",
+                 topology: "str | dict" = "demo", seed: int = 0,
+                 clock_start: "float | str" = DEFAULT_CLOCK_START,
+                 base_url: str = DEFAULT_BASE_URL, faults: list | None = None,
+                 cloud=None) -> None:
+        self.name = name
+        self.description = description
+        self.topology = topology
+        self.seed = seed
+        self.clock_start = clock_start
+        self.base_url = base_url
+        self.faults = list(faults or [])
+        self.steps: list[dict] = []
+        self.cloud = cloud
+
+    @classmethod
+    def for_cloud(cls, cloud, *, name: str = "recorded", description: str = "",
+                  base_url: str = DEFAULT_BASE_URL) -> "Recorder":
+        """A recorder for ``cloud`` as it is now (fresh from its topology: no operation
+        run yet), with its fault plan."""
+        plan = []
+        if getattr(cloud, "faults", None) is not None:
+            plan = [r.model_dump(mode="json", exclude_none=True) for r in cloud.faults.rules]
+        return cls(name=name, description=description, topology=_topology_reference(cloud),
+                   seed=cloud.seed, clock_start=_clock_text(cloud.clock.now()),
+                   base_url=base_url, faults=plan, cloud=cloud)
+
+    # -- steps that act and record -------------------------------------------------------
+    def call(self, op: str, /, **args):
+        """Run a model operation on the recorder's cloud and record it."""
+        if self.cloud is None:
+            raise ValueError("Recorder.call needs a cloud: use Recorder.for_cloud(cloud)")
+        try:
+            result = getattr(self.cloud, op)(**args)
+        except DomainError as exc:
+            self.note_op(op, args, error=exc)
+            raise
+        self.note_op(op, args)
+        return result
+
+    def write(self, target, nbytes: int, *, vm: bool = False) -> int:
+        if self.cloud is None:
+            raise ValueError("Recorder.write needs a cloud: use Recorder.for_cloud(cloud)")
+        key = _plain(target)
+        volume = self.cloud.vms.get(key).root_volume_uuid if vm else key
+        step: dict[str, Any] = {"write": {"vm" if vm else "volume": key, "bytes": int(nbytes)}}
+        try:
+            grown = self.cloud.write(volume, nbytes)
+        except DomainError as exc:
+            step["expect"] = {"ok": False, "error_code": type(exc).__name__}
+            self.steps.append(step)
+            raise
+        step["expect"] = {"ok": True}
+        self.steps.append(step)
+        return grown
+
+    def tick(self, seconds: float) -> float:
+        if self.cloud is not None:
+            self.cloud.tick(seconds)
+        self.steps.append({"clock": {"tick": seconds}})
+        return self.cloud.clock.now() if self.cloud is not None else seconds
+
+    def add_faults(self, *rules) -> list:
+        from .. import faults
+
+        added = faults.add(self.cloud, *rules) if self.cloud is not None else []
+        dumped = [r.model_dump(mode="json", exclude_none=True) for r in added] or [
+            r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True)
+            for r in rules]
+        self.steps.append({"fault": {"add": dumped}})
+        return added
+
+    def check_invariants(self, name: str = "invariants hold") -> None:
+        """Record (and run) ``check_invariants``, expected to succeed: if the run broke an
+        invariant, the saved scenario fails on this step until the bug is fixed."""
+        step = {"name": name, "op": "check_invariants", "expect": {"ok": True}}
+        self.steps.append(step)
+        if self.cloud is not None:
+            self.cloud.check_invariants()
+
+    # -- steps that only record -----------------------------------------------------------
+    def note_op(self, op: str, args: dict, *, error: BaseException | None = None,
+                name: str | None = None) -> None:
+        step: dict[str, Any] = {}
+        if name:
+            step["name"] = name
+        step["op"] = op
+        if args:
+            step["args"] = _plain(args)
+        if error is None:
+            step["expect"] = {"ok": True}
+        else:
+            step["expect"] = {"ok": False, "error_code": type(error).__name__}
+        self.steps.append(step)
+
+    def note_http(self, method: str, path: str, *, headers: dict | None = None,
+                  query: dict | None = None, json_body: Any = None, body: str | None = None,
+                  status: int | None = None, response_body: Any = None,
+                  response_text: str | None = None, base_url: str | None = None,
+                  dropped: bool = False, has_json: bool = False) -> None:
+        http: dict[str, Any] = {"method": method, "path": path}
+        if base_url and base_url != self.base_url:
+            http["base_url"] = base_url
+        if query:
+            http["query"] = query
+        if headers:
+            http["headers"] = headers
+        if has_json or json_body is not None:
+            http["json"] = json_body
+        elif body is not None:
+            http["body"] = body
+        expect: dict[str, Any] = {}
+        if dropped:
+            expect["dropped"] = True
+        else:
+            if status is not None:
+                expect["status"] = status
+            if response_text is not None:
+                expect["text"] = response_text
+            else:
+                expect["body"] = response_body
+        self.steps.append({"http": http, "expect": expect})
+
+    def note_call(self, op: str, /, *args, error: BaseException | None = None, **kwargs) -> None:
+        """Record a model call made elsewhere, as it was written in Python: positional
+        arguments are named from the ``Cloud`` method's signature.  ``op`` is the method
+        name (``"clone_vm"``) or the bound method itself."""
+        name = op if isinstance(op, str) else op.__name__
+        self.note_op(name, bind_arguments(name, args, kwargs), error=error)
+
+    def note_tick(self, seconds: float) -> None:
+        self.steps.append({"clock": {"tick": seconds}})
+
+    def note_faults(self, *rules, clear: bool = False) -> None:
+        """Record fault rules added elsewhere (``clear``: the plan was cleared first)."""
+        change: dict[str, Any] = {}
+        if clear:
+            change["clear"] = True
+        dumped = [r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True)
+                  for r in rules]
+        if dumped:
+            change["add"] = dumped
+        if change:
+            self.steps.append({"fault": change})
+
+    def note_clock_to(self, epoch: float) -> None:
+        self.steps.append({"clock": {"to": epoch}})
+
+    # -- output -----------------------------------------------------------------------------
+    def as_dict(self) -> dict:
+        data: dict[str, Any] = {"name": self.name}
+        if self.description:
+            data["description"] = self.description
+        data["topology"] = self.topology
+        data["seed"] = self.seed
+        data["clock_start"] = self.clock_start
+        if self.base_url != DEFAULT_BASE_URL:
+            data["base_url"] = self.base_url
+        if self.faults:
+            data["faults"] = self.faults
+        data["steps"] = list(self.steps)
+        return data
+
+    def scenario(self) -> Scenario:
+        return parse_scenario(self.as_dict(), f"<recorded {self.name}>")
+
+    def dumps(self) -> str:
+        return dumps(self.as_dict())
+
+    def save(self, path: "str | os.PathLike[str]") -> Path:
+        """Write the scenario (valid as soon as it has a step) to ``path``."""
+        write_atomically(path, self.dumps())
+        return Path(path)
+
+
+def _clock_text(epoch: float) -> "str | float":
+    """An ISO date when the time is a whole second (readable), else the exact epoch."""
+    if float(epoch).is_integer():
+        return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return float(epoch)
+
+
+# Request headers that describe the transport or the client program, not the request.
+_UNRECORDED_HEADERS = {"host", "content-length", "connection", "accept-encoding", "user-agent",
+                       "keep-alive", "te", "transfer-encoding"}
+
+
+class RecordingMiddleware:
+    """WSGI middleware that records every request and response of ``app`` (a
+    ``FakestackApp``) into ``recorder`` and rewrites ``path`` after each one.
+
+    ``sync_clock``: the cloud must run on a ``ManualClock``; before each request the
+    middleware moves it to the wall-clock time (milliseconds) and records that move, so
+    that time passes as in a live server and the replay sees the same times.  Attribute
+    reads fall through to ``app`` (``start_server(cloud, app=middleware)`` works)."""
+
+    def __init__(self, app, recorder: Recorder, path: "str | os.PathLike[str] | None" = None,
+                 *, sync_clock: bool = True, wall_clock: Callable[[], float] | None = None) -> None:
+        self.app = app
+        self.recorder = recorder
+        self.path = Path(path) if path is not None else None
+        self.sync_clock = sync_clock
+        self._wall = wall_clock or _wall_time
+        self.count = 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.app, name)
+
+    def __call__(self, environ, start_response):
+        from werkzeug.wrappers import Request
+
+        cloud = self.app.cloud
+        with cloud.lock:
+            if self.sync_clock:
+                target = round(self._wall(), 3)
+                if target > cloud.clock.now():
+                    cloud.clock.move_to(target)
+                    self.recorder.note_clock_to(target)
+            request = Request(environ)
+            raw = request.get_data(cache=True)
+            environ["wsgi.input"] = io.BytesIO(raw)
+            environ["CONTENT_LENGTH"] = str(len(raw))
+            captured: dict[str, Any] = {}
+
+            def capture(status, headers, exc_info=None):
+                captured["status"] = status
+                captured["headers"] = headers
+                return lambda data: captured.setdefault("written", []).append(data)
+
+            try:
+                result = self.app(environ, capture)
+                try:
+                    chunks = list(captured.get("written", [])) + [bytes(c) for c in result]
+                finally:
+                    close = getattr(result, "close", None)
+                    if close is not None:
+                        close()
+            except BaseException as exc:
+                if _is_drop(exc):
+                    self._note(request, raw, dropped=True)
+                raise
+            data = b"".join(chunks)
+            self._note(request, raw, status=int(captured["status"].split()[0]),
+                       headers=captured["headers"], data=data)
+        start_response(captured["status"], captured["headers"])
+        return [data]
+
+    def _note(self, request, raw: bytes, *, status: int | None = None, headers=None,
+              data: bytes = b"", dropped: bool = False) -> None:
+        base_url = f"{request.scheme}://{request.host}"
+        if not self.recorder.steps or all("http" not in s for s in self.recorder.steps):
+            if self.recorder.base_url == DEFAULT_BASE_URL:
+                self.recorder.base_url = base_url
+        req_headers = {k: v for k, v in request.headers.items()
+                       if k.lower() not in _UNRECORDED_HEADERS}
+        query: dict[str, Any] = {}
+        for key in request.args.keys():
+            values = request.args.getlist(key)
+            query[key] = values if len(values) > 1 else values[0]
+        json_body, body_text, has_json = None, None, False
+        if raw:
+            text = raw.decode("utf-8", errors="replace")
+            if request.mimetype == "application/json":
+                try:
+                    json_body, has_json = json.loads(text), True
+                except ValueError:
+                    body_text = text
+            else:
+                body_text = text
+        response_body, response_text = None, None
+        if not dropped:
+            content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+            text = data.decode("utf-8", errors="replace")
+            if "json" in content_type.split(";")[0] and text:
+                try:
+                    response_body = json.loads(text)
+                except ValueError:
+                    response_text = text
+            else:
+                response_text = text
+        self.recorder.note_http(request.method, request.path, headers=req_headers, query=query,
+                                json_body=json_body, body=body_text, has_json=has_json,
+                                status=status, response_body=response_body,
+                                response_text=response_text, base_url=base_url, dropped=dropped)
+        self.count += 1
+        if self.path is not None:
+            self.recorder.save(self.path)
+
+
+def _is_drop(exc: BaseException) -> bool:
+    try:
+        from ..faults import ConnectionDropped, DropConnection
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, (DropConnection, ConnectionDropped))
+
+
+def _wall_time() -> float:
+    # Recording is the one place that follows the wall clock: it turns real time into
+    # explicit clock steps, so that the replay needs none.
+    return time.time()
+
+
+def recording_cloud(topology="demo", seed: int = 0, *, start: float | None = None):
+    """A cloud for ``serve --record``: a manual clock started at the current second."""
+    start = float(int(_wall_time())) if start is None else start
+    return Cloud(topology, seed=seed, clock=ManualClock(start))
+
+
+def record_app(cloud, path: "str | os.PathLike[str]", *, name: str | None = None,
+               description: str = "", sync_clock: bool = True,
+               wall_clock: Callable[[], float] | None = None) -> RecordingMiddleware:
+    """``make_app(cloud)`` wrapped so that what it serves is written to ``path`` as a
+    scenario.  Make it before the first request (the recorder starts from the cloud as
+    it is)."""
+    from ..app import make_app
+
+    recorder = Recorder.for_cloud(cloud, name=name or Path(path).stem, description=description
+                                  or "recorded by fakestack serve --record")
+    middleware = RecordingMiddleware(make_app(cloud), recorder, path, sync_clock=sync_clock,
+                                     wall_clock=wall_clock)
+    recorder.save(path) if recorder.steps else None
+    return middleware
