@@ -64,8 +64,8 @@ def _indexed(cloud, source, attr: str, value) -> list:
     collection = getattr(cloud, source.attr)
     if attr == "name":
         return collection.by_name(value) if isinstance(value, str) else []
-    found = collection.find(value) if isinstance(value, str) else None
-    return [found] if found is not None and found.uuid == value else []
+    found = collection.by_uuid(value) if isinstance(value, str) else None
+    return [found] if found is not None else []
 
 
 QUERY_APIS = (

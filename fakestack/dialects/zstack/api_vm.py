@@ -132,7 +132,7 @@ def clone_vm_instance(call: Call) -> dict:
             raise invalid_argument(f"field[names] of message[{call.message_class}] exceeds max length of "
                                    f"string. expected was <= 255, actual was {len(name)}")
     source = cloud.vms.get(f["vmInstanceUuid"])
-    root = cloud.volumes.find(source.root_volume_uuid) if source.root_volume_uuid else None
+    root = cloud.volumes.by_uuid(source.root_volume_uuid)
     call.error_context = {
         "clusterUuid": f.get("clusterUuid"), "hostUuid": f.get("hostUuid"),
         "cpu": source.cpu_num, "memory": source.memory_size,

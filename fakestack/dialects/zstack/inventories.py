@@ -73,7 +73,7 @@ def volume_install_path(ps, volume) -> str:
 
 def volume_inventory(cloud, volume) -> dict[str, Any]:
     created, last = _dates(volume)
-    ps = cloud.primary_storages.find(volume.primary_storage_uuid) if volume.primary_storage_uuid else None
+    ps = cloud.primary_storages.by_uuid(volume.primary_storage_uuid)
     actual = cloud.volume_actual_size(volume) if volume.node_uuid and volume.node_uuid in cloud.nodes else 0
     return compact({
         "uuid": volume.uuid,
@@ -143,12 +143,12 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
     created, last = _dates(vm)
     volumes = []
     for uuid in ([vm.root_volume_uuid] if vm.root_volume_uuid else []) + list(vm.data_volume_uuids):
-        volume = cloud.volumes.find(uuid)
-        if volume is not None and volume.uuid == uuid:
+        volume = cloud.volumes.by_uuid(uuid)
+        if volume is not None:
             volumes.append(volume_inventory(cloud, volume))
     nics = []
     for uuid in vm.nic_uuids:
-        nic = cloud.nics.find(uuid)
+        nic = cloud.nics.by_uuid(uuid)
         if nic is not None:
             nics.append(nic_inventory(cloud, nic))
     return compact({
@@ -377,7 +377,7 @@ def disk_offering_inventory(cloud, offering) -> dict[str, Any]:
 
 def snapshot_inventory(cloud, snap) -> dict[str, Any]:
     created, last = _dates(snap)
-    node = cloud.nodes.find(snap.node_uuid)
+    node = cloud.nodes.by_uuid(snap.node_uuid)
     return compact({
         "uuid": snap.uuid, "name": snap.name, "description": _text(snap.description),
         "type": "Hypervisor", "volumeUuid": snap.volume_uuid,
@@ -488,8 +488,8 @@ def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], l
         uuid = record.get(key)
         if not uuid:
             return []
-        entity = getattr(cloud, attr).find(uuid)
-        return [render(cloud, entity)] if entity is not None and entity.uuid == uuid else []
+        entity = getattr(cloud, attr).by_uuid(uuid)
+        return [render(cloud, entity)] if entity is not None else []
     return related
 
 

@@ -21,7 +21,7 @@ def end_of(job: dict, cloud) -> float | None:
     """When the job completes (None: hung until released)."""
     model_job = job.get("modelJob")
     if model_job is not None:
-        found = cloud.jobs.find(model_job)
+        found = cloud.jobs.by_uuid(model_job)
         if found is not None:
             return found.end
     return job["readyAt"]

@@ -25,8 +25,4 @@ def find(cloud, kind: str, uuid: Any):
     """The entity of ``kind`` with ``uuid``, or None."""
     if not isinstance(uuid, str):
         return None
-    collection = getattr(cloud, COLLECTIONS.get(kind, kind), None)
-    if collection is None:
-        return None
-    entity = collection.find(uuid)  # find also matches names: insist on the uuid
-    return entity if entity is not None and getattr(entity, "uuid", None) == uuid else None
+    return getattr(cloud, COLLECTIONS[kind]).by_uuid(uuid)  # never a name match: fields hold uuids
