@@ -301,6 +301,8 @@ def test_row_13_host_memory_runs_out(surface):
         {"rest": 500, "api": 500, "rpc": 200}[surface], "unable_to_allocate_resource",
         "com.vmware.api.vcenter.vm.insufficient_memory", ["host-1", "2048", "1024"])
     assert outcome.raw if surface == "rpc" else True
+    if surface == "rpc":  # a vAPI error rides in an HTTP 200 answer that echoes the request id
+        assert (outcome.raw["id"], list(outcome.raw["result"])) == ("1", ["error"])
     assert surfaces.vm_ids() == ["vm-1", "vm-2", "vm-3", "vm-4"]
     # freeing memory makes room again; the failed clone used no id
     assert surfaces.power("api", "vm-4", "stop").status == 204
@@ -470,3 +472,13 @@ def test_a_missing_field_answers_before_an_unknown_query_parameter(prefix, surfa
     outcome = rest_outcome(response) if prefix == "/rest" else api_outcome(response)
     assert (outcome.status, outcome.error, outcome.args) == (
         400, "invalid_argument", ["com.vmware.vcenter.VM.instant_clone_spec", "name"])
+
+
+@pytest.mark.parametrize("surface", ["rest", "api"])
+@pytest.mark.parametrize("field, label", [("serial_ports_to_update", "serial port"),
+                                          ("parallel_ports_to_update", "parallel port")])
+def test_row_7_port_keys_name_devices_the_source_does_not_have(surface, field, label, surfaces):
+    outcome = surfaces.instant_clone(surface, {"source": "vm-1", "name": "x", field: {"9000": {}}})
+    assert (outcome.status, outcome.error, outcome.message_id, outcome.args) == (
+        400, "invalid_argument", "com.vmware.api.vcenter.vm.device.not_found", ["vm-1", label, "9000"])
+    assert surfaces.vm_ids() == ["vm-1"]

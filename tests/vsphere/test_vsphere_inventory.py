@@ -304,8 +304,10 @@ def test_same_seed_same_operations_same_bytes():
     bodies = []
     for _ in range(2):
         surfaces = Surfaces(Cloud("demo", seed=3, clock=ManualClock()))
-        surfaces.instant_clone("rest", {"source": "vm-1", "name": "a"})
-        bodies.append(surfaces.client.get("/rest/vcenter/vm/vm-2", headers=surfaces.headers).get_data())
+        assert surfaces.instant_clone("rest", {"source": "vm-1", "name": "a"}).value == "vm-2"
+        response = surfaces.client.get("/rest/vcenter/vm/vm-2", headers=surfaces.headers)
+        assert response.status_code == 200
+        bodies.append(response.get_data())
     assert bodies[0] == bodies[1]
 
 
@@ -398,3 +400,33 @@ def test_reading_vms_leaves_the_dialect_state_as_it_is(cloud, surfaces):
         first = surfaces.client.get(f"/api/vcenter/vm/{vm}", headers=surfaces.headers).get_json()
         assert surfaces.client.get(f"/api/vcenter/vm/{vm}", headers=surfaces.headers).get_json() == first
     assert kept() == before
+
+
+@pytest.mark.parametrize("spec, status, error, message_id, args", [
+    ({"disks_to_remove": ["2009"]}, 400, "invalid_argument", "com.vmware.api.vcenter.vm.device.not_found",
+     ["vm-1", "disk", "2009"]),
+    ({"disks_to_update": {"2005": {"datastore": "datastore-2"}}}, 400, "invalid_argument",
+     "com.vmware.api.vcenter.vm.device.not_found", ["vm-1", "disk", "2005"]),
+    ({"disks_to_remove": ["2001"]}, 400, "unsupported", "com.vmware.api.vcenter.unsupported",
+     ["disks_to_remove is not supported by this endpoint."]),
+    ({"disks_to_update": {"2000": {"datastore": "datastore-1"}}}, 400, "unsupported",
+     "com.vmware.api.vcenter.unsupported",
+     ["disks_to_update to a datastore other than the clone's is not supported."]),
+])
+def test_clone_disk_options_the_fake_refuses(spec, status, error, message_id, args, cloud, surfaces):
+    before = surfaces.vm_ids()
+    outcome = clone(surfaces, {"source": "vm-1", "name": "x", **spec})
+    assert (outcome.status, outcome.error, outcome.message_id, outcome.args) == (status, error, message_id, args)
+    assert surfaces.vm_ids() == before
+
+
+def test_clone_into_a_pool_without_a_host_needs_drs(cloud):
+    surfaces = Surfaces(cloud, cluster_drs_enabled=False)
+    outcome = clone(surfaces, {"source": "vm-1", "name": "x", "placement": {"resource_pool": "resgroup-2"}})
+    assert (outcome.status, outcome.error, outcome.message_id, outcome.args) == (
+        400, "invalid_argument", "com.vmware.api.vcenter.vm.placement.invalid",
+        ["resource_pool", "resgroup-2", "its cluster has DRS disabled; name a host"])
+    assert surfaces.client.get("/api/vcenter/cluster", headers=surfaces.headers).get_json()[1]["drs_enabled"] is False
+    outcome = clone(surfaces, {"source": "vm-1", "name": "x",
+                               "placement": {"resource_pool": "resgroup-2", "host": "host-4"}})
+    assert (outcome.status, outcome.value) == (200, "vm-3")

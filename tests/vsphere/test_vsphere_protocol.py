@@ -49,6 +49,10 @@ def test_unknown_names_are_refused():
 def test_object_not_found_messages_name_the_kind():
     assert message("object_not_found", "datastore-9", kind="datastore") == message(
         "object_not_found", "datastore-9", kind="datastore")
+    m = message("object_not_found", "datastore-9", kind="datastore")
+    assert (m.id, m.default_message, m.args) == (
+        "com.vmware.api.vcenter.datastore.not_found", "Datastore with identifier 'datastore-9' does not exist.",
+        ("datastore-9",))
     m = message("object_not_found", "resgroup-4", kind="resource_pool")
     assert (m.id, m.default_message, m.args) == (
         "com.vmware.api.vcenter.resource_pool.not_found",
