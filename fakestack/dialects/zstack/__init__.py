@@ -13,10 +13,11 @@ Facts come from ``reference/zstack.md`` (ZStack 5.2.1); the modules follow the r
 
 Choices where the reference leaves room (see its §12): dates in UTC; clone results in
 request order; ``vmCdRoms`` empty (the model has no CD-ROMs); ``resourceUuid`` honoured
-for backup groups and images made from backups, ignored elsewhere (the model draws every
-other uuid itself); ``__systemTag__``/``__userTag__`` match the tags given when the
-resource was created through this dialect; ``groupBy`` and ``filterName`` accepted and
-ignored; malformed JSON is a plain-text 400 (not the real server's 500).
+for VMs, data volumes, backup groups, images made from backups and access keys, ignored
+elsewhere (the model draws every other uuid itself); ``__systemTag__``/``__userTag__``
+match the tags given when the resource was created through this dialect; ``groupBy`` and
+``filterName`` accepted and ignored; malformed JSON is a plain-text 400 (not the real
+server's 500).
 
 Accounts: ``admin`` / ``password`` by default; ``create_dialect(cloud).set_account(name,
 password)`` changes or adds one.
