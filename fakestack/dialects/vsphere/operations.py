@@ -11,7 +11,7 @@ from fakestack.model import ManualClock, Timeout
 
 from . import specs
 from .choices import LIST_LIMITS
-from .errors import VapiError, not_found, vapi_error
+from .errors import not_found, vapi_error
 from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, connection_state, power_state
 from .registry import operation
 from .structures import (
@@ -63,18 +63,15 @@ def _limited(kind: str, items: list[dict], inventory) -> list[dict]:
     return inventory.sorted_by_id(items, kind)
 
 
-def _get_vm(call, moid: str):
-    vm = call.inventory.resolve("vm", moid)
-    if vm is None:
-        raise not_found("vm", moid)
-    return vm
-
-
 def _get(call, kind: str, moid: str | None):
     found = call.inventory.resolve(kind, moid)
     if found is None:
         raise not_found(kind, moid)
     return found
+
+
+def _get_vm(call, moid: str):
+    return _get(call, "vm", moid)
 
 
 def run_sync(call, job_name: str, fn, *args, **kwargs):
@@ -515,6 +512,3 @@ def cluster_get(call, inp):
 @operation("com.vmware.vcenter.datacenter", "get", specs.get_input("datacenter"), DATACENTER_INFO)
 def datacenter_get(call, inp):
     return call.inventory.datacenter_info(_get(call, "datacenter", inp.datacenter))
-
-
-__all__ = ["VapiError"]

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime, timezone
 
 from .choices import Choices
-from .errors import VapiError, vapi_error
+from .errors import vapi_error
 
 SESSION_HEADER = "vmware-api-session-id"
 COOKIE_NAME = "vmware-api-session-id"
@@ -71,7 +71,7 @@ class SessionStore:
 
     def login(self, username: str | None, password: str | None) -> str:
         if not self.credentials_valid(username, password):
-            raise login_failed()
+            raise vapi_error("login_failed")
         token = self._next_token()
         now = self._now()
         self.state["sessions"][token] = {
@@ -86,11 +86,11 @@ class SessionStore:
         sessions = self.state["sessions"]
         record = sessions.get(token) if token else None
         if record is None:
-            raise no_session()
+            raise vapi_error("no_session")
         now = self._now()
         if now - record["last"] > self.choices.session_idle_timeout_s:
             del sessions[token]
-            raise no_session()
+            raise vapi_error("no_session")
         record["last"] = now
         return record
 
@@ -104,11 +104,3 @@ class SessionStore:
             "created_time": rfc3339_millis(record["created"]),
             "last_accessed_time": rfc3339_millis(record["last"]),
         }
-
-
-def login_failed() -> VapiError:
-    return vapi_error("login_failed")
-
-
-def no_session() -> VapiError:
-    return vapi_error("no_session")

@@ -74,10 +74,10 @@ DISK = struct(
     "com.vmware.vcenter.vm.hardware.disk.info",
     label=STRING,
     type=STRING,
-    ide=Optional(STRING),
+    ide=OPT_STR,
     scsi=Optional(SCSI_ADDRESS),
-    sata=Optional(STRING),
-    nvme=Optional(STRING),
+    sata=OPT_STR,
+    nvme=OPT_STR,
     backing=DISK_BACKING,
     capacity=OPT_INT,
 )
