@@ -101,22 +101,32 @@ class Struct(VType):
     name: str
     fields: tuple[tuple[str, VType], ...] = field(default=())
 
+    def __post_init__(self) -> None:
+        # Per field: (name, type, optional, plain); a plain field (a primitive, optional or
+        # not) is written as it is on /rest and /api.  Lists encode every item through here.
+        plan = []
+        for name, ftype in self.fields:
+            optional = isinstance(ftype, Optional)
+            plain = isinstance(ftype.of if optional else ftype, Primitive)
+            plan.append((name, ftype, optional, plain))
+        object.__setattr__(self, "_plan", tuple(plan))
+
     def encode(self, value: dict, surface: str) -> Any:
         if surface == RPC:
             body = {}
-            for name, ftype in self.fields:
-                if not isinstance(ftype, Optional) and value.get(name) is None:
+            for name, ftype, optional, _ in self._plan:
+                if not optional and value.get(name) is None:
                     raise ValueError(f"{self.name}: required field {name!r} is unset")
                 body[name] = ftype.encode(value.get(name), surface)
             return {"STRUCTURE": {self.name: body}}
         out = {}
-        for name, ftype in self.fields:
+        for name, ftype, optional, plain in self._plan:
             item = value.get(name)
             if item is None:
-                if isinstance(ftype, Optional):
+                if optional:
                     continue
                 raise ValueError(f"{self.name}: required field {name!r} is unset")
-            out[name] = ftype.encode(item, surface)
+            out[name] = item if plain else ftype.encode(item, surface)
         return out
 
 
