@@ -100,7 +100,7 @@ class InstaVMDialect:
             errors.extend(items)
         body = None
         if endpoint.body is not None:
-            body, items = validate_body(endpoint.body, raw_body, endpoint.body_required)
+            body, items = validate_body(endpoint.body, raw_body)
             errors.extend(items)
         if errors:
             raise RequestValidationFailed(errors)

@@ -24,8 +24,7 @@ class Endpoint:
     pattern: str
     handler: str
     query: tuple[Param, ...] = ()
-    body: Any = None
-    body_required: bool = True
+    body: Any = None  # the body model; a body is then required
     auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body
     regex: re.Pattern = field(init=False, compare=False, repr=False)
 

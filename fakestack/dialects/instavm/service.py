@@ -76,13 +76,12 @@ def lock_released(lock):
     """Let other threads take ``lock`` (a ``threading.RLock`` this thread may hold, at any
     depth) for the duration of the block; take it back, at the same depth, afterwards."""
     depth = 0
-    if lock is not None:
-        while True:
-            try:
-                lock.release()
-            except RuntimeError:  # not (or no longer) held by this thread
-                break
-            depth += 1
+    while True:
+        try:
+            lock.release()
+        except RuntimeError:  # not (or no longer) held by this thread
+            break
+        depth += 1
     try:
         yield
     finally:
@@ -102,14 +101,13 @@ def _first(records: list[dict], key: str) -> Any:
 
 
 class InstaVMService:
-    def __init__(self, cloud, state_name: str = STATE_NAME) -> None:
+    def __init__(self, cloud) -> None:
         self.cloud = cloud
-        self.state_name = state_name
 
     # -- state --------------------------------------------------------------------------
     @property
     def state(self) -> dict:
-        state = self.cloud.dialect_state(self.state_name)
+        state = self.cloud.dialect_state(STATE_NAME)
         for key in ("vms", "snapshots", "sessions"):
             state.setdefault(key, {})
         return state
@@ -319,7 +317,7 @@ class InstaVMService:
             if waited >= limit:
                 raise HttpError(504, detail)
             step = min(WAIT_POLL_SECONDS, limit - waited, remaining)
-            with lock_released(getattr(self.cloud, "lock", None)):
+            with lock_released(self.cloud.lock):
                 time.sleep(step)
             waited += step
 

@@ -117,9 +117,8 @@ def read_body(data: bytes, content_type: str | None) -> Any:
         raise HttpError(400, "There was an error parsing the body") from None
 
 
-def validate_body(model: Any, body: Any, required: bool) -> tuple[Any, list[dict[str, Any]]]:
+def validate_body(model: Any, body: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """Every InstaVM body is required (the SDK sends at least ``{}``)."""
     if body is MISSING:
-        if required:
-            return None, [missing_item(("body",))]
-        return None, []
+        return None, [missing_item(("body",))]
     return validate_value(model, body, ("body",))
