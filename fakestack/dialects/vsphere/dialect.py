@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -50,17 +51,18 @@ class Call:
     def cloud(self):
         return self.dialect.cloud
 
-    @property
+    # Read once per request (the dialect re-reads them from the cloud for every request).
+    @cached_property
     def state(self) -> dict:
         return self.dialect.state
 
-    @property
+    @cached_property
     def choices(self) -> Choices:
         return self.dialect.choices
 
-    @property
+    @cached_property
     def sessions(self) -> SessionStore:
-        return self.dialect.sessions
+        return SessionStore(self.cloud, self.state, self.choices)
 
     @property
     def inventory(self) -> Inventory:
@@ -93,10 +95,6 @@ class VsphereDialect:
     @property
     def choices(self) -> Choices:
         return Choices.from_state(self.state, self._base_choices)
-
-    @property
-    def sessions(self) -> SessionStore:
-        return SessionStore(self.cloud, self.state, self.choices)
 
     def inventory(self, state: dict) -> Inventory:
         """The inventory over ``state``, every model object numbered.
