@@ -511,3 +511,29 @@ def test_boot_from_a_ready_oci_snapshot_uses_its_size(api):
     api.cloud.tick(1)
     vm = api.create_vm(snapshot_id=built["id"])
     assert (vm["vcpu_count"], vm["memory_mb"], vm["snapshot_id"], vm["status"]) == (4, 1024, built["id"], "active")
+
+
+def test_a_fault_on_delete_snapshot_keeps_the_snapshot(api):
+    from fakestack import faults
+
+    vm = api.create_vm()
+    sid = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot", {"name": "s"}))["snapshot_id"]
+    with faults.inject(api.cloud, faults.fail("instavm:DeleteSnapshot", "injected", code="503")):
+        response = api.delete(f"/v1/snapshots/{sid}")
+    assert (response.status_code, response.get_json()) == (503, {"detail": "injected"})
+    assert [s["id"] for s in api.snapshots()] == [sid] and len(api.cloud.volume_snapshots) == 1
+
+
+def test_a_failed_expunge_of_the_killed_vm_keeps_its_last_snapshot(api):
+    from fakestack import faults
+
+    vm = api.create_vm()
+    sid = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot", {"name": "s"}))["snapshot_id"]
+    api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
+    with faults.inject(api.cloud, faults.fail("vm.expunge", "disk busy")):
+        response = api.delete(f"/v1/snapshots/{sid}")
+    assert (response.status_code, response.get_json()) == (500, {"detail": "disk busy"})
+    assert [s["id"] for s in api.snapshots()] == [sid] and api.model_vm(vm["vm_id"]) is not None
+    api.ok(api.delete(f"/v1/snapshots/{sid}"))
+    assert api.snapshots() == [] and api.model_vm(vm["vm_id"]) is None
+    api.cloud.check_invariants()
