@@ -17,6 +17,9 @@ Choosing the cloud (first found wins)
 When a test that used a fakestack fixture fails, its report gets a ``fakestack`` section:
 the cloud's topology and seed, the last requests and responses, the last model
 operations, the fault plan with hit counts and the capacity table.
+
+Scenario files (``fakestack replay`` format) in folders named ``scenarios``, and under the
+``fakestack_scenarios`` ini option's paths, are collected as one test item each.
 """
 from __future__ import annotations
 
@@ -44,6 +47,8 @@ def pytest_addoption(parser):
     parser.addini("fakestack_clock", "manual (default) or system", default="manual")
     parser.addini("fakestack_report_lines", "requests and operations shown when a test "
                   "fails", default=str(_REPORT_LINES))
+    parser.addini("fakestack_scenarios", "scenario files or folders collected as tests "
+                  "(fakestack replay format)", type="paths", default=[])
 
 
 def pytest_configure(config):
@@ -51,6 +56,10 @@ def pytest_configure(config):
         "markers",
         "fakestack(topology=None, seed=None, clock=None): the topology (preset, file or dict), "
         "seed and clock (manual|system) of this test's fakestack cloud")
+    # Scenario folders from the ini file join a run that names no paths of its own.
+    configured = [str(p) for p in config.getini("fakestack_scenarios")]
+    if configured and config.args_source != pytest.Config.ArgsSource.ARGS:
+        config.args.extend(p for p in configured if p not in config.args)
 
 
 @dataclass(frozen=True)
@@ -286,27 +295,11 @@ def capacity_table(cap: dict) -> list[str]:
 
 
 # == scenario collection ====================================================================
-# Owned by fakestack.scenarios (issue 8); self-contained: its hooks carry their own names
-# and bind to pytest's hook names with ``specname``, so the rest of this file is untouched.
-#
 # Every ``*.yaml`` / ``*.yml`` file in a folder named ``scenarios`` that pytest walks, and
 # every scenario file under the paths of the ``fakestack_scenarios`` ini option (collected
 # too in a run without explicit paths), becomes one test item: the scenario replayed in a
 # fresh cloud, its readable diff as the failure message.
 _SCENARIO_SUFFIXES = (".yaml", ".yml")
-
-
-@pytest.hookimpl(specname="pytest_addoption")
-def pytest_addoption_fakestack_scenarios(parser):
-    parser.addini("fakestack_scenarios", "scenario files or folders collected as tests "
-                  "(fakestack replay format)", type="paths", default=[])
-
-
-@pytest.hookimpl(specname="pytest_configure")
-def pytest_configure_fakestack_scenarios(config):
-    configured = [str(p) for p in config.getini("fakestack_scenarios")]
-    if configured and config.args_source != pytest.Config.ArgsSource.ARGS:
-        config.args.extend(p for p in configured if p not in config.args)
 
 
 def _configured_scenario_roots(config):
@@ -315,8 +308,7 @@ def _configured_scenario_roots(config):
     return [Path(p).resolve() for p in config.getini("fakestack_scenarios")]
 
 
-@pytest.hookimpl(specname="pytest_collect_file")
-def pytest_collect_file_fakestack_scenarios(file_path, parent):
+def pytest_collect_file(file_path, parent):
     if file_path.suffix not in _SCENARIO_SUFFIXES:
         return None
     resolved = file_path.resolve()
@@ -371,4 +363,3 @@ class ScenarioItem(pytest.Item):
 
     def reportinfo(self):
         return self.path, None, f"scenario: {self.name}"
-# == end of scenario collection =============================================================

@@ -1,5 +1,4 @@
 """The pytest plugin, exercised with pytester: fixtures, marker, options, failure report."""
-import pytest
 
 pytest_plugins = ["pytester"]
 
