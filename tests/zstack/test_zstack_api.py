@@ -439,3 +439,25 @@ def test_same_seed_same_operations_same_bytes():
                query(client, session, "hosts").get_data()]
         transcripts.append(out)
     assert transcripts[0] == transcripts[1]
+
+
+def test_capacity_apis_sum_only_the_named_scopes(demo):
+    cloud, client, session = demo
+    local = cloud.clusters.get("cluster-local").uuid
+    in_local = [h for h in cloud.hosts if h.cluster_uuid == local]
+    by_cluster = query(client, session, "hosts/capacities/cpu-memory", clusterUuids=local).get_json()
+    assert (by_cluster["resourceType"], by_cluster["totalCpu"]) == ("ClusterVO", sum(h.total_cpu for h in in_local))
+    assert [row["resourceUuid"] for row in by_cluster["capacityData"]] == [local]
+    host = cloud.hosts.get("host-3")
+    by_host = query(client, session, "hosts/capacities/cpu-memory", hostUuids=host.uuid).get_json()
+    assert (by_host["resourceType"], by_host["totalMemory"]) == ("HostVO", host.total_memory)
+    everything = query(client, session, "hosts/capacities/cpu-memory", hostUuids=host.uuid, all="true").get_json()
+    assert everything["totalCpu"] == sum(h.total_cpu for h in cloud.hosts)
+    ps = query(client, session, "primary-storage/capacities", clusterUuids=local).get_json()
+    assert ps["totalCapacity"] == cloud.primary_storages.get("local-ps").total_capacity
+    either = query(client, session, "primary-storage/capacities", clusterUuids=local,
+                   primaryStorageUuids=cloud.primary_storages.get("nfs-ps").uuid).get_json()
+    assert either["totalCapacity"] == sum(p.total_capacity for p in cloud.primary_storages)
+    zone = cloud.zones.get("zone-1").uuid
+    bs = query(client, session, "backup-storage/capacities", zoneUuids=zone).get_json()
+    assert bs["totalCapacity"] == cloud.backup_storages.get("imagestore").total_capacity

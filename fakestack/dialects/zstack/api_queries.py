@@ -78,21 +78,22 @@ for _name in QUERY_APIS:
     api(_name, operation="query")(_query)
 
 
-def _scope(values) -> set[str] | None:
-    return set(values) if values else None
+def _in_scope(items, fields: dict, scopes: dict) -> list:
+    """The items in any scope the request names (every item when it names none, or sets
+    ``all``); ``scopes``: parameter -> the uuids an item belongs to under that parameter."""
+    wanted = {name: set(fields[name]) for name in scopes if fields.get(name)}
+    if fields.get("all") or not wanted:
+        return list(items)
+    return [item for item in items if any(wanted[name] & scopes[name](item) for name in wanted)]
 
 
 @api("GetCpuMemoryCapacity", operation="query", resources={
     "zoneUuids": "zone", "clusterUuids": "cluster", "hostUuids": "host"})
 def get_cpu_memory_capacity(call: Call) -> dict:
     f = call.fields
-    zones, clusters, hosts = _scope(f.get("zoneUuids")), _scope(f.get("clusterUuids")), _scope(f.get("hostUuids"))
-    chosen = [
-        h for h in call.cloud.hosts
-        if (f.get("all") or (zones is None and clusters is None and hosts is None)
-            or (zones and h.zone_uuid in zones) or (clusters and h.cluster_uuid in clusters)
-            or (hosts and h.uuid in hosts))
-    ]
+    chosen = _in_scope(call.cloud.hosts, f, {
+        "zoneUuids": lambda h: {h.zone_uuid}, "clusterUuids": lambda h: {h.cluster_uuid},
+        "hostUuids": lambda h: {h.uuid}})
 
     def totals(group) -> dict:
         return {
@@ -103,11 +104,11 @@ def get_cpu_memory_capacity(call: Call) -> dict:
             "managedCpuNum": sum(h.cpu_num for h in group),
         }
 
-    if hosts:
+    if f.get("hostUuids"):
         resource_type, keys, key_of = "HostVO", f["hostUuids"], (lambda h: h.uuid)
-    elif clusters:
+    elif f.get("clusterUuids"):
         resource_type, keys, key_of = "ClusterVO", f["clusterUuids"], (lambda h: h.cluster_uuid)
-    elif zones:
+    elif f.get("zoneUuids"):
         resource_type, keys, key_of = "ZoneVO", f["zoneUuids"], (lambda h: h.zone_uuid)
     else:
         resource_type, keys, key_of = None, [], None
@@ -123,15 +124,9 @@ def get_cpu_memory_capacity(call: Call) -> dict:
 @api("GetPrimaryStorageCapacity", operation="query", resources={
     "zoneUuids": "zone", "clusterUuids": "cluster", "primaryStorageUuids": "primary_storage"})
 def get_primary_storage_capacity(call: Call) -> dict:
-    f = call.fields
-    zones, clusters, stores = (_scope(f.get("zoneUuids")), _scope(f.get("clusterUuids")),
-                               _scope(f.get("primaryStorageUuids")))
-    chosen = [
-        ps for ps in call.cloud.primary_storages
-        if (f.get("all") or (zones is None and clusters is None and stores is None)
-            or (zones and ps.zone_uuid in zones) or (clusters and set(ps.cluster_uuids) & clusters)
-            or (stores and ps.uuid in stores))
-    ]
+    chosen = _in_scope(call.cloud.primary_storages, call.fields, {
+        "zoneUuids": lambda ps: {ps.zone_uuid}, "clusterUuids": lambda ps: set(ps.cluster_uuids),
+        "primaryStorageUuids": lambda ps: {ps.uuid}})
     return {
         "totalCapacity": sum(ps.total_capacity for ps in chosen),
         "availableCapacity": sum(ps.available_capacity for ps in chosen),
@@ -144,13 +139,8 @@ def get_primary_storage_capacity(call: Call) -> dict:
 @api("GetBackupStorageCapacity", operation="query", resources={
     "zoneUuids": "zone", "backupStorageUuids": "backup_storage"})
 def get_backup_storage_capacity(call: Call) -> dict:
-    f = call.fields
-    zones, stores = _scope(f.get("zoneUuids")), _scope(f.get("backupStorageUuids"))
-    chosen = [
-        bs for bs in call.cloud.backup_storages
-        if (f.get("all") or (zones is None and stores is None)
-            or (zones and set(bs.zone_uuids) & zones) or (stores and bs.uuid in stores))
-    ]
+    chosen = _in_scope(call.cloud.backup_storages, call.fields, {
+        "zoneUuids": lambda bs: set(bs.zone_uuids), "backupStorageUuids": lambda bs: {bs.uuid}})
     return {
         "totalCapacity": sum(bs.total_capacity for bs in chosen),
         "availableCapacity": sum(bs.available_capacity for bs in chosen),
