@@ -55,7 +55,7 @@ import fnmatch
 import re
 import socket
 from contextlib import contextmanager
-from typing import Annotated, Any, Iterable, Literal, Union
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
 
@@ -728,15 +728,6 @@ def _list_errors(data: list, exc: ValidationError) -> list[dict]:
     return validation_errors(exc)
 
 
-def wsgi_admin_response(cloud, request, subpath: str):
-    """The admin route as a werkzeug ``Response`` (for ``fakestack.admin`` to mount)."""
-    from werkzeug.wrappers import Response
-    import json
-
-    status, data = handle_admin_request(cloud, request.method, subpath, request.get_data())
-    return Response(json.dumps(data), status=status, mimetype="application/json")
-
-
 # -- registration with the admin API ---------------------------------------------------
 def _admin_handler(call):
     """Fault rules with hit counts (GET), add (POST), clear or remove one (DELETE)."""
@@ -750,15 +741,12 @@ _registered = False
 
 
 def register_admin_routes() -> bool:
-    """Mount ``/_fakestack/faults`` on the admin API (idempotent; called on import).
-    Returns False when the admin module is not available."""
+    """Mount ``/_fakestack/faults`` on the admin API (idempotent; called on import)."""
     global _registered
     if _registered:
         return True
-    try:
-        from . import admin
-    except ImportError:  # pragma: no cover - the admin API is optional for the model
-        return False
+    from . import admin
+
     existing = {(r.method, r.path) for r in admin.ROUTES}
     for method, path, mutating, summary in (
             ("GET", "/faults", False, "The fault plan: every rule with its calls and hits."),

@@ -23,6 +23,7 @@ from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, sele
 
 from .files import write_atomically
 from .app import FakestackApp, json_response, make_app
+from .faults import connection_dropping
 
 
 class StateFileError(ValueError):
@@ -146,7 +147,7 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                     write_state_file(state_path, cloud.snapshot())
             except OSError as exc:
                 raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
-        httpd = make_server(host, port, _with_connection_drops(app), threaded=True,
+        httpd = make_server(host, port, connection_dropping(app), threaded=True,
                             request_handler=_QuietHandler, fd=listener.fileno())
     finally:
         listener.close()  # the server holds its own duplicate of the socket
@@ -171,15 +172,6 @@ def _listen(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
-
-
-def _with_connection_drops(app):
-    """Let a fault rule's ``drop_connection`` close the socket (server mode only)."""
-    try:
-        from .faults import connection_dropping
-    except ImportError:  # pragma: no cover - faults are optional for the endpoint
-        return app
-    return connection_dropping(app)
 
 
 def _state_saver(path: Path, log: Callable[[str], None] | None):

@@ -401,10 +401,8 @@ class RecordingMiddleware:
 
 
 def _is_drop(exc: BaseException) -> bool:
-    try:
-        from ..faults import ConnectionDropped, DropConnection
-    except ImportError:  # pragma: no cover
-        return False
+    from ..faults import ConnectionDropped, DropConnection
+
     return isinstance(exc, (DropConnection, ConnectionDropped))
 
 

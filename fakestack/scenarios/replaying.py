@@ -147,14 +147,11 @@ class _Runner:
             record["request"]["headers"] = headers
         if sent_body is not None:
             record["request"]["body"] = sent_body
-        try:
-            from ..faults import ConnectionDropped, DropConnection
-            dropped_errors: tuple = (DropConnection, ConnectionDropped)
-        except ImportError:  # pragma: no cover
-            dropped_errors = ()
+        from ..faults import ConnectionDropped, DropConnection
+
         try:
             response = self.client.open(path, **kwargs)
-        except dropped_errors:
+        except (DropConnection, ConnectionDropped):
             record["response"] = {"dropped": True}
             return record, {"dropped": True, "status": None, "headers": {}, "body": None, "text": ""}
         text = response.get_data(as_text=True)
