@@ -221,8 +221,7 @@ class ZStackDialect:
         elif name.startswith("Query"):
             fields = {}
             if "uuid" in url_vars:  # GET /resources/{uuid}: other parameters are ignored
-                call.query_uuid = url_vars.pop("uuid")
-                call.query = QuerySpec(conditions=[Condition("uuid", "=", call.query_uuid)])
+                call.query = QuerySpec(conditions=[Condition("uuid", "=", url_vars.pop("uuid"))])
             else:
                 call.query = spec_from_rest(request.args)
         else:

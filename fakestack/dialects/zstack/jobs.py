@@ -53,7 +53,7 @@ def exists(state: dict, uuid: str, now: float, cloud) -> bool:
 def record(
     state: dict, uuid: str, *, api: str, now: float, ok: bool, payload: dict | None,
     error: dict | None, stage: str, model_job: str | None = None, ready_at: float | None = None,
-    legacy: bool = False, cloud=None,
+    cloud=None,
 ) -> dict:
     job = {
         "uuid": uuid,
@@ -65,7 +65,6 @@ def record(
         "payload": payload,
         "error": error,
         "stage": stage,
-        "legacy": legacy,
     }
     table(state)[uuid] = job
     if cloud is not None:

@@ -143,7 +143,7 @@ class LegacyEndpoint:
         fields = normalize(fields, specs)
         call = Call(
             dialect=self.dialect, name=name, api=api, fields=fields, system_tags=system_tags,
-            user_tags=user_tags, session_uuid=session_uuid, legacy=True,
+            user_tags=user_tags, session_uuid=session_uuid,
         )
         dialect = self.dialect
         now = dialect.now()
@@ -160,8 +160,7 @@ class LegacyEndpoint:
         uuid = dialect.new_uuid()
         jobs.record(
             dialect.state, uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
-            payload=outcome.payload, error=outcome.error, stage=outcome.stage, legacy=True,
-            cloud=dialect.cloud,
+            payload=outcome.payload, error=outcome.error, stage=outcome.stage, cloud=dialect.cloud,
         )
         return json_response(self._envelope(uuid=uuid, created=now, finished=None, result=None))
 

@@ -20,8 +20,6 @@ class Call:
     session: dict | None = None
     session_uuid: str | None = None
     query: Any = None  # QuerySpec for Query* APIs
-    query_uuid: str | None = None  # GET /resources/{uuid}
-    legacy: bool = False
     model_job: str | None = None  # uuid of the model job the API ran as (simulated duration)
     schema: dict[str, str] | None = None  # runtime classes of nested objects, if known
     error_context: dict[str, Any] = field(default_factory=dict)  # facts for error rendering
