@@ -159,9 +159,6 @@ class Inventory:
                 return self.cloud.primary_storages.find(volume.primary_storage_uuid)
         return None
 
-    def vm_folder(self, vm) -> str:
-        return self.moid("vm_folder", vm.zone_uuid)
-
     def vm_pool(self, vm) -> str | None:
         cluster_uuid = self.vm_cluster_uuid(vm)
         return self.moid("resource_pool", cluster_uuid) if cluster_uuid else None
