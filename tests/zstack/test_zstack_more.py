@@ -157,3 +157,17 @@ def test_web_hook_receives_the_result_when_the_job_completes():
     assert json.loads(body)["result"]["numberOfClonedVm"] == 3
     # the 202/poll path still works
     assert client.get("/zstack/v1/api-jobs/" + "c" * 32).status_code == 200
+
+
+def test_web_hook_of_a_job_the_clock_ended_goes_out_on_the_next_request():
+    cloud, client, session = cloud_client("tiny")
+    sent = []
+    client.application.dialects[0].webhook_sender = lambda url, body, headers: sent.append(headers)
+    cloud.settings.job_durations["vm.stop"] = 5.0
+    golden = cloud.vms.get("golden").uuid
+    client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"stopVmInstance": {}},
+               headers=auth(session, **{"X-Web-Hook": "http://127.0.0.1:9/hook", "X-Job-UUID": "d" * 32}))
+    cloud.clock.advance(5)  # the clock alone: no tick, so no time listener has run yet
+    assert sent == []
+    query(client, session, "zones")  # any request: the app settles the cloud first
+    assert sent == [{"X-Job-UUID": "d" * 32, "X-Job-Success": "true"}]
