@@ -31,7 +31,10 @@ _Dumper.add_representer(str, _str_representer)
 
 def dumps(scenario: "Scenario | dict") -> str:
     """YAML text of a scenario (what :func:`loads` reads back)."""
-    data = scenario if isinstance(scenario, dict) else scenario_dict(scenario)
+    return _yaml(scenario if isinstance(scenario, dict) else scenario_dict(scenario))
+
+
+def _yaml(data: Any) -> str:
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
                      default_flow_style=False)
 
@@ -125,6 +128,7 @@ class Recorder:
         self.faults = list(faults or [])
         self.steps: list[dict] = []
         self.cloud = cloud
+        self._step_yaml: list[tuple[dict, str]] = []  # (step, its YAML), see dumps()
 
     @classmethod
     def for_cloud(cls, cloud, *, name: str = "recorded", description: str = "",
@@ -278,7 +282,21 @@ class Recorder:
         return parse_scenario(self.as_dict(), f"<recorded {self.name}>")
 
     def dumps(self) -> str:
-        return dumps(self.as_dict())
+        """The scenario's YAML text.  Each step is turned into YAML once and kept (a
+        recording server saves after every request: dumping every step again each time
+        made the nth request cost n steps of YAML).  A step is not changed once recorded."""
+        data = self.as_dict()
+        steps = data.pop("steps")
+        if not steps:
+            return dumps(self.as_dict())
+        done = self._step_yaml
+        for index, step in enumerate(steps):
+            if index < len(done) and done[index][0] is step:
+                continue
+            del done[index:]
+            done.append((step, _yaml([step])))
+        del done[len(steps):]
+        return _yaml(data) + "steps:\n" + "".join(text for _, text in done)
 
     def save(self, path: "str | os.PathLike[str]") -> Path:
         """Write the scenario (valid as soon as it has a step) to ``path``."""

@@ -356,6 +356,21 @@ def test_recorder_note_call_names_positional_arguments(tmp_path):
     assert result.passed, result.report()
 
 
+def test_a_recording_file_is_the_whole_scenario_after_every_request(tmp_path):
+    wall, client, path = recording(tmp_path, "tiny")
+    recorder = client.application.recorder
+    for n in range(3):
+        wall.now += 1
+        client.put("/zstack/v1/accounts/login", json=LOGIN)
+        assert path.read_text() == scenarios.dumps(recorder.as_dict())
+    assert len(scenarios.load(path).steps) == 6  # a clock move and a request each time
+    # A step replaced after it was written is written anew.
+    recorder.steps[1] = {"clock": {"tick": 1}}
+    recorder.save(path)
+    assert path.read_text() == scenarios.dumps(recorder.as_dict())
+    assert scenarios.load(path).steps[1].clock.tick == 1
+
+
 def test_serve_record_writes_a_scenario_whose_replay_passes(tmp_path):
     import re
     import urllib.request
