@@ -9,6 +9,7 @@ from .entities import (
 from .errors import (
     InvalidArgument,
     InvalidState,
+    NotFound,
     Unreachable,
 )
 
@@ -18,13 +19,15 @@ from .transactions import operation
 
 class ImageMixin:
     @operation("image.register")
-    def register_image(self, name: str, backup_storage, *, virtual_size: int, actual_size: int,
+    def register_image(self, name: str, backup_storage=None, *, virtual_size: int, actual_size: int,
                        media_type: str = "RootVolumeTemplate", format: str = "qcow2",
                        platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
                        description: str = "", system: bool = False) -> Image:
         """Add an image whose data (``actual_size`` bytes) lands on a backup storage now
-        (``CapacityExhausted("backup_storage")`` when it does not fit)."""
-        bs = self.backup_storages.get(backup_storage)
+        (``CapacityExhausted("backup_storage")`` when it does not fit).  With no storage
+        named, the usable one with the most room takes it."""
+        bs = (self.backup_storages.get(backup_storage) if backup_storage is not None
+              else self._roomiest_backup_storage())
         self._fault_point("image.register", name=name, backup_storage=bs.uuid)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -49,6 +52,19 @@ class ImageMixin:
         return self._add(self.images, image)
 
     # -- images ------------------------------------------------------------------------
+    def _roomiest_backup_storage(self):
+        """The enabled, connected backup storage with the most room (the first on a tie)."""
+        best = None
+        for bs in self.backup_storages:
+            if bs.usable and (best is None or self._physical_room(bs) > self._physical_room(best)):
+                best = bs
+        if best is None:
+            first = next(iter(self.backup_storages), None)
+            if first is None:
+                raise NotFound("backup_storage", "any")
+            raise Unreachable("backup_storage", first.uuid)
+        return best
+
     @operation("image.delete")
     def delete_image(self, image, backup_storages=None) -> Image:
         """Delayed delete: the image's refs on those storages (all when None) become Deleted."""

@@ -227,3 +227,12 @@ def test_caller_chosen_uuids(cloud):
         cloud.create_data_volume("d", size=GiB, resource_uuid="not-a-uuid")
     assert info.value.field == "resourceUuid"
     assert cloud.create_data_volume("d", size=GiB, resource_uuid="f" * 32).uuid == "f" * 32
+
+
+def test_register_image_without_a_storage_takes_the_roomiest(cloud):
+    image = cloud.register_image("anywhere", virtual_size=GiB, actual_size=GiB)
+    assert image.backup_storage_refs[0]["backup_storage_uuid"] == cloud.backup_storages.get("bs").uuid
+    cloud.set_storage_status("bs", "Disconnected")
+    from fakestack import Unreachable
+    with pytest.raises(Unreachable):
+        cloud.register_image("nowhere", virtual_size=GiB, actual_size=GiB)

@@ -162,12 +162,12 @@ class InstaVMService:
         may delete a VM snapshot's volume snapshot or an OCI build's image; the record then
         reads as gone (and again as there if the image is recovered)."""
         if rec.get("uuid"):
-            return self.cloud.volume_snapshots.find(rec["uuid"]) is not None
-        image = self.cloud.images.find(rec.get("image_uuid"))
+            return self.cloud.volume_snapshots.by_uuid(rec["uuid"]) is not None
+        image = self.cloud.images.by_uuid(rec.get("image_uuid"))
         return image is not None and image.status != "Deleted"
 
     def model_vm(self, rec: dict):
-        return self.cloud.vms.find(rec["uuid"]) if rec.get("uuid") else None
+        return self.cloud.vms.by_uuid(rec.get("uuid"))
 
     def sizing(self, rec: dict) -> tuple[int, int]:
         """``(vcpu_count, memory_mb)``: the model VM's while it exists (another dialect may
@@ -648,7 +648,7 @@ class InstaVMService:
         size = disk_gb * 1024 * MiB
         try:
             image = self.cloud.register_image(
-                f"instavm-{sid}", self._roomiest_backup_storage(), virtual_size=size,
+                f"instavm-{sid}", virtual_size=size,
                 actual_size=size, description=f"InstaVM OCI snapshot {sid} ({body.oci_image})")
         except DomainError as exc:
             raise http_error(exc, body=body.model_dump(mode="json")) from None
@@ -664,19 +664,6 @@ class InstaVMService:
         }
         self.snapshots[sid] = rec
         return rec
-
-    def _roomiest_backup_storage(self):
-        """The usable backup storage with the most free bytes (the first on a tie)."""
-        best = None
-        for bs in self.cloud.backup_storages:
-            if not bs.usable:
-                continue
-            room = bs.total_capacity - bs.reserved_capacity - bs.used
-            if best is None or room > best[0]:
-                best = (room, bs)
-        if best is None:
-            raise HttpError(503, "Service unavailable: no backup storage is reachable")
-        return best[1]
 
     def list_snapshots(self, type_filter: Optional[str]) -> list[dict]:
         recs = sorted((r for r in self.snapshots.values() if self._in_model(r)),
