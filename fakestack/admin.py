@@ -41,6 +41,7 @@ saves ``--state``) when its method is not GET/HEAD, unless ``mutating=`` says ot
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -317,6 +318,8 @@ def _parse_time(value: Any) -> float:
     if isinstance(value, bool):
         raise bad_request("'to' must be epoch seconds or an ISO-8601 time")
     if isinstance(value, (int, float)):
+        if not math.isfinite(value):  # JSON's NaN / Infinity would stop the clock for good
+            raise bad_request("'to' must be a finite number of epoch seconds")
         return float(value)
     if isinstance(value, str):
         text = value.strip()
@@ -350,6 +353,8 @@ def _set_clock(call: AdminCall):
         seconds = body["advance"]
         if isinstance(seconds, bool) or not isinstance(seconds, (int, float)):
             raise bad_request("'advance' must be a number of seconds")
+        if not math.isfinite(seconds):
+            raise bad_request("'advance' must be a finite number of seconds")
         if seconds < 0:
             raise bad_request("'advance' must not be negative: the clock only moves forward")
         call.cloud.tick(seconds)

@@ -193,6 +193,10 @@ def test_advancing_the_clock_completes_jobs(client):
     ({"seconds": 10}, "unknown field 'seconds' (expected 'advance' or 'to')"),
     ({"to": "yesterday"}, "'to' is not an ISO-8601 time: 'yesterday'"),
     ({"to": [1]}, "'to' must be epoch seconds or an ISO-8601 time"),
+    ('{"advance": NaN}', "'advance' must be a finite number of seconds"),
+    ('{"advance": Infinity}', "'advance' must be a finite number of seconds"),
+    ('{"to": NaN}', "'to' must be a finite number of epoch seconds"),
+    ('{"to": Infinity}', "'to' must be a finite number of epoch seconds"),
     ({"to": "2025-12-31T23:59:59Z"}, "'to' (2025-12-31T23:59:59Z) is in the past "
                                      "(now 2026-01-01T00:00:00Z): the clock only moves forward"),
     ("[1, 2]", "request body must be a JSON object, not an array"),
