@@ -22,8 +22,10 @@ def format_date(epoch_seconds: float) -> str:
     )
 
 
+@lru_cache(maxsize=8192)
 def parse_date(text: str) -> float | None:
-    """Inverse of :func:`format_date` (used to compare dates in queries); None if not a date."""
+    """Inverse of :func:`format_date` (used to compare and sort dates in queries, row after
+    row: cached like the formatter); None if not a date."""
     try:
         moment = datetime.strptime(text, "%b %d, %Y %I:%M:%S %p")
     except (TypeError, ValueError):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Any, Callable, Iterable
 
 from .dates import parse_date
@@ -166,6 +168,7 @@ def _date_key(value: Any) -> Any:
     return value
 
 
+@lru_cache(maxsize=1024)
 def _like(pattern: str) -> re.Pattern:
     out = []
     escaped = False
@@ -205,7 +208,7 @@ def _compare(op: str, stored: Any, wanted: Any) -> bool:
     if op == "!=":
         return stored != target
     left, right = _date_key(stored), _date_key(target)
-    if isinstance(stored, str) and parse_date(stored) is not None and isinstance(right, str):
+    if left is not stored and isinstance(right, str):  # a stored date against other date text
         right = _loose_date(right)
     try:
         if op == ">":
@@ -221,10 +224,10 @@ def _compare(op: str, stored: Any, wanted: Any) -> bool:
     return False
 
 
+@lru_cache(maxsize=1024)
 def _loose_date(text: str) -> Any:
-    """A date condition given as epoch milliseconds or ``yyyy-MM-dd HH:mm:ss``."""
-    from datetime import datetime, timezone
-
+    """A date condition given as epoch milliseconds or ``yyyy-MM-dd HH:mm:ss`` (read once per
+    query, not once per row)."""
     stripped = text.strip()
     if stripped.isdigit():
         return int(stripped) / 1000.0
