@@ -480,7 +480,10 @@ class VmMixin:
 
     @operation("vm.reboot")
     def reboot_vm(self, vm) -> Vm:
-        return self._change_state(vm, "reboot", "Running")
+        """A guest restart: a frozen VM (vSphere instant-clone source) thaws, as on stop."""
+        vm = self._change_state(vm, "reboot", "Running")
+        self._set(vm, "frozen", False)
+        return vm
 
     @operation("vm.pause")
     def pause_vm(self, vm) -> Vm:

@@ -177,3 +177,10 @@ def test_expunged_image_leaves_its_cache_hidden_until_the_last_volume_goes(cloud
     assert cache.uuid not in cloud.nodes
     assert (ps.used_virtual, ps.used_physical) == (0, 0)
     cloud.check_invariants()
+
+
+def test_reboot_thaws_a_frozen_vm(cloud):
+    cloud.freeze_vm("src")
+    assert cloud.reboot_vm("src").frozen is False
+    assert cloud.write(cloud.vms.get("src").root_volume_uuid, 1) == 1
+    cloud.check_invariants()
