@@ -264,32 +264,26 @@ def _squeeze(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[:limit] + "..."
 
 
-def _size(n: int) -> str:
-    for unit, factor in (("T", 1024 ** 4), ("G", 1024 ** 3), ("M", 1024 ** 2)):
-        if abs(n) >= factor:
-            text = f"{n / factor:.2f}".rstrip("0").rstrip(".")
-            return f"{text}{unit}"
-    return str(n)
-
-
 def capacity_table(cap: dict) -> list[str]:
+    from fakestack.cli import human_bytes
+
     rows = [("resource", "status", "used / total", "available")]
     for h in cap.get("hosts", []):
         rows.append((f"host {h['name']} cpu", h["status"], f"{h['used_cpu']} / {h['total_cpu']}",
                      str(h["available_cpu"])))
-        rows.append((f"host {h['name']} memory", "", f"{_size(h['used_memory'])} / "
-                     f"{_size(h['total_memory'])}", _size(h["available_memory"])))
+        rows.append((f"host {h['name']} memory", "", f"{human_bytes(h['used_memory'])} / "
+                     f"{human_bytes(h['total_memory'])}", human_bytes(h["available_memory"])))
     for p in cap.get("primary_storages", []):
         rows.append((f"primary {p['name']} virtual", p["status"],
-                     f"{_size(p['used_capacity'])} / {_size(p['total_capacity'])}",
-                     _size(p["available_capacity"])))
+                     f"{human_bytes(p['used_capacity'])} / {human_bytes(p['total_capacity'])}",
+                     human_bytes(p["available_capacity"])))
         rows.append((f"primary {p['name']} physical", "",
-                     f"{_size(p['used_physical_capacity'])} / {_size(p['total_physical_capacity'])}",
-                     _size(p["available_physical_capacity"])))
+                     f"{human_bytes(p['used_physical_capacity'])} / {human_bytes(p['total_physical_capacity'])}",
+                     human_bytes(p["available_physical_capacity"])))
     for b in cap.get("backup_storages", []):
         rows.append((f"backup {b['name']}", b["status"],
-                     f"{_size(b['used_capacity'])} / {_size(b['total_capacity'])}",
-                     _size(b["available_capacity"])))
+                     f"{human_bytes(b['used_capacity'])} / {human_bytes(b['total_capacity'])}",
+                     human_bytes(b["available_capacity"])))
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
