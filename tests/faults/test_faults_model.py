@@ -139,8 +139,9 @@ def test_disconnect_the_calls_own_host_sticks_after_the_failure(cloud):
     cloud.stop_vm("golden")
     assert host.status == "Disconnected"
     # a later start cannot use that host
-    with pytest.raises(Exception):
+    with pytest.raises(Unreachable) as info:
         cloud.start_vm("golden", host=host.uuid)
+    assert (info.value.resource_kind, info.value.uuid) == ("host", host.uuid)
     assert host.status == "Disconnected"
     cloud.check_invariants()
 
@@ -157,8 +158,10 @@ def test_disconnect_named_primary_storage_makes_the_operation_fail(cloud):
 def test_disconnect_backup_storage_then_reconnect(cloud):
     faults.add(cloud, faults.disconnect("vm.clone.prepare", "imagestore", nth=1),
                faults.reconnect("vm.clone.prepare", "imagestore", nth=2))
-    with pytest.raises(Exception):
+    # (a clone that needs a disconnected backup storage finds no room on it)
+    with pytest.raises(CapacityExhausted) as info:
         cloud.clone_vm("golden", ["a"])
+    assert (info.value.resource, info.value.available) == ("backup_storage", 0)
     assert cloud.backup_storages.get("imagestore").status == "Disconnected"
     result = cloud.clone_vm("golden", ["a"])
     assert cloud.backup_storages.get("imagestore").status == "Connected"

@@ -13,6 +13,7 @@ from werkzeug.test import Client
 
 from fakestack import scenarios
 from fakestack.cli import main
+from fakestack.model import NotFound
 
 ROOT = Path(__file__).resolve().parents[2]
 SHIPPED = ROOT / "scenarios"
@@ -259,7 +260,7 @@ def test_recorder_writes_a_state_machine_run(tmp_path):
     cloud = Cloud("tiny", seed=3, clock=ManualClock())
     rec = scenarios.Recorder.for_cloud(cloud, name="machine-run")
     rec.call("clone_vm", source="golden", names=["a", "b"])
-    with pytest.raises(Exception):
+    with pytest.raises(NotFound):
         rec.call("stop_vm", vm="missing")
     rec.tick(30)
     rec.write("golden", 1024 * 1024, vm=True)
