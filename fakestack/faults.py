@@ -549,7 +549,7 @@ def install(cloud, plan=None) -> FaultInjector:
     fresh = FaultInjector()
     if plan is not None:
         fresh.add(plan)
-    with _lock(cloud):
+    with cloud.lock:
         cloud.faults = fresh
     return fresh
 
@@ -557,42 +557,26 @@ def install(cloud, plan=None) -> FaultInjector:
 def add(cloud, *rules) -> list[FaultRule]:
     """Add rules (``FaultRule``, dicts, lists or a ``FaultPlan``); returns them with ids."""
     parsed = [r for item in rules for r in parse_rules(item)]
-    with _lock(cloud):  # a live server may be evaluating rules on another thread
+    with cloud.lock:  # a live server may be evaluating rules on another thread
         return injector(cloud).add(parsed)
 
 
 def remove(cloud, rule) -> FaultRule:
     rule_id = rule.id if isinstance(rule, FaultRule) else rule
-    with _lock(cloud):
+    with cloud.lock:
         return injector(cloud).remove(rule_id, cloud)
 
 
 def clear(cloud) -> None:
-    with _lock(cloud):
+    with cloud.lock:
         if cloud.faults is not None:
             cloud.faults.clear(cloud)
 
 
 def list_rules(cloud) -> list[dict]:
     """Every active rule with its ``calls`` and ``hits``."""
-    with _lock(cloud):
+    with cloud.lock:
         return [] if cloud.faults is None else cloud.faults.report()
-
-
-def _lock(cloud):
-    lock = getattr(cloud, "lock", None)
-    return lock if lock is not None else _NO_LOCK
-
-
-class _NoLock:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-
-_NO_LOCK = _NoLock()
 
 
 def hits(cloud, rule) -> int:
@@ -606,7 +590,7 @@ def inject(cloud, *rules):
     try:
         yield added if len(added) != 1 else added[0]
     finally:
-        with _lock(cloud):
+        with cloud.lock:
             inj = cloud.faults
             for rule in added:
                 if inj is not None and rule.id in inj._rules:
