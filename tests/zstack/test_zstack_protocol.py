@@ -394,3 +394,26 @@ def test_api_timeout_header_overrides_and_a_bad_one_runs_nothing(env):
     assert (response.status_code, text(response)) == (
         400, "Invalid header[X-API-Timeout], it must be a number but was [soon]")
     assert len(cloud.dialect_state("zstack")["jobs"]) == jobs_before
+
+
+def test_a_deleted_access_key_no_longer_signs_and_an_unknown_one_is_sys_1003(env):
+    _, client = env
+    session = login(client)
+    created = client.post(
+        "/zstack/v1/accesskeys",
+        json={"params": {"accountUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
+                         "userUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
+                         "AccessKeyID": "KEYID0002", "AccessKeySecret": "gone-soon"}},
+        headers=auth(session),
+    )
+    uuid = poll(client, created).get_json()["inventory"]["uuid"]
+    signed = _signed_headers("KEYID0002", "gone-soon", "GET", "/v1/accesskeys")
+    assert client.get("/zstack/v1/accesskeys", headers=signed).status_code == 200
+    deleted = poll(client, client.delete(f"/zstack/v1/accesskeys/{uuid}", headers=auth(session)))
+    assert (deleted.status_code, deleted.get_json()) == (200, {})
+    response = client.get("/zstack/v1/accesskeys", headers=signed)
+    assert (response.status_code, text(response)) == (403, "access key id: KEYID0002 does not existed or disabled")
+    again = poll(client, client.delete(f"/zstack/v1/accesskeys/{uuid}", headers=auth(session)))
+    assert (again.status_code, again.get_json()) == (503, {"error": {
+        "code": "SYS.1003", "description": "A resource can not be found",
+        "details": f"invalid field[uuid], resource[uuid:{uuid}, type:AccessKeyVO] not found"}})

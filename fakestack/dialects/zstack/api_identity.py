@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from . import sessions
-from .errors import ApiError, error_code
+from .errors import resource_not_found
 from .query import Collection, run_query, schema_for
 from .registry import Call, api
 
@@ -73,6 +73,4 @@ def delete_access_key(call: Call) -> dict:
         if key["uuid"] == call.fields["uuid"]:
             del keys[key_id]
             return {}
-    raise ApiError(error_code(
-        "SYS.1003", f"invalid field[uuid], resource[uuid:{call.fields['uuid']}, type:AccessKeyVO] not found"
-    ), stage="interceptor")
+    raise resource_not_found("uuid", call.fields["uuid"], "AccessKeyVO")
