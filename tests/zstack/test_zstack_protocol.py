@@ -417,3 +417,9 @@ def test_a_deleted_access_key_no_longer_signs_and_an_unknown_one_is_sys_1003(env
     assert (again.status_code, again.get_json()) == (503, {"error": {
         "code": "SYS.1003", "description": "A resource can not be found",
         "details": f"invalid field[uuid], resource[uuid:{uuid}, type:AccessKeyVO] not found"}})
+
+
+def test_get_version_needs_no_session_and_includes_success(env):
+    _, client = env
+    response = client.put("/zstack/v1/management-nodes/actions", json={"getVersion": {}})
+    assert (response.status_code, response.get_json()) == (200, {"version": "5.2.1", "success": True})
