@@ -11,7 +11,7 @@ import hashlib
 import ipaddress
 import json
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any, Callable
 
 from .dates import format_date
 from .query import Collection
@@ -476,11 +476,9 @@ class Source:
         self.keep = keep
         self.class_of = class_of
 
-    def entities(self, cloud) -> Iterable:
-        items = getattr(cloud, self.attr, None)
-        if items is None:
-            return []
-        return [e for e in items if self.keep is None or self.keep(e)]
+    def entities(self, cloud) -> list:
+        items = getattr(cloud, self.attr)
+        return items.values() if self.keep is None else [e for e in items if self.keep(e)]
 
 
 def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], list[dict]]:
