@@ -46,13 +46,6 @@ class _QuietHandler(WSGIRequestHandler):
         pass
 
 
-def restore_in_place(cloud, data: dict) -> None:
-    """Make ``cloud`` hold the state in ``data`` (a ``cloud.snapshot()``), keeping the
-    object, its lock and its fault injector, so that every holder of ``cloud`` (the app,
-    its dialects, a test) sees the restored state."""
-    cloud.load_snapshot(data)
-
-
 def read_state_file(path: "str | os.PathLike[str]") -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
@@ -131,7 +124,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
         if state_path is not None and state_path.exists():
             data = read_state_file(state_path)
             try:
-                restore_in_place(cloud, data)
+                # in place: the app, its dialects and the caller keep holding ``cloud``
+                cloud.load_snapshot(data)
             except Exception as exc:
                 raise StateFileError(f"cannot restore state file {state_path}: "
                                      f"{type(exc).__name__}: {exc}") from None

@@ -15,7 +15,6 @@ from fakestack.app import make_app
 from fakestack.server import (
     StateFileError,
     read_state_file,
-    restore_in_place,
     start_server,
     write_state_file,
 )
@@ -160,15 +159,15 @@ def test_a_killed_server_restarts_from_its_state_file(tmp_path):
         assert httpx.get(restarted.url + "/_fakestack/invariants").json() == {"ok": True, "breaches": []}
         # The restored cloud goes on where the first one stopped: same next ids.
         uuid = httpx.post(restarted.url + "/t/clone/golden/c4").json()["uuid"]
-    restore_in_place(first, acknowledged)
+    first.load_snapshot(acknowledged)
     assert first.clone_vm("golden", ["c4"]).entries[0].vm.uuid == uuid
 
 
-def test_restore_in_place_keeps_the_object_and_its_lock(cloud):
+def test_load_snapshot_restores_in_place_keeping_the_object_and_its_lock(cloud):
     other = Cloud("demo", seed=0, clock=ManualClock())
     other.clone_vm("golden", ["c1"])
     lock = cloud.lock
-    restore_in_place(cloud, other.snapshot())
+    cloud.load_snapshot(other.snapshot())
     assert cloud.lock is lock
     assert cloud.snapshot() == other.snapshot()
 
