@@ -164,15 +164,12 @@ def fakestack_server(request, _fakestack_live_server):
     """The session's live endpoint, reset to this test's cloud: ``.url``, ``.cloud``, ``.app``."""
     server = _fakestack_live_server
     spec = cloud_spec(request.node)
-    fresh = spec.build()
+    fresh = spec.build().snapshot()
     cloud = server.cloud
     with cloud.lock:
-        # Swap the state in place: the server, its app and its dialects keep their object.
-        lock = cloud.lock
-        cloud.__dict__.clear()
-        cloud.__dict__.update(fresh.__dict__)
-        cloud.lock = lock
-        cloud.faults = None
+        # In place: the server, its app and its dialects keep their object.
+        cloud.load_snapshot(fresh)
+        cloud.faults = None  # the last test's fault plan goes with its state
         server.app.reload_dialects()
         server.app.request_journal.clear()
         server.app.request_seq = 0
