@@ -337,3 +337,28 @@ def test_serve_with_a_state_file_in_a_missing_folder_exits_2(capsys, tmp_path):
     out, err = capsys.readouterr()
     assert (code, out) == (2, "")
     assert err.startswith(f"fakestack: cannot write state file {state}: [Errno 2] No such file or directory")
+
+
+def test_the_credentials_serve_shows_log_in_to_each_mounted_dialect():
+    import base64
+    import hashlib
+
+    from werkzeug.test import Client
+
+    from fakestack.app import make_app
+
+    app = make_app(Cloud("demo"))
+    client = Client(app)
+    creds = {d.name: dialect_credentials(d) for d in app.dialects}
+    assert sorted(creds) == ["instavm", "vsphere", "zstack"]
+    zstack = client.put("/zstack/v1/accounts/login", json={"logInByAccount": {
+        "accountName": creds["zstack"]["account"],
+        "password": hashlib.sha512(creds["zstack"]["password"].encode()).hexdigest()}})
+    assert zstack.status_code == 200, zstack.get_data(as_text=True)
+    basic = base64.b64encode(
+        f"{creds['vsphere']['username']}:{creds['vsphere']['password']}".encode()).decode()
+    vsphere = client.post("/rest/com/vmware/cis/session", headers={"Authorization": f"Basic {basic}"})
+    assert vsphere.status_code == 200, vsphere.get_data(as_text=True)
+    instavm = client.get("/v1/vms", headers={"X-API-Key": creds["instavm"]["api_key"]})
+    assert instavm.status_code == 200, instavm.get_data(as_text=True)
+    assert client.get("/v1/vms", headers={"X-API-Key": "wrong"}).status_code == 401
