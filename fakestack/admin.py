@@ -48,6 +48,8 @@ from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
+from .app import json_response
+
 ADMIN_PREFIX = "/_fakestack"
 
 # Modules that register admin routes when imported (one line each, e.g. "fakestack.faults").
@@ -240,8 +242,7 @@ def load_extensions() -> None:
 
 
 def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data, separators=(", ", ": "), default=_fallback),
-                    status=status, headers=headers, mimetype="application/json")
+    return json_response(data, status, headers, default=_fallback)
 
 
 def _fallback(value: Any) -> Any:

@@ -21,9 +21,11 @@ def _load(spec: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
-def json_response(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+def json_response(data: Any, status: int = 200, headers: dict | None = None, *,
+                  default: Callable[[Any], Any] | None = None) -> Response:
+    """A JSON response; ``default`` renders what ``json`` cannot (as in ``json.dumps``)."""
     return Response(
-        json.dumps(data, sort_keys=False, separators=(", ", ": ")),
+        json.dumps(data, sort_keys=False, separators=(", ", ": "), default=default),
         status=status,
         headers=headers,
         mimetype="application/json",
