@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
+from .model import FAULT_POINTS
 from .faults import EXHAUSTIBLE, FAIL_KINDS, FaultPlan, FaultRule
 from .model.cloud import STRATEGIES
 
@@ -25,14 +26,8 @@ GiB = 1024 ** 3
 MiB = 1024 ** 2
 
 # Neutral operations that pass a fault point (see fakestack.model).
-NEUTRAL_OPERATIONS = (
-    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.resize",
-    "vm.destroy", "vm.recover", "vm.expunge", "vm.clone", "vm.clone.prepare",
-    "vm.instant_clone", "vm.full_clone", "volume.create", "volume.attach", "volume.detach",
-    "volume.delete", "volume.expunge", "volume.write", "snapshot.create", "snapshot.delete",
-    "backup.create", "backup.create.volume", "backup.delete", "backup.sync",
-    "image.create_from_backup", "image.register", "image.delete", "image.expunge",
-)
+# The model's fault points (every neutral operation a rule can match).
+NEUTRAL_OPERATIONS = FAULT_POINTS
 # Effects that leave the cloud usable without a test's help (no hang, no dropped socket).
 GENTLE_EFFECTS = ("exhaust", "fail", "latency", "disconnect", "reconnect")
 ALL_EFFECTS = GENTLE_EFFECTS + ("hang", "drop_connection")

@@ -15,10 +15,11 @@ from .errors import (
     Unreachable,
 )
 from .topology import Topology, TopologyError, load_topology
+from .transactions import FAULT_POINTS
 
 __all__ = [
     "ALLOWED", "Backup", "BackupGroup", "BackupMixin", "CapacityExhausted", "Clock", "CloneEntry",
-    "CloneResult", "Cloud", "Conflict", "DomainError", "FaultEffects", "InjectedFailure",
+    "CloneResult", "Cloud", "Conflict", "DomainError", "FAULT_POINTS", "FaultEffects", "InjectedFailure",
     "InvalidArgument", "InvalidState", "InvariantViolation", "ManualClock", "NotFound",
     "SyncCounts", "SystemClock", "Timeout", "Topology", "TopologyError", "Unreachable",
     "load_topology",

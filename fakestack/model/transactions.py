@@ -24,6 +24,21 @@ if TYPE_CHECKING:
     from .cloud import Cloud
 
 
+# Every neutral operation name a fault rule can match (the model's fault points), in one
+# place so that strategies and docs need not keep their own lists.  A test checks it
+# against the ``_fault_point`` calls in the model's source.
+FAULT_POINTS = (
+    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.resize",
+    "vm.destroy", "vm.recover", "vm.expunge", "vm.clone.prepare", "vm.clone",
+    "vm.instant_clone", "vm.full_clone",
+    "volume.create", "volume.attach", "volume.detach", "volume.delete", "volume.expunge",
+    "volume.write", "snapshot.create", "snapshot.delete",
+    "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",
+    "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
+    "image.expunge",
+)
+
+
 @dataclass
 class FaultEffects:
     """What a fault plan asks of one fault point (see ``fakestack.faults``)."""

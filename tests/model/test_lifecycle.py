@@ -236,3 +236,19 @@ def test_register_image_without_a_storage_takes_the_roomiest(cloud):
     from fakestack import Unreachable
     with pytest.raises(Unreachable):
         cloud.register_image("nowhere", virtual_size=GiB, actual_size=GiB)
+
+
+def test_fault_points_list_every_fault_point_in_the_model():
+    """FAULT_POINTS is what strategies and users rely on: it must name exactly the model's
+    fault points (read from the source: ``_fault_point("name"`` and the simple transitions)."""
+    import pathlib
+    import re
+
+    import fakestack.model as model
+    from fakestack.model import FAULT_POINTS
+
+    source = "".join(p.read_text() for p in pathlib.Path(model.__file__).parent.glob("*.py"))
+    literal = set(re.findall(r'_fault_point\(\s*"([^"]+)"', source))
+    transitions = {f"vm.{op}" for op in re.findall(r'_change_state\(vm, "([a-z_]+)"', source)}
+    assert set(FAULT_POINTS) == literal | transitions
+    assert len(FAULT_POINTS) == len(set(FAULT_POINTS))
