@@ -22,8 +22,9 @@ from typing import Any, Callable
 from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
 from .files import write_atomically
-from .app import FakestackApp, json_response, make_app
-from .faults import connection_dropping
+from .app import FakestackApp, make_app
+from .faults.http import connection_dropping
+from .http_json import json_response
 
 
 class StateFileError(ValueError):
