@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import importlib
 from collections import deque
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 

@@ -17,7 +17,7 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 # Re-exported: the exit codes and ``table`` live in .console (scenarios use them too).
 from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table

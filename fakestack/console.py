@@ -3,7 +3,7 @@ its own so that ``fakestack.cli`` and ``fakestack.scenarios`` (``replay``) both 
 without importing each other."""
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 EXIT_OK = 0
 EXIT_FAILURE = 1

@@ -3,7 +3,8 @@ either, so that both can use it without importing each other)."""
 from __future__ import annotations
 
 import json
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from werkzeug.wrappers import Response
 

@@ -104,8 +104,15 @@ from .plan import (
 )
 
 __all__ = [
-    "ConnectionDropped", "DropConnection", "FaultInjector", "FaultPlan", "FaultRule", "When",
-    "abort_connection", "add", "clear", "connection_dropping", "dialect_point", "disconnect",
-    "drop_connection", "exhaust", "fail", "hang", "inject", "injector", "install", "latency",
-    "list_rules", "reconnect", "release", "remove", "validation_errors",
+    # the plan (fakestack.faults.plan)
+    "EXHAUSTIBLE", "FAIL_KINDS", "STORAGE_KINDS", "DisconnectEffect", "DropConnectionEffect",
+    "Effect", "ExhaustEffect", "FailEffect", "FaultPlan", "FaultRule", "HangEffect",
+    "LatencyEffect", "ReconnectEffect", "StatusEffect", "When", "disconnect", "drop_connection",
+    "exhaust", "fail", "hang", "latency", "parse_rules", "reconnect", "validation_errors",
+    # the injector (fakestack.faults.injection)
+    "DropConnection", "FaultInjector", "add", "clear", "dialect_point", "hits", "inject",
+    "injector", "install", "list_rules", "release", "remove",
+    # HTTP (fakestack.faults.http)
+    "ADMIN_ROUTES", "ConnectionDropped", "abort_connection", "connection_dropping",
+    "handle_admin_request",
 ]

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 EXHAUSTIBLE = ("host.cpu", "host.memory", "primary_storage.virtual",
                "primary_storage.physical", "backup_storage")
@@ -95,8 +95,8 @@ class DropConnectionEffect(_Strict):
 
 
 Effect = Annotated[
-    Union[ExhaustEffect, FailEffect, LatencyEffect, HangEffect, DisconnectEffect,
-          ReconnectEffect, DropConnectionEffect],
+    ExhaustEffect | FailEffect | LatencyEffect | HangEffect | DisconnectEffect | ReconnectEffect
+    | DropConnectionEffect,
     Field(discriminator="type"),
 ]
 
@@ -127,9 +127,6 @@ class FaultRule(_Strict):
 
 class FaultPlan(_Strict):
     rules: list[FaultRule] = Field(default_factory=list)
-
-
-_RULES = TypeAdapter(Union[FaultPlan, FaultRule, list[FaultRule]])
 
 
 def parse_rules(data: Any) -> list[FaultRule]:

@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from ..console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
 from .replaying import replay
