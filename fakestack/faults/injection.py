@@ -6,7 +6,7 @@ from contextlib import contextmanager
 
 from ..model import errors as domain
 from ..model.cloud import FaultEffects
-from .plan import STORAGE_KINDS, FailEffect, FaultPlan, FaultRule, StatusEffect, parse_rules
+from .plan import STORAGE_KINDS, DisconnectEffect, FailEffect, FaultPlan, FaultRule, StatusEffect, parse_rules
 
 
 class DropConnection(BaseException):
@@ -48,7 +48,7 @@ class FaultInjector:
         """Add one rule, a list or a plan; returns the rules as stored (ids assigned)."""
         parsed = parse_rules(rules)
         taken = set(self._rules)
-        stored = []
+        stored: list[tuple[str, FaultRule]] = []
         for rule in parsed:
             rule_id = rule.id
             if rule_id is None:
@@ -59,10 +59,10 @@ class FaultInjector:
             elif rule_id in taken:
                 raise domain.Conflict("fault rule", rule_id, f"fault rule [{rule_id}] already exists")
             taken.add(rule_id)
-            stored.append(rule.model_copy(update={"id": rule_id}))
-        for rule in stored:
-            self._rules[rule.id] = _Active(rule)
-        return stored
+            stored.append((rule_id, rule.model_copy(update={"id": rule_id})))
+        for rule_id, rule in stored:
+            self._rules[rule_id] = _Active(rule)
+        return [rule for _, rule in stored]
 
     def remove(self, rule_id: str, cloud=None) -> FaultRule:
         """Remove one rule (by id); a removed ``hang`` rule releases hung jobs (with ``cloud``)."""
@@ -258,7 +258,7 @@ def _find_store(cloud, kind: str | None, key: str):
 
 
 def _set_status(cloud, effect: StatusEffect, targets: dict) -> None:
-    status = "Disconnected" if effect.type == "disconnect" else "Connected"
+    status = "Disconnected" if isinstance(effect, DisconnectEffect) else "Connected"
     kind, store = None, None
     if effect.target is not None:
         kind, store = _find_store(cloud, effect.kind, effect.target)
@@ -308,10 +308,14 @@ def add(cloud, *rules) -> list[FaultRule]:
         return injector(cloud).add(parsed)
 
 
-def remove(cloud, rule) -> FaultRule:
-    rule_id = rule.id if isinstance(rule, FaultRule) else rule
+def _rule_id(rule: FaultRule | str) -> str:
+    # A rule never added has no id; no active rule answers to "None" either.
+    return str(rule.id) if isinstance(rule, FaultRule) else rule
+
+
+def remove(cloud, rule: FaultRule | str) -> FaultRule:
     with cloud.lock:
-        return injector(cloud).remove(rule_id, cloud)
+        return injector(cloud).remove(_rule_id(rule), cloud)
 
 
 def clear(cloud) -> None:
@@ -326,8 +330,8 @@ def list_rules(cloud) -> list[dict]:
         return [] if cloud.faults is None else cloud.faults.report()
 
 
-def hits(cloud, rule) -> int:
-    return injector(cloud).hits(rule.id if isinstance(rule, FaultRule) else rule)
+def hits(cloud, rule: FaultRule | str) -> int:
+    return injector(cloud).hits(_rule_id(rule))
 
 
 @contextmanager
