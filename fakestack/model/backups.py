@@ -19,12 +19,9 @@ nothing holds it directly.
 from __future__ import annotations
 
 from bisect import insort
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import NamedTuple
 
-from .entities import DiskNode, Entity, Image
-from .images import _slug
+from .entities import Backup, BackupGroup, DiskNode, Image
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
 
@@ -39,64 +36,11 @@ IMAGE_ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
 TEMPLATE_MEDIA_TYPES = ("RootVolumeTemplate", "DataVolumeTemplate")
 
 
-@dataclass(slots=True)
-class Backup(Entity):
-    """One volume's backup (the database record).
-
-    ``backup_storage_refs``: ``[{"backup_storage_uuid", "node_uuid", "install_path",
-    "status" (Ready | Deleted), "create_date", "last_op_date"}]``.  ``status`` is
-    ``Deleted`` when every ref is (data kept for later incrementals, see
-    ``delete_backup_group(handle_dependency=True)``).  ``written_mark`` is the volume's
-    ``bytes_written`` when the backup was taken (the next incremental's base); ``seq``
-    orders backups by creation.
-    """
-
-    uuid: str
-    name: str
-    volume_uuid: str
-    group_uuid: str
-    type: str  # Root | Data
-    vm_uuid: str | None = None
-    description: str = ""
-    state: str = "Enabled"
-    status: str = "Ready"
-    size: int = 0
-    mode: str = "full"  # full | incremental
-    metadata: dict = field(default_factory=dict)
-    backup_storage_refs: list = field(default_factory=list)
-    written_mark: int = 0
-    seq: int = 0
-    create_date: float = 0.0
-    last_op_date: float = 0.0
-
-
-@dataclass(slots=True)
-class BackupGroup(Entity):
-    """A VM backup: the volume backups taken together (root first, then data volumes)."""
-
-    uuid: str
-    name: str
-    vm_uuid: str | None
-    backup_uuids: list = field(default_factory=list)
-    description: str = ""
-    backup_storage_uuid: str | None = None
-    create_date: float = 0.0
-
-
 class SyncCounts(NamedTuple):
     """What ``sync_backup_storage`` changed: refs registered again, refs dropped."""
 
     new: int
     deleted: int
-
-
-def sql_timestamp(epoch: float) -> str:
-    """``java.sql.Timestamp.toString()`` text of an epoch time, in UTC, millisecond precision
-    (``2024-10-17 05:43:35.123``; trailing zeros dropped, ``.0`` for a whole second)."""
-    ms = int(round(epoch * 1000))
-    seconds, millis = divmod(ms, 1000)
-    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{stamp}.{(f'{millis:03d}'.rstrip('0') or '0')}"
 
 
 class BackupMixin:
@@ -106,7 +50,7 @@ class BackupMixin:
     @property
     def backup_catalogs(self) -> dict[str, dict[str, dict]]:
         """What each backup storage holds: ``{bs_uuid: {backup_uuid: entry}}``.  An entry is
-        ``{"seq", "node_uuid", "install_path", "deleted", "backup": {record fields},
+        ``{"seq", "node_uuid", "deleted", "backup": {record fields},
         "group": {group fields}}``; ``deleted`` marks data kept only for dependants."""
         catalogs = self.__dict__.get("_backup_catalogs")
         if catalogs is None:
@@ -345,7 +289,6 @@ class BackupMixin:
         # The storage reserves the whole group first, as one request.
         self._check_physical(bs, sum(p[2] for p in plans))
         now = self.clock.now()
-        stamp = sql_timestamp(now)
         group_uuid = resource_uuid or self.ids.uuid()
         records: list[Backup] = []
         for vol, parent, size, kind in plans:
@@ -353,16 +296,13 @@ class BackupMixin:
                               backup_storage=bs.uuid)
             node = self._new_node(bs, parent, vol.virtual_size, size, "backup")
             self._set(self, "_backup_seq", self._backup_seq + 1)
-            label = f"{name}-{stamp}" if vol.type == "Root" else f"{name}-{vol.uuid}-{stamp}"
             record = Backup(
-                uuid=self.ids.uuid(), name=label[:255], volume_uuid=vol.uuid,
+                uuid=self.ids.uuid(), name=name, volume_uuid=vol.uuid,
                 group_uuid=group_uuid, type=vol.type, vm_uuid=vm.uuid,
                 description=description or "", size=node.actual_size, mode=kind,
                 metadata=self._backup_metadata(vm, vol),
                 backup_storage_refs=[{
-                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                    "install_path": f"zstore://volumebackup-{vol.uuid}/{node.uuid}",
-                    "status": "Ready", "create_date": now, "last_op_date": now}],
+                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready", "create_date": now, "last_op_date": now}],
                 written_mark=vol.bytes_written, seq=self._backup_seq, create_date=now,
                 last_op_date=now)
             self._add(self.backups, record)
@@ -379,8 +319,7 @@ class BackupMixin:
         ref = self._backup_ref(record, bs_uuid)
         fields = record.to_dict()
         del fields["backup_storage_refs"]
-        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "install_path": ref["install_path"],
-                "deleted": False, "backup": fields, "group": group.to_dict()}
+        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields, "group": group.to_dict()}
 
     def _backup_metadata(self, vm, vol) -> dict:
         """What a backup remembers of its VM and volume (enough to restore or register it)."""
@@ -504,8 +443,7 @@ class BackupMixin:
                 continue  # kept only for dependants: not a backup any more
             uuid = entry["backup"]["uuid"]
             record = self.backups.by_uuid(uuid)
-            ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"],
-                   "install_path": entry["install_path"], "status": "Ready",
+            ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"], "status": "Ready",
                    "create_date": now, "last_op_date": now}
             if record is None:
                 record = Backup.from_dict(dict(entry["backup"], state="Enabled", status="Ready",
@@ -574,7 +512,6 @@ class BackupMixin:
             architecture = meta.get("architecture")
             if architecture is None and meta.get("cluster_uuid") in self.clusters:
                 architecture = self.clusters.get(meta["cluster_uuid"]).architecture
-        slug = _slug(name)
         now = self.clock.now()
         image = Image(
             uuid=resource_uuid or self.ids.uuid(), name=name, media_type=media_type, format="qcow2",
@@ -583,9 +520,8 @@ class BackupMixin:
             architecture=architecture or "x86_64", virtual_size=node.virtual_size,
             actual_size=self.chain_allocated_size(node), description=description or "",
             system=bool(system), virtio=meta.get("virtio", True) if virtio is None else bool(virtio),
-            url=f"zstore://{bs.hostname}/{slug}/{node.uuid}",
             backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                  "install_path": f"zstore://{slug}/{node.uuid}", "status": "Ready"}],
+                                  "status": "Ready"}],
             source_backup_uuid=record.uuid, create_date=now, last_op_date=now)
         return self._add(self.images, image)
 

@@ -130,9 +130,8 @@ class CloneMixin:
                 media_type="RootVolumeTemplate" if vol.type == "Root" else "DataVolumeTemplate",
                 format="qcow2", platform=vm.platform, guest_os_type=vm.guest_os_type,
                 architecture=vm.architecture, virtual_size=vol.virtual_size, actual_size=size,
-                system=True, create_date=now, last_op_date=now,
+                system=True, create_date=now, last_op_date=now, clone_of=vm.uuid,
                 backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                      "install_path": f"zstore://clone-{vm.uuid}/{node.uuid}",
                                       "status": "Ready"}])
             self._add(self.images, image)
             images.append(image)

@@ -35,7 +35,7 @@ from .entities import (
 from .errors import DomainError
 from .hosts import HostMixin
 from .ids import IdGenerator
-from .images import ImageMixin, _slug
+from .images import ImageMixin
 from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
@@ -162,8 +162,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 bs = self.backup_storages.get(bs_name)
                 node = self._new_node(bs, None, im.virtual_size, im.actual_size, "image")
                 image.backup_storage_refs.append({
-                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                    "install_path": f"zstore://{_slug(im.name)}/{node.uuid}", "status": "Ready"})
+                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"})
             self.images.add(image)
         for o in topo.instance_offerings:
             self.instance_offerings.add(InstanceOffering(

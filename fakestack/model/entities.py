@@ -11,6 +11,8 @@ import operator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .errors import DomainError
+
 
 class Entity:
     __slots__ = ()
@@ -224,9 +226,11 @@ class Image(Entity):
     system: bool = False
     virtio: bool = True
     url: str = ""
-    # [{"backup_storage_uuid", "node_uuid", "install_path", "status"}]
+    # [{"backup_storage_uuid", "node_uuid", "status"}]: where the image's data is kept
     backup_storage_refs: list = field(default_factory=list)
     source_backup_uuid: str | None = None
+    # the VM whose volume a clone's temporary image copies (None for other images)
+    clone_of: str | None = None
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -364,7 +368,7 @@ class Job(Entity):
     start: float
     end: float | None  # None: hung until released
     result: Any = None
-    error: dict | None = None
+    error: DomainError | dict[str, Any] | None = None  # a DomainError; a dict once restored
     args: dict = field(default_factory=dict)
     cancelled: bool = False
 
@@ -372,3 +376,48 @@ class Job(Entity):
         if self.end is None or now < self.end:
             return "Running"
         return "Failed" if self.error is not None else "Succeeded"
+
+
+@dataclass(slots=True)
+class Backup(Entity):
+    """One volume's backup (the database record).
+
+    ``name`` is the name the backup was asked for (a dialect may show it decorated, e.g.
+    with the volume and the creation time).  ``backup_storage_refs``:
+    ``[{"backup_storage_uuid", "node_uuid", "status" (Ready | Deleted), "create_date",
+    "last_op_date"}]``.  ``status`` is ``Deleted`` when every ref is (data kept for later
+    incrementals, see ``delete_backup_group(handle_dependency=True)``).  ``written_mark`` is
+    the volume's ``bytes_written`` when the backup was taken (the next incremental's base);
+    ``seq`` orders backups by creation.
+    """
+
+    uuid: str
+    name: str
+    volume_uuid: str
+    group_uuid: str
+    type: str  # Root | Data
+    vm_uuid: str | None = None
+    description: str = ""
+    state: str = "Enabled"
+    status: str = "Ready"
+    size: int = 0
+    mode: str = "full"  # full | incremental
+    metadata: dict[str, Any] = field(default_factory=dict)
+    backup_storage_refs: list[dict[str, Any]] = field(default_factory=list)
+    written_mark: int = 0
+    seq: int = 0
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+
+@dataclass(slots=True)
+class BackupGroup(Entity):
+    """A VM backup: the volume backups taken together (root first, then data volumes)."""
+
+    uuid: str
+    name: str
+    vm_uuid: str | None
+    backup_uuids: list[str] = field(default_factory=list)
+    description: str = ""
+    backup_storage_uuid: str | None = None
+    create_date: float = 0.0

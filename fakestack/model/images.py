@@ -46,9 +46,7 @@ class ImageMixin:
                       virtual_size=virtual_size, actual_size=actual_size, description=description,
                       system=system, create_date=now, last_op_date=now,
                       backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                            "install_path": f"zstore://{_slug(name)}/{node.uuid}",
                                             "status": "Ready"}])
-        image.url = f"zstore://{bs.hostname}/{_slug(name)}/{node.uuid}"
         return self._add(self.images, image)
 
     # -- images ------------------------------------------------------------------------
@@ -110,8 +108,3 @@ class ImageMixin:
             if node is not None and node.refs > 0:
                 self._release_node(node)
         self._remove(self.images, image)
-
-
-def _slug(name: str) -> str:
-    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
-    return out or "image"
