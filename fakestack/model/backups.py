@@ -24,6 +24,7 @@ from typing import NamedTuple
 from .entities import Backup, BackupGroup, DiskNode, Image
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
+from .util import copy_json
 
 IMAGE_STORE = "ImageStoreBackupStorage"
 DELETE_MODES = ("Permissive", "Enforcing")
@@ -634,7 +635,7 @@ class BackupMixin:
     def _backup_snapshot(self) -> dict:
         return {
             "backup_seq": self._backup_seq,
-            "backup_catalogs": {bs: [_copy(e) for e in self._catalog_entries(bs)]
+            "backup_catalogs": {bs: [copy_json(e) for e in self._catalog_entries(bs)]
                                 for bs in sorted(self.backup_catalogs) if self.backup_catalogs[bs]},
         }
 
@@ -643,13 +644,6 @@ class BackupMixin:
         catalogs = self.backup_catalogs
         catalogs.clear()
         for bs, entries in data.get("backup_catalogs", {}).items():
-            catalogs[bs] = {e["backup"]["uuid"]: _copy(e) for e in entries}
+            catalogs[bs] = {e["backup"]["uuid"]: copy_json(e) for e in entries}
         self.__dict__.pop("_backup_volume_index", None)
 
-
-def _copy(value):
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value

@@ -41,13 +41,14 @@ from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
 from .storage import StorageMixin
-from .topology import Topology, load_topology
+from .loader import load_topology
+from .topology import Topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
-from .vms import ALLOWED, STRATEGIES, VM_STATES, VmMixin
+from .vms import ALLOWED, START_POLICIES, VM_STATES, StartPolicy, VmMixin
 from .volumes import VolumeMixin
 
 __all__ = ["ALLOWED", "COLLECTIONS", "Cloud", "CloneEntry", "CloneResult", "FaultEffects",
-           "SNAPSHOT_VERSION", "STRATEGIES", "VM_STATES", "operation"]
+           "SNAPSHOT_VERSION", "START_POLICIES", "StartPolicy", "VM_STATES", "operation"]
 
 COLLECTIONS = (
     ("zones", Zone), ("clusters", Cluster), ("hosts", Host),
@@ -181,7 +182,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 v.name, image=v.image, instance_offering=v.instance_offering,
                 l3_networks=v.l3_networks, host=v.host, primary_storage=v.primary_storage,
                 data_disk_offerings=v.data_disks,
-                strategy="JustCreate" if v.state == "Created" else "InstantStart")
+                strategy=StartPolicy.NONE if v.state == "Created" else StartPolicy.START)
             if v.written:
                 self.write(vm.root_volume_uuid, v.written)
             if v.state == "Stopped":

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import DomainError
+from .util import copy_json
 
 
 class Entity:
@@ -26,23 +27,17 @@ class Entity:
         out = dict(zip(names, getter(self)))
         for name, value in out.items():
             if value.__class__ is list or value.__class__ is dict:
-                out[name] = _copy_json(value)
+                out[name] = copy_json(value)
         return out
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        return cls(**_copy_json(data))
+        return cls(**copy_json(data))
 
 
 _FIELDS: dict[type, tuple] = {}  # field names and an attrgetter, per entity class
 
 
-def _copy_json(value):
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value
 
 
 # VM states that hold host CPU and memory.

@@ -7,9 +7,7 @@ reference is checked; a bad topology raises ``TopologyError`` naming the field a
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -312,40 +310,3 @@ def parse_topology(data: Any, source: str = "topology") -> Topology:
         return Topology.model_validate(data)
     except ValidationError as exc:
         raise TopologyError(_format_validation_error(exc), source) from None
-
-
-def load_topology(spec: "str | Path | dict | Topology") -> Topology:
-    """A preset name (``demo``, ``tiny``, ``scale:HOSTS:VMS``), a file path, a dict or a Topology."""
-    from .presets import preset
-
-    if isinstance(spec, Topology):
-        return spec
-    if isinstance(spec, dict):
-        return parse_topology(spec)
-    text_spec = str(spec)
-    found = preset(text_spec)
-    if found is not None:
-        return found
-    path = Path(text_spec)
-    if not path.exists():
-        from .presets import PRESET_NAMES
-
-        raise TopologyError(
-            [("topology", f"{text_spec!r} is neither a preset ({', '.join(PRESET_NAMES)}) nor a file")]
-        )
-    raw = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            import yaml
-
-            data = yaml.safe_load(raw)
-    except Exception as exc:  # parser errors differ by format; all are user input errors
-        raise TopologyError([("file", f"cannot parse {path}: {exc}")], str(path)) from None
-    if isinstance(data, dict) and "topology" in data and "zones" not in data:
-        data = data["topology"]
-    if not isinstance(data, dict):
-        raise TopologyError([("topology", "the file must hold a mapping")], str(path))
-    data.setdefault("name", path.stem)
-    return parse_topology(data, str(path))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .collection import Collection
+from .util import key_of
 from .errors import (
     Conflict,
     DomainError,
@@ -92,11 +93,6 @@ def operation(name: str):
 
 
 
-def _key(value) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_key(v) for v in value]
-    uuid = getattr(value, "uuid", None)
-    return uuid if uuid is not None else value
 
 
 
@@ -185,11 +181,11 @@ class TransactionMixin:
             self._undo.append(lambda: collection.restore(entity, seq))
 
     def _claim_uuid(self, wanted: str | None, collection: Collection) -> str:
-        """A caller-chosen uuid (ZStack's ``resourceUuid``: 32 hex digits, unused), or a new one."""
+        """A caller-chosen uuid (32 hex digits, unused), or a new one."""
         if wanted is None:
             return self.ids.uuid()
         if not isinstance(wanted, str) or not _UUID32.fullmatch(wanted):
-            raise InvalidArgument("resourceUuid", f"{wanted!r} is not a uuid of 32 hex digits")
+            raise InvalidArgument("resource_uuid", f"{wanted!r} is not a uuid of 32 hex digits")
         if wanted in collection:
             raise Conflict(collection.kind, wanted,
                            f"{collection.kind}[uuid:{wanted}] already exists")
@@ -236,6 +232,6 @@ class OperationJournal:
         elif hasattr(outcome, "entries") and hasattr(outcome, "source_uuid"):  # a clone result
             result = {"ok": [e.vm.uuid if e.ok else None for e in outcome.entries]}
         else:
-            result = {"ok": _key(outcome)}
-        return {"seq": seq, "time": when, "operation": name, "args": [_key(a) for a in args],
-                "kwargs": {k: _key(v) for k, v in kwargs.items()}, **result}
+            result = {"ok": key_of(outcome)}
+        return {"seq": seq, "time": when, "operation": name, "args": [key_of(a) for a in args],
+                "kwargs": {k: key_of(v) for k, v in kwargs.items()}, **result}

@@ -2,6 +2,7 @@
 reboot, pause, resume, freeze, destroy, recover, expunge, resize."""
 from __future__ import annotations
 
+from enum import Enum
 from typing import Iterable
 
 from .entities import (
@@ -22,7 +23,8 @@ from .errors import (
 from .storage import virtual_charge
 
 
-from .transactions import _key, operation
+from .transactions import operation
+from .util import key_of
 
 VM_STATES = (
     "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
@@ -30,7 +32,7 @@ VM_STATES = (
     "Unknown", "Crashed",
 )
 
-# Which VM states allow which operation (ZStack's allowed-operations table).
+# The model's allowed-operations table: which VM states allow which operation.
 ALLOWED = {
     "start": ("Created", "Running", "Stopped", "Crashed"),
     "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed"),
@@ -48,7 +50,30 @@ ALLOWED = {
     "snapshot": ("Running", "Stopped", "Paused"),
 }
 
-STRATEGIES = ("InstantStart", "JustCreate", "CreateStopped")
+
+
+class StartPolicy(str, Enum):
+    """What a new VM (created or cloned) becomes: placed and running (``START``), placed
+    then stopped (``STOPPED``), or a record holding nothing until its first start
+    (``NONE``).  Plain strings with these values are accepted too."""
+
+    START = "start"
+    NONE = "none"
+    STOPPED = "stopped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+START_POLICIES = tuple(p.value for p in StartPolicy)
+
+
+def start_policy(value: str) -> StartPolicy:
+    """``value`` as a :class:`StartPolicy` (``InvalidArgument`` if it is none)."""
+    try:
+        return StartPolicy(value)
+    except ValueError:
+        raise InvalidArgument("strategy", f"must be one of {', '.join(START_POLICIES)}") from None
 
 
 class VmMixin:
@@ -172,17 +197,18 @@ class VmMixin:
     def create_vm(self, name: str, *, image=None, instance_offering=None, cpu_num: int | None = None,
                   memory_size: int | None = None, l3_networks=None, snapshot=None, host=None,
                   cluster=None, zone=None, primary_storage=None, primary_storage_for_data=None,
-                  data_disk_offerings=(), data_disk_sizes=(), strategy: str = "InstantStart",
+                  data_disk_offerings=(), data_disk_sizes=(), strategy: str = StartPolicy.START,
                   allocator_strategy: str | None = None, provisioning: str | None = None,
                   description: str = "", platform: str | None = None,
                   resource_uuid: str | None = None) -> Vm:
         """Create a VM from an image (or a volume snapshot) and an offering (or cpu/memory).
 
-        ``strategy``: ``InstantStart`` (placed and Running), ``CreateStopped`` (placed,
-        then Stopped) or ``JustCreate`` (a Created record holding nothing until its first
+        ``strategy``: a :class:`StartPolicy`: ``start`` (placed and Running), ``stopped``
+        (placed, then Stopped) or ``none`` (a Created record holding nothing until its first
         start).  A failed placement deletes the half-built VM and raises.
         """
-        self._fault_point("vm.create", name=name, image=_key(image), host=_key(host))
+        self._fault_point("vm.create", name=name, image=key_of(image), host=key_of(host))
+        policy = start_policy(strategy)
         vm = self._new_vm_record(
             name, image=image, instance_offering=instance_offering, cpu_num=cpu_num,
             memory_size=memory_size, l3_networks=l3_networks, snapshot=snapshot, zone=zone,
@@ -191,23 +217,22 @@ class VmMixin:
             data_disk_offerings=data_disk_offerings, data_disk_sizes=data_disk_sizes,
             strategy=strategy, allocator_strategy=allocator_strategy, provisioning=provisioning,
             description=description, platform=platform, resource_uuid=resource_uuid)
-        if strategy != "JustCreate":
+        if policy is not StartPolicy.NONE:
             self._instantiate(vm)
-            if strategy == "CreateStopped":
+            if policy is StartPolicy.STOPPED:
                 self._stop(vm)
         return vm
 
     def _new_vm_record(self, name, *, image=None, instance_offering=None, cpu_num=None,
                        memory_size=None, l3_networks=None, snapshot=None, zone=None, host=None,
                        cluster=None, primary_storage=None, primary_storage_for_data=None,
-                       data_disk_offerings=(), data_disk_sizes=(), strategy="InstantStart",
+                       data_disk_offerings=(), data_disk_sizes=(), strategy=StartPolicy.START,
                        allocator_strategy=None, provisioning=None, description="",
                        platform=None, resource_uuid=None) -> Vm:
         uuid = self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
-        if strategy not in STRATEGIES:
-            raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
+        start_policy(strategy)
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
@@ -434,7 +459,7 @@ class VmMixin:
         return vm
 
     def _delete_created_vm(self, vm: Vm) -> None:
-        """A Created VM whose first start failed is removed, as ZStack does.  The failed
+        """A Created VM whose first start failed is removed.  The failed
         start is about to be rolled back; the removal is queued as the log's last entry,
         so it runs first and is not itself undone."""
         if self._undo is not None:

@@ -16,7 +16,8 @@ from .errors import (
 from .storage import virtual_charge
 
 
-from .transactions import _key, operation
+from .transactions import operation
+from .util import key_of
 
 
 class VolumeMixin:
@@ -27,7 +28,7 @@ class VolumeMixin:
                            description: str = "", resource_uuid: str | None = None) -> Volume:
         """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
         is given, in which case it is created there at once."""
-        self._fault_point("volume.create", name=name, primary_storage=_key(primary_storage))
+        self._fault_point("volume.create", name=name, primary_storage=key_of(primary_storage))
         uuid = self._claim_uuid(resource_uuid, self.volumes)
         offering = self.disk_offerings.get(disk_offering) if disk_offering is not None else None
         if offering is not None:

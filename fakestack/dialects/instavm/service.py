@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Optional
 
 from fakestack import faults
+from fakestack.model import StartPolicy
 from fakestack.model.clock import ManualClock
 from fakestack.model.errors import CapacityExhausted, DomainError
 
@@ -392,7 +393,7 @@ class InstaVMService:
 
     def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: Optional[dict]):
         kwargs: dict[str, Any] = {"cpu_num": vcpu, "memory_size": memory_mb * MiB,
-                                  "strategy": "InstantStart"}
+                                  "strategy": StartPolicy.START}
         if snapshot is not None and snapshot.get("uuid"):
             kwargs["snapshot"] = snapshot["uuid"]
         elif snapshot is not None and snapshot.get("image_uuid"):
