@@ -21,20 +21,19 @@ from __future__ import annotations
 from bisect import insort
 from typing import NamedTuple
 
-from .entities import Backup, BackupGroup, DiskNode, Image
+from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
 from .util import copy_json
 
-IMAGE_STORE = "ImageStoreBackupStorage"
 DELETE_MODES = ("Permissive", "Enforcing")
 BACKUP_VM_STATES = ("Running", "Paused")
 # A chain holds one full backup and at most this many incrementals; then a full one starts
-# a new chain (ZStack's volumeBackup.incrementalBackup.maxNum, upper bound).
+# a new chain.
 MAX_INCREMENTAL_BACKUPS = 64
 IMAGE_PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 IMAGE_ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
-TEMPLATE_MEDIA_TYPES = ("RootVolumeTemplate", "DataVolumeTemplate")
+TEMPLATE_MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE)
 
 
 class SyncCounts(NamedTuple):
@@ -350,7 +349,7 @@ class BackupMixin:
         dropped; a record with no ref left is removed.  Data that later incrementals build
         on stays, hidden, until they are gone; with ``handle_dependency`` such a backup is
         kept instead, marked Deleted, and removed with the last of its dependants.
-        ``Permissive`` (the default, as ZStack): on an unreachable storage the ref is
+        ``Permissive`` (the default): on an unreachable storage the ref is
         dropped anyway and the data stays there as an orphan that sync finds again.
         ``Enforcing``: an unreachable storage fails the whole call, changing nothing.
         """
@@ -470,11 +469,11 @@ class BackupMixin:
                                  guest_os_type: str | None = None, platform: str | None = None,
                                  system: bool = False, resource_uuid: str | None = None,
                                  architecture: str | None = None, virtio: bool | None = None,
-                                 media_type: str = "RootVolumeTemplate") -> Image:
+                                 media_type: str = ROOT_TEMPLATE) -> Image:
         """An image sharing a backup's data on that storage (no extra space).  Its virtual
         size is the volume's, its actual size the backup chain's allocated size; it boots
-        VMs like any template, and keeps the data when the backup is deleted.  Real ZStack
-        accepts a data-volume backup too."""
+        VMs like any template, and keeps the data when the backup is deleted.  A data
+        volume's backup is accepted too."""
         record = self.backups.get(backup)
         bs = self.backup_storages.get(backup_storage)
         self._fault_point("image.create_from_backup", backup=record.uuid, backup_storage=bs.uuid,
@@ -484,7 +483,7 @@ class BackupMixin:
         if description is not None and len(description) > 2048:
             raise InvalidArgument("description", "must be at most 2048 characters")
         if media_type not in TEMPLATE_MEDIA_TYPES:
-            raise InvalidArgument("mediaType", "must be RootVolumeTemplate or DataVolumeTemplate")
+            raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if platform is not None and platform not in IMAGE_PLATFORMS:
             raise InvalidArgument("platform", f"must be one of {', '.join(IMAGE_PLATFORMS)}")
         if architecture is not None and architecture not in IMAGE_ARCHITECTURES:

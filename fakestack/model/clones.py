@@ -6,6 +6,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .entities import (
+    DATA_TEMPLATE,
+    ROOT_TEMPLATE,
     BackupStorage,
     Image,
     Vm,
@@ -127,7 +129,7 @@ class CloneMixin:
             node = self._new_node(bs, None, vol.virtual_size, size, "image")
             image = Image(
                 uuid=self.ids.uuid(), name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
-                media_type="RootVolumeTemplate" if vol.type == "Root" else "DataVolumeTemplate",
+                media_type=ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,
                 format="qcow2", platform=vm.platform, guest_os_type=vm.guest_os_type,
                 architecture=vm.architecture, virtual_size=vol.virtual_size, actual_size=size,
                 system=True, create_date=now, last_op_date=now, clone_of=vm.uuid,

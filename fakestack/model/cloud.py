@@ -147,7 +147,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 status=p.status, create_date=now, last_op_date=now))
         for b in topo.backup_storages:
             self.backup_storages.add(BackupStorage(
-                uuid=ids.uuid(), name=b.name, type=b.type, url=b.url,
+                uuid=ids.uuid(), name=b.name, type=b.type, url=b.url or "",
                 hostname=b.hostname or "127.0.0.1", total_capacity=b.total_capacity,
                 reserved_capacity=b.reserved_capacity,
                 zone_uuids=[zones[z].uuid for z in b.zones] or [first_zone.uuid],

@@ -40,6 +40,14 @@ _FIELDS: dict[type, tuple] = {}  # field names and an attrgetter, per entity cla
 
 
 
+# Image media types: a root volume's template, a data volume's template, an installer disc.
+ROOT_TEMPLATE, DATA_TEMPLATE, ISO = "RootVolumeTemplate", "DataVolumeTemplate", "ISO"
+MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE, ISO)
+# The backup storage type that keeps VM backups.
+IMAGE_STORE = "ImageStoreBackupStorage"
+# Primary storage types whose disks are private to each host.
+HOST_LOCAL_STORAGE_TYPES = frozenset({"LocalStorage"})
+
 # VM states that hold host CPU and memory.
 HOLDING_STATES = frozenset(
     {"Starting", "Running", "Stopping", "Paused", "Pausing", "Resuming", "Rebooting", "Migrating"}
@@ -142,6 +150,11 @@ class PrimaryStorage(Entity):
     def usable(self) -> bool:
         return self.state == "Enabled" and self.status == "Connected"
 
+    @property
+    def host_local(self) -> bool:
+        """Each host of its clusters sees a private storage of its own (local disks)."""
+        return self.type in HOST_LOCAL_STORAGE_TYPES
+
 
 @dataclass(slots=True)
 class BackupStorage(Entity):
@@ -228,6 +241,11 @@ class Image(Entity):
     clone_of: str | None = None
     create_date: float = 0.0
     last_op_date: float = 0.0
+
+    @property
+    def bootable(self) -> bool:
+        """A template for root volumes: VMs can be created from it."""
+        return self.media_type == ROOT_TEMPLATE
 
 
 @dataclass(slots=True)

@@ -3,9 +3,7 @@ on primary storage are built by VM creation (see vms.py)."""
 from __future__ import annotations
 
 
-from .entities import (
-    Image,
-)
+from .entities import MEDIA_TYPES, ROOT_TEMPLATE, Image
 from .errors import (
     InvalidArgument,
     InvalidState,
@@ -20,7 +18,7 @@ from .transactions import operation
 class ImageMixin:
     @operation("image.register")
     def register_image(self, name: str, backup_storage=None, *, virtual_size: int, actual_size: int,
-                       media_type: str = "RootVolumeTemplate", format: str = "qcow2",
+                       media_type: str = ROOT_TEMPLATE, format: str = "qcow2",
                        platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
                        description: str = "", system: bool = False) -> Image:
         """Add an image whose data (``actual_size`` bytes) lands on a backup storage now
@@ -33,8 +31,8 @@ class ImageMixin:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if virtual_size <= 0 or actual_size < 0 or actual_size > virtual_size:
             raise InvalidArgument("actualSize", "sizes must satisfy 0 <= actual <= virtual, virtual > 0")
-        if media_type not in ("RootVolumeTemplate", "DataVolumeTemplate", "ISO"):
-            raise InvalidArgument("mediaType", "must be RootVolumeTemplate, DataVolumeTemplate or ISO")
+        if media_type not in MEDIA_TYPES:
+            raise InvalidArgument("mediaType", f"must be {', '.join(MEDIA_TYPES[:-1])} or {MEDIA_TYPES[-1]}")
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if bs.state != "Enabled":

@@ -111,7 +111,7 @@ class BackupStorageSpec(_Spec):
     hostname: str | None = None
     state: Literal["Enabled", "Disabled"] = "Enabled"
     status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
-    url: str = "/zstack_bs"
+    url: str | None = None  # none given: the dialect shows its default
 
 
 class ImageSpec(_Spec):

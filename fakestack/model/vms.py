@@ -6,6 +6,7 @@ from enum import Enum
 from typing import Iterable
 
 from .entities import (
+    ROOT_TEMPLATE,
     DiskNode,
     Host,
     Image,
@@ -249,9 +250,9 @@ class VmMixin:
         if img is not None:
             if img.status != "Ready" or img.state != "Enabled":
                 raise InvalidState("image", img.uuid, img.status, "create vm")
-            if img.media_type != "RootVolumeTemplate":
+            if not img.bootable:
                 raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
-                                      "not a RootVolumeTemplate")
+                                      f"not a {ROOT_TEMPLATE}")
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
@@ -467,7 +468,7 @@ class VmMixin:
 
     def _start_existing(self, vm: Vm, hint: Host | None) -> None:
         clusters = self._running_clusters(vm)
-        local = any(self.primary_storages.get(v.primary_storage_uuid).type == "LocalStorage"
+        local = any(self.primary_storages.get(v.primary_storage_uuid).host_local
                     for v in self.vm_volumes(vm) if v.primary_storage_uuid)
         if local and hint is None and vm.last_host_uuid:
             hint = self.hosts.get(vm.last_host_uuid)
@@ -505,7 +506,7 @@ class VmMixin:
 
     @operation("vm.reboot")
     def reboot_vm(self, vm) -> Vm:
-        """A guest restart: a frozen VM (vSphere instant-clone source) thaws, as on stop."""
+        """A guest restart: a frozen VM (an instant-clone source) thaws, as on stop."""
         vm = self._change_state(vm, "reboot", "Running")
         self._set(vm, "frozen", False)
         return vm
@@ -520,7 +521,7 @@ class VmMixin:
 
     @operation("vm.freeze")
     def freeze_vm(self, vm, frozen: bool = True) -> Vm:
-        """Mark a running VM frozen (vSphere ``instantclone.freeze``): its disks move once
+        """Mark a running VM frozen (an instant-clone source): its disks move once
         onto new leaves above frozen nodes and stop changing; instant clones then hang off
         those frozen nodes without growing its chain."""
         vm = self._vm(vm)

@@ -339,7 +339,7 @@ class InstaVMService:
         if wanted:
             return self.cloud.images.get(wanted)
         for image in self.cloud.images:
-            if image.media_type == "RootVolumeTemplate" and image.status == "Ready" \
+            if image.bootable and image.status == "Ready" \
                     and image.state == "Enabled":
                 return image
         raise HttpError(503, "Insufficient capacity: no bootable image")

@@ -284,7 +284,7 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
     data = {
         "uuid": bs.uuid,
         "name": bs.name,
-        "url": bs.url,
+        "url": bs.url or "/zstack_bs",  # the image store's default folder
         "description": _text(bs.description),
         "totalCapacity": bs.total_capacity,
         "availableCapacity": bs.available_capacity,
