@@ -25,6 +25,7 @@ from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupG
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
 from .util import copy_json
+from .state import CloudState
 
 DELETE_MODES = ("Permissive", "Enforcing")
 BACKUP_VM_STATES = ("Running", "Paused")
@@ -43,7 +44,7 @@ class SyncCounts(NamedTuple):
     deleted: int
 
 
-class BackupMixin:
+class BackupMixin(CloudState):
     _backup_seq = 0  # creation counter (an instance attribute once the first backup exists)
 
     # -- the storages' catalogues --------------------------------------------------------
@@ -186,7 +187,7 @@ class BackupMixin:
                 continue
             record = self.backups.by_uuid(uuid)
             ref = self._backup_ref(record, bs_uuid)
-            if ref is None or ref["status"] != "Ready" or record.status != "Ready":
+            if record is None or ref is None or ref["status"] != "Ready" or record.status != "Ready":
                 continue
             return record, entry
         return None
@@ -283,6 +284,7 @@ class BackupMixin:
             if parent is None:
                 size, kind = self.chain_allocated_size(self.nodes.get(vol.node_uuid)), "full"
             else:
+                assert tip is not None  # the parent is the tip's node
                 delta = max(vol.bytes_written - tip[0].written_mark, 0)
                 size, kind = min(delta, vol.virtual_size), "incremental"
             plans.append((vol, parent, size, kind))
@@ -317,6 +319,7 @@ class BackupMixin:
 
     def _catalog_entry(self, record: Backup, group: BackupGroup, bs_uuid: str) -> dict:
         ref = self._backup_ref(record, bs_uuid)
+        assert ref is not None  # the record was just made with its ref on that storage
         fields = record.to_dict()
         del fields["backup_storage_refs"]
         return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields, "group": group.to_dict()}
@@ -442,14 +445,15 @@ class BackupMixin:
             if entry["deleted"]:
                 continue  # kept only for dependants: not a backup any more
             uuid = entry["backup"]["uuid"]
-            record = self.backups.by_uuid(uuid)
+            known = self.backups.by_uuid(uuid)
             ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"], "status": "Ready",
                    "create_date": now, "last_op_date": now}
-            if record is None:
+            if known is None:
                 record = Backup.from_dict(dict(entry["backup"], state="Enabled", status="Ready",
                                                backup_storage_refs=[ref], last_op_date=now))
                 self._add(self.backups, record)
-            elif self._backup_ref(record, bs.uuid) is None:
+            elif self._backup_ref(known, bs.uuid) is None:
+                record = known
                 self._set(record, "backup_storage_refs", record.backup_storage_refs + [ref])
                 if record.status == "Deleted":
                     self._set(record, "status", "Ready")
@@ -603,15 +607,15 @@ class BackupMixin:
                 if bs_uuid not in self.backup_storages:
                     breaches.append(f"backup {record.uuid} refers to missing storage {bs_uuid}")
                     continue
-                entry = self._catalog(bs_uuid).get(record.uuid)
-                if entry is None:
+                held = self._catalog(bs_uuid).get(record.uuid)
+                if held is None:
                     continue  # drift (the storage lost it): sync's business
-                if entry["node_uuid"] != ref["node_uuid"]:
+                if held["node_uuid"] != ref["node_uuid"]:
                     breaches.append(f"backup {record.uuid}: ref names disk {ref['node_uuid']}, storage "
-                                    f"{bs_uuid} holds {entry['node_uuid']}")
-                if entry["deleted"] != (ref["status"] == "Deleted"):
+                                    f"{bs_uuid} holds {held['node_uuid']}")
+                if held["deleted"] != (ref["status"] == "Deleted"):
                     breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
-                                    f"storage {'keeps it for dependants' if entry['deleted'] else 'holds it'}")
+                                    f"storage {'keeps it for dependants' if held['deleted'] else 'holds it'}")
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 breaches.append(f"backup {record.uuid} in missing group {record.group_uuid}")

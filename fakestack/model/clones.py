@@ -25,6 +25,7 @@ from .storage import virtual_charge
 
 from .transactions import operation
 from .vms import StartPolicy, start_policy
+from .state import CloudState
 
 
 @dataclass
@@ -50,7 +51,7 @@ class CloneResult:
 
     @property
     def succeeded(self) -> list[Vm]:
-        return [e.vm for e in self.entries if e.error is None]
+        return [e.vm for e in self.entries if e.error is None and e.vm is not None]
 
     @property
     def failed(self) -> list[CloneEntry]:
@@ -62,7 +63,7 @@ class CloneResult:
 
 
 
-class CloneMixin:
+class CloneMixin(CloudState):
     # -- clones ------------------------------------------------------------------------
     def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
         shortage = None

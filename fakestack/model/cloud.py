@@ -172,6 +172,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
             self.disk_offerings.add(DiskOffering(ids.uuid(), d.name, d.disk_size, create_date=now))
         for n in topo.l3_networks:
             net = ipaddress.IPv4Network(n.cidr)
+            assert n.gateway is not None  # the topology's validation fills it in
             first, last = int(net.network_address) + 1, int(net.broadcast_address) - 1
             self.l3_networks.add(L3Network(
                 uuid=ids.uuid(), name=n.name, zone_uuid=zones[n.zone].uuid, cidr=n.cidr,
@@ -210,7 +211,8 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         (e.g. an asynchronous boot) does it there.  One listener per ``key`` (default: the
         listener's qualified name), so a rebuilt dialect replaces its predecessor's.
         Listeners are not part of the state."""
-        self._time_listeners[key or getattr(listener, "__qualname__", repr(listener))] = listener
+        name: str = key or getattr(listener, "__qualname__", None) or repr(listener)
+        self._time_listeners[name] = listener
 
     def settle(self) -> None:
         """Run the time listeners once (the clock may have moved since they last ran)."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar, cast
 
 from .errors import DomainError
 from .util import copy_json
@@ -21,7 +21,7 @@ class Entity:
     def to_dict(self) -> dict[str, Any]:
         spec = _FIELDS.get(type(self))
         if spec is None:
-            names = tuple(f.name for f in dataclasses.fields(self))
+            names = tuple(f.name for f in dataclasses.fields(cast(Any, self)))
             spec = _FIELDS[type(self)] = (names, operator.attrgetter(*names))
         names, getter = spec
         out = dict(zip(names, getter(self)))
@@ -31,11 +31,13 @@ class Entity:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        return cls(**copy_json(data))
+    def from_dict(cls: type[E], data: dict[str, Any]) -> E:
+        factory: Callable[..., E] = cls
+        return factory(**copy_json(data))
 
 
-_FIELDS: dict[type, tuple] = {}  # field names and an attrgetter, per entity class
+E = TypeVar("E", bound=Entity)
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field names and an attrgetter, per entity class
 
 
 
@@ -125,7 +127,7 @@ class PrimaryStorage(Entity):
     physical_threshold: float
     reserved_capacity: int
     default_thick: bool
-    cluster_uuids: list = field(default_factory=list)
+    cluster_uuids: list[str] = field(default_factory=list)
     used_virtual: int = 0
     used_physical: int = 0
     state: str = "Enabled"
@@ -165,7 +167,7 @@ class BackupStorage(Entity):
     hostname: str
     total_capacity: int
     reserved_capacity: int
-    zone_uuids: list = field(default_factory=list)
+    zone_uuids: list[str] = field(default_factory=list)
     used: int = 0
     state: str = "Enabled"
     status: str = "Connected"
@@ -235,7 +237,7 @@ class Image(Entity):
     virtio: bool = True
     url: str = ""
     # [{"backup_storage_uuid", "node_uuid", "status"}]: where the image's data is kept
-    backup_storage_refs: list = field(default_factory=list)
+    backup_storage_refs: list[dict[str, Any]] = field(default_factory=list)
     source_backup_uuid: str | None = None
     # the VM whose volume a clone's temporary image copies (None for other images)
     clone_of: str | None = None
@@ -281,8 +283,8 @@ class L3Network(Entity):
     first_ip: int
     last_ip: int
     next_ip: int = 0
-    released: list = field(default_factory=list)  # a heap: the lowest freed address is reused first
-    used: dict = field(default_factory=dict)  # ip int (as str) -> nic uuid
+    released: list[int] = field(default_factory=list)  # a heap: the lowest freed address is reused first
+    used: dict[str, str] = field(default_factory=dict)  # ip int (as str) -> nic uuid
     description: str = ""
     create_date: float = 0.0
 
@@ -356,16 +358,16 @@ class Vm(Entity):
     last_host_uuid: str | None = None
     cluster_uuid: str | None = None
     root_volume_uuid: str | None = None
-    data_volume_uuids: list = field(default_factory=list)
-    nic_uuids: list = field(default_factory=list)
-    l3_network_uuids: list = field(default_factory=list)
+    data_volume_uuids: list[str] = field(default_factory=list)
+    nic_uuids: list[str] = field(default_factory=list)
+    l3_network_uuids: list[str] = field(default_factory=list)
     allocator_strategy: str | None = None
     platform: str = "Linux"
     guest_os_type: str = ""
     architecture: str = "x86_64"
     frozen: bool = False
     # For a Created VM whose volumes are not instantiated yet: what the first start builds.
-    pending: dict | None = None
+    pending: dict[str, Any] | None = None
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -382,7 +384,7 @@ class Job(Entity):
     end: float | None  # None: hung until released
     result: Any = None
     error: DomainError | dict[str, Any] | None = None  # a DomainError; a dict once restored
-    args: dict = field(default_factory=dict)
+    args: dict[str, Any] = field(default_factory=dict)
     cancelled: bool = False
 
     def state_at(self, now: float) -> str:

@@ -17,9 +17,10 @@ from .placement import HostIndex
 
 
 from .transactions import operation
+from .state import CloudState
 
 
-class HostMixin:
+class HostMixin(CloudState):
     # -- host capacity -----------------------------------------------------------------
     def _host_shortage(self, host: Host, cpu: int, memory: int) -> CapacityExhausted:
         free_memory = host.total_memory - host.used_memory - host.reserved_memory

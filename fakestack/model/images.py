@@ -2,6 +2,8 @@
 on primary storage are built by VM creation (see vms.py)."""
 from __future__ import annotations
 
+import functools
+
 
 from .entities import MEDIA_TYPES, ROOT_TEMPLATE, Image
 from .errors import (
@@ -13,9 +15,10 @@ from .errors import (
 
 
 from .transactions import operation
+from .state import CloudState
 
 
-class ImageMixin:
+class ImageMixin(CloudState):
     @operation("image.register")
     def register_image(self, name: str, backup_storage=None, *, virtual_size: int, actual_size: int,
                        media_type: str = ROOT_TEMPLATE, format: str = "qcow2",
@@ -100,8 +103,7 @@ class ImageMixin:
             # image's cache
             node_uuid = self.image_caches.pop(key)
             if self._undo is not None:
-                self._undo.append(lambda key=key, node_uuid=node_uuid:
-                                  self.image_caches.__setitem__(key, node_uuid))
+                self._undo.append(functools.partial(self.image_caches.__setitem__, key, node_uuid))
             node = self.nodes.find(node_uuid)
             if node is not None and node.refs > 0:
                 self._release_node(node)

@@ -3,12 +3,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 from .presets import PRESET_NAMES, preset
 from .topology import Topology, TopologyError, parse_topology
 
 
-def load_topology(spec: "str | Path | dict | Topology") -> Topology:
+def load_topology(spec: "str | Path | dict[str, Any] | Topology") -> Topology:
     """A preset name (``demo``, ``tiny``, ``scale:HOSTS:VMS``), a file path, a dict or a Topology."""
     if isinstance(spec, Topology):
         return spec

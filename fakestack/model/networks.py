@@ -13,9 +13,10 @@ from .entities import (
 from .errors import (
     CapacityExhausted,
 )
+from .state import CloudState
 
 
-class NetworkMixin:
+class NetworkMixin(CloudState):
     # -- IP addresses ------------------------------------------------------------------
     def _allocate_nic(self, vm: Vm, l3: L3Network, device_id: int) -> Nic:
         if l3.released:

@@ -11,6 +11,7 @@ import math
 from .entities import BackupStorage, DiskNode, PrimaryStorage
 from .errors import CapacityExhausted, InvalidArgument, InvalidState
 from .transactions import operation
+from .state import CloudState
 
 
 def virtual_charge(ps: PrimaryStorage, size: int) -> int:
@@ -20,7 +21,7 @@ def virtual_charge(ps: PrimaryStorage, size: int) -> int:
     return math.ceil(size / ps.ratio)
 
 
-class StorageMixin:
+class StorageMixin(CloudState):
     @operation("storage.set_status")
     def set_storage_status(self, storage, status: str):
         """Connect / disconnect a primary or backup storage."""
@@ -152,13 +153,14 @@ class StorageMixin:
             self._undo.append((node, "refs", node.refs))
         node.refs -= 1
         freed = 0
-        while node is not None and node.refs <= 0 and node.children == 0:
-            freed += self._free_node(node)
-            node = self.nodes.find(node.parent_uuid) if node.parent_uuid else None
-            if node is not None:
+        current: DiskNode | None = node
+        while current is not None and current.refs <= 0 and current.children == 0:
+            freed += self._free_node(current)
+            current = self.nodes.find(current.parent_uuid) if current.parent_uuid else None
+            if current is not None:
                 if self._undo is not None:
-                    self._undo.append((node, "children", node.children))
-                node.children -= 1
+                    self._undo.append((current, "children", current.children))
+                current.children -= 1
         return freed
 
     def _free_node(self, node: DiskNode) -> int:
@@ -191,7 +193,9 @@ class StorageMixin:
         out = [node]
         find = self.nodes.find
         while node.parent_uuid is not None:
-            node = find(node.parent_uuid)
+            parent = find(node.parent_uuid)
+            assert parent is not None, f"disk {node.uuid} names a missing parent"
+            node = parent
             out.append(node)
         return out
 
@@ -200,7 +204,8 @@ class StorageMixin:
         total = 0
         cap = node.virtual_size
         find = self.nodes.find
-        while node is not None:
-            total += node.actual_size
-            node = find(node.parent_uuid) if node.parent_uuid is not None else None
+        current: DiskNode | None = node
+        while current is not None:
+            total += current.actual_size
+            current = find(current.parent_uuid) if current.parent_uuid is not None else None
         return min(total, cap)

@@ -126,7 +126,7 @@ class ImageSpec(_Spec):
     architecture: str = "x86_64"
 
     @model_validator(mode="after")
-    def _actual_fits(self):
+    def _actual_fits(self) -> "ImageSpec":
         if self.actual_size > self.virtual_size:
             raise ValueError(
                 f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
@@ -153,7 +153,7 @@ class L3NetworkSpec(_Spec):
     gateway: str | None = None
 
     @model_validator(mode="after")
-    def _addresses(self):
+    def _addresses(self) -> "L3NetworkSpec":
         try:
             net = ipaddress.IPv4Network(self.cidr, strict=True)
         except ValueError as exc:
@@ -210,7 +210,7 @@ class Topology(_Spec):
     settings: Settings = Field(default_factory=Settings)
 
     @model_validator(mode="after")
-    def _references(self):
+    def _references(self) -> "Topology":
         problems: list[str] = []
 
         def names(kind: str) -> set[str]:
@@ -231,8 +231,8 @@ class Topology(_Spec):
             if value is not None and value not in known:
                 problems.append(f"{path}: unknown {kind} {value!r}")
 
-        for i, c in enumerate(self.clusters):
-            check(f"clusters[{i}].zone", c.zone, zones, "zone")
+        for i, cl in enumerate(self.clusters):
+            check(f"clusters[{i}].zone", cl.zone, zones, "zone")
         for i, h in enumerate(self.hosts):
             check(f"hosts[{i}].cluster", h.cluster, clusters, "cluster")
         for i, p in enumerate(self.primary_storages):
@@ -241,14 +241,14 @@ class Topology(_Spec):
                 check(f"primary_storages[{i}].clusters[{j}]", c, clusters, "cluster")
             if p.physical_capacity is not None and p.physical_capacity <= 0:
                 problems.append(f"primary_storages[{i}].physical_capacity: must be positive")
-        for i, b in enumerate(self.backup_storages):
-            for j, z in enumerate(b.zones):
+        for i, bs in enumerate(self.backup_storages):
+            for j, z in enumerate(bs.zones):
                 check(f"backup_storages[{i}].zones[{j}]", z, zones, "zone")
         for i, im in enumerate(self.images):
             for j, b in enumerate(im.backup_storages):
                 check(f"images[{i}].backup_storages[{j}]", b, bss, "backup storage")
-        for i, n in enumerate(self.l3_networks):
-            check(f"l3_networks[{i}].zone", n.zone, zones, "zone")
+        for i, net in enumerate(self.l3_networks):
+            check(f"l3_networks[{i}].zone", net.zone, zones, "zone")
         host_cluster = {h.name: h.cluster for h in self.hosts}
         ps_clusters = {p.name: set(p.clusters) for p in self.primary_storages}
         for i, v in enumerate(self.vms):

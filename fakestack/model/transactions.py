@@ -11,7 +11,7 @@ from collections import deque
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
 
 from .collection import Collection
 from .util import key_of
@@ -20,6 +20,7 @@ from .errors import (
     DomainError,
     InvalidArgument,
 )
+from .state import CloudState
 
 if TYPE_CHECKING:
     from .cloud import Cloud
@@ -51,7 +52,10 @@ class FaultEffects:
 
 
 
-def operation(name: str):
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def operation(name: str) -> Callable[[F], F]:
     """Make a public method atomic and journaled.
 
     An operation called by another operation joins it (one journal entry, one undo).  Inside
@@ -59,16 +63,17 @@ def operation(name: str):
     fails; the block undoes them all if it raises.
     """
 
-    def decorate(fn: Callable):
+    def decorate(fn: F) -> F:
         @functools.wraps(fn)
-        def wrapper(self: "Cloud", *args, **kwargs):
+        def wrapper(self: "Cloud", *args: Any, **kwargs: Any) -> Any:
             if self._in_operation:
                 return fn(self, *args, **kwargs)
             self._in_operation = True
-            own_log = self._undo is None
-            if own_log:
-                self._undo = []
-            mark = len(self._undo)
+            undo = self._undo
+            own_log = undo is None
+            if undo is None:
+                undo = self._undo = []
+            mark = len(undo)
             self._exhausted = frozenset()
             try:
                 result = fn(self, *args, **kwargs)
@@ -86,8 +91,8 @@ def operation(name: str):
             self._record(name, args, kwargs, result)
             return result
 
-        wrapper.operation_name = name
-        return wrapper
+        setattr(wrapper, "operation_name", name)
+        return cast(F, wrapper)
 
     return decorate
 
@@ -96,7 +101,7 @@ def operation(name: str):
 
 
 
-class TransactionMixin:
+class TransactionMixin(CloudState):
     @contextmanager
     def atomic(self):
         """Group several operations: if the block raises, every change is undone (and the
@@ -162,9 +167,10 @@ class TransactionMixin:
         """Undo every change recorded after position ``mark`` of the undo log, newest first.
         Entries are ``(obj, attr, old_value)`` triples or callables."""
         undo = self._undo
+        assert undo is not None  # only operations unwind, and they keep a log
         while len(undo) > mark:
             step = undo.pop()
-            if type(step) is tuple:
+            if isinstance(step, tuple):
                 setattr(*step)
             else:
                 step()
@@ -226,6 +232,7 @@ class OperationJournal:
     @staticmethod
     def _render(raw: tuple) -> dict:
         seq, when, name, args, kwargs, outcome = raw
+        result: dict[str, Any]
         if isinstance(outcome, BaseException):
             result = {"error": outcome.to_dict() if isinstance(outcome, DomainError)
                       else {"kind": type(outcome).__name__, "message": str(outcome)}}

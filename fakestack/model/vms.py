@@ -26,6 +26,7 @@ from .storage import virtual_charge
 
 from .transactions import operation
 from .util import key_of
+from .state import CloudState
 
 VM_STATES = (
     "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
@@ -77,7 +78,7 @@ def start_policy(value: str) -> StartPolicy:
         raise InvalidArgument("strategy", f"must be one of {', '.join(START_POLICIES)}") from None
 
 
-class VmMixin:
+class VmMixin(CloudState):
     # -- lookups -----------------------------------------------------------------------
     def _vm(self, vm) -> Vm:
         return vm if isinstance(vm, Vm) else self.vms.get(vm)
@@ -263,7 +264,7 @@ class VmMixin:
             if allocator_strategy not in ALLOCATOR_STRATEGIES:
                 raise InvalidArgument("allocatorStrategy", f"unknown strategy {allocator_strategy}")
         data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
-        data_offerings = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
+        data_offerings: list[str | None] = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
         for size in data_disk_sizes:
             if size <= 0:
                 raise InvalidArgument("dataDiskSizes", "sizes must be positive")
@@ -319,6 +320,7 @@ class VmMixin:
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
         """First start of a Created VM: place host and storage, build volumes and NICs."""
         p = vm.pending
+        assert p is not None  # a Created VM keeps what its first start needs
         image = self.images.get(p["image"]) if p["image"] else None
         snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
         parent_node = self.nodes.get(snap.node_uuid) if snap else None
@@ -327,7 +329,11 @@ class VmMixin:
         ps_root = self.primary_storages.get(p["primary_storage"]) if p["primary_storage"] else None
         ps_data = (self.primary_storages.get(p["primary_storage_for_data"])
                    if p["primary_storage_for_data"] else None)
-        root_size = image.virtual_size if image else parent_node.virtual_size
+        if image is not None:
+            root_size = image.virtual_size
+        else:
+            assert parent_node is not None  # made from an image or from a snapshot
+            root_size = parent_node.virtual_size
         data_sizes = p["data_sizes"]
         # Storage first: which primary storages (of the VM's zone, reachable from the hinted
         # host or cluster) can hold the volumes; then a host in a cluster attached to one.
@@ -386,6 +392,7 @@ class VmMixin:
         if snap is not None:
             root = self._new_volume_on(vm, "Root", root_size, ps, parent=parent_node, thick=thick)
         else:
+            assert image is not None
             cache = self._ensure_image_cache(image, ps)
             root = self._new_volume_on(vm, "Root", root_size, ps, parent=cache, thick=thick)
             root.root_image_uuid = image.uuid
@@ -416,6 +423,7 @@ class VmMixin:
         node = self._new_node(ps, parent, size, initial, "leaf", thick=thick)
         now = self.clock.now()
         if name is None:
+            assert vm is not None  # a volume of no VM is named by its caller
             name = f"ROOT-for-{vm.name}" if vtype == "Root" else f"DATA-for-{vm.name}"
         volume = Volume(uuid=uuid, name=name, type=vtype, virtual_size=size,
                         vm_uuid=vm.uuid if vm else None, primary_storage_uuid=ps.uuid,

@@ -18,9 +18,10 @@ from .storage import virtual_charge
 
 from .transactions import operation
 from .util import key_of
+from .state import CloudState
 
 
-class VolumeMixin:
+class VolumeMixin(CloudState):
     # -- volumes -----------------------------------------------------------------------
     @operation("volume.create")
     def create_data_volume(self, name: str, *, size: int | None = None, disk_offering=None,
