@@ -19,9 +19,9 @@ nothing holds it directly.
 from __future__ import annotations
 
 from bisect import insort
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image
+from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image, Vm
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
 from .util import copy_json
@@ -49,7 +49,7 @@ class BackupMixin(CloudState):
 
     # -- the storages' catalogues --------------------------------------------------------
     @property
-    def backup_catalogs(self) -> dict[str, dict[str, dict]]:
+    def backup_catalogs(self) -> dict[str, dict[str, dict[str, Any]]]:
         """What each backup storage holds: ``{bs_uuid: {backup_uuid: entry}}``.  An entry is
         ``{"seq", "node_uuid", "deleted", "backup": {record fields},
         "group": {group fields}}``; ``deleted`` marks data kept only for dependants."""
@@ -58,10 +58,10 @@ class BackupMixin(CloudState):
             catalogs = self.__dict__["_backup_catalogs"] = {}
         return catalogs
 
-    def _catalog(self, bs_uuid: str) -> dict[str, dict]:
+    def _catalog(self, bs_uuid: str) -> dict[str, dict[str, Any]]:
         return self.backup_catalogs.setdefault(bs_uuid, {})
 
-    def _catalog_entries(self, bs_uuid: str) -> list[dict]:
+    def _catalog_entries(self, bs_uuid: str) -> list[dict[str, Any]]:
         """Entries of one storage, oldest first (dict order is not kept by undo)."""
         return sorted(self._catalog(bs_uuid).values(), key=lambda e: e["seq"])
 
@@ -80,15 +80,15 @@ class BackupMixin(CloudState):
             self.__dict__["_backup_volume_index"] = index
         return index
 
-    def _index_add(self, bs_uuid: str, entry: dict) -> None:
+    def _index_add(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         insort(self._volume_index().setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []),
                (entry["seq"], entry["backup"]["uuid"]))
 
-    def _index_remove(self, bs_uuid: str, entry: dict) -> None:
+    def _index_remove(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         self._volume_index()[(bs_uuid, entry["backup"]["volume_uuid"])].remove(
             (entry["seq"], entry["backup"]["uuid"]))
 
-    def _catalog_put(self, bs_uuid: str, entry: dict) -> None:
+    def _catalog_put(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         self._volume_index()  # built before the change it is then kept in step with
         catalog = self._catalog(bs_uuid)
         key = entry["backup"]["uuid"]
@@ -98,7 +98,7 @@ class BackupMixin(CloudState):
             self._index_add(bs_uuid, entry)
         if self._undo is not None:
             if old is None:
-                def undo():
+                def undo() -> None:
                     catalog.pop(key, None)
                     self._index_remove(bs_uuid, entry)
                 self._undo.append(undo)
@@ -113,7 +113,7 @@ class BackupMixin(CloudState):
         entry = catalog.pop(backup_uuid)
         self._index_remove(bs_uuid, entry)
         if self._undo is not None:
-            def undo():
+            def undo() -> None:
                 catalog[backup_uuid] = entry
                 self._index_add(bs_uuid, entry)
             self._undo.append(undo)
@@ -137,13 +137,13 @@ class BackupMixin(CloudState):
                     changed = True
 
     # -- lookups -------------------------------------------------------------------------
-    def _group_uuid(self, group) -> str:
+    def _group_uuid(self, group: Any) -> str:
         if isinstance(group, BackupGroup):
             return group.uuid
         found = self.backup_groups.find(group)
         return found.uuid if found is not None else group
 
-    def group_backups(self, group) -> list[Backup]:
+    def group_backups(self, group: Any) -> list[Backup]:
         """The group's volume backups still in the database (root first)."""
         grp = self.backup_groups.by_uuid(self._group_uuid(group))
         if grp is None:
@@ -155,14 +155,14 @@ class BackupMixin(CloudState):
                 out.append(record)
         return out
 
-    def backup_node(self, backup, backup_storage) -> DiskNode | None:
+    def backup_node(self, backup: Any, backup_storage: Any) -> DiskNode | None:
         """The disk node holding ``backup``'s data on that storage, if the storage has it."""
         uuid = backup.uuid if isinstance(backup, Backup) else backup
         bs = self.backup_storages.get(backup_storage)
         entry = self._catalog(bs.uuid).get(uuid)
         return self.nodes.get(entry["node_uuid"]) if entry is not None else None
 
-    def orphan_backups(self, backup_storage) -> list[dict]:
+    def orphan_backups(self, backup_storage: Any) -> list[dict[str, Any]]:
         """Catalogue entries of backups the database does not know on that storage (what
         the next sync registers again)."""
         bs = self.backup_storages.get(backup_storage)
@@ -170,7 +170,7 @@ class BackupMixin(CloudState):
                 if not e["deleted"] and self._backup_ref(self.backups.by_uuid(e["backup"]["uuid"]), bs.uuid) is None]
 
     @staticmethod
-    def _backup_ref(record: Backup | None, bs_uuid: str) -> dict | None:
+    def _backup_ref(record: Backup | None, bs_uuid: str) -> dict[str, Any] | None:
         if record is None:
             return None
         for ref in record.backup_storage_refs:
@@ -178,7 +178,7 @@ class BackupMixin(CloudState):
                 return ref
         return None
 
-    def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict] | None:
+    def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict[str, Any]] | None:
         """The latest Ready backup of the volume whose data that storage still holds."""
         catalog = self._catalog(bs_uuid)
         for _seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
@@ -192,7 +192,7 @@ class BackupMixin(CloudState):
             return record, entry
         return None
 
-    def vm_for_root_volume(self, volume):
+    def vm_for_root_volume(self, volume: Any) -> Vm:
         """The VM a root volume belongs to (VM backups are addressed by root volume)."""
         vol = self._volume(volume)
         if vol.type != "Root":
@@ -224,9 +224,9 @@ class BackupMixin(CloudState):
 
     # -- create ----------------------------------------------------------------------------
     @operation("backup.create")
-    def create_vm_backup(self, vm, backup_storage, name: str, *, description: str = "",
+    def create_vm_backup(self, vm: Any, backup_storage: Any, name: str, *, description: str = "",
                          resource_uuid: str | None = None, mode: str | None = None,
-                         root_volume=None) -> list[Backup]:
+                         root_volume: Any = None) -> list[Backup]:
         """Back up every volume of a Running or Paused VM (root first, then data volumes)
         onto an image store, as one group whose uuid is ``resource_uuid`` when given.
 
@@ -317,14 +317,14 @@ class BackupMixin(CloudState):
             self._catalog_put(bs.uuid, self._catalog_entry(record, group, bs.uuid))
         return records
 
-    def _catalog_entry(self, record: Backup, group: BackupGroup, bs_uuid: str) -> dict:
+    def _catalog_entry(self, record: Backup, group: BackupGroup, bs_uuid: str) -> dict[str, Any]:
         ref = self._backup_ref(record, bs_uuid)
         assert ref is not None  # the record was just made with its ref on that storage
         fields = record.to_dict()
         del fields["backup_storage_refs"]
         return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields, "group": group.to_dict()}
 
-    def _backup_metadata(self, vm, vol) -> dict:
+    def _backup_metadata(self, vm: Any, vol: Any) -> dict[str, Any]:
         """What a backup remembers of its VM and volume (enough to restore or register it)."""
         nics = [self.nics.get(u) for u in vm.nic_uuids]
         return {
@@ -344,7 +344,7 @@ class BackupMixin(CloudState):
 
     # -- delete ----------------------------------------------------------------------------
     @operation("backup.delete")
-    def delete_backup_group(self, group, backup_storages=None, mode: str = "Permissive",
+    def delete_backup_group(self, group: Any, backup_storages: Any = None, mode: str = "Permissive",
                             handle_dependency: bool = False) -> None:
         """Delete a VM backup from the given backup storages (all it is on when None).
 
@@ -419,7 +419,7 @@ class BackupMixin(CloudState):
 
     # -- sync ------------------------------------------------------------------------------
     @operation("backup.sync")
-    def sync_backup_storage(self, backup_storage) -> SyncCounts:
+    def sync_backup_storage(self, backup_storage: Any) -> SyncCounts:
         """Reconcile the database with what the storage holds: backups it holds that the
         database does not know are registered again (with their groups); known backups it
         no longer holds lose their ref to it, and go when no ref is left."""
@@ -469,7 +469,7 @@ class BackupMixin(CloudState):
 
     # -- images --------------------------------------------------------------------------
     @operation("image.create_from_backup")
-    def create_image_from_backup(self, backup, backup_storage, name: str, *, description: str = "",
+    def create_image_from_backup(self, backup: Any, backup_storage: Any, name: str, *, description: str = "",
                                  guest_os_type: str | None = None, platform: str | None = None,
                                  system: bool = False, resource_uuid: str | None = None,
                                  architecture: str | None = None, virtio: bool | None = None,
@@ -531,7 +531,7 @@ class BackupMixin(CloudState):
 
     # -- drift -----------------------------------------------------------------------------
     @operation("backup.forget")
-    def forget_backup_group(self, group) -> int:
+    def forget_backup_group(self, group: Any) -> int:
         """Drift: the database loses a VM backup's records; the storage keeps the data (the
         next sync registers the group again).  Returns the records dropped."""
         group_uuid = self._group_uuid(group)
@@ -545,7 +545,7 @@ class BackupMixin(CloudState):
         return len(members)
 
     @operation("backup.lose_data")
-    def lose_backup_group_data(self, group, backup_storage) -> int:
+    def lose_backup_group_data(self, group: Any, backup_storage: Any) -> int:
         """Drift: a backup storage loses a VM backup's data (its catalogue entries go; data
         still needed by later incrementals or images stays hidden).  The database is not
         told: the next sync drops the records.  Returns the entries lost."""
@@ -587,7 +587,7 @@ class BackupMixin(CloudState):
                 if entry["node_uuid"] in seen:
                     breaches.append(f"backup catalogue {bs_uuid}: disk {entry['node_uuid']} listed twice")
                 seen.add(entry["node_uuid"])
-        derived: dict = {}
+        derived: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for bs_uuid, catalog in self.backup_catalogs.items():
             for uuid, entry in catalog.items():
                 derived.setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []).append((entry["seq"], uuid))
@@ -635,14 +635,14 @@ class BackupMixin(CloudState):
                     breaches.append(f"backup group {group.uuid} lists backup {r.uuid} of group {r.group_uuid}")
         return breaches
 
-    def _backup_snapshot(self) -> dict:
+    def _backup_snapshot(self) -> dict[str, Any]:
         return {
             "backup_seq": self._backup_seq,
             "backup_catalogs": {bs: [copy_json(e) for e in self._catalog_entries(bs)]
                                 for bs in sorted(self.backup_catalogs) if self.backup_catalogs[bs]},
         }
 
-    def _backup_restore(self, data: dict) -> None:
+    def _backup_restore(self, data: dict[str, Any]) -> None:
         self._backup_seq = data.get("backup_seq", 0)
         catalogs = self.backup_catalogs
         catalogs.clear()

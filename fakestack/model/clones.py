@@ -3,6 +3,8 @@ share the source's disks (``instant_clone``) and full, independent copies
 (``full_clone_vm``)."""
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass, field
 
 from .entities import (
@@ -82,9 +84,9 @@ class CloneMixin(CloudState):
         raise shortage
 
     @operation("vm.clone")
-    def clone_vm(self, source, names: list[str], *, strategy: str = StartPolicy.START,
-                 full: bool = False, host=None, cluster=None, primary_storage_for_root=None,
-                 primary_storage_for_data=None, provisioning: str | None = None,
+    def clone_vm(self, source: Vm | str, names: list[str], *, strategy: str = StartPolicy.START,
+                 full: bool = False, host: Any = None, cluster: Any = None, primary_storage_for_root: Any = None,
+                 primary_storage_for_data: Any = None, provisioning: str | None = None,
                  description: str | None = None) -> CloneResult:
         """Linked clones of a VM through a temporary image, one VM per name.
 
@@ -203,7 +205,7 @@ class CloneMixin(CloudState):
             self._grow_node(node, want)
 
     @operation("vm.instant_clone")
-    def instant_clone(self, source, name: str, *, primary_storage=None, host=None) -> Vm:
+    def instant_clone(self, source: Vm | str, name: str, *, primary_storage: Any = None, host: Any = None) -> Vm:
         """An instant clone: the clone runs on the source's host at once.
 
         Every disk of the source gets a new leaf for the clone on the parent node; unless
@@ -269,7 +271,7 @@ class CloneMixin(CloudState):
         return clone
 
     @operation("vm.full_clone")
-    def full_clone_vm(self, source, name: str, *, host=None, cluster=None, primary_storage=None,
+    def full_clone_vm(self, source: Vm | str, name: str, *, host: Any = None, cluster: Any = None, primary_storage: Any = None,
                       power_on: bool = False) -> Vm:
         """An independent copy: every disk becomes a new root whose
         actual size is the source chain's allocated size; the source is unchanged."""

@@ -9,13 +9,15 @@ from __future__ import annotations
 import ipaddress
 import random
 import threading
-from typing import Callable
+from typing import Any, Callable, cast
 
-from .backups import Backup, BackupGroup, BackupMixin
+from .backups import BackupMixin
 from .clock import Clock, SystemClock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
 from .entities import (
+    Backup,
+    BackupGroup,
     BackupStorage,
     Cluster,
     DiskNode,
@@ -44,6 +46,7 @@ from .storage import StorageMixin
 from .loader import load_topology
 from .topology import Topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
+from .state import UndoStep
 from .vms import ALLOWED, START_POLICIES, VM_STATES, StartPolicy, VmMixin
 from .volumes import VolumeMixin
 
@@ -77,7 +80,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
 
     COLLECTIONS = COLLECTIONS
 
-    def __init__(self, topology: "str | Topology | dict" = "demo", seed: int = 0,
+    def __init__(self, topology: "str | Topology | dict[str, Any]" = "demo", seed: int = 0,
                  clock: Clock | None = None) -> None:
         self._init_empty(load_topology(topology), seed, clock or SystemClock())
         self._build(self.topology)
@@ -98,16 +101,16 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
             setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1]))
         self.image_caches: dict[str, str] = {}  # "<image>:<ps>" -> node uuid
         self.host_index = HostIndex(self.rng)
-        self._dialect_state: dict[str, dict] = {}
+        self._dialect_state: dict[str, dict[str, Any]] = {}
         self.journal = OperationJournal(self.settings.journal_size)
         self._journal_seq = 0
         self._in_operation = False
-        self._undo: list | None = None
-        self._exhausted: frozenset = frozenset()
+        self._undo: list[UndoStep] | None = None
+        self._exhausted: frozenset[str] = frozenset()
         self._job_latency = 0.0
         self._job_hang = False
         self.faults = None  # a fakestack.faults.FaultInjector, when a plan is active
-        self._time_listeners: dict[str, Callable] = {}
+        self._time_listeners: dict[str, Callable[..., None]] = {}
         self._host_seq = 0
 
     def _build(self, topo: Topology) -> None:
@@ -185,7 +188,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 data_disk_offerings=v.data_disks,
                 strategy=StartPolicy.NONE if v.state == "Created" else StartPolicy.START)
             if v.written:
-                self.write(vm.root_volume_uuid, v.written)
+                self.write(cast(str, vm.root_volume_uuid), v.written)
             if v.state == "Stopped":
                 self.stop_vm(vm)
             elif v.state == "Paused":
@@ -194,7 +197,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         self._journal_seq = 0
 
     # -- infrastructure ----------------------------------------------------------------
-    def dialect_state(self, name: str) -> dict:
+    def dialect_state(self, name: str) -> dict[str, Any]:
         """JSON-able state a dialect keeps on the cloud (sessions, id maps); snapshotted."""
         return self._dialect_state.setdefault(name, {})
 
@@ -223,7 +226,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         return self.clock.now()
 
     # -- jobs --------------------------------------------------------------------------
-    def submit(self, operation_name: str, fn: Callable, *args, **kwargs) -> Job:
+    def submit(self, operation_name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
         """Run an operation as a job.  Its effects apply now; the job reports Running
         until the clock reaches its end (duration from settings plus injected latency;
         a hung job never ends until ``release_job``)."""
@@ -245,11 +248,11 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         self.jobs.add(job)
         return job
 
-    def job_state(self, job) -> str:
+    def job_state(self, job: Job | str) -> str:
         job = self.jobs.get(job)
         return job.state_at(self.clock.now())
 
-    def release_job(self, job) -> Job:
+    def release_job(self, job: Job | str) -> Job:
         """Let a hung job finish now."""
         job = self.jobs.get(job)
         if job.end is None:
@@ -257,7 +260,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         return job
 
     # -- reports -----------------------------------------------------------------------
-    def capacity(self) -> dict:
+    def capacity(self) -> dict[str, Any]:
         """The capacity table: hosts, primary storages (both ledgers), backup storages."""
         return {
             "hosts": [{

@@ -2,10 +2,12 @@
 on primary storage are built by VM creation (see vms.py)."""
 from __future__ import annotations
 
+from typing import Any
+
 import functools
 
 
-from .entities import MEDIA_TYPES, ROOT_TEMPLATE, Image
+from .entities import MEDIA_TYPES, ROOT_TEMPLATE, BackupStorage, Image
 from .errors import (
     InvalidArgument,
     InvalidState,
@@ -20,7 +22,7 @@ from .state import CloudState
 
 class ImageMixin(CloudState):
     @operation("image.register")
-    def register_image(self, name: str, backup_storage=None, *, virtual_size: int, actual_size: int,
+    def register_image(self, name: str, backup_storage: Any = None, *, virtual_size: int, actual_size: int,
                        media_type: str = ROOT_TEMPLATE, format: str = "qcow2",
                        platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
                        description: str = "", system: bool = False) -> Image:
@@ -51,7 +53,7 @@ class ImageMixin(CloudState):
         return self._add(self.images, image)
 
     # -- images ------------------------------------------------------------------------
-    def _roomiest_backup_storage(self):
+    def _roomiest_backup_storage(self) -> BackupStorage:
         """The enabled, connected backup storage with the most room (the first on a tie)."""
         best = None
         for bs in self.backup_storages:
@@ -65,7 +67,7 @@ class ImageMixin(CloudState):
         return best
 
     @operation("image.delete")
-    def delete_image(self, image, backup_storages=None) -> Image:
+    def delete_image(self, image: Image | str, backup_storages: Any = None) -> Image:
         """Delayed delete: the image's refs on those storages (all when None) become Deleted."""
         image = self.images.get(image)
         self._fault_point("image.delete", image=image.uuid, name=image.name)
@@ -78,7 +80,7 @@ class ImageMixin(CloudState):
         return image
 
     @operation("image.recover")
-    def recover_image(self, image) -> Image:
+    def recover_image(self, image: Image | str) -> Image:
         image = self.images.get(image)
         if image.status != "Deleted":
             raise InvalidState("image", image.uuid, image.status, "recover", ("Deleted",))
@@ -87,7 +89,7 @@ class ImageMixin(CloudState):
         return image
 
     @operation("image.expunge")
-    def expunge_image(self, image) -> None:
+    def expunge_image(self, image: Image | str) -> None:
         """Remove a Deleted image; its data goes by the copy-on-write rules (caches on
         primary storage stay while volumes are built on them)."""
         image = self.images.get(image)

@@ -49,7 +49,7 @@ class NetworkMixin(CloudState):
         held = l3.used.pop(key, None)
         heapq.heappush(l3.released, ip)
         if self._undo is not None:
-            def undo():
+            def undo() -> None:
                 l3.released.remove(ip)
                 heapq.heapify(l3.released)
                 if held is not None:

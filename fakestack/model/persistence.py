@@ -23,7 +23,7 @@ SNAPSHOT_VERSION = 1
 
 class PersistenceMixin(CloudState):
     # -- snapshot / restore ------------------------------------------------------------
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """A JSON-able dump of the whole state; ``Cloud.restore`` is its inverse."""
         data = {
             "version": SNAPSHOT_VERSION,
@@ -44,14 +44,14 @@ class PersistenceMixin(CloudState):
         data.update(self._extra_snapshot())
         return data
 
-    def _extra_snapshot(self) -> dict:
+    def _extra_snapshot(self) -> dict[str, Any]:
         return self._backup_snapshot()
 
-    def _extra_restore(self, data: dict) -> None:
+    def _extra_restore(self, data: dict[str, Any]) -> None:
         self._backup_restore(data)
 
     @classmethod
-    def restore(cls, data: dict, clock: Clock | None = None) -> "Cloud":
+    def restore(cls, data: dict[str, Any], clock: Clock | None = None) -> "Cloud":
         if data.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {data.get('version')!r}")
         cloud_cls = cast("type[Cloud]", cls)
@@ -91,12 +91,12 @@ class PersistenceMixin(CloudState):
         self.lock, self.faults, self._time_listeners = kept
 
 
-def _json_copy(value):
+def _json_copy(value: Any) -> Any:
     import json
     return json.loads(json.dumps(value))
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):
@@ -113,7 +113,7 @@ def _jsonable(value):
     return repr(value)
 
 
-def _job_to_json(job: Job) -> dict:
+def _job_to_json(job: Job) -> dict[str, Any]:
     return {"uuid": job.uuid, "operation": job.operation, "start": job.start, "end": job.end,
             "result": _jsonable(job.result),
             "error": job.error.to_dict() if isinstance(job.error, DomainError) else job.error,

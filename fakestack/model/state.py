@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import random
 import threading
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, TypeVar
 
 from .clock import Clock
-from .collection import Collection
+from .collection import Collection, Keyed
 from .entities import (
     Backup,
     BackupGroup,
@@ -37,6 +37,8 @@ from .topology import Settings, Topology
 
 if TYPE_CHECKING:
     from .transactions import OperationJournal
+
+E = TypeVar("E", bound=Keyed)
 
 # One entry of the undo log: a function to call, or ``(object, attribute, old value)``.
 UndoStep = Callable[[], object] | tuple[Any, str, Any]
@@ -83,5 +85,17 @@ class CloudState:
     _host_seq: int
 
     if TYPE_CHECKING:
-        # The operations and helpers of the other mixins, as seen from one mixin.
+        # Helpers one mixin takes from another, as declared by the mixin that defines them.
+        def _add(self, collection: Collection[E], entity: E) -> E: ...
+        def _vm(self, vm: Vm | str) -> Vm: ...
+        def _volume(self, volume: Volume | str) -> Volume: ...
+        def _new_node(self, store: PrimaryStorage | BackupStorage, parent: DiskNode | None,
+                      virtual_size: int, actual_size: int, role: str, *, thick: bool = False,
+                      charge_virtual: bool = False) -> DiskNode: ...
+        def chain_allocated_size(self, node: DiskNode) -> int: ...
+        def _grow_node(self, node: DiskNode, nbytes: int) -> int: ...
+        def _backup_snapshot(self) -> dict[str, Any]: ...
+        def _backup_invariant_breaches(self) -> list[str]: ...
+
+        # Any other operation or helper of the other mixins.
         def __getattr__(self, name: str) -> Any: ...

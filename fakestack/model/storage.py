@@ -6,6 +6,8 @@ exactly the place a real shortage is.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 from .entities import BackupStorage, DiskNode, PrimaryStorage
@@ -23,25 +25,27 @@ def virtual_charge(ps: PrimaryStorage, size: int) -> int:
 
 class StorageMixin(CloudState):
     @operation("storage.set_status")
-    def set_storage_status(self, storage, status: str):
+    def set_storage_status(self, storage: Any, status: str) -> PrimaryStorage | BackupStorage:
         """Connect / disconnect a primary or backup storage."""
-        store = self.primary_storages.find(storage) or self.backup_storages.get(storage)
+        store: PrimaryStorage | BackupStorage = (self.primary_storages.find(storage)
+                                                 or self.backup_storages.get(storage))
         if status not in ("Connected", "Disconnected", "Connecting"):
             raise InvalidArgument("status", "must be Connected, Disconnected or Connecting")
         self._set(store, "status", status)
         return store
 
     @operation("storage.set_state")
-    def set_storage_state(self, storage, state: str):
-        store = self.primary_storages.find(storage) or self.backup_storages.get(storage)
+    def set_storage_state(self, storage: Any, state: str) -> PrimaryStorage | BackupStorage:
+        store: PrimaryStorage | BackupStorage = (self.primary_storages.find(storage)
+                                                 or self.backup_storages.get(storage))
         if state not in ("Enabled", "Disabled", "Maintenance"):
             raise InvalidArgument("state", "must be Enabled, Disabled or Maintenance")
         self._set(store, "state", state)
         return store
 
     # -- ledgers -------------------------------------------------------------------------
-    def _store(self, uuid: str):
-        store = self.primary_storages.find(uuid)
+    def _store(self, uuid: str) -> PrimaryStorage | BackupStorage:
+        store: PrimaryStorage | BackupStorage | None = self.primary_storages.find(uuid)
         return store if store is not None else self.backup_storages.get(uuid)
 
     def _check_virtual(self, ps: PrimaryStorage, charge: int) -> None:
@@ -61,12 +65,12 @@ class StorageMixin(CloudState):
             self._undo.append((ps, "used_virtual", ps.used_virtual))
         ps.used_virtual += charge
 
-    def _physical_room(self, store) -> int:
+    def _physical_room(self, store: PrimaryStorage | BackupStorage) -> int:
         if isinstance(store, BackupStorage):
             return store.total_capacity - store.reserved_capacity - store.used
         return store.physical_limit - store.used_physical
 
-    def _check_physical(self, store, delta: int) -> None:
+    def _check_physical(self, store: Any, delta: int) -> None:
         available = self._physical_room(store)
         if isinstance(store, BackupStorage):
             resource = "backup_storage"
@@ -79,7 +83,7 @@ class StorageMixin(CloudState):
                 injected=injected,
             )
 
-    def _charge_physical(self, store, delta: int) -> None:
+    def _charge_physical(self, store: Any, delta: int) -> None:
         if delta > 0:
             self._check_physical(store, delta)
         if isinstance(store, BackupStorage):
@@ -94,7 +98,7 @@ class StorageMixin(CloudState):
     # -- disk nodes ----------------------------------------------------------------------
     def _new_node(
         self,
-        store,
+        store: Any,
         parent: DiskNode | None,
         virtual_size: int,
         actual_size: int,
@@ -168,6 +172,7 @@ class StorageMixin(CloudState):
         charge = node.physical_charge
         self._charge_physical(store, -charge)
         if node.virtual_charge:
+            assert isinstance(store, PrimaryStorage)  # only primary storage keeps a virtual ledger
             self._charge_virtual(store, -node.virtual_charge)
         seq = self.nodes.remove(node)
         if self._undo is not None:

@@ -11,9 +11,9 @@ from collections import deque
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar, cast
 
-from .collection import Collection
+from .collection import Collection, Keyed
 from .util import key_of
 from .errors import (
     Conflict,
@@ -53,6 +53,7 @@ class FaultEffects:
 
 
 F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=Keyed)
 
 
 def operation(name: str) -> Callable[[F], F]:
@@ -103,7 +104,7 @@ def operation(name: str) -> Callable[[F], F]:
 
 class TransactionMixin(CloudState):
     @contextmanager
-    def atomic(self):
+    def atomic(self) -> Iterator[Any]:
         """Group several operations: if the block raises, every change is undone (and the
         journal says so with an ``atomic.rollback`` entry)."""
         if self._undo is not None:
@@ -121,7 +122,7 @@ class TransactionMixin(CloudState):
             self._exhausted = frozenset()
 
     @contextmanager
-    def durable(self):
+    def durable(self) -> Iterator[Any]:
         """Changes made in this block stick even if the operation around it rolls back
         (a fault plan disconnecting a host in the middle of an operation, say)."""
         saved = self._undo
@@ -136,11 +137,11 @@ class TransactionMixin(CloudState):
         """How many operations have been journaled so far (a change counter)."""
         return self._journal_seq
 
-    def _record(self, name: str, args, kwargs, outcome) -> None:
+    def _record(self, name: str, args: Any, kwargs: Any, outcome: Any) -> None:
         self._journal_seq += 1
         self.journal.append((self._journal_seq, self.clock.now(), name, args, kwargs, outcome))
 
-    def _fault_point(self, op: str, **targets) -> None:
+    def _fault_point(self, op: str, **targets: Any) -> None:
         """Ask the active fault plan about this operation; apply what it says."""
         if self.faults is None:
             return
@@ -156,7 +157,7 @@ class TransactionMixin(CloudState):
         if effects.error is not None:
             raise effects.error
 
-    def _set(self, obj, attr: str, value) -> None:
+    def _set(self, obj: Any, attr: str, value: Any) -> None:
         """Set an attribute, undoably."""
         undo = self._undo
         if undo is not None:
@@ -175,18 +176,18 @@ class TransactionMixin(CloudState):
             else:
                 step()
 
-    def _add(self, collection: Collection, entity):
+    def _add(self, collection: Collection[E], entity: E) -> E:
         collection.add(entity)
         if self._undo is not None:
             self._undo.append(lambda: collection.remove(entity))
         return entity
 
-    def _remove(self, collection: Collection, entity) -> None:
+    def _remove(self, collection: Collection[E], entity: E) -> None:
         seq = collection.remove(entity)
         if self._undo is not None:
             self._undo.append(lambda: collection.restore(entity, seq))
 
-    def _claim_uuid(self, wanted: str | None, collection: Collection) -> str:
+    def _claim_uuid(self, wanted: str | None, collection: Collection[Any]) -> str:
         """A caller-chosen uuid (32 hex digits, unused), or a new one."""
         if wanted is None:
             return self.ids.uuid()
@@ -210,9 +211,9 @@ class OperationJournal:
     """
 
     def __init__(self, size: int) -> None:
-        self._entries: deque = deque(maxlen=size)
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
 
-    def append(self, raw: tuple) -> None:
+    def append(self, raw: tuple[Any, ...]) -> None:
         self._entries.append(raw)
 
     def clear(self) -> None:
@@ -221,16 +222,16 @@ class OperationJournal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self._render(raw) for raw in list(self._entries))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self._render(raw) for raw in list(self._entries)[index]]
         return self._render(self._entries[index])
 
     @staticmethod
-    def _render(raw: tuple) -> dict:
+    def _render(raw: tuple[Any, ...]) -> dict[str, Any]:
         seq, when, name, args, kwargs, outcome = raw
         result: dict[str, Any]
         if isinstance(outcome, BaseException):

@@ -3,7 +3,7 @@ reboot, pause, resume, freeze, destroy, recover, expunge, resize."""
 from __future__ import annotations
 
 from enum import Enum
-from typing import Iterable
+from typing import Any, Iterable
 
 from .entities import (
     ROOT_TEMPLATE,
@@ -80,10 +80,10 @@ def start_policy(value: str) -> StartPolicy:
 
 class VmMixin(CloudState):
     # -- lookups -----------------------------------------------------------------------
-    def _vm(self, vm) -> Vm:
+    def _vm(self, vm: Vm | str) -> Vm:
         return vm if isinstance(vm, Vm) else self.vms.get(vm)
 
-    def _volume(self, volume) -> Volume:
+    def _volume(self, volume: Volume | str) -> Volume:
         return volume if isinstance(volume, Volume) else self.volumes.get(volume)
 
     def _state_check(self, vm: Vm, op: str) -> None:
@@ -91,7 +91,7 @@ class VmMixin(CloudState):
         if vm.state not in allowed:
             raise InvalidState("vm", vm.uuid, vm.state, op, allowed)
 
-    def vm_volumes(self, vm) -> list[Volume]:
+    def vm_volumes(self, vm: Vm | str) -> list[Volume]:
         vm = self._vm(vm)
         out = []
         if vm.root_volume_uuid:
@@ -99,19 +99,19 @@ class VmMixin(CloudState):
         out.extend(self.volumes.get(u) for u in vm.data_volume_uuids)
         return out
 
-    def volume_actual_size(self, volume) -> int:
+    def volume_actual_size(self, volume: Volume | str) -> int:
         volume = self._volume(volume)
         if volume.node_uuid is None:
             return 0
         return self.nodes.get(volume.node_uuid).actual_size
 
-    def volume_allocated_size(self, volume) -> int:
+    def volume_allocated_size(self, volume: Volume | str) -> int:
         volume = self._volume(volume)
         if volume.node_uuid is None:
             return 0
         return self.chain_allocated_size(self.nodes.get(volume.node_uuid))
 
-    def volume_chain_depth(self, volume) -> int:
+    def volume_chain_depth(self, volume: Volume | str) -> int:
         volume = self._volume(volume)
         return self.nodes.get(volume.node_uuid).depth if volume.node_uuid else 0
 
@@ -152,7 +152,7 @@ class VmMixin(CloudState):
             physical += size if thick else min(leaf, size)
         return virtual, physical
 
-    def _pick_primary_storage(self, candidates: list[PrimaryStorage], need) -> PrimaryStorage:
+    def _pick_primary_storage(self, candidates: list[PrimaryStorage], need: Any) -> PrimaryStorage:
         """The candidate with the most free virtual capacity that fits ``need(ps)``."""
         best = None
         shortage: CapacityExhausted | None = None
@@ -196,10 +196,10 @@ class VmMixin(CloudState):
 
     # -- VM lifecycle ------------------------------------------------------------------
     @operation("vm.create")
-    def create_vm(self, name: str, *, image=None, instance_offering=None, cpu_num: int | None = None,
-                  memory_size: int | None = None, l3_networks=None, snapshot=None, host=None,
-                  cluster=None, zone=None, primary_storage=None, primary_storage_for_data=None,
-                  data_disk_offerings=(), data_disk_sizes=(), strategy: str = StartPolicy.START,
+    def create_vm(self, name: str, *, image: Any = None, instance_offering: Any = None, cpu_num: int | None = None,
+                  memory_size: int | None = None, l3_networks: Any = None, snapshot: Any = None, host: Any = None,
+                  cluster: Any = None, zone: Any = None, primary_storage: Any = None, primary_storage_for_data: Any = None,
+                  data_disk_offerings: Any = (), data_disk_sizes: Any = (), strategy: str = StartPolicy.START,
                   allocator_strategy: str | None = None, provisioning: str | None = None,
                   description: str = "", platform: str | None = None,
                   resource_uuid: str | None = None) -> Vm:
@@ -225,12 +225,12 @@ class VmMixin(CloudState):
                 self._stop(vm)
         return vm
 
-    def _new_vm_record(self, name, *, image=None, instance_offering=None, cpu_num=None,
-                       memory_size=None, l3_networks=None, snapshot=None, zone=None, host=None,
-                       cluster=None, primary_storage=None, primary_storage_for_data=None,
-                       data_disk_offerings=(), data_disk_sizes=(), strategy=StartPolicy.START,
-                       allocator_strategy=None, provisioning=None, description="",
-                       platform=None, resource_uuid=None) -> Vm:
+    def _new_vm_record(self, name: Any, *, image: Any = None, instance_offering: Any = None, cpu_num: Any = None,
+                       memory_size: Any = None, l3_networks: Any = None, snapshot: Any = None, zone: Any = None, host: Any = None,
+                       cluster: Any = None, primary_storage: Any = None, primary_storage_for_data: Any = None,
+                       data_disk_offerings: Any = (), data_disk_sizes: Any = (), strategy: Any = StartPolicy.START,
+                       allocator_strategy: Any = None, provisioning: Any = None, description: Any = "",
+                       platform: Any = None, resource_uuid: Any = None) -> Vm:
         uuid = self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -446,7 +446,7 @@ class VmMixin(CloudState):
         return frozenset(allowed) if allowed is not None else None
 
     @operation("vm.start")
-    def start_vm(self, vm, *, host=None) -> Vm:
+    def start_vm(self, vm: Vm | str, *, host: Any = None) -> Vm:
         """Start a Created, Stopped or Crashed VM (a no-op when Running).  A Created VM's
         first start places and builds it; if that fails the VM record is deleted."""
         vm = self._vm(vm)
@@ -457,7 +457,7 @@ class VmMixin(CloudState):
         hint = self.hosts.get(host) if host is not None else None
         if vm.state == "Created":
             if hint is not None:
-                vm.pending = dict(vm.pending, host=hint.uuid)
+                vm.pending = dict(vm.pending or {}, host=hint.uuid)
             try:
                 self._instantiate(vm)
             except DomainError:
@@ -495,7 +495,7 @@ class VmMixin(CloudState):
         vm.last_op_date = self.clock.now()
 
     @operation("vm.stop")
-    def stop_vm(self, vm) -> Vm:
+    def stop_vm(self, vm: Vm | str) -> Vm:
         vm = self._vm(vm)
         self._fault_point("vm.stop", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
         self._state_check(vm, "stop")
@@ -503,7 +503,7 @@ class VmMixin(CloudState):
             self._stop(vm)
         return vm
 
-    def _change_state(self, vm, op: str, state: str) -> Vm:
+    def _change_state(self, vm: Vm | str, op: str, state: str) -> Vm:
         """The simple transitions: a fault point, the state table's check, the new state."""
         vm = self._vm(vm)
         self._fault_point(f"vm.{op}", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
@@ -513,22 +513,22 @@ class VmMixin(CloudState):
         return vm
 
     @operation("vm.reboot")
-    def reboot_vm(self, vm) -> Vm:
+    def reboot_vm(self, vm: Vm | str) -> Vm:
         """A guest restart: a frozen VM (an instant-clone source) thaws, as on stop."""
         vm = self._change_state(vm, "reboot", "Running")
         self._set(vm, "frozen", False)
         return vm
 
     @operation("vm.pause")
-    def pause_vm(self, vm) -> Vm:
+    def pause_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "pause", "Paused")
 
     @operation("vm.resume")
-    def resume_vm(self, vm) -> Vm:
+    def resume_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "resume", "Running")
 
     @operation("vm.freeze")
-    def freeze_vm(self, vm, frozen: bool = True) -> Vm:
+    def freeze_vm(self, vm: Vm | str, frozen: bool = True) -> Vm:
         """Mark a running VM frozen (an instant-clone source): its disks move once
         onto new leaves above frozen nodes and stop changing; instant clones then hang off
         those frozen nodes without growing its chain."""
@@ -542,7 +542,7 @@ class VmMixin(CloudState):
         return vm
 
     @operation("vm.destroy")
-    def destroy_vm(self, vm) -> Vm:
+    def destroy_vm(self, vm: Vm | str) -> Vm:
         """Destroyed (recoverable): host capacity returned, data volumes detached, disks kept."""
         vm = self._vm(vm)
         self._fault_point("vm.destroy", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
@@ -560,11 +560,11 @@ class VmMixin(CloudState):
         return vm
 
     @operation("vm.recover")
-    def recover_vm(self, vm) -> Vm:
+    def recover_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "recover", "Stopped")
 
     @operation("vm.expunge")
-    def expunge_vm(self, vm) -> None:
+    def expunge_vm(self, vm: Vm | str) -> None:
         """Remove a Destroyed VM for good: its root volume's disk is released by the
         copy-on-write rules, its addresses are freed."""
         vm = self._vm(vm)
@@ -577,7 +577,7 @@ class VmMixin(CloudState):
         self._remove(self.vms, vm)
 
     @operation("vm.resize")
-    def resize_vm(self, vm, *, cpu_num: int | None = None, memory_size: int | None = None) -> Vm:
+    def resize_vm(self, vm: Vm | str, *, cpu_num: int | None = None, memory_size: int | None = None) -> Vm:
         """Change a VM's CPU count and memory.  A VM holding its host is resized in place
         and needs the difference to fit there (``CapacityExhausted`` otherwise)."""
         vm = self._vm(vm)
