@@ -33,6 +33,7 @@ def parse_date(text: str) -> float | None:
     return moment.replace(tzinfo=timezone.utc).timestamp()
 
 
+@lru_cache(maxsize=8192)
 def sql_timestamp(epoch: float) -> str:
     """``java.sql.Timestamp.toString()`` text of an epoch time, in UTC, millisecond precision
     (``2024-10-17 05:43:35.123``; trailing zeros dropped, ``.0`` for a whole second)."""

@@ -64,8 +64,8 @@ BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupSt
 # -- renderers ---------------------------------------------------------------------------
 
 def slug(name: str) -> str:
-    """An image name as the image store's folder name: lower case, runs of other
-    characters than letters and digits as dashes."""
+    """An image name as the image store's folder name: lower case, every character other
+    than a letter or digit a dash, no dash at either end."""
     out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
     return out or "image"
 
