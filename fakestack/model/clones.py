@@ -144,6 +144,7 @@ class CloneMixin(CloudState):
         root_image = images[0]
         data_images = images[1:]
         allocator = vm.allocator_strategy or self.settings.clone_allocator_strategy
+        start, stop, created = policy is not StartPolicy.NONE, policy is StartPolicy.STOPPED, StartPolicy.NONE
         for name in names:
             entry = CloneEntry(name=name)
             mark = len(self._undo) if self._undo is not None else 0
@@ -159,16 +160,16 @@ class CloneMixin(CloudState):
                         self.volumes.get(vm.root_volume_uuid).primary_storage_uuid) if full else None),
                     primary_storage_for_data=ps_data,
                     data_disk_sizes=[im.virtual_size for im in data_images],
-                    strategy=StartPolicy.NONE, allocator_strategy=allocator, provisioning=provisioning,
+                    strategy=created, allocator_strategy=allocator, provisioning=provisioning,
                     description=description if description is not None
                     else f"cloned from vm[uuid:{vm.uuid}]")
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
-                if policy is not StartPolicy.NONE:
+                if start:
                     self._instantiate(clone)
                     for vol_uuid, image in zip(clone.data_volume_uuids, data_images):
                         self._fill_from_image(self.volumes.get(vol_uuid), image)
-                    if policy is StartPolicy.STOPPED:
+                    if stop:
                         self._stop(clone)
                 elif data_images:
                     clone.pending["data_images"] = [im.uuid for im in data_images]

@@ -68,14 +68,18 @@ class StartPolicy(str, Enum):
 
 
 START_POLICIES = tuple(p.value for p in StartPolicy)
+_POLICY_OF: dict[str, StartPolicy] = {p.value: p for p in StartPolicy}  # members hash as their values
 
 
 def start_policy(value: str) -> StartPolicy:
     """``value`` as a :class:`StartPolicy` (``InvalidArgument`` if it is none)."""
     try:
-        return StartPolicy(value)
-    except ValueError:
-        raise InvalidArgument("strategy", f"must be one of {', '.join(START_POLICIES)}") from None
+        policy = _POLICY_OF.get(value)
+    except TypeError:  # unhashable
+        policy = None
+    if policy is None:
+        raise InvalidArgument("strategy", f"must be one of {', '.join(START_POLICIES)}")
+    return policy
 
 
 class VmMixin(CloudState):
@@ -210,7 +214,6 @@ class VmMixin(CloudState):
         start).  A failed placement deletes the half-built VM and raises.
         """
         self._fault_point("vm.create", name=name, image=key_of(image), host=key_of(host))
-        policy = start_policy(strategy)
         vm = self._new_vm_record(
             name, image=image, instance_offering=instance_offering, cpu_num=cpu_num,
             memory_size=memory_size, l3_networks=l3_networks, snapshot=snapshot, zone=zone,
@@ -219,6 +222,7 @@ class VmMixin(CloudState):
             data_disk_offerings=data_disk_offerings, data_disk_sizes=data_disk_sizes,
             strategy=strategy, allocator_strategy=allocator_strategy, provisioning=provisioning,
             description=description, platform=platform, resource_uuid=resource_uuid)
+        policy = start_policy(strategy)  # valid: the record checked it
         if policy is not StartPolicy.NONE:
             self._instantiate(vm)
             if policy is StartPolicy.STOPPED:
@@ -251,7 +255,7 @@ class VmMixin(CloudState):
         if img is not None:
             if img.status != "Ready" or img.state != "Enabled":
                 raise InvalidState("image", img.uuid, img.status, "create vm")
-            if not img.bootable:
+            if img.media_type != ROOT_TEMPLATE:  # not bootable
                 raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
                                       f"not a {ROOT_TEMPLATE}")
         hint_host = self.hosts.get(host) if host is not None else None
