@@ -24,6 +24,13 @@ def _document_text(name: str) -> str:
     return (TOPOLOGIES / f"{name}.json").read_text(encoding="utf-8")
 
 
+@cache
+def _document(name: str) -> dict[str, Any]:
+    """The document, read once; only validated (which copies), never handed out."""
+    data: dict[str, Any] = json.loads(_document_text(name))
+    return data
+
+
 def document(name: str) -> dict[str, Any]:
     """A fresh copy of the built-in topology document ``name`` (``demo``, ``tiny``, ``scale``)."""
     data: dict[str, Any] = json.loads(_document_text(name))
@@ -33,13 +40,13 @@ def document(name: str) -> dict[str, Any]:
 def demo() -> Topology:
     """A zone, two clusters, four hosts of different sizes, local + shared storage,
     a backup storage, two images, offerings, a network and a running ``golden`` VM."""
-    return parse_topology(document("demo"))
+    return parse_topology(_document("demo"))
 
 
 def tiny() -> Topology:
     """One host with room for exactly three more 2 GiB VMs besides ``golden``; small
     storages, for exhaustion tests."""
-    return parse_topology(document("tiny"))
+    return parse_topology(_document("tiny"))
 
 
 def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:

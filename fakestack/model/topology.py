@@ -1,5 +1,8 @@
 """The topology schema: what a cloud looks like before the first operation.
 
+Storage types and image media types are the neutral kinds of ``kinds``; a file may also
+spell them the way a dialect taught the model (older files use one dialect's words).
+
 Loaded from a preset name, a YAML/JSON file or built in Python.  Sizes accept integers
 (bytes) or strings with binary units (``"40G"``, ``"1.5T"``, ``"512M"``).  Every cross
 reference is checked; a bad topology raises ``TopologyError`` naming the field and why.
