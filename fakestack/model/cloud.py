@@ -43,6 +43,7 @@ from .placement import HostIndex
 from .storage import StorageMixin
 from .topology import Topology, load_topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
+from .vm_changes import VmChangeMixin
 from .vms import ALLOWED, STRATEGIES, VM_STATES, VmMixin
 from .volumes import VolumeMixin
 
@@ -60,7 +61,7 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
+class Cloud(BackupMixin, CloneMixin, VmChangeMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
             StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 

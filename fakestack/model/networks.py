@@ -24,7 +24,8 @@ class NetworkMixin:
                 self._undo.append(lambda: heapq.heappush(l3.released, ip))
         else:
             ip = l3.next_ip
-            if ip == _ip_int(l3.gateway):
+            gateway = _ip_int(l3.gateway)
+            while ip == gateway or str(ip) in l3.used:  # the gateway, or a chosen (static) address
                 ip += 1
             if ip > l3.last_ip:
                 raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
@@ -46,11 +47,15 @@ class NetworkMixin:
         ip = _ip_int(nic.ip)
         key = str(ip)
         held = l3.used.pop(key, None)
-        heapq.heappush(l3.released, ip)
+        # a chosen address beyond the sequential cursor is found free again by the cursor
+        pushed = ip < l3.next_ip
+        if pushed:
+            heapq.heappush(l3.released, ip)
         if self._undo is not None:
             def undo():
-                l3.released.remove(ip)
-                heapq.heapify(l3.released)
+                if pushed:
+                    l3.released.remove(ip)
+                    heapq.heapify(l3.released)
                 if held is not None:
                     l3.used[key] = held
             self._undo.append(undo)

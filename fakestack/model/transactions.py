@@ -36,6 +36,8 @@ FAULT_POINTS = (
     "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",
     "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
     "image.expunge",
+    "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
+    "vm.detach_network", "nic.create",
 )
 
 

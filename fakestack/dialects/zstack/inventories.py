@@ -119,7 +119,7 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": created,
     }
-    return {
+    inventory = {
         "uuid": nic.uuid,
         "vmInstanceUuid": nic.vm_uuid,
         "l3NetworkUuid": nic.l3_network_uuid,
@@ -137,6 +137,9 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": created,
     }
+    if nic.vm_uuid is None:  # a NIC not attached yet (CreateVmNic): null fields are omitted
+        del inventory["vmInstanceUuid"]
+    return inventory
 
 
 def vm_inventory(cloud, vm) -> dict[str, Any]:

@@ -1,0 +1,66 @@
+"""The unmodified zstack-mcp-server client drives the APIs of issue 16 through the legacy
+endpoint of a live server: one API (at least) of each group."""
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+
+from fakestack.model import Cloud
+
+zstack_client = pytest.importorskip("zstack_mcp.zstack_client")
+
+from fakestack.server import start_server  # noqa: E402
+
+VM = "org.zstack.header.vm."
+
+
+@pytest.fixture
+def live():
+    cloud = Cloud("demo", seed=0)
+    server = start_server(cloud, host="127.0.0.1", port=0)
+    try:
+        yield cloud, server
+    finally:
+        server.stop()
+
+
+def drive(server, steps):
+    """Log in, run ``steps(client)`` (a coroutine function), log out."""
+    async def scenario():
+        client = zstack_client.ZStackClient(api_url=server.url, account="admin", password="password")
+        try:
+            await client.login()
+            result = await steps(client)
+            await client.logout()
+            return result
+        finally:
+            await client.close()
+
+    return asyncio.run(scenario())
+
+
+def test_mcp_client_pauses_migrates_and_resumes_a_vm(live):
+    cloud, server = live
+    golden = cloud.vms.get("golden")
+    host_4 = cloud.hosts.get("host-4").uuid
+
+    async def steps(client):
+        paused = await client.execute("PauseVmInstance", VM + "APIPauseVmInstanceMsg",
+                                      {"uuid": golden.uuid}, is_async=True)
+        candidates = await client.execute("GetVmMigrationCandidateHosts",
+                                          VM + "APIGetVmMigrationCandidateHostsMsg",
+                                          {"vmInstanceUuid": golden.uuid})
+        moved = await client.execute("MigrateVm", VM + "APIMigrateVmMsg",
+                                     {"vmInstanceUuid": golden.uuid, "hostUuid": host_4}, is_async=True)
+        resumed = await client.execute("ResumeVmInstance", VM + "APIResumeVmInstanceMsg",
+                                       {"uuid": golden.uuid}, is_async=True)
+        return paused, candidates, moved, resumed
+
+    paused, candidates, moved, resumed = drive(server, steps)
+    assert paused["success"] is True and paused["inventory"]["state"] == "Paused"
+    assert [h["name"] for h in candidates["inventories"]] == ["host-4"]
+    assert (moved["inventory"]["hostUuid"], moved["inventory"]["state"]) == (host_4, "Paused")
+    assert resumed["inventory"]["state"] == "Running"
+    assert cloud.hosts.get("host-4").used_memory == golden.memory_size
+    cloud.check_invariants()
