@@ -236,7 +236,11 @@ class BackupMixin:
     def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict] | None:
         """The latest Ready backup of the volume whose data that storage still holds."""
         catalog = self._catalog(bs_uuid)
-        for _seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+        volume = self.volumes.by_uuid(volume_uuid)
+        base = volume.backup_base_seq if volume is not None else 0
+        for seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+            if seq <= base:
+                break  # taken before the volume's disk was replaced: no base for an increment
             entry = catalog[uuid]
             if entry["deleted"]:
                 continue

@@ -40,6 +40,7 @@ from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
+from .snapshots import SnapshotMixin
 from .storage import StorageMixin
 from .topology import Topology, load_topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
@@ -61,7 +62,7 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, VmChangeMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
+class Cloud(BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
             StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 

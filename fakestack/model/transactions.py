@@ -37,7 +37,7 @@ FAULT_POINTS = (
     "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
     "image.expunge",
     "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
-    "vm.detach_network", "nic.create",
+    "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
 )
 
 

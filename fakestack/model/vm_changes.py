@@ -180,7 +180,8 @@ class VmChangeMixin:
         leaf = self._new_node(ps, parent, volume.virtual_size, actual_size, "leaf", thick=volume.thick)
         self._set(volume, "node_uuid", leaf.uuid)
         self._release_node(old)
-        self._set(volume, "bytes_written", 0)
+        # the disk is another one now: the next backup of it cannot be an increment
+        self._set(volume, "backup_base_seq", self._backup_seq)
         self._set(volume, "last_op_date", self.clock.now())
 
     # -- network interfaces ------------------------------------------------------------------

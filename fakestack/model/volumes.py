@@ -206,13 +206,19 @@ class VolumeMixin:
 
     @operation("snapshot.create")
     def create_volume_snapshot(self, volume, name: str, *, description: str = "",
-                               system: bool = False) -> VolumeSnapshot:
+                               system: bool = False, resource_uuid: str | None = None) -> VolumeSnapshot:
+        """Freeze the volume's disk as a snapshot (its parent: the volume's latest one);
+        the volume goes on writing into a new leaf above it.  ``resource_uuid`` is the
+        snapshot's uuid when given."""
         volume = self._volume(volume)
         self._fault_point("snapshot.create", volume=volume.uuid, name=name)
-        return self._snapshot(volume, name, description, system)
+        return self._snapshot(volume, name, description, system, uuid=resource_uuid)
 
     def _snapshot(self, volume: Volume, name: str, description: str = "",
-                  system: bool = False) -> VolumeSnapshot:
+                  system: bool = False, *, uuid: str | None = None,
+                  group_uuid: str | None = None) -> VolumeSnapshot:
+        if uuid is not None:
+            uuid = self._claim_uuid(uuid, self.volume_snapshots)
         if volume.status != "Ready" or volume.node_uuid is None:
             raise InvalidState("volume", volume.uuid, volume.status, "snapshot", ("Ready",))
         ps = self.primary_storages.get(volume.primary_storage_uuid)
@@ -220,18 +226,27 @@ class VolumeMixin:
             raise Unreachable("primary_storage", ps.uuid)
         node = self._freeze_leaf(volume)
         now = self.clock.now()
-        snap = VolumeSnapshot(uuid=self.ids.uuid(), name=name, volume_uuid=volume.uuid,
+        parent = self.volume_snapshots.by_uuid(volume.latest_snapshot_uuid)
+        snap = VolumeSnapshot(uuid=uuid or self.ids.uuid(), name=name, volume_uuid=volume.uuid,
                               node_uuid=node.uuid, primary_storage_uuid=ps.uuid,
                               volume_type=volume.type, description=description, system=system,
-                              size=node.actual_size, create_date=now, last_op_date=now)
+                              size=node.actual_size,
+                              parent_uuid=parent.uuid if parent is not None else None,
+                              distance=parent.distance + 1 if parent is not None else 1,
+                              group_uuid=group_uuid, create_date=now, last_op_date=now)
+        self._set(volume, "latest_snapshot_uuid", snap.uuid)
         return self._add(self.volume_snapshots, snap)
 
     @operation("snapshot.delete")
     def delete_volume_snapshot(self, snapshot) -> None:
+        """Delete a snapshot.  Its child snapshots hang off its parent from now on (the
+        chain of snapshots closes over the gap); its disk is freed when nothing builds on
+        it, or kept hidden (and charged) until the last disk built on it goes."""
         snap = self.volume_snapshots.get(snapshot)
         self._fault_point("snapshot.delete", snapshot=snap.uuid, volume=snap.volume_uuid)
         self._delete_snapshot(snap)
 
     def _delete_snapshot(self, snap: VolumeSnapshot) -> None:
+        self._unlink_snapshot(snap)
         self._release_node(self.nodes.get(snap.node_uuid))
         self._remove(self.volume_snapshots, snap)

@@ -64,3 +64,34 @@ def test_mcp_client_pauses_migrates_and_resumes_a_vm(live):
     assert resumed["inventory"]["state"] == "Running"
     assert cloud.hosts.get("host-4").used_memory == golden.memory_size
     cloud.check_invariants()
+
+
+SNAP = "org.zstack.header.storage.snapshot."
+
+
+def test_mcp_client_snapshots_a_vm_reverts_and_reads_the_tree(live):
+    cloud, server = live
+    golden = cloud.vms.get("golden")
+    volumes = [golden.root_volume_uuid] + golden.data_volume_uuids
+
+    async def steps(client):
+        group = await client.execute("CreateVolumesSnapshot", SNAP + "APICreateVolumesSnapshotMsg",
+                                     {"volumeUuids": volumes}, is_async=True)
+        await client.execute("StopVmInstance", VM + "APIStopVmInstanceMsg", {"uuid": golden.uuid},
+                             is_async=True)
+        root_snapshot = group["inventories"][0]["uuid"]
+        reverted = await client.execute("RevertVolumeFromSnapshot", SNAP + "APIRevertVolumeFromSnapshotMsg",
+                                        {"uuid": root_snapshot}, is_async=True)
+        trees = await client.execute("QueryVolumeSnapshotTree", SNAP + "APIQueryVolumeSnapshotTreeMsg", {
+            "conditions": [{"name": "volumeUuid", "op": "=", "value": golden.root_volume_uuid}],
+            "replyWithCount": True})
+        return group, reverted, trees
+
+    group, reverted, trees = drive(server, steps)
+    assert [s["volumeUuid"] for s in group["inventories"]] == volumes
+    assert group["inventories"][0]["groupUuid"] == group["inventories"][1]["groupUuid"]
+    assert reverted["success"] is True
+    assert trees["total"] == 1
+    assert trees["inventories"][0]["tree"]["inventory"]["uuid"] == group["inventories"][0]["uuid"]
+    assert trees["inventories"][0]["tree"]["inventory"]["latest"] is True
+    cloud.check_invariants()

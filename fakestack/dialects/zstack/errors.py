@@ -218,6 +218,11 @@ RULES: tuple[Rule, ...] = (
     # -- the rest ------------------------------------------------------------------------
     Rule("not_found", "VM.1016", "{message}", operations=("reimage_vm",)),
     Rule("not_found", "SYS.1003", "invalid field[{field}], resource[uuid:{key}, type:{vo}] not found"),
+    Rule("invalid_state", "SYS.1006",
+         "unable to reset volume[uuid:{volumeUuid}] to snapshot[uuid:{snapshotUuid}], the vm[uuid:{uuid}] "
+         "volume attached to is not in Stopped state, current state is {state}",
+         match="vm", operations=("revert_volume_to_snapshot",)),
+    Rule("invalid_state", "SYS.1006", "{message}", match="volume_snapshot"),
     Rule("invalid_state", "VM.1014",
          "unable to reset volume[uuid:{rootVolumeUuid}] to origin image[uuid:{imageUuid}], the "
          "vm[uuid:{uuid}] volume attached to is not in Stopped state, current state is {state}",

@@ -1,0 +1,105 @@
+"""Property tests for the operations of issue 16: VM changes, snapshot trees, volumes from
+templates and snapshots, restores from backups.  Random sequences mixed with the older
+operations keep every invariant (ledgers equal what holds them, trees sound), keep the
+snapshot tree consistent with the disks, and a failed operation changes nothing."""
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from fakestack import Cloud, DomainError, ManualClock
+
+from model_helpers import GiB, MiB
+from test_properties import OPS, PRELUDE, SETTINGS, apply, topologies
+
+NEW_OPS = st.one_of(
+    st.tuples(st.sampled_from(["migrate", "reimage", "snapshot_group", "revert", "attach_l3",
+                               "detach_nic", "change_offering", "update"]),
+              st.integers(0, 50), st.integers(0, 50)),
+    st.tuples(st.just("write"), st.integers(0, 50), st.integers(0, 6 * 1024).map(lambda m: m * MiB)),
+    st.tuples(st.sampled_from(["snapshot", "delete_snapshot", "stop", "start", "pause", "resume"]),
+              st.integers(0, 50)),
+)
+
+
+def apply_new(cloud: Cloud, op) -> None:
+    kind = op[0]
+    vms = cloud.vms.values()
+    if kind not in ("migrate", "reimage", "snapshot_group", "revert", "attach_l3", "detach_nic",
+                    "change_offering", "update") or not vms:
+        return apply(cloud, op)
+    vm = vms[op[1] % len(vms)]
+    snaps = cloud.volume_snapshots.values()
+    try:
+        if kind == "migrate":
+            cloud.migrate_vm(vm)
+        elif kind == "reimage":
+            if vm.state == "Running":
+                cloud.stop_vm(vm)
+            cloud.reimage_vm(vm)
+        elif kind == "snapshot_group":
+            cloud.create_volumes_snapshot([v.uuid for v in cloud.vm_volumes(vm)])
+        elif kind == "revert" and snaps:
+            snap = snaps[op[2] % len(snaps)]
+            volume = cloud.volumes.find(snap.volume_uuid)
+            if volume is not None and volume.vm_uuid and cloud.vms.get(volume.vm_uuid).state == "Running":
+                cloud.stop_vm(volume.vm_uuid)
+            cloud.revert_volume_to_snapshot(snap)
+        elif kind == "attach_l3":
+            if op[2] % 2:
+                cloud.create_nic("n")
+            else:
+                cloud.attach_l3_network(vm, "n")
+        elif kind == "detach_nic" and vm.nic_uuids:
+            cloud.detach_nic(vm.nic_uuids[op[2] % len(vm.nic_uuids)])
+        elif kind == "change_offering":
+            cloud.change_vm_offering(vm, "m" if op[2] % 2 else "s")
+        elif kind == "update":
+            cloud.update_vm(vm, memory_size=(1 + op[2] % 4) * GiB, state="Stopped" if op[2] % 3 == 0 else None)
+    except DomainError:
+        pass
+
+
+def check_snapshot_trees(cloud: Cloud) -> None:
+    """Each snapshot's parent is a snapshot of the same volume one step nearer the root, whose
+    disk is an ancestor of the snapshot's disk; a volume's latest snapshot holds an ancestor
+    of its current disk."""
+    for snap in cloud.volume_snapshots:
+        if snap.parent_uuid is None:
+            assert snap.distance == 1
+            continue
+        parent = cloud.volume_snapshots.get(snap.parent_uuid)
+        assert parent.volume_uuid == snap.volume_uuid
+        assert snap.distance == parent.distance + 1
+        assert parent.node_uuid in {n.uuid for n in cloud.chain(cloud.nodes.get(snap.node_uuid))[1:]}
+    for volume in cloud.volumes:
+        if volume.latest_snapshot_uuid is not None and volume.node_uuid is not None:
+            latest = cloud.volume_snapshots.get(volume.latest_snapshot_uuid)
+            assert latest.node_uuid in {n.uuid for n in cloud.chain(cloud.nodes.get(volume.node_uuid))}
+
+
+@SETTINGS
+@given(topologies(), st.lists(st.one_of(OPS, NEW_OPS, NEW_OPS), max_size=30))
+def test_vm_changes_and_snapshot_trees_keep_every_invariant(topology, ops):
+    cloud = Cloud(topology, clock=ManualClock())
+    for op in PRELUDE + ops:
+        apply_new(cloud, op)
+        cloud.check_invariants()
+        check_snapshot_trees(cloud)
+
+
+@SETTINGS
+@given(topologies(), st.lists(st.one_of(OPS, NEW_OPS, NEW_OPS), min_size=1, max_size=25))
+def test_a_failed_new_operation_changes_nothing(topology, ops):
+    cloud = Cloud(topology, clock=ManualClock())
+    for op in PRELUDE + ops:
+        before = cloud.snapshot()
+        seq = cloud._journal_seq
+        apply_new(cloud, op)
+        last = cloud.journal[-1] if cloud.journal and cloud._journal_seq > seq else None
+        if (last is not None and "error" in last and cloud._journal_seq == seq + 1
+                and last["operation"] != "vm.start"):
+            after = cloud.snapshot()
+            for key in ("vms", "volumes", "nodes", "hosts", "primary_storages", "backup_storages",
+                        "images", "volume_snapshots", "nics", "l3_networks"):
+                assert after[key] == before[key], key
