@@ -45,6 +45,7 @@ from .storage import StorageMixin
 from .topology import Topology, load_topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
 from .vm_changes import VmChangeMixin
+from .volume_changes import VolumeChangeMixin
 from .vms import ALLOWED, STRATEGIES, VM_STATES, VmMixin
 from .volumes import VolumeMixin
 
@@ -62,8 +63,9 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
-            StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
+class Cloud(BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin, VmMixin,
+            VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
+            PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict

@@ -38,6 +38,8 @@ FAULT_POINTS = (
     "image.expunge",
     "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
     "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
+    "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
+    "volume.create_from_image", "volume.resize",
 )
 
 

@@ -65,6 +65,10 @@ class VolumeMixin:
         self._state_check(vm, "attach_volume")
         if volume.type != "Data":
             raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+        if volume.state != "Enabled":
+            raise InvalidArgument("volumeUuid", "the volume is disabled", message=(
+                f"volume[uuid:{volume.uuid}] is in state[{volume.state}], data volume can only be "
+                "attached when state is Enabled"))
         if volume.vm_uuid is not None:
             raise InvalidState("volume", volume.uuid, "Attached", "attach")
         if volume.status not in ("Ready", "NotInstantiated"):

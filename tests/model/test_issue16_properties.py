@@ -14,7 +14,8 @@ from test_properties import OPS, PRELUDE, SETTINGS, apply, topologies
 
 NEW_OPS = st.one_of(
     st.tuples(st.sampled_from(["migrate", "reimage", "snapshot_group", "revert", "attach_l3",
-                               "detach_nic", "change_offering", "update"]),
+                               "detach_nic", "change_offering", "update", "template", "from_snapshot",
+                               "from_template", "resize"]),
               st.integers(0, 50), st.integers(0, 50)),
     st.tuples(st.just("write"), st.integers(0, 50), st.integers(0, 6 * 1024).map(lambda m: m * MiB)),
     st.tuples(st.sampled_from(["snapshot", "delete_snapshot", "stop", "start", "pause", "resume"]),
@@ -26,7 +27,8 @@ def apply_new(cloud: Cloud, op) -> None:
     kind = op[0]
     vms = cloud.vms.values()
     if kind not in ("migrate", "reimage", "snapshot_group", "revert", "attach_l3", "detach_nic",
-                    "change_offering", "update") or not vms:
+                    "change_offering", "update", "template", "from_snapshot", "from_template",
+                    "resize") or not vms:
         return apply(cloud, op)
     vm = vms[op[1] % len(vms)]
     snaps = cloud.volume_snapshots.values()
@@ -54,6 +56,22 @@ def apply_new(cloud: Cloud, op) -> None:
             cloud.detach_nic(vm.nic_uuids[op[2] % len(vm.nic_uuids)])
         elif kind == "change_offering":
             cloud.change_vm_offering(vm, "m" if op[2] % 2 else "s")
+        elif kind == "template" and vm.root_volume_uuid:
+            cloud.create_image_from_volume(vm.root_volume_uuid, "t")
+        elif kind == "from_snapshot" and snaps:
+            cloud.create_volume_from_snapshot(snaps[op[2] % len(snaps)], "fs")
+        elif kind == "from_template":
+            templates = [i for i in cloud.images if i.media_type == "DataVolumeTemplate"]
+            data = [v for v in cloud.volumes if v.type == "Data" and v.node_uuid]
+            if not templates and data:
+                cloud.create_image_from_volume(data[op[2] % len(data)], "dt")
+            elif templates:
+                cloud.create_volume_from_image(templates[0], "ft", primary_storage="ps1")
+        elif kind == "resize":
+            volumes = cloud.vm_volumes(vm)
+            if volumes:
+                volume = volumes[op[2] % len(volumes)]
+                cloud.resize_volume(volume, volume.virtual_size + (op[2] % 3) * GiB)
         elif kind == "update":
             cloud.update_vm(vm, memory_size=(1 + op[2] % 4) * GiB, state="Stopped" if op[2] % 3 == 0 else None)
     except DomainError:

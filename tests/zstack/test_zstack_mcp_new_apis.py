@@ -95,3 +95,30 @@ def test_mcp_client_snapshots_a_vm_reverts_and_reads_the_tree(live):
     assert trees["inventories"][0]["tree"]["inventory"]["uuid"] == group["inventories"][0]["uuid"]
     assert trees["inventories"][0]["tree"]["inventory"]["latest"] is True
     cloud.check_invariants()
+
+
+def test_mcp_client_makes_templates_and_volumes_and_resizes(live):
+    cloud, server = live
+    golden = cloud.vms.get("golden")
+    data = golden.data_volume_uuids[0]
+    nfs = cloud.primary_storages.get("nfs-ps").uuid
+    volume_msg = "org.zstack.header.volume."
+
+    async def steps(client):
+        template = await client.execute(
+            "CreateDataVolumeTemplateFromVolume", "org.zstack.header.image.APICreateDataVolumeTemplateFromVolumeMsg",
+            {"volumeUuid": data, "name": "mcp-data-tpl"}, is_async=True)
+        volume = await client.execute(
+            "CreateDataVolumeFromVolumeTemplate", volume_msg + "APICreateDataVolumeFromVolumeTemplateMsg",
+            {"imageUuid": template["inventory"]["uuid"], "name": "mcp-copy", "primaryStorageUuid": nfs},
+            is_async=True)
+        resized = await client.execute("ResizeDataVolume", volume_msg + "APIResizeDataVolumeMsg",
+                                       {"uuid": volume["inventory"]["uuid"], "size": 30 * 1024 ** 3},
+                                       is_async=True)
+        return template, volume, resized
+
+    template, volume, resized = drive(server, steps)
+    assert template["inventory"]["mediaType"] == "DataVolumeTemplate"
+    assert volume["inventory"]["primaryStorageUuid"] == nfs
+    assert resized["inventory"]["size"] == 30 * 1024 ** 3
+    cloud.check_invariants()

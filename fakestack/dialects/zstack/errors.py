@@ -243,6 +243,7 @@ RULES: tuple[Rule, ...] = (
     Rule("conflict", "SYS.1006", "resourceUuid[{key}] is already taken by an existing {vo}"),
     Rule("invalid_argument", "SYS.1006", "{message}", operations=("migrate_vm", "reimage_vm"),
          wrap="operation"),
+    Rule("invalid_argument", "SYS.1006", "{message}", operations=("set_volume_state",)),
     Rule("invalid_argument", "SYS.1007", "{message}"),
     Rule("unreachable", "SYS.1006", "{message}", wrap="operation"),
     Rule("timeout", "SYS.1001", "{message}", wrap="operation"),
