@@ -418,6 +418,19 @@ class BackupMixin:
         dropped anyway and the data stays there as an orphan that sync finds again.
         ``Enforcing``: an unreachable storage fails the whole call, changing nothing.
         """
+        group_uuid = self._group_uuid(group)
+        members = self.group_backups(group_uuid)
+        self._delete_backups(members, backup_storages, mode, handle_dependency,
+                             lambda involved: self._fault_point(
+                                 "backup.delete", group=group_uuid,
+                                 backup_storage=involved[0] if involved else None,
+                                 backup_storages=list(involved)))
+        return None
+
+    def _delete_backups(self, members: list[Backup], backup_storages, mode: str,
+                        handle_dependency: bool, fault_point) -> None:
+        """Delete backup records from storages (the rules of ``delete_backup_group``);
+        ``fault_point(involved_storage_uuids)`` is asked once the storages are known."""
         if mode not in DELETE_MODES:
             raise InvalidArgument("deleteMode", "must be Permissive or Enforcing")
         wanted = None
@@ -427,17 +440,13 @@ class BackupMixin:
             wanted = [self.backup_storages.get(b).uuid for b in backup_storages]
             if not wanted:
                 raise InvalidArgument("backupStorageUuids", "must not be empty")
-        group_uuid = self._group_uuid(group)
-        members = self.group_backups(group_uuid)
         involved: list[str] = []
         for record in members:
             for ref in record.backup_storage_refs:
                 bs_uuid = ref["backup_storage_uuid"]
                 if (wanted is None or bs_uuid in wanted) and bs_uuid not in involved:
                     involved.append(bs_uuid)
-        self._fault_point("backup.delete", group=group_uuid,
-                          backup_storage=involved[0] if involved else None,
-                          backup_storages=list(involved))
+        fault_point(involved)
         if not members:
             return None
         if mode == "Enforcing":
@@ -522,6 +531,8 @@ class BackupMixin:
             else:
                 continue
             new += 1
+            if record.group_uuid is None:
+                continue  # a single volume's backup belongs to no group
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 self._add(self.backup_groups, BackupGroup.from_dict(entry["group"]))
@@ -680,6 +691,8 @@ class BackupMixin:
                 if entry["deleted"] != (ref["status"] == "Deleted"):
                     breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
                                     f"storage {'keeps it for dependants' if entry['deleted'] else 'holds it'}")
+            if record.group_uuid is None:
+                continue  # a single volume's backup
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 breaches.append(f"backup {record.uuid} in missing group {record.group_uuid}")

@@ -40,6 +40,7 @@ from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
+from .restores import RestoreMixin
 from .snapshots import SnapshotMixin
 from .storage import StorageMixin
 from .topology import Topology, load_topology
@@ -63,8 +64,8 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin, VmMixin,
-            VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
+class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin,
+            VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
             PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 

@@ -39,7 +39,8 @@ FAULT_POINTS = (
     "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
     "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
     "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
-    "volume.create_from_image", "volume.resize",
+    "volume.create_from_image", "volume.resize", "backup.create_vm", "backup.revert_vm",
+    "backup.create_volume", "backup.delete_volume", "backup.revert_volume", "backup.copy",
 )
 
 

@@ -180,8 +180,10 @@ class VmChangeMixin:
         leaf = self._new_node(ps, parent, volume.virtual_size, actual_size, "leaf", thick=volume.thick)
         self._set(volume, "node_uuid", leaf.uuid)
         self._release_node(old)
-        # the disk is another one now: the next backup of it cannot be an increment
+        # the disk is another one now: the next backup of it cannot be an increment, and it
+        # builds on no snapshot of the volume (unless the caller says so)
         self._set(volume, "backup_base_seq", self._backup_seq)
+        self._set(volume, "latest_snapshot_uuid", None)
         self._set(volume, "last_op_date", self.clock.now())
 
     # -- network interfaces ------------------------------------------------------------------

@@ -15,7 +15,8 @@ from test_properties import OPS, PRELUDE, SETTINGS, apply, topologies
 NEW_OPS = st.one_of(
     st.tuples(st.sampled_from(["migrate", "reimage", "snapshot_group", "revert", "attach_l3",
                                "detach_nic", "change_offering", "update", "template", "from_snapshot",
-                               "from_template", "resize"]),
+                               "from_template", "resize", "vm_backup", "volume_backup",
+                               "restore_vm", "revert_vm", "revert_volume", "delete_volume_backup"]),
               st.integers(0, 50), st.integers(0, 50)),
     st.tuples(st.just("write"), st.integers(0, 50), st.integers(0, 6 * 1024).map(lambda m: m * MiB)),
     st.tuples(st.sampled_from(["snapshot", "delete_snapshot", "stop", "start", "pause", "resume"]),
@@ -28,10 +29,12 @@ def apply_new(cloud: Cloud, op) -> None:
     vms = cloud.vms.values()
     if kind not in ("migrate", "reimage", "snapshot_group", "revert", "attach_l3", "detach_nic",
                     "change_offering", "update", "template", "from_snapshot", "from_template",
-                    "resize") or not vms:
+                    "resize", "vm_backup", "volume_backup", "restore_vm", "revert_vm", "revert_volume",
+                    "delete_volume_backup") or not vms:
         return apply(cloud, op)
     vm = vms[op[1] % len(vms)]
     snaps = cloud.volume_snapshots.values()
+    backups = cloud.backups.values()
     try:
         if kind == "migrate":
             cloud.migrate_vm(vm)
@@ -72,6 +75,27 @@ def apply_new(cloud: Cloud, op) -> None:
             if volumes:
                 volume = volumes[op[2] % len(volumes)]
                 cloud.resize_volume(volume, volume.virtual_size + (op[2] % 3) * GiB)
+        elif kind == "vm_backup":
+            cloud.create_vm_backup(vm, "bs", "b")
+        elif kind == "volume_backup" and vm.data_volume_uuids:
+            cloud.create_volume_backup(vm.data_volume_uuids[0], "bs", "vb")
+        elif kind in ("restore_vm", "revert_vm") and backups:
+            record = backups[op[2] % len(backups)]
+            if record.group_uuid is not None and kind == "restore_vm":
+                cloud.create_vm_from_backup(record.group_uuid, "r", strategy="CreateStopped")
+            elif record.group_uuid is not None:
+                owner = cloud.vms.find(record.vm_uuid)
+                if owner is not None and owner.state == "Running":
+                    cloud.stop_vm(owner)
+                cloud.revert_vm_from_backup(record.group_uuid)
+        elif kind == "revert_volume" and backups:
+            record = backups[op[2] % len(backups)]
+            volume = cloud.volumes.find(record.volume_uuid)
+            if volume is not None and volume.vm_uuid and cloud.vms.get(volume.vm_uuid).state == "Running":
+                cloud.stop_vm(volume.vm_uuid)
+            cloud.revert_volume_from_backup(record)
+        elif kind == "delete_volume_backup" and backups:
+            cloud.delete_volume_backup(backups[op[2] % len(backups)].uuid)
         elif kind == "update":
             cloud.update_vm(vm, memory_size=(1 + op[2] % 4) * GiB, state="Stopped" if op[2] % 3 == 0 else None)
     except DomainError:
@@ -121,3 +145,35 @@ def test_a_failed_new_operation_changes_nothing(topology, ops):
             for key in ("vms", "volumes", "nodes", "hosts", "primary_storages", "backup_storages",
                         "images", "volume_snapshots", "nics", "l3_networks"):
                 assert after[key] == before[key], key
+
+
+RESTORE_OPS = st.lists(st.tuples(
+    st.sampled_from(["vm_backup", "volume_backup", "restore_vm", "revert_vm", "revert_volume",
+                     "delete_volume_backup", "write", "snapshot", "revert", "delete_snapshot",
+                     "start", "template", "resize"]),
+    st.integers(0, 50), st.integers(0, 50)), max_size=25)
+
+
+@SETTINGS
+@given(RESTORE_OPS)
+def test_backup_restore_and_snapshot_sequences_keep_ledgers_equal_to_their_holders(ops):
+    """On one small cloud with a VM and a data volume, backups, restores, reverts and
+    snapshots in any order keep every ledger equal to what holds it."""
+    topology = {
+        "zones": [{"name": "z"}], "clusters": [{"name": "c", "zone": "z"}],
+        "hosts": [{"name": "h", "cluster": "c", "cpu_num": 8, "memory": "32G"}],
+        "primary_storages": [{"name": "ps1", "type": "NFS", "clusters": ["c"], "total_capacity": "60G"}],
+        "backup_storages": [{"name": "bs", "zones": ["z"], "total_capacity": "30G"}],
+        "images": [{"name": "img", "backup_storages": ["bs"], "virtual_size": "8G", "actual_size": "1G"}],
+        "instance_offerings": [{"name": "s", "cpu_num": 1, "memory_size": "1G"},
+                               {"name": "m", "cpu_num": 2, "memory_size": "3G"}],
+        "disk_offerings": [{"name": "d", "disk_size": "4G"}],
+        "l3_networks": [{"name": "n", "zone": "z", "cidr": "10.0.0.0/27"}],
+        "vms": [{"name": "vm", "instance_offering": "s", "image": "img", "data_disks": ["d"]}],
+    }
+    cloud = Cloud(topology, clock=ManualClock())
+    for kind, a, b in ops:
+        op = (kind, a, (b + 1) * 256 * MiB) if kind == "write" else (kind, a, b)
+        apply_new(cloud, op)
+        cloud.check_invariants()
+        check_snapshot_trees(cloud)

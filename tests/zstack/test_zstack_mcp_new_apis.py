@@ -122,3 +122,30 @@ def test_mcp_client_makes_templates_and_volumes_and_resizes(live):
     assert volume["inventory"]["primaryStorageUuid"] == nfs
     assert resized["inventory"]["size"] == 30 * 1024 ** 3
     cloud.check_invariants()
+
+
+def test_mcp_client_backs_up_a_volume_and_restores_a_vm(live):
+    cloud, server = live
+    golden = cloud.vms.get("golden")
+    bs = cloud.backup_storages.get("imagestore").uuid
+    backup_msg = "org.zstack.header.storage.volume.backup."
+
+    async def steps(client):
+        vm_backup = await client.execute("CreateVmBackup", backup_msg + "APICreateVmBackupMsg", {
+            "rootVolumeUuid": golden.root_volume_uuid, "backupStorageUuid": bs, "name": "mcp"}, is_async=True)
+        volume_backup = await client.execute("CreateVolumeBackup", backup_msg + "APICreateVolumeBackupMsg", {
+            "volumeUuid": golden.data_volume_uuids[0], "backupStorageUuid": bs, "name": "mcp-data"},
+            is_async=True)
+        restored = await client.execute("CreateVmFromVmBackup", backup_msg + "APICreateVmFromVmBackupMsg", {
+            "groupUuid": vm_backup["inventories"][0]["groupUuid"], "name": "mcp-restored"}, is_async=True)
+        await client.execute("StopVmInstance", VM + "APIStopVmInstanceMsg", {"uuid": golden.uuid}, is_async=True)
+        reverted = await client.execute(
+            "RevertVolumeFromVolumeBackup", backup_msg + "APIRevertVolumeFromVolumeBackupMsg",
+            {"uuid": volume_backup["inventory"]["uuid"]}, is_async=True)
+        return volume_backup, restored, reverted
+
+    volume_backup, restored, reverted = drive(server, steps)
+    assert volume_backup["inventory"]["mode"] == "incremental"  # the VM backup started its chain
+    assert restored["inventory"]["name"] == "mcp-restored" and restored["inventory"]["state"] == "Running"
+    assert reverted["success"] is True
+    cloud.check_invariants()

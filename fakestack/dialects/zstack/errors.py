@@ -161,12 +161,15 @@ OPERATION_WRAPPERS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "migrate_vm": (("VM.1008", None),),
     "change_vm_offering": (("SYS.1006", None),),
     "update_vm": (("SYS.1006", None),),
+    "create_vm_from_backup": (("SYS.1006", None),),
 }
 _DEFAULT_STATE_WRAP = (("SYS.1006", None),)
 
-_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start")
+_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start", "create_vm_from_backup")
 
-_BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_backup")
+_BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_backup",
+                       "create_volume_backup", "copy_backup_group", "create_vm_from_backup",
+                       "revert_vm_from_backup", "revert_volume_from_backup")
 
 _HOST_DETAILS = "no host having cpu[{cpu}], memory[{memory} bytes] found"
 
@@ -217,6 +220,8 @@ RULES: tuple[Rule, ...] = (
     Rule("capacity_exhausted", "SYS.1006", "{message}", wrap="operation"),
     # -- the rest ------------------------------------------------------------------------
     Rule("not_found", "VM.1016", "{message}", operations=("reimage_vm",)),
+    Rule("not_found", "SYS.1006", "{message}", match="backup_group"),
+    Rule("not_found", "SYS.1006", "{message}", match="vm", operations=("revert_vm_from_backup",)),
     Rule("not_found", "SYS.1003", "invalid field[{field}], resource[uuid:{key}, type:{vo}] not found"),
     Rule("invalid_state", "SYS.1006",
          "unable to reset volume[uuid:{volumeUuid}] to snapshot[uuid:{snapshotUuid}], the vm[uuid:{uuid}] "
@@ -228,7 +233,9 @@ RULES: tuple[Rule, ...] = (
          "vm[uuid:{uuid}] volume attached to is not in Stopped state, current state is {state}",
          match="vm", operations=("reimage_vm",)),
     # VolumeBackupApiInterceptor's checks are all "operation failed" with their own text.
-    Rule("invalid_state", "SYS.1006", "{message}", match="vm", operations=("create_vm_backup",)),
+    Rule("invalid_state", "SYS.1006", "{message}", match="vm",
+         operations=("create_vm_backup", "create_volume_backup")),
+    Rule("invalid_state", "SYS.1006", "{message}", match="backup"),
     Rule("invalid_state", "VM.1010",
          "current vm instance state[{state}] doesn't allow to proceed message[{message_class}], "
          "allowed states are [{allowed}]",
