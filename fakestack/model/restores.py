@@ -6,6 +6,7 @@ size; thick disks take their full size): the volume's old disk is released by th
 copy-on-write rules, and the next backup of the volume is a full one (the data it would be
 an increment of is gone).
 """
+
 from __future__ import annotations
 
 from .backups import BACKUP_VM_STATES, IMAGE_STORE, Backup
@@ -41,8 +42,13 @@ class RestoreMixin:
             bs = self.backup_storages.get(backup_storage)
             refs = [r for r in refs if r["backup_storage_uuid"] == bs.uuid]
             if not refs:
-                raise InvalidArgument("backupStorageUuid", "the backup is not there", message=(
-                    f"Volume backup[uuid:{record.uuid}] not found on backup storage[uuid:{bs.uuid}]"))
+                raise InvalidArgument(
+                    "backupStorageUuid",
+                    "the backup is not there",
+                    message=(
+                        f"Volume backup[uuid:{record.uuid}] not found on backup storage[uuid:{bs.uuid}]"
+                    ),
+                )
         if record.status != "Ready" or not refs:
             raise InvalidState("backup", record.uuid, record.status, "restore", ("Ready",))
         last: DomainError | None = None
@@ -53,9 +59,17 @@ class RestoreMixin:
                 continue
             entry = self._catalog(bs.uuid).get(record.uuid)
             if entry is None or entry["deleted"]:
-                last = InvalidState("backup", record.uuid, "Missing", "restore", ("Ready",), message=(
-                    f"the data of volume backup[uuid:{record.uuid}] is missing on backup "
-                    f"storage[uuid:{bs.uuid}]"))
+                last = InvalidState(
+                    "backup",
+                    record.uuid,
+                    "Missing",
+                    "restore",
+                    ("Ready",),
+                    message=(
+                        f"the data of volume backup[uuid:{record.uuid}] is missing on backup "
+                        f"storage[uuid:{bs.uuid}]"
+                    ),
+                )
                 continue
             return bs, self.nodes.get(entry["node_uuid"])
         raise last
@@ -84,9 +98,14 @@ class RestoreMixin:
         self._fault_point("backup.revert_vm", group=members[0].group_uuid, vm=members[0].vm_uuid)
         vm = self.vms.find(members[0].vm_uuid) if members[0].vm_uuid else None
         if vm is None:
-            raise NotFound("vm", members[0].vm_uuid or "null", message=(
-                f"the vm[uuid:{members[0].vm_uuid}] of the backup group[uuid:{members[0].group_uuid}] "
-                "no longer exists"))
+            raise NotFound(
+                "vm",
+                members[0].vm_uuid or "null",
+                message=(
+                    f"the vm[uuid:{members[0].vm_uuid}] of the backup group[uuid:{members[0].group_uuid}] "
+                    "no longer exists"
+                ),
+            )
         if vm.state != "Stopped":
             raise InvalidState("vm", vm.uuid, vm.state, "revert_from_backup", ("Stopped",))
         for record in members:
@@ -100,12 +119,25 @@ class RestoreMixin:
 
     # -- a new VM from a VM backup ----------------------------------------------------------
     @operation("backup.create_vm")
-    def create_vm_from_backup(self, group, name: str, *, backup_storage=None, instance_offering=None,
-                              cpu_num: int | None = None, memory_size: int | None = None,
-                              l3_networks=None, zone=None, cluster=None, host=None,
-                              primary_storage=None, primary_storage_for_data=None,
-                              strategy: str = "InstantStart", description: str = "",
-                              resource_uuid: str | None = None) -> Vm:
+    def create_vm_from_backup(
+        self,
+        group,
+        name: str,
+        *,
+        backup_storage=None,
+        instance_offering=None,
+        cpu_num: int | None = None,
+        memory_size: int | None = None,
+        l3_networks=None,
+        zone=None,
+        cluster=None,
+        host=None,
+        primary_storage=None,
+        primary_storage_for_data=None,
+        strategy: str = "InstantStart",
+        description: str = "",
+        resource_uuid: str | None = None,
+    ) -> Vm:
         """A new VM whose volumes are copies of a VM backup's (root and data), shaped like
         the backed-up VM unless told otherwise (offering or cpu/memory, networks).
         ``InstantStart`` leaves it Running, ``CreateStopped`` Stopped; placement follows
@@ -115,24 +147,41 @@ class RestoreMixin:
         if strategy not in STRATEGIES:
             raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
         if strategy == "JustCreate":
-            raise InvalidArgument("strategy", "JustCreate", message=(
-                "a vm created from a backup is restored at once: strategy JustCreate is not supported"))
+            raise InvalidArgument(
+                "strategy",
+                "JustCreate",
+                message=(
+                    "a vm created from a backup is restored at once: strategy JustCreate is not supported"
+                ),
+            )
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         root = next((r for r in members if r.type == "Root"), None)
         if root is None:
-            raise InvalidArgument("groupUuid", "no root volume backup", message=(
-                f"the backup group[uuid:{members[0].group_uuid}] has no root volume backup"))
-        sources = [(r,) + self._backup_source(r, backup_storage) for r in [root] +
-                   [r for r in members if r is not root]]
+            raise InvalidArgument(
+                "groupUuid",
+                "no root volume backup",
+                message=(f"the backup group[uuid:{members[0].group_uuid}] has no root volume backup"),
+            )
+        sources = [
+            (r,) + self._backup_source(r, backup_storage)
+            for r in [root] + [r for r in members if r is not root]
+        ]
         meta = root.metadata
         uuid = self._claim_uuid(resource_uuid, self.vms)
-        offering = self.instance_offerings.get(instance_offering) if instance_offering is not None else (
-            self.instance_offerings.find(meta.get("instance_offering_uuid")) if cpu_num is None else None)
+        offering = (
+            self.instance_offerings.get(instance_offering)
+            if instance_offering is not None
+            else (
+                self.instance_offerings.find(meta.get("instance_offering_uuid")) if cpu_num is None else None
+            )
+        )
         cpu = offering.cpu_num if offering is not None else (cpu_num or meta.get("cpu_num"))
         memory = offering.memory_size if offering is not None else (memory_size or meta.get("memory_size"))
         if not cpu or not memory or cpu <= 0 or memory <= 0:
-            raise InvalidArgument("instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize")
+            raise InvalidArgument(
+                "instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize"
+            )
         if l3_networks:
             nets = [self.l3_networks.get(n) for n in l3_networks]
         else:
@@ -142,25 +191,52 @@ class RestoreMixin:
             raise InvalidArgument("l3NetworkUuids", "at least one L3 network is needed")
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
-        zone_uuid = (self.zones.get(zone).uuid if zone is not None else
-                     hint_host.zone_uuid if hint_host is not None else
-                     hint_cluster.zone_uuid if hint_cluster is not None else nets[0].zone_uuid)
+        zone_uuid = (
+            self.zones.get(zone).uuid
+            if zone is not None
+            else hint_host.zone_uuid
+            if hint_host is not None
+            else hint_cluster.zone_uuid
+            if hint_cluster is not None
+            else nets[0].zone_uuid
+        )
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
-        ps_data = (self.primary_storages.get(primary_storage_for_data)
-                   if primary_storage_for_data is not None else None)
+        ps_data = (
+            self.primary_storages.get(primary_storage_for_data)
+            if primary_storage_for_data is not None
+            else None
+        )
         now = self.clock.now()
-        vm = Vm(uuid=uuid, name=name, zone_uuid=zone_uuid, cpu_num=cpu, memory_size=memory,
-                instance_offering_uuid=offering.uuid if offering is not None else None,
-                image_uuid=meta.get("root_image_uuid") if meta.get("root_image_uuid") in self.images else None,
-                description=description, state="Stopped",
-                l3_network_uuids=[n.uuid for n in nets],
-                platform=meta.get("platform") or "Linux", guest_os_type=meta.get("guest_os_type") or "",
-                architecture=meta.get("architecture") or "x86_64", create_date=now, last_op_date=now)
+        vm = Vm(
+            uuid=uuid,
+            name=name,
+            zone_uuid=zone_uuid,
+            cpu_num=cpu,
+            memory_size=memory,
+            instance_offering_uuid=offering.uuid if offering is not None else None,
+            image_uuid=meta.get("root_image_uuid") if meta.get("root_image_uuid") in self.images else None,
+            description=description,
+            state="Stopped",
+            l3_network_uuids=[n.uuid for n in nets],
+            platform=meta.get("platform") or "Linux",
+            guest_os_type=meta.get("guest_os_type") or "",
+            architecture=meta.get("architecture") or "x86_64",
+            create_date=now,
+            last_op_date=now,
+        )
         self._add(self.vms, vm)
-        scope = ({hint_host.cluster_uuid} if hint_host is not None else
-                 {hint_cluster.uuid} if hint_cluster is not None else None)
-        candidates = [ps_root] if ps_root is not None else [
-            ps for ps in self.primary_storages if ps.zone_uuid == zone_uuid]
+        scope = (
+            {hint_host.cluster_uuid}
+            if hint_host is not None
+            else {hint_cluster.uuid}
+            if hint_cluster is not None
+            else None
+        )
+        candidates = (
+            [ps_root]
+            if ps_root is not None
+            else [ps for ps in self.primary_storages if ps.zone_uuid == zone_uuid]
+        )
         if scope is not None:
             candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
 
@@ -173,8 +249,12 @@ class RestoreMixin:
 
         root_part = sources if ps_data is None else sources[:1]
         if not candidates:
-            raise CapacityExhausted("primary_storage.virtual", sources[0][2].virtual_size, 0, message=(
-                "no primary storage is attached to a cluster that can run the vm"))
+            raise CapacityExhausted(
+                "primary_storage.virtual",
+                sources[0][2].virtual_size,
+                0,
+                message=("no primary storage is attached to a cluster that can run the vm"),
+            )
         ps = self._pick_primary_storage(candidates, lambda ps: need(ps, root_part))
         clusters = set(ps.cluster_uuids)
         if ps_data is not None:
@@ -184,21 +264,36 @@ class RestoreMixin:
             clusters &= scope
         chosen = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
         data_uuids = []
-        for index, (record, _bs, node) in enumerate(sources):
+        for index, (_record, _bs, node) in enumerate(sources):
             target = ps if (index == 0 or ps_data is None) else ps_data
             thick = target.default_thick
             charge = virtual_charge(target, node.virtual_size)
             self._charge_virtual(target, charge)
-            disk = self._new_node(target, None, node.virtual_size,
-                                  node.virtual_size if thick else self.chain_allocated_size(node), "leaf",
-                                  thick=thick)
+            disk = self._new_node(
+                target,
+                None,
+                node.virtual_size,
+                node.virtual_size if thick else self.chain_allocated_size(node),
+                "leaf",
+                thick=thick,
+            )
             kind = "Root" if index == 0 else "Data"
-            volume = Volume(uuid=self.ids.uuid(), name=f"{'ROOT' if index == 0 else 'DATA'}-for-{name}",
-                            type=kind, virtual_size=node.virtual_size, vm_uuid=vm.uuid,
-                            primary_storage_uuid=target.uuid, node_uuid=disk.uuid, thick=thick,
-                            virtual_charge=charge, status="Ready", device_id=index,
-                            root_image_uuid=vm.image_uuid if index == 0 else None,
-                            create_date=now, last_op_date=now)
+            volume = Volume(
+                uuid=self.ids.uuid(),
+                name=f"{'ROOT' if index == 0 else 'DATA'}-for-{name}",
+                type=kind,
+                virtual_size=node.virtual_size,
+                vm_uuid=vm.uuid,
+                primary_storage_uuid=target.uuid,
+                node_uuid=disk.uuid,
+                thick=thick,
+                virtual_charge=charge,
+                status="Ready",
+                device_id=index,
+                root_image_uuid=vm.image_uuid if index == 0 else None,
+                create_date=now,
+                last_op_date=now,
+            )
             self._add(self.volumes, volume)
             if index == 0:
                 self._set(vm, "root_volume_uuid", volume.uuid)
@@ -216,8 +311,16 @@ class RestoreMixin:
 
     # -- single-volume backups ----------------------------------------------------------------
     @operation("backup.create_volume")
-    def create_volume_backup(self, volume, backup_storage, name: str, *, description: str = "",
-                             mode: str | None = None, resource_uuid: str | None = None) -> Backup:
+    def create_volume_backup(
+        self,
+        volume,
+        backup_storage,
+        name: str,
+        *,
+        description: str = "",
+        mode: str | None = None,
+        resource_uuid: str | None = None,
+    ) -> Backup:
         """Back up one volume of a Running or Paused VM (no group): full the first time on
         that storage (the allocated size), then incremental (bytes written since)."""
         volume = self._volume(volume)
@@ -226,30 +329,59 @@ class RestoreMixin:
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if mode not in (None, "full"):
-            raise InvalidArgument("mode", "only full is accepted",
-                                  message=f"invalid mode[{mode}], only [full] is accepted")
+            raise InvalidArgument(
+                "mode", "only full is accepted", message=f"invalid mode[{mode}], only [full] is accepted"
+            )
         if bs.type != IMAGE_STORE:
-            raise InvalidArgument("backupStorageUuid", "not an image store",
-                                  message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]")
+            raise InvalidArgument(
+                "backupStorageUuid",
+                "not an image store",
+                message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]",
+            )
         if bs.state != "Enabled":
-            raise InvalidState("backup_storage", bs.uuid, bs.state, "backup", ("Enabled",),
-                               message=f"current backup storage state[{bs.state}] doesn't allow to proceed")
+            raise InvalidState(
+                "backup_storage",
+                bs.uuid,
+                bs.state,
+                "backup",
+                ("Enabled",),
+                message=f"current backup storage state[{bs.state}] doesn't allow to proceed",
+            )
         if volume.vm_uuid is None:
-            raise InvalidState("volume", volume.uuid, "Detached", "backup", message=(
-                f"volume[uuid:{volume.uuid}] is not attached to any vm, cannot back it up"))
+            raise InvalidState(
+                "volume",
+                volume.uuid,
+                "Detached",
+                "backup",
+                message=(f"volume[uuid:{volume.uuid}] is not attached to any vm, cannot back it up"),
+            )
         vm = self.vms.get(volume.vm_uuid)
         if vm.state not in BACKUP_VM_STATES:
-            raise InvalidState("vm", vm.uuid, vm.state, "backup", BACKUP_VM_STATES, message=(
-                f"Failed to create backup for volume[uuid:{volume.uuid}], because its vm[uuid:{vm.uuid}] "
-                "is not in state[Running, Paused]"))
+            raise InvalidState(
+                "vm",
+                vm.uuid,
+                vm.state,
+                "backup",
+                BACKUP_VM_STATES,
+                message=(
+                    f"Failed to create backup for volume[uuid:{volume.uuid}], because its vm[uuid:{vm.uuid}] "
+                    "is not in state[Running, Paused]"
+                ),
+            )
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if vm.zone_uuid not in bs.zone_uuids:
-            raise InvalidArgument("backupStorageUuid", "not attached to the vm's zone", message=(
-                f"backup storage[uuid:{bs.uuid}] is not attached to zone[uuid:{vm.zone_uuid}] of "
-                f"vm[uuid:{vm.uuid}]"))
-        if resource_uuid is not None and (resource_uuid in self.backups or any(
-                resource_uuid in c for c in self.backup_catalogs.values())):
+            raise InvalidArgument(
+                "backupStorageUuid",
+                "not attached to the vm's zone",
+                message=(
+                    f"backup storage[uuid:{bs.uuid}] is not attached to zone[uuid:{vm.zone_uuid}] of "
+                    f"vm[uuid:{vm.uuid}]"
+                ),
+            )
+        if resource_uuid is not None and (
+            resource_uuid in self.backups or any(resource_uuid in c for c in self.backup_catalogs.values())
+        ):
             raise Conflict("backup", resource_uuid)
         if volume.status != "Ready" or volume.node_uuid is None:
             raise InvalidState("volume", volume.uuid, volume.status, "backup", ("Ready",))
@@ -269,35 +401,71 @@ class RestoreMixin:
         node = self._new_node(bs, parent, volume.virtual_size, size, "backup")
         self._set(self, "_backup_seq", self._backup_seq + 1)
         record = Backup(
-            uuid=resource_uuid or self.ids.uuid(), name=name, volume_uuid=volume.uuid, group_uuid=None,
-            type=volume.type, vm_uuid=vm.uuid, description=description or "", size=node.actual_size,
-            mode=kind, metadata=self._backup_metadata(vm, volume),
-            backup_storage_refs=[{
-                "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                "install_path": f"zstore://volumebackup-{volume.uuid}/{node.uuid}",
-                "status": "Ready", "create_date": now, "last_op_date": now}],
-            written_mark=volume.bytes_written, seq=self._backup_seq, create_date=now, last_op_date=now)
+            uuid=resource_uuid or self.ids.uuid(),
+            name=name,
+            volume_uuid=volume.uuid,
+            group_uuid=None,
+            type=volume.type,
+            vm_uuid=vm.uuid,
+            description=description or "",
+            size=node.actual_size,
+            mode=kind,
+            metadata=self._backup_metadata(vm, volume),
+            backup_storage_refs=[
+                {
+                    "backup_storage_uuid": bs.uuid,
+                    "node_uuid": node.uuid,
+                    "install_path": f"zstore://volumebackup-{volume.uuid}/{node.uuid}",
+                    "status": "Ready",
+                    "create_date": now,
+                    "last_op_date": now,
+                }
+            ],
+            written_mark=volume.bytes_written,
+            seq=self._backup_seq,
+            create_date=now,
+            last_op_date=now,
+        )
         self._add(self.backups, record)
         fields = record.to_dict()
         del fields["backup_storage_refs"]
-        self._catalog_put(bs.uuid, {"seq": record.seq, "node_uuid": node.uuid,
-                                    "install_path": record.backup_storage_refs[0]["install_path"],
-                                    "deleted": False, "backup": fields, "group": None})
+        self._catalog_put(
+            bs.uuid,
+            {
+                "seq": record.seq,
+                "node_uuid": node.uuid,
+                "install_path": record.backup_storage_refs[0]["install_path"],
+                "deleted": False,
+                "backup": fields,
+                "group": None,
+            },
+        )
         return record
 
     @operation("backup.delete_volume")
-    def delete_volume_backup(self, backup, backup_storages=None, mode: str = "Permissive",
-                             handle_dependency: bool = False) -> None:
+    def delete_volume_backup(
+        self, backup, backup_storages=None, mode: str = "Permissive", handle_dependency: bool = False
+    ) -> None:
         """Delete one volume backup (the rules of ``delete_backup_group``); an unknown uuid
         succeeds.  A VM backup is all or nothing in this model: deleting one of its members
         deletes the whole VM backup."""
         record = self.backups.by_uuid(backup) if isinstance(backup, str) else backup
-        members = [] if record is None else (
-            [record] if record.group_uuid is None else self.group_backups(record.group_uuid))
-        self._delete_backups(members, backup_storages, mode, handle_dependency,
-                             lambda involved: self._fault_point(
-                                 "backup.delete_volume", backup=record.uuid if record else backup,
-                                 backup_storage=involved[0] if involved else None))
+        members = (
+            []
+            if record is None
+            else ([record] if record.group_uuid is None else self.group_backups(record.group_uuid))
+        )
+        self._delete_backups(
+            members,
+            backup_storages,
+            mode,
+            handle_dependency,
+            lambda involved: self._fault_point(
+                "backup.delete_volume",
+                backup=record.uuid if record else backup,
+                backup_storage=involved[0] if involved else None,
+            ),
+        )
 
     @operation("backup.revert_volume")
     def revert_volume_from_backup(self, backup, backup_storage=None) -> Volume:
@@ -306,8 +474,16 @@ class RestoreMixin:
         self._fault_point("backup.revert_volume", backup=record.uuid, volume=record.volume_uuid)
         volume = self.volumes.find(record.volume_uuid)
         if volume is None or volume.status != "Ready":
-            raise InvalidState("backup", record.uuid, "Orphaned", "revert", message=(
-                f"the volume[uuid:{record.volume_uuid}] of volume backup[uuid:{record.uuid}] no longer exists"))
+            raise InvalidState(
+                "backup",
+                record.uuid,
+                "Orphaned",
+                "revert",
+                message=(
+                    f"the volume[uuid:{record.volume_uuid}] of volume backup[uuid:{record.uuid}] "
+                    "no longer exists"
+                ),
+            )
         self._stopped_owner(volume, "revert_from_backup")
         _, node = self._backup_source(record, backup_storage)
         self._restore_into(volume, node)
@@ -324,15 +500,27 @@ class RestoreMixin:
         dst = self.backup_storages.get(destination)
         self._fault_point("backup.copy", group=members[0].group_uuid, backup_storage=dst.uuid)
         if src.uuid == dst.uuid:
-            raise InvalidArgument("dstBackupStorageUuid", "the same storage", message=(
-                "the source and destination backup storage are the same"))
+            raise InvalidArgument(
+                "dstBackupStorageUuid",
+                "the same storage",
+                message=("the source and destination backup storage are the same"),
+            )
         for bs in (src, dst):
             if bs.type != IMAGE_STORE:
-                raise InvalidArgument("dstBackupStorageUuid", "not an image store", message=(
-                    f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]"))
+                raise InvalidArgument(
+                    "dstBackupStorageUuid",
+                    "not an image store",
+                    message=(f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]"),
+                )
         if dst.state != "Enabled":
-            raise InvalidState("backup_storage", dst.uuid, dst.state, "backup", ("Enabled",),
-                               message=f"current backup storage state[{dst.state}] doesn't allow to proceed")
+            raise InvalidState(
+                "backup_storage",
+                dst.uuid,
+                dst.state,
+                "backup",
+                ("Enabled",),
+                message=f"current backup storage state[{dst.state}] doesn't allow to proceed",
+            )
         if dst.status != "Connected":
             raise Unreachable("backup_storage", dst.uuid)
         plans = []
@@ -345,17 +533,29 @@ class RestoreMixin:
         now = self.clock.now()
         for record, node, size in plans:
             copy = self._new_node(dst, None, node.virtual_size, size, "backup")
-            ref = {"backup_storage_uuid": dst.uuid, "node_uuid": copy.uuid,
-                   "install_path": f"zstore://volumebackup-{record.volume_uuid}/{copy.uuid}",
-                   "status": "Ready", "create_date": now, "last_op_date": now}
+            ref = {
+                "backup_storage_uuid": dst.uuid,
+                "node_uuid": copy.uuid,
+                "install_path": f"zstore://volumebackup-{record.volume_uuid}/{copy.uuid}",
+                "status": "Ready",
+                "create_date": now,
+                "last_op_date": now,
+            }
             self._set(record, "backup_storage_refs", record.backup_storage_refs + [ref])
             group = self.backup_groups.by_uuid(record.group_uuid)
             fields = record.to_dict()
             del fields["backup_storage_refs"]
-            self._catalog_put(dst.uuid, {"seq": record.seq, "node_uuid": copy.uuid,
-                                         "install_path": ref["install_path"], "deleted": False,
-                                         "backup": fields,
-                                         "group": group.to_dict() if group is not None else None})
+            self._catalog_put(
+                dst.uuid,
+                {
+                    "seq": record.seq,
+                    "node_uuid": copy.uuid,
+                    "install_path": ref["install_path"],
+                    "deleted": False,
+                    "backup": fields,
+                    "group": group.to_dict() if group is not None else None,
+                },
+            )
         return members
 
 

@@ -1,6 +1,7 @@
 """Snapshot trees: several volumes at once (a group), revert, and what deleting a snapshot
 does to the tree of snapshots (its disk follows the copy-on-write rules: freed when nothing
 builds on it, kept hidden while something does)."""
+
 from __future__ import annotations
 
 from .entities import VolumeSnapshot
@@ -31,6 +32,7 @@ class SnapshotMixin:
 
         def grow(snap):
             return snap, [grow(c) for c in children.get(snap.uuid, ())]
+
         return [grow(root) for root in children.get(None, ())]
 
     def _unlink_snapshot(self, snap: VolumeSnapshot) -> None:
@@ -39,8 +41,9 @@ class SnapshotMixin:
         volume = self.volumes.find(snap.volume_uuid)
         if volume is not None and volume.latest_snapshot_uuid == snap.uuid:
             self._set(volume, "latest_snapshot_uuid", snap.parent_uuid)
-        below = [s for s in self.volume_snapshots
-                 if s.volume_uuid == snap.volume_uuid and s.uuid != snap.uuid]
+        below = [
+            s for s in self.volume_snapshots if s.volume_uuid == snap.volume_uuid and s.uuid != snap.uuid
+        ]
         by_parent: dict[str, list[VolumeSnapshot]] = {}
         for s in below:
             if s.parent_uuid is not None:
@@ -55,8 +58,9 @@ class SnapshotMixin:
 
     # -- operations ---------------------------------------------------------------------------
     @operation("snapshot.create_group")
-    def create_volumes_snapshot(self, volumes, *, name: str | None = None,
-                                description: str = "") -> list[VolumeSnapshot]:
+    def create_volumes_snapshot(
+        self, volumes, *, name: str | None = None, description: str = ""
+    ) -> list[VolumeSnapshot]:
         """Snapshot several volumes together, as one group (all or nothing)."""
         volumes = [self._volume(v) for v in volumes]
         self._fault_point("snapshot.create_group", volumes=[v.uuid for v in volumes])
@@ -65,8 +69,10 @@ class SnapshotMixin:
         if len({v.uuid for v in volumes}) != len(volumes):
             raise InvalidArgument("volumeUuids", "a volume is listed twice")
         group_uuid = self.ids.uuid()
-        return [self._snapshot(v, name or f"{v.name}-group-snapshot", description,
-                               group_uuid=group_uuid) for v in volumes]
+        return [
+            self._snapshot(v, name or f"{v.name}-group-snapshot", description, group_uuid=group_uuid)
+            for v in volumes
+        ]
 
     @operation("snapshot.revert")
     def revert_volume_to_snapshot(self, snapshot):
@@ -77,11 +83,27 @@ class SnapshotMixin:
         self._fault_point("snapshot.revert", snapshot=snap.uuid, volume=snap.volume_uuid)
         volume = self.volumes.find(snap.volume_uuid)
         if volume is None or volume.status == "Deleted":
-            raise InvalidState("volume_snapshot", snap.uuid, "Orphaned", "revert", message=(
-                f"original volume for snapshot[uuid:{snap.uuid}] has been deleted, cannot revert volume to it"))
+            raise InvalidState(
+                "volume_snapshot",
+                snap.uuid,
+                "Orphaned",
+                "revert",
+                message=(
+                    f"original volume for snapshot[uuid:{snap.uuid}] has been deleted, "
+                    "cannot revert volume to it"
+                ),
+            )
         if snap.state != "Enabled":
-            raise InvalidState("volume_snapshot", snap.uuid, snap.state, "revert", ("Enabled",), message=(
-                f"volume snapshot[uuid:{snap.uuid}] is in state {snap.state}, cannot revert volume to it"))
+            raise InvalidState(
+                "volume_snapshot",
+                snap.uuid,
+                snap.state,
+                "revert",
+                ("Enabled",),
+                message=(
+                    f"volume snapshot[uuid:{snap.uuid}] is in state {snap.state}, cannot revert volume to it"
+                ),
+            )
         if volume.vm_uuid is not None:
             vm = self.vms.get(volume.vm_uuid)
             if vm.state != "Stopped":

@@ -1,5 +1,6 @@
 """Changes to an existing VM: its attributes, its size (offering), its host (migration),
 its root disk (reimage) and its network interfaces."""
+
 from __future__ import annotations
 
 from .entities import Host, Nic, Vm
@@ -27,18 +28,32 @@ class VmChangeMixin:
 
     # -- attributes ----------------------------------------------------------------------
     @operation("vm.update")
-    def update_vm(self, vm, *, name: str | None = None, description: str | None = None,
-                  platform: str | None = None, guest_os_type: str | None = None,
-                  cpu_num: int | None = None, memory_size: int | None = None,
-                  default_l3_network=None, state: str | None = None) -> Vm:
+    def update_vm(
+        self,
+        vm,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        platform: str | None = None,
+        guest_os_type: str | None = None,
+        cpu_num: int | None = None,
+        memory_size: int | None = None,
+        default_l3_network=None,
+        state: str | None = None,
+    ) -> Vm:
         """Change a VM's name, description, platform, guest OS type, default network, size
         (as ``resize_vm``: a VM holding its host needs the growth to fit there) or power
         state (``Running`` starts it, ``Stopped`` stops it)."""
         vm = self._vm(vm)
         self._fault_point("vm.update", vm=vm.uuid, name=vm.name)
         if vm.state == "Destroyed":
-            raise InvalidState("vm", vm.uuid, vm.state, "update",
-                               tuple(s for s in ("Created", "Running", "Stopped", "Paused")))
+            raise InvalidState(
+                "vm",
+                vm.uuid,
+                vm.state,
+                "update",
+                tuple(s for s in ("Created", "Running", "Stopped", "Paused")),
+            )
         if platform is not None and platform not in PLATFORMS:
             raise InvalidArgument("platform", f"must be one of {', '.join(PLATFORMS)}")
         if state not in (None, "Running", "Stopped"):
@@ -46,10 +61,10 @@ class VmChangeMixin:
         if default_l3_network is not None:
             l3 = self.l3_networks.get(default_l3_network)
             if l3.uuid not in vm.l3_network_uuids:
-                raise InvalidArgument("defaultL3NetworkUuid",
-                                      f"the vm[uuid:{vm.uuid}] has no nic on l3 network[uuid:{l3.uuid}]")
-            self._set(vm, "l3_network_uuids",
-                      [l3.uuid] + [u for u in vm.l3_network_uuids if u != l3.uuid])
+                raise InvalidArgument(
+                    "defaultL3NetworkUuid", f"the vm[uuid:{vm.uuid}] has no nic on l3 network[uuid:{l3.uuid}]"
+                )
+            self._set(vm, "l3_network_uuids", [l3.uuid] + [u for u in vm.l3_network_uuids if u != l3.uuid])
         if name is not None:
             self._rename(self.vms, vm, name)
         if description is not None:
@@ -101,9 +116,13 @@ class VmChangeMixin:
         vm = self._vm(vm)
         self._state_check(vm, "migrate")
         clusters = self._migration_clusters(vm)
-        return [h for h in self.hosts
-                if h.schedulable and h.uuid != vm.host_uuid
-                and HostIndex.fits(h, vm.cpu_num, vm.memory_size, clusters)]
+        return [
+            h
+            for h in self.hosts
+            if h.schedulable
+            and h.uuid != vm.host_uuid
+            and HostIndex.fits(h, vm.cpu_num, vm.memory_size, clusters)
+        ]
 
     @operation("vm.migrate")
     def migrate_vm(self, vm, host=None) -> Vm:
@@ -118,20 +137,33 @@ class VmChangeMixin:
             raise InvalidState("vm", vm.uuid, vm.state, "migrate", MIGRATE_STATES)
         if self._on_local_storage(vm):
             if vm.data_volume_uuids:
-                raise InvalidArgument("vmInstanceUuid", "data volumes on local storage", message=(
-                    f"unable to live migrate vm[uuid:{vm.uuid}] with data volumes on local storage. "
-                    "Need detach all data volumes first."))
+                raise InvalidArgument(
+                    "vmInstanceUuid",
+                    "data volumes on local storage",
+                    message=(
+                        f"unable to live migrate vm[uuid:{vm.uuid}] with data volumes on local storage. "
+                        "Need detach all data volumes first."
+                    ),
+                )
             if vm.platform != "Linux":
-                raise InvalidArgument("vmInstanceUuid", "not a linux guest on local storage", message=(
-                    f"unable to live migrate vm[uuid:{vm.uuid}] with local storage. Only linux guest is "
-                    f"supported. Current platform is [{vm.platform}]"))
+                raise InvalidArgument(
+                    "vmInstanceUuid",
+                    "not a linux guest on local storage",
+                    message=(
+                        f"unable to live migrate vm[uuid:{vm.uuid}] with local storage. Only linux guest is "
+                        f"supported. Current platform is [{vm.platform}]"
+                    ),
+                )
         source = self.hosts.get(vm.host_uuid)
         clusters = self._migration_clusters(vm)
         if host is not None:
             target = self.hosts.get(host)
             if target.uuid == source.uuid:
-                raise InvalidArgument("hostUuid", "the vm already runs there", message=(
-                    f"the vm[uuid:{vm.uuid}] is already on host[uuid:{target.uuid}]"))
+                raise InvalidArgument(
+                    "hostUuid",
+                    "the vm already runs there",
+                    message=(f"the vm[uuid:{vm.uuid}] is already on host[uuid:{target.uuid}]"),
+                )
             target = self._choose_host(vm, host=target, clusters=clusters)
         else:
             if self._exhausted:
@@ -139,8 +171,9 @@ class VmChangeMixin:
             strategy = vm.allocator_strategy or self.settings.default_allocator_strategy
             if strategy == "LastHostPreferredAllocatorStrategy":
                 strategy = self.settings.default_allocator_strategy
-            target = self.host_index.choose(strategy, vm.cpu_num, vm.memory_size, clusters,
-                                            None, exclude=(source.uuid,))
+            target = self.host_index.choose(
+                strategy, vm.cpu_num, vm.memory_size, clusters, None, exclude=(source.uuid,)
+            )
         self._release_host(vm)
         self._hold_host(vm, target)
         self._set(vm, "last_op_date", self.clock.now())
@@ -157,13 +190,21 @@ class VmChangeMixin:
         root = self.volumes.get(vm.root_volume_uuid)
         image = self.images.find(root.root_image_uuid) if root.root_image_uuid else None
         if image is None:
-            raise NotFound("image", root.root_image_uuid or "null",
-                           message=f"unable to reset volume[uuid:{root.uuid}] to origin "
-                           f"image[uuid:{root.root_image_uuid}], cannot find image cache.")
+            raise NotFound(
+                "image",
+                root.root_image_uuid or "null",
+                message=f"unable to reset volume[uuid:{root.uuid}] to origin "
+                f"image[uuid:{root.root_image_uuid}], cannot find image cache.",
+            )
         if image.media_type == "ISO":
-            raise InvalidArgument("vmInstanceUuid", "the image is an ISO", message=(
-                f"unable to reset volume[uuid:{root.uuid}] to origin image[uuid:{image.uuid}], "
-                "for image type is ISO"))
+            raise InvalidArgument(
+                "vmInstanceUuid",
+                "the image is an ISO",
+                message=(
+                    f"unable to reset volume[uuid:{root.uuid}] to origin image[uuid:{image.uuid}], "
+                    "for image type is ISO"
+                ),
+            )
         ps = self.primary_storages.get(root.primary_storage_uuid)
         if ps.status != "Connected":
             raise Unreachable("primary_storage", ps.uuid)
@@ -194,12 +235,17 @@ class VmChangeMixin:
         try:
             value = _ip_int(ip)
         except ValueError:
-            raise InvalidArgument("staticIp", f"{ip} is not an IPv4 address")
+            raise InvalidArgument("staticIp", f"{ip} is not an IPv4 address") from None
         if not l3.first_ip <= value <= l3.last_ip or ip == l3.gateway:
-            raise InvalidArgument("staticIp", "outside the l3 network's range", message=(
-                f"static ip[{ip}] is not in the ip ranges of l3 network[uuid:{l3.uuid}]"))
+            raise InvalidArgument(
+                "staticIp",
+                "outside the l3 network's range",
+                message=(f"static ip[{ip}] is not in the ip ranges of l3 network[uuid:{l3.uuid}]"),
+            )
         if str(value) in l3.used:
-            raise Conflict("ip", ip, message=f"the static IP[{ip}] has been occupied on l3 network[uuid:{l3.uuid}]")
+            raise Conflict(
+                "ip", ip, message=f"the static IP[{ip}] has been occupied on l3 network[uuid:{l3.uuid}]"
+            )
         return ip
 
     def _allocate_static_nic(self, vm_uuid: str | None, l3, ip: str, device_id: int) -> Nic:
@@ -210,8 +256,9 @@ class VmChangeMixin:
         # above next_ip: the sequential allocation skips addresses in use
         h = self.ids.hex(10)
         mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
-        nic = Nic(self.ids.uuid(), vm_uuid, l3.uuid, ip, mac, l3.netmask, l3.gateway, device_id,
-                  self.clock.now())
+        nic = Nic(
+            self.ids.uuid(), vm_uuid, l3.uuid, ip, mac, l3.netmask, l3.gateway, device_id, self.clock.now()
+        )
         self._add(self.nics, nic)
         key = str(value)
         l3.used[key] = nic.uuid
@@ -234,12 +281,20 @@ class VmChangeMixin:
         self._fault_point("vm.attach_network", vm=vm.uuid, name=vm.name, l3_network=l3.uuid)
         self._state_check(vm, "attach_network")
         if l3.uuid in vm.l3_network_uuids:
-            raise Conflict("l3_network", l3.uuid, message=(
-                f"unable to attach a L3 network. The L3 network[uuid:{l3.uuid}] is already attached "
-                f"to the vm[uuid: {vm.uuid}]"))
+            raise Conflict(
+                "l3_network",
+                l3.uuid,
+                message=(
+                    f"unable to attach a L3 network. The L3 network[uuid:{l3.uuid}] is already attached "
+                    f"to the vm[uuid: {vm.uuid}]"
+                ),
+            )
         if l3.zone_uuid != vm.zone_uuid:
-            raise InvalidArgument("l3NetworkUuid", "another zone", message=(
-                f"l3 network[uuid:{l3.uuid}] is not in the zone[uuid:{vm.zone_uuid}] of the vm"))
+            raise InvalidArgument(
+                "l3NetworkUuid",
+                "another zone",
+                message=(f"l3 network[uuid:{l3.uuid}] is not in the zone[uuid:{vm.zone_uuid}] of the vm"),
+            )
         device = self._next_device_id(vm)
         if self._claim_ip(l3, ip) is not None:
             nic = self._allocate_static_nic(vm.uuid, l3, ip, device)

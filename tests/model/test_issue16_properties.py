@@ -2,35 +2,78 @@
 templates and snapshots, restores from backups.  Random sequences mixed with the older
 operations keep every invariant (ledgers equal what holds them, trees sound), keep the
 snapshot tree consistent with the disks, and a failed operation changes nothing."""
+
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
-
-from fakestack import Cloud, DomainError, ManualClock
-
 from model_helpers import GiB, MiB
 from test_properties import OPS, PRELUDE, SETTINGS, apply, topologies
 
+from fakestack import Cloud, DomainError, ManualClock
+
 NEW_OPS = st.one_of(
-    st.tuples(st.sampled_from(["migrate", "reimage", "snapshot_group", "revert", "attach_l3",
-                               "detach_nic", "change_offering", "update", "template", "from_snapshot",
-                               "from_template", "resize", "vm_backup", "volume_backup",
-                               "restore_vm", "revert_vm", "revert_volume", "delete_volume_backup"]),
-              st.integers(0, 50), st.integers(0, 50)),
+    st.tuples(
+        st.sampled_from(
+            [
+                "migrate",
+                "reimage",
+                "snapshot_group",
+                "revert",
+                "attach_l3",
+                "detach_nic",
+                "change_offering",
+                "update",
+                "template",
+                "from_snapshot",
+                "from_template",
+                "resize",
+                "vm_backup",
+                "volume_backup",
+                "restore_vm",
+                "revert_vm",
+                "revert_volume",
+                "delete_volume_backup",
+            ]
+        ),
+        st.integers(0, 50),
+        st.integers(0, 50),
+    ),
     st.tuples(st.just("write"), st.integers(0, 50), st.integers(0, 6 * 1024).map(lambda m: m * MiB)),
-    st.tuples(st.sampled_from(["snapshot", "delete_snapshot", "stop", "start", "pause", "resume"]),
-              st.integers(0, 50)),
+    st.tuples(
+        st.sampled_from(["snapshot", "delete_snapshot", "stop", "start", "pause", "resume"]),
+        st.integers(0, 50),
+    ),
 )
 
 
 def apply_new(cloud: Cloud, op) -> None:
     kind = op[0]
     vms = cloud.vms.values()
-    if kind not in ("migrate", "reimage", "snapshot_group", "revert", "attach_l3", "detach_nic",
-                    "change_offering", "update", "template", "from_snapshot", "from_template",
-                    "resize", "vm_backup", "volume_backup", "restore_vm", "revert_vm", "revert_volume",
-                    "delete_volume_backup") or not vms:
+    if (
+        kind
+        not in (
+            "migrate",
+            "reimage",
+            "snapshot_group",
+            "revert",
+            "attach_l3",
+            "detach_nic",
+            "change_offering",
+            "update",
+            "template",
+            "from_snapshot",
+            "from_template",
+            "resize",
+            "vm_backup",
+            "volume_backup",
+            "restore_vm",
+            "revert_vm",
+            "revert_volume",
+            "delete_volume_backup",
+        )
+        or not vms
+    ):
         return apply(cloud, op)
     vm = vms[op[1] % len(vms)]
     snaps = cloud.volume_snapshots.values()
@@ -97,7 +140,9 @@ def apply_new(cloud: Cloud, op) -> None:
         elif kind == "delete_volume_backup" and backups:
             cloud.delete_volume_backup(backups[op[2] % len(backups)].uuid)
         elif kind == "update":
-            cloud.update_vm(vm, memory_size=(1 + op[2] % 4) * GiB, state="Stopped" if op[2] % 3 == 0 else None)
+            cloud.update_vm(
+                vm, memory_size=(1 + op[2] % 4) * GiB, state="Stopped" if op[2] % 3 == 0 else None
+            )
     except DomainError:
         pass
 
@@ -139,19 +184,52 @@ def test_a_failed_new_operation_changes_nothing(topology, ops):
         seq = cloud._journal_seq
         apply_new(cloud, op)
         last = cloud.journal[-1] if cloud.journal and cloud._journal_seq > seq else None
-        if (last is not None and "error" in last and cloud._journal_seq == seq + 1
-                and last["operation"] != "vm.start"):
+        if (
+            last is not None
+            and "error" in last
+            and cloud._journal_seq == seq + 1
+            and last["operation"] != "vm.start"
+        ):
             after = cloud.snapshot()
-            for key in ("vms", "volumes", "nodes", "hosts", "primary_storages", "backup_storages",
-                        "images", "volume_snapshots", "nics", "l3_networks"):
+            for key in (
+                "vms",
+                "volumes",
+                "nodes",
+                "hosts",
+                "primary_storages",
+                "backup_storages",
+                "images",
+                "volume_snapshots",
+                "nics",
+                "l3_networks",
+            ):
                 assert after[key] == before[key], key
 
 
-RESTORE_OPS = st.lists(st.tuples(
-    st.sampled_from(["vm_backup", "volume_backup", "restore_vm", "revert_vm", "revert_volume",
-                     "delete_volume_backup", "write", "snapshot", "revert", "delete_snapshot",
-                     "start", "template", "resize"]),
-    st.integers(0, 50), st.integers(0, 50)), max_size=25)
+RESTORE_OPS = st.lists(
+    st.tuples(
+        st.sampled_from(
+            [
+                "vm_backup",
+                "volume_backup",
+                "restore_vm",
+                "revert_vm",
+                "revert_volume",
+                "delete_volume_backup",
+                "write",
+                "snapshot",
+                "revert",
+                "delete_snapshot",
+                "start",
+                "template",
+                "resize",
+            ]
+        ),
+        st.integers(0, 50),
+        st.integers(0, 50),
+    ),
+    max_size=25,
+)
 
 
 @SETTINGS
@@ -160,13 +238,16 @@ def test_backup_restore_and_snapshot_sequences_keep_ledgers_equal_to_their_holde
     """On one small cloud with a VM and a data volume, backups, restores, reverts and
     snapshots in any order keep every ledger equal to what holds it."""
     topology = {
-        "zones": [{"name": "z"}], "clusters": [{"name": "c", "zone": "z"}],
+        "zones": [{"name": "z"}],
+        "clusters": [{"name": "c", "zone": "z"}],
         "hosts": [{"name": "h", "cluster": "c", "cpu_num": 8, "memory": "32G"}],
         "primary_storages": [{"name": "ps1", "type": "NFS", "clusters": ["c"], "total_capacity": "60G"}],
         "backup_storages": [{"name": "bs", "zones": ["z"], "total_capacity": "30G"}],
         "images": [{"name": "img", "backup_storages": ["bs"], "virtual_size": "8G", "actual_size": "1G"}],
-        "instance_offerings": [{"name": "s", "cpu_num": 1, "memory_size": "1G"},
-                               {"name": "m", "cpu_num": 2, "memory_size": "3G"}],
+        "instance_offerings": [
+            {"name": "s", "cpu_num": 1, "memory_size": "1G"},
+            {"name": "m", "cpu_num": 2, "memory_size": "3G"},
+        ],
         "disk_offerings": [{"name": "d", "disk_size": "4G"}],
         "l3_networks": [{"name": "n", "zone": "z", "cidr": "10.0.0.0/27"}],
         "vms": [{"name": "vm", "instance_offering": "s", "image": "img", "data_disks": ["d"]}],

@@ -1,14 +1,14 @@
 """Snapshot trees over REST: resourceUuid, groups (CreateVolumesSnapshot), revert, delete
 (the chain closes over the gap; capacity comes back when nothing builds on the data),
 QueryVolumeSnapshotTree, and the tree fields of the snapshot inventory (issue 16, group 2)."""
+
 from __future__ import annotations
 
 import pytest
-
 from zstack_support import auth, call_async, cloud_client, query
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
+GiB = 1024**3
+MiB = 1024**2
 TREE_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTreeInventory"
 LEAF_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTree$SnapshotLeafInventory"
 SNAPSHOT_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotInventory"
@@ -20,8 +20,9 @@ def demo():
 
 
 def snapshot(client, session, volume_uuid, **params):
-    response = call_async(client, "POST", f"/zstack/v1/volumes/{volume_uuid}/volume-snapshots", session,
-                          json={"params": params})
+    response = call_async(
+        client, "POST", f"/zstack/v1/volumes/{volume_uuid}/volume-snapshots", session, json={"params": params}
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     return response.get_json()["inventory"]
 
@@ -32,8 +33,13 @@ def snapshots(client, session, volume_uuid):
 
 
 def revert(client, session, uuid):
-    return call_async(client, "PUT", f"/zstack/v1/volume-snapshots/{uuid}/actions", session,
-                      json={"revertVolumeFromSnapshot": {}})
+    return call_async(
+        client,
+        "PUT",
+        f"/zstack/v1/volume-snapshots/{uuid}/actions",
+        session,
+        json={"revertVolumeFromSnapshot": {}},
+    )
 
 
 def delete(client, session, uuid):
@@ -58,14 +64,25 @@ def test_snapshot_inventories_carry_their_tree(demo):
     s2 = snapshot(client, session, root, name="s2")
     s3 = snapshot(client, session, root, name="s3")
     listed = snapshots(client, session, root)
-    assert [(listed[n].get("parentUuid"), listed[n]["latest"], listed[n]["distance"]) for n in ("s1", "s2", "s3")] == [
-        (None, False, 1), (s1["uuid"], False, 2), (s2["uuid"], True, 3)]
+    assert [
+        (listed[n].get("parentUuid"), listed[n]["latest"], listed[n]["distance"]) for n in ("s1", "s2", "s3")
+    ] == [(None, False, 1), (s1["uuid"], False, 2), (s2["uuid"], True, 3)]
     assert len({s["treeUuid"] for s in listed.values()}) == 1
-    taken = call_async(client, "POST", f"/zstack/v1/volumes/{root}/volume-snapshots", session,
-                       json={"params": {"name": "again", "resourceUuid": chosen}})
+    taken = call_async(
+        client,
+        "POST",
+        f"/zstack/v1/volumes/{root}/volume-snapshots",
+        session,
+        json={"params": {"name": "again", "resourceUuid": chosen}},
+    )
     assert taken.get_json()["error"]["code"] == "SYS.1006"
-    bad = call_async(client, "POST", f"/zstack/v1/volumes/{root}/volume-snapshots", session,
-                     json={"params": {"name": "bad", "resourceUuid": "not-a-uuid"}})
+    bad = call_async(
+        client,
+        "POST",
+        f"/zstack/v1/volumes/{root}/volume-snapshots",
+        session,
+        json={"params": {"name": "bad", "resourceUuid": "not-a-uuid"}},
+    )
     assert bad.get_json()["error"]["code"] == "SYS.1007"
     assert s3["uuid"] in cloud.volume_snapshots and len(listed) == 3
 
@@ -76,7 +93,10 @@ def test_snapshot_takes_a_new_leaf_of_physical_space(demo):
     before = nfs(client, session)
     snapshot(client, session, root, name="s1")
     after = nfs(client, session)
-    assert before["availablePhysicalCapacity"] - after["availablePhysicalCapacity"] == cloud.settings.new_leaf_size
+    assert (
+        before["availablePhysicalCapacity"] - after["availablePhysicalCapacity"]
+        == cloud.settings.new_leaf_size
+    )
     assert after["availableCapacity"] == before["availableCapacity"]
 
 
@@ -84,18 +104,30 @@ def test_create_volumes_snapshot_is_one_group(demo):
     cloud, client, session = demo
     golden = cloud.vms.get("golden")
     volumes = [golden.root_volume_uuid] + golden.data_volume_uuids
-    response = call_async(client, "POST", "/zstack/v1/volumes/volume-snapshots", session,
-                          json={"params": {"volumeUuids": volumes}})
+    response = call_async(
+        client,
+        "POST",
+        "/zstack/v1/volumes/volume-snapshots",
+        session,
+        json={"params": {"volumeUuids": volumes}},
+    )
     assert response.status_code == 200, response.get_data(as_text=True)
     inventories = response.get_json()["inventories"]
     assert [s["volumeUuid"] for s in inventories] == volumes
     assert [s["volumeType"] for s in inventories] == ["Root", "Data"]
     assert len({s["groupUuid"] for s in inventories}) == 1 and len(inventories[0]["groupUuid"]) == 32
     missing = "0123456789ab4def8123456789abcdef"
-    gone = call_async(client, "POST", "/zstack/v1/volumes/volume-snapshots", session,
-                      json={"params": {"volumeUuids": [golden.root_volume_uuid, missing]}}).get_json()["error"]
+    gone = call_async(
+        client,
+        "POST",
+        "/zstack/v1/volumes/volume-snapshots",
+        session,
+        json={"params": {"volumeUuids": [golden.root_volume_uuid, missing]}},
+    ).get_json()["error"]
     assert (gone["code"], gone["details"]) == (
-        "SYS.1003", f"invalid field[volumeUuids], resource[uuids:[{missing}], type:VolumeVO] not found")
+        "SYS.1003",
+        f"invalid field[volumeUuids], resource[uuids:[{missing}], type:VolumeVO] not found",
+    )
     assert len(cloud.volume_snapshots) == 2
 
 
@@ -103,11 +135,21 @@ def test_a_failed_group_snapshot_leaves_nothing(demo):
     cloud, client, session = demo
     golden = cloud.vms.get("golden")
     offering = cloud.disk_offerings.get("disk-20G").uuid
-    lazy = call_async(client, "POST", "/zstack/v1/volumes/data", session,
-                      json={"params": {"name": "lazy", "diskOfferingUuid": offering}}).get_json()["inventory"]
+    lazy = call_async(
+        client,
+        "POST",
+        "/zstack/v1/volumes/data",
+        session,
+        json={"params": {"name": "lazy", "diskOfferingUuid": offering}},
+    ).get_json()["inventory"]
     before = nfs(client, session)
-    failed = call_async(client, "POST", "/zstack/v1/volumes/volume-snapshots", session,
-                        json={"params": {"volumeUuids": [golden.root_volume_uuid, lazy["uuid"]]}})
+    failed = call_async(
+        client,
+        "POST",
+        "/zstack/v1/volumes/volume-snapshots",
+        session,
+        json={"params": {"volumeUuids": [golden.root_volume_uuid, lazy["uuid"]]}},
+    )
     assert failed.get_json()["error"]["code"] == "SYS.1006"
     assert len(cloud.volume_snapshots) == 0
     assert nfs(client, session) == before
@@ -121,9 +163,14 @@ def test_revert_needs_a_stopped_vm_and_frees_what_was_written_since(demo):
     s1 = snapshot(client, session, root, name="s1")
     cloud.write(root, 3 * GiB)
     running = revert(client, session, s1["uuid"]).get_json()["error"]
-    assert running == {"code": "SYS.1006", "description": "An operation failed", "details": (
-        f"unable to reset volume[uuid:{root}] to snapshot[uuid:{s1['uuid']}], the vm[uuid:{golden.uuid}] "
-        "volume attached to is not in Stopped state, current state is Running")}
+    assert running == {
+        "code": "SYS.1006",
+        "description": "An operation failed",
+        "details": (
+            f"unable to reset volume[uuid:{root}] to snapshot[uuid:{s1['uuid']}], the vm[uuid:{golden.uuid}] "
+            "volume attached to is not in Stopped state, current state is Running"
+        ),
+    }
     vm_action(client, session, golden.uuid, "stopVmInstance")
     before = nfs(client, session)
     done = revert(client, session, s1["uuid"])
@@ -151,11 +198,17 @@ def test_revert_then_new_snapshots_branch_and_the_tree_shows_both(demo):
     body = response.get_json()
     [tree] = body["inventories"]
     assert (tree["uuid"], tree["volumeUuid"], tree["current"], tree["status"]) == (
-        s1["treeUuid"], root, True, "Completed")
+        s1["treeUuid"],
+        root,
+        True,
+        "Completed",
+    )
     top = tree["tree"]
     assert top["inventory"]["uuid"] == s1["uuid"] and "parentUuid" not in top
     assert [(c["inventory"]["name"], c["parentUuid"], c["children"]) for c in top["children"]] == [
-        ("s2", s1["uuid"], []), ("s3", s1["uuid"], [])]
+        ("s2", s1["uuid"], []),
+        ("s3", s1["uuid"], []),
+    ]
     assert body["schema"]["inventories[0]"] == TREE_CLASS
     assert body["schema"]["inventories[0].tree"] == LEAF_CLASS
     assert body["schema"]["inventories[0].tree.inventory"] == SNAPSHOT_CLASS
@@ -169,10 +222,20 @@ def test_deleting_a_middle_snapshot_closes_the_chain_and_keeps_its_data_hidden(d
     cloud, client, session = demo
     golden = cloud.vms.get("golden")
     ps = cloud.primary_storages.get("nfs-ps").uuid
-    volume = call_async(client, "POST", "/zstack/v1/volumes/data", session, json={"params": {
-        "name": "small", "diskSize": 2 * GiB, "primaryStorageUuid": ps}}).get_json()["inventory"]
-    call_async(client, "POST", f"/zstack/v1/volumes/{volume['uuid']}/vm-instances/{golden.uuid}", session,
-               json={"params": {}})
+    volume = call_async(
+        client,
+        "POST",
+        "/zstack/v1/volumes/data",
+        session,
+        json={"params": {"name": "small", "diskSize": 2 * GiB, "primaryStorageUuid": ps}},
+    ).get_json()["inventory"]
+    call_async(
+        client,
+        "POST",
+        f"/zstack/v1/volumes/{volume['uuid']}/vm-instances/{golden.uuid}",
+        session,
+        json={"params": {}},
+    )
     cloud.write(volume["uuid"], 512 * MiB)
     s1 = snapshot(client, session, volume["uuid"], name="s1")
     cloud.write(volume["uuid"], 512 * MiB)
@@ -187,8 +250,9 @@ def test_deleting_a_middle_snapshot_closes_the_chain_and_keeps_its_data_hidden(d
     assert (left["s3"]["parentUuid"], left["s3"]["distance"], left["s3"]["latest"]) == (s1["uuid"], 2, True)
     # the volume goes: every disk of its chain is freed, the hidden one with the rest
     call_async(client, "DELETE", f"/zstack/v1/volumes/{volume['uuid']}", session)
-    call_async(client, "PUT", f"/zstack/v1/volumes/{volume['uuid']}/actions", session,
-               json={"expungeDataVolume": {}})
+    call_async(
+        client, "PUT", f"/zstack/v1/volumes/{volume['uuid']}/actions", session, json={"expungeDataVolume": {}}
+    )
     after = nfs(client, session)
     assert after["availablePhysicalCapacity"] - before["availablePhysicalCapacity"] == 1024 * MiB + 4 * MiB
     assert after["availableCapacity"] - before["availableCapacity"] == 2 * GiB
@@ -218,7 +282,10 @@ def test_revert_errors(demo):
     missing = "0123456789ab4def8123456789abcdef"
     gone = revert(client, session, missing).get_json()["error"]
     assert (gone["code"], gone["details"]) == (
-        "SYS.1003", f"invalid field[uuid], resource[uuid:{missing}, type:VolumeSnapshotVO] not found")
-    no_key = client.put(f"/zstack/v1/volume-snapshots/{missing}/actions", json={"other": {}},
-                        headers=auth(session))
+        "SYS.1003",
+        f"invalid field[uuid], resource[uuid:{missing}, type:VolumeSnapshotVO] not found",
+    )
+    no_key = client.put(
+        f"/zstack/v1/volume-snapshots/{missing}/actions", json={"other": {}}, headers=auth(session)
+    )
     assert no_key.status_code == 400

@@ -1,5 +1,6 @@
 """VM change APIs: UpdateVmInstance, ChangeInstanceOffering, MigrateVm and its candidate
 hosts, Pause/Resume, ReimageVmInstance, L3 networks and NICs (issue 16, group 1)."""
+
 from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job, vm_reply
@@ -8,24 +9,42 @@ from .query import schema_for
 from .registry import Call, api
 
 
-@api("UpdateVmInstance", operation="update_vm", resources={
-    "uuid": "vm", "defaultL3NetworkUuid": "l3_network"})
+@api(
+    "UpdateVmInstance", operation="update_vm", resources={"uuid": "vm", "defaultL3NetworkUuid": "l3_network"}
+)
 def update_vm_instance(call: Call) -> dict:
     f = call.fields
-    vm = run_job(call, "vm.update", call.cloud.update_vm, f["uuid"], name=f.get("name"),
-                 description=f.get("description"), platform=f.get("platform"),
-                 guest_os_type=f.get("guestOsType"), cpu_num=f.get("cpuNum"),
-                 memory_size=f.get("memorySize"), default_l3_network=f.get("defaultL3NetworkUuid"),
-                 state=f.get("state"))
+    vm = run_job(
+        call,
+        "vm.update",
+        call.cloud.update_vm,
+        f["uuid"],
+        name=f.get("name"),
+        description=f.get("description"),
+        platform=f.get("platform"),
+        guest_os_type=f.get("guestOsType"),
+        cpu_num=f.get("cpuNum"),
+        memory_size=f.get("memorySize"),
+        default_l3_network=f.get("defaultL3NetworkUuid"),
+        state=f.get("state"),
+    )
     return vm_reply(call, vm)
 
 
-@api("ChangeInstanceOffering", operation="change_vm_offering", resources={
-    "vmInstanceUuid": "vm", "instanceOfferingUuid": "instance_offering"})
+@api(
+    "ChangeInstanceOffering",
+    operation="change_vm_offering",
+    resources={"vmInstanceUuid": "vm", "instanceOfferingUuid": "instance_offering"},
+)
 def change_instance_offering(call: Call) -> dict:
     f = call.fields
-    vm = run_job(call, "vm.change_offering", call.cloud.change_vm_offering, f["vmInstanceUuid"],
-                 f["instanceOfferingUuid"])
+    vm = run_job(
+        call,
+        "vm.change_offering",
+        call.cloud.change_vm_offering,
+        f["vmInstanceUuid"],
+        f["instanceOfferingUuid"],
+    )
     return vm_reply(call, vm)
 
 
@@ -61,17 +80,28 @@ def reimage_vm_instance(call: Call) -> dict:
     cloud = call.cloud
     vm = cloud.vms.get(call.fields["vmInstanceUuid"])
     root = cloud.volumes.by_uuid(vm.root_volume_uuid)
-    call.error_context = {"rootVolumeUuid": vm.root_volume_uuid, "imageUuid": vm.image_uuid
-                          or (root.root_image_uuid if root is not None else None)}
+    call.error_context = {
+        "rootVolumeUuid": vm.root_volume_uuid,
+        "imageUuid": vm.image_uuid or (root.root_image_uuid if root is not None else None),
+    }
     return vm_reply(call, run_job(call, "vm.reimage", cloud.reimage_vm, vm))
 
 
-@api("AttachL3NetworkToVm", operation="attach_l3_network", resources={
-    "vmInstanceUuid": "vm", "l3NetworkUuid": "l3_network"})
+@api(
+    "AttachL3NetworkToVm",
+    operation="attach_l3_network",
+    resources={"vmInstanceUuid": "vm", "l3NetworkUuid": "l3_network"},
+)
 def attach_l3_network_to_vm(call: Call) -> dict:
     f = call.fields
-    vm = run_job(call, "vm.attach_network", call.cloud.attach_l3_network, f["vmInstanceUuid"],
-                 f["l3NetworkUuid"], ip=f.get("staticIp"))
+    vm = run_job(
+        call,
+        "vm.attach_network",
+        call.cloud.attach_l3_network,
+        f["vmInstanceUuid"],
+        f["l3NetworkUuid"],
+        ip=f.get("staticIp"),
+    )
     return vm_reply(call, vm)
 
 
@@ -86,6 +116,12 @@ def detach_l3_network_from_vm(call: Call) -> dict:
 @api("CreateVmNic", operation="create_nic", resources={"l3NetworkUuid": "l3_network"})
 def create_vm_nic(call: Call) -> dict:
     f = call.fields
-    nic = run_job(call, "nic.create", call.cloud.create_nic, f["l3NetworkUuid"], ip=f.get("ip"),
-                  resource_uuid=f.get("resourceUuid"))
+    nic = run_job(
+        call,
+        "nic.create",
+        call.cloud.create_nic,
+        f["l3NetworkUuid"],
+        ip=f.get("ip"),
+        resource_uuid=f.get("resourceUuid"),
+    )
     return inventory_reply(call, nic_inventory(call.cloud, nic), NIC)
