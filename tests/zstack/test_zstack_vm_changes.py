@@ -491,3 +491,23 @@ def test_create_vm_nic(pair):
     freed = call_async(client, "DELETE", f"/zstack/v1/vm-instances/nics/{chosen}", session)
     assert (freed.status_code, freed.get_json()) == (200, {})
     cloud.check_invariants()
+
+
+# -- SetVmBootOrder -------------------------------------------------------------------------
+
+
+def test_set_vm_boot_order_is_a_system_tag_of_the_vm(pair):
+    cloud, client, session = pair
+    golden = cloud.vms.get("golden").uuid
+    done = act(client, session, golden, "setVmBootOrder", bootOrder=["CdRom", "HardDisk", "CdRom"])
+    assert done.status_code == 200 and done.get_json()["inventory"]["uuid"] == golden
+    tagged = query(client, session, "vm-instances", q="__systemTag__=bootOrder::CdRom,HardDisk")
+    assert [v["uuid"] for v in tagged.get_json()["inventories"]] == [golden]
+    bad = error(act(client, session, golden, "setVmBootOrder", bootOrder=["HardDisk", "Floppy"]))
+    assert (bad["code"], bad["details"]) == (
+        "SYS.1007",
+        "invalid boot device[Floppy] in boot order[HardDisk, Floppy]",
+    )
+    act(client, session, golden, "setVmBootOrder")  # no order: the tag goes
+    gone = query(client, session, "vm-instances", q="__systemTag__=bootOrder::CdRom,HardDisk")
+    assert gone.get_json()["inventories"] == []

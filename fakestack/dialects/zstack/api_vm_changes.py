@@ -1,9 +1,11 @@
 """VM change APIs: UpdateVmInstance, ChangeInstanceOffering, MigrateVm and its candidate
-hosts, Pause/Resume, ReimageVmInstance, L3 networks and NICs (issue 16, group 1)."""
+hosts, Pause/Resume, ReimageVmInstance, L3 networks and NICs, SetVmBootOrder (issue 16,
+group 1)."""
 
 from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job, vm_reply
+from .errors import invalid_argument
 from .inventories import HOST, NIC, host_inventory, nic_inventory
 from .query import schema_for
 from .registry import Call, api
@@ -125,3 +127,29 @@ def create_vm_nic(call: Call) -> dict:
         resource_uuid=f.get("resourceUuid"),
     )
     return inventory_reply(call, nic_inventory(call.cloud, nic), NIC)
+
+
+BOOT_DEVICES = ("HardDisk", "CdRom", "Network")
+
+
+@api("SetVmBootOrder", operation="set_vm_boot_order", resources={"uuid": "vm"})
+def set_vm_boot_order(call: Call) -> dict:
+    """The boot order is a system tag of the VM (``bootOrder::HardDisk,CdRom``), as in
+    ZStack: no boot order removes it; ``bootOrderOnce::true`` among the system tags marks it
+    for the next boot only.  The tags show in ``__systemTag__`` queries."""
+    vm = call.cloud.vms.get(call.fields["uuid"])
+    order = call.fields.get("bootOrder")
+    if order is not None:
+        for device in order:
+            if device not in BOOT_DEVICES:
+                raise invalid_argument(
+                    f"invalid boot device[{device}] in boot order[{', '.join(map(str, order))}]"
+                )
+    tags = call.dialect.state.setdefault("tags", {}).setdefault(vm.uuid, {"system": [], "user": []})
+    kept = [t for t in tags["system"] if not t.startswith(("bootOrder::", "bootOrderOnce::"))]
+    if order is not None:
+        kept.append("bootOrder::" + ",".join(dict.fromkeys(order)))
+    if "bootOrderOnce::true" in call.system_tags:
+        kept.append("bootOrderOnce::true")
+    tags["system"] = kept
+    return vm_reply(call, vm)
