@@ -40,6 +40,7 @@ PAIR = {
     "l3_networks": [
         {"name": "l3-a", "zone": "zone-1", "cidr": "192.168.10.0/24"},
         {"name": "l3-b", "zone": "zone-1", "cidr": "192.168.20.0/24"},
+        {"name": "l3-tiny", "zone": "zone-1", "cidr": "192.168.30.0/29"},
     ],
     "vms": [
         {"name": "golden", "instance_offering": "vm-2g", "image": "tiny-linux", "host": "host-a"},
@@ -511,3 +512,29 @@ def test_set_vm_boot_order_is_a_system_tag_of_the_vm(pair):
     act(client, session, golden, "setVmBootOrder")  # no order: the tag goes
     gone = query(client, session, "vm-instances", q="__systemTag__=bootOrder::CdRom,HardDisk")
     assert gone.get_json()["inventories"] == []
+
+
+def test_a_network_out_of_addresses_refuses_the_next_nic_and_a_detach_gives_one_back(pair):
+    cloud, client, session = pair
+    golden = cloud.vms.get("golden").uuid
+    tiny = cloud.l3_networks.get("l3-tiny").uuid  # .2 to .6 (.1 is the gateway)
+    for _ in range(4):
+        ok = call_async(client, "POST", "/zstack/v1/nics", session, json={"params": {"l3NetworkUuid": tiny}})
+        assert ok.status_code == 200
+    attached = call_async(
+        client, "POST", f"/zstack/v1/vm-instances/{golden}/l3-networks/{tiny}", session, json={"params": {}}
+    )
+    nic = [n for n in attached.get_json()["inventory"]["vmNics"] if n["l3NetworkUuid"] == tiny][0]
+    assert nic["ip"] == "192.168.30.6"
+    full = error(
+        call_async(client, "POST", "/zstack/v1/nics", session, json={"params": {"l3NetworkUuid": tiny}})
+    )
+    assert full == {
+        "code": "HOST_ALLOCATION.1001",
+        "description": "An operation failed",
+        "details": f"no available ip in l3 network[uuid:{tiny}]",
+    }
+    call_async(client, "DELETE", f"/zstack/v1/vm-instances/nics/{nic['uuid']}", session)
+    again = call_async(client, "POST", "/zstack/v1/nics", session, json={"params": {"l3NetworkUuid": tiny}})
+    assert again.get_json()["inventory"]["ip"] == "192.168.30.6"
+    cloud.check_invariants()
