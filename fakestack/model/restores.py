@@ -93,7 +93,7 @@ class RestoreMixin:
     @operation("backup.revert_vm")
     def revert_vm_from_backup(self, group, backup_storage=None) -> Vm:
         """Put a Stopped VM's volumes back to a VM backup (every volume of the group that
-        still exists).  Returns the VM."""
+        still exists and is not another VM's now).  Returns the VM."""
         members = self._group_members(group)
         self._fault_point("backup.revert_vm", group=members[0].group_uuid, vm=members[0].vm_uuid)
         vm = self.vms.find(members[0].vm_uuid) if members[0].vm_uuid else None
@@ -112,6 +112,8 @@ class RestoreMixin:
             volume = self.volumes.find(record.volume_uuid)
             if volume is None or volume.status != "Ready":
                 continue  # the volume is gone: nothing to put back
+            if volume.vm_uuid not in (None, vm.uuid):
+                continue  # now another VM's disk: not this VM's to revert
             _, node = self._backup_source(record, backup_storage)
             self._restore_into(volume, node)
         self._set(vm, "last_op_date", self.clock.now())

@@ -456,3 +456,28 @@ def test_the_seed_sync_vm_backup_still_reconciles(demo):
         )
     )
     assert body == {"result": {"newBackupCount": 2, "deletedBackupCount": 0}}
+
+
+def test_revert_vm_leaves_a_volume_now_attached_to_another_vm_alone(demo):
+    cloud, client, session = demo
+    golden = cloud.vms.get("golden")
+    data = golden.data_volume_uuids[0]
+    group = vm_backup(client, session, cloud)[0]["groupUuid"]
+    other = cloud.create_vm("other", image="centos-7", instance_offering="small", host="host-3")
+    call_async(client, "DELETE", f"/zstack/v1/volumes/{data}/vm-instances", session)
+    call_async(
+        client, "POST", f"/zstack/v1/volumes/{data}/vm-instances/{other.uuid}", session, json={"params": {}}
+    )
+    cloud.write(data, GiB)
+    vm_action(client, session, golden.uuid, "stopVmInstance")
+    ok(
+        call_async(
+            client,
+            "PUT",
+            f"/zstack/v1/vm-backups/{group}/actions",
+            session,
+            json={"revertVmFromVmBackup": {}},
+        )
+    )
+    assert query(client, session, f"volumes/{data}").get_json()["inventories"][0]["actualSize"] == GiB + MiB
+    cloud.check_invariants()
