@@ -160,7 +160,7 @@ class VolumeMixin:
 
     def _expunge_volume(self, volume: Volume) -> None:
         for snap in [s for s in self.volume_snapshots if s.volume_uuid == volume.uuid]:
-            self._delete_snapshot(snap)
+            self._delete_snapshot(snap, relink=False)  # the whole tree goes: nothing to relink
         if volume.node_uuid is not None:
             ps = self.primary_storages.get(volume.primary_storage_uuid)
             self._charge_virtual(ps, -volume.virtual_charge)
@@ -250,7 +250,8 @@ class VolumeMixin:
         self._fault_point("snapshot.delete", snapshot=snap.uuid, volume=snap.volume_uuid)
         self._delete_snapshot(snap)
 
-    def _delete_snapshot(self, snap: VolumeSnapshot) -> None:
-        self._unlink_snapshot(snap)
+    def _delete_snapshot(self, snap: VolumeSnapshot, relink: bool = True) -> None:
+        if relink:
+            self._unlink_snapshot(snap)
         self._release_node(self.nodes.get(snap.node_uuid))
         self._remove(self.volume_snapshots, snap)
