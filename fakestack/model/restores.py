@@ -9,8 +9,10 @@ an increment of is gone).
 
 from __future__ import annotations
 
-from .backups import BACKUP_VM_STATES, IMAGE_STORE, Backup
-from .entities import Vm, Volume
+from typing import Any
+
+from .backups import BACKUP_VM_STATES
+from .entities import IMAGE_STORE, Backup, BackupStorage, DiskNode, Vm, Volume
 from .errors import (
     CapacityExhausted,
     Conflict,
@@ -20,21 +22,22 @@ from .errors import (
     NotFound,
     Unreachable,
 )
+from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
-from .vms import STRATEGIES
+from .vms import StartPolicy, start_policy
 
 
-class RestoreMixin:
+class RestoreMixin(CloudState):
     # -- finding a backup's data ------------------------------------------------------------
-    def _group_members(self, group) -> list[Backup]:
-        members = self.group_backups(group)
+    def _group_members(self, group: Any) -> list[Backup]:
+        members: list[Backup] = self.group_backups(group)
         if not members:
             uuid = self._group_uuid(group)
             raise NotFound("backup_group", uuid, message=f"no volume backup found in group[uuid:{uuid}]")
         return members
 
-    def _backup_source(self, record: Backup, backup_storage=None):
+    def _backup_source(self, record: Backup, backup_storage: Any = None) -> tuple[BackupStorage, DiskNode]:
         """``(bs, node)``: where the record's data can be read from (the named storage, or
         the first of its storages that holds it)."""
         refs = [r for r in record.backup_storage_refs if r["status"] == "Ready"]
@@ -72,9 +75,10 @@ class RestoreMixin:
                 )
                 continue
             return bs, self.nodes.get(entry["node_uuid"])
+        assert last is not None  # refs is not empty: each one failed with an error
         raise last
 
-    def _restore_into(self, volume: Volume, node) -> None:
+    def _restore_into(self, volume: Volume, node: Any) -> None:
         """The volume's disk becomes a copy of the backup data in ``node``."""
         ps = self.primary_storages.get(volume.primary_storage_uuid)
         if ps.status != "Connected":
@@ -91,7 +95,7 @@ class RestoreMixin:
 
     # -- a VM back to its backup ------------------------------------------------------------
     @operation("backup.revert_vm")
-    def revert_vm_from_backup(self, group, backup_storage=None) -> Vm:
+    def revert_vm_from_backup(self, group: Any, backup_storage: Any = None) -> Vm:
         """Put a Stopped VM's volumes back to a VM backup (every volume of the group that
         still exists and is not another VM's now).  Returns the VM."""
         members = self._group_members(group)
@@ -123,38 +127,36 @@ class RestoreMixin:
     @operation("backup.create_vm")
     def create_vm_from_backup(
         self,
-        group,
+        group: Any,
         name: str,
         *,
-        backup_storage=None,
-        instance_offering=None,
+        backup_storage: Any = None,
+        instance_offering: Any = None,
         cpu_num: int | None = None,
         memory_size: int | None = None,
-        l3_networks=None,
-        zone=None,
-        cluster=None,
-        host=None,
-        primary_storage=None,
-        primary_storage_for_data=None,
-        strategy: str = "InstantStart",
+        l3_networks: Any = None,
+        zone: Any = None,
+        cluster: Any = None,
+        host: Any = None,
+        primary_storage: Any = None,
+        primary_storage_for_data: Any = None,
+        strategy: StartPolicy | str = StartPolicy.START,
         description: str = "",
         resource_uuid: str | None = None,
     ) -> Vm:
         """A new VM whose volumes are copies of a VM backup's (root and data), shaped like
         the backed-up VM unless told otherwise (offering or cpu/memory, networks).
-        ``InstantStart`` leaves it Running, ``CreateStopped`` Stopped; placement follows
-        VM creation (storage first, then a host of a cluster reaching it)."""
+        ``StartPolicy.START`` leaves it Running, ``STOPPED`` Stopped (``NONE`` is refused:
+        the data is restored at once); placement follows VM creation (storage first, then a
+        host of a cluster reaching it)."""
         members = self._group_members(group)
         self._fault_point("backup.create_vm", group=members[0].group_uuid, name=name)
-        if strategy not in STRATEGIES:
-            raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
-        if strategy == "JustCreate":
+        policy = start_policy(strategy)
+        if policy is StartPolicy.NONE:
             raise InvalidArgument(
                 "strategy",
-                "JustCreate",
-                message=(
-                    "a vm created from a backup is restored at once: strategy JustCreate is not supported"
-                ),
+                "none",
+                message="a vm created from a backup is restored at once: it cannot wait for its first start",
             )
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -242,7 +244,7 @@ class RestoreMixin:
         if scope is not None:
             candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
 
-        def need(ps, volumes):
+        def need(ps: Any, volumes: Any) -> tuple[int, int]:
             virtual = physical = 0
             for _record, _bs, node in volumes:
                 virtual += virtual_charge(ps, node.virtual_size)
@@ -307,7 +309,7 @@ class RestoreMixin:
             self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
         self._hold_host(vm, chosen)
         self._set(vm, "state", "Running")
-        if strategy == "CreateStopped":
+        if policy is StartPolicy.STOPPED:
             self._stop(vm)
         return vm
 
@@ -315,8 +317,8 @@ class RestoreMixin:
     @operation("backup.create_volume")
     def create_volume_backup(
         self,
-        volume,
-        backup_storage,
+        volume: Any,
+        backup_storage: Any,
         name: str,
         *,
         description: str = "",
@@ -394,7 +396,7 @@ class RestoreMixin:
         parent = self.nodes.get(tip[1]["node_uuid"]) if tip is not None else None
         if parent is not None and parent.depth >= min(65, self.settings.max_chain_depth):
             parent = None
-        if parent is None:
+        if parent is None or tip is None:
             size, kind = self.chain_allocated_size(self.nodes.get(volume.node_uuid)), "full"
         else:
             size = min(max(volume.bytes_written - tip[0].written_mark, 0), volume.virtual_size)
@@ -417,7 +419,6 @@ class RestoreMixin:
                 {
                     "backup_storage_uuid": bs.uuid,
                     "node_uuid": node.uuid,
-                    "install_path": f"zstore://volumebackup-{volume.uuid}/{node.uuid}",
                     "status": "Ready",
                     "create_date": now,
                     "last_op_date": now,
@@ -436,7 +437,6 @@ class RestoreMixin:
             {
                 "seq": record.seq,
                 "node_uuid": node.uuid,
-                "install_path": record.backup_storage_refs[0]["install_path"],
                 "deleted": False,
                 "backup": fields,
                 "group": None,
@@ -446,7 +446,11 @@ class RestoreMixin:
 
     @operation("backup.delete_volume")
     def delete_volume_backup(
-        self, backup, backup_storages=None, mode: str = "Permissive", handle_dependency: bool = False
+        self,
+        backup: Any,
+        backup_storages: Any = None,
+        mode: str = "Permissive",
+        handle_dependency: bool = False,
     ) -> None:
         """Delete one volume backup (the rules of ``delete_backup_group``); an unknown uuid
         succeeds.  A VM backup is all or nothing in this model: deleting one of its members
@@ -470,7 +474,7 @@ class RestoreMixin:
         )
 
     @operation("backup.revert_volume")
-    def revert_volume_from_backup(self, backup, backup_storage=None) -> Volume:
+    def revert_volume_from_backup(self, backup: Any, backup_storage: Any = None) -> Volume:
         """Put a volume back to one of its backups (its VM Stopped).  Returns the volume."""
         record = self.backups.get(backup)
         self._fault_point("backup.revert_volume", backup=record.uuid, volume=record.volume_uuid)
@@ -493,7 +497,7 @@ class RestoreMixin:
 
     # -- copies between backup storages ---------------------------------------------------------
     @operation("backup.copy")
-    def copy_backup_group(self, group, source, destination) -> list[Backup]:
+    def copy_backup_group(self, group: Any, source: Any, destination: Any) -> list[Backup]:
         """Copy a VM backup to another image store: each member gets a full copy of its
         data there (all or nothing) and a second storage ref.  Members already there stay
         as they are.  Returns the members."""
@@ -538,7 +542,6 @@ class RestoreMixin:
             ref = {
                 "backup_storage_uuid": dst.uuid,
                 "node_uuid": copy.uuid,
-                "install_path": f"zstore://volumebackup-{record.volume_uuid}/{copy.uuid}",
                 "status": "Ready",
                 "create_date": now,
                 "last_op_date": now,
@@ -552,7 +555,6 @@ class RestoreMixin:
                 {
                     "seq": record.seq,
                     "node_uuid": copy.uuid,
-                    "install_path": ref["install_path"],
                     "deleted": False,
                     "backup": fields,
                     "group": group.to_dict() if group is not None else None,

@@ -4,14 +4,20 @@ builds on it, kept hidden while something does)."""
 
 from __future__ import annotations
 
-from .entities import VolumeSnapshot
+from typing import Any
+
+from .entities import Volume, VolumeSnapshot
 from .errors import InvalidArgument, InvalidState, Unreachable
+from .state import CloudState
 from .transactions import operation
 
+# A snapshot and the trees of its children.
+SnapshotTree = tuple[VolumeSnapshot, list[Any]]
 
-class SnapshotMixin:
+
+class SnapshotMixin(CloudState):
     # -- the tree of snapshots -------------------------------------------------------------
-    def snapshot_root(self, snapshot) -> VolumeSnapshot:
+    def snapshot_root(self, snapshot: VolumeSnapshot | str) -> VolumeSnapshot:
         """The first snapshot of the chain this one belongs to (its tree's root)."""
         snap = self.volume_snapshots.get(snapshot)
         while snap.parent_uuid is not None:
@@ -21,7 +27,7 @@ class SnapshotMixin:
             snap = parent
         return snap
 
-    def volume_snapshot_forest(self, volume) -> list[tuple[VolumeSnapshot, list]]:
+    def volume_snapshot_forest(self, volume: Volume | str) -> list[SnapshotTree]:
         """The volume's snapshots as trees: ``[(root, [(child, [...]), ...]), ...]``, roots
         and children in creation order."""
         volume_uuid = volume if isinstance(volume, str) else volume.uuid
@@ -30,7 +36,7 @@ class SnapshotMixin:
         for snap in snaps:
             children.setdefault(snap.parent_uuid, []).append(snap)
 
-        def grow(snap):
+        def grow(snap: VolumeSnapshot) -> SnapshotTree:
             return snap, [grow(c) for c in children.get(snap.uuid, ())]
 
         return [grow(root) for root in children.get(None, ())]
@@ -59,23 +65,24 @@ class SnapshotMixin:
     # -- operations ---------------------------------------------------------------------------
     @operation("snapshot.create_group")
     def create_volumes_snapshot(
-        self, volumes, *, name: str | None = None, description: str = ""
+        self, volumes: Any, *, name: str | None = None, description: str = ""
     ) -> list[VolumeSnapshot]:
         """Snapshot several volumes together, as one group (all or nothing)."""
-        volumes = [self._volume(v) for v in volumes]
-        self._fault_point("snapshot.create_group", volumes=[v.uuid for v in volumes])
-        if not volumes:
+        chosen = [self._volume(v) for v in volumes]
+        self._fault_point("snapshot.create_group", volumes=[v.uuid for v in chosen])
+        if not chosen:
             raise InvalidArgument("volumeUuids", "must not be empty")
-        if len({v.uuid for v in volumes}) != len(volumes):
+        if len({v.uuid for v in chosen}) != len(chosen):
             raise InvalidArgument("volumeUuids", "a volume is listed twice")
         group_uuid = self.ids.uuid()
-        return [
+        taken: list[VolumeSnapshot] = [
             self._snapshot(v, name or f"{v.name}-group-snapshot", description, group_uuid=group_uuid)
-            for v in volumes
+            for v in chosen
         ]
+        return taken
 
     @operation("snapshot.revert")
-    def revert_volume_to_snapshot(self, snapshot):
+    def revert_volume_to_snapshot(self, snapshot: VolumeSnapshot | str) -> Volume:
         """Put the snapshot's volume back to the snapshot: a new leaf above the snapshot's
         disk, the current leaf released (freed unless something builds on it).  The
         volume's VM must be Stopped.  Returns the volume."""

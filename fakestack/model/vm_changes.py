@@ -3,10 +3,13 @@ its root disk (reimage) and its network interfaces."""
 
 from __future__ import annotations
 
-from .entities import Host, Nic, Vm
+from typing import Any
+
+from .entities import DiskNode, Host, L3Network, Nic, Vm, Volume
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
-from .networks import _ip_int
+from .networks import ip_int
 from .placement import HostIndex
+from .state import CloudState
 from .transactions import operation
 from .vms import ALLOWED
 
@@ -14,8 +17,8 @@ MIGRATE_STATES = ALLOWED["migrate"]
 PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 
 
-class VmChangeMixin:
-    def _rename(self, collection, entity, name: str) -> None:
+class VmChangeMixin(CloudState):
+    def _rename(self, collection: Any, entity: Any, name: str) -> None:
         """Rename undoably (the collection keeps a by-name index)."""
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -30,7 +33,7 @@ class VmChangeMixin:
     @operation("vm.update")
     def update_vm(
         self,
-        vm,
+        vm: Vm | str,
         *,
         name: str | None = None,
         description: str | None = None,
@@ -38,7 +41,7 @@ class VmChangeMixin:
         guest_os_type: str | None = None,
         cpu_num: int | None = None,
         memory_size: int | None = None,
-        default_l3_network=None,
+        default_l3_network: Any = None,
         state: str | None = None,
     ) -> Vm:
         """Change a VM's name, description, platform, guest OS type, default network, size
@@ -83,7 +86,7 @@ class VmChangeMixin:
         return vm
 
     @operation("vm.change_offering")
-    def change_vm_offering(self, vm, offering) -> Vm:
+    def change_vm_offering(self, vm: Vm | str, offering: Any) -> Vm:
         """Give a VM an instance offering's CPU and memory.  A Running or Paused VM keeps
         its host, which must hold the growth (``CapacityExhausted`` otherwise)."""
         vm = self._vm(vm)
@@ -101,7 +104,8 @@ class VmChangeMixin:
     def _migration_clusters(self, vm: Vm) -> frozenset[str] | None:
         """Clusters whose hosts reach every volume of the VM (local storage: the hosts of
         the clusters it is attached to, its data going along with the VM)."""
-        return self._running_clusters(vm)
+        clusters: frozenset[str] | None = self._running_clusters(vm)
+        return clusters
 
     def _on_local_storage(self, vm: Vm) -> bool:
         root = self.volumes.find(vm.root_volume_uuid)
@@ -109,7 +113,7 @@ class VmChangeMixin:
             return False
         return self.primary_storages.get(root.primary_storage_uuid).type == "LocalStorage"
 
-    def migration_candidates(self, vm) -> list[Host]:
+    def migration_candidates(self, vm: Vm | str) -> list[Host]:
         """Hosts a VM could move to now: schedulable, not its own, in a cluster reaching
         all its volumes, with room for its CPU and memory (host order).  A query, not an
         operation: nothing changes."""
@@ -125,7 +129,7 @@ class VmChangeMixin:
         ]
 
     @operation("vm.migrate")
-    def migrate_vm(self, vm, host=None) -> Vm:
+    def migrate_vm(self, vm: Vm | str, host: Any = None) -> Vm:
         """Move a Running or Paused VM to another host (the named one, or one the VM's
         allocator picks among the others): the destination takes its CPU and memory, the
         source gives them back.  A VM on local storage moves only with no data volume and
@@ -181,7 +185,7 @@ class VmChangeMixin:
 
     # -- root disk -------------------------------------------------------------------------
     @operation("vm.reimage")
-    def reimage_vm(self, vm) -> Vm:
+    def reimage_vm(self, vm: Vm | str) -> Vm:
         """Reset a Stopped VM's root volume to its image: a new leaf on the image's cache,
         the old leaf released (its space freed unless snapshots still build on it)."""
         vm = self._vm(vm)
@@ -213,7 +217,7 @@ class VmChangeMixin:
         self._set(vm, "last_op_date", self.clock.now())
         return vm
 
-    def _replace_leaf(self, volume, parent, actual_size: int) -> None:
+    def _replace_leaf(self, volume: Volume, parent: DiskNode | None, actual_size: int) -> None:
         """Put the volume on a new leaf (above ``parent``, or a new root) and release the old
         one.  The new leaf is charged before the old one is freed, as a real copy would be."""
         old = self.nodes.get(volume.node_uuid)
@@ -228,12 +232,12 @@ class VmChangeMixin:
         self._set(volume, "last_op_date", self.clock.now())
 
     # -- network interfaces ------------------------------------------------------------------
-    def _claim_ip(self, l3, ip: str | None) -> str | None:
+    def _claim_ip(self, l3: L3Network, ip: str | None) -> str | None:
         """Check a caller-chosen address: inside the range, not the gateway, not in use."""
         if ip is None:
             return None
         try:
-            value = _ip_int(ip)
+            value = ip_int(ip)
         except ValueError:
             raise InvalidArgument("staticIp", f"{ip} is not an IPv4 address") from None
         if not l3.first_ip <= value <= l3.last_ip or ip == l3.gateway:
@@ -248,9 +252,9 @@ class VmChangeMixin:
             )
         return ip
 
-    def _allocate_static_nic(self, vm_uuid: str | None, l3, ip: str, device_id: int) -> Nic:
+    def _allocate_static_nic(self, vm_uuid: str | None, l3: L3Network, ip: str, device_id: int) -> Nic:
         """A NIC holding a chosen address (the free-address heap keeps lower addresses)."""
-        value = _ip_int(ip)
+        value = ip_int(ip)
         if value in l3.released:  # a sorted list is a heap
             self._set(l3, "released", sorted(v for v in l3.released if v != value))
         # above next_ip: the sequential allocation skips addresses in use
@@ -274,7 +278,7 @@ class VmChangeMixin:
         return device
 
     @operation("vm.attach_network")
-    def attach_l3_network(self, vm, l3_network, *, ip: str | None = None) -> Vm:
+    def attach_l3_network(self, vm: Vm | str, l3_network: Any, *, ip: str | None = None) -> Vm:
         """Give a VM a NIC on another L3 network (an address from its range, or ``ip``)."""
         vm = self._vm(vm)
         l3 = self.l3_networks.get(l3_network)
@@ -296,7 +300,7 @@ class VmChangeMixin:
                 message=(f"l3 network[uuid:{l3.uuid}] is not in the zone[uuid:{vm.zone_uuid}] of the vm"),
             )
         device = self._next_device_id(vm)
-        if self._claim_ip(l3, ip) is not None:
+        if ip is not None and self._claim_ip(l3, ip) is not None:
             nic = self._allocate_static_nic(vm.uuid, l3, ip, device)
         else:
             nic = self._allocate_nic(vm, l3, device)
@@ -306,7 +310,7 @@ class VmChangeMixin:
         return vm
 
     @operation("vm.detach_network")
-    def detach_nic(self, nic) -> Vm | None:
+    def detach_nic(self, nic: Any) -> Vm | None:
         """Remove a NIC (its address goes back to the network).  Returns its VM, if any."""
         nic = self.nics.get(nic)
         self._fault_point("vm.detach_network", nic=nic.uuid, vm=nic.vm_uuid)
@@ -321,12 +325,12 @@ class VmChangeMixin:
         return vm
 
     @operation("nic.create")
-    def create_nic(self, l3_network, *, ip: str | None = None, resource_uuid: str | None = None) -> Nic:
+    def create_nic(self, l3_network: Any, *, ip: str | None = None, resource_uuid: str | None = None) -> Nic:
         """A NIC with an address on an L3 network, attached to no VM yet."""
         l3 = self.l3_networks.get(l3_network)
         self._fault_point("nic.create", l3_network=l3.uuid)
         uuid = self._claim_uuid(resource_uuid, self.nics)
-        if self._claim_ip(l3, ip) is not None:
+        if ip is not None and self._claim_ip(l3, ip) is not None:
             nic = self._allocate_static_nic(None, l3, ip, 0)
         else:
             probe = Vm("", "", l3.zone_uuid, 0, 0, None, None)
@@ -336,9 +340,9 @@ class VmChangeMixin:
             self._reassign_nic_uuid(nic, l3, uuid)
         return nic
 
-    def _reassign_nic_uuid(self, nic: Nic, l3, uuid: str) -> None:
+    def _reassign_nic_uuid(self, nic: Nic, l3: L3Network, uuid: str) -> None:
         self._remove(self.nics, nic)
-        key = str(_ip_int(nic.ip))
+        key = str(ip_int(nic.ip))
         self._set(nic, "uuid", uuid)
         self._add(self.nics, nic)
         l3.used[key] = uuid

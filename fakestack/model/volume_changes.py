@@ -4,9 +4,11 @@ snapshots, data volumes from snapshots and data-volume templates; and changes to
 
 from __future__ import annotations
 
-from .entities import Image, Volume
+from typing import Any
+
+from .entities import BackupStorage, Image, Volume
 from .errors import DomainError, InvalidArgument, InvalidState, NotFound, Unreachable
-from .images import _slug
+from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
 
@@ -15,9 +17,9 @@ TEMPLATE_VM_STATES = ("Running", "Stopped", "Paused")
 PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 
 
-class VolumeChangeMixin:
+class VolumeChangeMixin(CloudState):
     # -- templates -------------------------------------------------------------------------
-    def _template_storages(self, backup_storages, zone_uuid: str) -> list:
+    def _template_storages(self, backup_storages: Any, zone_uuid: str) -> list[BackupStorage]:
         """The named backup storages, or the roomiest usable one of the zone."""
         if backup_storages:
             return [self.backup_storages.get(b) for b in backup_storages]
@@ -28,12 +30,12 @@ class VolumeChangeMixin:
 
     def _image_from_node(
         self,
-        node,
+        node: Any,
         zone_uuid: str,
         name: str,
         *,
         media_type: str,
-        backup_storages=None,
+        backup_storages: Any = None,
         description: str = "",
         platform: str = "Linux",
         guest_os_type: str = "",
@@ -41,7 +43,7 @@ class VolumeChangeMixin:
         system: bool = False,
         virtio: bool = True,
         resource_uuid: str | None = None,
-    ) -> tuple[Image, list]:
+    ) -> tuple[Image, list[tuple[str, DomainError]]]:
         """Copy the data of the chain ending at ``node`` onto backup storages as a new image.
         Each storage succeeds or fails on its own; ``failures`` lists ``(bs_uuid, error)``;
         when every storage fails the first failure is raised (and nothing remains)."""
@@ -51,7 +53,8 @@ class VolumeChangeMixin:
             raise InvalidArgument("platform", f"must be one of {', '.join(PLATFORMS)}")
         uuid = self._claim_uuid(resource_uuid, self.images)
         size = self.chain_allocated_size(node)
-        refs, failures = [], []
+        refs: list[dict[str, Any]] = []
+        failures: list[tuple[str, DomainError]] = []
         for bs in self._template_storages(backup_storages, zone_uuid):
             mark = len(self._undo) if self._undo is not None else 0
             try:
@@ -69,7 +72,6 @@ class VolumeChangeMixin:
                 {
                     "backup_storage_uuid": bs.uuid,
                     "node_uuid": copy.uuid,
-                    "install_path": f"zstore://{_slug(name)}/{copy.uuid}",
                     "status": "Ready",
                 }
             )
@@ -93,17 +95,15 @@ class VolumeChangeMixin:
             create_date=now,
             last_op_date=now,
         )
-        first = self.backup_storages.get(refs[0]["backup_storage_uuid"])
-        image.url = f"zstore://{first.hostname}/{_slug(name)}/{refs[0]['node_uuid']}"
         return self._add(self.images, image), failures
 
     @operation("image.create_from_volume")
     def create_image_from_volume(
         self,
-        volume,
+        volume: Any,
         name: str,
         *,
-        backup_storages=None,
+        backup_storages: Any = None,
         description: str = "",
         platform: str | None = None,
         guest_os_type: str | None = None,
@@ -154,10 +154,10 @@ class VolumeChangeMixin:
     @operation("image.create_from_snapshot")
     def create_image_from_snapshot(
         self,
-        snapshot,
+        snapshot: Any,
         name: str,
         *,
-        backup_storages,
+        backup_storages: Any,
         description: str = "",
         platform: str | None = None,
         guest_os_type: str | None = None,
@@ -165,7 +165,7 @@ class VolumeChangeMixin:
         system: bool = False,
         virtio: bool = True,
         resource_uuid: str | None = None,
-    ) -> tuple[Image, list]:
+    ) -> tuple[Image, list[tuple[str, DomainError]]]:
         """A RootVolumeTemplate holding the data as it was at the snapshot.  Returns the
         image and the storages that failed ``[(bs_uuid, error)]``."""
         snap = self.volume_snapshots.get(snapshot)
@@ -210,7 +210,7 @@ class VolumeChangeMixin:
 
     # -- volumes from snapshots and templates --------------------------------------------------
     def _standalone_volume(
-        self, name: str, ps, size: int, actual: int, *, uuid: str | None, description: str
+        self, name: str, ps: Any, size: int, actual: int, *, uuid: str | None, description: str
     ) -> Volume:
         """A detached, Ready data volume on its own disk (a copy, not linked to its source)."""
         if not isinstance(name, str) or not name or len(name) > 255:
@@ -244,10 +244,10 @@ class VolumeChangeMixin:
     @operation("volume.create_from_snapshot")
     def create_volume_from_snapshot(
         self,
-        snapshot,
+        snapshot: Any,
         name: str,
         *,
-        primary_storage=None,
+        primary_storage: Any = None,
         description: str = "",
         resource_uuid: str | None = None,
     ) -> Volume:
@@ -286,11 +286,11 @@ class VolumeChangeMixin:
     @operation("volume.create_from_image")
     def create_volume_from_image(
         self,
-        image,
+        image: Any,
         name: str,
         *,
-        primary_storage,
-        host=None,
+        primary_storage: Any,
+        host: Any = None,
         description: str = "",
         resource_uuid: str | None = None,
     ) -> Volume:
@@ -347,7 +347,7 @@ class VolumeChangeMixin:
 
     # -- changes ------------------------------------------------------------------------------
     @operation("volume.resize")
-    def resize_volume(self, volume, size: int) -> Volume:
+    def resize_volume(self, volume: Volume | str, size: int) -> Volume:
         """Grow a volume to ``size`` bytes: the virtual ledger takes the growth (and the
         physical one too for a thick disk); shrinking is refused."""
         volume = self._volume(volume)
@@ -383,7 +383,7 @@ class VolumeChangeMixin:
         return volume
 
     @operation("volume.sync_size")
-    def sync_volume_size(self, volume) -> Volume:
+    def sync_volume_size(self, volume: Volume | str) -> Volume:
         """Read a volume's sizes from its storage (the model's are always current; the
         storage must be reachable)."""
         volume = self._volume(volume)
@@ -394,7 +394,7 @@ class VolumeChangeMixin:
         return volume
 
     @operation("volume.set_state")
-    def set_volume_state(self, volume, state: str) -> Volume:
+    def set_volume_state(self, volume: Volume | str, state: str) -> Volume:
         """Enable or disable a data volume (a disabled one cannot be attached)."""
         volume = self._volume(volume)
         if state not in ("Enabled", "Disabled"):
@@ -414,7 +414,9 @@ class VolumeChangeMixin:
         return volume
 
     @operation("volume.update")
-    def update_volume(self, volume, *, name: str | None = None, description: str | None = None) -> Volume:
+    def update_volume(
+        self, volume: Volume | str, *, name: str | None = None, description: str | None = None
+    ) -> Volume:
         volume = self._volume(volume)
         if name is not None:
             self._rename(self.volumes, volume, name)

@@ -10,7 +10,7 @@ image store to another, which is what it does here.
 
 from __future__ import annotations
 
-from .api_vm import inventory_reply, run_job, vm_reply
+from .api_vm import inventory_reply, run_job, start_policy, vm_reply
 from .inventories import BACKUP, backup_inventory
 from .query import schema_for
 from .registry import Call, api
@@ -53,7 +53,7 @@ def create_vm_from_vm_backup(call: Call) -> dict:
         host=f.get("hostUuid"),
         primary_storage=f.get("primaryStorageUuidForRootVolume"),
         primary_storage_for_data=f.get("primaryStorageUuidForDataVolume"),
-        strategy=f.get("strategy") or "InstantStart",
+        strategy=start_policy(f.get("strategy")),
         description=f.get("description") or "",
         resource_uuid=f.get("resourceUuid"),
     )
