@@ -48,7 +48,7 @@ from typing import Any, Callable
 
 from werkzeug.wrappers import Request, Response
 
-from .app import json_response
+from .dialects.kit.responses import FAKESTACK_JSON
 
 ADMIN_PREFIX = "/_fakestack"
 
@@ -241,10 +241,6 @@ def load_extensions() -> None:
     _extensions_loaded = True
 
 
-def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return json_response(data, status, headers, default=_fallback)
-
-
 def _fallback(value: Any) -> Any:
     # Journals carry operation arguments as given (tuples, sets of names, entities).
     if isinstance(value, (set, frozenset)):
@@ -253,6 +249,14 @@ def _fallback(value: Any) -> Any:
     if uuid is not None:
         return uuid
     return repr(value)
+
+
+# fakestack's JSON, with the journal's fallback renderer.
+ADMIN_JSON = FAKESTACK_JSON.with_default(_fallback)
+
+
+def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return ADMIN_JSON.response(data, status, headers)
 
 
 def handle_admin(app, request: Request) -> Response:

@@ -22,7 +22,8 @@ from typing import Any, Callable
 from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
 from .files import write_atomically
-from .app import FakestackApp, json_response, make_app
+from .app import FakestackApp, make_app
+from .dialects.kit.responses import json_response
 from .faults import connection_dropping
 
 

@@ -1,28 +1,23 @@
 """What goes on the wire: JSON bodies the way Starlette renders them, and HTTP errors.
 
 FastAPI answers through Starlette's ``JSONResponse`` (compact separators, UTF-8, no
-ASCII escaping); clients compare bodies byte for byte in replays, so this module is the
-only place that serializes.
+ASCII escaping); clients compare bodies byte for byte in replays, so this module's
+``INSTAVM_JSON`` (the kit's builder) is the only way the dialect serializes.
 """
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ..kit.responses import JsonStyle
 
-def render_json(data: Any) -> bytes:
-    return json.dumps(data, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode(
-        "utf-8"
-    )
+
+INSTAVM_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    response = Response(render_json(data), status=status, mimetype="application/json")
-    for key, value in (headers or {}).items():
-        response.headers[key] = value
-    return response
+    return INSTAVM_JSON.response(data, status, headers)
 
 
 class HttpError(Exception):

@@ -10,6 +10,8 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack import faults
 
+from ..kit.responses import JsonStyle
+
 from . import error_map, jsonrpc, specs
 from .choices import Choices
 from .errors import VapiError, vapi_error
@@ -71,9 +73,9 @@ class Call:
         return self._inventory
 
 
-def _json(data: Any, status: int, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data, separators=(",", ":")), status=status, headers=headers,
-                    mimetype="application/json")
+# vAPI JSON: compact, ASCII escapes (what the REST and JSON-RPC endpoints send).
+VSPHERE_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=True)
+_json = VSPHERE_JSON.response
 
 
 class VsphereDialect:

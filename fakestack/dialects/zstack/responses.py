@@ -1,25 +1,22 @@
-"""Wire helpers: ZStack's JSON (compact, integers for longs) and plain-text transport errors."""
+"""Wire helpers: ZStack's JSON (compact, UTF-8, integers for longs) and plain-text
+transport errors.  The JSON goes through the kit's one builder."""
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from werkzeug.wrappers import Response
 
+from ..kit.responses import JsonStyle
+
 JSON_MIMETYPE = "application/json;charset=utf-8"
 TEXT_MIMETYPE = "text/plain;charset=utf-8"
 
-
-# One encoder for every response (json.dumps would build one per call for these options).
-_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
-
-
-def dumps(data: Any) -> str:
-    return _ENCODER.encode(data)
+ZSTACK_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type=JSON_MIMETYPE)
+dumps = ZSTACK_JSON.dumps
 
 
 def json_response(data: Any, status: int = 200) -> Response:
-    return Response(dumps(data), status=status, content_type=JSON_MIMETYPE)
+    return ZSTACK_JSON.response(data, status)
 
 
 def text_response(text: str, status: int) -> Response:
