@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack.model.errors import DomainError
 
+from ..kit.routing import allow_header
 from .auth import check_key, configured_keys, presented_keys
 from .errors import http_error
 from .routing import PREFIXES, Endpoint, resolve
@@ -71,8 +72,8 @@ class InstaVMDialect:
 
     def _handle(self, request: Request) -> Response:
         match = resolve(request.method, request.path)
-        if match.redirect_path is not None:
-            location = request.host_url.rstrip("/") + match.redirect_path
+        if match.redirect is not None:
+            location = request.host_url.rstrip("/") + match.redirect
             query = request.query_string.decode("latin-1")
             if query:
                 location += "?" + query
@@ -80,8 +81,8 @@ class InstaVMDialect:
             del redirect.headers["Content-Type"]
             return redirect
         if match.allowed:
-            raise method_not_allowed(match.allowed)
-        endpoint = match.endpoint
+            raise method_not_allowed(allow_header(match.allowed))
+        endpoint = match.target
         if endpoint is None:
             raise route_not_found()
 
@@ -110,7 +111,7 @@ class InstaVMDialect:
         call = Call(
             request=request,
             endpoint=endpoint,
-            path=dict(match.path_params),
+            path=match.params,
             query=query,
             body=body,
             raw_body=None if raw_body is MISSING else raw_body,

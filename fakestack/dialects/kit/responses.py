@@ -8,7 +8,8 @@ built once per style: ``json.dumps`` with options builds a new one on every call
 from __future__ import annotations
 
 import json
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -22,7 +23,7 @@ class JsonStyle:
     ``content_type`` is the full ``Content-Type`` header value.
     """
 
-    __slots__ = ("separators", "ensure_ascii", "allow_nan", "default", "content_type", "_encoder")
+    __slots__ = ("_encoder", "allow_nan", "content_type", "default", "ensure_ascii", "separators")
 
     def __init__(self, *, separators: tuple[str, str] = (",", ":"), ensure_ascii: bool = True,
                  allow_nan: bool = True, default: Callable[[Any], Any] | None = None,
@@ -35,7 +36,7 @@ class JsonStyle:
         self._encoder = json.JSONEncoder(separators=separators, ensure_ascii=ensure_ascii,
                                          allow_nan=allow_nan, default=default)
 
-    def with_default(self, default: Callable[[Any], Any] | None) -> "JsonStyle":
+    def with_default(self, default: Callable[[Any], Any] | None) -> JsonStyle:
         """The same style, rendering what ``json`` cannot with ``default``."""
         return JsonStyle(separators=self.separators, ensure_ascii=self.ensure_ascii,
                          allow_nan=self.allow_nan, default=default, content_type=self.content_type)

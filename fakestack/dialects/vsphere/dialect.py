@@ -11,19 +11,17 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 
 from ..kit.responses import JsonStyle
-
 from . import error_map, jsonrpc, specs
 from .choices import Choices
 from .errors import VapiError, vapi_error
 from .filters import REST_PREFIX, parse_filter
 from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
-from .routes import API, REST, ROUTES, Route
+from .routes import API, PREFIXES, REST, ROUTE_TABLES, Route
 from .sessions import CHALLENGE, COOKIE_NAME, SESSION_HEADER, SessionStore, parse_basic_authorization
 from .vapi_types import RPC
 
 NAME = "vsphere"
-PREFIXES = {REST: "/rest", API: "/api"}
 
 
 @dataclass
@@ -160,15 +158,9 @@ class VsphereDialect:
         return _json(err.rest_body(choices.rest_error_type_in_value), status)
 
     def _match(self, surface: str, request: Request) -> tuple[Route, dict]:
-        sub_path = request.path[len(PREFIXES[surface]):] or "/"
-        method = request.method
-        candidates = []
-        for route in ROUTES[surface]:
-            if route.method != method:
-                continue
-            found = route.regex.match(sub_path)
-            if found:
-                candidates.append((route, found.groupdict()))
+        table = ROUTE_TABLES[surface]
+        sub_path = table.relative(request.path) or "/"
+        candidates = [(route.target, params) for route, params in table.matches(request.method, sub_path)]
         if not candidates:
             raise vapi_error("url_not_found", sub_path)
         action_keys = ("action", "~action") if surface == REST else ("action",)

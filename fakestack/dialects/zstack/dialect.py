@@ -27,7 +27,7 @@ from .query import QuerySpec, Condition, spec_from_rest
 from .registry import BINDINGS, Call
 from .resources import find
 from .responses import json_response, text_response
-from .routes import RouteTable
+from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
 LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
@@ -52,12 +52,7 @@ class ZStackDialect:
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = RouteTable()
-        for name in BINDINGS:
-            api = APIS[name]
-            self.routes.add(api["path"], name)
-            if name.startswith("Query"):
-                self.routes.add(api["path"] + "/{uuid}", name)
+        self.routes = route_table()
         self.legacy = LegacyEndpoint(self)
         self.sources = inventories.sources(cloud)
         self.webhook_sender = webhooks.background_sender
@@ -138,16 +133,11 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
-        candidates = self.routes.match(relative)
+        candidates = self.routes.candidates(relative)
         if not candidates:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [
-            (name, dict(zip(names, values)))
-            for template, values in candidates
-            for name, names in template.apis
-            if APIS[name]["method"] == method
-        ]
+        same_method = [(route.target, params) for route, params in candidates if route.method == method]
         if not same_method:
             raise TransportError(405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]")
         if method == "PUT":
