@@ -14,14 +14,12 @@ registers ``settle_on_time`` with ``cloud.on_time``, so they happen after every
 """
 from __future__ import annotations
 
-import time
-from contextlib import contextmanager
 from typing import Any, Optional
 
 from fakestack import faults
-from fakestack.model.clock import ManualClock
 from fakestack.model.errors import CapacityExhausted, DomainError
 
+from ..kit.jobs import run_job, wait_until
 from . import ids as idfmt
 from .errors import describe_failure, http_error
 from .render import timestamp
@@ -39,9 +37,6 @@ DEFAULT_SETTINGS = {
 }
 
 STATE_NAME = "instavm"
-# How often a wait=true request on a real clock looks again at its job (the cloud lock is
-# free in between, so other clients are served meanwhile).
-WAIT_POLL_SECONDS = 0.02
 
 LIVE = ("creating", "active")
 MODEL_STATUS = {
@@ -69,24 +64,6 @@ def settle_on_time(cloud) -> None:
     state = cloud.dialect_state(STATE_NAME)
     if state.get("vms") or state.get("snapshots"):
         InstaVMService(cloud).settle()
-
-
-@contextmanager
-def lock_released(lock):
-    """Let other threads take ``lock`` (a ``threading.RLock`` this thread may hold, at any
-    depth) for the duration of the block; take it back, at the same depth, afterwards."""
-    depth = 0
-    while True:
-        try:
-            lock.release()
-        except RuntimeError:  # not (or no longer) held by this thread
-            break
-        depth += 1
-    try:
-        yield
-    finally:
-        for _ in range(depth):
-            lock.acquire()
 
 
 def _in_creation_order(records) -> list[dict]:
@@ -272,7 +249,7 @@ class InstaVMService:
         self.state["adopted"] = True
 
     def await_ready(self, rec: dict, detail: str) -> None:
-        """wait=true: the record must be ready before the answer.
+        """wait=true: the record must be ready before the answer (the kit's job wait).
 
         Hung job: 504 at once. Manual clock: move it to the job's end (and let every
         time listener catch up). Real clock: wait up to ``wait_timeout_seconds`` of real
@@ -283,50 +260,27 @@ class InstaVMService:
         if ready is None:
             raise HttpError(504, detail)
         if ready > self.now():
-            clock = self.cloud.clock
-            if isinstance(clock, ManualClock):
-                clock.move_to(ready)
-                self.cloud.settle()
-            else:
-                self._wait_in_real_time(rec, detail)
+            reached = wait_until(
+                self.cloud, lambda: self._ready_time(rec),
+                budget=float(self.setting("wait_timeout_seconds")),
+                settled=lambda: self._settled_elsewhere(rec))
+            if not reached:
+                raise HttpError(504, detail)
         self.settle()
 
-    def _is_current(self, rec: dict) -> bool:
-        """Is ``rec`` still the record the state holds (a reset or restore replaces them)?"""
-        if "vm_id" in rec:
-            return self.vms.get(rec["vm_id"]) is rec
-        return self.snapshots.get(rec["id"]) is rec
-
-    def _wait_in_real_time(self, rec: dict, detail: str) -> None:
-        # The budget counts the time slept, not clock readings: under freezegun the clock
-        # stands still and the request still gives up after wait_timeout_seconds.
-        limit = float(self.setting("wait_timeout_seconds"))
-        waited = 0.0
-        while True:
-            if not self._is_current(rec):
-                kind = "VM" if "vm_id" in rec else "Snapshot"
-                raise HttpError(404, f"{kind} not found")
-            if rec["status"] not in ("creating", "building"):
-                return  # settled (or killed) by another request meanwhile
-            ready = self._ready_time(rec)
-            if ready is None:
-                raise HttpError(504, detail)
-            remaining = ready - self.now()
-            if remaining <= 0:
-                return
-            if waited >= limit:
-                raise HttpError(504, detail)
-            step = min(WAIT_POLL_SECONDS, limit - waited, remaining)
-            with lock_released(self.cloud.lock):
-                time.sleep(step)
-            waited += step
+    def _settled_elsewhere(self, rec: dict) -> bool:
+        """Asked between the steps of a real-clock wait: a reset or restore replaced the
+        record (404), or another request settled (or killed) it meanwhile."""
+        current = self.vms.get(rec["vm_id"]) if "vm_id" in rec else self.snapshots.get(rec["id"])
+        if current is not rec:
+            kind = "VM" if "vm_id" in rec else "Snapshot"
+            raise HttpError(404, f"{kind} not found")
+        return rec["status"] not in ("creating", "building")
 
     # -- model steps --------------------------------------------------------------------
     def _run(self, operation: str, fn, *args, **kwargs):
         """Run a model operation as a job; raise its domain error, return (result, job)."""
-        job = self.cloud.submit(operation, fn, *args, **kwargs)
-        if job.error is not None:
-            raise job.error
+        job = run_job(self.cloud, operation, fn, *args, **kwargs)
         return job.result, job
 
     def dialect_fault(self, operation: str, **targets) -> None:
