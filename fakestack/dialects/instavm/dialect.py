@@ -17,17 +17,17 @@ from fakestack.model.errors import DomainError
 
 from ..kit.routing import allow_header
 from .auth import check_key, configured_keys, presented_keys
-from .errors import http_error
-from .routing import PREFIXES, Endpoint, resolve
-from .validation import MISSING, read_body, validate_body
-from .wire import (
+from .errors import (
     HttpError,
     RequestValidationFailed,
-    json_response,
+    http_error,
     method_not_allowed,
     not_implemented,
     route_not_found,
 )
+from .render import json_response
+from .routes import PREFIXES, Endpoint, resolve
+from .validation import MISSING, read_body, validate_body
 
 NAME = "instavm"
 

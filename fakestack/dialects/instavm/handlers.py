@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from .auth import configured_keys
+from .errors import invalid_api_key
 from .render import snapshot_info, vm_record
 from .service import InstaVMService
-from .wire import invalid_api_key
 
 
 class Handlers:

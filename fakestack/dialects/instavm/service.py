@@ -21,10 +21,9 @@ from fakestack.model.errors import CapacityExhausted, DomainError
 
 from ..kit.jobs import run_job, wait_until
 from . import ids as idfmt
-from .errors import describe_failure, http_error
+from .errors import HttpError, describe_failure, http_error
 from .render import timestamp
 from .schemas import DEFAULT_LIFETIME_SECONDS, DEFAULT_MEMORY_MB, DEFAULT_VCPU_COUNT
-from .wire import HttpError
 
 MiB = 1024 * 1024
 

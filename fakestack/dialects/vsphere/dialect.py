@@ -11,9 +11,9 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 
 from ..kit.responses import JsonStyle
-from . import error_map, jsonrpc, specs
+from . import jsonrpc, specs
 from .choices import Choices
-from .errors import VapiError, vapi_error
+from .errors import VapiError, translate, vapi_error
 from .filters import REST_PREFIX, parse_filter
 from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
@@ -85,7 +85,7 @@ class VsphereDialect:
         self._base_choices = choices or Choices()
         self._numbered: tuple[dict, int] | None = None  # (state, journal_seq) of the last sync
         # Load every module that registers operations.
-        from . import operations, session_ops  # noqa: F401
+        from . import handlers  # noqa: F401
 
     # State is re-read on every request: Cloud.restore may have replaced it.
     @property
@@ -141,7 +141,7 @@ class VsphereDialect:
         except VapiError:
             raise
         except Exception as exc:  # a domain error or a bug: never a stack trace on the wire
-            translated = error_map.translate(call, exc)
+            translated = translate(call, exc)
             if translated is not None:
                 raise translated from exc
             raise vapi_error("general", f"{type(exc).__name__}: {exc}") from exc

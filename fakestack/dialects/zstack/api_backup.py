@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .api_storage import image_reply
 from .api_vm import run_job
-from .inventories import BACKUP, backup_inventory
+from .render import BACKUP, backup_inventory
 from .query import schema_for
 from .registry import Call, api
 

@@ -3,7 +3,7 @@ is one of the query APIs)."""
 from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job
-from .inventories import SNAPSHOT, snapshot_inventory
+from .render import SNAPSHOT, snapshot_inventory
 from .registry import Call, api
 
 

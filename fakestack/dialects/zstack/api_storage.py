@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from .api_vm import inventory_reply, provisioning_from_tags, run_job
-from .inventories import IMAGE, VOLUME, image_inventory, volume_inventory
+from .render import IMAGE, VOLUME, image_inventory, volume_inventory
 from .registry import Call, api
 
 

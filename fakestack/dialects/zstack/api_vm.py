@@ -7,7 +7,7 @@ from fakestack.model.errors import DomainError
 
 from ..kit.jobs import job_result
 from .errors import error_from_domain, invalid_argument
-from .inventories import VM, vm_inventory
+from .render import VM, vm_inventory
 from .query import schema_of
 from .registry import Call, api
 

@@ -17,16 +17,29 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
-from . import inventories, jobs, sessions, webhooks
+from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
-    VO_NAMES, ApiError, TransportError, error_code, error_from_domain, resource_not_found,
+    VO_NAMES,
+    ApiError,
+    TransportError,
+    error_code,
+    error_from_domain,
+    resource_not_found,
+    text_response,
 )
-from .params import V4_UUID, normalize, param_specs, params_from_query, validate, verify_types
-from .query import QuerySpec, Condition, spec_from_rest
+from .params import (
+    V4_UUID,
+    normalize,
+    param_specs,
+    params_from_query,
+    validate,
+    verify_types,
+)
+from .query import Condition, QuerySpec, spec_from_rest
 from .registry import BINDINGS, Call
+from .render import json_response
 from .resources import find
-from .responses import json_response, text_response
 from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
@@ -54,7 +67,7 @@ class ZStackDialect:
         self.cloud = cloud
         self.routes = route_table()
         self.legacy = LegacyEndpoint(self)
-        self.sources = inventories.sources(cloud)
+        self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
         # Web hooks go out as soon as the clock completes their jobs: the cloud runs its time
         # listeners on every tick and before every request the app serves.

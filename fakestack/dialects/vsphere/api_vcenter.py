@@ -14,13 +14,24 @@ from .choices import LIST_LIMITS
 from .errors import not_found, vapi_error
 from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, connection_state, power_state
 from .registry import operation
+from .render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
 from .structures import (
-    CLUSTER_INFO, CLUSTER_SUMMARY, DATACENTER_INFO, DATACENTER_SUMMARY, DATASTORE_INFO,
-    DATASTORE_SUMMARY, FOLDER_SUMMARY, HOST_SUMMARY, NETWORK_SUMMARY, POWER_INFO,
-    RESOURCE_POOL_INFO, RESOURCE_POOL_SUMMARY, VM_INFO, VM_SUMMARY,
+    CLUSTER_INFO,
+    CLUSTER_SUMMARY,
+    DATACENTER_INFO,
+    DATACENTER_SUMMARY,
+    DATASTORE_INFO,
+    DATASTORE_SUMMARY,
+    FOLDER_SUMMARY,
+    HOST_SUMMARY,
+    NETWORK_SUMMARY,
+    POWER_INFO,
+    RESOURCE_POOL_INFO,
+    RESOURCE_POOL_SUMMARY,
+    VM_INFO,
+    VM_SUMMARY,
 )
 from .vapi_types import STRING, VOID, ListOf
-from .vm_render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
 
 VM = "com.vmware.vcenter.VM"
 POWER = "com.vmware.vcenter.vm.power"

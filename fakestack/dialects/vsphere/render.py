@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .inventory import MiB, Inventory, derived_uuid, moid_number, power_state
+from .inventory import Inventory, MiB, derived_uuid, moid_number, power_state
 
 SCSI_CONTROLLER_UNIT = 7
 
