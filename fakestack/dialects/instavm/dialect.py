@@ -15,6 +15,7 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack.model.errors import DomainError
 
+from ..kit.cloud import DialectCloud
 from ..kit.routing import allow_header
 from .auth import check_key, configured_keys, presented_keys
 from .errors import (
@@ -48,7 +49,7 @@ class InstaVMDialect:
     name = NAME
     prefixes = PREFIXES
 
-    def __init__(self, cloud, handlers=None) -> None:
+    def __init__(self, cloud: DialectCloud, handlers=None) -> None:
         self.cloud = cloud
         if handlers is None:
             from .handlers import Handlers
@@ -128,7 +129,7 @@ class InstaVMDialect:
         return json_response(result)
 
 
-def create_dialect(cloud) -> InstaVMDialect:
+def create_dialect(cloud: DialectCloud) -> InstaVMDialect:
     """The dialect as the app mounts it. Its time-driven work (asynchronous boots, clean-up
     of a clone's snapshot, lifetime expiry) runs from a ``cloud.on_time`` listener, so a
     bare ``cloud.tick()`` applies it without any InstaVM request."""

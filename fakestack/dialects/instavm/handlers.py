@@ -1,6 +1,7 @@
 """Endpoint handlers: validated call in, JSON-able answer out (errors as ``HttpError``)."""
 from __future__ import annotations
 
+from ..kit.cloud import DialectCloud
 from .auth import configured_keys
 from .errors import invalid_api_key
 from .render import snapshot_info, vm_record
@@ -8,7 +9,7 @@ from .service import InstaVMService
 
 
 class Handlers:
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         self.cloud = cloud
         self.service = InstaVMService(cloud)
 

@@ -19,6 +19,7 @@ from typing import Any, Optional
 from fakestack import faults
 from fakestack.model.errors import CapacityExhausted, DomainError
 
+from ..kit.cloud import DialectCloud
 from ..kit.jobs import run_job, wait_until
 from . import ids as idfmt
 from .errors import HttpError, describe_failure, http_error
@@ -77,7 +78,7 @@ def _first(records: list[dict], key: str) -> Any:
 
 
 class InstaVMService:
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         self.cloud = cloud
 
     # -- state --------------------------------------------------------------------------

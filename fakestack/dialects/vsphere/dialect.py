@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack import faults
 
+from ..kit.cloud import DialectCloud
 from ..kit.responses import JsonStyle
 from . import jsonrpc, specs
 from .choices import Choices
@@ -18,7 +19,13 @@ from .filters import REST_PREFIX, parse_filter
 from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
 from .routes import API, PREFIXES, REST, ROUTE_TABLES, Route
-from .sessions import CHALLENGE, COOKIE_NAME, SESSION_HEADER, SessionStore, parse_basic_authorization
+from .sessions import (
+    CHALLENGE,
+    COOKIE_NAME,
+    SESSION_HEADER,
+    SessionStore,
+    parse_basic_authorization,
+)
 from .vapi_types import RPC
 
 NAME = "vsphere"
@@ -80,7 +87,7 @@ class VsphereDialect:
     name = NAME
     prefixes = (PREFIXES[REST], PREFIXES[API])
 
-    def __init__(self, cloud, choices: Choices | None = None) -> None:
+    def __init__(self, cloud: DialectCloud, choices: Choices | None = None) -> None:
         self.cloud = cloud
         self._base_choices = choices or Choices()
         self._numbered: tuple[dict, int] | None = None  # (state, journal_seq) of the last sync
@@ -285,5 +292,5 @@ class VsphereDialect:
         call.token = token
 
 
-def create_dialect(cloud, **overrides: Any) -> VsphereDialect:
+def create_dialect(cloud: DialectCloud, **overrides: Any) -> VsphereDialect:
     return VsphereDialect(cloud, Choices(**overrides) if overrides else None)

@@ -7,9 +7,9 @@ from fakestack.model.errors import DomainError
 
 from ..kit.jobs import job_result
 from .errors import error_from_domain, invalid_argument
-from .render import VM, vm_inventory
 from .query import schema_of
 from .registry import Call, api
+from .render import VM, vm_inventory
 
 VM_RESOURCES = {"uuid": "vm"}
 

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
+from ..kit.cloud import DialectCloud
 from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
@@ -60,7 +61,7 @@ class ZStackDialect:
     name = "zstack"
     prefixes = ("/zstack", "/v1")
 
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         from . import handlers  # noqa: F401 - importing registers the API handlers
         from .legacy import LegacyEndpoint
 
