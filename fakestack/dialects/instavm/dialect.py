@@ -3,8 +3,8 @@
 route (404 / 405 / 307) -> body decoding (422 json_invalid, 400) -> authentication (401)
 -> query, path and body validation, all items in one 422 -> the handler.
 
-The app settles the cloud (time listeners) before every request; the handler's
-``before()`` hook only adopts the topology's VMs at the first InstaVM request.
+The handler's ``before()`` hook settles InstaVM's records (their time-driven changes)
+and adopts the topology's VMs at the first InstaVM request.
 """
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ from .errors import (
 )
 from .render import json_response
 from .routes import PREFIXES, Endpoint, resolve
+from .service import SETTLE_KEY, settler_for
 from .validation import MISSING, read_body, validate_body
 
 NAME = "instavm"
@@ -70,6 +71,10 @@ class InstaVMDialect:
             return self._handle(request)
         except HttpError as exc:
             return exc.to_response()
+        finally:
+            # The request may have added or changed records: the cloud's settler looks
+            # again at its next call (after a tick, before the next request).
+            settler_for(self.cloud).forget()
 
     def _handle(self, request: Request) -> Response:
         match = resolve(request.method, request.path)
@@ -131,10 +136,9 @@ class InstaVMDialect:
 
 def create_dialect(cloud: DialectCloud) -> InstaVMDialect:
     """The dialect as the app mounts it. Its time-driven work (asynchronous boots, clean-up
-    of a clone's snapshot, lifetime expiry) runs from a ``cloud.on_time`` listener, so a
-    bare ``cloud.tick()`` applies it without any InstaVM request."""
-    from .service import settle_on_time
-
+    of a clone's snapshot, lifetime expiry) runs before its own requests and from a
+    ``cloud.on_time`` listener when it comes due, so a bare ``cloud.tick()`` applies it
+    without any InstaVM request."""
     cloud.dialect_state(NAME)  # exists from mounting on: a tick never adds it to snapshots
-    cloud.on_time(settle_on_time)
+    cloud.on_time(settler_for(cloud), key=SETTLE_KEY)
     return InstaVMDialect(cloud)

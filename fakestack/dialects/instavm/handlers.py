@@ -14,6 +14,11 @@ class Handlers:
         self.service = InstaVMService(cloud)
 
     def before(self) -> None:
+        """Settle InstaVM's records (what came due since the last look) and adopt the
+        topology's VMs (at the first InstaVM request)."""
+        state = self.cloud.dialect_state("instavm")
+        if state.get("vms") or state.get("snapshots"):
+            self.service.settle()
         self.service.adopt()
 
     def _vm(self, rec):
