@@ -11,13 +11,13 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 
 from ..kit.cloud import DialectCloud
-from ..kit.responses import JsonStyle
 from . import jsonrpc, specs
 from .choices import Choices
 from .errors import VapiError, translate, vapi_error
 from .filters import REST_PREFIX, parse_filter
 from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
+from .render import VSPHERE_JSON
 from .routes import API, PREFIXES, REST, ROUTE_TABLES, Route
 from .sessions import (
     CHALLENGE,
@@ -78,8 +78,6 @@ class Call:
         return self._inventory
 
 
-# vAPI JSON: compact, ASCII escapes (what the REST and JSON-RPC endpoints send).
-VSPHERE_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=True)
 _json = VSPHERE_JSON.response
 
 
