@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import importlib
 from collections import deque
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -152,7 +153,7 @@ class FakestackApp:
             except Exception:  # a broken logger must not cost the client its answer
                 pass
         if dropped is not None:
-            from .faults import abort_connection  # close the socket; in process: ConnectionDropped
+            from .faults.http import abort_connection  # close the socket; in process: ConnectionDropped
             abort_connection(environ, dropped)
         return response(environ, start_response)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from fakestack.model import StartPolicy
 from fakestack.model.errors import DomainError
 
 from ..errors import HttpError, http_error
@@ -61,7 +62,7 @@ class VmOperations(Records):
 
     def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: Optional[dict]):
         kwargs: dict[str, Any] = {"cpu_num": vcpu, "memory_size": memory_mb * MiB,
-                                  "strategy": "InstantStart"}
+                                  "strategy": StartPolicy.START}
         if snapshot is not None and snapshot.get("uuid"):
             kwargs["snapshot"] = snapshot["uuid"]
         elif snapshot is not None and snapshot.get("image_uuid"):
@@ -75,7 +76,7 @@ class VmOperations(Records):
         if wanted:
             return self.cloud.images.get(wanted)
         for image in self.cloud.images:
-            if image.media_type == "RootVolumeTemplate" and image.status == "Ready" \
+            if image.bootable and image.status == "Ready" \
                     and image.state == "Enabled":
                 return image
         raise HttpError(503, "Insufficient capacity: no bootable image")
