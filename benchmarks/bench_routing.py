@@ -14,8 +14,8 @@ import time
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
-from fakestack.dialects.instavm.routing import ALL_ENDPOINTS
-from fakestack.dialects.instavm.routing import ROUTE_TABLE as INSTAVM
+from fakestack.dialects.instavm.routes import ALL_ENDPOINTS
+from fakestack.dialects.instavm.routes import ROUTE_TABLE as INSTAVM
 from fakestack.dialects.zstack.routes import route_table as zstack_table
 
 _VAR = re.compile(r"\{(\w+)\}")
