@@ -11,9 +11,9 @@ image store to another, which is what it does here.
 from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job, start_policy, vm_reply
-from .inventories import BACKUP, backup_inventory
 from .query import schema_for
 from .registry import Call, api
+from .render import BACKUP, backup_inventory
 
 
 @api(

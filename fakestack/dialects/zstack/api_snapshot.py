@@ -4,9 +4,9 @@ QueryVolumeSnapshotTree are query APIs)."""
 from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job
-from .inventories import SNAPSHOT, snapshot_inventory
 from .query import schema_for
 from .registry import Call, api
+from .render import SNAPSHOT, snapshot_inventory
 
 
 @api("CreateVolumeSnapshot", operation="create_volume_snapshot", resources={"volumeUuid": "volume"})

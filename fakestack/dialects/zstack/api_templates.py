@@ -8,9 +8,9 @@ from __future__ import annotations
 from .api_storage import image_reply, volume_reply
 from .api_vm import run_job
 from .errors import error_from_domain, invalid_argument
-from .inventories import IMAGE, image_inventory
 from .query import schema_of
 from .registry import Call, api
+from .render import IMAGE, image_inventory
 
 _TEMPLATE_RESOURCES = {"backupStorageUuids": "backup_storage"}
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job, vm_reply
 from .errors import invalid_argument
-from .inventories import HOST, NIC, host_inventory, nic_inventory
 from .query import schema_for
 from .registry import Call, api
+from .render import HOST, NIC, host_inventory, nic_inventory
 
 
 @api(
