@@ -125,7 +125,7 @@ def apply_new(cloud: Cloud, op) -> None:
         elif kind in ("restore_vm", "revert_vm") and backups:
             record = backups[op[2] % len(backups)]
             if record.group_uuid is not None and kind == "restore_vm":
-                cloud.create_vm_from_backup(record.group_uuid, "r", strategy="CreateStopped")
+                cloud.create_vm_from_backup(record.group_uuid, "r", strategy="stopped")
             elif record.group_uuid is not None:
                 owner = cloud.vms.find(record.vm_uuid)
                 if owner is not None and owner.state == "Running":
