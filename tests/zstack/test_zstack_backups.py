@@ -251,8 +251,17 @@ def test_storage_and_image_kinds_show_by_zstack_names_in_inventories_and_errors(
     sync = call_async(client, "PUT", f"/zstack/v1/vm-backups/imageStore/{sftp}/actions", session,
                       json={"syncVmBackup": {}}).get_json()
     assert sync["error"] == failed
-    # a data template does not boot a VM
+    one_volume = client.post(f"/zstack/v1/volumes/{golden.data_volume_uuids[0]}/volume-backups",
+                             headers=auth(session),
+                             json={"params": {"backupStorageUuid": sftp, "name": "vb"}})
+    assert poll(client, one_volume).get_json()["error"] == failed
     bs = cloud.backup_storages.get("imagestore").uuid
+    group = backup_vm(client, session, golden.root_volume_uuid, bs).get_json()["inventories"][0]["groupUuid"]
+    copy = {"srcBackupStorageUuid": bs, "dstBackupStorageUuid": sftp}
+    copied = call_async(client, "PUT", f"/zstack/v1/vm-backups/{group}/actions", session,
+                        json={"syncVmBackupFromImageStoreBackupStorage": copy})
+    assert copied.get_json()["error"] == failed
+    # a data template does not boot a VM
     root_backup = backup_vm(client, session, golden.root_volume_uuid, bs).get_json()["inventories"][0]
     data_template = call_async(
         client, "POST", f"/zstack/v1/images/data-volume-templates/from/volume-template/{root_backup['uuid']}",
