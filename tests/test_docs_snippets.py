@@ -147,17 +147,35 @@ def test_python_blocks(page, tmp_path, monkeypatch):
             raise AssertionError(f"{block.where}: {type(exc).__name__}: {exc}") from exc
 
 
-def test_python_blocks_that_are_pytest_tests(tmp_path):
-    tests = [b for b in ALL_BLOCKS if b.lang == "python" and is_pytest_block(b)]
-    assert tests, "the pytest plugin page shows tests"
+def run_pytest_blocks(tests: list[Block], where: Path) -> subprocess.CompletedProcess:
     for n, block in enumerate(tests):
         name = re.sub(r"\W", "_", block.page.stem)
-        (tmp_path / f"test_doc_{name}_{n}.py").write_text(f"# {block.where}\n" + block.code)
+        (where / f"test_doc_{name}_{n}.py").write_text(f"# {block.where}\n" + block.code)
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugin")]))
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(tmp_path)],
-                         cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
+                          cwd=where, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_python_blocks_that_are_pytest_tests(tmp_path):
+    tests = [b for b in ALL_BLOCKS if b.lang == "python" and is_pytest_block(b) and b.marker != "fails"]
+    assert tests, "the pytest plugin page shows tests"
+    run = run_pytest_blocks(tests, tmp_path)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert f"{len(tests)} passed" in run.stdout or "passed" in run.stdout
+    assert re.search(r"\b[1-9]\d* passed", run.stdout) and " failed" not in run.stdout
+
+
+@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.marker == "fails"], ids=lambda b: b.where)
+def test_python_block_that_shows_a_failing_test(block, tmp_path):
+    """A block marked ``<!-- snippet: fails -->`` shows a test that finds a bug: it must fail,
+    on an assertion (not an import or a name error), with the text block after it in the report."""
+    assert is_pytest_block(block)
+    run = run_pytest_blocks([block], tmp_path)
+    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
+    assert "AssertionError" in run.stdout and "Error:" not in run.stdout.replace("AssertionError:", "")
+    following = blocks(block.page)[blocks(block.page).index(block) + 1]
+    assert following.lang == "text"
+    first_lines = [ln for ln in following.code.splitlines()[:2]]
+    assert all(ln in run.stdout for ln in first_lines), run.stdout[-4000:]
 
 
 # -- shell ------------------------------------------------------------------------------------
