@@ -142,7 +142,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 total_physical_capacity=p.physical_capacity or p.total_capacity,
                 ratio=p.overprovisioning_ratio, physical_threshold=p.physical_threshold,
                 reserved_capacity=p.reserved_capacity, default_thick=p.provisioning == "thick",
-                cluster_uuids=[clusters[c].uuid for c in p.clusters], state=p.state,
+                cluster_uuids=[clusters[c].uuid for c in p.clusters], admission=p.admission, state=p.state,
                 status=p.status, create_date=now, last_op_date=now))
         for b in topo.backup_storages:
             self.backup_storages.add(BackupStorage(
@@ -268,7 +268,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 "vms": h.vm_count} for h in self.hosts],
             "primary_storages": [{
                 "name": p.name, "uuid": p.uuid, "type": p.type, "status": p.status,
-                "total_capacity": p.total_capacity, "used_capacity": p.used_virtual,
+                "admission": p.admission, "total_capacity": p.total_capacity, "used_capacity": p.used_virtual,
                 "available_capacity": p.available_capacity,
                 "total_physical_capacity": p.total_physical_capacity,
                 "used_physical_capacity": p.used_physical,
