@@ -15,6 +15,7 @@ from .backups import Backup, BackupGroup, BackupMixin
 from .clock import Clock, SystemClock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
+from .devices import DeviceMixin
 from .entities import (
     BackupStorage,
     Cluster,
@@ -60,7 +61,7 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
+class Cloud(BackupMixin, CloneMixin, DeviceMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
             StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
