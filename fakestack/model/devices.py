@@ -204,10 +204,26 @@ class DeviceMixin:
         if vm.state not in DEVICE_STATES:
             raise InvalidState("vm", vm.uuid, vm.state, op, DEVICE_STATES)
 
+    @operation("vm.rename")
+    def rename_vm(self, vm, name: str) -> Vm:
+        vm = self._vm(vm)
+        if not name or len(name) > 255:
+            raise InvalidArgument("name", "must be 1 to 255 characters")
+        old = vm.name
+        if name != old:
+            self.vms.rename(vm, name)
+            if self._undo is not None:
+                self._undo.append(lambda: self.vms.rename(vm, old))
+        return vm
+
     # -- relocation ---------------------------------------------------------------------
     @operation("vm.relocate")
-    def relocate_vm(self, vm, *, host=None, primary_storage=None, volume_storages: dict | None = None) -> Vm:
+    def relocate_vm(self, vm, *, host=None, cluster=None, primary_storage=None,
+                    volume_storages: dict | None = None) -> Vm:
         """Move a VM to another host, another primary storage, or both.
+
+        ``cluster`` without ``host``: a host of that cluster, chosen by the allocator, unless
+        the VM's host is already there.
 
         A VM that holds its host (running, paused) moves its CPU and memory to the new host,
         which must have room; a stopped VM only changes its last host.  Each moved disk
@@ -243,6 +259,13 @@ class DeviceMixin:
             reach = set(ps.cluster_uuids) if reach is None else reach & set(ps.cluster_uuids)
         current = self.hosts.find(vm.host_uuid or vm.last_host_uuid or "")
         new_host: Host | None = target_host
+        if new_host is None and cluster is not None:
+            cluster_uuid = self.clusters.get(cluster).uuid
+            if current is None or current.cluster_uuid != cluster_uuid or (
+                    reach is not None and cluster_uuid not in reach):
+                if reach is not None and cluster_uuid not in reach:
+                    raise InvalidArgument("cluster", f"cluster[uuid:{cluster_uuid}] cannot reach the vm's storage")
+                new_host = self._choose_host(vm, clusters=frozenset({cluster_uuid}))
         if new_host is None and current is not None and reach is not None and current.cluster_uuid not in reach:
             raise InvalidArgument("host", "the vm's host cannot reach the target storage; give a host")
         if new_host is not None:
@@ -261,8 +284,7 @@ class DeviceMixin:
         for vol in volumes:
             if vol.uuid in targets:
                 self._move_volume(vol, targets[vol.uuid])
-        self._set(vm, "last_op_date", self.clock.now())
-        return vm
+        return vm  # last_op_date stays: a live migration is no restart
 
     def _move_volume(self, volume: Volume, target: PrimaryStorage) -> None:
         old_node = self.nodes.get(volume.node_uuid)

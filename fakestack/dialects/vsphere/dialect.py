@@ -17,10 +17,13 @@ from .filters import REST_PREFIX, parse_filter
 from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
 from .routes import API, REST, ROUTES, Route
-from .sessions import CHALLENGE, COOKIE_NAME, SESSION_HEADER, SessionStore, parse_basic_authorization
+from .sessions import (
+    CHALLENGE, COOKIE_NAME, READ_ONLY, SESSION_HEADER, SessionStore, parse_basic_authorization,
+)
 from .vapi_types import RPC
 
 NAME = "vsphere"
+SESSION_SERVICE = "com.vmware.cis.session"
 PREFIXES = {REST: "/rest", API: "/api"}
 
 
@@ -32,6 +35,7 @@ class Call:
     surface: str
     operation: Operation
     token: str | None = None
+    session: dict | None = None  # the caller's session record (None while logging in)
     subject: str | None = None  # the VM id an error message names (delta chain limit)
     fault_fired: bool = False
     _inventory: Inventory | None = None
@@ -85,7 +89,7 @@ class VsphereDialect:
         self._base_choices = choices or Choices()
         self._numbered: tuple[dict, int] | None = None  # (state, journal_seq) of the last sync
         # Load every module that registers operations.
-        from . import operations, session_ops  # noqa: F401
+        from . import operations, session_ops, vm_guest, vm_hardware, vm_lifecycle  # noqa: F401
 
     # State is re-read on every request: Cloud.restore may have replaced it.
     @property
@@ -133,6 +137,9 @@ class VsphereDialect:
 
     def invoke(self, call: Call, raw_input: dict) -> Any:
         op = call.operation
+        if call.session is not None and call.session.get("role") == READ_ONLY and not op.reads_only \
+                and op.service != SESSION_SERVICE:
+            raise vapi_error("not_authorized")
         inp = specs.validate(op.input_model, raw_input)
         try:
             output = op.handler(call, inp)
@@ -199,8 +206,13 @@ class VsphereDialect:
                     specs.validate(op.input_model, body)  # not a structure: raises invalid_argument
                 raw_input.update({k: v for k, v in body.items() if k not in path_params})
                 unexpected.update({k: v for k, v in body.items() if k in path_params})
+            elif route.body_field is None:
+                if not isinstance(body, dict):
+                    specs.validate(op.input_model, body)
+                raw_input.update({k: v for k, v in body.items() if k not in path_params})
+                unexpected.update({k: v for k, v in body.items() if k in path_params})
             else:
-                raw_input["spec"] = body
+                raw_input[route.body_field] = body
         else:
             ignored = self._json_body(request, strict=False)
             if isinstance(ignored, dict):
@@ -240,7 +252,7 @@ class VsphereDialect:
             call.token = sessions.login(user, password)
             return
         token = request.headers.get(SESSION_HEADER) or request.cookies.get(COOKIE_NAME)
-        sessions.authenticate(token)
+        call.session = sessions.authenticate(token)
         call.token = token
 
     def _rest_output(self, surface, route, call, op, output, request) -> Response:
@@ -287,7 +299,7 @@ class VsphereDialect:
         if invocation.scheme != jsonrpc.SCHEME_SESSION:
             raise vapi_error("no_session")
         token = security.get("sessionId")
-        sessions.authenticate(token if isinstance(token, str) else None)
+        call.session = sessions.authenticate(token if isinstance(token, str) else None)
         call.token = token
 
 

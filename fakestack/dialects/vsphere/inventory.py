@@ -108,6 +108,12 @@ class Inventory:
     def moid(self, kind: str, key: str) -> str:
         return self._number(kind, key)
 
+    def forget(self, kind: str, key: str) -> None:
+        """Drop an object's identifier: seen again, it is numbered anew (a re-registered VM)."""
+        moid = self.ids[kind].pop(key, None)
+        if moid is not None:
+            self.objects.pop(moid, None)
+
     def resolve(self, kind: str, moid: str | None):
         """The model object (or zone / cluster for folders and pools) behind ``moid``."""
         entry = self.objects.get(moid or "")

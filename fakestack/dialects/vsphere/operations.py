@@ -20,7 +20,9 @@ from .structures import (
     RESOURCE_POOL_INFO, RESOURCE_POOL_SUMMARY, VM_INFO, VM_SUMMARY,
 )
 from .vapi_types import STRING, VOID, ListOf
-from .vm_render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
+from .vm_render import (
+    copy_device_keys, disk_entries, nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac,
+)
 
 VM = "com.vmware.vcenter.VM"
 POWER = "com.vmware.vcenter.vm.power"
@@ -148,9 +150,15 @@ def vm_delete(call, inp):
     call.fault_point(vm=vm.uuid, name=vm.name)
 
     def destroy_and_expunge():
+        # vSphere deletes every disk of the VM with it (the model keeps data volumes of a
+        # destroyed VM: they are deleted here); detached disk files stay
+        data = list(vm.data_volume_uuids)
         with cloud.atomic():
             cloud.destroy_vm(vm.uuid)
             cloud.expunge_vm(vm.uuid)
+            for volume in data:
+                cloud.delete_volume(volume)
+                cloud.expunge_volume(volume)
 
     run_sync(call, "vm.destroy", destroy_and_expunge)
     call.state.get("vms", {}).pop(vm.uuid, None)
@@ -194,7 +202,7 @@ def vm_instant_clone(call, inp):
         if update.backing is not None and update.backing.network is not None:
             networks[key] = _get(call, "network", update.backing.network)
     # row 7: keys are devices of the source (the fake's VMs have no serial or parallel ports)
-    keys = nic_keys(source)
+    keys = nic_keys(call.state, source)
     for key in spec.nics_to_update or {}:
         if key not in keys:
             raise vapi_error("device_not_found", spec.source, "network adapter", key)
@@ -225,6 +233,10 @@ def vm_instant_clone(call, inp):
     clone = run_sync(call, "vm.instant_clone", cloud.instant_clone, source.uuid, spec.name,
                      primary_storage=datastore.uuid if datastore else None)
     moid = inv.moid("vm", clone.uuid)
+    copy_device_keys(call.state, cloud, source, clone)
+    from .vm_guest import mark_resumed  # vm_guest builds on this module
+
+    mark_resumed(call.state, source, clone)
     record = vm_record(call.state, clone.uuid)
     if spec.bios_uuid is not None:
         record["bios_uuid"] = spec.bios_uuid.lower()
@@ -237,7 +249,7 @@ def _clone_nics(call, source, clone, spec, networks) -> dict:
     disconnect_all_nics.  MANUAL MACs keep the source's address unless updated (§9 #22)."""
     source_nics = read_vm_record(call.state, source.uuid).get("nics", {})
     out = {}
-    for index, key in enumerate(nic_keys(clone)):
+    for index, key in enumerate(nic_keys(call.state, clone)):
         settings = {k: v for k, v in source_nics.get(key, {}).items() if k != "mac_address"}
         if settings.get("mac_type") == "MANUAL" and index < len(source.nic_uuids):
             src = source_nics.get(key, {}).get("mac_address")
@@ -273,7 +285,7 @@ def vm_clone(call, inp):
     host = _get(call, "host", placement.host) if placement.host else None
     cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
     datastore = _get(call, "datastore", placement.datastore) if placement.datastore else None
-    disk_keys = [str(2000 + i) for i in range(len(cloud.vm_volumes(source)))]
+    disk_keys = [key for key, _ in disk_entries(call.state, cloud, source)]
     for key in list(spec.disks_to_remove or []) + list(spec.disks_to_update or {}):
         if key not in disk_keys:
             raise vapi_error("device_not_found", spec.source, "disk", key)
@@ -316,6 +328,7 @@ def vm_clone(call, inp):
         call, "vm.full_clone", cloud.full_clone_vm, source.uuid, spec.name, host=host.uuid if host else None,
         cluster=target_cluster.uuid if target_cluster else None,
         primary_storage=datastore.uuid if datastore else None, power_on=bool(spec.power_on))
+    copy_device_keys(call.state, cloud, source, clone)
     return inv.moid("vm", clone.uuid)
 
 
@@ -490,6 +503,29 @@ def _networks(call, f) -> list[dict]:
                      *_in_zone(inv, f, "network_folder"))
     return [{"network": inv.moid("network", l3.uuid), "name": l3.name, "type": "STANDARD_PORTGROUP"}
             for l3 in networks]
+
+
+# Gets the real API lacks (reference §9 #14), served as issue 17 asked: the list's summary
+# of the one object.
+
+
+@operation("com.vmware.vcenter.host", "get", specs.get_input("host"), HOST_SUMMARY)
+def host_get(call, inp):
+    return call.inventory.host_summary(_get(call, "host", inp.host))
+
+
+@operation("com.vmware.vcenter.network", "get", specs.get_input("network"), NETWORK_SUMMARY)
+def network_get(call, inp):
+    l3 = _get(call, "network", inp.network)
+    return {"network": inp.network, "name": l3.name, "type": "STANDARD_PORTGROUP"}
+
+
+@operation("com.vmware.vcenter.folder", "get", specs.get_input("folder"), FOLDER_SUMMARY)
+def folder_get(call, inp):
+    for folder in call.inventory.folders():
+        if folder["folder"] == inp.folder:
+            return {k: v for k, v in folder.items() if k != "_zone"}
+    raise not_found("folder", inp.folder)
 
 
 @operation("com.vmware.vcenter.datastore", "get", specs.get_input("datastore"), DATASTORE_INFO)
