@@ -192,7 +192,8 @@ class Surfaces:
 def vcenter_topology(admission: str = "physical", datastore_size: str = "2T", leaf: str = "1M") -> dict:
     """One datacenter, two clusters (esx-1 and esx-3 in cluster-a, esx-2 in cluster-b),
     two datastores mounted on both clusters that admit like vSphere's (physical space
-    only), two port groups, and a running 40 GiB ``golden`` VM on esx-1 / ds-1."""
+    only, up to the last byte), two port groups, and a running 40 GiB ``golden`` VM on
+    esx-1 / ds-1."""
     return {
         "name": "vcenter",
         "zones": [{"name": "dc-1"}],
@@ -204,9 +205,9 @@ def vcenter_topology(admission: str = "physical", datastore_size: str = "2T", le
         ],
         "primary_storages": [
             {"name": "ds-1", "type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
-             "total_capacity": datastore_size, "admission": admission},
+             "total_capacity": datastore_size, "admission": admission, "physical_threshold": 1.0},
             {"name": "ds-2", "type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
-             "total_capacity": "1T", "admission": admission},
+             "total_capacity": "1T", "admission": admission, "physical_threshold": 1.0},
         ],
         "backup_storages": [{"name": "library", "zones": ["dc-1"], "total_capacity": "1T"}],
         "images": [{"name": "photon-5", "backup_storages": ["library"], "virtual_size": "40G",
