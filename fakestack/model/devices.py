@@ -1,8 +1,9 @@
 """A VM's devices and where it lives: VMs built from empty disks, disks and NICs added or
 removed after creation, and relocation (host, storage, or both) with its capacity moves."""
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .entities import Host, Nic, PrimaryStorage, Vm, Volume
 from .errors import CapacityExhausted, InvalidArgument, InvalidState, Unreachable
@@ -16,11 +17,23 @@ DEVICE_STATES = ("Running", "Stopped", "Paused")
 class DeviceMixin:
     # -- VMs from empty disks -----------------------------------------------------------
     @operation("vm.create_blank")
-    def create_blank_vm(self, name: str, *, cpu_num: int, memory_size: int, disk_sizes: Iterable[int],
-                        l3_networks: Iterable = (), zone=None, host=None, cluster=None,
-                        primary_storage=None, provisioning: str | None = None,
-                        platform: str = "Linux", guest_os_type: str = "",
-                        power_on: bool = False) -> Vm:
+    def create_blank_vm(
+        self,
+        name: str,
+        *,
+        cpu_num: int,
+        memory_size: int,
+        disk_sizes: Iterable[int],
+        l3_networks: Iterable = (),
+        zone=None,
+        host=None,
+        cluster=None,
+        primary_storage=None,
+        provisioning: str | None = None,
+        platform: str = "Linux",
+        guest_os_type: str = "",
+        power_on: bool = False,
+    ) -> Vm:
         """A VM whose disks are new and empty (no image): the first is its root disk.
 
         Placement admits like a start: a host with room for its CPU and memory in a cluster
@@ -42,23 +55,38 @@ class DeviceMixin:
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_given = self.primary_storages.get(primary_storage) if primary_storage is not None else None
-        zone_uuid = (self.zones.get(zone).uuid if zone is not None else
-                     hint_host.zone_uuid if hint_host else hint_cluster.zone_uuid if hint_cluster else
-                     ps_given.zone_uuid if ps_given else next(iter(self.zones)).uuid)
+        zone_uuid = (
+            self.zones.get(zone).uuid
+            if zone is not None
+            else hint_host.zone_uuid
+            if hint_host
+            else hint_cluster.zone_uuid
+            if hint_cluster
+            else ps_given.zone_uuid
+            if ps_given
+            else next(iter(self.zones)).uuid
+        )
         networks = [self.l3_networks.get(l3) for l3 in l3_networks]
-        candidates = [ps_given] if ps_given else [ps for ps in self.primary_storages if ps.zone_uuid == zone_uuid]
-        scope = ({hint_host.cluster_uuid} if hint_host else {hint_cluster.uuid} if hint_cluster else None)
+        candidates = (
+            [ps_given] if ps_given else [ps for ps in self.primary_storages if ps.zone_uuid == zone_uuid]
+        )
+        scope = {hint_host.cluster_uuid} if hint_host else {hint_cluster.uuid} if hint_cluster else None
         if scope is not None:
             candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
             if ps_given is not None and not candidates:
-                raise InvalidArgument("primary_storage", f"primary storage[uuid:{ps_given.uuid}] is not "
-                                      "attached to the cluster of the requested host")
+                raise InvalidArgument(
+                    "primary_storage",
+                    f"primary storage[uuid:{ps_given.uuid}] is not "
+                    "attached to the cluster of the requested host",
+                )
         leaf = self.settings.new_leaf_size
 
         def need(ps: PrimaryStorage) -> tuple[int, int]:
             thick = ps.default_thick if provisioning is None else provisioning == "thick"
-            return (sum(virtual_charge(ps, s) for s in sizes),
-                    sum(s if thick else min(leaf, s) for s in sizes))
+            return (
+                sum(virtual_charge(ps, s) for s in sizes),
+                sum(s if thick else min(leaf, s) for s in sizes),
+            )
 
         fitting = []
         shortage = None
@@ -74,18 +102,30 @@ class DeviceMixin:
                 raise shortage
             if ps_given is not None and ps_given.status != "Connected":
                 raise Unreachable("primary_storage", ps_given.uuid)
-            raise CapacityExhausted("primary_storage.virtual", sum(sizes), 0,
-                                    message="no primary storage can hold the vm's disks")
+            raise CapacityExhausted(
+                "primary_storage.virtual", sum(sizes), 0, message="no primary storage can hold the vm's disks"
+            )
         clusters: set[str] = set()
         for ps in fitting:
             clusters.update(ps.cluster_uuids)
         if scope is not None:
             clusters &= scope
         now = self.clock.now()
-        vm = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=zone_uuid, cpu_num=cpu_num,
-                memory_size=memory_size, instance_offering_uuid=None, image_uuid=None,
-                state="Starting", platform=platform, guest_os_type=guest_os_type,
-                l3_network_uuids=[l3.uuid for l3 in networks], create_date=now, last_op_date=now)
+        vm = Vm(
+            uuid=self.ids.uuid(),
+            name=name,
+            zone_uuid=zone_uuid,
+            cpu_num=cpu_num,
+            memory_size=memory_size,
+            instance_offering_uuid=None,
+            image_uuid=None,
+            state="Starting",
+            platform=platform,
+            guest_os_type=guest_os_type,
+            l3_network_uuids=[l3.uuid for l3 in networks],
+            create_date=now,
+            last_op_date=now,
+        )
         chosen = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
         ps = self._pick_primary_storage([p for p in fitting if chosen.cluster_uuid in p.cluster_uuids], need)
         thick = ps.default_thick if provisioning is None else provisioning == "thick"
@@ -93,8 +133,9 @@ class DeviceMixin:
         self._hold_host(vm, chosen)
         uuids = []
         for index, size in enumerate(sizes):
-            vol = self._new_volume_on(vm, "Root" if index == 0 else "Data", size, ps, parent=None,
-                                      thick=thick, device_id=index)
+            vol = self._new_volume_on(
+                vm, "Root" if index == 0 else "Data", size, ps, parent=None, thick=thick, device_id=index
+            )
             if index == 0:
                 vm.root_volume_uuid = vol.uuid
             else:
@@ -108,8 +149,9 @@ class DeviceMixin:
 
     # -- disks --------------------------------------------------------------------------
     @operation("vm.add_disk")
-    def add_disk(self, vm, size: int, *, primary_storage=None, provisioning: str | None = None,
-                 name: str | None = None) -> Volume:
+    def add_disk(
+        self, vm, size: int, *, primary_storage=None, provisioning: str | None = None, name: str | None = None
+    ) -> Volume:
         """A new empty data disk, created on ``primary_storage`` (default: the root disk's)
         and attached at the next free device id."""
         vm = self._vm(vm)
@@ -120,23 +162,26 @@ class DeviceMixin:
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         root = self.volumes.get(vm.root_volume_uuid)
-        ps = self.primary_storages.get(primary_storage if primary_storage is not None
-                                       else root.primary_storage_uuid)
+        ps = self.primary_storages.get(
+            primary_storage if primary_storage is not None else root.primary_storage_uuid
+        )
         if not ps.usable:
             if ps.status != "Connected":
                 raise Unreachable("primary_storage", ps.uuid)
             raise InvalidState("primary_storage", ps.uuid, ps.state, "allocate")
         reachable = self._running_clusters(vm)
         if reachable is not None and not reachable.intersection(ps.cluster_uuids):
-            raise InvalidArgument("primary_storage", f"primary storage[uuid:{ps.uuid}] is not reachable "
-                                  "from the vm's hosts")
+            raise InvalidArgument(
+                "primary_storage", f"primary storage[uuid:{ps.uuid}] is not reachable from the vm's hosts"
+            )
         thick = ps.default_thick if provisioning is None else provisioning == "thick"
         used = {self.volumes.get(u).device_id for u in vm.data_volume_uuids}
         device = 1
         while device in used:
             device += 1
-        volume = self._new_volume_on(vm, "Data", size, ps, parent=None, thick=thick, device_id=device,
-                                     name=name)
+        volume = self._new_volume_on(
+            vm, "Data", size, ps, parent=None, thick=thick, device_id=device, name=name
+        )
         self._set(volume, "last_vm_uuid", vm.uuid)
         self._set(vm, "data_volume_uuids", vm.data_volume_uuids + [volume.uuid])
         return volume
@@ -172,8 +217,8 @@ class DeviceMixin:
         self._device_state_check(vm, "remove_nic")
         index = self._nic_index(vm, nic)
         self._release_nic(nic)
-        self._set(vm, "nic_uuids", vm.nic_uuids[:index] + vm.nic_uuids[index + 1:])
-        self._set(vm, "l3_network_uuids", vm.l3_network_uuids[:index] + vm.l3_network_uuids[index + 1:])
+        self._set(vm, "nic_uuids", vm.nic_uuids[:index] + vm.nic_uuids[index + 1 :])
+        self._set(vm, "l3_network_uuids", vm.l3_network_uuids[:index] + vm.l3_network_uuids[index + 1 :])
 
     @operation("vm.move_nic")
     def move_nic(self, vm, nic, l3_network) -> Nic:
@@ -190,9 +235,10 @@ class DeviceMixin:
         new = self._allocate_nic(vm, l3, old.device_id)
         new.mac = old.mac
         self._release_nic(old)
-        self._set(vm, "nic_uuids", vm.nic_uuids[:index] + [new.uuid] + vm.nic_uuids[index + 1:])
-        self._set(vm, "l3_network_uuids", vm.l3_network_uuids[:index] + [l3.uuid]
-                  + vm.l3_network_uuids[index + 1:])
+        self._set(vm, "nic_uuids", vm.nic_uuids[:index] + [new.uuid] + vm.nic_uuids[index + 1 :])
+        self._set(
+            vm, "l3_network_uuids", vm.l3_network_uuids[:index] + [l3.uuid] + vm.l3_network_uuids[index + 1 :]
+        )
         return new
 
     def _nic_index(self, vm: Vm, nic: Nic) -> int:
@@ -218,8 +264,9 @@ class DeviceMixin:
 
     # -- relocation ---------------------------------------------------------------------
     @operation("vm.relocate")
-    def relocate_vm(self, vm, *, host=None, cluster=None, primary_storage=None,
-                    volume_storages: dict | None = None) -> Vm:
+    def relocate_vm(
+        self, vm, *, host=None, cluster=None, primary_storage=None, volume_storages: dict | None = None
+    ) -> Vm:
         """Move a VM to another host, another primary storage, or both.
 
         ``cluster`` without ``host``: a host of that cluster, chosen by the allocator, unless
@@ -261,12 +308,22 @@ class DeviceMixin:
         new_host: Host | None = target_host
         if new_host is None and cluster is not None:
             cluster_uuid = self.clusters.get(cluster).uuid
-            if current is None or current.cluster_uuid != cluster_uuid or (
-                    reach is not None and cluster_uuid not in reach):
+            if (
+                current is None
+                or current.cluster_uuid != cluster_uuid
+                or (reach is not None and cluster_uuid not in reach)
+            ):
                 if reach is not None and cluster_uuid not in reach:
-                    raise InvalidArgument("cluster", f"cluster[uuid:{cluster_uuid}] cannot reach the vm's storage")
+                    raise InvalidArgument(
+                        "cluster", f"cluster[uuid:{cluster_uuid}] cannot reach the vm's storage"
+                    )
                 new_host = self._choose_host(vm, clusters=frozenset({cluster_uuid}))
-        if new_host is None and current is not None and reach is not None and current.cluster_uuid not in reach:
+        if (
+            new_host is None
+            and current is not None
+            and reach is not None
+            and current.cluster_uuid not in reach
+        ):
             raise InvalidArgument("host", "the vm's host cannot reach the target storage; give a host")
         if new_host is not None:
             if reach is not None and new_host.cluster_uuid not in reach:

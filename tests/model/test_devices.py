@@ -1,10 +1,10 @@
 """VMs from empty disks, disks and NICs after creation, relocation and its capacity moves."""
+
 import pytest
+from model_helpers import GiB, MiB, small_topology
 
 from fakestack import CapacityExhausted, Cloud
 from fakestack.model import InvalidArgument, InvalidState, Unreachable
-
-from model_helpers import GiB, MiB, small_topology
 
 LEAF = MiB
 
@@ -14,10 +14,14 @@ def two_storages(**ps_overrides):
     topo["clusters"].append({"name": "c2", "zone": "z"})
     topo["hosts"].append({"name": "h2", "cluster": "c2", "cpu_num": 8, "memory": "8G"})
     topo["primary_storages"] = [
-        dict({"name": "ps", "type": "NFS", "zone": "z", "clusters": ["c", "c2"], "total_capacity": "200G"},
-             **ps_overrides),
-        dict({"name": "ps2", "type": "NFS", "zone": "z", "clusters": ["c", "c2"], "total_capacity": "200G"},
-             **ps_overrides),
+        dict(
+            {"name": "ps", "type": "NFS", "zone": "z", "clusters": ["c", "c2"], "total_capacity": "200G"},
+            **ps_overrides,
+        ),
+        dict(
+            {"name": "ps2", "type": "NFS", "zone": "z", "clusters": ["c", "c2"], "total_capacity": "200G"},
+            **ps_overrides,
+        ),
     ]
     return Cloud(topo)
 
@@ -25,8 +29,15 @@ def two_storages(**ps_overrides):
 def test_blank_vm_is_placed_like_a_start_then_stopped_holding_only_its_disks():
     cloud = two_storages()
     ps = cloud.primary_storages.get("ps")
-    vm = cloud.create_blank_vm("b", cpu_num=2, memory_size=4 * GiB, disk_sizes=[16 * GiB, 8 * GiB],
-                               l3_networks=["net"], primary_storage="ps", host="h1")
+    vm = cloud.create_blank_vm(
+        "b",
+        cpu_num=2,
+        memory_size=4 * GiB,
+        disk_sizes=[16 * GiB, 8 * GiB],
+        l3_networks=["net"],
+        primary_storage="ps",
+        host="h1",
+    )
     assert (vm.state, vm.host_uuid, vm.last_host_uuid) == ("Stopped", None, cloud.hosts.get("h1").uuid)
     assert [v.virtual_size for v in cloud.vm_volumes(vm)] == [16 * GiB, 8 * GiB]
     assert (ps.used_virtual, ps.used_physical) == (24 * GiB, 2 * LEAF)
@@ -48,8 +59,15 @@ def test_blank_vm_admits_on_host_memory_and_leaves_nothing_when_refused():
 
 def test_relocate_a_running_vm_moves_its_host_capacity_and_its_disks():
     cloud = two_storages()
-    vm = cloud.create_blank_vm("b", cpu_num=2, memory_size=4 * GiB, disk_sizes=[16 * GiB],
-                               primary_storage="ps", host="h1", power_on=True)
+    vm = cloud.create_blank_vm(
+        "b",
+        cpu_num=2,
+        memory_size=4 * GiB,
+        disk_sizes=[16 * GiB],
+        primary_storage="ps",
+        host="h1",
+        power_on=True,
+    )
     cloud.write(vm.root_volume_uuid, 3 * GiB)
     h1, h2 = cloud.hosts.get("h1"), cloud.hosts.get("h2")
     ps, ps2 = cloud.primary_storages.get("ps"), cloud.primary_storages.get("ps2")
@@ -58,8 +76,12 @@ def test_relocate_a_running_vm_moves_its_host_capacity_and_its_disks():
     assert (ps.used_virtual, ps.used_physical) == (0, 0)
     assert (ps2.used_virtual, ps2.used_physical) == (16 * GiB, LEAF + 3 * GiB)
     with pytest.raises(CapacityExhausted):  # h1 has 31 GiB placeable, h2 7: the VM is on h2
-        cloud.relocate_vm(cloud.create_blank_vm("big", cpu_num=1, memory_size=20 * GiB,
-                                                disk_sizes=[GiB], host="h1", power_on=True), host="h2")
+        cloud.relocate_vm(
+            cloud.create_blank_vm(
+                "big", cpu_num=1, memory_size=20 * GiB, disk_sizes=[GiB], host="h1", power_on=True
+            ),
+            host="h2",
+        )
     cloud.check_invariants()
 
 
@@ -83,8 +105,9 @@ def test_relocating_an_instant_clone_consolidates_its_chain_and_the_frozen_paren
 
 def test_relocate_refuses_an_unreachable_target_and_a_host_that_cannot_reach_the_disks():
     cloud = two_storages()
-    vm = cloud.create_blank_vm("b", cpu_num=1, memory_size=GiB, disk_sizes=[GiB], primary_storage="ps",
-                               host="h1", power_on=True)
+    vm = cloud.create_blank_vm(
+        "b", cpu_num=1, memory_size=GiB, disk_sizes=[GiB], primary_storage="ps", host="h1", power_on=True
+    )
     cloud.set_storage_status("ps2", "Disconnected")
     with pytest.raises(Unreachable):
         cloud.relocate_vm(vm, primary_storage="ps2")
@@ -97,8 +120,15 @@ def test_relocate_refuses_an_unreachable_target_and_a_host_that_cannot_reach_the
 
 def test_disks_and_nics_added_and_removed_after_creation():
     cloud = two_storages()
-    vm = cloud.create_blank_vm("b", cpu_num=1, memory_size=GiB, disk_sizes=[GiB], l3_networks=["net"],
-                               primary_storage="ps", power_on=True)
+    vm = cloud.create_blank_vm(
+        "b",
+        cpu_num=1,
+        memory_size=GiB,
+        disk_sizes=[GiB],
+        l3_networks=["net"],
+        primary_storage="ps",
+        power_on=True,
+    )
     disk = cloud.add_disk(vm, 10 * GiB)
     assert (disk.device_id, disk.vm_uuid) == (1, vm.uuid)
     assert cloud.primary_storages.get("ps").used_virtual == 11 * GiB

@@ -1,4 +1,5 @@
 """The official SDK (``vmware-vcenter``) against a live fakestack server (reference §7.6 path 1)."""
+
 from __future__ import annotations
 
 import requests
@@ -13,7 +14,7 @@ class PlainHttp(requests.adapters.HTTPAdapter):
     """``create_vsphere_client`` always builds an https URL; the fake speaks plain http."""
 
     def send(self, request, **kwargs):
-        request.url = "http://" + request.url[len("https://"):]
+        request.url = "http://" + request.url[len("https://") :]
         return super().send(request, **kwargs)
 
 
@@ -25,5 +26,6 @@ def sdk_session(server) -> requests.Session:
 
 
 def connect(server, username=USER, password=PASSWORD):
-    return create_vsphere_client(server=f"127.0.0.1:{server.port}", username=username, password=password,
-                                 session=sdk_session(server))
+    return create_vsphere_client(
+        server=f"127.0.0.1:{server.port}", username=username, password=password, session=sdk_session(server)
+    )

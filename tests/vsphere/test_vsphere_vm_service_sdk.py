@@ -1,22 +1,30 @@
 """Issue 17 through the official SDK over JSON-RPC: VM create / relocate / register /
 unregister, vm.hardware, vm.guest, host / network / folder, read-only users, and
 datastores that admit on physical space only (``vcenter_topology``)."""
+
 import pytest
 from com.vmware.vapi.std.errors_client import (
-    AlreadyExists, AlreadyInDesiredState, Error, InvalidArgument, NotAllowedInCurrentState, NotFound,
-    ResourceInaccessible, ServiceUnavailable, UnableToAllocateResource, Unauthorized,
+    AlreadyExists,
+    AlreadyInDesiredState,
+    Error,
+    InvalidArgument,
+    NotAllowedInCurrentState,
+    NotFound,
+    ResourceInaccessible,
+    ServiceUnavailable,
+    UnableToAllocateResource,
+    Unauthorized,
 )
 from com.vmware.vcenter.vm.guest_client import Power as GuestPower
 from com.vmware.vcenter.vm.hardware_client import Boot, ConnectionState, Cpu, Disk, Ethernet, Memory
 from com.vmware.vcenter.vm_client import GuestOS, Hardware, Power
 from com.vmware.vcenter_client import VM
+from sdk_support import READONLY_USER, GiB, connect
+from vsphere_support import vcenter_topology
 
 from fakestack import faults
 from fakestack.model import Cloud, ManualClock
 from fakestack.server import start_server
-
-from sdk_support import READONLY_USER, GiB, connect
-from vsphere_support import vcenter_topology
 
 MiB = 1024**2
 FOLDER, CLUSTER_A, CLUSTER_B = "group-v1", "domain-c1", "domain-c2"
@@ -41,14 +49,30 @@ def portgroup(network):
     return Ethernet.BackingSpec(type=Ethernet.BackingType.STANDARD_PORTGROUP, network=network)
 
 
-def create_spec(name="web-1", *, memory_mib=4096, disk_gib=40, host=None, cluster=CLUSTER_A, datastore=DS1,
-                nics=(VM_NETWORK,), cpu=2, **extra):
+def create_spec(
+    name="web-1",
+    *,
+    memory_mib=4096,
+    disk_gib=40,
+    host=None,
+    cluster=CLUSTER_A,
+    datastore=DS1,
+    nics=(VM_NETWORK,),
+    cpu=2,
+    **extra,
+):
     return VM.CreateSpec(
-        guest_os=GuestOS.UBUNTU_64, name=name,
-        placement=VM.PlacementSpec(folder=FOLDER, cluster=None if host else cluster, host=host, datastore=datastore),
-        cpu=Cpu.UpdateSpec(count=cpu), memory=Memory.UpdateSpec(size_mib=memory_mib),
+        guest_os=GuestOS.UBUNTU_64,
+        name=name,
+        placement=VM.PlacementSpec(
+            folder=FOLDER, cluster=None if host else cluster, host=host, datastore=datastore
+        ),
+        cpu=Cpu.UpdateSpec(count=cpu),
+        memory=Memory.UpdateSpec(size_mib=memory_mib),
         disks=[Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=disk_gib * GiB))],
-        nics=[Ethernet.CreateSpec(start_connected=True, backing=portgroup(n)) for n in nics], **extra)
+        nics=[Ethernet.CreateSpec(start_connected=True, backing=portgroup(n)) for n in nics],
+        **extra,
+    )
 
 
 def store(cloud, name):
@@ -70,7 +94,12 @@ def test_create_builds_a_powered_off_vm_whose_thin_disks_cost_only_their_first_m
     assert vm == "vm-2"
     info = client.vcenter.VM.get(vm)
     assert (info.name, info.guest_os, info.power_state, info.cpu.count, info.memory.size_mib) == (
-        "web-1", GuestOS.UBUNTU_64, Power.State.POWERED_OFF, 2, 4096)
+        "web-1",
+        GuestOS.UBUNTU_64,
+        Power.State.POWERED_OFF,
+        2,
+        4096,
+    )
     assert info.disks["2000"].capacity == 4096 * GiB
     assert info.disks["2000"].backing.vmdk_file == "[ds-1] web-1/web-1.vmdk"
     assert info.nics["4000"].backing.network == VM_NETWORK and info.nics["4000"].start_connected is True
@@ -101,14 +130,20 @@ def test_create_errors(server, client):
     with pytest.raises(UnableToAllocateResource) as info:
         client.vcenter.VM.create(create_spec(memory_mib=16384, host=ESX3))
     assert (info.value.messages[0].id, info.value.messages[0].args) == (
-        "com.vmware.api.vcenter.vm.insufficient_memory", [ESX3, "16384", "7168"])
+        "com.vmware.api.vcenter.vm.insufficient_memory",
+        [ESX3, "16384", "7168"],
+    )
     assert (len(cloud.vms), store(cloud, "ds-1").used_virtual) == (vms, ledger)
     # a datastore taken away by a fault: the create answers resource_inaccessible
-    faults.add(cloud, faults.disconnect("vsphere:com.vmware.vcenter.VM.create", "ds-2", kind="primary_storage"))
+    faults.add(
+        cloud, faults.disconnect("vsphere:com.vmware.vcenter.VM.create", "ds-2", kind="primary_storage")
+    )
     with pytest.raises(ResourceInaccessible) as info:
         client.vcenter.VM.create(create_spec(datastore=DS2))
     assert (info.value.messages[0].id, info.value.messages[0].args) == (
-        "com.vmware.api.vcenter.vm.datastore_inaccessible", [DS2])
+        "com.vmware.api.vcenter.vm.datastore_inaccessible",
+        [DS2],
+    )
     assert (len(cloud.vms), store(cloud, "ds-2").used_virtual) == (vms, 0)
     cloud.check_invariants()
 
@@ -121,9 +156,16 @@ def test_relocate_moves_host_memory_and_datastore_space(server, client):
     vm = client.vcenter.VM.create(create_spec(memory_mib=8192, host=ESX1))
     client.vcenter.vm.Power.start(vm)
     cloud.write(cloud.vms.get("web-1").root_volume_uuid, 3 * GiB)  # the guest wrote 3 GiB
-    esx1, esx2, ds1, ds2 = host(cloud, "esx-1"), host(cloud, "esx-2"), store(cloud, "ds-1"), store(cloud, "ds-2")
+    esx1, esx2, ds1, ds2 = (
+        host(cloud, "esx-1"),
+        host(cloud, "esx-2"),
+        store(cloud, "ds-1"),
+        store(cloud, "ds-2"),
+    )
     used1 = (esx1.used_memory, ds1.used_virtual, ds1.used_physical)
-    client.vcenter.VM.relocate(vm, VM.RelocateSpec(placement=VM.RelocatePlacementSpec(host=ESX2, datastore=DS2)))
+    client.vcenter.VM.relocate(
+        vm, VM.RelocateSpec(placement=VM.RelocatePlacementSpec(host=ESX2, datastore=DS2))
+    )
     assert (esx1.used_memory, esx2.used_memory) == (used1[0] - 8 * GiB, 8 * GiB)
     assert (ds1.used_virtual, ds1.used_physical) == (used1[1] - 40 * GiB, used1[2] - 3 * GiB - MiB)
     assert (ds2.used_virtual, ds2.used_physical) == (40 * GiB, 3 * GiB + MiB)
@@ -136,8 +178,9 @@ def test_relocate_moves_host_memory_and_datastore_space(server, client):
     with pytest.raises(NotFound):
         client.vcenter.VM.relocate(vm, VM.RelocateSpec(placement=VM.RelocatePlacementSpec(host="host-9")))
     with pytest.raises(InvalidArgument) as info:
-        client.vcenter.VM.relocate(vm, VM.RelocateSpec(placement=VM.RelocatePlacementSpec(
-            host=ESX1, cluster=CLUSTER_B)))
+        client.vcenter.VM.relocate(
+            vm, VM.RelocateSpec(placement=VM.RelocatePlacementSpec(host=ESX1, cluster=CLUSTER_B))
+        )
     assert info.value.messages[0].id == "com.vmware.api.vcenter.vm.placement.disjoint"
     with pytest.raises(InvalidArgument):
         client.vcenter.VM.relocate(vm, VM.RelocateSpec(disks={"2009": VM.DiskRelocateSpec(datastore=DS1)}))
@@ -153,7 +196,11 @@ def test_relocating_instant_clones_and_their_source_follows_the_copy_on_write_ru
     # the child leaves its delta behind: on ds-2 it holds a full copy of its chain
     client.vcenter.VM.relocate(child, VM.RelocateSpec(placement=VM.RelocatePlacementSpec(datastore=DS2)))
     assert ds1.used_physical == before - MiB
-    assert ds2.used_physical == cloud.volume_allocated_size(cloud.vms.get("child").root_volume_uuid) == 2 * GiB + 2 * MiB  # cache, frozen leaf, own leaf
+    assert (
+        ds2.used_physical
+        == cloud.volume_allocated_size(cloud.vms.get("child").root_volume_uuid)
+        == 2 * GiB + 2 * MiB
+    )  # cache, frozen leaf, own leaf
     # a delta disk of an instant clone cannot be removed; the relocated child's disk is its own
     with pytest.raises(NotAllowedInCurrentState) as info:
         client.vcenter.vm.hardware.Disk.delete(sibling, "2000")
@@ -170,7 +217,9 @@ def test_unregister_keeps_the_files_and_register_brings_the_vm_back_under_a_new_
     cloud = server.cloud
     ds1 = store(cloud, "ds-1")
     vm = client.vcenter.VM.create(create_spec())
-    client.vcenter.vm.hardware.Disk.create(vm, Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=10 * GiB)))
+    client.vcenter.vm.hardware.Disk.create(
+        vm, Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=10 * GiB))
+    )
     ledger = (ds1.used_virtual, ds1.used_physical)
     client.vcenter.vm.Power.start(vm)
     with pytest.raises(NotAllowedInCurrentState):
@@ -184,7 +233,11 @@ def test_unregister_keeps_the_files_and_register_brings_the_vm_back_under_a_new_
     again = client.vcenter.VM.register(VM.RegisterSpec(datastore=DS1, path="web-1/web-1.vmx", name="web-1b"))
     assert again == "vm-3"
     info = client.vcenter.VM.get(again)
-    assert (info.name, sorted(info.disks), info.disks["2001"].capacity) == ("web-1b", ["2000", "2001"], 10 * GiB)
+    assert (info.name, sorted(info.disks), info.disks["2001"].capacity) == (
+        "web-1b",
+        ["2000", "2001"],
+        10 * GiB,
+    )
     with pytest.raises(NotFound):
         client.vcenter.VM.get(vm)
     client.vcenter.VM.delete(again)  # deleting a VM deletes its disks
@@ -208,7 +261,12 @@ def test_cpu_and_memory_follow_the_hot_add_rules_and_growth_is_admitted_on_the_h
     memory.update(vm, Memory.UpdateSpec(size_mib=6144))  # hot add, 7 GiB placeable on esx-3
     assert (esx3.used_cpu, esx3.used_memory) == (6, 6 * GiB)
     got = cpu.get(vm)
-    assert (got.count, got.cores_per_socket, got.hot_add_enabled, got.hot_remove_enabled) == (6, 2, True, False)
+    assert (got.count, got.cores_per_socket, got.hot_add_enabled, got.hot_remove_enabled) == (
+        6,
+        2,
+        True,
+        False,
+    )
     assert memory.get(vm).size_mib == 6144
     with pytest.raises(UnableToAllocateResource) as info:
         memory.update(vm, Memory.UpdateSpec(size_mib=8192))
@@ -240,19 +298,33 @@ def test_disks_are_created_on_the_datastore_ledger_detached_on_delete_and_attach
     assert [d.disk for d in disks.list(vm)] == ["2000", "2001"]
     info = disks.get(vm, key)
     assert (info.capacity, info.scsi.unit, info.backing.vmdk_file, info.label) == (
-        500 * GiB, 1, "[ds-1] web-1/web-1_1.vmdk", "Hard disk 2")
+        500 * GiB,
+        1,
+        "[ds-1] web-1/web-1_1.vmdk",
+        "Hard disk 2",
+    )
     assert (ds1.used_virtual - before[0], ds1.used_physical - before[1]) == (500 * GiB, MiB)
     disks.delete(vm, key)  # detached: the file stays, and so does its space
     assert [d.disk for d in disks.list(vm)] == ["2000"]
     assert (ds1.used_virtual - before[0], ds1.used_physical - before[1]) == (500 * GiB, MiB)
     with pytest.raises(NotFound):
         disks.get(vm, key)
-    again = disks.create(vm, Disk.CreateSpec(backing=Disk.BackingSpec(
-        type=Disk.BackingType.VMDK_FILE, vmdk_file="[ds-1] web-1/web-1_1.vmdk")))
+    again = disks.create(
+        vm,
+        Disk.CreateSpec(
+            backing=Disk.BackingSpec(type=Disk.BackingType.VMDK_FILE, vmdk_file="[ds-1] web-1/web-1_1.vmdk")
+        ),
+    )
     assert (again, disks.get(vm, again).capacity) == ("2001", 500 * GiB)
     with pytest.raises(NotFound):
-        disks.create(vm, Disk.CreateSpec(backing=Disk.BackingSpec(
-            type=Disk.BackingType.VMDK_FILE, vmdk_file="[ds-1] web-1/web-1_1.vmdk")))
+        disks.create(
+            vm,
+            Disk.CreateSpec(
+                backing=Disk.BackingSpec(
+                    type=Disk.BackingType.VMDK_FILE, vmdk_file="[ds-1] web-1/web-1_1.vmdk"
+                )
+            ),
+        )
     with pytest.raises(InvalidArgument):  # neither a new disk nor a file
         disks.create(vm, Disk.CreateSpec())
     cloud.check_invariants()
@@ -267,7 +339,11 @@ def test_ethernet_adapters_need_an_existing_network_and_connect_only_when_powere
     assert [n.nic for n in nics.list(vm)] == ["4000", "4001"]
     info = nics.get(vm, key)
     assert (info.backing.network, info.backing.network_name, info.state, info.start_connected) == (
-        BACKEND, "backend", ConnectionState.NOT_CONNECTED, True)
+        BACKEND,
+        "backend",
+        ConnectionState.NOT_CONNECTED,
+        True,
+    )
     with pytest.raises(NotFound):
         nics.create(vm, Ethernet.CreateSpec(backing=portgroup("network-7")))
     with pytest.raises(NotAllowedInCurrentState):
@@ -291,25 +367,48 @@ def test_ethernet_adapters_need_an_existing_network_and_connect_only_when_powere
 
 
 def test_hardware_boot_and_cdrom(server, client):
-    hw, boot, cdrom = client.vcenter.vm.Hardware, client.vcenter.vm.hardware.Boot, client.vcenter.vm.hardware.Cdrom
+    hw, boot, cdrom = (
+        client.vcenter.vm.Hardware,
+        client.vcenter.vm.hardware.Boot,
+        client.vcenter.vm.hardware.Cdrom,
+    )
     vm = client.vcenter.VM.create(create_spec())
     assert hw.get(vm).version == Hardware.Version.VMX_19
-    hw.update(vm, Hardware.UpdateSpec(upgrade_policy=Hardware.UpgradePolicy.AFTER_CLEAN_SHUTDOWN,
-                                      upgrade_version=Hardware.Version.VMX_21))
+    hw.update(
+        vm,
+        Hardware.UpdateSpec(
+            upgrade_policy=Hardware.UpgradePolicy.AFTER_CLEAN_SHUTDOWN,
+            upgrade_version=Hardware.Version.VMX_21,
+        ),
+    )
     info = hw.get(vm)
     assert (info.upgrade_policy, info.upgrade_version, info.upgrade_status) == (
-        Hardware.UpgradePolicy.AFTER_CLEAN_SHUTDOWN, Hardware.Version.VMX_21, Hardware.UpgradeStatus.PENDING)
+        Hardware.UpgradePolicy.AFTER_CLEAN_SHUTDOWN,
+        Hardware.Version.VMX_21,
+        Hardware.UpgradeStatus.PENDING,
+    )
     with pytest.raises(InvalidArgument):
-        hw.update(vm, Hardware.UpdateSpec(upgrade_policy=Hardware.UpgradePolicy.ALWAYS,
-                                          upgrade_version=Hardware.Version.VMX_15))
+        hw.update(
+            vm,
+            Hardware.UpdateSpec(
+                upgrade_policy=Hardware.UpgradePolicy.ALWAYS, upgrade_version=Hardware.Version.VMX_15
+            ),
+        )
     hw.upgrade(vm, Hardware.Version.VMX_20)
-    assert (hw.get(vm).version, hw.get(vm).upgrade_policy) == (Hardware.Version.VMX_20, Hardware.UpgradePolicy.NEVER)
+    assert (hw.get(vm).version, hw.get(vm).upgrade_policy) == (
+        Hardware.Version.VMX_20,
+        Hardware.UpgradePolicy.NEVER,
+    )
     with pytest.raises(AlreadyInDesiredState):
         hw.upgrade(vm, Hardware.Version.VMX_20)
     boot.update(vm, Boot.UpdateSpec(type=Boot.Type.EFI, delay=3000))
     got = boot.get(vm)
     assert (got.type, got.delay, got.efi_legacy_boot, got.network_protocol) == (
-        Boot.Type.EFI, 3000, False, Boot.NetworkProtocol.IPV4)
+        Boot.Type.EFI,
+        3000,
+        False,
+        Boot.NetworkProtocol.IPV4,
+    )
     client.vcenter.vm.Power.start(vm)
     with pytest.raises(NotAllowedInCurrentState):
         hw.upgrade(vm)
@@ -329,25 +428,42 @@ def test_guest_identity_reports_the_nics_ip_once_tools_run_after_the_boot_delay(
     guest = client.vcenter.vm.guest
     assert guest.Power.get(vm).state == GuestPower.State.NOT_RUNNING
     client.vcenter.vm.Power.start(vm)
-    for call in (lambda: guest.Identity.get(vm), lambda: guest.Networking.get(vm),
-                 lambda: guest.LocalFilesystem.get(vm), lambda: guest.networking.Interfaces.list(vm),
-                 lambda: guest.Power.shutdown(vm)):
+    for call in (
+        lambda: guest.Identity.get(vm),
+        lambda: guest.Networking.get(vm),
+        lambda: guest.LocalFilesystem.get(vm),
+        lambda: guest.networking.Interfaces.list(vm),
+        lambda: guest.Power.shutdown(vm),
+    ):
         with pytest.raises(ServiceUnavailable) as info:
             call()
         assert info.value.messages[0].id == "com.vmware.api.vcenter.vm.guest.tools_not_running"
-    assert (guest.Power.get(vm).state, guest.Power.get(vm).operations_ready) == (GuestPower.State.UNAVAILABLE, False)
+    assert (guest.Power.get(vm).state, guest.Power.get(vm).operations_ready) == (
+        GuestPower.State.UNAVAILABLE,
+        False,
+    )
     cloud.tick(30)  # the choice guest_boot_delay_s
     identity = guest.Identity.get(vm)
     assert (identity.name, identity.family, identity.host_name, identity.ip_address) == (
-        GuestOS.UBUNTU_64, "LINUX", "web-1", "10.10.0.3")
+        GuestOS.UBUNTU_64,
+        "LINUX",
+        "web-1",
+        "10.10.0.3",
+    )
     interfaces = guest.networking.Interfaces.list(vm)
-    assert [(i.nic, [a.ip_address for a in i.ip.ip_addresses], i.ip.ip_addresses[0].prefix_length)
-            for i in interfaces] == [("4000", ["10.10.0.3"], 16)]
+    assert [
+        (i.nic, [a.ip_address for a in i.ip.ip_addresses], i.ip.ip_addresses[0].prefix_length)
+        for i in interfaces
+    ] == [("4000", ["10.10.0.3"], 16)]
     assert guest.Networking.get(vm).dns_values.host_name == "web-1"
     cloud.write(cloud.vms.get("web-1").root_volume_uuid, 5 * GiB)
     fs = guest.LocalFilesystem.get(vm)
     assert (list(fs), fs["/"].capacity, fs["/"].free_space, [m.disk for m in fs["/"].mappings]) == (
-        ["/"], 40 * GiB, 40 * GiB - 5 * GiB - MiB, ["2000"])
+        ["/"],
+        40 * GiB,
+        40 * GiB - 5 * GiB - MiB,
+        ["2000"],
+    )
     assert guest.Power.get(vm).state == GuestPower.State.RUNNING
     guest.Power.reboot(vm)  # tools restart with the guest
     with pytest.raises(ServiceUnavailable):
@@ -382,11 +498,19 @@ def test_host_network_and_folder_gets_over_rest(server, client):
 
     headers = {"vmware-api-session-id": client.get_session_id()}
     assert requests.get(f"{server.url}/api/vcenter/host/{ESX2}", headers=headers).json() == {
-        "host": ESX2, "name": "esx-2", "connection_state": "CONNECTED", "power_state": "POWERED_ON"}
+        "host": ESX2,
+        "name": "esx-2",
+        "connection_state": "CONNECTED",
+        "power_state": "POWERED_ON",
+    }
     assert requests.get(f"{server.url}/rest/vcenter/network/{BACKEND}", headers=headers).json() == {
-        "value": {"network": BACKEND, "name": "backend", "type": "STANDARD_PORTGROUP"}}
+        "value": {"network": BACKEND, "name": "backend", "type": "STANDARD_PORTGROUP"}
+    }
     assert requests.get(f"{server.url}/api/vcenter/folder/{FOLDER}", headers=headers).json() == {
-        "folder": FOLDER, "name": "vm", "type": "VIRTUAL_MACHINE"}
+        "folder": FOLDER,
+        "name": "vm",
+        "type": "VIRTUAL_MACHINE",
+    }
     missing = requests.get(f"{server.url}/api/vcenter/folder/group-v9", headers=headers)
     assert (missing.status_code, missing.json()["error_type"]) == (404, "NOT_FOUND")
 
@@ -395,9 +519,11 @@ def test_a_read_only_user_reads_but_every_change_is_unauthorized(server):
     reader = connect(server, username=READONLY_USER)
     assert [s.name for s in reader.vcenter.VM.list()] == ["golden"]
     assert reader.vcenter.vm.hardware.Cpu.get("vm-1").count == 1
-    for change in (lambda: reader.vcenter.vm.Power.stop("vm-1"),
-                   lambda: reader.vcenter.VM.create(create_spec()),
-                   lambda: reader.vcenter.vm.hardware.Memory.update("vm-1", Memory.UpdateSpec(size_mib=2048))):
+    for change in (
+        lambda: reader.vcenter.vm.Power.stop("vm-1"),
+        lambda: reader.vcenter.VM.create(create_spec()),
+        lambda: reader.vcenter.vm.hardware.Memory.update("vm-1", Memory.UpdateSpec(size_mib=2048)),
+    ):
         with pytest.raises(Unauthorized) as info:
             change()
         assert info.value.messages[0].id == "vapi.security.authorization.invalid"
@@ -416,8 +542,16 @@ def test_a_chain_over_the_limit_answers_the_generic_error(server, client):
 
 
 def test_a_service_unavailable_fault_reaches_the_sdk_as_its_exception(server, client):
-    faults.add(server.cloud, faults.fail("vsphere:com.vmware.vcenter.vm.hardware.disk.create",
-                                         code="service_unavailable", message="vpxd restarting"))
+    faults.add(
+        server.cloud,
+        faults.fail(
+            "vsphere:com.vmware.vcenter.vm.hardware.disk.create",
+            code="service_unavailable",
+            message="vpxd restarting",
+        ),
+    )
     with pytest.raises(ServiceUnavailable):
-        client.vcenter.vm.hardware.Disk.create("vm-1", Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=GiB)))
+        client.vcenter.vm.hardware.Disk.create(
+            "vm-1", Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=GiB))
+        )
     assert len(server.cloud.vm_volumes(server.cloud.vms.get("golden"))) == 1

@@ -6,6 +6,7 @@ the cloud's clock after its last power-on or reboot; before that every guest cal
 ``Power.get`` answers ``service_unavailable``, as vCenter does while Tools do not report.
 An instant clone resumes its source's memory: its Tools run when the source's do.
 """
+
 from __future__ import annotations
 
 from . import vm_specs
@@ -33,7 +34,10 @@ def booted_at(state: dict, vm) -> float:
 
 def mark_resumed(state: dict, source, clone) -> None:
     """An instant clone's guest is its source's, already running (see ``booted_at``)."""
-    vm_record(state, clone.uuid)["resumed"] = {"at": clone.last_op_date, "booted_at": booted_at(state, source)}
+    vm_record(state, clone.uuid)["resumed"] = {
+        "at": clone.last_op_date,
+        "booted_at": booted_at(state, source),
+    }
 
 
 def tools_running(call, vm) -> bool:
@@ -59,8 +63,11 @@ def _prefix_length(netmask: str) -> int:
 
 def _connected_nics(call, vm) -> list[tuple[str, object]]:
     settings = read_vm_record(call.state, vm.uuid).get("nics", {})
-    return [(key, call.cloud.nics.get(uuid)) for key, uuid in nic_entries(call.state, vm)
-            if settings.get(key, {}).get("connected", True)]
+    return [
+        (key, call.cloud.nics.get(uuid))
+        for key, uuid in nic_entries(call.state, vm)
+        if settings.get(key, {}).get("connected", True)
+    ]
 
 
 # --- Identity --------------------------------------------------------------------------------
@@ -76,7 +83,11 @@ def identity_get(call, inp):
     return {
         "name": os_name,
         "family": guest_family(os_name),
-        "full_name": {"id": f"vmsg.guestos.{os_name.lower()}.label", "default_message": full_name, "args": []},
+        "full_name": {
+            "id": f"vmsg.guestos.{os_name.lower()}.label",
+            "default_message": full_name,
+            "args": [],
+        },
         "host_name": host_name(vm),
         "ip_address": nics[0][1].ip if nics else None,
     }
@@ -170,15 +181,27 @@ def interfaces_list(call, inp):
     vm = _with_tools(call, inp.vm)
     out = []
     for key, nic in _connected_nics(call, vm):
-        out.append({
-            "mac_address": read_vm_record(call.state, vm.uuid).get("nics", {}).get(key, {}).get(
-                "mac_address", vmware_mac(nic.mac)),
-            "ip": {"ip_addresses": [{"ip_address": nic.ip, "prefix_length": _prefix_length(nic.netmask),
-                                     "origin": "DHCP", "state": "PREFERRED"}],
-                   "dhcp": {"ipv4_enabled": True, "ipv6_enabled": False}},
-            "dns": _dns(call, vm),
-            "nic": key,
-        })
+        out.append(
+            {
+                "mac_address": read_vm_record(call.state, vm.uuid)
+                .get("nics", {})
+                .get(key, {})
+                .get("mac_address", vmware_mac(nic.mac)),
+                "ip": {
+                    "ip_addresses": [
+                        {
+                            "ip_address": nic.ip,
+                            "prefix_length": _prefix_length(nic.netmask),
+                            "origin": "DHCP",
+                            "state": "PREFERRED",
+                        }
+                    ],
+                    "dhcp": {"ipv4_enabled": True, "ipv6_enabled": False},
+                },
+                "dns": _dns(call, vm),
+                "nic": key,
+            }
+        )
     return out
 
 
@@ -197,6 +220,10 @@ def local_filesystem_get(call, inp):
         volume = cloud.volumes.get(uuid)
         used = min(cloud.volume_allocated_size(volume), volume.virtual_size)
         mount = f"{chr(ord('C') + index)}:\\" if windows else ("/" if index == 0 else f"/data{index}")
-        out[mount] = {"capacity": volume.virtual_size, "free_space": volume.virtual_size - used,
-                      "filesystem": "NTFS" if windows else "ext4", "mappings": [{"disk": key}]}
+        out[mount] = {
+            "capacity": volume.virtual_size,
+            "free_space": volume.virtual_size - used,
+            "filesystem": "NTFS" if windows else "ext4",
+            "mappings": [{"disk": key}],
+        }
     return out

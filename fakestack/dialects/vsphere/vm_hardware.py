@@ -14,6 +14,7 @@ running VM is admitted on its host.  ``Disk.delete`` detaches the disk (its file
 the datastore, holding its space, and can be attached again by its path); the delta disk
 of an instant clone and the boot disk cannot be removed.
 """
+
 from __future__ import annotations
 
 from . import vm_specs
@@ -22,12 +23,35 @@ from .inventory import MiB, power_state
 from .operations import _get, _get_vm, run_sync
 from .registry import operation
 from .structures import (
-    BOOT, CDROM_INFO, CDROM_SUMMARY, CPU, DISK, DISK_SUMMARY, HARDWARE, MEMORY, NIC, NIC_SUMMARY,
+    BOOT,
+    CDROM_INFO,
+    CDROM_SUMMARY,
+    CPU,
+    DISK,
+    DISK_SUMMARY,
+    HARDWARE,
+    MEMORY,
+    NIC,
+    NIC_SUMMARY,
 )
 from .vapi_types import STRING, VOID, ListOf
 from .vm_render import (
-    BOOT_DEFAULTS, DISK_BASE, NIC_BASE, boot_info, cpu_info, disk_entries, disk_info, hardware_info,
-    memory_info, nic_entries, nic_info, next_key, pin_device_keys, read_vm_record, vm_record, vmdk_path,
+    BOOT_DEFAULTS,
+    DISK_BASE,
+    NIC_BASE,
+    boot_info,
+    cpu_info,
+    disk_entries,
+    disk_info,
+    hardware_info,
+    memory_info,
+    next_key,
+    nic_entries,
+    nic_info,
+    pin_device_keys,
+    read_vm_record,
+    vm_record,
+    vmdk_path,
 )
 
 HARDWARE_SERVICE = "com.vmware.vcenter.vm.hardware"
@@ -76,11 +100,17 @@ def hardware_update(call, inp):
     policy = spec.upgrade_policy or record.get("upgrade_policy", "NEVER")
     target = spec.upgrade_version or record.get("upgrade_version") or LATEST_HARDWARE_VERSION
     if policy == "NEVER" and spec.upgrade_version is not None:
-        raise _invalid(vm_specs.HardwareUpdateSpec.vapi_name, "upgrade_version",
-                       "an upgrade version needs an upgrade policy other than NEVER")
+        raise _invalid(
+            vm_specs.HardwareUpdateSpec.vapi_name,
+            "upgrade_version",
+            "an upgrade version needs an upgrade policy other than NEVER",
+        )
     if policy != "NEVER" and vm_specs.version_number(target) <= vm_specs.version_number(_version(record)):
-        raise _invalid(vm_specs.HardwareUpdateSpec.vapi_name, "upgrade_version",
-                       f"{target} is not newer than the virtual machine's {_version(record)}")
+        raise _invalid(
+            vm_specs.HardwareUpdateSpec.vapi_name,
+            "upgrade_version",
+            f"{target} is not newer than the virtual machine's {_version(record)}",
+        )
     call.fault_point(vm=vm.uuid, name=vm.name)
     record = vm_record(call.state, vm.uuid)
     record["upgrade_policy"] = policy
@@ -105,7 +135,9 @@ def hardware_upgrade(call, inp):
     if target == current:
         raise vapi_error("hardware_version", inp.vm, current)
     if vm_specs.version_number(target) < vm_specs.version_number(current):
-        raise _invalid("operation-input", "version", f"{target} is older than the virtual machine's {current}")
+        raise _invalid(
+            "operation-input", "version", f"{target} is older than the virtual machine's {current}"
+        )
     call.fault_point(vm=vm.uuid, name=vm.name)
     record = vm_record(call.state, vm.uuid)
     record["hardware_version"] = target
@@ -133,11 +165,17 @@ def cpu_update(call, inp):
     count = spec.count if spec.count is not None else current["count"]
     cores = spec.cores_per_socket if spec.cores_per_socket is not None else current["cores_per_socket"]
     if count % cores:
-        raise _invalid(vm_specs.CpuUpdateSpec.vapi_name, "cores_per_socket",
-                       f"count {count} is not a multiple of cores_per_socket {cores}")
+        raise _invalid(
+            vm_specs.CpuUpdateSpec.vapi_name,
+            "cores_per_socket",
+            f"count {count} is not a multiple of cores_per_socket {cores}",
+        )
     if state == "POWERED_ON":
-        for name, field in (("hot_add_enabled", "CPU hot add"), ("hot_remove_enabled", "CPU hot remove"),
-                            ("cores_per_socket", "cores per socket")):
+        for name, field in (
+            ("hot_add_enabled", "CPU hot add"),
+            ("hot_remove_enabled", "CPU hot remove"),
+            ("cores_per_socket", "cores per socket"),
+        ):
             value = getattr(spec, name)
             if value is not None and value != current[name]:
                 raise vapi_error("powered_on_change", inp.vm, f"{field} cannot change")
@@ -334,8 +372,15 @@ def _nic(call, vm, moid: str, key: str) -> str:
     raise vapi_error("device_missing", moid, "network adapter", key)
 
 
-NIC_SETTINGS = ("type", "upt_compatibility_enabled", "mac_type", "mac_address", "wake_on_lan_enabled",
-                "start_connected", "allow_guest_control")
+NIC_SETTINGS = (
+    "type",
+    "upt_compatibility_enabled",
+    "mac_type",
+    "mac_address",
+    "wake_on_lan_enabled",
+    "start_connected",
+    "allow_guest_control",
+)
 
 
 @operation(NIC_SERVICE, "list", vm_specs.VmSpecInput, ListOf(NIC_SUMMARY))
@@ -358,7 +403,9 @@ def nic_create(call, inp):
     spec = inp.spec
     _not_suspended(vm, inp.vm)
     if spec.backing is None:
-        raise VapiError("invalid_argument", [message("field_missing", vm_specs.NicCreateSpec.vapi_name, "backing")])
+        raise VapiError(
+            "invalid_argument", [message("field_missing", vm_specs.NicCreateSpec.vapi_name, "backing")]
+        )
     network = _get(call, "network", spec.backing.network)
     key = next_key([k for k, _ in nic_entries(call.state, vm)], NIC_BASE)
     call.fault_point(vm=vm.uuid, name=vm.name)
@@ -418,8 +465,9 @@ def _set_connected(call, inp, connected: bool) -> None:
         raise vapi_error("vm_power_state", inp.vm, state)
     settings = read_vm_record(call.state, vm.uuid).get("nics", {}).get(inp.nic, {})
     if settings.get("connected", True) == connected:
-        raise vapi_error("device_already", inp.vm, "network adapter", inp.nic,
-                         "connected" if connected else "disconnected")
+        raise vapi_error(
+            "device_already", inp.vm, "network adapter", inp.nic, "connected" if connected else "disconnected"
+        )
     call.fault_point(vm=vm.uuid, name=vm.name)
     vm_record(call.state, vm.uuid).setdefault("nics", {}).setdefault(inp.nic, {})["connected"] = connected
 

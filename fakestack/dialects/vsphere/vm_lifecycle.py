@@ -1,8 +1,9 @@
 """The VM service's create, relocate, register and unregister (issue 17; SDK 9.1 bindings)."""
+
 from __future__ import annotations
 
 from . import vm_specs
-from .errors import VapiError, message, not_found, vapi_error
+from .errors import VapiError, message, vapi_error
 from .inventory import MiB, power_state
 from .operations import VM, _check_name_free, _check_vm_folder, _get, _get_vm, _resolve_folder, run_sync
 from .registry import operation
@@ -16,8 +17,28 @@ DEFAULT_MEMORY_MIB = 1024
 DEFAULT_VM_NAME = "Virtual machine"
 
 # guest_OS -> guest family (com.vmware.vcenter.vm.GuestOSFamily); Linux distributions by name
-LINUX_WORDS = ("LINUX", "CENTOS", "RHEL", "UBUNTU", "DEBIAN", "SLES", "SUSE", "FEDORA", "ORACLE", "ASIANUX",
-               "ALMA", "ROCKY", "COREOS", "PHOTON", "MANDR", "TURBO", "AMAZON", "MIRACLE", "KYLIN", "CRXPOD")
+LINUX_WORDS = (
+    "LINUX",
+    "CENTOS",
+    "RHEL",
+    "UBUNTU",
+    "DEBIAN",
+    "SLES",
+    "SUSE",
+    "FEDORA",
+    "ORACLE",
+    "ASIANUX",
+    "ALMA",
+    "ROCKY",
+    "COREOS",
+    "PHOTON",
+    "MANDR",
+    "TURBO",
+    "AMAZON",
+    "MIRACLE",
+    "KYLIN",
+    "CRXPOD",
+)
 
 
 def guest_family(guest_os: str) -> str:
@@ -100,8 +121,15 @@ def vm_create(call, inp):
     zone_uuid = inv.folder_zone(folder)
     if datastore.zone_uuid != zone_uuid:
         raise vapi_error("placement_disjoint", "datastore", placement.datastore, folder)
-    for unsupported in ("cdroms", "floppies", "parallel_ports", "serial_ports", "sata_adapters",
-                        "nvme_adapters", "boot_devices"):
+    for unsupported in (
+        "cdroms",
+        "floppies",
+        "parallel_ports",
+        "serial_ports",
+        "sata_adapters",
+        "nvme_adapters",
+        "boot_devices",
+    ):
         if getattr(spec, unsupported):
             raise vapi_error("unsupported", f"{unsupported} are not supported by this endpoint.")
     cpu = spec.cpu or vm_specs.CpuUpdateSpec()
@@ -109,16 +137,24 @@ def vm_create(call, inp):
     count = cpu.count or DEFAULT_CPU_COUNT
     cores = cpu.cores_per_socket or 1
     if count % cores:
-        raise _invalid(vm_specs.CpuUpdateSpec.vapi_name, "cores_per_socket",
-                       f"count {count} is not a multiple of cores_per_socket {cores}")
+        raise _invalid(
+            vm_specs.CpuUpdateSpec.vapi_name,
+            "cores_per_socket",
+            f"count {count} is not a multiple of cores_per_socket {cores}",
+        )
     sizes = []
     for disk in spec.disks if spec.disks is not None else [vm_specs.DiskCreateSpec(new_vmdk={})]:
         if disk.new_vmdk is None:
-            raise vapi_error("unsupported", "disks backed by an existing file are attached with "
-                             "vm.hardware.Disk.create after the VM exists.")
+            raise vapi_error(
+                "unsupported",
+                "disks backed by an existing file are attached with "
+                "vm.hardware.Disk.create after the VM exists.",
+            )
         sizes.append(disk.new_vmdk.capacity or DEFAULT_DISK_BYTES)
     if not sizes:
-        raise _invalid(vm_specs.CreateSpec.vapi_name, "disks", "a VM of this endpoint needs at least one disk")
+        raise _invalid(
+            vm_specs.CreateSpec.vapi_name, "disks", "a VM of this endpoint needs at least one disk"
+        )
     networks = []
     for nic in spec.nics or []:
         if nic.backing is None:
@@ -129,18 +165,31 @@ def vm_create(call, inp):
     _check_datastore_usable(datastore, placement.datastore)
     family = guest_family(spec.guest_OS)
     call.fault_point(name=name, host=host.uuid if host else None)
-    vm = run_sync(call, "vm.create", cloud.create_blank_vm, name, cpu_num=count,
-                  memory_size=(memory.size_MiB or DEFAULT_MEMORY_MIB) * MiB, disk_sizes=sizes,
-                  l3_networks=[n.uuid for n in networks], zone=zone_uuid,
-                  host=host.uuid if host else None, cluster=cluster.uuid if cluster else None,
-                  primary_storage=datastore.uuid, platform=PLATFORMS.get(family, "Other"),
-                  guest_os_type=spec.guest_OS)
+    vm = run_sync(
+        call,
+        "vm.create",
+        cloud.create_blank_vm,
+        name,
+        cpu_num=count,
+        memory_size=(memory.size_MiB or DEFAULT_MEMORY_MIB) * MiB,
+        disk_sizes=sizes,
+        l3_networks=[n.uuid for n in networks],
+        zone=zone_uuid,
+        host=host.uuid if host else None,
+        cluster=cluster.uuid if cluster else None,
+        primary_storage=datastore.uuid,
+        platform=PLATFORMS.get(family, "Other"),
+        guest_os_type=spec.guest_OS,
+    )
     record = vm_record(call.state, vm.uuid)
     record["guest_OS"] = spec.guest_OS
     if cores != 1:
         record["cores_per_socket"] = cores
-    for flag, value in (("cpu_hot_add", cpu.hot_add_enabled), ("cpu_hot_remove", cpu.hot_remove_enabled),
-                        ("memory_hot_add", memory.hot_add_enabled)):
+    for flag, value in (
+        ("cpu_hot_add", cpu.hot_add_enabled),
+        ("cpu_hot_remove", cpu.hot_remove_enabled),
+        ("memory_hot_add", memory.hot_add_enabled),
+    ):
         if value:
             record[flag] = True
     if spec.hardware_version:
@@ -149,8 +198,9 @@ def vm_create(call, inp):
         record["boot"] = spec.boot.model_dump(exclude_none=True)
     nic_settings = {}
     for key, nic in zip(nic_keys(call.state, vm), spec.nics or []):
-        settings = nic.model_dump(exclude_none=True, exclude={"backing", "pci_slot_number",
-                                                              "upt_v2_compatibility_enabled"})
+        settings = nic.model_dump(
+            exclude_none=True, exclude={"backing", "pci_slot_number", "upt_v2_compatibility_enabled"}
+        )
         if settings:
             nic_settings[key] = settings
     if nic_settings:
@@ -171,7 +221,8 @@ def vm_relocate(call, inp):
     spec = inp.spec
     placement = spec.placement or vm_specs.RelocatePlacementSpec()
     folder, host, cluster, datastore = _placement(
-        call, placement, need_datastore=False, structure=vm_specs.RelocatePlacementSpec.vapi_name)
+        call, placement, need_datastore=False, structure=vm_specs.RelocatePlacementSpec.vapi_name
+    )
     current = inv.vm_host(vm)
     _check_vm_folder(call, folder, vm.zone_uuid, placement.host or inp.vm)
     keys = {key: uuid for key, uuid in disk_entries(call.state, cloud, vm)}
@@ -191,9 +242,16 @@ def vm_relocate(call, inp):
         raise vapi_error("host_inaccessible", placement.host)
     call.subject = inp.vm
     call.fault_point(vm=vm.uuid, name=vm.name, host=current.uuid if current else None)
-    run_sync(call, "vm.relocate", cloud.relocate_vm, vm.uuid, host=host.uuid if host else None,
-             cluster=cluster.uuid if cluster and host is None else None,
-             primary_storage=datastore.uuid if datastore else None, volume_storages=volume_storages)
+    run_sync(
+        call,
+        "vm.relocate",
+        cloud.relocate_vm,
+        vm.uuid,
+        host=host.uuid if host else None,
+        cluster=cluster.uuid if cluster and host is None else None,
+        primary_storage=datastore.uuid if datastore else None,
+        volume_storages=volume_storages,
+    )
     return None
 
 
@@ -240,8 +298,9 @@ def vm_register(call, inp):
     if spec.datastore_path is not None:
         parts = _split_datastore_path(spec.datastore_path)
         if parts is None:
-            raise _invalid(vm_specs.RegisterSpec.vapi_name, "datastore_path",
-                           "expected '[datastore] path/to/file.vmx'")
+            raise _invalid(
+                vm_specs.RegisterSpec.vapi_name, "datastore_path", "expected '[datastore] path/to/file.vmx'"
+            )
         datastore_name, path = parts
     else:
         store = _get(call, "datastore", spec.datastore)
@@ -252,8 +311,9 @@ def vm_register(call, inp):
     if vm is None or vm.state != "Destroyed":
         raise vapi_error("file_not_found", full_path)
     placement = spec.placement or vm_specs.RegisterPlacementSpec()
-    folder, host, cluster, _ = _placement(call, placement, need_datastore=False,
-                                          structure=vm_specs.RegisterPlacementSpec.vapi_name)
+    folder, host, cluster, _ = _placement(
+        call, placement, need_datastore=False, structure=vm_specs.RegisterPlacementSpec.vapi_name
+    )
     _check_vm_folder(call, folder, vm.zone_uuid, placement.host or full_path)
     name = spec.name or vm.name
     _check_name_free(call, name, vm.zone_uuid)
@@ -266,12 +326,14 @@ def vm_register(call, inp):
                 if cloud.volumes.find(volume) is not None and cloud.volumes.get(volume).vm_uuid is None:
                     cloud.attach_volume(volume, vm.uuid)
             if host is not None or cluster is not None:
-                cloud.relocate_vm(vm.uuid, host=host.uuid if host else None,
-                                  cluster=cluster.uuid if cluster and host is None else None)
+                cloud.relocate_vm(
+                    vm.uuid,
+                    host=host.uuid if host else None,
+                    cluster=cluster.uuid if cluster and host is None else None,
+                )
             cloud.rename_vm(vm.uuid, name)
 
     run_sync(call, "vm.recover", recover_and_reattach)
     del call.state["unregistered"][full_path]
     inv.forget("vm", vm.uuid)  # a registered VM is a new inventory object: a new identifier
     return inv.moid("vm", vm.uuid)
-

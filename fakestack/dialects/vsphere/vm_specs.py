@@ -1,5 +1,6 @@
 """Request schemas of the VM service's create / relocate / register and of vm.hardware.*
 and vm.guest.* (field names and types of the SDK's 9.1 bindings)."""
+
 from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
