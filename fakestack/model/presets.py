@@ -5,7 +5,7 @@ from .topology import GiB, Topology, parse_topology
 
 TiB = 1024 * GiB
 
-PRESET_NAMES = ("demo", "tiny", "scale:HOSTS:VMS")
+PRESET_NAMES = ("demo", "tiny", "vcenter", "scale:HOSTS:VMS")
 
 
 def demo() -> Topology:
@@ -101,6 +101,42 @@ def tiny() -> Topology:
     )
 
 
+def vcenter() -> Topology:
+    """A datacenter as vCenter shows it: two clusters (``esx-1`` and ``esx-3`` in
+    ``cluster-a``, ``esx-2`` in ``cluster-b``), two datastores mounted on both that admit
+    like vSphere's (free physical space only, to the last byte: thin disks and instant-clone
+    deltas may provision more than the capacity), two port groups, and a running 40 GiB
+    ``golden`` VM on ``esx-1`` / ``ds-1``."""
+    physical = {"type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
+                "admission": "physical", "physical_threshold": 1.0}
+    return parse_topology(
+        {
+            "name": "vcenter",
+            "description": "one datacenter, two clusters, three hosts, two datastores admitting on "
+                           "physical space, a running 40 GiB golden VM",
+            "zones": [{"name": "dc-1"}],
+            "clusters": [{"name": "cluster-a", "zone": "dc-1"}, {"name": "cluster-b", "zone": "dc-1"}],
+            "hosts": [
+                {"name": "esx-1", "cluster": "cluster-a", "cpu_num": 32, "memory": "128G"},
+                {"name": "esx-2", "cluster": "cluster-b", "cpu_num": 16, "memory": "64G"},
+                {"name": "esx-3", "cluster": "cluster-a", "cpu_num": 4, "memory": "8G"},
+            ],
+            "primary_storages": [
+                dict(physical, name="ds-1", total_capacity="2T"),
+                dict(physical, name="ds-2", total_capacity="1T"),
+            ],
+            "backup_storages": [{"name": "library", "zones": ["dc-1"], "total_capacity": "1T"}],
+            "images": [{"name": "photon-5", "backup_storages": ["library"], "virtual_size": "40G",
+                        "actual_size": "2G", "guest_os_type": "VMware Photon OS 5"}],
+            "instance_offerings": [{"name": "medium", "cpu_num": 1, "memory_size": "1G"}],
+            "l3_networks": [{"name": "VM Network", "zone": "dc-1", "cidr": "10.10.0.0/16"},
+                            {"name": "backend", "zone": "dc-1", "cidr": "10.20.0.0/24"}],
+            "vms": [{"name": "golden", "instance_offering": "medium", "image": "photon-5", "host": "esx-1",
+                     "primary_storage": "ds-1", "l3_networks": ["VM Network"]}],
+        }
+    )
+
+
 def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
     """``hosts`` identical hosts in clusters of ``hosts_per_cluster`` on one shared
     storage (sized to fit), and ``vms`` running VMs placed by the default allocator."""
@@ -146,6 +182,8 @@ def preset(name: str) -> Topology | None:
         return demo()
     if name == "tiny":
         return tiny()
+    if name == "vcenter":
+        return vcenter()
     if name.startswith("scale:"):
         parts = name.split(":")
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():

@@ -190,32 +190,15 @@ class Surfaces:
 
 
 def vcenter_topology(admission: str = "physical", datastore_size: str = "2T", leaf: str = "1M") -> dict:
-    """One datacenter, two clusters (esx-1 and esx-3 in cluster-a, esx-2 in cluster-b),
-    two datastores mounted on both clusters that admit like vSphere's (physical space
-    only, up to the last byte), two port groups, and a running 40 GiB ``golden`` VM on
-    esx-1 / ds-1."""
-    return {
-        "name": "vcenter",
-        "zones": [{"name": "dc-1"}],
-        "clusters": [{"name": "cluster-a", "zone": "dc-1"}, {"name": "cluster-b", "zone": "dc-1"}],
-        "hosts": [
-            {"name": "esx-1", "cluster": "cluster-a", "cpu_num": 32, "memory": "128G"},
-            {"name": "esx-2", "cluster": "cluster-b", "cpu_num": 16, "memory": "64G"},
-            {"name": "esx-3", "cluster": "cluster-a", "cpu_num": 4, "memory": "8G"},
-        ],
-        "primary_storages": [
-            {"name": "ds-1", "type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
-             "total_capacity": datastore_size, "admission": admission, "physical_threshold": 1.0},
-            {"name": "ds-2", "type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
-             "total_capacity": "1T", "admission": admission, "physical_threshold": 1.0},
-        ],
-        "backup_storages": [{"name": "library", "zones": ["dc-1"], "total_capacity": "1T"}],
-        "images": [{"name": "photon-5", "backup_storages": ["library"], "virtual_size": "40G",
-                    "actual_size": "2G", "guest_os_type": "VMware Photon OS 5"}],
-        "instance_offerings": [{"name": "medium", "cpu_num": 1, "memory_size": "1G"}],
-        "l3_networks": [{"name": "VM Network", "zone": "dc-1", "cidr": "10.10.0.0/16"},
-                        {"name": "backend", "zone": "dc-1", "cidr": "10.20.0.0/24"}],
-        "vms": [{"name": "golden", "instance_offering": "medium", "image": "photon-5", "host": "esx-1",
-                 "primary_storage": "ds-1", "l3_networks": ["VM Network"]}],
-        "settings": {"new_leaf_size": leaf},
-    }
+    """The ``vcenter`` preset as a dict (datacenter ``dc-1``, clusters ``cluster-a`` with
+    esx-1 and esx-3 and ``cluster-b`` with esx-2, datastores ds-1 and ds-2 admitting on
+    physical space, port groups "VM Network" and "backend", a running 40 GiB ``golden``),
+    with ds-1's admission and size and the new-leaf size changed as asked."""
+    from fakestack.model.presets import vcenter
+
+    topology = vcenter().model_dump()
+    for ds in topology["primary_storages"]:
+        ds["admission"] = admission
+    topology["primary_storages"][0]["total_capacity"] = datastore_size
+    topology["settings"]["new_leaf_size"] = leaf
+    return topology
