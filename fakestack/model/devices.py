@@ -4,17 +4,19 @@ removed after creation, and relocation (host, storage, or both) with its capacit
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 from .entities import Host, Nic, PrimaryStorage, Vm, Volume
 from .errors import CapacityExhausted, InvalidArgument, InvalidState, Unreachable
 from .storage import virtual_charge
+from .state import CloudState
 from .transactions import operation
 
 # VM states in which devices may change and the VM may move.
 DEVICE_STATES = ("Running", "Stopped", "Paused")
 
 
-class DeviceMixin:
+class DeviceMixin(CloudState):
     # -- VMs from empty disks -----------------------------------------------------------
     @operation("vm.create_blank")
     def create_blank_vm(
@@ -24,11 +26,11 @@ class DeviceMixin:
         cpu_num: int,
         memory_size: int,
         disk_sizes: Iterable[int],
-        l3_networks: Iterable = (),
-        zone=None,
-        host=None,
-        cluster=None,
-        primary_storage=None,
+        l3_networks: Iterable[Any] = (),
+        zone: Any = None,
+        host: Any = None,
+        cluster: Any = None,
+        primary_storage: Any = None,
         provisioning: str | None = None,
         platform: str = "Linux",
         guest_os_type: str = "",
@@ -150,7 +152,13 @@ class DeviceMixin:
     # -- disks --------------------------------------------------------------------------
     @operation("vm.add_disk")
     def add_disk(
-        self, vm, size: int, *, primary_storage=None, provisioning: str | None = None, name: str | None = None
+        self,
+        vm: Vm | str,
+        size: int,
+        *,
+        primary_storage: Any = None,
+        provisioning: str | None = None,
+        name: str | None = None,
     ) -> Volume:
         """A new empty data disk, created on ``primary_storage`` (default: the root disk's)
         and attached at the next free device id."""
@@ -179,14 +187,14 @@ class DeviceMixin:
         device = 1
         while device in used:
             device += 1
-        volume = self._new_volume_on(
+        volume: Volume = self._new_volume_on(
             vm, "Data", size, ps, parent=None, thick=thick, device_id=device, name=name
         )
         self._set(volume, "last_vm_uuid", vm.uuid)
         self._set(vm, "data_volume_uuids", vm.data_volume_uuids + [volume.uuid])
         return volume
 
-    def volume_is_delta(self, volume) -> bool:
+    def volume_is_delta(self, volume: Volume | str) -> bool:
         """Whether the volume's disk is a writable leaf over a frozen node it shares (an
         instant clone's or a frozen source's delta), as opposed to a disk of its own."""
         volume = self._volume(volume)
@@ -198,19 +206,19 @@ class DeviceMixin:
 
     # -- NICs ---------------------------------------------------------------------------
     @operation("vm.add_nic")
-    def add_nic(self, vm, l3_network) -> Nic:
+    def add_nic(self, vm: Vm | str, l3_network: Any) -> Nic:
         """A new NIC on ``l3_network`` (its address allocated there), after the VM's others."""
         vm = self._vm(vm)
         self._fault_point("vm.add_nic", vm=vm.uuid, name=vm.name)
         self._device_state_check(vm, "add_nic")
         l3 = self.l3_networks.get(l3_network)
-        nic = self._allocate_nic(vm, l3, len(vm.nic_uuids))
+        nic: Nic = self._allocate_nic(vm, l3, len(vm.nic_uuids))
         self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
         self._set(vm, "l3_network_uuids", vm.l3_network_uuids + [l3.uuid])
         return nic
 
     @operation("vm.remove_nic")
-    def remove_nic(self, vm, nic) -> None:
+    def remove_nic(self, vm: Vm | str, nic: Nic | str) -> None:
         vm = self._vm(vm)
         nic = self.nics.get(nic)
         self._fault_point("vm.remove_nic", vm=vm.uuid, name=vm.name)
@@ -221,7 +229,7 @@ class DeviceMixin:
         self._set(vm, "l3_network_uuids", vm.l3_network_uuids[:index] + vm.l3_network_uuids[index + 1 :])
 
     @operation("vm.move_nic")
-    def move_nic(self, vm, nic, l3_network) -> Nic:
+    def move_nic(self, vm: Vm | str, nic: Nic | str, l3_network: Any) -> Nic:
         """Put a NIC on another L3 network: a new address there, the old one freed; the
         NIC keeps its place and its MAC (it is a new NIC record)."""
         vm = self._vm(vm)
@@ -232,7 +240,7 @@ class DeviceMixin:
         index = self._nic_index(vm, old)
         if old.l3_network_uuid == l3.uuid:
             return old
-        new = self._allocate_nic(vm, l3, old.device_id)
+        new: Nic = self._allocate_nic(vm, l3, old.device_id)
         new.mac = old.mac
         self._release_nic(old)
         self._set(vm, "nic_uuids", vm.nic_uuids[:index] + [new.uuid] + vm.nic_uuids[index + 1 :])
@@ -251,7 +259,7 @@ class DeviceMixin:
             raise InvalidState("vm", vm.uuid, vm.state, op, DEVICE_STATES)
 
     @operation("vm.rename")
-    def rename_vm(self, vm, name: str) -> Vm:
+    def rename_vm(self, vm: Vm | str, name: str) -> Vm:
         vm = self._vm(vm)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -265,7 +273,13 @@ class DeviceMixin:
     # -- relocation ---------------------------------------------------------------------
     @operation("vm.relocate")
     def relocate_vm(
-        self, vm, *, host=None, cluster=None, primary_storage=None, volume_storages: dict | None = None
+        self,
+        vm: Vm | str,
+        *,
+        host: Any = None,
+        cluster: Any = None,
+        primary_storage: Any = None,
+        volume_storages: dict[str, str] | None = None,
     ) -> Vm:
         """Move a VM to another host, another primary storage, or both.
 

@@ -5,7 +5,7 @@ from .topology import GiB, Topology, parse_topology
 
 TiB = 1024 * GiB
 
-PRESET_NAMES = ("demo", "tiny", "vcenter", "scale:HOSTS:VMS")
+PRESET_NAMES = ("demo", "tiny", "shared", "scale:HOSTS:VMS")
 
 
 def demo() -> Topology:
@@ -101,18 +101,17 @@ def tiny() -> Topology:
     )
 
 
-def vcenter() -> Topology:
-    """A datacenter as vCenter shows it: two clusters (``esx-1`` and ``esx-3`` in
-    ``cluster-a``, ``esx-2`` in ``cluster-b``), two datastores mounted on both that admit
-    like vSphere's (free physical space only, to the last byte: thin disks and instant-clone
-    deltas may provision more than the capacity), two port groups, and a running 40 GiB
-    ``golden`` VM on ``esx-1`` / ``ds-1``."""
+def shared() -> Topology:
+    """Two clusters (``esx-1`` and ``esx-3`` in ``cluster-a``, ``esx-2`` in ``cluster-b``)
+    sharing two storages that admit on free physical space only, to the last byte (thin
+    disks and copy-on-write deltas may provision more than the capacity), two networks, and
+    a running 40 GiB ``golden`` VM on ``esx-1`` / ``ds-1``."""
     physical = {"type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
                 "admission": "physical", "physical_threshold": 1.0}
     return parse_topology(
         {
-            "name": "vcenter",
-            "description": "one datacenter, two clusters, three hosts, two datastores admitting on "
+            "name": "shared",
+            "description": "one zone, two clusters, three hosts, two shared storages admitting on "
                            "physical space, a running 40 GiB golden VM",
             "zones": [{"name": "dc-1"}],
             "clusters": [{"name": "cluster-a", "zone": "dc-1"}, {"name": "cluster-b", "zone": "dc-1"}],
@@ -182,8 +181,8 @@ def preset(name: str) -> Topology | None:
         return demo()
     if name == "tiny":
         return tiny()
-    if name == "vcenter":
-        return vcenter()
+    if name == "shared":
+        return shared()
     if name.startswith("scale:"):
         parts = name.split(":")
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():

@@ -190,13 +190,13 @@ class Surfaces:
 
 
 def vcenter_topology(admission: str = "physical", datastore_size: str = "2T", leaf: str = "1M") -> dict:
-    """The ``vcenter`` preset as a dict (datacenter ``dc-1``, clusters ``cluster-a`` with
+    """The ``shared`` preset as a dict (datacenter ``dc-1``, clusters ``cluster-a`` with
     esx-1 and esx-3 and ``cluster-b`` with esx-2, datastores ds-1 and ds-2 admitting on
     physical space, port groups "VM Network" and "backend", a running 40 GiB ``golden``),
     with ds-1's admission and size and the new-leaf size changed as asked."""
-    from fakestack.model.presets import vcenter
+    from fakestack.model.presets import shared
 
-    topology = vcenter().model_dump()
+    topology = shared().model_dump()
     for ds in topology["primary_storages"]:
         ds["admission"] = admission
     topology["primary_storages"][0]["total_capacity"] = datastore_size

@@ -19,6 +19,7 @@ from contextlib import contextmanager
 from typing import Any, Optional
 
 from fakestack import faults
+from fakestack.model import StartPolicy
 from fakestack.model.clock import ManualClock
 from fakestack.model.errors import CapacityExhausted, DomainError
 
@@ -338,7 +339,7 @@ class InstaVMService:
         if wanted:
             return self.cloud.images.get(wanted)
         for image in self.cloud.images:
-            if image.media_type == "RootVolumeTemplate" and image.status == "Ready" \
+            if image.bootable and image.status == "Ready" \
                     and image.state == "Enabled":
                 return image
         raise HttpError(503, "Insufficient capacity: no bootable image")
@@ -392,7 +393,7 @@ class InstaVMService:
 
     def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: Optional[dict]):
         kwargs: dict[str, Any] = {"cpu_num": vcpu, "memory_size": memory_mb * MiB,
-                                  "strategy": "InstantStart"}
+                                  "strategy": StartPolicy.START}
         if snapshot is not None and snapshot.get("uuid"):
             kwargs["snapshot"] = snapshot["uuid"]
         elif snapshot is not None and snapshot.get("image_uuid"):

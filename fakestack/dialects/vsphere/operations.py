@@ -21,7 +21,7 @@ from .structures import (
 )
 from .vapi_types import STRING, VOID, ListOf
 from .vm_render import (
-    copy_device_keys, disk_entries, nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac,
+    copy_device_keys, disk_entries, mark_resumed, nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac,
 )
 
 VM = "com.vmware.vcenter.VM"
@@ -234,8 +234,6 @@ def vm_instant_clone(call, inp):
                      primary_storage=datastore.uuid if datastore else None)
     moid = inv.moid("vm", clone.uuid)
     copy_device_keys(call.state, cloud, source, clone)
-    from .vm_guest import mark_resumed  # vm_guest builds on this module
-
     mark_resumed(call.state, source, clone)
     record = vm_record(call.state, clone.uuid)
     if spec.bios_uuid is not None:

@@ -17,27 +17,10 @@ from .registry import operation
 from .structures import GUEST_IDENTITY, GUEST_INTERFACE, GUEST_NETWORKING, GUEST_POWER, LOCAL_FILESYSTEM
 from .vapi_types import VOID, ListOf, MapOf
 from .vm_lifecycle import guest_family
-from .vm_render import disk_entries, guest_os, nic_entries, read_vm_record, vm_record, vmware_mac
+from .vm_render import booted_at, disk_entries, guest_os, nic_entries, read_vm_record, vmware_mac
 
 GUEST = "com.vmware.vcenter.vm.guest"
 DOMAIN = "localdomain"
-
-
-def booted_at(state: dict, vm) -> float:
-    """When the guest last started: the model's last power operation, unless the VM was
-    resumed from another's memory (instant clone) and has not restarted since."""
-    resumed = read_vm_record(state, vm.uuid).get("resumed")
-    if resumed and resumed["at"] == vm.last_op_date:
-        return resumed["booted_at"]
-    return vm.last_op_date
-
-
-def mark_resumed(state: dict, source, clone) -> None:
-    """An instant clone's guest is its source's, already running (see ``booted_at``)."""
-    vm_record(state, clone.uuid)["resumed"] = {
-        "at": clone.last_op_date,
-        "booted_at": booted_at(state, source),
-    }
 
 
 def tools_running(call, vm) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .inventory import MiB, Inventory, derived_uuid, moid_number, power_state
+from .inventory import Inventory, MiB, derived_uuid, moid_number, power_state
 
 SCSI_CONTROLLER_UNIT = 7
 
@@ -70,6 +70,27 @@ def vmdk_path(cloud, vm, volume, index: int = 0) -> str:
     disk = f"_{index}" if index else ""  # second and later disks: <vm>_1.vmdk, ...
     suffix = f"-{level:06d}" if level else ""
     return f"[{datastore}] {vm.name}/{vm.name}{disk}{suffix}.vmdk"
+
+
+# --- the guest's boot time (vm_guest) ---------------------------------------------------
+
+
+def booted_at(state: dict, vm) -> float:
+    """When the guest last started: the model's last power operation, unless the VM was
+    resumed from another's memory (instant clone) and has not restarted since."""
+    resumed = read_vm_record(state, vm.uuid).get("resumed")
+    if resumed and resumed["at"] == vm.last_op_date:
+        return resumed["booted_at"]
+    return vm.last_op_date
+
+
+def mark_resumed(state: dict, source, clone) -> None:
+    """An instant clone's guest is its source's, already running (see ``booted_at``)."""
+    vm_record(state, clone.uuid)["resumed"] = {
+        "at": clone.last_op_date,
+        "booted_at": booted_at(state, source),
+    }
+
 
 
 # --- device keys -----------------------------------------------------------------------

@@ -13,7 +13,7 @@ import json
 from functools import lru_cache
 from typing import Any, Callable
 
-from .dates import format_date
+from .dates import format_date, sql_timestamp
 from .query import Collection
 from .sessions import ADMIN_ACCOUNT_UUID
 
@@ -62,6 +62,44 @@ BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupSt
 
 
 # -- renderers ---------------------------------------------------------------------------
+
+def slug(name: str) -> str:
+    """An image name as the image store's folder name: lower case, every character other
+    than a letter or digit a dash, no dash at either end."""
+    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    return out or "image"
+
+
+def image_install_path(image, ref) -> str:
+    """Where the image store keeps an image: a clone's temporary image under the cloned VM,
+    any other under the image's name."""
+    folder = f"clone-{image.clone_of}" if image.clone_of else slug(image.name)
+    return f"zstore://{folder}/{ref['node_uuid']}"
+
+
+def image_url(cloud, image) -> str | None:
+    """The image's url: the one it was added from, else its place on its first image store
+    (none for a clone's temporary image)."""
+    if image.url or image.clone_of or not image.backup_storage_refs:
+        return image.url or None
+    ref = image.backup_storage_refs[0]
+    bs = cloud.backup_storages.by_uuid(ref["backup_storage_uuid"])
+    hostname = bs.hostname if bs is not None else "127.0.0.1"
+    return f"zstore://{hostname}/{slug(image.name)}/{ref['node_uuid']}"
+
+
+def backup_install_path(record, ref) -> str:
+    return f"zstore://volumebackup-{record.volume_uuid}/{ref['node_uuid']}"
+
+
+def backup_name(record) -> str:
+    """A volume backup's name: the name asked for, the data volume's uuid for a data
+    volume, and the creation time as ``java.sql.Timestamp`` text."""
+    stamp = sql_timestamp(record.create_date)
+    if record.type == "Root":
+        return f"{record.name}-{stamp}"[:255]
+    return f"{record.name}-{record.volume_uuid}-{stamp}"[:255]
+
 
 def volume_install_path(ps, volume) -> str:
     folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
@@ -246,7 +284,7 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
     data = {
         "uuid": bs.uuid,
         "name": bs.name,
-        "url": bs.url,
+        "url": bs.url or "/zstack_bs",  # the image store's default folder
         "description": _text(bs.description),
         "totalCapacity": bs.total_capacity,
         "availableCapacity": bs.available_capacity,
@@ -267,7 +305,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
     refs = [compact({
         "imageUuid": image.uuid,
         "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": ref.get("install_path"),
+        "installPath": image_install_path(image, ref),
         "status": ref.get("status", "Ready"),
         "createDate": created,
         "lastOpDate": last,
@@ -280,7 +318,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
         "status": image.status,
         "size": image.virtual_size,
         "actualSize": image.actual_size,
-        "url": _text(image.url),
+        "url": image_url(cloud, image),
         "mediaType": image.media_type,
         "guestOsType": _text(image.guest_os_type),
         "type": "zstack",
@@ -588,7 +626,7 @@ def backup_inventory(cloud, record) -> dict[str, Any]:
     refs = [compact({
         "volumeBackupUuid": record.uuid,
         "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": ref.get("install_path"),
+        "installPath": backup_install_path(record, ref),
         "status": ref.get("status", "Ready"),
         "createDate": format_date(ref.get("create_date", record.create_date)),
         "lastOpDate": format_date(ref.get("last_op_date", record.last_op_date)),
@@ -596,7 +634,7 @@ def backup_inventory(cloud, record) -> dict[str, Any]:
     return compact({
         "uuid": record.uuid,
         "volumeUuid": record.volume_uuid,
-        "name": record.name,
+        "name": backup_name(record),
         "description": _text(record.description),
         "type": record.type,
         "state": record.state,
