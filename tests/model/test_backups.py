@@ -16,7 +16,7 @@ from fakestack.model import (
     Unreachable,
 )
 
-from fakestack.dialects.zstack.inventories import (
+from fakestack.dialects.zstack.render import (
     backup_install_path,
     backup_name,
     image_install_path,

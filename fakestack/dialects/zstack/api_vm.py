@@ -6,10 +6,11 @@ from typing import Any
 from fakestack.model import StartPolicy
 from fakestack.model.errors import DomainError, InvalidArgument
 
+from ..kit.jobs import job_result
 from .errors import error_from_domain, invalid_argument
-from .inventories import VM, vm_inventory
 from .query import schema_of
 from .registry import Call, api
+from .render import VM, vm_inventory
 
 VM_RESOURCES = {"uuid": "vm"}
 
@@ -43,12 +44,11 @@ def provisioning_from_tags(*tag_lists) -> str | None:
 
 
 def run_job(call: Call, operation: str, fn, *args, **kwargs) -> Any:
-    """Run a model operation as a job (its duration drives the poll); raise its error."""
+    """Run a model operation as a job; raise its error.  ZStack answers at once: the job
+    is named in the call, and its end on the clock drives the 202 poll (``jobs``)."""
     job = call.cloud.submit(operation, fn, *args, **kwargs)
     call.model_job = job.uuid
-    if job.error is not None:
-        raise job.error
-    return job.result
+    return job_result(job)
 
 
 def inventory_reply(call: Call, inventory: dict, collection) -> dict:

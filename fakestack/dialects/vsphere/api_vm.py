@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from . import vm_specs
+from .api_vcenter import VM, _check_name_free, _check_vm_folder, _get, _get_vm, _resolve_folder, run_sync
 from .errors import VapiError, message, vapi_error
 from .inventory import MiB, power_state
-from .operations import VM, _check_name_free, _check_vm_folder, _get, _get_vm, _resolve_folder, run_sync
 from .registry import operation
+from .render import disk_entries, nic_keys, vm_record
 from .vapi_types import STRING, VOID
-from .vm_render import disk_entries, nic_keys, vm_record
 
 GiB = 1024 * MiB
 DEFAULT_DISK_BYTES = 16 * GiB  # a disk created without a capacity (inferred; vSphere's default for Linux)

@@ -18,24 +18,11 @@ of an instant clone and the boot disk cannot be removed.
 from __future__ import annotations
 
 from . import vm_specs
+from .api_vcenter import _get, _get_vm, run_sync
 from .errors import VapiError, message, vapi_error
 from .inventory import MiB, power_state
-from .operations import _get, _get_vm, run_sync
 from .registry import operation
-from .structures import (
-    BOOT,
-    CDROM_INFO,
-    CDROM_SUMMARY,
-    CPU,
-    DISK,
-    DISK_SUMMARY,
-    HARDWARE,
-    MEMORY,
-    NIC,
-    NIC_SUMMARY,
-)
-from .vapi_types import STRING, VOID, ListOf
-from .vm_render import (
+from .render import (
     BOOT_DEFAULTS,
     DISK_BASE,
     NIC_BASE,
@@ -53,6 +40,19 @@ from .vm_render import (
     vm_record,
     vmdk_path,
 )
+from .structures import (
+    BOOT,
+    CDROM_INFO,
+    CDROM_SUMMARY,
+    CPU,
+    DISK,
+    DISK_SUMMARY,
+    HARDWARE,
+    MEMORY,
+    NIC,
+    NIC_SUMMARY,
+)
+from .vapi_types import STRING, VOID, ListOf
 
 HARDWARE_SERVICE = "com.vmware.vcenter.vm.hardware"
 CPU_SERVICE = f"{HARDWARE_SERVICE}.cpu"

@@ -2,7 +2,7 @@
 
 Null fields are omitted (Gson without ``serializeNulls``); numbers stay integers; dates use
 ZStack's text form.  Each inventory class is also described as a query
-:class:`~.query.Collection` (its fields, nested inventories and dotted joins).
+:class:`~.query.QuerySource` (its fields, nested inventories and dotted joins).
 """
 from __future__ import annotations
 
@@ -13,9 +13,21 @@ import json
 from functools import lru_cache
 from typing import Any, Callable
 
+from werkzeug.wrappers import Response
+
+from ..kit.responses import JsonStyle
 from .dates import format_date, sql_timestamp
-from .query import Collection
+from .query import QuerySource
 from .sessions import ADMIN_ACCOUNT_UUID
+
+# ZStack's JSON: compact, UTF-8 (the kit's one builder).
+JSON_MIMETYPE = "application/json;charset=utf-8"
+ZSTACK_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type=JSON_MIMETYPE)
+dumps = ZSTACK_JSON.dumps
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return ZSTACK_JSON.response(data, status)
 
 
 def compact(data: dict[str, Any]) -> dict[str, Any]:
@@ -432,25 +444,25 @@ def snapshot_inventory(cloud, snap) -> dict[str, Any]:
 
 # -- query collections ---------------------------------------------------------------
 
-USED_IP = Collection(USED_IP_CLASS, fields=(
+USED_IP = QuerySource(USED_IP_CLASS, fields=(
     "uuid", "ipRangeUuid", "l3NetworkUuid", "ipVersion", "ip", "netmask", "gateway", "ipInLong",
     "vmNicUuid", "createDate", "lastOpDate"))
-NIC = Collection(NIC_CLASS, fields=(
+NIC = QuerySource(NIC_CLASS, fields=(
     "uuid", "vmInstanceUuid", "l3NetworkUuid", "ip", "mac", "hypervisorType", "netmask", "gateway",
     "metaData", "ipVersion", "driverType", "internalName", "deviceId", "type", "state", "usedIps",
     "createDate", "lastOpDate"), nested={"usedIps": USED_IP})
-VOLUME = Collection(VOLUME_CLASS, fields=(
+VOLUME = QuerySource(VOLUME_CLASS, fields=(
     "uuid", "name", "description", "primaryStorageUuid", "vmInstanceUuid", "diskOfferingUuid",
     "rootImageUuid", "installPath", "type", "format", "size", "actualSize", "deviceId", "state",
     "status", "createDate", "lastOpDate", "isShareable", "volumeQos", "lastDetachDate",
     "lastVmInstanceUuid", "lastAttachDate", "protocol"))
-VM = Collection(VM_CLASS, fields=(
+VM = QuerySource(VM_CLASS, fields=(
     "uuid", "name", "description", "zoneUuid", "clusterUuid", "imageUuid", "hostUuid",
     "lastHostUuid", "instanceOfferingUuid", "rootVolumeUuid", "platform", "architecture",
     "defaultL3NetworkUuid", "type", "hypervisorType", "memorySize", "reservedMemorySize", "cpuNum",
     "cpuSpeed", "allocatorStrategy", "createDate", "lastOpDate", "state", "vmNics", "allVolumes",
     "vmCdRoms", "guestOsType"), nested={"vmNics": NIC, "allVolumes": VOLUME})
-HOST = Collection(HOST_CLASS, fields=(
+HOST = QuerySource(HOST_CLASS, fields=(
     "zoneUuid", "name", "uuid", "clusterUuid", "description", "managementIp", "hypervisorType",
     "state", "status", "totalCpuCapacity", "availableCpuCapacity", "cpuSockets",
     "totalMemoryCapacity", "availableMemoryCapacity", "cpuNum", "ipmiAddress", "ipmiUsername",
@@ -458,46 +470,46 @@ HOST = Collection(HOST_CLASS, fields=(
     "gpuStatus", "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus",
     "architecture", "createDate", "lastOpDate", "username", "sshPort", "osDistribution",
     "osRelease", "osVersion"))
-PRIMARY_STORAGE = Collection(PS_CLASS, fields=(
+PRIMARY_STORAGE = QuerySource(PS_CLASS, fields=(
     "uuid", "zoneUuid", "name", "url", "description", "totalCapacity", "availableCapacity",
     "totalPhysicalCapacity", "availablePhysicalCapacity", "systemUsedCapacity", "type", "state",
     "status", "mountPath", "createDate", "lastOpDate", "attachedClusterUuids"))
-BACKUP_STORAGE = Collection(BS_CLASS, fields=(
+BACKUP_STORAGE = QuerySource(BS_CLASS, fields=(
     "uuid", "name", "url", "description", "totalCapacity", "availableCapacity", "type", "state",
     "status", "createDate", "lastOpDate", "attachedZoneUuids", "hostname", "username", "sshPort"))
-IMAGE_REF = Collection(IMAGE_REF_CLASS, fields=(
+IMAGE_REF = QuerySource(IMAGE_REF_CLASS, fields=(
     "imageUuid", "backupStorageUuid", "installPath", "status", "exportMd5Sum", "exportUrl",
     "createDate", "lastOpDate"))
-IMAGE = Collection(IMAGE_CLASS, fields=(
+IMAGE = QuerySource(IMAGE_CLASS, fields=(
     "uuid", "name", "description", "state", "status", "size", "actualSize", "md5Sum", "url",
     "mediaType", "guestOsType", "type", "platform", "architecture", "format", "system", "virtio",
     "createDate", "lastOpDate", "backupStorageRefs", "systemTags"),
     nested={"backupStorageRefs": IMAGE_REF})
-ZONE = Collection(ZONE_CLASS, fields=(
+ZONE = QuerySource(ZONE_CLASS, fields=(
     "uuid", "name", "description", "state", "type", "isDefault", "createDate", "lastOpDate"))
-CLUSTER = Collection(CLUSTER_CLASS, fields=(
+CLUSTER = QuerySource(CLUSTER_CLASS, fields=(
     "name", "uuid", "description", "state", "hypervisorType", "createDate", "lastOpDate",
     "zoneUuid", "type", "architecture"))
-IP_RANGE = Collection(IP_RANGE_CLASS, fields=(
+IP_RANGE = QuerySource(IP_RANGE_CLASS, fields=(
     "uuid", "l3NetworkUuid", "name", "description", "startIp", "endIp", "netmask", "gateway",
     "networkCidr", "ipVersion", "addressMode", "prefixLen", "createDate", "lastOpDate"))
-L3_NETWORK = Collection(L3_CLASS, fields=(
+L3_NETWORK = QuerySource(L3_CLASS, fields=(
     "uuid", "name", "description", "type", "zoneUuid", "l2NetworkUuid", "state", "dnsDomain",
     "system", "category", "ipVersion", "enableIPAM", "isolated", "createDate", "lastOpDate", "dns",
     "ipRanges", "networkServices", "hostRoute", "reservedIpRanges"), nested={"ipRanges": IP_RANGE})
-INSTANCE_OFFERING = Collection(INSTANCE_OFFERING_CLASS, fields=(
+INSTANCE_OFFERING = QuerySource(INSTANCE_OFFERING_CLASS, fields=(
     "uuid", "name", "description", "cpuNum", "cpuSpeed", "memorySize", "reservedMemorySize", "type",
     "allocatorStrategy", "sortKey", "createDate", "lastOpDate", "state"))
-DISK_OFFERING = Collection(DISK_OFFERING_CLASS, fields=(
+DISK_OFFERING = QuerySource(DISK_OFFERING_CLASS, fields=(
     "uuid", "name", "description", "diskSize", "sortKey", "state", "type", "createDate",
     "lastOpDate", "allocatorStrategy"))
-SNAPSHOT = Collection(SNAPSHOT_CLASS, fields=(
+SNAPSHOT = QuerySource(SNAPSHOT_CLASS, fields=(
     "uuid", "name", "description", "type", "volumeUuid", "treeUuid", "parentUuid",
     "primaryStorageUuid", "primaryStorageInstallPath", "volumeType", "format", "latest", "size",
     "distance", "state", "status", "createDate", "lastOpDate", "backupStorageRefs", "groupUuid"))
-BACKUP_REF = Collection(BACKUP_REF_CLASS, fields=(
+BACKUP_REF = QuerySource(BACKUP_REF_CLASS, fields=(
     "volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"))
-BACKUP = Collection(BACKUP_CLASS, fields=(
+BACKUP = QuerySource(BACKUP_CLASS, fields=(
     "uuid", "volumeUuid", "name", "description", "type", "state", "status", "size", "metadata",
     "groupUuid", "mode", "vmInstanceUuid", "createDate", "lastOpDate", "backupStorageRefs"),
     nested={"backupStorageRefs": BACKUP_REF})
@@ -506,7 +518,7 @@ BACKUP = Collection(BACKUP_CLASS, fields=(
 class Source:
     """One queryable resource: where its entities live and how to render one."""
 
-    def __init__(self, collection: Collection, attr: str, render: Callable,
+    def __init__(self, collection: QuerySource, attr: str, render: Callable,
                  keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None) -> None:
         self.collection = collection
         self.attr = attr
@@ -550,7 +562,7 @@ def sources(cloud) -> dict[str, Source]:
 
 
 def _sources(cloud) -> dict[str, Source]:
-    vm = Collection(VM.class_name, VM.fields, dict(VM.nested), {
+    vm = QuerySource(VM.class_name, VM.fields, dict(VM.nested), {
         "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
@@ -558,12 +570,12 @@ def _sources(cloud) -> dict[str, Source]:
         "instanceOffering": (INSTANCE_OFFERING, _related(cloud, "instance_offerings",
                                                          instance_offering_inventory, "instanceOfferingUuid")),
     })
-    volume = Collection(VOLUME.class_name, VOLUME.fields, {}, {
+    volume = QuerySource(VOLUME.class_name, VOLUME.fields, {}, {
         "vmInstance": (VM, _related(cloud, "vms", vm_inventory, "vmInstanceUuid")),
         "primaryStorage": (PRIMARY_STORAGE, _related(cloud, "primary_storages", primary_storage_inventory,
                                                      "primaryStorageUuid")),
     })
-    host = Collection(HOST.class_name, HOST.fields, {}, {
+    host = QuerySource(HOST.class_name, HOST.fields, {}, {
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
     })
@@ -577,7 +589,7 @@ def _sources(cloud) -> dict[str, Source]:
             BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
             class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS),
         "QueryImageStoreBackupStorage": Source(
-            Collection(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
+            QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
             backup_storage_inventory, keep=lambda bs: bs.type == "ImageStoreBackupStorage"),
         "QueryImage": Source(IMAGE, "images", image_inventory),
         "QueryZone": Source(ZONE, "zones", zone_inventory),

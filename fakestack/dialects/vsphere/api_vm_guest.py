@@ -10,14 +10,14 @@ An instant clone resumes its source's memory: its Tools run when the source's do
 from __future__ import annotations
 
 from . import vm_specs
+from .api_vcenter import _get_vm, run_sync
+from .api_vm import guest_family
 from .errors import vapi_error
 from .inventory import power_state
-from .operations import _get_vm, run_sync
 from .registry import operation
+from .render import booted_at, disk_entries, guest_os, nic_entries, read_vm_record, vmware_mac
 from .structures import GUEST_IDENTITY, GUEST_INTERFACE, GUEST_NETWORKING, GUEST_POWER, LOCAL_FILESYSTEM
 from .vapi_types import VOID, ListOf, MapOf
-from .vm_lifecycle import guest_family
-from .vm_render import booted_at, disk_entries, guest_os, nic_entries, read_vm_record, vmware_mac
 
 GUEST = "com.vmware.vcenter.vm.guest"
 DOMAIN = "localdomain"
