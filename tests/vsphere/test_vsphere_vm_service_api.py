@@ -219,3 +219,47 @@ def test_read_only_user_gets_403_and_a_fault_disconnected_datastore_500(cloud):
         "com.vmware.api.vcenter.vm.datastore_inaccessible",
     )
     assert len(cloud.vms.get("golden").data_volume_uuids) == 0
+
+
+# --- one operation, three surfaces --------------------------------------------------------
+
+
+def cpu_update(surface, client, token, vm, count):
+    from vsphere_support import api_outcome, rest_outcome, rpc, rpc_outcome, rpc_struct
+
+    headers = {"vmware-api-session-id": token}
+    if surface == "rest":
+        return rest_outcome(
+            client.patch(
+                f"/rest/vcenter/vm/{vm}/hardware/cpu", json={"spec": {"count": count}}, headers=headers
+            )
+        )
+    if surface == "api":
+        return api_outcome(
+            client.patch(f"/api/vcenter/vm/{vm}/hardware/cpu", json={"count": count}, headers=headers)
+        )
+    spec = rpc_struct("com.vmware.vcenter.vm.hardware.cpu.update_spec", {"count": {"OPTIONAL": count}})
+    return rpc_outcome(
+        rpc(client, "com.vmware.vcenter.vm.hardware.cpu", "update", {"vm": vm, "spec": spec}, token=token)
+    )
+
+
+@pytest.mark.parametrize(
+    "surface, ok_status, error_status", [("rest", 200, 400), ("api", 204, 400), ("rpc", 200, 200)]
+)
+def test_cpu_update_answers_alike_on_the_three_surfaces(cloud, surface, ok_status, error_status):
+    client = client_for(cloud)
+    token = rest_login(client)
+    grown = cpu_update(surface, client, token, "vm-1", 3)  # golden is on: no CPU hot add
+    assert (grown.status, grown.error, grown.message_id, grown.args) == (
+        error_status,
+        "not_allowed_in_current_state",
+        "com.vmware.api.vcenter.vm.hardware.powered_on",
+        ["vm-1", "CPU hot add is not enabled"],
+    )
+    client.post("/api/vcenter/vm/vm-1/power?action=stop", headers={"vmware-api-session-id": token})
+    done = cpu_update(surface, client, token, "vm-1", 3)
+    assert (done.status, done.error, done.value) == (ok_status, None, None)
+    assert cloud.vms.get("golden").cpu_num == 3
+    missing = cpu_update(surface, client, token, "vm-9", 3)
+    assert (missing.error, missing.message_id) == ("not_found", "com.vmware.api.vcenter.vm.not_found")

@@ -394,13 +394,23 @@ def test_hardware_boot_and_cdrom(server, client):
                 upgrade_policy=Hardware.UpgradePolicy.ALWAYS, upgrade_version=Hardware.Version.VMX_15
             ),
         )
-    hw.upgrade(vm, Hardware.Version.VMX_20)
-    assert (hw.get(vm).version, hw.get(vm).upgrade_policy) == (
-        Hardware.Version.VMX_20,
+    client.vcenter.vm.Power.start(vm)  # the scheduled upgrade happens at power-on
+    info = hw.get(vm)
+    assert (info.version, info.upgrade_policy, info.upgrade_status) == (
+        Hardware.Version.VMX_21,
         Hardware.UpgradePolicy.NEVER,
+        Hardware.UpgradeStatus.SUCCESS,
+    )
+    client.vcenter.vm.Power.stop(vm)
+    with pytest.raises(InvalidArgument):  # older than the VM's
+        hw.upgrade(vm, Hardware.Version.VMX_20)
+    hw.upgrade(vm)  # default: the newest version
+    assert (hw.get(vm).version, hw.get(vm).upgrade_status) == (
+        Hardware.Version.VMX_22,
+        Hardware.UpgradeStatus.NONE,
     )
     with pytest.raises(AlreadyInDesiredState):
-        hw.upgrade(vm, Hardware.Version.VMX_20)
+        hw.upgrade(vm, Hardware.Version.VMX_22)
     boot.update(vm, Boot.UpdateSpec(type=Boot.Type.EFI, delay=3000))
     got = boot.get(vm)
     assert (got.type, got.delay, got.efi_legacy_boot, got.network_protocol) == (

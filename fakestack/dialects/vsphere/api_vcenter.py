@@ -363,7 +363,18 @@ def power_start(call, inp):
         run_sync(call, "vm.resume", call.cloud.resume_vm, vm.uuid)
     else:
         run_sync(call, "vm.start", call.cloud.start_vm, vm.uuid)
+        apply_scheduled_upgrade(vm_record(call.state, vm.uuid))
     return None
+
+
+def apply_scheduled_upgrade(record: dict) -> None:
+    """A hardware upgrade scheduled by ``Hardware.update`` happens at the next power-on
+    (every power-off of the fake is clean, so AFTER_CLEAN_SHUTDOWN and ALWAYS agree); the
+    policy then returns to NEVER and the status reads SUCCESS."""
+    if record.get("upgrade_status") == "PENDING" and record.get("upgrade_version"):
+        record["hardware_version"] = record.pop("upgrade_version")
+        record["upgrade_policy"] = "NEVER"
+        record["upgrade_status"] = "SUCCESS"
 
 
 @operation(POWER, "stop", specs.VmInput, VOID)

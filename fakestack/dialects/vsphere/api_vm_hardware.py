@@ -93,7 +93,8 @@ def _version(record: dict) -> str:
 @operation(HARDWARE_SERVICE, "update", vm_specs.HardwareUpdateInput, VOID)
 def hardware_update(call, inp):
     """The upgrade policy: with a policy other than NEVER, ``upgrade_version`` (default the
-    newest) is applied at the next power-on (status PENDING until then)."""
+    newest) is applied at the next power-on (status PENDING until then, SUCCESS after:
+    ``api_vcenter.apply_scheduled_upgrade``)."""
     vm = _get_vm(call, inp.vm)
     spec = inp.spec
     record = read_vm_record(call.state, vm.uuid)
