@@ -565,3 +565,24 @@ def test_a_service_unavailable_fault_reaches_the_sdk_as_its_exception(server, cl
             "vm-1", Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=GiB))
         )
     assert len(server.cloud.vm_volumes(server.cloud.vms.get("golden"))) == 1
+
+
+def test_an_e1000_adapter_with_a_manual_mac_renders_as_the_sdk_requires(server, client):
+    nics = client.vcenter.vm.hardware.Ethernet
+    key = nics.create(
+        "vm-1",
+        Ethernet.CreateSpec(
+            type=Ethernet.EmulationType.E1000,
+            mac_type=Ethernet.MacAddressType.MANUAL,
+            mac_address="00:50:56:01:02:03",
+            backing=portgroup(BACKEND),
+        ),
+    )
+    info = nics.get("vm-1", key)  # the SDK refuses upt_compatibility_enabled on a non-VMXNET3
+    assert (info.type, info.upt_compatibility_enabled, info.mac_type, info.mac_address) == (
+        Ethernet.EmulationType.E1000,
+        None,
+        Ethernet.MacAddressType.MANUAL,
+        "00:50:56:01:02:03",
+    )
+    assert client.vcenter.VM.get("vm-1").nics[key].type == Ethernet.EmulationType.E1000

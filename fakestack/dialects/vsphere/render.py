@@ -187,10 +187,12 @@ def nic_info(inventory: Inventory, vm, key: str, nic_uuid: str) -> dict:
     network_uuid = over.get("network_uuid", nic.l3_network_uuid)
     network = cloud.l3_networks.find(network_uuid)
     on = power_state(vm) == "POWERED_ON"
+    emulation = over.get("type", "VMXNET3")
     return {
         "label": f"Network adapter {index + 1}",
-        "type": over.get("type", "VMXNET3"),
-        "upt_compatibility_enabled": over.get("upt_compatibility_enabled", False),
+        "type": emulation,
+        # the SDK's union: only a VMXNET3 adapter has (and must have) this field
+        "upt_compatibility_enabled": over.get("upt_compatibility_enabled", False) if emulation == "VMXNET3" else None,
         "mac_type": over.get("mac_type", "ASSIGNED"),
         "mac_address": over.get("mac_address", vmware_mac(nic.mac)),
         "pci_slot_number": 192 + index,
