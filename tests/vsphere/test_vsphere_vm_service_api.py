@@ -263,3 +263,23 @@ def test_cpu_update_answers_alike_on_the_three_surfaces(cloud, surface, ok_statu
     assert cloud.vms.get("golden").cpu_num == 3
     missing = cpu_update(surface, client, token, "vm-9", 3)
     assert (missing.error, missing.message_id) == ("not_found", "com.vmware.api.vcenter.vm.not_found")
+
+
+def test_resource_pool_create_update_delete_over_api(api):
+    response = api.post("/vcenter/resource-pool", json={"name": "batch", "parent": "resgroup-2"})
+    assert (response.status_code, response.get_json()) == (201, "resgroup-3")
+    assert api.patch("/vcenter/resource-pool/resgroup-3", json={"name": "batch-2"}).status_code == 204
+    assert api.get("/vcenter/resource-pool/resgroup-3").get_json() == {
+        "name": "batch-2",
+        "resource_pools": [],
+    }
+    assert api.get("/vcenter/resource-pool?clusters=domain-c2").get_json() == [
+        {"resource_pool": "resgroup-2", "name": "Resources"},
+        {"resource_pool": "resgroup-3", "name": "batch-2"},
+    ]
+    assert api.delete("/vcenter/resource-pool/resgroup-3").status_code == 204
+    assert error_of(api.delete("/vcenter/resource-pool/resgroup-2")) == (
+        400,
+        "UNSUPPORTED",
+        "com.vmware.api.vcenter.unsupported",
+    )

@@ -586,3 +586,48 @@ def test_an_e1000_adapter_with_a_manual_mac_renders_as_the_sdk_requires(server, 
         "00:50:56:01:02:03",
     )
     assert client.vcenter.VM.get("vm-1").nics[key].type == Ethernet.EmulationType.E1000
+
+
+def test_resource_pools_created_under_a_cluster_hold_vms_until_deleted(server, client):
+    from com.vmware.vapi.std.errors_client import Unsupported
+    from com.vmware.vcenter_client import ResourcePool
+
+    pools = client.vcenter.ResourcePool
+    web = pools.create(ResourcePool.CreateSpec(name="web", parent="resgroup-1"))
+    inner = pools.create(ResourcePool.CreateSpec(name="canary", parent=web))
+    assert (web, inner) == ("resgroup-3", "resgroup-4")
+    assert pools.get("resgroup-1").resource_pools == {web}
+    assert [
+        (p.resource_pool, p.name) for p in pools.list(ResourcePool.FilterSpec(parent_resource_pools={web}))
+    ] == [(inner, "canary")]
+    with pytest.raises(AlreadyExists):
+        pools.create(ResourcePool.CreateSpec(name="web", parent="resgroup-1"))
+    with pytest.raises(NotFound):
+        pools.create(ResourcePool.CreateSpec(name="x", parent="resgroup-9"))
+    vm = client.vcenter.VM.create(
+        VM.CreateSpec(
+            guest_os=GuestOS.UBUNTU_64,
+            name="in-pool",
+            placement=VM.PlacementSpec(folder=FOLDER, resource_pool=inner, datastore=DS1),
+        )
+    )
+    assert [s.vm for s in client.vcenter.VM.list(VM.FilterSpec(resource_pools={inner}))] == [vm]
+    client.vcenter.vm.Power.start(vm)
+    clone = client.vcenter.VM.instant_clone(VM.InstantCloneSpec(source=vm, name="in-pool-ic"))
+    assert [s.vm for s in client.vcenter.VM.list(VM.FilterSpec(resource_pools={inner}))] == [vm, clone]
+    pools.update(inner, ResourcePool.UpdateSpec(name="canary-2"))
+    assert pools.get(inner).name == "canary-2"
+    pools.delete(web)  # its child pool and its VMs move to the parent
+    assert pools.get("resgroup-1").resource_pools == {inner}
+    pools.delete(inner)
+    assert [s.vm for s in client.vcenter.VM.list(VM.FilterSpec(resource_pools={"resgroup-1"}))] == [
+        "vm-1",
+        vm,
+        clone,
+    ]
+    with pytest.raises(NotFound):
+        pools.get(inner)
+    with pytest.raises(Unsupported):
+        pools.delete("resgroup-1")
+    # the model is untouched by pools: they hold no allocations
+    server.cloud.check_invariants()

@@ -19,6 +19,7 @@ from .render import (
     disk_entries,
     mark_resumed,
     nic_keys,
+    place_in_pool,
     power_info,
     read_vm_record,
     vm_info,
@@ -248,6 +249,8 @@ def vm_instant_clone(call, inp):
     moid = inv.moid("vm", clone.uuid)
     copy_device_keys(call.state, cloud, source, clone)
     mark_resumed(call.state, source, clone)
+    # placement defaults to the source's pool (reference §4.1)
+    place_in_pool(call.state, clone.uuid, placement.resource_pool or inv.vm_pool(source))
     record = vm_record(call.state, clone.uuid)
     if spec.bios_uuid is not None:
         record["bios_uuid"] = spec.bios_uuid.lower()
@@ -340,6 +343,8 @@ def vm_clone(call, inp):
         cluster=target_cluster.uuid if target_cluster else None,
         primary_storage=datastore.uuid if datastore else None, power_on=bool(spec.power_on))
     copy_device_keys(call.state, cloud, source, clone)
+    if placement.resource_pool or inv.vm_cluster_uuid(clone) == inv.vm_cluster_uuid(source):
+        place_in_pool(call.state, clone.uuid, placement.resource_pool or inv.vm_pool(source))
     return inv.moid("vm", clone.uuid)
 
 
@@ -464,19 +469,22 @@ def _datastores(call, f) -> list[dict]:
 @_inventory_list("com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, RESOURCE_POOL_SUMMARY,
                  "resource_pool")
 def _resource_pools(call, f) -> list[dict]:
+    """Every cluster's root pool ("Resources") and the pools created under them."""
     inv = call.inventory
-    if f.parent_resource_pools:  # every pool is a root pool
-        return []
-    hosts = call.cloud.hosts
-    clusters = _keep(call.cloud.clusters,
-                     _is_in(f.resource_pools, lambda cluster: inv.moid("resource_pool", cluster.uuid)),
-                     _is_in(f.names, lambda cluster: "Resources"),
-                     _is_in(f.datacenters, lambda cluster: inv.moid("datacenter", cluster.zone_uuid)),
-                     _any_in(f.hosts, lambda cluster: [inv.moid("host", h.uuid) for h in hosts
-                                                       if h.cluster_uuid == cluster.uuid]),
-                     _is_in(f.clusters, lambda cluster: inv.moid("cluster", cluster.uuid)))
-    return [{"resource_pool": inv.moid("resource_pool", cluster.uuid), "name": "Resources"}
-            for cluster in clusters]
+    hosts_of: dict[str, list[str]] = {}
+    for host in call.cloud.hosts:
+        hosts_of.setdefault(host.cluster_uuid, []).append(inv.moid("host", host.uuid))
+    pools = [(inv.moid("resource_pool", cluster.uuid), cluster, None) for cluster in call.cloud.clusters]
+    for moid, child in inv.child_pools().items():
+        pools.append((moid, call.cloud.clusters.find(child["cluster"]), child["parent"]))
+    kept = _keep([pool for pool in pools if pool[1] is not None],
+                 _is_in(f.resource_pools, itemgetter(0)),
+                 _is_in(f.names, lambda pool: inv.pool_name(pool[0])),
+                 _is_in(f.parent_resource_pools, itemgetter(2)),
+                 _is_in(f.datacenters, lambda pool: inv.moid("datacenter", pool[1].zone_uuid)),
+                 _any_in(f.hosts, lambda pool: hosts_of.get(pool[1].uuid, [])),
+                 _is_in(f.clusters, lambda pool: inv.moid("cluster", pool[1].uuid)))
+    return [{"resource_pool": moid, "name": inv.pool_name(moid)} for moid, _, _ in kept]
 
 
 @_inventory_list("com.vmware.vcenter.folder", specs.FolderFilter, FOLDER_SUMMARY, "folder")
@@ -558,7 +566,9 @@ def datastore_get(call, inp):
 @operation("com.vmware.vcenter.resource_pool", "get", specs.get_input("resource_pool"), RESOURCE_POOL_INFO)
 def resource_pool_get(call, inp):
     _get(call, "resource_pool", inp.resource_pool)
-    return {"name": "Resources", "resource_pools": []}
+    inv = call.inventory
+    children = inv.sorted_by_id([{"id": moid} for moid in inv.pool_children(inp.resource_pool)], "id")
+    return {"name": inv.pool_name(inp.resource_pool), "resource_pools": [c["id"] for c in children]}
 
 
 @operation("com.vmware.vcenter.cluster", "get", specs.get_input("cluster"), CLUSTER_INFO)

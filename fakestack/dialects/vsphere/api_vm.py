@@ -7,7 +7,7 @@ from .api_vcenter import VM, _check_name_free, _check_vm_folder, _get, _get_vm, 
 from .errors import VapiError, message, vapi_error
 from .inventory import MiB, power_state
 from .registry import operation
-from .render import disk_entries, nic_keys, vm_record
+from .render import disk_entries, nic_keys, place_in_pool, vm_record
 from .vapi_types import STRING, VOID
 
 GiB = 1024 * MiB
@@ -181,6 +181,7 @@ def vm_create(call, inp):
         platform=PLATFORMS.get(family, "Other"),
         guest_os_type=spec.guest_OS,
     )
+    place_in_pool(call.state, vm.uuid, placement.resource_pool)
     record = vm_record(call.state, vm.uuid)
     record["guest_OS"] = spec.guest_OS
     if cores != 1:
@@ -252,6 +253,7 @@ def vm_relocate(call, inp):
         primary_storage=datastore.uuid if datastore else None,
         volume_storages=volume_storages,
     )
+    place_in_pool(call.state, vm.uuid, placement.resource_pool)
     return None
 
 
@@ -336,4 +338,5 @@ def vm_register(call, inp):
     run_sync(call, "vm.recover", recover_and_reattach)
     del call.state["unregistered"][full_path]
     inv.forget("vm", vm.uuid)  # a registered VM is a new inventory object: a new identifier
+    place_in_pool(call.state, vm.uuid, placement.resource_pool)
     return inv.moid("vm", vm.uuid)

@@ -220,6 +220,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "com.vmware.api.vcenter.vm.power.already_in_state",
         "Virtual machine '{0}' is already {1}.",
     ),
+    "pool_name_taken": (
+        "already_exists",
+        "com.vmware.api.vcenter.resource_pool.already_exists",
+        "A resource pool named '{0}' already exists in '{1}'.",
+    ),
     "file_not_found": (
         "not_found",
         "com.vmware.api.vcenter.vm.file_not_found",

@@ -21,6 +21,15 @@ def vm_record(state: dict, vm_uuid: str) -> dict:
     return state.setdefault("vms", {}).setdefault(vm_uuid, {})
 
 
+def place_in_pool(state: dict, vm_uuid: str, pool: str | None) -> None:
+    """Remember the pool a VM was placed in when it is one created through the API (the
+    root pools need no record: a VM is in its cluster's root pool by default)."""
+    if pool is not None and pool in state.get("pools", {}):
+        vm_record(state, vm_uuid)["pool"] = pool
+    elif pool is not None:
+        state.get("vms", {}).get(vm_uuid, {}).pop("pool", None)
+
+
 def read_vm_record(state: dict, vm_uuid: str) -> dict:
     """The VM's record, or an empty one (reading leaves the state as it is)."""
     return state.get("vms", {}).get(vm_uuid, {})

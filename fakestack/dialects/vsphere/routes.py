@@ -81,6 +81,7 @@ def _vm_and_inventory_routes(surface: str) -> list[Route]:
 
 HARDWARE = "com.vmware.vcenter.vm.hardware"
 GUEST = "com.vmware.vcenter.vm.guest"
+POOL = "com.vmware.vcenter.resource_pool"
 DEVICE_ROUTES = (
     # (path segment, service, path parameter, served operations)
     ("disk", f"{HARDWARE}.disk", "disk", ("list", "get", "create", "update", "delete")),
@@ -135,6 +136,10 @@ def _vm_service_routes(surface: str) -> list[Route]:
         Route(surface, "GET", f"{guest}/power", f"{GUEST}.power", "get"),
         *[Route(surface, "POST", f"{guest}/power", f"{GUEST}.power", action, action=action, void_status=void)
           for action in ("shutdown", "reboot", "standby")],
+        Route(surface, "POST", "/vcenter/resource-pool", POOL, "create", body=True, status=created),
+        Route(surface, "PATCH", "/vcenter/resource-pool/{resource_pool}", POOL, "update", body=True,
+              void_status=void),
+        Route(surface, "DELETE", "/vcenter/resource-pool/{resource_pool}", POOL, "delete", void_status=void),
     ]
     return routes
 
