@@ -19,7 +19,7 @@ nothing holds it directly.
 from __future__ import annotations
 
 from bisect import insort
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image, Vm
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
@@ -181,7 +181,11 @@ class BackupMixin(CloudState):
     def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict[str, Any]] | None:
         """The latest Ready backup of the volume whose data that storage still holds."""
         catalog = self._catalog(bs_uuid)
-        for _seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+        volume = self.volumes.by_uuid(volume_uuid)
+        base = volume.backup_base_seq if volume is not None else 0
+        for seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+            if seq <= base:
+                break  # taken before the volume's disk was replaced: no base for an increment
             entry = catalog[uuid]
             if entry["deleted"]:
                 continue
@@ -356,6 +360,19 @@ class BackupMixin(CloudState):
         dropped anyway and the data stays there as an orphan that sync finds again.
         ``Enforcing``: an unreachable storage fails the whole call, changing nothing.
         """
+        group_uuid = self._group_uuid(group)
+        members = self.group_backups(group_uuid)
+        self._delete_backups(members, backup_storages, mode, handle_dependency,
+                             lambda involved: self._fault_point(
+                                 "backup.delete", group=group_uuid,
+                                 backup_storage=involved[0] if involved else None,
+                                 backup_storages=list(involved)))
+        return None
+
+    def _delete_backups(self, members: list[Backup], backup_storages: Any, mode: str,
+                        handle_dependency: bool, fault_point: Callable[[list[str]], None]) -> None:
+        """Delete backup records from storages (the rules of ``delete_backup_group``);
+        ``fault_point(involved_storage_uuids)`` is asked once the storages are known."""
         if mode not in DELETE_MODES:
             raise InvalidArgument("deleteMode", "must be Permissive or Enforcing")
         wanted = None
@@ -365,17 +382,13 @@ class BackupMixin(CloudState):
             wanted = [self.backup_storages.get(b).uuid for b in backup_storages]
             if not wanted:
                 raise InvalidArgument("backupStorageUuids", "must not be empty")
-        group_uuid = self._group_uuid(group)
-        members = self.group_backups(group_uuid)
         involved: list[str] = []
         for record in members:
             for ref in record.backup_storage_refs:
                 bs_uuid = ref["backup_storage_uuid"]
                 if (wanted is None or bs_uuid in wanted) and bs_uuid not in involved:
                     involved.append(bs_uuid)
-        self._fault_point("backup.delete", group=group_uuid,
-                          backup_storage=involved[0] if involved else None,
-                          backup_storages=list(involved))
+        fault_point(involved)
         if not members:
             return None
         if mode == "Enforcing":
@@ -460,6 +473,8 @@ class BackupMixin(CloudState):
             else:
                 continue
             new += 1
+            if record.group_uuid is None:
+                continue  # a single volume's backup belongs to no group
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 self._add(self.backup_groups, BackupGroup.from_dict(entry["group"]))
@@ -616,6 +631,8 @@ class BackupMixin(CloudState):
                 if held["deleted"] != (ref["status"] == "Deleted"):
                     breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
                                     f"storage {'keeps it for dependants' if held['deleted'] else 'holds it'}")
+            if record.group_uuid is None:
+                continue  # a single volume's backup
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 breaches.append(f"backup {record.uuid} in missing group {record.group_uuid}")

@@ -258,18 +258,6 @@ class DeviceMixin(CloudState):
         if vm.state not in DEVICE_STATES:
             raise InvalidState("vm", vm.uuid, vm.state, op, DEVICE_STATES)
 
-    @operation("vm.rename")
-    def rename_vm(self, vm: Vm | str, name: str) -> Vm:
-        vm = self._vm(vm)
-        if not name or len(name) > 255:
-            raise InvalidArgument("name", "must be 1 to 255 characters")
-        old = vm.name
-        if name != old:
-            self.vms.rename(vm, name)
-            if self._undo is not None:
-                self._undo.append(lambda: self.vms.rename(vm, old))
-        return vm
-
     # -- relocation ---------------------------------------------------------------------
     @operation("vm.relocate")
     def relocate_vm(

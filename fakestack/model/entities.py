@@ -298,7 +298,7 @@ class L3Network(Entity):
 @dataclass(slots=True)
 class Nic(Entity):
     uuid: str
-    vm_uuid: str
+    vm_uuid: str | None  # None: a NIC made on its own, attached to no VM yet
     l3_network_uuid: str
     ip: str
     mac: str
@@ -328,6 +328,11 @@ class Volume(Entity):
     root_image_uuid: str | None = None
     disk_offering_uuid: str | None = None
     bytes_written: int = 0
+    # the snapshot the volume's current disk builds on (the next snapshot's parent)
+    latest_snapshot_uuid: str | None = None
+    # backups up to this creation number are not a base for incrementals: the disk was
+    # replaced since (revert, reimage), so the next backup is full
+    backup_base_seq: int = 0
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -345,6 +350,9 @@ class VolumeSnapshot(Entity):
     status: str = "Ready"
     state: str = "Enabled"
     size: int = 0
+    parent_uuid: str | None = None  # the snapshot of the same volume this one builds on
+    distance: int = 1  # snapshots from the root of its tree (the root counts 1)
+    group_uuid: str | None = None  # snapshots taken together (several volumes at once)
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -415,7 +423,7 @@ class Backup(Entity):
     uuid: str
     name: str
     volume_uuid: str
-    group_uuid: str
+    group_uuid: str | None  # None: a single volume's backup, in no VM backup
     type: str  # Root | Data
     vm_uuid: str | None = None
     description: str = ""

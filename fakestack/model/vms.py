@@ -50,6 +50,11 @@ ALLOWED = {
     "detach_volume": ("Running", "Stopped", "Paused"),
     "backup": ("Running", "Paused"),
     "snapshot": ("Running", "Stopped", "Paused"),
+    "migrate": ("Running", "Paused", "Unknown"),
+    "change_offering": ("Running", "Stopped", "Paused"),
+    "attach_network": ("Running", "Stopped", "Paused"),
+    "detach_network": ("Running", "Stopped", "Paused"),
+    "reimage": ("Stopped",),
 }
 
 

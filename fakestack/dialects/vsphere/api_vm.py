@@ -333,7 +333,7 @@ def vm_register(call, inp):
                     host=host.uuid if host else None,
                     cluster=cluster.uuid if cluster and host is None else None,
                 )
-            cloud.rename_vm(vm.uuid, name)
+            cloud.update_vm(vm.uuid, name=name)
 
     run_sync(call, "vm.recover", recover_and_reattach)
     del call.state["unregistered"][full_path]
