@@ -116,9 +116,12 @@ def shared() -> Topology:
             "zones": [{"name": "dc-1"}],
             "clusters": [{"name": "cluster-a", "zone": "dc-1"}, {"name": "cluster-b", "zone": "dc-1"}],
             "hosts": [
-                {"name": "esx-1", "cluster": "cluster-a", "cpu_num": 32, "memory": "128G"},
-                {"name": "esx-2", "cluster": "cluster-b", "cpu_num": 16, "memory": "64G"},
-                {"name": "esx-3", "cluster": "cluster-a", "cpu_num": 4, "memory": "8G"},
+                {"name": "esx-1", "cluster": "cluster-a", "cpu_num": 32, "memory": "128G",
+                 "management_ip": "10.0.1.11"},
+                {"name": "esx-2", "cluster": "cluster-b", "cpu_num": 16, "memory": "64G",
+                 "management_ip": "10.0.1.12"},
+                {"name": "esx-3", "cluster": "cluster-a", "cpu_num": 4, "memory": "8G",
+                 "management_ip": "10.0.1.13"},
             ],
             "primary_storages": [
                 dict(physical, name="ds-1", total_capacity="2T"),
