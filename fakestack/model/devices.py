@@ -279,7 +279,8 @@ class DeviceMixin(CloudState):
         becomes an independent disk on the target storage, as large as its chain's
         allocated data (thick: its full size); the old disk is released by the copy-on-write
         rules, so nodes other VMs' disks hang off stay until those go.  A frozen VM does not
-        move (its frozen disks are the parents of its clones' disks)."""
+        move (its frozen disks are the parents of its clones' disks), nor does a disk with
+        snapshots change storage (they are nodes of the chain it would leave)."""
         vm = self._vm(vm)
         self._fault_point("vm.relocate", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
         self._device_state_check(vm, "relocate")
@@ -295,8 +296,12 @@ class DeviceMixin(CloudState):
             ps = self.primary_storages.get(chosen)
             if ps.uuid != vol.primary_storage_uuid:
                 targets[vol.uuid] = ps
+        with_snapshots = {snap.volume_uuid for snap in self.volume_snapshots}
         for vol in volumes:
             if vol.uuid in targets:
+                if vol.uuid in with_snapshots:
+                    # its snapshots are nodes of the chain it would leave behind
+                    raise InvalidState("volume", vol.uuid, "HasSnapshots", "relocate")
                 for ps in (targets[vol.uuid], self.primary_storages.get(vol.primary_storage_uuid)):
                     if ps.status != "Connected":
                         raise Unreachable("primary_storage", ps.uuid)
