@@ -14,6 +14,7 @@ from com.vmware.vapi.std.errors_client import (
     ServiceUnavailable,
     UnableToAllocateResource,
     Unauthorized,
+    Unsupported,
 )
 from com.vmware.vcenter.vm.guest_client import Power as GuestPower
 from com.vmware.vcenter.vm.hardware_client import Boot, ConnectionState, Cpu, Disk, Ethernet, Memory
@@ -630,4 +631,39 @@ def test_resource_pools_created_under_a_cluster_hold_vms_until_deleted(server, c
     with pytest.raises(Unsupported):
         pools.delete("resgroup-1")
     # the model is untouched by pools: they hold no allocations
+    server.cloud.check_invariants()
+
+
+def test_disk_update_swaps_a_data_disk_for_a_detached_file_while_powered_off(server, client):
+    disks = client.vcenter.vm.hardware.Disk
+    vm = client.vcenter.VM.create(create_spec())
+    logs = disks.create(vm, Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=10 * GiB)))
+    data = disks.create(vm, Disk.CreateSpec(new_vmdk=Disk.VmdkCreateSpec(capacity=20 * GiB)))
+    logs_file = disks.get(vm, logs).backing.vmdk_file
+    disks.delete(vm, logs)  # detached: its file can back another disk
+    swap = Disk.UpdateSpec(backing=Disk.BackingSpec(type=Disk.BackingType.VMDK_FILE, vmdk_file=logs_file))
+    client.vcenter.vm.Power.start(vm)
+    with pytest.raises(NotAllowedInCurrentState):
+        disks.update(vm, data, swap)
+    client.vcenter.vm.Power.stop(vm)
+    with pytest.raises(Unsupported):
+        disks.update(vm, "2000", swap)  # the boot disk
+    disks.update(vm, data, swap)
+    assert [d.disk for d in disks.list(vm)] == ["2000", data]
+    info = disks.get(vm, data)
+    assert (info.capacity, info.backing.vmdk_file) == (10 * GiB, logs_file)  # the 20 GiB one is detached
+    disks.update(vm, data, swap)  # the file it has already: nothing changes
+    back = Disk.BackingSpec(type=Disk.BackingType.VMDK_FILE, vmdk_file="[ds-1] web-1/web-1_2.vmdk")
+    disks.update(vm, data, Disk.UpdateSpec(backing=back))
+    assert disks.get(vm, data).capacity == 20 * GiB
+    with pytest.raises(NotFound):
+        disks.update(
+            vm,
+            data,
+            Disk.UpdateSpec(
+                backing=Disk.BackingSpec(
+                    type=Disk.BackingType.VMDK_FILE, vmdk_file="[ds-1] nowhere/nowhere.vmdk"
+                )
+            ),
+        )
     server.cloud.check_invariants()

@@ -29,8 +29,10 @@ from .render import (
     boot_info,
     cpu_info,
     disk_entries,
+    disk_file,
     disk_info,
     hardware_info,
+    keep_disk_file,
     memory_info,
     next_key,
     nic_entries,
@@ -38,7 +40,6 @@ from .render import (
     pin_device_keys,
     read_vm_record,
     vm_record,
-    vmdk_path,
 )
 from .structures import (
     BOOT,
@@ -302,6 +303,8 @@ def disk_create(call, inp):
         size = spec.new_vmdk.capacity or DEFAULT_DISK_BYTES
         volume = run_sync(call, "vm.add_disk", cloud.add_disk, vm.uuid, size)
     record["disk_keys"][volume.uuid] = key
+    if spec.backing is not None:
+        keep_disk_file(call.state, vm.uuid, volume.uuid, spec.backing.vmdk_file)
     return key
 
 
@@ -315,8 +318,7 @@ def disk_update(call, inp):
     backing = inp.spec.backing
     if backing is None:
         return None
-    index = int(inp.disk) - DISK_BASE
-    current_path = vmdk_path(cloud, vm, current, index)
+    current_path = disk_file(call.state, cloud, vm, current, inp.disk)
     if backing.vmdk_file == current_path:
         return None
     state = power_state(vm)
@@ -341,6 +343,8 @@ def disk_update(call, inp):
     detached[current_path] = current.uuid
     record["disk_keys"].pop(current.uuid, None)
     record["disk_keys"][replacement] = inp.disk
+    record.get("disk_files", {}).pop(current.uuid, None)
+    keep_disk_file(call.state, vm.uuid, replacement, backing.vmdk_file)
     return None
 
 
@@ -354,11 +358,12 @@ def disk_delete(call, inp):
         raise vapi_error("delta_disk", inp.vm, inp.disk)
     if volume.uuid == vm.root_volume_uuid:
         raise vapi_error("unsupported", "The boot disk cannot be removed by this endpoint.")
-    path = vmdk_path(cloud, vm, volume, int(inp.disk) - DISK_BASE)
+    path = disk_file(call.state, cloud, vm, volume, inp.disk)
     call.fault_point(vm=vm.uuid, name=vm.name)
     record = pin_device_keys(call.state, cloud, vm)
     run_sync(call, "volume.detach", cloud.detach_volume, volume.uuid)
     record["disk_keys"].pop(volume.uuid, None)
+    record.get("disk_files", {}).pop(volume.uuid, None)
     call.state.setdefault("detached_disks", {})[path] = volume.uuid
     return None
 

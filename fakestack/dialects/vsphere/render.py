@@ -84,6 +84,19 @@ def vmdk_path(cloud, vm, volume, index: int = 0) -> str:
     return f"[{datastore}] {vm.name}/{vm.name}{disk}{suffix}.vmdk"
 
 
+def disk_file(state: dict, cloud, vm, volume, key: str) -> str:
+    """The disk's file: where ``vmdk_path`` puts it, or, for a detached disk attached again,
+    the file it had (on the datastore it is on now)."""
+    path = vmdk_path(cloud, vm, volume, int(key) - DISK_BASE)
+    kept = read_vm_record(state, vm.uuid).get("disk_files", {}).get(volume.uuid)
+    return path if kept is None else path[: path.index("] ") + 2] + kept
+
+
+def keep_disk_file(state: dict, vm_uuid: str, volume_uuid: str, path: str) -> None:
+    """Remember the file a disk attached again by its path keeps (the part after ``] ``)."""
+    vm_record(state, vm_uuid).setdefault("disk_files", {})[volume_uuid] = path.split("] ", 1)[-1]
+
+
 # --- the guest's boot time (api_vm_guest) -----------------------------------------------
 
 
@@ -177,7 +190,10 @@ def disk_info(inventory: Inventory, vm, key: str, volume) -> dict:
         "label": f"Hard disk {index + 1}",
         "type": "SCSI",
         "scsi": {"bus": 0, "unit": _unit(key)},
-        "backing": {"type": "VMDK_FILE", "vmdk_file": vmdk_path(inventory.cloud, vm, volume, index)},
+        "backing": {
+            "type": "VMDK_FILE",
+            "vmdk_file": disk_file(inventory.state, inventory.cloud, vm, volume, key),
+        },
         "capacity": volume.virtual_size,
     }
 
@@ -201,7 +217,9 @@ def nic_info(inventory: Inventory, vm, key: str, nic_uuid: str) -> dict:
         "label": f"Network adapter {index + 1}",
         "type": emulation,
         # the SDK's union: only a VMXNET3 adapter has (and must have) this field
-        "upt_compatibility_enabled": over.get("upt_compatibility_enabled", False) if emulation == "VMXNET3" else None,
+        "upt_compatibility_enabled": (
+            over.get("upt_compatibility_enabled", False) if emulation == "VMXNET3" else None
+        ),
         "mac_type": over.get("mac_type", "ASSIGNED"),
         "mac_address": over.get("mac_address", vmware_mac(nic.mac)),
         "pci_slot_number": 192 + index,

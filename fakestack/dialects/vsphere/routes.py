@@ -105,8 +105,8 @@ def _vm_service_routes(surface: str) -> list[Route]:
         Route(surface, "POST", vm_path, VM, "unregister", action="unregister", void_status=void),
         Route(surface, "GET", f"{vm_path}/hardware", HARDWARE, "get"),
         Route(surface, "PATCH", f"{vm_path}/hardware", HARDWARE, "update", body=True, void_status=void),
-        Route(surface, "POST", f"{vm_path}/hardware" + ("" if api else "/action/upgrade"), HARDWARE, "upgrade",
-              action="upgrade" if api else None, body=True, body_field=None, void_status=void),
+        Route(surface, "POST", f"{vm_path}/hardware" + ("" if api else "/action/upgrade"), HARDWARE,
+              "upgrade", action="upgrade" if api else None, body=True, body_field=None, void_status=void),
     ]
     for segment in ("cpu", "memory", "boot"):
         service = f"{HARDWARE}.{segment}"

@@ -240,7 +240,9 @@ IP_ADDRESS = struct(
     origin=OPT_STR,
     state=STRING,
 )
-DHCP_CONFIG = struct("com.vmware.vcenter.vm.guest.dhcp_config_info", ipv4_enabled=BOOLEAN, ipv6_enabled=BOOLEAN)
+DHCP_CONFIG = struct(
+    "com.vmware.vcenter.vm.guest.dhcp_config_info", ipv4_enabled=BOOLEAN, ipv6_enabled=BOOLEAN
+)
 IP_CONFIG = struct(
     "com.vmware.vcenter.vm.guest.networking.interfaces.ip_config_info",
     ip_addresses=ListOf(IP_ADDRESS),
