@@ -1,4 +1,4 @@
-"""Built-in topologies: ``demo`` (the default), ``tiny`` and ``scale:HOSTS:VMS``.
+"""Built-in topologies: ``demo`` (the default), ``tiny``, ``shared`` and ``scale:HOSTS:VMS``.
 
 Their documents are data, in ``fakestack/topologies/*.json`` (the same format as a user's
 topology file); ``scale`` fills the hosts, clusters, VMs and storage sizes of its template.
@@ -32,7 +32,8 @@ def _document(name: str) -> dict[str, Any]:
 
 
 def document(name: str) -> dict[str, Any]:
-    """A fresh copy of the built-in topology document ``name`` (``demo``, ``tiny``, ``scale``)."""
+    """A fresh copy of the built-in topology document ``name`` (``demo``, ``tiny``, ``shared``,
+    ``scale``)."""
     data: dict[str, Any] = json.loads(_document_text(name))
     return data
 
@@ -54,37 +55,7 @@ def shared() -> Topology:
     sharing two storages that admit on free physical space only, to the last byte (thin
     disks and copy-on-write deltas may provision more than the capacity), two networks, and
     a running 40 GiB ``golden`` VM on ``esx-1`` / ``ds-1``."""
-    physical = {"type": "NFS", "zone": "dc-1", "clusters": ["cluster-a", "cluster-b"],
-                "admission": "physical", "physical_threshold": 1.0}
-    return parse_topology(
-        {
-            "name": "shared",
-            "description": "one zone, two clusters, three hosts, two shared storages admitting on "
-                           "physical space, a running 40 GiB golden VM",
-            "zones": [{"name": "dc-1"}],
-            "clusters": [{"name": "cluster-a", "zone": "dc-1"}, {"name": "cluster-b", "zone": "dc-1"}],
-            "hosts": [
-                {"name": "esx-1", "cluster": "cluster-a", "cpu_num": 32, "memory": "128G",
-                 "management_ip": "10.0.1.11"},
-                {"name": "esx-2", "cluster": "cluster-b", "cpu_num": 16, "memory": "64G",
-                 "management_ip": "10.0.1.12"},
-                {"name": "esx-3", "cluster": "cluster-a", "cpu_num": 4, "memory": "8G",
-                 "management_ip": "10.0.1.13"},
-            ],
-            "primary_storages": [
-                dict(physical, name="ds-1", total_capacity="2T"),
-                dict(physical, name="ds-2", total_capacity="1T"),
-            ],
-            "backup_storages": [{"name": "library", "zones": ["dc-1"], "total_capacity": "1T"}],
-            "images": [{"name": "photon-5", "backup_storages": ["library"], "virtual_size": "40G",
-                        "actual_size": "2G", "guest_os_type": "VMware Photon OS 5"}],
-            "instance_offerings": [{"name": "medium", "cpu_num": 1, "memory_size": "1G"}],
-            "l3_networks": [{"name": "VM Network", "zone": "dc-1", "cidr": "10.10.0.0/16"},
-                            {"name": "backend", "zone": "dc-1", "cidr": "10.20.0.0/24"}],
-            "vms": [{"name": "golden", "instance_offering": "medium", "image": "photon-5", "host": "esx-1",
-                     "primary_storage": "ds-1", "l3_networks": ["VM Network"]}],
-        }
-    )
+    return parse_topology(_document("shared"))
 
 
 def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
