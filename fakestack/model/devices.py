@@ -8,8 +8,8 @@ from typing import Any
 
 from .entities import Host, Nic, PrimaryStorage, Vm, Volume
 from .errors import CapacityExhausted, InvalidArgument, InvalidState, Unreachable
-from .storage import virtual_charge
 from .state import CloudState
+from .storage import virtual_charge
 from .transactions import operation
 
 # VM states in which devices may change and the VM may move.
