@@ -26,8 +26,8 @@ DOCS = ROOT / "docs"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)(<!-- end generated: (?P=name) -->)",
-                   re.S)
+BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
+                   r"(<!-- end generated: (?P=name) -->)", re.S)
 
 
 def _cell(text: str) -> str:
@@ -156,7 +156,8 @@ def cli_options() -> str:
                 flags += " " + (action.metavar or action.dest.upper())
             default = "" if action.default in (None, argparse.SUPPRESS) else f"`{action.default}`"
             rows.append([f"`{flags}`", default, action.help or ""])
-        out.append(f"`fakestack {name}`: {sub.description}\n\n" + _table(["argument", "default", "meaning"], rows))
+        table = _table(["argument", "default", "meaning"], rows)
+        out.append(f"`fakestack {name}`: {sub.description}\n\n" + table)
     return "\n".join(out)
 
 
