@@ -252,3 +252,16 @@ def test_fault_points_list_every_fault_point_in_the_model():
     transitions = {f"vm.{op}" for op in re.findall(r'_change_state\(vm, "([a-z_]+)"', source)}
     assert set(FAULT_POINTS) == literal | transitions
     assert len(FAULT_POINTS) == len(set(FAULT_POINTS))
+
+
+def test_a_timed_job_changes_nothing_and_ends_after_its_duration():
+    from fakestack import Cloud, ManualClock
+    cloud = Cloud("tiny", seed=0, clock=ManualClock(10))
+    before = cloud.snapshot()
+    job = cloud.timed_job("guest.boot", 2.5, uuid="boot-1")
+    assert (job.uuid, job.start, job.end, cloud.job_state(job)) == ("boot-1", 10.0, 12.5, "Running")
+    after = cloud.snapshot()
+    assert {k: v for k, v in after.items() if k != "jobs"} == {k: v for k, v in before.items() if k != "jobs"}
+    cloud.tick(2.5)
+    assert cloud.job_state("boot-1") == "Succeeded"
+    assert cloud.timed_job("guest.boot", -1).end == 12.5  # a negative duration is none
