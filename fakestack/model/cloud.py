@@ -253,9 +253,8 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         """A job that only takes time: it changes nothing and ends ``seconds`` of clock time
         from now.  For work the model does not simulate step by step (a guest booting, an
         image being built): a caller that must wait for it waits for the job's end, on the
-        cloud's clock, like any other job.  ``uuid`` names the job (e.g. after the entity
-        it stands for, so that no id is drawn from the seeded generator); default: a new
-        one."""
+        cloud's clock, like any other job.  ``uuid`` names the job (e.g. after the record
+        it times, so that no id is drawn from the seeded generator); default: a new one."""
         start = self.clock.now()
         job = Job(uuid=uuid or self.ids.uuid(), operation=operation_name, start=start,
                   end=start + max(float(seconds), 0.0), result=result)

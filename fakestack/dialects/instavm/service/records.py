@@ -39,6 +39,7 @@ MODEL_STATUS = {
     "Stopped": "stopped",
     "Stopping": "stopped",
     "Paused": "suspended",
+    "Hibernated": "suspended",
     "Pausing": "suspended",
     "Resuming": "suspended",
     "Destroyed": "killed",
@@ -162,10 +163,11 @@ class Records:
             return None
         return max(end, timer_end)
 
-    def _timer(self, operation: str, setting: str, uuid: str) -> str:
-        """A job lasting the ``setting``'s seconds, named after the model entity ``uuid``
-        it waits for (so no id is drawn); its uuid, for a record's ``timer``."""
-        return self.cloud.timed_job(operation, float(self.setting(setting)), uuid=uuid).uuid
+    def _timer(self, operation: str, setting: str, record_id: str) -> str:
+        """A job lasting the ``setting``'s seconds, named after the InstaVM record it
+        times (``vm_...`` / ``snap_...``: unique, and no id drawn from the seeded
+        generator); its uuid, for the record's ``timer``."""
+        return self.cloud.timed_job(operation, float(self.setting(setting)), uuid=record_id).uuid
 
     def adopt(self) -> None:
         """Take in the topology's running VMs, once (at the first InstaVM request)."""
@@ -194,7 +196,10 @@ class Records:
         for rec in _in_creation_order(expired):
             if self.status(rec) in ("active", "stopped", "suspended"):
                 try:
-                    self._kill(rec)
+                    if (rec.get("extra") or {}).get("auto_suspend"):
+                        self._park_on_expiry(rec)
+                    else:
+                        self._kill(rec)
                 except DomainError:
                     pass  # a fault on expiry: the VM lives on until the next observation
 

@@ -77,7 +77,7 @@ class SnapshotOperations(Records):
         rec = {
             "id": sid, "uuid": None, "image_uuid": image.uuid, "name": body.name,
             "status": "building", "job": None,
-            "timer": self._timer("image.build", "oci_build_seconds", image.uuid), "source_vm_id": None,
+            "timer": self._timer("image.build", "oci_build_seconds", sid), "source_vm_id": None,
             "snapshot_type": "oci", "type": body.type, "oci_image": body.oci_image,
             "vcpu_count": body.vcpu_count, "memory_mb": body.memory_mb,
             "size_bytes": size, "is_public": False, "last_error": None,

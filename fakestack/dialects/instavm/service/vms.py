@@ -58,7 +58,7 @@ class VmOperations(Records):
         rec["uuid"] = model_vm.uuid
         rec["job"] = job.uuid
         if not wait:
-            rec["timer"] = self._timer("vm.boot", "async_boot_seconds", model_vm.uuid)
+            rec["timer"] = self._timer("vm.boot", "async_boot_seconds", rec["vm_id"])
 
     def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: Optional[dict]):
         kwargs: dict[str, Any] = {"cpu_num": vcpu, "memory_size": memory_mb * MiB,
@@ -178,7 +178,9 @@ class VmOperations(Records):
         vm = self.model_vm(rec)
         if vm is None or vm.state != "Destroyed":
             return
-        if any(snap.get("source_vm_id") == rec["vm_id"] and snap.get("uuid") and self._in_model(snap)
+        # by model VM: a resumed VM's snapshots name its earlier vm_id, which names it too
+        if any(snap.get("uuid") and self._in_model(snap)
+               and (self.vms.get(snap.get("source_vm_id") or "") or {}).get("uuid") == vm.uuid
                for snap in self.snapshots.values()):
             return
         self.cloud.expunge_vm(vm.uuid)
@@ -192,7 +194,7 @@ class VmOperations(Records):
             snap, job = self._take_snapshot(vm, name or f"instavm-{sid}")
         except DomainError as exc:
             raise http_error(exc, timeout_detail="Snapshot timed out") from None
-        timer = None if wait else self._timer("snapshot.finish", "async_snapshot_seconds", snap.uuid)
+        timer = None if wait else self._timer("snapshot.finish", "async_snapshot_seconds", sid)
         srec = self._snapshot_record(sid, snap, rec, name, job, timer)
         if wait:
             self.await_ready(srec, "Snapshot timed out")
