@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 # place so that strategies and docs need not keep their own lists.  A test checks it
 # against the ``_fault_point`` calls in the model's source.
 FAULT_POINTS = (
-    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.resize",
+    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.hibernate", "vm.wake", "vm.resize",
     "vm.destroy", "vm.recover", "vm.expunge", "vm.clone.prepare", "vm.clone",
     "vm.instant_clone", "vm.full_clone",
     "volume.create", "volume.attach", "volume.detach", "volume.delete", "volume.expunge",

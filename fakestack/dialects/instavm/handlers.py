@@ -51,6 +51,12 @@ class Handlers:
     def clone_vm(self, call):
         return self.service.clone_vm(call.path["vm_id"], call.body.snapshot_name, call.query["wait"])
 
+    def suspend_vm(self, call):
+        return self._vm(self.service.suspend_vm(call.path["vm_id"]))
+
+    def resume_vm(self, call):
+        return self._vm(self.service.resume_vm(call.path["vm_id"], call.query["wait"]))
+
     # snapshots
     def create_snapshot(self, call):
         return snapshot_info(self.service.create_oci_snapshot(call.body))

@@ -39,6 +39,8 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("DELETE", "/v1/vms/{vm_id}", "delete_vm"),
     E("POST", "/v1/vms/{vm_id}/snapshot", "snapshot_vm", (WAIT,), schemas.VMSnapshotRequest),
     E("POST", "/v1/vms/{vm_id}/clone", "clone_vm", (WAIT,), schemas.VMCloneRequest),
+    E("POST", "/v1/vms/{vm_id}/suspend", "suspend_vm"),
+    E("POST", "/v1/vms/{vm_id}/resume", "resume_vm", (WAIT,)),
     # snapshots
     E("POST", "/v1/snapshots", "create_snapshot", (), schemas.SnapshotCreateRequest),
     E("GET", "/v1/snapshots", "list_snapshots", (Param("type", Optional[str], None),)),
@@ -60,8 +62,6 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
         ("GET", "/v1/executions/{task_id}"),
         ("POST", "/upload"),
         ("POST", "/download"),
-        ("POST", "/v1/vms/{vm_id}/suspend"),
-        ("POST", "/v1/vms/{vm_id}/resume"),
         ("POST", "/v1/vms/{vm_id}/stage-env"),
         ("GET", "/v1/vms/{vm_id}/volumes"),
         ("POST", "/v1/vms/{vm_id}/volumes"),
