@@ -81,3 +81,13 @@ class Handlers:
 
     def kill(self, call):
         return self.service.kill_session(call.body.session_id)
+
+    # executions
+    def execute(self, call):
+        return self.service.execute(call.body)
+
+    def execute_async(self, call):
+        return self.service.execute_async(call.body)
+
+    def task_result(self, call):
+        return self.service.task_result(call.path["task_id"])

@@ -50,6 +50,10 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("POST", "/v1/sessions/session", "create_session", (), schemas.CreateSessionRequest, auth="body"),
     E("GET", "/v1/sessions/status/{session_id}", "session_status"),
     E("POST", "/kill", "kill", (), schemas.KillRequest),
+    # executions (answered by the test's handler: executions.on_execute)
+    E("POST", "/execute", "execute", (), schemas.ExecuteRequest),
+    E("POST", "/execute_async", "execute_async", (), schemas.ExecuteRequest),
+    E("GET", "/v1/executions/{task_id}", "task_result"),
 )
 
 # Known InstaVM endpoints outside fakestack's scope (execution, files, volumes, ...):
@@ -57,9 +61,6 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
     E(method, pattern, "not_implemented")
     for method, pattern in (
-        ("POST", "/execute"),
-        ("POST", "/execute_async"),
-        ("GET", "/v1/executions/{task_id}"),
         ("POST", "/upload"),
         ("POST", "/download"),
         ("POST", "/v1/vms/{vm_id}/stage-env"),

@@ -100,5 +100,12 @@ class CreateSessionRequest(BaseModel):
     env: Optional[dict[str, str]] = None
 
 
+class ExecuteRequest(BaseModel):
+    command: str
+    session_id: str
+    language: Optional[str] = None
+    timeout: Optional[int] = None
+
+
 class KillRequest(BaseModel):
     session_id: str
