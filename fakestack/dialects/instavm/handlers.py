@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..kit.cloud import DialectCloud
 from .auth import configured_keys
 from .errors import invalid_api_key
-from .render import snapshot_info, vm_record
+from .render import snapshot_info, vm_record, volume_info
 from .service import InstaVMService
 
 
@@ -56,6 +56,32 @@ class Handlers:
 
     def resume_vm(self, call):
         return self._vm(self.service.resume_vm(call.path["vm_id"], call.query["wait"]))
+
+    def list_vm_volumes(self, call):
+        return self.service.vm_mounts(call.path["vm_id"])
+
+    def mount_volume(self, call):
+        return self.service.mount_volume(call.path["vm_id"], call.body)
+
+    def unmount_volume(self, call):
+        return self.service.unmount_volume(call.path["vm_id"], call.path["volume_id"],
+                                           call.query["mount_path"])
+
+    # volumes
+    def _volume(self, rec):
+        return volume_info(rec, self.service.used_bytes(rec), self.service.mounted_on(rec))
+
+    def create_volume(self, call):
+        return self._volume(self.service.create_volume(call.body))
+
+    def list_volumes(self, call):
+        return [self._volume(rec) for rec in self.service.list_volume_records()]
+
+    def get_volume(self, call):
+        return self._volume(self.service.volume(call.path["volume_id"]))
+
+    def delete_volume(self, call):
+        return self.service.delete_volume(call.path["volume_id"])
 
     # snapshots
     def create_snapshot(self, call):

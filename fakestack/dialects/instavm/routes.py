@@ -16,6 +16,7 @@ from . import schemas
 from .validation import Param
 
 WAIT = Param("wait", bool, True)
+REFRESH = Param("refresh_usage", bool, False)  # usage is always current here
 
 
 @dataclass(frozen=True)
@@ -41,6 +42,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("POST", "/v1/vms/{vm_id}/clone", "clone_vm", (WAIT,), schemas.VMCloneRequest),
     E("POST", "/v1/vms/{vm_id}/suspend", "suspend_vm"),
     E("POST", "/v1/vms/{vm_id}/resume", "resume_vm", (WAIT,)),
+    E("GET", "/v1/vms/{vm_id}/volumes", "list_vm_volumes"),
+    E("POST", "/v1/vms/{vm_id}/volumes", "mount_volume", (WAIT,), schemas.VolumeMountRequest),
+    E("DELETE", "/v1/vms/{vm_id}/volumes/{volume_id}", "unmount_volume",
+      (Param("mount_path", Optional[str], None), WAIT)),
+    # volumes
+    E("POST", "/v1/volumes", "create_volume", (), schemas.VolumeCreateRequest),
+    E("GET", "/v1/volumes", "list_volumes", (REFRESH,)),
+    E("GET", "/v1/volumes/{volume_id}", "get_volume", (REFRESH,)),
+    E("DELETE", "/v1/volumes/{volume_id}", "delete_volume"),
     # snapshots
     E("POST", "/v1/snapshots", "create_snapshot", (), schemas.SnapshotCreateRequest),
     E("GET", "/v1/snapshots", "list_snapshots", (Param("type", Optional[str], None),)),
@@ -64,9 +74,13 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
         ("POST", "/upload"),
         ("POST", "/download"),
         ("POST", "/v1/vms/{vm_id}/stage-env"),
-        ("GET", "/v1/vms/{vm_id}/volumes"),
-        ("POST", "/v1/vms/{vm_id}/volumes"),
-        ("DELETE", "/v1/vms/{vm_id}/volumes/{volume_id}"),
+        ("PATCH", "/v1/volumes/{volume_id}"),
+        ("GET", "/v1/volumes/{volume_id}/checkpoints"),
+        ("POST", "/v1/volumes/{volume_id}/checkpoints"),
+        ("DELETE", "/v1/volumes/{volume_id}/checkpoints/{checkpoint_id}"),
+        ("GET", "/v1/volumes/{volume_id}/files"),
+        ("POST", "/v1/volumes/{volume_id}/files"),
+        ("DELETE", "/v1/volumes/{volume_id}/files"),
         ("GET", "/v1/vms/{vm_id}/pty/sessions"),
         ("POST", "/v1/vms/{vm_id}/pty/sessions"),
         ("GET", "/v1/vms/{vm_id}/pty/sessions/{pty_id}"),
@@ -88,6 +102,7 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
 ALL_ENDPOINTS = ENDPOINTS + OUT_OF_SCOPE
 PREFIXES = (
     "/v1/vms",
+    "/v1/volumes",
     "/v1/snapshots",
     "/v1/sessions",
     "/v1/executions",
@@ -97,6 +112,10 @@ PREFIXES = (
     "/upload",
     "/download",
 )
+
+# Prefixes ZStack's REST API serves too (under /v1): InstaVM takes a request there only
+# when it carries an InstaVM key (``InstaVMDialect.accepts``).
+SHARED_PREFIXES = ("/v1/volumes",)
 
 
 def route_table() -> Router:

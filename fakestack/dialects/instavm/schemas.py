@@ -107,5 +107,17 @@ class ExecuteRequest(BaseModel):
     timeout: Optional[int] = None
 
 
+class VolumeCreateRequest(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    quota_bytes: Annotated[int, Field(ge=1)]
+
+
+class VolumeMountRequest(BaseModel):
+    volume_id: str
+    mount_path: Annotated[str, Field(min_length=1)]
+    mode: Literal["rw", "ro"] = "rw"
+    checkpoint_id: Optional[str] = None
+
+
 class KillRequest(BaseModel):
     session_id: str

@@ -15,13 +15,14 @@ from __future__ import annotations
 from fakestack.model.errors import DomainError
 
 from ..errors import HttpError, http_error
-from .records import LIVE, Records
+from .records import LIVE
+from .volumes import VolumeOperations
 
 # model VM states that InstaVM's resume brings back
 _WAKE = {"Hibernated": "wake_vm", "Paused": "resume_vm"}
 
 
-class SuspensionOperations(Records):
+class SuspensionOperations(VolumeOperations):
     def suspend_vm(self, vm_id: str) -> dict:
         rec = self.vm(vm_id)
         vm = self.require_active(rec)
@@ -67,6 +68,7 @@ class SuspensionOperations(Records):
             if key in old:
                 rec[key] = old[key]
         rec["resumed_from"] = vm_id
+        self._move_mounts(vm_id, new_id)
         old["vcpu_count"], old["memory_mb"] = vcpu, memory_mb
         old["status"] = "killed"
         old["killed_at"] = self.now()
