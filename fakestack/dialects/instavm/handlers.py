@@ -117,3 +117,28 @@ class Handlers:
 
     def task_result(self, call):
         return self.service.task_result(call.path["task_id"])
+
+    # account
+    def current_user(self, call):
+        return self.service.current_user()
+
+    def session_usage(self, call):
+        return self.service.session_usage(call.path["session_id"])
+
+    def list_templates(self, call):
+        return self.service.templates()
+
+    def get_template(self, call):
+        return self.service.template(call.path["slug"])
+
+    def vm_egress(self, call):
+        return self.service.vm_egress(call.path["vm_id"])
+
+    def set_vm_egress(self, call):
+        return self.service.set_vm_egress(call.path["vm_id"], call.body)
+
+    def session_egress(self, call):
+        return self.service.session_egress(call.path["session_id"])
+
+    def set_session_egress(self, call):
+        return self.service.set_session_egress(call.path["session_id"], call.body)

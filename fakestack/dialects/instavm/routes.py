@@ -26,7 +26,7 @@ class Endpoint:
     handler: str
     query: tuple[Param, ...] = ()
     body: Any = None  # the body model; a body is then required
-    auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body
+    auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body; "none"
 
 
 E = Endpoint
@@ -60,6 +60,15 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("POST", "/v1/sessions/session", "create_session", (), schemas.CreateSessionRequest, auth="body"),
     E("GET", "/v1/sessions/status/{session_id}", "session_status"),
     E("POST", "/kill", "kill", (), schemas.KillRequest),
+    # account
+    E("GET", "/v1/users/me", "current_user"),
+    E("GET", "/v1/sessions/usage/{session_id}", "session_usage"),
+    E("GET", "/v1/templates", "list_templates", auth="none"),
+    E("GET", "/v1/templates/{slug}", "get_template", auth="none"),
+    E("GET", "/v1/egress/vm/{vm_id}", "vm_egress"),
+    E("POST", "/v1/egress/vm/{vm_id}", "set_vm_egress", (), schemas.EgressPolicy),
+    E("GET", "/v1/egress/session/{session_id}", "session_egress"),
+    E("POST", "/v1/egress/session/{session_id}", "set_session_egress", (), schemas.EgressPolicy),
     # executions (answered by the test's handler: executions.on_execute)
     E("POST", "/execute", "execute", (), schemas.ExecuteRequest),
     E("POST", "/execute_async", "execute_async", (), schemas.ExecuteRequest),
@@ -87,7 +96,6 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
         ("DELETE", "/v1/vms/{vm_id}/pty/sessions/{pty_id}"),
         ("POST", "/v1/vms/{vm_id}/pty/sessions/{pty_id}/resize"),
         ("GET", "/v1/sessions/session/{session_id}"),
-        ("GET", "/v1/sessions/usage/{session_id}"),
         ("GET", "/v1/sessions/app-url/{session_id}"),
         ("GET", "/v1/sessions/sandboxes"),
         ("POST", "/v1/sessions/{session_id}/tape/start"),
@@ -106,6 +114,9 @@ PREFIXES = (
     "/v1/snapshots",
     "/v1/sessions",
     "/v1/executions",
+    "/v1/users/me",
+    "/v1/templates",
+    "/v1/egress",
     "/execute",
     "/execute_async",
     "/kill",

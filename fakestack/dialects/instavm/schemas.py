@@ -6,6 +6,7 @@ ignored (pydantic's default), as the real server does. Limits come from the publ
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -117,6 +118,19 @@ class VolumeMountRequest(BaseModel):
     mount_path: Annotated[str, Field(min_length=1)]
     mode: Literal["rw", "ro"] = "rw"
     checkpoint_id: Optional[str] = None
+
+
+def _cidr(value: str) -> str:
+    ipaddress.ip_network(value, strict=False)  # ValueError: pydantic's value_error item
+    return value
+
+
+class EgressPolicy(BaseModel):
+    allow_public_repos: bool = True
+    allow_http: bool = True
+    allow_https: bool = True
+    allowed_domains: list[str] = []
+    allowed_cidrs: list[Annotated[str, AfterValidator(_cidr)]] = []
 
 
 class KillRequest(BaseModel):

@@ -1,6 +1,6 @@
 """InstaVM's objects (VM records, snapshots, sessions) kept in the dialect state, and the
 model operations behind them, by concern: ``records`` (state, lookups, status, the
-lifecycle), ``vms``, ``suspension``, ``snapshots``, ``sessions``, ``executions``.
+lifecycle), ``vms``, ``suspension``, ``snapshots``, ``sessions``, ``executions``, ``volumes``, ``account`` (user, usage, templates, egress).
 
 The model does the work (placement, capacity, copy-on-write trees); these modules
 sequence the model's neutral operations the way InstaVM's endpoints do.
@@ -17,6 +17,7 @@ from weakref import WeakKeyDictionary
 
 from ...kit.cloud import DialectCloud
 from .records import DEFAULT_SETTINGS, LIVE, MODEL_STATUS, STATE_NAME, MiB, Records
+from .account import AccountOperations
 from .executions import ExecutionOperations
 from .sessions import SessionOperations
 from .snapshots import SnapshotOperations
@@ -27,7 +28,8 @@ __all__ = ["DEFAULT_SETTINGS", "LIVE", "MODEL_STATUS", "STATE_NAME", "InstaVMSer
            "Records", "SETTLE_KEY", "Settler", "settler_for"]
 
 
-class InstaVMService(ExecutionOperations, VmOperations, SnapshotOperations, SessionOperations):
+class InstaVMService(ExecutionOperations, AccountOperations, VmOperations, SnapshotOperations,
+                     SessionOperations):
     """Every InstaVM operation on one cloud."""
 
 
