@@ -49,7 +49,7 @@ def methods(client) -> list[tuple[str, Any]]:
         (name, value) for name, value in sorted(vars(client).items())
         if type(value).__module__.startswith("instavm") and name != "session"]
     for owner_name, owner in owners:
-        for name, member in inspect.getmembers(type(owner), inspect.isfunction):
+        for name, _function in inspect.getmembers(type(owner), inspect.isfunction):
             if name.startswith("_"):
                 continue
             label = name if owner_name == "InstaVM" else f"{owner_name}.{name}"
