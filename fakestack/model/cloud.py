@@ -15,6 +15,7 @@ from .backups import BackupMixin
 from .clock import Clock, SystemClock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
+from .devices import DeviceMixin
 from .entities import (
     Backup,
     BackupGroup,
@@ -42,12 +43,16 @@ from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
+from .restores import RestoreMixin
+from .snapshots import SnapshotMixin
 from .storage import StorageMixin
 from .loader import load_topology
 from .topology import Topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
 from .state import UndoStep
+from .vm_changes import VmChangeMixin
 from .vms import ALLOWED, START_POLICIES, VM_STATES, StartPolicy, VmMixin
+from .volume_changes import VolumeChangeMixin
 from .volumes import VolumeMixin
 
 __all__ = ["ALLOWED", "COLLECTIONS", "Cloud", "CloneEntry", "CloneResult", "FaultEffects",
@@ -64,8 +69,9 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
-            StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
+class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin,
+            DeviceMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin,
+            InvariantsMixin, PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict
@@ -146,7 +152,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 total_physical_capacity=p.physical_capacity or p.total_capacity,
                 ratio=p.overprovisioning_ratio, physical_threshold=p.physical_threshold,
                 reserved_capacity=p.reserved_capacity, default_thick=p.provisioning == "thick",
-                cluster_uuids=[clusters[c].uuid for c in p.clusters], state=p.state,
+                cluster_uuids=[clusters[c].uuid for c in p.clusters], admission=p.admission, state=p.state,
                 status=p.status, create_date=now, last_op_date=now))
         for b in topo.backup_storages:
             self.backup_storages.add(BackupStorage(
@@ -286,7 +292,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 "vms": h.vm_count} for h in self.hosts],
             "primary_storages": [{
                 "name": p.name, "uuid": p.uuid, "type": p.type, "status": p.status,
-                "total_capacity": p.total_capacity, "used_capacity": p.used_virtual,
+                "admission": p.admission, "total_capacity": p.total_capacity, "used_capacity": p.used_virtual,
                 "available_capacity": p.available_capacity,
                 "total_physical_capacity": p.total_physical_capacity,
                 "used_physical_capacity": p.used_physical,

@@ -30,14 +30,21 @@ if TYPE_CHECKING:
 # place so that strategies and docs need not keep their own lists.  A test checks it
 # against the ``_fault_point`` calls in the model's source.
 FAULT_POINTS = (
-    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.hibernate", "vm.wake", "vm.resize",
+    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.hibernate",
+    "vm.wake", "vm.resize",
     "vm.destroy", "vm.recover", "vm.expunge", "vm.clone.prepare", "vm.clone",
-    "vm.instant_clone", "vm.full_clone",
+    "vm.instant_clone", "vm.full_clone", "vm.relocate", "vm.add_disk", "vm.add_nic",
+    "vm.remove_nic", "vm.move_nic",
     "volume.create", "volume.attach", "volume.detach", "volume.delete", "volume.expunge",
     "volume.write", "snapshot.create", "snapshot.delete",
     "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",
     "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
     "image.expunge",
+    "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
+    "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
+    "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
+    "volume.create_from_image", "volume.resize", "backup.create_vm", "backup.revert_vm",
+    "backup.create_volume", "backup.delete_volume", "backup.revert_volume", "backup.copy",
 )
 
 

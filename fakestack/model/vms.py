@@ -52,6 +52,11 @@ ALLOWED = {
     "detach_volume": ("Running", "Stopped", "Paused"),
     "backup": ("Running", "Paused"),
     "snapshot": ("Running", "Stopped", "Paused", "Hibernated"),
+    "migrate": ("Running", "Paused", "Unknown"),
+    "change_offering": ("Running", "Stopped", "Paused"),
+    "attach_network": ("Running", "Stopped", "Paused"),
+    "detach_network": ("Running", "Stopped", "Paused"),
+    "reimage": ("Stopped",),
 }
 
 
@@ -170,9 +175,12 @@ class VmMixin(CloudState):
             p_room = ps.physical_limit - ps.used_physical
             if "primary_storage.virtual" in self._exhausted:
                 v_room = 0
+            # a storage that admits on physical space only ranks by it and never refuses
+            # for provisioned size
+            rank = v_room if ps.admits_virtually else p_room
             if "primary_storage.physical" in self._exhausted:
                 p_room = 0
-            if virtual > v_room:
+            if ps.admits_virtually and virtual > v_room:
                 if shortage is None or shortage.resource != "primary_storage.virtual":
                     shortage = CapacityExhausted("primary_storage.virtual", virtual, max(v_room, 0),
                                                  resource_uuid=ps.uuid,
@@ -184,8 +192,8 @@ class VmMixin(CloudState):
                                                  resource_uuid=ps.uuid,
                                                  injected="primary_storage.physical" in self._exhausted)
                 continue
-            if best is None or v_room > best[0]:
-                best = (v_room, ps)
+            if best is None or rank > best[0]:
+                best = (rank, ps)
         if best is None:
             if shortage is None:
                 shortage = CapacityExhausted("primary_storage.virtual", need(candidates[0])[0] if candidates else 0,
@@ -259,7 +267,8 @@ class VmMixin(CloudState):
                 raise InvalidState("image", img.uuid, img.status, "create vm")
             if img.media_type != ROOT_TEMPLATE:  # not bootable
                 raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
-                                      f"not a {ROOT_TEMPLATE}")
+                                      f"not a {ROOT_TEMPLATE}", reason_code="image_not_bootable",
+                                      image_uuid=img.uuid, media_type=img.media_type)
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
