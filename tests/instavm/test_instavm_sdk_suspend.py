@@ -90,3 +90,22 @@ def test_auto_suspend_parks_an_expiring_vm_instead_of_killing_it(client, cloud):
     cloud.tick(1000)  # a parked VM does not expire
     assert client.vms.get(vm["vm_id"])["status"] == "suspended"
     assert client.vms.resume(vm["vm_id"])["status"] == "active"
+
+
+def test_deleting_a_suspended_vm_frees_its_disk_and_a_fault_can_refuse_the_suspend(client, cloud):
+    from fakestack import faults
+
+    nfs = cloud.primary_storages.get("nfs-ps")
+    used = nfs.used_virtual
+    vm = client.vms.create(wait=True)
+    client.vms.suspend(vm["vm_id"])
+    assert client.vms.delete(vm["vm_id"])["status"] == "killed"
+    assert nfs.used_virtual == used  # the root disk went with the VM
+    other = client.vms.create(wait=True)
+    before = host_used_memory(cloud)
+    with faults.inject(cloud, faults.fail("instavm:SuspendVm", "tier limit", code="forbidden")), \
+            pytest.raises(instavm.ForbiddenError, match="tier limit"):
+        client.vms.suspend(other["vm_id"])
+    assert client.vms.get(other["vm_id"])["status"] == "active"
+    assert host_used_memory(cloud) == before
+    cloud.check_invariants()
