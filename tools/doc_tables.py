@@ -122,7 +122,7 @@ def instavm_endpoints() -> str:
     for e in ENDPOINTS:
         wait = any(p.name == "wait" for p in e.query)
         answer = "`?wait=false`: at once, async; default waits" if wait else "sync"
-        auth = "`api_key` in the body" if e.auth == "body" else "`X-API-Key` / Bearer"
+        auth = {"body": "`api_key` in the body", "none": "none"}.get(e.auth, "`X-API-Key` / Bearer")
         rows.append([e.method, f"`{e.pattern}`", f"`{e.handler}`", answer, auth])
     served = _table(["method", "path", "handler", "answer", "key"], rows)
     rest = ", ".join(f"`{e.method} {e.pattern}`" for e in OUT_OF_SCOPE)
