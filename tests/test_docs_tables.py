@@ -66,3 +66,14 @@ def test_nav_lists_every_page_and_readme_links_them():
 
 def test_readme_is_short():
     assert len((ROOT / "README.md").read_text().splitlines()) < 250
+
+
+def test_ci_builds_the_docs_strictly_into_an_ignored_directory():
+    lines = [ln.strip() for ln in (ROOT / ".ci" / "run").read_text().splitlines()]
+    build = [i for i, ln in enumerate(lines) if "mkdocs build" in ln]
+    installs = [i for i, ln in enumerate(lines) if "pip install" in ln]
+    tests = [i for i, ln in enumerate(lines) if "pytest" in ln]
+    assert len(build) == 1 and "--strict" in lines[build[0]]
+    assert max(installs) < build[0] < min(tests)
+    site = re.search(r"--site-dir (\S+)", lines[build[0]]).group(1)
+    assert f"/{site}/" in (ROOT / ".gitignore").read_text().splitlines()
