@@ -6,9 +6,11 @@ The fenced blocks are extracted from each page and run by their language:
   block may use what an earlier block of the same page defined (``cloud``, an import), never
   what another page defined. They run in a fresh temporary directory (files they write stay
   there). A block that defines pytest tests (``def test_...`` or ``... .TestCase``) is not
-  executed in that session: it is written to its own test file and the collected files run
-  in one ``pytest`` subprocess, with ``tests/plugin`` (the examples' ``ClonePool``) on the
-  path; every test in them must pass.
+  executed in that session: it is written to its own test file, after the page's earlier
+  non-test Python blocks (so it sees what they defined), and the files run in one
+  ``pytest`` subprocess, with ``tests/plugin`` (the examples' ``ClonePool``) on the path;
+  every test in them must pass (``<!-- snippet: fails -->`` before a block: it must fail,
+  showing a bug being found).
 * ``sh`` / ``bash`` / ``shell``: each block runs alone with ``bash -e -o pipefail`` against a
   live server (``fakestack.server.start_server``) on a free port, reset before the block (no
   fault rules, empty journal). ``$FAKESTACK`` is its URL (``http://127.0.0.1:PORT``); the
@@ -147,10 +149,21 @@ def test_python_blocks(page, tmp_path, monkeypatch):
             raise AssertionError(f"{block.where}: {type(exc).__name__}: {exc}") from exc
 
 
+def test_module(block: Block) -> str:
+    """The test block, after the page's earlier non-test Python blocks (its session so far)."""
+    earlier = []
+    for other in blocks(block.page):
+        if other.line == block.line:
+            break
+        if other.lang == "python" and not is_pytest_block(other):
+            earlier.append(f"# {other.where}\n{other.code}")
+    return "\n".join(earlier + [f"# {block.where}\n{block.code}"])
+
+
 def run_pytest_blocks(tests: list[Block], where: Path) -> subprocess.CompletedProcess:
     for n, block in enumerate(tests):
         name = re.sub(r"\W", "_", block.page.stem)
-        (where / f"test_doc_{name}_{n}.py").write_text(f"# {block.where}\n" + block.code)
+        (where / f"test_doc_{name}_{n}.py").write_text(test_module(block))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugin")]))
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
                           cwd=where, env=env, capture_output=True, text=True, timeout=120)
