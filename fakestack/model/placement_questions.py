@@ -34,10 +34,12 @@ class PlacementQuestionMixin(CloudState):
     def creation_candidates(self, *, image: Any, instance_offering: Any = None, cpu_num: int | None = None,
                             memory_size: int | None = None, l3_networks: Any = None, zone: Any = None,
                             cluster: Any = None, data_disk_offerings: Any = (),
-                            data_disk_sizes: Any = ()) -> CreationCandidates:
+                            data_disk_sizes: Any = (), sized: bool = True) -> CreationCandidates:
         """The zones, clusters and hosts (host order), and the primary storages, where
         ``create_vm`` with these arguments could place the VM now.  Raises what the create
-        would raise when nothing fits (the storage shortage, or the host shortage)."""
+        would raise when nothing fits (the storage shortage, or the host shortage).
+        ``sized=False`` asks about storage only: no CPU or memory is given, and every
+        schedulable host of a reached cluster counts."""
         img = self.images.get(image)
         if img.status != "Ready" or img.state != "Enabled":
             raise InvalidState("image", img.uuid, img.status if img.status != "Ready" else img.state,
@@ -50,6 +52,8 @@ class PlacementQuestionMixin(CloudState):
             cpu, memory = offering.cpu_num, offering.memory_size
         elif cpu_num and memory_size and cpu_num > 0 and memory_size > 0:
             cpu, memory = cpu_num, memory_size
+        elif not sized:
+            cpu, memory = 0, 0
         else:
             raise InvalidArgument("instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize")
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None

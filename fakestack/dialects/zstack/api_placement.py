@@ -47,9 +47,9 @@ def _sizes(call: Call, name: str) -> list[int]:
     return sizes
 
 
-def _creation_candidates(call: Call, data_sizes: list[int]) -> Any:
+def _creation_candidates(call: Call, data_sizes: list[int], sized: bool = True) -> Any:
     f = call.fields
-    return call.cloud.creation_candidates(
+    return call.cloud.creation_candidates(sized=sized,
         image=f["imageUuid"], instance_offering=f.get("instanceOfferingUuid"), cpu_num=f.get("cpuNum"),
         memory_size=f.get("memorySize"), l3_networks=f.get("l3NetworkUuids"), zone=f.get("zoneUuid"),
         cluster=f.get("clusterUuid"), data_disk_offerings=tuple(f.get("dataDiskOfferingUuids") or ()),
@@ -87,7 +87,7 @@ def get_candidate_primary_storages(call: Call) -> dict:
     f = call.fields
     offerings = list(f.get("dataDiskOfferingUuids") or [])
     sizes = _sizes(call, "dataDiskSizes")
-    answer = _creation_candidates(call, sizes)
+    answer = _creation_candidates(call, sizes, sized=False)
     cloud = call.cloud
     roots = [primary_storage_inventory(cloud, ps) for ps in answer.root_storages]
     schema = schema_for(roots, PRIMARY_STORAGE, prefix="rootVolumePrimaryStorages")
