@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import MEDIA_TYPES, BackupStorage, Image
+from .entities import ISO, MEDIA_TYPES, ROOT_TEMPLATE, BackupStorage, Image
 from .errors import CapacityExhausted, InvalidArgument, InvalidState, Unreachable
+from .kinds import ImageKind
 from .state import CloudState
 from .transactions import operation
 
@@ -31,7 +32,8 @@ class ImageChangeMixin(CloudState):
         raise Unreachable("url", url, f"cannot download the image from {url}: the URL cannot be reached")
 
     @operation("image.download")
-    def download_image(self, name: str, url: str, backup_storages: Any, *, media_type: str | None = None,
+    def download_image(self, name: str, url: str, backup_storages: Any, *,
+                       media_type: ImageKind | str | None = None,
                        format: str | None = None, platform: str = "Linux", guest_os_type: str = "",
                        architecture: str = "x86_64", description: str = "", system: bool = False,
                        virtio: bool = True, resource_uuid: str | None = None) -> Image:
@@ -52,7 +54,7 @@ class ImageChangeMixin(CloudState):
         fmt = format or served_format
         if fmt not in IMAGE_FORMATS:
             raise InvalidArgument("format", f"must be one of {', '.join(IMAGE_FORMATS)}")
-        kind = media_type or ("ISO" if fmt == "iso" else "RootVolumeTemplate")
+        kind = ImageKind.spelled(media_type) if media_type else (ISO if fmt == "iso" else ROOT_TEMPLATE)
         if kind not in MEDIA_TYPES:
             raise InvalidArgument("mediaType", f"must be one of {', '.join(MEDIA_TYPES)}")
         refs = []
@@ -85,7 +87,7 @@ class ImageChangeMixin(CloudState):
 
     @operation("image.update")
     def update_image(self, image: Image | str, *, name: str | None = None, description: str | None = None,
-                     guest_os_type: str | None = None, media_type: str | None = None,
+                     guest_os_type: str | None = None, media_type: ImageKind | str | None = None,
                      format: str | None = None, system: bool | None = None, platform: str | None = None,
                      architecture: str | None = None, virtio: bool | None = None) -> Image:
         """Change what an image says about itself (its data stays as it is)."""
@@ -93,8 +95,10 @@ class ImageChangeMixin(CloudState):
         self._fault_point("image.update", image=image.uuid, name=image.name)
         if name is not None and (not name or len(name) > 255):
             raise InvalidArgument("name", "must be 1 to 255 characters")
-        if media_type is not None and media_type not in MEDIA_TYPES:
-            raise InvalidArgument("mediaType", f"must be one of {', '.join(MEDIA_TYPES)}")
+        if media_type is not None:
+            media_type = ImageKind.spelled(media_type)
+            if media_type not in MEDIA_TYPES:
+                raise InvalidArgument("mediaType", f"must be one of {', '.join(MEDIA_TYPES)}")
         if format is not None and format not in IMAGE_FORMATS:
             raise InvalidArgument("format", f"must be one of {', '.join(IMAGE_FORMATS)}")
         if name is not None:

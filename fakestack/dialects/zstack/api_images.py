@@ -5,12 +5,19 @@ from __future__ import annotations
 from .api_storage import image_reply
 from .api_vm import run_job
 from .errors import invalid_argument
+from .names import MEDIA_TYPES
 from .query import schema_for
 from .registry import Call, api
 from .render import BACKUP_STORAGE, BS_CLASS, IMAGE_STORE_CLASS, backup_storage_inventory
 
 # ZStack's ``stateEvent`` words -> the model's image states.
 IMAGE_STATE_EVENTS = {"enable": "Enabled", "disable": "Disabled"}
+# ZStack's ``mediaType`` words -> the model's image kinds (validValues checked the word).
+IMAGE_KINDS = {word: kind for kind, word in MEDIA_TYPES.items()}
+
+
+def image_kind(word):
+    return IMAGE_KINDS[word] if word is not None else None
 
 
 @api("AddImage", operation="add_image", resources={"backupStorageUuids": "backup_storage"})
@@ -18,7 +25,7 @@ def add_image(call: Call) -> dict:
     f = call.fields
     image = run_job(
         call, "image.download", call.cloud.download_image, f["name"], f["url"],
-        list(f["backupStorageUuids"]), media_type=f.get("mediaType"), format=f.get("format"),
+        list(f["backupStorageUuids"]), media_type=image_kind(f.get("mediaType")), format=f.get("format"),
         platform=f.get("platform") or "Linux", guest_os_type=f.get("guestOsType") or "",
         architecture=f.get("architecture") or "x86_64", description=f.get("description") or "",
         system=bool(f.get("system", False)), virtio=bool(f.get("virtio", True)),
@@ -33,7 +40,7 @@ def update_image(call: Call) -> dict:
     image = run_job(
         call, "image.update", call.cloud.update_image, f["uuid"], name=f.get("name"),
         description=f.get("description"), guest_os_type=f.get("guestOsType"),
-        media_type=f.get("mediaType"), format=f.get("format"), system=f.get("system"),
+        media_type=image_kind(f.get("mediaType")), format=f.get("format"), system=f.get("system"),
         platform=f.get("platform"), architecture=f.get("architecture"), virtio=f.get("virtio"),
     )
     return image_reply(call, image)

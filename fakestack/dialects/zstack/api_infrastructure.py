@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from . import sessions
 from .api_vm import inventory_reply, run_job
+from .errors import invalid_argument
 from .registry import Call, api
 from .render import HOST, PRIMARY_STORAGE, host_inventory, primary_storage_inventory
 
@@ -51,6 +52,9 @@ def sync_primary_storage_capacity(call: Call) -> dict:
 @api("GetLocalStorageHostDiskCapacity", operation="local_storage_capacity",
      resources={"primaryStorageUuid": "primary_storage", "hostUuid": "host"})
 def get_local_storage_host_disk_capacity(call: Call) -> dict:
+    ps = call.cloud.primary_storages.get(call.fields["primaryStorageUuid"])
+    if not ps.host_local:
+        raise invalid_argument(f"the primary storage[uuid:{ps.uuid}] is not a local primary storage")
     shares = call.cloud.host_local_shares(call.fields["primaryStorageUuid"], call.fields.get("hostUuid"))
     inventories = [{
         "hostUuid": s.host_uuid,
