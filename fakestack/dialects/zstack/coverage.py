@@ -123,11 +123,13 @@ def build(reference: dict[str, dict[str, Any]]) -> str:
         "## Unserved APIs",
         "",
         "An API the fake does not serve answers as the real server answers an API it does not "
-        "know: `404` with the plain-text body `no api mapping to /v1/<path>` when no served API "
-        "has its path and method, or, for a `PUT` on an `.../actions` path shared with served "
-        "APIs, `400` with `the body doesn't contain action mapping to the URL[<url>]`. It is "
-        "never answered as a different API. Through the legacy endpoint (`/zstack/api`) an "
-        "unserved message class is an unknown message.",
+        "know, in plain text: `404 no api mapping to /v1/<path>` when no served API has its "
+        "path; `405 The method[<M>] is not allowed for the path[/v1/<path>]` when served APIs "
+        "have its path with other methods only; `400 the body doesn't contain action mapping "
+        "to the URL[<url>]` for a `PUT` on an `.../actions` path whose served APIs' action keys "
+        "the body lacks. It is never answered as a different API (the route table knows every "
+        "path of the real API). Through the legacy endpoint (`/zstack/api`) an unserved message "
+        "class is an unknown message.",
         "",
         "## By family",
         "",
