@@ -267,3 +267,34 @@ def test_candidate_backup_storages_errors(env):
     unknown = client.get("/zstack/v1/images/candidate-backup-storage", headers=auth(session),
                          query_string={"volumeUuid": "0" * 32})
     assert error(unknown)["code"] == "SYS.1003"
+
+
+# -- faults ---------------------------------------------------------------------------
+
+def test_an_exhausted_backup_storage_fault_fails_add_image_like_a_full_one(env):
+    from fakestack import faults
+
+    cloud, client, session = env
+    big = uuid_of(cloud, "backup_storages", "bs-big")
+    before = bs_available(client, session, "bs-big")
+    faults.add(cloud, faults.exhaust("image.download", "backup_storage"))
+    err = error(call_async(client, "POST", "/zstack/v1/images", session,
+                           json={"params": {"name": "x", "url": URL, "backupStorageUuids": [big]}}))
+    assert err["code"] == "SYS.1006"
+    assert err["details"] == (f"the backup storage[uuid:{big}, name:bs-big] has not enough capacity to download "
+                              f"the image[{URL}].Required size:{2 * GiB}, available size:0")
+    assert bs_available(client, session, "bs-big") == before
+
+
+def test_download_latency_adds_to_the_download_time(env):
+    from fakestack import faults
+
+    cloud, client, session = env
+    big = uuid_of(cloud, "backup_storages", "bs-big")
+    faults.add(cloud, faults.latency("image.download", 10))
+    response = add_image(client, session, name="slow", url=URL, backupStorageUuids=[big])
+    job = response.get_json()["location"].split("/zstack/", 1)[1]
+    cloud.tick(39)
+    assert client.get("/zstack/" + job).status_code == 202
+    cloud.tick(1)
+    assert client.get("/zstack/" + job).status_code == 200

@@ -283,3 +283,31 @@ def test_user_login_errors(env):
     assert neither["code"] == "SYS.1007"
     missing = error(user_login(client, accountName="admin", password=PASSWORD))
     assert missing["details"].startswith("field[userName]")
+
+
+# -- faults ------------------------------------------------------------------------------
+
+def test_a_failing_reconnect_leaves_the_host_disconnected(env):
+    from fakestack import faults
+
+    cloud, client, session = env
+    s2 = uuid_of(cloud, "hosts", "s2")
+    cloud.set_host_status(s2, "Disconnected")
+    faults.add(cloud, faults.fail("host.reconnect", "the agent does not answer", code="HOST.1010"))
+    err = error(host_action(client, session, s2, "reconnectHost"))
+    assert err["code"] == "HOST.1010"
+    assert host_inv(client, session, "s2")["status"] == "Disconnected"
+
+
+def test_a_maintenance_that_fails_midway_changes_nothing(env):
+    from fakestack import faults
+
+    cloud, client, session = env
+    s1 = uuid_of(cloud, "hosts", "s1")
+    before = [vm_inv(client, session, n)["hostUuid"] for n in ("on-s1", "on-s1-too")]
+    faults.add(cloud, faults.fail("vm.migrate", "migration network down", nth=2))
+    err = error(host_action(client, session, s1, "changeHostState", stateEvent="maintain"))
+    assert err["details"] == "migration network down"
+    assert host_inv(client, session, "s1")["state"] == "Enabled"
+    assert [vm_inv(client, session, n)["hostUuid"] for n in ("on-s1", "on-s1-too")] == before
+    cloud.check_invariants()
