@@ -84,3 +84,14 @@ def test_every_unserved_in_scope_api_answers_as_an_unknown_api():
         if not unknown:
             wrong.append((name, response.status_code, text[:80]))
     assert wrong == []
+
+
+def test_an_unserved_message_class_on_the_legacy_endpoint_cannot_be_loaded():
+    cloud = Cloud("demo", seed=0, clock=ManualClock())
+    client = Client(make_app(cloud))
+    session = login(client)
+    response = client.post("/zstack/api/", json={
+        "org.zstack.header.zone.APICreateZoneMsg": {"name": "z", "session": {"uuid": session}}})
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "Unable to deserialize class org.zstack.header.zone.APICreateZoneMsg"
+    assert len(cloud.zones) == 1

@@ -129,7 +129,8 @@ def build(reference: dict[str, dict[str, Any]]) -> str:
         "to the URL[<url>]` for a `PUT` on an `.../actions` path whose served APIs' action keys "
         "the body lacks. It is never answered as a different API (the route table knows every "
         "path of the real API). Through the legacy endpoint (`/zstack/api`) an unserved message "
-        "class is an unknown message.",
+        "class is one the server cannot load: `200` with the plain text `Unable to deserialize "
+        "class <message class>`.",
         "",
         "## By family",
         "",
