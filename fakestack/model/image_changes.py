@@ -1,6 +1,7 @@
 """Images added from a URL (a simulated download), image changes (names, kinds, enable /
 disable), and which backup storages can take an image made from a volume (issue 16,
 group 5)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -32,11 +33,22 @@ class ImageChangeMixin(CloudState):
         raise Unreachable("url", url, f"cannot download the image from {url}: the URL cannot be reached")
 
     @operation("image.download")
-    def download_image(self, name: str, url: str, backup_storages: Any, *,
-                       media_type: ImageKind | str | None = None,
-                       format: str | None = None, platform: str = "Linux", guest_os_type: str = "",
-                       architecture: str = "x86_64", description: str = "", system: bool = False,
-                       virtio: bool = True, resource_uuid: str | None = None) -> Image:
+    def download_image(
+        self,
+        name: str,
+        url: str,
+        backup_storages: Any,
+        *,
+        media_type: ImageKind | str | None = None,
+        format: str | None = None,
+        platform: str = "Linux",
+        guest_os_type: str = "",
+        architecture: str = "x86_64",
+        description: str = "",
+        system: bool = False,
+        virtio: bool = True,
+        resource_uuid: str | None = None,
+    ) -> Image:
         """Add an image by downloading ``url`` onto each of ``backup_storages``: each
         storage is charged the image's actual size.  The job lasts as long as the download
         (the catalogue's seconds, or the actual size at the download rate); the image is
@@ -44,8 +56,9 @@ class ImageChangeMixin(CloudState):
         whole add."""
         uuid = self._claim_uuid(resource_uuid, self.images)
         stores: list[BackupStorage] = [self.backup_storages.get(b) for b in backup_storages]
-        self._fault_point("image.download", name=name, url=url,
-                          backup_storage=stores[0].uuid if stores else None)
+        self._fault_point(
+            "image.download", name=name, url=url, backup_storage=stores[0].uuid if stores else None
+        )
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if not stores:
@@ -70,26 +83,54 @@ class ImageChangeMixin(CloudState):
             room = self._physical_room(bs)
             if actual > room or "backup_storage" in self._exhausted:
                 raise CapacityExhausted(
-                    "backup_storage", actual, max(room, 0) if "backup_storage" not in self._exhausted else 0,
-                    resource_uuid=bs.uuid, injected="backup_storage" in self._exhausted,
+                    "backup_storage",
+                    actual,
+                    max(room, 0) if "backup_storage" not in self._exhausted else 0,
+                    resource_uuid=bs.uuid,
+                    injected="backup_storage" in self._exhausted,
                     message=f"the backup storage[uuid:{bs.uuid}, name:{bs.name}] has not enough capacity "
                     f"to download the image[{url}].Required size:{actual}, available size:"
-                    f"{max(room, 0) if 'backup_storage' not in self._exhausted else 0}")
+                    f"{max(room, 0) if 'backup_storage' not in self._exhausted else 0}",
+                )
             node = self._new_node(bs, None, virtual, actual, "image")
             refs.append({"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"})
         now = self.clock.now()
-        image = Image(uuid=uuid, name=name, media_type=kind, format=fmt, platform=platform,
-                      guest_os_type=guest_os_type, architecture=architecture, virtual_size=virtual,
-                      actual_size=actual, description=description, system=system, virtio=virtio,
-                      url=url, create_date=now, last_op_date=now, backup_storage_refs=refs)
+        image = Image(
+            uuid=uuid,
+            name=name,
+            media_type=kind,
+            format=fmt,
+            platform=platform,
+            guest_os_type=guest_os_type,
+            architecture=architecture,
+            virtual_size=virtual,
+            actual_size=actual,
+            description=description,
+            system=system,
+            virtio=virtio,
+            url=url,
+            create_date=now,
+            last_op_date=now,
+            backup_storage_refs=refs,
+        )
         self._job_latency += seconds  # the job lasts as long as the download
         return self._add(self.images, image)
 
     @operation("image.update")
-    def update_image(self, image: Image | str, *, name: str | None = None, description: str | None = None,
-                     guest_os_type: str | None = None, media_type: ImageKind | str | None = None,
-                     format: str | None = None, system: bool | None = None, platform: str | None = None,
-                     architecture: str | None = None, virtio: bool | None = None) -> Image:
+    def update_image(
+        self,
+        image: Image | str,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        guest_os_type: str | None = None,
+        media_type: ImageKind | str | None = None,
+        format: str | None = None,
+        system: bool | None = None,
+        platform: str | None = None,
+        architecture: str | None = None,
+        virtio: bool | None = None,
+    ) -> Image:
         """Change what an image says about itself (its data stays as it is)."""
         image = self.images.get(image)
         self._fault_point("image.update", image=image.uuid, name=image.name)
@@ -103,9 +144,16 @@ class ImageChangeMixin(CloudState):
             raise InvalidArgument("format", f"must be one of {', '.join(IMAGE_FORMATS)}")
         if name is not None:
             self._rename(self.images, image, name)
-        changes = {"description": description, "guest_os_type": guest_os_type,
-                   "media_type": media_type, "format": format, "system": system, "platform": platform,
-                   "architecture": architecture, "virtio": virtio}
+        changes = {
+            "description": description,
+            "guest_os_type": guest_os_type,
+            "media_type": media_type,
+            "format": format,
+            "system": system,
+            "platform": platform,
+            "architecture": architecture,
+            "virtio": virtio,
+        }
         for attr, value in changes.items():
             if value is not None:
                 self._set(image, attr, value)
@@ -120,8 +168,7 @@ class ImageChangeMixin(CloudState):
         if state not in IMAGE_STATES:
             raise InvalidArgument("state", "must be Enabled or Disabled")
         if image.status == "Deleted":
-            raise InvalidState("image", image.uuid, image.status, "change state",
-                               ("Ready",))
+            raise InvalidState("image", image.uuid, image.status, "change state", ("Ready",))
         self._set(image, "state", state)
         self._set(image, "last_op_date", self.clock.now())
         return image

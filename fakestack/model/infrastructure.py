@@ -1,6 +1,7 @@
 """Operations on the infrastructure itself: host states (disable, enable, maintenance),
 reconnecting a host, primary storage states, re-reading a primary storage's usage, and a
 host-local storage's share on each host (issue 16, group 7)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -12,8 +13,12 @@ from .transactions import operation
 from .vms import ALLOWED
 
 HOST_STATE_EVENTS = {"enable": "Enabled", "disable": "Disabled", "maintain": "Maintenance"}
-STORAGE_STATE_EVENTS = {"enable": "Enabled", "disable": "Disabled", "maintain": "Maintenance",
-                        "deleting": "Deleting"}
+STORAGE_STATE_EVENTS = {
+    "enable": "Enabled",
+    "disable": "Disabled",
+    "maintain": "Maintenance",
+    "deleting": "Deleting",
+}
 
 
 @dataclass(frozen=True)
@@ -48,8 +53,11 @@ class InfrastructureMixin(CloudState):
             return host
         self._update_host(host, state="PreMaintenance")
         for vm in self._vms_on_host(host):
-            if vm.state in ALLOWED["migrate"] and not self._on_local_storage(vm) \
-                    and self.migration_candidates(vm):
+            if (
+                vm.state in ALLOWED["migrate"]
+                and not self._on_local_storage(vm)
+                and self.migration_candidates(vm)
+            ):
                 self.migrate_vm(vm)
             else:
                 self.stop_vm(vm)
@@ -64,7 +72,9 @@ class InfrastructureMixin(CloudState):
         host = self.hosts.get(host)
         self._fault_point("host.reconnect", host=host.uuid, name=host.name)
         if host.state in ("PreMaintenance",):
-            raise InvalidState("host", host.uuid, host.state, "reconnect", ("Enabled", "Disabled", "Maintenance"))
+            raise InvalidState(
+                "host", host.uuid, host.state, "reconnect", ("Enabled", "Disabled", "Maintenance")
+            )
         self._update_host(host, status="Connected")
         self._set(host, "last_op_date", self.clock.now())
         return host
@@ -81,7 +91,8 @@ class InfrastructureMixin(CloudState):
             raise InvalidArgument("stateEvent", f"must be one of {', '.join(STORAGE_STATE_EVENTS)}")
         if state == "Maintenance":
             vm_uuids = dict.fromkeys(
-                v.vm_uuid for v in self.volumes if v.primary_storage_uuid == ps.uuid and v.vm_uuid)
+                v.vm_uuid for v in self.volumes if v.primary_storage_uuid == ps.uuid and v.vm_uuid
+            )
             for uuid in vm_uuids:
                 vm = self.vms.get(uuid)
                 if vm.state in ("Running", "Paused"):
@@ -107,7 +118,9 @@ class InfrastructureMixin(CloudState):
             self._set(ps, "used_physical", physical)
         return ps
 
-    def host_local_shares(self, storage: PrimaryStorage | str, host: Host | str | None = None) -> list[HostShare]:
+    def host_local_shares(
+        self, storage: PrimaryStorage | str, host: Host | str | None = None
+    ) -> list[HostShare]:
         """A host-local primary storage seen per host: each host of its clusters has an
         equal share of its totals (the first takes the remainder); a host is charged for
         the volumes of the VMs it runs or last ran, and the first host also for what no
@@ -115,14 +128,17 @@ class InfrastructureMixin(CloudState):
         the storage's ledgers.  A question: nothing changes."""
         ps = self.primary_storages.get(storage)
         if not ps.host_local:
-            raise InvalidArgument("primaryStorageUuid", f"primary storage[uuid:{ps.uuid}] is a {ps.type}, "
-                                  "not a host-local storage")
+            raise InvalidArgument(
+                "primaryStorageUuid",
+                f"primary storage[uuid:{ps.uuid}] is a {ps.type}, not a host-local storage",
+            )
         clusters = set(ps.cluster_uuids)
         hosts = [h for h in self.hosts if h.cluster_uuid in clusters]
         wanted = self.hosts.get(host) if host is not None else None
         if wanted is not None and wanted.cluster_uuid not in clusters:
-            raise InvalidArgument("hostUuid", f"host[uuid:{wanted.uuid}] is not attached to primary "
-                                  f"storage[uuid:{ps.uuid}]")
+            raise InvalidArgument(
+                "hostUuid", f"host[uuid:{wanted.uuid}] is not attached to primary storage[uuid:{ps.uuid}]"
+            )
         if not hosts:
             return []
         virtual = {h.uuid: 0 for h in hosts}
@@ -132,7 +148,9 @@ class InfrastructureMixin(CloudState):
         for vol in self.volumes:
             if vol.primary_storage_uuid != ps.uuid:
                 continue
-            owner = self.vms.find(vol.vm_uuid or vol.last_vm_uuid) if (vol.vm_uuid or vol.last_vm_uuid) else None
+            owner = (
+                self.vms.find(vol.vm_uuid or vol.last_vm_uuid) if (vol.vm_uuid or vol.last_vm_uuid) else None
+            )
             where = (owner.host_uuid or owner.last_host_uuid) if owner is not None else None
             if where not in virtual:
                 continue
@@ -148,10 +166,14 @@ class InfrastructureMixin(CloudState):
         shares = []
         for i, h in enumerate(hosts):
             total = ps.total_capacity // n + (ps.total_capacity % n if i == 0 else 0)
-            total_physical = ps.total_physical_capacity // n + (ps.total_physical_capacity % n if i == 0 else 0)
-            shares.append(HostShare(h.uuid, total, total - virtual[h.uuid], total_physical,
-                                    total_physical - physical[h.uuid]))
+            total_physical = ps.total_physical_capacity // n + (
+                ps.total_physical_capacity % n if i == 0 else 0
+            )
+            shares.append(
+                HostShare(
+                    h.uuid, total, total - virtual[h.uuid], total_physical, total_physical - physical[h.uuid]
+                )
+            )
         if wanted is not None:
             shares = [s for s in shares if s.host_uuid == wanted.uuid]
         return shares
-

@@ -7,6 +7,7 @@ what the operation would do: a create whose question named no host fails with th
 the question raised.  Questions change nothing; they walk hosts and volumes (they are
 not on a hot path).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -31,10 +32,20 @@ class CreationCandidates:
 
 
 class PlacementQuestionMixin(CloudState):
-    def creation_candidates(self, *, image: Any, instance_offering: Any = None, cpu_num: int | None = None,
-                            memory_size: int | None = None, l3_networks: Any = None, zone: Any = None,
-                            cluster: Any = None, data_disk_offerings: Any = (),
-                            data_disk_sizes: Any = (), sized: bool = True) -> CreationCandidates:
+    def creation_candidates(
+        self,
+        *,
+        image: Any,
+        instance_offering: Any = None,
+        cpu_num: int | None = None,
+        memory_size: int | None = None,
+        l3_networks: Any = None,
+        zone: Any = None,
+        cluster: Any = None,
+        data_disk_offerings: Any = (),
+        data_disk_sizes: Any = (),
+        sized: bool = True,
+    ) -> CreationCandidates:
         """The zones, clusters and hosts (host order), and the primary storages, where
         ``create_vm`` with these arguments could place the VM now.  Raises what the create
         would raise when nothing fits (the storage shortage, or the host shortage).
@@ -42,11 +53,13 @@ class PlacementQuestionMixin(CloudState):
         schedulable host of a reached cluster counts."""
         img = self.images.get(image)
         if img.status != "Ready" or img.state != "Enabled":
-            raise InvalidState("image", img.uuid, img.status if img.status != "Ready" else img.state,
-                               "create vm")
+            raise InvalidState(
+                "image", img.uuid, img.status if img.status != "Ready" else img.state, "create vm"
+            )
         if img.media_type != ROOT_TEMPLATE:
-            raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
-                                  f"not a {ROOT_TEMPLATE}")
+            raise InvalidArgument(
+                "imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, not a {ROOT_TEMPLATE}"
+            )
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
         if offering is not None:
             cpu, memory = offering.cpu_num, offering.memory_size
@@ -55,7 +68,9 @@ class PlacementQuestionMixin(CloudState):
         elif not sized:
             cpu, memory = 0, 0
         else:
-            raise InvalidArgument("instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize")
+            raise InvalidArgument(
+                "instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize"
+            )
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         nets = [self.l3_networks.get(n) for n in (l3_networks or ())]
         if zone is not None:
@@ -72,8 +87,18 @@ class PlacementQuestionMixin(CloudState):
                 raise InvalidArgument("dataDiskSizes", "sizes must be positive")
             sizes.append(size)
         fitting, clusters = self._storage_plan(
-            zone_uuid, img, None, None, img.virtual_size, sizes, None, None, None,
-            hint_cluster.uuid if hint_cluster is not None else None, None)
+            zone_uuid,
+            img,
+            None,
+            None,
+            img.virtual_size,
+            sizes,
+            None,
+            None,
+            None,
+            hint_cluster.uuid if hint_cluster is not None else None,
+            None,
+        )
         hosts = self._fitting_hosts(cpu, memory, clusters)
         if not hosts:
             raise self.host_index.shortage(cpu, memory)
@@ -87,13 +112,17 @@ class PlacementQuestionMixin(CloudState):
         answer.data_storages = [self._data_storages(zone_uuid, size, reached) for size in sizes]
         return answer
 
-    def _fitting_hosts(self, cpu: int, memory: int, clusters: set[str] | frozenset[str] | None,
-                       exclude: str | None = None) -> list[Host]:
+    def _fitting_hosts(
+        self, cpu: int, memory: int, clusters: set[str] | frozenset[str] | None, exclude: str | None = None
+    ) -> list[Host]:
         """Schedulable hosts (host order) of ``clusters`` with room for ``cpu`` and
         ``memory``: the set the allocator picks from."""
         allowed = frozenset(clusters) if clusters is not None else None
-        return [h for h in self.hosts
-                if h.schedulable and h.uuid != exclude and HostIndex.fits(h, cpu, memory, allowed)]
+        return [
+            h
+            for h in self.hosts
+            if h.schedulable and h.uuid != exclude and HostIndex.fits(h, cpu, memory, allowed)
+        ]
 
     def _data_storages(self, zone_uuid: str, size: int, clusters: set[str]) -> list[PrimaryStorage]:
         """Primary storages of the zone, reached from ``clusters``, with room for a data
@@ -103,8 +132,9 @@ class PlacementQuestionMixin(CloudState):
             if ps.zone_uuid != zone_uuid or not clusters.intersection(ps.cluster_uuids):
                 continue
             try:
-                self._pick_primary_storage([ps], lambda ps: self._storage_need(
-                    ps, None, None, 0, [size], ps.default_thick))
+                self._pick_primary_storage(
+                    [ps], lambda ps: self._storage_need(ps, None, None, 0, [size], ps.default_thick)
+                )
             except CapacityExhausted:
                 continue
             out.append(ps)
@@ -122,13 +152,21 @@ class PlacementQuestionMixin(CloudState):
             image = self.images.get(p["image"]) if p.get("image") else None
             if image is None:
                 return []
-            return self.creation_candidates(image=image, cpu_num=vm.cpu_num, memory_size=vm.memory_size,
-                                            l3_networks=vm.l3_network_uuids, zone=vm.zone_uuid,
-                                            cluster=p.get("cluster"),
-                                            data_disk_sizes=p.get("data_sizes") or ()).hosts
+            return self.creation_candidates(
+                image=image,
+                cpu_num=vm.cpu_num,
+                memory_size=vm.memory_size,
+                l3_networks=vm.l3_network_uuids,
+                zone=vm.zone_uuid,
+                cluster=p.get("cluster"),
+                data_disk_sizes=p.get("data_sizes") or (),
+            ).hosts
         clusters = self._running_clusters(vm)
-        local = any(self.primary_storages.get(v.primary_storage_uuid).host_local
-                    for v in self.vm_volumes(vm) if v.primary_storage_uuid)
+        local = any(
+            self.primary_storages.get(v.primary_storage_uuid).host_local
+            for v in self.vm_volumes(vm)
+            if v.primary_storage_uuid
+        )
         hosts = self._fitting_hosts(vm.cpu_num, vm.memory_size, clusters)
         if local and vm.last_host_uuid:
             hosts = [h for h in hosts if h.uuid == vm.last_host_uuid]

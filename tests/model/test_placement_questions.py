@@ -1,6 +1,7 @@
 """The placement questions predict the operations (property): whatever the hosts' and
 storages' states and loads, a create the question answered lands on a host it named, and a
 create the question refused fails with the same error."""
+
 from __future__ import annotations
 
 from hypothesis import given, settings
@@ -28,9 +29,16 @@ TOPOLOGY = {
     "l3_networks": [{"name": "l3", "zone": "z", "cidr": "10.0.0.0/24"}],
 }
 
-steps = st.lists(st.tuples(st.sampled_from(["create", "disable", "enable", "ps-off", "ps-on"]),
-                           st.integers(0, 2), st.sampled_from([1, 2, 4]), st.sampled_from([1, 2, 4, 8]),
-                           st.sampled_from([0, 10, 30])), max_size=12)
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(["create", "disable", "enable", "ps-off", "ps-on"]),
+        st.integers(0, 2),
+        st.sampled_from([1, 2, 4]),
+        st.sampled_from([1, 2, 4, 8]),
+        st.sampled_from([0, 10, 30]),
+    ),
+    max_size=12,
+)
 
 
 @settings(max_examples=40, deadline=None)
@@ -52,20 +60,23 @@ def test_creation_candidates_predict_create(steps, seed):
         else:
             sizes = (disk * GiB,) if disk else ()
             try:
-                answer = cloud.creation_candidates(image=image, cpu_num=cpu, memory_size=mem * GiB,
-                                                   data_disk_sizes=sizes)
+                answer = cloud.creation_candidates(
+                    image=image, cpu_num=cpu, memory_size=mem * GiB, data_disk_sizes=sizes
+                )
             except DomainError as refused:
                 try:
-                    cloud.create_vm(f"vm-{i}", image=image, cpu_num=cpu, memory_size=mem * GiB,
-                                    data_disk_sizes=sizes)
+                    cloud.create_vm(
+                        f"vm-{i}", image=image, cpu_num=cpu, memory_size=mem * GiB, data_disk_sizes=sizes
+                    )
                 except DomainError as failed:
                     assert type(failed) is type(refused)
                     assert str(failed) == str(refused)
                 else:
                     raise AssertionError(f"create succeeded where the question said: {refused}")
                 continue
-            vm = cloud.create_vm(f"vm-{i}", image=image, cpu_num=cpu, memory_size=mem * GiB,
-                                 data_disk_sizes=sizes)
+            vm = cloud.create_vm(
+                f"vm-{i}", image=image, cpu_num=cpu, memory_size=mem * GiB, data_disk_sizes=sizes
+            )
             assert vm.host_uuid in {h.uuid for h in answer.hosts}
             root = cloud.volumes.get(vm.root_volume_uuid)
             assert root.primary_storage_uuid in {p.uuid for p in answer.root_storages}

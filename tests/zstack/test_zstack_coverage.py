@@ -1,5 +1,6 @@
 """The coverage document (docs/coverage/zstack.md) is generated from the catalogues and is
 current; every in-scope API the fake does not serve answers as an unknown API."""
+
 from __future__ import annotations
 
 import os
@@ -17,14 +18,17 @@ from fakestack.model import Cloud, ManualClock
 
 # shared/ lies beside the project's checkout (the CEO's, a developer's and CI's alike).
 REFERENCE = Path(os.environ.get("FAKESTACK_ZSTACK_CATALOG", coverage.REFERENCE))
-needs_reference = pytest.mark.skipif(not REFERENCE.exists(), reason="shared/reference is not beside this checkout")
+needs_reference = pytest.mark.skipif(
+    not REFERENCE.exists(), reason="shared/reference is not beside this checkout"
+)
 
 
 @needs_reference
 def test_the_coverage_document_is_current():
     expected = coverage.build(coverage.load_reference(REFERENCE))
     assert coverage.DOCUMENT.read_text(encoding="utf-8") == expected, (
-        "docs/coverage/zstack.md is stale: run python -m fakestack.dialects.zstack.coverage")
+        "docs/coverage/zstack.md is stale: run python -m fakestack.dialects.zstack.coverage"
+    )
 
 
 @needs_reference
@@ -53,16 +57,21 @@ def _unserved_in_scope():
     if not REFERENCE.exists():
         return []
     reference = coverage.load_reference(REFERENCE)
-    return sorted((n, e["method"], e["path"], e["wrapper"]) for n, e in reference.items()
-                  if coverage.in_scope(n, e) and n not in APIS)
+    return sorted(
+        (n, e["method"], e["path"], e["wrapper"])
+        for n, e in reference.items()
+        if coverage.in_scope(n, e) and n not in APIS
+    )
 
 
 @needs_reference
 def test_every_unserved_in_scope_api_answers_as_an_unknown_api():
     # The route table must know the real API's paths, so that a less specific served
     # template does not answer for an unserved one (issue 14, defect 13).
-    pytest.importorskip("fakestack.dialects.zstack.known_paths",
-                        reason="the route table does not know the real API's paths yet (issue 14)")
+    pytest.importorskip(
+        "fakestack.dialects.zstack.known_paths",
+        reason="the route table does not know the real API's paths yet (issue 14)",
+    )
     cloud = Cloud("demo", seed=0, clock=ManualClock())
     client = Client(make_app(cloud))
     session = login(client)
@@ -75,11 +84,16 @@ def test_every_unserved_in_scope_api_answers_as_an_unknown_api():
         unknown = (
             (response.status_code == 404 and text == f"no api mapping to /v1{relative}")
             # the path is served for other methods only: the method is not allowed there
-            or (response.status_code == 405
-                and text == f"The method[{method}] is not allowed for the path[/v1{relative}]")
+            or (
+                response.status_code == 405
+                and text == f"The method[{method}] is not allowed for the path[/v1{relative}]"
+            )
             # a PUT .../actions path shared with served APIs: no served API's action key
-            or (method == "PUT" and response.status_code == 400
-                and text.startswith("the body doesn't contain action mapping to the URL["))
+            or (
+                method == "PUT"
+                and response.status_code == 400
+                and text.startswith("the body doesn't contain action mapping to the URL[")
+            )
         )
         if not unknown:
             wrong.append((name, response.status_code, text[:80]))
@@ -90,8 +104,13 @@ def test_an_unserved_message_class_on_the_legacy_endpoint_cannot_be_loaded():
     cloud = Cloud("demo", seed=0, clock=ManualClock())
     client = Client(make_app(cloud))
     session = login(client)
-    response = client.post("/zstack/api/", json={
-        "org.zstack.header.zone.APICreateZoneMsg": {"name": "z", "session": {"uuid": session}}})
+    response = client.post(
+        "/zstack/api/",
+        json={"org.zstack.header.zone.APICreateZoneMsg": {"name": "z", "session": {"uuid": session}}},
+    )
     assert response.status_code == 200
-    assert response.get_data(as_text=True) == "Unable to deserialize class org.zstack.header.zone.APICreateZoneMsg"
+    assert (
+        response.get_data(as_text=True)
+        == "Unable to deserialize class org.zstack.header.zone.APICreateZoneMsg"
+    )
     assert len(cloud.zones) == 1

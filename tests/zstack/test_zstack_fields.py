@@ -1,6 +1,7 @@
 """Every inventory field (issue 16, "Every field"): the fields that were never emitted are
 emitted with realistic values, or left out where the real server sends null (null fields
 are omitted on the wire)."""
+
 from __future__ import annotations
 
 import re
@@ -25,18 +26,25 @@ def one(client, session, path, **params):
 def test_volume_attach_and_detach_dates(demo):
     cloud, client, session = demo
     golden = cloud.vms.get("golden")
-    created = call_async(client, "POST", "/zstack/v1/volumes/data", session,
-                         json={"params": {"name": "d1", "diskSize": GiB}}).get_json()["inventory"]
+    created = call_async(
+        client, "POST", "/zstack/v1/volumes/data", session, json={"params": {"name": "d1", "diskSize": GiB}}
+    ).get_json()["inventory"]
     for absent in ("lastAttachDate", "lastDetachDate", "volumeQos", "protocol", "description"):
         assert absent not in created
     cloud.tick(60)
-    attached = call_async(client, "POST", f"/zstack/v1/volumes/{created['uuid']}/vm-instances/{golden.uuid}",
-                          session).get_json()["inventory"]
+    attached = call_async(
+        client, "POST", f"/zstack/v1/volumes/{created['uuid']}/vm-instances/{golden.uuid}", session
+    ).get_json()["inventory"]
     assert attached["lastAttachDate"] == format_date(cloud.now())
     assert "lastDetachDate" not in attached
     cloud.tick(60)
-    detached = call_async(client, "DELETE", f"/zstack/v1/volumes/{created['uuid']}/vm-instances", session,
-                          query_string={"vmUuid": golden.uuid}).get_json()["inventory"]
+    detached = call_async(
+        client,
+        "DELETE",
+        f"/zstack/v1/volumes/{created['uuid']}/vm-instances",
+        session,
+        query_string={"vmUuid": golden.uuid},
+    ).get_json()["inventory"]
     assert detached["lastAttachDate"] == attached["lastAttachDate"]
     assert detached["lastDetachDate"] == format_date(cloud.now())
     assert detached["lastDetachDate"] != detached["lastAttachDate"]
@@ -45,8 +53,17 @@ def test_volume_attach_and_detach_dates(demo):
 def test_host_hardware_status_and_no_bmc(demo):
     cloud, client, session = demo
     host = one(client, session, "hosts", q="name=host-1")
-    for field in ("cpuStatus", "memoryStatus", "diskStatus", "nicStatus", "gpuStatus", "powerSupplyStatus",
-                  "fanStatus", "raidStatus", "temperatureStatus"):
+    for field in (
+        "cpuStatus",
+        "memoryStatus",
+        "diskStatus",
+        "nicStatus",
+        "gpuStatus",
+        "powerSupplyStatus",
+        "fanStatus",
+        "raidStatus",
+        "temperatureStatus",
+    ):
         assert host[field] == "Normal", field
     for absent in ("ipmiAddress", "ipmiUsername", "ipmiPort", "ipmiPowerStatus"):
         assert absent not in host
@@ -69,9 +86,14 @@ def test_image_md5_and_system_tags(demo):
         assert not {"exportUrl", "exportMd5Sum", "id"} & set(ref)
     cloud.settings.default_download_size = GiB
     bs = next(iter(cloud.backup_storages)).uuid
-    response = client.post("/zstack/v1/images", headers=auth(session), json={
-        "params": {"name": "tagged", "url": "http://x.test/a.qcow2", "backupStorageUuids": [bs]},
-        "systemTags": ["bootMode::UEFI"]})
+    response = client.post(
+        "/zstack/v1/images",
+        headers=auth(session),
+        json={
+            "params": {"name": "tagged", "url": "http://x.test/a.qcow2", "backupStorageUuids": [bs]},
+            "systemTags": ["bootMode::UEFI"],
+        },
+    )
     assert response.status_code == 202
     cloud.tick(60)
     assert one(client, session, "images", q="name=tagged")["systemTags"] == ["bootMode::UEFI"]
@@ -80,8 +102,13 @@ def test_image_md5_and_system_tags(demo):
 def test_snapshot_distance_and_group(demo):
     cloud, client, session = demo
     golden = cloud.vms.get("golden")
-    call_async(client, "POST", f"/zstack/v1/volumes/{golden.root_volume_uuid}/volume-snapshots", session,
-               json={"params": {"name": "s1"}})
+    call_async(
+        client,
+        "POST",
+        f"/zstack/v1/volumes/{golden.root_volume_uuid}/volume-snapshots",
+        session,
+        json={"params": {"name": "s1"}},
+    )
     snap = one(client, session, "volume-snapshots", q="name=s1")
     assert snap["distance"] == 1
     assert "groupUuid" not in snap  # taken alone: no group
@@ -102,8 +129,13 @@ def test_description_is_absent_when_unset_and_present_when_set(demo):
     cloud, client, session = demo
     assert "description" not in one(client, session, "vm-instances", q="name=golden")
     golden = cloud.vms.get("golden").uuid
-    updated = call_async(client, "PUT", f"/zstack/v1/vm-instances/{golden}/actions", session,
-                         json={"updateVmInstance": {"description": "the golden image's VM"}})
+    updated = call_async(
+        client,
+        "PUT",
+        f"/zstack/v1/vm-instances/{golden}/actions",
+        session,
+        json={"updateVmInstance": {"description": "the golden image's VM"}},
+    )
     assert updated.get_json()["inventory"]["description"] == "the golden image's VM"
 
 

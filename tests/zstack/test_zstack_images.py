@@ -32,8 +32,12 @@ TOPOLOGY = {
         "image_catalogue": [
             {"url": URL, "virtual_size": "20G", "actual_size": "2G", "download_seconds": 30},
             {"url": "http://images.example.test/big.qcow2", "virtual_size": "40G", "actual_size": "4G"},
-            {"url": "http://images.example.test/tools.iso", "virtual_size": "1G", "actual_size": "1G",
-             "format": "iso"},
+            {
+                "url": "http://images.example.test/tools.iso",
+                "virtual_size": "1G",
+                "actual_size": "1G",
+                "format": "iso",
+            },
         ],
         "download_rate": "1G",
     },
@@ -67,12 +71,20 @@ def add_image(client, session, **params):
 
 # -- AddImage -------------------------------------------------------------------------
 
+
 def test_add_image_downloads_for_the_catalogue_duration_and_charges_each_backup_storage(env):
     cloud, client, session = env
     big = uuid_of(cloud, "backup_storages", "bs-big")
     before = bs_available(client, session, "bs-big")
-    response = add_image(client, session, name="centos", url=URL, backupStorageUuids=[big],
-                         platform="Linux", guestOsType="CentOS 7")
+    response = add_image(
+        client,
+        session,
+        name="centos",
+        url=URL,
+        backupStorageUuids=[big],
+        platform="Linux",
+        guestOsType="CentOS 7",
+    )
     assert response.status_code == 202
     job = response.get_json()["location"].split("/zstack/", 1)[1]
     assert client.get("/zstack/" + job).status_code == 202  # still downloading
@@ -96,8 +108,9 @@ def test_add_image_downloads_for_the_catalogue_duration_and_charges_each_backup_
 def test_add_image_without_catalogue_seconds_takes_actual_size_over_the_rate(env):
     cloud, client, session = env
     big = uuid_of(cloud, "backup_storages", "bs-big")
-    response = add_image(client, session, name="big", url="http://images.example.test/big.qcow2",
-                         backupStorageUuids=[big])
+    response = add_image(
+        client, session, name="big", url="http://images.example.test/big.qcow2", backupStorageUuids=[big]
+    )
     job = response.get_json()["location"].split("/zstack/", 1)[1]
     cloud.tick(3)
     assert client.get("/zstack/" + job).status_code == 202  # 4G at 1G/s
@@ -109,9 +122,20 @@ def test_add_image_iso_url_is_an_iso_and_resource_uuid_is_honoured(env):
     cloud, client, session = env
     big = uuid_of(cloud, "backup_storages", "bs-big")
     wanted = "0a1b2c3d4e5f40718293a4b5c6d7e8f9"
-    done = call_async(client, "POST", "/zstack/v1/images", session, json={"params": {
-        "name": "tools", "url": "http://images.example.test/tools.iso", "backupStorageUuids": [big],
-        "resourceUuid": wanted}})
+    done = call_async(
+        client,
+        "POST",
+        "/zstack/v1/images",
+        session,
+        json={
+            "params": {
+                "name": "tools",
+                "url": "http://images.example.test/tools.iso",
+                "backupStorageUuids": [big],
+                "resourceUuid": wanted,
+            }
+        },
+    )
     cloud.tick(5)
     inv = client.get(f"/zstack/v1/images/{wanted}", headers=auth(session)).get_json()["inventories"][0]
     assert done.status_code == 202  # answered while the download runs
@@ -122,8 +146,13 @@ def test_add_image_onto_two_backup_storages_charges_both(env):
     cloud, client, session = env
     big, small = uuid_of(cloud, "backup_storages", "bs-big"), uuid_of(cloud, "backup_storages", "bs-small")
     before = bs_available(client, session, "bs-big"), bs_available(client, session, "bs-small")
-    done = call_async(client, "POST", "/zstack/v1/images", session,
-                      json={"params": {"name": "two", "url": URL, "backupStorageUuids": [big, small]}})
+    done = call_async(
+        client,
+        "POST",
+        "/zstack/v1/images",
+        session,
+        json={"params": {"name": "two", "url": URL, "backupStorageUuids": [big, small]}},
+    )
     cloud.tick(30)
     assert done.status_code == 202
     assert bs_available(client, session, "bs-big") == before[0] - 2 * GiB
@@ -135,13 +164,26 @@ def test_add_image_larger_than_the_backup_storage_fails_and_charges_nothing(env)
     big, small = uuid_of(cloud, "backup_storages", "bs-big"), uuid_of(cloud, "backup_storages", "bs-small")
     before = bs_available(client, session, "bs-big"), bs_available(client, session, "bs-small")
     images = len(cloud.images)
-    response = call_async(client, "POST", "/zstack/v1/images", session, json={"params": {
-        "name": "too-big", "url": "http://images.example.test/big.qcow2", "backupStorageUuids": [big, small]}})
+    response = call_async(
+        client,
+        "POST",
+        "/zstack/v1/images",
+        session,
+        json={
+            "params": {
+                "name": "too-big",
+                "url": "http://images.example.test/big.qcow2",
+                "backupStorageUuids": [big, small],
+            }
+        },
+    )
     err = error(response)
     assert err["code"] == "SYS.1006"
-    assert err["details"].startswith(f"the backup storage[uuid:{small}, name:bs-small] has not enough capacity "
-                                     "to download the image[http://images.example.test/big.qcow2].Required "
-                                     f"size:{4 * GiB}, available size:")
+    assert err["details"].startswith(
+        f"the backup storage[uuid:{small}, name:bs-small] has not enough capacity "
+        "to download the image[http://images.example.test/big.qcow2].Required "
+        f"size:{4 * GiB}, available size:"
+    )
     assert (bs_available(client, session, "bs-big"), bs_available(client, session, "bs-small")) == before
     assert len(cloud.images) == images
 
@@ -149,8 +191,21 @@ def test_add_image_larger_than_the_backup_storage_fails_and_charges_nothing(env)
 def test_add_image_from_an_unknown_url_fails_like_an_unreachable_url(env):
     cloud, client, session = env
     big = uuid_of(cloud, "backup_storages", "bs-big")
-    err = error(call_async(client, "POST", "/zstack/v1/images", session, json={"params": {
-        "name": "nowhere", "url": "http://nowhere.test/x.qcow2", "backupStorageUuids": [big]}}))
+    err = error(
+        call_async(
+            client,
+            "POST",
+            "/zstack/v1/images",
+            session,
+            json={
+                "params": {
+                    "name": "nowhere",
+                    "url": "http://nowhere.test/x.qcow2",
+                    "backupStorageUuids": [big],
+                }
+            },
+        )
+    )
     assert err["code"] == "SYS.1006"
     assert "http://nowhere.test/x.qcow2" in err["details"]
 
@@ -169,17 +224,40 @@ def test_add_image_with_a_declared_default_size_serves_any_url():
 
 def test_add_image_errors_at_the_interceptor(env):
     cloud, client, session = env
-    missing = error(call_async(client, "POST", "/zstack/v1/images", session,
-                               json={"params": {"name": "x", "url": URL}}))
+    missing = error(
+        call_async(client, "POST", "/zstack/v1/images", session, json={"params": {"name": "x", "url": URL}})
+    )
     assert missing["code"] == "SYS.1007"
-    assert missing["details"] == ("field[backupStorageUuids] of message[org.zstack.header.image.APIAddImageMsg] "
-                                  "is mandatory, can not be null")
-    unknown = error(call_async(client, "POST", "/zstack/v1/images", session, json={"params": {
-        "name": "x", "url": URL, "backupStorageUuids": ["0" * 32]}}))
+    assert missing["details"] == (
+        "field[backupStorageUuids] of message[org.zstack.header.image.APIAddImageMsg] "
+        "is mandatory, can not be null"
+    )
+    unknown = error(
+        call_async(
+            client,
+            "POST",
+            "/zstack/v1/images",
+            session,
+            json={"params": {"name": "x", "url": URL, "backupStorageUuids": ["0" * 32]}},
+        )
+    )
     assert unknown["code"] == "SYS.1003"
-    bad_kind = error(call_async(client, "POST", "/zstack/v1/images", session, json={"params": {
-        "name": "x", "url": URL, "backupStorageUuids": [uuid_of(cloud, "backup_storages", "bs-big")],
-        "mediaType": "Floppy"}}))
+    bad_kind = error(
+        call_async(
+            client,
+            "POST",
+            "/zstack/v1/images",
+            session,
+            json={
+                "params": {
+                    "name": "x",
+                    "url": URL,
+                    "backupStorageUuids": [uuid_of(cloud, "backup_storages", "bs-big")],
+                    "mediaType": "Floppy",
+                }
+            },
+        )
+    )
     assert bad_kind["code"] == "SYS.1007"
 
 
@@ -187,12 +265,20 @@ def test_add_image_on_a_disabled_backup_storage_fails(env):
     cloud, client, session = env
     big = uuid_of(cloud, "backup_storages", "bs-big")
     cloud.set_storage_state(big, "Disabled")
-    err = error(call_async(client, "POST", "/zstack/v1/images", session,
-                           json={"params": {"name": "x", "url": URL, "backupStorageUuids": [big]}}))
+    err = error(
+        call_async(
+            client,
+            "POST",
+            "/zstack/v1/images",
+            session,
+            json={"params": {"name": "x", "url": URL, "backupStorageUuids": [big]}},
+        )
+    )
     assert err["code"] == "SYS.1006"
 
 
 # -- UpdateImage / ChangeImageState ----------------------------------------------------
+
 
 def image_action(client, session, uuid, action, **params):
     return call_async(client, "PUT", f"/zstack/v1/images/{uuid}/actions", session, json={action: params})
@@ -201,12 +287,26 @@ def image_action(client, session, uuid, action, **params):
 def test_update_image_changes_what_the_image_says(env):
     cloud, client, session = env
     base = uuid_of(cloud, "images", "base")
-    response = image_action(client, session, base, "updateImage", name="renamed", description="golden",
-                            guestOsType="Ubuntu 22.04", platform="Other", mediaType="DataVolumeTemplate")
+    response = image_action(
+        client,
+        session,
+        base,
+        "updateImage",
+        name="renamed",
+        description="golden",
+        guestOsType="Ubuntu 22.04",
+        platform="Other",
+        mediaType="DataVolumeTemplate",
+    )
     assert response.status_code == 200
     inv = response.get_json()["inventory"]
     assert (inv["name"], inv["description"], inv["guestOsType"], inv["platform"], inv["mediaType"]) == (
-        "renamed", "golden", "Ubuntu 22.04", "Other", "DataVolumeTemplate")
+        "renamed",
+        "golden",
+        "Ubuntu 22.04",
+        "Other",
+        "DataVolumeTemplate",
+    )
     assert inv["size"] == 10 * GiB  # data unchanged
     again = query(client, session, "images", q="name=renamed").get_json()["inventories"]
     assert [i["uuid"] for i in again] == [base]
@@ -225,8 +325,15 @@ def test_disabled_image_makes_no_vm_until_enabled(env):
     base = uuid_of(cloud, "images", "base")
     disabled = image_action(client, session, base, "changeImageState", stateEvent="disable")
     assert disabled.get_json()["inventory"]["state"] == "Disabled"
-    body = {"params": {"name": "vm-2", "imageUuid": base, "cpuNum": 1, "memorySize": GiB,
-                       "l3NetworkUuids": [uuid_of(cloud, "l3_networks", "l3")]}}
+    body = {
+        "params": {
+            "name": "vm-2",
+            "imageUuid": base,
+            "cpuNum": 1,
+            "memorySize": GiB,
+            "l3NetworkUuids": [uuid_of(cloud, "l3_networks", "l3")],
+        }
+    }
     err = error(call_async(client, "POST", "/zstack/v1/vm-instances", session, json=body))
     assert err["code"] == "SYS.1006"
     enabled = image_action(client, session, base, "changeImageState", stateEvent="enable")
@@ -245,18 +352,25 @@ def test_change_image_state_errors(env):
 
 # -- GetCandidateBackupStorageForCreatingImage ----------------------------------------------
 
+
 def test_candidate_backup_storages_are_the_usable_ones_of_the_volume_zone(env):
     cloud, client, session = env
     vm = next(iter(cloud.vms))
     cloud.set_storage_state(uuid_of(cloud, "backup_storages", "bs-small"), "Disabled")
-    response = client.get("/zstack/v1/images/candidate-backup-storage", headers=auth(session),
-                          query_string={"volumeUuid": vm.root_volume_uuid})
+    response = client.get(
+        "/zstack/v1/images/candidate-backup-storage",
+        headers=auth(session),
+        query_string={"volumeUuid": vm.root_volume_uuid},
+    )
     assert response.status_code == 200
     names = [bs["name"] for bs in response.get_json()["inventories"]]
     assert names == ["bs-big"]
     snap = cloud.create_volume_snapshot(vm.root_volume_uuid, "s1")
-    by_snapshot = client.get("/zstack/v1/images/candidate-backup-storage", headers=auth(session),
-                             query_string={"volumeSnapshotUuid": snap.uuid})
+    by_snapshot = client.get(
+        "/zstack/v1/images/candidate-backup-storage",
+        headers=auth(session),
+        query_string={"volumeSnapshotUuid": snap.uuid},
+    )
     assert [bs["name"] for bs in by_snapshot.get_json()["inventories"]] == ["bs-big"]
 
 
@@ -264,12 +378,16 @@ def test_candidate_backup_storages_errors(env):
     cloud, client, session = env
     neither = client.get("/zstack/v1/images/candidate-backup-storage", headers=auth(session))
     assert error(neither)["code"] == "SYS.1007"
-    unknown = client.get("/zstack/v1/images/candidate-backup-storage", headers=auth(session),
-                         query_string={"volumeUuid": "0" * 32})
+    unknown = client.get(
+        "/zstack/v1/images/candidate-backup-storage",
+        headers=auth(session),
+        query_string={"volumeUuid": "0" * 32},
+    )
     assert error(unknown)["code"] == "SYS.1003"
 
 
 # -- faults ---------------------------------------------------------------------------
+
 
 def test_an_exhausted_backup_storage_fault_fails_add_image_like_a_full_one(env):
     from fakestack import faults
@@ -278,11 +396,20 @@ def test_an_exhausted_backup_storage_fault_fails_add_image_like_a_full_one(env):
     big = uuid_of(cloud, "backup_storages", "bs-big")
     before = bs_available(client, session, "bs-big")
     faults.add(cloud, faults.exhaust("image.download", "backup_storage"))
-    err = error(call_async(client, "POST", "/zstack/v1/images", session,
-                           json={"params": {"name": "x", "url": URL, "backupStorageUuids": [big]}}))
+    err = error(
+        call_async(
+            client,
+            "POST",
+            "/zstack/v1/images",
+            session,
+            json={"params": {"name": "x", "url": URL, "backupStorageUuids": [big]}},
+        )
+    )
     assert err["code"] == "SYS.1006"
-    assert err["details"] == (f"the backup storage[uuid:{big}, name:bs-big] has not enough capacity to download "
-                              f"the image[{URL}].Required size:{2 * GiB}, available size:0")
+    assert err["details"] == (
+        f"the backup storage[uuid:{big}, name:bs-big] has not enough capacity to download "
+        f"the image[{URL}].Required size:{2 * GiB}, available size:0"
+    )
     assert bs_available(client, session, "bs-big") == before
 
 

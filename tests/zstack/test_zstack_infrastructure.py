@@ -63,8 +63,9 @@ def host_action(client, session, uuid, action, **params):
 
 
 def ps_action(client, session, uuid, action, **params):
-    return call_async(client, "PUT", f"/zstack/v1/primary-storage/{uuid}/actions", session,
-                      json={action: params})
+    return call_async(
+        client, "PUT", f"/zstack/v1/primary-storage/{uuid}/actions", session, json={action: params}
+    )
 
 
 def host_inv(client, session, name):
@@ -76,13 +77,25 @@ def vm_inv(client, session, name):
 
 
 def create_vm(cloud, client, session, name, **extra):
-    return call_async(client, "POST", "/zstack/v1/vm-instances", session, json={"params": {
-        "name": name, "imageUuid": uuid_of(cloud, "images", "img"),
-        "instanceOfferingUuid": uuid_of(cloud, "instance_offerings", "m4"),
-        "l3NetworkUuids": [uuid_of(cloud, "l3_networks", "l3")], **extra}})
+    return call_async(
+        client,
+        "POST",
+        "/zstack/v1/vm-instances",
+        session,
+        json={
+            "params": {
+                "name": name,
+                "imageUuid": uuid_of(cloud, "images", "img"),
+                "instanceOfferingUuid": uuid_of(cloud, "instance_offerings", "m4"),
+                "l3NetworkUuids": [uuid_of(cloud, "l3_networks", "l3")],
+                **extra,
+            }
+        },
+    )
 
 
 # -- ChangeHostState -----------------------------------------------------------------------
+
 
 def test_disabled_host_keeps_its_vms_and_takes_no_new_one(env):
     cloud, client, session = env
@@ -127,16 +140,22 @@ def test_maintained_host_stops_what_no_other_host_can_take(env):
 
 def test_change_host_state_errors(env):
     cloud, client, session = env
-    bad = error(host_action(client, session, uuid_of(cloud, "hosts", "s1"), "changeHostState",
-                            stateEvent="reboot"))
+    bad = error(
+        host_action(client, session, uuid_of(cloud, "hosts", "s1"), "changeHostState", stateEvent="reboot")
+    )
     assert bad["code"] == "SYS.1007"
-    assert bad["details"] == ("valid value for field[stateEvent] of message[org.zstack.header.host."
-                              "APIChangeHostStateMsg] are [enable, disable, maintain], but reboot found")
-    assert error(host_action(client, session, "0" * 32, "changeHostState",
-                             stateEvent="enable"))["code"] == "SYS.1003"
+    assert bad["details"] == (
+        "valid value for field[stateEvent] of message[org.zstack.header.host."
+        "APIChangeHostStateMsg] are [enable, disable, maintain], but reboot found"
+    )
+    assert (
+        error(host_action(client, session, "0" * 32, "changeHostState", stateEvent="enable"))["code"]
+        == "SYS.1003"
+    )
 
 
 # -- ReconnectHost ---------------------------------------------------------------------------
+
 
 def test_reconnect_brings_a_disconnected_host_back(env):
     cloud, client, session = env
@@ -158,6 +177,7 @@ def test_reconnect_unknown_host(env):
 
 # -- ChangePrimaryStorageState ------------------------------------------------------------------
 
+
 def test_disabled_primary_storage_takes_no_new_volume(env):
     cloud, client, session = env
     nfs = uuid_of(cloud, "primary_storages", "nfs")
@@ -167,8 +187,10 @@ def test_disabled_primary_storage_takes_no_new_volume(env):
     assert err["code"] == "SYS.1006"
     assert err["cause"]["code"] == "HOST_ALLOCATION.1000"
     ps_action(client, session, nfs, "changePrimaryStorageState", stateEvent="enable")
-    assert create_vm(cloud, client, session, "x", clusterUuid=uuid_of(cloud, "clusters", "shared")
-                     ).status_code == 200
+    assert (
+        create_vm(cloud, client, session, "x", clusterUuid=uuid_of(cloud, "clusters", "shared")).status_code
+        == 200
+    )
 
 
 def test_maintained_primary_storage_stops_its_vms_and_keeps_its_data(env):
@@ -180,21 +202,34 @@ def test_maintained_primary_storage_stops_its_vms_and_keeps_its_data(env):
     assert inv["state"] == "Maintenance"
     assert inv["availableCapacity"] == before["availableCapacity"]
     assert [vm_inv(client, session, n)["state"] for n in ("on-s1", "on-s1-too", "on-l1")] == [
-        "Stopped", "Stopped", "Running"]
+        "Stopped",
+        "Stopped",
+        "Running",
+    ]
     deleting = ps_action(client, session, nfs, "changePrimaryStorageState", stateEvent="deleting")
     assert deleting.get_json()["inventory"]["state"] == "Deleting"
 
 
 def test_change_primary_storage_state_errors(env):
     cloud, client, session = env
-    bad = error(ps_action(client, session, uuid_of(cloud, "primary_storages", "nfs"),
-                          "changePrimaryStorageState", stateEvent="wipe"))
+    bad = error(
+        ps_action(
+            client,
+            session,
+            uuid_of(cloud, "primary_storages", "nfs"),
+            "changePrimaryStorageState",
+            stateEvent="wipe",
+        )
+    )
     assert bad["code"] == "SYS.1007"
-    assert error(ps_action(client, session, "0" * 32, "changePrimaryStorageState",
-                           stateEvent="enable"))["code"] == "SYS.1003"
+    assert (
+        error(ps_action(client, session, "0" * 32, "changePrimaryStorageState", stateEvent="enable"))["code"]
+        == "SYS.1003"
+    )
 
 
 # -- SyncPrimaryStorageCapacity -------------------------------------------------------------------
+
 
 def test_sync_answers_the_ledgers_as_they_are(env):
     cloud, client, session = env
@@ -211,9 +246,13 @@ def test_sync_answers_the_ledgers_as_they_are(env):
 
 # -- GetLocalStorageHostDiskCapacity -----------------------------------------------------------------
 
+
 def local_capacity(client, session, ps, **params):
-    return client.get(f"/zstack/v1/primary-storage/local-storage/{ps}/capacities", headers=auth(session),
-                      query_string=params)
+    return client.get(
+        f"/zstack/v1/primary-storage/local-storage/{ps}/capacities",
+        headers=auth(session),
+        query_string=params,
+    )
 
 
 def test_local_storage_capacity_per_host_adds_up_to_the_storage(env):
@@ -241,12 +280,16 @@ def test_local_storage_capacity_errors(env):
     nfs = uuid_of(cloud, "primary_storages", "nfs")
     assert error(local_capacity(client, session, nfs))["code"] == "SYS.1007"
     assert error(local_capacity(client, session, "0" * 32))["code"] == "SYS.1003"
-    other = error(local_capacity(client, session, uuid_of(cloud, "primary_storages", "ls"),
-                                 hostUuid=uuid_of(cloud, "hosts", "s1")))
+    other = error(
+        local_capacity(
+            client, session, uuid_of(cloud, "primary_storages", "ls"), hostUuid=uuid_of(cloud, "hosts", "s1")
+        )
+    )
     assert other["code"] == "SYS.1007"
 
 
 # -- LogInByUser -------------------------------------------------------------------------------
+
 
 def user_login(client, **params):
     return client.put("/zstack/v1/accounts/users/login", json={"logInByUser": params})
@@ -268,17 +311,24 @@ def test_the_default_accounts_user_logs_in_and_calls_apis(env):
 def test_an_added_user_logs_in(env):
     cloud, client, session = env
     client.application.dialects[0].set_user("ops", "s3cret")
-    ok = user_login(client, accountName="admin", userName="ops",
-                    password=hashlib.sha512(b"s3cret").hexdigest())
+    ok = user_login(
+        client, accountName="admin", userName="ops", password=hashlib.sha512(b"s3cret").hexdigest()
+    )
     assert ok.status_code == 200
 
 
 def test_user_login_errors(env):
     cloud, client, session = env
     wrong = user_login(client, accountName="admin", userName="user", password="nope")
-    assert error(wrong) == {"code": "ID.1000", "description": "Unable to authenticate a user",
-                            "details": "wrong account or username or password"}
-    assert error(user_login(client, accountName="nobody", userName="user", password=PASSWORD))["code"] == "ID.1000"
+    assert error(wrong) == {
+        "code": "ID.1000",
+        "description": "Unable to authenticate a user",
+        "details": "wrong account or username or password",
+    }
+    assert (
+        error(user_login(client, accountName="nobody", userName="user", password=PASSWORD))["code"]
+        == "ID.1000"
+    )
     neither = error(user_login(client, userName="user", password=PASSWORD))
     assert neither["code"] == "SYS.1007"
     missing = error(user_login(client, accountName="admin", password=PASSWORD))
@@ -286,6 +336,7 @@ def test_user_login_errors(env):
 
 
 # -- faults ------------------------------------------------------------------------------
+
 
 def test_a_failing_reconnect_leaves_the_host_disconnected(env):
     from fakestack import faults

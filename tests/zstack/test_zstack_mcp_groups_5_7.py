@@ -23,7 +23,8 @@ URL = "http://images.example.test/alpine.qcow2"
 def live():
     cloud = Cloud("demo", seed=0)
     cloud.settings.image_catalogue.append(
-        DownloadableImage(url=URL, virtual_size=8 * GiB, actual_size=GiB, download_seconds=0))
+        DownloadableImage(url=URL, virtual_size=8 * GiB, actual_size=GiB, download_seconds=0)
+    )
     server = start_server(cloud, host="127.0.0.1", port=0)
     try:
         yield cloud, server
@@ -53,10 +54,18 @@ def test_mcp_client_adds_an_image_from_a_url_and_disables_it(live):
     before = bs.used
 
     async def steps(client):
-        added = await client.execute("AddImage", "org.zstack.header.image.APIAddImageMsg", {
-            "name": "alpine", "url": URL, "backupStorageUuids": [bs.uuid]}, is_async=True)
-        disabled = await client.execute("ChangeImageState", "org.zstack.header.image.APIChangeImageStateMsg", {
-            "uuid": added["inventory"]["uuid"], "stateEvent": "disable"}, is_async=True)
+        added = await client.execute(
+            "AddImage",
+            "org.zstack.header.image.APIAddImageMsg",
+            {"name": "alpine", "url": URL, "backupStorageUuids": [bs.uuid]},
+            is_async=True,
+        )
+        disabled = await client.execute(
+            "ChangeImageState",
+            "org.zstack.header.image.APIChangeImageStateMsg",
+            {"uuid": added["inventory"]["uuid"], "stateEvent": "disable"},
+            is_async=True,
+        )
         return added, disabled
 
     added, disabled = drive(server, steps)
@@ -77,9 +86,15 @@ def test_mcp_client_asks_where_a_vm_would_go_then_creates_it_there(live):
     async def steps(client):
         answer = await client.execute(
             "GetCandidateZonesClustersHostsForCreatingVm",
-            "org.zstack.header.vm.APIGetCandidateZonesClustersHostsForCreatingVmMsg", params)
-        created = await client.execute("CreateVmInstance", "org.zstack.header.vm.APICreateVmInstanceMsg",
-                                       {"name": "predicted", **params}, is_async=True)
+            "org.zstack.header.vm.APIGetCandidateZonesClustersHostsForCreatingVmMsg",
+            params,
+        )
+        created = await client.execute(
+            "CreateVmInstance",
+            "org.zstack.header.vm.APICreateVmInstanceMsg",
+            {"name": "predicted", **params},
+            is_async=True,
+        )
         return answer, created
 
     answer, created = drive(server, steps)
@@ -95,12 +110,17 @@ def test_mcp_client_puts_a_host_in_maintenance_and_reads_local_storage(live):
     local = cloud.primary_storages.get("local-ps").uuid
 
     async def steps(client):
-        maintained = await client.execute("ChangeHostState", "org.zstack.header.host.APIChangeHostStateMsg",
-                                          {"uuid": host, "stateEvent": "maintain"}, is_async=True)
+        maintained = await client.execute(
+            "ChangeHostState",
+            "org.zstack.header.host.APIChangeHostStateMsg",
+            {"uuid": host, "stateEvent": "maintain"},
+            is_async=True,
+        )
         shares = await client.execute(
             "GetLocalStorageHostDiskCapacity",
             "org.zstack.storage.primary.local.APIGetLocalStorageHostDiskCapacityMsg",
-            {"primaryStorageUuid": local})
+            {"primaryStorageUuid": local},
+        )
         return maintained, shares
 
     maintained, shares = drive(server, steps)

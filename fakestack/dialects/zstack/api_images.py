@@ -1,5 +1,6 @@
 """Image APIs: AddImage (a simulated download from a URL), UpdateImage, ChangeImageState,
 GetCandidateBackupStorageForCreatingImage (issue 16, group 5)."""
+
 from __future__ import annotations
 
 from .api_storage import image_reply
@@ -24,11 +25,20 @@ def image_kind(word):
 def add_image(call: Call) -> dict:
     f = call.fields
     image = run_job(
-        call, "image.download", call.cloud.download_image, f["name"], f["url"],
-        list(f["backupStorageUuids"]), media_type=image_kind(f.get("mediaType")), format=f.get("format"),
-        platform=f.get("platform") or "Linux", guest_os_type=f.get("guestOsType") or "",
-        architecture=f.get("architecture") or "x86_64", description=f.get("description") or "",
-        system=bool(f.get("system", False)), virtio=bool(f.get("virtio", True)),
+        call,
+        "image.download",
+        call.cloud.download_image,
+        f["name"],
+        f["url"],
+        list(f["backupStorageUuids"]),
+        media_type=image_kind(f.get("mediaType")),
+        format=f.get("format"),
+        platform=f.get("platform") or "Linux",
+        guest_os_type=f.get("guestOsType") or "",
+        architecture=f.get("architecture") or "x86_64",
+        description=f.get("description") or "",
+        system=bool(f.get("system", False)),
+        virtio=bool(f.get("virtio", True)),
         resource_uuid=f.get("resourceUuid"),
     )
     return image_reply(call, image)
@@ -38,10 +48,19 @@ def add_image(call: Call) -> dict:
 def update_image(call: Call) -> dict:
     f = call.fields
     image = run_job(
-        call, "image.update", call.cloud.update_image, f["uuid"], name=f.get("name"),
-        description=f.get("description"), guest_os_type=f.get("guestOsType"),
-        media_type=image_kind(f.get("mediaType")), format=f.get("format"), system=f.get("system"),
-        platform=f.get("platform"), architecture=f.get("architecture"), virtio=f.get("virtio"),
+        call,
+        "image.update",
+        call.cloud.update_image,
+        f["uuid"],
+        name=f.get("name"),
+        description=f.get("description"),
+        guest_os_type=f.get("guestOsType"),
+        media_type=image_kind(f.get("mediaType")),
+        format=f.get("format"),
+        system=f.get("system"),
+        platform=f.get("platform"),
+        architecture=f.get("architecture"),
+        virtio=f.get("virtio"),
     )
     return image_reply(call, image)
 
@@ -53,16 +72,22 @@ def change_image_state(call: Call) -> dict:
     return image_reply(call, image)
 
 
-@api("GetCandidateBackupStorageForCreatingImage", operation="image_storage_candidates",
-     resources={"volumeUuid": "volume", "volumeSnapshotUuid": "volume_snapshot"})
+@api(
+    "GetCandidateBackupStorageForCreatingImage",
+    operation="image_storage_candidates",
+    resources={"volumeUuid": "volume", "volumeSnapshotUuid": "volume_snapshot"},
+)
 def get_candidate_backup_storage_for_creating_image(call: Call) -> dict:
     f = call.fields
     if f.get("volumeUuid") is None and f.get("volumeSnapshotUuid") is None:
         raise invalid_argument("either volumeUuid or volumeSnapshotUuid must be set")
-    stores = call.cloud.image_storage_candidates(volume=f.get("volumeUuid"),
-                                                 snapshot=f.get("volumeSnapshotUuid"))
+    stores = call.cloud.image_storage_candidates(
+        volume=f.get("volumeUuid"), snapshot=f.get("volumeSnapshotUuid")
+    )
     inventories = [backup_storage_inventory(call.cloud, bs) for bs in stores]
     call.schema = schema_for(
-        inventories, BACKUP_STORAGE,
-        class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS)
+        inventories,
+        BACKUP_STORAGE,
+        class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS,
+    )
     return {"inventories": inventories}

@@ -7,6 +7,7 @@ create, start or attach uses: the answer predicts the operation.  A creation que
 finds no host fails with the allocator's error (``HOST_ALLOCATION.1000``), as ZStack's dry
 run does.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -30,9 +31,14 @@ from .render import (
 )
 
 CREATION_RESOURCES = {
-    "imageUuid": "image", "instanceOfferingUuid": "instance_offering", "l3NetworkUuids": "l3_network",
-    "rootDiskOfferingUuid": "disk_offering", "dataDiskOfferingUuids": "disk_offering",
-    "zoneUuid": "zone", "clusterUuid": "cluster", "defaultL3NetworkUuid": "l3_network",
+    "imageUuid": "image",
+    "instanceOfferingUuid": "instance_offering",
+    "l3NetworkUuids": "l3_network",
+    "rootDiskOfferingUuid": "disk_offering",
+    "dataDiskOfferingUuids": "disk_offering",
+    "zoneUuid": "zone",
+    "clusterUuid": "cluster",
+    "defaultL3NetworkUuid": "l3_network",
 }
 
 
@@ -42,17 +48,24 @@ def _sizes(call: Call, name: str) -> list[int]:
         try:
             sizes.append(int(size))
         except (TypeError, ValueError):
-            raise invalid_argument(f"field[{name}] of message[{call.message_class}] must hold sizes in "
-                                   f"bytes, but {size} found")
+            raise invalid_argument(
+                f"field[{name}] of message[{call.message_class}] must hold sizes in bytes, but {size} found"
+            ) from None
     return sizes
 
 
 def _creation_candidates(call: Call, data_sizes: list[int], sized: bool = True) -> Any:
     f = call.fields
-    return call.cloud.creation_candidates(sized=sized,
-        image=f["imageUuid"], instance_offering=f.get("instanceOfferingUuid"), cpu_num=f.get("cpuNum"),
-        memory_size=f.get("memorySize"), l3_networks=f.get("l3NetworkUuids"), zone=f.get("zoneUuid"),
-        cluster=f.get("clusterUuid"), data_disk_offerings=tuple(f.get("dataDiskOfferingUuids") or ()),
+    return call.cloud.creation_candidates(
+        sized=sized,
+        image=f["imageUuid"],
+        instance_offering=f.get("instanceOfferingUuid"),
+        cpu_num=f.get("cpuNum"),
+        memory_size=f.get("memorySize"),
+        l3_networks=f.get("l3NetworkUuids"),
+        zone=f.get("zoneUuid"),
+        cluster=f.get("clusterUuid"),
+        data_disk_offerings=tuple(f.get("dataDiskOfferingUuids") or ()),
         data_disk_sizes=tuple(data_sizes),
     )
 
@@ -63,13 +76,18 @@ def _hosts_and_clusters(call: Call, hosts: list, clusters: list) -> dict[str, An
         "hosts": [host_inventory(cloud, h) for h in hosts],
         "clusters": [cluster_inventory(cloud, c) for c in clusters],
     }
-    call.schema = {**schema_for(reply["hosts"], HOST, prefix="hosts"),
-                   **schema_for(reply["clusters"], CLUSTER, prefix="clusters")}
+    call.schema = {
+        **schema_for(reply["hosts"], HOST, prefix="hosts"),
+        **schema_for(reply["clusters"], CLUSTER, prefix="clusters"),
+    }
     return reply
 
 
-@api("GetCandidateZonesClustersHostsForCreatingVm", operation="create_vm.candidates",
-     resources=CREATION_RESOURCES)
+@api(
+    "GetCandidateZonesClustersHostsForCreatingVm",
+    operation="create_vm.candidates",
+    resources=CREATION_RESOURCES,
+)
 def get_candidate_zones_clusters_hosts(call: Call) -> dict:
     answer = _creation_candidates(call, _sizes(call, "dataDiskSizes"))
     reply = _hosts_and_clusters(call, answer.hosts, answer.clusters)
@@ -79,8 +97,9 @@ def get_candidate_zones_clusters_hosts(call: Call) -> dict:
     return {"zones": reply["zones"], "clusters": reply["clusters"], "hosts": reply["hosts"]}
 
 
-@api("GetCandidatePrimaryStoragesForCreatingVm", operation="create_vm.candidates",
-     resources=CREATION_RESOURCES)
+@api(
+    "GetCandidatePrimaryStoragesForCreatingVm", operation="create_vm.candidates", resources=CREATION_RESOURCES
+)
 def get_candidate_primary_storages(call: Call) -> dict:
     """``dataVolumePrimaryStorages`` maps each data disk to its candidates: a disk offering
     by its uuid, a disk given by size by that size (as a string)."""
@@ -112,7 +131,9 @@ def get_vm_starting_candidate_clusters_hosts(call: Call) -> dict:
 @api("GetVmAttachableDataVolume", operation="attach_volume.candidates", resources={"vmInstanceUuid": "vm"})
 def get_vm_attachable_data_volume(call: Call) -> dict:
     cloud = call.cloud
-    inventories = [volume_inventory(cloud, v) for v in cloud.attachable_volumes(call.fields["vmInstanceUuid"])]
+    inventories = [
+        volume_inventory(cloud, v) for v in cloud.attachable_volumes(call.fields["vmInstanceUuid"])
+    ]
     call.schema = schema_for(inventories, VOLUME)
     return {"inventories": inventories}
 

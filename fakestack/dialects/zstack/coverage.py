@@ -7,6 +7,7 @@ serves (``docs/coverage/zstack.md``), generated from the dialect's catalogue.
 The reference action list is ``shared/reference/zstack_api_catalog.json`` beside the
 checkout (or the file ``--reference`` / ``$FAKESTACK_ZSTACK_CATALOG`` names).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,16 +51,89 @@ FAMILIES: dict[str, str] = {
 # (vendor storage back-ends, consoles and guest agents, device passthrough, HA and fault
 # tolerance, tuning knobs, identity administration, virtual routers and network services).
 EXCLUDED_WORDS: tuple[str, ...] = (
-    "Aliyun", "Ceph", "Nas", "Block", "Mini", "External", "Simulator", "XDragon", "Kvm", "KVM",
-    "Bonding", "Numa", "NUMA", "Pci", "Mdev", "Usb", "Scsi", "Lun", "Iscsi", "Nvme",
-    "Console", "Qga", "RDP", "Ssh", "Xml", "Guest", "Emulator", "Monitor", "Sound", "Qxl", "Clock",
-    "FaultTolerance", "HaLevel", "HaState", "Vf", "Security", "Cdp", "VirtualRouter", "ApplianceVm",
-    "VRouter", "Eip", "Affinity", "Trash", "License", "RecoveryPoint", "Iso", "CdRom", "Qos",
-    "IoThread", "Hostname", "Password", "Priority", "Capabilities", "Task", "Ldap", "Iam",
-    "Hybrid", "Sftp", "Baremetal", "Vcenter", "Schedul", "Quota", "Policy", "Policies", "Role",
-    "Project", "Organization", "Ticket", "Billing", "Price", "Captcha", "TwoFactor", "DRS",
-    "AppBuildSystem", "Slb", "Share", "Power", "Ipmi", "Factory", "NetworkService",
-    "NetworkInterface", "Account", "User",
+    "Aliyun",
+    "Ceph",
+    "Nas",
+    "Block",
+    "Mini",
+    "External",
+    "Simulator",
+    "XDragon",
+    "Kvm",
+    "KVM",
+    "Bonding",
+    "Numa",
+    "NUMA",
+    "Pci",
+    "Mdev",
+    "Usb",
+    "Scsi",
+    "Lun",
+    "Iscsi",
+    "Nvme",
+    "Console",
+    "Qga",
+    "RDP",
+    "Ssh",
+    "Xml",
+    "Guest",
+    "Emulator",
+    "Monitor",
+    "Sound",
+    "Qxl",
+    "Clock",
+    "FaultTolerance",
+    "HaLevel",
+    "HaState",
+    "Vf",
+    "Security",
+    "Cdp",
+    "VirtualRouter",
+    "ApplianceVm",
+    "VRouter",
+    "Eip",
+    "Affinity",
+    "Trash",
+    "License",
+    "RecoveryPoint",
+    "Iso",
+    "CdRom",
+    "Qos",
+    "IoThread",
+    "Hostname",
+    "Password",
+    "Priority",
+    "Capabilities",
+    "Task",
+    "Ldap",
+    "Iam",
+    "Hybrid",
+    "Sftp",
+    "Baremetal",
+    "Vcenter",
+    "Schedul",
+    "Quota",
+    "Policy",
+    "Policies",
+    "Role",
+    "Project",
+    "Organization",
+    "Ticket",
+    "Billing",
+    "Price",
+    "Captcha",
+    "TwoFactor",
+    "DRS",
+    "AppBuildSystem",
+    "Slb",
+    "Share",
+    "Power",
+    "Ipmi",
+    "Factory",
+    "NetworkService",
+    "NetworkInterface",
+    "Account",
+    "User",
 )
 # Sessions are in scope by name even where the rule above would drop them.
 ALWAYS_IN_SCOPE = ("LogInByAccount", "LogInByUser", "LogOut", "ValidateSession", "RenewSession")
@@ -147,15 +221,18 @@ def build(reference: dict[str, dict[str, Any]]) -> str:
         for name in names:
             entry = scope[name]
             mark = "yes" if name in APIS else "no"
-            lines.append(f"| {name} | {entry['method']} | `{entry['path']}` | "
-                         f"{'async' if entry['async'] else 'sync'} | {mark} |")
+            lines.append(
+                f"| {name} | {entry['method']} | `{entry['path']}` | "
+                f"{'async' if entry['async'] else 'sync'} | {mark} |"
+            )
         lines.append("")
     return "\n".join(lines)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fakestack.dialects.zstack.coverage",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m fakestack.dialects.zstack.coverage", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--reference", type=Path, default=None, help="the reference catalogue (JSON)")
     parser.add_argument("--output", type=Path, default=DOCUMENT, help="where the document goes")
     parser.add_argument("--check", action="store_true", help="exit 1 when the document is stale")
@@ -164,7 +241,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.check:
         current = args.output.read_text(encoding="utf-8") if args.output.exists() else ""
         if current != text:
-            print(f"{args.output} is stale: run python -m fakestack.dialects.zstack.coverage", file=sys.stderr)
+            print(
+                f"{args.output} is stale: run python -m fakestack.dialects.zstack.coverage", file=sys.stderr
+            )
             return 1
         print(f"{args.output} is up to date")
         return 0
