@@ -31,7 +31,7 @@ TOPOLOGY = {
 
 steps = st.lists(
     st.tuples(
-        st.sampled_from(["create", "disable", "enable", "ps-off", "ps-on"]),
+        st.sampled_from(["create", "disable", "enable", "ps-off", "ps-on", "restart"]),
         st.integers(0, 2),
         st.sampled_from([1, 2, 4]),
         st.sampled_from([1, 2, 4, 8]),
@@ -57,6 +57,19 @@ def test_creation_candidates_predict_create(steps, seed):
             cloud.set_storage_state(pss[which % 2], "Disabled")
         elif action == "ps-on":
             cloud.set_storage_state(pss[which % 2], "Enabled")
+        elif action == "restart":
+            vms = [vm for vm in cloud.vms if vm.state == "Running"]
+            if not vms:
+                continue
+            vm = vms[which % len(vms)]
+            cloud.stop_vm(vm)
+            hosts_now = {h.uuid for h in cloud.start_candidates(vm)}
+            try:
+                cloud.start_vm(vm)
+            except DomainError:
+                assert hosts_now == set()  # refused only when the question named no host
+            else:
+                assert vm.host_uuid in hosts_now
         else:
             sizes = (disk * GiB,) if disk else ()
             try:
