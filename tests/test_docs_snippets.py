@@ -149,7 +149,7 @@ def test_python_blocks(page, tmp_path, monkeypatch):
             raise AssertionError(f"{block.where}: {type(exc).__name__}: {exc}") from exc
 
 
-def test_module(block: Block) -> str:
+def module_text(block: Block) -> str:
     """The test block, after the page's earlier non-test Python blocks (its session so far)."""
     earlier = []
     for other in blocks(block.page):
@@ -163,7 +163,7 @@ def test_module(block: Block) -> str:
 def run_pytest_blocks(tests: list[Block], where: Path) -> subprocess.CompletedProcess:
     for n, block in enumerate(tests):
         name = re.sub(r"\W", "_", block.page.stem)
-        (where / f"test_doc_{name}_{n}.py").write_text(test_module(block))
+        (where / f"test_doc_{name}_{n}.py").write_text(module_text(block))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugin")]))
     return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
                           cwd=where, env=env, capture_output=True, text=True, timeout=120)
