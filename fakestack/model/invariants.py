@@ -9,6 +9,7 @@ from .entities import (
 from .errors import (
     InvariantViolation,
 )
+from .networks import ip_int
 from .state import CloudState
 
 
@@ -131,8 +132,33 @@ class InvariantsMixin(CloudState):
                 if nic_uuid not in self.nics:
                     breaches.append(f"l3 {l3.name}: address {ip} held by missing nic {nic_uuid}")
         for nic in self.nics:
-            if nic.vm_uuid is not None and nic.vm_uuid not in self.vms:
+            owner = self.vms.find(nic.vm_uuid) if nic.vm_uuid is not None else None
+            if nic.vm_uuid is not None and owner is None:
                 breaches.append(f"nic {nic.uuid} of missing vm {nic.vm_uuid}")
+            elif owner is not None and nic.uuid not in owner.nic_uuids:
+                breaches.append(f"nic {nic.uuid} points at vm {owner.uuid}, which does not list it")
+            l3 = self.l3_networks.find(nic.l3_network_uuid)
+            if l3 is None:
+                breaches.append(f"nic {nic.uuid} on missing l3 {nic.l3_network_uuid}")
+            elif nic.ip and l3.used.get(str(ip_int(nic.ip))) != nic.uuid:
+                breaches.append(f"nic {nic.uuid}: its address {nic.ip} is not held for it in l3 {l3.name}")
+        for vm in self.vms:
+            for nic_uuid in vm.nic_uuids:
+                nic = self.nics.find(nic_uuid)
+                if nic is None or nic.vm_uuid != vm.uuid:
+                    breaches.append(f"vm {vm.name} ({vm.uuid}) lists nic {nic_uuid}, which is not its own")
+        for snap in self.volume_snapshots:
+            if snap.parent_uuid is None:
+                if snap.distance != 1:
+                    breaches.append(f"snapshot {snap.uuid} is a tree root at distance {snap.distance}")
+                continue
+            parent = self.volume_snapshots.find(snap.parent_uuid)
+            if parent is None:
+                breaches.append(f"snapshot {snap.uuid} has missing parent {snap.parent_uuid}")
+            elif parent.volume_uuid != snap.volume_uuid:
+                breaches.append(f"snapshot {snap.uuid} builds on snapshot {parent.uuid} of another volume")
+            elif snap.distance != parent.distance + 1:
+                breaches.append(f"snapshot {snap.uuid} distance {snap.distance} != parent's + 1")
         breaches.extend(self._extra_invariant_breaches())
         if breaches:
             raise InvariantViolation(breaches)
