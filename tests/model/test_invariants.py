@@ -58,3 +58,21 @@ def test_snapshot_parent_links_and_distances_are_checked(cloud):
                                f"snapshot {second.uuid} distance 2 != parent's + 1"]
     first.distance, second.parent_uuid = 1, "gone"
     assert breaches(cloud) == [f"snapshot {second.uuid} has missing parent gone"]
+
+
+def test_snapshot_disks_must_build_on_their_parents_and_the_volume_on_its_latest(cloud):
+    golden = cloud.vms.get("golden")
+    volume = cloud.volumes.get(golden.root_volume_uuid)
+    first = cloud.create_volume_snapshot(volume, "first")
+    second = cloud.create_volume_snapshot(volume, "second")
+    first.node_uuid, second.node_uuid = second.node_uuid, first.node_uuid
+    assert breaches(cloud) == [f"snapshot {second.uuid}: its disk does not build on its parent's disk"]
+    first.node_uuid, second.node_uuid = second.node_uuid, first.node_uuid
+    cloud.check_invariants()
+    volume.latest_snapshot_uuid = "gone"
+    assert breaches(cloud) == [f"volume {volume.uuid}: latest snapshot gone is not its own"]
+    other = cloud.volumes.get(cloud.vms.get("golden").root_volume_uuid)
+    data = next(v for v in cloud.volumes if v.uuid != other.uuid and v.node_uuid is not None)
+    volume.latest_snapshot_uuid = second.uuid
+    data.latest_snapshot_uuid = second.uuid
+    assert breaches(cloud) == [f"volume {data.uuid}: latest snapshot {second.uuid} is not its own"]
