@@ -144,6 +144,14 @@ class InvariantsMixin(CloudState):
                 breaches.append(
                     f"nic {nic.uuid}: its address {nic.ip} is not held for it in l3 {network.name}")
         for vm in self.vms:
+            # a VM's networks are its NICs' (one entry per NIC), once it has its NICs
+            if vm.nic_uuids:
+                networks = sorted(self.nics.get(u).l3_network_uuid for u in vm.nic_uuids if u in self.nics)
+                if networks != sorted(vm.l3_network_uuids):
+                    breaches.append(f"vm {vm.name} ({vm.uuid}) lists networks {vm.l3_network_uuids}, "
+                                    f"its nics are on {networks}")
+            elif vm.l3_network_uuids and vm.state in HOLDING_STATES:
+                breaches.append(f"vm {vm.name} ({vm.uuid}) is {vm.state} on networks without nics")
             for nic_uuid in vm.nic_uuids:
                 listed = self.nics.find(nic_uuid)
                 if listed is None or listed.vm_uuid != vm.uuid:

@@ -26,8 +26,12 @@ def breaches(cloud) -> list[str]:
 def test_a_vm_listing_a_nic_of_nobody_is_a_breach(cloud):
     golden = cloud.vms.get("golden")
     loose = cloud.create_nic(golden.l3_network_uuids[0])
+    networks = list(golden.l3_network_uuids)
     golden.nic_uuids.append(loose.uuid)
-    assert breaches(cloud) == [f"vm golden ({golden.uuid}) lists nic {loose.uuid}, which is not its own"]
+    assert breaches(cloud) == [
+        f"vm golden ({golden.uuid}) lists networks {networks}, its nics are on {networks * 2}",
+        f"vm golden ({golden.uuid}) lists nic {loose.uuid}, which is not its own",
+    ]
 
 
 def test_a_nic_pointing_at_a_vm_that_does_not_list_it_is_a_breach(cloud):
@@ -76,3 +80,11 @@ def test_snapshot_disks_must_build_on_their_parents_and_the_volume_on_its_latest
     volume.latest_snapshot_uuid = second.uuid
     data.latest_snapshot_uuid = second.uuid
     assert breaches(cloud) == [f"volume {data.uuid}: latest snapshot {second.uuid} is not its own"]
+
+
+def test_a_vm_lists_the_networks_of_its_nics(cloud):
+    golden = cloud.vms.get("golden")
+    networks = list(golden.l3_network_uuids)
+    golden.l3_network_uuids.append(networks[0])
+    assert breaches(cloud) == [f"vm golden ({golden.uuid}) lists networks {networks * 2}, "
+                               f"its nics are on {networks}"]
