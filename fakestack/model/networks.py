@@ -63,6 +63,19 @@ class NetworkMixin(CloudState):
         self._remove(self.nics, nic)
 
 
+def networks_without(networks: list[str], gone: str, instead: str | None = None) -> list[str]:
+    """A VM's network list less one entry for a NIC that leaves ``gone`` (replaced in place
+    by ``instead`` when the NIC moves there).  The list is ordered by the VM's choice (its
+    default network first), not as its NICs are, and holds a network once per NIC on it."""
+    out = list(networks)
+    index = out.index(gone)
+    if instead is None:
+        del out[index]
+    else:
+        out[index] = instead
+    return out
+
+
 @functools.lru_cache(maxsize=1024)
 def ip_int(text: str) -> int:
     return int(ipaddress.IPv4Address(text))

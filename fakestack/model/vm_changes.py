@@ -7,7 +7,7 @@ from typing import Any
 
 from .entities import ISO, DiskNode, Host, L3Network, Nic, Vm, Volume
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
-from .networks import ip_int
+from .networks import ip_int, networks_without
 from .placement import HostIndex
 from .state import CloudState
 from .transactions import operation
@@ -318,8 +318,7 @@ class VmChangeMixin(CloudState):
         if vm is not None:
             self._state_check(vm, "detach_network")
             self._set(vm, "nic_uuids", [u for u in vm.nic_uuids if u != nic.uuid])
-            remaining = [self.nics.get(u).l3_network_uuid for u in vm.nic_uuids]
-            self._set(vm, "l3_network_uuids", [u for u in vm.l3_network_uuids if u in remaining])
+            self._set(vm, "l3_network_uuids", networks_without(vm.l3_network_uuids, nic.l3_network_uuid))
             self._set(vm, "last_op_date", self.clock.now())
         self._release_nic(nic)
         return vm
