@@ -160,35 +160,53 @@ def module_text(block: Block) -> str:
     return "\n".join(earlier + [f"# {block.where}\n{block.code}"])
 
 
-def run_pytest_blocks(tests: list[Block], where: Path) -> subprocess.CompletedProcess:
+PASSING_TESTS = [b for b in ALL_BLOCKS if b.lang == "python" and is_pytest_block(b) and b.marker != "fails"]
+FAILING_TESTS = [b for b in ALL_BLOCKS if b.marker == "fails"]
+
+
+def start_pytest(tests: list[Block], where: Path) -> subprocess.Popen:
+    where.mkdir(parents=True)
     for n, block in enumerate(tests):
         name = re.sub(r"\W", "_", block.page.stem)
         (where / f"test_doc_{name}_{n}.py").write_text(module_text(block))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugin")]))
-    return subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
-                          cwd=where, env=env, capture_output=True, text=True, timeout=120)
+    return subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
+                            cwd=where, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
-def test_python_blocks_that_are_pytest_tests(tmp_path):
-    tests = [b for b in ALL_BLOCKS if b.lang == "python" and is_pytest_block(b) and b.marker != "fails"]
-    assert tests, "the pytest plugin page shows tests"
-    run = run_pytest_blocks(tests, tmp_path)
-    assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
-    assert re.search(r"\b[1-9]\d* passed", run.stdout) and " failed" not in run.stdout
+@pytest.fixture(scope="module")
+def pytest_runs(tmp_path_factory):
+    """Every pytest run of the docs, started together (they are the slow part): block -> run."""
+    root = tmp_path_factory.mktemp("doc_tests")
+    groups = [("passing", PASSING_TESTS)] + [(f"fails_{n}", [b]) for n, b in enumerate(FAILING_TESTS)]
+    started = [(tests, start_pytest(tests, root / name)) for name, tests in groups]
+    runs = {}
+    for tests, proc in started:
+        out, err = proc.communicate(timeout=180)
+        for block in tests:
+            runs[block.where] = (proc.returncode, out, err)
+    return runs
 
 
-@pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.marker == "fails"], ids=lambda b: b.where)
-def test_python_block_that_shows_a_failing_test(block, tmp_path):
+def test_python_blocks_that_are_pytest_tests(pytest_runs):
+    assert PASSING_TESTS, "the pytest plugin page shows tests"
+    code, out, err = pytest_runs[PASSING_TESTS[0].where]
+    assert code == 0, out[-4000:] + err[-2000:]
+    assert re.search(r"\b[1-9]\d* passed", out) and " failed" not in out
+
+
+@pytest.mark.parametrize("block", FAILING_TESTS, ids=lambda b: b.where)
+def test_python_block_that_shows_a_failing_test(block, pytest_runs):
     """A block marked ``<!-- snippet: fails -->`` shows a test that finds a bug: it must fail,
     on an assertion (not an import or a name error), with the text block after it in the report."""
     assert is_pytest_block(block)
-    run = run_pytest_blocks([block], tmp_path)
-    assert run.returncode == 1, run.stdout[-4000:] + run.stderr[-2000:]
-    assert "AssertionError" in run.stdout and "Error:" not in run.stdout.replace("AssertionError:", "")
+    code, out, err = pytest_runs[block.where]
+    assert code == 1, out[-4000:] + err[-2000:]
+    assert "AssertionError" in out and "Error:" not in out.replace("AssertionError:", "")
     following = blocks(block.page)[blocks(block.page).index(block) + 1]
     assert following.lang == "text"
-    first_lines = [ln for ln in following.code.splitlines()[:2]]
-    assert all(ln in run.stdout for ln in first_lines), run.stdout[-4000:]
+    first_lines = following.code.splitlines()[:2]
+    assert all(ln in out for ln in first_lines), out[-4000:]
 
 
 # -- shell ------------------------------------------------------------------------------------
