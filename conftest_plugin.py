@@ -69,10 +69,9 @@ class CloudSpec:
     clock: str
 
     def build(self):
-        from fakestack import Cloud, ManualClock
+        from fakestack import Cloud
 
-        return Cloud(self.topology, seed=self.seed,
-                     clock=ManualClock() if self.clock == "manual" else None)
+        return Cloud(self.topology, seed=self.seed, clock=self.clock)
 
 
 def cloud_spec(node) -> CloudSpec:
