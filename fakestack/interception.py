@@ -76,7 +76,8 @@ _ANY = BaseUrl(None, None, None, "")
 class Mock:
     """Answer HTTP requests to ``urls`` with ``cloud``'s app, in process.
 
-    ``cloud``: a ``fakestack.Cloud``, or an app from ``fakestack.make_app``; omitted, a new
+    ``cloud``: a ``fakestack.Cloud`` (or ``app``: an app from ``fakestack.make_app``, or
+    any WSGI app); neither, a new
     ``Cloud(topology, seed)`` (manual clock) is built, for a decorated function once per call.
     ``urls``: base URLs served (scheme, host, port and an optional path prefix); omitted,
     every URL.  ``passthrough``: let requests to other URLs reach the network instead of
@@ -88,14 +89,17 @@ class Mock:
     """
 
     def __init__(self, cloud: Any = None, urls: str | Iterable[str] | None = None, *,
-                 passthrough: bool = False, topology: Any = "demo", seed: int = 0) -> None:
+                 app: Any = None, passthrough: bool = False, topology: Any = "demo",
+                 seed: int = 0) -> None:
+        if cloud is not None and app is not None:
+            raise ValueError("fakestack.mock: pass a cloud or an app, not both")
         if isinstance(urls, str):
             urls = [urls]
         self.urls: tuple[BaseUrl, ...] = (_ANY,) if urls is None else tuple(BaseUrl.parse(u) for u in urls)
         if not self.urls:
             raise ValueError("fakestack.mock: urls=[] serves nothing; omit it to serve every URL")
         self.passthrough = passthrough
-        self._given = cloud
+        self._given = cloud if app is None else app
         self._topology, self._seed = topology, seed
         self._app = None
         self._depth = 0
@@ -105,19 +109,20 @@ class Mock:
     def app(self):
         """The WSGI app answering (built on first use)."""
         if self._app is None:
-            from .app import FakestackApp, make_app
+            from .app import make_app
+            from .model import Cloud
 
             given = self._given
             if given is None:
-                from .model import Cloud
-
                 given = Cloud(self._topology, seed=self._seed)
-            self._app = given if isinstance(given, FakestackApp) else make_app(given)
+            # A cloud gets its app; an app (fakestack's or any WSGI callable) answers as is.
+            self._app = make_app(given) if isinstance(given, Cloud) else given
         return self._app
 
     @property
     def cloud(self):
-        return self.app.cloud
+        """The cloud answering (None for a WSGI app that is not fakestack's)."""
+        return getattr(self.app, "cloud", None)
 
     def serves(self, scheme: str, host: str, port: int, path: str) -> bool:
         return any(base.serves(scheme, host, port, path) for base in self.urls)
@@ -286,7 +291,11 @@ class _Answer:
     status: int
     reason: str
     headers: list[tuple[str, str]]
-    body: bytes
+    chunks: list[bytes]  # as the app yielded them: a server sends each as an HTTP chunk
+
+    @property
+    def body(self) -> bytes:
+        return b"".join(self.chunks)
 
 
 def _answer(app, environ: dict) -> _Answer | None:
@@ -312,8 +321,12 @@ def _answer(app, environ: dict) -> _Answer | None:
     except (ConnectionDropped, DropConnection):
         return None
     code, _, reason = seen["status"].partition(" ")
-    body = b"".join(seen.get("written", []) + chunks)
-    return _Answer(int(code), reason, seen["headers"], body)
+    return _Answer(int(code), reason, seen["headers"],
+                   [c for c in seen.get("written", []) + chunks if c])
+
+
+def _bodiless(method: str, status: int) -> bool:
+    return method == "HEAD" or status in (204, 304) or status < 200
 
 
 def _has_header(headers: Iterable[tuple[str, str]], name: str) -> bool:
@@ -325,12 +338,11 @@ def _response_bytes(answer: _Answer, method: str) -> bytes:
     chunked (HTTP/1.1), a HEAD or 1xx/204/304 answer has no body."""
     headers = list(answer.headers)
     body = answer.body
-    bodiless = method == "HEAD" or answer.status in (204, 304) or answer.status < 200
-    if bodiless:
+    if _bodiless(method, answer.status):
         body = b""
     elif not _has_header(headers, "content-length"):
         headers.append(("Transfer-Encoding", "chunked"))
-        body = (b"%x\r\n%s\r\n" % (len(body), body) if body else b"") + b"0\r\n\r\n"
+        body = b"".join(b"%x\r\n%s\r\n" % (len(c), c) for c in answer.chunks) + b"0\r\n\r\n"
     head = [f"HTTP/1.1 {answer.status} {answer.reason}"]
     head += [f"{k}: {v}" for k, v in headers]
     return ("\r\n".join(head) + "\r\n\r\n").encode("latin-1") + body
@@ -460,15 +472,35 @@ def _httpx_response(request, answer: _Answer | None):
         raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
                                         request=request)
     headers = list(answer.headers)
-    body = answer.body
-    if request.method == "HEAD" or answer.status in (204, 304) or answer.status < 200:
-        body = b""
+    chunks = answer.chunks
+    if _bodiless(request.method, answer.status):
+        chunks = []
     elif not _has_header(headers, "content-length"):
         headers.append(("Transfer-Encoding", "chunked"))
-    return httpx.Response(answer.status, headers=headers, stream=httpx.ByteStream(body),
+    return httpx.Response(answer.status, headers=headers, stream=_chunk_stream_class()(chunks),
                           extensions={"http_version": b"HTTP/1.1",
                                       "reason_phrase": answer.reason.encode("latin-1")},
                           request=request)
+
+
+@functools.lru_cache(maxsize=None)
+def _chunk_stream_class():
+    import httpx
+
+    class ChunkStream(httpx.SyncByteStream, httpx.AsyncByteStream):
+        """An httpx response stream (sync and async) giving the app's chunks one by one."""
+
+        def __init__(self, chunks: list[bytes]) -> None:
+            self.chunks = chunks
+
+        def __iter__(self):
+            yield from self.chunks
+
+        async def __aiter__(self):
+            for chunk in self.chunks:
+                yield chunk
+
+    return ChunkStream
 
 
 def _httpx_handle_request(transport, request):
