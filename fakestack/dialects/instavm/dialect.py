@@ -84,6 +84,7 @@ class InstaVMDialect:
         endpoint = match.endpoint
         if endpoint is None:
             raise route_not_found()
+        request.environ["fakestack.operation"] = endpoint.handler  # named in recordings
 
         raw_body = MISSING
         if endpoint.body is not None:

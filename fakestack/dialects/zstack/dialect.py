@@ -161,6 +161,7 @@ class ZStackDialect:
         method = request.method
         body = self._read_body(request) if method in ("POST", "PUT") else {}
         name, url_vars = self._select(request, relative, body)
+        request.environ["fakestack.operation"] = name  # named in recordings
         api = APIS[name]
         call = self._call_from_request(request, name, api, body, url_vars)
         job_uuid = request.headers.get("X-Job-UUID")
