@@ -433,13 +433,15 @@ class RecordingMiddleware:
             if self.recorder.base_url == DEFAULT_BASE_URL:
                 self.recorder.base_url = base_url
         req_headers = {k: v for k, v in request.headers.items()
-                       if k.lower() not in _UNRECORDED_HEADERS}
+                       if k.lower() not in _UNRECORDED_HEADERS
+                       and not (k.lower() == "accept" and v == "*/*")}  # what any client sends
         query: dict[str, Any] = {}
         for key in request.args.keys():
             values = request.args.getlist(key)
             query[key] = values if len(values) > 1 else values[0]
         path = self._values.use(request.path, url_path=request.path)
-        req_headers = {k: self._values.use(v) for k, v in req_headers.items()}
+        req_headers = {k: self._values.use(v, hint="session" if _SESSION_HEADER.search(k) else None)
+                       for k, v in req_headers.items()}
         query = self._values.use(query)
         json_body, body_text, has_json = None, None, False
         if raw:
@@ -496,7 +498,7 @@ def _step_name(request, json_body: Any) -> str | None:
 
 def _names_in(value: Any, depth: int = 0) -> str:
     """The names a request body gives (``names``, ``name``, ``snapshot_name``), first found."""
-    if depth > 4:
+    if depth > 8:  # a vAPI JSON-RPC body nests its spec a few levels down
         return ""
     if isinstance(value, dict):
         for key in ("names", "name", "snapshot_name"):
@@ -517,6 +519,7 @@ def _names_in(value: Any, depth: int = 0) -> str:
     return ""
 
 
+_SESSION_HEADER = re.compile(r"auth|session|token", re.IGNORECASE)
 _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{11,}")
 _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\dT")
 
@@ -550,7 +553,7 @@ class _ValueBook:
             elif _worth_saving(value):
                 self.found[value] = (step, path, name)
 
-    def use(self, value: Any, *, url_path: str | None = None) -> Any:
+    def use(self, value: Any, *, url_path: str | None = None, hint: str | None = None) -> Any:
         """``value`` with every harvested value in it replaced by ``${variable}``; a request
         path that is a harvested URL's (a job location) becomes that whole URL."""
         if url_path is not None and url_path in self.urls:
@@ -561,7 +564,7 @@ class _ValueBook:
             return [self.use(v) for v in value]
         if not isinstance(value, str) or not self.found:
             return value
-        return _TOKEN.sub(lambda m: ("${" + self._variable(m.group(0)) + "}"
+        return _TOKEN.sub(lambda m: ("${" + self._variable(m.group(0), hint) + "}"
                                      if m.group(0) in self.found else m.group(0)), value)
 
     def _variable(self, value: str, hint: str | None = None) -> str:
@@ -616,6 +619,8 @@ def _suggest(key: str, holder: dict) -> str:
     login, ``location`` for a job."""
     if key == "location":
         return "job"
+    if key.lower() in ("secret", "token", "session", "session_id", "sessionid"):
+        return "session"
     named = holder.get("name")
     if isinstance(named, str) and named and key != "name":
         return f"{named}_{key}"
