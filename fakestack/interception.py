@@ -129,7 +129,7 @@ class Mock:
 
     # -- activation ------------------------------------------------------------------------
     def start(self) -> "Mock":
-        self.app  # build the cloud before a request needs it
+        _ = self.app  # build the cloud before a request needs it
         with _state_lock:
             _active.append(self)
             self._depth += 1
