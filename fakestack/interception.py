@@ -221,9 +221,12 @@ def _patch(owner: Any, name: str, replacement: Any) -> None:
 
 
 def _install() -> None:
-    from urllib3.connectionpool import HTTPConnectionPool
-
-    _patch(HTTPConnectionPool, "_make_request", _urllib3_make_request)
+    try:
+        from urllib3.connectionpool import HTTPConnectionPool
+    except ImportError:  # neither requests nor urllib3 installed: httpx only
+        pass
+    else:
+        _patch(HTTPConnectionPool, "_make_request", _urllib3_make_request)
     try:
         import httpx
     except ImportError:  # httpx is optional

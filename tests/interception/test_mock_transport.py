@@ -118,6 +118,19 @@ def test_a_zstack_job_location_is_built_from_the_host_and_followed():
             assert http.get(again.json()["location"]).status_code == 200
 
 
+def test_over_https_the_job_location_keeps_the_scheme_and_is_followed():
+    with fakestack.mock(urls=["https://zstack.example"]) as fake, requests.Session() as http:
+        login = http.put("https://zstack.example/zstack/v1/accounts/login", json={
+            "logInByAccount": {"accountName": "admin", "password": _sha512("password")}})
+        http.headers["Authorization"] = f"OAuth {login.json()['inventory']['uuid']}"
+        golden = fake.cloud.vms.get("golden").uuid
+        started = http.put(f"https://zstack.example/zstack/v1/vm-instances/{golden}/actions",
+                           json={"cloneVmInstance": {"names": ["web-1"]}})
+        location = started.json()["location"]
+        assert location.startswith("https://zstack.example:443/zstack/v1/api-jobs/")
+        assert http.get(location).json()["result"]["numberOfClonedVm"] == 1
+
+
 def _sha512(text: str) -> str:
     import hashlib
 
