@@ -409,8 +409,11 @@ class _InMemorySocket:
         pass
 
 
+_UNSET: Any = object()  # "no timeout given" (None means "wait forever" to urllib3)
+
+
 def _urllib3_make_request(pool, conn, method, url, body=None, headers=None, retries=None,
-                          timeout=None, chunked=False, response_conn=None,
+                          timeout=_UNSET, chunked=False, response_conn=None,
                           preload_content=True, decode_content=True,
                           enforce_content_length=True, **kwargs):
     from urllib3.connectionpool import HTTPConnectionPool
@@ -421,17 +424,18 @@ def _urllib3_make_request(pool, conn, method, url, body=None, headers=None, retr
     port = pool.port or _DEFAULT_PORTS.get(scheme, 80)
     absolute = url if "://" in url else f"{scheme}://{_netloc(scheme, host, port)}{url}"
     serving = _route(scheme, host, port, urlsplit(absolute).path or "/", absolute)
-    original = _original(HTTPConnectionPool, "_make_request")
+    if timeout is _UNSET:
+        timeout = _DEFAULT_TIMEOUT
     if serving is None:
+        original = _original(HTTPConnectionPool, "_make_request")
         return original(pool, conn, method, url, body=body, headers=headers, retries=retries,
-                        timeout=_DEFAULT_TIMEOUT if timeout is None else timeout, chunked=chunked,
-                        response_conn=response_conn, preload_content=preload_content,
-                        decode_content=decode_content,
+                        timeout=timeout, chunked=chunked, response_conn=response_conn,
+                        preload_content=preload_content, decode_content=decode_content,
                         enforce_content_length=enforce_content_length, **kwargs)
     pool.num_requests += 1
     if conn.sock is not None and not isinstance(conn.sock, _InMemorySocket):
         conn.close()  # a real socket from before the mock: not ours to write on
-    timeout_obj = pool._get_timeout(_DEFAULT_TIMEOUT if timeout is None else timeout)
+    timeout_obj = pool._get_timeout(timeout)
     conn.timeout = Timeout.resolve_default_timeout(timeout_obj.read_timeout)
     conn.sock = _InMemorySocket(serving.app, scheme, host, port)
     conn.request(method, url, body=body, headers=headers, chunked=chunked,
