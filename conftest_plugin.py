@@ -289,10 +289,12 @@ class CloudFactory:
     def warm_up(self) -> None:
         """Import and build once, so that the first example is not slower than the rest
         (hypothesis' deadline measures each example)."""
-        from fakestack import Cloud, interception  # noqa: F401
+        from fakestack import Cloud, interception
         from fakestack.app import make_app
 
-        make_app(Cloud("tiny"))
+        app = make_app(Cloud("tiny"))
+        with interception.Mock(app=app, urls=["http://warm-up.invalid"]):
+            pass  # imports urllib3 and httpx, as a first fresh.mock() would
 
 
 def _example_arguments(item) -> str | None:

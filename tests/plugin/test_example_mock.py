@@ -36,11 +36,12 @@ def test_the_second_clone_finds_no_host_cpu():
 
 
 import requests
-from hypothesis import given, strategies as st
+from hypothesis import given, settings, strategies as st
 
 from fakestack import faults
 
 
+@settings(deadline=None)  # a dozen HTTP requests per example: no 200 ms limit on a busy machine
 @given(names=st.lists(st.sampled_from(["web-1", "web-2", "web-3"]), min_size=1, max_size=3, unique=True))
 def test_a_full_host_fails_every_clone_and_leaves_nothing(fakestack_factory, names):
     fresh = fakestack_factory()
