@@ -221,3 +221,16 @@ def test_bad_base_urls_are_refused():
         fakestack.mock(urls=["vcenter.example"])
     with pytest.raises(ValueError, match="serves nothing"):
         fakestack.mock(urls=[])
+
+
+def test_import_fakestack_loads_no_http_client_until_mock_is_used():
+    import subprocess
+    import sys
+
+    code = ("import sys, fakestack\n"
+            "loaded = [m for m in ('urllib3', 'httpx', 'requests', 'fakestack.interception') if m in sys.modules]\n"
+            "assert loaded == [], loaded\n"
+            "assert fakestack.mock is fakestack.interception.mock\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          check=False)
+    assert done.returncode == 0, done.stderr
