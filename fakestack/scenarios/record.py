@@ -600,6 +600,8 @@ def _leaves(body: Any, path: str = "", parent: Any = None, depth: int = 0):
         return
     if isinstance(body, dict):
         for key, value in body.items():
+            if "." in str(key):
+                continue  # a save path cannot name it (vAPI keys such as com.vmware.vcenter.VM.info)
             sub = f"{path}.{key}" if path else str(key)
             if isinstance(value, str):
                 yield sub, value, _suggest(key, body)
