@@ -26,8 +26,9 @@ import inspect
 import io
 import sys
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 __all__ = ["Mock", "UnmatchedRequest", "mock"]
@@ -47,7 +48,7 @@ class BaseUrl:
     path: str           # a prefix ("" for all paths)
 
     @classmethod
-    def parse(cls, url: str) -> "BaseUrl":
+    def parse(cls, url: str) -> BaseUrl:
         if "://" not in url:
             raise ValueError(f"fakestack.mock: {url!r} is not a base URL such as "
                              "'https://vcenter.example' or 'http://zstack.example:8080'")
@@ -128,7 +129,7 @@ class Mock:
         return any(base.serves(scheme, host, port, path) for base in self.urls)
 
     # -- activation ------------------------------------------------------------------------
-    def start(self) -> "Mock":
+    def start(self) -> Mock:
         _ = self.app  # build the cloud before a request needs it
         with _state_lock:
             _active.append(self)
@@ -149,7 +150,7 @@ class Mock:
             if not _active:
                 _uninstall()
 
-    def __enter__(self) -> "Mock":
+    def __enter__(self) -> Mock:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -178,7 +179,7 @@ class Mock:
         return run
 
     @staticmethod
-    def current() -> "Mock | None":
+    def current() -> Mock | None:
         """The innermost active mock (for a decorated function that wants its cloud)."""
         with _state_lock:
             return _active[-1] if _active else None
@@ -490,7 +491,7 @@ def _httpx_response(request, answer: _Answer | None):
                           request=request)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _chunk_stream_class():
     import httpx
 

@@ -228,7 +228,8 @@ def test_import_fakestack_loads_no_http_client_until_mock_is_used():
     import sys
 
     code = ("import sys, fakestack\n"
-            "loaded = [m for m in ('urllib3', 'httpx', 'requests', 'fakestack.interception') if m in sys.modules]\n"
+            "names = ('urllib3', 'httpx', 'requests', 'fakestack.interception')\n"
+            "loaded = [m for m in names if m in sys.modules]\n"
             "assert loaded == [], loaded\n"
             "assert fakestack.mock is fakestack.interception.mock\n")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,

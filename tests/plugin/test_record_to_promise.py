@@ -3,11 +3,11 @@ a broken cloud invariant fails the replay on its last step while the bug is ther
 failed client ``check()`` is named in the file, whose replay passes and rebuilds the cloud
 that failed the check."""
 import pytest
+from test_state_machine_recording import final_states, model_state
 
 from fakestack import scenarios
 from fakestack.model import Cloud
 from fakestack.stateful import CloudStateMachine
-from test_state_machine_recording import final_states, model_state
 
 
 def test_a_failed_client_check_is_named_and_the_replay_rebuilds_the_failing_cloud(tmp_path):
