@@ -77,8 +77,8 @@ _ANY = BaseUrl(None, None, None, "")
 class Mock:
     """Answer HTTP requests to ``urls`` with ``cloud``'s app, in process.
 
-    ``cloud``: a ``fakestack.Cloud`` (or ``app``: an app from ``fakestack.make_app``, or
-    any WSGI app); neither, a new
+    ``cloud``: a ``fakestack.Cloud`` or a topology (``"tiny"``) (or ``app``: an app from
+    ``fakestack.make_app``, or any WSGI app); neither, a new
     ``Cloud(topology, seed)`` (manual clock) is built, for a decorated function once per call.
     ``urls``: base URLs served (scheme, host, port and an optional path prefix); omitted,
     every URL.  ``passthrough``: let requests to other URLs reach the network instead of
@@ -114,8 +114,10 @@ class Mock:
             from .model import Cloud
 
             given = self._given
-            if given is None:
-                given = Cloud(self._topology, seed=self._seed)
+            if given is None or isinstance(given, (str, dict)):  # none, or a topology
+                given = Cloud(self._topology if given is None else given, seed=self._seed)
+            if not isinstance(given, Cloud) and not callable(given):
+                raise TypeError(f"fakestack.mock: {given!r} is neither a Cloud nor a WSGI app")
             # A cloud gets its app; an app (fakestack's or any WSGI callable) answers as is.
             self._app = make_app(given) if isinstance(given, Cloud) else given
         return self._app

@@ -216,6 +216,14 @@ def test_as_a_decorator_each_call_gets_a_fresh_cloud():
     assert fakestack.Mock.current() is None
 
 
+def test_a_topology_name_builds_the_cloud_and_nonsense_is_refused():
+    with fakestack.mock("tiny", seed=3) as fake:
+        assert requests.get("http://any.example/_fakestack/health").json()["seed"] == 3
+        assert fake.cloud.topology.name == "tiny"
+    with pytest.raises(TypeError, match="neither a Cloud nor a WSGI app"):
+        fakestack.mock(42).start()
+
+
 def test_bad_base_urls_are_refused():
     with pytest.raises(ValueError, match="not a base URL"):
         fakestack.mock(urls=["vcenter.example"])
