@@ -109,3 +109,20 @@ def test_failure_report_shows_the_shrunk_example_with_its_own_request_numbers(py
     assert "last requests (2 of 2):" in report
     assert "#2 POST /_fakestack/clock -> 200" in report and "#4 POST /_fakestack/clock -> 200" in report
     assert "#5 " not in report
+
+
+def test_failure_report_of_a_mocked_test_lists_the_clients_requests(pytester):
+    result = run(pytester, """
+        import pytest
+        import requests
+
+        @pytest.mark.fakestack(topology="tiny")
+        @pytest.mark.fakestack_mock(urls=["https://vcenter.example"])
+        def test_fails():
+            requests.get("https://vcenter.example/rest/vcenter/vm")
+            assert False
+    """)
+    result.assert_outcomes(failed=1)
+    out = result.stdout.str()
+    assert "cloud: topology tiny, seed 0, manual clock" in out
+    assert "#1 GET /rest/vcenter/vm -> 401" in out
