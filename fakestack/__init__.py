@@ -1,4 +1,5 @@
 """fakestack: a deterministic in-process fake of virtualization clouds for tests."""
+from .dialects.zstack.names import teach_the_model as _teach_zstack_spellings
 from .model import (
     CapacityExhausted,
     Cloud,
@@ -13,8 +14,11 @@ from .model import (
     Unreachable,
     load_topology,
 )
+from .version import __version__
 
-__version__ = "0.1.0"
+# Topology files and snapshots name storage and image kinds by ZStack's words (the names
+# the topology format used before the model's kinds went neutral): keep accepting them.
+_teach_zstack_spellings()
 
 
 def make_app(cloud):
@@ -43,5 +47,5 @@ def __getattr__(name: str):
 __all__ = [
     "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
     "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
-    "make_app", "mock", "Mock", "UnmatchedRequest",
+    "make_app", "mock", "Mock", "UnmatchedRequest", "__version__",
 ]

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import importlib
-import json
 from collections import deque
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from .dialects.kit.responses import json_response
 
 # Dialect factories, in routing-table order (prefix length decides, not this order).
 DIALECT_FACTORIES = (
@@ -19,17 +21,6 @@ DIALECT_FACTORIES = (
 def _load(spec: str):
     module_name, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module_name), attr)
-
-
-def json_response(data: Any, status: int = 200, headers: dict | None = None, *,
-                  default: Callable[[Any], Any] | None = None) -> Response:
-    """A JSON response; ``default`` renders what ``json`` cannot (as in ``json.dumps``)."""
-    return Response(
-        json.dumps(data, sort_keys=False, separators=(", ", ": "), default=default),
-        status=status,
-        headers=headers,
-        mimetype="application/json",
-    )
 
 
 # How much of a request or response body the request journal keeps.
@@ -113,10 +104,16 @@ class FakestackApp:
             self.cloud.reset()
             self.reload_dialects()
 
-    def dialect_for(self, path: str):
+    def dialect_for(self, path: str, request: Request | None = None):
+        """The dialect serving ``path``: the longest matching prefix, unless that dialect
+        declines the request (``accepts(request)`` False: a path two real APIs share, such
+        as ``/v1/volumes`` for InstaVM and ZStack, goes by its credentials)."""
         routes = self._routes_by_head.get(_first_segment(path), self._routes_any_head)
         for prefix, dialect in routes:
             if path == prefix or path.startswith(prefix + "/"):
+                accepts = getattr(dialect, "accepts", None)
+                if accepts is not None and request is not None and not accepts(request):
+                    continue
                 return dialect
         return None
 
@@ -127,7 +124,7 @@ class FakestackApp:
         if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
             request.environ["fakestack.dialect"] = "admin"
             return admin.handle_admin(self, request)
-        dialect = self.dialect_for(path)
+        dialect = self.dialect_for(path, request)
         if dialect is None:
             return json_response(
                 {"error": "not_found", "message": f"no dialect serves {request.path}"}, 404
@@ -162,7 +159,7 @@ class FakestackApp:
             except Exception:  # a broken logger must not cost the client its answer
                 pass
         if dropped is not None:
-            from .faults import abort_connection  # close the socket; in process: ConnectionDropped
+            from .faults.http import abort_connection  # close the socket; in process: ConnectionDropped
             abort_connection(environ, dropped)
         return response(environ, start_response)
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 
 class Clock:
@@ -38,7 +39,7 @@ class Clock:
         self.offset += epoch_seconds - now
         return self.now()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset}
 
 
@@ -63,11 +64,11 @@ class ManualClock(Clock):
     def _base(self) -> float:
         return self.start
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset, "start": self.start}
 
 
-def make_clock(clock: "Clock | str | None") -> Clock:
+def make_clock(clock: Clock | str | None) -> Clock:
     """A cloud's clock from its ``clock`` argument: a ``Clock`` as is; ``None`` or
     ``"manual"`` a ``ManualClock`` at ``MANUAL_CLOCK_START`` (deterministic: two clouds fed
     the same operations have equal snapshots); ``"system"`` a ``SystemClock`` (the real
@@ -81,7 +82,7 @@ def make_clock(clock: "Clock | str | None") -> Clock:
     raise ValueError(f"clock must be a Clock, 'manual' or 'system', not {clock!r}")
 
 
-def clock_from_dict(data: dict) -> Clock:
+def clock_from_dict(data: dict[str, Any]) -> Clock:
     if data.get("kind") == "manual":
         clock: Clock = ManualClock(data.get("start", 0.0))
     else:

@@ -9,9 +9,10 @@ from .entities import (
 from .errors import (
     InvariantViolation,
 )
+from .state import CloudState
 
 
-class InvariantsMixin:
+class InvariantsMixin(CloudState):
     # -- invariants --------------------------------------------------------------------
     def _node_holders(self) -> dict[str, int]:
         """How many holders reference each disk node (extended by the backup half)."""
@@ -113,7 +114,8 @@ class InvariantsMixin:
             if ps.used_physical != physical.get(ps.uuid, 0):
                 breaches.append(f"primary storage {ps.name}: physical ledger {ps.used_physical} != held "
                                 f"{physical.get(ps.uuid, 0)}")
-            if not 0 <= ps.used_virtual <= ps.total_capacity:
+            virtual_limit = ps.total_capacity if ps.admits_virtually else ps.used_virtual
+            if not 0 <= ps.used_virtual <= virtual_limit:
                 breaches.append(f"primary storage {ps.name}: virtual ledger {ps.used_virtual} outside "
                                 f"0..{ps.total_capacity}")
             if not 0 <= ps.used_physical <= ps.total_physical_capacity:
@@ -129,7 +131,7 @@ class InvariantsMixin:
                 if nic_uuid not in self.nics:
                     breaches.append(f"l3 {l3.name}: address {ip} held by missing nic {nic_uuid}")
         for nic in self.nics:
-            if nic.vm_uuid not in self.vms:
+            if nic.vm_uuid is not None and nic.vm_uuid not in self.vms:
                 breaches.append(f"nic {nic.uuid} of missing vm {nic.vm_uuid}")
         breaches.extend(self._extra_invariant_breaches())
         if breaches:

@@ -1,5 +1,8 @@
 """The topology schema: what a cloud looks like before the first operation.
 
+Storage types and image media types are the neutral kinds of ``kinds``; a file may also
+spell them the way a dialect taught the model (older files use one dialect's words).
+
 Loaded from a preset name, a YAML/JSON file or built in Python.  Sizes accept integers
 (bytes) or strings with binary units (``"40G"``, ``"1.5T"``, ``"512M"``).  Every cross
 reference is checked; a bad topology raises ``TopologyError`` naming the field and why.
@@ -7,12 +10,12 @@ reference is checked; a bad topology raises ``TopologyError`` naming the field a
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 
 GiB = 1024**3
 MiB = 1024**2
@@ -39,6 +42,11 @@ def parse_size(value: Any) -> Any:
 
 Size = Annotated[int, BeforeValidator(parse_size), Field(ge=0)]
 PositiveSize = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+
+# Kinds: the neutral value or a spelling a dialect taught (see ``kinds.add_spellings``).
+PrimaryStorageType = Annotated[PrimaryStorageKind, BeforeValidator(PrimaryStorageKind.spelled)]
+BackupStorageType = Annotated[BackupStorageKind, BeforeValidator(BackupStorageKind.spelled)]
+MediaType = Annotated[ImageKind, BeforeValidator(ImageKind.spelled)]
 
 ALLOCATOR_STRATEGIES = (
     "DefaultHostAllocatorStrategy",
@@ -88,7 +96,7 @@ class HostSpec(_Spec):
 
 class PrimaryStorageSpec(_Spec):
     name: str = Field(min_length=1)
-    type: Literal["LocalStorage", "NFS", "SharedMountPoint", "Ceph", "SharedBlock"]
+    type: PrimaryStorageType
     zone: str | None = None
     clusters: list[str] = Field(default_factory=list)
     total_capacity: PositiveSize
@@ -97,6 +105,11 @@ class PrimaryStorageSpec(_Spec):
     physical_threshold: float = Field(default=0.9, gt=0, le=1)
     reserved_capacity: Size = GiB
     provisioning: Literal["thin", "thick"] = "thin"
+    # What a new allocation must fit: "virtual" checks both ledgers (the provisioned size
+    # against total x ratio, and the bytes written against the physical threshold);
+    # "physical" checks only free physical space, so thin disks and copy-on-write deltas
+    # may provision more than the capacity (the virtual ledger still counts them).
+    admission: Literal["virtual", "physical"] = "virtual"
     state: Literal["Enabled", "Disabled", "Maintenance"] = "Enabled"
     status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
     url: str | None = None
@@ -104,16 +117,14 @@ class PrimaryStorageSpec(_Spec):
 
 class BackupStorageSpec(_Spec):
     name: str = Field(min_length=1)
-    type: Literal["ImageStoreBackupStorage", "SftpBackupStorage", "CephBackupStorage"] = (
-        "ImageStoreBackupStorage"
-    )
+    type: BackupStorageType = BackupStorageKind.BACKUP_STORE
     zones: list[str] = Field(default_factory=list)
     total_capacity: PositiveSize
     reserved_capacity: Size = GiB
     hostname: str | None = None
     state: Literal["Enabled", "Disabled"] = "Enabled"
     status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
-    url: str = "/zstack_bs"
+    url: str | None = None  # none given: the dialect shows its default
 
 
 class ImageSpec(_Spec):
@@ -123,12 +134,12 @@ class ImageSpec(_Spec):
     actual_size: PositiveSize
     format: Literal["qcow2", "raw", "iso", "vmdk"] = "qcow2"
     platform: Literal["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"] = "Linux"
-    media_type: Literal["RootVolumeTemplate", "DataVolumeTemplate", "ISO"] = "RootVolumeTemplate"
+    media_type: MediaType = ImageKind.ROOT_TEMPLATE
     guest_os_type: str = "Linux"
     architecture: str = "x86_64"
 
     @model_validator(mode="after")
-    def _actual_fits(self):
+    def _actual_fits(self) -> "ImageSpec":
         if self.actual_size > self.virtual_size:
             raise ValueError(
                 f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
@@ -155,7 +166,7 @@ class L3NetworkSpec(_Spec):
     gateway: str | None = None
 
     @model_validator(mode="after")
-    def _addresses(self):
+    def _addresses(self) -> "L3NetworkSpec":
         try:
             net = ipaddress.IPv4Network(self.cidr, strict=True)
         except ValueError as exc:
@@ -185,6 +196,26 @@ class VmSpec(_Spec):
     written: Size = 0
 
 
+class DownloadableImage(_Spec):
+    """An image a URL serves: what adding an image from that URL downloads (its sizes), and
+    how long the download takes (``download_seconds``; none given: the actual size at the
+    settings' ``download_rate``)."""
+
+    url: str = Field(min_length=1)
+    virtual_size: PositiveSize
+    actual_size: PositiveSize
+    format: Literal["qcow2", "raw", "iso", "vmdk"] = "qcow2"
+    download_seconds: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _actual_fits(self) -> "DownloadableImage":
+        if self.actual_size > self.virtual_size:
+            raise ValueError(
+                f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
+            )
+        return self
+
+
 class Settings(_Spec):
     """Knobs of the simulator that are not resources."""
 
@@ -194,6 +225,11 @@ class Settings(_Spec):
     job_durations: dict[str, float] = Field(default_factory=dict)
     max_chain_depth: int = Field(default=255, gt=1)
     journal_size: int = Field(default=10_000, gt=0)
+    # What URLs serve when an image is added from one (a URL not listed cannot be reached,
+    # unless ``default_download_size`` declares what every other URL serves).
+    image_catalogue: list[DownloadableImage] = Field(default_factory=list)
+    default_download_size: Size | None = None
+    download_rate: PositiveSize = 100 * MiB  # bytes per second of simulated download
 
 
 class Topology(_Spec):
@@ -212,7 +248,7 @@ class Topology(_Spec):
     settings: Settings = Field(default_factory=Settings)
 
     @model_validator(mode="after")
-    def _references(self):
+    def _references(self) -> "Topology":
         problems: list[str] = []
 
         def names(kind: str) -> set[str]:
@@ -233,8 +269,8 @@ class Topology(_Spec):
             if value is not None and value not in known:
                 problems.append(f"{path}: unknown {kind} {value!r}")
 
-        for i, c in enumerate(self.clusters):
-            check(f"clusters[{i}].zone", c.zone, zones, "zone")
+        for i, cl in enumerate(self.clusters):
+            check(f"clusters[{i}].zone", cl.zone, zones, "zone")
         for i, h in enumerate(self.hosts):
             check(f"hosts[{i}].cluster", h.cluster, clusters, "cluster")
         for i, p in enumerate(self.primary_storages):
@@ -243,14 +279,14 @@ class Topology(_Spec):
                 check(f"primary_storages[{i}].clusters[{j}]", c, clusters, "cluster")
             if p.physical_capacity is not None and p.physical_capacity <= 0:
                 problems.append(f"primary_storages[{i}].physical_capacity: must be positive")
-        for i, b in enumerate(self.backup_storages):
-            for j, z in enumerate(b.zones):
+        for i, bs in enumerate(self.backup_storages):
+            for j, z in enumerate(bs.zones):
                 check(f"backup_storages[{i}].zones[{j}]", z, zones, "zone")
         for i, im in enumerate(self.images):
             for j, b in enumerate(im.backup_storages):
                 check(f"images[{i}].backup_storages[{j}]", b, bss, "backup storage")
-        for i, n in enumerate(self.l3_networks):
-            check(f"l3_networks[{i}].zone", n.zone, zones, "zone")
+        for i, net in enumerate(self.l3_networks):
+            check(f"l3_networks[{i}].zone", net.zone, zones, "zone")
         host_cluster = {h.name: h.cluster for h in self.hosts}
         ps_clusters = {p.name: set(p.clusters) for p in self.primary_storages}
         for i, v in enumerate(self.vms):
@@ -312,40 +348,3 @@ def parse_topology(data: Any, source: str = "topology") -> Topology:
         return Topology.model_validate(data)
     except ValidationError as exc:
         raise TopologyError(_format_validation_error(exc), source) from None
-
-
-def load_topology(spec: "str | Path | dict | Topology") -> Topology:
-    """A preset name (``demo``, ``tiny``, ``scale:HOSTS:VMS``), a file path, a dict or a Topology."""
-    from .presets import preset
-
-    if isinstance(spec, Topology):
-        return spec
-    if isinstance(spec, dict):
-        return parse_topology(spec)
-    text_spec = str(spec)
-    found = preset(text_spec)
-    if found is not None:
-        return found
-    path = Path(text_spec)
-    if not path.exists():
-        from .presets import PRESET_NAMES
-
-        raise TopologyError(
-            [("topology", f"{text_spec!r} is neither a preset ({', '.join(PRESET_NAMES)}) nor a file")]
-        )
-    raw = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            import yaml
-
-            data = yaml.safe_load(raw)
-    except Exception as exc:  # parser errors differ by format; all are user input errors
-        raise TopologyError([("file", f"cannot parse {path}: {exc}")], str(path)) from None
-    if isinstance(data, dict) and "topology" in data and "zones" not in data:
-        data = data["topology"]
-    if not isinstance(data, dict):
-        raise TopologyError([("topology", "the file must hold a mapping")], str(path))
-    data.setdefault("name", path.stem)
-    return parse_topology(data, str(path))

@@ -1,8 +1,24 @@
-"""JSON shapes of InstaVM records (key order as the docs list the fields)."""
+"""What goes on the wire: JSON shapes of InstaVM records (key order as the docs list the
+fields), serialized the way Starlette renders them.
+
+FastAPI answers through Starlette's ``JSONResponse`` (compact separators, UTF-8, no
+ASCII escaping); clients compare bodies byte for byte in replays, so ``INSTAVM_JSON``
+(the kit's builder) is the only way the dialect serializes.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Optional
+
+from werkzeug.wrappers import Response
+
+from ..kit.responses import JsonStyle
+
+INSTAVM_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return INSTAVM_JSON.response(data, status, headers)
 
 
 def timestamp(epoch: Optional[float]) -> Optional[str]:
@@ -50,6 +66,23 @@ def snapshot_info(rec: dict) -> dict[str, Any]:
         "size_bytes": rec.get("size_bytes", 0),
         "is_public": bool(rec.get("is_public", False)),
         "last_error": rec.get("last_error"),
+        "created_at": timestamp(rec["created_at"]),
+        "updated_at": timestamp(rec["updated_at"]),
+    }
+
+
+def volume_info(rec: dict, used_bytes: int, mounted_on: Optional[dict]) -> dict[str, Any]:
+    """A managed volume; ``used_bytes`` from the model, the mount while the model has it
+    attached."""
+    mount = rec.get("mount") if mounted_on is not None else None
+    return {
+        "id": rec["id"],
+        "name": rec["name"],
+        "status": "mounted" if mount else "ready",
+        "quota_bytes": rec["quota_bytes"],
+        "used_bytes": used_bytes,
+        "mounts": [{"vm_id": mounted_on["vm_id"], "mount_path": mount["mount_path"],
+                    "mode": mount["mode"]}] if mount and mounted_on else [],
         "created_at": timestamp(rec["created_at"]),
         "updated_at": timestamp(rec["updated_at"]),
     }
