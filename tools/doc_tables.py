@@ -244,6 +244,20 @@ def pytest_fixtures() -> str:
                   [[f"`{name}`", scope, doc] for name, scope, doc in _plugin_fixtures()])
 
 
+def pytest_markers() -> str:
+    """The markers ``pytest_configure`` declares (``config.addinivalue_line("markers", ...)``)."""
+    import ast
+
+    tree = ast.parse((ROOT / "conftest_plugin.py").read_text())
+    rows = []
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("addinivalue_line")
+                and len(node.args) == 2 and ast.literal_eval(node.args[0]) == "markers"):
+            signature, _, text = ast.literal_eval(node.args[1]).partition(": ")
+            rows.append([f"`@pytest.mark.{signature}`", text])
+    return _table(["marker", "what"], rows)
+
+
 class _OptionRecorder:
     """Stands in for pytest's parser to list what ``pytest_addoption`` declares."""
 
@@ -283,6 +297,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "fault-builders": fault_builders,
     "pytest-fixtures": pytest_fixtures,
     "pytest-options": pytest_options,
+    "pytest-markers": pytest_markers,
 }
 
 
