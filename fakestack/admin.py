@@ -55,6 +55,7 @@ ADMIN_PREFIX = "/_fakestack"
 # Modules that register admin routes when imported (one line each, e.g. "fakestack.faults").
 ADMIN_EXTENSIONS: tuple[str, ...] = (
     "fakestack.faults",
+    "fakestack.dashboard.routes",
 )
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -278,9 +279,31 @@ def handle_admin(app, request: Request) -> Response:
 # -- the built-in endpoints -------------------------------------------------------------
 
 def _index(call: AdminCall):
-    """The admin endpoints."""
-    return {"endpoints": [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
-                          for r in ROUTES]}
+    """The admin endpoints (and a link to the dashboard; HTML for a browser)."""
+    endpoints = [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
+                 for r in ROUTES]
+    dashboard = call.request.script_root + ADMIN_PREFIX + "/ui"
+    if call.request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
+        return Response(_index_html(dashboard, endpoints, call.request.script_root),
+                        mimetype="text/html")
+    return {"dashboard": dashboard, "endpoints": endpoints}
+
+
+def _index_html(dashboard: str, endpoints: list[dict], root: str) -> str:
+    from html import escape
+
+    rows = []
+    for e in endpoints:
+        path = escape(e["path"])
+        if e["method"] == "GET" and "{" not in e["path"]:
+            path = f'<a href="{escape(root + e["path"])}">{path}</a>'
+        rows.append(f"<tr><td>{e['method']}</td><td><code>{path}</code></td>"
+                    f"<td>{escape(e['summary'])}</td></tr>")
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>fakestack admin</title>"
+            "<style>body{font:14px system-ui,sans-serif;margin:24px}td{padding:3px 10px}</style>"
+            f"</head><body><h1>fakestack admin</h1><p><a href=\"{escape(dashboard)}\">"
+            "Open the dashboard</a> (capacity, clone trees, journal, fault plan, clock)</p>"
+            f"<table>{''.join(rows)}</table></body></html>")
 
 
 def _health(call: AdminCall):

@@ -1,0 +1,135 @@
+"""The dashboard's routes on the admin API (paths relative to ``/_fakestack``).
+
+    GET /ui                      the dashboard page (HTML; polls /ui/panels)
+    GET /ui/assets/{name}        its stylesheet and script (package data, no CDN)
+    GET /ui/panels               the page's panels rendered from the JSON views, as JSON
+                                 (?tree=KIND:KEY &operation=TEXT &outcome=ok|error &limit=N)
+    GET /ledgers                 every capacity ledger with bar figures and injected marks
+    GET /trees                   what a tree can be drawn for (VMs, images, storages)
+    GET /trees/{kind}/{key}      the copy-on-write trees of a vm, image or storage (?limit=N)
+"""
+from __future__ import annotations
+
+from importlib import resources
+
+from werkzeug.wrappers import Response
+
+from ..admin import ADMIN_PREFIX, AdminCall, AdminError, bad_request, register_admin_route
+from . import render, views
+
+ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
+OUTCOMES = ("ok", "error", "partial")
+
+
+def asset_text(name: str) -> str:
+    """A file shipped in ``fakestack/dashboard/static`` (package data)."""
+    return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
+
+
+def page_html(base: str) -> str:
+    return asset_text("dashboard.html").replace("{{base}}", base)
+
+
+def _base(call: AdminCall) -> str:
+    return call.request.script_root + ADMIN_PREFIX
+
+
+def _page(call: AdminCall):
+    """The dashboard: capacity bars, clone trees, journal, fault plan, clock."""
+    return Response(page_html(_base(call)), mimetype="text/html",
+                    headers={"Cache-Control": "no-store"})
+
+
+def _asset(call: AdminCall):
+    """A static file of the dashboard (dashboard.css, dashboard.js)."""
+    name = call.params["name"]
+    mimetype = ASSETS.get(name)
+    if mimetype is None:
+        raise AdminError(404, "not_found", f"no dashboard asset {name!r} "
+                         f"(there are {', '.join(sorted(ASSETS))})")
+    return Response(asset_text(name), mimetype=mimetype, headers={"Cache-Control": "no-cache"})
+
+
+def parse_subject(text: str | None, cloud) -> tuple[str, str] | None:
+    """``KIND:KEY`` (``vm:golden``, ``image:<uuid>``, ``storage:nfs-ps``) or the default."""
+    if not text:
+        return views.default_subject(cloud)
+    kind, sep, key = text.partition(":")
+    if not sep or not key or kind not in views.TREE_KINDS:
+        raise bad_request(f"'tree' must be KIND:KEY with KIND one of "
+                          f"{', '.join(views.TREE_KINDS)}, got {text!r}")
+    return kind, key
+
+
+def _tree_view(call: AdminCall, kind: str, key: str) -> dict:
+    limit = call.query_int("limit", views.DEFAULT_TREE_LIMIT, minimum=1)
+    try:
+        return views.tree(call.cloud, kind, key, limit=limit)
+    except views.ViewError as exc:
+        raise AdminError(404, "not_found", str(exc)) from None
+
+
+def _panels(call: AdminCall):
+    """The dashboard's panels as HTML fragments, rendered from the JSON views."""
+    cloud = call.cloud
+    args = call.request.args
+    outcome = args.get("outcome") or None
+    if outcome is not None and outcome not in OUTCOMES:
+        raise bad_request(f"'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+    limit = call.query_int("limit", 50, minimum=1)
+    subject = parse_subject(args.get("tree"), cloud)
+    tree_html, tree_key = '<p class="empty">nothing to draw</p>', None
+    if subject is not None:
+        kind, key = subject
+        try:
+            tree = views.tree(cloud, kind, key)
+        except views.ViewError as exc:  # it went away (expunged): say so, keep polling
+            tree_html = f'<p class="empty">{render._e(exc)}</p>'
+        else:
+            tree_html = render.trees_html(tree)
+            tree_key = f'{kind}:{tree["subject"]["uuid"]}'
+    journal = views.journal(call.app, operation=args.get("operation"), outcome=outcome,
+                            limit=limit)
+    clock = views.clock(cloud)
+    return {
+        "panels": {
+            "capacity": render.capacity_html(views.ledgers(cloud)),
+            "trees": tree_html,
+            "journal": render.journal_html(journal),
+            "faults": render.faults_html(views.fault_plan(cloud)),
+            "clock": render.clock_html(clock),
+        },
+        "tree": tree_key,
+        "subjects": views.subjects(cloud),
+        "operation_names": journal["operation_names"],
+        "clock": clock,
+        "topology": cloud.topology.name,
+        "seed": cloud.seed,
+        "changes": [cloud.journal_seq, journal["requests_total"]],
+    }
+
+
+def _ledgers(call: AdminCall):
+    """Every ledger (host CPU and memory, both primary storage ledgers, backup storage)
+    with its bar figures and the fault plan's injected exhaustion."""
+    return views.ledgers(call.cloud)
+
+
+def _subjects(call: AdminCall):
+    """What a copy-on-write tree can be drawn for: VMs, images, storages."""
+    return views.subjects(call.cloud)
+
+
+def _tree(call: AdminCall):
+    """The copy-on-write trees of a vm, an image or a storage (?limit=N nodes)."""
+    return _tree_view(call, call.params["kind"], call.params["key"])
+
+
+def register() -> None:
+    for path, handler in (("/ui", _page), ("/ui/assets/{name}", _asset),
+                          ("/ui/panels", _panels), ("/ledgers", _ledgers),
+                          ("/trees", _subjects), ("/trees/{kind}/{key}", _tree)):
+        register_admin_route("GET", path, handler)
+
+
+register()

@@ -1,0 +1,111 @@
+// fakestack dashboard: polls /_fakestack/ui/panels and swaps the panels in.
+// Plain browser JavaScript, no library, no network beyond the fake itself.
+(function () {
+  "use strict";
+  var base = document.body.getAttribute("data-base") || "/_fakestack";
+  var INTERVAL_MS = 1000;
+  var $ = function (id) { return document.getElementById(id); };
+  var subjectSelect = $("tree-subject");
+  var operationInput = $("journal-operation");
+  var outcomeSelect = $("journal-outcome");
+  var live = $("live");
+  var chosen = "";          // the tree subject the user picked ("" = the server's default)
+  var shown = {};           // panel name -> last HTML, so an unchanged panel is not redrawn
+  var subjectsKey = "";
+  var namesKey = "";
+  var timer = null;
+  var inFlight = false;
+
+  function query() {
+    var params = new URLSearchParams();
+    if (chosen) params.set("tree", chosen);
+    if (operationInput.value.trim()) params.set("operation", operationInput.value.trim());
+    if (outcomeSelect.value) params.set("outcome", outcomeSelect.value);
+    return params.toString();
+  }
+
+  function setStatus(text, ok) {
+    var status = $("status");
+    status.textContent = text;
+    status.className = "status " + (ok ? "ok" : "down");
+  }
+
+  function option(value, text) {
+    var o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    return o;
+  }
+
+  function fillSubjects(subjects, current) {
+    var key = JSON.stringify(subjects);
+    if (key !== subjectsKey) {
+      subjectsKey = key;
+      subjectSelect.textContent = "";
+      var groups = [["storages", "storages", "storage"], ["vms", "VMs", "vm"], ["images", "images", "image"]];
+      groups.forEach(function (g) {
+        var items = subjects[g[0]] || [];
+        if (!items.length) return;
+        var group = document.createElement("optgroup");
+        group.label = g[1];
+        items.forEach(function (item) {
+          var extra = item.kind ? " (" + item.kind.replace("_", " ") + ")" : (item.state ? " (" + item.state + ")" : "");
+          group.appendChild(option(g[2] + ":" + item.uuid, item.name + extra));
+        });
+        subjectSelect.appendChild(group);
+      });
+    }
+    if (current && subjectSelect.value !== current) subjectSelect.value = current;
+  }
+
+  function fillNames(names) {
+    var key = names.join("\n");
+    if (key === namesKey) return;
+    namesKey = key;
+    var list = $("operation-names");
+    list.textContent = "";
+    names.forEach(function (name) { list.appendChild(option(name, name)); });
+  }
+
+  function swap(name, html) {
+    if (shown[name] === html) return;
+    shown[name] = html;
+    $(name + "-panel").innerHTML = html;
+  }
+
+  function refresh() {
+    if (inFlight) return;
+    inFlight = true;
+    fetch(base + "/ui/panels?" + query(), {cache: "no-store", headers: {"Accept": "application/json"}})
+      .then(function (response) {
+        return response.json().then(function (body) { return {status: response.status, body: body}; });
+      })
+      .then(function (answer) {
+        if (answer.status !== 200) {
+          setStatus(answer.body.message || ("error " + answer.status), false);
+          return;
+        }
+        var data = answer.body;
+        Object.keys(data.panels).forEach(function (name) { swap(name, data.panels[name]); });
+        fillSubjects(data.subjects, data.tree);
+        fillNames(data.operation_names || []);
+        $("cloud").textContent = data.topology + " · seed " + data.seed;
+        setStatus("live", true);
+      })
+      .catch(function (err) { setStatus("unreachable: " + err.message, false); })
+      .then(function () { inFlight = false; });
+  }
+
+  function schedule() {
+    if (timer) clearInterval(timer);
+    timer = live.checked ? setInterval(refresh, INTERVAL_MS) : null;
+    if (!live.checked) setStatus("paused", true);
+  }
+
+  subjectSelect.addEventListener("change", function () { chosen = subjectSelect.value; refresh(); });
+  operationInput.addEventListener("input", refresh);
+  outcomeSelect.addEventListener("change", refresh);
+  live.addEventListener("change", function () { schedule(); if (live.checked) refresh(); });
+  refresh();
+  schedule();
+})();
