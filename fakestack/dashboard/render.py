@@ -185,10 +185,21 @@ def _node_title(node: dict) -> str:
 
 
 def tree_svg(tree: dict) -> str:
-    placed, rows = _layout(tree)
+    return forest_svg([tree])
+
+
+def forest_svg(trees: list[dict]) -> str:
+    """Trees drawn in one SVG, one below the other (roots at the left)."""
+    placed: list[tuple[dict, int, float]] = []
+    rows = 0.0
+    for tree in trees:
+        own, used = _layout(tree)
+        placed.extend((node, col, row + rows) for node, col, row in own)
+        rows += used + 0.25  # a little air between two trees
+    rows -= 0.25
     cols = max(col for _, col, _ in placed) + 1
     width = PAD * 2 + cols * NODE_W + (cols - 1) * COL_GAP
-    height = PAD * 2 + rows * ROW_H - (ROW_H - NODE_H)
+    height = round(PAD * 2 + rows * ROW_H - (ROW_H - NODE_H))
     pos = {id(node): (PAD + col * (NODE_W + COL_GAP), PAD + row * ROW_H) for node, col, row in placed}
     edges, boxes = [], []
     for node, col, row in placed:
@@ -242,9 +253,12 @@ def trees_html(view: dict) -> str:
     parts = [head, _legend()]
     if not view["trees"]:
         parts.append('<p class="empty">no disk nodes</p>')
+    by_storage: dict[str, list[dict]] = {}
     for tree in view["trees"]:
-        parts.append(f'<div class="tree-box"><div class="tree-caption">on {_e(tree["storage"])}'
-                     f'</div>{tree_svg(tree)}</div>')
+        by_storage.setdefault(tree["storage"], []).append(tree)
+    for storage, trees in by_storage.items():
+        parts.append(f'<div class="tree-box"><div class="tree-caption">on {_e(storage)} · '
+                     f'{len(trees)} tree{"s" if len(trees) != 1 else ""}</div>{forest_svg(trees)}</div>')
     if view.get("backup_groups"):
         parts.append('<h3>Backup groups</h3><table class="groups"><thead><tr><th>group</th>'
                      '<th>volume backup</th><th>type</th><th>mode</th><th>size</th>'
@@ -280,17 +294,22 @@ def _result_text(entry: dict) -> str:
         err = entry["error"]
         return str(err.get("message") or err.get("kind") or err) if isinstance(err, dict) else str(err)
     result = entry.get("ok")
-    if isinstance(result, list):
+    if isinstance(result, list) and entry.get("operation", "").startswith("vm.clone"):
         done = sum(1 for item in result if item is not None)
         return f"{done} of {len(result)} done"
+    if isinstance(result, list):
+        return _short(", ".join(str(item) for item in result), 60)
     return _short(str(result), 60)
 
 
-def journal_html(view: dict) -> str:
-    """The journal panel from ``views.journal``: model operations, then HTTP requests."""
+def journal_html(view: dict, *, requests: bool = True) -> str:
+    """The journal panel from ``views.journal``: model operations, then HTTP requests
+    (unless ``requests`` is false)."""
     ops, reqs = view["operations_total"], view["requests_total"]
-    parts = [f'<p class="sub">{ops} operation{"s" if ops != 1 else ""}, {reqs} '
-             f'request{"s" if reqs != 1 else ""} in all; newest first</p>',
+    counts = f'{ops} operation{"s" if ops != 1 else ""}'
+    if requests:
+        counts += f', {reqs} request{"s" if reqs != 1 else ""}'
+    parts = [f'<p class="sub">{counts} in all; newest first</p>',
              '<h3>Model operations</h3>']
     if view["operations"]:
         parts.append('<table class="journal ops"><thead><tr><th>#</th><th>time</th><th>operation</th>'
@@ -298,12 +317,14 @@ def journal_html(view: dict) -> str:
         for entry in view["operations"]:
             parts.append(
                 f'<tr data-op="{_e(entry["operation"])}" data-outcome="{_e(entry["outcome"])}">'
-                f'<td>{entry["seq"]}</td><td>{_e(iso(entry["time"]))}</td>'
+                f'<td>{entry["seq"]}</td><td class="time">{_e(iso(entry["time"]))}</td>'
                 f'<td class="op">{_e(entry["operation"])}</td><td class="args">{_e(_args_text(entry))}</td>'
                 f'{_outcome_cell(entry["outcome"])}<td>{_e(_result_text(entry))}</td></tr>')
         parts.append("</tbody></table>")
     else:
         parts.append('<p class="empty">no operation matches</p>')
+    if not requests:
+        return "".join(parts)
     parts.append("<h3>HTTP requests</h3>")
     if view["requests"]:
         parts.append('<table class="journal requests"><thead><tr><th>#</th><th>time</th><th>dialect</th>'
@@ -311,7 +332,7 @@ def journal_html(view: dict) -> str:
         for entry in view["requests"]:
             parts.append(
                 f'<tr data-outcome="{_e(entry["outcome"])}"><td>{entry["seq"]}</td>'
-                f'<td>{_e(iso(entry["time"]))}</td><td>{_e(entry.get("dialect") or "")}</td>'
+                f'<td class="time">{_e(iso(entry["time"]))}</td><td>{_e(entry.get("dialect") or "")}</td>'
                 f'<td class="args">{_e(entry["method"])} {_e(entry["path"])}</td>'
                 f'<td class="outcome {entry["outcome"]}">{_e(entry["status"])}</td></tr>')
         parts.append("</tbody></table>")
@@ -406,12 +427,13 @@ def capacity_chart_svg(series: list[dict], labels: list[str], failed: int | None
                      f'y1="{top}" y2="{top + plot_h}"><title>failed: {_e(labels[failed])}</title></line>')
     for k, s in enumerate(series):
         color = CHART_COLORS[k % len(CHART_COLORS)]
+        dash = _dash(k)
         points = [(x(i), y(v)) for i, v in enumerate(s["values"]) if v is not None]
         if not points:
             continue
         path = " ".join(f"{px:.1f},{py:.1f}" for px, py in points)
         parts.append(f'<polyline class="series" data-series="{_e(s["name"])}" fill="none" '
-                     f'stroke="{color}" stroke-width="2" points="{path}"/>')
+                     f'stroke="{color}" stroke-width="2"{dash} points="{path}"/>')
         for i, v in enumerate(s["values"]):
             if v is None:
                 continue
@@ -421,9 +443,17 @@ def capacity_chart_svg(series: list[dict], labels: list[str], failed: int | None
                          f'({used} of {total})</title></circle>')
     parts.append(f'<text class="axis" x="{left + plot_w / 2:.0f}" y="{height - 1}" '
                  f'text-anchor="middle">step</text></svg>')
-    legend = "".join(f'<span class="legend-item"><i style="background:{CHART_COLORS[k % len(CHART_COLORS)]}">'
-                     f'</i>{_e(s["name"])}</span>' for k, s in enumerate(series))
+    legend = "".join(
+        f'<span class="legend-item"><svg width="22" height="8"><line x1="0" y1="4" x2="22" y2="4" '
+        f'stroke="{CHART_COLORS[k % len(CHART_COLORS)]}" stroke-width="3"{_dash(k)}/></svg>'
+        f'{_e(s["name"])}</span>' for k, s in enumerate(series))
     return "".join(parts) + f'<div class="legend chart-legend">{legend}</div>'
+
+
+def _dash(k: int) -> str:
+    """Past the palette, lines differ by their dashes."""
+    pattern = ("", "6 3", "2 3", "8 3 2 3")[(k // len(CHART_COLORS)) % 4]
+    return f' stroke-dasharray="{pattern}"' if pattern else ""
 
 
 def diff_html(text: str) -> str:

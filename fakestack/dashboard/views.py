@@ -368,23 +368,8 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
                     marked.add(node.uuid)
                     add_root(node)
         for group in getattr(cloud, "backup_groups", ()):
-            if group.vm_uuid != vm.uuid:
-                continue
-            members = []
-            for record_uuid in group.backup_uuids:
-                record = cloud.backups.find(record_uuid)
-                if record is None:
-                    continue
-                nodes = [ref.get("node_uuid") for ref in record.backup_storage_refs]
-                members.append({"uuid": record.uuid, "name": record.name, "type": record.type,
-                                "mode": record.mode, "size": record.size,
-                                "status": record.status, "nodes": [n for n in nodes if n]})
-                for node_uuid in nodes:
-                    node = find(node_uuid) if node_uuid else None
-                    if node is not None:
-                        marked.add(node.uuid)
-                        add_root(node)
-            groups.append({"uuid": group.uuid, "name": group.name, "backups": members})
+            if group.vm_uuid == vm.uuid:
+                groups.append(_group_view(cloud, group, marked, add_root))
     elif kind == "image":
         image = cloud.images.find(key)
         if image is None:
@@ -412,6 +397,10 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
         for node in cloud.nodes:
             if node.storage_uuid == store.uuid and node.parent_uuid is None:
                 roots.append(node)
+        if store_kind == "backup_storage":
+            for group in getattr(cloud, "backup_groups", ()):
+                if group.backup_storage_uuid == store.uuid:
+                    groups.append(_group_view(cloud, group, set(), lambda node: None))
     storage_names = {s.uuid: s.name for coll in (cloud.primary_storages, cloud.backup_storages)
                      for s in coll}
     kids = _children(cloud)
@@ -429,6 +418,27 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
             "backup_groups": groups, "deepest": max((_deepest(t) for t in trees), default=0),
             "nodes": drawn, "omitted_trees": omitted_roots,
             "truncated": budget[0] <= 0 and (omitted_roots > 0 or _any_omitted(trees))}
+
+
+def _group_view(cloud, group, marked: set[str], add_root) -> dict:
+    """A backup group with its volume backups; their nodes join ``marked`` and their
+    trees are added with ``add_root``."""
+    members = []
+    for record_uuid in group.backup_uuids:
+        record = cloud.backups.find(record_uuid)
+        if record is None:
+            continue
+        nodes = [ref.get("node_uuid") for ref in record.backup_storage_refs if ref.get("node_uuid")]
+        members.append({"uuid": record.uuid, "name": record.name, "type": record.type,
+                        "mode": record.mode, "size": record.size, "status": record.status,
+                        "nodes": nodes})
+        for node_uuid in nodes:
+            node = cloud.nodes.find(node_uuid)
+            if node is not None:
+                marked.add(node.uuid)
+                add_root(node)
+    return {"uuid": group.uuid, "name": group.name, "vm_uuid": group.vm_uuid,
+            "backups": members}
 
 
 def _any_omitted(trees: list[dict]) -> bool:
