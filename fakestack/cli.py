@@ -3,7 +3,7 @@
     fakestack inspect [--topology NAME|FILE] [--seed N]
     fakestack serve [--host 127.0.0.1] [--port 8080] [--topology NAME|FILE] [--seed N] [--state FILE]
                     [--record FILE]
-    fakestack replay PATH... [--transcript DIR]
+    fakestack replay PATH... [--transcript DIR] [--report DIR]
 
 Each subcommand is a pair of functions: ``add_<name>_command(subparsers)`` declares its
 arguments and ``cmd_<name>(args) -> exit code`` runs it; ``COMMANDS`` lists the pairs, so a
@@ -314,6 +314,7 @@ def serve_banner(server, restored: bool) -> list[str]:
         lines.append("dialects: none mounted")
     lines.append(f"admin API: {server.url}/_fakestack/ (health, state, reset, clock, journal, "
                  "invariants, capacity)")
+    lines.append(f"dashboard: {server.url}/_fakestack/ui")
     lines.append("press Ctrl-C to stop")
     return lines
 
