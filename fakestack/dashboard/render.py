@@ -7,9 +7,10 @@ Every text that comes from the cloud is escaped.
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from html import escape
-from typing import Any, Iterable
+from typing import Any
 
 from ..cli import human_bytes
 
@@ -344,8 +345,8 @@ def journal_html(view: dict, *, requests: bool = True) -> str:
 def faults_html(rules: list[dict]) -> str:
     if not rules:
         return '<p class="empty">no fault rule is active</p>'
-    parts = ['<table class="faults"><thead><tr><th>id</th><th>match</th><th>resource</th>'
-             '<th>when</th><th>effect</th><th>calls</th><th>hits</th></tr></thead><tbody>']
+    parts = [('<table class="faults"><thead><tr><th>id</th><th>match</th><th>resource</th>'
+              '<th>when</th><th>effect</th><th>calls</th><th>hits</th></tr></thead><tbody>')]
     for rule in rules:
         effect = dict(rule.get("effect") or {})
         kind = effect.pop("type", "?")
@@ -411,8 +412,8 @@ def capacity_chart_svg(series: list[dict], labels: list[str], failed: int | None
     def y(pct: float) -> float:
         return top + plot_h * (1 - pct / 100)
 
-    parts = [f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
-             f'height="{height}" viewBox="0 0 {width} {height}">']
+    parts = [(f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+              f'height="{height}" viewBox="0 0 {width} {height}">')]
     for pct in (0, 25, 50, 75, 100):
         parts.append(f'<line class="grid" x1="{left}" x2="{width - right}" y1="{y(pct):.1f}" '
                      f'y2="{y(pct):.1f}"/><text class="axis" x="{left - 6}" y="{y(pct) + 4:.1f}" '

@@ -19,11 +19,12 @@ Use it from Python with :class:`ReportCollector`::
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from html import escape
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any, Sequence
+from typing import Any
 
 from . import render, views
 from .routes import asset_text
@@ -75,12 +76,12 @@ def scenario_report_html(result, collector: ReportCollector, *, title: str | Non
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>",
         f"<title>{escape(title or scenario.name)} · fakestack replay</title>",
         f"<style>{asset_text('dashboard.css')}</style></head><body>",
-        f'<header class="top"><h1>fakestack replay</h1><span class="sub">'
-        f'{escape(scenario.name)}</span></header><main>',
-        f'<section class="panel" id="summary"><div class="report-head"><h2>{escape(scenario.name)}</h2>'
-        f'<span class="verdict {verdict}">{verdict.upper()}</span>'
-        f'<span class="sub">{escape(result.source)} · topology {escape(cloud.topology.name)} · '
-        f'seed {scenario.seed} · {len(result.steps)} of {len(scenario.steps)} steps run</span></div>',
+        (f'<header class="top"><h1>fakestack replay</h1><span class="sub">'
+         f'{escape(scenario.name)}</span></header><main>'),
+        (f'<section class="panel" id="summary"><div class="report-head"><h2>{escape(scenario.name)}</h2>'
+         f'<span class="verdict {verdict}">{verdict.upper()}</span>'
+         f'<span class="sub">{escape(result.source)} · topology {escape(cloud.topology.name)} · '
+         f'seed {scenario.seed} · {len(result.steps)} of {len(scenario.steps)} steps run</span></div>'),
     ]
     if scenario.description:
         parts.append(f"<p>{escape(scenario.description.strip())}</p>")
@@ -119,7 +120,7 @@ def scenario_report_html(result, collector: ReportCollector, *, title: str | Non
     return "".join(parts)
 
 
-def write_scenario_report(path: "str | os.PathLike[str]", result, collector: ReportCollector) -> Path:
+def write_scenario_report(path: str | os.PathLike[str], result, collector: ReportCollector) -> Path:
     target = Path(path)
     target.write_text(scenario_report_html(result, collector), encoding="utf-8")
     return target

@@ -14,7 +14,13 @@ from importlib import resources
 
 from werkzeug.wrappers import Response
 
-from ..admin import ADMIN_PREFIX, AdminCall, AdminError, bad_request, register_admin_route
+from ..admin import (
+    ADMIN_PREFIX,
+    AdminCall,
+    AdminError,
+    bad_request,
+    register_admin_route,
+)
 from . import render, views
 
 ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+# playwright is in the test extra: a missing package is an error, not a skip
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 if CHROMIUM is None:
     pytest.skip("the dashboard browser test needs Debian's chromium (apt-get install -y chromium); "
                 "it is not installed here", allow_module_level=True)
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402  (after the skip)
 
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]

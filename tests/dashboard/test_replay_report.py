@@ -60,7 +60,7 @@ def test_a_passing_scenario_gets_a_page_with_its_chart_trees_and_numbers(tmp_pat
         assert html.count(f'data-label="{name} root"') == 1
     assert 'data-label="ci-4 root"' not in html
     # the final figures, as the bars show them (50 GiB virtual, 4 VMs on host-1)
-    assert re.search(r'data-name="host-1".*?4 VMs', html, re.S)
+    assert re.search(r'data-name="host-1".*?4 VMs', html, re.DOTALL)
     assert "/ 50 GiB · over-provisioning ×1" in html
     # static: no script, nothing to fetch (the stylesheet is inlined)
     assert "<script" not in html and "<link" not in html
