@@ -17,6 +17,7 @@ from ..cli import human_bytes
 # Tree drawing geometry (pixels).
 NODE_W, NODE_H, COL_GAP, ROW_H, PAD = 196, 46, 36, 58, 12
 LABEL_CHARS = 26
+MAX_HOST_CARDS = 48
 
 KIND_TITLES = {
     "image": "image (on backup storage)", "image-cache": "image cache (base)",
@@ -84,11 +85,32 @@ def _state_badges(entity: dict) -> str:
     return "".join(out)
 
 
-def capacity_html(view: dict) -> str:
-    """The capacity panel from ``views.ledgers``."""
+def _notable(host: dict) -> bool:
+    return bool(host["full"] or not host["schedulable"] or host["cpu"]["injected"]
+                or host["memory"]["injected"])
+
+
+def _hosts_to_draw(hosts: list[dict], limit: int) -> tuple[list[dict], int]:
+    """At most ``limit`` hosts, the notable ones (full, off, injected) first, each group
+    in the cloud's order; and how many were left out."""
+    if len(hosts) <= limit:
+        return hosts, 0
+    chosen = [h for h in hosts if _notable(h)][:limit]
+    if len(chosen) < limit:
+        picked = {h["uuid"] for h in chosen}
+        chosen += [h for h in hosts if h["uuid"] not in picked][: limit - len(chosen)]
+    order = {h["uuid"]: i for i, h in enumerate(hosts)}
+    chosen.sort(key=lambda h: (not _notable(h), order[h["uuid"]]))
+    return chosen, len(hosts) - len(chosen)
+
+
+def capacity_html(view: dict, *, max_hosts: int = MAX_HOST_CARDS) -> str:
+    """The capacity panel from ``views.ledgers`` (at most ``max_hosts`` host cards: a
+    cloud of thousands of hosts shows its full, disabled and injected ones first)."""
     hb = human_bytes
+    hosts, hidden = _hosts_to_draw(view["hosts"], max_hosts)
     parts = ['<div class="cards">']
-    for h in view["hosts"]:
+    for h in hosts:
         cpu, mem = h["cpu"], h["memory"]
         badges = _state_badges(h)
         if h["full"]:
@@ -131,6 +153,10 @@ def capacity_html(view: dict) -> str:
                   marks=cap["injected"], reserved=cap["reserved"])
             + "</section>")
     parts.append("</div>")
+    if hidden:
+        full = sum(1 for h in view["hosts"] if h["full"])
+        parts.append(f'<p class="sub more-hosts">{len(hosts)} of {len(view["hosts"])} hosts drawn '
+                     f'({full} full); every host is in /_fakestack/ledgers</p>')
     return "".join(parts)
 
 
@@ -306,11 +332,11 @@ def _result_text(entry: dict) -> str:
 def journal_html(view: dict, *, requests: bool = True) -> str:
     """The journal panel from ``views.journal``: model operations, then HTTP requests
     (unless ``requests`` is false)."""
-    ops, reqs = view["operations_total"], view["requests_total"]
-    counts = f'{ops} operation{"s" if ops != 1 else ""}'
+    ops, reqs = view["operations_total"], view["requests_kept"]
+    counts = f'{ops} operation{"s" if ops != 1 else ""} in all'
     if requests:
-        counts += f', {reqs} request{"s" if reqs != 1 else ""}'
-    parts = [f'<p class="sub">{counts} in all; newest first</p>',
+        counts += f', {reqs} request{"s" if reqs != 1 else ""} kept (reading the admin API is not)'
+    parts = [f'<p class="sub">{counts}; newest first</p>',
              '<h3>Model operations</h3>']
     if view["operations"]:
         parts.append('<table class="journal ops"><thead><tr><th>#</th><th>time</th><th>operation</th>'

@@ -3,7 +3,8 @@
     GET /ui                      the dashboard page (HTML; polls /ui/panels)
     GET /ui/assets/{name}        its stylesheet and script (package data, no CDN)
     GET /ui/panels               the page's panels rendered from the JSON views, as JSON
-                                 (?tree=KIND:KEY &operation=TEXT &outcome=ok|error &limit=N)
+                                 (?tree=KIND:KEY &operation=TEXT &outcome=ok|error &limit=N;
+                                 &since=TOKEN answers {"unchanged": true} when nothing moved)
     GET /ledgers                 every capacity ledger with bar figures and injected marks
     GET /trees                   what a tree can be drawn for (VMs, images, storages)
     GET /trees/{kind}/{key}      the copy-on-write trees of a vm, image or storage (?limit=N)
@@ -25,6 +26,7 @@ from . import render, views
 
 ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 OUTCOMES = ("ok", "error", "partial")
+SUBJECTS_SHOWN = 500  # VMs (and images) offered in the page's tree chooser
 
 
 def asset_text(name: str) -> str:
@@ -79,6 +81,11 @@ def _panels(call: AdminCall):
     """The dashboard's panels as HTML fragments, rendered from the JSON views."""
     cloud = call.cloud
     args = call.request.args
+    token = views.change_token(call.app)
+    if args.get("since") == token:  # nothing moved since the page's last answer but time
+        clock = views.clock(cloud)
+        return {"unchanged": True, "token": token, "clock": clock,
+                "panels": {"clock": render.clock_html(clock)}}
     outcome = args.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:
         raise bad_request(f"'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
@@ -106,12 +113,12 @@ def _panels(call: AdminCall):
             "clock": render.clock_html(clock),
         },
         "tree": tree_key,
-        "subjects": views.subjects(cloud),
+        "subjects": views.subjects(cloud, limit=SUBJECTS_SHOWN),
         "operation_names": journal["operation_names"],
         "clock": clock,
         "topology": cloud.topology.name,
         "seed": cloud.seed,
-        "changes": [cloud.journal_seq, journal["requests_total"]],
+        "token": token,
     }
 
 

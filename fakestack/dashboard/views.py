@@ -179,7 +179,7 @@ def journal(app, *, operation: str | None = None, outcome: str | None = None,
     names = sorted({e.get("operation", "") for e in cloud.journal})
     return {"operations": operations, "requests": requests, "operation_names": names,
             "operations_total": cloud.journal_seq,
-            "requests_total": getattr(app, "request_seq", 0)}
+            "requests_kept": len(getattr(app, "request_journal", ()))}
 
 
 def fault_plan(cloud) -> list[dict]:
@@ -188,13 +188,21 @@ def fault_plan(cloud) -> list[dict]:
 
 
 # -- trees -----------------------------------------------------------------------------
-def subjects(cloud) -> dict:
-    """What a tree can be drawn for: VMs, images, storages (each ``{"uuid", "name"}``)."""
+def subjects(cloud, *, limit: int | None = None) -> dict:
+    """What a tree can be drawn for: VMs, images, storages (each ``{"uuid", "name"}``);
+    with ``limit``, at most that many VMs and images (``vms_total`` and ``images_total``
+    say how many exist)."""
     def listing(collection, **extra):
-        return [{"uuid": e.uuid, "name": e.name, **{k: getattr(e, a) for k, a in extra.items()}}
-                for e in collection]
+        out = []
+        for e in collection:
+            if limit is not None and len(out) >= limit:
+                break
+            out.append({"uuid": e.uuid, "name": e.name,
+                        **{k: getattr(e, a) for k, a in extra.items()}})
+        return out
 
-    return {"vms": listing(cloud.vms, state="state"),
+    return {"vms": listing(cloud.vms, state="state"), "vms_total": len(cloud.vms),
+            "images_total": len(cloud.images),
             "images": listing(cloud.images, status="status"),
             "storages": [{"uuid": s.uuid, "name": s.name, "kind": kind}
                          for kind, coll in (("primary_storage", cloud.primary_storages),
@@ -202,33 +210,40 @@ def subjects(cloud) -> dict:
                          for s in coll]}
 
 
-def _holders(cloud) -> dict[str, list[dict]]:
-    """Who holds each disk node: ``node uuid -> [{"kind", "name", "uuid", ...}]``."""
+def _holders(cloud, wanted: set[str]) -> dict[str, list[dict]]:
+    """Who holds each of the ``wanted`` disk nodes: ``node uuid -> [{"kind", "name",
+    "uuid", ...}]`` (only wanted nodes cost anything: a big cloud has many holders)."""
     held: dict[str, list[dict]] = {}
 
     def add(node_uuid, **holder):
-        if node_uuid:
-            held.setdefault(node_uuid, []).append(holder)
+        held.setdefault(node_uuid, []).append(holder)
 
-    vm_names = {vm.uuid: vm.name for vm in cloud.vms}
+    vms = cloud.vms
     for vol in cloud.volumes:
-        owner = vm_names.get(vol.vm_uuid) if vol.vm_uuid else None
+        if vol.node_uuid not in wanted:
+            continue
+        owner_vm = vms.find(vol.vm_uuid) if vol.vm_uuid else None
+        owner = owner_vm.name if owner_vm is not None else None
         add(vol.node_uuid, kind="volume", uuid=vol.uuid, name=vol.name, type=vol.type,
             vm=owner, vm_uuid=vol.vm_uuid)
     for snap in getattr(cloud, "volume_snapshots", ()):
-        add(snap.node_uuid, kind="snapshot", uuid=snap.uuid, name=snap.name)
-    images = {image.uuid: image for image in cloud.images}
-    for image in images.values():
+        if snap.node_uuid in wanted:
+            add(snap.node_uuid, kind="snapshot", uuid=snap.uuid, name=snap.name)
+    for image in cloud.images:
         for ref in image.backup_storage_refs:
-            add(ref.get("node_uuid"), kind="image", uuid=image.uuid, name=image.name)
+            if ref.get("node_uuid") in wanted:
+                add(ref["node_uuid"], kind="image", uuid=image.uuid, name=image.name)
     for key, node_uuid in getattr(cloud, "image_caches", {}).items():
-        image = images.get(key.split(":", 1)[0])
+        if node_uuid not in wanted:
+            continue
+        image = cloud.images.find(key.split(":", 1)[0])
         add(node_uuid, kind="image-cache", uuid=image.uuid if image else None,
             name=image.name if image else key.split(":", 1)[0])
     for record in getattr(cloud, "backups", ()):
         for ref in record.backup_storage_refs:
-            add(ref.get("node_uuid"), kind="backup", uuid=record.uuid, name=record.name,
-                mode=record.mode, group=record.group_uuid, status=ref.get("status"))
+            if ref.get("node_uuid") in wanted:
+                add(ref["node_uuid"], kind="backup", uuid=record.uuid, name=record.name,
+                    mode=record.mode, group=record.group_uuid, status=ref.get("status"))
     return held
 
 
@@ -279,14 +294,15 @@ def _label(node, holders: list[dict]) -> str:
     return node.role
 
 
-def _tree(cloud, root, kids, holders, storage_names, marked: set[str], budget: list[int],
+def _tree(cloud, root, kids, drawn: list, storage_names, marked: set[str], budget: list[int],
           max_depth: int) -> dict:
-    """One tree as nested dicts (iterative: a chain can be hundreds of levels deep)."""
+    """One tree as nested dicts (iterative: a chain can be hundreds of levels deep).
+    Each drawn ``(node, dict)`` pair joins ``drawn``; ``_name_nodes`` fills in who holds
+    them afterwards."""
     def shape(node) -> dict:
-        own = holders.get(node.uuid, [])
-        return {
-            "uuid": node.uuid, "role": node.role, "kind": _node_kind(node, own),
-            "label": _label(node, own), "holders": own,
+        out = {
+            "uuid": node.uuid, "role": node.role, "kind": node.role, "label": node.role,
+            "holders": [],
             "storage": storage_names.get(node.storage_uuid, node.storage_uuid),
             "storage_uuid": node.storage_uuid, "depth": node.depth, "max_depth": max_depth,
             "virtual_size": node.virtual_size, "actual_size": node.actual_size,
@@ -294,6 +310,8 @@ def _tree(cloud, root, kids, holders, storage_names, marked: set[str], budget: l
             "frozen": node.frozen, "hidden": node.refs <= 0, "refs": node.refs,
             "subject": node.uuid in marked, "children": [], "omitted": 0,
         }
+        drawn.append((node, out))
+        return out
 
     top = shape(root)
     budget[0] -= 1
@@ -310,6 +328,15 @@ def _tree(cloud, root, kids, holders, storage_names, marked: set[str], budget: l
             out["children"].append(shaped)
             stack.append((child, shaped))
     return top
+
+
+def _name_nodes(cloud, drawn: list) -> None:
+    holders = _holders(cloud, {node.uuid for node, _ in drawn})
+    for node, out in drawn:
+        own = holders.get(node.uuid, [])
+        out["holders"] = own
+        out["kind"] = _node_kind(node, own)
+        out["label"] = _label(node, own)
 
 
 def _deepest(tree: dict) -> int:
@@ -342,7 +369,6 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
     children, omitted``."""
     if kind not in TREE_KINDS:
         raise ViewError(f"no tree kind {kind!r} (one of {', '.join(TREE_KINDS)})")
-    holders = _holders(cloud)
     marked: set[str] = set()
     roots: list = []
     groups: list[dict] = []
@@ -407,12 +433,14 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
     max_depth = cloud.settings.max_chain_depth
     budget = [max(limit, 1)]
     trees = []
+    drawn: list = []
     omitted_roots = 0
     for root in roots:
         if budget[0] <= 0:
             omitted_roots += 1
             continue
-        trees.append(_tree(cloud, root, kids, holders, storage_names, marked, budget, max_depth))
+        trees.append(_tree(cloud, root, kids, drawn, storage_names, marked, budget, max_depth))
+    _name_nodes(cloud, drawn)
     drawn = sum(_count(t) for t in trees)
     return {"subject": subject, "max_chain_depth": max_depth, "trees": trees,
             "backup_groups": groups, "deepest": max((_deepest(t) for t in trees), default=0),
@@ -449,6 +477,21 @@ def _any_omitted(trees: list[dict]) -> bool:
             return True
         stack.extend(node["children"])
     return False
+
+
+def change_token(app) -> str:
+    """Changes whenever what the dashboard shows (but the clock) may have changed: an
+    operation, a kept request (admin changes included), the fault plan's counts, the size
+    of the cloud.  Cheap: the page polls with it and gets ``unchanged`` (and the clock)
+    most of the time, which keeps a big cloud's lock free for its clients."""
+    cloud = app.cloud
+    journal = getattr(app, "request_journal", ())
+    last_request = journal[-1]["seq"] if journal else 0
+    injector = getattr(cloud, "faults", None)
+    plan = injector.report() if injector is not None else []
+    fault_counts = ",".join(f'{r.get("id")}/{r.get("calls", 0)}/{r.get("hits", 0)}' for r in plan)
+    return (f"{cloud.journal_seq}:{len(cloud.journal)}:{last_request}:"
+            f"{len(cloud.vms)}:{len(cloud.nodes)}:{fault_counts}")
 
 
 def default_subject(cloud) -> tuple[str, str] | None:

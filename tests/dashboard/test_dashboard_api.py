@@ -219,3 +219,35 @@ def test_reading_the_dashboard_changes_nothing_and_is_not_journaled(cloud, clien
         assert client.get(path).status_code == 200
     assert cloud.snapshot() == before
     assert get_json(client, "/_fakestack/journal")[1]["requests"] == []
+
+
+def test_a_poll_with_the_last_token_gets_unchanged_until_something_moves(cloud, client):
+    first = get_json(client, "/_fakestack/ui/panels")[1]
+    again = get_json(client, f"/_fakestack/ui/panels?since={first['token']}")[1]
+    assert again == {"unchanged": True, "token": first["token"], "clock": first["clock"],
+                     "panels": {"clock": first["panels"]["clock"]}}
+    cloud.tick(30)  # only the clock moved: still unchanged, with the new time
+    later = get_json(client, f"/_fakestack/ui/panels?since={first['token']}")[1]
+    assert later["unchanged"] and later["clock"]["iso"] == "2026-01-01T00:00:30Z"
+    for change in (lambda: cloud.clone_vm("golden", ["a"]),
+                   lambda: faults.add(cloud, faults.fail("vm.stop", id="x")),
+                   lambda: client.delete("/_fakestack/journal")):
+        token = get_json(client, "/_fakestack/ui/panels")[1]["token"]
+        change()
+        moved = get_json(client, f"/_fakestack/ui/panels?since={token}")[1]
+        assert "unchanged" not in moved and moved["token"] != token
+
+
+def test_a_big_cloud_draws_its_notable_hosts_first_and_at_most_48():
+    cloud = Cloud("scale:100:10", seed=0, clock=ManualClock())
+    last = list(cloud.hosts)[-1]
+    cloud.set_host_state(last, "Disabled")
+    client = Client(make_app(cloud))
+    capacity = get_json(client, "/_fakestack/ui/panels")[1]["panels"]["capacity"]
+    assert capacity.count('class="card host') == 48
+    assert last.name == "host-100"  # disabled: drawn first, then the others in order
+    assert capacity.index('data-name="host-100"') < capacity.index('data-name="host-1"') \
+        < capacity.index('data-name="host-47"')
+    assert 'data-name="host-48"' not in capacity
+    assert "48 of 100 hosts drawn (0 full); every host is in /_fakestack/ledgers" in capacity
+    assert len(get_json(client, "/_fakestack/ledgers")[1]["hosts"]) == 100

@@ -125,6 +125,7 @@ def test_the_dashboard_shows_a_host_filling_up_its_clone_tree_and_the_journal(
     page.select_option("#journal-outcome", "ok")
     expect(clone_row).to_have_count(0, timeout=WAIT_MS)
     page.select_option("#journal-outcome", "")
+    page.fill("#journal-operation", "")
 
     # a fault plan: injected exhaustion of the primary storage is marked on its bar
     with httpx.Client(base_url=fakestack_server.url, timeout=10) as http:

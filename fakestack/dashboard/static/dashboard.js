@@ -15,6 +15,8 @@
   var namesKey = "";
   var timer = null;
   var inFlight = false;
+  var token = "";           // the server's change token of the last full answer...
+  var tokenQuery = null;    // ...and the query it answered
 
   function query() {
     var params = new URLSearchParams();
@@ -47,7 +49,8 @@
         var items = subjects[g[0]] || [];
         if (!items.length) return;
         var group = document.createElement("optgroup");
-        group.label = g[1];
+        var total = subjects[g[0] + "_total"];
+        group.label = g[1] + (total && total > items.length ? " (first " + items.length + " of " + total + ")" : "");
         items.forEach(function (item) {
           var extra = item.kind ? " (" + item.kind.replace("_", " ") + ")" : (item.state ? " (" + item.state + ")" : "");
           group.appendChild(option(g[2] + ":" + item.uuid, item.name + extra));
@@ -76,7 +79,10 @@
   function refresh() {
     if (inFlight) return;
     inFlight = true;
-    fetch(base + "/ui/panels?" + query(), {cache: "no-store", headers: {"Accept": "application/json"}})
+    var asked = query();
+    // Same question as last time: let the server answer "unchanged" if nothing moved.
+    var url = base + "/ui/panels?" + asked + (asked === tokenQuery && token ? "&since=" + encodeURIComponent(token) : "");
+    fetch(url, {cache: "no-store", headers: {"Accept": "application/json"}})
       .then(function (response) {
         return response.json().then(function (body) { return {status: response.status, body: body}; });
       })
@@ -87,10 +93,13 @@
         }
         var data = answer.body;
         Object.keys(data.panels).forEach(function (name) { swap(name, data.panels[name]); });
+        setStatus("live", true);
+        if (data.unchanged) return;
+        token = data.token;
+        tokenQuery = asked;
         fillSubjects(data.subjects, data.tree);
         fillNames(data.operation_names || []);
         $("cloud").textContent = data.topology + " · seed " + data.seed;
-        setStatus("live", true);
       })
       .catch(function (err) { setStatus("unreachable: " + err.message, false); })
       .then(function () { inFlight = false; });
