@@ -15,6 +15,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 # playwright is in the test extra: a missing package is an error, not a skip
 from playwright.sync_api import expect, sync_playwright
 
