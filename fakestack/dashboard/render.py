@@ -398,21 +398,29 @@ CHART_COLORS = ("#2563eb", "#dc2626", "#059669", "#d97706", "#7c3aed", "#0891b2"
                 "#65a30d", "#4b5563", "#ea580c")
 
 
-def ledger_series(ledger_views: Iterable[dict]) -> list[dict]:
+def _points(items: list[dict], kind: str, ledgers: tuple[tuple[str, str], ...],
+            max_each: int) -> list[tuple[str, int, int]]:
+    """(series name, used, total) for each ledger of each item, or, past ``max_each``
+    items, one series per ledger summed over all of them (a chart of 1,000 hosts' lines
+    says nothing)."""
+    if len(items) > max_each:
+        return [(f"all {len(items)} {kind} {label}".rstrip(), sum(i[key]["used"] for i in items),
+                 sum(i[key]["total"] for i in items)) for key, label in ledgers]
+    return [(f'{i["name"]} {label}'.rstrip(), i[key]["used"], i[key]["total"])
+            for i in items for key, label in ledgers]
+
+
+def ledger_series(ledger_views: Iterable[dict], *, max_each: int = 6) -> list[dict]:
     """Percent used per ledger across a sequence of ``views.ledgers`` results:
-    ``[{"name", "values": [pct, ...], "used": [...], "total": [...]}]`` (stable order)."""
+    ``[{"name", "values": [pct, ...], "used": [...], "total": [...]}]`` (stable order).
+    Hosts, primary and backup storages past ``max_each`` of a kind are summed up."""
     series: dict[str, dict] = {}
     views = list(ledger_views)
     for index, view in enumerate(views):
-        points = []
-        for h in view["hosts"]:
-            points.append((f'{h["name"]} cpu', h["cpu"]["used"], h["cpu"]["total"]))
-            points.append((f'{h["name"]} memory', h["memory"]["used"], h["memory"]["total"]))
-        for p in view["primary_storages"]:
-            points.append((f'{p["name"]} virtual', p["virtual"]["used"], p["virtual"]["total"]))
-            points.append((f'{p["name"]} physical', p["physical"]["used"], p["physical"]["total"]))
-        for b in view["backup_storages"]:
-            points.append((f'{b["name"]}', b["capacity"]["used"], b["capacity"]["total"]))
+        points = (_points(view["hosts"], "hosts", (("cpu", "cpu"), ("memory", "memory")), max_each)
+                  + _points(view["primary_storages"], "primary storages",
+                            (("virtual", "virtual"), ("physical", "physical")), max_each)
+                  + _points(view["backup_storages"], "backup storages", (("capacity", ""),), max_each))
         for name, used, total in points:
             entry = series.setdefault(name, {"name": name, "values": [None] * len(views),
                                              "used": [None] * len(views),

@@ -251,3 +251,16 @@ def test_a_big_cloud_draws_its_notable_hosts_first_and_at_most_48():
     assert 'data-name="host-48"' not in capacity
     assert "48 of 100 hosts drawn (0 full); every host is in /_fakestack/ledgers" in capacity
     assert len(get_json(client, "/_fakestack/ledgers")[1]["hosts"]) == 100
+
+
+def test_a_recording_server_does_not_record_the_dashboard_looking(cloud, tmp_path):
+    from fakestack import scenarios
+
+    path = tmp_path / "session.yaml"
+    client = Client(scenarios.record_app(cloud, path, wall_clock=lambda: 1_767_225_700.0))
+    for _ in range(3):
+        assert client.get("/_fakestack/ui/panels").status_code == 200
+    assert client.get("/_fakestack/ui").status_code == 200
+    assert client.get("/_fakestack/capacity").status_code == 200  # the admin API is recorded
+    steps = scenarios.load(path).steps
+    assert [s.http.path for s in steps if s.http is not None] == ["/_fakestack/capacity"]

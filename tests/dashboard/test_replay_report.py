@@ -109,3 +109,19 @@ def test_a_report_dir_that_cannot_be_made_is_bad_input(tmp_path, capsys):
     blocker.write_text("", encoding="utf-8")
     assert run_replay(str(CLONE_STORM), "--report", str(blocker / "sub")) == 2
     assert "fakestack: cannot create" in capsys.readouterr().err
+
+
+def test_the_chart_sums_up_a_kind_with_many_ledgers():
+    from fakestack import Cloud, ManualClock
+    from fakestack.dashboard import render, views
+
+    small = views.ledgers(Cloud("demo", clock=ManualClock()))
+    big_cloud = Cloud("scale:20:30", clock=ManualClock())
+    big = views.ledgers(big_cloud)
+    names = [s["name"] for s in render.ledger_series([small])]
+    assert names[:2] == ["host-1 cpu", "host-1 memory"] and "imagestore" in names
+    series = {s["name"]: s for s in render.ledger_series([big, big])}
+    hosts_cpu = series["all 20 hosts cpu"]
+    assert hosts_cpu["used"] == [sum(h.used_cpu for h in big_cloud.hosts)] * 2
+    assert hosts_cpu["total"] == [sum(h.total_cpu for h in big_cloud.hosts)] * 2
+    assert not any(name.startswith("host-") for name in series)
