@@ -13,6 +13,9 @@ Paths are relative to ``/_fakestack``:
     DELETE /journal      forget both journals
     GET    /invariants   200 {"ok": true, "breaches": []} or 409 {"ok": false, "breaches": [...]}
     GET    /capacity     cloud.capacity()
+    GET    /faults       the fault plan with hit counts (POST adds rules, DELETE clears;
+                         /faults/{rule_id}: GET one, DELETE one): fakestack.faults.http
+    GET    /ui           the dashboard (and /ledgers, /trees): fakestack.dashboard.routes
 
 Extension point
 ---------------
@@ -20,43 +23,50 @@ Routes live in one table.  Another module adds its own with::
 
     from fakestack.admin import AdminError, register_admin_route
 
-    def list_faults(call):                    # call: AdminCall
-        return {"rules": [...]}               # -> 200 JSON
+    def list_notes(call):                     # call: AdminCall
+        return {"notes": [...]}               # -> 200 JSON
 
-    def add_fault(call):
+    def add_note(call):
         body = call.json()                    # 400 JSON if the body is not a JSON object
         ...
-        return {"id": rule_id}, 201           # (data, status) -> JSON with that status
+        return {"id": note_id}, 201           # (data, status) -> JSON with that status
 
-    register_admin_route("GET", "/faults", list_faults)
-    register_admin_route("POST", "/faults", add_fault)
-    register_admin_route("DELETE", "/faults/{rule_id}", remove_fault)   # call.params["rule_id"]
+    register_admin_route("GET", "/notes", list_notes)
+    register_admin_route("POST", "/notes", add_note)
+    register_admin_route("DELETE", "/notes/{note_id}", remove_note)   # call.params["note_id"]
 
 and lists itself in ``ADMIN_EXTENSIONS`` below (one line, ``"module.path"``) so that the app
-imports it before serving.  A handler returns a JSON-able value (200), a ``(value, status)``
-pair, or a werkzeug ``Response``; it raises ``AdminError(status, code, message)`` for a
-client mistake.  Handlers run under ``cloud.lock``.  A route is *mutating* (the server then
-saves ``--state``) when its method is not GET/HEAD, unless ``mutating=`` says otherwise.
+imports it before serving.  fakestack's own modules do not register themselves: they
+expose their routes as data, and the end of this module mounts them (the fault routes of
+``fakestack.faults.http``), so that every built-in route is named here.
+
+A handler returns a JSON-able value (200), a ``(value, status)`` pair, or a werkzeug
+``Response``; it raises ``AdminError(status, code, message)`` for a client mistake.
+Handlers run under ``cloud.lock``.  A route is *mutating* (the server then saves
+``--state``) when its method is not GET/HEAD, unless ``mutating=`` says otherwise.
 """
 from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .app import json_response
+from .dashboard.routes import ADMIN_ROUTES as DASHBOARD_ROUTES
+from .faults.http import ADMIN_ROUTES as FAULT_ROUTES
+from .http_json import json_response
+from .timefmt import clock_view, iso_utc
+from .version import __version__
 
 ADMIN_PREFIX = "/_fakestack"
 
-# Modules that register admin routes when imported (one line each, e.g. "fakestack.faults").
-ADMIN_EXTENSIONS: tuple[str, ...] = (
-    "fakestack.faults",
-    "fakestack.dashboard.routes",
-)
+# Modules outside fakestack that register admin routes when imported (one line each,
+# e.g. "myproject.fake_extras").  fakestack's own routes are mounted at the end of this module.
+ADMIN_EXTENSIONS: tuple[str, ...] = ()
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -308,8 +318,6 @@ def _index_html(dashboard: str, endpoints: list[dict], root: str) -> str:
 
 def _health(call: AdminCall):
     """Liveness, version, topology, seed and the mounted dialects."""
-    from . import __version__
-
     cloud = call.cloud
     return {"status": "ok", "version": __version__, "topology": cloud.topology.name,
             "seed": cloud.seed, "dialects": [d.name for d in call.app.dialects]}
@@ -325,17 +333,6 @@ def _reset(call: AdminCall):
     call.app.reset()
     cloud = call.cloud
     return {"ok": True, "topology": cloud.topology.name, "seed": cloud.seed}
-
-
-def clock_view(clock) -> dict:
-    now = clock.now()
-    return {"now": now, "iso": iso_utc(now), "kind": clock.kind, "offset": clock.offset}
-
-
-def iso_utc(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
 
 
 def _parse_time(value: Any) -> float:
@@ -441,3 +438,8 @@ for _method, _path, _handler, _mutating in (
     ("GET", "/capacity", _capacity, None),
 ):
     register_admin_route(_method, _path, _handler, mutating=_mutating)
+
+# The fault plan (``/faults``, ``/faults/{rule_id}``), then the dashboard (``/ui``,
+# ``/ledgers``, ``/trees``), after the built-in endpoints.
+for _method, _path, _handler, _mutating, _summary in FAULT_ROUTES + DASHBOARD_ROUTES:
+    register_admin_route(_method, _path, _handler, mutating=_mutating, summary=_summary)

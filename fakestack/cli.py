@@ -17,11 +17,11 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
+# Re-exported: the exit codes and ``table`` live in .console (scenarios use them too).
+from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, human_bytes, table
+from .version import __version__
 
 # Shown by ``serve`` for a mounted dialect that does not expose ``default_credentials``.
 DEFAULT_CREDENTIALS = {
@@ -33,46 +33,8 @@ DEFAULT_CREDENTIALS = {
 
 # -- formatting -------------------------------------------------------------------------
 
-_UNITS = (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
-
-
-def human_bytes(n: int) -> str:
-    """Binary units.  An exact amount drops trailing zeros (``40 GiB``, ``1.5 TiB``); an
-    inexact one keeps two decimals (``3.94 TiB``), or three when two would round to a
-    whole number and hide the remainder (``3.998 TiB``, not ``4.00 TiB``); the decimals
-    themselves tell an inexact amount (``1.000 TiB``) from an exact one (``1 TiB``)."""
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    for unit, size in _UNITS:
-        if n < size:
-            continue
-        if n % size == 0:
-            return f"{sign}{n // size} {unit}"
-        for decimals in (2, 3):
-            text = f"{n / size:.{decimals}f}"
-            if round(float(text) * size) == n:
-                return f"{sign}{text.rstrip('0').rstrip('.')} {unit}"
-            if not text.endswith("." + "0" * decimals):
-                return f"{sign}{text} {unit}"
-        return f"{sign}{text} {unit}"  # a sliver over a whole amount: "1.000 TiB"
-    return f"{sign}{n} B"
-
-
 def _number(value: float) -> str:
     return f"{value:g}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = (),
-          indent: str = "  ") -> list[str]:
-    """Aligned columns; the columns whose index is in ``right`` are right-aligned."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for row in cells:
-        parts = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                 for i, cell in enumerate(row)]
-        lines.append((indent + "  ".join(parts)).rstrip())
-    return lines
 
 
 def _section(title: str, count: int) -> str:
@@ -247,8 +209,6 @@ def add_inspect_command(subparsers) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from . import __version__
-
     cloud, error = _build_cloud(args)
     if error:
         return _fail(error)
@@ -294,8 +254,6 @@ def dialect_credentials(dialect) -> dict:
 
 
 def serve_banner(server, restored: bool) -> list[str]:
-    from . import __version__
-
     cloud = server.cloud
     lines = [f"fakestack {__version__} serving at {server.url}",
              f"topology {cloud.topology.name} (seed {cloud.seed}): {topology_summary(cloud)}"]
@@ -399,8 +357,6 @@ COMMANDS: list[tuple[str, Callable, Callable[[argparse.Namespace], int]]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = argparse.ArgumentParser(
         prog="fakestack",
         description="A deterministic fake of virtualization clouds (ZStack, vSphere, InstaVM).")

@@ -12,7 +12,7 @@ from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
-from ..cli import human_bytes
+from ..console import human_bytes
 
 # Tree drawing geometry (pixels).
 NODE_W, NODE_H, COL_GAP, ROW_H, PAD = 196, 46, 36, 58, 12

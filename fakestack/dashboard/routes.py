@@ -1,4 +1,5 @@
-"""The dashboard's routes on the admin API (paths relative to ``/_fakestack``).
+"""The dashboard's routes on the admin API (paths relative to ``/_fakestack``), as data
+that ``fakestack.admin`` mounts (so this module does not import the admin API).
 
     GET /ui                      the dashboard page (HTML; polls /ui/panels)
     GET /ui/assets/{name}        its stylesheet and script (package data, no CDN)
@@ -12,17 +13,14 @@
 from __future__ import annotations
 
 from importlib import resources
+from typing import TYPE_CHECKING
 
 from werkzeug.wrappers import Response
 
-from ..admin import (
-    ADMIN_PREFIX,
-    AdminCall,
-    AdminError,
-    bad_request,
-    register_admin_route,
-)
 from . import render, views
+
+if TYPE_CHECKING:
+    from ..admin import AdminCall
 
 ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 OUTCOMES = ("ok", "error", "partial")
@@ -38,23 +36,50 @@ def page_html(base: str) -> str:
     return asset_text("dashboard.html").replace("{{base}}", base)
 
 
-def _base(call: AdminCall) -> str:
-    return call.request.script_root + ADMIN_PREFIX
+class _Mistake(Exception):
+    """A client mistake, answered as the admin API answers them."""
+
+    def __init__(self, status: int, code: str, message: str) -> None:
+        super().__init__(message)
+        self.answer = {"error": code, "message": message}, status
 
 
-def _page(call: AdminCall):
+def _answers_mistakes(handler):
+    """Turn ``_Mistake`` into the admin API's ``({"error", "message"}, status)`` answer."""
+    def wrapped(call):
+        try:
+            return handler(call)
+        except _Mistake as exc:
+            return exc.answer
+
+    wrapped.__doc__ = handler.__doc__
+    wrapped.__name__ = handler.__name__
+    return wrapped
+
+
+def _bad_request(message: str) -> _Mistake:
+    return _Mistake(400, "bad_request", message)
+
+
+def _base(call: "AdminCall") -> str:
+    """Where the admin API is mounted (``/_fakestack`` under the app's script root)."""
+    path = call.request.path.rstrip("/")
+    return call.request.script_root + path[: path.rindex("/ui")]
+
+
+def _page(call: "AdminCall"):
     """The dashboard: capacity bars, clone trees, journal, fault plan, clock."""
     return Response(page_html(_base(call)), mimetype="text/html",
                     headers={"Cache-Control": "no-store"})
 
 
-def _asset(call: AdminCall):
+def _asset(call: "AdminCall"):
     """A static file of the dashboard (dashboard.css, dashboard.js)."""
     name = call.params["name"]
     mimetype = ASSETS.get(name)
     if mimetype is None:
-        raise AdminError(404, "not_found", f"no dashboard asset {name!r} "
-                         f"(there are {', '.join(sorted(ASSETS))})")
+        raise _Mistake(404, "not_found", f"no dashboard asset {name!r} "
+                       f"(there are {', '.join(sorted(ASSETS))})")
     return Response(asset_text(name), mimetype=mimetype, headers={"Cache-Control": "no-cache"})
 
 
@@ -64,20 +89,20 @@ def parse_subject(text: str | None, cloud) -> tuple[str, str] | None:
         return views.default_subject(cloud)
     kind, sep, key = text.partition(":")
     if not sep or not key or kind not in views.TREE_KINDS:
-        raise bad_request(f"'tree' must be KIND:KEY with KIND one of "
+        raise _bad_request(f"'tree' must be KIND:KEY with KIND one of "
                           f"{', '.join(views.TREE_KINDS)}, got {text!r}")
     return kind, key
 
 
-def _tree_view(call: AdminCall, kind: str, key: str) -> dict:
+def _tree_view(call: "AdminCall", kind: str, key: str) -> dict:
     limit = call.query_int("limit", views.DEFAULT_TREE_LIMIT, minimum=1)
     try:
         return views.tree(call.cloud, kind, key, limit=limit)
     except views.ViewError as exc:
-        raise AdminError(404, "not_found", str(exc)) from None
+        raise _Mistake(404, "not_found", str(exc)) from None
 
 
-def _panels(call: AdminCall):
+def _panels(call: "AdminCall"):
     """The dashboard's panels as HTML fragments, rendered from the JSON views."""
     cloud = call.cloud
     args = call.request.args
@@ -88,7 +113,7 @@ def _panels(call: AdminCall):
                 "panels": {"clock": render.clock_html(clock)}}
     outcome = args.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:
-        raise bad_request(f"'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
+        raise _bad_request(f"'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
     limit = call.query_int("limit", 50, minimum=1)
     subject = parse_subject(args.get("tree"), cloud)
     tree_html, tree_key = '<p class="empty">nothing to draw</p>', None
@@ -122,27 +147,25 @@ def _panels(call: AdminCall):
     }
 
 
-def _ledgers(call: AdminCall):
+def _ledgers(call: "AdminCall"):
     """Every ledger (host CPU and memory, both primary storage ledgers, backup storage)
     with its bar figures and the fault plan's injected exhaustion."""
     return views.ledgers(call.cloud)
 
 
-def _subjects(call: AdminCall):
+def _subjects(call: "AdminCall"):
     """What a copy-on-write tree can be drawn for: VMs, images, storages."""
     return views.subjects(call.cloud)
 
 
-def _tree(call: AdminCall):
+def _tree(call: "AdminCall"):
     """The copy-on-write trees of a vm, an image or a storage (?limit=N nodes)."""
     return _tree_view(call, call.params["kind"], call.params["key"])
 
 
-def register() -> None:
+# ``(method, path under /_fakestack, handler, mutating, summary)``, mounted by fakestack.admin.
+ADMIN_ROUTES = tuple(
+    ("GET", path, _answers_mistakes(handler), False, (handler.__doc__ or "").strip().splitlines()[0])
     for path, handler in (("/ui", _page), ("/ui/assets/{name}", _asset),
                           ("/ui/panels", _panels), ("/ledgers", _ledgers),
-                          ("/trees", _subjects), ("/trees/{kind}/{key}", _tree)):
-        register_admin_route("GET", path, handler)
-
-
-register()
+                          ("/trees", _subjects), ("/trees/{kind}/{key}", _tree)))

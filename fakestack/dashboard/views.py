@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..timefmt import clock_view
+
 # Which ledger an ``exhaust`` fault effect empties, per entity kind.
 EXHAUST_LEDGERS = {
     "host.cpu": ("host", "cpu"),
@@ -507,6 +509,4 @@ def default_subject(cloud) -> tuple[str, str] | None:
 
 
 def clock(cloud) -> dict[str, Any]:
-    from ..admin import clock_view
-
     return clock_view(cloud.clock)
