@@ -165,16 +165,18 @@ def _short(text: str, limit: int = LABEL_CHARS) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def _layout(tree: dict) -> tuple[list[tuple[dict, int, float]], int]:
+def _layout(tree: dict) -> tuple[list[tuple[dict, int, float]], int, dict[int, float]]:
     """(node, column, row) for every node: leaves take consecutive rows, a parent sits at
-    the middle of its children.  Iterative (chains can be hundreds deep)."""
+    the middle of its children; the rows used; and, for a node with children left out,
+    the row of its "+N more" note (after its drawn subtree).  Iterative: chains can be
+    hundreds deep."""
     placed: list[tuple[dict, int, float]] = []
     rows: dict[int, float] = {}
+    notes: dict[int, float] = {}
     next_row = 0.0
-    # post-order without recursion
     stack: list[tuple[dict, int, bool]] = [(tree, 0, False)]
     order: list[tuple[dict, int]] = []
-    while stack:
+    while stack:  # post-order
         node, col, seen = stack.pop()
         if seen:
             order.append((node, col))
@@ -184,18 +186,18 @@ def _layout(tree: dict) -> tuple[list[tuple[dict, int, float]], int]:
             stack.append((child, col + 1, False))
     for node, col in order:
         kids = node["children"]
-        extra = 1 if node.get("omitted") else 0
         if kids:
-            first, last = rows[id(kids[0])], rows[id(kids[-1])]
-            row = (first + last) / 2
-            if extra:
-                next_row += 1  # a row for the "+N more" note
+            row = (rows[id(kids[0])] + rows[id(kids[-1])]) / 2
         else:
             row = next_row
             next_row += 1
+        if node.get("omitted"):
+            notes[id(node)] = next_row if kids else row
+            if kids:
+                next_row += 1
         rows[id(node)] = row
         placed.append((node, col, row))
-    return placed, max(int(next_row), 1)
+    return placed, max(int(next_row), 1), notes
 
 
 def _node_title(node: dict) -> str:
@@ -218,10 +220,12 @@ def tree_svg(tree: dict) -> str:
 def forest_svg(trees: list[dict]) -> str:
     """Trees drawn in one SVG, one below the other (roots at the left)."""
     placed: list[tuple[dict, int, float]] = []
+    notes: dict[int, float] = {}
     rows = 0.0
     for tree in trees:
-        own, used = _layout(tree)
+        own, used, own_notes = _layout(tree)
         placed.extend((node, col, row + rows) for node, col, row in own)
+        notes.update({key: row + rows for key, row in own_notes.items()})
         rows += used + 0.25  # a little air between two trees
     rows -= 0.25
     cols = max(col for _, col, _ in placed) + 1
@@ -229,7 +233,7 @@ def forest_svg(trees: list[dict]) -> str:
     height = round(PAD * 2 + rows * ROW_H - (ROW_H - NODE_H))
     pos = {id(node): (PAD + col * (NODE_W + COL_GAP), PAD + row * ROW_H) for node, col, row in placed}
     edges, boxes = [], []
-    for node, col, row in placed:
+    for node, _col, _row in placed:
         x, y = pos[id(node)]
         for child in node["children"]:
             cx, cy = pos[id(child)]
@@ -249,8 +253,8 @@ def forest_svg(trees: list[dict]) -> str:
             f'<text class="label" x="10" y="19">{_e(_short(node["label"]))}</text>'
             f'<text class="meta" x="10" y="36">{_e(meta)}</text></g>')
         if node.get("omitted"):
-            oy = y + NODE_H + 14 if not node["children"] else pos[id(node["children"][-1])][1] + ROW_H + NODE_H / 2
-            boxes.append(f'<text class="omitted" x="{x + NODE_W + COL_GAP:.0f}" y="{oy:.0f}">'
+            note_y = PAD + notes[id(node)] * ROW_H + NODE_H / 2 + 4
+            boxes.append(f'<text class="omitted" x="{x + NODE_W + COL_GAP:.0f}" y="{note_y:.0f}">'
                          f'+{node["omitted"]} more not drawn</text>')
     return (f'<svg class="tree" xmlns="http://www.w3.org/2000/svg" width="{width}" '
             f'height="{height}" viewBox="0 0 {width} {height}">'

@@ -61,19 +61,19 @@ def _bad_request(message: str) -> _Mistake:
     return _Mistake(400, "bad_request", message)
 
 
-def _base(call: "AdminCall") -> str:
+def _base(call: AdminCall) -> str:
     """Where the admin API is mounted (``/_fakestack`` under the app's script root)."""
     path = call.request.path.rstrip("/")
     return call.request.script_root + path[: path.rindex("/ui")]
 
 
-def _page(call: "AdminCall"):
+def _page(call: AdminCall):
     """The dashboard: capacity bars, clone trees, journal, fault plan, clock."""
     return Response(page_html(_base(call)), mimetype="text/html",
                     headers={"Cache-Control": "no-store"})
 
 
-def _asset(call: "AdminCall"):
+def _asset(call: AdminCall):
     """A static file of the dashboard (dashboard.css, dashboard.js)."""
     name = call.params["name"]
     mimetype = ASSETS.get(name)
@@ -94,7 +94,7 @@ def parse_subject(text: str | None, cloud) -> tuple[str, str] | None:
     return kind, key
 
 
-def _tree_view(call: "AdminCall", kind: str, key: str) -> dict:
+def _tree_view(call: AdminCall, kind: str, key: str) -> dict:
     limit = call.query_int("limit", views.DEFAULT_TREE_LIMIT, minimum=1)
     try:
         return views.tree(call.cloud, kind, key, limit=limit)
@@ -102,7 +102,7 @@ def _tree_view(call: "AdminCall", kind: str, key: str) -> dict:
         raise _Mistake(404, "not_found", str(exc)) from None
 
 
-def _panels(call: "AdminCall"):
+def _panels(call: AdminCall):
     """The dashboard's panels as HTML fragments, rendered from the JSON views."""
     cloud = call.cloud
     args = call.request.args
@@ -147,18 +147,18 @@ def _panels(call: "AdminCall"):
     }
 
 
-def _ledgers(call: "AdminCall"):
+def _ledgers(call: AdminCall):
     """Every ledger (host CPU and memory, both primary storage ledgers, backup storage)
     with its bar figures and the fault plan's injected exhaustion."""
     return views.ledgers(call.cloud)
 
 
-def _subjects(call: "AdminCall"):
+def _subjects(call: AdminCall):
     """What a copy-on-write tree can be drawn for: VMs, images, storages."""
     return views.subjects(call.cloud)
 
 
-def _tree(call: "AdminCall"):
+def _tree(call: AdminCall):
     """The copy-on-write trees of a vm, an image or a storage (?limit=N nodes)."""
     return _tree_view(call, call.params["kind"], call.params["key"])
 

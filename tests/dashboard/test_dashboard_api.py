@@ -95,7 +95,8 @@ def test_injected_exhaustion_is_marked_on_the_ledger_it_empties(cloud, client):
     assert ps["virtual"]["injected"] == []
     faults.add(cloud, faults.exhaust("vm.clone", "host.cpu", on="some-other-host", id="cpu"))
     # a filter naming no host or storage of this cloud applies to all of them
-    assert [m["rule"] for m in get_json(client, "/_fakestack/ledgers")[1]["hosts"][0]["cpu"]["injected"]] == ["cpu"]
+    [host] = get_json(client, "/_fakestack/ledgers")[1]["hosts"]
+    assert [m["rule"] for m in host["cpu"]["injected"]] == ["cpu"]
     for rule in ("cpu", "ps", "mem"):
         faults.remove(cloud, rule)
     faults.add(cloud, faults.exhaust("vm.clone", "host.memory", id="any-host"))
@@ -149,7 +150,12 @@ def test_trees_are_cut_at_the_limit_and_say_so(cloud, client):
     assert (full["nodes"], full["truncated"]) == (7, False)
     cut = get_json(client, f"/_fakestack/trees/storage/{nfs}?limit=5")[1]
     assert (cut["nodes"], cut["truncated"]) == (5, True)
-    assert sum(n["omitted"] for t in cut["trees"] for n in walk(t)) + cut["omitted_trees"] >= 1
+    assert sum(n["omitted"] for t in cut["trees"] for n in walk(t)) == 2
+    panel = get_json(client, f"/_fakestack/ui/panels?tree=storage:{nfs}")[1]["panels"]["trees"]
+    assert "+2 more not drawn" not in panel  # the page draws up to 400
+    from fakestack.dashboard import render
+
+    assert ">+2 more not drawn</text>" in render.trees_html(cut)
 
 
 @pytest.mark.parametrize("path, status, code", [

@@ -34,7 +34,8 @@ def run_replay(*args: str) -> int:
 
 
 def svg_points(html: str, series: str) -> list[tuple[float, float]]:
-    match = re.search(rf'<polyline class="series" data-series="{re.escape(series)}"[^>]*points="([^"]+)"', html)
+    pattern = rf'<polyline class="series" data-series="{re.escape(series)}"[^>]*points="([^"]+)"'
+    match = re.search(pattern, html)
     assert match, f"no series {series!r} in the chart"
     return [tuple(map(float, p.split(","))) for p in match.group(1).split()]
 
