@@ -7,7 +7,7 @@ Every text that comes from the cloud is escaped.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timezone
 from html import escape
 from typing import Any
@@ -55,7 +55,7 @@ def _injected(marks: list[dict]) -> str:
     return f'<span class="badge injected" title="{_e(rules)}">injected exhaustion: {_e(rules)}</span>'
 
 
-def bar(title: str, used: float, total: float, text: str, *, marks: list[dict] = (),
+def bar(title: str, used: float, total: float, text: str, *, marks: Sequence[dict] = (),
         reserved: float = 0, limit: float | None = None, unit_bytes: bool = True) -> str:
     """One ledger as a bar: the used part, the reserve (hatched, at the right end), a
     threshold line; red when injected exhaustion empties it."""

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
 ASSETS = {"dashboard.css": "text/css", "dashboard.js": "text/javascript"}
 OUTCOMES = ("ok", "error", "partial")
+JOURNAL_ROWS = 50  # of operations and of requests, newest first
 SUBJECTS_SHOWN = 500  # VMs (and images) offered in the page's tree chooser
 
 
@@ -95,7 +96,7 @@ def parse_subject(text: str | None, cloud) -> tuple[str, str] | None:
 
 
 def _tree_view(call: AdminCall, kind: str, key: str) -> dict:
-    limit = call.query_int("limit", views.DEFAULT_TREE_LIMIT, minimum=1)
+    limit = call.query_int("limit", views.DEFAULT_TREE_LIMIT, minimum=1) or views.DEFAULT_TREE_LIMIT
     try:
         return views.tree(call.cloud, kind, key, limit=limit)
     except views.ViewError as exc:
@@ -114,7 +115,7 @@ def _panels(call: AdminCall):
     outcome = args.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:
         raise _bad_request(f"'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
-    limit = call.query_int("limit", 50, minimum=1)
+    limit = call.query_int("limit", JOURNAL_ROWS, minimum=1) or JOURNAL_ROWS
     subject = parse_subject(args.get("tree"), cloud)
     tree_html, tree_key = '<p class="empty">nothing to draw</p>', None
     if subject is not None:

@@ -350,15 +350,6 @@ def _deepest(tree: dict) -> int:
     return deepest
 
 
-def _count(tree: dict) -> int:
-    total, stack = 0, [tree]
-    while stack:
-        node = stack.pop()
-        total += 1
-        stack.extend(node["children"])
-    return total
-
-
 def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict:
     """The copy-on-write trees of a VM (its volumes' trees on primary storage, its backup
     groups and their chains on backup storage), an image (its data on backup storage,
@@ -443,10 +434,9 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
             continue
         trees.append(_tree(cloud, root, kids, drawn, storage_names, marked, budget, max_depth))
     _name_nodes(cloud, drawn)
-    drawn = sum(_count(t) for t in trees)
     return {"subject": subject, "max_chain_depth": max_depth, "trees": trees,
             "backup_groups": groups, "deepest": max((_deepest(t) for t in trees), default=0),
-            "nodes": drawn, "omitted_trees": omitted_roots,
+            "nodes": len(drawn), "omitted_trees": omitted_roots,
             "truncated": budget[0] <= 0 and (omitted_roots > 0 or _any_omitted(trees))}
 
 
