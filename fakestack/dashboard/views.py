@@ -148,6 +148,19 @@ def _outcome_matches(outcome: str, wanted: str | None) -> bool:
     return outcome == wanted
 
 
+NAMES_FROM_LAST = 1000
+
+
+def _newest_first(entries, chunk: int = 200):
+    """A journal's entries, newest first, rendered a slice at a time (a filter that
+    matches the last few entries renders only those)."""
+    end = len(entries)
+    while end > 0:
+        start = max(0, end - chunk)
+        yield from reversed(entries[start:end])
+        end = start
+
+
 def journal(app, *, operation: str | None = None, outcome: str | None = None,
             limit: int = 50) -> dict:
     """The last operations and requests, newest first, filtered: ``operation`` is a
@@ -156,7 +169,7 @@ def journal(app, *, operation: str | None = None, outcome: str | None = None,
     cloud = app.cloud
     needle = (operation or "").strip().lower()
     operations = []
-    for entry in reversed(list(cloud.journal)):
+    for entry in _newest_first(cloud.journal):
         name = entry.get("operation", "")
         result = operation_outcome(entry)
         if needle and needle not in name.lower():
@@ -178,7 +191,9 @@ def journal(app, *, operation: str | None = None, outcome: str | None = None,
                                                    "status")} | {"outcome": result})
         if len(requests) >= limit:
             break
-    names = sorted({e.get("operation", "") for e in cloud.journal})
+    # for the filter's suggestions: the recent operations are enough (rendering a
+    # 10,000-entry journal at each poll is not)
+    names = sorted({e.get("operation", "") for e in cloud.journal[-NAMES_FROM_LAST:]})
     return {"operations": operations, "requests": requests, "operation_names": names,
             "operations_total": cloud.journal_seq,
             "requests_kept": len(getattr(app, "request_journal", ()))}
