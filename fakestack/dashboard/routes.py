@@ -33,8 +33,15 @@ def asset_text(name: str) -> str:
     return resources.files(__package__).joinpath("static", name).read_text(encoding="utf-8")
 
 
-def page_html(base: str) -> str:
-    return asset_text("dashboard.html").replace("{{base}}", base)
+def page_html(base: str, token: str | None = None) -> str:
+    """The page; with ``token`` (the admin token the page was opened with, ``?token=``),
+    its stylesheet and script are asked for with it too."""
+    from html import escape
+    from urllib.parse import quote
+
+    suffix = f"?token={quote(token, safe='')}" if token else ""
+    return (asset_text("dashboard.html").replace("{{base}}", escape(base, quote=True))
+            .replace("{{asset_query}}", escape(suffix, quote=True)))
 
 
 class _Mistake(Exception):
@@ -70,7 +77,7 @@ def _base(call: AdminCall) -> str:
 
 def _page(call: AdminCall):
     """The dashboard: capacity bars, clone trees, journal, fault plan, clock."""
-    return Response(page_html(_base(call)), mimetype="text/html",
+    return Response(page_html(_base(call), call.request.args.get("token")), mimetype="text/html",
                     headers={"Cache-Control": "no-store"})
 
 

@@ -270,3 +270,11 @@ def test_a_recording_server_does_not_record_the_dashboard_looking(cloud, tmp_pat
     assert client.get("/_fakestack/capacity").status_code == 200  # the admin API is recorded
     steps = scenarios.load(path).steps
     assert [s.http.path for s in steps if s.http is not None] == ["/_fakestack/capacity"]
+
+
+def test_a_page_opened_with_a_token_asks_for_its_files_with_it(client):
+    html = client.get("/_fakestack/ui", query_string={"token": 's3cret&"x'}).get_data(as_text=True)
+    assert 'href="/_fakestack/ui/assets/dashboard.css?token=s3cret%26%22x"' in html
+    assert 'src="/_fakestack/ui/assets/dashboard.js?token=s3cret%26%22x"' in html
+    script = client.get("/_fakestack/ui/assets/dashboard.js").get_data(as_text=True)
+    assert 'headers["X-Fakestack-Admin-Token"] = token_' in script

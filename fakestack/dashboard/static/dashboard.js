@@ -3,6 +3,11 @@
 (function () {
   "use strict";
   var base = document.body.getAttribute("data-base") || "/_fakestack";
+  // A server started with an admin token (serve --admin-token) wants it on every admin
+  // request: open the page as /_fakestack/ui?token=TOKEN and the polls send it as a header.
+  var token_ = new URLSearchParams(window.location.search).get("token");
+  var headers = {"Accept": "application/json"};
+  if (token_) headers["X-Fakestack-Admin-Token"] = token_;
   var INTERVAL_MS = 1000;
   var $ = function (id) { return document.getElementById(id); };
   var subjectSelect = $("tree-subject");
@@ -82,7 +87,7 @@
     var asked = query();
     // Same question as last time: let the server answer "unchanged" if nothing moved.
     var url = base + "/ui/panels?" + asked + (asked === tokenQuery && token ? "&since=" + encodeURIComponent(token) : "");
-    fetch(url, {cache: "no-store", headers: {"Accept": "application/json"}})
+    fetch(url, {cache: "no-store", headers: headers})
       .then(function (response) {
         return response.json().then(function (body) { return {status: response.status, body: body}; });
       })
