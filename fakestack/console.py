@@ -1,7 +1,7 @@
-"""What the command line's subcommands share: exit codes, byte amounts and aligned tables
-(the dashboard writes bytes the same way).  A module of
-its own so that ``fakestack.cli`` and ``fakestack.scenarios`` (``replay``) both use it
-without importing each other."""
+"""What the command line's subcommands share: exit codes, aligned tables and byte amounts
+(the dashboard writes bytes the same way).  A module of its own so that ``fakestack.cli``,
+``fakestack.scenarios`` (``replay``) and ``fakestack.dashboard`` use it without importing
+each other."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -60,9 +60,12 @@ def _step_rows(result) -> str:
 
 
 def _label(step, index: int) -> str:
-    from ..scenarios.replaying import _step_label
-
-    return _step_label(step, index)
+    """A step that did not run: its name, or what it would have done."""
+    if step.name:
+        return step.name
+    if step.http is not None:
+        return f"{step.http.method} {step.http.path}"
+    return f"op {step.op}" if step.op is not None else step.kind
 
 
 def scenario_report_html(result, collector: ReportCollector, *, title: str | None = None) -> str:
