@@ -57,8 +57,9 @@ from typing import Any
 from werkzeug.wrappers import Request, Response
 
 from .dashboard.routes import ADMIN_ROUTES as DASHBOARD_ROUTES
+from .dialects.kit.responses import FAKESTACK_JSON
+from .dialects.kit.routing import Router
 from .faults.http import ADMIN_ROUTES as FAULT_ROUTES
-from .http_json import json_response
 from .timefmt import clock_view, iso_utc
 from .version import __version__
 
@@ -154,71 +155,50 @@ class AdminRoute:
     mutating: bool
     summary: str
 
-    @property
-    def segments(self) -> list[str]:
-        return _segments(self.path)
 
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        mine = self.segments
-        if len(mine) != len(segments):
-            return None
-        params: dict[str, str] = {}
-        for pattern, value in zip(mine, segments):
-            if pattern.startswith("{") and pattern.endswith("}"):
-                params[pattern[1:-1]] = value
-            elif pattern != value:
-                return None
-        return params
-
-
-def _segments(path: str) -> list[str]:
+def _relative(path: str) -> str:
+    """A path as the admin table holds it: without the prefix, no empty segments."""
     if path.startswith(ADMIN_PREFIX):
         path = path[len(ADMIN_PREFIX):]
-    return [part for part in path.split("/") if part]
+    return "/" + "/".join(part for part in path.split("/") if part)
 
 
 class AdminRoutes:
-    """The admin routing table (method + path pattern -> handler)."""
+    """The admin routing table (method + path pattern -> handler): the kit's router, in
+    table order, ``HEAD`` served by ``GET``, empty segments ignored."""
 
     def __init__(self) -> None:
-        self._routes: list[AdminRoute] = []
+        self._table = Router(order="table", head_as_get=True, collapse_slashes=True)
 
     def register(self, method: str, path: str, handler: Handler, *,
                  mutating: bool | None = None, summary: str | None = None) -> AdminRoute:
         method = method.upper()
-        norm = "/" + "/".join(_segments(path))
-        for existing in self._routes:
-            if existing.method == method and existing.path == norm:
-                raise ValueError(f"admin route {method} {ADMIN_PREFIX}{norm} is already registered")
+        norm = _relative(path)
+        if self._table.find(method, norm) is not None:
+            raise ValueError(f"admin route {method} {ADMIN_PREFIX}{norm} is already registered")
         if summary is None:
             doc = (handler.__doc__ or "").strip()
             summary = doc.splitlines()[0] if doc else ""
         route = AdminRoute(method, norm, handler,
                            method not in SAFE_METHODS if mutating is None else mutating, summary)
-        self._routes.append(route)
+        self._table.add(method, norm, route)
         return route
 
     def unregister(self, method: str, path: str) -> None:
-        method, norm = method.upper(), "/" + "/".join(_segments(path))
-        self._routes = [r for r in self._routes if not (r.method == method and r.path == norm)]
+        self._table.remove(method, _relative(path))
 
     def __iter__(self):
-        return iter(self._routes)
+        return iter([route.target for route in self._table])
 
     def resolve(self, method: str, path: str) -> tuple[AdminRoute, dict[str, str]]:
-        segments = _segments(path)
-        allowed: list[str] = []
-        for route in self._routes:
-            params = route.match(segments)
-            if params is None:
-                continue
-            if route.method == method or (method == "HEAD" and route.method == "GET"):
-                return route, params
-            allowed.append(route.method)
-        if allowed:
+        relative = _relative(path)
+        match = self._table.match(method, relative)
+        if match.route is not None:
+            return match.target, match.params
+        if match.allowed:
             raise AdminError(405, "method_not_allowed",
-                             f"{method} is not allowed on {ADMIN_PREFIX}/{'/'.join(segments)}",
-                             allowed=sorted(set(allowed)))
+                             f"{method} is not allowed on {ADMIN_PREFIX}/{relative[1:]}",
+                             allowed=sorted(match.allowed))
         raise AdminError(404, "not_found", f"no admin endpoint {method} {path} "
                          f"(GET {ADMIN_PREFIX}/ lists them)")
 
@@ -252,10 +232,6 @@ def load_extensions() -> None:
     _extensions_loaded = True
 
 
-def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return json_response(data, status, headers, default=_fallback)
-
-
 def _fallback(value: Any) -> Any:
     # Journals carry operation arguments as given (tuples, sets of names, entities).
     if isinstance(value, (set, frozenset)):
@@ -264,6 +240,14 @@ def _fallback(value: Any) -> Any:
     if uuid is not None:
         return uuid
     return repr(value)
+
+
+# fakestack's JSON, with the journal's fallback renderer.
+ADMIN_JSON = FAKESTACK_JSON.with_default(_fallback)
+
+
+def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return ADMIN_JSON.response(data, status, headers)
 
 
 def handle_admin(app, request: Request) -> Response:

@@ -8,7 +8,7 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .http_json import json_response  # re-exported: fakestack.app.json_response
+from .dialects.kit.responses import json_response
 
 # Dialect factories, in routing-table order (prefix length decides, not this order).
 DIALECT_FACTORIES = (

@@ -23,9 +23,9 @@ from typing import Any
 from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
 from .app import FakestackApp, make_app
+from .dialects.kit.responses import json_response
 from .faults.http import connection_dropping
 from .files import write_atomically
-from .http_json import json_response
 
 
 class StateFileError(ValueError):

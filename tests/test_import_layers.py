@@ -181,20 +181,13 @@ def describe(modules: dict[str, Module], component: list[str], *, with_functions
 
 MODULES = discover()
 MODEL = f"{PACKAGE}.model"
-# The circle inside the model that i13-model removes (topology <-> presets); the lead
-# drops this allowance after merging that branch.
-MODEL_CIRCLE = [f"{MODEL}.presets", f"{MODEL}.topology"]
 
 
 def _params(with_functions: bool):
     found = cycles(MODULES, with_functions=with_functions)
     params = []
     for component in found:
-        marks = []
-        if component == MODEL_CIRCLE:
-            marks = [pytest.mark.xfail(strict=False, reason="topology <-> presets: i13-model's part "
-                                       "of issue 13 removes it")]
-        params.append(pytest.param(component, marks=marks, id=" ".join(component)))
+        params.append(pytest.param(component, id=" ".join(component)))
     return params or [pytest.param(None, id="none")]
 
 

@@ -9,9 +9,10 @@ from .entities import (
 from .errors import (
     InvariantViolation,
 )
+from .state import CloudState
 
 
-class InvariantsMixin:
+class InvariantsMixin(CloudState):
     # -- invariants --------------------------------------------------------------------
     def _node_holders(self) -> dict[str, int]:
         """How many holders reference each disk node (extended by the backup half)."""

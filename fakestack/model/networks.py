@@ -13,9 +13,10 @@ from .entities import (
 from .errors import (
     CapacityExhausted,
 )
+from .state import CloudState
 
 
-class NetworkMixin:
+class NetworkMixin(CloudState):
     # -- IP addresses ------------------------------------------------------------------
     def _allocate_nic(self, vm: Vm, l3: L3Network, device_id: int) -> Nic:
         if l3.released:
@@ -48,7 +49,7 @@ class NetworkMixin:
         held = l3.used.pop(key, None)
         heapq.heappush(l3.released, ip)
         if self._undo is not None:
-            def undo():
+            def undo() -> None:
                 l3.released.remove(ip)
                 heapq.heapify(l3.released)
                 if held is not None:

@@ -1,6 +1,8 @@
 """Data volumes, volume snapshots and guest writes."""
 from __future__ import annotations
 
+from typing import Any
+
 
 from .entities import (
     DiskNode,
@@ -16,18 +18,20 @@ from .errors import (
 from .storage import virtual_charge
 
 
-from .transactions import _key, operation
+from .transactions import operation
+from .util import key_of
+from .state import CloudState
 
 
-class VolumeMixin:
+class VolumeMixin(CloudState):
     # -- volumes -----------------------------------------------------------------------
     @operation("volume.create")
-    def create_data_volume(self, name: str, *, size: int | None = None, disk_offering=None,
-                           primary_storage=None, provisioning: str | None = None,
+    def create_data_volume(self, name: str, *, size: int | None = None, disk_offering: Any = None,
+                           primary_storage: Any = None, provisioning: str | None = None,
                            description: str = "", resource_uuid: str | None = None) -> Volume:
         """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
         is given, in which case it is created there at once."""
-        self._fault_point("volume.create", name=name, primary_storage=_key(primary_storage))
+        self._fault_point("volume.create", name=name, primary_storage=key_of(primary_storage))
         uuid = self._claim_uuid(resource_uuid, self.volumes)
         offering = self.disk_offerings.get(disk_offering) if disk_offering is not None else None
         if offering is not None:
@@ -39,6 +43,7 @@ class VolumeMixin:
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         now = self.clock.now()
+        volume: Volume
         if primary_storage is None:
             volume = Volume(uuid=uuid, name=name, type="Data", virtual_size=size,
                             description=description, status="NotInstantiated",
@@ -59,7 +64,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.attach")
-    def attach_volume(self, volume, vm) -> Volume:
+    def attach_volume(self, volume: Volume | str, vm: Vm | str) -> Volume:
         volume, vm = self._volume(volume), self._vm(vm)
         self._fault_point("volume.attach", volume=volume.uuid, vm=vm.uuid, name=vm.name)
         self._state_check(vm, "attach_volume")
@@ -110,7 +115,7 @@ class VolumeMixin:
         self._set(volume, "last_vm_uuid", vm.uuid)
 
     @operation("volume.detach")
-    def detach_volume(self, volume) -> Volume:
+    def detach_volume(self, volume: Volume | str) -> Volume:
         volume = self._volume(volume)
         self._fault_point("volume.detach", volume=volume.uuid)
         if volume.type != "Data":
@@ -123,7 +128,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.delete")
-    def delete_volume(self, volume) -> Volume:
+    def delete_volume(self, volume: Volume | str) -> Volume:
         """Delete a data volume (delayed: status Deleted, disk kept until expunged)."""
         volume = self._volume(volume)
         self._fault_point("volume.delete", volume=volume.uuid)
@@ -137,7 +142,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.recover")
-    def recover_volume(self, volume) -> Volume:
+    def recover_volume(self, volume: Volume | str) -> Volume:
         volume = self._volume(volume)
         if volume.status != "Deleted":
             raise InvalidState("volume", volume.uuid, volume.status, "recover", ("Deleted",))
@@ -145,7 +150,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.expunge")
-    def expunge_volume(self, volume) -> None:
+    def expunge_volume(self, volume: Volume | str) -> None:
         volume = self._volume(volume)
         self._fault_point("volume.expunge", volume=volume.uuid)
         if volume.type == "Data" and volume.status != "Deleted":
@@ -164,7 +169,7 @@ class VolumeMixin:
         self._remove(self.volumes, volume)
 
     @operation("volume.write")
-    def write(self, volume, nbytes: int) -> int:
+    def write(self, volume: Volume | str, nbytes: int) -> int:
         """Simulated guest writes: the volume's leaf grows by ``nbytes`` (up to its virtual
         size).  Thin volumes consume physical space as they grow; when the storage cannot
         hold the growth nothing is written and ``CapacityExhausted`` is raised.  Returns the
@@ -205,7 +210,7 @@ class VolumeMixin:
         return old
 
     @operation("snapshot.create")
-    def create_volume_snapshot(self, volume, name: str, *, description: str = "",
+    def create_volume_snapshot(self, volume: Volume | str, name: str, *, description: str = "",
                                system: bool = False) -> VolumeSnapshot:
         volume = self._volume(volume)
         self._fault_point("snapshot.create", volume=volume.uuid, name=name)
@@ -227,7 +232,7 @@ class VolumeMixin:
         return self._add(self.volume_snapshots, snap)
 
     @operation("snapshot.delete")
-    def delete_volume_snapshot(self, snapshot) -> None:
+    def delete_volume_snapshot(self, snapshot: Any) -> None:
         snap = self.volume_snapshots.get(snapshot)
         self._fault_point("snapshot.delete", snapshot=snap.uuid, volume=snap.volume_uuid)
         self._delete_snapshot(snap)

@@ -48,7 +48,7 @@ def scenario_dict(scenario: Scenario) -> dict:
 
 def _topology_reference(cloud) -> str | dict:
     """A preset's name when the cloud was built from an unchanged preset, else inline."""
-    from ..model.topology import load_topology
+    from ..model import load_topology
 
     name = cloud.topology.name
     try:

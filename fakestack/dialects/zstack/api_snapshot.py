@@ -3,8 +3,8 @@ is one of the query APIs)."""
 from __future__ import annotations
 
 from .api_vm import inventory_reply, run_job
-from .inventories import SNAPSHOT, snapshot_inventory
 from .registry import Call, api
+from .render import SNAPSHOT, snapshot_inventory
 
 
 @api("CreateVolumeSnapshot", operation="create_volume_snapshot", resources={"volumeUuid": "volume"})

@@ -17,17 +17,31 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
-from . import inventories, jobs, sessions, webhooks
+from ..kit.cloud import DialectCloud
+from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
-    VO_NAMES, ApiError, TransportError, error_code, error_from_domain, resource_not_found,
+    VO_NAMES,
+    ApiError,
+    TransportError,
+    error_code,
+    error_from_domain,
+    resource_not_found,
+    text_response,
 )
-from .params import V4_UUID, normalize, param_specs, params_from_query, validate, verify_types
-from .query import QuerySpec, Condition, spec_from_rest
+from .params import (
+    V4_UUID,
+    normalize,
+    param_specs,
+    params_from_query,
+    validate,
+    verify_types,
+)
+from .query import Condition, QuerySpec, spec_from_rest
 from .registry import BINDINGS, Call
+from .render import json_response
 from .resources import find
-from .responses import json_response, text_response
-from .routes import RouteTable
+from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
 LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
@@ -47,19 +61,14 @@ class ZStackDialect:
     name = "zstack"
     prefixes = ("/zstack", "/v1")
 
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         from . import handlers  # noqa: F401 - importing registers the API handlers
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = RouteTable()
-        for name in BINDINGS:
-            api = APIS[name]
-            self.routes.add(api["path"], name)
-            if name.startswith("Query"):
-                self.routes.add(api["path"] + "/{uuid}", name)
+        self.routes = route_table()
         self.legacy = LegacyEndpoint(self)
-        self.sources = inventories.sources(cloud)
+        self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
         # Web hooks go out as soon as the clock completes their jobs: the cloud runs its time
         # listeners on every tick and before every request the app serves.
@@ -138,16 +147,11 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
-        candidates = self.routes.match(relative)
+        candidates = self.routes.candidates(relative)
         if not candidates:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [
-            (name, dict(zip(names, values)))
-            for template, values in candidates
-            for name, names in template.apis
-            if APIS[name]["method"] == method
-        ]
+        same_method = [(route.target, params) for route, params in candidates if route.method == method]
         if not same_method:
             raise TransportError(405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]")
         if method == "PUT":

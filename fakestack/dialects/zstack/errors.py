@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from fakestack.model import errors as domain
 
 # Descriptions from ZStack's conf/errorCodes/*.xml (reference §1.6, §8).
@@ -289,3 +291,11 @@ def error_from_domain(
             error = error_code(outer_code, outer_details if outer_details is not None else details, cause=error)
         return error
     return error_code("SYS.1000", exc.message)
+
+
+TEXT_MIMETYPE = "text/plain;charset=utf-8"
+
+
+def text_response(text: str, status: int) -> Response:
+    """A transport error's answer: plain text, as ZStack's RestServer sends it."""
+    return Response(text, status=status, content_type=TEXT_MIMETYPE)

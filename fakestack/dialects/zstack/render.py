@@ -2,7 +2,7 @@
 
 Null fields are omitted (Gson without ``serializeNulls``); numbers stay integers; dates use
 ZStack's text form.  Each inventory class is also described as a query
-:class:`~.query.Collection` (its fields, nested inventories and dotted joins).
+:class:`~.query.QuerySource` (its fields, nested inventories and dotted joins).
 """
 from __future__ import annotations
 
@@ -13,9 +13,21 @@ import json
 from functools import lru_cache
 from typing import Any, Callable
 
-from .dates import format_date
-from .query import Collection
+from werkzeug.wrappers import Response
+
+from ..kit.responses import JsonStyle
+from .dates import format_date, sql_timestamp
+from .query import QuerySource
 from .sessions import ADMIN_ACCOUNT_UUID
+
+# ZStack's JSON: compact, UTF-8 (the kit's one builder).
+JSON_MIMETYPE = "application/json;charset=utf-8"
+ZSTACK_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type=JSON_MIMETYPE)
+dumps = ZSTACK_JSON.dumps
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return ZSTACK_JSON.response(data, status)
 
 
 def compact(data: dict[str, Any]) -> dict[str, Any]:
@@ -62,6 +74,44 @@ BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupSt
 
 
 # -- renderers ---------------------------------------------------------------------------
+
+def slug(name: str) -> str:
+    """An image name as the image store's folder name: lower case, every character other
+    than a letter or digit a dash, no dash at either end."""
+    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    return out or "image"
+
+
+def image_install_path(image, ref) -> str:
+    """Where the image store keeps an image: a clone's temporary image under the cloned VM,
+    any other under the image's name."""
+    folder = f"clone-{image.clone_of}" if image.clone_of else slug(image.name)
+    return f"zstore://{folder}/{ref['node_uuid']}"
+
+
+def image_url(cloud, image) -> str | None:
+    """The image's url: the one it was added from, else its place on its first image store
+    (none for a clone's temporary image)."""
+    if image.url or image.clone_of or not image.backup_storage_refs:
+        return image.url or None
+    ref = image.backup_storage_refs[0]
+    bs = cloud.backup_storages.by_uuid(ref["backup_storage_uuid"])
+    hostname = bs.hostname if bs is not None else "127.0.0.1"
+    return f"zstore://{hostname}/{slug(image.name)}/{ref['node_uuid']}"
+
+
+def backup_install_path(record, ref) -> str:
+    return f"zstore://volumebackup-{record.volume_uuid}/{ref['node_uuid']}"
+
+
+def backup_name(record) -> str:
+    """A volume backup's name: the name asked for, the data volume's uuid for a data
+    volume, and the creation time as ``java.sql.Timestamp`` text."""
+    stamp = sql_timestamp(record.create_date)
+    if record.type == "Root":
+        return f"{record.name}-{stamp}"[:255]
+    return f"{record.name}-{record.volume_uuid}-{stamp}"[:255]
+
 
 def volume_install_path(ps, volume) -> str:
     folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
@@ -246,7 +296,7 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
     data = {
         "uuid": bs.uuid,
         "name": bs.name,
-        "url": bs.url,
+        "url": bs.url or "/zstack_bs",  # the image store's default folder
         "description": _text(bs.description),
         "totalCapacity": bs.total_capacity,
         "availableCapacity": bs.available_capacity,
@@ -267,7 +317,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
     refs = [compact({
         "imageUuid": image.uuid,
         "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": ref.get("install_path"),
+        "installPath": image_install_path(image, ref),
         "status": ref.get("status", "Ready"),
         "createDate": created,
         "lastOpDate": last,
@@ -280,7 +330,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
         "status": image.status,
         "size": image.virtual_size,
         "actualSize": image.actual_size,
-        "url": _text(image.url),
+        "url": image_url(cloud, image),
         "mediaType": image.media_type,
         "guestOsType": _text(image.guest_os_type),
         "type": "zstack",
@@ -394,25 +444,25 @@ def snapshot_inventory(cloud, snap) -> dict[str, Any]:
 
 # -- query collections ---------------------------------------------------------------
 
-USED_IP = Collection(USED_IP_CLASS, fields=(
+USED_IP = QuerySource(USED_IP_CLASS, fields=(
     "uuid", "ipRangeUuid", "l3NetworkUuid", "ipVersion", "ip", "netmask", "gateway", "ipInLong",
     "vmNicUuid", "createDate", "lastOpDate"))
-NIC = Collection(NIC_CLASS, fields=(
+NIC = QuerySource(NIC_CLASS, fields=(
     "uuid", "vmInstanceUuid", "l3NetworkUuid", "ip", "mac", "hypervisorType", "netmask", "gateway",
     "metaData", "ipVersion", "driverType", "internalName", "deviceId", "type", "state", "usedIps",
     "createDate", "lastOpDate"), nested={"usedIps": USED_IP})
-VOLUME = Collection(VOLUME_CLASS, fields=(
+VOLUME = QuerySource(VOLUME_CLASS, fields=(
     "uuid", "name", "description", "primaryStorageUuid", "vmInstanceUuid", "diskOfferingUuid",
     "rootImageUuid", "installPath", "type", "format", "size", "actualSize", "deviceId", "state",
     "status", "createDate", "lastOpDate", "isShareable", "volumeQos", "lastDetachDate",
     "lastVmInstanceUuid", "lastAttachDate", "protocol"))
-VM = Collection(VM_CLASS, fields=(
+VM = QuerySource(VM_CLASS, fields=(
     "uuid", "name", "description", "zoneUuid", "clusterUuid", "imageUuid", "hostUuid",
     "lastHostUuid", "instanceOfferingUuid", "rootVolumeUuid", "platform", "architecture",
     "defaultL3NetworkUuid", "type", "hypervisorType", "memorySize", "reservedMemorySize", "cpuNum",
     "cpuSpeed", "allocatorStrategy", "createDate", "lastOpDate", "state", "vmNics", "allVolumes",
     "vmCdRoms", "guestOsType"), nested={"vmNics": NIC, "allVolumes": VOLUME})
-HOST = Collection(HOST_CLASS, fields=(
+HOST = QuerySource(HOST_CLASS, fields=(
     "zoneUuid", "name", "uuid", "clusterUuid", "description", "managementIp", "hypervisorType",
     "state", "status", "totalCpuCapacity", "availableCpuCapacity", "cpuSockets",
     "totalMemoryCapacity", "availableMemoryCapacity", "cpuNum", "ipmiAddress", "ipmiUsername",
@@ -420,46 +470,46 @@ HOST = Collection(HOST_CLASS, fields=(
     "gpuStatus", "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus",
     "architecture", "createDate", "lastOpDate", "username", "sshPort", "osDistribution",
     "osRelease", "osVersion"))
-PRIMARY_STORAGE = Collection(PS_CLASS, fields=(
+PRIMARY_STORAGE = QuerySource(PS_CLASS, fields=(
     "uuid", "zoneUuid", "name", "url", "description", "totalCapacity", "availableCapacity",
     "totalPhysicalCapacity", "availablePhysicalCapacity", "systemUsedCapacity", "type", "state",
     "status", "mountPath", "createDate", "lastOpDate", "attachedClusterUuids"))
-BACKUP_STORAGE = Collection(BS_CLASS, fields=(
+BACKUP_STORAGE = QuerySource(BS_CLASS, fields=(
     "uuid", "name", "url", "description", "totalCapacity", "availableCapacity", "type", "state",
     "status", "createDate", "lastOpDate", "attachedZoneUuids", "hostname", "username", "sshPort"))
-IMAGE_REF = Collection(IMAGE_REF_CLASS, fields=(
+IMAGE_REF = QuerySource(IMAGE_REF_CLASS, fields=(
     "imageUuid", "backupStorageUuid", "installPath", "status", "exportMd5Sum", "exportUrl",
     "createDate", "lastOpDate"))
-IMAGE = Collection(IMAGE_CLASS, fields=(
+IMAGE = QuerySource(IMAGE_CLASS, fields=(
     "uuid", "name", "description", "state", "status", "size", "actualSize", "md5Sum", "url",
     "mediaType", "guestOsType", "type", "platform", "architecture", "format", "system", "virtio",
     "createDate", "lastOpDate", "backupStorageRefs", "systemTags"),
     nested={"backupStorageRefs": IMAGE_REF})
-ZONE = Collection(ZONE_CLASS, fields=(
+ZONE = QuerySource(ZONE_CLASS, fields=(
     "uuid", "name", "description", "state", "type", "isDefault", "createDate", "lastOpDate"))
-CLUSTER = Collection(CLUSTER_CLASS, fields=(
+CLUSTER = QuerySource(CLUSTER_CLASS, fields=(
     "name", "uuid", "description", "state", "hypervisorType", "createDate", "lastOpDate",
     "zoneUuid", "type", "architecture"))
-IP_RANGE = Collection(IP_RANGE_CLASS, fields=(
+IP_RANGE = QuerySource(IP_RANGE_CLASS, fields=(
     "uuid", "l3NetworkUuid", "name", "description", "startIp", "endIp", "netmask", "gateway",
     "networkCidr", "ipVersion", "addressMode", "prefixLen", "createDate", "lastOpDate"))
-L3_NETWORK = Collection(L3_CLASS, fields=(
+L3_NETWORK = QuerySource(L3_CLASS, fields=(
     "uuid", "name", "description", "type", "zoneUuid", "l2NetworkUuid", "state", "dnsDomain",
     "system", "category", "ipVersion", "enableIPAM", "isolated", "createDate", "lastOpDate", "dns",
     "ipRanges", "networkServices", "hostRoute", "reservedIpRanges"), nested={"ipRanges": IP_RANGE})
-INSTANCE_OFFERING = Collection(INSTANCE_OFFERING_CLASS, fields=(
+INSTANCE_OFFERING = QuerySource(INSTANCE_OFFERING_CLASS, fields=(
     "uuid", "name", "description", "cpuNum", "cpuSpeed", "memorySize", "reservedMemorySize", "type",
     "allocatorStrategy", "sortKey", "createDate", "lastOpDate", "state"))
-DISK_OFFERING = Collection(DISK_OFFERING_CLASS, fields=(
+DISK_OFFERING = QuerySource(DISK_OFFERING_CLASS, fields=(
     "uuid", "name", "description", "diskSize", "sortKey", "state", "type", "createDate",
     "lastOpDate", "allocatorStrategy"))
-SNAPSHOT = Collection(SNAPSHOT_CLASS, fields=(
+SNAPSHOT = QuerySource(SNAPSHOT_CLASS, fields=(
     "uuid", "name", "description", "type", "volumeUuid", "treeUuid", "parentUuid",
     "primaryStorageUuid", "primaryStorageInstallPath", "volumeType", "format", "latest", "size",
     "distance", "state", "status", "createDate", "lastOpDate", "backupStorageRefs", "groupUuid"))
-BACKUP_REF = Collection(BACKUP_REF_CLASS, fields=(
+BACKUP_REF = QuerySource(BACKUP_REF_CLASS, fields=(
     "volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"))
-BACKUP = Collection(BACKUP_CLASS, fields=(
+BACKUP = QuerySource(BACKUP_CLASS, fields=(
     "uuid", "volumeUuid", "name", "description", "type", "state", "status", "size", "metadata",
     "groupUuid", "mode", "vmInstanceUuid", "createDate", "lastOpDate", "backupStorageRefs"),
     nested={"backupStorageRefs": BACKUP_REF})
@@ -468,7 +518,7 @@ BACKUP = Collection(BACKUP_CLASS, fields=(
 class Source:
     """One queryable resource: where its entities live and how to render one."""
 
-    def __init__(self, collection: Collection, attr: str, render: Callable,
+    def __init__(self, collection: QuerySource, attr: str, render: Callable,
                  keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None) -> None:
         self.collection = collection
         self.attr = attr
@@ -512,7 +562,7 @@ def sources(cloud) -> dict[str, Source]:
 
 
 def _sources(cloud) -> dict[str, Source]:
-    vm = Collection(VM.class_name, VM.fields, dict(VM.nested), {
+    vm = QuerySource(VM.class_name, VM.fields, dict(VM.nested), {
         "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
@@ -520,12 +570,12 @@ def _sources(cloud) -> dict[str, Source]:
         "instanceOffering": (INSTANCE_OFFERING, _related(cloud, "instance_offerings",
                                                          instance_offering_inventory, "instanceOfferingUuid")),
     })
-    volume = Collection(VOLUME.class_name, VOLUME.fields, {}, {
+    volume = QuerySource(VOLUME.class_name, VOLUME.fields, {}, {
         "vmInstance": (VM, _related(cloud, "vms", vm_inventory, "vmInstanceUuid")),
         "primaryStorage": (PRIMARY_STORAGE, _related(cloud, "primary_storages", primary_storage_inventory,
                                                      "primaryStorageUuid")),
     })
-    host = Collection(HOST.class_name, HOST.fields, {}, {
+    host = QuerySource(HOST.class_name, HOST.fields, {}, {
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
     })
@@ -539,7 +589,7 @@ def _sources(cloud) -> dict[str, Source]:
             BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
             class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS),
         "QueryImageStoreBackupStorage": Source(
-            Collection(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
+            QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
             backup_storage_inventory, keep=lambda bs: bs.type == "ImageStoreBackupStorage"),
         "QueryImage": Source(IMAGE, "images", image_inventory),
         "QueryZone": Source(ZONE, "zones", zone_inventory),
@@ -588,7 +638,7 @@ def backup_inventory(cloud, record) -> dict[str, Any]:
     refs = [compact({
         "volumeBackupUuid": record.uuid,
         "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": ref.get("install_path"),
+        "installPath": backup_install_path(record, ref),
         "status": ref.get("status", "Ready"),
         "createDate": format_date(ref.get("create_date", record.create_date)),
         "lastOpDate": format_date(ref.get("last_op_date", record.last_op_date)),
@@ -596,7 +646,7 @@ def backup_inventory(cloud, record) -> dict[str, Any]:
     return compact({
         "uuid": record.uuid,
         "volumeUuid": record.volume_uuid,
-        "name": record.name,
+        "name": backup_name(record),
         "description": _text(record.description),
         "type": record.type,
         "state": record.state,
