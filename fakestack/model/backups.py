@@ -19,10 +19,11 @@ nothing holds it directly.
 from __future__ import annotations
 
 from bisect import insort
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
-from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image, Vm
+from .entities import DATA_TEMPLATE, ROOT_TEMPLATE, Backup, BackupGroup, BackupStorage, DiskNode, Image, Vm
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
+from .kinds import ImageKind
 from .transactions import operation
 from .util import copy_json
 from .state import CloudState
@@ -35,6 +36,16 @@ MAX_INCREMENTAL_BACKUPS = 64
 IMAGE_PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 IMAGE_ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
 TEMPLATE_MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE)
+
+
+def keeps_no_backups(bs: BackupStorage, field: str = "backupStorageUuid") -> InvalidArgument:
+    """The error for a backup storage of a kind that keeps no volume backups; the facts
+    (``reason_code``, ``backup_storage_kind``, ``backup_storage_uuid``) let a dialect word it."""
+    return InvalidArgument(field, "keeps no volume backups",
+                           message=f"backup storage[uuid:{bs.uuid}] is of kind {bs.type}, which keeps "
+                           "no volume backups",
+                           reason_code="backup_storage_kind", backup_storage_kind=bs.type,
+                           backup_storage_uuid=bs.uuid)
 
 
 class SyncCounts(NamedTuple):
@@ -181,7 +192,11 @@ class BackupMixin(CloudState):
     def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict[str, Any]] | None:
         """The latest Ready backup of the volume whose data that storage still holds."""
         catalog = self._catalog(bs_uuid)
-        for _seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+        volume = self.volumes.by_uuid(volume_uuid)
+        base = volume.backup_base_seq if volume is not None else 0
+        for seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+            if seq <= base:
+                break  # taken before the volume's disk was replaced: no base for an increment
             entry = catalog[uuid]
             if entry["deleted"]:
                 continue
@@ -246,9 +261,8 @@ class BackupMixin(CloudState):
         if mode not in (None, "full"):
             raise InvalidArgument("mode", "only full is accepted",
                                   message=f"invalid mode[{mode}], only [full] is accepted")
-        if bs.type != IMAGE_STORE:
-            raise InvalidArgument("backupStorageUuid", "not an image store",
-                                  message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]")
+        if not bs.keeps_backups:
+            raise keeps_no_backups(bs)
         if bs.state != "Enabled":
             raise InvalidState("backup_storage", bs.uuid, bs.state, "backup", ("Enabled",),
                                message=f"current backup storage state[{bs.state}] doesn't allow to proceed")
@@ -356,6 +370,19 @@ class BackupMixin(CloudState):
         dropped anyway and the data stays there as an orphan that sync finds again.
         ``Enforcing``: an unreachable storage fails the whole call, changing nothing.
         """
+        group_uuid = self._group_uuid(group)
+        members = self.group_backups(group_uuid)
+        self._delete_backups(members, backup_storages, mode, handle_dependency,
+                             lambda involved: self._fault_point(
+                                 "backup.delete", group=group_uuid,
+                                 backup_storage=involved[0] if involved else None,
+                                 backup_storages=list(involved)))
+        return None
+
+    def _delete_backups(self, members: list[Backup], backup_storages: Any, mode: str,
+                        handle_dependency: bool, fault_point: Callable[[list[str]], None]) -> None:
+        """Delete backup records from storages (the rules of ``delete_backup_group``);
+        ``fault_point(involved_storage_uuids)`` is asked once the storages are known."""
         if mode not in DELETE_MODES:
             raise InvalidArgument("deleteMode", "must be Permissive or Enforcing")
         wanted = None
@@ -365,17 +392,13 @@ class BackupMixin(CloudState):
             wanted = [self.backup_storages.get(b).uuid for b in backup_storages]
             if not wanted:
                 raise InvalidArgument("backupStorageUuids", "must not be empty")
-        group_uuid = self._group_uuid(group)
-        members = self.group_backups(group_uuid)
         involved: list[str] = []
         for record in members:
             for ref in record.backup_storage_refs:
                 bs_uuid = ref["backup_storage_uuid"]
                 if (wanted is None or bs_uuid in wanted) and bs_uuid not in involved:
                     involved.append(bs_uuid)
-        self._fault_point("backup.delete", group=group_uuid,
-                          backup_storage=involved[0] if involved else None,
-                          backup_storages=list(involved))
+        fault_point(involved)
         if not members:
             return None
         if mode == "Enforcing":
@@ -425,9 +448,8 @@ class BackupMixin(CloudState):
         no longer holds lose their ref to it, and go when no ref is left."""
         bs = self.backup_storages.get(backup_storage)
         self._fault_point("backup.sync", backup_storage=bs.uuid)
-        if bs.type != IMAGE_STORE:
-            raise InvalidArgument("backupStorageUuid", "not an image store",
-                                  message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]")
+        if not bs.keeps_backups:
+            raise keeps_no_backups(bs)
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid,
                               message=f"sync volume backup metadata file in image store[uuid:{bs.uuid}] "
@@ -460,6 +482,8 @@ class BackupMixin(CloudState):
             else:
                 continue
             new += 1
+            if record.group_uuid is None:
+                continue  # a single volume's backup belongs to no group
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 self._add(self.backup_groups, BackupGroup.from_dict(entry["group"]))
@@ -473,7 +497,7 @@ class BackupMixin(CloudState):
                                  guest_os_type: str | None = None, platform: str | None = None,
                                  system: bool = False, resource_uuid: str | None = None,
                                  architecture: str | None = None, virtio: bool | None = None,
-                                 media_type: str = ROOT_TEMPLATE) -> Image:
+                                 media_type: ImageKind | str = ROOT_TEMPLATE) -> Image:
         """An image sharing a backup's data on that storage (no extra space).  Its virtual
         size is the volume's, its actual size the backup chain's allocated size; it boots
         VMs like any template, and keeps the data when the backup is deleted.  A data
@@ -486,7 +510,8 @@ class BackupMixin(CloudState):
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if description is not None and len(description) > 2048:
             raise InvalidArgument("description", "must be at most 2048 characters")
-        if media_type not in TEMPLATE_MEDIA_TYPES:
+        kind = ImageKind.spelled(media_type)
+        if kind not in TEMPLATE_MEDIA_TYPES:
             raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if platform is not None and platform not in IMAGE_PLATFORMS:
             raise InvalidArgument("platform", f"must be one of {', '.join(IMAGE_PLATFORMS)}")
@@ -518,7 +543,7 @@ class BackupMixin(CloudState):
                 architecture = self.clusters.get(meta["cluster_uuid"]).architecture
         now = self.clock.now()
         image = Image(
-            uuid=resource_uuid or self.ids.uuid(), name=name, media_type=media_type, format="qcow2",
+            uuid=resource_uuid or self.ids.uuid(), name=name, media_type=kind, format="qcow2",
             platform=platform or meta.get("platform") or "Linux",
             guest_os_type=guest_os_type if guest_os_type is not None else meta.get("guest_os_type", ""),
             architecture=architecture or "x86_64", virtual_size=node.virtual_size,
@@ -616,6 +641,8 @@ class BackupMixin(CloudState):
                 if held["deleted"] != (ref["status"] == "Deleted"):
                     breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
                                     f"storage {'keeps it for dependants' if held['deleted'] else 'holds it'}")
+            if record.group_uuid is None:
+                continue  # a single volume's backup
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 breaches.append(f"backup {record.uuid} in missing group {record.group_uuid}")

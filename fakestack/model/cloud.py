@@ -42,12 +42,16 @@ from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
+from .restores import RestoreMixin
+from .snapshots import SnapshotMixin
 from .storage import StorageMixin
 from .loader import load_topology
 from .topology import Topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
 from .state import UndoStep
+from .vm_changes import VmChangeMixin
 from .vms import ALLOWED, START_POLICIES, VM_STATES, StartPolicy, VmMixin
+from .volume_changes import VolumeChangeMixin
 from .volumes import VolumeMixin
 
 __all__ = ["ALLOWED", "COLLECTIONS", "Cloud", "CloneEntry", "CloneResult", "FaultEffects",
@@ -64,8 +68,9 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
-            StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
+class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin,
+            VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
+            PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar, cast
 
 from .errors import DomainError
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from .util import copy_json
 
 
@@ -42,13 +43,14 @@ _FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field 
 
 
 
-# Image media types: a root volume's template, a data volume's template, an installer disc.
-ROOT_TEMPLATE, DATA_TEMPLATE, ISO = "RootVolumeTemplate", "DataVolumeTemplate", "ISO"
-MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE, ISO)
-# The backup storage type that keeps VM backups.
-IMAGE_STORE = "ImageStoreBackupStorage"
-# Primary storage types whose disks are private to each host.
-HOST_LOCAL_STORAGE_TYPES = frozenset({"LocalStorage"})
+# Image kinds (``Image.media_type``): a root volume's template, a data volume's template,
+# an installer disc.  Module constants: an Enum class attribute costs a lookup each use.
+ROOT_TEMPLATE, DATA_TEMPLATE, ISO = ImageKind.ROOT_TEMPLATE, ImageKind.DATA_TEMPLATE, ImageKind.ISO
+MEDIA_TYPES = tuple(ImageKind)
+# The backup storage kind that keeps volume backups.
+BACKUP_STORE = BackupStorageKind.BACKUP_STORE
+# Primary storage kinds whose disks are private to each host.
+HOST_LOCAL_STORAGE_TYPES = frozenset({PrimaryStorageKind.LOCAL})
 
 # VM states that hold host CPU and memory.
 HOLDING_STATES = frozenset(
@@ -119,7 +121,7 @@ class PrimaryStorage(Entity):
     uuid: str
     name: str
     zone_uuid: str
-    type: str
+    type: PrimaryStorageKind
     url: str
     total_capacity: int
     total_physical_capacity: int
@@ -162,7 +164,7 @@ class PrimaryStorage(Entity):
 class BackupStorage(Entity):
     uuid: str
     name: str
-    type: str
+    type: BackupStorageKind
     url: str
     hostname: str
     total_capacity: int
@@ -182,6 +184,11 @@ class BackupStorage(Entity):
     @property
     def usable(self) -> bool:
         return self.state == "Enabled" and self.status == "Connected"
+
+    @property
+    def keeps_backups(self) -> bool:
+        """Volume backups can be taken to (and synced from) this storage."""
+        return self.type == BACKUP_STORE
 
 
 @dataclass(slots=True)
@@ -223,7 +230,7 @@ class DiskNode(Entity):
 class Image(Entity):
     uuid: str
     name: str
-    media_type: str
+    media_type: ImageKind
     format: str
     platform: str
     guest_os_type: str
@@ -292,7 +299,7 @@ class L3Network(Entity):
 @dataclass(slots=True)
 class Nic(Entity):
     uuid: str
-    vm_uuid: str
+    vm_uuid: str | None  # None: a NIC made on its own, attached to no VM yet
     l3_network_uuid: str
     ip: str
     mac: str
@@ -322,6 +329,11 @@ class Volume(Entity):
     root_image_uuid: str | None = None
     disk_offering_uuid: str | None = None
     bytes_written: int = 0
+    # the snapshot the volume's current disk builds on (the next snapshot's parent)
+    latest_snapshot_uuid: str | None = None
+    # backups up to this creation number are not a base for incrementals: the disk was
+    # replaced since (revert, reimage), so the next backup is full
+    backup_base_seq: int = 0
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -339,6 +351,9 @@ class VolumeSnapshot(Entity):
     status: str = "Ready"
     state: str = "Enabled"
     size: int = 0
+    parent_uuid: str | None = None  # the snapshot of the same volume this one builds on
+    distance: int = 1  # snapshots from the root of its tree (the root counts 1)
+    group_uuid: str | None = None  # snapshots taken together (several volumes at once)
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -409,7 +424,7 @@ class Backup(Entity):
     uuid: str
     name: str
     volume_uuid: str
-    group_uuid: str
+    group_uuid: str | None  # None: a single volume's backup, in no VM backup
     type: str  # Root | Data
     vm_uuid: str | None = None
     description: str = ""

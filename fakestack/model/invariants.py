@@ -130,7 +130,7 @@ class InvariantsMixin(CloudState):
                 if nic_uuid not in self.nics:
                     breaches.append(f"l3 {l3.name}: address {ip} held by missing nic {nic_uuid}")
         for nic in self.nics:
-            if nic.vm_uuid not in self.vms:
+            if nic.vm_uuid is not None and nic.vm_uuid not in self.vms:
                 breaches.append(f"nic {nic.uuid} of missing vm {nic.vm_uuid}")
         breaches.extend(self._extra_invariant_breaches())
         if breaches:

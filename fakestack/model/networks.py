@@ -25,7 +25,8 @@ class NetworkMixin(CloudState):
                 self._undo.append(lambda: heapq.heappush(l3.released, ip))
         else:
             ip = l3.next_ip
-            if ip == _ip_int(l3.gateway):
+            gateway = ip_int(l3.gateway)
+            while ip == gateway or str(ip) in l3.used:  # the gateway, or a chosen (static) address
                 ip += 1
             if ip > l3.last_ip:
                 raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
@@ -44,14 +45,18 @@ class NetworkMixin(CloudState):
 
     def _release_nic(self, nic: Nic) -> None:
         l3 = self.l3_networks.get(nic.l3_network_uuid)
-        ip = _ip_int(nic.ip)
+        ip = ip_int(nic.ip)
         key = str(ip)
         held = l3.used.pop(key, None)
-        heapq.heappush(l3.released, ip)
+        # a chosen address beyond the sequential cursor is found free again by the cursor
+        pushed = ip < l3.next_ip
+        if pushed:
+            heapq.heappush(l3.released, ip)
         if self._undo is not None:
             def undo() -> None:
-                l3.released.remove(ip)
-                heapq.heapify(l3.released)
+                if pushed:
+                    l3.released.remove(ip)
+                    heapq.heapify(l3.released)
                 if held is not None:
                     l3.used[key] = held
             self._undo.append(undo)
@@ -59,7 +64,7 @@ class NetworkMixin(CloudState):
 
 
 @functools.lru_cache(maxsize=1024)
-def _ip_int(text: str) -> int:
+def ip_int(text: str) -> int:
     return int(ipaddress.IPv4Address(text))
 
 

@@ -1,5 +1,8 @@
 """The topology schema: what a cloud looks like before the first operation.
 
+Storage types and image media types are the neutral kinds of ``kinds``; a file may also
+spell them the way a dialect taught the model (older files use one dialect's words).
+
 Loaded from a preset name, a YAML/JSON file or built in Python.  Sizes accept integers
 (bytes) or strings with binary units (``"40G"``, ``"1.5T"``, ``"512M"``).  Every cross
 reference is checked; a bad topology raises ``TopologyError`` naming the field and why.
@@ -11,6 +14,8 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 
 GiB = 1024**3
 MiB = 1024**2
@@ -37,6 +42,11 @@ def parse_size(value: Any) -> Any:
 
 Size = Annotated[int, BeforeValidator(parse_size), Field(ge=0)]
 PositiveSize = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+
+# Kinds: the neutral value or a spelling a dialect taught (see ``kinds.add_spellings``).
+PrimaryStorageType = Annotated[PrimaryStorageKind, BeforeValidator(PrimaryStorageKind.spelled)]
+BackupStorageType = Annotated[BackupStorageKind, BeforeValidator(BackupStorageKind.spelled)]
+MediaType = Annotated[ImageKind, BeforeValidator(ImageKind.spelled)]
 
 ALLOCATOR_STRATEGIES = (
     "DefaultHostAllocatorStrategy",
@@ -86,7 +96,7 @@ class HostSpec(_Spec):
 
 class PrimaryStorageSpec(_Spec):
     name: str = Field(min_length=1)
-    type: Literal["LocalStorage", "NFS", "SharedMountPoint", "Ceph", "SharedBlock"]
+    type: PrimaryStorageType
     zone: str | None = None
     clusters: list[str] = Field(default_factory=list)
     total_capacity: PositiveSize
@@ -102,9 +112,7 @@ class PrimaryStorageSpec(_Spec):
 
 class BackupStorageSpec(_Spec):
     name: str = Field(min_length=1)
-    type: Literal["ImageStoreBackupStorage", "SftpBackupStorage", "CephBackupStorage"] = (
-        "ImageStoreBackupStorage"
-    )
+    type: BackupStorageType = BackupStorageKind.BACKUP_STORE
     zones: list[str] = Field(default_factory=list)
     total_capacity: PositiveSize
     reserved_capacity: Size = GiB
@@ -121,7 +129,7 @@ class ImageSpec(_Spec):
     actual_size: PositiveSize
     format: Literal["qcow2", "raw", "iso", "vmdk"] = "qcow2"
     platform: Literal["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"] = "Linux"
-    media_type: Literal["RootVolumeTemplate", "DataVolumeTemplate", "ISO"] = "RootVolumeTemplate"
+    media_type: MediaType = ImageKind.ROOT_TEMPLATE
     guest_os_type: str = "Linux"
     architecture: str = "x86_64"
 

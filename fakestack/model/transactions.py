@@ -38,6 +38,11 @@ FAULT_POINTS = (
     "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",
     "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
     "image.expunge",
+    "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
+    "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
+    "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
+    "volume.create_from_image", "volume.resize", "backup.create_vm", "backup.revert_vm",
+    "backup.create_volume", "backup.delete_volume", "backup.revert_volume", "backup.copy",
 )
 
 

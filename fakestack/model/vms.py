@@ -50,6 +50,11 @@ ALLOWED = {
     "detach_volume": ("Running", "Stopped", "Paused"),
     "backup": ("Running", "Paused"),
     "snapshot": ("Running", "Stopped", "Paused"),
+    "migrate": ("Running", "Paused", "Unknown"),
+    "change_offering": ("Running", "Stopped", "Paused"),
+    "attach_network": ("Running", "Stopped", "Paused"),
+    "detach_network": ("Running", "Stopped", "Paused"),
+    "reimage": ("Stopped",),
 }
 
 
@@ -257,7 +262,8 @@ class VmMixin(CloudState):
                 raise InvalidState("image", img.uuid, img.status, "create vm")
             if img.media_type != ROOT_TEMPLATE:  # not bootable
                 raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
-                                      f"not a {ROOT_TEMPLATE}")
+                                      f"not a {ROOT_TEMPLATE}", reason_code="image_not_bootable",
+                                      image_uuid=img.uuid, media_type=img.media_type)
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None

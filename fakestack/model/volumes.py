@@ -70,6 +70,10 @@ class VolumeMixin(CloudState):
         self._state_check(vm, "attach_volume")
         if volume.type != "Data":
             raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+        if volume.state != "Enabled":
+            raise InvalidArgument("volumeUuid", "the volume is disabled", message=(
+                f"volume[uuid:{volume.uuid}] is in state[{volume.state}], data volume can only be "
+                "attached when state is Enabled"))
         if volume.vm_uuid is not None:
             raise InvalidState("volume", volume.uuid, "Attached", "attach")
         if volume.status not in ("Ready", "NotInstantiated"):
@@ -161,7 +165,7 @@ class VolumeMixin(CloudState):
 
     def _expunge_volume(self, volume: Volume) -> None:
         for snap in [s for s in self.volume_snapshots if s.volume_uuid == volume.uuid]:
-            self._delete_snapshot(snap)
+            self._delete_snapshot(snap, relink=False)  # the whole tree goes: nothing to relink
         if volume.node_uuid is not None:
             ps = self.primary_storages.get(volume.primary_storage_uuid)
             self._charge_virtual(ps, -volume.virtual_charge)
@@ -211,13 +215,19 @@ class VolumeMixin(CloudState):
 
     @operation("snapshot.create")
     def create_volume_snapshot(self, volume: Volume | str, name: str, *, description: str = "",
-                               system: bool = False) -> VolumeSnapshot:
+                               system: bool = False, resource_uuid: str | None = None) -> VolumeSnapshot:
+        """Freeze the volume's disk as a snapshot (its parent: the volume's latest one);
+        the volume goes on writing into a new leaf above it.  ``resource_uuid`` is the
+        snapshot's uuid when given."""
         volume = self._volume(volume)
         self._fault_point("snapshot.create", volume=volume.uuid, name=name)
-        return self._snapshot(volume, name, description, system)
+        return self._snapshot(volume, name, description, system, uuid=resource_uuid)
 
     def _snapshot(self, volume: Volume, name: str, description: str = "",
-                  system: bool = False) -> VolumeSnapshot:
+                  system: bool = False, *, uuid: str | None = None,
+                  group_uuid: str | None = None) -> VolumeSnapshot:
+        if uuid is not None:
+            uuid = self._claim_uuid(uuid, self.volume_snapshots)
         if volume.status != "Ready" or volume.node_uuid is None:
             raise InvalidState("volume", volume.uuid, volume.status, "snapshot", ("Ready",))
         ps = self.primary_storages.get(volume.primary_storage_uuid)
@@ -225,18 +235,28 @@ class VolumeMixin(CloudState):
             raise Unreachable("primary_storage", ps.uuid)
         node = self._freeze_leaf(volume)
         now = self.clock.now()
-        snap = VolumeSnapshot(uuid=self.ids.uuid(), name=name, volume_uuid=volume.uuid,
+        parent = self.volume_snapshots.by_uuid(volume.latest_snapshot_uuid)
+        snap = VolumeSnapshot(uuid=uuid or self.ids.uuid(), name=name, volume_uuid=volume.uuid,
                               node_uuid=node.uuid, primary_storage_uuid=ps.uuid,
                               volume_type=volume.type, description=description, system=system,
-                              size=node.actual_size, create_date=now, last_op_date=now)
+                              size=node.actual_size,
+                              parent_uuid=parent.uuid if parent is not None else None,
+                              distance=parent.distance + 1 if parent is not None else 1,
+                              group_uuid=group_uuid, create_date=now, last_op_date=now)
+        self._set(volume, "latest_snapshot_uuid", snap.uuid)
         return self._add(self.volume_snapshots, snap)
 
     @operation("snapshot.delete")
     def delete_volume_snapshot(self, snapshot: Any) -> None:
+        """Delete a snapshot.  Its child snapshots hang off its parent from now on (the
+        chain of snapshots closes over the gap); its disk is freed when nothing builds on
+        it, or kept hidden (and charged) until the last disk built on it goes."""
         snap = self.volume_snapshots.get(snapshot)
         self._fault_point("snapshot.delete", snapshot=snap.uuid, volume=snap.volume_uuid)
         self._delete_snapshot(snap)
 
-    def _delete_snapshot(self, snap: VolumeSnapshot) -> None:
+    def _delete_snapshot(self, snap: VolumeSnapshot, relink: bool = True) -> None:
+        if relink:
+            self._unlink_snapshot(snap)
         self._release_node(self.nodes.get(snap.node_uuid))
         self._remove(self.volume_snapshots, snap)

@@ -15,7 +15,7 @@ snapshotted and can be set through the admin API or a scenario) or are passed to
 | 6  | message ids and texts | reference §3.4 | errors.MESSAGES |
 | 7  | /api strictness | 400 UNEXPECTED_INPUT | dialect.handle_rest, filters |
 | 8  | host / datastore accounting of an instant clone | full vCPUs and memory; swap not charged | the model (no swap ledger: ``charge_swap`` is not offered) |
-| 9  | datastore projection of a primary storage | NFS->NFS, Ceph->VSAN, others VMFS; physical ledger | ``DATASTORE_TYPES`` |
+| 9  | datastore projection of a primary storage | kind network_share->NFS, distributed->VSAN, else VMFS | ``DATASTORE_TYPES`` |
 | 10 | freezing a source | admin operation on the cloud; stop / reset unfreeze | the model |
 | 11 | deleting a VM whose deltas have children | allowed | the model |
 | 12 | SUSPENDED | the model's Paused; keeps host capacity | inventory.POWER_STATES |
@@ -38,12 +38,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-# §9 #9: primary-storage type -> datastore type.
+from fakestack.model.kinds import PrimaryStorageKind
+
+# §9 #9: the model's primary-storage kind -> datastore type.
 DATASTORE_TYPES = {
-    "NFS": "NFS",
-    "Ceph": "VSAN",
-    "LocalStorage": "VMFS",
-    "SharedBlock": "VMFS",
+    PrimaryStorageKind.NETWORK_SHARE: "NFS",
+    PrimaryStorageKind.DISTRIBUTED: "VSAN",
+    PrimaryStorageKind.LOCAL: "VMFS",
+    PrimaryStorageKind.SHARED_BLOCK: "VMFS",
+    PrimaryStorageKind.SHARED_MOUNT: "VMFS",
 }
 DEFAULT_DATASTORE_TYPE = "VMFS"
 

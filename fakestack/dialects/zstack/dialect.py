@@ -44,7 +44,8 @@ from .resources import find
 from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
-LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
+LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000,
+                        "CreateVolumeBackup": 86_400_000}
 
 _JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
 

@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..kit.responses import JsonStyle
 from .dates import format_date, sql_timestamp
+from .names import IMAGE_STORE, bs_type, media_type, ps_type
 from .query import QuerySource
 from .sessions import ADMIN_ACCOUNT_UUID
 
@@ -69,6 +70,8 @@ IP_RANGE_CLASS = "org.zstack.header.network.l3.IpRangeInventory"
 INSTANCE_OFFERING_CLASS = "org.zstack.header.configuration.InstanceOfferingInventory"
 DISK_OFFERING_CLASS = "org.zstack.header.configuration.DiskOfferingInventory"
 SNAPSHOT_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotInventory"
+SNAPSHOT_TREE_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTreeInventory"
+SNAPSHOT_LEAF_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTree$SnapshotLeafInventory"
 BACKUP_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupInventory"
 BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupStorageRefInventory"
 
@@ -105,8 +108,10 @@ def backup_install_path(record, ref) -> str:
 
 
 def backup_name(record) -> str:
-    """A volume backup's name: the name asked for, the data volume's uuid for a data
+    """A VM backup member's name: the name asked for, the data volume's uuid for a data
     volume, and the creation time as ``java.sql.Timestamp`` text."""
+    if record.group_uuid is None:  # a single volume's backup (CreateVolumeBackup) keeps its name
+        return record.name[:255]
     stamp = sql_timestamp(record.create_date)
     if record.type == "Root":
         return f"{record.name}-{stamp}"[:255]
@@ -115,9 +120,9 @@ def backup_name(record) -> str:
 
 def volume_install_path(ps, volume) -> str:
     folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
-    if ps.type == "Ceph":
+    if ps_type(ps) == "Ceph":
         return f"ceph://pri-v-r-{ps.uuid}/{volume.uuid}"
-    mount = ps.url if ps.type == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
+    mount = ps.url if ps_type(ps) == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
     return f"{mount}/{folder}/acct-{ADMIN_ACCOUNT_UUID}/vol-{volume.uuid}/{volume.uuid}.qcow2"
 
 
@@ -169,7 +174,7 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": created,
     }
-    return {
+    inventory = {
         "uuid": nic.uuid,
         "vmInstanceUuid": nic.vm_uuid,
         "l3NetworkUuid": nic.l3_network_uuid,
@@ -187,6 +192,9 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": created,
     }
+    if nic.vm_uuid is None:  # a NIC not attached yet (CreateVmNic): null fields are omitted
+        del inventory["vmInstanceUuid"]
+    return inventory
 
 
 def vm_inventory(cloud, vm) -> dict[str, Any]:
@@ -262,9 +270,9 @@ def host_inventory(cloud, host) -> dict[str, Any]:
 
 
 def _ps_mount_path(ps) -> str | None:
-    if ps.type in ("LocalStorage", "SharedMountPoint"):
+    if ps_type(ps) in ("LocalStorage", "SharedMountPoint"):
         return ps.url
-    if ps.type == "NFS":
+    if ps_type(ps) == "NFS":
         return f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
     return None
 
@@ -281,7 +289,7 @@ def primary_storage_inventory(cloud, ps) -> dict[str, Any]:
         "availableCapacity": ps.available_capacity,
         "totalPhysicalCapacity": ps.total_physical_capacity,
         "availablePhysicalCapacity": ps.available_physical_capacity,
-        "type": ps.type,
+        "type": ps_type(ps),
         "state": ps.state,
         "status": ps.status,
         "mountPath": _ps_mount_path(ps),
@@ -300,14 +308,14 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
         "description": _text(bs.description),
         "totalCapacity": bs.total_capacity,
         "availableCapacity": bs.available_capacity,
-        "type": bs.type,
+        "type": bs_type(bs),
         "state": bs.state,
         "status": bs.status,
         "createDate": created,
         "lastOpDate": last,
         "attachedZoneUuids": list(bs.zone_uuids),
     }
-    if bs.type == "ImageStoreBackupStorage":
+    if bs_type(bs) == IMAGE_STORE:
         data.update({"hostname": bs.hostname, "username": "root", "sshPort": 22})
     return compact(data)
 
@@ -331,7 +339,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
         "size": image.virtual_size,
         "actualSize": image.actual_size,
         "url": image_url(cloud, image),
-        "mediaType": image.media_type,
+        "mediaType": media_type(image),
         "guestOsType": _text(image.guest_os_type),
         "type": "zstack",
         "platform": image.platform,
@@ -425,20 +433,53 @@ def disk_offering_inventory(cloud, offering) -> dict[str, Any]:
     })
 
 
+def snapshot_tree_uuid(cloud, snap) -> str:
+    """One tree per chain of snapshots: named after its root (ZStack draws a tree uuid when
+    a chain starts; the model keeps none)."""
+    return derived_uuid("tree", cloud.snapshot_root(snap).uuid)
+
+
 def snapshot_inventory(cloud, snap) -> dict[str, Any]:
     created, last = _dates(snap)
     node = cloud.nodes.by_uuid(snap.node_uuid)
+    volume = cloud.volumes.by_uuid(snap.volume_uuid)
     return compact({
         "uuid": snap.uuid, "name": snap.name, "description": _text(snap.description),
         "type": "Hypervisor", "volumeUuid": snap.volume_uuid,
-        "treeUuid": derived_uuid("tree", snap.volume_uuid),
-        "parentUuid": None,
+        "treeUuid": snapshot_tree_uuid(cloud, snap),
+        "parentUuid": snap.parent_uuid,
         "primaryStorageUuid": snap.primary_storage_uuid,
         "primaryStorageInstallPath": f"snapshot-{snap.uuid}.qcow2",
-        "volumeType": snap.volume_type, "format": "qcow2", "latest": False,
+        "volumeType": snap.volume_type, "format": "qcow2",
+        "latest": volume is not None and volume.latest_snapshot_uuid == snap.uuid,
         "size": node.actual_size if node is not None else snap.size,
+        "distance": snap.distance,
         "state": snap.state, "status": snap.status, "createDate": created, "lastOpDate": last,
         "backupStorageRefs": [],
+        "groupUuid": snap.group_uuid,
+    })
+
+
+def snapshot_tree_inventory(cloud, root) -> dict[str, Any]:
+    """A VolumeSnapshotTreeInventory: the chain of snapshots from ``root``, nested."""
+    forest = {tree[0].uuid: tree for tree in cloud.volume_snapshot_forest(root.volume_uuid)}
+
+    def leaf(node, parent_uuid):
+        snap, children = node
+        return compact({"inventory": snapshot_inventory(cloud, snap), "parentUuid": parent_uuid,
+                        "children": [leaf(c, snap.uuid) for c in children]})
+
+    volume = cloud.volumes.by_uuid(root.volume_uuid)
+    latest = cloud.volume_snapshots.by_uuid(volume.latest_snapshot_uuid) if volume is not None else None
+    created, last = _dates(root)
+    return compact({
+        "uuid": snapshot_tree_uuid(cloud, root),
+        "volumeUuid": root.volume_uuid,
+        "current": latest is not None and cloud.snapshot_root(latest).uuid == root.uuid,
+        "status": "Completed",
+        "tree": leaf(forest[root.uuid], None),
+        "createDate": created,
+        "lastOpDate": last,
     })
 
 
@@ -507,6 +548,12 @@ SNAPSHOT = QuerySource(SNAPSHOT_CLASS, fields=(
     "uuid", "name", "description", "type", "volumeUuid", "treeUuid", "parentUuid",
     "primaryStorageUuid", "primaryStorageInstallPath", "volumeType", "format", "latest", "size",
     "distance", "state", "status", "createDate", "lastOpDate", "backupStorageRefs", "groupUuid"))
+SNAPSHOT_LEAF = QuerySource(SNAPSHOT_LEAF_CLASS, fields=("inventory", "parentUuid", "children"),
+                           nested={"inventory": SNAPSHOT})
+SNAPSHOT_LEAF.nested["children"] = SNAPSHOT_LEAF  # a leaf's children are leaves
+SNAPSHOT_TREE = QuerySource(SNAPSHOT_TREE_CLASS, fields=(
+    "uuid", "volumeUuid", "current", "status", "tree", "createDate", "lastOpDate"),
+    nested={"tree": SNAPSHOT_LEAF})
 BACKUP_REF = QuerySource(BACKUP_REF_CLASS, fields=(
     "volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"))
 BACKUP = QuerySource(BACKUP_CLASS, fields=(
@@ -529,6 +576,29 @@ class Source:
     def entities(self, cloud) -> list:
         items = getattr(cloud, self.attr)
         return items.values() if self.keep is None else [e for e in items if self.keep(e)]
+
+
+class _SnapshotTree:
+    """A tree of snapshots as a queryable thing: its uuid and its root snapshot."""
+
+    __slots__ = ("uuid", "root")
+
+    def __init__(self, uuid: str, root) -> None:
+        self.uuid = uuid
+        self.root = root
+
+
+class _SnapshotTreeSource(Source):
+    """The trees are not model entities: one per root snapshot, built when queried."""
+
+    def __init__(self) -> None:
+        super().__init__(SNAPSHOT_TREE, "volume_snapshots",
+                         lambda cloud, tree: snapshot_tree_inventory(cloud, tree.root),
+                         keep=lambda snap: snap.parent_uuid is None)
+
+    def entities(self, cloud) -> list:
+        return [_SnapshotTree(derived_uuid("tree", s.uuid), s) for s in cloud.volume_snapshots
+                if s.parent_uuid is None]
 
 
 def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], list[dict]]:
@@ -587,10 +657,10 @@ def _sources(cloud) -> dict[str, Source]:
         "QueryPrimaryStorage": Source(PRIMARY_STORAGE, "primary_storages", primary_storage_inventory),
         "QueryBackupStorage": Source(
             BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
-            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS),
+            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == IMAGE_STORE else BS_CLASS),
         "QueryImageStoreBackupStorage": Source(
             QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
-            backup_storage_inventory, keep=lambda bs: bs.type == "ImageStoreBackupStorage"),
+            backup_storage_inventory, keep=lambda bs: bs_type(bs) == IMAGE_STORE),
         "QueryImage": Source(IMAGE, "images", image_inventory),
         "QueryZone": Source(ZONE, "zones", zone_inventory),
         "QueryCluster": Source(CLUSTER, "clusters", cluster_inventory),
@@ -598,6 +668,7 @@ def _sources(cloud) -> dict[str, Source]:
         "QueryInstanceOffering": Source(INSTANCE_OFFERING, "instance_offerings", instance_offering_inventory),
         "QueryDiskOffering": Source(DISK_OFFERING, "disk_offerings", disk_offering_inventory),
         "QueryVolumeSnapshot": Source(SNAPSHOT, "volume_snapshots", snapshot_inventory),
+        "QueryVolumeSnapshotTree": _SnapshotTreeSource(),
         "QueryVolumeBackup": Source(BACKUP, "backups", backup_inventory),
     }
 
