@@ -132,7 +132,7 @@ def test_an_unknown_preset_exits_2(capsys):
     assert (code, lines) == (2, [])
     assert err.splitlines() == [
         "fakestack: invalid topology:",
-        "  topology: 'nope' is neither a preset (demo, tiny, scale:HOSTS:VMS) nor a file"]
+        "  topology: 'nope' is neither a preset (demo, tiny, shared, scale:HOSTS:VMS) nor a file"]
 
 
 def test_no_subcommand_is_a_usage_error(capsys):

@@ -130,6 +130,7 @@ class PrimaryStorage(Entity):
     reserved_capacity: int
     default_thick: bool
     cluster_uuids: list[str] = field(default_factory=list)
+    admission: str = "virtual"  # "virtual": both ledgers admit; "physical": only physical space
     used_virtual: int = 0
     used_physical: int = 0
     state: str = "Enabled"
@@ -153,6 +154,11 @@ class PrimaryStorage(Entity):
     @property
     def usable(self) -> bool:
         return self.state == "Enabled" and self.status == "Connected"
+
+    @property
+    def admits_virtually(self) -> bool:
+        """Whether the virtual (provisioned) ledger refuses allocations that overrun it."""
+        return self.admission != "physical"
 
     @property
     def host_local(self) -> bool:

@@ -1,4 +1,4 @@
-"""Built-in topologies: ``demo`` (the default), ``tiny`` and ``scale:HOSTS:VMS``.
+"""Built-in topologies: ``demo`` (the default), ``tiny``, ``shared`` and ``scale:HOSTS:VMS``.
 
 Their documents are data, in ``fakestack/topologies/*.json`` (the same format as a user's
 topology file); ``scale`` fills the hosts, clusters, VMs and storage sizes of its template.
@@ -14,7 +14,7 @@ from .topology import GiB, Topology, parse_topology
 
 TiB = 1024 * GiB
 
-PRESET_NAMES = ("demo", "tiny", "scale:HOSTS:VMS")
+PRESET_NAMES = ("demo", "tiny", "shared", "scale:HOSTS:VMS")
 
 TOPOLOGIES = Path(__file__).resolve().parent.parent / "topologies"
 
@@ -32,7 +32,8 @@ def _document(name: str) -> dict[str, Any]:
 
 
 def document(name: str) -> dict[str, Any]:
-    """A fresh copy of the built-in topology document ``name`` (``demo``, ``tiny``, ``scale``)."""
+    """A fresh copy of the built-in topology document ``name`` (``demo``, ``tiny``, ``shared``,
+    ``scale``)."""
     data: dict[str, Any] = json.loads(_document_text(name))
     return data
 
@@ -47,6 +48,14 @@ def tiny() -> Topology:
     """One host with room for exactly three more 2 GiB VMs besides ``golden``; small
     storages, for exhaustion tests."""
     return parse_topology(_document("tiny"))
+
+
+def shared() -> Topology:
+    """Two clusters (``esx-1`` and ``esx-3`` in ``cluster-a``, ``esx-2`` in ``cluster-b``)
+    sharing two storages that admit on free physical space only, to the last byte (thin
+    disks and copy-on-write deltas may provision more than the capacity), two networks, and
+    a running 40 GiB ``golden`` VM on ``esx-1`` / ``ds-1``."""
+    return parse_topology(_document("shared"))
 
 
 def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
@@ -83,6 +92,8 @@ def preset(name: str) -> Topology | None:
         return demo()
     if name == "tiny":
         return tiny()
+    if name == "shared":
+        return shared()
     if name.startswith("scale:"):
         parts = name.split(":")
         if len(parts) == 3 and parts[1].isdigit() and parts[2].isdigit():

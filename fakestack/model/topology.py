@@ -105,6 +105,11 @@ class PrimaryStorageSpec(_Spec):
     physical_threshold: float = Field(default=0.9, gt=0, le=1)
     reserved_capacity: Size = GiB
     provisioning: Literal["thin", "thick"] = "thin"
+    # What a new allocation must fit: "virtual" checks both ledgers (the provisioned size
+    # against total x ratio, and the bytes written against the physical threshold);
+    # "physical" checks only free physical space, so thin disks and copy-on-write deltas
+    # may provision more than the capacity (the virtual ledger still counts them).
+    admission: Literal["virtual", "physical"] = "virtual"
     state: Literal["Enabled", "Disabled", "Maintenance"] = "Enabled"
     status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
     url: str | None = None

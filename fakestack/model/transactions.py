@@ -32,7 +32,8 @@ if TYPE_CHECKING:
 FAULT_POINTS = (
     "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.resize",
     "vm.destroy", "vm.recover", "vm.expunge", "vm.clone.prepare", "vm.clone",
-    "vm.instant_clone", "vm.full_clone",
+    "vm.instant_clone", "vm.full_clone", "vm.relocate", "vm.add_disk", "vm.add_nic",
+    "vm.remove_nic", "vm.move_nic",
     "volume.create", "volume.attach", "volume.detach", "volume.delete", "volume.expunge",
     "volume.write", "snapshot.create", "snapshot.delete",
     "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",

@@ -173,9 +173,12 @@ class VmMixin(CloudState):
             p_room = ps.physical_limit - ps.used_physical
             if "primary_storage.virtual" in self._exhausted:
                 v_room = 0
+            # a storage that admits on physical space only ranks by it and never refuses
+            # for provisioned size
+            rank = v_room if ps.admits_virtually else p_room
             if "primary_storage.physical" in self._exhausted:
                 p_room = 0
-            if virtual > v_room:
+            if ps.admits_virtually and virtual > v_room:
                 if shortage is None or shortage.resource != "primary_storage.virtual":
                     shortage = CapacityExhausted("primary_storage.virtual", virtual, max(v_room, 0),
                                                  resource_uuid=ps.uuid,
@@ -187,8 +190,8 @@ class VmMixin(CloudState):
                                                  resource_uuid=ps.uuid,
                                                  injected="primary_storage.physical" in self._exhausted)
                 continue
-            if best is None or v_room > best[0]:
-                best = (v_room, ps)
+            if best is None or rank > best[0]:
+                best = (rank, ps)
         if best is None:
             if shortage is None:
                 shortage = CapacityExhausted("primary_storage.virtual", need(candidates[0])[0] if candidates else 0,
