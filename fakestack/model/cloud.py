@@ -254,6 +254,19 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
         self.jobs.add(job)
         return job
 
+    def timed_job(self, operation_name: str, seconds: float, *, uuid: str | None = None,
+                  result: Any = None) -> Job:
+        """A job that only takes time: it changes nothing and ends ``seconds`` of clock time
+        from now.  For work the model does not simulate step by step (a guest booting, an
+        image being built): a caller that must wait for it waits for the job's end, on the
+        cloud's clock, like any other job.  ``uuid`` names the job (e.g. after the record
+        it times, so that no id is drawn from the seeded generator); default: a new one."""
+        start = self.clock.now()
+        job = Job(uuid=uuid or self.ids.uuid(), operation=operation_name, start=start,
+                  end=start + max(float(seconds), 0.0), result=result)
+        self.jobs.add(job)
+        return job
+
     def job_state(self, job: Job | str) -> str:
         job = self.jobs.get(job)
         return job.state_at(self.clock.now())

@@ -31,25 +31,27 @@ from .state import CloudState
 VM_STATES = (
     "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
     "Destroyed", "Migrating", "Expunging", "Pausing", "Paused", "Resuming", "Error",
-    "Unknown", "Crashed",
+    "Unknown", "Crashed", "Hibernated",
 )
 
 # The model's allowed-operations table: which VM states allow which operation.
 ALLOWED = {
     "start": ("Created", "Running", "Stopped", "Crashed"),
-    "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed"),
+    "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed", "Hibernated"),
     "reboot": ("Running", "Crashed"),
     "pause": ("Running",),
     "resume": ("Paused",),
+    "hibernate": ("Running",),
+    "wake": ("Hibernated",),
     "destroy": ("Created", "Running", "Stopped", "Paused", "Unknown", "Crashed", "Starting",
-                "Stopping", "Rebooting", "Migrating", "Pausing", "Resuming", "Error"),
+                "Stopping", "Rebooting", "Migrating", "Pausing", "Resuming", "Error", "Hibernated"),
     "recover": ("Destroyed",),
     "expunge": ("Destroyed",),
     "clone": ("Running", "Stopped", "Paused"),
     "attach_volume": ("Running", "Stopped", "Paused"),
     "detach_volume": ("Running", "Stopped", "Paused"),
     "backup": ("Running", "Paused"),
-    "snapshot": ("Running", "Stopped", "Paused"),
+    "snapshot": ("Running", "Stopped", "Paused", "Hibernated"),
     "migrate": ("Running", "Paused", "Unknown"),
     "change_offering": ("Running", "Stopped", "Paused"),
     "attach_network": ("Running", "Stopped", "Paused"),
@@ -539,6 +541,31 @@ class VmMixin(CloudState):
     @operation("vm.resume")
     def resume_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "resume", "Running")
+
+    @operation("vm.hibernate")
+    def hibernate_vm(self, vm: Vm | str) -> Vm:
+        """Suspend a Running VM to its storage: its memory is saved with its disks and the
+        host's CPU and memory are released (unlike ``pause``, which keeps them).  A
+        Hibernated VM holds no host; ``wake_vm`` places it again."""
+        vm = self._vm(vm)
+        self._fault_point("vm.hibernate", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "hibernate")
+        self._release_host(vm)
+        self._set(vm, "state", "Hibernated")
+        self._set(vm, "frozen", False)
+        self._set(vm, "last_op_date", self.clock.now())
+        return vm
+
+    @operation("vm.wake")
+    def wake_vm(self, vm: Vm | str, *, host: Any = None) -> Vm:
+        """A Hibernated VM back to Running: placed again like a start (its last host
+        preferred when its disks are local), so it needs the host room a start needs
+        (``CapacityExhausted`` otherwise, and it stays Hibernated)."""
+        vm = self._vm(vm)
+        self._fault_point("vm.wake", vm=vm.uuid, name=vm.name)
+        self._state_check(vm, "wake")
+        self._start_existing(vm, self.hosts.get(host) if host is not None else None)
+        return vm
 
     @operation("vm.freeze")
     def freeze_vm(self, vm: Vm | str, frozen: bool = True) -> Vm:
