@@ -3,7 +3,7 @@
     fakestack inspect [--topology NAME|FILE] [--seed N]
     fakestack serve [--host 127.0.0.1] [--port 8080] [--topology NAME|FILE] [--seed N] [--state FILE]
                     [--record FILE] [--clock system|manual] [--tls]
-    fakestack replay PATH... [--transcript DIR]
+    fakestack replay PATH... [--transcript DIR] [--report DIR]
 
 Each subcommand is a pair of functions: ``add_<name>_command(subparsers)`` declares its
 arguments and ``cmd_<name>(args) -> exit code`` runs it; ``COMMANDS`` lists the pairs, so a
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 # Re-exported: the exit codes and ``table`` live in .console (scenarios use them too).
-from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
+from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, human_bytes, table
 from .version import __version__
 
 # Shown by ``serve`` for a mounted dialect that does not expose ``default_credentials``.
@@ -32,31 +32,6 @@ DEFAULT_CREDENTIALS = {
 
 
 # -- formatting -------------------------------------------------------------------------
-
-_UNITS = (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
-
-
-def human_bytes(n: int) -> str:
-    """Binary units.  An exact amount drops trailing zeros (``40 GiB``, ``1.5 TiB``); an
-    inexact one keeps two decimals (``3.94 TiB``), or three when two would round to a
-    whole number and hide the remainder (``3.998 TiB``, not ``4.00 TiB``); the decimals
-    themselves tell an inexact amount (``1.000 TiB``) from an exact one (``1 TiB``)."""
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    for unit, size in _UNITS:
-        if n < size:
-            continue
-        if n % size == 0:
-            return f"{sign}{n // size} {unit}"
-        for decimals in (2, 3):
-            text = f"{n / size:.{decimals}f}"
-            if round(float(text) * size) == n:
-                return f"{sign}{text.rstrip('0').rstrip('.')} {unit}"
-            if not text.endswith("." + "0" * decimals):
-                return f"{sign}{text} {unit}"
-        return f"{sign}{text} {unit}"  # a sliver over a whole amount: "1.000 TiB"
-    return f"{sign}{n} B"
-
 
 def _number(value: float) -> str:
     return f"{value:g}"
@@ -303,6 +278,7 @@ def serve_banner(server, restored: bool) -> list[str]:
         lines.append("dialects: none mounted")
     lines.append(f"admin API: {server.url}/_fakestack/ (health, state, reset, clock, journal, "
                  "invariants, capacity)")
+    lines.append(f"dashboard: {server.url}/_fakestack/ui")
     lines.append("press Ctrl-C to stop")
     return lines
 

@@ -15,7 +15,8 @@ The fenced blocks are extracted from each page and run by their language:
   live server (``fakestack.server.start_server``) on a free port, reset before the block (no
   fault rules, empty journal). ``$FAKESTACK`` is its URL (``http://127.0.0.1:PORT``); the
   ``demo`` topology unless an HTML comment ``<!-- snippet: topology=NAME -->`` precedes the
-  block. ``fakestack`` is on ``PATH``. When the block is followed directly by a ``text``
+  block. ``fakestack`` is on ``PATH``; the working directory is a fresh temporary one with
+  the shipped ``scenarios/`` in it. When the block is followed directly by a ``text``
   block, that is its expected standard output (a ``...`` in a line stands for any text).
 * ``yaml``: a scenario; it must load (``fakestack.scenarios.loads``) and replay passing.
 * ``ini``: parsed with configparser.
@@ -251,6 +252,7 @@ def test_shell_block(block, servers, tmp_path):
     env = dict(os.environ, FAKESTACK=server.url,
                PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
                PYTHONPATH=str(ROOT))
+    (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # `fakestack replay scenarios/` works
     run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.code], cwd=tmp_path, env=env,
                          capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, f"{block.where}: exit {run.returncode}\n{run.stdout}\n{run.stderr}"

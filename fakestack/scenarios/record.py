@@ -358,6 +358,9 @@ _UNRECORDED_HEADERS = {"host", "content-length", "connection", "accept-encoding"
                        "keep-alive", "te", "transfer-encoding"}
 
 
+DASHBOARD_PATH = "/_fakestack/ui"  # its page and polls are not recorded
+
+
 class RecordingMiddleware:
     """WSGI middleware that records every request and response of ``app`` (a
     ``FakestackApp``) into ``recorder`` and rewrites ``path`` after each one.
@@ -390,6 +393,10 @@ class RecordingMiddleware:
     def __call__(self, environ, start_response):
         from werkzeug.wrappers import Request
 
+        path = environ.get("PATH_INFO", "")
+        if path == DASHBOARD_PATH or path.startswith(DASHBOARD_PATH + "/"):
+            # Someone looking at the dashboard is not part of the story (it polls each second).
+            return self.app(environ, start_response)
         cloud = self.app.cloud
         with cloud.lock:
             if self.sync_clock:
