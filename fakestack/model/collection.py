@@ -104,6 +104,11 @@ class Collection(Generic[T]):
     def values(self) -> list[T]:
         return list(self._by_uuid.values())
 
+    def view(self):
+        """The entities in order, live (no copy): for a reader that may stop early and does
+        not change the collection while it iterates."""
+        return self._by_uuid.values()
+
     def clear(self) -> None:
         self._by_uuid.clear()
         self._by_name.clear()

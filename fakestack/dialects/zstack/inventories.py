@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from .dates import format_date
+from .entity_query import Field, attribute, derived
 from .query import Collection
 from .sessions import ADMIN_ACCOUNT_UUID
 
@@ -180,6 +181,38 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
         "vmCdRoms": [],
         "guestOsType": _text(vm.guest_os_type),
     })
+
+
+# The top-level fields of vm_inventory read from a Vm without rendering it (the query
+# engine filters, sorts and picks fields with these; tests compare them with the renderer).
+VM_FIELDS: dict[str, Field] = {
+    "uuid": attribute("uuid"),
+    "name": attribute("name"),
+    "description": derived(lambda cloud, vm: _text(vm.description), str),
+    "zoneUuid": attribute("zone_uuid"),
+    "clusterUuid": attribute("cluster_uuid"),
+    "imageUuid": attribute("image_uuid"),
+    "hostUuid": attribute("host_uuid"),
+    "lastHostUuid": attribute("last_host_uuid"),
+    "instanceOfferingUuid": attribute("instance_offering_uuid"),
+    "rootVolumeUuid": attribute("root_volume_uuid"),
+    "platform": attribute("platform"),
+    "architecture": attribute("architecture"),
+    "defaultL3NetworkUuid": derived(
+        lambda cloud, vm: vm.l3_network_uuids[0] if vm.l3_network_uuids else None, str),
+    "type": derived(lambda cloud, vm: "UserVm", str),
+    "hypervisorType": derived(lambda cloud, vm: "KVM", str),
+    "memorySize": attribute("memory_size", int),
+    "reservedMemorySize": derived(lambda cloud, vm: 0, int),
+    "cpuNum": attribute("cpu_num", int),
+    "cpuSpeed": derived(lambda cloud, vm: 0, int),
+    "allocatorStrategy": derived(
+        lambda cloud, vm: vm.allocator_strategy or cloud.settings.default_allocator_strategy, str),
+    "createDate": derived(lambda cloud, vm: _dates(vm)[0], str),
+    "lastOpDate": derived(lambda cloud, vm: _dates(vm)[1], str),
+    "state": attribute("state"),
+    "guestOsType": derived(lambda cloud, vm: _text(vm.guest_os_type), str),
+}
 
 
 def host_inventory(cloud, host) -> dict[str, Any]:
@@ -469,16 +502,26 @@ class Source:
     """One queryable resource: where its entities live and how to render one."""
 
     def __init__(self, collection: Collection, attr: str, render: Callable,
-                 keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None) -> None:
+                 keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None,
+                 fields: dict[str, Field] | None = None, compact: bool = False) -> None:
         self.collection = collection
         self.attr = attr
         self.render = render
         self.keep = keep
         self.class_of = class_of
+        # top-level fields readable from the entity; ``compact``: the renderer omits nulls
+        self.fields = fields or {}
+        self.compact = compact
 
     def entities(self, cloud) -> list:
         items = getattr(cloud, self.attr)
         return items.values() if self.keep is None else [e for e in items if self.keep(e)]
+
+    def live(self, cloud):
+        """The entities, in order, without copying them into a list (for a query that may
+        stop early)."""
+        items = getattr(cloud, self.attr)
+        return items.view() if self.keep is None else (e for e in items.view() if self.keep(e))
 
 
 def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], list[dict]]:
@@ -530,7 +573,7 @@ def _sources(cloud) -> dict[str, Source]:
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
     })
     return {
-        "QueryVmInstance": Source(vm, "vms", vm_inventory),
+        "QueryVmInstance": Source(vm, "vms", vm_inventory, fields=VM_FIELDS, compact=True),
         "QueryVmNic": Source(NIC, "nics", nic_inventory),
         "QueryVolume": Source(volume, "volumes", volume_inventory),
         "QueryHost": Source(host, "hosts", host_inventory),
