@@ -29,17 +29,32 @@ class Entity:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]):
-        return cls(**_copy_json(data))
+        # The entity must not share a list or dict with the dump; only the fields that can
+        # hold one (not typed as a plain scalar) are looked at.
+        entity = cls(**data)
+        names = _MAYBE_CONTAINERS.get(cls)
+        if names is None:
+            names = _MAYBE_CONTAINERS[cls] = tuple(
+                f.name for f in dataclasses.fields(cls) if str(f.type) not in _SCALAR_TYPES)
+        for name in names:
+            value = getattr(entity, name)
+            if value.__class__ in _CONTAINERS:
+                setattr(entity, name, _copy_json(value))
+        return entity
 
 
 _FIELDS: dict[type, tuple] = {}  # field names and an attrgetter, per entity class
+_CONTAINERS = (list, dict)
+_MAYBE_CONTAINERS: dict[type, tuple[str, ...]] = {}
+_SCALAR_TYPES = frozenset(
+    f"{t}{suffix}" for t in ("str", "int", "float", "bool") for suffix in ("", " | None"))
 
 
 def _copy_json(value):
     if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
+        return {k: v if v.__class__ not in _CONTAINERS else _copy_json(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy_json(v) for v in value]
+        return [v if v.__class__ not in _CONTAINERS else _copy_json(v) for v in value]
     return value
 
 

@@ -43,6 +43,25 @@ class Outcome:
     stage: str = "handler"
 
 
+_ROUTES: dict[int, RouteTable] = {}
+
+
+def _route_table() -> RouteTable:
+    """The path templates of every bound API: the same for every cloud, so built once per
+    set of bindings (a fixture makes an app per test) and only read afterwards."""
+    routes = _ROUTES.get(len(BINDINGS))
+    if routes is None:
+        routes = RouteTable()
+        for name in BINDINGS:
+            api = APIS[name]
+            routes.add(api["path"], name)
+            if name.startswith("Query"):
+                routes.add(api["path"] + "/{uuid}", name)
+        _ROUTES.clear()
+        _ROUTES[len(BINDINGS)] = routes
+    return routes
+
+
 class ZStackDialect:
     name = "zstack"
     prefixes = ("/zstack", "/v1")
@@ -52,12 +71,7 @@ class ZStackDialect:
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = RouteTable()
-        for name in BINDINGS:
-            api = APIS[name]
-            self.routes.add(api["path"], name)
-            if name.startswith("Query"):
-                self.routes.add(api["path"] + "/{uuid}", name)
+        self.routes = _route_table()
         self.legacy = LegacyEndpoint(self)
         self.sources = inventories.sources(cloud)
         self.webhook_sender = webhooks.background_sender
