@@ -1,20 +1,42 @@
 """fakestack: a deterministic in-process fake of virtualization clouds for tests."""
-from .model import (
-    CapacityExhausted,
-    Cloud,
-    DomainError,
-    InvalidArgument,
-    InvalidState,
-    ManualClock,
-    NotFound,
-    SystemClock,
-    Topology,
-    TopologyError,
-    Unreachable,
-    load_topology,
-)
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 __version__ = "0.1.0"
+
+# The model (and pydantic, which its topologies use) loads on first use of a name below,
+# not on ``import fakestack``: a command or plugin that needs none of it starts faster.
+_FROM_MODEL = (
+    "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
+    "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
+)
+
+if TYPE_CHECKING:
+    from .model import (  # noqa: F401
+        CapacityExhausted,
+        Cloud,
+        DomainError,
+        InvalidArgument,
+        InvalidState,
+        ManualClock,
+        NotFound,
+        SystemClock,
+        Topology,
+        TopologyError,
+        Unreachable,
+        load_topology,
+    )
+
+
+def __getattr__(name: str):
+    if name in _FROM_MODEL:
+        from . import model
+
+        value = getattr(model, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'fakestack' has no attribute {name!r}")
 
 
 def make_app(cloud):

@@ -37,17 +37,47 @@ is importable from ``fakestack.scenarios``.
 """
 from __future__ import annotations
 
-from .schema import (ClockMove, DEFAULT_BASE_URL, DEFAULT_CLOCK_START, discover, Expect,
-                     FaultChange, GuestWrite, HttpRequest, json_schema, json_schema_text, load,
-                     loads, model_operations, OPERATIONS, parse_scenario, Scenario,
-                     SCENARIO_SUFFIXES, ScenarioError, Step)
-from .values import (DIFF_LINES, error_code_of, pretty, project, render_value, resolve, StepFailure,
-                     strict_equal, subset_matches, substitute, text_diff)
-from .replaying import (build_cloud, replay, ReplayResult, StepReport, transcript_text,
-                        TRANSCRIPT_VERSION)
-from .record import (bind_arguments, dumps, record_app, Recorder, recording_cloud,
-                     RecordingMiddleware, scenario_dict)
-from .command import add_replay_command, cmd_replay, ProgressBar, transcript_name
+import importlib
+from typing import TYPE_CHECKING
+
+# Each public name -> the module that defines it.  They load on first use, not with the
+# package: ``fakestack serve`` declares the ``replay`` command without loading pydantic's
+# scenario models.
+_HOMES = {name: module for module, names in (
+    ("schema", "ClockMove DEFAULT_BASE_URL DEFAULT_CLOCK_START discover Expect FaultChange "
+               "GuestWrite HttpRequest json_schema json_schema_text load loads "
+               "model_operations OPERATIONS parse_scenario Scenario SCENARIO_SUFFIXES "
+               "ScenarioError Step"),
+    ("values", "DIFF_LINES error_code_of pretty project render_value resolve StepFailure "
+               "strict_equal subset_matches substitute text_diff"),
+    ("replaying", "build_cloud replay ReplayResult StepReport transcript_text TRANSCRIPT_VERSION"),
+    ("record", "bind_arguments dumps record_app Recorder recording_cloud RecordingMiddleware "
+               "scenario_dict"),
+    ("command", "add_replay_command cmd_replay ProgressBar transcript_name"),
+) for name in names.split()}
+
+if TYPE_CHECKING:
+    from .schema import (ClockMove, DEFAULT_BASE_URL, DEFAULT_CLOCK_START, discover, Expect,
+                         FaultChange, GuestWrite, HttpRequest, json_schema, json_schema_text, load,
+                         loads, model_operations, OPERATIONS, parse_scenario, Scenario,
+                         SCENARIO_SUFFIXES, ScenarioError, Step)
+    from .values import (DIFF_LINES, error_code_of, pretty, project, render_value, resolve, StepFailure,
+                         strict_equal, subset_matches, substitute, text_diff)
+    from .replaying import (build_cloud, replay, ReplayResult, StepReport, transcript_text,
+                            TRANSCRIPT_VERSION)
+    from .record import (bind_arguments, dumps, record_app, Recorder, recording_cloud,
+                         RecordingMiddleware, scenario_dict)
+    from .command import add_replay_command, cmd_replay, ProgressBar, transcript_name
+
+
+def __getattr__(name: str):
+    module = _HOMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'fakestack.scenarios' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ClockMove", "DEFAULT_BASE_URL", "DEFAULT_CLOCK_START", "discover", "Expect", "FaultChange",

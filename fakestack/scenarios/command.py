@@ -5,8 +5,6 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .replaying import replay
-from .schema import ScenarioError, discover, load
 
 
 class ProgressBar:
@@ -62,7 +60,10 @@ def add_replay_command(subparsers) -> None:
 
 
 def cmd_replay(args) -> int:
+    # Imported here: declaring the command (every ``fakestack`` run does) needs none of it.
     from ..cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
+    from .replaying import replay
+    from .schema import ScenarioError, discover, load
 
     try:
         files = discover(args.paths)
