@@ -38,7 +38,7 @@ from .ids import IdGenerator
 from .images import ImageMixin, _slug
 from .invariants import InvariantsMixin
 from .networks import NetworkMixin
-from .persistence import SNAPSHOT_VERSION, PersistenceMixin
+from .persistence import SNAPSHOT_VERSION, PersistenceMixin, gc_paused
 from .placement import HostIndex
 from .storage import StorageMixin
 from .topology import Topology, load_topology
@@ -79,7 +79,8 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
     def __init__(self, topology: "str | Topology | dict" = "demo", seed: int = 0,
                  clock: Clock | None = None) -> None:
         self._init_empty(load_topology(topology), seed, clock or SystemClock())
-        self._build(self.topology)
+        with gc_paused():
+            self._build(self.topology)
 
     # -- construction ------------------------------------------------------------------
     def _init_empty(self, topology: Topology, seed: int, clock: Clock) -> None:
