@@ -1,8 +1,6 @@
 """Query* APIs over the model's collections, and the capacity read APIs (§3)."""
 from __future__ import annotations
 
-from dataclasses import replace
-
 from .entity_query import run_entity_query
 from .query import schema_for
 from .registry import Call, api
@@ -37,8 +35,8 @@ def _query(call: Call) -> dict:
             entities = [e for e in entities if getattr(e, attr, None) in values]
     if entities is None:
         entities = source.live(cloud)
-    reply = run_entity_query(cloud, entities, replace(spec, conditions=remaining), collection,
-                             source.render, source.fields, source.compact)
+    reply = run_entity_query(cloud, entities, spec, collection, source.render, source.fields,
+                             source.compact, conditions=remaining)
     if "inventories" in reply:
         call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)
     return reply

@@ -15,8 +15,9 @@ reported when a row reaches it) takes the reference path itself.
 """
 from __future__ import annotations
 
+import heapq
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import compress, repeat, tee
 from typing import Any, Callable, Iterable, Iterator
 
@@ -130,18 +131,22 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
 
 
 def run_entity_query(cloud, entities: Iterable, spec: QuerySpec, collection: Collection,
-                     render: Callable, fields: dict[str, Field], compact: bool) -> dict[str, Any]:
-    """The reply of ``run_query([render(cloud, e) for e in entities], spec, collection)``."""
-    conditions = spec.conditions
+                     render: Callable, fields: dict[str, Field], compact: bool,
+                     conditions: list[Condition] | None = None) -> dict[str, Any]:
+    """The reply of ``run_query([render(cloud, e) for e in entities], spec, collection)``,
+    with ``conditions`` (when given) in place of the spec's."""
+    if conditions is None:
+        conditions = spec.conditions
     if not all(_path_is_safe(collection, c.name.split(".")) for c in conditions):
-        return run_query([render(cloud, e) for e in entities], spec, collection)
-    return _run(cloud, entities, spec, collection, _Rows(cloud, render), fields, compact)
+        return run_query([render(cloud, e) for e in entities], replace(spec, conditions=conditions),
+                         collection)
+    return _run(cloud, entities, spec, conditions, collection, _Rows(cloud, render), fields, compact)
 
 
-def _run(cloud, entities, spec, collection, rows, fields, compact):
+def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
     c_filters = []
     python_tests: list[Callable[[Any], bool]] = []
-    for condition in spec.conditions:
+    for condition in conditions:
         field = fields.get(condition.name)
         if field is not None:
             fast = _c_filter(cloud, field, condition)
@@ -170,23 +175,30 @@ def _run(cloud, entities, spec, collection, rows, fields, compact):
             if len(chosen) >= wanted:
                 break
 
-    if spec.sort_by:
-        if spec.sort_by not in collection.fields:
-            raise _unknown(collection, spec.sort_by)
-        field = fields.get(spec.sort_by)
-        if field is not None:
-            read = field.read
-            chosen.sort(key=lambda e: _sort_key(read(cloud, e)), reverse=spec.sort_direction == "desc")
-        else:
-            by = spec.sort_by
-            chosen.sort(key=lambda e: _sort_key(rows.record(e).get(by)), reverse=spec.sort_direction == "desc")
+    if spec.sort_by and spec.sort_by not in collection.fields:
+        raise _unknown(collection, spec.sort_by)
     if spec.fields is not None:
         for name in spec.fields:
             if name not in collection.fields:
                 raise _unknown(collection, name)
     total = len(chosen)
     if spec.count:
-        return {"total": total}
+        return {"total": total}  # the order does not change a count
+    if spec.sort_by:
+        field = fields.get(spec.sort_by)
+        if field is not None:
+            key = _sort_key_of(cloud, field)
+        else:
+            by = spec.sort_by
+            key = lambda e: _sort_key(rows.record(e).get(by))  # noqa: E731
+        descending = spec.sort_direction == "desc"
+        if spec.limit >= 0 and start + spec.limit < total:
+            # only the first start + limit in order: the same as sorting all and slicing
+            # (heapq keeps equal keys in their order, as a stable sort does)
+            pick = heapq.nlargest if descending else heapq.nsmallest
+            chosen = pick(start + spec.limit, chosen, key=key)
+        else:
+            chosen.sort(key=key, reverse=descending)
     page = chosen[start:start + spec.limit] if spec.limit >= 0 else chosen[start:]
     if spec.fields is not None and compact and all(name in fields for name in spec.fields):
         readers = [(name, fields[name].read) for name in spec.fields]
@@ -210,6 +222,32 @@ def _run(cloud, entities, spec, collection, rows, fields, compact):
 
 _ORDERED = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
             "!=": operator.ne}
+
+
+_NULL_KEY = _sort_key(None)
+
+
+def _sort_key_of(cloud, field: Field) -> Callable[[Any], tuple]:
+    """``_sort_key`` of the field's value, with what the field's type rules out skipped:
+    an int is never a date; a text is one only if it ends as the date format does."""
+    read = field.read
+    if field.attr is None or field.kind not in _SAMPLE:
+        return lambda entity: _sort_key(read(cloud, entity))
+    get = operator.attrgetter(field.attr)
+    if field.kind is int:
+        def int_key(entity) -> tuple:
+            value = get(entity)
+            return _NULL_KEY if value is None else (1, value, "")
+        return int_key
+
+    def text_key(entity) -> tuple:
+        value = get(entity)
+        if value is None:
+            return _NULL_KEY
+        if value[-2:].upper() in ("AM", "PM"):
+            return _sort_key(value)
+        return (2, 0, value)
+    return text_key
 
 
 def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bool]:
