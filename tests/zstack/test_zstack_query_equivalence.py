@@ -156,7 +156,7 @@ def test_a_vm_query_answers_as_the_render_then_filter_path(spec):
         return
     assert response.status_code == 200, response.get_data(as_text=True)
     body = response.get_json()
-    assert body == wanted
+    assert body == wanted, wanted_spec
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -119,6 +119,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
         def keep(items):
             a, b = tee(items)
             return compress(a, map(operator.eq, values(b), repeat(target)))
+        keep.count = lambda items: operator.countOf(values(items), target)  # type: ignore[attr-defined]
         return keep
 
     raw = condition.value if isinstance(condition.value, list) else str(condition.value).split(",")
@@ -127,6 +128,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
     def keep_in(items):
         a, b = tee(items)
         return compress(a, map(targets.__contains__, values(b)))
+    keep_in.count = lambda items: sum(map(targets.__contains__, values(items)))  # type: ignore[attr-defined]
     return keep_in
 
 
@@ -157,6 +159,10 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
         else:
             python_tests.append(_record_test(rows, condition, collection))
 
+    if (spec.count and len(c_filters) == 1 and not python_tests and not
+            (spec.sort_by and spec.sort_by not in collection.fields) and
+            (spec.fields is None or all(name in collection.fields for name in spec.fields))):
+        return {"total": c_filters[0].count(entities)}  # one condition counted in C, no list
     matched: Iterable = iter(entities)
     for keep in c_filters:
         matched = keep(matched)
