@@ -38,7 +38,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 ROOT = Path(__file__).resolve().parent.parent
 
 from bench_http import (  # noqa: E402
-    PREFIX, InProcess, Wsgi, bare_app, clone_bodies, environ_for, poll_path,
+    PREFIX,
+    InProcess,
+    Wsgi,
+    bare_app,
+    clone_bodies,
+    environ_for,
+    poll_path,
 )
 
 from fakestack import Cloud, ManualClock  # noqa: E402
@@ -109,19 +115,13 @@ def request_cost(side: ScaleSide, env: dict, repeat: int) -> tuple[float, float]
 
 def scaling_row(vms: int, quick: bool) -> dict:
     hosts = max(1, vms // 50)
-    build = cpu(lambda: None)
     t0 = time.process_time()
-    cloud = Cloud(scale(hosts, vms), clock=ManualClock())
+    built = Cloud(scale(hosts, vms), clock=ManualClock())
     build = time.process_time() - t0
-    dump = cloud.snapshot()
+    dump = built.snapshot()
     row: dict = {"vms": vms, "build": (build, build)}
-
-    def snap():
-        return cpu(lambda: json.dumps(cloud.snapshot()))
-
-    row["snapshot"] = rounds(snap)
+    row["snapshot"] = rounds(lambda: cpu(lambda: json.dumps(built.snapshot())))
     row["restore"] = rounds(lambda: cpu(lambda: Cloud.restore(dump)))
-    del cloud
 
     def clones():
         c = Cloud.restore(dump)
@@ -224,7 +224,8 @@ def demo_goals(quick: bool) -> dict:
     for _ in range(ROUNDS):
         q_app.append(query(False))
         q_bare.append(query(True))
-    out["QueryVmInstance / bare"] = (min(q_app) / min(q_bare), statistics.median(q_app) / statistics.median(q_bare))
+    out["QueryVmInstance / bare"] = (min(q_app) / min(q_bare),
+                                     statistics.median(q_app) / statistics.median(q_bare))
 
     def submit(bare: bool) -> float:
         side = InProcess(base)
@@ -401,7 +402,8 @@ def moto_venv() -> Path | str:
     if python.exists():
         return python
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(cache)], check=True, capture_output=True, timeout=300)
+        subprocess.run([sys.executable, "-m", "venv", str(cache)], check=True, capture_output=True,
+                       timeout=300)
         subprocess.run([str(python), "-m", "pip", "install", "-q", "moto[ec2]", "boto3"], check=True,
                        capture_output=True, timeout=600)
     except (subprocess.SubprocessError, OSError) as exc:
@@ -452,7 +454,8 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="1k and 10k VMs only, fewer requests")
     parser.add_argument("--sizes", default=None, help="comma-separated VM counts (default 1000,10000,100000)")
     parser.add_argument("--no-moto", action="store_true", help="skip the moto side-by-side")
-    parser.add_argument("--only", default=None, help="comma-separated parts: scale,demo,build,cold,fixture,moto")
+    parser.add_argument("--only", default=None,
+                        help="comma-separated parts: scale,demo,build,cold,fixture,moto")
     args = parser.parse_args(argv)
     parts = set((args.only or "scale,demo,build,cold,fixture,moto").split(","))
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
@@ -480,13 +483,15 @@ def main(argv=None) -> int:
         imp = import_time()
         serve = serve_first_answer()
         print(f"\nimport fakestack: {imp[0] * 1e3:.0f} / {imp[1] * 1e3:.0f} ms (goal < 100 ms)")
-        print(f"fakestack serve to its first answer: {serve[0] * 1e3:.0f} / {serve[1] * 1e3:.0f} ms (goal < 300 ms)")
+        print(f"fakestack serve to its first answer: {serve[0] * 1e3:.0f} / {serve[1] * 1e3:.0f} ms "
+              "(goal < 300 ms)")
 
     if "fixture" in parts:
         cost = fixture_cost(args.quick)
         print(f"\nfixture cost per test on demo: fakestack {cost['fakestack'][0] * 1e3:.2f} / "
               f"{cost['fakestack'][1] * 1e3:.2f} ms (goal < 1 ms), fakestack_client "
-              f"{cost['fakestack_client'][0] * 1e3:.2f} / {cost['fakestack_client'][1] * 1e3:.2f} ms (goal < 2 ms)")
+              f"{cost['fakestack_client'][0] * 1e3:.2f} / {cost['fakestack_client'][1] * 1e3:.2f} ms "
+              "(goal < 2 ms)")
 
     if "moto" in parts and not args.no_moto:
         moto = moto_side_by_side(args.quick)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-__version__ = "0.1.0"
+from .version import __version__
 
 # The model (and pydantic, which its topologies use) loads on first use of a name below,
 # not on ``import fakestack``: a command or plugin that needs none of it starts faster.
@@ -49,5 +49,5 @@ def make_app(cloud):
 __all__ = [
     "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
     "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
-    "make_app",
+    "make_app", "__version__",
 ]

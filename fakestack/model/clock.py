@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 
 class Clock:
@@ -38,7 +39,7 @@ class Clock:
         self.offset += epoch_seconds - now
         return self.now()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset}
 
 
@@ -59,11 +60,11 @@ class ManualClock(Clock):
     def _base(self) -> float:
         return self.start
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset, "start": self.start}
 
 
-def clock_from_dict(data: dict) -> Clock:
+def clock_from_dict(data: dict[str, Any]) -> Clock:
     if data.get("kind") == "manual":
         clock: Clock = ManualClock(data.get("start", 0.0))
     else:

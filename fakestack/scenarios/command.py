@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
+from ..console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
 
 
 class ProgressBar:
@@ -61,7 +62,6 @@ def add_replay_command(subparsers) -> None:
 
 def cmd_replay(args) -> int:
     # Imported here: declaring the command (every ``fakestack`` run does) needs none of it.
-    from ..cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
     from .replaying import replay
     from .schema import ScenarioError, discover, load
 

@@ -8,10 +8,10 @@ from functools import lru_cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from vsphere_support import Surfaces
 
 from fakestack.dialects.vsphere.inventory import INVISIBLE_VM_STATES, moid_number, power_state
 from fakestack.model import Cloud, ManualClock
-from vsphere_support import Surfaces
 
 
 @lru_cache(maxsize=1)

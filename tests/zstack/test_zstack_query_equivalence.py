@@ -11,12 +11,11 @@ from functools import lru_cache
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zstack_support import auth, cloud_client
 
 from fakestack.dialects.zstack.errors import ApiError
-from fakestack.dialects.zstack.inventories import VM_FIELDS, sources, vm_inventory
 from fakestack.dialects.zstack.query import Condition, QuerySpec, run_query, schema_for
-
-from zstack_support import auth, cloud_client
+from fakestack.dialects.zstack.render import VM_FIELDS, sources, vm_inventory
 
 
 @lru_cache(maxsize=1)
@@ -64,7 +63,7 @@ def _values(cloud) -> list[str]:
     found = {"Running", "Stopped", "golden", "web-1", "web%", "%-1", "0", "1", "2147483648",
              "Jan 1, 2026 12:00:00 AM", "2026-01-01 00:01:00", "nothing", "x,y"}
     for vm in cloud.vms:
-        for key, value in vm_inventory(cloud, vm).items():
+        for value in vm_inventory(cloud, vm).values():
             if isinstance(value, (str, int)) and not isinstance(value, bool):
                 found.add(str(value))
     return sorted(found)
@@ -167,7 +166,8 @@ def test_a_legacy_vm_query_answers_as_the_render_then_filter_path(spec):
 
     cloud, client, session = _world()
     fields = {"session": {"uuid": session},
-              "conditions": [{"name": c.name, "op": c.op, **({"value": c.value} if c.value is not None else {})}
+              "conditions": [{"name": c.name, "op": c.op,
+                              **({"value": c.value} if c.value is not None else {})}
                              for c in spec.conditions],
               "limit": spec.limit, "start": spec.start, "count": spec.count,
               "replyWithCount": spec.reply_with_count}

@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
-from .wire import HttpError, RequestValidationFailed
+from .errors import HttpError, RequestValidationFailed
 
 MISSING: Any = PydanticUndefined
 

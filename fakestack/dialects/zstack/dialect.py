@@ -17,20 +17,36 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
-from . import inventories, jobs, sessions, webhooks
+from ..kit.cloud import DialectCloud
+from ..kit.routing import Router
+from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
-    VO_NAMES, ApiError, TransportError, error_code, error_from_domain, resource_not_found,
+    VO_NAMES,
+    ApiError,
+    TransportError,
+    error_code,
+    error_from_domain,
+    resource_not_found,
+    text_response,
 )
-from .params import V4_UUID, normalize, param_specs, params_from_query, validate, verify_types
-from .query import QuerySpec, Condition, spec_from_rest
+from .params import (
+    V4_UUID,
+    normalize,
+    param_specs,
+    params_from_query,
+    validate,
+    verify_types,
+)
+from .query import Condition, QuerySpec, spec_from_rest
 from .registry import BINDINGS, Call
+from .render import json_response
 from .resources import find
-from .responses import json_response, text_response
-from .routes import RouteTable
+from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
-LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
+LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000,
+                        "CreateVolumeBackup": 86_400_000}
 
 _JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
 
@@ -43,37 +59,31 @@ class Outcome:
     stage: str = "handler"
 
 
-_ROUTES: dict[int, RouteTable] = {}
+_ROUTES: dict[int, Router] = {}
 
 
-def _route_table() -> RouteTable:
-    """The path templates of every bound API: the same for every cloud, so built once per
-    set of bindings (a fixture makes an app per test) and only read afterwards."""
+def _route_table() -> Router:
+    """The router of every bound API: the same for every cloud, so built once per set of
+    bindings (a fixture makes an app per test) and only read afterwards."""
     routes = _ROUTES.get(len(BINDINGS))
     if routes is None:
-        routes = RouteTable()
-        for name in BINDINGS:
-            api = APIS[name]
-            routes.add(api["path"], name)
-            if name.startswith("Query"):
-                routes.add(api["path"] + "/{uuid}", name)
+        routes = route_table()
         _ROUTES.clear()
         _ROUTES[len(BINDINGS)] = routes
     return routes
-
 
 class ZStackDialect:
     name = "zstack"
     prefixes = ("/zstack", "/v1")
 
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         from . import handlers  # noqa: F401 - importing registers the API handlers
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
         self.routes = _route_table()
         self.legacy = LegacyEndpoint(self)
-        self.sources = inventories.sources(cloud)
+        self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
         # Web hooks go out as soon as the clock completes their jobs: the cloud runs its time
         # listeners on every tick and before every request the app serves.
@@ -152,16 +162,11 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
-        candidates = self.routes.match(relative)
+        candidates = self.routes.candidates(relative)
         if not candidates:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [
-            (name, dict(zip(names, values)))
-            for template, values in candidates
-            for name, names in template.apis
-            if APIS[name]["method"] == method
-        ]
+        same_method = [(route.target, params) for route, params in candidates if route.method == method]
         if not same_method:
             raise TransportError(405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]")
         if method == "PUT":

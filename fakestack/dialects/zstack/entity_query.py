@@ -17,11 +17,12 @@ from __future__ import annotations
 
 import heapq
 import operator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import compress, repeat, tee
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
 
-from .query import Collection, Condition, QuerySpec, _compare, _coerce, _sort_key, matches, run_query
+from .query import Condition, QuerySource, QuerySpec, _coerce, _compare, _sort_key, matches, run_query
 
 
 @dataclass(frozen=True)
@@ -51,7 +52,7 @@ def derived(read: Callable[[Any, Any], Any], kind: type | None = None) -> Field:
 _SAMPLE = {str: "", int: 0}
 
 
-def _path_is_safe(collection: Collection, path: list[str]) -> bool:
+def _path_is_safe(collection: QuerySource, path: list[str]) -> bool:
     """Whether a condition on ``path`` never raises, whatever the data (so conditions may
     be tested in any order and a query may stop early)."""
     head, rest = path[0], path[1:]
@@ -66,7 +67,7 @@ def _path_is_safe(collection: Collection, path: list[str]) -> bool:
     return False
 
 
-def _path_is_safe_nested(collection: Collection, path: list[str]) -> bool:
+def _path_is_safe_nested(collection: QuerySource, path: list[str]) -> bool:
     # Below the top level a tag name is a field lookup when there are no rows (it raises)
     # and a tag read when there are: data dependent, so not safe.
     head, rest = path[0], path[1:]
@@ -132,7 +133,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
     return keep_in
 
 
-def run_entity_query(cloud, entities: Iterable, spec: QuerySpec, collection: Collection,
+def run_entity_query(cloud, entities: Iterable, spec: QuerySpec, collection: QuerySource,
                      render: Callable, fields: dict[str, Field], compact: bool,
                      conditions: list[Condition] | None = None) -> dict[str, Any]:
     """The reply of ``run_query([render(cloud, e) for e in entities], spec, collection)``,
@@ -275,11 +276,11 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
     return lambda entity: _compare(op, read(cloud, entity), value)
 
 
-def _record_test(rows: _Rows, condition: Condition, collection: Collection) -> Callable[[Any], bool]:
+def _record_test(rows: _Rows, condition: Condition, collection: QuerySource) -> Callable[[Any], bool]:
     return lambda entity: matches(rows.record(entity), condition, collection)
 
 
-def _unknown(collection: Collection, name: str):
+def _unknown(collection: QuerySource, name: str):
     from .query import _unknown_field
 
     return _unknown_field(collection, name)

@@ -16,11 +16,11 @@ from werkzeug.wrappers import Request, Response
 from . import jobs
 from .catalog import APIS
 from .dates import format_date
-from .errors import ApiError, TransportError
+from .errors import ApiError, TransportError, text_response
 from .params import normalize, param_specs, verify_types
 from .query import spec_from_legacy
 from .registry import BINDINGS, Call
-from .responses import dumps, json_response, text_response
+from .render import dumps, json_response
 
 _RESULT_PATH = re.compile(r"^/zstack/api/result/([^/]+)/?$")
 

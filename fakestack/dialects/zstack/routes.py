@@ -1,53 +1,23 @@
-"""Path templates -> APIs, as ZStack's RestServer matches them (reference §1.2)."""
+"""Path templates -> APIs, as ZStack's RestServer matches them (reference §1.2).
+
+The kit's route table with ZStack's options: the most specific template wins (per
+segment, a literal beats a variable), one trailing slash is ignored, and every API of a
+template stays a candidate (``PUT .../actions`` APIs are told apart by the body's
+wrapper, in ``dialect._select``).  A Query API also answers ``GET <path>/{uuid}``.
+"""
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
-
-_VAR = re.compile(r"\{([^}/]+)\}")
-
-
-@dataclass
-class Template:
-    pattern: str  # normalised: every variable written {}
-    regex: re.Pattern
-    specificity: tuple[int, ...]  # 0 literal, 1 variable, per segment: lower wins
-    apis: list[tuple[str, list[str]]] = field(default_factory=list)  # (api name, var names)
+from ..kit.routing import Router
+from .catalog import APIS
+from .registry import BINDINGS
 
 
-def _normalise(path: str) -> tuple[str, list[str]]:
-    names = _VAR.findall(path)
-    return _VAR.sub("{}", path), names
-
-
-class RouteTable:
-    def __init__(self) -> None:
-        self._templates: dict[str, Template] = {}
-        # (segment count, first segment) -> templates: a request tries a handful, not all
-        self._index: dict[tuple[int, str], list[Template]] = {}
-
-    def add(self, path: str, api_name: str) -> None:
-        pattern, names = _normalise(path)
-        template = self._templates.get(pattern)
-        if template is None:
-            segments = pattern.strip("/").split("/")
-            regex = "^/" + "/".join("([^/]+)" if s == "{}" else re.escape(s) for s in segments) + "/?$"
-            template = Template(
-                pattern=pattern,
-                regex=re.compile(regex),
-                specificity=tuple(1 if s == "{}" else 0 for s in segments),
-            )
-            self._templates[pattern] = template
-            self._index.setdefault((len(segments), segments[0]), []).append(template)
-        template.apis.append((api_name, names))
-
-    def match(self, path: str) -> list[tuple[Template, list[str]]]:
-        """Templates matching ``path`` (relative to /v1), most specific first."""
-        segments = path.strip("/").split("/")
-        found = []
-        for template in self._index.get((len(segments), segments[0]), ()):
-            m = template.regex.match(path)
-            if m:
-                found.append((template, list(m.groups())))
-        found.sort(key=lambda item: item[0].specificity)
-        return found
+def route_table() -> Router:
+    """Every bound API's path, relative to ``/v1``; targets are API names."""
+    routes = Router(order="specific", trailing_slash="optional")
+    for name in BINDINGS:
+        api = APIS[name]
+        routes.add(api["method"], api["path"], name)
+        if name.startswith("Query"):
+            routes.add(api["method"], api["path"] + "/{uuid}", name)
+    return routes

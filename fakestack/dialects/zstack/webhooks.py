@@ -16,7 +16,7 @@ import urllib.request
 from typing import Callable
 
 from . import jobs
-from .responses import dumps
+from .render import dumps
 
 BATCH_APIS = ("CloneVmInstance",)
 RETRIES = 15
