@@ -25,22 +25,19 @@ class Entity:
             spec = _FIELDS[type(self)] = (names, operator.attrgetter(*names))
         names, getter = spec
         out = dict(zip(names, getter(self)))
-        for name, value in out.items():
+        # The dump must not share a list or dict with the entity; only the fields that can
+        # hold one (not typed as a plain scalar) are looked at, not every value.
+        for name in _maybe_containers(type(self)):
+            value = out[name]
             if value.__class__ is list or value.__class__ is dict:
                 out[name] = copy_json(value)
         return out
 
     @classmethod
     def from_dict(cls: type[E], data: dict[str, Any]) -> E:
-        # The entity must not share a list or dict with the dump; only the fields that can
-        # hold one (not typed as a plain scalar) are looked at, not every value.
         factory: Callable[..., E] = cls
         entity = factory(**data)
-        names = _MAYBE_CONTAINERS.get(cls)
-        if names is None:
-            names = _MAYBE_CONTAINERS[cls] = tuple(
-                f.name for f in dataclasses.fields(cast(Any, cls)) if str(f.type) not in _SCALAR_TYPES)
-        for name in names:
+        for name in _maybe_containers(cls):
             value = getattr(entity, name)
             if value.__class__ is list or value.__class__ is dict:
                 setattr(entity, name, copy_json(value))
@@ -52,6 +49,14 @@ _FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field 
 _MAYBE_CONTAINERS: dict[type, tuple[str, ...]] = {}  # fields not typed as a plain scalar, per class
 _SCALAR_TYPES = frozenset(
     f"{t}{suffix}" for t in ("str", "int", "float", "bool") for suffix in ("", " | None"))
+
+
+def _maybe_containers(cls: type) -> tuple[str, ...]:
+    names = _MAYBE_CONTAINERS.get(cls)
+    if names is None:
+        names = _MAYBE_CONTAINERS[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if str(f.type) not in _SCALAR_TYPES)
+    return names
 
 
 

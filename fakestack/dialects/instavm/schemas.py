@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 VCPU_CHOICES = (1, 2, 4, 6, 8)
 DEFAULT_VCPU_COUNT = 2
@@ -27,12 +27,17 @@ MemoryMb = Annotated[int, Field(ge=128, le=8192)]
 LifetimeSeconds = Annotated[int, Field(ge=20, le=86400)]
 
 
-class ShareSpec(BaseModel):
+class _Body(BaseModel):
+    # a model's validator is built on its first use, not when the dialect is imported
+    model_config = ConfigDict(defer_build=True)
+
+
+class ShareSpec(_Body):
     port: Annotated[int, Field(ge=1, le=65535)]
     is_public: bool = False
 
 
-class VMCreateRequest(BaseModel):
+class VMCreateRequest(_Body):
     session_id: Optional[str] = None
     vm_lifetime_seconds: Optional[LifetimeSeconds] = None
     memory_mb: Optional[MemoryMb] = None
@@ -53,7 +58,7 @@ class VMCreateRequest(BaseModel):
     image_variant: Optional[str] = None
 
 
-class VMUpdateRequest(BaseModel):
+class VMUpdateRequest(_Body):
     memory_mb: Optional[MemoryMb] = None
     vcpu_count: Optional[VcpuCount] = None  # not in the SDK docstring; resized like memory_mb
     snapshot_on_terminate: Optional[bool] = None
@@ -63,15 +68,15 @@ class VMUpdateRequest(BaseModel):
     vault_ids: Optional[list[Any]] = None
 
 
-class VMSnapshotRequest(BaseModel):
+class VMSnapshotRequest(_Body):
     name: Optional[str] = None
 
 
-class VMCloneRequest(BaseModel):
+class VMCloneRequest(_Body):
     snapshot_name: Optional[str] = None
 
 
-class BuildArgs(BaseModel):
+class BuildArgs(_Body):
     extra_apt_packages: Optional[list[str]] = None
     extra_pip_packages: Optional[list[str]] = None
     extra_npm_packages: Optional[list[str]] = None
@@ -82,7 +87,7 @@ class BuildArgs(BaseModel):
     post_build_cmd: Optional[str] = None
 
 
-class SnapshotCreateRequest(BaseModel):
+class SnapshotCreateRequest(_Body):
     oci_image: str
     name: Optional[str] = None
     vcpu_count: Annotated[int, Field(ge=1, le=8)] = DEFAULT_VCPU_COUNT
@@ -91,7 +96,7 @@ class SnapshotCreateRequest(BaseModel):
     build_args: Optional[BuildArgs] = None
 
 
-class CreateSessionRequest(BaseModel):
+class CreateSessionRequest(_Body):
     api_key: str
     vm_lifetime_seconds: LifetimeSeconds = DEFAULT_LIFETIME_SECONDS
     memory_mb: Optional[MemoryMb] = None
@@ -100,5 +105,5 @@ class CreateSessionRequest(BaseModel):
     env: Optional[dict[str, str]] = None
 
 
-class KillRequest(BaseModel):
+class KillRequest(_Body):
     session_id: str
