@@ -34,7 +34,7 @@ class PersistenceMixin(CloudState):
         data = {
             "version": SNAPSHOT_VERSION,
             "seed": self.seed,
-            "topology": self.topology.model_dump(mode="json"),
+            "topology": self.topology.model_dump(mode="json", exclude_defaults=True),  # restore fills them
             "clock": self.clock.to_dict(),
             "ids": self.ids.to_dict(),
             "rng": rng_to_json(self.rng),
@@ -46,7 +46,7 @@ class PersistenceMixin(CloudState):
             if attr == "jobs":
                 data["jobs"] = [_job_to_json(j) for j in self.jobs]
             else:
-                data[attr] = [e.to_dict() for e in getattr(self, attr)]
+                data[attr] = [e.to_dict() for e in getattr(self, attr).view()]
         data.update(self._extra_snapshot())
         return data
 
