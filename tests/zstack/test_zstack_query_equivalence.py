@@ -201,3 +201,5 @@ def test_every_vm_field_read_from_the_entity_is_what_the_inventory_shows():
             assert field.read(cloud, vm) == record.get(name), (vm.name, name)
             if field.kind is not None and record.get(name) is not None:
                 assert type(record[name]) is field.kind, (vm.name, name)
+            if not field.nullable:
+                assert record.get(name) is not None, (vm.name, name)

@@ -38,11 +38,12 @@ class Field:
     read: Callable[[Any, Any], Any]
     kind: type | None = None
     attr: str | None = None
+    nullable: bool = True  # False: the attribute is never None (a comparison runs in C)
 
 
-def attribute(name: str, kind: type | None = str) -> Field:
+def attribute(name: str, kind: type | None = str, *, nullable: bool = True) -> Field:
     getter = operator.attrgetter(name)
-    return Field(lambda cloud, entity: getter(entity), kind, name)
+    return Field(lambda cloud, entity: getter(entity), kind, name, nullable)
 
 
 def derived(read: Callable[[Any, Any], Any], kind: type | None = None) -> Field:
@@ -103,7 +104,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
     Python per entity.  Only ``=`` and ``in`` on fields of one known type: their test is
     ``stored == target`` / ``stored in targets`` with the targets coerced once (a null
     stored value is never equal, as in ``_compare``)."""
-    if field.kind not in _SAMPLE or condition.op not in ("=", "in"):
+    if field.kind not in _SAMPLE:
         return None
     sample = _SAMPLE[field.kind]
     get = operator.attrgetter(field.attr) if field.attr else None
@@ -111,6 +112,20 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
 
     def values(items):
         return map(get, items) if get is not None else map(read, repeat(cloud), items)
+
+    compare = _ORDERED.get(condition.op)
+    if compare is not None and field.kind is int and not field.nullable and get is not None:
+        # a number never null against a number: ``_compare``'s own comparison, in C
+        number = _coerce(sample, condition.value) if condition.value is not None else None
+        if number is None or isinstance(number, str):
+            return None
+
+        def keep_ordered(items):
+            a, b = tee(items)
+            return compress(a, map(compare, map(get, b), repeat(number)))
+        return keep_ordered
+    if condition.op not in ("=", "in"):
+        return None
 
     if condition.op == "=":
         target = _coerce(sample, condition.value)

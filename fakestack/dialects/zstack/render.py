@@ -259,9 +259,9 @@ VM_FIELDS: dict[str, Field] = {
         lambda cloud, vm: vm.l3_network_uuids[0] if vm.l3_network_uuids else None, str),
     "type": derived(lambda cloud, vm: "UserVm", str),
     "hypervisorType": derived(lambda cloud, vm: "KVM", str),
-    "memorySize": attribute("memory_size", int),
+    "memorySize": attribute("memory_size", int, nullable=False),
     "reservedMemorySize": derived(lambda cloud, vm: 0, int),
-    "cpuNum": attribute("cpu_num", int),
+    "cpuNum": attribute("cpu_num", int, nullable=False),
     "cpuSpeed": derived(lambda cloud, vm: 0, int),
     "allocatorStrategy": derived(
         lambda cloud, vm: vm.allocator_strategy or cloud.settings.default_allocator_strategy, str),
