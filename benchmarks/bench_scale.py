@@ -278,10 +278,11 @@ def import_time() -> tuple[float, float]:
     return rounds(lambda: _python(code))
 
 
-def serve_first_answer() -> tuple[float, float]:
-    """From a fresh interpreter's start to the first answer of ``fakestack serve``."""
+def serve_first_answer() -> dict:
+    """From a fresh interpreter's start to the first answer of ``fakestack serve``: wall
+    time, and the server process's CPU time by then (less sensitive to a busy machine)."""
     code = textwrap.dedent(f"""
-        import subprocess, sys, time, urllib.request
+        import os, subprocess, sys, time, urllib.request
         t0 = time.perf_counter()
         p = subprocess.Popen([sys.executable, "-m", "fakestack", "serve", "--port", "0"],
                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -295,11 +296,27 @@ def serve_first_answer() -> tuple[float, float]:
                 if "serving at" in line:
                     url = line.split("serving at", 1)[1].split()[0]
             urllib.request.urlopen(url + "/_fakestack/health", timeout=10).read()
-            print(time.perf_counter() - t0)
+            wall = time.perf_counter() - t0
+            with open(f"/proc/{{p.pid}}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            print(wall, cpu)
         finally:
             p.terminate(); p.wait()
     """)
-    return rounds(lambda: _python(code))
+
+    def once() -> tuple[float, float]:
+        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+        if result.returncode != 0:
+            raise RuntimeError(result.stderr)
+        wall, cpu_time = result.stdout.strip().splitlines()[-1].split()
+        return float(wall), float(cpu_time)
+
+    figures = [once() for _ in range(ROUNDS)]
+    walls = [w for w, _ in figures]
+    cpus = [c for _, c in figures]
+    return {"wall": (min(walls), statistics.median(walls)), "cpu": (min(cpus), statistics.median(cpus))}
 
 
 FIXTURE_TESTS = textwrap.dedent("""
@@ -483,8 +500,9 @@ def main(argv=None) -> int:
         imp = import_time()
         serve = serve_first_answer()
         print(f"\nimport fakestack: {imp[0] * 1e3:.0f} / {imp[1] * 1e3:.0f} ms (goal < 100 ms)")
-        print(f"fakestack serve to its first answer: {serve[0] * 1e3:.0f} / {serve[1] * 1e3:.0f} ms "
-              "(goal < 300 ms)")
+        print(f"fakestack serve to its first answer: {serve['wall'][0] * 1e3:.0f} / "
+              f"{serve['wall'][1] * 1e3:.0f} ms wall (goal < 300 ms); the server's CPU by then "
+              f"{serve['cpu'][0] * 1e3:.0f} / {serve['cpu'][1] * 1e3:.0f} ms")
 
     if "fixture" in parts:
         cost = fixture_cost(args.quick)
