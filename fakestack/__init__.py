@@ -3,7 +3,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from .dialects.zstack.names import teach_the_model as _teach_zstack_spellings
 from .version import __version__
+
+# Topology files and snapshots name storage and image kinds by ZStack's words (the names
+# the topology format used before the model's kinds went neutral): keep accepting them.
+# (Cheap: the model's package loads its modules on first use; ``kinds`` is an enum.)
+_teach_zstack_spellings()
 
 # The model (and pydantic, which its topologies use) loads on first use of a name below,
 # not on ``import fakestack``: a command or plugin that needs none of it starts faster.

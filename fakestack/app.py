@@ -104,10 +104,16 @@ class FakestackApp:
             self.cloud.reset()
             self.reload_dialects()
 
-    def dialect_for(self, path: str):
+    def dialect_for(self, path: str, request: Request | None = None):
+        """The dialect serving ``path``: the longest matching prefix, unless that dialect
+        declines the request (``accepts(request)`` False: a path two real APIs share, such
+        as ``/v1/volumes`` for InstaVM and ZStack, goes by its credentials)."""
         routes = self._routes_by_head.get(_first_segment(path), self._routes_any_head)
         for prefix, dialect in routes:
             if path == prefix or path.startswith(prefix + "/"):
+                accepts = getattr(dialect, "accepts", None)
+                if accepts is not None and request is not None and not accepts(request):
+                    continue
                 return dialect
         return None
 
@@ -118,7 +124,7 @@ class FakestackApp:
         if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
             request.environ["fakestack.dialect"] = "admin"
             return admin.handle_admin(self, request)
-        dialect = self.dialect_for(path)
+        dialect = self.dialect_for(path, request)
         if dialect is None:
             return json_response(
                 {"error": "not_found", "message": f"no dialect serves {request.path}"}, 404

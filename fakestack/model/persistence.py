@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from .cloud import Cloud
 from .clock import Clock, clock_from_dict
 from .ids import rng_from_json, rng_to_json
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from .state import CloudState
 from .topology import Topology
 
@@ -34,7 +35,7 @@ class PersistenceMixin(CloudState):
         data = {
             "version": SNAPSHOT_VERSION,
             "seed": self.seed,
-            "topology": self.topology.model_dump(mode="json", exclude_defaults=True),  # restore fills them
+            "topology": self.topology.model_dump(mode="json"),
             "clock": self.clock.to_dict(),
             "ids": self.ids.to_dict(),
             "rng": rng_to_json(self.rng),
@@ -79,6 +80,7 @@ class PersistenceMixin(CloudState):
             collection = getattr(cloud, attr)
             for item in data.get(attr, []):
                 collection.add(entity_cls.from_dict(item))
+        _normalize_kinds(cloud)
         for host in cloud.hosts:
             cloud.host_index.add(host)
         cloud._host_seq = len(cloud.hosts)
@@ -114,6 +116,16 @@ def gc_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def _normalize_kinds(cloud: Cloud) -> None:
+    """Kinds as members: a snapshot holds neutral values, an older one a dialect's spelling."""
+    for ps in cloud.primary_storages:
+        ps.type = PrimaryStorageKind.coerce(ps.type)
+    for bs in cloud.backup_storages:
+        bs.type = BackupStorageKind.coerce(bs.type)
+    for image in cloud.images:
+        image.media_type = ImageKind.coerce(image.media_type)
 
 
 def _json_copy(value: Any) -> Any:

@@ -27,7 +27,7 @@ from .errors import (
     route_not_found,
 )
 from .render import json_response
-from .routes import PREFIXES, Endpoint, resolve
+from .routes import PREFIXES, SHARED_PREFIXES, Endpoint, resolve
 from .service import SETTLE_KEY, settler_for
 from .validation import MISSING, read_body, validate_body
 
@@ -61,6 +61,15 @@ class InstaVMDialect:
     @property
     def state(self) -> dict:
         return self.cloud.dialect_state(NAME)
+
+    def accepts(self, request: Request) -> bool:
+        """``/v1/volumes`` is ZStack's path too: InstaVM takes it only with an InstaVM
+        credential (``X-API-Key`` or a Bearer token); ZStack's requests (an OAuth session,
+        an access key, or none) go on to ZStack."""
+        path = request.path
+        if not any(path == p or path.startswith(p + "/") for p in SHARED_PREFIXES):
+            return True
+        return bool(presented_keys(request.headers))
 
     def default_credentials(self) -> dict:
         """Shown by ``fakestack serve``: the first key the cloud accepts."""
