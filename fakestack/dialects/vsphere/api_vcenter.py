@@ -233,6 +233,28 @@ def _resolve_folder(call, moid: str | None) -> str | None:
     return moid
 
 
+def resolve_placement(call, placement):
+    """A placement spec's folder, resource pool's cluster, host, cluster and datastore
+    (None where not named; a spec without a datastore field has none)."""
+    folder = _resolve_folder(call, placement.folder)
+    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
+    host = _get(call, "host", placement.host) if placement.host else None
+    cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
+    datastore_id = getattr(placement, "datastore", None)
+    datastore = _get(call, "datastore", datastore_id) if datastore_id else None
+    return folder, pool_cluster, host, cluster, datastore
+
+
+def check_placement_agrees(placement, host, cluster, pool_cluster) -> None:
+    """The named host, cluster and resource pool lie in one cluster (reference §4.2)."""
+    if host is not None and pool_cluster is not None and host.cluster_uuid != pool_cluster.uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.host)
+    if host is not None and cluster is not None and host.cluster_uuid != cluster.uuid:
+        raise vapi_error("placement_disjoint", "cluster", placement.cluster, placement.host)
+    if pool_cluster is not None and cluster is not None and pool_cluster.uuid != cluster.uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.cluster)
+
+
 def _check_vm_folder(call, folder: str | None, zone_uuid: str, host_moid: str) -> None:
     inv = call.inventory
     if folder is not None and (inv.folder_kind(folder) != "vm_folder" or inv.folder_zone(folder) != zone_uuid):
@@ -333,11 +355,7 @@ def vm_clone(call, inp):
     cloud = call.cloud
     source = _get_vm(call, spec.source)
     placement = spec.placement or specs.ClonePlacement()
-    folder = _resolve_folder(call, placement.folder)
-    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
-    host = _get(call, "host", placement.host) if placement.host else None
-    cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
-    datastore = _get(call, "datastore", placement.datastore) if placement.datastore else None
+    folder, pool_cluster, host, cluster, datastore = resolve_placement(call, placement)
     disk_keys = [key for key, _ in disk_entries(call.state, cloud, source)]
     for key in list(spec.disks_to_remove or []) + list(spec.disks_to_update or {}):
         if key not in disk_keys:
@@ -347,12 +365,7 @@ def vm_clone(call, inp):
     _check_name_free(call, spec.name, target_zone)
     anchor = placement.host or placement.resource_pool or placement.cluster or spec.source
     _check_vm_folder(call, folder, source.zone_uuid, anchor)
-    if host is not None and pool_cluster is not None and host.cluster_uuid != pool_cluster.uuid:
-        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.host)
-    if host is not None and cluster is not None and host.cluster_uuid != cluster.uuid:
-        raise vapi_error("placement_disjoint", "cluster", placement.cluster, placement.host)
-    if pool_cluster is not None and cluster is not None and pool_cluster.uuid != cluster.uuid:
-        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.cluster)
+    check_placement_agrees(placement, host, cluster, pool_cluster)
     if pool_cluster is not None and host is None and not call.choices.cluster_drs_enabled:
         raise vapi_error("placement_invalid", "resource_pool", placement.resource_pool,
                          "its cluster has DRS disabled; name a host")
@@ -452,6 +465,12 @@ def power_reset(call, inp):
     state = power_state(vm)
     if state != "POWERED_ON":
         raise vapi_error("vm_power_state", inp.vm, state)
+    reboot(call, vm)
+    return None
+
+
+def reboot(call, vm) -> None:
+    """Reboot a VM (a frozen instant-clone source thaws), after the call's fault point."""
     cloud = call.cloud
     call.fault_point(vm=vm.uuid, name=vm.name)
 
@@ -462,7 +481,6 @@ def power_reset(call, inp):
                 cloud.freeze_vm(vm.uuid, False)
 
     run_sync(call, "vm.reboot", reboot_and_unfreeze)
-    return None
 
 
 # --- inventory ----------------------------------------------------------------------------

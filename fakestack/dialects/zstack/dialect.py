@@ -109,6 +109,10 @@ class ZStackDialect:
     def set_account(self, name: str, password: str) -> None:
         sessions.set_account(self.state, name, password)
 
+    def set_user(self, name: str, password: str, account: str = "admin") -> None:
+        """Add a user of ``account`` (or change its password), for LogInByUser."""
+        sessions.set_user(self.state, name, password, account)
+
     # -- entry point -----------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         try:
