@@ -35,16 +35,6 @@ if TYPE_CHECKING:
     )
 
 
-def __getattr__(name: str):
-    if name in _FROM_MODEL:
-        from . import model
-
-        value = getattr(model, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'fakestack' has no attribute {name!r}")
-
-
 def make_app(cloud):
     """One WSGI app serving every dialect and the admin API for ``cloud``."""
     from .app import make_app as _make_app
@@ -52,8 +42,29 @@ def make_app(cloud):
     return _make_app(cloud)
 
 
+# Loaded on first use, so that ``import fakestack`` stays cheap (no urllib3 or httpx).
+_LAZY = {"mock": ("interception", "mock"), "Mock": ("interception", "Mock"),
+         "UnmatchedRequest": ("interception", "UnmatchedRequest")}
+
+
+def __getattr__(name: str):
+    if name in _FROM_MODEL:
+        from . import model
+
+        value = getattr(model, name)
+    elif name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
     "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
-    "make_app", "__version__",
+    "make_app", "mock", "Mock", "UnmatchedRequest", "__version__",
 ]

@@ -184,6 +184,7 @@ class ZStackDialect:
         method = request.method
         body = self._read_body(request) if method in ("POST", "PUT") else {}
         name, url_vars = self._select(request, relative, body)
+        request.environ["fakestack.operation"] = name  # named in recordings
         api = APIS[name]
         call = self._call_from_request(request, name, api, body, url_vars)
         job_uuid = request.headers.get("X-Job-UUID")
@@ -276,7 +277,9 @@ class ZStackDialect:
         host = request.host
         if ":" not in host.rsplit("]", 1)[-1]:
             host = f"{host}:{request.environ.get('SERVER_PORT', '80')}"
-        return f"http://{host}{context}/v1/api-jobs/{job_uuid}"
+        # The scheme the request came in on: https under `serve --tls` or fakestack.mock
+        # on an https URL (a real management node answers plain http on 8080).
+        return f"{request.scheme}://{host}{context}/v1/api-jobs/{job_uuid}"
 
     @staticmethod
     def _api_timeout(request: Request, name: str) -> int:
