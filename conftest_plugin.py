@@ -88,7 +88,36 @@ class CloudSpec:
     def build(self):
         from fakestack import Cloud
 
-        return Cloud(self.topology, seed=self.seed, clock=self.clock)
+        if not self._reusable():
+            return Cloud(self.topology, seed=self.seed, clock=self.clock)
+        return Cloud.restore(self.pristine())
+
+    def pristine(self) -> dict:
+        """The snapshot of this spec's new cloud.  A preset on the manual clock is built once
+        per session and restored for each test (a restored cloud is a new object graph: no
+        test sees another's state, fault plan or clock); anything else is built anew."""
+        from fakestack import Cloud
+
+        if not self._reusable():
+            return self.build().snapshot()
+        key = (self.topology, self.seed)
+        dump = _PRISTINE.get(key)
+        if dump is None:
+            dump = _PRISTINE[key] = Cloud(self.topology, seed=self.seed, clock="manual").snapshot()
+        return dump
+
+    def _reusable(self) -> bool:
+        # A preset name always means the same topology; a file may change during the run,
+        # and the system clock stamps the entities with the time they were built.
+        if self.clock != "manual" or not isinstance(self.topology, str):
+            return False
+        from fakestack.model.presets import preset
+
+        return self.topology in _PRESET_NAMES or preset(self.topology) is not None
+
+
+_PRISTINE: dict[tuple, dict] = {}  # (preset, seed) -> its new cloud's snapshot, this session
+_PRESET_NAMES = frozenset(("demo", "tiny"))
 
 
 def cloud_spec(node) -> CloudSpec:
@@ -139,6 +168,13 @@ def _remember(node, **things) -> None:
     seen.update(things)
 
 
+def _forget(node) -> None:
+    """Drop what the report would have shown once the test is over (its call report is
+    made by then): a finished test's cloud kept alive on its item for the rest of the
+    session makes every later test slower (the garbage collector walks them all)."""
+    node.stash[_SEEN] = {}
+
+
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture
 def fakestack(request):
@@ -146,6 +182,7 @@ def fakestack(request):
     spec = cloud_spec(request.node)
     cloud = spec.build()
     _remember(request.node, cloud=cloud, spec=spec)
+    request.addfinalizer(lambda: _forget(request.node))
     return cloud
 
 
@@ -201,7 +238,7 @@ def fakestack_server(request):
         tls = request.config.getini("fakestack_tls")
     server = request.getfixturevalue("_fakestack_live_tls_server" if tls else "_fakestack_live_server")
     spec = cloud_spec(request.node)
-    fresh = spec.build().snapshot()
+    fresh = spec.pristine()
     cloud = server.cloud
     with cloud.lock:
         # In place: the server, its app and its dialects keep their object.

@@ -43,7 +43,7 @@ from .images import ImageMixin
 from .infrastructure import InfrastructureMixin
 from .invariants import InvariantsMixin
 from .networks import NetworkMixin
-from .persistence import SNAPSHOT_VERSION, PersistenceMixin
+from .persistence import SNAPSHOT_VERSION, PersistenceMixin, gc_paused
 from .placement import HostIndex
 from .placement_questions import PlacementQuestionMixin
 from .restores import RestoreMixin
@@ -94,7 +94,8 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
     def __init__(self, topology: "str | Topology | dict[str, Any]" = "demo", seed: int = 0,
                  clock: Clock | str | None = None) -> None:
         self._init_empty(load_topology(topology), seed, make_clock(clock))
-        self._build(self.topology)
+        with gc_paused():
+            self._build(self.topology)
 
     # -- construction ------------------------------------------------------------------
     def _init_empty(self, topology: Topology, seed: int, clock: Clock) -> None:

@@ -6,8 +6,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
-from .replaying import replay
-from .schema import ScenarioError, discover, load
 
 
 class ProgressBar:
@@ -71,6 +69,10 @@ def add_replay_command(subparsers) -> None:
 
 
 def cmd_replay(args) -> int:
+    # Imported here: declaring the command (every ``fakestack`` run does) needs none of it.
+    from .replaying import replay
+    from .schema import ScenarioError, discover, load
+
     try:
         files = discover(args.paths)
     except FileNotFoundError as exc:

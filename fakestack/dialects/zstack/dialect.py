@@ -18,6 +18,7 @@ from fakestack import faults
 from fakestack.model.errors import DomainError
 
 from ..kit.cloud import DialectCloud
+from ..kit.routing import Router
 from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
@@ -58,6 +59,19 @@ class Outcome:
     stage: str = "handler"
 
 
+_ROUTES: dict[int, Router] = {}
+
+
+def _route_table() -> Router:
+    """The router of every bound API: the same for every cloud, so built once per set of
+    bindings (a fixture makes an app per test) and only read afterwards."""
+    routes = _ROUTES.get(len(BINDINGS))
+    if routes is None:
+        routes = route_table()
+        _ROUTES.clear()
+        _ROUTES[len(BINDINGS)] = routes
+    return routes
+
 class ZStackDialect:
     name = "zstack"
     prefixes = ("/zstack", "/v1")
@@ -67,7 +81,7 @@ class ZStackDialect:
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = route_table()
+        self.routes = _route_table()
         self.legacy = LegacyEndpoint(self)
         self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
