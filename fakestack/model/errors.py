@@ -2,6 +2,9 @@
 
 Dialects render these into their own wire shapes; the errors therefore carry every fact a
 faithful rendering needs (resource kind and uuid, amounts, states) and no dialect words.
+Every error takes keyword ``facts``: a ``reason_code`` naming the case and the values it is
+about, from which a dialect builds its own text (the zstack dialect's ``REASON_MESSAGES``);
+``message`` is neutral English for whoever shows it as is.
 """
 from __future__ import annotations
 
@@ -50,6 +53,7 @@ class CapacityExhausted(DomainError):
         request: dict[str, Any] | None = None,
         injected: bool = False,
         message: str | None = None,
+        **facts: Any,
     ) -> None:
         self.resource = resource
         self.resource_uuid = resource_uuid
@@ -60,17 +64,18 @@ class CapacityExhausted(DomainError):
         super().__init__(
             message
             or f"not enough {resource}: needed {needed}, available {available}"
-            + (f" on {resource_uuid}" if resource_uuid else "")
+            + (f" on {resource_uuid}" if resource_uuid else ""),
+            **facts,
         )
 
 
 class NotFound(DomainError):
     kind = "not_found"
 
-    def __init__(self, resource_kind: str, key: str, message: str | None = None) -> None:
+    def __init__(self, resource_kind: str, key: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.key = key
-        super().__init__(message or f"{resource_kind}[{key}] not found")
+        super().__init__(message or f"{resource_kind}[{key}] not found", **facts)
 
 
 class InvalidState(DomainError):
@@ -86,6 +91,7 @@ class InvalidState(DomainError):
         operation: str,
         allowed: tuple[str, ...] = (),
         message: str | None = None,
+        **facts: Any,
     ) -> None:
         self.resource_kind = resource_kind
         self.uuid = uuid
@@ -94,7 +100,8 @@ class InvalidState(DomainError):
         self.allowed = list(allowed)
         super().__init__(
             message
-            or f"{resource_kind}[uuid:{uuid}] is in state[{state}], which does not allow {operation}"
+            or f"{resource_kind}[uuid:{uuid}] is in state[{state}], which does not allow {operation}",
+            **facts,
         )
 
 
@@ -103,15 +110,17 @@ class Conflict(DomainError):
 
     kind = "conflict"
 
-    def __init__(self, resource_kind: str, key: str, message: str | None = None) -> None:
+    def __init__(self, resource_kind: str, key: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.key = key
-        super().__init__(message or f"{resource_kind}[{key}] conflicts with an existing one")
+        super().__init__(message or f"{resource_kind}[{key}] conflicts with an existing one", **facts)
 
 
 class InvalidArgument(DomainError):
-    """``facts`` may add what a dialect needs to word the error its own way: a
-    ``reason_code`` naming the case, and the values it is about."""
+    """``field`` is the model's neutral (snake_case) name of the argument, e.g.
+    ``root_volume``; a dialect maps it onto its own parameter name.  ``facts`` may add
+    what a dialect needs to word the error its own way: a ``reason_code`` naming the case,
+    and the values it is about (uuids, states, kinds)."""
 
     kind = "invalid_argument"
 
@@ -126,10 +135,10 @@ class Unreachable(DomainError):
 
     kind = "unreachable"
 
-    def __init__(self, resource_kind: str, uuid: str, message: str | None = None) -> None:
+    def __init__(self, resource_kind: str, uuid: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.uuid = uuid
-        super().__init__(message or f"{resource_kind}[uuid:{uuid}] is not reachable")
+        super().__init__(message or f"{resource_kind}[uuid:{uuid}] is not reachable", **facts)
 
 
 class Timeout(DomainError):

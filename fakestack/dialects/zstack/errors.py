@@ -187,6 +187,73 @@ REASON_MESSAGES: dict[str, str] = {
                           "not a RootVolumeTemplate",
     "image_not_data_template": "image[uuid:{image_uuid}] is not DataVolumeTemplate, it's {media_type_name}",
 }
+REASON_MESSAGES.update({
+    # -- backups / restores
+    "not_root_volume": "Volume[uuid:{volume_uuid}] is not root volume",
+    "root_volume_without_vm": "no vm owns root volume[uuid:{volume_uuid}]",
+    "backup_mode": "invalid mode[{mode}], only [full] is accepted",
+    "backup_storage_state": "current backup storage state[{backup_storage_state}] doesn't allow to proceed",
+    "vm_backup_state": "Failed to create backups for VM[uuid:{vm_uuid}], because it is not in "
+                       "state[Running, Paused]",
+    "volume_backup_vm_state": "Failed to create backup for volume[uuid:{volume_uuid}], because its "
+                              "vm[uuid:{vm_uuid}] is not in state[Running, Paused]",
+    "volume_not_attached": "volume[uuid:{volume_uuid}] is not attached to any vm, cannot back it up",
+    "backup_storage_zone": "backup storage[uuid:{backup_storage_uuid}] is not attached to "
+                           "zone[uuid:{zone_uuid}] of vm[uuid:{vm_uuid}]",
+    "backup_sync_unreachable": "sync volume backup metadata file in image store[uuid:{backup_storage_uuid}] "
+                               "meet I/O error: backup storage[uuid:{backup_storage_uuid}] is "
+                               "{backup_storage_status}",
+    "backup_not_on_storage": "Volume backup[uuid:{backup_uuid}] not found on backup "
+                             "storage[uuid:{backup_storage_uuid}]",
+    "backup_data_missing": "the data of volume backup[uuid:{backup_uuid}] is missing on backup "
+                           "storage[uuid:{backup_storage_uuid}]",
+    "backup_group_empty": "no volume backup found in group[uuid:{backup_group_uuid}]",
+    "backup_group_vm_gone": "the vm[uuid:{vm_uuid}] of the backup group[uuid:{backup_group_uuid}] "
+                            "no longer exists",
+    "backup_group_no_root": "the backup group[uuid:{backup_group_uuid}] has no root volume backup",
+    "backup_volume_gone": "the volume[uuid:{volume_uuid}] of volume backup[uuid:{backup_uuid}] "
+                          "no longer exists",
+    "same_backup_storage": "the source and destination backup storage are the same",
+})
+# Neutral field names of the model's InvalidArgument -> ZStack's parameter names (where an
+# API names the same thing otherwise, FIELD_NAMES_BY_OPERATION wins).  A model error with
+# no ``reason_code`` template is worded ``invalid <parameter>: <reason>``.
+FIELD_NAMES: dict[str, str] = {
+    "root_volume": "rootVolumeUuid",
+    "backup_storage": "backupStorageUuid",
+    "backup_storages": "backupStorageUuids",
+    "destination_backup_storage": "dstBackupStorageUuid",
+    "backup_group": "groupUuid",
+    "delete_mode": "deleteMode",
+    "media_type": "mediaType",
+    "host": "hostUuid",
+    "volume": "volumeUuid",
+    "volumes": "volumeUuids",
+    "actual_size": "actualSize",
+    "state_event": "stateEvent",
+    "data_disk_sizes": "dataDiskSizes",
+    "static_ip": "staticIp",
+    "instance_offering": "instanceOfferingUuid",
+    "cpu_num": "cpuNum",
+    "memory_size": "memorySize",
+    "image": "imageUuid",
+    "allocator_strategy": "allocatorStrategy",
+    "data_volume_primary_storage": "primaryStorageUuidForDataVolume",
+    "disk_size": "diskSize",
+    "vm": "vmInstanceUuid",
+    "l3_network": "l3NetworkUuid",
+    "default_l3_network": "defaultL3NetworkUuid",
+    "primary_storage": "primaryStorageUuid",
+}
+FIELD_NAMES_BY_OPERATION: dict[str, dict[str, str]] = {}
+
+
+def parameter_name(field_name: str, operation: str = "") -> str:
+    """ZStack's parameter name for a model field name (``root_volume`` -> ``rootVolumeUuid``)."""
+    per_operation = FIELD_NAMES_BY_OPERATION.get(operation, {})
+    return per_operation.get(field_name) or FIELD_NAMES.get(field_name, field_name)
+
+
 # Facts holding a kind -> (the fact with ZStack's word for it, the kind's enum).
 _KIND_FACTS = {"backup_storage_kind": ("backup_storage_type", BackupStorageKind),
                "media_type": ("media_type_name", ImageKind)}
@@ -289,7 +356,8 @@ def _matches(rule: Rule, exc: domain.DomainError, operation: str) -> bool:
     return subject == rule.match or subject.startswith(rule.match + ".")
 
 
-def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any]) -> dict[str, Any]:
+def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any],
+           operation: str = "") -> dict[str, Any]:
     facts: dict[str, Any] = {"message": exc.message, "message_class": message_class}
     facts.update(exc.facts)
     facts.update({k: v for k, v in exc.__dict__.items() if k not in ("facts",)})
@@ -307,6 +375,11 @@ def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any])
         facts.setdefault(key, value)
     facts.setdefault("field", context.get("field", "uuid"))
     template = REASON_MESSAGES.get(facts.get("reason_code") or "")
+    if template is None and exc.kind == "invalid_argument":
+        name, reason = facts.get("field"), facts.get("reason")
+        if exc.message == f"invalid {name}: {reason}":  # the model's own wording
+            facts["field"] = parameter_name(name, operation)
+            facts["message"] = f"invalid {facts['field']}: {reason}"
     if template is not None:
         for key, (word_key, kind_type) in _KIND_FACTS.items():
             if key in facts:
@@ -334,7 +407,7 @@ def error_from_domain(
     for rule in RULES:
         if not _matches(rule, exc, operation):
             continue
-        facts = _Missing(_facts(exc, message_class, context))
+        facts = _Missing(_facts(exc, message_class, context, operation))
         for key, value in list(facts.items()):
             if value is None:
                 facts[key] = "null"
