@@ -3,7 +3,7 @@
 Dialects render these into their own wire shapes; the errors therefore carry every fact a
 faithful rendering needs (resource kind and uuid, amounts, states) and no dialect words.
 Every error takes keyword ``facts``: a ``reason_code`` naming the case and the values it is
-about, from which a dialect builds its own text (the zstack dialect's ``REASON_MESSAGES``);
+about, from which a dialect builds its own text;
 ``message`` is neutral English for whoever shows it as is.
 """
 from __future__ import annotations

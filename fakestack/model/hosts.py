@@ -82,7 +82,7 @@ class HostMixin(CloudState):
                     raise Unreachable("host", host.uuid)
                 raise InvalidState("host", host.uuid, host.state, "allocate")
             if clusters is not None and host.cluster_uuid not in clusters:
-                raise InvalidArgument("hostUuid", f"host[uuid:{host.uuid}] cannot reach the storage")
+                raise InvalidArgument("host", f"host[uuid:{host.uuid}] cannot reach the storage")
             if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
                 raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
             return host

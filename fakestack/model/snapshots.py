@@ -71,9 +71,9 @@ class SnapshotMixin(CloudState):
         chosen = [self._volume(v) for v in volumes]
         self._fault_point("snapshot.create_group", volumes=[v.uuid for v in chosen])
         if not chosen:
-            raise InvalidArgument("volumeUuids", "must not be empty")
+            raise InvalidArgument("volumes", "must not be empty")
         if len({v.uuid for v in chosen}) != len(chosen):
-            raise InvalidArgument("volumeUuids", "a volume is listed twice")
+            raise InvalidArgument("volumes", "a volume is listed twice")
         group_uuid = self.ids.uuid()
         taken: list[VolumeSnapshot] = [
             self._snapshot(v, name or f"{v.name}-group-snapshot", description, group_uuid=group_uuid)

@@ -65,7 +65,7 @@ class VmChangeMixin(CloudState):
             l3 = self.l3_networks.get(default_l3_network)
             if l3.uuid not in vm.l3_network_uuids:
                 raise InvalidArgument(
-                    "defaultL3NetworkUuid", f"the vm[uuid:{vm.uuid}] has no nic on l3 network[uuid:{l3.uuid}]"
+                    "default_l3_network", f"the vm[uuid:{vm.uuid}] has no nic on l3 network[uuid:{l3.uuid}]"
                 )
             self._set(vm, "l3_network_uuids", [l3.uuid] + [u for u in vm.l3_network_uuids if u != l3.uuid])
         if name is not None:
@@ -142,7 +142,7 @@ class VmChangeMixin(CloudState):
         if self._on_local_storage(vm):
             if vm.data_volume_uuids:
                 raise InvalidArgument(
-                    "vmInstanceUuid",
+                    "vm",
                     "data volumes on local storage",
                     message=(
                         f"unable to live migrate vm[uuid:{vm.uuid}] with data volumes on local storage. "
@@ -151,7 +151,7 @@ class VmChangeMixin(CloudState):
                 )
             if vm.platform != "Linux":
                 raise InvalidArgument(
-                    "vmInstanceUuid",
+                    "vm",
                     "not a linux guest on local storage",
                     message=(
                         f"unable to live migrate vm[uuid:{vm.uuid}] with local storage. Only linux guest is "
@@ -164,7 +164,7 @@ class VmChangeMixin(CloudState):
             target = self.hosts.get(host)
             if target.uuid == source.uuid:
                 raise InvalidArgument(
-                    "hostUuid",
+                    "host",
                     "the vm already runs there",
                     message=(f"the vm[uuid:{vm.uuid}] is already on host[uuid:{target.uuid}]"),
                 )
@@ -202,7 +202,7 @@ class VmChangeMixin(CloudState):
             )
         if image.media_type == ISO:
             raise InvalidArgument(
-                "vmInstanceUuid",
+                "vm",
                 "the image is an ISO",
                 message=(
                     f"unable to reset volume[uuid:{root.uuid}] to origin image[uuid:{image.uuid}], "
@@ -239,10 +239,10 @@ class VmChangeMixin(CloudState):
         try:
             value = ip_int(ip)
         except ValueError:
-            raise InvalidArgument("staticIp", f"{ip} is not an IPv4 address") from None
+            raise InvalidArgument("static_ip", f"{ip} is not an IPv4 address") from None
         if not l3.first_ip <= value <= l3.last_ip or ip == l3.gateway:
             raise InvalidArgument(
-                "staticIp",
+                "static_ip",
                 "outside the l3 network's range",
                 message=(f"static ip[{ip}] is not in the ip ranges of l3 network[uuid:{l3.uuid}]"),
             )

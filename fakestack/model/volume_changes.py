@@ -146,10 +146,10 @@ class VolumeChangeMixin(CloudState):
             else (ROOT_TEMPLATE if volume.type == "Root" else DATA_TEMPLATE)
         )
         if kind not in (ROOT_TEMPLATE, DATA_TEMPLATE):
-            raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
+            raise InvalidArgument("media_type", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if kind == ROOT_TEMPLATE and volume.type != "Root":
             raise InvalidArgument(
-                "rootVolumeUuid",
+                "root_volume",
                 "not a root volume",
                 message=f"volume[uuid:{volume.uuid}] is not root volume",
             )
@@ -270,7 +270,7 @@ class VolumeChangeMixin(CloudState):
         ps = self.primary_storages.get(snap.primary_storage_uuid)
         if primary_storage is not None and self.primary_storages.get(primary_storage).uuid != ps.uuid:
             raise InvalidArgument(
-                "primaryStorageUuid",
+                "primary_storage",
                 "not the snapshot's primary storage",
                 message=(
                     f"the volume snapshot[uuid:{snap.uuid}] is on primary storage[uuid:{ps.uuid}], a volume "
@@ -306,7 +306,7 @@ class VolumeChangeMixin(CloudState):
         self._fault_point("volume.create_from_image", image=image.uuid, primary_storage=ps.uuid, name=name)
         if image.media_type != DATA_TEMPLATE:
             raise InvalidArgument(
-                "imageUuid",
+                "image",
                 "not a data template",
                 message=f"image[uuid:{image.uuid}] is not a {DATA_TEMPLATE}, it's a {image.media_type}",
                 reason_code="image_not_data_template",
@@ -335,7 +335,7 @@ class VolumeChangeMixin(CloudState):
             h = self.hosts.get(host)
             if h.cluster_uuid not in ps.cluster_uuids:
                 raise InvalidArgument(
-                    "hostUuid",
+                    "host",
                     "cannot reach the primary storage",
                     message=(f"host[uuid:{h.uuid}] cannot reach primary storage[uuid:{ps.uuid}]"),
                 )
