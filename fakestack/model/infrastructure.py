@@ -130,14 +130,21 @@ class InfrastructureMixin(CloudState):
         if not ps.host_local:
             raise InvalidArgument(
                 "primary_storage",
-                f"primary storage[uuid:{ps.uuid}] is a {ps.type}, not a host-local storage",
+                f"primary storage {ps.uuid} is a {ps.type}, not a host-local storage",
+                reason_code="storage_not_host_local",
+                primary_storage_uuid=ps.uuid,
+                primary_storage_kind=ps.type,
             )
         clusters = set(ps.cluster_uuids)
         hosts = [h for h in self.hosts if h.cluster_uuid in clusters]
         wanted = self.hosts.get(host) if host is not None else None
         if wanted is not None and wanted.cluster_uuid not in clusters:
             raise InvalidArgument(
-                "host", f"host[uuid:{wanted.uuid}] is not attached to primary storage[uuid:{ps.uuid}]"
+                "host",
+                f"host {wanted.uuid} is not attached to primary storage {ps.uuid}",
+                reason_code="host_not_on_storage",
+                host_uuid=wanted.uuid,
+                primary_storage_uuid=ps.uuid,
             )
         if not hosts:
             return []

@@ -186,7 +186,8 @@ class RestoreMixin(CloudState):
         memory = offering.memory_size if offering is not None else (memory_size or meta.get("memory_size"))
         if not cpu or not memory or cpu <= 0 or memory <= 0:
             raise InvalidArgument(
-                "instance_offering", "give an instance offering, or cpuNum and memorySize"
+                "instance_offering", "give an instance offering, or a cpu count and a memory size",
+                reason_code="instance_offering_or_sizes",
             )
         if l3_networks:
             nets = [self.l3_networks.get(n) for n in l3_networks]

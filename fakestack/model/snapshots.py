@@ -95,10 +95,9 @@ class SnapshotMixin(CloudState):
                 snap.uuid,
                 "Orphaned",
                 "revert",
-                message=(
-                    f"original volume for snapshot[uuid:{snap.uuid}] has been deleted, "
-                    "cannot revert volume to it"
-                ),
+                message=f"the volume of snapshot {snap.uuid} has been deleted",
+                reason_code="snapshot_volume_gone",
+                snapshot_uuid=snap.uuid,
             )
         if snap.state != "Enabled":
             raise InvalidState(
@@ -107,9 +106,9 @@ class SnapshotMixin(CloudState):
                 snap.state,
                 "revert",
                 ("Enabled",),
-                message=(
-                    f"volume snapshot[uuid:{snap.uuid}] is in state {snap.state}, cannot revert volume to it"
-                ),
+                reason_code="snapshot_state",
+                snapshot_uuid=snap.uuid,
+                snapshot_state=snap.state,
             )
         if volume.vm_uuid is not None:
             vm = self.vms.get(volume.vm_uuid)

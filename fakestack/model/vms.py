@@ -256,7 +256,8 @@ class VmMixin(CloudState):
         if offering is None:
             if not cpu_num or not memory_size:
                 raise InvalidArgument("instance_offering",
-                                      "give an instance offering, or cpuNum and memorySize")
+                                      "give an instance offering, or a cpu count and a memory size",
+                                      reason_code="instance_offering_or_sizes")
             if cpu_num <= 0 or memory_size <= 0:
                 raise InvalidArgument("cpu_num" if cpu_num <= 0 else "memory_size", "must be positive")
         snap = self.volume_snapshots.get(snapshot) if snapshot is not None else None
@@ -267,7 +268,7 @@ class VmMixin(CloudState):
             if img.status != "Ready" or img.state != "Enabled":
                 raise InvalidState("image", img.uuid, img.status, "create vm")
             if img.media_type != ROOT_TEMPLATE:  # not bootable
-                raise InvalidArgument("image", f"image[uuid:{img.uuid}] is a {img.media_type}, "
+                raise InvalidArgument("image", f"image {img.uuid} is a {img.media_type}, "
                                       f"not a {ROOT_TEMPLATE}", reason_code="image_not_bootable",
                                       image_uuid=img.uuid, media_type=img.media_type)
         hint_host = self.hosts.get(host) if host is not None else None
@@ -389,8 +390,9 @@ class VmMixin(CloudState):
             clusters &= set(ps_data.cluster_uuids)
             if not clusters:
                 raise InvalidArgument("data_volume_primary_storage",
-                                      f"primary storage[uuid:{ps_data.uuid}] is not attached to a "
-                                      "cluster that can run the vm")
+                                      f"primary storage {ps_data.uuid} is not attached to a "
+                                      "cluster that can run the vm",
+                                      reason_code="data_storage_unreachable", primary_storage_uuid=ps_data.uuid)
         return fitting, clusters
 
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:

@@ -29,7 +29,11 @@ def _check_snapshot(snap: VolumeSnapshot, action: str, *wanted: tuple[str, str])
                 current,
                 action,
                 (value,),
-                message=f"volume snapshot[uuid:{snap.uuid}] is not {value}, it's {current}",
+                message=f"volume snapshot {snap.uuid} is {current}, not {value}",
+                reason_code="snapshot_condition",
+                snapshot_uuid=snap.uuid,
+                expected=value,
+                current=current,
             )
 
 
@@ -151,7 +155,8 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "root_volume",
                 "not a root volume",
-                message=f"volume[uuid:{volume.uuid}] is not root volume",
+                reason_code="volume_not_root",
+                volume_uuid=volume.uuid,
             )
         if volume.status != "Ready" or volume.node_uuid is None:
             raise InvalidState("volume", volume.uuid, volume.status, "create image", ("Ready",))
@@ -272,10 +277,9 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "primary_storage",
                 "not the snapshot's primary storage",
-                message=(
-                    f"the volume snapshot[uuid:{snap.uuid}] is on primary storage[uuid:{ps.uuid}], a volume "
-                    f"made from it can only be created there"
-                ),
+                reason_code="snapshot_other_storage",
+                snapshot_uuid=snap.uuid,
+                primary_storage_uuid=ps.uuid,
             )
         _check_snapshot(snap, "create volume", ("status", "Ready"))
         node = self.nodes.get(snap.node_uuid)
@@ -308,7 +312,6 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "image",
                 "not a data template",
-                message=f"image[uuid:{image.uuid}] is not a {DATA_TEMPLATE}, it's a {image.media_type}",
                 reason_code="image_not_data_template",
                 image_uuid=image.uuid,
                 media_type=image.media_type,
@@ -320,7 +323,9 @@ class VolumeChangeMixin(CloudState):
                 image.state,
                 "create volume",
                 ("Enabled",),
-                message=f"image[uuid:{image.uuid}] is not Enabled, it's {image.state}",
+                reason_code="image_not_enabled",
+                image_uuid=image.uuid,
+                image_state=image.state,
             )
         if image.status != "Ready":
             raise InvalidState(
@@ -329,7 +334,9 @@ class VolumeChangeMixin(CloudState):
                 image.status,
                 "create volume",
                 ("Ready",),
-                message=f"image[uuid:{image.uuid}] is not Ready, it's {image.status}",
+                reason_code="image_not_ready",
+                image_uuid=image.uuid,
+                image_status=image.status,
             )
         if host is not None:
             h = self.hosts.get(host)
@@ -337,7 +344,9 @@ class VolumeChangeMixin(CloudState):
                 raise InvalidArgument(
                     "host",
                     "cannot reach the primary storage",
-                    message=(f"host[uuid:{h.uuid}] cannot reach primary storage[uuid:{ps.uuid}]"),
+                    reason_code="host_cannot_reach_primary_storage",
+                    host_uuid=h.uuid,
+                    primary_storage_uuid=ps.uuid,
                 )
         ready = [
             r
@@ -366,10 +375,10 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "size",
                 "shrinking is not allowed",
-                message=(
-                    f"Shrink volume is not supported: volume[uuid:{volume.uuid}] is {volume.virtual_size} "
-                    f"bytes, the new size[{size}] is smaller"
-                ),
+                reason_code="volume_shrink",
+                volume_uuid=volume.uuid,
+                volume_size=volume.virtual_size,
+                size=size,
             )
         if volume.status == "Deleted":
             raise InvalidState("volume", volume.uuid, volume.status, "resize", ("Ready", "NotInstantiated"))
@@ -411,7 +420,8 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "uuid",
                 "a root volume",
-                message=(f"it's not allowed to change state of root volume, uuid:{volume.uuid}"),
+                reason_code="root_volume_state",
+                volume_uuid=volume.uuid,
             )
         if volume.status == "Deleted":
             raise InvalidState(

@@ -214,6 +214,62 @@ REASON_MESSAGES.update({
     "backup_volume_gone": "the volume[uuid:{volume_uuid}] of volume backup[uuid:{backup_uuid}] "
                           "no longer exists",
     "same_backup_storage": "the source and destination backup storage are the same",
+    # -- volumes, snapshots, images
+    "volume_not_data": "invalid volumeUuid: volume[uuid:{volume_uuid}] is not a data volume",
+    "volume_is_root": "invalid volumeUuid: volume[uuid:{volume_uuid}] is a root volume",
+    "volume_disabled": "volume[uuid:{volume_uuid}] is in state[{volume_state}], data volume can only be "
+                       "attached when state is Enabled",
+    "volume_storage_unreachable": "invalid volumeUuid: volume[uuid:{volume_uuid}] is on primary storage "
+                                  "[uuid:{primary_storage_uuid}], which the vm's hosts cannot reach",
+    "volume_not_root": "volume[uuid:{volume_uuid}] is not root volume",
+    "volume_or_snapshot": "invalid volumeUuid: either volumeUuid or volumeSnapshotUuid must be set",
+    "volume_shrink": "Shrink volume is not supported: volume[uuid:{volume_uuid}] is {volume_size} bytes, "
+                     "the new size[{size}] is smaller",
+    "root_volume_state": "it's not allowed to change state of root volume, uuid:{volume_uuid}",
+    "snapshot_volume_gone": "original volume for snapshot[uuid:{snapshot_uuid}] has been deleted, "
+                            "cannot revert volume to it",
+    "snapshot_state": "volume snapshot[uuid:{snapshot_uuid}] is in state {snapshot_state}, cannot revert "
+                      "volume to it",
+    "snapshot_condition": "volume snapshot[uuid:{snapshot_uuid}] is not {expected}, it's {current}",
+    "snapshot_other_storage": "the volume snapshot[uuid:{snapshot_uuid}] is on primary "
+                              "storage[uuid:{primary_storage_uuid}], a volume made from it can only be "
+                              "created there",
+    "image_not_enabled": "image[uuid:{image_uuid}] is not Enabled, it's {image_state}",
+    "image_not_ready": "image[uuid:{image_uuid}] is not Ready, it's {image_status}",
+    "image_not_root_template": "invalid imageUuid: image[uuid:{image_uuid}] is a {media_type}, not a "
+                               "root_template",
+    "image_download_room": "the backup storage[uuid:{backup_storage_uuid}, name:{backup_storage_name}] has "
+                           "not enough capacity to download the image[{url}].Required size:{needed}, "
+                           "available size:{available}",
+    # -- vms, hosts, storage, networks
+    "instance_offering_or_sizes": "invalid instanceOfferingUuid: give an instance offering, or cpuNum and "
+                                  "memorySize",
+    "data_storage_unreachable": "invalid primaryStorageUuidForDataVolume: primary "
+                                "storage[uuid:{primary_storage_uuid}] is not attached to a cluster that "
+                                "can run the vm",
+    "storage_not_host_local": "invalid primaryStorageUuid: primary storage[uuid:{primary_storage_uuid}] is "
+                              "a {primary_storage_kind}, not a host-local storage",
+    "host_not_on_storage": "invalid hostUuid: host[uuid:{host_uuid}] is not attached to primary "
+                           "storage[uuid:{primary_storage_uuid}]",
+    "host_cannot_reach_storage": "invalid hostUuid: host[uuid:{host_uuid}] cannot reach the storage",
+    "host_cannot_reach_primary_storage": "host[uuid:{host_uuid}] cannot reach primary "
+                                         "storage[uuid:{primary_storage_uuid}]",
+    "no_nic_on_l3_network": "invalid defaultL3NetworkUuid: the vm[uuid:{vm_uuid}] has no nic on l3 "
+                            "network[uuid:{l3_network_uuid}]",
+    "live_migration_local_data_volumes": "unable to live migrate vm[uuid:{vm_uuid}] with data volumes on "
+                                         "local storage. Need detach all data volumes first.",
+    "live_migration_local_platform": "unable to live migrate vm[uuid:{vm_uuid}] with local storage. Only "
+                                     "linux guest is supported. Current platform is [{platform}]",
+    "vm_already_on_host": "the vm[uuid:{vm_uuid}] is already on host[uuid:{host_uuid}]",
+    "reimage_image_gone": "unable to reset volume[uuid:{volume_uuid}] to origin image[uuid:{image_uuid}], "
+                          "cannot find image cache.",
+    "reimage_iso": "unable to reset volume[uuid:{volume_uuid}] to origin image[uuid:{image_uuid}], for "
+                   "image type is ISO",
+    "static_ip_out_of_range": "static ip[{ip}] is not in the ip ranges of l3 network[uuid:{l3_network_uuid}]",
+    "static_ip_taken": "the static IP[{ip}] has been occupied on l3 network[uuid:{l3_network_uuid}]",
+    "l3_network_attached": "unable to attach a L3 network. The L3 network[uuid:{l3_network_uuid}] is "
+                           "already attached to the vm[uuid: {vm_uuid}]",
+    "l3_network_zone": "l3 network[uuid:{l3_network_uuid}] is not in the zone[uuid:{zone_uuid}] of the vm",
 })
 # Neutral field names of the model's InvalidArgument -> ZStack's parameter names (where an
 # API names the same thing otherwise, FIELD_NAMES_BY_OPERATION wins).  A model error with
