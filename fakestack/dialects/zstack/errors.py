@@ -270,6 +270,11 @@ REASON_MESSAGES.update({
     "l3_network_attached": "unable to attach a L3 network. The L3 network[uuid:{l3_network_uuid}] is "
                            "already attached to the vm[uuid: {vm_uuid}]",
     "l3_network_zone": "l3 network[uuid:{l3_network_uuid}] is not in the zone[uuid:{zone_uuid}] of the vm",
+    "l3_network_full": "no free IP address left on l3 network[uuid:{l3_network_uuid}]",
+    "uuid_taken": "{resource_kind}[uuid:{key}] already exists",
+    "chain_depth": "the disk chain would reach {needed} levels, over the limit of {available}",
+    "volume_chain_depth": "the disk chain of volume[uuid:{volume_uuid}] would reach {needed} levels, over "
+                          "the limit of {available}",
 })
 # Neutral field names of the model's InvalidArgument -> ZStack's parameter names (where an
 # API names the same thing otherwise, FIELD_NAMES_BY_OPERATION wins).  A model error with
