@@ -195,7 +195,7 @@ class RestoreMixin(CloudState):
             default = self.l3_networks.find(meta.get("default_l3_network_uuid"))
             nets = [default] if default is not None else []
         if not nets:
-            raise InvalidArgument("l3NetworkUuids", "at least one L3 network is needed")
+            raise InvalidArgument("l3_networks", "at least one L3 network is needed")
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         zone_uuid = (

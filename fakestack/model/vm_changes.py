@@ -288,7 +288,7 @@ class VmChangeMixin(CloudState):
             )
         if l3.zone_uuid != vm.zone_uuid:
             raise InvalidArgument(
-                "l3NetworkUuid",
+                "l3_network",
                 "another zone",
                 reason_code="l3_network_zone",
                 l3_network_uuid=l3.uuid,

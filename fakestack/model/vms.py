@@ -302,7 +302,7 @@ class VmMixin(CloudState):
         else:
             nets = [self.l3_networks.get(n) for n in l3_networks]
         if not nets:
-            raise InvalidArgument("l3NetworkUuids", "at least one L3 network is needed")
+            raise InvalidArgument("l3_networks", "at least one L3 network is needed")
         source_vm = None
         if snap is not None:
             source_vol = self.volumes.find(snap.volume_uuid)

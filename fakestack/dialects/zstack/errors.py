@@ -303,6 +303,7 @@ FIELD_NAMES: dict[str, str] = {
     "disk_size": "diskSize",
     "vm": "vmInstanceUuid",
     "l3_network": "l3NetworkUuid",
+    "l3_networks": "l3NetworkUuids",
     "default_l3_network": "defaultL3NetworkUuid",
     "primary_storage": "primaryStorageUuid",
 }
