@@ -21,6 +21,11 @@ class DomainError(Exception):
         self.message = message
         self.facts = facts
 
+    def default_message(self) -> str:
+        """The neutral text the error has when its raiser gave none (a dialect that words
+        errors its own way replaces only this one, not a text chosen at the raise)."""
+        return self.message
+
     def to_dict(self) -> dict[str, Any]:
         data = {"kind": self.kind, "message": self.message}
         for key, value in self.__dict__.items():
@@ -75,7 +80,10 @@ class NotFound(DomainError):
     def __init__(self, resource_kind: str, key: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.key = key
-        super().__init__(message or f"{resource_kind}[{key}] not found", **facts)
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.key} not found"
 
 
 class InvalidState(DomainError):
@@ -98,11 +106,10 @@ class InvalidState(DomainError):
         self.state = state
         self.operation = operation
         self.allowed = list(allowed)
-        super().__init__(
-            message
-            or f"{resource_kind}[uuid:{uuid}] is in state[{state}], which does not allow {operation}",
-            **facts,
-        )
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.uuid} is {self.state}, which does not allow {self.operation}"
 
 
 class Conflict(DomainError):
@@ -113,7 +120,10 @@ class Conflict(DomainError):
     def __init__(self, resource_kind: str, key: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.key = key
-        super().__init__(message or f"{resource_kind}[{key}] conflicts with an existing one", **facts)
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.key} conflicts with an existing one"
 
 
 class InvalidArgument(DomainError):
@@ -127,7 +137,10 @@ class InvalidArgument(DomainError):
     def __init__(self, field: str, reason: str, message: str | None = None, **facts: Any) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(message or f"invalid {field}: {reason}", **facts)
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"invalid {self.field}: {self.reason}"
 
 
 class Unreachable(DomainError):
@@ -138,7 +151,10 @@ class Unreachable(DomainError):
     def __init__(self, resource_kind: str, uuid: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.uuid = uuid
-        super().__init__(message or f"{resource_kind}[uuid:{uuid}] is not reachable", **facts)
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.uuid} is not reachable"
 
 
 class Timeout(DomainError):

@@ -276,6 +276,14 @@ REASON_MESSAGES.update({
     "volume_chain_depth": "the disk chain of volume[uuid:{volume_uuid}] would reach {needed} levels, over "
                           "the limit of {available}",
 })
+# ZStack's wording of a model error that carries neither a reason code nor a text of its own.
+DEFAULT_MESSAGES: dict[str, str] = {
+    "invalid_argument": "invalid {field}: {reason}",
+    "not_found": "{resource_kind}[{key}] not found",
+    "invalid_state": "{resource_kind}[uuid:{uuid}] is in state[{state}], which does not allow {operation}",
+    "conflict": "{resource_kind}[{key}] conflicts with an existing one",
+    "unreachable": "{resource_kind}[uuid:{uuid}] is not reachable",
+}
 # Neutral field names of the model's InvalidArgument -> ZStack's parameter names (where an
 # API names the same thing otherwise, FIELD_NAMES_BY_OPERATION wins).  A model error with
 # no ``reason_code`` template is worded ``invalid <parameter>: <reason>``.
@@ -437,17 +445,22 @@ def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any],
         facts.setdefault(key, value)
     facts.setdefault("field", context.get("field", "uuid"))
     template = REASON_MESSAGES.get(facts.get("reason_code") or "")
-    if template is None and exc.kind == "invalid_argument":
-        name, reason = facts.get("field"), facts.get("reason")
-        if exc.message == f"invalid {name}: {reason}":  # the model's own wording
-            facts["field"] = parameter_name(name, operation)
-            facts["message"] = f"invalid {facts['field']}: {reason}"
+    if template is None and exc.message == exc.default_message():  # the model's neutral default
+        if exc.kind == "invalid_argument":
+            facts["field"] = parameter_name(facts["field"], operation)
+        template = DEFAULT_MESSAGES.get(exc.kind)
     if template is not None:
         for key, (word_key, kind_type) in _KIND_FACTS.items():
             if key in facts:
                 facts[word_key] = name_of(facts[key], kind_type)
         facts["message"] = template.format_map(_Missing(facts))
     return facts
+
+
+def zstack_message(exc: domain.DomainError, operation: str = "") -> str:
+    """The text ZStack shows for a model error (its ``reason_code`` template or its field
+    under ZStack's parameter name), as rules with ``{message}`` render it."""
+    return str(_facts(exc, "", {}, operation)["message"])
 
 
 class _Missing(dict):
