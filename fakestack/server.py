@@ -77,7 +77,7 @@ class RunningServer:
     """A started server: ``url``, ``host``, ``port``, ``cloud``, ``app``; ``stop()``."""
 
     def __init__(self, httpd, thread: threading.Thread, app: FakestackApp, host: str,
-                 state_file: Path | None) -> None:
+                 state_file: Path | None, tls: bool = False) -> None:
         self._httpd = httpd
         self._thread = thread
         self.app = app
@@ -85,7 +85,8 @@ class RunningServer:
         self.host = host
         self.port = httpd.server_address[1]
         url_host = f"[{host}]" if ":" in host else host
-        self.url = f"http://{url_host}:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://{url_host}:{self.port}"
         self.state_file = state_file
         self._stopped = False
 
@@ -110,13 +111,16 @@ class RunningServer:
 
 def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                  log: Callable[[str], None] | None = None, *,
-                 app: FakestackApp | None = None) -> RunningServer:
+                 app: FakestackApp | None = None, tls: bool = False) -> RunningServer:
     """Serve ``cloud`` (through ``app``, default ``make_app(cloud)``) on ``host:port``.
 
     ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
     be read), else create it; then rewrite it after every mutating request.
     ``log``: called with one line per request.
+    ``tls``: serve https with a self-signed certificate generated now (needs the
+    ``cryptography`` package), for clients that insist on https; they must not verify it.
     """
+    ssl_context = _self_signed_context() if tls else None
     # Bind first: a taken port fails before the state file or the app are touched.
     # (werkzeug's make_server exits the process when it cannot bind; with a bound socket
     # passed in, that stays an OSError for the caller.)
@@ -144,7 +148,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
             except OSError as exc:
                 raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
         httpd = make_server(host, port, connection_dropping(app), threaded=True,
-                            request_handler=_QuietHandler, fd=listener.fileno())
+                            request_handler=_QuietHandler, fd=listener.fileno(),
+                            ssl_context=ssl_context)
     finally:
         listener.close()  # the server holds its own duplicate of the socket
     if state_path is not None:
@@ -154,7 +159,19 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"fakestack-server-{httpd.server_address[1]}", daemon=True)
     thread.start()
-    return RunningServer(httpd, thread, app, host, state_path)
+    return RunningServer(httpd, thread, app, host, state_path, tls=tls)
+
+
+def _self_signed_context():
+    """An ssl context with a certificate generated for this start (werkzeug's "adhoc")."""
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        raise RuntimeError("serving with TLS needs the 'cryptography' package "
+                           "(pip install cryptography)") from None
+    from werkzeug.serving import generate_adhoc_ssl_context
+
+    return generate_adhoc_ssl_context()
 
 
 def _listen(host: str, port: int) -> socket.socket:

@@ -183,6 +183,7 @@ class VsphereDialect:
 
     def handle_rest(self, surface: str, request: Request) -> Response:
         route, path_params = self._match(surface, request)
+        request.environ["fakestack.operation"] = _operation_label(route.service, route.operation)
         op = OPERATIONS.get((route.service, route.operation))
         if op is None:
             raise vapi_error("url_not_found", request.path[len(PREFIXES[surface]):])
@@ -274,6 +275,8 @@ class VsphereDialect:
             return _json(err.body(), 200)
         try:
             op = OPERATIONS.get((invocation.service, invocation.operation))
+            request.environ["fakestack.operation"] = _operation_label(invocation.service,
+                                                                      invocation.operation)
             if op is None:
                 raise vapi_error("operation_not_found", invocation.service, invocation.operation)
             call = Call(self, RPC, op)
@@ -303,3 +306,8 @@ class VsphereDialect:
 
 def create_dialect(cloud: DialectCloud, **overrides: Any) -> VsphereDialect:
     return VsphereDialect(cloud, Choices(**overrides) if overrides else None)
+
+
+def _operation_label(service: str, operation: str) -> str:
+    """``com.vmware.vcenter.VM`` + ``instant_clone`` -> ``VM.instant_clone`` (recordings)."""
+    return f"{service.rsplit('.', 1)[-1]}.{operation}"

@@ -122,6 +122,7 @@ class LegacyEndpoint:
         session = fields.pop("session", None)
         session_uuid = session.get("uuid") if isinstance(session, dict) else None
         api = APIS[name]
+        request.environ["fakestack.operation"] = name  # named in recordings
         if not api["async"] and name.startswith(("Query", "Get", "Validate")):
             request.environ["fakestack.mutating"] = False  # a read: no state-file write
         specs = param_specs(api)
