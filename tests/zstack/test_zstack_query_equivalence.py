@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import lru_cache
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from zstack_support import auth, cloud_client
 
@@ -143,6 +143,11 @@ def _parsed_back(spec: QuerySpec) -> QuerySpec:
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs())
+# Found by this test once: an int field ordered against a date text compares the number
+# with the date's epoch seconds on the render path; the entity path had answered nothing.
+@example(QuerySpec(conditions=[Condition(name="memorySize", op=">", value="Jan 1, 2026 12:00:00 AM")]))
+@example(QuerySpec(conditions=[Condition(name="cpuNum", op="<", value="Jan 1, 2026 12:00:00 AM")]))
+@example(QuerySpec(conditions=[Condition(name="memorySize", op="!=", value="no number")]))
 def test_a_vm_query_answers_as_the_render_then_filter_path(spec):
     cloud, client, session = _world()
     response = client.get("/zstack/v1/vm-instances", query_string=_rest_params(spec), headers=auth(session))
