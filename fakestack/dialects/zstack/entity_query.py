@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 from itertools import compress, repeat, tee
 from typing import Any
 
-from .query import Condition, QuerySource, QuerySpec, _coerce, _compare, _sort_key, matches, run_query
+from .query import (Condition, QuerySource, QuerySpec, _coerce, _compare, _date_key, _sort_key, matches,
+                    run_query)
 
 
 @dataclass(frozen=True)
@@ -279,10 +280,15 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
     if get is not None and compare is not None and value is not None and (
             field.kind is int or (field.kind is str and op == "!=")):
         # _compare for a non-null stored value of a known type: the text coerced once
-        # (an int field's dates need no parsing; a comparison of an int with text is false)
+        # (text that is no number: ``!=`` holds; an ordering compares with the date it
+        # reads as, in epoch seconds, as _compare does, and is false for other text)
         target = _coerce(_SAMPLE[field.kind], value)
         if field.kind is int and isinstance(target, str):
-            return lambda entity: get(entity) is not None and op == "!=" and get(entity) != target
+            if op == "!=":
+                return lambda entity: get(entity) is not None
+            target = _date_key(target)
+            if isinstance(target, str):
+                return lambda entity: False
 
         def test(entity) -> bool:
             stored = get(entity)
