@@ -33,6 +33,7 @@ if TYPE_CHECKING:
         Unreachable,
         load_topology,
     )
+    from .interception import Mock, UnmatchedRequest, mock  # noqa: F401
 
 
 def make_app(cloud):
@@ -61,6 +62,11 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The package's names with those not loaded yet (for completion and ``help``)."""
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [
