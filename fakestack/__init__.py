@@ -19,6 +19,7 @@ _FROM_MODEL = (
 )
 
 if TYPE_CHECKING:
+    from .interception import Mock, UnmatchedRequest, mock  # noqa: F401
     from .model import (  # noqa: F401
         CapacityExhausted,
         Cloud,
@@ -33,7 +34,6 @@ if TYPE_CHECKING:
         Unreachable,
         load_topology,
     )
-    from .interception import Mock, UnmatchedRequest, mock  # noqa: F401
 
 
 def make_app(cloud):

@@ -22,8 +22,17 @@ from dataclasses import dataclass, replace
 from itertools import compress, repeat, tee
 from typing import Any
 
-from .query import (Condition, QuerySource, QuerySpec, _coerce, _compare, _date_key, _sort_key, matches,
-                    run_query)
+from .query import (
+    Condition,
+    QuerySource,
+    QuerySpec,
+    _coerce,
+    _compare,
+    _date_key,
+    _sort_key,
+    matches,
+    run_query,
+)
 
 
 @dataclass(frozen=True)
