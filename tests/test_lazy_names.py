@@ -1,4 +1,5 @@
-"""The packages that load their names on first use (``fakestack``, ``fakestack.model``) still
+"""The packages that load their names on first use (``fakestack``, ``fakestack.model``,
+``fakestack.scenarios``) still
 show and export every one of them: ``dir()``, ``from ... import *``, pickling by name."""
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import sys
 import pytest
 
 
-@pytest.mark.parametrize("package", ["fakestack", "fakestack.model"])
+@pytest.mark.parametrize("package", ["fakestack", "fakestack.model", "fakestack.scenarios"])
 def test_dir_and_star_import_show_every_lazy_name_before_its_first_use(package):
     # a fresh interpreter: in this one another test has loaded them already
     code = (f"import {package} as p, sys\n"
