@@ -30,6 +30,7 @@ from .query import (
     _compare,
     _date_key,
     _sort_key,
+    check_reply_names,
     matches,
     run_query,
 )
@@ -63,33 +64,20 @@ def derived(read: Callable[[Any, Any], Any], kind: type | None = None) -> Field:
 _SAMPLE = {str: "", int: 0}
 
 
-def _path_is_safe(collection: QuerySource, path: list[str]) -> bool:
+def _path_is_safe(collection: QuerySource, path: list[str], top: bool = True) -> bool:
     """Whether a condition on ``path`` never raises, whatever the data (so conditions may
-    be tested in any order and a query may stop early)."""
+    be tested in any order and a query may stop early).  A tag name at the top level is a
+    tag read, whatever follows; below it, it is a field lookup when there are no rows (it
+    raises) and a tag read when there are: data dependent, so not safe."""
     head, rest = path[0], path[1:]
     if head in ("__systemTag__", "__userTag__"):
-        return True  # a tag read, whatever follows
+        return top
     if not rest:
         return head in collection.fields
     if head in collection.nested:
-        return _path_is_safe_nested(collection.nested[head], rest)
+        return _path_is_safe(collection.nested[head], rest, top=False)
     if head in collection.joins:
-        return _path_is_safe_nested(collection.joins[head][0], rest)
-    return False
-
-
-def _path_is_safe_nested(collection: QuerySource, path: list[str]) -> bool:
-    # Below the top level a tag name is a field lookup when there are no rows (it raises)
-    # and a tag read when there are: data dependent, so not safe.
-    head, rest = path[0], path[1:]
-    if head in ("__systemTag__", "__userTag__"):
-        return False
-    if not rest:
-        return head in collection.fields
-    if head in collection.nested:
-        return _path_is_safe_nested(collection.nested[head], rest)
-    if head in collection.joins:
-        return _path_is_safe_nested(collection.joins[head][0], rest)
+        return _path_is_safe(collection.joins[head][0], rest, top=False)
     return False
 
 
@@ -207,12 +195,7 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
             if len(chosen) >= wanted:
                 break
 
-    if spec.sort_by and spec.sort_by not in collection.fields:
-        raise _unknown(collection, spec.sort_by)
-    if spec.fields is not None:
-        for name in spec.fields:
-            if name not in collection.fields:
-                raise _unknown(collection, name)
+    check_reply_names(spec, collection)
     total = len(chosen)
     if spec.count:
         return {"total": total}  # the order does not change a count
@@ -309,8 +292,3 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
 def _record_test(rows: _Rows, condition: Condition, collection: QuerySource) -> Callable[[Any], bool]:
     return lambda entity: matches(rows.record(entity), condition, collection)
 
-
-def _unknown(collection: QuerySource, name: str):
-    from .query import _unknown_field
-
-    return _unknown_field(collection, name)
