@@ -121,6 +121,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
         def keep_ordered(items):
             a, b = tee(items)
             return compress(a, map(compare, map(get, b), repeat(number)))
+        keep_ordered.count = lambda items: sum(map(compare, map(get, items), repeat(number)))  # type: ignore[attr-defined]
         return keep_ordered
     if condition.op not in ("=", "in"):
         return None
