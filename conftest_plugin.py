@@ -185,7 +185,6 @@ def fakestack(request):
     spec = cloud_spec(request.node)
     cloud = spec.build()
     _remember(request.node, cloud=cloud, spec=spec)
-    request.addfinalizer(lambda: _forget(request.node))
     return cloud
 
 
@@ -383,6 +382,7 @@ def pytest_runtest_protocol(item, nextitem):
         yield
     finally:
         _current_item.pop()
+        _forget(item)  # whichever fixture remembered a cloud (the factory's included)
 
 
 # -- the failure report ----------------------------------------------------------------------
