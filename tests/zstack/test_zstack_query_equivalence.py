@@ -154,7 +154,11 @@ _COUNT_ORDERED = [QuerySpec(conditions=[Condition("memorySize", ">=", "214748364
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(specs())
-@example(_NUMBER_AGAINST_DATE[0])
+# Found by this test once: an int field ordered against a date text compares the number
+# with the date's epoch seconds on the render path; the entity path had answered nothing.
+@example(QuerySpec(conditions=[Condition(name="memorySize", op=">", value="Jan 1, 2026 12:00:00 AM")]))
+@example(QuerySpec(conditions=[Condition(name="cpuNum", op="<", value="Jan 1, 2026 12:00:00 AM")]))
+@example(QuerySpec(conditions=[Condition(name="memorySize", op="!=", value="no number")]))
 @example(_NUMBER_AGAINST_DATE[1])
 @example(_NUMBER_AGAINST_DATE[2])
 @example(_NUMBER_AGAINST_DATE[3])

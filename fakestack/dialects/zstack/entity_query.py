@@ -272,9 +272,10 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
     compare = _ORDERED.get(op)
     if get is not None and compare is not None and value is not None and (
             field.kind is int or (field.kind is str and op == "!=")):
-        # _compare for a non-null stored value of a known type: the text coerced once
-        # (text that is no number: ``!=`` holds; an ordering compares with the date it
-        # reads as, in epoch seconds, as _compare does, and is false for other text)
+        # _compare for a non-null stored value of a known type: the text coerced once.
+        # An int against text that is no number: `!=` holds; an ordering compares the
+        # number with the text read as a date (as _compare's _date_key does), and is
+        # false when the text is no date either.
         target = _coerce(_SAMPLE[field.kind], value)
         if field.kind is int and isinstance(target, str):
             if op == "!=":
