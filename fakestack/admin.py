@@ -336,6 +336,16 @@ def _parse_time(value: Any) -> float:
     raise bad_request("'to' must be epoch seconds or an ISO-8601 time")
 
 
+def _within_range(target: float, field_name: str) -> None:
+    """400 (and the clock unchanged) for a time the dialects' date formats cannot render."""
+    from .model.clock import ClockOutOfRange, check_within_range
+
+    try:
+        check_within_range(target)
+    except ClockOutOfRange as exc:
+        raise bad_request(f"{field_name}: {exc}") from None
+
+
 def _get_clock(call: AdminCall):
     """The simulated time."""
     return clock_view(call.cloud.clock)
@@ -358,12 +368,14 @@ def _set_clock(call: AdminCall):
             raise bad_request("'advance' must be a finite number of seconds")
         if seconds < 0:
             raise bad_request("'advance' must not be negative: the clock only moves forward")
+        _within_range(clock.now() + seconds, "'advance'")
         call.cloud.tick(seconds)
     else:
         target = _parse_time(body["to"])
         if target < clock.now():
             raise bad_request(f"'to' ({iso_utc(target)}) is in the past "
                               f"(now {iso_utc(clock.now())}): the clock only moves forward")
+        _within_range(target, "'to'")
         clock.move_to(target)
     return clock_view(clock)
 
