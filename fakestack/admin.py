@@ -40,7 +40,6 @@ saves ``--state``) when its method is not GET/HEAD, unless ``mutating=`` says ot
 """
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -97,12 +96,16 @@ class AdminCall:
             if required:
                 raise bad_request("this endpoint needs a JSON object body")
             return {}
+        from .dialects.json_input import NOT_TEXT, JsonInputError, parse_json
+
         try:
-            data = json.loads(raw)
-        except UnicodeDecodeError:
-            raise bad_request("request body is not UTF-8 text") from None
-        except json.JSONDecodeError as exc:
-            raise bad_request(f"request body is not valid JSON: {exc}") from None
+            data = parse_json(raw)
+        except JsonInputError as exc:
+            if exc.reason == NOT_TEXT:
+                raise bad_request("request body is not UTF-8 text") from None
+            if exc.unparsable:
+                raise bad_request(f"request body is not valid JSON: {exc}") from None
+            raise bad_request(f"request body: {exc}") from None
         if not isinstance(data, dict):
             raise bad_request(f"request body must be a JSON object, not {_json_kind(data)}")
         return data

@@ -656,7 +656,6 @@ def handle_admin_request(cloud, method: str, subpath: str, body: bytes | None):
     DELETE clears (or removes one rule by id).  A bad plan answers 400 with every field
     at fault: ``{"error": "invalid_fault_plan", "message": ..., "errors": [{"field", "message"}]}``.
     """
-    import json
 
     subpath = subpath.strip("/")
     with cloud.lock:
@@ -678,8 +677,10 @@ def handle_admin_request(cloud, method: str, subpath: str, body: bytes | None):
             return 200, {"rules": []}
         if method == "POST" and not subpath:
             try:
-                data = json.loads(body or b"null")
-            except ValueError as exc:
+                from .dialects.json_input import parse_json
+
+                data = parse_json(body or b"null")
+            except ValueError as exc:  # json_input.JsonInputError: not JSON, too deep, ...
                 return 400, {"error": "invalid_json", "message": f"the body is not JSON: {exc}",
                              "errors": [{"field": "body", "message": str(exc)}]}
             if not isinstance(data, (dict, list)):

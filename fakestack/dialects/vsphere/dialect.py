@@ -11,6 +11,7 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 
 from . import error_map, jsonrpc, specs
+from ..json_input import JsonInputError, parse_json
 from .choices import Choices
 from .errors import VapiError, vapi_error
 from .filters import REST_PREFIX, parse_filter
@@ -226,10 +227,12 @@ class VsphereDialect:
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            return parse_json(raw.decode("utf-8"))
+        except (UnicodeDecodeError, JsonInputError) as exc:
             if not strict:  # a body on a call that takes none is only looked at for fields
                 return None
+            if isinstance(exc, JsonInputError) and not exc.unparsable:
+                raise vapi_error("value_invalid", str(exc)) from None
             raise vapi_error("body_not_json", str(exc)) from None
 
     def _authenticate_rest(self, call: Call, request: Request) -> None:
@@ -263,6 +266,8 @@ class VsphereDialect:
         except jsonrpc.ProtocolError as err:
             return _json(err.body(), 200)
         try:
+            if invocation.invalid_value is not None:
+                raise vapi_error("value_invalid", invocation.invalid_value)
             op = OPERATIONS.get((invocation.service, invocation.operation))
             if op is None:
                 raise vapi_error("operation_not_found", invocation.service, invocation.operation)

@@ -7,7 +7,6 @@ from ``/v1/api-jobs/{uuid}``.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -16,6 +15,8 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack import faults
 from fakestack.model.errors import DomainError
+
+from ..json_input import JsonInputError, parse_json
 
 from . import inventories, jobs, sessions, webhooks
 from .catalog import APIS
@@ -130,9 +131,12 @@ class ZStackDialect:
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise TransportError(400, f"the body is not valid JSON: {exc}")
+            body = parse_json(raw)
+        except JsonInputError as exc:
+            if exc.unparsable:
+                raise TransportError(400, f"the body is not valid JSON: {exc}")
+            # the REST layer's type check (TypeVerifier), before the API sees the field
+            raise TransportError(400, f"{exc}.")
         if not isinstance(body, dict):
             raise TransportError(400, "the body must be a JSON object")
         return body

@@ -7,13 +7,13 @@ with ``state: Processing`` and a ``uuid`` to read from ``/zstack/api/result/{uui
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
 from . import jobs
+from ..json_input import JsonInputError, parse_json
 from .catalog import APIS
 from .dates import format_date
 from .errors import ApiError, TransportError
@@ -104,8 +104,8 @@ class LegacyEndpoint:
     def _message(self, request: Request) -> Response:
         raw = request.get_data(cache=True)
         try:
-            body = json.loads(raw) if raw.strip() else None
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = parse_json(raw) if raw.strip() else None
+        except JsonInputError as exc:
             return text_response(f"Unable to decode the API message: {exc}", 200)
         if not isinstance(body, dict) or not body:
             return text_response("Unable to decode the API message: the body must be a JSON object "
