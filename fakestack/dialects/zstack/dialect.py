@@ -265,7 +265,7 @@ class ZStackDialect:
         if override:
             try:
                 return int(float(override) * 1000)
-            except ValueError:
+            except (ValueError, OverflowError):  # also "nan" and "inf"
                 raise TransportError(400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]")
         return LONG_API_TIMEOUTS_MS.get(name, DEFAULT_API_TIMEOUT_MS)
 

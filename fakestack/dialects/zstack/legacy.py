@@ -17,7 +17,7 @@ from ..json_input import JsonInputError, parse_json
 from .catalog import APIS
 from .dates import format_date
 from .errors import ApiError, TransportError
-from .params import normalize, param_specs, verify_types
+from .params import java_text, normalize, param_specs, verify_types
 from .query import spec_from_legacy
 from .registry import BINDINGS, Call
 from .responses import dumps, json_response, text_response
@@ -120,7 +120,13 @@ class LegacyEndpoint:
             return text_response(f"Unable to deserialize class {message_class}: the message must be a JSON object", 200)
         fields = dict(fields)
         session = fields.pop("session", None)
+        if session is not None and not isinstance(session, dict):
+            return text_response(f"Unable to deserialize class {message_class}: [session] field is "
+                                 f"excepted a SessionInventory, but was [{java_text(session)}].", 200)
         session_uuid = session.get("uuid") if isinstance(session, dict) else None
+        if session_uuid is not None and not isinstance(session_uuid, str):
+            return text_response(f"Unable to deserialize class {message_class}: [session.uuid] field is "
+                                 f"excepted a string, but was [{java_text(session_uuid)}].", 200)
         api = APIS[name]
         if not api["async"] and name.startswith(("Query", "Get", "Validate")):
             request.environ["fakestack.mutating"] = False  # a read: no state-file write
