@@ -1,7 +1,9 @@
 """The ZStack REST dialect: transport checks, routing, the API pipeline, async jobs.
 
 Request flow (reference §11.5): transport checks (plain-text 4xx) -> parameter checks
-(SYS.1007) -> resource existence (SYS.1003) -> session (ID.1001) -> handler.  Sync APIs
+(SYS.1007) -> session (ID.1001) -> resource existence (SYS.1003) -> handler.  The server
+checks resources before the session; the fake authenticates first so that a caller
+without a session cannot probe which uuids exist.  Sync APIs
 answer 200/503 at once; async APIs answer 202 with a ``location`` and the outcome is read
 from ``/v1/api-jobs/{uuid}``.
 """
@@ -274,10 +276,13 @@ class ZStackDialect:
         binding = BINDINGS[call.name]
         try:
             call.fields = validate(call.api, call.fields)
-            if self._check_resources(call, binding):
-                return Outcome(ok=True, payload={})
+            # The session before anything that reads the cloud: a caller without one must
+            # not learn whether a uuid exists (a delete of a missing resource succeeds).
+            # Parameter checks stay first, as on the server: they depend on nothing stored.
             if call.api["needSession"] and call.session is None:
                 call.session = sessions.check_session(self.state, call.session_uuid, self.now())
+            if self._check_resources(call, binding):
+                return Outcome(ok=True, payload={})
             if self.cloud.faults is not None:
                 faults.dialect_point(self.cloud, f"{self.name}:{call.name}",
                                      self._fault_targets(call, binding))
