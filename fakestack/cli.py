@@ -273,8 +273,8 @@ def add_serve_command(subparsers) -> None:
         description="Serve every dialect and the /_fakestack admin API on a threaded local "
                     "server until Ctrl-C.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080,
-                        help="port to listen on; 0 picks a free one (default: 8080)")
+    parser.add_argument("--port", type=port_number, default=8080,
+                        help="port to listen on, 0-65535; 0 picks a free one (default: 8080)")
     _add_cloud_arguments(parser)
     parser.add_argument("--state", metavar="FILE",
                         help="restore from FILE if it exists; save to it after every mutating "
@@ -282,6 +282,17 @@ def add_serve_command(subparsers) -> None:
     parser.add_argument("--record", metavar="FILE",
                         help="write every request and response served to FILE as a scenario "
                              "(replay it with: fakestack replay FILE)")
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0-65535 (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: not a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: must be from 0 to 65535")
+    return port
 
 
 def dialect_credentials(dialect) -> dict:

@@ -115,6 +115,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     be read), else create it; then rewrite it after every mutating request.
     ``log``: called with one line per request.
     """
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"invalid port {port!r}: must be an integer from 0 to 65535")
     # Bind first: a taken port fails before the state file or the app are touched.
     # (werkzeug's make_server exits the process when it cannot bind; with a bound socket
     # passed in, that stays an OSError for the caller.)
