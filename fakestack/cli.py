@@ -279,6 +279,9 @@ def add_serve_command(subparsers) -> None:
     parser.add_argument("--state", metavar="FILE",
                         help="restore from FILE if it exists; save to it after every mutating "
                              "request")
+    parser.add_argument("--webhook-host", action="append", default=[], metavar="HOST",
+                        help="a host ZStack X-Web-Hook URLs may name besides the loopback "
+                             "(repeatable)")
     parser.add_argument("--record", metavar="FILE",
                         help="write every request and response served to FILE as a scenario "
                              "(replay it with: fakestack replay FILE)")
@@ -370,6 +373,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                          EXIT_FAILURE)
+        for host in args.webhook_host:
+            for dialect in server.app.dialects:
+                if hasattr(dialect, "allow_webhook_host"):
+                    with cloud.lock:
+                        dialect.allow_webhook_host(host)
         try:
             print("\n".join(serve_banner(server, restored)), flush=True)
             if args.record:

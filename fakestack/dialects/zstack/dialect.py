@@ -88,6 +88,10 @@ class ZStackDialect:
     def set_account(self, name: str, password: str) -> None:
         sessions.set_account(self.state, name, password)
 
+    def allow_webhook_host(self, host: str) -> None:
+        """Let ``X-Web-Hook`` URLs name ``host`` (by default only the loopback)."""
+        webhooks.allow_host(self.state, host)
+
     # -- entry point -----------------------------------------------------------------
     def handle(self, request: Request) -> Response:
         try:
@@ -175,6 +179,11 @@ class ZStackDialect:
                 raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
             if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now(), self.cloud):
                 raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
+        hook = request.headers.get("X-Web-Hook")
+        if hook is not None:
+            problem = webhooks.check_url(hook, webhooks.allowed_hosts(self.state))
+            if problem is not None:
+                raise TransportError(400, f"Invalid header[X-Web-Hook]: {problem}, but was [{hook}]")
         api_timeout = self._api_timeout(request, name) if api["async"] else None
         if api["needSession"]:
             self._authenticate(request, relative, call)
@@ -194,7 +203,6 @@ class ZStackDialect:
             self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
             payload=outcome.payload, error=outcome.error, stage=outcome.stage, cloud=self.cloud,
         )
-        hook = request.headers.get("X-Web-Hook")
         if hook:
             webhooks.register(self.state, job, hook)
             webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
