@@ -8,7 +8,8 @@ Requests run on the server's threads; the app serializes them on ``cloud.lock``,
 concurrent clients never see a torn state.  With ``state_file`` the cloud is restored from
 that file at start (when it exists) and the file is rewritten atomically (a temporary
 file in the same directory, then ``os.replace``) after every mutating request, before the
-response is sent: a killed server loses nothing it acknowledged.
+response is sent: a killed server loses nothing it acknowledged.  The temporary files a
+killed server left beside the state file are removed at start.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from typing import Any, Callable
 
 from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
-from .files import write_atomically
+from .files import remove_stale_temporaries, write_atomically
 from .app import FakestackApp, json_response, make_app
 from .faults import connection_dropping
 
@@ -123,6 +124,12 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     listener = _listen(host, port)
     try:
         state_path = Path(state_file) if state_file is not None else None
+        if state_path is not None:
+            # A server killed mid-write leaves its temporary file behind: nobody else
+            # writes this state file now, so every such file is garbage.
+            for leftover in remove_stale_temporaries(state_path):
+                if log is not None:
+                    log(f"removed {leftover.name}, a temporary state file left by a killed server")
         if state_path is not None and state_path.exists():
             data = read_state_file(state_path)
             try:
