@@ -96,7 +96,7 @@ class AdminCall:
             if required:
                 raise bad_request("this endpoint needs a JSON object body")
             return {}
-        from .dialects.json_input import NOT_TEXT, JsonInputError, parse_json
+        from .dialects.json_input import NON_FINITE, NOT_TEXT, JsonInputError, parse_json
 
         try:
             data = parse_json(raw)
@@ -105,7 +105,9 @@ class AdminCall:
                 raise bad_request("request body is not UTF-8 text") from None
             if exc.unparsable:
                 raise bad_request(f"request body is not valid JSON: {exc}") from None
-            raise bad_request(f"request body: {exc}") from None
+            if exc.reason != NON_FINITE:
+                raise bad_request(f"request body: {exc}") from None
+            data = exc.document  # the handlers name the field that must be finite
         if not isinstance(data, dict):
             raise bad_request(f"request body must be a JSON object, not {_json_kind(data)}")
         return data
@@ -256,6 +258,11 @@ def _fallback(value: Any) -> Any:
     if uuid is not None:
         return uuid
     return repr(value)
+
+
+def payload_too_large(limit: int) -> Response:
+    return json_body({"error": "payload_too_large",
+                      "message": f"the request body exceeds {limit} bytes"}, 413)
 
 
 def handle_admin(app, request: Request) -> Response:

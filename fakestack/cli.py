@@ -279,6 +279,11 @@ def add_serve_command(subparsers) -> None:
     parser.add_argument("--state", metavar="FILE",
                         help="restore from FILE if it exists; save to it after every mutating "
                              "request")
+    parser.add_argument("--max-body-bytes", type=_positive_int, default=None, metavar="N",
+                        help="largest request body served; a larger one is answered 413 "
+                             "(default: 16 MiB)")
+    parser.add_argument("--idle-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                        help="close a connection idle this long (default: 30)")
     parser.add_argument("--webhook-host", action="append", default=[], metavar="HOST",
                         help="a host ZStack X-Web-Hook URLs may name besides the loopback "
                              "(repeatable)")
@@ -296,6 +301,26 @@ def port_number(text: str) -> int:
     if not 0 <= port <= 65535:
         raise argparse.ArgumentTypeError(f"invalid port {port}: must be from 0 to 65535")
     return port
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def dialect_credentials(dialect) -> dict:
@@ -367,7 +392,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         try:
             server = start_server(cloud, host=args.host, port=args.port, state_file=args.state,
-                                  log=log, app=app)
+                                  log=log, app=app, idle_timeout=args.idle_timeout,
+                                  max_body_bytes=args.max_body_bytes)
         except StateFileError as exc:
             return _fail(str(exc))
         except OSError as exc:

@@ -31,6 +31,11 @@ class StateFileError(ValueError):
     """The state file cannot be read back into a cloud, or cannot be written."""
 
 
+# Seconds a connection may sit idle (or a client take to send a request) before the
+# server closes it: idle keep-alive connections must not hold a thread each forever.
+DEFAULT_IDLE_TIMEOUT = 30.0
+
+
 class _QuietHandler(WSGIRequestHandler):
     """werkzeug's handler without its own access log (the app's listener logs instead),
     with Nagle off: werkzeug writes headers and body separately, and on keep-alive
@@ -45,6 +50,18 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # "Request timed out" of an idle connection closed by the timeout is not an error.
+        if format.startswith("Request timed out"):
+            return
+        super().log_error(format, *args)
+
+
+def _handler_with_timeout(idle_timeout: float | None) -> type:
+    """The handler class with ``timeout`` (socketserver applies it to each connection's
+    socket: an idle read past it closes the connection and frees its thread)."""
+    return type("_TimedHandler", (_QuietHandler,), {"timeout": idle_timeout})
 
 
 def read_state_file(path: "str | os.PathLike[str]") -> dict:
@@ -109,13 +126,19 @@ class RunningServer:
 
 def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                  log: Callable[[str], None] | None = None, *,
-                 app: FakestackApp | None = None) -> RunningServer:
+                 app: FakestackApp | None = None,
+                 idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+                 max_body_bytes: int | None = None) -> RunningServer:
     """Serve ``cloud`` (through ``app``, default ``make_app(cloud)``) on ``host:port``.
 
     ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
     be read), else create it; then rewrite it after every mutating request.
     ``log``: called with one line per request.
+    ``idle_timeout``: seconds a connection may stay idle before it is closed (None: never).
+    ``max_body_bytes``: the app's request body limit (default: the app's own).
     """
+    if idle_timeout is not None and not idle_timeout > 0:
+        raise ValueError(f"invalid idle_timeout {idle_timeout!r}: must be a positive number of seconds")
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"invalid port {port!r}: must be an integer from 0 to 65535")
     # Bind first: a taken port fails before the state file or the app are touched.
@@ -144,6 +167,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
             app = make_app(cloud)
         elif app.cloud is not cloud:
             raise ValueError("start_server: app serves another cloud")
+        if max_body_bytes is not None:
+            app.max_body_bytes = max_body_bytes
         if state_path is not None:
             try:
                 with cloud.lock:
@@ -151,7 +176,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
             except OSError as exc:
                 raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
         httpd = make_server(host, port, connection_dropping(app), threaded=True,
-                            request_handler=_QuietHandler, fd=listener.fileno())
+                            request_handler=_handler_with_timeout(idle_timeout),
+                            fd=listener.fileno())
     finally:
         listener.close()  # the server holds its own duplicate of the socket
     if state_path is not None:

@@ -63,6 +63,10 @@ class InstaVMDialect:
         """Shown by ``fakestack serve``: the first key the cloud accepts."""
         return {"api_key": configured_keys(self.state)[0]}
 
+    def payload_too_large(self, request: Request, limit: int) -> Response:
+        """FastAPI's HTTPException shape."""
+        return HttpError(413, f"Request body exceeds the limit of {limit} bytes").to_response()
+
     def handle(self, request: Request) -> Response:
         try:
             return self._handle(request)

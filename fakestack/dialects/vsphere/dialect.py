@@ -118,6 +118,18 @@ class VsphereDialect:
 
     # --- entry ------------------------------------------------------------------------
 
+    def payload_too_large(self, request: Request, limit: int) -> Response:
+        """JSON-RPC: a JSON-RPC error (no id can be read); REST: the surface's vAPI error."""
+        text = f"the request body exceeds the limit of {limit} bytes"
+        path = request.path
+        if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
+            body = jsonrpc.ProtocolError(jsonrpc.INVALID_REQUEST, None, text).body()
+            return _json(body, 413)
+        surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API
+        response = self.rest_error(surface, vapi_error("body_too_large", limit))
+        response.status_code = 413
+        return response
+
     def handle(self, request: Request) -> Response:
         path = request.path
         if path.rstrip("/") == PREFIXES[API] and request.method == "POST":

@@ -168,6 +168,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "vapi.rest.request.body.invalid",
         "The request body is not valid JSON: {0}",
     ),
+    "body_too_large": (
+        "invalid_request",
+        "vapi.rest.request.body.too_large",
+        "The request body exceeds the limit of {0} bytes.",
+    ),
     "value_invalid": (
         "invalid_argument",
         "vapi.data.value.invalid",

@@ -93,6 +93,10 @@ class ZStackDialect:
         webhooks.allow_host(self.state, host)
 
     # -- entry point -----------------------------------------------------------------
+    def payload_too_large(self, request: Request, limit: int) -> Response:
+        """The servlet container's refusal: plain text, as every transport error."""
+        return text_response(f"the request body exceeds the limit of {limit} bytes", 413)
+
     def handle(self, request: Request) -> Response:
         try:
             return self._dispatch(request)
