@@ -27,6 +27,7 @@ from .errors import (
 )
 from .params import V4_UUID, normalize, param_specs, params_from_query, validate, verify_types
 from .query import QuerySpec, Condition, spec_from_rest
+from .known_paths import KNOWN_PATHS
 from .registry import BINDINGS, Call
 from .resources import find
 from .responses import json_response, text_response
@@ -36,6 +37,27 @@ DEFAULT_API_TIMEOUT_MS = 1_800_000
 LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
 
 _JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
+
+
+_ROUTES: tuple[int, RouteTable] | None = None
+
+
+def route_table() -> RouteTable:
+    """The served APIs and every known path of the real API, built once (for as long as
+    no handler is registered after it) and shared by every dialect: a reset rebuilds the
+    dialects, and 1 400 templates are not rebuilt per cloud."""
+    global _ROUTES
+    if _ROUTES is None or _ROUTES[0] != len(BINDINGS):
+        routes = RouteTable()
+        for name in BINDINGS:
+            api = APIS[name]
+            routes.add(api["path"], name)
+            if name.startswith("Query"):
+                routes.add(api["path"] + "/{uuid}", name)
+        for path in KNOWN_PATHS:
+            routes.add_known(path)
+        _ROUTES = (len(BINDINGS), routes)
+    return _ROUTES[1]
 
 
 @dataclass
@@ -55,12 +77,7 @@ class ZStackDialect:
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = RouteTable()
-        for name in BINDINGS:
-            api = APIS[name]
-            self.routes.add(api["path"], name)
-            if name.startswith("Query"):
-                self.routes.add(api["path"] + "/{uuid}", name)
+        self.routes = route_table()
         self.legacy = LegacyEndpoint(self)
         self.sources = inventories.sources(cloud)
         self.webhook_sender = webhooks.background_sender
@@ -153,7 +170,9 @@ class ZStackDialect:
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
         candidates = self.routes.match(relative)
-        if not candidates:
+        # The most specific template decides, as on the server; one the fake does not
+        # serve is an unknown API here, whatever less specific template also matches.
+        if not candidates or not candidates[0][0].apis:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
         same_method = [

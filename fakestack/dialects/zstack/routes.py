@@ -13,6 +13,7 @@ class Template:
     regex: re.Pattern
     specificity: tuple[int, ...]  # 0 literal, 1 variable, per segment: lower wins
     apis: list[tuple[str, list[str]]] = field(default_factory=list)  # (api name, var names)
+    # empty ``apis``: a path of the real API that the fake does not serve
 
 
 def _normalise(path: str) -> tuple[str, list[str]]:
@@ -27,7 +28,14 @@ class RouteTable:
         self._index: dict[tuple[int, str], list[Template]] = {}
 
     def add(self, path: str, api_name: str) -> None:
-        pattern, names = _normalise(path)
+        self._template(path).apis.append((api_name, _normalise(path)[1]))
+
+    def add_known(self, path: str) -> None:
+        """A path template of the real API, served or not (see ``known_paths``)."""
+        self._template(path)
+
+    def _template(self, path: str) -> Template:
+        pattern, _ = _normalise(path)
         template = self._templates.get(pattern)
         if template is None:
             segments = pattern.strip("/").split("/")
@@ -39,7 +47,7 @@ class RouteTable:
             )
             self._templates[pattern] = template
             self._index.setdefault((len(segments), segments[0]), []).append(template)
-        template.apis.append((api_name, names))
+        return template
 
     def match(self, path: str) -> list[tuple[Template, list[str]]]:
         """Templates matching ``path`` (relative to /v1), most specific first."""
