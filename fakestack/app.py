@@ -145,6 +145,20 @@ class FakestackApp:
             return _payload_too_large(dialect, request, self.max_body_bytes)
         return dialect.handle(request)
 
+    def _internal_error(self, request: Request, exc: Exception) -> Response:
+        """An unexpected exception, answered in the shape of the dialect that raised it
+        (``dialect.internal_error(request, exc)``), else as generic JSON; never a
+        traceback page."""
+        name = request.environ.get("fakestack.dialect")
+        for dialect in self.dialects:
+            render = getattr(dialect, "internal_error", None)
+            if dialect.name == name and render is not None:
+                try:
+                    return render(request, exc)
+                except Exception:  # the renderer itself failed: the generic answer below
+                    break
+        return json_response({"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
+
     def _body_too_large(self, request: Request) -> bool:
         """Is the body over ``max_body_bytes``?  A declared length is judged unread; a
         chunked body is read up to the limit (the dialects read it anyway)."""
@@ -177,9 +191,8 @@ class FakestackApp:
             try:
                 self.cloud.settle()  # time-driven work due since the last request
                 response = self.dispatch(request)
-            except Exception as exc:  # a dialect bug: answer JSON, never a traceback page
-                response = json_response(
-                    {"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
+            except Exception as exc:  # a bug of the fake: the dialect's own crash answer
+                response = self._internal_error(request, exc)
             except BaseException as exc:
                 # A fault rule dropping the connection (fakestack.faults.DropConnection): no
                 # answer goes out, but the request is journaled and whatever it changed saved.

@@ -72,6 +72,13 @@ class InstaVMDialect:
             return self._handle(request)
         except HttpError as exc:
             return exc.to_response()
+        except Exception as exc:  # a bug of the fake
+            return self.internal_error(request, exc)
+
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """What a FastAPI server answers for an unhandled exception (Starlette's
+        ``ServerErrorMiddleware``): 500, ``text/plain``, ``Internal Server Error``."""
+        return Response(b"Internal Server Error", status=500, mimetype="text/plain")
 
     def _handle(self, request: Request) -> Response:
         match = resolve(request.method, request.path)

@@ -140,7 +140,21 @@ class VsphereDialect:
         except VapiError as err:
             return self.rest_error(surface, err)
         except Exception as exc:  # a bug of the fake: still answer in the API's own shape
-            return self.rest_error(surface, vapi_error("general", f"{type(exc).__name__}: {exc}"))
+            return self.internal_error(request, exc)
+
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """A bug of the fake: vAPI's ``internal_server_error`` in the surface's shape
+        (JSON-RPC: HTTP 200 with ``result.error``; the request id when it can be read)."""
+        err = vapi_error("internal", f"{type(exc).__name__}: {exc}")
+        path = request.path
+        if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
+            try:
+                request_id = jsonrpc.parse_invocation(request.get_data()).request_id
+            except Exception:
+                request_id = None
+            return _json(jsonrpc.error_body(request_id, err.rpc_value()), 200)
+        surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API
+        return self.rest_error(surface, err)
 
     # --- running an operation -----------------------------------------------------------
 
@@ -157,7 +171,7 @@ class VsphereDialect:
             translated = error_map.translate(call, exc)
             if translated is not None:
                 raise translated from exc
-            raise vapi_error("general", f"{type(exc).__name__}: {exc}") from exc
+            raise vapi_error("internal", f"{type(exc).__name__}: {exc}") from exc
 
     # --- REST ---------------------------------------------------------------------------
 
@@ -290,7 +304,7 @@ class VsphereDialect:
         except VapiError as err:
             return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
         except Exception as exc:  # a bug of the fake: still a vAPI error the SDK can raise
-            err = vapi_error("general", f"{type(exc).__name__}: {exc}")
+            err = vapi_error("internal", f"{type(exc).__name__}: {exc}")
             return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
 
     def _authenticate_rpc(self, call: Call, invocation: jsonrpc.Invocation) -> None:

@@ -119,8 +119,14 @@ class ZStackDialect:
             return self._dispatch(request)
         except TransportError as exc:
             return text_response(exc.text, exc.status)
-        except Exception as exc:  # pragma: no cover - last resort: never a traceback
-            return text_response(f"{type(exc).__name__}: {exc}", 500)
+        except Exception as exc:  # last resort: never a traceback
+            return self.internal_error(request, exc)
+
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """A bug of the fake outside the API pipeline: the API-level ErrorCode the server
+        gives an unexpected failure (``SYS.1000``, 503), as ``execute`` does inside it."""
+        error = error_code("SYS.1000", f"{type(exc).__name__}: {exc}")
+        return json_response({"error": error.to_dict()}, 503)
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path
