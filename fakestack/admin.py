@@ -1,6 +1,11 @@
 """The ``/_fakestack`` admin API: look at and steer a running fake.
 
 Every endpoint speaks JSON, errors included (``{"error": CODE, "message": TEXT}``).
+It needs no credential by default: anyone who reaches it can reset, time-travel, inject
+faults and read the whole state, which is fine on the loopback.  With an admin token
+(``make_app(..., admin_token=T)``, ``fakestack serve --admin-token T``, required when
+serving a non-loopback address) every admin request must send it in the
+``X-Fakestack-Admin-Token`` header, else 401.
 Paths are relative to ``/_fakestack``:
 
     GET    /             the endpoint list
@@ -258,6 +263,22 @@ def _fallback(value: Any) -> Any:
     if uuid is not None:
         return uuid
     return repr(value)
+
+
+ADMIN_TOKEN_HEADER = "X-Fakestack-Admin-Token"
+
+
+def token_matches(request: Request, token: str) -> bool:
+    import hmac
+
+    given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+def token_required() -> Response:
+    return json_body({"error": "unauthorized",
+                      "message": f"the admin API needs the {ADMIN_TOKEN_HEADER} header "
+                                 "(fakestack serve --admin-token)"}, 401)
 
 
 def payload_too_large(limit: int) -> Response:

@@ -75,7 +75,8 @@ class FakestackApp:
 
     def __init__(self, cloud, dialects: Iterable | None = None, *,
                  request_journal_size: int = REQUEST_JOURNAL_SIZE,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES) -> None:
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 admin_token: str | None = None) -> None:
         from . import admin
 
         admin.load_extensions()
@@ -85,6 +86,9 @@ class FakestackApp:
         self._install_dialects(
             [_load(spec)(cloud) for spec in DIALECT_FACTORIES] if dialects is None else dialects)
         self.max_body_bytes = max_body_bytes
+        # None: the admin API needs no credential (loopback use); else every admin request
+        # must carry it in the ``X-Fakestack-Admin-Token`` header.
+        self.admin_token = admin_token
         self.request_journal: deque = deque(maxlen=request_journal_size)
         self.request_seq = 0
         self.request_listeners: list[Callable[[dict], None]] = []
@@ -132,6 +136,8 @@ class FakestackApp:
         prefix = admin.ADMIN_PREFIX
         if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
             request.environ["fakestack.dialect"] = "admin"
+            if self.admin_token is not None and not admin.token_matches(request, self.admin_token):
+                return admin.token_required()
             if self._body_too_large(request):
                 return admin.payload_too_large(self.max_body_bytes)
             return admin.handle_admin(self, request)

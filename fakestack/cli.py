@@ -284,6 +284,12 @@ def add_serve_command(subparsers) -> None:
                              "(default: 16 MiB)")
     parser.add_argument("--idle-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
                         help="close a connection idle this long (default: 30)")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        help="require TOKEN in the X-Fakestack-Admin-Token header of every "
+                             "/_fakestack request (needed when --host is not a loopback address)")
+    parser.add_argument("--insecure-admin", action="store_true",
+                        help="serve a non-loopback --host with the admin API open to anyone "
+                             "who can reach it (no --admin-token)")
     parser.add_argument("--webhook-host", action="append", default=[], metavar="HOST",
                         help="a host ZStack X-Web-Hook URLs may name besides the loopback "
                              "(repeatable)")
@@ -353,15 +359,32 @@ def serve_banner(server, restored: bool) -> list[str]:
         lines.append("dialects: none mounted")
     lines.append(f"admin API: {server.url}/_fakestack/ (health, state, reset, clock, journal, "
                  "invariants, capacity)")
+    if server.app.admin_token is not None:
+        lines.append("admin API needs the X-Fakestack-Admin-Token header (--admin-token)")
+    elif not _loopback(server.host):
+        lines.append("WARNING: the admin API is open to anyone who can reach this address "
+                     "(--insecure-admin)")
     lines.append("press Ctrl-C to stop")
     return lines
+
+
+def _loopback(host: str) -> bool:
+    from .server import is_loopback_host
+
+    return is_loopback_host(host)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .server import StateFileError, start_server
+    from .server import StateFileError, is_loopback_host, start_server
 
+    if args.admin_token is not None and not args.admin_token:
+        return _fail("--admin-token must not be empty")
+    if not is_loopback_host(args.host) and args.admin_token is None and not args.insecure_admin:
+        return _fail(f"--host {args.host} is not a loopback address: anyone who reaches it could "
+                     "reset, time-travel and read the cloud through /_fakestack; give "
+                     "--admin-token TOKEN, or --insecure-admin to serve it open")
     restored = args.state is not None and Path(args.state).exists()
     if args.record and args.state:
         return _fail("--record starts from a fresh cloud: it cannot be combined with --state")
@@ -393,7 +416,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         try:
             server = start_server(cloud, host=args.host, port=args.port, state_file=args.state,
                                   log=log, app=app, idle_timeout=args.idle_timeout,
-                                  max_body_bytes=args.max_body_bytes)
+                                  max_body_bytes=args.max_body_bytes,
+                                  admin_token=args.admin_token)
         except StateFileError as exc:
             return _fail(str(exc))
         except OSError as exc:

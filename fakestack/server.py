@@ -128,7 +128,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                  log: Callable[[str], None] | None = None, *,
                  app: FakestackApp | None = None,
                  idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-                 max_body_bytes: int | None = None) -> RunningServer:
+                 max_body_bytes: int | None = None,
+                 admin_token: str | None = None) -> RunningServer:
     """Serve ``cloud`` (through ``app``, default ``make_app(cloud)``) on ``host:port``.
 
     ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
@@ -136,6 +137,7 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     ``log``: called with one line per request.
     ``idle_timeout``: seconds a connection may stay idle before it is closed (None: never).
     ``max_body_bytes``: the app's request body limit (default: the app's own).
+    ``admin_token``: required in ``X-Fakestack-Admin-Token`` by every admin request.
     """
     if idle_timeout is not None and not idle_timeout > 0:
         raise ValueError(f"invalid idle_timeout {idle_timeout!r}: must be a positive number of seconds")
@@ -169,6 +171,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
             raise ValueError("start_server: app serves another cloud")
         if max_body_bytes is not None:
             app.max_body_bytes = max_body_bytes
+        if admin_token is not None:
+            app.admin_token = admin_token
         if state_path is not None:
             try:
                 with cloud.lock:
@@ -188,6 +192,18 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                               name=f"fakestack-server-{httpd.server_address[1]}", daemon=True)
     thread.start()
     return RunningServer(httpd, thread, app, host, state_path)
+
+
+def is_loopback_host(host: str) -> bool:
+    """Does ``host`` (a listen address) only accept connections from this machine?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _listen(host: str, port: int) -> socket.socket:
