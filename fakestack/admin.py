@@ -309,9 +309,75 @@ def handle_admin(app, request: Request) -> Response:
 # -- the built-in endpoints -------------------------------------------------------------
 
 def _index(call: AdminCall):
-    """The admin endpoints."""
+    """The admin endpoints, and the OpenAPI document of each mounted API."""
+    documents = [{"api": "admin", "path": ADMIN_PREFIX + "/openapi.json"}]
+    documents += [{"api": d.name, "path": d.openapi_path} for d in call.app.dialects
+                  if getattr(d, "openapi_path", None)]
     return {"endpoints": [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
-                          for r in ROUTES]}
+                          for r in ROUTES],
+            "openapi": documents}
+
+
+# Request bodies of the built-in endpoints that take one (the rest take none).
+REQUEST_SCHEMAS: dict[tuple[str, str], dict] = {
+    ("POST", "/clock"): {"oneOf": [
+        {"type": "object", "required": ["advance"], "additionalProperties": False,
+         "properties": {"advance": {"type": "number", "minimum": 0}}},
+        {"type": "object", "required": ["to"], "additionalProperties": False,
+         "properties": {"to": {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}}},
+    ]},
+    ("POST", "/faults"): {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+}
+QUERY_PARAMETERS: dict[tuple[str, str], list[dict]] = {
+    ("GET", "/journal"): [{"name": "limit", "in": "query", "required": False,
+                           "schema": {"type": "integer", "minimum": 0}}],
+}
+ADMIN_ERROR = {"type": "object", "required": ["error", "message"],
+               "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+
+
+def openapi_document() -> dict:
+    """The admin API's OpenAPI 3.1 document, generated from its route table."""
+    from .dialects.openapi_doc import document, json_content, operation_id, path_parameter, response
+
+    error = json_content({"$ref": "#/components/schemas/AdminError"})
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        params = [path_parameter(s[1:-1]) for s in route.segments if s.startswith("{")]
+        params += QUERY_PARAMETERS.get((route.method, route.path), [])
+        op: dict = {
+            "operationId": operation_id("admin", route.method, route.path),
+            "summary": route.summary,
+            "parameters": params,
+            "responses": {
+                "200": response("done", json_content({})),
+                "201": response("created", json_content({})),
+                "400": response("a client mistake", error),
+                "401": response("the admin token is missing or wrong", error),
+                "404": response("not found", error),
+                "405": response("method not allowed", error),
+                "409": response("conflict (or: invariants broken)", json_content({})),
+                "413": response("request body over the limit", error),
+            },
+        }
+        schema = REQUEST_SCHEMAS.get((route.method, route.path))
+        if schema is not None:
+            op["requestBody"] = {"required": True, "content": json_content(schema)}
+        paths.setdefault(ADMIN_PREFIX + (route.path if route.path != "/" else "/"),
+                         {})[route.method.lower()] = op
+    return document(
+        "fakestack admin API",
+        "Look at and steer a running fake: reset, clock, faults, journal, state.  No "
+        "credential on the loopback; X-Fakestack-Admin-Token when serve was given --admin-token.",
+        paths,
+        components={"schemas": {"AdminError": ADMIN_ERROR}},
+        security_schemes={"admin_token": {"type": "apiKey", "in": "header", "name": ADMIN_TOKEN_HEADER}},
+    )
+
+
+def _openapi(call: AdminCall):
+    """This API's OpenAPI 3.1 document."""
+    return openapi_document()
 
 
 def _health(call: AdminCall):
@@ -459,5 +525,6 @@ for _method, _path, _handler, _mutating in (
     ("DELETE", "/journal", _clear_journal, False),
     ("GET", "/invariants", _invariants, None),
     ("GET", "/capacity", _capacity, None),
+    ("GET", "/openapi.json", _openapi, None),
 ):
     register_admin_route(_method, _path, _handler, mutating=_mutating)

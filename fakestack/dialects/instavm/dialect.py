@@ -45,6 +45,7 @@ class Call:
 
 class InstaVMDialect:
     name = NAME
+    openapi_path = "/openapi.json"  # its OpenAPI 3.1 document
     prefixes = PREFIXES
 
     def __init__(self, cloud, handlers=None) -> None:
@@ -81,6 +82,10 @@ class InstaVMDialect:
         return Response(b"Internal Server Error", status=500, mimetype="text/plain")
 
     def _handle(self, request: Request) -> Response:
+        if request.path == "/openapi.json" and request.method in ("GET", "HEAD"):
+            from .openapi import openapi_document
+
+            return json_response(openapi_document())
         match = resolve(request.method, request.path)
         if match.redirect_path is not None:
             location = request.host_url.rstrip("/") + match.redirect_path

@@ -104,6 +104,7 @@ PREFIXES = (
     "/kill",
     "/upload",
     "/download",
+    "/openapi.json",  # the dialect's OpenAPI document, where FastAPI serves it
 )
 
 

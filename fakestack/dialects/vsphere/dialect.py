@@ -79,6 +79,7 @@ def _json(data: Any, status: int, headers: dict | None = None) -> Response:
 
 class VsphereDialect:
     name = NAME
+    openapi_path = "/api/openapi.json"  # its OpenAPI 3.1 document
     prefixes = (PREFIXES[REST], PREFIXES[API])
 
     def __init__(self, cloud, choices: Choices | None = None) -> None:
@@ -132,6 +133,10 @@ class VsphereDialect:
 
     def handle(self, request: Request) -> Response:
         path = request.path
+        if path == PREFIXES[API] + "/openapi.json" and request.method in ("GET", "HEAD"):
+            from .openapi import openapi_document
+
+            return _json(openapi_document(), 200)
         if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
             return self.handle_jsonrpc(request)
         surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API

@@ -70,6 +70,7 @@ class Outcome:
 
 class ZStackDialect:
     name = "zstack"
+    openapi_path = "/zstack/v1/openapi.json"  # its OpenAPI 3.1 document
     prefixes = ("/zstack", "/v1")
 
     def __init__(self, cloud) -> None:
@@ -138,6 +139,10 @@ class ZStackDialect:
             context, relative = "", path[len("/v1"):]
         else:
             raise TransportError(404, f"no api mapping to {path}")
+        if context and relative == "/openapi.json" and request.method in ("GET", "HEAD"):
+            from .openapi import openapi_document
+
+            return json_response(openapi_document(context), 200)
         job = _JOB_PATH.match(relative)
         if job:
             return self._poll(request, job.group(1))
