@@ -418,6 +418,9 @@ def _parse_time(value: Any) -> float:
     if isinstance(value, (int, float)):
         if not math.isfinite(value):  # JSON's NaN / Infinity would stop the clock for good
             raise bad_request("'to' must be a finite number of epoch seconds")
+        if value < 0:  # before 1970: in the past of any clock, and not every date renders it
+            raise bad_request(f"'to' ({value:g}) is before 1970: the clock only moves forward")
+        _within_range(float(value), "'to'")
         return float(value)
     if isinstance(value, str):
         text = value.strip()

@@ -16,6 +16,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import re
 
 from werkzeug.test import Client
 
@@ -29,6 +30,9 @@ DOCUMENTS = {
     "admin": "/_fakestack/openapi.json",
 }
 INSTAVM_KEY = "instavm_sk_fakestack"
+# SYS.1000 is also the server's answer to a query on an unknown field (reference §12 #8);
+# the fake's crash answers carry the Python exception: "KeyError: 'x'".
+_CRASH_DETAILS = re.compile(r'"code":\s*"SYS\.1000"[^}]*"details":\s*"[A-Z][A-Za-z]*(Error|Exception)\b')
 BASIC = "Basic " + base64.b64encode(b"administrator@vsphere.local:password").decode()
 
 
@@ -82,13 +86,13 @@ def crash_in(dialect: str, status: int, body: bytes, poll=None) -> str | None:
     if dialect == "zstack":
         if status == 500:
             return "ZStack answered 500"
-        if '"SYS.1000"' in text:
-            return "ZStack SYS.1000 (an unexpected exception)"
+        if _CRASH_DETAILS.search(text):
+            return "ZStack SYS.1000 with an exception (an unexpected failure)"
         if status == 202 and poll is not None:
             location = json.loads(text).get("location", "")
             job = poll(location)
-            if job is not None and '"SYS.1000"' in job:
-                return f"the job of a 202 failed with SYS.1000: {job[:300]}"
+            if job is not None and _CRASH_DETAILS.search(job):
+                return f"the job of a 202 failed with an exception: {job[:300]}"
         return None
     if dialect == "vsphere":
         if "internal_server_error" in text or "INTERNAL_SERVER_ERROR" in text:

@@ -39,3 +39,12 @@ def test_clock_moves_up_to_the_last_renderable_day():
     assert listed.status_code == 200
     assert fake.client.get("/v1/vms/", headers=INSTAVM_KEY).status_code == 200
     fake.vsphere_session()
+
+
+@pytest.mark.parametrize("to", [-3.143431410270688e+16, -1, "0001-01-01T00:00:00Z"])
+def test_clock_refuses_times_before_1970_or_unrenderable_with_400(to):
+    """Found by schemathesis: a far negative 'to' crashed the past-time message."""
+    fake = Fake()
+    response = fake.client.post("/_fakestack/clock", json={"to": to})
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_request"
