@@ -70,7 +70,8 @@ class Target:
     def after(self, response) -> None:
         """Forget credentials a request may have ended."""
         self.requests += 1
-        status, body = response.status_code, response.content or b""
+        status = response.status_code
+        body = response.get_data() if hasattr(response, "get_data") else (response.content or b"")
         if status == 401 or b"ID.1001" in body or b"unauthenticated" in body:
             self._headers = None
 
