@@ -73,7 +73,9 @@ def fuzz(dialect: str, wanted: int, seed: int) -> dict:
         for name, check in (("schema", response_schema_conformance), ("status", status_code_conformance)):
             try:
                 case.validate_response(response, checks=[check])
-            except (Exception, BaseExceptionGroup) as exc:  # noqa: BLE001 - counted, the run goes on
+            except (KeyboardInterrupt, SystemExit):
+                raise
+            except BaseException as exc:  # noqa: BLE001 - counted (a FailureGroup too), the run goes on
                 stats[name] += 1
                 failures[name].append(f"{label}: {str(exc).strip().splitlines()[0][:200]}")
         try:

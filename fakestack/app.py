@@ -123,10 +123,16 @@ class FakestackApp:
             self.cloud.reset()
             self.reload_dialects()
 
-    def dialect_for(self, path: str):
+    def dialect_for(self, path: str, request: Request | None = None):
+        """The dialect serving ``path``: the longest matching prefix wins, unless that
+        dialect does not claim the request (``dialect.claims(request)`` is False: a path
+        two dialects share, decided by the request's credentials); then the next one."""
         routes = self._routes_by_head.get(_first_segment(path), self._routes_any_head)
         for prefix, dialect in routes:
             if path == prefix or path.startswith(prefix + "/"):
+                claims = getattr(dialect, "claims", None)
+                if request is not None and claims is not None and not claims(request):
+                    continue
                 return dialect
         return None
 
@@ -141,7 +147,7 @@ class FakestackApp:
             if self._body_too_large(request):
                 return admin.payload_too_large(self.max_body_bytes)
             return admin.handle_admin(self, request)
-        dialect = self.dialect_for(path)
+        dialect = self.dialect_for(path, request)
         if dialect is None:
             return json_response(
                 {"error": "not_found", "message": f"no dialect serves {request.path}"}, 404

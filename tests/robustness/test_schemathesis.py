@@ -4,7 +4,6 @@ document's schema, every status code one the document lists.  The large run (10 
 requests per dialect) is ``benchmarks/bench_fuzz.py``."""
 from __future__ import annotations
 
-import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance

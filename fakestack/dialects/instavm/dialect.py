@@ -17,7 +17,7 @@ from fakestack.model.errors import DomainError
 
 from .auth import check_key, configured_keys, presented_keys
 from .errors import http_error
-from .routing import PREFIXES, Endpoint, resolve
+from .routing import PREFIXES, SHARED_PREFIXES, Endpoint, resolve
 from .validation import MISSING, read_body, validate_body
 from .wire import (
     HttpError,
@@ -63,6 +63,19 @@ class InstaVMDialect:
     def default_credentials(self) -> dict:
         """Shown by ``fakestack serve``: the first key the cloud accepts."""
         return {"api_key": configured_keys(self.state)[0]}
+
+    def claims(self, request: Request) -> bool:
+        """Whether a request under one of InstaVM's prefixes is InstaVM's.  Every prefix
+        but the shared ones (``/v1/volumes``, which ZStack's ``/v1`` alias serves too) is
+        InstaVM's alone; on a shared one, a request is InstaVM's when it carries InstaVM
+        credentials (``X-API-Key`` or ``Authorization: Bearer``), which a ZStack client
+        never sends (it sends ``OAuth``/``ZStack`` or nothing)."""
+        path = request.path
+        if not any(path == p or path.startswith(p + "/") for p in SHARED_PREFIXES):
+            return True
+        if request.headers.get("X-API-Key") is not None:
+            return True
+        return request.headers.get("Authorization", "").lower().startswith("bearer ")
 
     def payload_too_large(self, request: Request, limit: int) -> Response:
         """FastAPI's HTTPException shape."""

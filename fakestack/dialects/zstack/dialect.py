@@ -172,9 +172,9 @@ class ZStackDialect:
             body = parse_json(raw)
         except JsonInputError as exc:
             if exc.unparsable:
-                raise TransportError(400, f"the body is not valid JSON: {exc}")
+                raise TransportError(400, f"the body is not valid JSON: {exc}") from None
             # the REST layer's type check (TypeVerifier), before the API sees the field
-            raise TransportError(400, f"{exc}.")
+            raise TransportError(400, f"{exc}.") from None
         if not isinstance(body, dict):
             raise TransportError(400, "the body must be a JSON object")
         return body
