@@ -39,9 +39,14 @@ from fuzz_support import DOCUMENTS, Target, crash_in, poller  # noqa: E402
 
 
 def _strategies(schema):
+    """Positive and negative strategies for every operation the fake serves.  Operations
+    documented as 501 (known InstaVM endpoints outside the fake's scope) are left to the
+    quick suite: here they would take most of the requests and test nothing."""
     strategies = []
     for result in schema.get_all_operations():
         operation = result.ok()
+        if "501" in operation.definition.raw.get("responses", {}):
+            continue
         for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
             try:
                 strategies.append(operation.as_strategy(generation_mode=mode))
