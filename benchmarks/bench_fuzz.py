@@ -28,14 +28,14 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests" / "robustness"))
 
 import schemathesis  # noqa: E402
+from fuzz_support import DOCUMENTS, Target, crash_in, poller  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 from schemathesis import GenerationMode  # noqa: E402
 from schemathesis.specs.openapi.checks import (  # noqa: E402
-    response_schema_conformance, status_code_conformance,
+    response_schema_conformance,
+    status_code_conformance,
 )
-
-from fuzz_support import DOCUMENTS, Target, crash_in, poller  # noqa: E402
 
 
 def _strategies(schema):

@@ -13,8 +13,7 @@ from .model import (
     Unreachable,
     load_topology,
 )
-
-__version__ = "0.1.0"
+from .version import __version__
 
 
 def make_app(cloud):
@@ -27,5 +26,5 @@ def make_app(cloud):
 __all__ = [
     "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
     "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
-    "make_app",
+    "make_app", "__version__",
 ]

@@ -18,6 +18,8 @@ Paths are relative to ``/_fakestack``:
     DELETE /journal      forget both journals
     GET    /invariants   200 {"ok": true, "breaches": []} or 409 {"ok": false, "breaches": [...]}
     GET    /capacity     cloud.capacity()
+    GET    /faults       the fault plan with hit counts (POST adds rules, DELETE clears;
+                         /faults/{rule_id}: GET one, DELETE one): fakestack.faults.http
 
 Extension point
 ---------------
@@ -25,41 +27,48 @@ Routes live in one table.  Another module adds its own with::
 
     from fakestack.admin import AdminError, register_admin_route
 
-    def list_faults(call):                    # call: AdminCall
-        return {"rules": [...]}               # -> 200 JSON
+    def list_notes(call):                     # call: AdminCall
+        return {"notes": [...]}               # -> 200 JSON
 
-    def add_fault(call):
+    def add_note(call):
         body = call.json()                    # 400 JSON if the body is not a JSON object
         ...
-        return {"id": rule_id}, 201           # (data, status) -> JSON with that status
+        return {"id": note_id}, 201           # (data, status) -> JSON with that status
 
-    register_admin_route("GET", "/faults", list_faults)
-    register_admin_route("POST", "/faults", add_fault)
-    register_admin_route("DELETE", "/faults/{rule_id}", remove_fault)   # call.params["rule_id"]
+    register_admin_route("GET", "/notes", list_notes)
+    register_admin_route("POST", "/notes", add_note)
+    register_admin_route("DELETE", "/notes/{note_id}", remove_note)   # call.params["note_id"]
 
 and lists itself in ``ADMIN_EXTENSIONS`` below (one line, ``"module.path"``) so that the app
-imports it before serving.  A handler returns a JSON-able value (200), a ``(value, status)``
-pair, or a werkzeug ``Response``; it raises ``AdminError(status, code, message)`` for a
-client mistake.  Handlers run under ``cloud.lock``.  A route is *mutating* (the server then
-saves ``--state``) when its method is not GET/HEAD, unless ``mutating=`` says otherwise.
+imports it before serving.  fakestack's own modules do not register themselves: they
+expose their routes as data, and the end of this module mounts them (the fault routes of
+``fakestack.faults.http``), so that every built-in route is named here.
+
+A handler returns a JSON-able value (200), a ``(value, status)`` pair, or a werkzeug
+``Response``; it raises ``AdminError(status, code, message)`` for a client mistake.
+Handlers run under ``cloud.lock``.  A route is *mutating* (the server then saves
+``--state``) when its method is not GET/HEAD, unless ``mutating=`` says otherwise.
 """
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
-from .app import json_response
+from .dialects.kit.responses import FAKESTACK_JSON
+from .dialects.kit.routing import Router
+from .faults.http import ADMIN_ROUTES as FAULT_ROUTES
+from .version import __version__
 
 ADMIN_PREFIX = "/_fakestack"
 
-# Modules that register admin routes when imported (one line each, e.g. "fakestack.faults").
-ADMIN_EXTENSIONS: tuple[str, ...] = (
-    "fakestack.faults",
-)
+# Modules outside fakestack that register admin routes when imported (one line each,
+# e.g. "myproject.fake_extras").  fakestack's own routes are mounted at the end of this module.
+ADMIN_EXTENSIONS: tuple[str, ...] = ()
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -101,7 +110,7 @@ class AdminCall:
             if required:
                 raise bad_request("this endpoint needs a JSON object body")
             return {}
-        from .dialects.json_input import NON_FINITE, NOT_TEXT, JsonInputError, parse_json
+        from .dialects.kit.json_input import NON_FINITE, NOT_TEXT, JsonInputError, parse_json
 
         try:
             data = parse_json(raw)
@@ -153,71 +162,50 @@ class AdminRoute:
     mutating: bool
     summary: str
 
-    @property
-    def segments(self) -> list[str]:
-        return _segments(self.path)
 
-    def match(self, segments: list[str]) -> dict[str, str] | None:
-        mine = self.segments
-        if len(mine) != len(segments):
-            return None
-        params: dict[str, str] = {}
-        for pattern, value in zip(mine, segments):
-            if pattern.startswith("{") and pattern.endswith("}"):
-                params[pattern[1:-1]] = value
-            elif pattern != value:
-                return None
-        return params
-
-
-def _segments(path: str) -> list[str]:
+def _relative(path: str) -> str:
+    """A path as the admin table holds it: without the prefix, no empty segments."""
     if path.startswith(ADMIN_PREFIX):
         path = path[len(ADMIN_PREFIX):]
-    return [part for part in path.split("/") if part]
+    return "/" + "/".join(part for part in path.split("/") if part)
 
 
 class AdminRoutes:
-    """The admin routing table (method + path pattern -> handler)."""
+    """The admin routing table (method + path pattern -> handler): the kit's router, in
+    table order, ``HEAD`` served by ``GET``, empty segments ignored."""
 
     def __init__(self) -> None:
-        self._routes: list[AdminRoute] = []
+        self._table = Router(order="table", head_as_get=True, collapse_slashes=True)
 
     def register(self, method: str, path: str, handler: Handler, *,
                  mutating: bool | None = None, summary: str | None = None) -> AdminRoute:
         method = method.upper()
-        norm = "/" + "/".join(_segments(path))
-        for existing in self._routes:
-            if existing.method == method and existing.path == norm:
-                raise ValueError(f"admin route {method} {ADMIN_PREFIX}{norm} is already registered")
+        norm = _relative(path)
+        if self._table.find(method, norm) is not None:
+            raise ValueError(f"admin route {method} {ADMIN_PREFIX}{norm} is already registered")
         if summary is None:
             doc = (handler.__doc__ or "").strip()
             summary = doc.splitlines()[0] if doc else ""
         route = AdminRoute(method, norm, handler,
                            method not in SAFE_METHODS if mutating is None else mutating, summary)
-        self._routes.append(route)
+        self._table.add(method, norm, route)
         return route
 
     def unregister(self, method: str, path: str) -> None:
-        method, norm = method.upper(), "/" + "/".join(_segments(path))
-        self._routes = [r for r in self._routes if not (r.method == method and r.path == norm)]
+        self._table.remove(method, _relative(path))
 
     def __iter__(self):
-        return iter(self._routes)
+        return iter([route.target for route in self._table])
 
     def resolve(self, method: str, path: str) -> tuple[AdminRoute, dict[str, str]]:
-        segments = _segments(path)
-        allowed: list[str] = []
-        for route in self._routes:
-            params = route.match(segments)
-            if params is None:
-                continue
-            if route.method == method or (method == "HEAD" and route.method == "GET"):
-                return route, params
-            allowed.append(route.method)
-        if allowed:
+        relative = _relative(path)
+        match = self._table.match(method, relative)
+        if match.route is not None:
+            return match.target, match.params
+        if match.allowed:
             raise AdminError(405, "method_not_allowed",
-                             f"{method} is not allowed on {ADMIN_PREFIX}/{'/'.join(segments)}",
-                             allowed=sorted(set(allowed)))
+                             f"{method} is not allowed on {ADMIN_PREFIX}/{relative[1:]}",
+                             allowed=sorted(match.allowed))
         raise AdminError(404, "not_found", f"no admin endpoint {method} {path} "
                          f"(GET {ADMIN_PREFIX}/ lists them)")
 
@@ -251,10 +239,6 @@ def load_extensions() -> None:
     _extensions_loaded = True
 
 
-def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
-    return json_response(data, status, headers, default=_fallback)
-
-
 def _fallback(value: Any) -> Any:
     # Journals carry operation arguments as given (tuples, sets of names, entities).
     if isinstance(value, (set, frozenset)):
@@ -263,6 +247,14 @@ def _fallback(value: Any) -> Any:
     if uuid is not None:
         return uuid
     return repr(value)
+
+
+# fakestack's JSON, with the journal's fallback renderer.
+ADMIN_JSON = FAKESTACK_JSON.with_default(_fallback)
+
+
+def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Response:
+    return ADMIN_JSON.response(data, status, headers)
 
 
 ADMIN_TOKEN_HEADER = "X-Fakestack-Admin-Token"
@@ -338,12 +330,12 @@ ADMIN_ERROR = {"type": "object", "required": ["error", "message"],
 
 def openapi_document() -> dict:
     """The admin API's OpenAPI 3.1 document, generated from its route table."""
-    from .dialects.openapi_doc import document, json_content, operation_id, path_parameter, response
+    from .dialects.kit.openapi import document, json_content, operation_id, path_parameter, response
 
     error = json_content({"$ref": "#/components/schemas/AdminError"})
     paths: dict[str, dict] = {}
     for route in ROUTES:
-        params = [path_parameter(s[1:-1]) for s in route.segments if s.startswith("{")]
+        params = [path_parameter(s[1:-1]) for s in route.path.split("/") if s.startswith("{")]
         params += QUERY_PARAMETERS.get((route.method, route.path), [])
         op: dict = {
             "operationId": operation_id("admin", route.method, route.path),
@@ -382,8 +374,6 @@ def _openapi(call: AdminCall):
 
 def _health(call: AdminCall):
     """Liveness, version, topology, seed and the mounted dialects."""
-    from . import __version__
-
     cloud = call.cloud
     return {"status": "ok", "version": __version__, "topology": cloud.topology.name,
             "seed": cloud.seed, "dialects": [d.name for d in call.app.dialects]}
@@ -528,6 +518,12 @@ for _method, _path, _handler, _mutating in (
     ("DELETE", "/journal", _clear_journal, False),
     ("GET", "/invariants", _invariants, None),
     ("GET", "/capacity", _capacity, None),
-    ("GET", "/openapi.json", _openapi, None),
 ):
     register_admin_route(_method, _path, _handler, mutating=_mutating)
+
+# The fault plan (``/faults``, ``/faults/{rule_id}``), after the built-in endpoints.
+for _method, _path, _handler, _mutating, _summary in FAULT_ROUTES:
+    register_admin_route(_method, _path, _handler, mutating=_mutating, summary=_summary)
+
+# This API's OpenAPI document, after every other endpoint.
+register_admin_route("GET", "/openapi.json", _openapi)

@@ -2,11 +2,13 @@
 from __future__ import annotations
 
 import importlib
-import json
 from collections import deque
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
+
+from .dialects.kit.responses import json_response
 
 # Dialect factories, in routing-table order (prefix length decides, not this order).
 DIALECT_FACTORIES = (
@@ -19,17 +21,6 @@ DIALECT_FACTORIES = (
 def _load(spec: str):
     module_name, _, attr = spec.partition(":")
     return getattr(importlib.import_module(module_name), attr)
-
-
-def json_response(data: Any, status: int = 200, headers: dict | None = None, *,
-                  default: Callable[[Any], Any] | None = None) -> Response:
-    """A JSON response; ``default`` renders what ``json`` cannot (as in ``json.dumps``)."""
-    return Response(
-        json.dumps(data, sort_keys=False, separators=(", ", ": "), default=default),
-        status=status,
-        headers=headers,
-        mimetype="application/json",
-    )
 
 
 # The largest request body served (``make_app(..., max_body_bytes=N)``, ``serve
@@ -222,7 +213,7 @@ class FakestackApp:
             except Exception:  # a broken logger must not cost the client its answer
                 pass
         if dropped is not None:
-            from .faults import abort_connection  # close the socket; in process: ConnectionDropped
+            from .faults.http import abort_connection  # close the socket; in process: ConnectionDropped
             abort_connection(environ, dropped)
         return response(environ, start_response)
 

@@ -17,11 +17,11 @@ import argparse
 import signal
 import sys
 import threading
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
-EXIT_OK = 0
-EXIT_FAILURE = 1
-EXIT_BAD_INPUT = 2
+# Re-exported: the exit codes and ``table`` live in .console (scenarios use them too).
+from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
+from .version import __version__
 
 # Shown by ``serve`` for a mounted dialect that does not expose ``default_credentials``.
 DEFAULT_CREDENTIALS = {
@@ -60,19 +60,6 @@ def human_bytes(n: int) -> str:
 
 def _number(value: float) -> str:
     return f"{value:g}"
-
-
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = (),
-          indent: str = "  ") -> list[str]:
-    """Aligned columns; the columns whose index is in ``right`` are right-aligned."""
-    cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
-    widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
-    lines = []
-    for row in cells:
-        parts = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                 for i, cell in enumerate(row)]
-        lines.append((indent + "  ".join(parts)).rstrip())
-    return lines
 
 
 def _section(title: str, count: int) -> str:
@@ -247,8 +234,6 @@ def add_inspect_command(subparsers) -> None:
 
 
 def cmd_inspect(args: argparse.Namespace) -> int:
-    from . import __version__
-
     cloud, error = _build_cloud(args)
     if error:
         return _fail(error)
@@ -339,8 +324,6 @@ def dialect_credentials(dialect) -> dict:
 
 
 def serve_banner(server, restored: bool) -> list[str]:
-    from . import __version__
-
     cloud = server.cloud
     lines = [f"fakestack {__version__} serving at {server.url}",
              f"topology {cloud.topology.name} (seed {cloud.seed}): {topology_summary(cloud)}"]
@@ -467,8 +450,6 @@ COMMANDS: list[tuple[str, Callable, Callable[[argparse.Namespace], int]]] = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__
-
     parser = argparse.ArgumentParser(
         prog="fakestack",
         description="A deterministic fake of virtualization clouds (ZStack, vSphere, InstaVM).")

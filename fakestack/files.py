@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 
-def write_atomically(path: "str | os.PathLike[str]", text: str) -> None:
+def write_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, flush it to disk, and rename it
     over ``path``: readers see the old file or the new one, and a crash leaves one of them."""
     target = Path(path)
@@ -26,7 +26,7 @@ def write_atomically(path: "str | os.PathLike[str]", text: str) -> None:
         raise
 
 
-def stale_temporaries(path: "str | os.PathLike[str]") -> list[Path]:
+def stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     """The temporary files ``write_atomically(path, ...)`` left beside ``path`` when it was
     killed between creating and renaming one (``.<name>.<random>.tmp``), sorted."""
     target = Path(path)
@@ -39,7 +39,7 @@ def stale_temporaries(path: "str | os.PathLike[str]") -> list[Path]:
         return []
 
 
-def remove_stale_temporaries(path: "str | os.PathLike[str]") -> list[Path]:
+def remove_stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     """Delete what :func:`stale_temporaries` finds (call it before anyone writes ``path``);
     returns the files removed."""
     removed = []

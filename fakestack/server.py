@@ -17,14 +17,16 @@ import json
 import os
 import socket
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, select_address_family
 
+from .app import FakestackApp, make_app
+from .dialects.kit.responses import json_response
+from .faults.http import connection_dropping
 from .files import remove_stale_temporaries, write_atomically
-from .app import FakestackApp, json_response, make_app
-from .faults import connection_dropping
 
 
 class StateFileError(ValueError):
@@ -64,7 +66,7 @@ def _handler_with_timeout(idle_timeout: float | None) -> type:
     return type("_TimedHandler", (_QuietHandler,), {"timeout": idle_timeout})
 
 
-def read_state_file(path: "str | os.PathLike[str]") -> dict:
+def read_state_file(path: str | os.PathLike[str]) -> dict:
     try:
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
@@ -75,7 +77,7 @@ def read_state_file(path: "str | os.PathLike[str]") -> dict:
     return data
 
 
-def write_state_file(path: "str | os.PathLike[str]", data: dict) -> None:
+def write_state_file(path: str | os.PathLike[str], data: dict) -> None:
     """Write ``data`` as JSON to ``path`` atomically: readers see the old file or the new
     one, never a half-written one."""
     write_atomically(path, json.dumps(data, separators=(",", ":")))
@@ -114,7 +116,7 @@ class RunningServer:
         self._thread.join()
         self._httpd.server_close()
 
-    def __enter__(self) -> "RunningServer":
+    def __enter__(self) -> RunningServer:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from .model import FAULT_POINTS
 from .faults import EXHAUSTIBLE, FAIL_KINDS, FaultPlan, FaultRule
-from .model.cloud import STRATEGIES
+from .model.cloud import START_POLICIES
 
 GiB = 1024 ** 3
 MiB = 1024 ** 2
@@ -103,7 +103,7 @@ def topologies(draw, *, tight: bool = False, max_hosts: int = 4) -> dict:
     return topology
 
 
-def clone_requests(*, max_names: int = 5, strategies=STRATEGIES) -> st.SearchStrategy[dict]:
+def clone_requests(*, max_names: int = 5, strategies=START_POLICIES) -> st.SearchStrategy[dict]:
     """Keyword arguments for ``cloud.clone_vm(source, **request)``."""
     return st.fixed_dictionaries(
         {"names": st.lists(names("clone"), min_size=1, max_size=max_names),

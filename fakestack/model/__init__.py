@@ -1,7 +1,8 @@
 """The simulator: pure Python, no HTTP, no dialect words."""
-from .backups import Backup, BackupGroup, BackupMixin, SyncCounts
+from .backups import BackupMixin, SyncCounts
 from .clock import Clock, ManualClock, SystemClock
-from .cloud import ALLOWED, Cloud, CloneEntry, CloneResult, FaultEffects
+from .cloud import ALLOWED, START_POLICIES, Cloud, CloneEntry, CloneResult, FaultEffects, StartPolicy
+from .entities import Backup, BackupGroup
 from .errors import (
     CapacityExhausted,
     Conflict,
@@ -14,13 +15,14 @@ from .errors import (
     Timeout,
     Unreachable,
 )
-from .topology import Topology, TopologyError, load_topology
+from .loader import load_topology
+from .topology import Topology, TopologyError
 from .transactions import FAULT_POINTS
 
 __all__ = [
     "ALLOWED", "Backup", "BackupGroup", "BackupMixin", "CapacityExhausted", "Clock", "CloneEntry",
     "CloneResult", "Cloud", "Conflict", "DomainError", "FAULT_POINTS", "FaultEffects", "InjectedFailure",
     "InvalidArgument", "InvalidState", "InvariantViolation", "ManualClock", "NotFound",
-    "SyncCounts", "SystemClock", "Timeout", "Topology", "TopologyError", "Unreachable",
+    "START_POLICIES", "StartPolicy", "SyncCounts", "SystemClock", "Timeout", "Topology", "TopologyError", "Unreachable",
     "load_topology",
 ]

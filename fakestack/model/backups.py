@@ -19,68 +19,22 @@ nothing holds it directly.
 from __future__ import annotations
 
 from bisect import insort
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import NamedTuple
+from typing import Any, Callable, NamedTuple
 
-from .entities import DiskNode, Entity, Image
-from .images import _slug
+from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image, Vm
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .transactions import operation
+from .util import copy_json
+from .state import CloudState
 
-IMAGE_STORE = "ImageStoreBackupStorage"
 DELETE_MODES = ("Permissive", "Enforcing")
 BACKUP_VM_STATES = ("Running", "Paused")
 # A chain holds one full backup and at most this many incrementals; then a full one starts
-# a new chain (ZStack's volumeBackup.incrementalBackup.maxNum, upper bound).
+# a new chain.
 MAX_INCREMENTAL_BACKUPS = 64
 IMAGE_PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 IMAGE_ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
-TEMPLATE_MEDIA_TYPES = ("RootVolumeTemplate", "DataVolumeTemplate")
-
-
-@dataclass(slots=True)
-class Backup(Entity):
-    """One volume's backup (the database record).
-
-    ``backup_storage_refs``: ``[{"backup_storage_uuid", "node_uuid", "install_path",
-    "status" (Ready | Deleted), "create_date", "last_op_date"}]``.  ``status`` is
-    ``Deleted`` when every ref is (data kept for later incrementals, see
-    ``delete_backup_group(handle_dependency=True)``).  ``written_mark`` is the volume's
-    ``bytes_written`` when the backup was taken (the next incremental's base); ``seq``
-    orders backups by creation.
-    """
-
-    uuid: str
-    name: str
-    volume_uuid: str
-    group_uuid: str
-    type: str  # Root | Data
-    vm_uuid: str | None = None
-    description: str = ""
-    state: str = "Enabled"
-    status: str = "Ready"
-    size: int = 0
-    mode: str = "full"  # full | incremental
-    metadata: dict = field(default_factory=dict)
-    backup_storage_refs: list = field(default_factory=list)
-    written_mark: int = 0
-    seq: int = 0
-    create_date: float = 0.0
-    last_op_date: float = 0.0
-
-
-@dataclass(slots=True)
-class BackupGroup(Entity):
-    """A VM backup: the volume backups taken together (root first, then data volumes)."""
-
-    uuid: str
-    name: str
-    vm_uuid: str | None
-    backup_uuids: list = field(default_factory=list)
-    description: str = ""
-    backup_storage_uuid: str | None = None
-    create_date: float = 0.0
+TEMPLATE_MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE)
 
 
 class SyncCounts(NamedTuple):
@@ -90,33 +44,24 @@ class SyncCounts(NamedTuple):
     deleted: int
 
 
-def sql_timestamp(epoch: float) -> str:
-    """``java.sql.Timestamp.toString()`` text of an epoch time, in UTC, millisecond precision
-    (``2024-10-17 05:43:35.123``; trailing zeros dropped, ``.0`` for a whole second)."""
-    ms = int(round(epoch * 1000))
-    seconds, millis = divmod(ms, 1000)
-    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
-    return f"{stamp}.{(f'{millis:03d}'.rstrip('0') or '0')}"
-
-
-class BackupMixin:
+class BackupMixin(CloudState):
     _backup_seq = 0  # creation counter (an instance attribute once the first backup exists)
 
     # -- the storages' catalogues --------------------------------------------------------
     @property
-    def backup_catalogs(self) -> dict[str, dict[str, dict]]:
+    def backup_catalogs(self) -> dict[str, dict[str, dict[str, Any]]]:
         """What each backup storage holds: ``{bs_uuid: {backup_uuid: entry}}``.  An entry is
-        ``{"seq", "node_uuid", "install_path", "deleted", "backup": {record fields},
+        ``{"seq", "node_uuid", "deleted", "backup": {record fields},
         "group": {group fields}}``; ``deleted`` marks data kept only for dependants."""
         catalogs = self.__dict__.get("_backup_catalogs")
         if catalogs is None:
             catalogs = self.__dict__["_backup_catalogs"] = {}
         return catalogs
 
-    def _catalog(self, bs_uuid: str) -> dict[str, dict]:
+    def _catalog(self, bs_uuid: str) -> dict[str, dict[str, Any]]:
         return self.backup_catalogs.setdefault(bs_uuid, {})
 
-    def _catalog_entries(self, bs_uuid: str) -> list[dict]:
+    def _catalog_entries(self, bs_uuid: str) -> list[dict[str, Any]]:
         """Entries of one storage, oldest first (dict order is not kept by undo)."""
         return sorted(self._catalog(bs_uuid).values(), key=lambda e: e["seq"])
 
@@ -135,15 +80,15 @@ class BackupMixin:
             self.__dict__["_backup_volume_index"] = index
         return index
 
-    def _index_add(self, bs_uuid: str, entry: dict) -> None:
+    def _index_add(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         insort(self._volume_index().setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []),
                (entry["seq"], entry["backup"]["uuid"]))
 
-    def _index_remove(self, bs_uuid: str, entry: dict) -> None:
+    def _index_remove(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         self._volume_index()[(bs_uuid, entry["backup"]["volume_uuid"])].remove(
             (entry["seq"], entry["backup"]["uuid"]))
 
-    def _catalog_put(self, bs_uuid: str, entry: dict) -> None:
+    def _catalog_put(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         self._volume_index()  # built before the change it is then kept in step with
         catalog = self._catalog(bs_uuid)
         key = entry["backup"]["uuid"]
@@ -153,7 +98,7 @@ class BackupMixin:
             self._index_add(bs_uuid, entry)
         if self._undo is not None:
             if old is None:
-                def undo():
+                def undo() -> None:
                     catalog.pop(key, None)
                     self._index_remove(bs_uuid, entry)
                 self._undo.append(undo)
@@ -168,7 +113,7 @@ class BackupMixin:
         entry = catalog.pop(backup_uuid)
         self._index_remove(bs_uuid, entry)
         if self._undo is not None:
-            def undo():
+            def undo() -> None:
                 catalog[backup_uuid] = entry
                 self._index_add(bs_uuid, entry)
             self._undo.append(undo)
@@ -192,13 +137,13 @@ class BackupMixin:
                     changed = True
 
     # -- lookups -------------------------------------------------------------------------
-    def _group_uuid(self, group) -> str:
+    def _group_uuid(self, group: Any) -> str:
         if isinstance(group, BackupGroup):
             return group.uuid
         found = self.backup_groups.find(group)
         return found.uuid if found is not None else group
 
-    def group_backups(self, group) -> list[Backup]:
+    def group_backups(self, group: Any) -> list[Backup]:
         """The group's volume backups still in the database (root first)."""
         grp = self.backup_groups.by_uuid(self._group_uuid(group))
         if grp is None:
@@ -210,14 +155,14 @@ class BackupMixin:
                 out.append(record)
         return out
 
-    def backup_node(self, backup, backup_storage) -> DiskNode | None:
+    def backup_node(self, backup: Any, backup_storage: Any) -> DiskNode | None:
         """The disk node holding ``backup``'s data on that storage, if the storage has it."""
         uuid = backup.uuid if isinstance(backup, Backup) else backup
         bs = self.backup_storages.get(backup_storage)
         entry = self._catalog(bs.uuid).get(uuid)
         return self.nodes.get(entry["node_uuid"]) if entry is not None else None
 
-    def orphan_backups(self, backup_storage) -> list[dict]:
+    def orphan_backups(self, backup_storage: Any) -> list[dict[str, Any]]:
         """Catalogue entries of backups the database does not know on that storage (what
         the next sync registers again)."""
         bs = self.backup_storages.get(backup_storage)
@@ -225,7 +170,7 @@ class BackupMixin:
                 if not e["deleted"] and self._backup_ref(self.backups.by_uuid(e["backup"]["uuid"]), bs.uuid) is None]
 
     @staticmethod
-    def _backup_ref(record: Backup | None, bs_uuid: str) -> dict | None:
+    def _backup_ref(record: Backup | None, bs_uuid: str) -> dict[str, Any] | None:
         if record is None:
             return None
         for ref in record.backup_storage_refs:
@@ -233,21 +178,25 @@ class BackupMixin:
                 return ref
         return None
 
-    def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict] | None:
+    def _chain_tip(self, volume_uuid: str, bs_uuid: str) -> tuple[Backup, dict[str, Any]] | None:
         """The latest Ready backup of the volume whose data that storage still holds."""
         catalog = self._catalog(bs_uuid)
-        for _seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+        volume = self.volumes.by_uuid(volume_uuid)
+        base = volume.backup_base_seq if volume is not None else 0
+        for seq, uuid in reversed(self._volume_index().get((bs_uuid, volume_uuid), ())):
+            if seq <= base:
+                break  # taken before the volume's disk was replaced: no base for an increment
             entry = catalog[uuid]
             if entry["deleted"]:
                 continue
             record = self.backups.by_uuid(uuid)
             ref = self._backup_ref(record, bs_uuid)
-            if ref is None or ref["status"] != "Ready" or record.status != "Ready":
+            if record is None or ref is None or ref["status"] != "Ready" or record.status != "Ready":
                 continue
             return record, entry
         return None
 
-    def vm_for_root_volume(self, volume):
+    def vm_for_root_volume(self, volume: Any) -> Vm:
         """The VM a root volume belongs to (VM backups are addressed by root volume)."""
         vol = self._volume(volume)
         if vol.type != "Root":
@@ -279,9 +228,9 @@ class BackupMixin:
 
     # -- create ----------------------------------------------------------------------------
     @operation("backup.create")
-    def create_vm_backup(self, vm, backup_storage, name: str, *, description: str = "",
+    def create_vm_backup(self, vm: Any, backup_storage: Any, name: str, *, description: str = "",
                          resource_uuid: str | None = None, mode: str | None = None,
-                         root_volume=None) -> list[Backup]:
+                         root_volume: Any = None) -> list[Backup]:
         """Back up every volume of a Running or Paused VM (root first, then data volumes)
         onto an image store, as one group whose uuid is ``resource_uuid`` when given.
 
@@ -339,13 +288,13 @@ class BackupMixin:
             if parent is None:
                 size, kind = self.chain_allocated_size(self.nodes.get(vol.node_uuid)), "full"
             else:
+                assert tip is not None  # the parent is the tip's node
                 delta = max(vol.bytes_written - tip[0].written_mark, 0)
                 size, kind = min(delta, vol.virtual_size), "incremental"
             plans.append((vol, parent, size, kind))
         # The storage reserves the whole group first, as one request.
         self._check_physical(bs, sum(p[2] for p in plans))
         now = self.clock.now()
-        stamp = sql_timestamp(now)
         group_uuid = resource_uuid or self.ids.uuid()
         records: list[Backup] = []
         for vol, parent, size, kind in plans:
@@ -353,16 +302,13 @@ class BackupMixin:
                               backup_storage=bs.uuid)
             node = self._new_node(bs, parent, vol.virtual_size, size, "backup")
             self._set(self, "_backup_seq", self._backup_seq + 1)
-            label = f"{name}-{stamp}" if vol.type == "Root" else f"{name}-{vol.uuid}-{stamp}"
             record = Backup(
-                uuid=self.ids.uuid(), name=label[:255], volume_uuid=vol.uuid,
+                uuid=self.ids.uuid(), name=name, volume_uuid=vol.uuid,
                 group_uuid=group_uuid, type=vol.type, vm_uuid=vm.uuid,
                 description=description or "", size=node.actual_size, mode=kind,
                 metadata=self._backup_metadata(vm, vol),
                 backup_storage_refs=[{
-                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                    "install_path": f"zstore://volumebackup-{vol.uuid}/{node.uuid}",
-                    "status": "Ready", "create_date": now, "last_op_date": now}],
+                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready", "create_date": now, "last_op_date": now}],
                 written_mark=vol.bytes_written, seq=self._backup_seq, create_date=now,
                 last_op_date=now)
             self._add(self.backups, record)
@@ -375,14 +321,14 @@ class BackupMixin:
             self._catalog_put(bs.uuid, self._catalog_entry(record, group, bs.uuid))
         return records
 
-    def _catalog_entry(self, record: Backup, group: BackupGroup, bs_uuid: str) -> dict:
+    def _catalog_entry(self, record: Backup, group: BackupGroup, bs_uuid: str) -> dict[str, Any]:
         ref = self._backup_ref(record, bs_uuid)
+        assert ref is not None  # the record was just made with its ref on that storage
         fields = record.to_dict()
         del fields["backup_storage_refs"]
-        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "install_path": ref["install_path"],
-                "deleted": False, "backup": fields, "group": group.to_dict()}
+        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields, "group": group.to_dict()}
 
-    def _backup_metadata(self, vm, vol) -> dict:
+    def _backup_metadata(self, vm: Any, vol: Any) -> dict[str, Any]:
         """What a backup remembers of its VM and volume (enough to restore or register it)."""
         nics = [self.nics.get(u) for u in vm.nic_uuids]
         return {
@@ -402,7 +348,7 @@ class BackupMixin:
 
     # -- delete ----------------------------------------------------------------------------
     @operation("backup.delete")
-    def delete_backup_group(self, group, backup_storages=None, mode: str = "Permissive",
+    def delete_backup_group(self, group: Any, backup_storages: Any = None, mode: str = "Permissive",
                             handle_dependency: bool = False) -> None:
         """Delete a VM backup from the given backup storages (all it is on when None).
 
@@ -410,10 +356,23 @@ class BackupMixin:
         dropped; a record with no ref left is removed.  Data that later incrementals build
         on stays, hidden, until they are gone; with ``handle_dependency`` such a backup is
         kept instead, marked Deleted, and removed with the last of its dependants.
-        ``Permissive`` (the default, as ZStack): on an unreachable storage the ref is
+        ``Permissive`` (the default): on an unreachable storage the ref is
         dropped anyway and the data stays there as an orphan that sync finds again.
         ``Enforcing``: an unreachable storage fails the whole call, changing nothing.
         """
+        group_uuid = self._group_uuid(group)
+        members = self.group_backups(group_uuid)
+        self._delete_backups(members, backup_storages, mode, handle_dependency,
+                             lambda involved: self._fault_point(
+                                 "backup.delete", group=group_uuid,
+                                 backup_storage=involved[0] if involved else None,
+                                 backup_storages=list(involved)))
+        return None
+
+    def _delete_backups(self, members: list[Backup], backup_storages: Any, mode: str,
+                        handle_dependency: bool, fault_point: Callable[[list[str]], None]) -> None:
+        """Delete backup records from storages (the rules of ``delete_backup_group``);
+        ``fault_point(involved_storage_uuids)`` is asked once the storages are known."""
         if mode not in DELETE_MODES:
             raise InvalidArgument("deleteMode", "must be Permissive or Enforcing")
         wanted = None
@@ -423,17 +382,13 @@ class BackupMixin:
             wanted = [self.backup_storages.get(b).uuid for b in backup_storages]
             if not wanted:
                 raise InvalidArgument("backupStorageUuids", "must not be empty")
-        group_uuid = self._group_uuid(group)
-        members = self.group_backups(group_uuid)
         involved: list[str] = []
         for record in members:
             for ref in record.backup_storage_refs:
                 bs_uuid = ref["backup_storage_uuid"]
                 if (wanted is None or bs_uuid in wanted) and bs_uuid not in involved:
                     involved.append(bs_uuid)
-        self._fault_point("backup.delete", group=group_uuid,
-                          backup_storage=involved[0] if involved else None,
-                          backup_storages=list(involved))
+        fault_point(involved)
         if not members:
             return None
         if mode == "Enforcing":
@@ -477,7 +432,7 @@ class BackupMixin:
 
     # -- sync ------------------------------------------------------------------------------
     @operation("backup.sync")
-    def sync_backup_storage(self, backup_storage) -> SyncCounts:
+    def sync_backup_storage(self, backup_storage: Any) -> SyncCounts:
         """Reconcile the database with what the storage holds: backups it holds that the
         database does not know are registered again (with their groups); known backups it
         no longer holds lose their ref to it, and go when no ref is left."""
@@ -503,21 +458,23 @@ class BackupMixin:
             if entry["deleted"]:
                 continue  # kept only for dependants: not a backup any more
             uuid = entry["backup"]["uuid"]
-            record = self.backups.by_uuid(uuid)
-            ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"],
-                   "install_path": entry["install_path"], "status": "Ready",
+            known = self.backups.by_uuid(uuid)
+            ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"], "status": "Ready",
                    "create_date": now, "last_op_date": now}
-            if record is None:
+            if known is None:
                 record = Backup.from_dict(dict(entry["backup"], state="Enabled", status="Ready",
                                                backup_storage_refs=[ref], last_op_date=now))
                 self._add(self.backups, record)
-            elif self._backup_ref(record, bs.uuid) is None:
+            elif self._backup_ref(known, bs.uuid) is None:
+                record = known
                 self._set(record, "backup_storage_refs", record.backup_storage_refs + [ref])
                 if record.status == "Deleted":
                     self._set(record, "status", "Ready")
             else:
                 continue
             new += 1
+            if record.group_uuid is None:
+                continue  # a single volume's backup belongs to no group
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 self._add(self.backup_groups, BackupGroup.from_dict(entry["group"]))
@@ -527,15 +484,15 @@ class BackupMixin:
 
     # -- images --------------------------------------------------------------------------
     @operation("image.create_from_backup")
-    def create_image_from_backup(self, backup, backup_storage, name: str, *, description: str = "",
+    def create_image_from_backup(self, backup: Any, backup_storage: Any, name: str, *, description: str = "",
                                  guest_os_type: str | None = None, platform: str | None = None,
                                  system: bool = False, resource_uuid: str | None = None,
                                  architecture: str | None = None, virtio: bool | None = None,
-                                 media_type: str = "RootVolumeTemplate") -> Image:
+                                 media_type: str = ROOT_TEMPLATE) -> Image:
         """An image sharing a backup's data on that storage (no extra space).  Its virtual
         size is the volume's, its actual size the backup chain's allocated size; it boots
-        VMs like any template, and keeps the data when the backup is deleted.  Real ZStack
-        accepts a data-volume backup too."""
+        VMs like any template, and keeps the data when the backup is deleted.  A data
+        volume's backup is accepted too."""
         record = self.backups.get(backup)
         bs = self.backup_storages.get(backup_storage)
         self._fault_point("image.create_from_backup", backup=record.uuid, backup_storage=bs.uuid,
@@ -545,7 +502,7 @@ class BackupMixin:
         if description is not None and len(description) > 2048:
             raise InvalidArgument("description", "must be at most 2048 characters")
         if media_type not in TEMPLATE_MEDIA_TYPES:
-            raise InvalidArgument("mediaType", "must be RootVolumeTemplate or DataVolumeTemplate")
+            raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if platform is not None and platform not in IMAGE_PLATFORMS:
             raise InvalidArgument("platform", f"must be one of {', '.join(IMAGE_PLATFORMS)}")
         if architecture is not None and architecture not in IMAGE_ARCHITECTURES:
@@ -574,7 +531,6 @@ class BackupMixin:
             architecture = meta.get("architecture")
             if architecture is None and meta.get("cluster_uuid") in self.clusters:
                 architecture = self.clusters.get(meta["cluster_uuid"]).architecture
-        slug = _slug(name)
         now = self.clock.now()
         image = Image(
             uuid=resource_uuid or self.ids.uuid(), name=name, media_type=media_type, format="qcow2",
@@ -583,15 +539,14 @@ class BackupMixin:
             architecture=architecture or "x86_64", virtual_size=node.virtual_size,
             actual_size=self.chain_allocated_size(node), description=description or "",
             system=bool(system), virtio=meta.get("virtio", True) if virtio is None else bool(virtio),
-            url=f"zstore://{bs.hostname}/{slug}/{node.uuid}",
             backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                  "install_path": f"zstore://{slug}/{node.uuid}", "status": "Ready"}],
+                                  "status": "Ready"}],
             source_backup_uuid=record.uuid, create_date=now, last_op_date=now)
         return self._add(self.images, image)
 
     # -- drift -----------------------------------------------------------------------------
     @operation("backup.forget")
-    def forget_backup_group(self, group) -> int:
+    def forget_backup_group(self, group: Any) -> int:
         """Drift: the database loses a VM backup's records; the storage keeps the data (the
         next sync registers the group again).  Returns the records dropped."""
         group_uuid = self._group_uuid(group)
@@ -605,7 +560,7 @@ class BackupMixin:
         return len(members)
 
     @operation("backup.lose_data")
-    def lose_backup_group_data(self, group, backup_storage) -> int:
+    def lose_backup_group_data(self, group: Any, backup_storage: Any) -> int:
         """Drift: a backup storage loses a VM backup's data (its catalogue entries go; data
         still needed by later incrementals or images stays hidden).  The database is not
         told: the next sync drops the records.  Returns the entries lost."""
@@ -647,7 +602,7 @@ class BackupMixin:
                 if entry["node_uuid"] in seen:
                     breaches.append(f"backup catalogue {bs_uuid}: disk {entry['node_uuid']} listed twice")
                 seen.add(entry["node_uuid"])
-        derived: dict = {}
+        derived: dict[tuple[str, str], list[tuple[int, str]]] = {}
         for bs_uuid, catalog in self.backup_catalogs.items():
             for uuid, entry in catalog.items():
                 derived.setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []).append((entry["seq"], uuid))
@@ -667,15 +622,17 @@ class BackupMixin:
                 if bs_uuid not in self.backup_storages:
                     breaches.append(f"backup {record.uuid} refers to missing storage {bs_uuid}")
                     continue
-                entry = self._catalog(bs_uuid).get(record.uuid)
-                if entry is None:
+                held = self._catalog(bs_uuid).get(record.uuid)
+                if held is None:
                     continue  # drift (the storage lost it): sync's business
-                if entry["node_uuid"] != ref["node_uuid"]:
+                if held["node_uuid"] != ref["node_uuid"]:
                     breaches.append(f"backup {record.uuid}: ref names disk {ref['node_uuid']}, storage "
-                                    f"{bs_uuid} holds {entry['node_uuid']}")
-                if entry["deleted"] != (ref["status"] == "Deleted"):
+                                    f"{bs_uuid} holds {held['node_uuid']}")
+                if held["deleted"] != (ref["status"] == "Deleted"):
                     breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
-                                    f"storage {'keeps it for dependants' if entry['deleted'] else 'holds it'}")
+                                    f"storage {'keeps it for dependants' if held['deleted'] else 'holds it'}")
+            if record.group_uuid is None:
+                continue  # a single volume's backup
             group = self.backup_groups.by_uuid(record.group_uuid)
             if group is None:
                 breaches.append(f"backup {record.uuid} in missing group {record.group_uuid}")
@@ -695,25 +652,18 @@ class BackupMixin:
                     breaches.append(f"backup group {group.uuid} lists backup {r.uuid} of group {r.group_uuid}")
         return breaches
 
-    def _backup_snapshot(self) -> dict:
+    def _backup_snapshot(self) -> dict[str, Any]:
         return {
             "backup_seq": self._backup_seq,
-            "backup_catalogs": {bs: [_copy(e) for e in self._catalog_entries(bs)]
+            "backup_catalogs": {bs: [copy_json(e) for e in self._catalog_entries(bs)]
                                 for bs in sorted(self.backup_catalogs) if self.backup_catalogs[bs]},
         }
 
-    def _backup_restore(self, data: dict) -> None:
+    def _backup_restore(self, data: dict[str, Any]) -> None:
         self._backup_seq = data.get("backup_seq", 0)
         catalogs = self.backup_catalogs
         catalogs.clear()
         for bs, entries in data.get("backup_catalogs", {}).items():
-            catalogs[bs] = {e["backup"]["uuid"]: _copy(e) for e in entries}
+            catalogs[bs] = {e["backup"]["uuid"]: copy_json(e) for e in entries}
         self.__dict__.pop("_backup_volume_index", None)
 
-
-def _copy(value):
-    if isinstance(value, dict):
-        return {k: _copy(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy(v) for v in value]
-    return value

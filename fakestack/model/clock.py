@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 # The latest time the clock may show.  Every dialect renders dates through ``datetime``
 # (year 9999 at most); a year of headroom keeps the dates computed ahead of now (session
@@ -59,7 +60,7 @@ class Clock:
         self.offset += epoch_seconds - now
         return self.now()
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset}
 
 
@@ -80,11 +81,11 @@ class ManualClock(Clock):
     def _base(self) -> float:
         return self.start
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset, "start": self.start}
 
 
-def clock_from_dict(data: dict) -> Clock:
+def clock_from_dict(data: dict[str, Any]) -> Clock:
     if data.get("kind") == "manual":
         clock: Clock = ManualClock(data.get("start", 0.0))
     else:

@@ -1,10 +1,15 @@
-"""Clones: ZStack's CloneVmInstance pipeline (``clone_vm``), vSphere's instant clone and
-full (independent) clone."""
+"""Clones: linked clones through a temporary image (``clone_vm``), instant clones that
+share the source's disks (``instant_clone``) and full, independent copies
+(``full_clone_vm``)."""
 from __future__ import annotations
+
+from typing import Any
 
 from dataclasses import dataclass, field
 
 from .entities import (
+    DATA_TEMPLATE,
+    ROOT_TEMPLATE,
     BackupStorage,
     Image,
     Vm,
@@ -21,7 +26,8 @@ from .storage import virtual_charge
 
 
 from .transactions import operation
-from .vms import STRATEGIES
+from .vms import StartPolicy, start_policy
+from .state import CloudState
 
 
 @dataclass
@@ -47,7 +53,7 @@ class CloneResult:
 
     @property
     def succeeded(self) -> list[Vm]:
-        return [e.vm for e in self.entries if e.error is None]
+        return [e.vm for e in self.entries if e.error is None and e.vm is not None]
 
     @property
     def failed(self) -> list[CloneEntry]:
@@ -59,7 +65,7 @@ class CloneResult:
 
 
 
-class CloneMixin:
+class CloneMixin(CloudState):
     # -- clones ------------------------------------------------------------------------
     def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
         shortage = None
@@ -78,17 +84,17 @@ class CloneMixin:
         raise shortage
 
     @operation("vm.clone")
-    def clone_vm(self, source, names: list[str], *, strategy: str = "InstantStart",
-                 full: bool = False, host=None, cluster=None, primary_storage_for_root=None,
-                 primary_storage_for_data=None, provisioning: str | None = None,
+    def clone_vm(self, source: Vm | str, names: list[str], *, strategy: str = StartPolicy.START,
+                 full: bool = False, host: Any = None, cluster: Any = None, primary_storage_for_root: Any = None,
+                 primary_storage_for_data: Any = None, provisioning: str | None = None,
                  description: str | None = None) -> CloneResult:
-        """ZStack's CloneVmInstance pipeline.
+        """Linked clones of a VM through a temporary image, one VM per name.
 
         Shared steps (any failure fails the whole call and leaves nothing): source state,
-        a host dry run for one clone (skipped for JustCreate), a backup storage with room,
+        a host dry run for one clone (skipped for ``StartPolicy.NONE``), a backup storage with room,
         a system snapshot of the root volume (and data volumes when ``full``), temporary
         image(s) on the backup storage.  Then per name: a VM created from the temporary
-        image and (unless JustCreate) started; each name succeeds or fails on its own, a
+        image and (unless ``strategy`` is ``none``) started; each name succeeds or fails on its own, a
         failed name leaving nothing allocated.
         """
         vm = self._vm(source)
@@ -98,14 +104,13 @@ class CloneMixin:
         for n in names:
             if not isinstance(n, str) or not n or len(n) > 255:
                 raise InvalidArgument("names", "each name must be 1 to 255 characters")
-        if strategy not in STRATEGIES:
-            raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
+        policy = start_policy(strategy)
         self._state_check(vm, "clone")
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage_for_root) if primary_storage_for_root else None
         ps_data = self.primary_storages.get(primary_storage_for_data) if primary_storage_for_data else None
-        if strategy != "JustCreate":
+        if policy is not StartPolicy.NONE:
             clusters = frozenset([hint_cluster.uuid]) if hint_cluster else None
             probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
             self._choose_host(probe, host=hint_host, clusters=clusters,
@@ -127,12 +132,11 @@ class CloneMixin:
             node = self._new_node(bs, None, vol.virtual_size, size, "image")
             image = Image(
                 uuid=self.ids.uuid(), name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
-                media_type="RootVolumeTemplate" if vol.type == "Root" else "DataVolumeTemplate",
+                media_type=ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,
                 format="qcow2", platform=vm.platform, guest_os_type=vm.guest_os_type,
                 architecture=vm.architecture, virtual_size=vol.virtual_size, actual_size=size,
-                system=True, create_date=now, last_op_date=now,
+                system=True, create_date=now, last_op_date=now, clone_of=vm.uuid,
                 backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                      "install_path": f"zstore://clone-{vm.uuid}/{node.uuid}",
                                       "status": "Ready"}])
             self._add(self.images, image)
             images.append(image)
@@ -140,6 +144,7 @@ class CloneMixin:
         root_image = images[0]
         data_images = images[1:]
         allocator = vm.allocator_strategy or self.settings.clone_allocator_strategy
+        start, stop, created = policy is not StartPolicy.NONE, policy is StartPolicy.STOPPED, StartPolicy.NONE
         for name in names:
             entry = CloneEntry(name=name)
             mark = len(self._undo) if self._undo is not None else 0
@@ -155,16 +160,16 @@ class CloneMixin:
                         self.volumes.get(vm.root_volume_uuid).primary_storage_uuid) if full else None),
                     primary_storage_for_data=ps_data,
                     data_disk_sizes=[im.virtual_size for im in data_images],
-                    strategy="JustCreate", allocator_strategy=allocator, provisioning=provisioning,
+                    strategy=created, allocator_strategy=allocator, provisioning=provisioning,
                     description=description if description is not None
                     else f"cloned from vm[uuid:{vm.uuid}]")
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
-                if strategy != "JustCreate":
+                if start:
                     self._instantiate(clone)
                     for vol_uuid, image in zip(clone.data_volume_uuids, data_images):
                         self._fill_from_image(self.volumes.get(vol_uuid), image)
-                    if strategy == "CreateStopped":
+                    if stop:
                         self._stop(clone)
                 elif data_images:
                     clone.pending["data_images"] = [im.uuid for im in data_images]
@@ -201,8 +206,8 @@ class CloneMixin:
             self._grow_node(node, want)
 
     @operation("vm.instant_clone")
-    def instant_clone(self, source, name: str, *, primary_storage=None, host=None) -> Vm:
-        """vSphere instant clone: the clone runs on the source's host at once.
+    def instant_clone(self, source: Vm | str, name: str, *, primary_storage: Any = None, host: Any = None) -> Vm:
+        """An instant clone: the clone runs on the source's host at once.
 
         Every disk of the source gets a new leaf for the clone on the parent node; unless
         the source is frozen, the source's current leaf is frozen and the source moves to a
@@ -217,7 +222,7 @@ class CloneMixin:
             raise InvalidState("vm", vm.uuid, vm.state, "instant_clone", ("Running",))
         src_host = self.hosts.get(vm.host_uuid)
         if host is not None and self.hosts.get(host).uuid != src_host.uuid:
-            raise InvalidArgument("placement.host", "an instant clone runs on its source's host")
+            raise InvalidArgument("host", "an instant clone runs on its source's host")
         if src_host.status != "Connected":
             raise Unreachable("host", src_host.uuid)
         if src_host.state != "Enabled":
@@ -227,7 +232,7 @@ class CloneMixin:
             if target_ps.status != "Connected":
                 raise Unreachable("primary_storage", target_ps.uuid)
             if src_host.cluster_uuid not in target_ps.cluster_uuids:
-                raise InvalidArgument("placement.datastore",
+                raise InvalidArgument("primary_storage",
                                       f"primary storage[uuid:{target_ps.uuid}] is not reachable from "
                                       f"the source's host[uuid:{src_host.uuid}]")
         volumes = self.vm_volumes(vm)
@@ -267,9 +272,9 @@ class CloneMixin:
         return clone
 
     @operation("vm.full_clone")
-    def full_clone_vm(self, source, name: str, *, host=None, cluster=None, primary_storage=None,
+    def full_clone_vm(self, source: Vm | str, name: str, *, host: Any = None, cluster: Any = None, primary_storage: Any = None,
                       power_on: bool = False) -> Vm:
-        """An independent copy (vSphere ``clone``): every disk becomes a new root whose
+        """An independent copy: every disk becomes a new root whose
         actual size is the source chain's allocated size; the source is unchanged."""
         vm = self._vm(source)
         self._fault_point("vm.full_clone", vm=vm.uuid, name=name)

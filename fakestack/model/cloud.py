@@ -9,13 +9,15 @@ from __future__ import annotations
 import ipaddress
 import random
 import threading
-from typing import Callable
+from typing import Any, Callable, cast
 
-from .backups import Backup, BackupGroup, BackupMixin
+from .backups import BackupMixin
 from .clock import Clock, SystemClock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
 from .entities import (
+    Backup,
+    BackupGroup,
     BackupStorage,
     Cluster,
     DiskNode,
@@ -35,19 +37,25 @@ from .entities import (
 from .errors import DomainError
 from .hosts import HostMixin
 from .ids import IdGenerator
-from .images import ImageMixin, _slug
+from .images import ImageMixin
 from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
+from .restores import RestoreMixin
+from .snapshots import SnapshotMixin
 from .storage import StorageMixin
-from .topology import Topology, load_topology
+from .loader import load_topology
+from .topology import Topology
 from .transactions import FaultEffects, OperationJournal, TransactionMixin, operation
-from .vms import ALLOWED, STRATEGIES, VM_STATES, VmMixin
+from .state import UndoStep
+from .vm_changes import VmChangeMixin
+from .vms import ALLOWED, START_POLICIES, VM_STATES, StartPolicy, VmMixin
+from .volume_changes import VolumeChangeMixin
 from .volumes import VolumeMixin
 
 __all__ = ["ALLOWED", "COLLECTIONS", "Cloud", "CloneEntry", "CloneResult", "FaultEffects",
-           "SNAPSHOT_VERSION", "STRATEGIES", "VM_STATES", "operation"]
+           "SNAPSHOT_VERSION", "START_POLICIES", "StartPolicy", "VM_STATES", "operation"]
 
 COLLECTIONS = (
     ("zones", Zone), ("clusters", Cluster), ("hosts", Host),
@@ -60,8 +68,9 @@ COLLECTIONS = (
 )
 
 
-class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin,
-            StorageMixin, InvariantsMixin, PersistenceMixin, TransactionMixin):
+class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin,
+            VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
+            PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict
@@ -76,7 +85,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
 
     COLLECTIONS = COLLECTIONS
 
-    def __init__(self, topology: "str | Topology | dict" = "demo", seed: int = 0,
+    def __init__(self, topology: "str | Topology | dict[str, Any]" = "demo", seed: int = 0,
                  clock: Clock | None = None) -> None:
         self._init_empty(load_topology(topology), seed, clock or SystemClock())
         self._build(self.topology)
@@ -97,16 +106,16 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
             setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1]))
         self.image_caches: dict[str, str] = {}  # "<image>:<ps>" -> node uuid
         self.host_index = HostIndex(self.rng)
-        self._dialect_state: dict[str, dict] = {}
+        self._dialect_state: dict[str, dict[str, Any]] = {}
         self.journal = OperationJournal(self.settings.journal_size)
         self._journal_seq = 0
         self._in_operation = False
-        self._undo: list | None = None
-        self._exhausted: frozenset = frozenset()
+        self._undo: list[UndoStep] | None = None
+        self._exhausted: frozenset[str] = frozenset()
         self._job_latency = 0.0
         self._job_hang = False
         self.faults = None  # a fakestack.faults.FaultInjector, when a plan is active
-        self._time_listeners: dict[str, Callable] = {}
+        self._time_listeners: dict[str, Callable[..., None]] = {}
         self._host_seq = 0
 
     def _build(self, topo: Topology) -> None:
@@ -146,7 +155,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 status=p.status, create_date=now, last_op_date=now))
         for b in topo.backup_storages:
             self.backup_storages.add(BackupStorage(
-                uuid=ids.uuid(), name=b.name, type=b.type, url=b.url,
+                uuid=ids.uuid(), name=b.name, type=b.type, url=b.url or "",
                 hostname=b.hostname or "127.0.0.1", total_capacity=b.total_capacity,
                 reserved_capacity=b.reserved_capacity,
                 zone_uuids=[zones[z].uuid for z in b.zones] or [first_zone.uuid],
@@ -162,8 +171,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 bs = self.backup_storages.get(bs_name)
                 node = self._new_node(bs, None, im.virtual_size, im.actual_size, "image")
                 image.backup_storage_refs.append({
-                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                    "install_path": f"zstore://{_slug(im.name)}/{node.uuid}", "status": "Ready"})
+                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"})
             self.images.add(image)
         for o in topo.instance_offerings:
             self.instance_offerings.add(InstanceOffering(
@@ -172,6 +180,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
             self.disk_offerings.add(DiskOffering(ids.uuid(), d.name, d.disk_size, create_date=now))
         for n in topo.l3_networks:
             net = ipaddress.IPv4Network(n.cidr)
+            assert n.gateway is not None  # the topology's validation fills it in
             first, last = int(net.network_address) + 1, int(net.broadcast_address) - 1
             self.l3_networks.add(L3Network(
                 uuid=ids.uuid(), name=n.name, zone_uuid=zones[n.zone].uuid, cidr=n.cidr,
@@ -182,9 +191,9 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
                 v.name, image=v.image, instance_offering=v.instance_offering,
                 l3_networks=v.l3_networks, host=v.host, primary_storage=v.primary_storage,
                 data_disk_offerings=v.data_disks,
-                strategy="JustCreate" if v.state == "Created" else "InstantStart")
+                strategy=StartPolicy.NONE if v.state == "Created" else StartPolicy.START)
             if v.written:
-                self.write(vm.root_volume_uuid, v.written)
+                self.write(cast(str, vm.root_volume_uuid), v.written)
             if v.state == "Stopped":
                 self.stop_vm(vm)
             elif v.state == "Paused":
@@ -193,7 +202,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         self._journal_seq = 0
 
     # -- infrastructure ----------------------------------------------------------------
-    def dialect_state(self, name: str) -> dict:
+    def dialect_state(self, name: str) -> dict[str, Any]:
         """JSON-able state a dialect keeps on the cloud (sessions, id maps); snapshotted."""
         return self._dialect_state.setdefault(name, {})
 
@@ -210,7 +219,8 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         (e.g. an asynchronous boot) does it there.  One listener per ``key`` (default: the
         listener's qualified name), so a rebuilt dialect replaces its predecessor's.
         Listeners are not part of the state."""
-        self._time_listeners[key or getattr(listener, "__qualname__", repr(listener))] = listener
+        name: str = key or getattr(listener, "__qualname__", None) or repr(listener)
+        self._time_listeners[name] = listener
 
     def settle(self) -> None:
         """Run the time listeners once (the clock may have moved since they last ran)."""
@@ -221,7 +231,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         return self.clock.now()
 
     # -- jobs --------------------------------------------------------------------------
-    def submit(self, operation_name: str, fn: Callable, *args, **kwargs) -> Job:
+    def submit(self, operation_name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Job:
         """Run an operation as a job.  Its effects apply now; the job reports Running
         until the clock reaches its end (duration from settings plus injected latency;
         a hung job never ends until ``release_job``)."""
@@ -243,11 +253,11 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         self.jobs.add(job)
         return job
 
-    def job_state(self, job) -> str:
+    def job_state(self, job: Job | str) -> str:
         job = self.jobs.get(job)
         return job.state_at(self.clock.now())
 
-    def release_job(self, job) -> Job:
+    def release_job(self, job: Job | str) -> Job:
         """Let a hung job finish now."""
         job = self.jobs.get(job)
         if job.end is None:
@@ -255,7 +265,7 @@ class Cloud(BackupMixin, CloneMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin
         return job
 
     # -- reports -----------------------------------------------------------------------
-    def capacity(self) -> dict:
+    def capacity(self) -> dict[str, Any]:
         """The capacity table: hosts, primary storages (both ledgers), backup storages."""
         return {
             "hosts": [{

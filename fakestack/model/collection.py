@@ -1,11 +1,19 @@
 """Insertion-ordered collections with lookup by uuid and by name."""
 from __future__ import annotations
 
-from typing import Generic, Iterator, TypeVar
+from typing import Any, Generic, Iterator, Protocol, TypeVar
 
 from .errors import NotFound
 
-T = TypeVar("T")
+
+
+class Keyed(Protocol):
+    """What a collection holds: entities with a uuid (and usually a name)."""
+
+    uuid: str
+
+
+T = TypeVar("T", bound=Keyed)
 
 
 class Collection(Generic[T]):
@@ -59,10 +67,10 @@ class Collection(Generic[T]):
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
-        entity.name = new_name
+        setattr(entity, "name", new_name)
         self.add(entity)
 
-    def find(self, key) -> T | None:
+    def find(self, key: Any) -> T | None:
         if key is None:
             return None
         if key.__class__ is not str:
@@ -81,7 +89,7 @@ class Collection(Generic[T]):
         """The entity with exactly this uuid (never a name match), or None."""
         return self._by_uuid.get(uuid) if uuid is not None else None
 
-    def get(self, key) -> T:
+    def get(self, key: Any) -> T:
         entity = self._by_uuid.get(key) if key.__class__ is str else None
         if entity is None:
             entity = self.find(key)
@@ -92,7 +100,7 @@ class Collection(Generic[T]):
     def by_name(self, name: str) -> list[T]:
         return [self._by_uuid[u] for u in self._by_name.get(name, ())]
 
-    def __contains__(self, key) -> bool:
+    def __contains__(self, key: object) -> bool:
         return self.find(key) is not None
 
     def __iter__(self) -> Iterator[T]:

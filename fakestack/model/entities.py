@@ -9,7 +9,10 @@ from __future__ import annotations
 import dataclasses
 import operator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Callable, TypeVar, cast
+
+from .errors import DomainError
+from .util import copy_json
 
 
 class Entity:
@@ -18,30 +21,34 @@ class Entity:
     def to_dict(self) -> dict[str, Any]:
         spec = _FIELDS.get(type(self))
         if spec is None:
-            names = tuple(f.name for f in dataclasses.fields(self))
+            names = tuple(f.name for f in dataclasses.fields(cast(Any, self)))
             spec = _FIELDS[type(self)] = (names, operator.attrgetter(*names))
         names, getter = spec
         out = dict(zip(names, getter(self)))
         for name, value in out.items():
             if value.__class__ is list or value.__class__ is dict:
-                out[name] = _copy_json(value)
+                out[name] = copy_json(value)
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]):
-        return cls(**_copy_json(data))
+    def from_dict(cls: type[E], data: dict[str, Any]) -> E:
+        factory: Callable[..., E] = cls
+        return factory(**copy_json(data))
 
 
-_FIELDS: dict[type, tuple] = {}  # field names and an attrgetter, per entity class
+E = TypeVar("E", bound=Entity)
+_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field names and an attrgetter, per entity class
 
 
-def _copy_json(value):
-    if isinstance(value, dict):
-        return {k: _copy_json(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_copy_json(v) for v in value]
-    return value
 
+
+# Image media types: a root volume's template, a data volume's template, an installer disc.
+ROOT_TEMPLATE, DATA_TEMPLATE, ISO = "RootVolumeTemplate", "DataVolumeTemplate", "ISO"
+MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE, ISO)
+# The backup storage type that keeps VM backups.
+IMAGE_STORE = "ImageStoreBackupStorage"
+# Primary storage types whose disks are private to each host.
+HOST_LOCAL_STORAGE_TYPES = frozenset({"LocalStorage"})
 
 # VM states that hold host CPU and memory.
 HOLDING_STATES = frozenset(
@@ -120,7 +127,7 @@ class PrimaryStorage(Entity):
     physical_threshold: float
     reserved_capacity: int
     default_thick: bool
-    cluster_uuids: list = field(default_factory=list)
+    cluster_uuids: list[str] = field(default_factory=list)
     used_virtual: int = 0
     used_physical: int = 0
     state: str = "Enabled"
@@ -145,6 +152,11 @@ class PrimaryStorage(Entity):
     def usable(self) -> bool:
         return self.state == "Enabled" and self.status == "Connected"
 
+    @property
+    def host_local(self) -> bool:
+        """Each host of its clusters sees a private storage of its own (local disks)."""
+        return self.type in HOST_LOCAL_STORAGE_TYPES
+
 
 @dataclass(slots=True)
 class BackupStorage(Entity):
@@ -155,7 +167,7 @@ class BackupStorage(Entity):
     hostname: str
     total_capacity: int
     reserved_capacity: int
-    zone_uuids: list = field(default_factory=list)
+    zone_uuids: list[str] = field(default_factory=list)
     used: int = 0
     state: str = "Enabled"
     status: str = "Connected"
@@ -224,11 +236,18 @@ class Image(Entity):
     system: bool = False
     virtio: bool = True
     url: str = ""
-    # [{"backup_storage_uuid", "node_uuid", "install_path", "status"}]
-    backup_storage_refs: list = field(default_factory=list)
+    # [{"backup_storage_uuid", "node_uuid", "status"}]: where the image's data is kept
+    backup_storage_refs: list[dict[str, Any]] = field(default_factory=list)
     source_backup_uuid: str | None = None
+    # the VM whose volume a clone's temporary image copies (None for other images)
+    clone_of: str | None = None
     create_date: float = 0.0
     last_op_date: float = 0.0
+
+    @property
+    def bootable(self) -> bool:
+        """A template for root volumes: VMs can be created from it."""
+        return self.media_type == ROOT_TEMPLATE
 
 
 @dataclass(slots=True)
@@ -264,8 +283,8 @@ class L3Network(Entity):
     first_ip: int
     last_ip: int
     next_ip: int = 0
-    released: list = field(default_factory=list)  # a heap: the lowest freed address is reused first
-    used: dict = field(default_factory=dict)  # ip int (as str) -> nic uuid
+    released: list[int] = field(default_factory=list)  # a heap: the lowest freed address is reused first
+    used: dict[str, str] = field(default_factory=dict)  # ip int (as str) -> nic uuid
     description: str = ""
     create_date: float = 0.0
 
@@ -273,7 +292,7 @@ class L3Network(Entity):
 @dataclass(slots=True)
 class Nic(Entity):
     uuid: str
-    vm_uuid: str
+    vm_uuid: str | None  # None: a NIC made on its own, attached to no VM yet
     l3_network_uuid: str
     ip: str
     mac: str
@@ -303,6 +322,11 @@ class Volume(Entity):
     root_image_uuid: str | None = None
     disk_offering_uuid: str | None = None
     bytes_written: int = 0
+    # the snapshot the volume's current disk builds on (the next snapshot's parent)
+    latest_snapshot_uuid: str | None = None
+    # backups up to this creation number are not a base for incrementals: the disk was
+    # replaced since (revert, reimage), so the next backup is full
+    backup_base_seq: int = 0
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -320,6 +344,9 @@ class VolumeSnapshot(Entity):
     status: str = "Ready"
     state: str = "Enabled"
     size: int = 0
+    parent_uuid: str | None = None  # the snapshot of the same volume this one builds on
+    distance: int = 1  # snapshots from the root of its tree (the root counts 1)
+    group_uuid: str | None = None  # snapshots taken together (several volumes at once)
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -339,16 +366,16 @@ class Vm(Entity):
     last_host_uuid: str | None = None
     cluster_uuid: str | None = None
     root_volume_uuid: str | None = None
-    data_volume_uuids: list = field(default_factory=list)
-    nic_uuids: list = field(default_factory=list)
-    l3_network_uuids: list = field(default_factory=list)
+    data_volume_uuids: list[str] = field(default_factory=list)
+    nic_uuids: list[str] = field(default_factory=list)
+    l3_network_uuids: list[str] = field(default_factory=list)
     allocator_strategy: str | None = None
     platform: str = "Linux"
     guest_os_type: str = ""
     architecture: str = "x86_64"
     frozen: bool = False
     # For a Created VM whose volumes are not instantiated yet: what the first start builds.
-    pending: dict | None = None
+    pending: dict[str, Any] | None = None
     create_date: float = 0.0
     last_op_date: float = 0.0
 
@@ -364,11 +391,56 @@ class Job(Entity):
     start: float
     end: float | None  # None: hung until released
     result: Any = None
-    error: dict | None = None
-    args: dict = field(default_factory=dict)
+    error: DomainError | dict[str, Any] | None = None  # a DomainError; a dict once restored
+    args: dict[str, Any] = field(default_factory=dict)
     cancelled: bool = False
 
     def state_at(self, now: float) -> str:
         if self.end is None or now < self.end:
             return "Running"
         return "Failed" if self.error is not None else "Succeeded"
+
+
+@dataclass(slots=True)
+class Backup(Entity):
+    """One volume's backup (the database record).
+
+    ``name`` is the name the backup was asked for (a dialect may show it decorated, e.g.
+    with the volume and the creation time).  ``backup_storage_refs``:
+    ``[{"backup_storage_uuid", "node_uuid", "status" (Ready | Deleted), "create_date",
+    "last_op_date"}]``.  ``status`` is ``Deleted`` when every ref is (data kept for later
+    incrementals, see ``delete_backup_group(handle_dependency=True)``).  ``written_mark`` is
+    the volume's ``bytes_written`` when the backup was taken (the next incremental's base);
+    ``seq`` orders backups by creation.
+    """
+
+    uuid: str
+    name: str
+    volume_uuid: str
+    group_uuid: str | None  # None: a single volume's backup, in no VM backup
+    type: str  # Root | Data
+    vm_uuid: str | None = None
+    description: str = ""
+    state: str = "Enabled"
+    status: str = "Ready"
+    size: int = 0
+    mode: str = "full"  # full | incremental
+    metadata: dict[str, Any] = field(default_factory=dict)
+    backup_storage_refs: list[dict[str, Any]] = field(default_factory=list)
+    written_mark: int = 0
+    seq: int = 0
+    create_date: float = 0.0
+    last_op_date: float = 0.0
+
+
+@dataclass(slots=True)
+class BackupGroup(Entity):
+    """A VM backup: the volume backups taken together (root first, then data volumes)."""
+
+    uuid: str
+    name: str
+    vm_uuid: str | None
+    backup_uuids: list[str] = field(default_factory=list)
+    description: str = ""
+    backup_storage_uuid: str | None = None
+    create_date: float = 0.0

@@ -2,6 +2,8 @@
 state/status changes."""
 from __future__ import annotations
 
+from typing import Any
+
 
 from .entities import (
     Host,
@@ -17,9 +19,10 @@ from .placement import HostIndex
 
 
 from .transactions import operation
+from .state import CloudState
 
 
-class HostMixin:
+class HostMixin(CloudState):
     # -- host capacity -----------------------------------------------------------------
     def _host_shortage(self, host: Host, cpu: int, memory: int) -> CapacityExhausted:
         free_memory = host.total_memory - host.used_memory - host.reserved_memory
@@ -30,7 +33,7 @@ class HostMixin:
         return CapacityExhausted("host.cpu", cpu, max(host.total_cpu - host.used_cpu, 0),
                                  resource_uuid=host.uuid, request=request)
 
-    def _update_host(self, host: Host, undoable: bool = True, **changes) -> None:
+    def _update_host(self, host: Host, undoable: bool = True, **changes: Any) -> None:
         """Change host fields that the placement index keys on (usage, state, status),
         re-keying the host in the index; undoably unless told otherwise (the undo itself)."""
         old = {name: getattr(host, name) for name in changes}
@@ -70,7 +73,7 @@ class HostMixin:
                     resource, needed, 0, resource_uuid=host.uuid if host is not None else None,
                     request={"cpu": vm.cpu_num, "memory": vm.memory_size}, injected=True)
 
-    def _choose_host(self, vm: Vm, *, host=None, clusters=None, strategy=None) -> Host:
+    def _choose_host(self, vm: Vm, *, host: Host | None = None, clusters: Any = None, strategy: Any = None) -> Host:
         if self._exhausted:
             self._injected_host_shortage(vm, host)
         if host is not None:
@@ -89,7 +92,7 @@ class HostMixin:
 
     # -- infrastructure state ----------------------------------------------------------
     @operation("host.set_status")
-    def set_host_status(self, host, status: str) -> Host:
+    def set_host_status(self, host: Host | str, status: str) -> Host:
         """Connected / Disconnected / Connecting (disconnected hosts get no new VMs)."""
         host = self.hosts.get(host)
         if status not in ("Connected", "Disconnected", "Connecting"):
@@ -98,7 +101,7 @@ class HostMixin:
         return host
 
     @operation("host.set_state")
-    def set_host_state(self, host, state: str) -> Host:
+    def set_host_state(self, host: Host | str, state: str) -> Host:
         host = self.hosts.get(host)
         if state not in ("Enabled", "Disabled", "PreMaintenance", "Maintenance"):
             raise InvalidArgument("state", "must be Enabled, Disabled, PreMaintenance or Maintenance")

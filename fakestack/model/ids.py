@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import random
+from typing import Any
 
 _V4_MASK = ~(0xF << 76) & ~(0x3 << 62) & ((1 << 128) - 1)
 _V4_BITS = (0x4 << 76) | (0x2 << 62)
@@ -25,27 +26,27 @@ class IdGenerator:
         self.counters[kind] = value
         return value
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {"rng": _state_to_json(self._rng.getstate()), "counters": dict(self.counters)}
 
-    def load(self, data: dict) -> None:
+    def load(self, data: dict[str, Any]) -> None:
         self._rng.setstate(_state_from_json(data["rng"]))
         self.counters = dict(data.get("counters", {}))
 
 
-def _state_to_json(state) -> list:
+def _state_to_json(state: tuple[Any, ...]) -> list[Any]:
     version, internal, gauss = state
     return [version, list(internal), gauss]
 
 
-def _state_from_json(data) -> tuple:
+def _state_from_json(data: list[Any]) -> tuple[Any, ...]:
     version, internal, gauss = data
     return (version, tuple(internal), gauss)
 
 
-def rng_to_json(rng: random.Random) -> list:
+def rng_to_json(rng: random.Random) -> list[Any]:
     return _state_to_json(rng.getstate())
 
 
-def rng_from_json(rng: random.Random, data) -> None:
+def rng_from_json(rng: random.Random, data: list[Any]) -> None:
     rng.setstate(_state_from_json(data))

@@ -2,10 +2,12 @@
 on primary storage are built by VM creation (see vms.py)."""
 from __future__ import annotations
 
+from typing import Any
 
-from .entities import (
-    Image,
-)
+import functools
+
+
+from .entities import MEDIA_TYPES, ROOT_TEMPLATE, BackupStorage, Image
 from .errors import (
     InvalidArgument,
     InvalidState,
@@ -15,12 +17,13 @@ from .errors import (
 
 
 from .transactions import operation
+from .state import CloudState
 
 
-class ImageMixin:
+class ImageMixin(CloudState):
     @operation("image.register")
-    def register_image(self, name: str, backup_storage=None, *, virtual_size: int, actual_size: int,
-                       media_type: str = "RootVolumeTemplate", format: str = "qcow2",
+    def register_image(self, name: str, backup_storage: Any = None, *, virtual_size: int, actual_size: int,
+                       media_type: str = ROOT_TEMPLATE, format: str = "qcow2",
                        platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
                        description: str = "", system: bool = False) -> Image:
         """Add an image whose data (``actual_size`` bytes) lands on a backup storage now
@@ -33,8 +36,8 @@ class ImageMixin:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if virtual_size <= 0 or actual_size < 0 or actual_size > virtual_size:
             raise InvalidArgument("actualSize", "sizes must satisfy 0 <= actual <= virtual, virtual > 0")
-        if media_type not in ("RootVolumeTemplate", "DataVolumeTemplate", "ISO"):
-            raise InvalidArgument("mediaType", "must be RootVolumeTemplate, DataVolumeTemplate or ISO")
+        if media_type not in MEDIA_TYPES:
+            raise InvalidArgument("mediaType", f"must be {', '.join(MEDIA_TYPES[:-1])} or {MEDIA_TYPES[-1]}")
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if bs.state != "Enabled":
@@ -46,13 +49,11 @@ class ImageMixin:
                       virtual_size=virtual_size, actual_size=actual_size, description=description,
                       system=system, create_date=now, last_op_date=now,
                       backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                            "install_path": f"zstore://{_slug(name)}/{node.uuid}",
                                             "status": "Ready"}])
-        image.url = f"zstore://{bs.hostname}/{_slug(name)}/{node.uuid}"
         return self._add(self.images, image)
 
     # -- images ------------------------------------------------------------------------
-    def _roomiest_backup_storage(self):
+    def _roomiest_backup_storage(self) -> BackupStorage:
         """The enabled, connected backup storage with the most room (the first on a tie)."""
         best = None
         for bs in self.backup_storages:
@@ -66,7 +67,7 @@ class ImageMixin:
         return best
 
     @operation("image.delete")
-    def delete_image(self, image, backup_storages=None) -> Image:
+    def delete_image(self, image: Image | str, backup_storages: Any = None) -> Image:
         """Delayed delete: the image's refs on those storages (all when None) become Deleted."""
         image = self.images.get(image)
         self._fault_point("image.delete", image=image.uuid, name=image.name)
@@ -79,7 +80,7 @@ class ImageMixin:
         return image
 
     @operation("image.recover")
-    def recover_image(self, image) -> Image:
+    def recover_image(self, image: Image | str) -> Image:
         image = self.images.get(image)
         if image.status != "Deleted":
             raise InvalidState("image", image.uuid, image.status, "recover", ("Deleted",))
@@ -88,7 +89,7 @@ class ImageMixin:
         return image
 
     @operation("image.expunge")
-    def expunge_image(self, image) -> None:
+    def expunge_image(self, image: Image | str) -> None:
         """Remove a Deleted image; its data goes by the copy-on-write rules (caches on
         primary storage stay while volumes are built on them)."""
         image = self.images.get(image)
@@ -104,14 +105,8 @@ class ImageMixin:
             # image's cache
             node_uuid = self.image_caches.pop(key)
             if self._undo is not None:
-                self._undo.append(lambda key=key, node_uuid=node_uuid:
-                                  self.image_caches.__setitem__(key, node_uuid))
+                self._undo.append(functools.partial(self.image_caches.__setitem__, key, node_uuid))
             node = self.nodes.find(node_uuid)
             if node is not None and node.refs > 0:
                 self._release_node(node)
         self._remove(self.images, image)
-
-
-def _slug(name: str) -> str:
-    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
-    return out or "image"

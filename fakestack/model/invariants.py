@@ -9,9 +9,10 @@ from .entities import (
 from .errors import (
     InvariantViolation,
 )
+from .state import CloudState
 
 
-class InvariantsMixin:
+class InvariantsMixin(CloudState):
     # -- invariants --------------------------------------------------------------------
     def _node_holders(self) -> dict[str, int]:
         """How many holders reference each disk node (extended by the backup half)."""
@@ -129,7 +130,7 @@ class InvariantsMixin:
                 if nic_uuid not in self.nics:
                     breaches.append(f"l3 {l3.name}: address {ip} held by missing nic {nic_uuid}")
         for nic in self.nics:
-            if nic.vm_uuid not in self.vms:
+            if nic.vm_uuid is not None and nic.vm_uuid not in self.vms:
                 breaches.append(f"nic {nic.uuid} of missing vm {nic.vm_uuid}")
         breaches.extend(self._extra_invariant_breaches())
         if breaches:

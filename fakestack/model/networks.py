@@ -13,9 +13,10 @@ from .entities import (
 from .errors import (
     CapacityExhausted,
 )
+from .state import CloudState
 
 
-class NetworkMixin:
+class NetworkMixin(CloudState):
     # -- IP addresses ------------------------------------------------------------------
     def _allocate_nic(self, vm: Vm, l3: L3Network, device_id: int) -> Nic:
         if l3.released:
@@ -24,7 +25,8 @@ class NetworkMixin:
                 self._undo.append(lambda: heapq.heappush(l3.released, ip))
         else:
             ip = l3.next_ip
-            if ip == _ip_int(l3.gateway):
+            gateway = ip_int(l3.gateway)
+            while ip == gateway or str(ip) in l3.used:  # the gateway, or a chosen (static) address
                 ip += 1
             if ip > l3.last_ip:
                 raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
@@ -43,14 +45,18 @@ class NetworkMixin:
 
     def _release_nic(self, nic: Nic) -> None:
         l3 = self.l3_networks.get(nic.l3_network_uuid)
-        ip = _ip_int(nic.ip)
+        ip = ip_int(nic.ip)
         key = str(ip)
         held = l3.used.pop(key, None)
-        heapq.heappush(l3.released, ip)
+        # a chosen address beyond the sequential cursor is found free again by the cursor
+        pushed = ip < l3.next_ip
+        if pushed:
+            heapq.heappush(l3.released, ip)
         if self._undo is not None:
-            def undo():
-                l3.released.remove(ip)
-                heapq.heapify(l3.released)
+            def undo() -> None:
+                if pushed:
+                    l3.released.remove(ip)
+                    heapq.heapify(l3.released)
                 if held is not None:
                     l3.used[key] = held
             self._undo.append(undo)
@@ -58,7 +64,7 @@ class NetworkMixin:
 
 
 @functools.lru_cache(maxsize=1024)
-def _ip_int(text: str) -> int:
+def ip_int(text: str) -> int:
     return int(ipaddress.IPv4Address(text))
 
 

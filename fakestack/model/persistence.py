@@ -1,7 +1,7 @@
 """Snapshot and restore: the whole state as JSON, and back."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from .entities import (
     Job,
@@ -15,14 +15,15 @@ if TYPE_CHECKING:
 from .clock import Clock, clock_from_dict
 from .ids import rng_from_json, rng_to_json
 from .topology import Topology
+from .state import CloudState
 
 
 SNAPSHOT_VERSION = 1
 
 
-class PersistenceMixin:
+class PersistenceMixin(CloudState):
     # -- snapshot / restore ------------------------------------------------------------
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         """A JSON-able dump of the whole state; ``Cloud.restore`` is its inverse."""
         data = {
             "version": SNAPSHOT_VERSION,
@@ -43,17 +44,18 @@ class PersistenceMixin:
         data.update(self._extra_snapshot())
         return data
 
-    def _extra_snapshot(self) -> dict:
+    def _extra_snapshot(self) -> dict[str, Any]:
         return self._backup_snapshot()
 
-    def _extra_restore(self, data: dict) -> None:
+    def _extra_restore(self, data: dict[str, Any]) -> None:
         self._backup_restore(data)
 
     @classmethod
-    def restore(cls, data: dict, clock: Clock | None = None) -> "Cloud":
+    def restore(cls, data: dict[str, Any], clock: Clock | None = None) -> "Cloud":
         if data.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {data.get('version')!r}")
-        cloud = cls.__new__(cls)
+        cloud_cls = cast("type[Cloud]", cls)
+        cloud = cloud_cls.__new__(cloud_cls)
         topology = Topology.model_validate(data["topology"])
         cloud._init_empty(topology, data["seed"], clock or clock_from_dict(data["clock"]))
         cloud.ids.load(data["ids"])
@@ -62,7 +64,7 @@ class PersistenceMixin:
             rng_from_json(cloud.fault_rng, data["fault_rng"])
         cloud.image_caches = dict(data["image_caches"])
         cloud._dialect_state = _json_copy(data.get("dialect_state", {}))
-        for attr, entity_cls in cls.COLLECTIONS:
+        for attr, entity_cls in cloud_cls.COLLECTIONS:
             collection = getattr(cloud, attr)
             for item in data.get(attr, []):
                 collection.add(entity_cls.from_dict(item))
@@ -74,12 +76,13 @@ class PersistenceMixin:
 
     def reset(self) -> None:
         """Back to the initial topology and seed (the clock keeps its time)."""
-        self._become(type(self)(self.topology, self.seed, self.clock))
+        cloud_cls = cast("type[Cloud]", type(self))
+        self._become(cloud_cls(self.topology, self.seed, self.clock))
 
-    def load_snapshot(self, data: dict) -> None:
+    def load_snapshot(self, data: dict[str, Any]) -> None:
         """Make this cloud hold the state of ``data`` (a ``snapshot()``) in place, so that
         every holder of the object sees it; its lock, fault plan and time listeners stay."""
-        self._become(type(self).restore(data))
+        self._become(self.restore(data))
 
     def _become(self, other: "Cloud") -> None:
         kept = self.lock, self.faults, self._time_listeners
@@ -88,12 +91,12 @@ class PersistenceMixin:
         self.lock, self.faults, self._time_listeners = kept
 
 
-def _json_copy(value):
+def _json_copy(value: Any) -> Any:
     import json
     return json.loads(json.dumps(value))
 
 
-def _jsonable(value):
+def _jsonable(value: Any) -> Any:
     if value is None or isinstance(value, (str, int, float, bool)):
         return value
     if isinstance(value, (list, tuple)):
@@ -110,7 +113,7 @@ def _jsonable(value):
     return repr(value)
 
 
-def _job_to_json(job: Job) -> dict:
+def _job_to_json(job: Job) -> dict[str, Any]:
     return {"uuid": job.uuid, "operation": job.operation, "start": job.start, "end": job.end,
             "result": _jsonable(job.result),
             "error": job.error.to_dict() if isinstance(job.error, DomainError) else job.error,

@@ -7,6 +7,7 @@ is used and maintained from then on.  A placement is a bisect plus a short walk.
 """
 from __future__ import annotations
 
+import random
 from bisect import bisect_left, insort
 from typing import Callable, Iterable
 
@@ -34,7 +35,7 @@ _KEYS: dict[str, Callable[[Host], int]] = {
 
 
 class HostIndex:
-    def __init__(self, rng) -> None:
+    def __init__(self, rng: random.Random) -> None:
         self._rng = rng
         self._hosts: dict[int, Host] = {}  # seq -> host, schedulable hosts only
         self._sorted: dict[str, list[tuple[int, int]]] = {"memory": []}

@@ -6,11 +6,14 @@ exactly the place a real shortage is.
 """
 from __future__ import annotations
 
+from typing import Any
+
 import math
 
 from .entities import BackupStorage, DiskNode, PrimaryStorage
 from .errors import CapacityExhausted, InvalidArgument, InvalidState
 from .transactions import operation
+from .state import CloudState
 
 
 def virtual_charge(ps: PrimaryStorage, size: int) -> int:
@@ -20,27 +23,29 @@ def virtual_charge(ps: PrimaryStorage, size: int) -> int:
     return math.ceil(size / ps.ratio)
 
 
-class StorageMixin:
+class StorageMixin(CloudState):
     @operation("storage.set_status")
-    def set_storage_status(self, storage, status: str):
+    def set_storage_status(self, storage: Any, status: str) -> PrimaryStorage | BackupStorage:
         """Connect / disconnect a primary or backup storage."""
-        store = self.primary_storages.find(storage) or self.backup_storages.get(storage)
+        store: PrimaryStorage | BackupStorage = (self.primary_storages.find(storage)
+                                                 or self.backup_storages.get(storage))
         if status not in ("Connected", "Disconnected", "Connecting"):
             raise InvalidArgument("status", "must be Connected, Disconnected or Connecting")
         self._set(store, "status", status)
         return store
 
     @operation("storage.set_state")
-    def set_storage_state(self, storage, state: str):
-        store = self.primary_storages.find(storage) or self.backup_storages.get(storage)
+    def set_storage_state(self, storage: Any, state: str) -> PrimaryStorage | BackupStorage:
+        store: PrimaryStorage | BackupStorage = (self.primary_storages.find(storage)
+                                                 or self.backup_storages.get(storage))
         if state not in ("Enabled", "Disabled", "Maintenance"):
             raise InvalidArgument("state", "must be Enabled, Disabled or Maintenance")
         self._set(store, "state", state)
         return store
 
     # -- ledgers -------------------------------------------------------------------------
-    def _store(self, uuid: str):
-        store = self.primary_storages.find(uuid)
+    def _store(self, uuid: str) -> PrimaryStorage | BackupStorage:
+        store: PrimaryStorage | BackupStorage | None = self.primary_storages.find(uuid)
         return store if store is not None else self.backup_storages.get(uuid)
 
     def _check_virtual(self, ps: PrimaryStorage, charge: int) -> None:
@@ -60,12 +65,12 @@ class StorageMixin:
             self._undo.append((ps, "used_virtual", ps.used_virtual))
         ps.used_virtual += charge
 
-    def _physical_room(self, store) -> int:
+    def _physical_room(self, store: PrimaryStorage | BackupStorage) -> int:
         if isinstance(store, BackupStorage):
             return store.total_capacity - store.reserved_capacity - store.used
         return store.physical_limit - store.used_physical
 
-    def _check_physical(self, store, delta: int) -> None:
+    def _check_physical(self, store: Any, delta: int) -> None:
         available = self._physical_room(store)
         if isinstance(store, BackupStorage):
             resource = "backup_storage"
@@ -78,7 +83,7 @@ class StorageMixin:
                 injected=injected,
             )
 
-    def _charge_physical(self, store, delta: int) -> None:
+    def _charge_physical(self, store: Any, delta: int) -> None:
         if delta > 0:
             self._check_physical(store, delta)
         if isinstance(store, BackupStorage):
@@ -93,7 +98,7 @@ class StorageMixin:
     # -- disk nodes ----------------------------------------------------------------------
     def _new_node(
         self,
-        store,
+        store: Any,
         parent: DiskNode | None,
         virtual_size: int,
         actual_size: int,
@@ -152,13 +157,14 @@ class StorageMixin:
             self._undo.append((node, "refs", node.refs))
         node.refs -= 1
         freed = 0
-        while node is not None and node.refs <= 0 and node.children == 0:
-            freed += self._free_node(node)
-            node = self.nodes.find(node.parent_uuid) if node.parent_uuid else None
-            if node is not None:
+        current: DiskNode | None = node
+        while current is not None and current.refs <= 0 and current.children == 0:
+            freed += self._free_node(current)
+            current = self.nodes.find(current.parent_uuid) if current.parent_uuid else None
+            if current is not None:
                 if self._undo is not None:
-                    self._undo.append((node, "children", node.children))
-                node.children -= 1
+                    self._undo.append((current, "children", current.children))
+                current.children -= 1
         return freed
 
     def _free_node(self, node: DiskNode) -> int:
@@ -166,6 +172,7 @@ class StorageMixin:
         charge = node.physical_charge
         self._charge_physical(store, -charge)
         if node.virtual_charge:
+            assert isinstance(store, PrimaryStorage)  # only primary storage keeps a virtual ledger
             self._charge_virtual(store, -node.virtual_charge)
         seq = self.nodes.remove(node)
         if self._undo is not None:
@@ -191,7 +198,9 @@ class StorageMixin:
         out = [node]
         find = self.nodes.find
         while node.parent_uuid is not None:
-            node = find(node.parent_uuid)
+            parent = find(node.parent_uuid)
+            assert parent is not None, f"disk {node.uuid} names a missing parent"
+            node = parent
             out.append(node)
         return out
 
@@ -200,7 +209,8 @@ class StorageMixin:
         total = 0
         cap = node.virtual_size
         find = self.nodes.find
-        while node is not None:
-            total += node.actual_size
-            node = find(node.parent_uuid) if node.parent_uuid is not None else None
+        current: DiskNode | None = node
+        while current is not None:
+            total += current.actual_size
+            current = find(current.parent_uuid) if current.parent_uuid is not None else None
         return min(total, cap)

@@ -7,9 +7,7 @@ reference is checked; a bad topology raises ``TopologyError`` naming the field a
 from __future__ import annotations
 
 import ipaddress
-import json
 import re
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
@@ -113,7 +111,7 @@ class BackupStorageSpec(_Spec):
     hostname: str | None = None
     state: Literal["Enabled", "Disabled"] = "Enabled"
     status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
-    url: str = "/zstack_bs"
+    url: str | None = None  # none given: the dialect shows its default
 
 
 class ImageSpec(_Spec):
@@ -128,7 +126,7 @@ class ImageSpec(_Spec):
     architecture: str = "x86_64"
 
     @model_validator(mode="after")
-    def _actual_fits(self):
+    def _actual_fits(self) -> "ImageSpec":
         if self.actual_size > self.virtual_size:
             raise ValueError(
                 f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
@@ -155,7 +153,7 @@ class L3NetworkSpec(_Spec):
     gateway: str | None = None
 
     @model_validator(mode="after")
-    def _addresses(self):
+    def _addresses(self) -> "L3NetworkSpec":
         try:
             net = ipaddress.IPv4Network(self.cidr, strict=True)
         except ValueError as exc:
@@ -212,7 +210,7 @@ class Topology(_Spec):
     settings: Settings = Field(default_factory=Settings)
 
     @model_validator(mode="after")
-    def _references(self):
+    def _references(self) -> "Topology":
         problems: list[str] = []
 
         def names(kind: str) -> set[str]:
@@ -233,8 +231,8 @@ class Topology(_Spec):
             if value is not None and value not in known:
                 problems.append(f"{path}: unknown {kind} {value!r}")
 
-        for i, c in enumerate(self.clusters):
-            check(f"clusters[{i}].zone", c.zone, zones, "zone")
+        for i, cl in enumerate(self.clusters):
+            check(f"clusters[{i}].zone", cl.zone, zones, "zone")
         for i, h in enumerate(self.hosts):
             check(f"hosts[{i}].cluster", h.cluster, clusters, "cluster")
         for i, p in enumerate(self.primary_storages):
@@ -243,14 +241,14 @@ class Topology(_Spec):
                 check(f"primary_storages[{i}].clusters[{j}]", c, clusters, "cluster")
             if p.physical_capacity is not None and p.physical_capacity <= 0:
                 problems.append(f"primary_storages[{i}].physical_capacity: must be positive")
-        for i, b in enumerate(self.backup_storages):
-            for j, z in enumerate(b.zones):
+        for i, bs in enumerate(self.backup_storages):
+            for j, z in enumerate(bs.zones):
                 check(f"backup_storages[{i}].zones[{j}]", z, zones, "zone")
         for i, im in enumerate(self.images):
             for j, b in enumerate(im.backup_storages):
                 check(f"images[{i}].backup_storages[{j}]", b, bss, "backup storage")
-        for i, n in enumerate(self.l3_networks):
-            check(f"l3_networks[{i}].zone", n.zone, zones, "zone")
+        for i, net in enumerate(self.l3_networks):
+            check(f"l3_networks[{i}].zone", net.zone, zones, "zone")
         host_cluster = {h.name: h.cluster for h in self.hosts}
         ps_clusters = {p.name: set(p.clusters) for p in self.primary_storages}
         for i, v in enumerate(self.vms):
@@ -312,40 +310,3 @@ def parse_topology(data: Any, source: str = "topology") -> Topology:
         return Topology.model_validate(data)
     except ValidationError as exc:
         raise TopologyError(_format_validation_error(exc), source) from None
-
-
-def load_topology(spec: "str | Path | dict | Topology") -> Topology:
-    """A preset name (``demo``, ``tiny``, ``scale:HOSTS:VMS``), a file path, a dict or a Topology."""
-    from .presets import preset
-
-    if isinstance(spec, Topology):
-        return spec
-    if isinstance(spec, dict):
-        return parse_topology(spec)
-    text_spec = str(spec)
-    found = preset(text_spec)
-    if found is not None:
-        return found
-    path = Path(text_spec)
-    if not path.exists():
-        from .presets import PRESET_NAMES
-
-        raise TopologyError(
-            [("topology", f"{text_spec!r} is neither a preset ({', '.join(PRESET_NAMES)}) nor a file")]
-        )
-    raw = path.read_text(encoding="utf-8")
-    try:
-        if path.suffix.lower() == ".json":
-            data = json.loads(raw)
-        else:
-            import yaml
-
-            data = yaml.safe_load(raw)
-    except Exception as exc:  # parser errors differ by format; all are user input errors
-        raise TopologyError([("file", f"cannot parse {path}: {exc}")], str(path)) from None
-    if isinstance(data, dict) and "topology" in data and "zones" not in data:
-        data = data["topology"]
-    if not isinstance(data, dict):
-        raise TopologyError([("topology", "the file must hold a mapping")], str(path))
-    data.setdefault("name", path.stem)
-    return parse_topology(data, str(path))

@@ -11,14 +11,16 @@ from collections import deque
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable
+from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar, cast
 
-from .collection import Collection
+from .collection import Collection, Keyed
+from .util import key_of
 from .errors import (
     Conflict,
     DomainError,
     InvalidArgument,
 )
+from .state import CloudState
 
 if TYPE_CHECKING:
     from .cloud import Cloud
@@ -36,6 +38,11 @@ FAULT_POINTS = (
     "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",
     "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
     "image.expunge",
+    "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
+    "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
+    "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
+    "volume.create_from_image", "volume.resize", "backup.create_vm", "backup.revert_vm",
+    "backup.create_volume", "backup.delete_volume", "backup.revert_volume", "backup.copy",
 )
 
 
@@ -50,7 +57,11 @@ class FaultEffects:
 
 
 
-def operation(name: str):
+F = TypeVar("F", bound=Callable[..., Any])
+E = TypeVar("E", bound=Keyed)
+
+
+def operation(name: str) -> Callable[[F], F]:
     """Make a public method atomic and journaled.
 
     An operation called by another operation joins it (one journal entry, one undo).  Inside
@@ -58,16 +69,17 @@ def operation(name: str):
     fails; the block undoes them all if it raises.
     """
 
-    def decorate(fn: Callable):
+    def decorate(fn: F) -> F:
         @functools.wraps(fn)
-        def wrapper(self: "Cloud", *args, **kwargs):
+        def wrapper(self: "Cloud", *args: Any, **kwargs: Any) -> Any:
             if self._in_operation:
                 return fn(self, *args, **kwargs)
             self._in_operation = True
-            own_log = self._undo is None
-            if own_log:
-                self._undo = []
-            mark = len(self._undo)
+            undo = self._undo
+            own_log = undo is None
+            if undo is None:
+                undo = self._undo = []
+            mark = len(undo)
             self._exhausted = frozenset()
             try:
                 result = fn(self, *args, **kwargs)
@@ -85,24 +97,19 @@ def operation(name: str):
             self._record(name, args, kwargs, result)
             return result
 
-        wrapper.operation_name = name
-        return wrapper
+        setattr(wrapper, "operation_name", name)
+        return cast(F, wrapper)
 
     return decorate
 
 
 
-def _key(value) -> Any:
-    if isinstance(value, (list, tuple)):
-        return [_key(v) for v in value]
-    uuid = getattr(value, "uuid", None)
-    return uuid if uuid is not None else value
 
 
 
-class TransactionMixin:
+class TransactionMixin(CloudState):
     @contextmanager
-    def atomic(self):
+    def atomic(self) -> Iterator[Any]:
         """Group several operations: if the block raises, every change is undone (and the
         journal says so with an ``atomic.rollback`` entry)."""
         if self._undo is not None:
@@ -120,7 +127,7 @@ class TransactionMixin:
             self._exhausted = frozenset()
 
     @contextmanager
-    def durable(self):
+    def durable(self) -> Iterator[Any]:
         """Changes made in this block stick even if the operation around it rolls back
         (a fault plan disconnecting a host in the middle of an operation, say)."""
         saved = self._undo
@@ -135,11 +142,11 @@ class TransactionMixin:
         """How many operations have been journaled so far (a change counter)."""
         return self._journal_seq
 
-    def _record(self, name: str, args, kwargs, outcome) -> None:
+    def _record(self, name: str, args: Any, kwargs: Any, outcome: Any) -> None:
         self._journal_seq += 1
         self.journal.append((self._journal_seq, self.clock.now(), name, args, kwargs, outcome))
 
-    def _fault_point(self, op: str, **targets) -> None:
+    def _fault_point(self, op: str, **targets: Any) -> None:
         """Ask the active fault plan about this operation; apply what it says."""
         if self.faults is None:
             return
@@ -155,7 +162,7 @@ class TransactionMixin:
         if effects.error is not None:
             raise effects.error
 
-    def _set(self, obj, attr: str, value) -> None:
+    def _set(self, obj: Any, attr: str, value: Any) -> None:
         """Set an attribute, undoably."""
         undo = self._undo
         if undo is not None:
@@ -166,30 +173,31 @@ class TransactionMixin:
         """Undo every change recorded after position ``mark`` of the undo log, newest first.
         Entries are ``(obj, attr, old_value)`` triples or callables."""
         undo = self._undo
+        assert undo is not None  # only operations unwind, and they keep a log
         while len(undo) > mark:
             step = undo.pop()
-            if type(step) is tuple:
+            if isinstance(step, tuple):
                 setattr(*step)
             else:
                 step()
 
-    def _add(self, collection: Collection, entity):
+    def _add(self, collection: Collection[E], entity: E) -> E:
         collection.add(entity)
         if self._undo is not None:
             self._undo.append(lambda: collection.remove(entity))
         return entity
 
-    def _remove(self, collection: Collection, entity) -> None:
+    def _remove(self, collection: Collection[E], entity: E) -> None:
         seq = collection.remove(entity)
         if self._undo is not None:
             self._undo.append(lambda: collection.restore(entity, seq))
 
-    def _claim_uuid(self, wanted: str | None, collection: Collection) -> str:
-        """A caller-chosen uuid (ZStack's ``resourceUuid``: 32 hex digits, unused), or a new one."""
+    def _claim_uuid(self, wanted: str | None, collection: Collection[Any]) -> str:
+        """A caller-chosen uuid (32 hex digits, unused), or a new one."""
         if wanted is None:
             return self.ids.uuid()
         if not isinstance(wanted, str) or not _UUID32.fullmatch(wanted):
-            raise InvalidArgument("resourceUuid", f"{wanted!r} is not a uuid of 32 hex digits")
+            raise InvalidArgument("resource_uuid", f"{wanted!r} is not a uuid of 32 hex digits")
         if wanted in collection:
             raise Conflict(collection.kind, wanted,
                            f"{collection.kind}[uuid:{wanted}] already exists")
@@ -208,9 +216,9 @@ class OperationJournal:
     """
 
     def __init__(self, size: int) -> None:
-        self._entries: deque = deque(maxlen=size)
+        self._entries: deque[tuple[Any, ...]] = deque(maxlen=size)
 
-    def append(self, raw: tuple) -> None:
+    def append(self, raw: tuple[Any, ...]) -> None:
         self._entries.append(raw)
 
     def clear(self) -> None:
@@ -219,23 +227,24 @@ class OperationJournal:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[dict[str, Any]]:
         return (self._render(raw) for raw in list(self._entries))
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         if isinstance(index, slice):
             return [self._render(raw) for raw in list(self._entries)[index]]
         return self._render(self._entries[index])
 
     @staticmethod
-    def _render(raw: tuple) -> dict:
+    def _render(raw: tuple[Any, ...]) -> dict[str, Any]:
         seq, when, name, args, kwargs, outcome = raw
+        result: dict[str, Any]
         if isinstance(outcome, BaseException):
             result = {"error": outcome.to_dict() if isinstance(outcome, DomainError)
                       else {"kind": type(outcome).__name__, "message": str(outcome)}}
         elif hasattr(outcome, "entries") and hasattr(outcome, "source_uuid"):  # a clone result
             result = {"ok": [e.vm.uuid if e.ok else None for e in outcome.entries]}
         else:
-            result = {"ok": _key(outcome)}
-        return {"seq": seq, "time": when, "operation": name, "args": [_key(a) for a in args],
-                "kwargs": {k: _key(v) for k, v in kwargs.items()}, **result}
+            result = {"ok": key_of(outcome)}
+        return {"seq": seq, "time": when, "operation": name, "args": [key_of(a) for a in args],
+                "kwargs": {k: key_of(v) for k, v in kwargs.items()}, **result}

@@ -2,9 +2,11 @@
 reboot, pause, resume, freeze, destroy, recover, expunge, resize."""
 from __future__ import annotations
 
-from typing import Iterable
+from enum import Enum
+from typing import Any, Iterable
 
 from .entities import (
+    ROOT_TEMPLATE,
     DiskNode,
     Host,
     Image,
@@ -22,7 +24,9 @@ from .errors import (
 from .storage import virtual_charge
 
 
-from .transactions import _key, operation
+from .transactions import operation
+from .util import key_of
+from .state import CloudState
 
 VM_STATES = (
     "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
@@ -30,7 +34,7 @@ VM_STATES = (
     "Unknown", "Crashed",
 )
 
-# Which VM states allow which operation (ZStack's allowed-operations table).
+# The model's allowed-operations table: which VM states allow which operation.
 ALLOWED = {
     "start": ("Created", "Running", "Stopped", "Crashed"),
     "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed"),
@@ -46,17 +50,49 @@ ALLOWED = {
     "detach_volume": ("Running", "Stopped", "Paused"),
     "backup": ("Running", "Paused"),
     "snapshot": ("Running", "Stopped", "Paused"),
+    "migrate": ("Running", "Paused", "Unknown"),
+    "change_offering": ("Running", "Stopped", "Paused"),
+    "attach_network": ("Running", "Stopped", "Paused"),
+    "detach_network": ("Running", "Stopped", "Paused"),
+    "reimage": ("Stopped",),
 }
 
-STRATEGIES = ("InstantStart", "JustCreate", "CreateStopped")
 
 
-class VmMixin:
+class StartPolicy(str, Enum):
+    """What a new VM (created or cloned) becomes: placed and running (``START``), placed
+    then stopped (``STOPPED``), or a record holding nothing until its first start
+    (``NONE``).  Plain strings with these values are accepted too."""
+
+    START = "start"
+    NONE = "none"
+    STOPPED = "stopped"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+START_POLICIES = tuple(p.value for p in StartPolicy)
+_POLICY_OF: dict[str, StartPolicy] = {p.value: p for p in StartPolicy}  # members hash as their values
+
+
+def start_policy(value: str) -> StartPolicy:
+    """``value`` as a :class:`StartPolicy` (``InvalidArgument`` if it is none)."""
+    try:
+        policy = _POLICY_OF.get(value)
+    except TypeError:  # unhashable
+        policy = None
+    if policy is None:
+        raise InvalidArgument("strategy", f"must be one of {', '.join(START_POLICIES)}")
+    return policy
+
+
+class VmMixin(CloudState):
     # -- lookups -----------------------------------------------------------------------
-    def _vm(self, vm) -> Vm:
+    def _vm(self, vm: Vm | str) -> Vm:
         return vm if isinstance(vm, Vm) else self.vms.get(vm)
 
-    def _volume(self, volume) -> Volume:
+    def _volume(self, volume: Volume | str) -> Volume:
         return volume if isinstance(volume, Volume) else self.volumes.get(volume)
 
     def _state_check(self, vm: Vm, op: str) -> None:
@@ -64,7 +100,7 @@ class VmMixin:
         if vm.state not in allowed:
             raise InvalidState("vm", vm.uuid, vm.state, op, allowed)
 
-    def vm_volumes(self, vm) -> list[Volume]:
+    def vm_volumes(self, vm: Vm | str) -> list[Volume]:
         vm = self._vm(vm)
         out = []
         if vm.root_volume_uuid:
@@ -72,19 +108,19 @@ class VmMixin:
         out.extend(self.volumes.get(u) for u in vm.data_volume_uuids)
         return out
 
-    def volume_actual_size(self, volume) -> int:
+    def volume_actual_size(self, volume: Volume | str) -> int:
         volume = self._volume(volume)
         if volume.node_uuid is None:
             return 0
         return self.nodes.get(volume.node_uuid).actual_size
 
-    def volume_allocated_size(self, volume) -> int:
+    def volume_allocated_size(self, volume: Volume | str) -> int:
         volume = self._volume(volume)
         if volume.node_uuid is None:
             return 0
         return self.chain_allocated_size(self.nodes.get(volume.node_uuid))
 
-    def volume_chain_depth(self, volume) -> int:
+    def volume_chain_depth(self, volume: Volume | str) -> int:
         volume = self._volume(volume)
         return self.nodes.get(volume.node_uuid).depth if volume.node_uuid else 0
 
@@ -125,7 +161,7 @@ class VmMixin:
             physical += size if thick else min(leaf, size)
         return virtual, physical
 
-    def _pick_primary_storage(self, candidates: list[PrimaryStorage], need) -> PrimaryStorage:
+    def _pick_primary_storage(self, candidates: list[PrimaryStorage], need: Any) -> PrimaryStorage:
         """The candidate with the most free virtual capacity that fits ``need(ps)``."""
         best = None
         shortage: CapacityExhausted | None = None
@@ -169,20 +205,20 @@ class VmMixin:
 
     # -- VM lifecycle ------------------------------------------------------------------
     @operation("vm.create")
-    def create_vm(self, name: str, *, image=None, instance_offering=None, cpu_num: int | None = None,
-                  memory_size: int | None = None, l3_networks=None, snapshot=None, host=None,
-                  cluster=None, zone=None, primary_storage=None, primary_storage_for_data=None,
-                  data_disk_offerings=(), data_disk_sizes=(), strategy: str = "InstantStart",
+    def create_vm(self, name: str, *, image: Any = None, instance_offering: Any = None, cpu_num: int | None = None,
+                  memory_size: int | None = None, l3_networks: Any = None, snapshot: Any = None, host: Any = None,
+                  cluster: Any = None, zone: Any = None, primary_storage: Any = None, primary_storage_for_data: Any = None,
+                  data_disk_offerings: Any = (), data_disk_sizes: Any = (), strategy: str = StartPolicy.START,
                   allocator_strategy: str | None = None, provisioning: str | None = None,
                   description: str = "", platform: str | None = None,
                   resource_uuid: str | None = None) -> Vm:
         """Create a VM from an image (or a volume snapshot) and an offering (or cpu/memory).
 
-        ``strategy``: ``InstantStart`` (placed and Running), ``CreateStopped`` (placed,
-        then Stopped) or ``JustCreate`` (a Created record holding nothing until its first
+        ``strategy``: a :class:`StartPolicy`: ``start`` (placed and Running), ``stopped``
+        (placed, then Stopped) or ``none`` (a Created record holding nothing until its first
         start).  A failed placement deletes the half-built VM and raises.
         """
-        self._fault_point("vm.create", name=name, image=_key(image), host=_key(host))
+        self._fault_point("vm.create", name=name, image=key_of(image), host=key_of(host))
         vm = self._new_vm_record(
             name, image=image, instance_offering=instance_offering, cpu_num=cpu_num,
             memory_size=memory_size, l3_networks=l3_networks, snapshot=snapshot, zone=zone,
@@ -191,23 +227,23 @@ class VmMixin:
             data_disk_offerings=data_disk_offerings, data_disk_sizes=data_disk_sizes,
             strategy=strategy, allocator_strategy=allocator_strategy, provisioning=provisioning,
             description=description, platform=platform, resource_uuid=resource_uuid)
-        if strategy != "JustCreate":
+        policy = start_policy(strategy)  # valid: the record checked it
+        if policy is not StartPolicy.NONE:
             self._instantiate(vm)
-            if strategy == "CreateStopped":
+            if policy is StartPolicy.STOPPED:
                 self._stop(vm)
         return vm
 
-    def _new_vm_record(self, name, *, image=None, instance_offering=None, cpu_num=None,
-                       memory_size=None, l3_networks=None, snapshot=None, zone=None, host=None,
-                       cluster=None, primary_storage=None, primary_storage_for_data=None,
-                       data_disk_offerings=(), data_disk_sizes=(), strategy="InstantStart",
-                       allocator_strategy=None, provisioning=None, description="",
-                       platform=None, resource_uuid=None) -> Vm:
+    def _new_vm_record(self, name: Any, *, image: Any = None, instance_offering: Any = None, cpu_num: Any = None,
+                       memory_size: Any = None, l3_networks: Any = None, snapshot: Any = None, zone: Any = None, host: Any = None,
+                       cluster: Any = None, primary_storage: Any = None, primary_storage_for_data: Any = None,
+                       data_disk_offerings: Any = (), data_disk_sizes: Any = (), strategy: Any = StartPolicy.START,
+                       allocator_strategy: Any = None, provisioning: Any = None, description: Any = "",
+                       platform: Any = None, resource_uuid: Any = None) -> Vm:
         uuid = self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
-        if strategy not in STRATEGIES:
-            raise InvalidArgument("strategy", f"must be one of {', '.join(STRATEGIES)}")
+        start_policy(strategy)
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
@@ -224,9 +260,9 @@ class VmMixin:
         if img is not None:
             if img.status != "Ready" or img.state != "Enabled":
                 raise InvalidState("image", img.uuid, img.status, "create vm")
-            if img.media_type != "RootVolumeTemplate":
+            if img.media_type != ROOT_TEMPLATE:  # not bootable
                 raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
-                                      "not a RootVolumeTemplate")
+                                      f"not a {ROOT_TEMPLATE}")
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
@@ -237,7 +273,7 @@ class VmMixin:
             if allocator_strategy not in ALLOCATOR_STRATEGIES:
                 raise InvalidArgument("allocatorStrategy", f"unknown strategy {allocator_strategy}")
         data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
-        data_offerings = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
+        data_offerings: list[str | None] = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
         for size in data_disk_sizes:
             if size <= 0:
                 raise InvalidArgument("dataDiskSizes", "sizes must be positive")
@@ -293,6 +329,7 @@ class VmMixin:
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
         """First start of a Created VM: place host and storage, build volumes and NICs."""
         p = vm.pending
+        assert p is not None  # a Created VM keeps what its first start needs
         image = self.images.get(p["image"]) if p["image"] else None
         snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
         parent_node = self.nodes.get(snap.node_uuid) if snap else None
@@ -301,7 +338,11 @@ class VmMixin:
         ps_root = self.primary_storages.get(p["primary_storage"]) if p["primary_storage"] else None
         ps_data = (self.primary_storages.get(p["primary_storage_for_data"])
                    if p["primary_storage_for_data"] else None)
-        root_size = image.virtual_size if image else parent_node.virtual_size
+        if image is not None:
+            root_size = image.virtual_size
+        else:
+            assert parent_node is not None  # made from an image or from a snapshot
+            root_size = parent_node.virtual_size
         data_sizes = p["data_sizes"]
         # Storage first: which primary storages (of the VM's zone, reachable from the hinted
         # host or cluster) can hold the volumes; then a host in a cluster attached to one.
@@ -360,6 +401,7 @@ class VmMixin:
         if snap is not None:
             root = self._new_volume_on(vm, "Root", root_size, ps, parent=parent_node, thick=thick)
         else:
+            assert image is not None
             cache = self._ensure_image_cache(image, ps)
             root = self._new_volume_on(vm, "Root", root_size, ps, parent=cache, thick=thick)
             root.root_image_uuid = image.uuid
@@ -390,6 +432,7 @@ class VmMixin:
         node = self._new_node(ps, parent, size, initial, "leaf", thick=thick)
         now = self.clock.now()
         if name is None:
+            assert vm is not None  # a volume of no VM is named by its caller
             name = f"ROOT-for-{vm.name}" if vtype == "Root" else f"DATA-for-{vm.name}"
         volume = Volume(uuid=uuid, name=name, type=vtype, virtual_size=size,
                         vm_uuid=vm.uuid if vm else None, primary_storage_uuid=ps.uuid,
@@ -412,7 +455,7 @@ class VmMixin:
         return frozenset(allowed) if allowed is not None else None
 
     @operation("vm.start")
-    def start_vm(self, vm, *, host=None) -> Vm:
+    def start_vm(self, vm: Vm | str, *, host: Any = None) -> Vm:
         """Start a Created, Stopped or Crashed VM (a no-op when Running).  A Created VM's
         first start places and builds it; if that fails the VM record is deleted."""
         vm = self._vm(vm)
@@ -423,7 +466,7 @@ class VmMixin:
         hint = self.hosts.get(host) if host is not None else None
         if vm.state == "Created":
             if hint is not None:
-                vm.pending = dict(vm.pending, host=hint.uuid)
+                vm.pending = dict(vm.pending or {}, host=hint.uuid)
             try:
                 self._instantiate(vm)
             except DomainError:
@@ -434,7 +477,7 @@ class VmMixin:
         return vm
 
     def _delete_created_vm(self, vm: Vm) -> None:
-        """A Created VM whose first start failed is removed, as ZStack does.  The failed
+        """A Created VM whose first start failed is removed.  The failed
         start is about to be rolled back; the removal is queued as the log's last entry,
         so it runs first and is not itself undone."""
         if self._undo is not None:
@@ -442,7 +485,7 @@ class VmMixin:
 
     def _start_existing(self, vm: Vm, hint: Host | None) -> None:
         clusters = self._running_clusters(vm)
-        local = any(self.primary_storages.get(v.primary_storage_uuid).type == "LocalStorage"
+        local = any(self.primary_storages.get(v.primary_storage_uuid).host_local
                     for v in self.vm_volumes(vm) if v.primary_storage_uuid)
         if local and hint is None and vm.last_host_uuid:
             hint = self.hosts.get(vm.last_host_uuid)
@@ -461,7 +504,7 @@ class VmMixin:
         vm.last_op_date = self.clock.now()
 
     @operation("vm.stop")
-    def stop_vm(self, vm) -> Vm:
+    def stop_vm(self, vm: Vm | str) -> Vm:
         vm = self._vm(vm)
         self._fault_point("vm.stop", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
         self._state_check(vm, "stop")
@@ -469,7 +512,7 @@ class VmMixin:
             self._stop(vm)
         return vm
 
-    def _change_state(self, vm, op: str, state: str) -> Vm:
+    def _change_state(self, vm: Vm | str, op: str, state: str) -> Vm:
         """The simple transitions: a fault point, the state table's check, the new state."""
         vm = self._vm(vm)
         self._fault_point(f"vm.{op}", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
@@ -479,23 +522,23 @@ class VmMixin:
         return vm
 
     @operation("vm.reboot")
-    def reboot_vm(self, vm) -> Vm:
-        """A guest restart: a frozen VM (vSphere instant-clone source) thaws, as on stop."""
+    def reboot_vm(self, vm: Vm | str) -> Vm:
+        """A guest restart: a frozen VM (an instant-clone source) thaws, as on stop."""
         vm = self._change_state(vm, "reboot", "Running")
         self._set(vm, "frozen", False)
         return vm
 
     @operation("vm.pause")
-    def pause_vm(self, vm) -> Vm:
+    def pause_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "pause", "Paused")
 
     @operation("vm.resume")
-    def resume_vm(self, vm) -> Vm:
+    def resume_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "resume", "Running")
 
     @operation("vm.freeze")
-    def freeze_vm(self, vm, frozen: bool = True) -> Vm:
-        """Mark a running VM frozen (vSphere ``instantclone.freeze``): its disks move once
+    def freeze_vm(self, vm: Vm | str, frozen: bool = True) -> Vm:
+        """Mark a running VM frozen (an instant-clone source): its disks move once
         onto new leaves above frozen nodes and stop changing; instant clones then hang off
         those frozen nodes without growing its chain."""
         vm = self._vm(vm)
@@ -508,7 +551,7 @@ class VmMixin:
         return vm
 
     @operation("vm.destroy")
-    def destroy_vm(self, vm) -> Vm:
+    def destroy_vm(self, vm: Vm | str) -> Vm:
         """Destroyed (recoverable): host capacity returned, data volumes detached, disks kept."""
         vm = self._vm(vm)
         self._fault_point("vm.destroy", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
@@ -526,11 +569,11 @@ class VmMixin:
         return vm
 
     @operation("vm.recover")
-    def recover_vm(self, vm) -> Vm:
+    def recover_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "recover", "Stopped")
 
     @operation("vm.expunge")
-    def expunge_vm(self, vm) -> None:
+    def expunge_vm(self, vm: Vm | str) -> None:
         """Remove a Destroyed VM for good: its root volume's disk is released by the
         copy-on-write rules, its addresses are freed."""
         vm = self._vm(vm)
@@ -543,7 +586,7 @@ class VmMixin:
         self._remove(self.vms, vm)
 
     @operation("vm.resize")
-    def resize_vm(self, vm, *, cpu_num: int | None = None, memory_size: int | None = None) -> Vm:
+    def resize_vm(self, vm: Vm | str, *, cpu_num: int | None = None, memory_size: int | None = None) -> Vm:
         """Change a VM's CPU count and memory.  A VM holding its host is resized in place
         and needs the difference to fit there (``CapacityExhausted`` otherwise)."""
         vm = self._vm(vm)

@@ -1,6 +1,8 @@
 """Data volumes, volume snapshots and guest writes."""
 from __future__ import annotations
 
+from typing import Any
+
 
 from .entities import (
     DiskNode,
@@ -16,18 +18,20 @@ from .errors import (
 from .storage import virtual_charge
 
 
-from .transactions import _key, operation
+from .transactions import operation
+from .util import key_of
+from .state import CloudState
 
 
-class VolumeMixin:
+class VolumeMixin(CloudState):
     # -- volumes -----------------------------------------------------------------------
     @operation("volume.create")
-    def create_data_volume(self, name: str, *, size: int | None = None, disk_offering=None,
-                           primary_storage=None, provisioning: str | None = None,
+    def create_data_volume(self, name: str, *, size: int | None = None, disk_offering: Any = None,
+                           primary_storage: Any = None, provisioning: str | None = None,
                            description: str = "", resource_uuid: str | None = None) -> Volume:
         """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
         is given, in which case it is created there at once."""
-        self._fault_point("volume.create", name=name, primary_storage=_key(primary_storage))
+        self._fault_point("volume.create", name=name, primary_storage=key_of(primary_storage))
         uuid = self._claim_uuid(resource_uuid, self.volumes)
         offering = self.disk_offerings.get(disk_offering) if disk_offering is not None else None
         if offering is not None:
@@ -39,6 +43,7 @@ class VolumeMixin:
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         now = self.clock.now()
+        volume: Volume
         if primary_storage is None:
             volume = Volume(uuid=uuid, name=name, type="Data", virtual_size=size,
                             description=description, status="NotInstantiated",
@@ -59,12 +64,16 @@ class VolumeMixin:
         return volume
 
     @operation("volume.attach")
-    def attach_volume(self, volume, vm) -> Volume:
+    def attach_volume(self, volume: Volume | str, vm: Vm | str) -> Volume:
         volume, vm = self._volume(volume), self._vm(vm)
         self._fault_point("volume.attach", volume=volume.uuid, vm=vm.uuid, name=vm.name)
         self._state_check(vm, "attach_volume")
         if volume.type != "Data":
             raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+        if volume.state != "Enabled":
+            raise InvalidArgument("volumeUuid", "the volume is disabled", message=(
+                f"volume[uuid:{volume.uuid}] is in state[{volume.state}], data volume can only be "
+                "attached when state is Enabled"))
         if volume.vm_uuid is not None:
             raise InvalidState("volume", volume.uuid, "Attached", "attach")
         if volume.status not in ("Ready", "NotInstantiated"):
@@ -110,7 +119,7 @@ class VolumeMixin:
         self._set(volume, "last_vm_uuid", vm.uuid)
 
     @operation("volume.detach")
-    def detach_volume(self, volume) -> Volume:
+    def detach_volume(self, volume: Volume | str) -> Volume:
         volume = self._volume(volume)
         self._fault_point("volume.detach", volume=volume.uuid)
         if volume.type != "Data":
@@ -123,7 +132,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.delete")
-    def delete_volume(self, volume) -> Volume:
+    def delete_volume(self, volume: Volume | str) -> Volume:
         """Delete a data volume (delayed: status Deleted, disk kept until expunged)."""
         volume = self._volume(volume)
         self._fault_point("volume.delete", volume=volume.uuid)
@@ -137,7 +146,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.recover")
-    def recover_volume(self, volume) -> Volume:
+    def recover_volume(self, volume: Volume | str) -> Volume:
         volume = self._volume(volume)
         if volume.status != "Deleted":
             raise InvalidState("volume", volume.uuid, volume.status, "recover", ("Deleted",))
@@ -145,7 +154,7 @@ class VolumeMixin:
         return volume
 
     @operation("volume.expunge")
-    def expunge_volume(self, volume) -> None:
+    def expunge_volume(self, volume: Volume | str) -> None:
         volume = self._volume(volume)
         self._fault_point("volume.expunge", volume=volume.uuid)
         if volume.type == "Data" and volume.status != "Deleted":
@@ -156,7 +165,7 @@ class VolumeMixin:
 
     def _expunge_volume(self, volume: Volume) -> None:
         for snap in [s for s in self.volume_snapshots if s.volume_uuid == volume.uuid]:
-            self._delete_snapshot(snap)
+            self._delete_snapshot(snap, relink=False)  # the whole tree goes: nothing to relink
         if volume.node_uuid is not None:
             ps = self.primary_storages.get(volume.primary_storage_uuid)
             self._charge_virtual(ps, -volume.virtual_charge)
@@ -164,7 +173,7 @@ class VolumeMixin:
         self._remove(self.volumes, volume)
 
     @operation("volume.write")
-    def write(self, volume, nbytes: int) -> int:
+    def write(self, volume: Volume | str, nbytes: int) -> int:
         """Simulated guest writes: the volume's leaf grows by ``nbytes`` (up to its virtual
         size).  Thin volumes consume physical space as they grow; when the storage cannot
         hold the growth nothing is written and ``CapacityExhausted`` is raised.  Returns the
@@ -205,14 +214,20 @@ class VolumeMixin:
         return old
 
     @operation("snapshot.create")
-    def create_volume_snapshot(self, volume, name: str, *, description: str = "",
-                               system: bool = False) -> VolumeSnapshot:
+    def create_volume_snapshot(self, volume: Volume | str, name: str, *, description: str = "",
+                               system: bool = False, resource_uuid: str | None = None) -> VolumeSnapshot:
+        """Freeze the volume's disk as a snapshot (its parent: the volume's latest one);
+        the volume goes on writing into a new leaf above it.  ``resource_uuid`` is the
+        snapshot's uuid when given."""
         volume = self._volume(volume)
         self._fault_point("snapshot.create", volume=volume.uuid, name=name)
-        return self._snapshot(volume, name, description, system)
+        return self._snapshot(volume, name, description, system, uuid=resource_uuid)
 
     def _snapshot(self, volume: Volume, name: str, description: str = "",
-                  system: bool = False) -> VolumeSnapshot:
+                  system: bool = False, *, uuid: str | None = None,
+                  group_uuid: str | None = None) -> VolumeSnapshot:
+        if uuid is not None:
+            uuid = self._claim_uuid(uuid, self.volume_snapshots)
         if volume.status != "Ready" or volume.node_uuid is None:
             raise InvalidState("volume", volume.uuid, volume.status, "snapshot", ("Ready",))
         ps = self.primary_storages.get(volume.primary_storage_uuid)
@@ -220,18 +235,28 @@ class VolumeMixin:
             raise Unreachable("primary_storage", ps.uuid)
         node = self._freeze_leaf(volume)
         now = self.clock.now()
-        snap = VolumeSnapshot(uuid=self.ids.uuid(), name=name, volume_uuid=volume.uuid,
+        parent = self.volume_snapshots.by_uuid(volume.latest_snapshot_uuid)
+        snap = VolumeSnapshot(uuid=uuid or self.ids.uuid(), name=name, volume_uuid=volume.uuid,
                               node_uuid=node.uuid, primary_storage_uuid=ps.uuid,
                               volume_type=volume.type, description=description, system=system,
-                              size=node.actual_size, create_date=now, last_op_date=now)
+                              size=node.actual_size,
+                              parent_uuid=parent.uuid if parent is not None else None,
+                              distance=parent.distance + 1 if parent is not None else 1,
+                              group_uuid=group_uuid, create_date=now, last_op_date=now)
+        self._set(volume, "latest_snapshot_uuid", snap.uuid)
         return self._add(self.volume_snapshots, snap)
 
     @operation("snapshot.delete")
-    def delete_volume_snapshot(self, snapshot) -> None:
+    def delete_volume_snapshot(self, snapshot: Any) -> None:
+        """Delete a snapshot.  Its child snapshots hang off its parent from now on (the
+        chain of snapshots closes over the gap); its disk is freed when nothing builds on
+        it, or kept hidden (and charged) until the last disk built on it goes."""
         snap = self.volume_snapshots.get(snapshot)
         self._fault_point("snapshot.delete", snapshot=snap.uuid, volume=snap.volume_uuid)
         self._delete_snapshot(snap)
 
-    def _delete_snapshot(self, snap: VolumeSnapshot) -> None:
+    def _delete_snapshot(self, snap: VolumeSnapshot, relink: bool = True) -> None:
+        if relink:
+            self._unlink_snapshot(snap)
         self._release_node(self.nodes.get(snap.node_uuid))
         self._remove(self.volume_snapshots, snap)

@@ -37,17 +37,51 @@ is importable from ``fakestack.scenarios``.
 """
 from __future__ import annotations
 
-from .schema import (ClockMove, DEFAULT_BASE_URL, DEFAULT_CLOCK_START, discover, Expect,
-                     FaultChange, GuestWrite, HttpRequest, json_schema, json_schema_text, load,
-                     loads, model_operations, OPERATIONS, parse_scenario, Scenario,
-                     SCENARIO_SUFFIXES, ScenarioError, Step)
-from .values import (DIFF_LINES, error_code_of, pretty, project, render_value, resolve, StepFailure,
-                     strict_equal, subset_matches, substitute, text_diff)
-from .replaying import (build_cloud, replay, ReplayResult, StepReport, transcript_text,
-                        TRANSCRIPT_VERSION)
-from .record import (bind_arguments, dumps, record_app, Recorder, recording_cloud,
-                     RecordingMiddleware, scenario_dict)
-from .command import add_replay_command, cmd_replay, ProgressBar, transcript_name
+from .command import ProgressBar, add_replay_command, cmd_replay, transcript_name
+from .record import (
+    Recorder,
+    RecordingMiddleware,
+    bind_arguments,
+    dumps,
+    record_app,
+    recording_cloud,
+    scenario_dict,
+)
+from .replaying import TRANSCRIPT_VERSION, ReplayResult, StepReport, build_cloud, replay, transcript_text
+from .schema import (
+    DEFAULT_BASE_URL,
+    DEFAULT_CLOCK_START,
+    OPERATIONS,
+    SCENARIO_SUFFIXES,
+    ClockMove,
+    Expect,
+    FaultChange,
+    GuestWrite,
+    HttpRequest,
+    Scenario,
+    ScenarioError,
+    Step,
+    discover,
+    json_schema,
+    json_schema_text,
+    load,
+    loads,
+    model_operations,
+    parse_scenario,
+)
+from .values import (
+    DIFF_LINES,
+    StepFailure,
+    error_code_of,
+    pretty,
+    project,
+    render_value,
+    resolve,
+    strict_equal,
+    subset_matches,
+    substitute,
+    text_diff,
+)
 
 __all__ = [
     "ClockMove", "DEFAULT_BASE_URL", "DEFAULT_CLOCK_START", "discover", "Expect", "FaultChange",

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
+from ..console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
 from .replaying import replay
 from .schema import ScenarioError, discover, load
 
@@ -62,8 +63,6 @@ def add_replay_command(subparsers) -> None:
 
 
 def cmd_replay(args) -> int:
-    from ..cli import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
-
     try:
         files = discover(args.paths)
     except FileNotFoundError as exc:

@@ -6,9 +6,10 @@ import io
 import json
 import os
 import time
+from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import yaml
 
@@ -29,7 +30,7 @@ def _str_representer(dumper, value: str):
 _Dumper.add_representer(str, _str_representer)
 
 
-def dumps(scenario: "Scenario | dict") -> str:
+def dumps(scenario: Scenario | dict) -> str:
     """YAML text of a scenario (what :func:`loads` reads back)."""
     return _yaml(scenario if isinstance(scenario, dict) else scenario_dict(scenario))
 
@@ -47,7 +48,7 @@ def scenario_dict(scenario: Scenario) -> dict:
 
 def _topology_reference(cloud) -> str | dict:
     """A preset's name when the cloud was built from an unchanged preset, else inline."""
-    from ..model.topology import load_topology
+    from ..model import load_topology
 
     name = cloud.topology.name
     try:
@@ -115,8 +116,8 @@ class Recorder:
     """
 
     def __init__(self, *, name: str = "recorded", description: str = "",
-                 topology: "str | dict" = "demo", seed: int = 0,
-                 clock_start: "float | str" = DEFAULT_CLOCK_START,
+                 topology: str | dict = "demo", seed: int = 0,
+                 clock_start: float | str = DEFAULT_CLOCK_START,
                  base_url: str = DEFAULT_BASE_URL, faults: list | None = None,
                  cloud=None) -> None:
         self.name = name
@@ -132,7 +133,7 @@ class Recorder:
 
     @classmethod
     def for_cloud(cls, cloud, *, name: str = "recorded", description: str = "",
-                  base_url: str = DEFAULT_BASE_URL) -> "Recorder":
+                  base_url: str = DEFAULT_BASE_URL) -> Recorder:
         """A recorder for ``cloud`` as it is now (fresh from its topology: no operation
         run yet), with its fault plan."""
         plan = []
@@ -298,13 +299,13 @@ class Recorder:
         del done[len(steps):]
         return _yaml(data) + "steps:\n" + "".join(text for _, text in done)
 
-    def save(self, path: "str | os.PathLike[str]") -> Path:
+    def save(self, path: str | os.PathLike[str]) -> Path:
         """Write the scenario (valid as soon as it has a step) to ``path``."""
         write_atomically(path, self.dumps())
         return Path(path)
 
 
-def _clock_text(epoch: float) -> "str | float":
+def _clock_text(epoch: float) -> str | float:
     """An ISO date when the time is a whole second (readable), else the exact epoch."""
     if float(epoch).is_integer():
         return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -325,7 +326,7 @@ class RecordingMiddleware:
     that time passes as in a live server and the replay sees the same times.  Attribute
     reads fall through to ``app`` (``start_server(cloud, app=middleware)`` works)."""
 
-    def __init__(self, app, recorder: Recorder, path: "str | os.PathLike[str] | None" = None,
+    def __init__(self, app, recorder: Recorder, path: str | os.PathLike[str] | None = None,
                  *, sync_clock: bool = True, wall_clock: Callable[[], float] | None = None) -> None:
         self.app = app
         self.recorder = recorder
@@ -436,7 +437,7 @@ def recording_cloud(topology="demo", seed: int = 0, *, start: float | None = Non
     return Cloud(topology, seed=seed, clock=ManualClock(start))
 
 
-def record_app(cloud, path: "str | os.PathLike[str]", *, name: str | None = None,
+def record_app(cloud, path: str | os.PathLike[str], *, name: str | None = None,
                description: str = "", sync_clock: bool = True,
                wall_clock: Callable[[], float] | None = None) -> RecordingMiddleware:
     """``make_app(cloud)`` wrapped so that what it serves is written to ``path`` as a

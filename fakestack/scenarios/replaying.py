@@ -6,15 +6,27 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from pydantic import ValidationError
 
 from ..model import Cloud, DomainError, ManualClock
 from .schema import Scenario, Step, _epoch, load
-from .values import (StepFailure, _size, error_code_of, pretty, project, render_value, resolve,
-                     strict_equal, subset_matches, substitute, text_diff)
+from .values import (
+    StepFailure,
+    _size,
+    error_code_of,
+    pretty,
+    project,
+    render_value,
+    resolve,
+    strict_equal,
+    subset_matches,
+    substitute,
+    text_diff,
+)
 
 TRANSCRIPT_VERSION = 1
 
@@ -205,8 +217,9 @@ class _Runner:
                     try:
                         faults.remove(self.cloud, rule_id)
                     except KeyError:
-                        raise StepFailure(f"fault.remove: no active rule {rule_id!r} (active: "
-                                          f"{', '.join(r['id'] for r in faults.list_rules(self.cloud)) or 'none'})") from None
+                        active = ", ".join(r["id"] for r in faults.list_rules(self.cloud)) or "none"
+                        raise StepFailure(f"fault.remove: no active rule {rule_id!r} "
+                                          f"(active: {active})") from None
                 record["fault"]["remove"] = ids
             if change.add:
                 rules = substitute(change.add, self.variables)
@@ -361,8 +374,8 @@ def _body_hint(answer: dict) -> str:
     return "\nbody:\n" + "\n".join("  " + line for line in text.splitlines())
 
 
-def replay(scenario: "Scenario | str | os.PathLike[str]", *, source: str | None = None,
-           base_dir: "str | os.PathLike[str] | None" = None,
+def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = None,
+           base_dir: str | os.PathLike[str] | None = None,
            on_step: Callable[[int, int], None] | None = None,
            stop_on_failure: bool = True) -> ReplayResult:
     """Replay ``scenario`` (a model, or a file path) in a fresh cloud.

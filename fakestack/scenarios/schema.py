@@ -7,9 +7,10 @@ import json
 import math
 import os
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Iterable, Literal
+from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -23,8 +24,8 @@ SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 # Simulator operations a scenario may call: every public operation of the model (the
 # methods it journals) plus a few helpers that are not operations of their own.
-_EXTRA_OPERATIONS = ("capacity", "job_state", "release_job", "check_invariants", "set_host_status", "set_host_state",
-                     "set_storage_status", "set_storage_state")
+_EXTRA_OPERATIONS = ("capacity", "job_state", "release_job", "check_invariants", "set_host_status",
+                     "set_host_state", "set_storage_status", "set_storage_state")
 
 
 def model_operations() -> tuple[str, ...]:
@@ -379,7 +380,7 @@ def loads(text: str, source: str = "<scenario>") -> Scenario:
     return parse_scenario(data, source, text)
 
 
-def load(path: "str | os.PathLike[str]") -> Scenario:
+def load(path: str | os.PathLike[str]) -> Scenario:
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
@@ -388,7 +389,7 @@ def load(path: "str | os.PathLike[str]") -> Scenario:
     return loads(text, str(path))
 
 
-def discover(paths: Iterable["str | os.PathLike[str]"]) -> list[Path]:
+def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     """Scenario files named by ``paths`` (files, or folders searched recursively), sorted
     within each folder; a missing path raises ``FileNotFoundError``."""
     found: list[Path] = []

@@ -16,6 +16,13 @@ from fakestack.model import (
     Unreachable,
 )
 
+from fakestack.dialects.zstack.render import (
+    backup_install_path,
+    backup_name,
+    image_install_path,
+    image_url,
+)
+
 from model_helpers import GiB, MiB, small_topology
 
 LEAF = MiB
@@ -108,16 +115,19 @@ def test_backup_records_carry_what_the_inventory_needs(cloud):
                                             resource_uuid="2f7c0a5bb86430e8a5ac48312172d70d")
     bs = cloud.backup_storages.get("bs")
     assert root_b.group_uuid == data_b.group_uuid == "2f7c0a5bb86430e8a5ac48312172d70d"
-    assert root_b.name == "nightly-2024-10-17 05:43:35.123"
-    assert data_b.name == f"nightly-{data.uuid}-2024-10-17 05:43:35.123"
+    # the model keeps the name asked for; ZStack shows it with the volume and creation time
+    assert root_b.name == data_b.name == "nightly"
+    assert backup_name(root_b) == "nightly-2024-10-17 05:43:35.123"
+    assert backup_name(data_b) == f"nightly-{data.uuid}-2024-10-17 05:43:35.123"
     assert (root_b.description, root_b.state, root_b.status, root_b.vm_uuid) == (
         "critical", "Enabled", "Ready", vm.uuid)
     assert root_b.create_date == root_b.last_op_date == T0
     node = node_of(cloud, root_b)
     assert root_b.backup_storage_refs == [{
-        "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-        "install_path": f"zstore://volumebackup-{root.uuid}/{node.uuid}", "status": "Ready",
+        "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready",
         "create_date": T0, "last_op_date": T0}]
+    assert backup_install_path(root_b, root_b.backup_storage_refs[0]) == (
+        f"zstore://volumebackup-{root.uuid}/{node.uuid}")
     meta = root_b.metadata
     assert (meta["volume_name"], meta["vm_name"], meta["cpu_num"], meta["memory_size"]) == (
         "ROOT-for-vm1", "vm1", 2, 4 * GiB)
@@ -131,7 +141,7 @@ def test_backup_records_carry_what_the_inventory_needs(cloud):
 def test_whole_second_timestamp_renders_dot_zero():
     cloud = Cloud(small_topology(), clock=ManualClock(1729143815.0))
     cloud.create_vm("solo", image="img", instance_offering="o1")
-    assert cloud.create_vm_backup("solo", "bs", "b")[0].name == "b-2024-10-17 05:43:35.0"
+    assert backup_name(cloud.create_vm_backup("solo", "bs", "b")[0]) == "b-2024-10-17 05:43:35.0"
 
 
 def test_group_uuid_is_random_when_not_given_and_taken_uuids_conflict(cloud):
@@ -398,8 +408,8 @@ def test_sync_registers_dropped_records_again_and_is_idempotent(cloud):
     back = [cloud.backups.get(r["uuid"]).to_dict() for r in records]
     for old, new in zip(records, back):
         assert new["last_op_date"] == T0 + 60
-        assert [r["install_path"] for r in new["backup_storage_refs"]] == [
-            r["install_path"] for r in old["backup_storage_refs"]]
+        assert [r["node_uuid"] for r in new["backup_storage_refs"]] == [
+            r["node_uuid"] for r in old["backup_storage_refs"]]
         strip = ("last_op_date", "backup_storage_refs")
         assert {k: v for k, v in new.items() if k not in strip} == {
             k: v for k, v in old.items() if k not in strip}
@@ -464,9 +474,9 @@ def test_image_from_a_backup_shares_its_data_and_boots_a_vm(cloud):
     # defaults come from the backed-up VM (made from "img")
     assert (image.platform, image.architecture, image.guest_os_type) == ("Linux", "x86_64", "Linux")
     assert image.backup_storage_refs == [{
-        "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-        "install_path": f"zstore://my-template/{node.uuid}", "status": "Ready"}]
-    assert image.url == f"zstore://{bs.hostname}/my-template/{node.uuid}"
+        "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}]
+    assert image_install_path(image, image.backup_storage_refs[0]) == f"zstore://my-template/{node.uuid}"
+    assert image_url(cloud, image) == f"zstore://{bs.hostname}/my-template/{node.uuid}"
     assert node.refs == 2
     cloud.check_invariants()
     # deleting every backup keeps the image's data

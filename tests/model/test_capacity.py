@@ -93,7 +93,7 @@ def test_host_capacity_is_held_only_in_holding_states():
     assert (host.used_cpu, host.used_memory) == (2, 4 * GiB)
     cloud.destroy_vm(vm)
     assert (host.used_cpu, host.used_memory) == (0, 0)
-    created = cloud.create_vm("later", image="img", instance_offering="o1", strategy="JustCreate")
+    created = cloud.create_vm("later", image="img", instance_offering="o1", strategy="none")
     assert created.state == "Created"
     assert (host.used_cpu, host.used_memory) == (0, 0)
     assert ps_of(cloud).used_virtual == 11 * GiB  # the destroyed VM's disk only; Created holds none

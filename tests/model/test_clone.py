@@ -27,7 +27,7 @@ def test_clone_five_with_room_for_three_on_tiny():
 def test_just_create_holds_nothing_until_started():
     cloud = Cloud("tiny")
     ps = cloud.primary_storages.get("nfs-ps")
-    result = cloud.clone_vm("golden", [f"j{i}" for i in range(5)], strategy="JustCreate")
+    result = cloud.clone_vm("golden", [f"j{i}" for i in range(5)], strategy="none")
     assert result.number_of_cloned_vm == 5
     assert {vm.state for vm in result.succeeded} == {"Created"}
     virtual = ps.used_virtual
@@ -47,7 +47,7 @@ def test_just_create_holds_nothing_until_started():
 
 def test_create_stopped_ends_stopped():
     cloud = Cloud("tiny")
-    result = cloud.clone_vm("golden", ["s1"], strategy="CreateStopped")
+    result = cloud.clone_vm("golden", ["s1"], strategy="stopped")
     vm = result.succeeded[0]
     assert vm.state == "Stopped" and vm.host_uuid is None and vm.root_volume_uuid
     cloud.check_invariants()
@@ -72,8 +72,8 @@ def test_host_dry_run_fails_the_whole_call_when_no_host_fits():
     with pytest.raises(CapacityExhausted) as info:
         cloud.clone_vm("golden", ["d"])
     assert info.value.resource == "host.memory"
-    # JustCreate skips the dry run
-    assert cloud.clone_vm("golden", ["d"], strategy="JustCreate").number_of_cloned_vm == 1
+    # the "none" start policy skips the dry run
+    assert cloud.clone_vm("golden", ["d"], strategy="none").number_of_cloned_vm == 1
 
 
 def test_clone_validation():

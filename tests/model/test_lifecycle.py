@@ -225,7 +225,7 @@ def test_caller_chosen_uuids(cloud):
         cloud.create_vm("w", image="img", instance_offering="o1", resource_uuid=wanted)
     with pytest.raises(InvalidArgument) as info:
         cloud.create_data_volume("d", size=GiB, resource_uuid="not-a-uuid")
-    assert info.value.field == "resourceUuid"
+    assert info.value.field == "resource_uuid"
     assert cloud.create_data_volume("d", size=GiB, resource_uuid="f" * 32).uuid == "f" * 32
 
 

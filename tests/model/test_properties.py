@@ -44,9 +44,9 @@ def topologies(draw):
 
 OPS = st.one_of(
     st.tuples(st.just("create"), st.sampled_from(["s", "m"]), st.booleans(),
-              st.sampled_from(["InstantStart", "JustCreate", "CreateStopped"])),
+              st.sampled_from(["start", "none", "stopped"])),
     st.tuples(st.just("clone"), st.integers(0, 50), st.integers(1, 4),
-              st.sampled_from(["InstantStart", "JustCreate"]), st.booleans()),
+              st.sampled_from(["start", "none"]), st.booleans()),
     st.tuples(st.just("instant_clone"), st.integers(0, 50)),
     st.tuples(st.just("full_clone"), st.integers(0, 50)),
     st.tuples(st.just("write"), st.integers(0, 50), st.integers(0, 6 * 1024) .map(lambda m: m * MiB)),
@@ -59,7 +59,7 @@ OPS = st.one_of(
 
 
 # Every sequence starts with two VMs (when they fit), so that most operations have a target.
-PRELUDE = [("create", "s", True, "InstantStart"), ("create", "m", False, "InstantStart")]
+PRELUDE = [("create", "s", True, "start"), ("create", "m", False, "start")]
 
 
 def apply(cloud: Cloud, op) -> None:

@@ -8,6 +8,7 @@ import threading
 
 import httpx
 import pytest
+from support import INSTAVM_KEY
 from werkzeug.test import Client
 
 import fakestack.server as server_module
@@ -15,8 +16,6 @@ from fakestack import Cloud, ManualClock
 from fakestack.app import make_app
 from fakestack.cli import main
 from fakestack.server import is_loopback_host
-
-from support import INSTAVM_KEY
 
 TOKEN = "s3cret-token"
 

@@ -9,15 +9,14 @@ from __future__ import annotations
 import re
 
 import pytest
+from support import Fake
 
-from fakestack.dialects.instavm.routing import ALL_ENDPOINTS, SHARED_PREFIXES
-from fakestack.dialects.vsphere.routes import ROUTES
 import fakestack.dialects.zstack.handlers  # noqa: F401 - registers the API handlers
+from fakestack.dialects.instavm.routes import ALL_ENDPOINTS, SHARED_PREFIXES
+from fakestack.dialects.vsphere.routes import ROUTES
 from fakestack.dialects.zstack.catalog import APIS
 from fakestack.dialects.zstack.registry import BINDINGS
 from fakestack.dialects.zstack.resources import COLLECTIONS
-
-from support import Fake
 
 MISSING_UUID = "0123456789ab4cde8f0123456789abcd"  # a valid v4 uuid no resource has
 _VAR = re.compile(r"\{(\w+)\}")

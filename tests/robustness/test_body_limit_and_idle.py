@@ -7,13 +7,12 @@ import socket
 import time
 
 import pytest
+from support import INSTAVM_KEY
 from werkzeug.test import Client
 
 from fakestack import Cloud, ManualClock
 from fakestack.app import DEFAULT_MAX_BODY_BYTES, make_app
 from fakestack.server import start_server
-
-from support import INSTAVM_KEY
 
 LIMIT = 1000
 BIG = b'{"x": "' + b"a" * 2000 + b'"}'

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from fakestack import Cloud
 from fakestack.cli import main
 from fakestack.model.presets import MAX_SCALE_HOSTS, MAX_SCALE_VMS
 from fakestack.server import start_server
-from fakestack import Cloud
 
 
 @pytest.mark.parametrize("port", ["99999", "65536", "-1", "http"])

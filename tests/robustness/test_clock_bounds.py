@@ -3,8 +3,7 @@ with a 400, and changes nothing."""
 from __future__ import annotations
 
 import pytest
-
-from support import Fake, INSTAVM_KEY
+from support import INSTAVM_KEY, Fake
 
 
 @pytest.mark.parametrize("body", [

@@ -4,13 +4,12 @@ JSON-RPC HTTP 200 with result.error internal_server_error, InstaVM FastAPI's 500
 from __future__ import annotations
 
 import pytest
+from support import INSTAVM_KEY, Fake
 
 from fakestack.dialects.instavm.dialect import InstaVMDialect
 from fakestack.dialects.vsphere import jsonrpc
 from fakestack.dialects.vsphere.dialect import VsphereDialect
 from fakestack.dialects.zstack.dialect import ZStackDialect
-
-from support import INSTAVM_KEY, Fake
 
 
 def _boom(*args, **kwargs):

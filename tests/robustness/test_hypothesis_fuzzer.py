@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 
+from fuzz_support import Target, crash_in, poller
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from fakestack.dialects.json_input import MAX_DEPTH
-
-from fuzz_support import Target, crash_in, poller
+from fakestack.dialects.kit.json_input import MAX_DEPTH
 
 FUZZ = settings(max_examples=60, deadline=None, database=None,
                 suppress_health_check=list(HealthCheck))

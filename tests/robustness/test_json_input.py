@@ -4,7 +4,6 @@ dialect's own shape, and nothing is stored."""
 from __future__ import annotations
 
 import pytest
-
 from support import INSTAVM_KEY, ZSTACK_PASSWORD, Fake
 
 JSON = {"Content-Type": "application/json"}
@@ -34,7 +33,7 @@ def test_instavm_snapshot_with_a_surrogate_is_a_422_and_is_not_stored():
 
 def test_instavm_raw_surrogate_bytes_and_surrogate_keys_are_refused_too():
     fake = Fake()
-    raw = '{"oci_image": "x", "name": "'.encode() + b"\xed\xa0\x80" + b'"}'
+    raw = b'{"oci_image": "x", "name": "' + b"\xed\xa0\x80" + b'"}'
     response = post(fake, "/v1/snapshots", raw, INSTAVM_KEY)
     assert response.status_code == 422
     assert response.get_json()["detail"][0]["loc"] == ["body", "name"]
@@ -56,8 +55,8 @@ def test_zstack_rest_surrogate_in_a_param_is_a_plain_text_400():
 def test_zstack_legacy_surrogate_is_answered_as_an_undecodable_message():
     fake = Fake()
     session = fake.zstack_session()
-    raw = ('{"org.zstack.header.vm.APIQueryVmInstanceMsg": {"session": {"uuid": "%s"}, '
-           '"conditions": [{"name": "name", "op": "=", "value": "\\ud800"}]}}' % session).encode()
+    raw = ('{"org.zstack.header.vm.APIQueryVmInstanceMsg": {"session": {"uuid": "' + session
+           + '"}, "conditions": [{"name": "name", "op": "=", "value": "\\ud800"}]}}').encode()
     response = post(fake, "/zstack/api/", raw)
     assert response.status_code == 200
     assert response.get_data(as_text=True).startswith("Unable to decode the API message:")

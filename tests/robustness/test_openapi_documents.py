@@ -13,7 +13,7 @@ import fakestack.dialects.zstack.handlers  # noqa: F401 - registers the API hand
 from fakestack import Cloud, ManualClock
 from fakestack.admin import ROUTES as ADMIN_ROUTES
 from fakestack.app import make_app
-from fakestack.dialects.instavm.routing import ALL_ENDPOINTS
+from fakestack.dialects.instavm.routes import ALL_ENDPOINTS
 from fakestack.dialects.vsphere.routes import ROUTES as VSPHERE_ROUTES
 from fakestack.dialects.zstack.catalog import APIS
 from fakestack.dialects.zstack.registry import BINDINGS

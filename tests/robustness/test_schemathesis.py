@@ -5,10 +5,9 @@ requests per dialect) is ``benchmarks/bench_fuzz.py``."""
 from __future__ import annotations
 
 import schemathesis
+from fuzz_support import DOCUMENTS, Target, crash_in, poller
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import response_schema_conformance, status_code_conformance
-
-from fuzz_support import DOCUMENTS, Target, crash_in, poller
 
 MAX_EXAMPLES = 3  # per operation; the whole module stays well under a minute
 

@@ -7,10 +7,9 @@ from __future__ import annotations
 import re
 
 import pytest
-
-from fakestack.dialects.instavm.routing import ALL_ENDPOINTS
-
 from support import INSTAVM_KEY, Fake
+
+from fakestack.dialects.instavm.routes import ALL_ENDPOINTS
 
 _VAR = re.compile(r"\{(\w+)\}")
 

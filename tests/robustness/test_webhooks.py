@@ -4,10 +4,9 @@ the sender never dies with a traceback."""
 from __future__ import annotations
 
 import pytest
+from support import Fake
 
 from fakestack.dialects.zstack import webhooks
-
-from support import Fake
 
 
 def _create_volume(fake, headers):

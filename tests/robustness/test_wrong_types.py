@@ -3,7 +3,6 @@ internal error answered as success."""
 from __future__ import annotations
 
 import pytest
-
 from support import Fake
 
 QUERY_VMS = "org.zstack.header.vm.APIQueryVmInstanceMsg"

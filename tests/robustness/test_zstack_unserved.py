@@ -3,16 +3,15 @@ unknown path (404 plain text), never as another API that a less specific templat
 from __future__ import annotations
 
 import pytest
+from support import Fake
 
 from fakestack.dialects.zstack.known_paths import KNOWN_PATHS
-
-from support import Fake
 
 
 @pytest.mark.parametrize("method, path", [
     ("GET", "/vm-instances/candidate-destinations"),   # would match QueryVmInstance /{uuid}
     ("GET", "/hosts/hypervisor-types"),                 # QueryHost /{uuid}
-    ("GET", "/volume-snapshots/trees"),                 # QueryVolumeSnapshot /{uuid}
+    ("GET", "/volume-snapshots/group"),                 # QueryVolumeSnapshot /{uuid}
     ("POST", "/hosts/kvm"),                             # only a GET /hosts/{uuid} is served
     ("PUT", "/volume-snapshots/batch-delete"),
     ("DELETE", "/vm-instances/cdroms/" + "a" * 32),     # DestroyVmInstance is /vm-instances/{uuid}

@@ -6,14 +6,14 @@ from werkzeug.datastructures import MultiDict
 
 from fakestack.dialects.zstack.errors import ApiError, TransportError
 from fakestack.dialects.zstack.query import (
-    Collection, Condition, QuerySpec, parse_legacy_condition, parse_rest_condition, run_query,
+    QuerySource, Condition, QuerySpec, parse_legacy_condition, parse_rest_condition, run_query,
     schema_for, spec_from_legacy, spec_from_rest,
 )
 
-NIC = Collection("org.zstack.header.vm.VmNicInventory", fields=("uuid", "ip", "vmInstanceUuid"))
-HOST = Collection("org.zstack.header.host.HostInventory", fields=("uuid", "managementIp"))
+NIC = QuerySource("org.zstack.header.vm.VmNicInventory", fields=("uuid", "ip", "vmInstanceUuid"))
+HOST = QuerySource("org.zstack.header.host.HostInventory", fields=("uuid", "managementIp"))
 HOSTS = [{"uuid": "h1", "managementIp": "10.0.0.1"}, {"uuid": "h2", "managementIp": "10.0.0.2"}]
-VM = Collection(
+VM = QuerySource(
     "org.zstack.header.vm.VmInstanceInventory",
     fields=("uuid", "name", "state", "cpuNum", "memorySize", "hostUuid", "createDate", "vmNics"),
     nested={"vmNics": NIC},

@@ -8,6 +8,7 @@ import threading
 from werkzeug.test import Client
 
 from fakestack.app import make_app
+from fakestack.dialects.kit.cloud import CloudServices
 from fakestack.dialects.zstack import create_dialect
 from fakestack.model.clock import ManualClock
 from fakestack.model.ids import IdGenerator
@@ -15,10 +16,9 @@ from fakestack.model.ids import IdGenerator
 ADMIN_PASSWORD_HASH = hashlib.sha512(b"password").hexdigest()
 
 
-class StubCloud:
-    """The smallest cloud the protocol layer needs: a clock, a lock, seeded ids, time
-    listeners and dialect state (what a dialect uses of :class:`fakestack.model.Cloud`
-    besides the model's collections and operations)."""
+class StubCloud(CloudServices):
+    """The smallest cloud the protocol layer needs: the kit's ``CloudServices`` (a clock,
+    a lock, seeded ids, time listeners and dialect state), without the model."""
 
     def __init__(self, clock=None, seed: int = 0) -> None:
         self.clock = clock or ManualClock()
@@ -32,7 +32,7 @@ class StubCloud:
     def dialect_state(self, name: str) -> dict:
         return self._dialect_state.setdefault(name, {})
 
-    def on_time(self, listener) -> None:
+    def on_time(self, listener, key=None) -> None:
         self._time_listeners.append(listener)
 
     def settle(self) -> None:  # the app runs time listeners before each request

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from .wire import invalid_api_key, not_authenticated
+from .errors import invalid_api_key, not_authenticated
 
 DEFAULT_API_KEY = "instavm_sk_fakestack"
 

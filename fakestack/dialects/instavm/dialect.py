@@ -3,8 +3,8 @@
 route (404 / 405 / 307) -> body decoding (422 json_invalid, 400) -> authentication (401)
 -> query, path and body validation, all items in one 422 -> the handler.
 
-The app settles the cloud (time listeners) before every request; the handler's
-``before()`` hook only adopts the topology's VMs at the first InstaVM request.
+The handler's ``before()`` hook settles InstaVM's records (their time-driven changes)
+and adopts the topology's VMs at the first InstaVM request.
 """
 from __future__ import annotations
 
@@ -15,18 +15,21 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack.model.errors import DomainError
 
+from ..kit.cloud import DialectCloud
+from ..kit.routing import allow_header
 from .auth import check_key, configured_keys, presented_keys
-from .errors import http_error
-from .routing import PREFIXES, SHARED_PREFIXES, Endpoint, resolve
-from .validation import MISSING, read_body, validate_body
-from .wire import (
+from .errors import (
     HttpError,
     RequestValidationFailed,
-    json_response,
+    http_error,
     method_not_allowed,
     not_implemented,
     route_not_found,
 )
+from .render import json_response
+from .routes import PREFIXES, SHARED_PREFIXES, Endpoint, resolve
+from .service import SETTLE_KEY, settler_for
+from .validation import MISSING, read_body, validate_body
 
 NAME = "instavm"
 
@@ -48,7 +51,7 @@ class InstaVMDialect:
     openapi_path = "/openapi.json"  # its OpenAPI 3.1 document
     prefixes = PREFIXES
 
-    def __init__(self, cloud, handlers=None) -> None:
+    def __init__(self, cloud: DialectCloud, handlers=None) -> None:
         self.cloud = cloud
         if handlers is None:
             from .handlers import Handlers
@@ -88,6 +91,10 @@ class InstaVMDialect:
             return exc.to_response()
         except Exception as exc:  # a bug of the fake
             return self.internal_error(request, exc)
+        finally:
+            # The request may have added or changed records: the cloud's settler looks
+            # again at its next call (after a tick, before the next request).
+            settler_for(self.cloud).forget()
 
     def internal_error(self, request: Request, exc: Exception) -> Response:
         """What a FastAPI server answers for an unhandled exception (Starlette's
@@ -100,8 +107,8 @@ class InstaVMDialect:
 
             return json_response(openapi_document())
         match = resolve(request.method, request.path)
-        if match.redirect_path is not None:
-            location = request.host_url.rstrip("/") + match.redirect_path
+        if match.redirect is not None:
+            location = request.host_url.rstrip("/") + match.redirect
             query = request.query_string.decode("latin-1")
             if query:
                 location += "?" + query
@@ -109,8 +116,8 @@ class InstaVMDialect:
             del redirect.headers["Content-Type"]
             return redirect
         if match.allowed:
-            raise method_not_allowed(match.allowed)
-        endpoint = match.endpoint
+            raise method_not_allowed(allow_header(match.allowed))
+        endpoint = match.target
         if endpoint is None:
             raise route_not_found()
 
@@ -139,7 +146,7 @@ class InstaVMDialect:
         call = Call(
             request=request,
             endpoint=endpoint,
-            path=dict(match.path_params),
+            path=match.params,
             query=query,
             body=body,
             raw_body=None if raw_body is MISSING else raw_body,
@@ -156,12 +163,11 @@ class InstaVMDialect:
         return json_response(result)
 
 
-def create_dialect(cloud) -> InstaVMDialect:
+def create_dialect(cloud: DialectCloud) -> InstaVMDialect:
     """The dialect as the app mounts it. Its time-driven work (asynchronous boots, clean-up
-    of a clone's snapshot, lifetime expiry) runs from a ``cloud.on_time`` listener, so a
-    bare ``cloud.tick()`` applies it without any InstaVM request."""
-    from .service import settle_on_time
-
+    of a clone's snapshot, lifetime expiry) runs before its own requests and from a
+    ``cloud.on_time`` listener when it comes due, so a bare ``cloud.tick()`` applies it
+    without any InstaVM request."""
     cloud.dialect_state(NAME)  # exists from mounting on: a tick never adds it to snapshots
-    cloud.on_time(settle_on_time)
+    cloud.on_time(settler_for(cloud), key=SETTLE_KEY)
     return InstaVMDialect(cloud)

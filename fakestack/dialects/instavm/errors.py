@@ -1,4 +1,5 @@
-"""Domain errors -> InstaVM (FastAPI) answers. The one table of error mapping.
+"""InstaVM's errors: FastAPI's ``{"detail": ...}`` answers (``HttpError``), and domain
+errors -> those answers, the one table of error mapping:
 
 | domain error            | status | detail                                                 |
 |-------------------------|--------|--------------------------------------------------------|
@@ -14,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any, Optional
 
+from werkzeug.wrappers import Response
+
 from fakestack.model.errors import (
     CapacityExhausted,
     Conflict,
@@ -26,7 +29,51 @@ from fakestack.model.errors import (
     Unreachable,
 )
 
-from .wire import HttpError, RequestValidationFailed
+from .render import json_response
+
+
+class HttpError(Exception):
+    """An answer other than 200, as FastAPI's ``HTTPException``: ``{"detail": ...}``."""
+
+    def __init__(self, status: int, detail: Any, headers: dict[str, str] | None = None) -> None:
+        super().__init__(f"{status}: {detail}")
+        self.status = status
+        self.detail = detail
+        self.headers = dict(headers or {})
+
+    def to_response(self) -> Response:
+        return json_response({"detail": self.detail}, self.status, self.headers)
+
+
+class RequestValidationFailed(HttpError):
+    """FastAPI's ``RequestValidationError``: 422 with a list of error items."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__(422, list(items))
+        self.items = self.detail
+
+
+AUTH_HEADERS = {"WWW-Authenticate": "Bearer"}
+
+
+def not_authenticated() -> HttpError:
+    return HttpError(401, "Not authenticated", AUTH_HEADERS)
+
+
+def invalid_api_key() -> HttpError:
+    return HttpError(401, "Invalid API key", AUTH_HEADERS)
+
+
+def route_not_found() -> HttpError:
+    return HttpError(404, "Not Found")
+
+
+def method_not_allowed(allowed: list[str]) -> HttpError:
+    return HttpError(405, "Method Not Allowed", {"Allow": ", ".join(allowed)})
+
+
+def not_implemented(method: str, path: str) -> HttpError:
+    return HttpError(501, f"{method} {path} is not implemented by fakestack")
 
 NOT_FOUND_TEXT = {
     "vm": "VM not found",

@@ -1,18 +1,24 @@
 """Endpoint handlers: validated call in, JSON-able answer out (errors as ``HttpError``)."""
 from __future__ import annotations
 
+from ..kit.cloud import DialectCloud
 from .auth import configured_keys
+from .errors import invalid_api_key
 from .render import snapshot_info, vm_record
 from .service import InstaVMService
-from .wire import invalid_api_key
 
 
 class Handlers:
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         self.cloud = cloud
         self.service = InstaVMService(cloud)
 
     def before(self) -> None:
+        """Settle InstaVM's records (what came due since the last look) and adopt the
+        topology's VMs (at the first InstaVM request)."""
+        state = self.cloud.dialect_state("instavm")
+        if state.get("vms") or state.get("snapshots"):
+            self.service.settle()
         self.service.adopt()
 
     def _vm(self, rec):

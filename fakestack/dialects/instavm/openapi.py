@@ -7,12 +7,13 @@ for validation.  Known InstaVM endpoints outside the fake's scope answer 501.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import TypeAdapter
 
-from ..openapi_doc import document, json_content, operation_id, path_parameter, query_parameter, response
-from .routing import ALL_ENDPOINTS, Endpoint
+from ..kit.openapi import document, json_content, operation_id, path_parameter, query_parameter, response
+from .routes import ALL_ENDPOINTS, Endpoint
 
 REF = "#/components/schemas/{model}"
 HTTP_ERROR = {"type": "object", "required": ["detail"], "properties": {"detail": {}}}
@@ -33,7 +34,8 @@ def _errors(endpoint: Endpoint) -> dict:
         "405": response("method not allowed", error),
         "409": response("conflict with the current state", error),
         "413": response("request body over the limit", error),
-        "422": response("validation error", json_content({"$ref": "#/components/schemas/HTTPValidationError"})),
+        "422": response("validation error",
+                        json_content({"$ref": "#/components/schemas/HTTPValidationError"})),
         "400": response("the body could not be parsed", error),
     }
     if endpoint.handler == "not_implemented":
@@ -53,7 +55,7 @@ def openapi_document() -> dict[str, Any]:
                                   "HTTPValidationError": HTTP_VALIDATION_ERROR}
     paths: dict[str, dict] = {}
     for endpoint in ALL_ENDPOINTS:
-        params = [path_parameter(name) for name in endpoint.regex.groupindex]
+        params = [path_parameter(name) for name in re.findall(r"\{(\w+)\}", endpoint.pattern)]
         for param in endpoint.query:
             schema = TypeAdapter(param.annotation).json_schema()
             params.append(query_parameter(param.name, schema))

@@ -1,8 +1,24 @@
-"""JSON shapes of InstaVM records (key order as the docs list the fields)."""
+"""What goes on the wire: JSON shapes of InstaVM records (key order as the docs list the
+fields), serialized the way Starlette renders them.
+
+FastAPI answers through Starlette's ``JSONResponse`` (compact separators, UTF-8, no
+ASCII escaping); clients compare bodies byte for byte in replays, so ``INSTAVM_JSON``
+(the kit's builder) is the only way the dialect serializes.
+"""
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from typing import Any, Optional
+
+from werkzeug.wrappers import Response
+
+from ..kit.responses import JsonStyle
+
+INSTAVM_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def json_response(data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return INSTAVM_JSON.response(data, status, headers)
 
 
 def timestamp(epoch: Optional[float]) -> Optional[str]:

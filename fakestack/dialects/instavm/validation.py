@@ -16,8 +16,8 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
-from ..json_input import NON_FINITE, NOT_JSON, NOT_TEXT, SURROGATE, JsonInputError, escaped, parse_json
-from .wire import HttpError, RequestValidationFailed
+from ..kit.json_input import NON_FINITE, NOT_JSON, NOT_TEXT, SURROGATE, JsonInputError, escaped, parse_json
+from .errors import HttpError, RequestValidationFailed
 
 MISSING: Any = PydanticUndefined
 

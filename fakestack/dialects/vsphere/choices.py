@@ -8,10 +8,10 @@ snapshotted and can be set through the admin API or a scenario) or are passed to
 | §9 | question | default | where |
 |----|----------|---------|-------|
 | 1  | /rest status of error / resource_inaccessible / unable_to_allocate_resource | 500 | ``rest_spec_statuses`` |
-| 2  | instant clone of a POWERED_OFF / SUSPENDED source | not_allowed_in_current_state 400 | operations.vm_instant_clone |
-| 3  | disjoint placement | invalid_argument 400, ``...vm.placement.disjoint`` | operations.vm_instant_clone, vm_clone |
-| 4  | ``disconnect_all_nics`` vs ``nics_to_update``; unknown NIC keys | updates first, then disconnect all; invalid_argument | operations._clone_nics |
-| 5  | name uniqueness | per VM folder (one per datacenter), case-sensitive | operations._check_name_free |
+| 2  | instant clone of a POWERED_OFF / SUSPENDED source | not_allowed_in_current_state 400 | api_vcenter.vm_instant_clone |
+| 3  | disjoint placement | invalid_argument 400, ``...vm.placement.disjoint`` | api_vcenter.vm_instant_clone, vm_clone |
+| 4  | ``disconnect_all_nics`` vs ``nics_to_update``; unknown NIC keys | updates first, then disconnect all; invalid_argument | api_vcenter._clone_nics |
+| 5  | name uniqueness | per VM folder (one per datacenter), case-sensitive | api_vcenter._check_name_free |
 | 6  | message ids and texts | reference §3.4 | errors.MESSAGES |
 | 7  | /api strictness | 400 UNEXPECTED_INPUT | dialect.handle_rest, filters |
 | 8  | host / datastore accounting of an instant clone | full vCPUs and memory; swap not charged | the model (no swap ledger: ``charge_swap`` is not offered) |
@@ -28,10 +28,10 @@ snapshotted and can be set through the admin API or a scenario) or are passed to
 | 19 | JSON-RPC protocol errors, vapi-* headers | HTTP 200 with JSON-RPC codes; headers ignored | jsonrpc |
 | 20 | synchronous calls versus job durations | wait up to ``sync_timeout_s`` on the cloud clock, else timed_out | ``sync_timeout_s`` |
 | 21 | fault-plan operation names | ``vsphere:<serviceId>.<operationId>`` on all surfaces | registry.Operation.fault_name |
-| 22 | MAC addresses of clone NICs | new 00:50:56 address from the seeded RNG; MANUAL keeps | the model's NIC; operations._clone_nics |
+| 22 | MAC addresses of clone NICs | new 00:50:56 address from the seeded RNG; MANUAL keeps | the model's NIC; api_vcenter._clone_nics |
 | 23 | cluster flags | drs_enabled true, ha_enabled false | ``cluster_drs_enabled``, ``cluster_ha_enabled`` |
 | 24 | ``vmw-task`` / ``clone$task`` | 400 UNSUPPORTED on /api, operation_not_found on JSON-RPC | dialect |
-| 25 | guest OS and hardware defaults | reference §5 | vm_render |
+| 25 | guest OS and hardware defaults | reference §5 | render |
 | 26 | order of list results | ascending numeric id | inventory.sorted_by_id |
 """
 from __future__ import annotations

@@ -1,7 +1,6 @@
 """The vSphere dialect: ``/rest`` and ``/api`` REST, and vAPI JSON-RPC on ``POST /api``."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -10,19 +9,26 @@ from werkzeug.wrappers import Request, Response
 
 from fakestack import faults
 
-from . import error_map, jsonrpc, specs
-from ..json_input import JsonInputError, parse_json
+from ..kit.cloud import DialectCloud
+from ..kit.json_input import JsonInputError, parse_json
+from . import jsonrpc, specs
 from .choices import Choices
-from .errors import VapiError, vapi_error
+from .errors import VapiError, translate, vapi_error
 from .filters import REST_PREFIX, parse_filter
 from .inventory import Inventory
 from .registry import LOGIN, OPERATIONS, Operation
-from .routes import API, REST, ROUTES, Route
-from .sessions import CHALLENGE, COOKIE_NAME, SESSION_HEADER, SessionStore, parse_basic_authorization
+from .render import VSPHERE_JSON
+from .routes import API, PREFIXES, REST, ROUTE_TABLES, Route
+from .sessions import (
+    CHALLENGE,
+    COOKIE_NAME,
+    SESSION_HEADER,
+    SessionStore,
+    parse_basic_authorization,
+)
 from .vapi_types import RPC
 
 NAME = "vsphere"
-PREFIXES = {REST: "/rest", API: "/api"}
 
 
 @dataclass
@@ -72,9 +78,7 @@ class Call:
         return self._inventory
 
 
-def _json(data: Any, status: int, headers: dict | None = None) -> Response:
-    return Response(json.dumps(data, separators=(",", ":")), status=status, headers=headers,
-                    mimetype="application/json")
+_json = VSPHERE_JSON.response
 
 
 class VsphereDialect:
@@ -82,12 +86,12 @@ class VsphereDialect:
     openapi_path = "/api/openapi.json"  # its OpenAPI 3.1 document
     prefixes = (PREFIXES[REST], PREFIXES[API])
 
-    def __init__(self, cloud, choices: Choices | None = None) -> None:
+    def __init__(self, cloud: DialectCloud, choices: Choices | None = None) -> None:
         self.cloud = cloud
         self._base_choices = choices or Choices()
         self._numbered: tuple[dict, int] | None = None  # (state, journal_seq) of the last sync
         # Load every module that registers operations.
-        from . import operations, session_ops  # noqa: F401
+        from . import handlers  # noqa: F401
 
     # State is re-read on every request: Cloud.restore may have replaced it.
     @property
@@ -173,7 +177,7 @@ class VsphereDialect:
         except VapiError:
             raise
         except Exception as exc:  # a domain error or a bug: never a stack trace on the wire
-            translated = error_map.translate(call, exc)
+            translated = translate(call, exc)
             if translated is not None:
                 raise translated from exc
             raise vapi_error("internal", f"{type(exc).__name__}: {exc}") from exc
@@ -190,15 +194,9 @@ class VsphereDialect:
         return _json(err.rest_body(choices.rest_error_type_in_value), status)
 
     def _match(self, surface: str, request: Request) -> tuple[Route, dict]:
-        sub_path = request.path[len(PREFIXES[surface]):] or "/"
-        method = request.method
-        candidates = []
-        for route in ROUTES[surface]:
-            if route.method != method:
-                continue
-            found = route.regex.match(sub_path)
-            if found:
-                candidates.append((route, found.groupdict()))
+        table = ROUTE_TABLES[surface]
+        sub_path = table.relative(request.path) or "/"
+        candidates = [(route.target, params) for route, params in table.matches(request.method, sub_path)]
         if not candidates:
             raise vapi_error("url_not_found", sub_path)
         action_keys = ("action", "~action") if surface == REST else ("action",)
@@ -327,5 +325,5 @@ class VsphereDialect:
         call.token = token
 
 
-def create_dialect(cloud, **overrides: Any) -> VsphereDialect:
+def create_dialect(cloud: DialectCloud, **overrides: Any) -> VsphereDialect:
     return VsphereDialect(cloud, Choices(**overrides) if overrides else None)

@@ -213,7 +213,7 @@ class Inventory:
             "accessible": ps.usable,
             "free_space": max(ps.available_physical_capacity, 0),
             # §9 #9: local storage is private to each host even when a cluster shares the name
-            "multiple_host_access": ps.type != "LocalStorage" and len(self.datastore_hosts(ps)) > 1,
+            "multiple_host_access": not ps.host_local and len(self.datastore_hosts(ps)) > 1,
             "thin_provisioning_supported": True,
         }
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..json_input import JsonInputError, has_surrogate, parse_json
+from ..kit.json_input import JsonInputError, has_surrogate, parse_json
 from .vapi_types import RpcDecodeError, decode_rpc
 
 PARSE_ERROR = -32700

@@ -9,15 +9,16 @@ HTTP 200.
 """
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import BaseModel
 
-from ..openapi_doc import document, json_content, operation_id, path_parameter, query_parameter, response
+from ..kit.openapi import document, json_content, operation_id, path_parameter, query_parameter, response
 from .errors import STATUS
 from .registry import LOGIN, OPERATIONS
 from .routes import API, REST, ROUTES, Route
-from .vapi_types import ListOf, MapOf, Optional, Primitive, Secret, Struct, VType, Void
+from .vapi_types import ListOf, MapOf, Optional, Primitive, Secret, Struct, Void, VType
 
 REF = "#/components/schemas/{model}"
 MESSAGE = {"type": "object", "required": ["id", "default_message", "args"], "properties": {
@@ -116,7 +117,7 @@ def _operation(routes: list[Route], schemas: _Schemas) -> dict:
     their ``action`` query parameter, and by body)."""
     route = routes[0]
     op = OPERATIONS[(route.service, route.operation)]
-    params = [path_parameter(name) for name in route.regex.groupindex]
+    params = [path_parameter(name) for name in re.findall(r"\{(\w+)\}", route.pattern)]
     actions = [r.action for r in routes]
     if any(a is not None for a in actions):
         named = [a for a in actions if a is not None]

@@ -1,14 +1,19 @@
 """The REST route tables of ``/rest`` and ``/api`` (reference §2, §6).
 
+One kit route table per surface, mounted at its prefix, in table order: the routes of a
+path and method are every candidate, and the request's ``action`` picks one of them
+(``dialect._match``).  A method a path does not serve is ``url_not_found``, as a path
+nobody serves (vAPI answers no 405).
+
 Each route names the vAPI operation it serves, how its input is gathered (path
 parameters, a filter from the query, a body) and its success status.  GET by id for
 hosts, folders and networks is absent on purpose (§9 #14).
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from ..kit.routing import Router
 from . import specs
 
 REST, API = "rest", "api"
@@ -30,11 +35,6 @@ class Route:
     filter: type[specs.Schema] | None = None
     status: int = 200  # success status with a body
     void_status: int = 200  # success status of a void operation
-    regex: re.Pattern = field(init=False, repr=False, compare=False)
-
-    def __post_init__(self) -> None:
-        source = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern)
-        object.__setattr__(self, "regex", re.compile(f"^{source}$"))
 
 
 INVENTORY = (
@@ -89,3 +89,17 @@ ROUTES: dict[str, list[Route]] = {
         *_vm_and_inventory_routes(API),
     ],
 }
+
+
+PREFIXES = {REST: "/rest", API: "/api"}
+
+
+def route_table(surface: str) -> Router:
+    """The surface's routes, relative to its prefix; targets are ``Route``s."""
+    table = Router(order="table", trailing_slash="strict", prefix=PREFIXES[surface])
+    for route in ROUTES[surface]:
+        table.add(route.method, route.pattern, route)
+    return table
+
+
+ROUTE_TABLES: dict[str, Router] = {surface: route_table(surface) for surface in ROUTES}

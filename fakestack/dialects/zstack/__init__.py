@@ -1,15 +1,21 @@
 """ZStack Cloud REST dialect (``/zstack/v1``, ``/v1``) and its legacy ``/zstack/api`` endpoint.
 
-Facts come from ``reference/zstack.md`` (ZStack 5.2.1); the modules follow the request:
+Facts come from ``reference/zstack.md`` (ZStack 5.2.1); the modules follow the dialect
+skeleton (``fakestack/dialects/__init__.py``):
 
-* ``dialect``: transport checks, routing (``routes``, ``catalog``), the API pipeline
-  (parameters ``params`` -> resource existence -> session ``sessions`` -> handler), async
-  jobs (``jobs``, ``webhooks``);
+* ``dialect``: mount, transport checks, authentication, the API pipeline (parameters
+  ``params`` -> resource existence -> session -> handler), async jobs (``jobs``,
+  ``webhooks``);
+* ``routes``: the route table (the kit's, in ZStack's specificity order) over the API
+  catalogue (``catalog``); ``registry``: which handler serves which API;
+* ``handlers``: imports the ``api_*`` modules, one per resource family, each API a
+  handler (``registry.api``) calling model operations as jobs;
+* ``render``: entities -> inventories, the query sources, ZStack's JSON; ``query``: the
+  query language;
+* ``errors``: ErrorCode, the one domain-error mapping table, plain-text transport errors;
+* ``sessions``: accounts, sessions and access keys;
 * ``legacy``: ``POST /zstack/api/`` + ``/zstack/api/result/{uuid}`` on the same handlers
-  (what the ``zstack-mcp-server`` client speaks);
-* ``api_*``: one handler per API (``registry.api``), calling model operations as jobs;
-* ``inventories``: entities -> inventories, and the query collections; ``query``: the
-  query language; ``errors``: ErrorCode and the one domain-error mapping table.
+  (what the ``zstack-mcp-server`` client speaks).
 
 Choices where the reference leaves room (see its §12): dates in UTC; clone results in
 request order; ``vmCdRoms`` empty (the model has no CD-ROMs); ``resourceUuid`` honoured

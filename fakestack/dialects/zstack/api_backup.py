@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from .api_storage import image_reply
 from .api_vm import run_job
-from .inventories import BACKUP, backup_inventory
 from .query import schema_for
 from .registry import Call, api
+from .render import BACKUP, backup_inventory
 
 
 @api("CreateVmBackup", operation="create_vm_backup", resources={

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from . import sessions
 from .errors import resource_not_found
-from .query import Collection, run_query, schema_for
+from .query import QuerySource, run_query, schema_for
 from .registry import Call, api
 
-ACCESS_KEY_COLLECTION = Collection(
+ACCESS_KEY_COLLECTION = QuerySource(
     class_name="org.zstack.header.identity.AccessKeyInventory",
     fields=("uuid", "description", "accountUuid", "userUuid", "AccessKeyID", "AccessKeySecret",
             "state", "createDate", "lastOpDate"),

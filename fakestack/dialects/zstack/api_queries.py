@@ -72,7 +72,7 @@ QUERY_APIS = (
     "QueryVmInstance", "QueryVmNic", "QueryVolume", "QueryHost", "QueryPrimaryStorage",
     "QueryBackupStorage", "QueryImageStoreBackupStorage", "QueryImage", "QueryZone", "QueryCluster",
     "QueryL3Network", "QueryInstanceOffering", "QueryDiskOffering", "QueryVolumeSnapshot",
-    "QueryVolumeBackup",
+    "QueryVolumeBackup", "QueryVolumeSnapshotTree",
 )
 for _name in QUERY_APIS:
     api(_name, operation="query")(_query)

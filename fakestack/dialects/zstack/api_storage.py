@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from .api_vm import inventory_reply, provisioning_from_tags, run_job
-from .inventories import IMAGE, VOLUME, image_inventory, volume_inventory
 from .registry import Call, api
+from .render import IMAGE, VOLUME, image_inventory, volume_inventory
 
 
 def volume_reply(call: Call, volume) -> dict:

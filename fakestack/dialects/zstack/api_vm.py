@@ -3,14 +3,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fakestack.model.errors import DomainError
+from fakestack.model import StartPolicy
+from fakestack.model.errors import DomainError, InvalidArgument
 
+from ..kit.jobs import job_result
 from .errors import error_from_domain, invalid_argument
-from .inventories import VM, vm_inventory
 from .query import schema_of
 from .registry import Call, api
+from .render import VM, vm_inventory
 
 VM_RESOURCES = {"uuid": "vm"}
+
+# ZStack's ``strategy`` of CreateVmInstance and CloneVmInstance -> the model's start policy.
+START_STRATEGIES = {
+    "InstantStart": StartPolicy.START,
+    "JustCreate": StartPolicy.NONE,
+    "CreateStopped": StartPolicy.STOPPED,
+}
+
+
+def start_policy(strategy: str | None) -> StartPolicy:
+    """The start policy a ``strategy`` field names (InstantStart when absent)."""
+    policy = START_STRATEGIES.get(strategy or "InstantStart")
+    if policy is None:
+        raise InvalidArgument("strategy", f"must be one of {', '.join(START_STRATEGIES)}")
+    return policy
 
 
 def provisioning_from_tags(*tag_lists) -> str | None:
@@ -27,12 +44,11 @@ def provisioning_from_tags(*tag_lists) -> str | None:
 
 
 def run_job(call: Call, operation: str, fn, *args, **kwargs) -> Any:
-    """Run a model operation as a job (its duration drives the poll); raise its error."""
+    """Run a model operation as a job; raise its error.  ZStack answers at once: the job
+    is named in the call, and its end on the clock drives the 202 poll (``jobs``)."""
     job = call.cloud.submit(operation, fn, *args, **kwargs)
     call.model_job = job.uuid
-    if job.error is not None:
-        raise job.error
-    return job.result
+    return job_result(job)
 
 
 def inventory_reply(call: Call, inventory: dict, collection) -> dict:
@@ -71,7 +87,7 @@ def create_vm_instance(call: Call) -> dict:
         host=f.get("hostUuid"), cluster=f.get("clusterUuid"), zone=f.get("zoneUuid"),
         primary_storage=f.get("primaryStorageUuidForRootVolume"),
         data_disk_offerings=tuple(f.get("dataDiskOfferingUuids") or ()), data_disk_sizes=tuple(sizes),
-        strategy=f.get("strategy") or "InstantStart",
+        strategy=start_policy(f.get("strategy")),
         provisioning=provisioning_from_tags(f.get("rootVolumeSystemTags"), call.system_tags),
         description=f.get("description") or "", platform=f.get("platform"),
         resource_uuid=f.get("resourceUuid"),
@@ -141,7 +157,7 @@ def clone_vm_instance(call: Call) -> dict:
     }
     result = run_job(
         call, "vm.clone", cloud.clone_vm, source, list(f["names"]),
-        strategy=f.get("strategy") or "InstantStart", full=bool(f.get("full")),
+        strategy=start_policy(f.get("strategy")), full=bool(f.get("full")),
         host=f.get("hostUuid"), cluster=f.get("clusterUuid"),
         primary_storage_for_root=f.get("primaryStorageUuidForRootVolume"),
         primary_storage_for_data=f.get("primaryStorageUuidForDataVolume"),

@@ -31,3 +31,13 @@ def parse_date(text: str) -> float | None:
     except (TypeError, ValueError):
         return None
     return moment.replace(tzinfo=timezone.utc).timestamp()
+
+
+@lru_cache(maxsize=8192)
+def sql_timestamp(epoch: float) -> str:
+    """``java.sql.Timestamp.toString()`` text of an epoch time, in UTC, millisecond precision
+    (``2024-10-17 05:43:35.123``; trailing zeros dropped, ``.0`` for a whole second)."""
+    ms = int(round(epoch * 1000))
+    seconds, millis = divmod(ms, 1000)
+    stamp = datetime.fromtimestamp(seconds, timezone.utc).strftime("%Y-%m-%d %H:%M:%S")
+    return f"{stamp}.{(f'{millis:03d}'.rstrip('0') or '0')}"

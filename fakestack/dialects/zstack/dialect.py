@@ -18,46 +18,38 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
-from ..json_input import JsonInputError, parse_json
-
-from . import inventories, jobs, sessions, webhooks
+from ..kit.cloud import DialectCloud
+from ..kit.json_input import JsonInputError, parse_json
+from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
-    VO_NAMES, ApiError, TransportError, error_code, error_from_domain, resource_not_found,
+    VO_NAMES,
+    ApiError,
+    TransportError,
+    error_code,
+    error_from_domain,
+    resource_not_found,
+    text_response,
 )
-from .params import V4_UUID, normalize, param_specs, params_from_query, validate, verify_types
-from .query import QuerySpec, Condition, spec_from_rest
-from .known_paths import KNOWN_PATHS
+from .params import (
+    V4_UUID,
+    normalize,
+    param_specs,
+    params_from_query,
+    validate,
+    verify_types,
+)
+from .query import Condition, QuerySpec, spec_from_rest
 from .registry import BINDINGS, Call
+from .render import json_response
 from .resources import find
-from .responses import json_response, text_response
-from .routes import RouteTable
+from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
-LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000}
+LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000,
+                        "CreateVolumeBackup": 86_400_000}
 
 _JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
-
-
-_ROUTES: tuple[int, RouteTable] | None = None
-
-
-def route_table() -> RouteTable:
-    """The served APIs and every known path of the real API, built once (for as long as
-    no handler is registered after it) and shared by every dialect: a reset rebuilds the
-    dialects, and 1 400 templates are not rebuilt per cloud."""
-    global _ROUTES
-    if _ROUTES is None or _ROUTES[0] != len(BINDINGS):
-        routes = RouteTable()
-        for name in BINDINGS:
-            api = APIS[name]
-            routes.add(api["path"], name)
-            if name.startswith("Query"):
-                routes.add(api["path"] + "/{uuid}", name)
-        for path in KNOWN_PATHS:
-            routes.add_known(path)
-        _ROUTES = (len(BINDINGS), routes)
-    return _ROUTES[1]
 
 
 @dataclass
@@ -73,14 +65,14 @@ class ZStackDialect:
     openapi_path = "/zstack/v1/openapi.json"  # its OpenAPI 3.1 document
     prefixes = ("/zstack", "/v1")
 
-    def __init__(self, cloud) -> None:
+    def __init__(self, cloud: DialectCloud) -> None:
         from . import handlers  # noqa: F401 - importing registers the API handlers
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
         self.routes = route_table()
         self.legacy = LegacyEndpoint(self)
-        self.sources = inventories.sources(cloud)
+        self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
         # Web hooks go out as soon as the clock completes their jobs: the cloud runs its time
         # listeners on every tick and before every request the app serves.
@@ -180,18 +172,14 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
-        candidates = self.routes.match(relative)
-        # The most specific template decides, as on the server; one the fake does not
-        # serve is an unknown API here, whatever less specific template also matches.
-        if not candidates or not candidates[0][0].apis:
+        candidates = self.routes.candidates(relative)
+        # The most specific template decides, as on the server; a path of the real API
+        # the fake does not serve is an unknown API here, whatever less specific
+        # template also matches (routes.route_table).
+        if not candidates or candidates[0][0].target is None:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [
-            (name, dict(zip(names, values)))
-            for template, values in candidates
-            for name, names in template.apis
-            if APIS[name]["method"] == method
-        ]
+        same_method = [(route.target, params) for route, params in candidates if route.method == method]
         if not same_method:
             raise TransportError(405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]")
         if method == "PUT":

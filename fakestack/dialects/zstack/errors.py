@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from werkzeug.wrappers import Response
+
 from fakestack.model import errors as domain
 
 # Descriptions from ZStack's conf/errorCodes/*.xml (reference §1.6, §8).
@@ -30,7 +32,12 @@ DESCRIPTIONS: dict[str, str] = {
     "VM.1001": "Unable to start a vm",
     "VM.1002": "Unable to stop a vm",
     "VM.1003": "Unable to reboot a vm",
+    "VM.1007": "Unable to attach a network to vm",
+    "VM.1008": "Unable to migrate a vm",
     "VM.1010": "VM is not in state that allows required operation",
+    "VM.1014": "VM is not in Stopped state, cannot do re-image operation.",
+    "VM.1015": "Original image media type of VM is ISO, cannot do re-image operation.",
+    "VM.1016": "Cannot find image cache, cannot do re-image operation.",
     "BS.1003": "Unable to allocate a backup storage",
     "PS.1000": "Unable to allocate a primary storage that has available space for required volume",
     "VOL_BACKUP.1000": "Unable to create volume backup for stopped vm.",
@@ -150,12 +157,21 @@ OPERATION_WRAPPERS: dict[str, tuple[tuple[str, str | None], ...]] = {
     "create_vm": (("SYS.1006", None),),
     "clone_vm.start": (("VM.1001", None), ("SYS.1006", None)),
     "destroy_vm": (),
+    # validateOperationByState(msg, state, null): the state error goes out unwrapped
+    "pause_vm": (),
+    "resume_vm": (),
+    "migrate_vm": (("VM.1008", None),),
+    "change_vm_offering": (("SYS.1006", None),),
+    "update_vm": (("SYS.1006", None),),
+    "create_vm_from_backup": (("SYS.1006", None),),
 }
 _DEFAULT_STATE_WRAP = (("SYS.1006", None),)
 
-_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start")
+_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start", "create_vm_from_backup")
 
-_BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_backup")
+_BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_backup",
+                       "create_volume_backup", "copy_backup_group", "create_vm_from_backup",
+                       "revert_vm_from_backup", "revert_volume_from_backup")
 
 _HOST_DETAILS = "no host having cpu[{cpu}], memory[{memory} bytes] found"
 
@@ -205,9 +221,23 @@ RULES: tuple[Rule, ...] = (
          "no available ip in l3 network[uuid:{resource_uuid}]", match="l3", wrap="operation"),
     Rule("capacity_exhausted", "SYS.1006", "{message}", wrap="operation"),
     # -- the rest ------------------------------------------------------------------------
+    Rule("not_found", "VM.1016", "{message}", operations=("reimage_vm",)),
+    Rule("not_found", "SYS.1006", "{message}", match="backup_group"),
+    Rule("not_found", "SYS.1006", "{message}", match="vm", operations=("revert_vm_from_backup",)),
     Rule("not_found", "SYS.1003", "invalid field[{field}], resource[uuid:{key}, type:{vo}] not found"),
+    Rule("invalid_state", "SYS.1006",
+         "unable to reset volume[uuid:{volumeUuid}] to snapshot[uuid:{snapshotUuid}], the vm[uuid:{uuid}] "
+         "volume attached to is not in Stopped state, current state is {state}",
+         match="vm", operations=("revert_volume_to_snapshot",)),
+    Rule("invalid_state", "SYS.1006", "{message}", match="volume_snapshot"),
+    Rule("invalid_state", "VM.1014",
+         "unable to reset volume[uuid:{rootVolumeUuid}] to origin image[uuid:{imageUuid}], the "
+         "vm[uuid:{uuid}] volume attached to is not in Stopped state, current state is {state}",
+         match="vm", operations=("reimage_vm",)),
     # VolumeBackupApiInterceptor's checks are all "operation failed" with their own text.
-    Rule("invalid_state", "SYS.1006", "{message}", match="vm", operations=("create_vm_backup",)),
+    Rule("invalid_state", "SYS.1006", "{message}", match="vm",
+         operations=("create_vm_backup", "create_volume_backup")),
+    Rule("invalid_state", "SYS.1006", "{message}", match="backup"),
     Rule("invalid_state", "VM.1010",
          "current vm instance state[{state}] doesn't allow to proceed message[{message_class}], "
          "allowed states are [{allowed}]",
@@ -217,7 +247,12 @@ RULES: tuple[Rule, ...] = (
     Rule("invalid_argument", "SYS.1006", "{message}", operations=_BACKUP_INTERCEPTED),
     # The model's conflicts are taken caller-chosen uuids (resourceUuid). ZStack has no
     # interceptor for this (the insert fails); the reference gives no code: "operation failed".
+    Rule("conflict", "SYS.1006", "{message}", match="l3_network"),
+    Rule("conflict", "SYS.1006", "{message}", match="ip"),
     Rule("conflict", "SYS.1006", "resourceUuid[{key}] is already taken by an existing {vo}"),
+    Rule("invalid_argument", "SYS.1006", "{message}", operations=("migrate_vm", "reimage_vm"),
+         wrap="operation"),
+    Rule("invalid_argument", "SYS.1006", "{message}", operations=("set_volume_state",)),
     Rule("invalid_argument", "SYS.1007", "{message}"),
     Rule("unreachable", "SYS.1006", "{message}", wrap="operation"),
     Rule("timeout", "SYS.1001", "{message}", wrap="operation"),
@@ -289,3 +324,11 @@ def error_from_domain(
             error = error_code(outer_code, outer_details if outer_details is not None else details, cause=error)
         return error
     return error_code("SYS.1000", exc.message)
+
+
+TEXT_MIMETYPE = "text/plain;charset=utf-8"
+
+
+def text_response(text: str, status: int) -> Response:
+    """A transport error's answer: plain text, as ZStack's RestServer sends it."""
+    return Response(text, status=status, content_type=TEXT_MIMETYPE)

@@ -1,2 +1,12 @@
 """Importing this module registers every API handler of the dialect."""
-from . import api_backup, api_identity, api_queries, api_snapshot, api_storage, api_vm  # noqa: F401
+from . import (  # noqa: F401
+    api_backup,
+    api_identity,
+    api_queries,
+    api_restores,
+    api_snapshot,
+    api_storage,
+    api_templates,
+    api_vm,
+    api_vm_changes,
+)

@@ -12,15 +12,15 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from ..kit.json_input import JsonInputError, parse_json
 from . import jobs
-from ..json_input import JsonInputError, parse_json
 from .catalog import APIS
 from .dates import format_date
-from .errors import ApiError, TransportError
+from .errors import ApiError, TransportError, text_response
 from .params import java_text, normalize, param_specs, verify_types
 from .query import spec_from_legacy
 from .registry import BINDINGS, Call
-from .responses import dumps, json_response, text_response
+from .render import dumps, json_response
 
 _RESULT_PATH = re.compile(r"^/zstack/api/result/([^/]+)/?$")
 

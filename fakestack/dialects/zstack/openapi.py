@@ -10,8 +10,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from ..openapi_doc import (
-    document, json_content, operation_id, path_parameter, query_parameter, response, text_content,
+from ..kit.openapi import (
+    document,
+    json_content,
+    operation_id,
+    path_parameter,
+    query_parameter,
+    response,
+    text_content,
 )
 from .catalog import APIS
 from .registry import BINDINGS

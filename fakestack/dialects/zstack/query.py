@@ -73,18 +73,18 @@ def parse_legacy_condition(raw: Any) -> Condition:
 
 
 @dataclass
-class Collection:
+class QuerySource:
     """What the query engine needs to know about one inventory class.
 
     ``fields``: every field of the inventory class (present or null); ``nested``: field
-    -> Collection for nested inventories (``vmNics``); ``joins``: name -> (Collection,
+    -> QuerySource for nested inventories (``vmNics``); ``joins``: name -> (QuerySource,
     function record -> related records) for dotted joins to other resources.
     """
 
     class_name: str
     fields: tuple[str, ...]
-    nested: dict[str, "Collection"] = field(default_factory=dict)
-    joins: dict[str, tuple["Collection", Callable[[dict], list[dict]]]] = field(default_factory=dict)
+    nested: dict[str, "QuerySource"] = field(default_factory=dict)
+    joins: dict[str, tuple["QuerySource", Callable[[dict], list[dict]]]] = field(default_factory=dict)
     # (record, "__systemTag__" | "__userTag__") -> tags of that resource
     tags: Callable[[dict, str], list[str]] | None = None
 
@@ -92,13 +92,13 @@ class Collection:
         return self.class_name.rsplit(".", 1)[-1]
 
 
-def _unknown_field(collection: Collection, name: str) -> ApiError:
+def _unknown_field(collection: QuerySource, name: str) -> ApiError:
     return ApiError(error_code(
         "SYS.1000", f"inventory class[{collection.class_name}] has no field[{name}]"
     ))
 
 
-def _values_at(record: dict, path: list[str], collection: Collection, full: str) -> list[Any]:
+def _values_at(record: dict, path: list[str], collection: QuerySource, full: str) -> list[Any]:
     """Every value at ``path`` (a list because of nested lists and joins); [None] if null."""
     head, rest = path[0], path[1:]
     if head in ("__systemTag__", "__userTag__"):
@@ -130,7 +130,7 @@ def _values_at(record: dict, path: list[str], collection: Collection, full: str)
     raise _unknown_field(collection, full)
 
 
-def _check_path(collection: Collection, path: list[str], full: str) -> None:
+def _check_path(collection: QuerySource, path: list[str], full: str) -> None:
     head, rest = path[0], path[1:]
     if not rest:
         if head not in collection.fields:
@@ -239,7 +239,7 @@ def _loose_date(text: str) -> Any:
     return text
 
 
-def matches(record: dict, condition: Condition, collection: Collection) -> bool:
+def matches(record: dict, condition: Condition, collection: QuerySource) -> bool:
     values = _values_at(record, condition.name.split("."), collection, condition.name)
     return any(_compare(condition.op, value, condition.value) for value in values)
 
@@ -268,7 +268,7 @@ def _sort_key(value: Any) -> tuple:
     return (2, 0, str(value))
 
 
-def run_query(records: Iterable[dict], spec: QuerySpec, collection: Collection) -> dict[str, Any]:
+def run_query(records: Iterable[dict], spec: QuerySpec, collection: QuerySource) -> dict[str, Any]:
     """Apply a query; returns the reply fields (``inventories`` and/or ``total``)."""
     rows = [r for r in records if all(matches(r, c, collection) for c in spec.conditions)]
     if spec.sort_by:
@@ -292,7 +292,7 @@ def run_query(records: Iterable[dict], spec: QuerySpec, collection: Collection) 
     return reply
 
 
-def schema_for(inventories: list[dict], collection: Collection, prefix: str = "inventories",
+def schema_for(inventories: list[dict], collection: QuerySource, prefix: str = "inventories",
                class_of: Callable[[dict], str] | None = None) -> dict[str, str]:
     """The ``schema`` map: the runtime class of every (nested) inventory object."""
     schema: dict[str, str] = {}
@@ -301,14 +301,14 @@ def schema_for(inventories: list[dict], collection: Collection, prefix: str = "i
     return schema
 
 
-def schema_of(record: dict, collection: Collection, path: str = "inventory") -> dict[str, str]:
+def schema_of(record: dict, collection: QuerySource, path: str = "inventory") -> dict[str, str]:
     """The ``schema`` map of one inventory object at ``path`` (``inventory`` for single replies)."""
     schema: dict[str, str] = {}
     _walk_schema(record, collection, path, schema)
     return schema
 
 
-def _walk_schema(record: dict, collection: Collection, path: str, schema: dict[str, str],
+def _walk_schema(record: dict, collection: QuerySource, path: str, schema: dict[str, str],
                  class_of: Callable[[dict], str] | None = None) -> None:
     schema[path] = class_of(record) if class_of else collection.class_name
     for name, child in collection.nested.items():

@@ -18,6 +18,7 @@ COLLECTIONS: dict[str, str] = {
     "disk_offering": "disk_offerings",
     "volume_snapshot": "volume_snapshots",
     "backup": "backups",
+    "nic": "nics",
 }
 
 

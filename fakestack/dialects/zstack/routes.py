@@ -1,61 +1,48 @@
-"""Path templates -> APIs, as ZStack's RestServer matches them (reference §1.2)."""
+"""Path templates -> APIs, as ZStack's RestServer matches them (reference §1.2).
+
+The kit's route table with ZStack's options: the most specific template wins (per
+segment, a literal beats a variable), one trailing slash is ignored, and every API of a
+template stays a candidate (``PUT .../actions`` APIs are told apart by the body's
+wrapper, in ``dialect._select``).  A Query API also answers ``GET <path>/{uuid}``.
+"""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 
-_VAR = re.compile(r"\{([^}/]+)\}")
+from ..kit.routing import Router
+from .catalog import APIS
+from .known_paths import KNOWN_PATHS
+from .registry import BINDINGS
 
-
-@dataclass
-class Template:
-    pattern: str  # normalised: every variable written {}
-    regex: re.Pattern
-    specificity: tuple[int, ...]  # 0 literal, 1 variable, per segment: lower wins
-    apis: list[tuple[str, list[str]]] = field(default_factory=list)  # (api name, var names)
-    # empty ``apis``: a path of the real API that the fake does not serve
+_CACHE: tuple[int, Router] | None = None
 
 
-def _normalise(path: str) -> tuple[str, list[str]]:
-    names = _VAR.findall(path)
-    return _VAR.sub("{}", path), names
+def route_table() -> Router:
+    """Every bound API's path, relative to ``/v1``; targets are API names.  Every other
+    path of the real API (``known_paths``) is in the table too, under the method ``*``
+    with the target None: a path whose most specific template is one of those is an API
+    the fake does not serve, answered as an unknown path (never by a less specific API
+    that also matches).  Built once (until a handler is registered after it) and
+    shared: a reset rebuilds the dialects, and 1 400 templates are not rebuilt per cloud."""
+    global _CACHE
+    if _CACHE is not None and _CACHE[0] == len(BINDINGS):
+        return _CACHE[1]
+    routes = Router(order="specific", trailing_slash="optional")
+    served: set[str] = set()
+    for name in BINDINGS:
+        api = APIS[name]
+        for path in (api["path"], api["path"] + "/{uuid}") if name.startswith("Query") else (api["path"],):
+            routes.add(api["method"], path, name)
+            served.add(_shape(path))
+    for path in KNOWN_PATHS:
+        if _shape(path) not in served:
+            routes.add(UNSERVED, path.replace("{}", "{var}"), None)
+    _CACHE = (len(BINDINGS), routes)
+    return routes
 
 
-class RouteTable:
-    def __init__(self) -> None:
-        self._templates: dict[str, Template] = {}
-        # (segment count, first segment) -> templates: a request tries a handful, not all
-        self._index: dict[tuple[int, str], list[Template]] = {}
+UNSERVED = "*"  # the method of the real API's paths the fake does not serve
 
-    def add(self, path: str, api_name: str) -> None:
-        self._template(path).apis.append((api_name, _normalise(path)[1]))
 
-    def add_known(self, path: str) -> None:
-        """A path template of the real API, served or not (see ``known_paths``)."""
-        self._template(path)
-
-    def _template(self, path: str) -> Template:
-        pattern, _ = _normalise(path)
-        template = self._templates.get(pattern)
-        if template is None:
-            segments = pattern.strip("/").split("/")
-            regex = "^/" + "/".join("([^/]+)" if s == "{}" else re.escape(s) for s in segments) + "/?$"
-            template = Template(
-                pattern=pattern,
-                regex=re.compile(regex),
-                specificity=tuple(1 if s == "{}" else 0 for s in segments),
-            )
-            self._templates[pattern] = template
-            self._index.setdefault((len(segments), segments[0]), []).append(template)
-        return template
-
-    def match(self, path: str) -> list[tuple[Template, list[str]]]:
-        """Templates matching ``path`` (relative to /v1), most specific first."""
-        segments = path.strip("/").split("/")
-        found = []
-        for template in self._index.get((len(segments), segments[0]), ()):
-            m = template.regex.match(path)
-            if m:
-                found.append((template, list(m.groups())))
-        found.sort(key=lambda item: item[0].specificity)
-        return found
+def _shape(path: str) -> str:
+    return re.sub(r"\{[^}/]*\}", "{}", path)

@@ -19,11 +19,11 @@ from __future__ import annotations
 import ipaddress
 import threading
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from . import jobs
-from .responses import dumps
+from .render import dumps
 
 BATCH_APIS = ("CloneVmInstance",)
 RETRIES = 15

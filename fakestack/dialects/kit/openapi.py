@@ -14,7 +14,7 @@ OPENAPI_VERSION = "3.1.0"
 
 def document(title: str, description: str, paths: dict, *, components: dict | None = None,
              security_schemes: dict | None = None) -> dict[str, Any]:
-    from fakestack import __version__
+    from fakestack.version import __version__
 
     doc: dict[str, Any] = {
         "openapi": OPENAPI_VERSION,

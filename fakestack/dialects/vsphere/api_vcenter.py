@@ -3,24 +3,35 @@ the inventory lists and gets (reference §4, §5, §6)."""
 from __future__ import annotations
 
 import contextlib
-import time
 from operator import attrgetter, itemgetter
 from typing import Any, Callable, Iterable
 
-from fakestack.model import ManualClock, Timeout
+from fakestack.model import Timeout
 
+from ..kit.jobs import finishes_within, run_job, wait_for_job, wait_until
 from . import specs
 from .choices import LIST_LIMITS
 from .errors import not_found, vapi_error
 from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, connection_state, power_state
 from .registry import operation
+from .render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
 from .structures import (
-    CLUSTER_INFO, CLUSTER_SUMMARY, DATACENTER_INFO, DATACENTER_SUMMARY, DATASTORE_INFO,
-    DATASTORE_SUMMARY, FOLDER_SUMMARY, HOST_SUMMARY, NETWORK_SUMMARY, POWER_INFO,
-    RESOURCE_POOL_INFO, RESOURCE_POOL_SUMMARY, VM_INFO, VM_SUMMARY,
+    CLUSTER_INFO,
+    CLUSTER_SUMMARY,
+    DATACENTER_INFO,
+    DATACENTER_SUMMARY,
+    DATASTORE_INFO,
+    DATASTORE_SUMMARY,
+    FOLDER_SUMMARY,
+    HOST_SUMMARY,
+    NETWORK_SUMMARY,
+    POWER_INFO,
+    RESOURCE_POOL_INFO,
+    RESOURCE_POOL_SUMMARY,
+    VM_INFO,
+    VM_SUMMARY,
 )
 from .vapi_types import STRING, VOID, ListOf
-from .vm_render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
 
 VM = "com.vmware.vcenter.VM"
 POWER = "com.vmware.vcenter.vm.power"
@@ -76,9 +87,10 @@ def _get_vm(call, moid: str):
 
 def run_sync(call, job_name: str, fn, *args, **kwargs):
     """Run a model operation as a job and wait for it, as vSphere's synchronous calls do
-    (§9 #20): the call returns when the job ends on the cloud clock (a manual clock is moved
-    there, a system clock is waited on); a job that would end after ``sync_timeout_s`` (or
-    hangs) answers ``timed_out`` and leaves nothing behind.
+    (§9 #20): the call returns when the job ends on the cloud clock (the kit's job wait: a
+    manual clock is moved there, a system clock is waited on with the cloud lock
+    released); a job that would end after ``sync_timeout_s`` (or hangs) is undone at once
+    and answers ``timed_out`` once that much time has passed.
 
     The rollback needs a transaction around the job, which hides the nested operations from
     the model's journal, so one is opened only when the job can outlast the call: a
@@ -86,25 +98,18 @@ def run_sync(call, job_name: str, fn, *args, **kwargs):
     cloud = call.cloud
     limit = call.choices.sync_timeout_s
     guard = cloud.faults is not None or cloud.settings.job_durations.get(job_name, 0.0) > 0
-    with cloud.atomic() if guard else contextlib.nullcontext():
-        job = cloud.submit(job_name, fn, *args, **kwargs)
-        if job.error is not None:
-            raise job.error
-        wait = None if job.end is None else job.end - cloud.clock.now()
-        if wait is None or wait > limit:
-            _wait(cloud, limit)
-            raise Timeout(call.operation.fault_name, limit)
-    _wait(cloud, wait)
-    return job.result
-
-
-def _wait(cloud, seconds: float) -> None:
-    if seconds <= 0:
-        return
-    if isinstance(cloud.clock, ManualClock):
-        cloud.clock.advance(seconds)
-    else:
-        time.sleep(seconds)
+    outlasts = False
+    try:
+        with cloud.atomic() if guard else contextlib.nullcontext():
+            job = run_job(cloud, job_name, fn, *args, **kwargs)
+            if not finishes_within(cloud, job, limit):
+                outlasts = True
+                raise Timeout(call.operation.fault_name, limit)
+    except Timeout:
+        if outlasts:  # undone; the client hears of it when the call would have given up
+            wait_until(cloud, cloud.clock.now() + limit, budget=limit)
+        raise
+    return wait_for_job(cloud, job)
 
 
 # --- VM ----------------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""The route table and a Starlette-like matcher.
+"""The route table: the kit's router with Starlette's options.
 
 Starlette semantics kept: ``{param}`` matches one non-empty segment; the first route
 whose path and method match wins; a path that matches only with other methods is a 405
@@ -8,10 +8,10 @@ routes, so neither redirects to the other.
 """
 from __future__ import annotations
 
-import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Optional
 
+from ..kit.routing import Match, Router
 from . import schemas
 from .validation import Param
 
@@ -26,15 +26,6 @@ class Endpoint:
     query: tuple[Param, ...] = ()
     body: Any = None  # the body model; a body is then required
     auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body
-    regex: re.Pattern = field(init=False, compare=False, repr=False)
-
-    def __post_init__(self) -> None:
-        source = re.sub(r"\{(\w+)\}", r"(?P<\1>[^/]+)", self.pattern)
-        object.__setattr__(self, "regex", re.compile(f"^{source}$"))
-
-    def match(self, path: str) -> Optional[dict[str, str]]:
-        found = self.regex.match(path)
-        return None if found is None else found.groupdict()
 
 
 E = Endpoint
@@ -205,38 +196,17 @@ PREFIXES = (
 )
 
 
-@dataclass
-class Match:
-    endpoint: Optional[Endpoint] = None
-    path_params: dict[str, str] = field(default_factory=dict)
-    allowed: list[str] = field(default_factory=list)  # path known, method not
-    redirect_path: Optional[str] = None
-
-
-def _methods(method: str) -> tuple[str, ...]:
-    return ("GET", "HEAD") if method == "GET" else (method,)
-
-
-def _allowed_for(path: str) -> list[str]:
-    allowed: list[str] = []
+def route_table() -> Router:
+    """Every endpoint, in table order; targets are ``Endpoint``s."""
+    table = Router(order="table", trailing_slash="redirect", head_as_get=True)
     for endpoint in ALL_ENDPOINTS:
-        if endpoint.match(path) is not None:
-            for method in _methods(endpoint.method):
-                if method not in allowed:
-                    allowed.append(method)
-    return allowed
+        table.add(endpoint.method, endpoint.pattern, endpoint)
+    return table
+
+
+ROUTE_TABLE = route_table()
 
 
 def resolve(method: str, path: str) -> Match:
-    for endpoint in ALL_ENDPOINTS:
-        params = endpoint.match(path)
-        if params is not None and method in _methods(endpoint.method):
-            return Match(endpoint, params)
-    allowed = _allowed_for(path)
-    if allowed:
-        return Match(allowed=allowed)
-    if path != "/":
-        other = path.rstrip("/") if path.endswith("/") else path + "/"
-        if other and _allowed_for(other):
-            return Match(redirect_path=other)
-    return Match()
+    """The endpoint (``match.target``), the methods the path allows, or a redirect."""
+    return ROUTE_TABLE.match(method, path)

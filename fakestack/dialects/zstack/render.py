@@ -2,7 +2,7 @@
 
 Null fields are omitted (Gson without ``serializeNulls``); numbers stay integers; dates use
 ZStack's text form.  Each inventory class is also described as a query
-:class:`~.query.Collection` (its fields, nested inventories and dotted joins).
+:class:`~.query.QuerySource` (its fields, nested inventories and dotted joins).
 """
 from __future__ import annotations
 
@@ -13,9 +13,21 @@ import json
 from functools import lru_cache
 from typing import Any, Callable
 
-from .dates import format_date
-from .query import Collection
+from werkzeug.wrappers import Response
+
+from ..kit.responses import JsonStyle
+from .dates import format_date, sql_timestamp
+from .query import QuerySource
 from .sessions import ADMIN_ACCOUNT_UUID
+
+# ZStack's JSON: compact, UTF-8 (the kit's one builder).
+JSON_MIMETYPE = "application/json;charset=utf-8"
+ZSTACK_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type=JSON_MIMETYPE)
+dumps = ZSTACK_JSON.dumps
+
+
+def json_response(data: Any, status: int = 200) -> Response:
+    return ZSTACK_JSON.response(data, status)
 
 
 def compact(data: dict[str, Any]) -> dict[str, Any]:
@@ -57,11 +69,53 @@ IP_RANGE_CLASS = "org.zstack.header.network.l3.IpRangeInventory"
 INSTANCE_OFFERING_CLASS = "org.zstack.header.configuration.InstanceOfferingInventory"
 DISK_OFFERING_CLASS = "org.zstack.header.configuration.DiskOfferingInventory"
 SNAPSHOT_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotInventory"
+SNAPSHOT_TREE_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTreeInventory"
+SNAPSHOT_LEAF_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTree$SnapshotLeafInventory"
 BACKUP_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupInventory"
 BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupStorageRefInventory"
 
 
 # -- renderers ---------------------------------------------------------------------------
+
+def slug(name: str) -> str:
+    """An image name as the image store's folder name: lower case, every character other
+    than a letter or digit a dash, no dash at either end."""
+    out = "".join(ch if ch.isalnum() else "-" for ch in name.lower()).strip("-")
+    return out or "image"
+
+
+def image_install_path(image, ref) -> str:
+    """Where the image store keeps an image: a clone's temporary image under the cloned VM,
+    any other under the image's name."""
+    folder = f"clone-{image.clone_of}" if image.clone_of else slug(image.name)
+    return f"zstore://{folder}/{ref['node_uuid']}"
+
+
+def image_url(cloud, image) -> str | None:
+    """The image's url: the one it was added from, else its place on its first image store
+    (none for a clone's temporary image)."""
+    if image.url or image.clone_of or not image.backup_storage_refs:
+        return image.url or None
+    ref = image.backup_storage_refs[0]
+    bs = cloud.backup_storages.by_uuid(ref["backup_storage_uuid"])
+    hostname = bs.hostname if bs is not None else "127.0.0.1"
+    return f"zstore://{hostname}/{slug(image.name)}/{ref['node_uuid']}"
+
+
+def backup_install_path(record, ref) -> str:
+    return f"zstore://volumebackup-{record.volume_uuid}/{ref['node_uuid']}"
+
+
+def backup_name(record) -> str:
+    """A VM backup member's name: the name asked for, the data volume's uuid for a data
+    volume, and the creation time as ``java.sql.Timestamp`` text."""
+    if record.group_uuid is None:  # a single volume's backup (CreateVolumeBackup) keeps its name
+        return record.name[:255]
+    stamp = sql_timestamp(record.create_date)
+    if record.type == "Root":
+        return f"{record.name}-{stamp}"[:255]
+    return f"{record.name}-{record.volume_uuid}-{stamp}"[:255]
+
 
 def volume_install_path(ps, volume) -> str:
     folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
@@ -119,7 +173,7 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": created,
     }
-    return {
+    inventory = {
         "uuid": nic.uuid,
         "vmInstanceUuid": nic.vm_uuid,
         "l3NetworkUuid": nic.l3_network_uuid,
@@ -137,6 +191,9 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": created,
     }
+    if nic.vm_uuid is None:  # a NIC not attached yet (CreateVmNic): null fields are omitted
+        del inventory["vmInstanceUuid"]
+    return inventory
 
 
 def vm_inventory(cloud, vm) -> dict[str, Any]:
@@ -246,7 +303,7 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
     data = {
         "uuid": bs.uuid,
         "name": bs.name,
-        "url": bs.url,
+        "url": bs.url or "/zstack_bs",  # the image store's default folder
         "description": _text(bs.description),
         "totalCapacity": bs.total_capacity,
         "availableCapacity": bs.available_capacity,
@@ -267,7 +324,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
     refs = [compact({
         "imageUuid": image.uuid,
         "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": ref.get("install_path"),
+        "installPath": image_install_path(image, ref),
         "status": ref.get("status", "Ready"),
         "createDate": created,
         "lastOpDate": last,
@@ -280,7 +337,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
         "status": image.status,
         "size": image.virtual_size,
         "actualSize": image.actual_size,
-        "url": _text(image.url),
+        "url": image_url(cloud, image),
         "mediaType": image.media_type,
         "guestOsType": _text(image.guest_os_type),
         "type": "zstack",
@@ -375,44 +432,77 @@ def disk_offering_inventory(cloud, offering) -> dict[str, Any]:
     })
 
 
+def snapshot_tree_uuid(cloud, snap) -> str:
+    """One tree per chain of snapshots: named after its root (ZStack draws a tree uuid when
+    a chain starts; the model keeps none)."""
+    return derived_uuid("tree", cloud.snapshot_root(snap).uuid)
+
+
 def snapshot_inventory(cloud, snap) -> dict[str, Any]:
     created, last = _dates(snap)
     node = cloud.nodes.by_uuid(snap.node_uuid)
+    volume = cloud.volumes.by_uuid(snap.volume_uuid)
     return compact({
         "uuid": snap.uuid, "name": snap.name, "description": _text(snap.description),
         "type": "Hypervisor", "volumeUuid": snap.volume_uuid,
-        "treeUuid": derived_uuid("tree", snap.volume_uuid),
-        "parentUuid": None,
+        "treeUuid": snapshot_tree_uuid(cloud, snap),
+        "parentUuid": snap.parent_uuid,
         "primaryStorageUuid": snap.primary_storage_uuid,
         "primaryStorageInstallPath": f"snapshot-{snap.uuid}.qcow2",
-        "volumeType": snap.volume_type, "format": "qcow2", "latest": False,
+        "volumeType": snap.volume_type, "format": "qcow2",
+        "latest": volume is not None and volume.latest_snapshot_uuid == snap.uuid,
         "size": node.actual_size if node is not None else snap.size,
+        "distance": snap.distance,
         "state": snap.state, "status": snap.status, "createDate": created, "lastOpDate": last,
         "backupStorageRefs": [],
+        "groupUuid": snap.group_uuid,
+    })
+
+
+def snapshot_tree_inventory(cloud, root) -> dict[str, Any]:
+    """A VolumeSnapshotTreeInventory: the chain of snapshots from ``root``, nested."""
+    forest = {tree[0].uuid: tree for tree in cloud.volume_snapshot_forest(root.volume_uuid)}
+
+    def leaf(node, parent_uuid):
+        snap, children = node
+        return compact({"inventory": snapshot_inventory(cloud, snap), "parentUuid": parent_uuid,
+                        "children": [leaf(c, snap.uuid) for c in children]})
+
+    volume = cloud.volumes.by_uuid(root.volume_uuid)
+    latest = cloud.volume_snapshots.by_uuid(volume.latest_snapshot_uuid) if volume is not None else None
+    created, last = _dates(root)
+    return compact({
+        "uuid": snapshot_tree_uuid(cloud, root),
+        "volumeUuid": root.volume_uuid,
+        "current": latest is not None and cloud.snapshot_root(latest).uuid == root.uuid,
+        "status": "Completed",
+        "tree": leaf(forest[root.uuid], None),
+        "createDate": created,
+        "lastOpDate": last,
     })
 
 
 # -- query collections ---------------------------------------------------------------
 
-USED_IP = Collection(USED_IP_CLASS, fields=(
+USED_IP = QuerySource(USED_IP_CLASS, fields=(
     "uuid", "ipRangeUuid", "l3NetworkUuid", "ipVersion", "ip", "netmask", "gateway", "ipInLong",
     "vmNicUuid", "createDate", "lastOpDate"))
-NIC = Collection(NIC_CLASS, fields=(
+NIC = QuerySource(NIC_CLASS, fields=(
     "uuid", "vmInstanceUuid", "l3NetworkUuid", "ip", "mac", "hypervisorType", "netmask", "gateway",
     "metaData", "ipVersion", "driverType", "internalName", "deviceId", "type", "state", "usedIps",
     "createDate", "lastOpDate"), nested={"usedIps": USED_IP})
-VOLUME = Collection(VOLUME_CLASS, fields=(
+VOLUME = QuerySource(VOLUME_CLASS, fields=(
     "uuid", "name", "description", "primaryStorageUuid", "vmInstanceUuid", "diskOfferingUuid",
     "rootImageUuid", "installPath", "type", "format", "size", "actualSize", "deviceId", "state",
     "status", "createDate", "lastOpDate", "isShareable", "volumeQos", "lastDetachDate",
     "lastVmInstanceUuid", "lastAttachDate", "protocol"))
-VM = Collection(VM_CLASS, fields=(
+VM = QuerySource(VM_CLASS, fields=(
     "uuid", "name", "description", "zoneUuid", "clusterUuid", "imageUuid", "hostUuid",
     "lastHostUuid", "instanceOfferingUuid", "rootVolumeUuid", "platform", "architecture",
     "defaultL3NetworkUuid", "type", "hypervisorType", "memorySize", "reservedMemorySize", "cpuNum",
     "cpuSpeed", "allocatorStrategy", "createDate", "lastOpDate", "state", "vmNics", "allVolumes",
     "vmCdRoms", "guestOsType"), nested={"vmNics": NIC, "allVolumes": VOLUME})
-HOST = Collection(HOST_CLASS, fields=(
+HOST = QuerySource(HOST_CLASS, fields=(
     "zoneUuid", "name", "uuid", "clusterUuid", "description", "managementIp", "hypervisorType",
     "state", "status", "totalCpuCapacity", "availableCpuCapacity", "cpuSockets",
     "totalMemoryCapacity", "availableMemoryCapacity", "cpuNum", "ipmiAddress", "ipmiUsername",
@@ -420,46 +510,52 @@ HOST = Collection(HOST_CLASS, fields=(
     "gpuStatus", "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus",
     "architecture", "createDate", "lastOpDate", "username", "sshPort", "osDistribution",
     "osRelease", "osVersion"))
-PRIMARY_STORAGE = Collection(PS_CLASS, fields=(
+PRIMARY_STORAGE = QuerySource(PS_CLASS, fields=(
     "uuid", "zoneUuid", "name", "url", "description", "totalCapacity", "availableCapacity",
     "totalPhysicalCapacity", "availablePhysicalCapacity", "systemUsedCapacity", "type", "state",
     "status", "mountPath", "createDate", "lastOpDate", "attachedClusterUuids"))
-BACKUP_STORAGE = Collection(BS_CLASS, fields=(
+BACKUP_STORAGE = QuerySource(BS_CLASS, fields=(
     "uuid", "name", "url", "description", "totalCapacity", "availableCapacity", "type", "state",
     "status", "createDate", "lastOpDate", "attachedZoneUuids", "hostname", "username", "sshPort"))
-IMAGE_REF = Collection(IMAGE_REF_CLASS, fields=(
+IMAGE_REF = QuerySource(IMAGE_REF_CLASS, fields=(
     "imageUuid", "backupStorageUuid", "installPath", "status", "exportMd5Sum", "exportUrl",
     "createDate", "lastOpDate"))
-IMAGE = Collection(IMAGE_CLASS, fields=(
+IMAGE = QuerySource(IMAGE_CLASS, fields=(
     "uuid", "name", "description", "state", "status", "size", "actualSize", "md5Sum", "url",
     "mediaType", "guestOsType", "type", "platform", "architecture", "format", "system", "virtio",
     "createDate", "lastOpDate", "backupStorageRefs", "systemTags"),
     nested={"backupStorageRefs": IMAGE_REF})
-ZONE = Collection(ZONE_CLASS, fields=(
+ZONE = QuerySource(ZONE_CLASS, fields=(
     "uuid", "name", "description", "state", "type", "isDefault", "createDate", "lastOpDate"))
-CLUSTER = Collection(CLUSTER_CLASS, fields=(
+CLUSTER = QuerySource(CLUSTER_CLASS, fields=(
     "name", "uuid", "description", "state", "hypervisorType", "createDate", "lastOpDate",
     "zoneUuid", "type", "architecture"))
-IP_RANGE = Collection(IP_RANGE_CLASS, fields=(
+IP_RANGE = QuerySource(IP_RANGE_CLASS, fields=(
     "uuid", "l3NetworkUuid", "name", "description", "startIp", "endIp", "netmask", "gateway",
     "networkCidr", "ipVersion", "addressMode", "prefixLen", "createDate", "lastOpDate"))
-L3_NETWORK = Collection(L3_CLASS, fields=(
+L3_NETWORK = QuerySource(L3_CLASS, fields=(
     "uuid", "name", "description", "type", "zoneUuid", "l2NetworkUuid", "state", "dnsDomain",
     "system", "category", "ipVersion", "enableIPAM", "isolated", "createDate", "lastOpDate", "dns",
     "ipRanges", "networkServices", "hostRoute", "reservedIpRanges"), nested={"ipRanges": IP_RANGE})
-INSTANCE_OFFERING = Collection(INSTANCE_OFFERING_CLASS, fields=(
+INSTANCE_OFFERING = QuerySource(INSTANCE_OFFERING_CLASS, fields=(
     "uuid", "name", "description", "cpuNum", "cpuSpeed", "memorySize", "reservedMemorySize", "type",
     "allocatorStrategy", "sortKey", "createDate", "lastOpDate", "state"))
-DISK_OFFERING = Collection(DISK_OFFERING_CLASS, fields=(
+DISK_OFFERING = QuerySource(DISK_OFFERING_CLASS, fields=(
     "uuid", "name", "description", "diskSize", "sortKey", "state", "type", "createDate",
     "lastOpDate", "allocatorStrategy"))
-SNAPSHOT = Collection(SNAPSHOT_CLASS, fields=(
+SNAPSHOT = QuerySource(SNAPSHOT_CLASS, fields=(
     "uuid", "name", "description", "type", "volumeUuid", "treeUuid", "parentUuid",
     "primaryStorageUuid", "primaryStorageInstallPath", "volumeType", "format", "latest", "size",
     "distance", "state", "status", "createDate", "lastOpDate", "backupStorageRefs", "groupUuid"))
-BACKUP_REF = Collection(BACKUP_REF_CLASS, fields=(
+SNAPSHOT_LEAF = QuerySource(SNAPSHOT_LEAF_CLASS, fields=("inventory", "parentUuid", "children"),
+                           nested={"inventory": SNAPSHOT})
+SNAPSHOT_LEAF.nested["children"] = SNAPSHOT_LEAF  # a leaf's children are leaves
+SNAPSHOT_TREE = QuerySource(SNAPSHOT_TREE_CLASS, fields=(
+    "uuid", "volumeUuid", "current", "status", "tree", "createDate", "lastOpDate"),
+    nested={"tree": SNAPSHOT_LEAF})
+BACKUP_REF = QuerySource(BACKUP_REF_CLASS, fields=(
     "volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"))
-BACKUP = Collection(BACKUP_CLASS, fields=(
+BACKUP = QuerySource(BACKUP_CLASS, fields=(
     "uuid", "volumeUuid", "name", "description", "type", "state", "status", "size", "metadata",
     "groupUuid", "mode", "vmInstanceUuid", "createDate", "lastOpDate", "backupStorageRefs"),
     nested={"backupStorageRefs": BACKUP_REF})
@@ -468,7 +564,7 @@ BACKUP = Collection(BACKUP_CLASS, fields=(
 class Source:
     """One queryable resource: where its entities live and how to render one."""
 
-    def __init__(self, collection: Collection, attr: str, render: Callable,
+    def __init__(self, collection: QuerySource, attr: str, render: Callable,
                  keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None) -> None:
         self.collection = collection
         self.attr = attr
@@ -479,6 +575,29 @@ class Source:
     def entities(self, cloud) -> list:
         items = getattr(cloud, self.attr)
         return items.values() if self.keep is None else [e for e in items if self.keep(e)]
+
+
+class _SnapshotTree:
+    """A tree of snapshots as a queryable thing: its uuid and its root snapshot."""
+
+    __slots__ = ("uuid", "root")
+
+    def __init__(self, uuid: str, root) -> None:
+        self.uuid = uuid
+        self.root = root
+
+
+class _SnapshotTreeSource(Source):
+    """The trees are not model entities: one per root snapshot, built when queried."""
+
+    def __init__(self) -> None:
+        super().__init__(SNAPSHOT_TREE, "volume_snapshots",
+                         lambda cloud, tree: snapshot_tree_inventory(cloud, tree.root),
+                         keep=lambda snap: snap.parent_uuid is None)
+
+    def entities(self, cloud) -> list:
+        return [_SnapshotTree(derived_uuid("tree", s.uuid), s) for s in cloud.volume_snapshots
+                if s.parent_uuid is None]
 
 
 def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], list[dict]]:
@@ -512,7 +631,7 @@ def sources(cloud) -> dict[str, Source]:
 
 
 def _sources(cloud) -> dict[str, Source]:
-    vm = Collection(VM.class_name, VM.fields, dict(VM.nested), {
+    vm = QuerySource(VM.class_name, VM.fields, dict(VM.nested), {
         "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
@@ -520,12 +639,12 @@ def _sources(cloud) -> dict[str, Source]:
         "instanceOffering": (INSTANCE_OFFERING, _related(cloud, "instance_offerings",
                                                          instance_offering_inventory, "instanceOfferingUuid")),
     })
-    volume = Collection(VOLUME.class_name, VOLUME.fields, {}, {
+    volume = QuerySource(VOLUME.class_name, VOLUME.fields, {}, {
         "vmInstance": (VM, _related(cloud, "vms", vm_inventory, "vmInstanceUuid")),
         "primaryStorage": (PRIMARY_STORAGE, _related(cloud, "primary_storages", primary_storage_inventory,
                                                      "primaryStorageUuid")),
     })
-    host = Collection(HOST.class_name, HOST.fields, {}, {
+    host = QuerySource(HOST.class_name, HOST.fields, {}, {
         "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
     })
@@ -539,7 +658,7 @@ def _sources(cloud) -> dict[str, Source]:
             BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
             class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS),
         "QueryImageStoreBackupStorage": Source(
-            Collection(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
+            QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
             backup_storage_inventory, keep=lambda bs: bs.type == "ImageStoreBackupStorage"),
         "QueryImage": Source(IMAGE, "images", image_inventory),
         "QueryZone": Source(ZONE, "zones", zone_inventory),
@@ -548,6 +667,7 @@ def _sources(cloud) -> dict[str, Source]:
         "QueryInstanceOffering": Source(INSTANCE_OFFERING, "instance_offerings", instance_offering_inventory),
         "QueryDiskOffering": Source(DISK_OFFERING, "disk_offerings", disk_offering_inventory),
         "QueryVolumeSnapshot": Source(SNAPSHOT, "volume_snapshots", snapshot_inventory),
+        "QueryVolumeSnapshotTree": _SnapshotTreeSource(),
         "QueryVolumeBackup": Source(BACKUP, "backups", backup_inventory),
     }
 
@@ -588,7 +708,7 @@ def backup_inventory(cloud, record) -> dict[str, Any]:
     refs = [compact({
         "volumeBackupUuid": record.uuid,
         "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": ref.get("install_path"),
+        "installPath": backup_install_path(record, ref),
         "status": ref.get("status", "Ready"),
         "createDate": format_date(ref.get("create_date", record.create_date)),
         "lastOpDate": format_date(ref.get("last_op_date", record.last_op_date)),
@@ -596,7 +716,7 @@ def backup_inventory(cloud, record) -> dict[str, Any]:
     return compact({
         "uuid": record.uuid,
         "volumeUuid": record.volume_uuid,
-        "name": record.name,
+        "name": backup_name(record),
         "description": _text(record.description),
         "type": record.type,
         "state": record.state,

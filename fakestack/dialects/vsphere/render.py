@@ -1,4 +1,4 @@
-"""``VM.Info`` of a model VM (reference §5 hardware defaults, §6.2 shape).
+"""``VM.Info`` of a model VM (reference §5 hardware defaults, §6.2 shape), and vAPI's JSON.
 
 Identity and NIC settings the model does not know (BIOS / instance UUIDs, NIC connection
 state, MAC type) are kept per VM in the dialect state under ``vms``.
@@ -7,8 +7,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from .inventory import MiB, Inventory, derived_uuid, moid_number, power_state
+from ..kit.responses import JsonStyle
+from .inventory import Inventory, MiB, derived_uuid, moid_number, power_state
 
+# vAPI JSON: compact, ASCII escapes (what the REST and JSON-RPC endpoints send).
+VSPHERE_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=True)
 SCSI_CONTROLLER_UNIT = 7
 
 

@@ -1,0 +1,290 @@
+"""InstaVM's records and their lifecycle: the dialect state, lookups, the status a record
+shows at the current time, and the time-driven changes (``settle``).
+
+Everything InstaVM-specific lives in ``cloud.dialect_state("instavm")`` (JSON-able, so
+it survives ``Cloud.snapshot()`` / ``Cloud.restore()``): records keyed by InstaVM id,
+each holding the model uuid it stands for. A record is ready when the model job behind it
+ends (and not before its own ``ready_at``, for the asynchronous boot and build times).
+"""
+from __future__ import annotations
+
+from typing import Any, Optional
+
+from fakestack import faults
+from fakestack.model.errors import CapacityExhausted, DomainError
+
+from ...kit.cloud import DialectCloud
+from ...kit.jobs import run_job, wait_until
+from .. import ids as idfmt
+from ..errors import HttpError, describe_failure
+
+MiB = 1024 * 1024
+
+DEFAULT_SETTINGS = {
+    "async_boot_seconds": 1.0,  # wait=false: creating -> active after this much clock time
+    "async_snapshot_seconds": 1.0,  # wait=false VM snapshot: creating -> ready
+    "oci_build_seconds": 1.0,  # POST /v1/snapshots: building -> ready
+    "wait_timeout_seconds": 30.0,  # wait=true on a real clock: give up (504) after this
+    "default_image": None,  # image name or uuid; None = the first root-volume template
+}
+
+STATE_NAME = "instavm"
+
+LIVE = ("creating", "active")
+MODEL_STATUS = {
+    "Running": "active",
+    "Starting": "creating",
+    "Created": "creating",
+    "Stopped": "stopped",
+    "Stopping": "stopped",
+    "Paused": "suspended",
+    "Pausing": "suspended",
+    "Resuming": "suspended",
+    "Destroyed": "killed",
+    "Destroying": "killed",
+    "Expunging": "killed",
+}
+
+
+def _in_creation_order(records) -> list[dict]:
+    return sorted(records, key=lambda r: (r["created_at"], r["vm_id"]))
+
+
+def _first(records: list[dict], key: str) -> Any:
+    for record in records:
+        if record.get(key):
+            return record[key]
+    return None
+
+
+class Records:
+    """The state and the lifecycle; ``vms``, ``snapshots`` and ``sessions`` add the
+    endpoints' operations (``InstaVMService`` puts them together)."""
+
+    def __init__(self, cloud: DialectCloud) -> None:
+        self.cloud = cloud
+
+    @property
+    def state(self) -> dict:
+        state = self.cloud.dialect_state(STATE_NAME)
+        for key in ("vms", "snapshots", "sessions"):
+            state.setdefault(key, {})
+        return state
+
+    def setting(self, name: str) -> Any:
+        return self.state.get("settings", {}).get(name, DEFAULT_SETTINGS[name])
+
+    @property
+    def vms(self) -> dict:
+        return self.state["vms"]
+
+    @property
+    def snapshots(self) -> dict:
+        return self.state["snapshots"]
+
+    @property
+    def sessions(self) -> dict:
+        return self.state["sessions"]
+
+    def now(self) -> float:
+        return self.cloud.clock.now()
+
+    def _new_vm_id(self) -> str:
+        return idfmt.new_vm_id(self.cloud.ids, self.vms)
+
+    def _new_snapshot_id(self) -> str:
+        return idfmt.new_snapshot_id(self.cloud.ids, self.snapshots)
+
+    def vm(self, vm_id: str) -> dict:
+        rec = self.vms.get(vm_id)
+        if rec is None:
+            raise HttpError(404, "VM not found")
+        return rec
+
+    def snapshot(self, snapshot_id: str) -> dict:
+        rec = self.snapshots.get(snapshot_id)
+        if rec is None or not self._in_model(rec):
+            raise HttpError(404, "Snapshot not found")
+        return rec
+
+    def _in_model(self, rec: dict) -> bool:
+        """Does what a snapshot record stands for still exist in the model? Another dialect
+        may delete a VM snapshot's volume snapshot or an OCI build's image; the record then
+        reads as gone (and again as there if the image is recovered)."""
+        if rec.get("uuid"):
+            return self.cloud.volume_snapshots.by_uuid(rec["uuid"]) is not None
+        image = self.cloud.images.by_uuid(rec.get("image_uuid"))
+        return image is not None and image.status != "Deleted"
+
+    def model_vm(self, rec: dict):
+        return self.cloud.vms.by_uuid(rec.get("uuid"))
+
+    def sizing(self, rec: dict) -> tuple[int, int]:
+        """``(vcpu_count, memory_mb)``: the model VM's while it exists (another dialect may
+        resize it); the record's last known figures once it is gone."""
+        vm = self.model_vm(rec)
+        if vm is None:
+            return rec["vcpu_count"], rec["memory_mb"]
+        return vm.cpu_num, vm.memory_size // MiB
+
+    def status(self, rec: dict) -> str:
+        if rec["status"] in ("killed", "failed", "creating"):
+            return rec["status"]
+        vm = self.model_vm(rec)
+        if vm is None:
+            return "killed"
+        return MODEL_STATUS.get(vm.state, vm.state.lower())
+
+    def require_active(self, rec: dict) -> Any:
+        status = self.status(rec)
+        if status != "active":
+            raise HttpError(409, f"VM {rec['vm_id']} is not active (status: {status})")
+        return self.model_vm(rec)
+
+    def ordered_vms(self) -> list[dict]:
+        return _in_creation_order(self.vms.values())
+
+    def _job_end(self, job_uuid: Optional[str]) -> Optional[float]:
+        """When the job ended or will end; ``None`` while it hangs."""
+        if job_uuid is None:
+            return 0.0
+        job = self.cloud.jobs.find(job_uuid)
+        if job is None:
+            return 0.0
+        return job.end
+
+    def _ready_time(self, rec: dict) -> Optional[float]:
+        end = self._job_end(rec.get("job"))
+        if end is None:
+            return None
+        return max(end, rec.get("ready_at") or 0.0)
+
+    def adopt(self) -> None:
+        """Take in the topology's running VMs, once (at the first InstaVM request)."""
+        if not self.state.get("adopted"):
+            self._adopt_topology_vms()
+
+    def settle(self) -> None:
+        """Apply every change whose time has come, in time order per kind."""
+        now = self.now()
+        for rec in list(self.snapshots.values()):
+            if rec["status"] in ("creating", "building"):
+                ready = self._ready_time(rec)
+                if ready is not None and ready <= now:
+                    rec["status"] = "ready"
+                    rec["updated_at"] = ready
+        # Pick the due records in one pass, and sort only those (same order as sorting
+        # them all).
+        booting = [r for r in self.vms.values() if r["status"] == "creating"]
+        for rec in _in_creation_order(booting):
+            ready = self._ready_time(rec)
+            if ready is not None and ready <= now:
+                self._became_active(rec, ready)
+        expired = [r for r in self.vms.values() if r["status"] == "active"
+                   and r.get("vm_lifetime_seconds") is not None
+                   and r["booted_at"] + r["vm_lifetime_seconds"] <= now]
+        for rec in _in_creation_order(expired):
+            if self.status(rec) in ("active", "stopped", "suspended"):
+                try:
+                    self._kill(rec)
+                except DomainError:
+                    pass  # a fault on expiry: the VM lives on until the next observation
+
+    def _became_active(self, rec: dict, at: float) -> None:
+        rec["status"] = "active"
+        rec["booted_at"] = at
+        cleanup = rec.pop("cleanup_snapshot", None)
+        if cleanup is not None and cleanup in self.snapshots:
+            rec["snapshot_deleted"] = self._delete_snapshot_quietly(cleanup)
+
+    def _adopt_topology_vms(self) -> None:
+        """Topology VMs running at start are InstaVM VMs too (ids from their model uuids,
+        so adopting draws nothing from the seeded generator); they never expire."""
+        names = [v.name for v in getattr(self.cloud.topology, "vms", [])]
+        known = {rec["uuid"] for rec in self.vms.values()}
+        for name in names:
+            for vm in self.cloud.vms.by_name(name):
+                if vm.state != "Running" or vm.uuid in known:
+                    continue
+                vm_id = f"vm_{vm.uuid[:12]}"
+                session = {"session_id": idfmt.dashed_uuid(vm.uuid), "created_at": vm.create_date,
+                           "vm_id": vm_id, "failed": False, "last_error": None}
+                self.sessions[session["session_id"]] = session
+                self.vms[vm_id] = {
+                    "vm_id": vm_id, "uuid": vm.uuid, "session_id": session["session_id"],
+                    "status": "active", "job": None, "created_at": vm.create_date, "ready_at": None,
+                    "booted_at": vm.create_date, "vm_lifetime_seconds": None,
+                    "vcpu_count": vm.cpu_num, "memory_mb": vm.memory_size // MiB,
+                    "snapshot_id": None, "source_vm_id": None, "metadata": {},
+                    "snapshot_on_terminate": False, "snapshot_name": None, "extra": {},
+                }
+        self.state["adopted"] = True
+
+    def await_ready(self, rec: dict, detail: str) -> None:
+        """wait=true: the record must be ready before the answer (the kit's job wait).
+
+        Hung job: 504 at once. Manual clock: move it to the job's end (and let every
+        time listener catch up). Real clock: wait up to ``wait_timeout_seconds`` of real
+        time, then 504 while the work goes on; the cloud lock is released while waiting,
+        so other clients (a poll, a DELETE, an admin clock move) are served meanwhile.
+        """
+        ready = self._ready_time(rec)
+        if ready is None:
+            raise HttpError(504, detail)
+        if ready > self.now():
+            reached = wait_until(
+                self.cloud, lambda: self._ready_time(rec),
+                budget=float(self.setting("wait_timeout_seconds")),
+                settled=lambda: self._settled_elsewhere(rec))
+            if not reached:
+                raise HttpError(504, detail)
+        self.settle()
+
+    def _settled_elsewhere(self, rec: dict) -> bool:
+        """Asked between the steps of a real-clock wait: a reset or restore replaced the
+        record (404), or another request settled (or killed) it meanwhile."""
+        current = self.vms.get(rec["vm_id"]) if "vm_id" in rec else self.snapshots.get(rec["id"])
+        if current is not rec:
+            kind = "VM" if "vm_id" in rec else "Snapshot"
+            raise HttpError(404, f"{kind} not found")
+        return rec["status"] not in ("creating", "building")
+
+    def _run(self, operation: str, fn, *args, **kwargs):
+        """Run a model operation as a job; raise its domain error, return (result, job)."""
+        job = run_job(self.cloud, operation, fn, *args, **kwargs)
+        return job.result, job
+
+    def dialect_fault(self, operation: str, **targets) -> None:
+        """Let a fault plan match the whole request (``instavm:CloneVm`` ...)."""
+        faults.dialect_point(self.cloud, f"instavm:{operation}", targets)
+
+    @staticmethod
+    def _fails_now(exc: DomainError) -> bool:
+        """A real shortage is what the synchronous dry run of a wait=false request sees."""
+        return isinstance(exc, CapacityExhausted) and not exc.injected
+
+    def _fail(self, rec: Optional[dict], session: dict, exc: DomainError) -> None:
+        text = describe_failure(exc)
+        if rec is not None:
+            rec["status"] = "failed"
+            rec["last_error"] = text
+        session["failed"] = True
+        session["last_error"] = text
+
+    def settle_due_at(self) -> Optional[float]:
+        """When ``settle`` next has work: the earliest ready time of a pending record or
+        lifetime end of an active VM (``-inf`` while a pending record waits on a hung job,
+        whose end is set when it is released; None: nothing pending)."""
+        due: Optional[float] = None
+        pending = [r for r in self.snapshots.values() if r["status"] in ("creating", "building")]
+        pending += [r for r in self.vms.values() if r["status"] == "creating"]
+        for rec in pending:
+            ready = self._ready_time(rec)
+            if ready is None:
+                return float("-inf")
+            due = ready if due is None else min(due, ready)
+        for rec in self.vms.values():
+            if rec["status"] == "active" and rec.get("vm_lifetime_seconds") is not None:
+                end = rec["booted_at"] + rec["vm_lifetime_seconds"]
+                due = end if due is None else min(due, end)
+        return due

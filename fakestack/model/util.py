@@ -1,0 +1,21 @@
+"""Small helpers shared by the model's modules (public here, imported from here)."""
+from __future__ import annotations
+
+from typing import Any
+
+
+def key_of(value: Any) -> Any:
+    """An entity as its uuid (lists element-wise); any other value as is."""
+    if isinstance(value, (list, tuple)):
+        return [key_of(v) for v in value]
+    uuid = getattr(value, "uuid", None)
+    return uuid if uuid is not None else value
+
+
+def copy_json(value: Any) -> Any:
+    """A deep copy of nested dicts and lists (other values are shared)."""
+    if isinstance(value, dict):
+        return {k: copy_json(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [copy_json(v) for v in value]
+    return value

@@ -1,0 +1,99 @@
+"""The dialect kit's contracts: what the dialects share (route table, JSON builder, the
+view of the cloud).  The dialects' own tests check the same behaviour through HTTP."""
+from __future__ import annotations
+
+import pytest
+from werkzeug.test import Client
+
+from fakestack.app import make_app
+from fakestack.dialects.kit.cloud import CloudServices, DialectCloud
+from fakestack.dialects.kit.responses import JsonStyle, json_response
+from fakestack.dialects.kit.routing import Router, allow_header
+from fakestack.model import Cloud, ManualClock
+
+
+def test_the_model_cloud_is_what_dialects_may_use():
+    cloud = Cloud("tiny", clock=ManualClock())
+    assert isinstance(cloud, DialectCloud) and isinstance(cloud, CloudServices)
+
+
+def test_every_mounted_dialect_is_built_on_a_dialect_cloud():
+    cloud = Cloud("tiny", clock=ManualClock())
+    app = make_app(cloud)
+    assert sorted(d.name for d in app.dialects) == ["instavm", "vsphere", "zstack"]
+    assert all(isinstance(d.cloud, DialectCloud) for d in app.dialects)
+
+
+# -- route table ------------------------------------------------------------------------
+
+def test_table_order_first_route_wins_and_405_lists_the_paths_methods():
+    table = Router(head_as_get=True)
+    table.add("GET", "/v1/vms/{vm_id}", "get")
+    table.add("GET", "/v1/vms/special", "special")
+    table.add("DELETE", "/v1/vms/{vm_id}", "delete")
+    assert (table.match("GET", "/v1/vms/special").target, table.match("GET", "/v1/vms/special").params) == (
+        "get", {"vm_id": "special"})
+    assert table.match("HEAD", "/v1/vms/a").target == "get"
+    refused = table.match("POST", "/v1/vms/a")
+    assert (refused.route, refused.allowed) == (None, ("GET", "DELETE"))
+    assert allow_header(refused.allowed) == ["GET", "HEAD", "DELETE"]
+    assert table.match("GET", "/v1/other") == table.match("GET", "/v1/vms/a/b")
+
+
+def test_specific_order_prefers_a_literal_segment_and_keeps_every_candidate():
+    table = Router(order="specific", trailing_slash="optional")
+    table.add("PUT", "/vm-instances/{uuid}/actions", "StartVmInstance")
+    table.add("PUT", "/vm-instances/{vmInstanceUuid}/actions", "CloneVmInstance")
+    table.add("GET", "/vm-instances/{uuid}", "QueryVmInstance")
+    table.add("GET", "/vm-instances/nics", "QueryVmNic")
+    assert [r.target for r, _ in table.candidates("/vm-instances/nics/")] == ["QueryVmNic", "QueryVmInstance"]
+    assert [(r.target, p) for r, p in table.matches("PUT", "/vm-instances/abc/actions")] == [
+        ("StartVmInstance", {"uuid": "abc"}), ("CloneVmInstance", {"vmInstanceUuid": "abc"})]
+    assert table.candidates("/vm-instances/abc//") == []
+
+
+def test_a_path_known_only_with_the_other_trailing_slash_redirects():
+    table = Router(trailing_slash="redirect")
+    table.add("GET", "/v1/snapshots", "list")
+    assert table.match("GET", "/v1/snapshots/").redirect == "/v1/snapshots"
+    assert table.match("GET", "/v1/snapshots").target == "list"
+    assert table.match("GET", "/").redirect is None
+
+
+def test_a_prefixed_table_with_collapsed_slashes():
+    table = Router(prefix="/_fakestack", collapse_slashes=True)
+    table.add("GET", "/health", "health")
+    table.add("GET", "/", "index")
+    assert table.match("GET", "/_fakestack//health/").target == "health"
+    assert table.match("GET", "/_fakestack").target == "index"
+    assert table.match("GET", "/elsewhere/health").route is None
+    table.remove("GET", "/health")
+    assert table.match("GET", "/_fakestack/health").route is None
+
+
+# -- JSON builder -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("style, body, content_type", [
+    (JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type="application/json;charset=utf-8"),
+     '{"name":"é","n":[1,2]}', "application/json;charset=utf-8"),
+    (JsonStyle(separators=(",", ":")), '{"name":"\\u00e9","n":[1,2]}', "application/json"),
+    (JsonStyle(separators=(", ", ": ")), '{"name": "\\u00e9", "n": [1, 2]}', "application/json"),
+])
+def test_a_json_style_writes_its_separators_escapes_and_content_type(style, body, content_type):
+    response = style.response({"name": "é", "n": [1, 2]}, 201, {"Allow": "GET"})
+    assert (response.status_code, response.get_data(as_text=True)) == (201, body)
+    assert (response.headers["Content-Type"], response.headers["Allow"]) == (content_type, "GET")
+
+
+def test_json_response_renders_what_json_cannot_with_default():
+    response = json_response({"names": {"b"}}, default=sorted)
+    assert response.get_data(as_text=True) == '{"names": ["b"]}'
+    with pytest.raises(ValueError):
+        JsonStyle(allow_nan=False).dumps(float("nan"))
+
+
+def test_the_admin_api_answers_in_fakestacks_json():
+    client = Client(make_app(Cloud("tiny", clock=ManualClock())))
+    response = client.get("/_fakestack/clock")
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.get_data(as_text=True).startswith('{"now": ')
