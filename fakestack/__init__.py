@@ -1,4 +1,5 @@
 """fakestack: a deterministic in-process fake of virtualization clouds for tests."""
+from .dialects.zstack.names import teach_the_model as _teach_zstack_spellings
 from .model import (
     CapacityExhausted,
     Cloud,
@@ -14,6 +15,10 @@ from .model import (
     load_topology,
 )
 from .version import __version__
+
+# Topology files and snapshots name storage and image kinds by ZStack's words (the names
+# the topology format used before the model's kinds went neutral): keep accepting them.
+_teach_zstack_spellings()
 
 
 def make_app(cloud):

@@ -115,14 +115,14 @@ class FakestackApp:
             self.reload_dialects()
 
     def dialect_for(self, path: str, request: Request | None = None):
-        """The dialect serving ``path``: the longest matching prefix wins, unless that
-        dialect does not claim the request (``dialect.claims(request)`` is False: a path
-        two dialects share, decided by the request's credentials); then the next one."""
+        """The dialect serving ``path``: the longest matching prefix, unless that dialect
+        declines the request (``accepts(request)`` False: a path two real APIs share, such
+        as ``/v1/volumes`` for InstaVM and ZStack, goes by its credentials)."""
         routes = self._routes_by_head.get(_first_segment(path), self._routes_any_head)
         for prefix, dialect in routes:
             if path == prefix or path.startswith(prefix + "/"):
-                claims = getattr(dialect, "claims", None)
-                if request is not None and claims is not None and not claims(request):
+                accepts = getattr(dialect, "accepts", None)
+                if accepts is not None and request is not None and not accepts(request):
                     continue
                 return dialect
         return None

@@ -43,7 +43,7 @@ def test_inspect_demo_prints_inventory_and_capacity(capsys):
         assert section in lines
     assert "  host-3  cluster-shared  10.0.0.13     64     10    640  256 GiB     1 GiB  Enabled/Connected" in lines
     assert "  golden  Running  host-3  medium        2   4 GiB  centos-7        2  192.168.100.2" in lines
-    assert "  centos-7      qcow2   Linux     RootVolumeTemplate   40 GiB   2 GiB  imagestore" in lines
+    assert "  centos-7      qcow2   Linux     root_template   40 GiB   2 GiB  imagestore" in lines
     host_cap = lines.index("Host capacity")
     assert lines[host_cap + 1:host_cap + 6] == [
         "  HOST    CPU USED  CPU TOTAL  CPU FREE  MEM USED  MEM TOTAL  MEM RESERVED  MEM FREE  VMS",
@@ -132,7 +132,7 @@ def test_an_unknown_preset_exits_2(capsys):
     assert (code, lines) == (2, [])
     assert err.splitlines() == [
         "fakestack: invalid topology:",
-        "  topology: 'nope' is neither a preset (demo, tiny, scale:HOSTS:VMS) nor a file"]
+        "  topology: 'nope' is neither a preset (demo, tiny, shared, scale:HOSTS:VMS) nor a file"]
 
 
 def test_no_subcommand_is_a_usage_error(capsys):

@@ -21,8 +21,9 @@ from __future__ import annotations
 from bisect import insort
 from typing import Any, Callable, NamedTuple
 
-from .entities import DATA_TEMPLATE, IMAGE_STORE, ROOT_TEMPLATE, Backup, BackupGroup, DiskNode, Image, Vm
+from .entities import DATA_TEMPLATE, ROOT_TEMPLATE, Backup, BackupGroup, BackupStorage, DiskNode, Image, Vm
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
+from .kinds import ImageKind
 from .transactions import operation
 from .util import copy_json
 from .state import CloudState
@@ -35,6 +36,16 @@ MAX_INCREMENTAL_BACKUPS = 64
 IMAGE_PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
 IMAGE_ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
 TEMPLATE_MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE)
+
+
+def keeps_no_backups(bs: BackupStorage, field: str = "backupStorageUuid") -> InvalidArgument:
+    """The error for a backup storage of a kind that keeps no volume backups; the facts
+    (``reason_code``, ``backup_storage_kind``, ``backup_storage_uuid``) let a dialect word it."""
+    return InvalidArgument(field, "keeps no volume backups",
+                           message=f"backup storage[uuid:{bs.uuid}] is of kind {bs.type}, which keeps "
+                           "no volume backups",
+                           reason_code="backup_storage_kind", backup_storage_kind=bs.type,
+                           backup_storage_uuid=bs.uuid)
 
 
 class SyncCounts(NamedTuple):
@@ -250,9 +261,8 @@ class BackupMixin(CloudState):
         if mode not in (None, "full"):
             raise InvalidArgument("mode", "only full is accepted",
                                   message=f"invalid mode[{mode}], only [full] is accepted")
-        if bs.type != IMAGE_STORE:
-            raise InvalidArgument("backupStorageUuid", "not an image store",
-                                  message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]")
+        if not bs.keeps_backups:
+            raise keeps_no_backups(bs)
         if bs.state != "Enabled":
             raise InvalidState("backup_storage", bs.uuid, bs.state, "backup", ("Enabled",),
                                message=f"current backup storage state[{bs.state}] doesn't allow to proceed")
@@ -438,9 +448,8 @@ class BackupMixin(CloudState):
         no longer holds lose their ref to it, and go when no ref is left."""
         bs = self.backup_storages.get(backup_storage)
         self._fault_point("backup.sync", backup_storage=bs.uuid)
-        if bs.type != IMAGE_STORE:
-            raise InvalidArgument("backupStorageUuid", "not an image store",
-                                  message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]")
+        if not bs.keeps_backups:
+            raise keeps_no_backups(bs)
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid,
                               message=f"sync volume backup metadata file in image store[uuid:{bs.uuid}] "
@@ -488,7 +497,7 @@ class BackupMixin(CloudState):
                                  guest_os_type: str | None = None, platform: str | None = None,
                                  system: bool = False, resource_uuid: str | None = None,
                                  architecture: str | None = None, virtio: bool | None = None,
-                                 media_type: str = ROOT_TEMPLATE) -> Image:
+                                 media_type: ImageKind | str = ROOT_TEMPLATE) -> Image:
         """An image sharing a backup's data on that storage (no extra space).  Its virtual
         size is the volume's, its actual size the backup chain's allocated size; it boots
         VMs like any template, and keeps the data when the backup is deleted.  A data
@@ -501,7 +510,8 @@ class BackupMixin(CloudState):
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if description is not None and len(description) > 2048:
             raise InvalidArgument("description", "must be at most 2048 characters")
-        if media_type not in TEMPLATE_MEDIA_TYPES:
+        kind = ImageKind.spelled(media_type)
+        if kind not in TEMPLATE_MEDIA_TYPES:
             raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if platform is not None and platform not in IMAGE_PLATFORMS:
             raise InvalidArgument("platform", f"must be one of {', '.join(IMAGE_PLATFORMS)}")
@@ -533,7 +543,7 @@ class BackupMixin(CloudState):
                 architecture = self.clusters.get(meta["cluster_uuid"]).architecture
         now = self.clock.now()
         image = Image(
-            uuid=resource_uuid or self.ids.uuid(), name=name, media_type=media_type, format="qcow2",
+            uuid=resource_uuid or self.ids.uuid(), name=name, media_type=kind, format="qcow2",
             platform=platform or meta.get("platform") or "Linux",
             guest_os_type=guest_os_type if guest_os_type is not None else meta.get("guest_os_type", ""),
             architecture=architecture or "x86_64", virtual_size=node.virtual_size,

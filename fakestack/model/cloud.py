@@ -15,6 +15,7 @@ from .backups import BackupMixin
 from .clock import Clock, SystemClock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
+from .devices import DeviceMixin
 from .entities import (
     Backup,
     BackupGroup,
@@ -69,8 +70,8 @@ COLLECTIONS = (
 
 
 class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin,
-            VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
-            PersistenceMixin, TransactionMixin):
+            DeviceMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin,
+            InvariantsMixin, PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict
@@ -151,7 +152,7 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
                 total_physical_capacity=p.physical_capacity or p.total_capacity,
                 ratio=p.overprovisioning_ratio, physical_threshold=p.physical_threshold,
                 reserved_capacity=p.reserved_capacity, default_thick=p.provisioning == "thick",
-                cluster_uuids=[clusters[c].uuid for c in p.clusters], state=p.state,
+                cluster_uuids=[clusters[c].uuid for c in p.clusters], admission=p.admission, state=p.state,
                 status=p.status, create_date=now, last_op_date=now))
         for b in topo.backup_storages:
             self.backup_storages.add(BackupStorage(
@@ -253,6 +254,19 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
         self.jobs.add(job)
         return job
 
+    def timed_job(self, operation_name: str, seconds: float, *, uuid: str | None = None,
+                  result: Any = None) -> Job:
+        """A job that only takes time: it changes nothing and ends ``seconds`` of clock time
+        from now.  For work the model does not simulate step by step (a guest booting, an
+        image being built): a caller that must wait for it waits for the job's end, on the
+        cloud's clock, like any other job.  ``uuid`` names the job (e.g. after the record
+        it times, so that no id is drawn from the seeded generator); default: a new one."""
+        start = self.clock.now()
+        job = Job(uuid=uuid or self.ids.uuid(), operation=operation_name, start=start,
+                  end=start + max(float(seconds), 0.0), result=result)
+        self.jobs.add(job)
+        return job
+
     def job_state(self, job: Job | str) -> str:
         job = self.jobs.get(job)
         return job.state_at(self.clock.now())
@@ -278,7 +292,7 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
                 "vms": h.vm_count} for h in self.hosts],
             "primary_storages": [{
                 "name": p.name, "uuid": p.uuid, "type": p.type, "status": p.status,
-                "total_capacity": p.total_capacity, "used_capacity": p.used_virtual,
+                "admission": p.admission, "total_capacity": p.total_capacity, "used_capacity": p.used_virtual,
                 "available_capacity": p.available_capacity,
                 "total_physical_capacity": p.total_physical_capacity,
                 "used_physical_capacity": p.used_physical,

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar, cast
 
 from .errors import DomainError
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from .util import copy_json
 
 
@@ -42,13 +43,14 @@ _FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field 
 
 
 
-# Image media types: a root volume's template, a data volume's template, an installer disc.
-ROOT_TEMPLATE, DATA_TEMPLATE, ISO = "RootVolumeTemplate", "DataVolumeTemplate", "ISO"
-MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE, ISO)
-# The backup storage type that keeps VM backups.
-IMAGE_STORE = "ImageStoreBackupStorage"
-# Primary storage types whose disks are private to each host.
-HOST_LOCAL_STORAGE_TYPES = frozenset({"LocalStorage"})
+# Image kinds (``Image.media_type``): a root volume's template, a data volume's template,
+# an installer disc.  Module constants: an Enum class attribute costs a lookup each use.
+ROOT_TEMPLATE, DATA_TEMPLATE, ISO = ImageKind.ROOT_TEMPLATE, ImageKind.DATA_TEMPLATE, ImageKind.ISO
+MEDIA_TYPES = tuple(ImageKind)
+# The backup storage kind that keeps volume backups.
+BACKUP_STORE = BackupStorageKind.BACKUP_STORE
+# Primary storage kinds whose disks are private to each host.
+HOST_LOCAL_STORAGE_TYPES = frozenset({PrimaryStorageKind.LOCAL})
 
 # VM states that hold host CPU and memory.
 HOLDING_STATES = frozenset(
@@ -119,7 +121,7 @@ class PrimaryStorage(Entity):
     uuid: str
     name: str
     zone_uuid: str
-    type: str
+    type: PrimaryStorageKind
     url: str
     total_capacity: int
     total_physical_capacity: int
@@ -128,6 +130,7 @@ class PrimaryStorage(Entity):
     reserved_capacity: int
     default_thick: bool
     cluster_uuids: list[str] = field(default_factory=list)
+    admission: str = "virtual"  # "virtual": both ledgers admit; "physical": only physical space
     used_virtual: int = 0
     used_physical: int = 0
     state: str = "Enabled"
@@ -153,6 +156,11 @@ class PrimaryStorage(Entity):
         return self.state == "Enabled" and self.status == "Connected"
 
     @property
+    def admits_virtually(self) -> bool:
+        """Whether the virtual (provisioned) ledger refuses allocations that overrun it."""
+        return self.admission != "physical"
+
+    @property
     def host_local(self) -> bool:
         """Each host of its clusters sees a private storage of its own (local disks)."""
         return self.type in HOST_LOCAL_STORAGE_TYPES
@@ -162,7 +170,7 @@ class PrimaryStorage(Entity):
 class BackupStorage(Entity):
     uuid: str
     name: str
-    type: str
+    type: BackupStorageKind
     url: str
     hostname: str
     total_capacity: int
@@ -182,6 +190,11 @@ class BackupStorage(Entity):
     @property
     def usable(self) -> bool:
         return self.state == "Enabled" and self.status == "Connected"
+
+    @property
+    def keeps_backups(self) -> bool:
+        """Volume backups can be taken to (and synced from) this storage."""
+        return self.type == BACKUP_STORE
 
 
 @dataclass(slots=True)
@@ -223,7 +236,7 @@ class DiskNode(Entity):
 class Image(Entity):
     uuid: str
     name: str
-    media_type: str
+    media_type: ImageKind
     format: str
     platform: str
     guest_os_type: str

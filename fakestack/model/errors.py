@@ -110,12 +110,15 @@ class Conflict(DomainError):
 
 
 class InvalidArgument(DomainError):
+    """``facts`` may add what a dialect needs to word the error its own way: a
+    ``reason_code`` naming the case, and the values it is about."""
+
     kind = "invalid_argument"
 
-    def __init__(self, field: str, reason: str, message: str | None = None) -> None:
+    def __init__(self, field: str, reason: str, message: str | None = None, **facts: Any) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(message or f"invalid {field}: {reason}")
+        super().__init__(message or f"invalid {field}: {reason}", **facts)
 
 
 class Unreachable(DomainError):

@@ -8,6 +8,7 @@ import functools
 
 
 from .entities import MEDIA_TYPES, ROOT_TEMPLATE, BackupStorage, Image
+from .kinds import ImageKind
 from .errors import (
     InvalidArgument,
     InvalidState,
@@ -23,7 +24,7 @@ from .state import CloudState
 class ImageMixin(CloudState):
     @operation("image.register")
     def register_image(self, name: str, backup_storage: Any = None, *, virtual_size: int, actual_size: int,
-                       media_type: str = ROOT_TEMPLATE, format: str = "qcow2",
+                       media_type: ImageKind | str = ROOT_TEMPLATE, format: str = "qcow2",
                        platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
                        description: str = "", system: bool = False) -> Image:
         """Add an image whose data (``actual_size`` bytes) lands on a backup storage now
@@ -36,7 +37,8 @@ class ImageMixin(CloudState):
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if virtual_size <= 0 or actual_size < 0 or actual_size > virtual_size:
             raise InvalidArgument("actualSize", "sizes must satisfy 0 <= actual <= virtual, virtual > 0")
-        if media_type not in MEDIA_TYPES:
+        kind = ImageKind.spelled(media_type)
+        if kind not in MEDIA_TYPES:
             raise InvalidArgument("mediaType", f"must be {', '.join(MEDIA_TYPES[:-1])} or {MEDIA_TYPES[-1]}")
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
@@ -44,7 +46,7 @@ class ImageMixin(CloudState):
             raise InvalidState("backup_storage", bs.uuid, bs.state, "add image", ("Enabled",))
         node = self._new_node(bs, None, virtual_size, actual_size, "image")
         now = self.clock.now()
-        image = Image(uuid=self.ids.uuid(), name=name, media_type=media_type, format=format,
+        image = Image(uuid=self.ids.uuid(), name=name, media_type=kind, format=format,
                       platform=platform, guest_os_type=guest_os_type, architecture=architecture,
                       virtual_size=virtual_size, actual_size=actual_size, description=description,
                       system=system, create_date=now, last_op_date=now,

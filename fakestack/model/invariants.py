@@ -114,7 +114,8 @@ class InvariantsMixin(CloudState):
             if ps.used_physical != physical.get(ps.uuid, 0):
                 breaches.append(f"primary storage {ps.name}: physical ledger {ps.used_physical} != held "
                                 f"{physical.get(ps.uuid, 0)}")
-            if not 0 <= ps.used_virtual <= ps.total_capacity:
+            virtual_limit = ps.total_capacity if ps.admits_virtually else ps.used_virtual
+            if not 0 <= ps.used_virtual <= virtual_limit:
                 breaches.append(f"primary storage {ps.name}: virtual ledger {ps.used_virtual} outside "
                                 f"0..{ps.total_capacity}")
             if not 0 <= ps.used_physical <= ps.total_physical_capacity:

@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from .cloud import Cloud
 from .clock import Clock, clock_from_dict
 from .ids import rng_from_json, rng_to_json
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from .topology import Topology
 from .state import CloudState
 
@@ -68,6 +69,7 @@ class PersistenceMixin(CloudState):
             collection = getattr(cloud, attr)
             for item in data.get(attr, []):
                 collection.add(entity_cls.from_dict(item))
+        _normalize_kinds(cloud)
         for host in cloud.hosts:
             cloud.host_index.add(host)
         cloud._host_seq = len(cloud.hosts)
@@ -89,6 +91,16 @@ class PersistenceMixin(CloudState):
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
         self.lock, self.faults, self._time_listeners = kept
+
+
+def _normalize_kinds(cloud: Cloud) -> None:
+    """Kinds as members: a snapshot holds neutral values, an older one a dialect's spelling."""
+    for ps in cloud.primary_storages:
+        ps.type = PrimaryStorageKind.coerce(ps.type)
+    for bs in cloud.backup_storages:
+        bs.type = BackupStorageKind.coerce(bs.type)
+    for image in cloud.images:
+        image.media_type = ImageKind.coerce(image.media_type)
 
 
 def _json_copy(value: Any) -> Any:

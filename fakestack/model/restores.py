@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .backups import BACKUP_VM_STATES
-from .entities import IMAGE_STORE, Backup, BackupStorage, DiskNode, Vm, Volume
+from .backups import BACKUP_VM_STATES, keeps_no_backups
+from .entities import Backup, BackupStorage, DiskNode, Vm, Volume
 from .errors import (
     CapacityExhausted,
     Conflict,
@@ -336,12 +336,8 @@ class RestoreMixin(CloudState):
             raise InvalidArgument(
                 "mode", "only full is accepted", message=f"invalid mode[{mode}], only [full] is accepted"
             )
-        if bs.type != IMAGE_STORE:
-            raise InvalidArgument(
-                "backupStorageUuid",
-                "not an image store",
-                message=f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]",
-            )
+        if not bs.keeps_backups:
+            raise keeps_no_backups(bs)
         if bs.state != "Enabled":
             raise InvalidState(
                 "backup_storage",
@@ -512,12 +508,8 @@ class RestoreMixin(CloudState):
                 message=("the source and destination backup storage are the same"),
             )
         for bs in (src, dst):
-            if bs.type != IMAGE_STORE:
-                raise InvalidArgument(
-                    "dstBackupStorageUuid",
-                    "not an image store",
-                    message=(f"Unexpected backup storage[type:{bs.type},uuid:{bs.uuid}]"),
-                )
+            if not bs.keeps_backups:
+                raise keeps_no_backups(bs, "dstBackupStorageUuid")
         if dst.state != "Enabled":
             raise InvalidState(
                 "backup_storage",

@@ -49,6 +49,8 @@ class StorageMixin(CloudState):
         return store if store is not None else self.backup_storages.get(uuid)
 
     def _check_virtual(self, ps: PrimaryStorage, charge: int) -> None:
+        if not ps.admits_virtually:
+            return  # the storage admits on physical space only; the ledger just counts
         available = ps.total_capacity - ps.reserved_capacity - ps.used_virtual
         injected = charge > 0 and "primary_storage.virtual" in self._exhausted
         if charge > available or injected:

@@ -1,5 +1,8 @@
 """The topology schema: what a cloud looks like before the first operation.
 
+Storage types and image media types are the neutral kinds of ``kinds``; a file may also
+spell them the way a dialect taught the model (older files use one dialect's words).
+
 Loaded from a preset name, a YAML/JSON file or built in Python.  Sizes accept integers
 (bytes) or strings with binary units (``"40G"``, ``"1.5T"``, ``"512M"``).  Every cross
 reference is checked; a bad topology raises ``TopologyError`` naming the field and why.
@@ -11,6 +14,8 @@ import re
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+
+from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 
 GiB = 1024**3
 MiB = 1024**2
@@ -37,6 +42,11 @@ def parse_size(value: Any) -> Any:
 
 Size = Annotated[int, BeforeValidator(parse_size), Field(ge=0)]
 PositiveSize = Annotated[int, BeforeValidator(parse_size), Field(gt=0)]
+
+# Kinds: the neutral value or a spelling a dialect taught (see ``kinds.add_spellings``).
+PrimaryStorageType = Annotated[PrimaryStorageKind, BeforeValidator(PrimaryStorageKind.spelled)]
+BackupStorageType = Annotated[BackupStorageKind, BeforeValidator(BackupStorageKind.spelled)]
+MediaType = Annotated[ImageKind, BeforeValidator(ImageKind.spelled)]
 
 ALLOCATOR_STRATEGIES = (
     "DefaultHostAllocatorStrategy",
@@ -86,7 +96,7 @@ class HostSpec(_Spec):
 
 class PrimaryStorageSpec(_Spec):
     name: str = Field(min_length=1)
-    type: Literal["LocalStorage", "NFS", "SharedMountPoint", "Ceph", "SharedBlock"]
+    type: PrimaryStorageType
     zone: str | None = None
     clusters: list[str] = Field(default_factory=list)
     total_capacity: PositiveSize
@@ -95,6 +105,11 @@ class PrimaryStorageSpec(_Spec):
     physical_threshold: float = Field(default=0.9, gt=0, le=1)
     reserved_capacity: Size = GiB
     provisioning: Literal["thin", "thick"] = "thin"
+    # What a new allocation must fit: "virtual" checks both ledgers (the provisioned size
+    # against total x ratio, and the bytes written against the physical threshold);
+    # "physical" checks only free physical space, so thin disks and copy-on-write deltas
+    # may provision more than the capacity (the virtual ledger still counts them).
+    admission: Literal["virtual", "physical"] = "virtual"
     state: Literal["Enabled", "Disabled", "Maintenance"] = "Enabled"
     status: Literal["Connected", "Disconnected", "Connecting"] = "Connected"
     url: str | None = None
@@ -102,9 +117,7 @@ class PrimaryStorageSpec(_Spec):
 
 class BackupStorageSpec(_Spec):
     name: str = Field(min_length=1)
-    type: Literal["ImageStoreBackupStorage", "SftpBackupStorage", "CephBackupStorage"] = (
-        "ImageStoreBackupStorage"
-    )
+    type: BackupStorageType = BackupStorageKind.BACKUP_STORE
     zones: list[str] = Field(default_factory=list)
     total_capacity: PositiveSize
     reserved_capacity: Size = GiB
@@ -121,7 +134,7 @@ class ImageSpec(_Spec):
     actual_size: PositiveSize
     format: Literal["qcow2", "raw", "iso", "vmdk"] = "qcow2"
     platform: Literal["Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio"] = "Linux"
-    media_type: Literal["RootVolumeTemplate", "DataVolumeTemplate", "ISO"] = "RootVolumeTemplate"
+    media_type: MediaType = ImageKind.ROOT_TEMPLATE
     guest_os_type: str = "Linux"
     architecture: str = "x86_64"
 

@@ -30,9 +30,11 @@ if TYPE_CHECKING:
 # place so that strategies and docs need not keep their own lists.  A test checks it
 # against the ``_fault_point`` calls in the model's source.
 FAULT_POINTS = (
-    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.resize",
+    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.hibernate",
+    "vm.wake", "vm.resize",
     "vm.destroy", "vm.recover", "vm.expunge", "vm.clone.prepare", "vm.clone",
-    "vm.instant_clone", "vm.full_clone",
+    "vm.instant_clone", "vm.full_clone", "vm.relocate", "vm.add_disk", "vm.add_nic",
+    "vm.remove_nic", "vm.move_nic",
     "volume.create", "volume.attach", "volume.detach", "volume.delete", "volume.expunge",
     "volume.write", "snapshot.create", "snapshot.delete",
     "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import DiskNode, Host, L3Network, Nic, Vm, Volume
+from .entities import ISO, DiskNode, Host, L3Network, Nic, Vm, Volume
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .networks import ip_int
 from .placement import HostIndex
@@ -111,7 +111,7 @@ class VmChangeMixin(CloudState):
         root = self.volumes.find(vm.root_volume_uuid)
         if root is None or root.primary_storage_uuid is None:
             return False
-        return self.primary_storages.get(root.primary_storage_uuid).type == "LocalStorage"
+        return self.primary_storages.get(root.primary_storage_uuid).host_local
 
     def migration_candidates(self, vm: Vm | str) -> list[Host]:
         """Hosts a VM could move to now: schedulable, not its own, in a cluster reaching
@@ -200,7 +200,7 @@ class VmChangeMixin(CloudState):
                 message=f"unable to reset volume[uuid:{root.uuid}] to origin "
                 f"image[uuid:{root.root_image_uuid}], cannot find image cache.",
             )
-        if image.media_type == "ISO":
+        if image.media_type == ISO:
             raise InvalidArgument(
                 "vmInstanceUuid",
                 "the image is an ISO",

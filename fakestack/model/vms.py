@@ -31,25 +31,27 @@ from .state import CloudState
 VM_STATES = (
     "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
     "Destroyed", "Migrating", "Expunging", "Pausing", "Paused", "Resuming", "Error",
-    "Unknown", "Crashed",
+    "Unknown", "Crashed", "Hibernated",
 )
 
 # The model's allowed-operations table: which VM states allow which operation.
 ALLOWED = {
     "start": ("Created", "Running", "Stopped", "Crashed"),
-    "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed"),
+    "stop": ("Running", "Stopped", "Paused", "Unknown", "Crashed", "Hibernated"),
     "reboot": ("Running", "Crashed"),
     "pause": ("Running",),
     "resume": ("Paused",),
+    "hibernate": ("Running",),
+    "wake": ("Hibernated",),
     "destroy": ("Created", "Running", "Stopped", "Paused", "Unknown", "Crashed", "Starting",
-                "Stopping", "Rebooting", "Migrating", "Pausing", "Resuming", "Error"),
+                "Stopping", "Rebooting", "Migrating", "Pausing", "Resuming", "Error", "Hibernated"),
     "recover": ("Destroyed",),
     "expunge": ("Destroyed",),
     "clone": ("Running", "Stopped", "Paused"),
     "attach_volume": ("Running", "Stopped", "Paused"),
     "detach_volume": ("Running", "Stopped", "Paused"),
     "backup": ("Running", "Paused"),
-    "snapshot": ("Running", "Stopped", "Paused"),
+    "snapshot": ("Running", "Stopped", "Paused", "Hibernated"),
     "migrate": ("Running", "Paused", "Unknown"),
     "change_offering": ("Running", "Stopped", "Paused"),
     "attach_network": ("Running", "Stopped", "Paused"),
@@ -173,9 +175,12 @@ class VmMixin(CloudState):
             p_room = ps.physical_limit - ps.used_physical
             if "primary_storage.virtual" in self._exhausted:
                 v_room = 0
+            # a storage that admits on physical space only ranks by it and never refuses
+            # for provisioned size
+            rank = v_room if ps.admits_virtually else p_room
             if "primary_storage.physical" in self._exhausted:
                 p_room = 0
-            if virtual > v_room:
+            if ps.admits_virtually and virtual > v_room:
                 if shortage is None or shortage.resource != "primary_storage.virtual":
                     shortage = CapacityExhausted("primary_storage.virtual", virtual, max(v_room, 0),
                                                  resource_uuid=ps.uuid,
@@ -187,8 +192,8 @@ class VmMixin(CloudState):
                                                  resource_uuid=ps.uuid,
                                                  injected="primary_storage.physical" in self._exhausted)
                 continue
-            if best is None or v_room > best[0]:
-                best = (v_room, ps)
+            if best is None or rank > best[0]:
+                best = (rank, ps)
         if best is None:
             if shortage is None:
                 shortage = CapacityExhausted("primary_storage.virtual", need(candidates[0])[0] if candidates else 0,
@@ -262,7 +267,8 @@ class VmMixin(CloudState):
                 raise InvalidState("image", img.uuid, img.status, "create vm")
             if img.media_type != ROOT_TEMPLATE:  # not bootable
                 raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
-                                      f"not a {ROOT_TEMPLATE}")
+                                      f"not a {ROOT_TEMPLATE}", reason_code="image_not_bootable",
+                                      image_uuid=img.uuid, media_type=img.media_type)
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
@@ -535,6 +541,31 @@ class VmMixin(CloudState):
     @operation("vm.resume")
     def resume_vm(self, vm: Vm | str) -> Vm:
         return self._change_state(vm, "resume", "Running")
+
+    @operation("vm.hibernate")
+    def hibernate_vm(self, vm: Vm | str) -> Vm:
+        """Suspend a Running VM to its storage: its memory is saved with its disks and the
+        host's CPU and memory are released (unlike ``pause``, which keeps them).  A
+        Hibernated VM holds no host; ``wake_vm`` places it again."""
+        vm = self._vm(vm)
+        self._fault_point("vm.hibernate", vm=vm.uuid, name=vm.name, host=vm.host_uuid)
+        self._state_check(vm, "hibernate")
+        self._release_host(vm)
+        self._set(vm, "state", "Hibernated")
+        self._set(vm, "frozen", False)
+        self._set(vm, "last_op_date", self.clock.now())
+        return vm
+
+    @operation("vm.wake")
+    def wake_vm(self, vm: Vm | str, *, host: Any = None) -> Vm:
+        """A Hibernated VM back to Running: placed again like a start (its last host
+        preferred when its disks are local), so it needs the host room a start needs
+        (``CapacityExhausted`` otherwise, and it stays Hibernated)."""
+        vm = self._vm(vm)
+        self._fault_point("vm.wake", vm=vm.uuid, name=vm.name)
+        self._state_check(vm, "wake")
+        self._start_existing(vm, self.hosts.get(host) if host is not None else None)
+        return vm
 
     @operation("vm.freeze")
     def freeze_vm(self, vm: Vm | str, frozen: bool = True) -> Vm:

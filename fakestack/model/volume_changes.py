@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import BackupStorage, Image, Volume
+from .entities import DATA_TEMPLATE, ROOT_TEMPLATE, BackupStorage, Image, Volume
 from .errors import DomainError, InvalidArgument, InvalidState, NotFound, Unreachable
+from .kinds import ImageKind
 from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
@@ -34,7 +35,7 @@ class VolumeChangeMixin(CloudState):
         zone_uuid: str,
         name: str,
         *,
-        media_type: str,
+        media_type: ImageKind,
         backup_storages: Any = None,
         description: str = "",
         platform: str = "Linux",
@@ -111,15 +112,21 @@ class VolumeChangeMixin(CloudState):
         system: bool = False,
         virtio: bool = True,
         resource_uuid: str | None = None,
-        media_type: str | None = None,
+        media_type: ImageKind | str | None = None,
     ) -> Image:
         """A template holding a copy of a volume's data (its chain's allocated size, charged
-        on each backup storage): a RootVolumeTemplate from a root volume (its VM Running,
-        Stopped or Paused), a DataVolumeTemplate from a data volume."""
+        on each backup storage): a root template from a root volume (its VM Running,
+        Stopped or Paused), a data template from a data volume."""
         volume = self._volume(volume)
         self._fault_point("image.create_from_volume", volume=volume.uuid, name=name)
-        media_type = media_type or ("RootVolumeTemplate" if volume.type == "Root" else "DataVolumeTemplate")
-        if media_type == "RootVolumeTemplate" and volume.type != "Root":
+        kind = (
+            ImageKind.spelled(media_type)
+            if media_type
+            else (ROOT_TEMPLATE if volume.type == "Root" else DATA_TEMPLATE)
+        )
+        if kind not in (ROOT_TEMPLATE, DATA_TEMPLATE):
+            raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
+        if kind == ROOT_TEMPLATE and volume.type != "Root":
             raise InvalidArgument(
                 "rootVolumeUuid",
                 "not a root volume",
@@ -139,7 +146,7 @@ class VolumeChangeMixin(CloudState):
             self.nodes.get(volume.node_uuid),
             ps.zone_uuid,
             name,
-            media_type=media_type,
+            media_type=kind,
             backup_storages=backup_storages,
             description=description,
             platform=platform or (vm.platform if vm is not None else "Linux"),
@@ -166,7 +173,7 @@ class VolumeChangeMixin(CloudState):
         virtio: bool = True,
         resource_uuid: str | None = None,
     ) -> tuple[Image, list[tuple[str, DomainError]]]:
-        """A RootVolumeTemplate holding the data as it was at the snapshot.  Returns the
+        """A root template holding the data as it was at the snapshot.  Returns the
         image and the storages that failed ``[(bs_uuid, error)]``."""
         snap = self.volume_snapshots.get(snapshot)
         self._fault_point("image.create_from_snapshot", snapshot=snap.uuid, name=name)
@@ -197,7 +204,7 @@ class VolumeChangeMixin(CloudState):
             self.nodes.get(snap.node_uuid),
             ps.zone_uuid,
             name,
-            media_type="RootVolumeTemplate",
+            media_type=ROOT_TEMPLATE,
             backup_storages=backup_storages,
             description=description,
             platform=platform or (vm.platform if vm is not None else "Linux"),
@@ -294,16 +301,19 @@ class VolumeChangeMixin(CloudState):
         description: str = "",
         resource_uuid: str | None = None,
     ) -> Volume:
-        """A data volume holding a copy of a DataVolumeTemplate, on the given primary storage
+        """A data volume holding a copy of a data template, on the given primary storage
         (reachable from ``host`` when one is named)."""
         image = self.images.get(image)
         ps = self.primary_storages.get(primary_storage)
         self._fault_point("volume.create_from_image", image=image.uuid, primary_storage=ps.uuid, name=name)
-        if image.media_type != "DataVolumeTemplate":
+        if image.media_type != DATA_TEMPLATE:
             raise InvalidArgument(
                 "imageUuid",
-                "not a data volume template",
-                message=(f"image[uuid:{image.uuid}] is not DataVolumeTemplate, it's {image.media_type}"),
+                "not a data template",
+                message=f"image[uuid:{image.uuid}] is not a {DATA_TEMPLATE}, it's a {image.media_type}",
+                reason_code="image_not_data_template",
+                image_uuid=image.uuid,
+                media_type=image.media_type,
             )
         if image.state != "Enabled":
             raise InvalidState(

@@ -28,9 +28,12 @@ class VolumeMixin(CloudState):
     @operation("volume.create")
     def create_data_volume(self, name: str, *, size: int | None = None, disk_offering: Any = None,
                            primary_storage: Any = None, provisioning: str | None = None,
-                           description: str = "", resource_uuid: str | None = None) -> Volume:
+                           description: str = "", resource_uuid: str | None = None,
+                           place: bool = False) -> Volume:
         """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
-        is given, in which case it is created there at once."""
+        is given, in which case it is created there at once.  ``place=True`` with no storage
+        given: created at once on the usable primary storage with the most free virtual
+        capacity that fits it (``CapacityExhausted`` when none does)."""
         self._fault_point("volume.create", name=name, primary_storage=key_of(primary_storage))
         uuid = self._claim_uuid(resource_uuid, self.volumes)
         offering = self.disk_offerings.get(disk_offering) if disk_offering is not None else None
@@ -44,14 +47,21 @@ class VolumeMixin(CloudState):
             raise InvalidArgument("provisioning", "must be thin or thick")
         now = self.clock.now()
         volume: Volume
-        if primary_storage is None:
+        if primary_storage is None and not place:
             volume = Volume(uuid=uuid, name=name, type="Data", virtual_size=size,
                             description=description, status="NotInstantiated",
                             thick=provisioning == "thick",
                             disk_offering_uuid=offering.uuid if offering else None,
                             create_date=now, last_op_date=now)
             return self._add(self.volumes, volume)
-        ps = self.primary_storages.get(primary_storage)
+        if primary_storage is None:
+            leaf = self.settings.new_leaf_size
+            ps = self._pick_primary_storage(list(self.primary_storages), lambda ps: (
+                virtual_charge(ps, size),
+                size if (ps.default_thick if provisioning is None else provisioning == "thick")
+                else min(leaf, size)))
+        else:
+            ps = self.primary_storages.get(primary_storage)
         if not ps.usable:
             if ps.status != "Connected":
                 raise Unreachable("primary_storage", ps.uuid)

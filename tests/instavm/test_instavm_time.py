@@ -232,3 +232,32 @@ def test_a_slow_snapshot_on_a_real_clock_is_waited_for():
     with faults.inject(cloud, faults.latency("snapshot.create", 0.1)):
         response = client.post(f"/v1/vms/{vm['vm_id']}/snapshot?wait=true", json={"name": "s"}, headers=KEY)
     assert (response.status_code, response.get_json()["status"]) == (200, "ready")
+
+
+# --- ready times are model job ends ----------------------------------------------------
+
+
+def test_an_async_boot_is_ready_when_its_model_jobs_end_and_the_record_keeps_no_time(api):
+    t0 = api.cloud.clock.now()
+    pending = api.create_vm(wait=False)
+    vm_id = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))["vm_id"]
+    rec = _record(api, vm_id)
+    assert "ready_at" not in rec
+    boot, timer = api.cloud.jobs.get(rec["job"]), api.cloud.jobs.get(rec["timer"])
+    assert (boot.operation, boot.end) == ("vm.create", t0)
+    # the timer is named after the record it times (no id drawn) and lasts async_boot_seconds
+    assert (timer.operation, timer.uuid, timer.start, timer.end) == ("vm.boot", vm_id, t0, t0 + 1)
+    assert api.cloud.job_state(timer) == "Running"
+    api.cloud.tick(1)
+    assert api.cloud.job_state(timer) == "Succeeded"
+    assert (_record(api, vm_id)["status"], _record(api, vm_id)["booted_at"]) == ("active", t0 + 1)
+
+
+def test_an_oci_build_waits_for_a_timed_job_named_after_its_record(api):
+    snap = api.ok(api.post("/v1/snapshots", {"oci_image": "docker.io/library/python:3.12"}))
+    rec = api.cloud.dialect_state("instavm")["snapshots"][snap["id"]]
+    timer = api.cloud.jobs.get(rec["timer"])
+    assert (timer.operation, timer.uuid, timer.end - timer.start) == ("image.build", snap["id"], 1.0)
+    assert "ready_at" not in rec and rec["status"] == "building"
+    api.cloud.tick(1)
+    assert api.cloud.dialect_state("instavm")["snapshots"][snap["id"]]["status"] == "ready"

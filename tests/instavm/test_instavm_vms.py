@@ -9,6 +9,7 @@ from instavm_support import KEY, InstaVM, MiB
 from fakestack import Cloud, ManualClock
 from fakestack.app import make_app
 from fakestack.dialects.instavm.ids import SESSION_ID, SNAPSHOT_ID, VM_ID
+from fakestack.model.kinds import ImageKind
 from werkzeug.test import Client
 
 
@@ -441,7 +442,7 @@ def test_oci_build_registers_an_image_on_backup_storage_and_boots_from_it(api):
     assert built["size_bytes"] == 4 * 1024 * MiB
     assert _backup_used(api) == used + 4 * 1024 * MiB
     [image] = [i for i in api.cloud.images if i.name == f"instavm-{built['id']}"]
-    assert (image.virtual_size, image.media_type) == (4 * 1024 * MiB, "RootVolumeTemplate")
+    assert (image.virtual_size, image.media_type) == (4 * 1024 * MiB, ImageKind.ROOT_TEMPLATE)
     api.cloud.tick(1)
     vm = api.create_vm(snapshot_id=built["id"])
     root = api.cloud.volumes.get(api.model_vm(vm["vm_id"]).root_volume_uuid)

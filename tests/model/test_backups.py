@@ -3,6 +3,7 @@ retention, sync and drift, images from backups."""
 import pytest
 
 from fakestack import faults
+from fakestack.model.kinds import BackupStorageKind, ImageKind
 from fakestack.model import (
     CapacityExhausted,
     Cloud,
@@ -180,9 +181,15 @@ def test_non_image_store_is_refused():
     cloud = Cloud(topo, clock=ManualClock(T0))
     cloud.create_vm("vm1", image="img", instance_offering="o1")
     sftp = cloud.backup_storages.get("sftp")
+    assert sftp.type == BackupStorageKind.FILE_SERVER  # the old spelling still loads
     with pytest.raises(InvalidArgument) as err:
         cloud.create_vm_backup("vm1", sftp, "b")
-    assert err.value.message == f"Unexpected backup storage[type:SftpBackupStorage,uuid:{sftp.uuid}]"
+    # neutral facts (the zstack dialect words them "Unexpected backup storage[type:...]")
+    assert (err.value.field, err.value.facts) == ("backupStorageUuid", {
+        "reason_code": "backup_storage_kind", "backup_storage_kind": BackupStorageKind.FILE_SERVER,
+        "backup_storage_uuid": sftp.uuid})
+    assert err.value.message == (f"backup storage[uuid:{sftp.uuid}] is of kind file_server, which keeps "
+                                 "no volume backups")
 
 
 def test_disconnected_backup_storage_is_unreachable(cloud):
@@ -469,7 +476,7 @@ def test_image_from_a_backup_shares_its_data_and_boots_a_vm(cloud):
     image = cloud.create_image_from_backup(root_b, "bs", "My Template", description="from b2")
     assert bs_used(cloud) == used  # no extra space
     assert (image.media_type, image.format, image.status, image.source_backup_uuid) == (
-        "RootVolumeTemplate", "qcow2", "Ready", root_b.uuid)
+        ImageKind.ROOT_TEMPLATE, "qcow2", "Ready", root_b.uuid)
     assert (image.virtual_size, image.actual_size) == (10 * GiB, GiB + LEAF + 300 * MiB)
     # defaults come from the backed-up VM (made from "img")
     assert (image.platform, image.architecture, image.guest_os_type) == ("Linux", "x86_64", "Linux")
@@ -513,7 +520,8 @@ def test_image_from_a_data_volume_backup_is_accepted(cloud):
     data_b = cloud.create_vm_backup("vm1", "bs", "b1")[1]
     image = cloud.create_image_from_backup(data_b, "bs", "data-tpl", platform="Windows",
                                            architecture="aarch64", guest_os_type="Windows 10")
-    assert (image.media_type, image.virtual_size, image.actual_size) == ("RootVolumeTemplate", 10 * GiB, LEAF)
+    assert (image.media_type, image.virtual_size, image.actual_size) == (
+        ImageKind.ROOT_TEMPLATE, 10 * GiB, LEAF)
     assert (image.platform, image.architecture, image.guest_os_type) == ("Windows", "aarch64", "Windows 10")
 
 

@@ -150,3 +150,55 @@ def test_capacity_table_reports_both_ledgers():
 
 def _without_journal(snapshot):
     return {k: v for k, v in snapshot.items() if k not in ("ids", "rng", "clock")}
+
+
+# --- admission: the storage decides which ledger refuses -----------------------------------
+
+
+def _clone_until_full(cloud, source, limit=500):
+    made = 0
+    with pytest.raises(CapacityExhausted) as info:
+        for i in range(limit):
+            cloud.instant_clone(source, f"ic-{i}")
+            made += 1
+    return made, info.value
+
+
+@pytest.mark.parametrize("admission, expected_clones, resource", [
+    # 200 GiB provisioned, 1 GiB reserved, the source's 10 GiB root and 1 GiB image cache:
+    # room for 18 more 10 GiB clones on the virtual ledger
+    ("virtual", 18, "primary_storage.virtual"),
+    # physical: 200 GiB x 0.9 threshold = 180 GiB, minus the cache, the source's first leaf
+    # and the leaf it moved to when frozen (1 GiB each here): 177 clones of 1 GiB
+    ("physical", 177, "primary_storage.physical"),
+])
+def test_instant_clone_storm_stops_at_the_ledger_the_storage_admits_on(admission, expected_clones, resource):
+    topo = small_topology(primary_storages={"admission": admission},
+                          hosts={"memory": "16T", "cpu_num": 4096},
+                          settings={"new_leaf_size": "1G"})
+    cloud = Cloud(topo)
+    source = cloud.create_vm("src", image="img", instance_offering="o1")
+    cloud.freeze_vm(source)  # clones hang off one frozen node: the chain does not grow
+    ps = ps_of(cloud)
+    made, error = _clone_until_full(cloud, source)
+    assert (made, error.resource) == (expected_clones, resource)
+    if admission == "physical":
+        assert ps.used_virtual == 11 * GiB + 177 * 10 * GiB  # provisioned far beyond the 200 GiB
+    cloud.check_invariants()
+
+
+def test_physical_admission_accepts_a_thin_disk_larger_than_the_storage_but_not_a_thick_one():
+    cloud = Cloud(small_topology(primary_storages={"admission": "physical"}))
+    ps = ps_of(cloud)
+    vol = cloud.create_data_volume("big", size=1024 * GiB, primary_storage=ps.uuid)
+    assert (ps.used_virtual, ps.used_physical) == (1024 * GiB, LEAF)
+    with pytest.raises(CapacityExhausted) as info:
+        cloud.create_data_volume("thick", size=190 * GiB, primary_storage=ps.uuid, provisioning="thick")
+    assert info.value.resource == "primary_storage.physical"
+    assert cloud.capacity()["primary_storages"][0]["admission"] == "physical"
+    assert vol.virtual_size == 1024 * GiB
+    cloud.check_invariants()
+    virtual_cloud = Cloud(small_topology())
+    with pytest.raises(CapacityExhausted) as info:
+        virtual_cloud.create_data_volume("big", size=1024 * GiB, primary_storage=ps_of(virtual_cloud).uuid)
+    assert info.value.resource == "primary_storage.virtual"

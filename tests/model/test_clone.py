@@ -2,6 +2,7 @@
 import pytest
 
 from fakestack import CapacityExhausted, Cloud, InvalidArgument, InvalidState
+from fakestack.model.kinds import ImageKind
 
 from model_helpers import GiB, small_topology
 
@@ -99,7 +100,7 @@ def test_full_clone_copies_data_volumes():
     data = cloud.volumes.get(clone.data_volume_uuids[0])
     assert data.virtual_size == 20 * GiB
     assert len(result.image_uuids) == 2
-    assert cloud.images.get(result.image_uuids[1]).media_type == "DataVolumeTemplate"
+    assert cloud.images.get(result.image_uuids[1]).media_type == ImageKind.DATA_TEMPLATE
     cloud.check_invariants()
 
 

@@ -11,6 +11,7 @@ from model_helpers import GiB, MiB
 from test_properties import OPS, PRELUDE, SETTINGS, apply, topologies
 
 from fakestack import Cloud, DomainError, ManualClock
+from fakestack.model.kinds import ImageKind
 
 NEW_OPS = st.one_of(
     st.tuples(
@@ -107,7 +108,7 @@ def apply_new(cloud: Cloud, op) -> None:
         elif kind == "from_snapshot" and snaps:
             cloud.create_volume_from_snapshot(snaps[op[2] % len(snaps)], "fs")
         elif kind == "from_template":
-            templates = [i for i in cloud.images if i.media_type == "DataVolumeTemplate"]
+            templates = [i for i in cloud.images if i.media_type == ImageKind.DATA_TEMPLATE]
             data = [v for v in cloud.volumes if v.type == "Data" and v.node_uuid]
             if not templates and data:
                 cloud.create_image_from_volume(data[op[2] % len(data)], "dt")

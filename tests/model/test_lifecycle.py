@@ -4,7 +4,7 @@ import json
 import pytest
 from freezegun import freeze_time
 
-from fakestack import Cloud, InvalidArgument, InvalidState, ManualClock, NotFound
+from fakestack import CapacityExhausted, Cloud, InvalidArgument, InvalidState, ManualClock, NotFound
 
 from model_helpers import GiB, MiB, small_topology
 
@@ -252,3 +252,45 @@ def test_fault_points_list_every_fault_point_in_the_model():
     transitions = {f"vm.{op}" for op in re.findall(r'_change_state\(vm, "([a-z_]+)"', source)}
     assert set(FAULT_POINTS) == literal | transitions
     assert len(FAULT_POINTS) == len(set(FAULT_POINTS))
+
+
+def test_a_timed_job_changes_nothing_and_ends_after_its_duration():
+    from fakestack import Cloud, ManualClock
+    cloud = Cloud("tiny", seed=0, clock=ManualClock(10))
+    before = cloud.snapshot()
+    job = cloud.timed_job("guest.boot", 2.5, uuid="boot-1")
+    assert (job.uuid, job.start, job.end, cloud.job_state(job)) == ("boot-1", 10.0, 12.5, "Running")
+    after = cloud.snapshot()
+    assert {k: v for k, v in after.items() if k != "jobs"} == {k: v for k, v in before.items() if k != "jobs"}
+    cloud.tick(2.5)
+    assert cloud.job_state("boot-1") == "Succeeded"
+    assert cloud.timed_job("guest.boot", -1).end == 12.5  # a negative duration is none
+
+
+def test_a_hibernated_vm_holds_no_host_and_wakes_only_where_there_is_room():
+    cloud = Cloud("tiny", seed=0, clock=ManualClock(0))
+    host = cloud.hosts.get("host-1")
+    image = next(i for i in cloud.images if i.bootable)
+    vm = cloud.create_vm("a", image=image.uuid, cpu_num=2, memory_size=2 * GiB)
+    used = host.used_memory
+    assert cloud.hibernate_vm(vm).state == "Hibernated"
+    assert (vm.host_uuid, host.used_memory) == (None, used - 2 * GiB)
+    with pytest.raises(InvalidState) as info:
+        cloud.resume_vm(vm)  # pause/resume is another pair: a hibernated VM wakes
+    assert info.value.allowed == ["Paused"]
+    cloud.check_invariants()
+    # the room it left is taken; waking fails and changes nothing
+    filler = cloud.create_vm("b", image=image.uuid, cpu_num=1, memory_size=host.available_memory
+                             - host.reserved_memory)
+    with pytest.raises(CapacityExhausted) as short:
+        cloud.wake_vm(vm)
+    assert (short.value.resource, short.value.needed) == ("host.memory", 2 * GiB)
+    assert (vm.state, vm.host_uuid) == ("Hibernated", None)
+    cloud.destroy_vm(filler)
+    assert cloud.wake_vm(vm).state == "Running" and vm.host_uuid == host.uuid
+    assert host.used_memory == used
+    with pytest.raises(InvalidState):
+        cloud.wake_vm(vm)
+    cloud.hibernate_vm(vm)
+    assert cloud.destroy_vm(vm).state == "Destroyed"
+    cloud.check_invariants()

@@ -27,9 +27,11 @@ def topologies(draw):
              "total_capacity": draw(st.integers(5, 120)) * GiB,
              "physical_capacity": draw(st.integers(3, 120)) * GiB,
              "overprovisioning_ratio": draw(st.sampled_from([1.0, 1.5, 3.0])),
-             "provisioning": draw(st.sampled_from(["thin", "thick"]))},
-            {"name": "ps1", "type": "NFS", "clusters": ["c1"],
-             "total_capacity": draw(st.integers(5, 120)) * GiB},
+             "provisioning": draw(st.sampled_from(["thin", "thick"])),
+             "admission": draw(st.sampled_from(["virtual", "physical"]))},
+            {"name": "ps1", "type": "NFS", "clusters": ["c0", "c1"],
+             "total_capacity": draw(st.integers(5, 120)) * GiB,
+             "admission": draw(st.sampled_from(["virtual", "physical"]))},
         ],
         "backup_storages": [{"name": "bs", "zones": ["z"],
                              "total_capacity": draw(st.integers(3, 40)) * GiB}],
@@ -55,6 +57,11 @@ OPS = st.one_of(
     st.tuples(st.just("delete_snapshot"), st.integers(0, 50)),
     st.tuples(st.just("volume"), st.integers(0, 50)),
     st.tuples(st.just("host_status"), st.integers(0, 3), st.booleans()),
+    # devices and relocation (issue 17)
+    st.tuples(st.just("blank"), st.integers(1, 64).map(lambda g: g * GiB), st.booleans()),
+    st.tuples(st.just("add_disk"), st.integers(0, 50), st.integers(1, 200).map(lambda g: g * GiB)),
+    st.tuples(st.just("nic"), st.integers(0, 50), st.sampled_from(["add", "remove", "move"])),
+    st.tuples(st.just("relocate"), st.integers(0, 50), st.integers(0, 3), st.sampled_from([None, "ps0", "ps1"])),
 )
 
 
@@ -96,6 +103,21 @@ def apply(cloud: Cloud, op) -> None:
         elif kind == "host_status":
             hosts = cloud.hosts.values()
             cloud.set_host_status(hosts[op[1] % len(hosts)], "Connected" if op[2] else "Disconnected")
+        elif kind == "blank":
+            cloud.create_blank_vm(f"b{len(vms)}", cpu_num=1, memory_size=GiB, disk_sizes=[op[1]],
+                                  l3_networks=["n"], power_on=op[2])
+        elif kind == "add_disk":
+            cloud.add_disk(pick(op[1]), op[2])
+        elif kind == "nic":
+            vm = pick(op[1])
+            if op[2] == "add":
+                cloud.add_nic(vm, "n")
+            elif vm.nic_uuids:
+                (cloud.remove_nic(vm, vm.nic_uuids[0]) if op[2] == "remove"
+                 else cloud.move_nic(vm, vm.nic_uuids[0], "n"))
+        elif kind == "relocate":
+            hosts = cloud.hosts.values()
+            cloud.relocate_vm(pick(op[1]), host=hosts[op[2] % len(hosts)], primary_storage=op[3])
         elif kind == "freeze":
             cloud.freeze_vm(pick(op[1]), not pick(op[1]).frozen)
         else:

@@ -4,6 +4,7 @@ import pytest
 import yaml
 
 from fakestack import Cloud, TopologyError, load_topology
+from fakestack.model.kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from fakestack.model.presets import scale
 
 from model_helpers import GiB, small_topology
@@ -15,9 +16,9 @@ def test_demo_preset_has_the_promised_shape():
     assert [c.name for c in cloud.clusters] == ["cluster-local", "cluster-shared"]
     assert [(h.name, h.cpu_num, h.total_memory // GiB) for h in cloud.hosts] == [
         ("host-1", 32, 128), ("host-2", 16, 64), ("host-3", 64, 256), ("host-4", 8, 32)]
-    assert [(p.name, p.type) for p in cloud.primary_storages] == [("local-ps", "LocalStorage"),
-                                                                   ("nfs-ps", "NFS")]
-    assert [b.type for b in cloud.backup_storages] == ["ImageStoreBackupStorage"]
+    assert [(p.name, p.type) for p in cloud.primary_storages] == [
+        ("local-ps", PrimaryStorageKind.LOCAL), ("nfs-ps", PrimaryStorageKind.NETWORK_SHARE)]
+    assert [b.type for b in cloud.backup_storages] == [BackupStorageKind.BACKUP_STORE]
     assert len(cloud.images) == 2
     golden = cloud.vms.get("golden")
     assert golden.state == "Running"
@@ -84,3 +85,69 @@ def test_unknown_preset_or_missing_file():
     with pytest.raises(TopologyError) as info:
         Cloud("no-such-topology")
     assert "neither a preset" in str(info.value)
+
+
+# -- storage and image kinds: neutral in the model, old spellings still read ---------------
+OLD_AND_NEW = [
+    ("primary_storages", "type", "LocalStorage", "local", PrimaryStorageKind.LOCAL),
+    ("primary_storages", "type", "NFS", "network_share", PrimaryStorageKind.NETWORK_SHARE),
+    ("primary_storages", "type", "SharedMountPoint", "shared_mount", PrimaryStorageKind.SHARED_MOUNT),
+    ("primary_storages", "type", "Ceph", "distributed", PrimaryStorageKind.DISTRIBUTED),
+    ("primary_storages", "type", "SharedBlock", "shared_block", PrimaryStorageKind.SHARED_BLOCK),
+    ("backup_storages", "type", "ImageStoreBackupStorage", "backup_store", BackupStorageKind.BACKUP_STORE),
+    ("backup_storages", "type", "SftpBackupStorage", "file_server", BackupStorageKind.FILE_SERVER),
+    ("backup_storages", "type", "CephBackupStorage", "distributed", BackupStorageKind.DISTRIBUTED),
+    ("images", "media_type", "RootVolumeTemplate", "root_template", ImageKind.ROOT_TEMPLATE),
+    ("images", "media_type", "DataVolumeTemplate", "data_template", ImageKind.DATA_TEMPLATE),
+    ("images", "media_type", "ISO", "iso", ImageKind.ISO),
+]
+
+
+@pytest.mark.parametrize("section, field, old, new, kind", OLD_AND_NEW)
+def test_kinds_read_in_the_old_spelling_or_the_neutral_one(section, field, old, new, kind):
+    for spelling in (old, new):
+        data = small_topology()
+        data[section][0][field] = spelling
+        topo = load_topology(data)
+        assert getattr(getattr(topo, section)[0], field) is kind
+        assert topo.model_dump(mode="json")[section][0][field] == new
+        cloud = Cloud(topo)
+        entity = getattr(cloud, section).get(data[section][0]["name"])
+        assert getattr(entity, field) is kind
+        assert json.loads(json.dumps(cloud.snapshot()))[section][0][field] == new
+
+
+def test_kinds_print_as_their_neutral_value():
+    shown = str(PrimaryStorageKind.LOCAL), f"{ImageKind.ISO:>5}", json.dumps([BackupStorageKind.BACKUP_STORE])
+    assert shown == ("local", "  iso", '["backup_store"]')
+    assert {"local": 1}[PrimaryStorageKind.LOCAL] == 1 and PrimaryStorageKind.LOCAL == "local"
+
+
+def test_an_old_snapshot_with_old_spellings_restores_to_neutral_kinds():
+    cloud = Cloud("demo")
+    data = json.loads(json.dumps(cloud.snapshot()))
+    # what a snapshot taken before the kinds went neutral held
+    old = {"local": "LocalStorage", "network_share": "NFS", "backup_store": "ImageStoreBackupStorage",
+           "root_template": "RootVolumeTemplate"}
+    kinds = (("primary_storages", "type"), ("backup_storages", "type"), ("images", "media_type"))
+    for section, field in kinds:
+        for item in data[section] + data["topology"][section]:
+            item[field] = old[item[field]]
+    restored = Cloud.restore(data)
+    assert [p.type for p in restored.primary_storages] == [PrimaryStorageKind.LOCAL,
+                                                          PrimaryStorageKind.NETWORK_SHARE]
+    assert [b.type for b in restored.backup_storages] == [BackupStorageKind.BACKUP_STORE]
+    assert {i.media_type for i in restored.images} == {ImageKind.ROOT_TEMPLATE}
+    assert all(type(i.media_type) is ImageKind for i in restored.images)
+    assert restored.snapshot() == cloud.snapshot()
+    restored.check_invariants()
+
+
+def test_an_unknown_kind_is_refused_naming_the_neutral_values():
+    data = small_topology()
+    data["images"][0]["media_type"] = "Floppy"
+    with pytest.raises(TopologyError) as info:
+        load_topology(data)
+    [(field, reason)] = info.value.errors
+    assert field == "images[0].media_type"
+    assert "'root_template', 'data_template' or 'iso'" in reason

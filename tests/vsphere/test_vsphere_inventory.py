@@ -430,3 +430,18 @@ def test_clone_into_a_pool_without_a_host_needs_drs(cloud):
     outcome = clone(surfaces, {"source": "vm-1", "name": "x",
                                "placement": {"resource_pool": "resgroup-2", "host": "host-4"}})
     assert (outcome.status, outcome.value) == (200, "vm-3")
+
+
+def test_every_primary_storage_kind_shows_its_datastore_type():
+    # the model's kinds are neutral; the vSphere dialect names them (reference §9 #9)
+    from fakestack.model.presets import document
+    from vsphere_support import api_login, client_for
+
+    topology = document("demo")
+    for name, kind in (("ceph-ps", "distributed"), ("smp-ps", "SharedMountPoint"), ("blk-ps", "shared_block")):
+        topology["primary_storages"].append({"name": name, "type": kind, "zone": "zone-1",
+                                             "clusters": ["cluster-shared"], "total_capacity": "1T"})
+    client = client_for(Cloud(topology, clock=ManualClock()))
+    listed = client.get("/api/vcenter/datastore", headers={"vmware-api-session-id": api_login(client)})
+    assert [(d["name"], d["type"]) for d in listed.get_json()] == [
+        ("local-ps", "VMFS"), ("nfs-ps", "NFS"), ("ceph-ps", "VSAN"), ("smp-ps", "VMFS"), ("blk-ps", "VMFS")]

@@ -70,10 +70,11 @@ def test_unknown_rest_url_answers_404_operations_for_url_not_found():
             "id": "com.vmware.vapi.rest.operationsForUrlNotFound"}]}}
 
 
-def test_known_path_with_unsupported_method_answers_404_and_get_by_id_of_hosts_is_not_served():
+def test_known_path_with_unsupported_method_answers_404_and_so_does_an_unserved_sub_path():
+    # (GET by id of hosts, served since issue 17, was the unserved path here)
     client = client_for(small_cloud())
     assert client.put("/rest/com/vmware/cis/session").status_code == 404
-    response = client.get("/api/vcenter/host/host-1")
+    response = client.get("/api/vcenter/host/host-1/networking")
     assert response.status_code == 404
     assert response.get_json()["messages"][0]["id"] == "com.vmware.vapi.rest.operationsForUrlNotFound"
 

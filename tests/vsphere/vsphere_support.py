@@ -184,3 +184,21 @@ class Surfaces:
 
     def power_state(self, vm: str) -> str:
         return self.client.get(f"/api/vcenter/vm/{vm}/power", headers=self.headers).get_json()["state"]
+
+
+# --- a vCenter-like topology (issue 17) ------------------------------------------------------
+
+
+def vcenter_topology(admission: str = "physical", datastore_size: str = "2T", leaf: str = "1M") -> dict:
+    """The ``shared`` preset as a dict (datacenter ``dc-1``, clusters ``cluster-a`` with
+    esx-1 and esx-3 and ``cluster-b`` with esx-2, datastores ds-1 and ds-2 admitting on
+    physical space, port groups "VM Network" and "backend", a running 40 GiB ``golden``),
+    with ds-1's admission and size and the new-leaf size changed as asked."""
+    from fakestack.model.presets import shared
+
+    topology = shared().model_dump()
+    for ds in topology["primary_storages"]:
+        ds["admission"] = admission
+    topology["primary_storages"][0]["total_capacity"] = datastore_size
+    topology["settings"]["new_leaf_size"] = leaf
+    return topology

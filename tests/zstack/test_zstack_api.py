@@ -5,6 +5,7 @@ import json
 
 import pytest
 
+from fakestack.model.kinds import BackupStorageKind
 from zstack_support import auth, call_async, clone, cloud_client, poll, query
 
 NO_ROOM = "no host having cpu[1], memory[2147483648 bytes] found"
@@ -309,7 +310,7 @@ COLLECTIONS = {
     "disk-offerings": lambda cloud: cloud.disk_offerings, "vm-instances/nics": lambda cloud: cloud.nics,
     "volume-snapshots": lambda cloud: cloud.volume_snapshots,
     "backup-storage/image-store": lambda cloud: [bs for bs in cloud.backup_storages
-                                                 if bs.type == "ImageStoreBackupStorage"],
+                                                 if bs.type == BackupStorageKind.BACKUP_STORE],
     "volume-backups": lambda cloud: cloud.backups,
 }
 

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from fakestack import faults
+from fakestack.model.presets import document
 
 from zstack_support import auth, call_async, cloud_client, poll, query
 
@@ -219,3 +220,55 @@ def test_legacy_backup_and_query(demo):
     reply = json.loads(listed.get_json()["result"])[
         "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupReply"]
     assert [b["type"] for b in reply["inventories"]] == ["Root"]
+
+
+def test_storage_and_image_kinds_show_by_zstack_names_in_inventories_and_errors():
+    # the model's kinds are neutral; the zstack dialect names them, errors included
+    topology = document("demo")
+    topology["backup_storages"].append({"name": "sftp", "type": "SftpBackupStorage", "zones": ["zone-1"],
+                                        "total_capacity": "1T", "hostname": "10.0.0.21"})
+    cloud, client, session = cloud_client(topology)
+    pss = query(client, session, "primary-storage").get_json()["inventories"]
+    assert [(p["name"], p["type"], p.get("mountPath")) for p in pss] == [
+        ("local-ps", "LocalStorage", "/zstack_ps"),
+        ("nfs-ps", "NFS", f"/opt/zstack/nfsprimarystorage/prim-{cloud.primary_storages.get('nfs-ps').uuid}")]
+    bss = query(client, session, "backup-storage").get_json()
+    assert [(b["name"], b["type"], b.get("hostname")) for b in bss["inventories"]] == [
+        ("imagestore", "ImageStoreBackupStorage", "10.0.0.20"), ("sftp", "SftpBackupStorage", None)]
+    assert [bss["schema"][f"inventories[{i}]"] for i in range(2)] == [
+        "org.zstack.storage.backup.imagestore.ImageStoreBackupStorageInventory",
+        "org.zstack.header.storage.backup.BackupStorageInventory"]
+    image_stores = query(client, session, "backup-storage/image-store").get_json()["inventories"]
+    assert [b["name"] for b in image_stores] == ["imagestore"]
+    images = query(client, session, "images", q="mediaType=RootVolumeTemplate").get_json()["inventories"]
+    assert sorted(i["name"] for i in images) == ["centos-7", "ubuntu-22.04"]
+    golden = cloud.vms.get("golden")
+    sftp = cloud.backup_storages.get("sftp").uuid
+    unexpected = f"Unexpected backup storage[type:SftpBackupStorage,uuid:{sftp}]"
+    refused = backup_vm(client, session, golden.root_volume_uuid, sftp).get_json()
+    failed = {"code": "SYS.1006", "description": "An operation failed", "details": unexpected}
+    assert refused["error"] == failed
+    sync = call_async(client, "PUT", f"/zstack/v1/vm-backups/imageStore/{sftp}/actions", session,
+                      json={"syncVmBackup": {}}).get_json()
+    assert sync["error"] == failed
+    one_volume = client.post(f"/zstack/v1/volumes/{golden.data_volume_uuids[0]}/volume-backups",
+                             headers=auth(session),
+                             json={"params": {"backupStorageUuid": sftp, "name": "vb"}})
+    assert poll(client, one_volume).get_json()["error"] == failed
+    bs = cloud.backup_storages.get("imagestore").uuid
+    group = backup_vm(client, session, golden.root_volume_uuid, bs).get_json()["inventories"][0]["groupUuid"]
+    copy = {"srcBackupStorageUuid": bs, "dstBackupStorageUuid": sftp}
+    copied = call_async(client, "PUT", f"/zstack/v1/vm-backups/{group}/actions", session,
+                        json={"syncVmBackupFromImageStoreBackupStorage": copy})
+    assert copied.get_json()["error"] == failed
+    # a data template does not boot a VM
+    root_backup = backup_vm(client, session, golden.root_volume_uuid, bs).get_json()["inventories"][0]
+    data_template = call_async(
+        client, "POST", f"/zstack/v1/images/data-volume-templates/from/volume-template/{root_backup['uuid']}",
+        session, json={"params": {"backupStorageUuid": bs, "name": "as-data"}}).get_json()["inventory"]
+    vm = client.post("/zstack/v1/vm-instances", headers=auth(session), json={"params": {
+        "name": "from-data", "instanceOfferingUuid": golden.instance_offering_uuid,
+        "imageUuid": data_template["uuid"]}})
+    body = vm.get_json() if vm.status_code != 202 else poll(client, vm).get_json()
+    assert body["error"]["details"] == (f"invalid imageUuid: image[uuid:{data_template['uuid']}] is a "
+                                        "DataVolumeTemplate, not a RootVolumeTemplate")

@@ -63,22 +63,18 @@ class InstaVMDialect:
     def state(self) -> dict:
         return self.cloud.dialect_state(NAME)
 
-    def default_credentials(self) -> dict:
-        """Shown by ``fakestack serve``: the first key the cloud accepts."""
-        return {"api_key": configured_keys(self.state)[0]}
-
-    def claims(self, request: Request) -> bool:
-        """Whether a request under one of InstaVM's prefixes is InstaVM's.  Every prefix
-        but the shared ones (``/v1/volumes``, which ZStack's ``/v1`` alias serves too) is
-        InstaVM's alone; on a shared one, a request is InstaVM's when it carries InstaVM
-        credentials (``X-API-Key`` or ``Authorization: Bearer``), which a ZStack client
-        never sends (it sends ``OAuth``/``ZStack`` or nothing)."""
+    def accepts(self, request: Request) -> bool:
+        """``/v1/volumes`` is ZStack's path too: InstaVM takes it only with an InstaVM
+        credential (``X-API-Key`` or a Bearer token); ZStack's requests (an OAuth session,
+        an access key, or none) go on to ZStack."""
         path = request.path
         if not any(path == p or path.startswith(p + "/") for p in SHARED_PREFIXES):
             return True
-        if request.headers.get("X-API-Key") is not None:
-            return True
-        return request.headers.get("Authorization", "").lower().startswith("bearer ")
+        return bool(presented_keys(request.headers))
+
+    def default_credentials(self) -> dict:
+        """Shown by ``fakestack serve``: the first key the cloud accepts."""
+        return {"api_key": configured_keys(self.state)[0]}
 
     def payload_too_large(self, request: Request, limit: int) -> Response:
         """FastAPI's HTTPException shape."""

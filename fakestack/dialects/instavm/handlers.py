@@ -4,7 +4,7 @@ from __future__ import annotations
 from ..kit.cloud import DialectCloud
 from .auth import configured_keys
 from .errors import invalid_api_key
-from .render import snapshot_info, vm_record
+from .render import snapshot_info, vm_record, volume_info
 from .service import InstaVMService
 
 
@@ -51,6 +51,38 @@ class Handlers:
     def clone_vm(self, call):
         return self.service.clone_vm(call.path["vm_id"], call.body.snapshot_name, call.query["wait"])
 
+    def suspend_vm(self, call):
+        return self._vm(self.service.suspend_vm(call.path["vm_id"]))
+
+    def resume_vm(self, call):
+        return self._vm(self.service.resume_vm(call.path["vm_id"], call.query["wait"]))
+
+    def list_vm_volumes(self, call):
+        return self.service.vm_mounts(call.path["vm_id"])
+
+    def mount_volume(self, call):
+        return self.service.mount_volume(call.path["vm_id"], call.body)
+
+    def unmount_volume(self, call):
+        return self.service.unmount_volume(call.path["vm_id"], call.path["volume_id"],
+                                           call.query["mount_path"])
+
+    # volumes
+    def _volume(self, rec):
+        return volume_info(rec, self.service.used_bytes(rec), self.service.mounted_on(rec))
+
+    def create_volume(self, call):
+        return self._volume(self.service.create_volume(call.body))
+
+    def list_volumes(self, call):
+        return [self._volume(rec) for rec in self.service.list_volume_records()]
+
+    def get_volume(self, call):
+        return self._volume(self.service.volume(call.path["volume_id"]))
+
+    def delete_volume(self, call):
+        return self.service.delete_volume(call.path["volume_id"])
+
     # snapshots
     def create_snapshot(self, call):
         return snapshot_info(self.service.create_oci_snapshot(call.body))
@@ -75,3 +107,38 @@ class Handlers:
 
     def kill(self, call):
         return self.service.kill_session(call.body.session_id)
+
+    # executions
+    def execute(self, call):
+        return self.service.execute(call.body)
+
+    def execute_async(self, call):
+        return self.service.execute_async(call.body)
+
+    def task_result(self, call):
+        return self.service.task_result(call.path["task_id"])
+
+    # account
+    def current_user(self, call):
+        return self.service.current_user()
+
+    def session_usage(self, call):
+        return self.service.session_usage(call.path["session_id"])
+
+    def list_templates(self, call):
+        return self.service.templates()
+
+    def get_template(self, call):
+        return self.service.template(call.path["slug"])
+
+    def vm_egress(self, call):
+        return self.service.vm_egress(call.path["vm_id"])
+
+    def set_vm_egress(self, call):
+        return self.service.set_vm_egress(call.path["vm_id"], call.body)
+
+    def session_egress(self, call):
+        return self.service.session_egress(call.path["session_id"])
+
+    def set_session_egress(self, call):
+        return self.service.set_session_egress(call.path["session_id"], call.body)

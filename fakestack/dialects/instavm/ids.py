@@ -47,3 +47,12 @@ def is_uuid_text(value: str) -> bool:
     if text.lower().startswith("urn:uuid:"):
         text = text[9:]
     return bool(UUID_TEXT.match(text))
+
+
+def new_task_id(ids, taken=()) -> str:
+    """Execution task ids: dashed version-4 UUID strings, like sessions."""
+    return _unique(lambda: dashed_uuid(ids.uuid()), taken)
+
+
+def new_volume_id(ids, taken=()) -> str:
+    return _unique(lambda: f"vol_{ids.hex(12)}", taken)

@@ -25,6 +25,10 @@ HTTP_VALIDATION_ERROR = {"type": "object", "required": ["detail"], "properties":
     "detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}}}
 
 
+# Handlers that answer 501 until a test registers what they stand for (code execution).
+NOT_IMPLEMENTED_WITHOUT_A_HOOK = ("execute", "execute_async")
+
+
 def _errors(endpoint: Endpoint) -> dict:
     error = json_content({"$ref": "#/components/schemas/HTTPError"})
     answers = {
@@ -38,6 +42,8 @@ def _errors(endpoint: Endpoint) -> dict:
                         json_content({"$ref": "#/components/schemas/HTTPValidationError"})),
         "400": response("the body could not be parsed", error),
     }
+    if endpoint.handler in NOT_IMPLEMENTED_WITHOUT_A_HOOK:
+        answers["501"] = response("no code runner registered (fakestack.instavm.on_execute)", error)
     if endpoint.handler == "not_implemented":
         answers["501"] = response("outside fakestack's scope", error)
     else:

@@ -69,3 +69,20 @@ def snapshot_info(rec: dict) -> dict[str, Any]:
         "created_at": timestamp(rec["created_at"]),
         "updated_at": timestamp(rec["updated_at"]),
     }
+
+
+def volume_info(rec: dict, used_bytes: int, mounted_on: Optional[dict]) -> dict[str, Any]:
+    """A managed volume; ``used_bytes`` from the model, the mount while the model has it
+    attached."""
+    mount = rec.get("mount") if mounted_on is not None else None
+    return {
+        "id": rec["id"],
+        "name": rec["name"],
+        "status": "mounted" if mount else "ready",
+        "quota_bytes": rec["quota_bytes"],
+        "used_bytes": used_bytes,
+        "mounts": [{"vm_id": mounted_on["vm_id"], "mount_path": mount["mount_path"],
+                    "mode": mount["mode"]}] if mount and mounted_on else [],
+        "created_at": timestamp(rec["created_at"]),
+        "updated_at": timestamp(rec["updated_at"]),
+    }

@@ -16,6 +16,7 @@ from . import schemas
 from .validation import Param
 
 WAIT = Param("wait", bool, True)
+REFRESH = Param("refresh_usage", bool, False)  # usage is always current here
 
 
 @dataclass(frozen=True)
@@ -25,7 +26,7 @@ class Endpoint:
     handler: str
     query: tuple[Param, ...] = ()
     body: Any = None  # the body model; a body is then required
-    auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body
+    auth: str = "header"  # "header": X-API-Key/Bearer; "body": api_key in the JSON body; "none"
 
 
 E = Endpoint
@@ -39,6 +40,17 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("DELETE", "/v1/vms/{vm_id}", "delete_vm"),
     E("POST", "/v1/vms/{vm_id}/snapshot", "snapshot_vm", (WAIT,), schemas.VMSnapshotRequest),
     E("POST", "/v1/vms/{vm_id}/clone", "clone_vm", (WAIT,), schemas.VMCloneRequest),
+    E("POST", "/v1/vms/{vm_id}/suspend", "suspend_vm"),
+    E("POST", "/v1/vms/{vm_id}/resume", "resume_vm", (WAIT,)),
+    E("GET", "/v1/vms/{vm_id}/volumes", "list_vm_volumes"),
+    E("POST", "/v1/vms/{vm_id}/volumes", "mount_volume", (WAIT,), schemas.VolumeMountRequest),
+    E("DELETE", "/v1/vms/{vm_id}/volumes/{volume_id}", "unmount_volume",
+      (Param("mount_path", Optional[str], None), WAIT)),
+    # volumes
+    E("POST", "/v1/volumes", "create_volume", (), schemas.VolumeCreateRequest),
+    E("GET", "/v1/volumes", "list_volumes", (REFRESH,)),
+    E("GET", "/v1/volumes/{volume_id}", "get_volume", (REFRESH,)),
+    E("DELETE", "/v1/volumes/{volume_id}", "delete_volume"),
     # snapshots
     E("POST", "/v1/snapshots", "create_snapshot", (), schemas.SnapshotCreateRequest),
     E("GET", "/v1/snapshots", "list_snapshots", (Param("type", Optional[str], None),)),
@@ -48,6 +60,19 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("POST", "/v1/sessions/session", "create_session", (), schemas.CreateSessionRequest, auth="body"),
     E("GET", "/v1/sessions/status/{session_id}", "session_status"),
     E("POST", "/kill", "kill", (), schemas.KillRequest),
+    # account
+    E("GET", "/v1/users/me", "current_user"),
+    E("GET", "/v1/sessions/usage/{session_id}", "session_usage"),
+    E("GET", "/v1/templates", "list_templates", auth="none"),
+    E("GET", "/v1/templates/{slug}", "get_template", auth="none"),
+    E("GET", "/v1/egress/vm/{vm_id}", "vm_egress"),
+    E("POST", "/v1/egress/vm/{vm_id}", "set_vm_egress", (), schemas.EgressPolicy),
+    E("GET", "/v1/egress/session/{session_id}", "session_egress"),
+    E("POST", "/v1/egress/session/{session_id}", "set_session_egress", (), schemas.EgressPolicy),
+    # executions (answered by the test's handler: executions.on_execute)
+    E("POST", "/execute", "execute", (), schemas.ExecuteRequest),
+    E("POST", "/execute_async", "execute_async", (), schemas.ExecuteRequest),
+    E("GET", "/v1/executions/{task_id}", "task_result"),
 )
 
 # Known InstaVM endpoints outside fakestack's scope (execution, files, volumes, ...):
@@ -55,24 +80,22 @@ ENDPOINTS: tuple[Endpoint, ...] = (
 OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
     E(method, pattern, "not_implemented")
     for method, pattern in (
-        ("POST", "/execute"),
-        ("POST", "/execute_async"),
-        ("GET", "/v1/executions/{task_id}"),
         ("POST", "/upload"),
         ("POST", "/download"),
-        ("POST", "/v1/vms/{vm_id}/suspend"),
-        ("POST", "/v1/vms/{vm_id}/resume"),
         ("POST", "/v1/vms/{vm_id}/stage-env"),
-        ("GET", "/v1/vms/{vm_id}/volumes"),
-        ("POST", "/v1/vms/{vm_id}/volumes"),
-        ("DELETE", "/v1/vms/{vm_id}/volumes/{volume_id}"),
+        ("PATCH", "/v1/volumes/{volume_id}"),
+        ("GET", "/v1/volumes/{volume_id}/checkpoints"),
+        ("POST", "/v1/volumes/{volume_id}/checkpoints"),
+        ("DELETE", "/v1/volumes/{volume_id}/checkpoints/{checkpoint_id}"),
+        ("GET", "/v1/volumes/{volume_id}/files"),
+        ("POST", "/v1/volumes/{volume_id}/files"),
+        ("DELETE", "/v1/volumes/{volume_id}/files"),
         ("GET", "/v1/vms/{vm_id}/pty/sessions"),
         ("POST", "/v1/vms/{vm_id}/pty/sessions"),
         ("GET", "/v1/vms/{vm_id}/pty/sessions/{pty_id}"),
         ("DELETE", "/v1/vms/{vm_id}/pty/sessions/{pty_id}"),
         ("POST", "/v1/vms/{vm_id}/pty/sessions/{pty_id}/resize"),
         ("GET", "/v1/sessions/session/{session_id}"),
-        ("GET", "/v1/sessions/usage/{session_id}"),
         ("GET", "/v1/sessions/app-url/{session_id}"),
         ("GET", "/v1/sessions/sandboxes"),
         ("POST", "/v1/sessions/{session_id}/tape/start"),
@@ -120,11 +143,8 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
         ("GET", "/v1/tapes/{tape_id}/export"),
         ("GET", "/v1/tapes/{tape_id}/lanes"),
         ("POST", "/v1/tapes/{tape_id}/stop"),
-        ("GET", "/v1/templates"),
         ("POST", "/v1/templates"),
-        ("GET", "/v1/templates/{slug}"),
         ("POST", "/v1/templates/{slug}/runs"),
-        ("GET", "/v1/users/me"),
         ("GET", "/v1/users/me/usage-breakdown"),
         ("GET", "/v1/vaults"),
         ("POST", "/v1/vaults"),
@@ -139,16 +159,6 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
         ("GET", "/v1/vaults/{vault_id}/services"),
         ("POST", "/v1/vaults/{vault_id}/services"),
         ("POST", "/v1/vaults/{vault_id}/services:from_template"),
-        ("GET", "/v1/volumes"),
-        ("POST", "/v1/volumes"),
-        ("GET", "/v1/volumes/{volume_id}"),
-        ("PATCH", "/v1/volumes/{volume_id}"),
-        ("DELETE", "/v1/volumes/{volume_id}"),
-        ("GET", "/v1/volumes/{volume_id}/checkpoints"),
-        ("POST", "/v1/volumes/{volume_id}/checkpoints"),
-        ("DELETE", "/v1/volumes/{volume_id}/checkpoints/{checkpoint_id}"),
-        ("GET", "/v1/volumes/{volume_id}/files"),
-        ("DELETE", "/v1/volumes/{volume_id}/files"),
         ("POST", "/v1/volumes/{volume_id}/files/download"),
         ("GET", "/v1/webhooks/deliveries"),
         ("POST", "/v1/webhooks/deliveries/{delivery_id}/replay"),
@@ -164,14 +174,14 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
 )
 
 ALL_ENDPOINTS = ENDPOINTS + OUT_OF_SCOPE
-# Prefixes another dialect mounts too (ZStack's /v1/volumes): InstaVM answers a request
-# there only when it carries InstaVM credentials (see ``InstaVMDialect.claims``).
-SHARED_PREFIXES = ("/v1/volumes",)
 PREFIXES = (
     "/v1/vms",
+    # shared with ZStack's /v1 alias (its volumes API): claimed by the credentials
+    "/v1/volumes",
     "/v1/snapshots",
     "/v1/sessions",
     "/v1/executions",
+    "/v1/egress",
     # SDK paths no other dialect has (ZStack's /v1 alias has none of these segments)
     "/v1/api-keys",
     "/v1/audit",
@@ -185,8 +195,6 @@ PREFIXES = (
     "/v1/users",
     "/v1/vaults",
     "/v1/webhooks",
-    # shared with ZStack's /v1 alias (its volumes API): claimed by the credentials
-    "/v1/volumes",
     "/execute",
     "/execute_async",
     "/kill",
@@ -194,6 +202,10 @@ PREFIXES = (
     "/download",
     "/openapi.json",  # the dialect's OpenAPI document, where FastAPI serves it
 )
+
+# Prefixes ZStack's REST API serves too (under /v1): InstaVM takes a request there only
+# when it carries an InstaVM key (``InstaVMDialect.accepts``).
+SHARED_PREFIXES = ("/v1/volumes",)
 
 
 def route_table() -> Router:

@@ -6,6 +6,7 @@ ignored (pydantic's default), as the real server does. Limits come from the publ
 """
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal, Optional
 
 from pydantic import AfterValidator, BaseModel, Field
@@ -98,6 +99,38 @@ class CreateSessionRequest(BaseModel):
     vcpu_count: VcpuCount = DEFAULT_VCPU_COUNT
     metadata: Optional[dict[str, Any]] = None
     env: Optional[dict[str, str]] = None
+
+
+class ExecuteRequest(BaseModel):
+    command: str
+    session_id: str
+    language: Optional[str] = None
+    timeout: Optional[int] = None
+
+
+class VolumeCreateRequest(BaseModel):
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    quota_bytes: Annotated[int, Field(ge=1)]
+
+
+class VolumeMountRequest(BaseModel):
+    volume_id: str
+    mount_path: Annotated[str, Field(min_length=1)]
+    mode: Literal["rw", "ro"] = "rw"
+    checkpoint_id: Optional[str] = None
+
+
+def _cidr(value: str) -> str:
+    ipaddress.ip_network(value, strict=False)  # ValueError: pydantic's value_error item
+    return value
+
+
+class EgressPolicy(BaseModel):
+    allow_public_repos: bool = True
+    allow_http: bool = True
+    allow_https: bool = True
+    allowed_domains: list[str] = []
+    allowed_cidrs: list[Annotated[str, AfterValidator(_cidr)]] = []
 
 
 class KillRequest(BaseModel):

@@ -14,7 +14,18 @@ from .choices import LIST_LIMITS
 from .errors import not_found, vapi_error
 from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, connection_state, power_state
 from .registry import operation
-from .render import nic_keys, power_info, read_vm_record, vm_info, vm_record, vmware_mac
+from .render import (
+    copy_device_keys,
+    disk_entries,
+    mark_resumed,
+    nic_keys,
+    place_in_pool,
+    power_info,
+    read_vm_record,
+    vm_info,
+    vm_record,
+    vmware_mac,
+)
 from .structures import (
     CLUSTER_INFO,
     CLUSTER_SUMMARY,
@@ -153,9 +164,15 @@ def vm_delete(call, inp):
     call.fault_point(vm=vm.uuid, name=vm.name)
 
     def destroy_and_expunge():
+        # vSphere deletes every disk of the VM with it (the model keeps data volumes of a
+        # destroyed VM: they are deleted here); detached disk files stay
+        data = list(vm.data_volume_uuids)
         with cloud.atomic():
             cloud.destroy_vm(vm.uuid)
             cloud.expunge_vm(vm.uuid)
+            for volume in data:
+                cloud.delete_volume(volume)
+                cloud.expunge_volume(volume)
 
     run_sync(call, "vm.destroy", destroy_and_expunge)
     call.state.get("vms", {}).pop(vm.uuid, None)
@@ -199,7 +216,7 @@ def vm_instant_clone(call, inp):
         if update.backing is not None and update.backing.network is not None:
             networks[key] = _get(call, "network", update.backing.network)
     # row 7: keys are devices of the source (the fake's VMs have no serial or parallel ports)
-    keys = nic_keys(source)
+    keys = nic_keys(call.state, source)
     for key in spec.nics_to_update or {}:
         if key not in keys:
             raise vapi_error("device_not_found", spec.source, "network adapter", key)
@@ -230,6 +247,10 @@ def vm_instant_clone(call, inp):
     clone = run_sync(call, "vm.instant_clone", cloud.instant_clone, source.uuid, spec.name,
                      primary_storage=datastore.uuid if datastore else None)
     moid = inv.moid("vm", clone.uuid)
+    copy_device_keys(call.state, cloud, source, clone)
+    mark_resumed(call.state, source, clone)
+    # placement defaults to the source's pool (reference §4.1)
+    place_in_pool(call.state, clone.uuid, placement.resource_pool or inv.vm_pool(source))
     record = vm_record(call.state, clone.uuid)
     if spec.bios_uuid is not None:
         record["bios_uuid"] = spec.bios_uuid.lower()
@@ -242,7 +263,7 @@ def _clone_nics(call, source, clone, spec, networks) -> dict:
     disconnect_all_nics.  MANUAL MACs keep the source's address unless updated (§9 #22)."""
     source_nics = read_vm_record(call.state, source.uuid).get("nics", {})
     out = {}
-    for index, key in enumerate(nic_keys(clone)):
+    for index, key in enumerate(nic_keys(call.state, clone)):
         settings = {k: v for k, v in source_nics.get(key, {}).items() if k != "mac_address"}
         if settings.get("mac_type") == "MANUAL" and index < len(source.nic_uuids):
             src = source_nics.get(key, {}).get("mac_address")
@@ -278,7 +299,7 @@ def vm_clone(call, inp):
     host = _get(call, "host", placement.host) if placement.host else None
     cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
     datastore = _get(call, "datastore", placement.datastore) if placement.datastore else None
-    disk_keys = [str(2000 + i) for i in range(len(cloud.vm_volumes(source)))]
+    disk_keys = [key for key, _ in disk_entries(call.state, cloud, source)]
     for key in list(spec.disks_to_remove or []) + list(spec.disks_to_update or {}):
         if key not in disk_keys:
             raise vapi_error("device_not_found", spec.source, "disk", key)
@@ -321,6 +342,9 @@ def vm_clone(call, inp):
         call, "vm.full_clone", cloud.full_clone_vm, source.uuid, spec.name, host=host.uuid if host else None,
         cluster=target_cluster.uuid if target_cluster else None,
         primary_storage=datastore.uuid if datastore else None, power_on=bool(spec.power_on))
+    copy_device_keys(call.state, cloud, source, clone)
+    if placement.resource_pool or inv.vm_cluster_uuid(clone) == inv.vm_cluster_uuid(source):
+        place_in_pool(call.state, clone.uuid, placement.resource_pool or inv.vm_pool(source))
     return inv.moid("vm", clone.uuid)
 
 
@@ -344,7 +368,18 @@ def power_start(call, inp):
         run_sync(call, "vm.resume", call.cloud.resume_vm, vm.uuid)
     else:
         run_sync(call, "vm.start", call.cloud.start_vm, vm.uuid)
+        apply_scheduled_upgrade(vm_record(call.state, vm.uuid))
     return None
+
+
+def apply_scheduled_upgrade(record: dict) -> None:
+    """A hardware upgrade scheduled by ``Hardware.update`` happens at the next power-on
+    (every power-off of the fake is clean, so AFTER_CLEAN_SHUTDOWN and ALWAYS agree); the
+    policy then returns to NEVER and the status reads SUCCESS."""
+    if record.get("upgrade_status") == "PENDING" and record.get("upgrade_version"):
+        record["hardware_version"] = record.pop("upgrade_version")
+        record["upgrade_policy"] = "NEVER"
+        record["upgrade_status"] = "SUCCESS"
 
 
 @operation(POWER, "stop", specs.VmInput, VOID)
@@ -434,19 +469,22 @@ def _datastores(call, f) -> list[dict]:
 @_inventory_list("com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, RESOURCE_POOL_SUMMARY,
                  "resource_pool")
 def _resource_pools(call, f) -> list[dict]:
+    """Every cluster's root pool ("Resources") and the pools created under them."""
     inv = call.inventory
-    if f.parent_resource_pools:  # every pool is a root pool
-        return []
-    hosts = call.cloud.hosts
-    clusters = _keep(call.cloud.clusters,
-                     _is_in(f.resource_pools, lambda cluster: inv.moid("resource_pool", cluster.uuid)),
-                     _is_in(f.names, lambda cluster: "Resources"),
-                     _is_in(f.datacenters, lambda cluster: inv.moid("datacenter", cluster.zone_uuid)),
-                     _any_in(f.hosts, lambda cluster: [inv.moid("host", h.uuid) for h in hosts
-                                                       if h.cluster_uuid == cluster.uuid]),
-                     _is_in(f.clusters, lambda cluster: inv.moid("cluster", cluster.uuid)))
-    return [{"resource_pool": inv.moid("resource_pool", cluster.uuid), "name": "Resources"}
-            for cluster in clusters]
+    hosts_of: dict[str, list[str]] = {}
+    for host in call.cloud.hosts:
+        hosts_of.setdefault(host.cluster_uuid, []).append(inv.moid("host", host.uuid))
+    pools = [(inv.moid("resource_pool", cluster.uuid), cluster, None) for cluster in call.cloud.clusters]
+    for moid, child in inv.child_pools().items():
+        pools.append((moid, call.cloud.clusters.find(child["cluster"]), child["parent"]))
+    kept = _keep([pool for pool in pools if pool[1] is not None],
+                 _is_in(f.resource_pools, itemgetter(0)),
+                 _is_in(f.names, lambda pool: inv.pool_name(pool[0])),
+                 _is_in(f.parent_resource_pools, itemgetter(2)),
+                 _is_in(f.datacenters, lambda pool: inv.moid("datacenter", pool[1].zone_uuid)),
+                 _any_in(f.hosts, lambda pool: hosts_of.get(pool[1].uuid, [])),
+                 _is_in(f.clusters, lambda pool: inv.moid("cluster", pool[1].uuid)))
+    return [{"resource_pool": moid, "name": inv.pool_name(moid)} for moid, _, _ in kept]
 
 
 @_inventory_list("com.vmware.vcenter.folder", specs.FolderFilter, FOLDER_SUMMARY, "folder")
@@ -497,6 +535,29 @@ def _networks(call, f) -> list[dict]:
             for l3 in networks]
 
 
+# Gets the real API lacks (reference §9 #14), served as issue 17 asked: the list's summary
+# of the one object.
+
+
+@operation("com.vmware.vcenter.host", "get", specs.get_input("host"), HOST_SUMMARY)
+def host_get(call, inp):
+    return call.inventory.host_summary(_get(call, "host", inp.host))
+
+
+@operation("com.vmware.vcenter.network", "get", specs.get_input("network"), NETWORK_SUMMARY)
+def network_get(call, inp):
+    l3 = _get(call, "network", inp.network)
+    return {"network": inp.network, "name": l3.name, "type": "STANDARD_PORTGROUP"}
+
+
+@operation("com.vmware.vcenter.folder", "get", specs.get_input("folder"), FOLDER_SUMMARY)
+def folder_get(call, inp):
+    for folder in call.inventory.folders():
+        if folder["folder"] == inp.folder:
+            return {k: v for k, v in folder.items() if k != "_zone"}
+    raise not_found("folder", inp.folder)
+
+
 @operation("com.vmware.vcenter.datastore", "get", specs.get_input("datastore"), DATASTORE_INFO)
 def datastore_get(call, inp):
     return call.inventory.datastore_info(_get(call, "datastore", inp.datastore))
@@ -505,7 +566,9 @@ def datastore_get(call, inp):
 @operation("com.vmware.vcenter.resource_pool", "get", specs.get_input("resource_pool"), RESOURCE_POOL_INFO)
 def resource_pool_get(call, inp):
     _get(call, "resource_pool", inp.resource_pool)
-    return {"name": "Resources", "resource_pools": []}
+    inv = call.inventory
+    children = inv.sorted_by_id([{"id": moid} for moid in inv.pool_children(inp.resource_pool)], "id")
+    return {"name": inv.pool_name(inp.resource_pool), "resource_pools": [c["id"] for c in children]}
 
 
 @operation("com.vmware.vcenter.cluster", "get", specs.get_input("cluster"), CLUSTER_INFO)

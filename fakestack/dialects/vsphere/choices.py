@@ -15,16 +15,16 @@ snapshotted and can be set through the admin API or a scenario) or are passed to
 | 6  | message ids and texts | reference §3.4 | errors.MESSAGES |
 | 7  | /api strictness | 400 UNEXPECTED_INPUT | dialect.handle_rest, filters |
 | 8  | host / datastore accounting of an instant clone | full vCPUs and memory; swap not charged | the model (no swap ledger: ``charge_swap`` is not offered) |
-| 9  | datastore projection of a primary storage | NFS->NFS, Ceph->VSAN, others VMFS; physical ledger | ``DATASTORE_TYPES`` |
+| 9  | datastore projection of a primary storage | kind network_share->NFS, distributed->VSAN, else VMFS | ``DATASTORE_TYPES`` |
 | 10 | freezing a source | admin operation on the cloud; stop / reset unfreeze | the model |
 | 11 | deleting a VM whose deltas have children | allowed | the model |
 | 12 | SUSPENDED | the model's Paused; keeps host capacity | inventory.POWER_STATES |
 | 13 | id numbering | per-kind counters from 1, topology order, never reused | inventory.Inventory |
-| 14 | GET by id for hosts, folders, networks | not served (404 operationsForUrlNotFound) | routes.INVENTORY |
+| 14 | GET by id for hosts, folders, networks | served since issue 17 (the list's summary of one) | routes.INVENTORY |
 | 15 | session tokens, idle expiry, cookie | 32 hex from a seeded stream; 1800 s; ``Path=/; HttpOnly`` | ``session_idle_timeout_s``, ``cookie_path`` |
 | 16 | credentials | user case-insensitive, password exact; ``DOMAIN\\Name`` | ``username``, ``password`` |
 | 17 | ``error_type`` inside /rest ``value`` | present | ``rest_error_type_in_value`` |
-| 18 | unauthorized (403) | only from fault plans | error_map.translate |
+| 18 | unauthorized (403) | a read-only user (``readonly_username``) on any operation that changes something; fault plans | sessions, dialect.invoke |
 | 19 | JSON-RPC protocol errors, vapi-* headers | HTTP 200 with JSON-RPC codes; headers ignored | jsonrpc |
 | 20 | synchronous calls versus job durations | wait up to ``sync_timeout_s`` on the cloud clock, else timed_out | ``sync_timeout_s`` |
 | 21 | fault-plan operation names | ``vsphere:<serviceId>.<operationId>`` on all surfaces | registry.Operation.fault_name |
@@ -38,12 +38,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
 
-# §9 #9: primary-storage type -> datastore type.
+from fakestack.model.kinds import PrimaryStorageKind
+
+# §9 #9: the model's primary-storage kind -> datastore type.
 DATASTORE_TYPES = {
-    "NFS": "NFS",
-    "Ceph": "VSAN",
-    "LocalStorage": "VMFS",
-    "SharedBlock": "VMFS",
+    PrimaryStorageKind.NETWORK_SHARE: "NFS",
+    PrimaryStorageKind.DISTRIBUTED: "VSAN",
+    PrimaryStorageKind.LOCAL: "VMFS",
+    PrimaryStorageKind.SHARED_BLOCK: "VMFS",
+    PrimaryStorageKind.SHARED_MOUNT: "VMFS",
 }
 DEFAULT_DATASTORE_TYPE = "VMFS"
 
@@ -73,6 +76,14 @@ class Choices:
     sync_timeout_s: float = 60.0  # §9 #20
     cluster_drs_enabled: bool = True  # §9 #23
     cluster_ha_enabled: bool = False  # §9 #23
+    # A second user who may log in and read but not change anything: every operation
+    # other than get / list answers unauthorized (403) to its sessions.
+    readonly_username: str = "readonly@vsphere.local"
+    readonly_password: str = "password"
+    # Simulated time (cloud clock) from a power-on or guest reboot until VMware Tools run
+    # in the guest: guest operations answer service_unavailable before, and the guest
+    # identity reports its IP address after.
+    guest_boot_delay_s: float = 30.0
 
     @classmethod
     def from_state(cls, state: dict, base: "Choices | None" = None) -> "Choices":

@@ -22,6 +22,7 @@ from .routes import API, PREFIXES, REST, ROUTE_TABLES, Route
 from .sessions import (
     CHALLENGE,
     COOKIE_NAME,
+    READ_ONLY,
     SESSION_HEADER,
     SessionStore,
     parse_basic_authorization,
@@ -29,6 +30,7 @@ from .sessions import (
 from .vapi_types import RPC
 
 NAME = "vsphere"
+SESSION_SERVICE = "com.vmware.cis.session"
 
 
 @dataclass
@@ -39,6 +41,7 @@ class Call:
     surface: str
     operation: Operation
     token: str | None = None
+    session: dict | None = None  # the caller's session record (None while logging in)
     subject: str | None = None  # the VM id an error message names (delta chain limit)
     fault_fired: bool = False
     _inventory: Inventory | None = None
@@ -169,6 +172,9 @@ class VsphereDialect:
 
     def invoke(self, call: Call, raw_input: dict) -> Any:
         op = call.operation
+        if call.session is not None and call.session.get("role") == READ_ONLY and not op.reads_only \
+                and op.service != SESSION_SERVICE:
+            raise vapi_error("not_authorized")
         inp = specs.validate(op.input_model, raw_input)
         try:
             output = op.handler(call, inp)
@@ -229,8 +235,13 @@ class VsphereDialect:
                     specs.validate(op.input_model, body)  # not a structure: raises invalid_argument
                 raw_input.update({k: v for k, v in body.items() if k not in path_params})
                 unexpected.update({k: v for k, v in body.items() if k in path_params})
+            elif route.body_field is None:
+                if not isinstance(body, dict):
+                    specs.validate(op.input_model, body)
+                raw_input.update({k: v for k, v in body.items() if k not in path_params})
+                unexpected.update({k: v for k, v in body.items() if k in path_params})
             else:
-                raw_input["spec"] = body
+                raw_input[route.body_field] = body
         else:
             ignored = self._json_body(request, strict=False)
             if isinstance(ignored, dict):
@@ -272,7 +283,7 @@ class VsphereDialect:
             call.token = sessions.login(user, password)
             return
         token = request.headers.get(SESSION_HEADER) or request.cookies.get(COOKIE_NAME)
-        sessions.authenticate(token)
+        call.session = sessions.authenticate(token)
         call.token = token
 
     def _rest_output(self, surface, route, call, op, output, request) -> Response:
@@ -321,7 +332,7 @@ class VsphereDialect:
         if invocation.scheme != jsonrpc.SCHEME_SESSION:
             raise vapi_error("no_session")
         token = security.get("sessionId")
-        sessions.authenticate(token if isinstance(token, str) else None)
+        call.session = sessions.authenticate(token if isinstance(token, str) else None)
         call.token = token
 
 

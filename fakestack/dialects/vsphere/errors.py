@@ -155,6 +155,11 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "vapi.method.authentication.required",
         "This method requires authentication.",
     ),
+    "not_authorized": (
+        "unauthorized",
+        "vapi.security.authorization.invalid",
+        "Unable to authorize user",
+    ),
     "url_not_found": (
         "not_found",
         "com.vmware.vapi.rest.operationsForUrlNotFound",
@@ -225,6 +230,16 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "com.vmware.api.vcenter.vm.power.already_in_state",
         "Virtual machine '{0}' is already {1}.",
     ),
+    "pool_name_taken": (
+        "already_exists",
+        "com.vmware.api.vcenter.resource_pool.already_exists",
+        "A resource pool named '{0}' already exists in '{1}'.",
+    ),
+    "file_not_found": (
+        "not_found",
+        "com.vmware.api.vcenter.vm.file_not_found",
+        "File '{0}' was not found.",
+    ),
     "placement_disjoint": (
         "invalid_argument",
         "com.vmware.api.vcenter.vm.placement.disjoint",
@@ -239,6 +254,36 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "invalid_argument",
         "com.vmware.api.vcenter.vm.device.not_found",
         "Virtual machine '{0}' has no {1} with key '{2}'.",
+    ),
+    "device_missing": (
+        "not_found",
+        "com.vmware.api.vcenter.vm.hardware.device.not_found",
+        "Virtual machine '{0}' has no {1} with key '{2}'.",
+    ),
+    "powered_on_change": (
+        "not_allowed_in_current_state",
+        "com.vmware.api.vcenter.vm.hardware.powered_on",
+        "Virtual machine '{0}' is powered on: {1}.",
+    ),
+    "delta_disk": (
+        "not_allowed_in_current_state",
+        "com.vmware.api.vcenter.vm.hardware.disk.delta",
+        "Disk '{1}' of virtual machine '{0}' is a delta disk of an instant clone and cannot be removed.",
+    ),
+    "device_already": (
+        "already_in_desired_state",
+        "com.vmware.api.vcenter.vm.hardware.already_in_state",
+        "The {1} '{2}' of virtual machine '{0}' is already {3}.",
+    ),
+    "hardware_version": (
+        "already_in_desired_state",
+        "com.vmware.api.vcenter.vm.hardware.upgrade.already_at_version",
+        "Virtual machine '{0}' already has hardware version {1}.",
+    ),
+    "tools_not_running": (
+        "service_unavailable",
+        "com.vmware.api.vcenter.vm.guest.tools_not_running",
+        "VMware Tools is not running in the guest of virtual machine '{0}'.",
     ),
     "host_inaccessible": (
         "resource_inaccessible",

@@ -108,6 +108,12 @@ class Inventory:
     def moid(self, kind: str, key: str) -> str:
         return self._number(kind, key)
 
+    def forget(self, kind: str, key: str) -> None:
+        """Drop an object's identifier: seen again, it is numbered anew (a re-registered VM)."""
+        moid = self.ids[kind].pop(key, None)
+        if moid is not None:
+            self.objects.pop(moid, None)
+
     def resolve(self, kind: str, moid: str | None):
         """The model object (or zone / cluster for folders and pools) behind ``moid``."""
         entry = self.objects.get(moid or "")
@@ -160,8 +166,40 @@ class Inventory:
         return None
 
     def vm_pool(self, vm) -> str | None:
+        """The VM's resource pool: the child pool it was placed in while it is in that
+        pool's cluster, else its cluster's root pool."""
         cluster_uuid = self.vm_cluster_uuid(vm)
-        return self.moid("resource_pool", cluster_uuid) if cluster_uuid else None
+        if not cluster_uuid:
+            return None
+        placed = self.state.get("vms", {}).get(vm.uuid, {}).get("pool")
+        child = self.child_pools().get(placed or "")
+        if child is not None and child["cluster"] == cluster_uuid:
+            return placed
+        return self.moid("resource_pool", cluster_uuid)
+
+    # --- child resource pools (kept in the dialect state; the model has one pool per cluster)
+
+    def child_pools(self) -> dict[str, dict]:
+        """moid -> {"name", "parent", "cluster"} of every pool created through the API."""
+        return self.state.get("pools", {})
+
+    def add_child_pool(self, name: str, parent: str, cluster_uuid: str) -> str:
+        self.counters["resource_pool"] += 1
+        moid = f"{PREFIXES['resource_pool']}{self.counters['resource_pool']}"
+        self.objects[moid] = ["resource_pool", cluster_uuid]
+        self.state.setdefault("pools", {})[moid] = {"name": name, "parent": parent, "cluster": cluster_uuid}
+        return moid
+
+    def remove_child_pool(self, moid: str) -> None:
+        self.state.get("pools", {}).pop(moid, None)
+        self.objects.pop(moid, None)
+
+    def pool_name(self, moid: str) -> str:
+        child = self.child_pools().get(moid)
+        return child["name"] if child else "Resources"
+
+    def pool_children(self, moid: str) -> list[str]:
+        return [child for child, pool in self.child_pools().items() if pool["parent"] == moid]
 
     def datastore_hosts(self, ps) -> list:
         return [h for h in self.cloud.hosts if h.cluster_uuid in ps.cluster_uuids]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter
 
 from ..kit.openapi import document, json_content, operation_id, path_parameter, query_parameter, response
 from .errors import STATUS
@@ -103,6 +103,25 @@ class _Schemas:
         self.components.setdefault(model.__name__, schema)
         return {"$ref": REF.format(model=model.__name__)}
 
+    def of_annotation(self, annotation: Any) -> dict:
+        schema = TypeAdapter(annotation).json_schema(ref_template=REF)
+        for name, definition in schema.pop("$defs", {}).items():
+            self.components.setdefault(name, definition)
+        return schema
+
+    def fields_of(self, model: type[BaseModel], without: set[str]) -> dict:
+        """The model's structure without the fields the path gives (the body's part)."""
+        schema = model.model_json_schema(ref_template=REF)
+        for name, definition in schema.pop("$defs", {}).items():
+            self.components.setdefault(name, definition)
+        schema["properties"] = {k: v for k, v in schema.get("properties", {}).items() if k not in without}
+        if "required" in schema:
+            schema["required"] = [k for k in schema["required"] if k not in without]
+            if not schema["required"]:
+                del schema["required"]
+        schema.pop("title", None)
+        return schema
+
 
 def _error_responses(surface: str) -> dict:
     schema = {"$ref": "#/components/schemas/" + ("VapiRestError" if surface == REST else "VapiApiError")}
@@ -141,12 +160,14 @@ def _operation(routes: list[Route], schemas: _Schemas) -> dict:
     for each in routes:
         if not each.body:
             continue
-        spec_model = OPERATIONS[(each.service, each.operation)].input_model.model_fields["spec"].annotation
-        body = schemas.of(spec_model)
-        if each.surface == REST:
-            body = {"type": "object", "required": ["spec"], "properties": {"spec": body},
-                    "additionalProperties": False}
-        bodies.append(body)
+        # As handle_rest reads it: /rest and a route without body_field take the input's
+        # fields (less the path's); /api with a body_field takes that field's value alone.
+        input_model = OPERATIONS[(each.service, each.operation)].input_model
+        path_fields = set(re.findall(r"\{(\w+)\}", each.pattern))
+        if each.surface == API and each.body_field is not None:
+            bodies.append(schemas.of_annotation(input_model.model_fields[each.body_field].annotation))
+        else:
+            bodies.append(schemas.fields_of(input_model, path_fields))
     if bodies:
         answer["requestBody"] = {"required": True, "content": json_content(
             bodies[0] if len(bodies) == 1 else {"anyOf": bodies})}

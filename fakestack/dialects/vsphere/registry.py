@@ -23,6 +23,7 @@ class Operation:
     output: VType
     handler: Callable[[Any, Schema], Any]
     auth: str = SESSION
+    reads_only: bool = False  # a read-only user may call it (gets and lists)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -36,9 +37,12 @@ class Operation:
 OPERATIONS: dict[tuple[str, str], Operation] = {}
 
 
-def operation(service: str, name: str, input_model: type[Schema], output: VType, auth: str = SESSION):
+def operation(service: str, name: str, input_model: type[Schema], output: VType, auth: str = SESSION,
+              reads_only: bool | None = None):
+    """Register ``handler`` as ``service.name``; ``get`` and ``list`` read only unless told."""
     def register(handler):
-        op = Operation(service, name, input_model, output, handler, auth)
+        reading = name in ("get", "list") if reads_only is None else reads_only
+        op = Operation(service, name, input_model, output, handler, auth, reading)
         OPERATIONS[op.key] = op
         return handler
 

@@ -12,6 +12,7 @@ from .errors import vapi_error
 SESSION_HEADER = "vmware-api-session-id"
 COOKIE_NAME = "vmware-api-session-id"
 CHALLENGE = 'Basic realm="VAPI endpoint"'
+ADMIN, READ_ONLY = "admin", "read-only"
 
 
 def rfc3339_millis(epoch_seconds: float) -> str:
@@ -64,20 +65,32 @@ class SessionStore:
         material = f"fakestack-vsphere-session:{self.cloud.seed}:{self.state['session_seq']}"
         return hashlib.sha256(material.encode()).hexdigest()[:32]
 
-    def credentials_valid(self, username: str | None, password: str | None) -> bool:
+    def role_of(self, username: str | None, password: str | None) -> str | None:
+        """``ADMIN`` or ``READ_ONLY`` for valid credentials, else None (§9 #16, #18)."""
         if username is None or password is None:
-            return False
-        return username.lower() == self.choices.username.lower() and password == self.choices.password
+            return None
+        choices = self.choices
+        for known, secret, role in ((choices.username, choices.password, ADMIN),
+                                    (choices.readonly_username, choices.readonly_password, READ_ONLY)):
+            if username.lower() == known.lower() and password == secret:
+                return role
+        return None
+
+    def credentials_valid(self, username: str | None, password: str | None) -> bool:
+        return self.role_of(username, password) is not None
 
     def login(self, username: str | None, password: str | None) -> str:
-        if not self.credentials_valid(username, password):
+        role = self.role_of(username, password)
+        if role is None:
             raise vapi_error("login_failed")
         token = self._next_token()
         now = self._now()
+        known = self.choices.username if role == ADMIN else self.choices.readonly_username
         self.state["sessions"][token] = {
-            "user": display_user(self.choices.username),
+            "user": display_user(known),
             "created": now,
             "last": now,
+            "role": role,
         }
         return token
 

@@ -197,4 +197,73 @@ DATACENTER_INFO = struct(
 )
 NETWORK_SUMMARY = struct("com.vmware.vcenter.network.summary", network=STRING, name=STRING, type=STRING)
 
+# --- vm.hardware devices, guest, inventory gets (9.1 bindings) ---------------------------
+
+DISK_SUMMARY = struct("com.vmware.vcenter.vm.hardware.disk.summary", disk=STRING)
+NIC_SUMMARY = struct("com.vmware.vcenter.vm.hardware.ethernet.summary", nic=STRING)
+CDROM_SUMMARY = struct("com.vmware.vcenter.vm.hardware.cdrom.summary", cdrom=STRING)
+CDROM_INFO = struct(  # no VM of the fake has a CD-ROM drive; the type serves get's signature
+    "com.vmware.vcenter.vm.hardware.cdrom.info",
+    type=STRING,
+    label=STRING,
+    ide=OPT_STR,
+    sata=OPT_STR,
+    backing=struct("com.vmware.vcenter.vm.hardware.cdrom.backing_info", type=STRING, iso_file=OPT_STR),
+    state=STRING,
+    start_connected=BOOLEAN,
+    allow_guest_control=BOOLEAN,
+)
+
+LOCALIZABLE_MESSAGE = struct(
+    "com.vmware.vapi.std.localizable_message", id=STRING, default_message=STRING, args=ListOf(STRING)
+)
+GUEST_IDENTITY = struct(
+    "com.vmware.vcenter.vm.guest.identity.info",
+    name=STRING,
+    family=STRING,
+    full_name=LOCALIZABLE_MESSAGE,
+    host_name=STRING,
+    ip_address=OPT_STR,
+)
+GUEST_POWER = struct("com.vmware.vcenter.vm.guest.power.info", state=STRING, operations_ready=BOOLEAN)
+DNS_VALUES = struct("com.vmware.vcenter.vm.guest.dns_assigned_values", host_name=STRING, domain_name=STRING)
+DNS_CONFIG = struct(
+    "com.vmware.vcenter.vm.guest.dns_config_info", ip_addresses=ListOf(STRING), search_domains=ListOf(STRING)
+)
+GUEST_NETWORKING = struct(
+    "com.vmware.vcenter.vm.guest.networking.info", dns_values=Optional(DNS_VALUES), dns=Optional(DNS_CONFIG)
+)
+IP_ADDRESS = struct(
+    "com.vmware.vcenter.vm.guest.networking.interfaces.ip_address_info",
+    ip_address=STRING,
+    prefix_length=INTEGER,
+    origin=OPT_STR,
+    state=STRING,
+)
+DHCP_CONFIG = struct(
+    "com.vmware.vcenter.vm.guest.dhcp_config_info", ipv4_enabled=BOOLEAN, ipv6_enabled=BOOLEAN
+)
+IP_CONFIG = struct(
+    "com.vmware.vcenter.vm.guest.networking.interfaces.ip_config_info",
+    ip_addresses=ListOf(IP_ADDRESS),
+    dhcp=Optional(DHCP_CONFIG),
+)
+GUEST_INTERFACE = struct(
+    "com.vmware.vcenter.vm.guest.networking.interfaces.info",
+    dns_values=Optional(DNS_VALUES),
+    mac_address=OPT_STR,
+    dns=Optional(DNS_CONFIG),
+    ip=Optional(IP_CONFIG),
+    wins_servers=Optional(ListOf(STRING)),
+    nic=OPT_STR,
+)
+DISK_MAPPING = struct("com.vmware.vcenter.vm.guest.local_filesystem.virtual_disk_mapping", disk=STRING)
+LOCAL_FILESYSTEM = struct(
+    "com.vmware.vcenter.vm.guest.local_filesystem.info",
+    capacity=INTEGER,
+    free_space=INTEGER,
+    filesystem=OPT_STR,
+    mappings=Optional(ListOf(DISK_MAPPING)),
+)
+
 __all__ = [name for name in dir() if name.isupper()] + ["VOID"]

@@ -2,6 +2,8 @@
 volume backup (§5.2-§5.5)."""
 from __future__ import annotations
 
+from fakestack.model.kinds import ImageKind
+
 from .api_storage import image_reply
 from .api_vm import run_job
 from .query import schema_for
@@ -39,7 +41,7 @@ def sync_vm_backup(call: Call) -> dict:
     return {"result": {"newBackupCount": counts.new, "deletedBackupCount": counts.deleted}}
 
 
-def _template_from_backup(call: Call, media_type: str) -> dict:
+def _template_from_backup(call: Call, media_type: ImageKind) -> dict:
     f = call.fields
     image = run_job(
         call, "image.create_from_backup", call.cloud.create_image_from_backup, f["backupUuid"],
@@ -54,10 +56,10 @@ def _template_from_backup(call: Call, media_type: str) -> dict:
 @api("CreateRootVolumeTemplateFromVolumeBackup", operation="create_image_from_backup", resources={
     "backupUuid": "backup", "backupStorageUuid": "backup_storage"})
 def create_root_template_from_backup(call: Call) -> dict:
-    return _template_from_backup(call, "RootVolumeTemplate")
+    return _template_from_backup(call, ImageKind.ROOT_TEMPLATE)
 
 
 @api("CreateDataVolumeTemplateFromVolumeBackup", operation="create_image_from_backup", resources={
     "backupUuid": "backup", "backupStorageUuid": "backup_storage"})
 def create_data_template_from_backup(call: Call) -> dict:
-    return _template_from_backup(call, "DataVolumeTemplate")
+    return _template_from_backup(call, ImageKind.DATA_TEMPLATE)

@@ -5,6 +5,8 @@ SyncVolumeSize, ChangeVolumeState, UpdateVolume."""
 
 from __future__ import annotations
 
+from fakestack.model.kinds import ImageKind
+
 from .api_storage import image_reply, volume_reply
 from .api_vm import run_job
 from .errors import error_from_domain, invalid_argument
@@ -41,7 +43,7 @@ def create_root_template_from_root_volume(call: Call) -> dict:
         f["rootVolumeUuid"],
         f["name"],
         backup_storages=f.get("backupStorageUuids") or None,
-        media_type="RootVolumeTemplate",
+        media_type=ImageKind.ROOT_TEMPLATE,
         **_image_options(f),
     )
     return image_reply(call, image)
@@ -61,7 +63,7 @@ def create_data_template_from_volume(call: Call) -> dict:
         f["volumeUuid"],
         f["name"],
         backup_storages=f.get("backupStorageUuids") or None,
-        media_type="DataVolumeTemplate",
+        media_type=ImageKind.DATA_TEMPLATE,
         description=f.get("description") or "",
         resource_uuid=f.get("resourceUuid"),
     )

@@ -17,6 +17,9 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from fakestack.model import errors as domain
+from fakestack.model.kinds import BackupStorageKind, ImageKind
+
+from .names import name_of
 
 # Descriptions from ZStack's conf/errorCodes/*.xml (reference §1.6, §8).
 DESCRIPTIONS: dict[str, str] = {
@@ -175,6 +178,18 @@ _BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_
 
 _HOST_DETAILS = "no host having cpu[{cpu}], memory[{memory} bytes] found"
 
+# ZStack's own text for model errors that carry a ``reason_code`` (it replaces the model's
+# neutral ``message``); kinds appear under ZStack's names (``names``).
+REASON_MESSAGES: dict[str, str] = {
+    "backup_storage_kind": "Unexpected backup storage[type:{backup_storage_type},uuid:{backup_storage_uuid}]",
+    "image_not_bootable": "invalid imageUuid: image[uuid:{image_uuid}] is a {media_type_name}, "
+                          "not a RootVolumeTemplate",
+    "image_not_data_template": "image[uuid:{image_uuid}] is not DataVolumeTemplate, it's {media_type_name}",
+}
+# Facts holding a kind -> (the fact with ZStack's word for it, the kind's enum).
+_KIND_FACTS = {"backup_storage_kind": ("backup_storage_type", BackupStorageKind),
+               "media_type": ("media_type_name", ImageKind)}
+
 
 @dataclass(frozen=True)
 class Rule:
@@ -288,6 +303,12 @@ def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any])
     for key, value in context.items():
         facts.setdefault(key, value)
     facts.setdefault("field", context.get("field", "uuid"))
+    template = REASON_MESSAGES.get(facts.get("reason_code") or "")
+    if template is not None:
+        for key, (word_key, kind_type) in _KIND_FACTS.items():
+            if key in facts:
+                facts[word_key] = name_of(facts[key], kind_type)
+        facts["message"] = template.format_map(_Missing(facts))
     return facts
 
 

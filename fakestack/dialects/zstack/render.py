@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..kit.responses import JsonStyle
 from .dates import format_date, sql_timestamp
+from .names import IMAGE_STORE, bs_type, media_type, ps_type
 from .query import QuerySource
 from .sessions import ADMIN_ACCOUNT_UUID
 
@@ -119,9 +120,9 @@ def backup_name(record) -> str:
 
 def volume_install_path(ps, volume) -> str:
     folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
-    if ps.type == "Ceph":
+    if ps_type(ps) == "Ceph":
         return f"ceph://pri-v-r-{ps.uuid}/{volume.uuid}"
-    mount = ps.url if ps.type == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
+    mount = ps.url if ps_type(ps) == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
     return f"{mount}/{folder}/acct-{ADMIN_ACCOUNT_UUID}/vol-{volume.uuid}/{volume.uuid}.qcow2"
 
 
@@ -269,9 +270,9 @@ def host_inventory(cloud, host) -> dict[str, Any]:
 
 
 def _ps_mount_path(ps) -> str | None:
-    if ps.type in ("LocalStorage", "SharedMountPoint"):
+    if ps_type(ps) in ("LocalStorage", "SharedMountPoint"):
         return ps.url
-    if ps.type == "NFS":
+    if ps_type(ps) == "NFS":
         return f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
     return None
 
@@ -288,7 +289,7 @@ def primary_storage_inventory(cloud, ps) -> dict[str, Any]:
         "availableCapacity": ps.available_capacity,
         "totalPhysicalCapacity": ps.total_physical_capacity,
         "availablePhysicalCapacity": ps.available_physical_capacity,
-        "type": ps.type,
+        "type": ps_type(ps),
         "state": ps.state,
         "status": ps.status,
         "mountPath": _ps_mount_path(ps),
@@ -307,14 +308,14 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
         "description": _text(bs.description),
         "totalCapacity": bs.total_capacity,
         "availableCapacity": bs.available_capacity,
-        "type": bs.type,
+        "type": bs_type(bs),
         "state": bs.state,
         "status": bs.status,
         "createDate": created,
         "lastOpDate": last,
         "attachedZoneUuids": list(bs.zone_uuids),
     }
-    if bs.type == "ImageStoreBackupStorage":
+    if bs_type(bs) == IMAGE_STORE:
         data.update({"hostname": bs.hostname, "username": "root", "sshPort": 22})
     return compact(data)
 
@@ -338,7 +339,7 @@ def image_inventory(cloud, image) -> dict[str, Any]:
         "size": image.virtual_size,
         "actualSize": image.actual_size,
         "url": image_url(cloud, image),
-        "mediaType": image.media_type,
+        "mediaType": media_type(image),
         "guestOsType": _text(image.guest_os_type),
         "type": "zstack",
         "platform": image.platform,
@@ -656,10 +657,10 @@ def _sources(cloud) -> dict[str, Source]:
         "QueryPrimaryStorage": Source(PRIMARY_STORAGE, "primary_storages", primary_storage_inventory),
         "QueryBackupStorage": Source(
             BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
-            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == "ImageStoreBackupStorage" else BS_CLASS),
+            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == IMAGE_STORE else BS_CLASS),
         "QueryImageStoreBackupStorage": Source(
             QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
-            backup_storage_inventory, keep=lambda bs: bs.type == "ImageStoreBackupStorage"),
+            backup_storage_inventory, keep=lambda bs: bs_type(bs) == IMAGE_STORE),
         "QueryImage": Source(IMAGE, "images", image_inventory),
         "QueryZone": Source(ZONE, "zones", zone_inventory),
         "QueryCluster": Source(CLUSTER, "clusters", cluster_inventory),

@@ -1,6 +1,6 @@
 """InstaVM's objects (VM records, snapshots, sessions) kept in the dialect state, and the
 model operations behind them, by concern: ``records`` (state, lookups, status, the
-lifecycle), ``vms``, ``snapshots``, ``sessions``.
+lifecycle), ``vms``, ``suspension``, ``snapshots``, ``sessions``, ``executions``, ``volumes``, ``account`` (user, usage, templates, egress).
 
 The model does the work (placement, capacity, copy-on-write trees); these modules
 sequence the model's neutral operations the way InstaVM's endpoints do.
@@ -17,15 +17,19 @@ from weakref import WeakKeyDictionary
 
 from ...kit.cloud import DialectCloud
 from .records import DEFAULT_SETTINGS, LIVE, MODEL_STATUS, STATE_NAME, MiB, Records
+from .account import AccountOperations
+from .executions import ExecutionOperations
 from .sessions import SessionOperations
 from .snapshots import SnapshotOperations
+from .suspension import SuspensionOperations
 from .vms import VmOperations
 
 __all__ = ["DEFAULT_SETTINGS", "LIVE", "MODEL_STATUS", "STATE_NAME", "InstaVMService", "MiB",
            "Records", "SETTLE_KEY", "Settler", "settler_for"]
 
 
-class InstaVMService(VmOperations, SnapshotOperations, SessionOperations):
+class InstaVMService(ExecutionOperations, AccountOperations, VmOperations, SnapshotOperations,
+                     SessionOperations):
     """Every InstaVM operation on one cloud."""
 
 

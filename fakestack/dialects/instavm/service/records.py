@@ -3,8 +3,9 @@ shows at the current time, and the time-driven changes (``settle``).
 
 Everything InstaVM-specific lives in ``cloud.dialect_state("instavm")`` (JSON-able, so
 it survives ``Cloud.snapshot()`` / ``Cloud.restore()``): records keyed by InstaVM id,
-each holding the model uuid it stands for. A record is ready when the model job behind it
-ends (and not before its own ``ready_at``, for the asynchronous boot and build times).
+each holding the model uuid it stands for. A record is ready when the model jobs it
+refers to have ended: ``job``, the operation behind it, and ``timer``, a job that only
+takes time (``cloud.timed_job``), for the asynchronous boot and build durations.
 """
 from __future__ import annotations
 
@@ -38,6 +39,7 @@ MODEL_STATUS = {
     "Stopped": "stopped",
     "Stopping": "stopped",
     "Paused": "suspended",
+    "Hibernated": "suspended",
     "Pausing": "suspended",
     "Resuming": "suspended",
     "Destroyed": "killed",
@@ -154,10 +156,18 @@ class Records:
         return job.end
 
     def _ready_time(self, rec: dict) -> Optional[float]:
+        """When both jobs of the record have ended (``None`` while one hangs)."""
         end = self._job_end(rec.get("job"))
-        if end is None:
+        timer_end = self._job_end(rec.get("timer"))
+        if end is None or timer_end is None:
             return None
-        return max(end, rec.get("ready_at") or 0.0)
+        return max(end, timer_end)
+
+    def _timer(self, operation: str, setting: str, record_id: str) -> str:
+        """A job lasting the ``setting``'s seconds, named after the InstaVM record it
+        times (``vm_...`` / ``snap_...``: unique, and no id drawn from the seeded
+        generator); its uuid, for the record's ``timer``."""
+        return self.cloud.timed_job(operation, float(self.setting(setting)), uuid=record_id).uuid
 
     def adopt(self) -> None:
         """Take in the topology's running VMs, once (at the first InstaVM request)."""
@@ -186,7 +196,10 @@ class Records:
         for rec in _in_creation_order(expired):
             if self.status(rec) in ("active", "stopped", "suspended"):
                 try:
-                    self._kill(rec)
+                    if (rec.get("extra") or {}).get("auto_suspend"):
+                        self._park_on_expiry(rec)
+                    else:
+                        self._kill(rec)
                 except DomainError:
                     pass  # a fault on expiry: the VM lives on until the next observation
 
@@ -212,7 +225,7 @@ class Records:
                 self.sessions[session["session_id"]] = session
                 self.vms[vm_id] = {
                     "vm_id": vm_id, "uuid": vm.uuid, "session_id": session["session_id"],
-                    "status": "active", "job": None, "created_at": vm.create_date, "ready_at": None,
+                    "status": "active", "job": None, "timer": None, "created_at": vm.create_date,
                     "booted_at": vm.create_date, "vm_lifetime_seconds": None,
                     "vcpu_count": vm.cpu_num, "memory_mb": vm.memory_size // MiB,
                     "snapshot_id": None, "source_vm_id": None, "metadata": {},

@@ -15,12 +15,12 @@ class SnapshotOperations(Records):
         return self._run("snapshot.create", self.cloud.create_volume_snapshot, vm.root_volume_uuid, name)
 
     def _snapshot_record(self, sid: str, model_snap, source: dict, name: Optional[str],
-                         job, ready_at: Optional[float]) -> dict:
+                         job, timer: Optional[str]) -> dict:
         now = self.now()
         vcpu, memory_mb = self.sizing(source)
         rec = {
             "id": sid, "uuid": model_snap.uuid, "name": name,
-            "status": "creating", "job": job.uuid, "ready_at": ready_at,
+            "status": "creating", "job": job.uuid, "timer": timer,
             "source_vm_id": source["vm_id"], "snapshot_type": "vm", "type": "user",
             "oci_image": None, "vcpu_count": vcpu, "memory_mb": memory_mb,
             "size_bytes": int(model_snap.size), "is_public": False, "last_error": None,
@@ -77,7 +77,7 @@ class SnapshotOperations(Records):
         rec = {
             "id": sid, "uuid": None, "image_uuid": image.uuid, "name": body.name,
             "status": "building", "job": None,
-            "ready_at": now + float(self.setting("oci_build_seconds")), "source_vm_id": None,
+            "timer": self._timer("image.build", "oci_build_seconds", sid), "source_vm_id": None,
             "snapshot_type": "oci", "type": body.type, "oci_image": body.oci_image,
             "vcpu_count": body.vcpu_count, "memory_mb": body.memory_mb,
             "size_bytes": size, "is_public": False, "last_error": None,

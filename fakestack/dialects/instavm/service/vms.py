@@ -58,7 +58,7 @@ class VmOperations(Records):
         rec["uuid"] = model_vm.uuid
         rec["job"] = job.uuid
         if not wait:
-            rec["ready_at"] = self.now() + float(self.setting("async_boot_seconds"))
+            rec["timer"] = self._timer("vm.boot", "async_boot_seconds", rec["vm_id"])
 
     def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: Optional[dict]):
         kwargs: dict[str, Any] = {"cpu_num": vcpu, "memory_size": memory_mb * MiB,
@@ -87,7 +87,7 @@ class VmOperations(Records):
         now = self.now()
         rec = {
             "vm_id": vm_id, "uuid": None, "session_id": session["session_id"],
-            "status": "creating", "job": None, "created_at": now, "ready_at": now,
+            "status": "creating", "job": None, "timer": None, "created_at": now,
             "booted_at": None, "vm_lifetime_seconds": lifetime, "vcpu_count": vcpu,
             "memory_mb": memory_mb, "snapshot_id": snapshot_id, "source_vm_id": source_vm_id,
             "metadata": {}, "snapshot_on_terminate": False, "snapshot_name": None, "extra": {},
@@ -178,7 +178,9 @@ class VmOperations(Records):
         vm = self.model_vm(rec)
         if vm is None or vm.state != "Destroyed":
             return
-        if any(snap.get("source_vm_id") == rec["vm_id"] and snap.get("uuid") and self._in_model(snap)
+        # by model VM: a resumed VM's snapshots name its earlier vm_id, which names it too
+        if any(snap.get("uuid") and self._in_model(snap)
+               and (self.vms.get(snap.get("source_vm_id") or "") or {}).get("uuid") == vm.uuid
                for snap in self.snapshots.values()):
             return
         self.cloud.expunge_vm(vm.uuid)
@@ -192,8 +194,8 @@ class VmOperations(Records):
             snap, job = self._take_snapshot(vm, name or f"instavm-{sid}")
         except DomainError as exc:
             raise http_error(exc, timeout_detail="Snapshot timed out") from None
-        ready_at = None if wait else self.now() + float(self.setting("async_snapshot_seconds"))
-        srec = self._snapshot_record(sid, snap, rec, name, job, ready_at)
+        timer = None if wait else self._timer("snapshot.finish", "async_snapshot_seconds", sid)
+        srec = self._snapshot_record(sid, snap, rec, name, job, timer)
         if wait:
             self.await_ready(srec, "Snapshot timed out")
         else:
