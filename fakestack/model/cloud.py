@@ -38,11 +38,14 @@ from .entities import (
 from .errors import DomainError
 from .hosts import HostMixin
 from .ids import IdGenerator
+from .image_changes import ImageChangeMixin
 from .images import ImageMixin
+from .infrastructure import InfrastructureMixin
 from .invariants import InvariantsMixin
 from .networks import NetworkMixin
 from .persistence import SNAPSHOT_VERSION, PersistenceMixin
 from .placement import HostIndex
+from .placement_questions import PlacementQuestionMixin
 from .restores import RestoreMixin
 from .snapshots import SnapshotMixin
 from .storage import StorageMixin
@@ -70,8 +73,9 @@ COLLECTIONS = (
 
 
 class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin, VolumeChangeMixin,
-            DeviceMixin, VmMixin, VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin,
-            InvariantsMixin, PersistenceMixin, TransactionMixin):
+            ImageChangeMixin, PlacementQuestionMixin, InfrastructureMixin, DeviceMixin, VmMixin,
+            VolumeMixin, ImageMixin, HostMixin, NetworkMixin, StorageMixin, InvariantsMixin,
+            PersistenceMixin, TransactionMixin):
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict

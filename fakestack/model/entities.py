@@ -342,6 +342,8 @@ class Volume(Entity):
     backup_base_seq: int = 0
     create_date: float = 0.0
     last_op_date: float = 0.0
+    last_attach_date: float | None = None  # when it was last attached to a VM (not at creation)
+    last_detach_date: float | None = None  # when it was last detached from a VM
 
 
 @dataclass(slots=True)

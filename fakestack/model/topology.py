@@ -196,6 +196,26 @@ class VmSpec(_Spec):
     written: Size = 0
 
 
+class DownloadableImage(_Spec):
+    """An image a URL serves: what adding an image from that URL downloads (its sizes), and
+    how long the download takes (``download_seconds``; none given: the actual size at the
+    settings' ``download_rate``)."""
+
+    url: str = Field(min_length=1)
+    virtual_size: PositiveSize
+    actual_size: PositiveSize
+    format: Literal["qcow2", "raw", "iso", "vmdk"] = "qcow2"
+    download_seconds: float | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _actual_fits(self) -> "DownloadableImage":
+        if self.actual_size > self.virtual_size:
+            raise ValueError(
+                f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
+            )
+        return self
+
+
 class Settings(_Spec):
     """Knobs of the simulator that are not resources."""
 
@@ -205,6 +225,11 @@ class Settings(_Spec):
     job_durations: dict[str, float] = Field(default_factory=dict)
     max_chain_depth: int = Field(default=255, gt=1)
     journal_size: int = Field(default=10_000, gt=0)
+    # What URLs serve when an image is added from one (a URL not listed cannot be reached,
+    # unless ``default_download_size`` declares what every other URL serves).
+    image_catalogue: list[DownloadableImage] = Field(default_factory=list)
+    default_download_size: Size | None = None
+    download_rate: PositiveSize = 100 * MiB  # bytes per second of simulated download
 
 
 class Topology(_Spec):

@@ -45,6 +45,8 @@ FAULT_POINTS = (
     "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
     "volume.create_from_image", "volume.resize", "backup.create_vm", "backup.revert_vm",
     "backup.create_volume", "backup.delete_volume", "backup.revert_volume", "backup.copy",
+    "image.download", "image.update", "image.set_state", "host.change_state", "host.reconnect",
+    "primary_storage.change_state", "primary_storage.sync",
 )
 
 

@@ -13,6 +13,7 @@ from .entities import (
     PrimaryStorage,
     Vm,
     Volume,
+    VolumeSnapshot,
 )
 from .errors import (
     CapacityExhausted,
@@ -332,24 +333,15 @@ class VmMixin(CloudState):
         self._add(self.vms, vm)
         return vm
 
-    def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
-        """First start of a Created VM: place host and storage, build volumes and NICs."""
-        p = vm.pending
-        assert p is not None  # a Created VM keeps what its first start needs
-        image = self.images.get(p["image"]) if p["image"] else None
-        snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
-        parent_node = self.nodes.get(snap.node_uuid) if snap else None
-        hint_host = self.hosts.get(p["host"]) if p["host"] else None
-        hint_cluster = p["cluster"]
-        ps_root = self.primary_storages.get(p["primary_storage"]) if p["primary_storage"] else None
-        ps_data = (self.primary_storages.get(p["primary_storage_for_data"])
-                   if p["primary_storage_for_data"] else None)
-        if image is not None:
-            root_size = image.virtual_size
-        else:
-            assert parent_node is not None  # made from an image or from a snapshot
-            root_size = parent_node.virtual_size
-        data_sizes = p["data_sizes"]
+    def _storage_plan(self, zone_uuid: str, image: Image | None, snap: VolumeSnapshot | None,
+                      parent_node: DiskNode | None, root_size: int, data_sizes: list[int],
+                      ps_root: PrimaryStorage | None, ps_data: PrimaryStorage | None,
+                      hint_host: Host | None, hint_cluster: str | None,
+                      forced_thick: bool | None) -> tuple[list[PrimaryStorage], set[str]]:
+        """Where a new VM's volumes can go: the primary storages (of its zone, reachable
+        from the hinted host or cluster) with room for them, roomiest first, and the
+        clusters whose hosts reach one of them.  Raises the shortage when none fits.
+        VM creation and the placement questions both ask this."""
         # Storage first: which primary storages (of the VM's zone, reachable from the hinted
         # host or cluster) can hold the volumes; then a host in a cluster attached to one.
         if hint_host is not None:
@@ -363,10 +355,9 @@ class VmMixin(CloudState):
         if ps_root is not None:
             candidates = [ps_root]
         else:
-            candidates = [ps for ps in self.primary_storages if ps.zone_uuid == vm.zone_uuid]
+            candidates = [ps for ps in self.primary_storages if ps.zone_uuid == zone_uuid]
         if scope is not None:
             candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
-        forced_thick = p["thick"]
         root_data = data_sizes if ps_data is None else ()
         fitting: list[PrimaryStorage] = []
         shortage: DomainError | None = None
@@ -400,6 +391,29 @@ class VmMixin(CloudState):
                 raise InvalidArgument("primaryStorageUuidForDataVolume",
                                       f"primary storage[uuid:{ps_data.uuid}] is not attached to a "
                                       "cluster that can run the vm")
+        return fitting, clusters
+
+    def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
+        """First start of a Created VM: place host and storage, build volumes and NICs."""
+        p = vm.pending
+        assert p is not None  # a Created VM keeps what its first start needs
+        image = self.images.get(p["image"]) if p["image"] else None
+        snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
+        parent_node = self.nodes.get(snap.node_uuid) if snap else None
+        hint_host = self.hosts.get(p["host"]) if p["host"] else None
+        hint_cluster = p["cluster"]
+        ps_root = self.primary_storages.get(p["primary_storage"]) if p["primary_storage"] else None
+        ps_data = (self.primary_storages.get(p["primary_storage_for_data"])
+                   if p["primary_storage_for_data"] else None)
+        if image is not None:
+            root_size = image.virtual_size
+        else:
+            assert parent_node is not None  # made from an image or from a snapshot
+            root_size = parent_node.virtual_size
+        data_sizes = p["data_sizes"]
+        fitting, clusters = self._storage_plan(
+            vm.zone_uuid, image, snap, parent_node, root_size, data_sizes, ps_root, ps_data,
+            hint_host, hint_cluster, p["thick"])
         host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
         ps = next(ps for ps in fitting if host.cluster_uuid in ps.cluster_uuids)
         self._hold_host(vm, host)

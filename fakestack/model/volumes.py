@@ -120,6 +120,7 @@ class VolumeMixin(CloudState):
         self._set(volume, "device_id", device)
         self._set(volume, "vm_uuid", vm.uuid)
         self._set(volume, "last_vm_uuid", vm.uuid)
+        self._set(volume, "last_attach_date", self.clock.now())
         self._set(vm, "data_volume_uuids", vm.data_volume_uuids + [volume.uuid])
         return volume
 
@@ -127,6 +128,7 @@ class VolumeMixin(CloudState):
         self._set(vm, "data_volume_uuids", [u for u in vm.data_volume_uuids if u != volume.uuid])
         self._set(volume, "vm_uuid", None)
         self._set(volume, "last_vm_uuid", vm.uuid)
+        self._set(volume, "last_detach_date", self.clock.now())
 
     @operation("volume.detach")
     def detach_volume(self, volume: Volume | str) -> Volume:

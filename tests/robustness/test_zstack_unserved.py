@@ -9,7 +9,7 @@ from fakestack.dialects.zstack.known_paths import KNOWN_PATHS
 
 
 @pytest.mark.parametrize("method, path", [
-    ("GET", "/vm-instances/candidate-destinations"),   # would match QueryVmInstance /{uuid}
+    ("GET", "/vm-instances/appliances"),               # would match QueryVmInstance /{uuid}
     ("GET", "/hosts/hypervisor-types"),                 # QueryHost /{uuid}
     ("GET", "/volume-snapshots/group"),                 # QueryVolumeSnapshot /{uuid}
     ("POST", "/hosts/kvm"),                             # only a GET /hosts/{uuid} is served
@@ -41,5 +41,5 @@ def test_served_apis_still_match_their_templates():
 
 def test_the_known_paths_are_the_real_catalogue():
     assert len(KNOWN_PATHS) == len(set(KNOWN_PATHS)) > 1400
-    assert "/vm-instances/candidate-destinations" in KNOWN_PATHS
+    assert "/vm-instances/appliances" in KNOWN_PATHS
     assert "/vm-instances/{}/actions" in KNOWN_PATHS

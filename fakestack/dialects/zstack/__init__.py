@@ -26,7 +26,14 @@ match the tags given when the resource was created through this dialect; ``group
 server's 500).
 
 Accounts: ``admin`` / ``password`` by default; ``create_dialect(cloud).set_account(name,
-password)`` changes or adds one.
+password)`` changes or adds one.  Users (LogInByUser): ``user`` / ``password`` of the
+default account; ``set_user(name, password, account="admin")`` changes or adds one.
+
+Images added from a URL (AddImage) take their sizes from the topology's
+``settings.image_catalogue`` (or ``settings.default_download_size``); a URL neither names
+cannot be reached.  Inventory fields the server sends as null are omitted, as it omits
+them; ``docs/coverage/zstack.md`` (``python -m fakestack.dialects.zstack.coverage``) lists
+every in-scope API of the real one, served or not.
 """
 from __future__ import annotations
 

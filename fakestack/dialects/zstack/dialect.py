@@ -98,6 +98,10 @@ class ZStackDialect:
     def set_account(self, name: str, password: str) -> None:
         sessions.set_account(self.state, name, password)
 
+    def set_user(self, name: str, password: str, account: str = "admin") -> None:
+        """Add a user of ``account`` (or change its password), for LogInByUser."""
+        sessions.set_user(self.state, name, password, account)
+
     def allow_webhook_host(self, host: str) -> None:
         """Let ``X-Web-Hook`` URLs name ``host`` (by default only the loopback)."""
         webhooks.allow_host(self.state, host)

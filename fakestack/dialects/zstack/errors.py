@@ -170,7 +170,8 @@ OPERATION_WRAPPERS: dict[str, tuple[tuple[str, str | None], ...]] = {
 }
 _DEFAULT_STATE_WRAP = (("SYS.1006", None),)
 
-_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start", "create_vm_from_backup")
+_PS_PLACEMENT_OPERATIONS = ("create_vm", "start_vm", "clone_vm.start", "create_vm_from_backup",
+                            "create_vm.candidates")
 
 _BACKUP_INTERCEPTED = ("create_vm_backup", "create_image_from_backup", "sync_vm_backup",
                        "create_volume_backup", "copy_backup_group", "create_vm_from_backup",
@@ -229,6 +230,8 @@ RULES: tuple[Rule, ...] = (
          "can not find backup storage, unable to commit volume snapshot[psUuid:{psUuid}] as image, "
          "destination required PS uuid:{psUuid}",
          match="backup_storage", operations=("clone_vm",)),
+    # AddImage's download pre-check names the storage and the URL (its own text)
+    Rule("capacity_exhausted", "SYS.1006", "{message}", match="backup_storage", operations=("add_image",)),
     Rule("capacity_exhausted", "SYS.1006",
          "after subtracting reserved capacity, no backup storage has required capacity[{needed} bytes]",
          match="backup_storage", wrap=(("BS.1003", "unable to allocate a backup storage"),)),

@@ -2,6 +2,9 @@
 from . import (  # noqa: F401
     api_backup,
     api_identity,
+    api_images,
+    api_infrastructure,
+    api_placement,
     api_queries,
     api_restores,
     api_snapshot,

@@ -150,12 +150,24 @@ def volume_inventory(cloud, volume) -> dict[str, Any]:
         "lastOpDate": last,
         "isShareable": False,
         "lastVmInstanceUuid": volume.last_vm_uuid,
+        # volumeQos and protocol are null unless set (no QoS, no vhost protocol): omitted
+        "lastAttachDate": format_date(volume.last_attach_date) if volume.last_attach_date is not None else None,
+        "lastDetachDate": format_date(volume.last_detach_date) if volume.last_detach_date is not None else None,
     })
 
 
 @lru_cache(maxsize=65536)
 def _ip_in_long(ip: str) -> int:
     return int(ipaddress.IPv4Address(ip))
+
+
+def nic_internal_name(nic) -> str | None:
+    """``vnic<vm internal id>.<device id>``: the libvirt name of a NIC of a VM (none for a
+    NIC of no VM; metaData is null for a plain VNIC and omitted).  The VM's internal id is
+    a database sequence on the server; here a stable number derived from the VM's uuid."""
+    if nic.vm_uuid is None:
+        return None
+    return f"vnic{int(nic.vm_uuid[:5], 16) % 100000 + 1}.{nic.device_id}"
 
 
 def nic_inventory(cloud, nic) -> dict[str, Any]:
@@ -185,6 +197,7 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
         "gateway": nic.gateway,
         "ipVersion": 4,
         "driverType": "virtio",
+        "internalName": nic_internal_name(nic),
         "deviceId": nic.device_id,
         "type": "VNIC",
         "state": "enable",
@@ -194,6 +207,7 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
     }
     if nic.vm_uuid is None:  # a NIC not attached yet (CreateVmNic): null fields are omitted
         del inventory["vmInstanceUuid"]
+        del inventory["internalName"]
     return inventory
 
 
@@ -240,6 +254,17 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
     })
 
 
+HARDWARE_STATUS_FIELDS = ("cpuStatus", "memoryStatus", "diskStatus", "nicStatus", "gpuStatus",
+                          "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus")
+
+
+def host_hardware_status(host) -> dict[str, str]:
+    """The hardware health the agent reports: Normal while the host is connected, Unknown
+    when nothing is heard from it."""
+    status = "Normal" if host.status == "Connected" else "Unknown"
+    return dict.fromkeys(HARDWARE_STATUS_FIELDS, status)
+
+
 def host_inventory(cloud, host) -> dict[str, Any]:
     created, last = _dates(host)
     return compact({
@@ -259,6 +284,8 @@ def host_inventory(cloud, host) -> dict[str, Any]:
         "availableMemoryCapacity": host.available_memory,
         "cpuNum": host.cpu_num,
         "architecture": host.architecture,
+        # no BMC is configured: ipmiAddress, ipmiUsername, ipmiPort, ipmiPowerStatus are null
+        **host_hardware_status(host),
         "createDate": created,
         "lastOpDate": last,
         "username": "root",
@@ -320,6 +347,13 @@ def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
     return compact(data)
 
 
+def image_md5(image) -> str:
+    """The image's checksum as the backup storage computed it: a stable 32-hex digest of
+    the image (the fake has no bytes to hash).  exportUrl / exportMd5Sum of its refs stay
+    null (omitted) until it is exported; 5.2.1 refs carry no ``id``."""
+    return hashlib.md5(f"image:{image.uuid}:{image.actual_size}".encode()).hexdigest()
+
+
 def image_inventory(cloud, image) -> dict[str, Any]:
     created, last = _dates(image)
     refs = [compact({
@@ -347,9 +381,11 @@ def image_inventory(cloud, image) -> dict[str, Any]:
         "format": image.format,
         "system": image.system,
         "virtio": image.virtio,
+        "md5Sum": image_md5(image),
         "createDate": created,
         "lastOpDate": last,
         "backupStorageRefs": refs,
+        "systemTags": resource_tags(cloud, image.uuid, "__systemTag__") or None,
     })
 
 

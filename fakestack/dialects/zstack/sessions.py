@@ -14,6 +14,8 @@ from .dates import format_date
 from .errors import ApiError, TransportError, error_code
 
 ADMIN_ACCOUNT_UUID = "36c27e8ff05c4780bf6d2fa65700f22e"
+DEFAULT_USER_NAME = "user"
+DEFAULT_USER_UUID = "5b2c0b6e1d7a4f0c9e3a8d4b6f1e2a7c"
 SESSION_TIMEOUT = 7200.0  # identity.session.timeout
 MAX_CONCURRENT_SESSIONS = 500  # identity.session.maxConcurrent
 DATE_SKEW = 15 * 60.0
@@ -29,6 +31,9 @@ def ensure_defaults(state: dict) -> None:
         accounts["admin"] = {"uuid": ADMIN_ACCOUNT_UUID, "password": sha512_hex("password")}
     state.setdefault("sessions", {})
     state.setdefault("accessKeys", {})
+    if "users" not in state:  # one user of the default account: user / password
+        state["users"] = {DEFAULT_USER_NAME: {"uuid": DEFAULT_USER_UUID, "accountUuid": ADMIN_ACCOUNT_UUID,
+                                              "password": sha512_hex("password")}}
 
 
 def set_account(state: dict, name: str, password: str, uuid: str | None = None) -> None:
@@ -37,6 +42,21 @@ def set_account(state: dict, name: str, password: str, uuid: str | None = None) 
     existing = state["accounts"].get(name, {})
     state["accounts"][name] = {
         "uuid": uuid or existing.get("uuid") or ADMIN_ACCOUNT_UUID,
+        "password": sha512_hex(password),
+    }
+
+
+def set_user(state: dict, name: str, password: str, account: str = "admin", uuid: str | None = None) -> None:
+    """Add a user to an account (by name) or change its password (in clear; stored as
+    sha512 hex).  Users are named per account; this fake keeps one name space."""
+    ensure_defaults(state)
+    owner = state["accounts"].get(account)
+    if owner is None:
+        raise KeyError(f"no account named {account!r}")
+    existing = state["users"].get(name, {})
+    state["users"][name] = {
+        "uuid": uuid or existing.get("uuid") or hashlib.md5(f"user:{account}:{name}".encode()).hexdigest(),
+        "accountUuid": owner["uuid"],
         "password": sha512_hex(password),
     }
 
@@ -50,7 +70,7 @@ def session_inventory(session: dict) -> dict[str, Any]:
         "uuid": session["uuid"],
         "accountUuid": session["accountUuid"],
         "userUuid": session["userUuid"],
-        "userType": "AccountVO",
+        "userType": session.get("userType", "AccountVO"),
         "expiredDate": format_date(session["expiresAt"]),
         "createDate": format_date(session["createdAt"]),
     }
@@ -65,10 +85,34 @@ def log_in(state: dict, account_name: str, password: str, now: float, new_uuid) 
     account = state["accounts"].get(account_name)
     if account is None or account["password"] != password:
         raise ApiError(error_code("ID.1000", "wrong account name or password"))
+    return _open_session(state, account["uuid"], account["uuid"], "AccountVO", now, new_uuid)
+
+
+def log_in_user(state: dict, user_name: str, password: str, now: float, new_uuid, *,
+                account_name: str | None = None, account_uuid: str | None = None) -> dict:
+    """A session for a user of an account named by name or uuid (ID.1000 when the account,
+    the user or the password is wrong)."""
+    ensure_defaults(state)
+    if account_name is None and account_uuid is None:
+        raise ApiError(error_code("SYS.1007", "accountName and accountUuid cannot both be null"),
+                       stage="interceptor")
+    if account_name is not None:
+        account = state["accounts"].get(account_name)
+        owner = account["uuid"] if account is not None else None
+    else:
+        owner = account_uuid if any(a["uuid"] == account_uuid for a in state["accounts"].values()) else None
+    user = state["users"].get(user_name)
+    if owner is None or user is None or user["accountUuid"] != owner or user["password"] != password:
+        raise ApiError(error_code("ID.1000", "wrong account or username or password"))
+    return _open_session(state, owner, user["uuid"], "UserVO", now, new_uuid)
+
+
+def _open_session(state: dict, account_uuid: str, user_uuid: str, user_type: str, now: float,
+                  new_uuid) -> dict:
     # forget expired sessions so the table does not grow without bound
     for uuid in [u for u, s in state["sessions"].items() if s["expiresAt"] <= now]:
         del state["sessions"][uuid]
-    mine = [s for s in _live_sessions(state, now) if s["accountUuid"] == account["uuid"]]
+    mine = [s for s in _live_sessions(state, now) if s["accountUuid"] == account_uuid]
     if len(mine) >= MAX_CONCURRENT_SESSIONS:
         raise ApiError(error_code(
             "ID.1006",
@@ -76,8 +120,9 @@ def log_in(state: dict, account_name: str, password: str, now: float, new_uuid) 
         ))
     session = {
         "uuid": new_uuid(),
-        "accountUuid": account["uuid"],
-        "userUuid": account["uuid"],
+        "accountUuid": account_uuid,
+        "userUuid": user_uuid,
+        "userType": user_type,
         "createdAt": now,
         "expiresAt": now + SESSION_TIMEOUT,
     }
