@@ -6,6 +6,15 @@ Fixtures
     ``fakestack_client``  a ``werkzeug.test.Client`` on that app (no sockets)
     ``fakestack_server``  a live endpoint on 127.0.0.1 (ephemeral port), started once per
                           session and reset before each test: ``.url``, ``.cloud``, ``.app``
+                          (https with a self-signed certificate under
+                          ``@pytest.mark.fakestack(tls=True)`` or ini ``fakestack_tls = true``)
+    ``fakestack_mock``    ``fakestack.mock`` on the test's app: unmodified ``requests``,
+                          ``urllib3`` and ``httpx`` clients reach it in process (marker
+                          ``@pytest.mark.fakestack_mock(urls=[...], passthrough=False)``
+                          activates it without naming the fixture)
+    ``fakestack_factory`` session-scoped: ``fakestack_factory()`` gives a fresh cloud per call
+                          (``.cloud``, ``.app``, ``.client``, ``.mock()``), for hypothesis
+                          ``@given`` tests: one per example, no health check to suppress
 
 Choosing the cloud (first found wins)
     ``@pytest.mark.fakestack(topology="tiny", seed=3, clock="manual")`` on the test,
@@ -30,7 +39,7 @@ from typing import Any
 import pytest
 
 _DEFAULT_TOPOLOGY = "demo"
-_MARKER_KEYS = ("topology", "seed", "clock")
+_MARKER_KEYS = ("topology", "seed", "clock", "tls")
 _REPORT_LINES = 10
 
 
@@ -45,6 +54,8 @@ def pytest_addoption(parser):
                   "(preset name or file)", default=_DEFAULT_TOPOLOGY)
     parser.addini("fakestack_seed", "default seed of the fakestack fixtures", default="0")
     parser.addini("fakestack_clock", "manual (default) or system", default="manual")
+    parser.addini("fakestack_tls", "serve fakestack_server over https (self-signed)", type="bool",
+                  default=False)
     parser.addini("fakestack_report_lines", "requests and operations shown when a test "
                   "fails", default=str(_REPORT_LINES))
     parser.addini("fakestack_scenarios", "scenario files or folders collected as tests "
@@ -55,7 +66,13 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "fakestack(topology=None, seed=None, clock=None): the topology (preset, file or dict), "
-        "seed and clock (manual|system) of this test's fakestack cloud")
+        "seed and clock (manual|system) of this test's fakestack cloud; tls=True: "
+        "fakestack_server speaks https (self-signed)")
+    config.addinivalue_line(
+        "markers",
+        "fakestack_mock(urls=None, passthrough=False): answer this test's HTTP requests "
+        "(requests, urllib3, httpx) to urls (default: every URL) with its fakestack app, in "
+        "process")
     # Scenario folders from the ini file join a run that names no paths of its own.
     configured = [str(p) for p in config.getini("fakestack_scenarios")]
     if configured and config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -69,10 +86,38 @@ class CloudSpec:
     clock: str
 
     def build(self):
-        from fakestack import Cloud, ManualClock
+        from fakestack import Cloud
 
-        return Cloud(self.topology, seed=self.seed,
-                     clock=ManualClock() if self.clock == "manual" else None)
+        if not self._reusable():
+            return Cloud(self.topology, seed=self.seed, clock=self.clock)
+        return Cloud.restore(self.pristine())
+
+    def pristine(self) -> dict:
+        """The snapshot of this spec's new cloud.  A preset on the manual clock is built once
+        per session and restored for each test (a restored cloud is a new object graph: no
+        test sees another's state, fault plan or clock); anything else is built anew."""
+        from fakestack import Cloud
+
+        if not self._reusable():
+            return self.build().snapshot()
+        key = (self.topology, self.seed)
+        dump = _PRISTINE.get(key)
+        if dump is None:
+            dump = _PRISTINE[key] = Cloud(self.topology, seed=self.seed, clock="manual").snapshot()
+        return dump
+
+    def _reusable(self) -> bool:
+        # A preset name always means the same topology; a file may change during the run,
+        # and the system clock stamps the entities with the time they were built.
+        if self.clock != "manual" or not isinstance(self.topology, str):
+            return False
+        from fakestack.model.presets import preset
+
+        return self.topology in _PRESET_NAMES or preset(self.topology) is not None
+
+
+_PRISTINE: dict[tuple, dict] = {}  # (preset, seed) -> its new cloud's snapshot, this session
+_PRESET_NAMES = frozenset(("demo", "tiny"))
 
 
 def cloud_spec(node) -> CloudSpec:
@@ -109,6 +154,11 @@ def cloud_spec(node) -> CloudSpec:
     return CloudSpec(topology, seed, clock)
 
 
+def _marker_kwargs(node) -> dict:
+    marker = node.get_closest_marker("fakestack")
+    return dict(marker.kwargs) if marker is not None else {}
+
+
 # -- what the failure report shows --------------------------------------------------------
 _SEEN = pytest.StashKey[dict]()
 
@@ -118,6 +168,13 @@ def _remember(node, **things) -> None:
     seen.update(things)
 
 
+def _forget(node) -> None:
+    """Drop what the report would have shown once the test is over (its call report is
+    made by then): a finished test's cloud kept alive on its item for the rest of the
+    session makes every later test slower (the garbage collector walks them all)."""
+    node.stash[_SEEN] = {}
+
+
 # -- fixtures --------------------------------------------------------------------------------
 @pytest.fixture
 def fakestack(request):
@@ -125,6 +182,7 @@ def fakestack(request):
     spec = cloud_spec(request.node)
     cloud = spec.build()
     _remember(request.node, cloud=cloud, spec=spec)
+    request.addfinalizer(lambda: _forget(request.node))
     return cloud
 
 
@@ -149,22 +207,38 @@ def fakestack_client(fakestack_app):
     return Client(connection_dropping(fakestack_app))
 
 
-@pytest.fixture(scope="session")
-def _fakestack_live_server():
-    from fakestack import Cloud, ManualClock
+def _live_server(tls: bool):
+    from fakestack import Cloud
     from fakestack.server import start_server
 
-    server = start_server(Cloud(_DEFAULT_TOPOLOGY, seed=0, clock=ManualClock()), "127.0.0.1", 0)
+    return start_server(Cloud(_DEFAULT_TOPOLOGY, seed=0), "127.0.0.1", 0, tls=tls)
+
+
+@pytest.fixture(scope="session")
+def _fakestack_live_server():
+    server = _live_server(tls=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def _fakestack_live_tls_server():
+    server = _live_server(tls=True)
     yield server
     server.stop()
 
 
 @pytest.fixture
-def fakestack_server(request, _fakestack_live_server):
-    """The session's live endpoint, reset to this test's cloud: ``.url``, ``.cloud``, ``.app``."""
-    server = _fakestack_live_server
+def fakestack_server(request):
+    """The session's live endpoint, reset to this test's cloud: ``.url``, ``.cloud``, ``.app``.
+    https (a self-signed certificate: clients must not verify it) with the marker's
+    ``tls=True`` or the ini option ``fakestack_tls``."""
+    tls = _marker_kwargs(request.node).get("tls")
+    if tls is None:
+        tls = request.config.getini("fakestack_tls")
+    server = request.getfixturevalue("_fakestack_live_tls_server" if tls else "_fakestack_live_server")
     spec = cloud_spec(request.node)
-    fresh = spec.build().snapshot()
+    fresh = spec.pristine()
     cloud = server.cloud
     with cloud.lock:
         # In place: the server, its app and its dialects keep their object.
@@ -175,6 +249,137 @@ def fakestack_server(request, _fakestack_live_server):
         server.app.request_seq = 0
     _remember(request.node, cloud=cloud, app=server.app, spec=spec, url=server.url)
     return server
+
+
+@pytest.fixture
+def fakestack_mock(request, fakestack_app):
+    """``fakestack.mock`` on this test's app, active for the whole test: ``.cloud``, ``.app``.
+    URLs and passthrough from ``@pytest.mark.fakestack_mock(urls=[...], passthrough=...)``."""
+    from fakestack.interception import Mock
+
+    marker = request.node.get_closest_marker("fakestack_mock")
+    options = dict(marker.kwargs) if marker is not None else {}
+    with Mock(app=fakestack_app, **options) as active:
+        yield active
+
+
+@pytest.fixture(autouse=True)
+def _fakestack_mock_marker(request):
+    # autouse fixtures are left out of hypothesis' function-scoped-fixture health check
+    if request.node.get_closest_marker("fakestack_mock") is not None:
+        request.getfixturevalue("fakestack_mock")
+
+
+class FreshCloud:
+    """One example's cloud: ``.cloud``, ``.app``, ``.client`` (a ``werkzeug.test.Client``),
+    ``.mock(urls=None, passthrough=False)`` (``fakestack.mock`` on ``.app``) and ``.number``
+    (1 for the test's first example)."""
+
+    def __init__(self, cloud, app, number: int) -> None:
+        from werkzeug.test import Client
+
+        from fakestack.faults import connection_dropping
+
+        self.cloud, self.app, self.number = cloud, app, number
+        self.client = Client(connection_dropping(app))
+
+    def mock(self, urls=None, **options):
+        from fakestack.interception import Mock
+
+        return Mock(app=self.app, urls=urls, **options)
+
+    def __repr__(self) -> str:
+        return f"<FreshCloud #{self.number} {self.cloud!r}>"
+
+
+_EXAMPLES = pytest.StashKey[int]()
+_current_item: list = []  # the test item running now (set around each test's protocol)
+
+
+class CloudFactory:
+    """``fakestack_factory()``: a fresh cloud for the running test (its marker, ini and
+    command-line spec; keyword arguments override ``topology``, ``seed``, ``clock``), with
+    no fault rules and the clock at its start.  Call it once per hypothesis example: the
+    failure report then shows the last example's cloud (the one hypothesis shrank to),
+    with its own request numbers."""
+
+    def __call__(self, **overrides) -> FreshCloud:
+        from fakestack.app import make_app
+
+        unknown = sorted(set(overrides) - {"topology", "seed", "clock"})
+        if unknown:
+            raise TypeError(f"fakestack_factory() got an unexpected argument {unknown[0]!r}")
+        if not _current_item:
+            raise RuntimeError("fakestack_factory() works inside a running test")
+        item = _current_item[-1]
+        spec = cloud_spec(item)
+        spec = CloudSpec(overrides.get("topology", spec.topology), overrides.get("seed", spec.seed),
+                         overrides.get("clock", spec.clock))
+        cloud = spec.build()
+        app = make_app(cloud)
+        number = item.stash.get(_EXAMPLES, 0) + 1
+        item.stash[_EXAMPLES] = number
+        _remember(item, cloud=cloud, app=app, spec=spec, example=number,
+                  example_args=_example_arguments(item), example_final=_hypothesis_final_run())
+        return FreshCloud(cloud, app, number)
+
+    def warm_up(self) -> None:
+        """Import and build once, so that the first example is not slower than the rest
+        (hypothesis' deadline measures each example)."""
+        from fakestack import Cloud, interception
+        from fakestack.app import make_app
+
+        app = make_app(Cloud("tiny"))
+        with interception.Mock(app=app, urls=["http://warm-up.invalid"]):
+            pass  # imports urllib3 and httpx, as a first fresh.mock() would
+
+
+def _example_arguments(item) -> str | None:
+    """The drawn arguments of the hypothesis example calling the factory (read from the
+    test function's frame; this version of hypothesis prints them blank)."""
+    import inspect
+    import sys
+
+    inner = getattr(getattr(getattr(item, "obj", None), "hypothesis", None), "inner_test", None)
+    code = getattr(inner, "__code__", None)
+    if code is None:
+        return None
+    frame = sys._getframe(1)
+    while frame is not None and frame.f_code is not code:
+        frame = frame.f_back
+    if frame is None:
+        return None
+    fixtures = set(getattr(item, "fixturenames", ()))
+    shown = [f"{name}={frame.f_locals[name]!r}" for name in inspect.signature(inner).parameters
+             if name not in fixtures and name != "self" and name in frame.f_locals]
+    return ", ".join(shown)
+
+
+def _hypothesis_final_run() -> bool:
+    """Is this hypothesis' last run of a failing example (the shrunk one it reports)?"""
+    try:
+        from hypothesis.control import current_build_context
+
+        return bool(current_build_context().is_final)
+    except Exception:  # not inside @given, or no hypothesis
+        return False
+
+
+@pytest.fixture(scope="session")
+def fakestack_factory():
+    """Fresh clouds on demand (session-scoped, so hypothesis' ``@given`` accepts it)."""
+    factory = CloudFactory()
+    factory.warm_up()
+    return factory
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item, nextitem):
+    _current_item.append(item)
+    try:
+        yield
+    finally:
+        _current_item.pop()
 
 
 # -- the failure report ----------------------------------------------------------------------
@@ -193,9 +398,22 @@ def pytest_runtest_makereport(item, call):
         lines = _REPORT_LINES
     try:
         text = failure_report(seen, lines)
+        if seen.get("example"):
+            text = _example_line(seen) + "\n" + text
     except Exception as exc:  # the report must never hide the test's own failure
         text = f"(fakestack could not build its report: {type(exc).__name__}: {exc})"
     report.sections.append(("fakestack", text))
+
+
+def _example_line(seen: dict) -> str:
+    """Which example the report shows: hypothesis runs the example it shrank to last."""
+    what = (f"example {seen['example']} of this test (fakestack_factory: each example has its "
+            "own cloud; request numbers restart)")
+    if seen.get("example_final"):
+        what += ", the one hypothesis shrank to"
+    if seen.get("example_args") is not None:
+        what += f": {seen['example_args']}"
+    return what
 
 
 def failure_report(seen: dict, lines: int = _REPORT_LINES) -> str:

@@ -1,24 +1,38 @@
 """fakestack: a deterministic in-process fake of virtualization clouds for tests."""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from .dialects.zstack.names import teach_the_model as _teach_zstack_spellings
-from .model import (
-    CapacityExhausted,
-    Cloud,
-    DomainError,
-    InvalidArgument,
-    InvalidState,
-    ManualClock,
-    NotFound,
-    SystemClock,
-    Topology,
-    TopologyError,
-    Unreachable,
-    load_topology,
-)
 from .version import __version__
 
 # Topology files and snapshots name storage and image kinds by ZStack's words (the names
 # the topology format used before the model's kinds went neutral): keep accepting them.
+# (Cheap: the model's package loads its modules on first use; ``kinds`` is an enum.)
 _teach_zstack_spellings()
+
+# The model (and pydantic, which its topologies use) loads on first use of a name below,
+# not on ``import fakestack``: a command or plugin that needs none of it starts faster.
+_FROM_MODEL = (
+    "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
+    "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
+)
+
+if TYPE_CHECKING:
+    from .model import (  # noqa: F401
+        CapacityExhausted,
+        Cloud,
+        DomainError,
+        InvalidArgument,
+        InvalidState,
+        ManualClock,
+        NotFound,
+        SystemClock,
+        Topology,
+        TopologyError,
+        Unreachable,
+        load_topology,
+    )
 
 
 def make_app(cloud):
@@ -28,8 +42,29 @@ def make_app(cloud):
     return _make_app(cloud)
 
 
+# Loaded on first use, so that ``import fakestack`` stays cheap (no urllib3 or httpx).
+_LAZY = {"mock": ("interception", "mock"), "Mock": ("interception", "Mock"),
+         "UnmatchedRequest": ("interception", "UnmatchedRequest")}
+
+
+def __getattr__(name: str):
+    if name in _FROM_MODEL:
+        from . import model
+
+        value = getattr(model, name)
+    elif name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        value = getattr(importlib.import_module(f"{__name__}.{module}"), attr)
+    else:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
     "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
-    "make_app", "__version__",
+    "make_app", "mock", "Mock", "UnmatchedRequest", "__version__",
 ]

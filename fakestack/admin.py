@@ -20,6 +20,7 @@ Paths are relative to ``/_fakestack``:
     GET    /capacity     cloud.capacity()
     GET    /faults       the fault plan with hit counts (POST adds rules, DELETE clears;
                          /faults/{rule_id}: GET one, DELETE one): fakestack.faults.http
+    GET    /ui           the dashboard (and /ledgers, /trees): fakestack.dashboard.routes
 
 Extension point
 ---------------
@@ -59,9 +60,11 @@ from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from .dashboard.routes import ADMIN_ROUTES as DASHBOARD_ROUTES
 from .dialects.kit.responses import FAKESTACK_JSON
 from .dialects.kit.routing import Router
 from .faults.http import ADMIN_ROUTES as FAULT_ROUTES
+from .timefmt import clock_view, iso_utc
 from .version import __version__
 
 ADMIN_PREFIX = "/_fakestack"
@@ -301,13 +304,35 @@ def handle_admin(app, request: Request) -> Response:
 # -- the built-in endpoints -------------------------------------------------------------
 
 def _index(call: AdminCall):
-    """The admin endpoints, and the OpenAPI document of each mounted API."""
+    """The admin endpoints, the OpenAPI document of each mounted API (and a link to the
+    dashboard; HTML for a browser)."""
+    endpoints = [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
+                 for r in ROUTES]
+    dashboard = call.request.script_root + ADMIN_PREFIX + "/ui"
+    if call.request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
+        return Response(_index_html(dashboard, endpoints, call.request.script_root),
+                        mimetype="text/html")
     documents = [{"api": "admin", "path": ADMIN_PREFIX + "/openapi.json"}]
     documents += [{"api": d.name, "path": d.openapi_path} for d in call.app.dialects
                   if getattr(d, "openapi_path", None)]
-    return {"endpoints": [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
-                          for r in ROUTES],
-            "openapi": documents}
+    return {"dashboard": dashboard, "endpoints": endpoints, "openapi": documents}
+
+
+def _index_html(dashboard: str, endpoints: list[dict], root: str) -> str:
+    from html import escape
+
+    rows = []
+    for e in endpoints:
+        path = escape(e["path"])
+        if e["method"] == "GET" and "{" not in e["path"]:
+            path = f'<a href="{escape(root + e["path"])}">{path}</a>'
+        rows.append(f"<tr><td>{e['method']}</td><td><code>{path}</code></td>"
+                    f"<td>{escape(e['summary'])}</td></tr>")
+    return ("<!doctype html><html><head><meta charset='utf-8'><title>fakestack admin</title>"
+            "<style>body{font:14px system-ui,sans-serif;margin:24px}td{padding:3px 10px}</style>"
+            f"</head><body><h1>fakestack admin</h1><p><a href=\"{escape(dashboard)}\">"
+            "Open the dashboard</a> (capacity, clone trees, journal, fault plan, clock)</p>"
+            f"<table>{''.join(rows)}</table></body></html>")
 
 
 # Request bodies of the built-in endpoints that take one (the rest take none).
@@ -389,17 +414,6 @@ def _reset(call: AdminCall):
     call.app.reset()
     cloud = call.cloud
     return {"ok": True, "topology": cloud.topology.name, "seed": cloud.seed}
-
-
-def clock_view(clock) -> dict:
-    now = clock.now()
-    return {"now": now, "iso": iso_utc(now), "kind": clock.kind, "offset": clock.offset}
-
-
-def iso_utc(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    text = moment.isoformat(timespec="milliseconds" if moment.microsecond else "seconds")
-    return text.replace("+00:00", "Z")
 
 
 def _parse_time(value: Any) -> float:
@@ -521,8 +535,9 @@ for _method, _path, _handler, _mutating in (
 ):
     register_admin_route(_method, _path, _handler, mutating=_mutating)
 
-# The fault plan (``/faults``, ``/faults/{rule_id}``), after the built-in endpoints.
-for _method, _path, _handler, _mutating, _summary in FAULT_ROUTES:
+# The fault plan (``/faults``, ``/faults/{rule_id}``), then the dashboard (``/ui``,
+# ``/ledgers``, ``/trees``), after the built-in endpoints.
+for _method, _path, _handler, _mutating, _summary in FAULT_ROUTES + DASHBOARD_ROUTES:
     register_admin_route(_method, _path, _handler, mutating=_mutating, summary=_summary)
 
 # This API's OpenAPI document, after every other endpoint.

@@ -2,8 +2,8 @@
 
     fakestack inspect [--topology NAME|FILE] [--seed N]
     fakestack serve [--host 127.0.0.1] [--port 8080] [--topology NAME|FILE] [--seed N] [--state FILE]
-                    [--record FILE]
-    fakestack replay PATH... [--transcript DIR]
+                    [--record FILE] [--clock system|manual] [--tls]
+    fakestack replay PATH... [--transcript DIR] [--report DIR]
 
 Each subcommand is a pair of functions: ``add_<name>_command(subparsers)`` declares its
 arguments and ``cmd_<name>(args) -> exit code`` runs it; ``COMMANDS`` lists the pairs, so a
@@ -20,7 +20,7 @@ import threading
 from collections.abc import Callable, Sequence
 
 # Re-exported: the exit codes and ``table`` live in .console (scenarios use them too).
-from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, table
+from .console import EXIT_BAD_INPUT, EXIT_FAILURE, EXIT_OK, human_bytes, table
 from .version import __version__
 
 # Shown by ``serve`` for a mounted dialect that does not expose ``default_credentials``.
@@ -32,31 +32,6 @@ DEFAULT_CREDENTIALS = {
 
 
 # -- formatting -------------------------------------------------------------------------
-
-_UNITS = (("PiB", 1024**5), ("TiB", 1024**4), ("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024))
-
-
-def human_bytes(n: int) -> str:
-    """Binary units.  An exact amount drops trailing zeros (``40 GiB``, ``1.5 TiB``); an
-    inexact one keeps two decimals (``3.94 TiB``), or three when two would round to a
-    whole number and hide the remainder (``3.998 TiB``, not ``4.00 TiB``); the decimals
-    themselves tell an inexact amount (``1.000 TiB``) from an exact one (``1 TiB``)."""
-    sign = "-" if n < 0 else ""
-    n = abs(n)
-    for unit, size in _UNITS:
-        if n < size:
-            continue
-        if n % size == 0:
-            return f"{sign}{n // size} {unit}"
-        for decimals in (2, 3):
-            text = f"{n / size:.{decimals}f}"
-            if round(float(text) * size) == n:
-                return f"{sign}{text.rstrip('0').rstrip('.')} {unit}"
-            if not text.endswith("." + "0" * decimals):
-                return f"{sign}{text} {unit}"
-        return f"{sign}{text} {unit}"  # a sliver over a whole amount: "1.000 TiB"
-    return f"{sign}{n} B"
-
 
 def _number(value: float) -> str:
     return f"{value:g}"
@@ -200,7 +175,7 @@ def _add_cloud_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seed of the id generator and the random allocator (default: 0)")
 
 
-def _build_cloud(args: argparse.Namespace, recording: bool = False):
+def _build_cloud(args: argparse.Namespace, recording: bool = False, clock: str = "manual"):
     """The cloud, or an error message for stderr.  A recording cloud runs on a manual
     clock that the recorder moves with the wall clock (see ``fakestack.scenarios``)."""
     from .model import Cloud, DomainError, TopologyError
@@ -210,7 +185,7 @@ def _build_cloud(args: argparse.Namespace, recording: bool = False):
             from .scenarios import recording_cloud
 
             return recording_cloud(args.topology, seed=args.seed), None
-        return Cloud(args.topology, seed=args.seed), None
+        return Cloud(args.topology, seed=args.seed, clock=clock), None
     except TopologyError as exc:
         return None, str(exc)
     except DomainError as exc:
@@ -281,6 +256,12 @@ def add_serve_command(subparsers) -> None:
     parser.add_argument("--record", metavar="FILE",
                         help="write every request and response served to FILE as a scenario "
                              "(replay it with: fakestack replay FILE)")
+    parser.add_argument("--clock", choices=("system", "manual"), default="system",
+                        help="system: the real time (default); manual: starts at "
+                             "2026-01-01T00:00:00Z and moves only by POST /_fakestack/clock")
+    parser.add_argument("--tls", action="store_true",
+                        help="serve https with a self-signed certificate made at start "
+                             "(needs the cryptography package; clients must not verify it)")
 
 
 def port_number(text: str) -> int:
@@ -342,6 +323,7 @@ def serve_banner(server, restored: bool) -> list[str]:
         lines.append("dialects: none mounted")
     lines.append(f"admin API: {server.url}/_fakestack/ (health, state, reset, clock, journal, "
                  "invariants, capacity)")
+    lines.append(f"dashboard: {server.url}/_fakestack/ui")
     if server.app.admin_token is not None:
         lines.append("admin API needs the X-Fakestack-Admin-Token header (--admin-token)")
     elif not _loopback(server.host):
@@ -371,7 +353,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     restored = args.state is not None and Path(args.state).exists()
     if args.record and args.state:
         return _fail("--record starts from a fresh cloud: it cannot be combined with --state")
-    cloud, error = _build_cloud(args, recording=bool(args.record))
+    if args.record and args.clock == "manual":
+        return _fail("--record runs its own clock (moved with the real time and written as "
+                     "tick steps): it cannot be combined with --clock manual")
+    cloud, error = _build_cloud(args, recording=bool(args.record), clock=args.clock)
     if error:
         return _fail(error)
     app = None
@@ -398,11 +383,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         try:
             server = start_server(cloud, host=args.host, port=args.port, state_file=args.state,
-                                  log=log, app=app, idle_timeout=args.idle_timeout,
+                                  log=log, app=app, tls=args.tls, idle_timeout=args.idle_timeout,
                                   max_body_bytes=args.max_body_bytes,
                                   admin_token=args.admin_token)
         except StateFileError as exc:
             return _fail(str(exc))
+        except RuntimeError as exc:  # --tls without the cryptography package
+            return _fail(str(exc), EXIT_FAILURE)
         except OSError as exc:
             return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                          EXIT_FAILURE)
@@ -415,6 +402,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
             print("\n".join(serve_banner(server, restored)), flush=True)
             if args.record:
                 print(f"recording every request to {args.record} (a scenario)", flush=True)
+            elif cloud.clock.kind == "manual":
+                print(f"manual clock at {cloud.clock.now_datetime().isoformat()}: it moves only "
+                      "by POST /_fakestack/clock", flush=True)
             while not stop.wait(0.5):
                 pass
         finally:

@@ -95,7 +95,7 @@ class RunningServer:
     """A started server: ``url``, ``host``, ``port``, ``cloud``, ``app``; ``stop()``."""
 
     def __init__(self, httpd, thread: threading.Thread, app: FakestackApp, host: str,
-                 state_file: Path | None) -> None:
+                 state_file: Path | None, tls: bool = False) -> None:
         self._httpd = httpd
         self._thread = thread
         self.app = app
@@ -103,7 +103,8 @@ class RunningServer:
         self.host = host
         self.port = httpd.server_address[1]
         url_host = f"[{host}]" if ":" in host else host
-        self.url = f"http://{url_host}:{self.port}"
+        self.tls = tls
+        self.url = f"{'https' if tls else 'http'}://{url_host}:{self.port}"
         self.state_file = state_file
         self._stopped = False
 
@@ -128,7 +129,7 @@ class RunningServer:
 
 def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                  log: Callable[[str], None] | None = None, *,
-                 app: FakestackApp | None = None,
+                 app: FakestackApp | None = None, tls: bool = False,
                  idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
                  max_body_bytes: int | None = None,
                  admin_token: str | None = None) -> RunningServer:
@@ -137,6 +138,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
     be read), else create it; then rewrite it after every mutating request.
     ``log``: called with one line per request.
+    ``tls``: serve https with a self-signed certificate generated now (needs the
+    ``cryptography`` package), for clients that insist on https; they must not verify it.
     ``idle_timeout``: seconds a connection may stay idle before it is closed (None: never).
     ``max_body_bytes``: the app's request body limit (default: the app's own).
     ``admin_token``: required in ``X-Fakestack-Admin-Token`` by every admin request.
@@ -145,6 +148,7 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
         raise ValueError(f"invalid idle_timeout {idle_timeout!r}: must be a positive number of seconds")
     if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
         raise ValueError(f"invalid port {port!r}: must be an integer from 0 to 65535")
+    ssl_context = _self_signed_context() if tls else None
     # Bind first: a taken port fails before the state file or the app are touched.
     # (werkzeug's make_server exits the process when it cannot bind; with a bound socket
     # passed in, that stays an OSError for the caller.)
@@ -183,7 +187,7 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                 raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
         httpd = make_server(host, port, connection_dropping(app), threaded=True,
                             request_handler=_handler_with_timeout(idle_timeout),
-                            fd=listener.fileno())
+                            fd=listener.fileno(), ssl_context=ssl_context)
     finally:
         listener.close()  # the server holds its own duplicate of the socket
     if state_path is not None:
@@ -193,7 +197,19 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
                               name=f"fakestack-server-{httpd.server_address[1]}", daemon=True)
     thread.start()
-    return RunningServer(httpd, thread, app, host, state_path)
+    return RunningServer(httpd, thread, app, host, state_path, tls=tls)
+
+
+def _self_signed_context():
+    """An ssl context with a certificate generated for this start (werkzeug's "adhoc")."""
+    try:
+        import cryptography  # noqa: F401
+    except ImportError:
+        raise RuntimeError("serving with TLS needs the 'cryptography' package "
+                           "(pip install cryptography)") from None
+    from werkzeug.serving import generate_adhoc_ssl_context
+
+    return generate_adhoc_ssl_context()
 
 
 def is_loopback_host(host: str) -> bool:

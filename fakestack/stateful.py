@@ -49,10 +49,12 @@ each tick as a ``clock`` step, fault rules added or cleared as ``fault`` steps, 
 request sent through ``self.app`` / ``self.client`` as an ``http`` step expecting the
 status and body it got.  ``teardown`` ends the file with a ``check_invariants`` step and
 writes it.  Hypothesis runs the shrunk failing example last, so after a failure the file
-holds the minimal failing run (after a passing test, the last example).  A broken model
-invariant fails the replay on that last step for as long as the bug is there; for a
-failure of your own ``check()``, ``fakestack.scenarios.replay(path).cloud`` is the cloud
-in the state that failed it.  An overridden ``do_<operation>`` that calls the model
+holds the minimal failing run (after a passing test, the last example).  What the file
+reproduces (its description says which case it is): a broken model invariant fails the
+replay on that last step for as long as the bug is there; a failure of your own
+``check()`` is not in the file (only the cloud's side is: requests and operations with
+the answers they got), so its replay passes and ``fakestack.scenarios.replay(path).cloud``
+is the cloud in the state that failed the check.  An overridden ``do_<operation>`` that calls the model
 itself records with ``self.recorder.note_call(method, *args, **kwargs)``;
 requests that bypass ``self.app`` are not recorded.
 """
@@ -131,6 +133,7 @@ class CloudStateMachine(RuleBasedStateMachine):
         self._client = None
         self.last_error: DomainError | None = None
         self.recorder = None  # a fakestack.scenarios.Recorder when ``record_to`` is set
+        self._failure: tuple[str, str] | None = None  # what failed this example, if anything
 
     @property
     def app(self):
@@ -167,6 +170,8 @@ class CloudStateMachine(RuleBasedStateMachine):
         if self.recorder is not None:
             # Not run here: the machine already checked the invariants after every step.
             self.recorder.note_op("check_invariants", {}, name="invariants hold")
+            if self._failure is not None:
+                self.recorder.description += "\n" + _failure_note(*self._failure)
             self.recorder.save(self.record_to)
 
     def _attempt(self, label: str, fn, *args, **kwargs):
@@ -380,8 +385,27 @@ class CloudStateMachine(RuleBasedStateMachine):
     def invariants_hold(self):
         if self.cloud is None:
             return
-        self.cloud.check_invariants()
-        self.check()
+        try:
+            self.cloud.check_invariants()
+        except Exception as exc:
+            self._failure = ("invariant", f"{type(exc).__name__}: {exc}")
+            raise
+        try:
+            self.check()
+        except Exception as exc:
+            self._failure = ("check", f"{type(exc).__name__}: {exc}".strip())
+            raise
 
 
 CloudStateMachine.TestCase.settings = QUICK
+
+
+def _failure_note(kind: str, message: str) -> str:
+    """What the recording of a failed example reproduces, said in the file itself."""
+    if kind == "invariant":
+        return (f"A cloud invariant broke: {message}. Replaying this file fails on its last "
+                "step (invariants hold) for as long as that bug is there.")
+    return (f"The client's check() failed: {message}. This file holds the cloud's side only "
+            "(the requests and operations, with the answers they got): its replay passes and "
+            "ends with the cloud in the state that failed the check; run the check against "
+            "fakestack.scenarios.replay(path).cloud to see it fail again.")

@@ -199,6 +199,7 @@ def test_serve_banner_shows_url_topology_credentials_and_paths():
             "          /x /y",
             f"admin API: {server.url}/_fakestack/ (health, state, reset, clock, journal, "
             "invariants, capacity)",
+            f"dashboard: {server.url}/_fakestack/ui",
             "press Ctrl-C to stop",
         ]
 

@@ -23,7 +23,8 @@ _MATCH = re.compile(r"^(?:[a-z][a-z0-9_]*:[A-Za-z0-9_.$*?\[\]]+|[a-z0-9_*?\[\]]+
 
 # -- the plan --------------------------------------------------------------------------
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    # defer_build: built when a plan is first parsed, not by every import of the faults
+    model_config = ConfigDict(extra="forbid", defer_build=True)
 
 
 class When(_Strict):

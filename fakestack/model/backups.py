@@ -21,7 +21,17 @@ from __future__ import annotations
 from bisect import insort
 from typing import Any, Callable, NamedTuple
 
-from .entities import DATA_TEMPLATE, ROOT_TEMPLATE, Backup, BackupGroup, BackupStorage, DiskNode, Image, Vm
+from .entities import (
+    DATA_TEMPLATE,
+    ROOT_TEMPLATE,
+    Backup,
+    BackupGroup,
+    BackupStorage,
+    DiskNode,
+    Image,
+    Vm,
+    Volume,
+)
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .kinds import ImageKind
 from .transactions import operation
@@ -285,23 +295,7 @@ class BackupMixin(CloudState):
         volumes = self.vm_volumes(vm)
         plans = []
         for vol in volumes:
-            if vol.status != "Ready" or vol.node_uuid is None:
-                raise InvalidState("volume", vol.uuid, vol.status, "backup", ("Ready",))
-            ps = self.primary_storages.get(vol.primary_storage_uuid)
-            if ps.status != "Connected":
-                raise Unreachable("primary_storage", ps.uuid)
-            tip = None if mode == "full" else self._chain_tip(vol.uuid, bs.uuid)
-            parent = self.nodes.get(tip[1]["node_uuid"]) if tip is not None else None
-            if parent is not None and (parent.depth > MAX_INCREMENTAL_BACKUPS
-                                       or parent.depth >= self.settings.max_chain_depth):
-                parent = None
-            if parent is None:
-                size, kind = self.chain_allocated_size(self.nodes.get(vol.node_uuid)), "full"
-            else:
-                assert tip is not None  # the parent is the tip's node
-                delta = max(vol.bytes_written - tip[0].written_mark, 0)
-                size, kind = min(delta, vol.virtual_size), "incremental"
-            plans.append((vol, parent, size, kind))
+            plans.append((vol, *self._backup_plan(vol, bs.uuid, mode)))
         # The storage reserves the whole group first, as one request.
         self._check_physical(bs, sum(p[2] for p in plans))
         now = self.clock.now()
@@ -331,12 +325,35 @@ class BackupMixin(CloudState):
             self._catalog_put(bs.uuid, self._catalog_entry(record, group, bs.uuid))
         return records
 
-    def _catalog_entry(self, record: Backup, group: BackupGroup, bs_uuid: str) -> dict[str, Any]:
+    def _backup_plan(self, vol: Volume, bs_uuid: str, mode: str | None) -> tuple[DiskNode | None, int, str]:
+        """How a backup of ``vol`` on that storage is taken: ``(parent, size, kind)``, an
+        increment on the volume's latest backup there (the bytes written since), or full
+        (the chain's allocated size) the first time, when ``mode`` is "full" or when the
+        increments are too deep.  The volume must be Ready on a reachable storage."""
+        if vol.status != "Ready" or vol.node_uuid is None:
+            raise InvalidState("volume", vol.uuid, vol.status, "backup", ("Ready",))
+        ps = self.primary_storages.get(vol.primary_storage_uuid)
+        if ps.status != "Connected":
+            raise Unreachable("primary_storage", ps.uuid)
+        tip = None if mode == "full" else self._chain_tip(vol.uuid, bs_uuid)
+        parent = self.nodes.get(tip[1]["node_uuid"]) if tip is not None else None
+        if parent is not None and (parent.depth > MAX_INCREMENTAL_BACKUPS
+                                   or parent.depth >= self.settings.max_chain_depth):
+            parent = None
+        if parent is None:
+            return None, self.chain_allocated_size(self.nodes.get(vol.node_uuid)), "full"
+        assert tip is not None  # the parent is the tip's node
+        delta = max(vol.bytes_written - tip[0].written_mark, 0)
+        return parent, min(delta, vol.virtual_size), "incremental"
+
+    def _catalog_entry(self, record: Backup, group: BackupGroup | None, bs_uuid: str) -> dict[str, Any]:
+        """The storage's own record of a backup it holds (what survives the database)."""
         ref = self._backup_ref(record, bs_uuid)
         assert ref is not None  # the record was just made with its ref on that storage
         fields = record.to_dict()
         del fields["backup_storage_refs"]
-        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields, "group": group.to_dict()}
+        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields,
+                "group": group.to_dict() if group is not None else None}
 
     def _backup_metadata(self, vm: Any, vol: Any) -> dict[str, Any]:
         """What a backup remembers of its VM and volume (enough to restore or register it)."""

@@ -71,10 +71,14 @@ class SystemClock(Clock):
         return time.time()
 
 
+# Where every manual clock starts unless told otherwise: 2026-01-01T00:00:00Z.
+MANUAL_CLOCK_START = 1_767_225_600.0
+
+
 class ManualClock(Clock):
     kind = "manual"
 
-    def __init__(self, start: float = 1_767_225_600.0) -> None:  # 2026-01-01T00:00:00Z
+    def __init__(self, start: float = MANUAL_CLOCK_START) -> None:
         super().__init__()
         self.start = float(start)
 
@@ -83,6 +87,20 @@ class ManualClock(Clock):
 
     def to_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "offset": self.offset, "start": self.start}
+
+
+def make_clock(clock: Clock | str | None) -> Clock:
+    """A cloud's clock from its ``clock`` argument: a ``Clock`` as is; ``None`` or
+    ``"manual"`` a ``ManualClock`` at ``MANUAL_CLOCK_START`` (deterministic: two clouds fed
+    the same operations have equal snapshots); ``"system"`` a ``SystemClock`` (the real
+    time, or freezegun's)."""
+    if isinstance(clock, Clock):
+        return clock
+    if clock is None or clock == "manual":
+        return ManualClock()
+    if clock == "system":
+        return SystemClock()
+    raise ValueError(f"clock must be a Clock, 'manual' or 'system', not {clock!r}")
 
 
 def clock_from_dict(data: dict[str, Any]) -> Clock:

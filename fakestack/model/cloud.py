@@ -12,7 +12,7 @@ import threading
 from typing import Any, Callable, cast
 
 from .backups import BackupMixin
-from .clock import Clock, SystemClock
+from .clock import Clock, make_clock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
 from .devices import DeviceMixin
@@ -43,7 +43,7 @@ from .images import ImageMixin
 from .infrastructure import InfrastructureMixin
 from .invariants import InvariantsMixin
 from .networks import NetworkMixin
-from .persistence import SNAPSHOT_VERSION, PersistenceMixin
+from .persistence import SNAPSHOT_VERSION, PersistenceMixin, gc_paused
 from .placement import HostIndex
 from .placement_questions import PlacementQuestionMixin
 from .restores import RestoreMixin
@@ -79,9 +79,10 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
     """A simulated data centre.
 
     ``Cloud(topology="demo", seed=0)``: ``topology`` is a preset name, a file path, a dict
-    or a ``Topology``; ``clock`` defaults to a ``SystemClock`` (reads ``time.time()``, so
-    freezegun controls it); pass ``ManualClock(start)`` for a clock that only ``tick``
-    moves.
+    or a ``Topology``.  ``clock`` defaults to a ``ManualClock`` starting at
+    2026-01-01T00:00:00Z that only ``tick`` moves, so two clouds fed the same operations
+    have equal snapshots; ``clock="system"`` reads ``time.time()`` (so freezegun controls
+    it); ``ManualClock(start)`` starts elsewhere.
 
     The operations live in mixins, one concept each: ``vms``, ``volumes``, ``clones``,
     ``images``, ``hosts``, ``networks``, ``storage``, ``backups``; the machinery in
@@ -91,9 +92,10 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
     COLLECTIONS = COLLECTIONS
 
     def __init__(self, topology: "str | Topology | dict[str, Any]" = "demo", seed: int = 0,
-                 clock: Clock | None = None) -> None:
-        self._init_empty(load_topology(topology), seed, clock or SystemClock())
-        self._build(self.topology)
+                 clock: Clock | str | None = None) -> None:
+        self._init_empty(load_topology(topology), seed, make_clock(clock))
+        with gc_paused():
+            self._build(self.topology)
 
     # -- construction ------------------------------------------------------------------
     def _init_empty(self, topology: Topology, seed: int, clock: Clock) -> None:

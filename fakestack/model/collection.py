@@ -1,7 +1,7 @@
 """Insertion-ordered collections with lookup by uuid and by name."""
 from __future__ import annotations
 
-from typing import Any, Generic, Iterator, Protocol, TypeVar
+from typing import Any, Generic, Iterator, Protocol, TypeVar, ValuesView
 
 from .errors import NotFound
 
@@ -111,6 +111,11 @@ class Collection(Generic[T]):
 
     def values(self) -> list[T]:
         return list(self._by_uuid.values())
+
+    def view(self) -> ValuesView[T]:
+        """The entities in order, live (no copy): for a reader that may stop early and does
+        not change the collection while it iterates."""
+        return self._by_uuid.values()
 
     def clear(self) -> None:
         self._by_uuid.clear()

@@ -8,6 +8,7 @@ from typing import Any
 
 from .entities import Host, Nic, PrimaryStorage, Vm, Volume
 from .errors import CapacityExhausted, InvalidArgument, InvalidState, Unreachable
+from .networks import networks_without
 from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
@@ -226,7 +227,7 @@ class DeviceMixin(CloudState):
         index = self._nic_index(vm, nic)
         self._release_nic(nic)
         self._set(vm, "nic_uuids", vm.nic_uuids[:index] + vm.nic_uuids[index + 1 :])
-        self._set(vm, "l3_network_uuids", vm.l3_network_uuids[:index] + vm.l3_network_uuids[index + 1 :])
+        self._set(vm, "l3_network_uuids", networks_without(vm.l3_network_uuids, nic.l3_network_uuid))
 
     @operation("vm.move_nic")
     def move_nic(self, vm: Vm | str, nic: Nic | str, l3_network: Any) -> Nic:
@@ -244,9 +245,7 @@ class DeviceMixin(CloudState):
         new.mac = old.mac
         self._release_nic(old)
         self._set(vm, "nic_uuids", vm.nic_uuids[:index] + [new.uuid] + vm.nic_uuids[index + 1 :])
-        self._set(
-            vm, "l3_network_uuids", vm.l3_network_uuids[:index] + [l3.uuid] + vm.l3_network_uuids[index + 1 :]
-        )
+        self._set(vm, "l3_network_uuids", networks_without(vm.l3_network_uuids, old.l3_network_uuid, l3.uuid))
         return new
 
     def _nic_index(self, vm: Vm, nic: Nic) -> int:

@@ -26,7 +26,10 @@ class Entity:
             spec = _FIELDS[type(self)] = (names, operator.attrgetter(*names))
         names, getter = spec
         out = dict(zip(names, getter(self)))
-        for name, value in out.items():
+        # The dump must not share a list or dict with the entity; only the fields that can
+        # hold one (not typed as a plain scalar) are looked at, not every value.
+        for name in _maybe_containers(type(self)):
+            value = out[name]
             if value.__class__ is list or value.__class__ is dict:
                 out[name] = copy_json(value)
         return out
@@ -34,11 +37,27 @@ class Entity:
     @classmethod
     def from_dict(cls: type[E], data: dict[str, Any]) -> E:
         factory: Callable[..., E] = cls
-        return factory(**copy_json(data))
+        entity = factory(**data)
+        for name in _maybe_containers(cls):
+            value = getattr(entity, name)
+            if value.__class__ is list or value.__class__ is dict:
+                setattr(entity, name, copy_json(value))
+        return entity
 
 
 E = TypeVar("E", bound=Entity)
 _FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field names and an attrgetter, per entity class
+_MAYBE_CONTAINERS: dict[type, tuple[str, ...]] = {}  # fields not typed as a plain scalar, per class
+_SCALAR_TYPES = frozenset(
+    f"{t}{suffix}" for t in ("str", "int", "float", "bool") for suffix in ("", " | None"))
+
+
+def _maybe_containers(cls: type) -> tuple[str, ...]:
+    names = _MAYBE_CONTAINERS.get(cls)
+    if names is None:
+        names = _MAYBE_CONTAINERS[cls] = tuple(
+            f.name for f in dataclasses.fields(cls) if str(f.type) not in _SCALAR_TYPES)
+    return names
 
 
 

@@ -9,6 +9,7 @@ from .entities import (
 from .errors import (
     InvariantViolation,
 )
+from .networks import ip_int
 from .state import CloudState
 
 
@@ -131,11 +132,65 @@ class InvariantsMixin(CloudState):
                 if nic_uuid not in self.nics:
                     breaches.append(f"l3 {l3.name}: address {ip} held by missing nic {nic_uuid}")
         for nic in self.nics:
-            if nic.vm_uuid is not None and nic.vm_uuid not in self.vms:
+            owner = self.vms.find(nic.vm_uuid) if nic.vm_uuid is not None else None
+            if nic.vm_uuid is not None and owner is None:
                 breaches.append(f"nic {nic.uuid} of missing vm {nic.vm_uuid}")
+            elif owner is not None and nic.uuid not in owner.nic_uuids:
+                breaches.append(f"nic {nic.uuid} points at vm {owner.uuid}, which does not list it")
+            network = self.l3_networks.find(nic.l3_network_uuid)
+            if network is None:
+                breaches.append(f"nic {nic.uuid} on missing l3 {nic.l3_network_uuid}")
+            elif nic.ip and network.used.get(str(ip_int(nic.ip))) != nic.uuid:
+                breaches.append(
+                    f"nic {nic.uuid}: its address {nic.ip} is not held for it in l3 {network.name}")
+        for vm in self.vms:
+            # a VM's networks are its NICs' (one entry per NIC), once it has its NICs
+            if vm.nic_uuids:
+                networks = sorted(self.nics.get(u).l3_network_uuid for u in vm.nic_uuids if u in self.nics)
+                if networks != sorted(vm.l3_network_uuids):
+                    breaches.append(f"vm {vm.name} ({vm.uuid}) lists networks {vm.l3_network_uuids}, "
+                                    f"its nics are on {networks}")
+            elif vm.l3_network_uuids and vm.state in HOLDING_STATES:
+                breaches.append(f"vm {vm.name} ({vm.uuid}) is {vm.state} on networks without nics")
+            for nic_uuid in vm.nic_uuids:
+                listed = self.nics.find(nic_uuid)
+                if listed is None or listed.vm_uuid != vm.uuid:
+                    breaches.append(f"vm {vm.name} ({vm.uuid}) lists nic {nic_uuid}, which is not its own")
+        for snap in self.volume_snapshots:
+            if snap.parent_uuid is None:
+                if snap.distance != 1:
+                    breaches.append(f"snapshot {snap.uuid} is a tree root at distance {snap.distance}")
+                continue
+            base = self.volume_snapshots.find(snap.parent_uuid)
+            if base is None:
+                breaches.append(f"snapshot {snap.uuid} has missing parent {snap.parent_uuid}")
+            elif base.volume_uuid != snap.volume_uuid:
+                breaches.append(f"snapshot {snap.uuid} builds on snapshot {base.uuid} of another volume")
+            elif snap.distance != base.distance + 1:
+                breaches.append(f"snapshot {snap.uuid} distance {snap.distance} != parent's + 1")
+            elif base.node_uuid not in self._ancestor_disks(snap.node_uuid)[1:]:
+                breaches.append(f"snapshot {snap.uuid}: its disk does not build on its parent's disk")
+        for vol in self.volumes:
+            if vol.latest_snapshot_uuid is None:
+                continue
+            latest = self.volume_snapshots.find(vol.latest_snapshot_uuid)
+            if latest is None or latest.volume_uuid != vol.uuid:
+                breaches.append(
+                    f"volume {vol.uuid}: latest snapshot {vol.latest_snapshot_uuid} is not its own")
+            elif vol.node_uuid is not None and latest.node_uuid not in self._ancestor_disks(vol.node_uuid):
+                breaches.append(f"volume {vol.uuid}: its disk does not build on its latest snapshot's disk")
         breaches.extend(self._extra_invariant_breaches())
         if breaches:
             raise InvariantViolation(breaches)
+
+    def _ancestor_disks(self, node_uuid: str) -> list[str]:
+        """The disk and its ancestors, leaf first, as far as they exist (``chain`` asserts)."""
+        out: list[str] = []
+        node = self.nodes.find(node_uuid)
+        while node is not None and len(out) <= len(self.nodes):
+            out.append(node.uuid)
+            node = self.nodes.find(node.parent_uuid) if node.parent_uuid is not None else None
+        return out
 
     def _extra_invariant_breaches(self) -> list[str]:
         return self._backup_invariant_breaches()

@@ -18,26 +18,35 @@ from .state import CloudState
 
 class NetworkMixin(CloudState):
     # -- IP addresses ------------------------------------------------------------------
-    def _allocate_nic(self, vm: Vm, l3: L3Network, device_id: int) -> Nic:
-        if l3.released:
-            ip = heapq.heappop(l3.released)
+    def _allocate_nic(self, vm: Vm | None, l3: L3Network, device_id: int, *, ip: str | None = None,
+                      uuid: str | None = None) -> Nic:
+        """A NIC of ``vm`` (None: of no VM yet) on ``l3``: the lowest freed address, else the
+        next one; or ``ip``, an address the caller has checked is free (``_claim_ip``)."""
+        if ip is not None:
+            value = ip_int(ip)
+            if value in l3.released:  # a sorted list is a heap
+                self._set(l3, "released", sorted(v for v in l3.released if v != value))
+            # above next_ip: the sequential allocation skips addresses in use
+        elif l3.released:
+            value = heapq.heappop(l3.released)
             if self._undo is not None:
-                self._undo.append(lambda: heapq.heappush(l3.released, ip))
+                self._undo.append(lambda: heapq.heappush(l3.released, value))
         else:
-            ip = l3.next_ip
+            value = l3.next_ip
             gateway = ip_int(l3.gateway)
-            while ip == gateway or str(ip) in l3.used:  # the gateway, or a chosen (static) address
-                ip += 1
-            if ip > l3.last_ip:
+            while value == gateway or str(value) in l3.used:  # the gateway, or a chosen (static) address
+                value += 1
+            if value > l3.last_ip:
                 raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
                                         message=f"no free IP address left on l3 network[uuid:{l3.uuid}]")
-            self._set(l3, "next_ip", ip + 1)
+            self._set(l3, "next_ip", value + 1)
         h = self.ids.hex(10)
         mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
-        nic = Nic(self.ids.uuid(), vm.uuid, l3.uuid, _ip_str(ip), mac,
-                  l3.netmask, l3.gateway, device_id, self.clock.now())
+        nic = Nic(uuid or self.ids.uuid(), vm.uuid if vm is not None else None, l3.uuid,
+                  ip if ip is not None else _ip_str(value), mac, l3.netmask, l3.gateway, device_id,
+                  self.clock.now())
         self._add(self.nics, nic)
-        key = str(ip)
+        key = str(value)
         l3.used[key] = nic.uuid
         if self._undo is not None:
             self._undo.append(lambda: l3.used.pop(key, None))
@@ -61,6 +70,19 @@ class NetworkMixin(CloudState):
                     l3.used[key] = held
             self._undo.append(undo)
         self._remove(self.nics, nic)
+
+
+def networks_without(networks: list[str], gone: str, instead: str | None = None) -> list[str]:
+    """A VM's network list less one entry for a NIC that leaves ``gone`` (replaced in place
+    by ``instead`` when the NIC moves there).  The list is ordered by the VM's choice (its
+    default network first), not as its NICs are, and holds a network once per NIC on it."""
+    out = list(networks)
+    index = out.index(gone)
+    if instead is None:
+        del out[index]
+    else:
+        out[index] = instead
+    return out
 
 
 @functools.lru_cache(maxsize=1024)

@@ -383,20 +383,7 @@ class RestoreMixin(CloudState):
             resource_uuid in self.backups or any(resource_uuid in c for c in self.backup_catalogs.values())
         ):
             raise Conflict("backup", resource_uuid)
-        if volume.status != "Ready" or volume.node_uuid is None:
-            raise InvalidState("volume", volume.uuid, volume.status, "backup", ("Ready",))
-        ps = self.primary_storages.get(volume.primary_storage_uuid)
-        if ps.status != "Connected":
-            raise Unreachable("primary_storage", ps.uuid)
-        tip = None if mode == "full" else self._chain_tip(volume.uuid, bs.uuid)
-        parent = self.nodes.get(tip[1]["node_uuid"]) if tip is not None else None
-        if parent is not None and parent.depth >= min(65, self.settings.max_chain_depth):
-            parent = None
-        if parent is None or tip is None:
-            size, kind = self.chain_allocated_size(self.nodes.get(volume.node_uuid)), "full"
-        else:
-            size = min(max(volume.bytes_written - tip[0].written_mark, 0), volume.virtual_size)
-            kind = "incremental"
+        parent, size, kind = self._backup_plan(volume, bs.uuid, mode)
         now = self.clock.now()
         node = self._new_node(bs, parent, volume.virtual_size, size, "backup")
         self._set(self, "_backup_seq", self._backup_seq + 1)
@@ -426,18 +413,7 @@ class RestoreMixin(CloudState):
             last_op_date=now,
         )
         self._add(self.backups, record)
-        fields = record.to_dict()
-        del fields["backup_storage_refs"]
-        self._catalog_put(
-            bs.uuid,
-            {
-                "seq": record.seq,
-                "node_uuid": node.uuid,
-                "deleted": False,
-                "backup": fields,
-                "group": None,
-            },
-        )
+        self._catalog_put(bs.uuid, self._catalog_entry(record, None, bs.uuid))
         return record
 
     @operation("backup.delete_volume")
@@ -540,18 +516,7 @@ class RestoreMixin(CloudState):
             }
             self._set(record, "backup_storage_refs", record.backup_storage_refs + [ref])
             group = self.backup_groups.by_uuid(record.group_uuid)
-            fields = record.to_dict()
-            del fields["backup_storage_refs"]
-            self._catalog_put(
-                dst.uuid,
-                {
-                    "seq": record.seq,
-                    "node_uuid": copy.uuid,
-                    "deleted": False,
-                    "backup": fields,
-                    "group": group.to_dict() if group is not None else None,
-                },
-            )
+            self._catalog_put(dst.uuid, self._catalog_entry(record, group, dst.uuid))
         return members
 
 

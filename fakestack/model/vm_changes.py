@@ -7,7 +7,7 @@ from typing import Any
 
 from .entities import ISO, DiskNode, Host, L3Network, Nic, Vm, Volume
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
-from .networks import ip_int
+from .networks import ip_int, networks_without
 from .placement import HostIndex
 from .state import CloudState
 from .transactions import operation
@@ -252,24 +252,6 @@ class VmChangeMixin(CloudState):
             )
         return ip
 
-    def _allocate_static_nic(self, vm_uuid: str | None, l3: L3Network, ip: str, device_id: int) -> Nic:
-        """A NIC holding a chosen address (the free-address heap keeps lower addresses)."""
-        value = ip_int(ip)
-        if value in l3.released:  # a sorted list is a heap
-            self._set(l3, "released", sorted(v for v in l3.released if v != value))
-        # above next_ip: the sequential allocation skips addresses in use
-        h = self.ids.hex(10)
-        mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
-        nic = Nic(
-            self.ids.uuid(), vm_uuid, l3.uuid, ip, mac, l3.netmask, l3.gateway, device_id, self.clock.now()
-        )
-        self._add(self.nics, nic)
-        key = str(value)
-        l3.used[key] = nic.uuid
-        if self._undo is not None:
-            self._undo.append(lambda: l3.used.pop(key, None))
-        return nic
-
     def _next_device_id(self, vm: Vm) -> int:
         used = {self.nics.get(u).device_id for u in vm.nic_uuids}
         device = 0
@@ -299,11 +281,7 @@ class VmChangeMixin(CloudState):
                 "another zone",
                 message=(f"l3 network[uuid:{l3.uuid}] is not in the zone[uuid:{vm.zone_uuid}] of the vm"),
             )
-        device = self._next_device_id(vm)
-        if ip is not None and self._claim_ip(l3, ip) is not None:
-            nic = self._allocate_static_nic(vm.uuid, l3, ip, device)
-        else:
-            nic = self._allocate_nic(vm, l3, device)
+        nic = self._allocate_nic(vm, l3, self._next_device_id(vm), ip=self._claim_ip(l3, ip))
         self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
         self._set(vm, "l3_network_uuids", vm.l3_network_uuids + [l3.uuid])
         self._set(vm, "last_op_date", self.clock.now())
@@ -318,8 +296,7 @@ class VmChangeMixin(CloudState):
         if vm is not None:
             self._state_check(vm, "detach_network")
             self._set(vm, "nic_uuids", [u for u in vm.nic_uuids if u != nic.uuid])
-            remaining = [self.nics.get(u).l3_network_uuid for u in vm.nic_uuids]
-            self._set(vm, "l3_network_uuids", [u for u in vm.l3_network_uuids if u in remaining])
+            self._set(vm, "l3_network_uuids", networks_without(vm.l3_network_uuids, nic.l3_network_uuid))
             self._set(vm, "last_op_date", self.clock.now())
         self._release_nic(nic)
         return vm
@@ -330,22 +307,8 @@ class VmChangeMixin(CloudState):
         l3 = self.l3_networks.get(l3_network)
         self._fault_point("nic.create", l3_network=l3.uuid)
         uuid = self._claim_uuid(resource_uuid, self.nics)
-        if ip is not None and self._claim_ip(l3, ip) is not None:
-            nic = self._allocate_static_nic(None, l3, ip, 0)
-        else:
-            probe = Vm("", "", l3.zone_uuid, 0, 0, None, None)
-            nic = self._allocate_nic(probe, l3, 0)
-            self._set(nic, "vm_uuid", None)
-        if uuid != nic.uuid:
-            self._reassign_nic_uuid(nic, l3, uuid)
+        nic: Nic = self._allocate_nic(None, l3, 0, ip=self._claim_ip(l3, ip), uuid=uuid)
         return nic
-
-    def _reassign_nic_uuid(self, nic: Nic, l3: L3Network, uuid: str) -> None:
-        self._remove(self.nics, nic)
-        key = str(ip_int(nic.ip))
-        self._set(nic, "uuid", uuid)
-        self._add(self.nics, nic)
-        l3.used[key] = uuid
 
 
 __all__ = ["MIGRATE_STATES", "VmChangeMixin"]

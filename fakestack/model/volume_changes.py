@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .entities import DATA_TEMPLATE, ROOT_TEMPLATE, BackupStorage, Image, Volume
+from .entities import DATA_TEMPLATE, ROOT_TEMPLATE, BackupStorage, Image, Vm, Volume, VolumeSnapshot
 from .errors import DomainError, InvalidArgument, InvalidState, NotFound, Unreachable
 from .kinds import ImageKind
 from .state import CloudState
@@ -16,6 +16,21 @@ from .transactions import operation
 # VM states in which its root volume can be copied into a template.
 TEMPLATE_VM_STATES = ("Running", "Stopped", "Paused")
 PLATFORMS = ("Linux", "Windows", "Other", "Paravirtualization", "WindowsVirtio")
+
+
+def _check_snapshot(snap: VolumeSnapshot, action: str, *wanted: tuple[str, str]) -> None:
+    """Refuse ``action`` on a snapshot whose ``status`` / ``state`` is not the one wanted."""
+    for attribute, value in wanted:
+        current = getattr(snap, attribute)
+        if current != value:
+            raise InvalidState(
+                "volume_snapshot",
+                snap.uuid,
+                current,
+                action,
+                (value,),
+                message=f"volume snapshot[uuid:{snap.uuid}] is not {value}, it's {current}",
+            )
 
 
 class VolumeChangeMixin(CloudState):
@@ -36,18 +51,24 @@ class VolumeChangeMixin(CloudState):
         name: str,
         *,
         media_type: ImageKind,
+        vm: Vm | None,
         backup_storages: Any = None,
         description: str = "",
-        platform: str = "Linux",
-        guest_os_type: str = "",
-        architecture: str = "x86_64",
+        platform: str | None = None,
+        guest_os_type: str | None = None,
+        architecture: str | None = None,
         system: bool = False,
         virtio: bool = True,
         resource_uuid: str | None = None,
     ) -> tuple[Image, list[tuple[str, DomainError]]]:
-        """Copy the data of the chain ending at ``node`` onto backup storages as a new image.
+        """Copy the data of the chain ending at ``node`` onto backup storages as a new image;
+        platform, guest OS type and architecture not given are ``vm``'s (if any).
         Each storage succeeds or fails on its own; ``failures`` lists ``(bs_uuid, error)``;
         when every storage fails the first failure is raised (and nothing remains)."""
+        platform = platform or (vm.platform if vm is not None else "Linux")
+        if guest_os_type is None:
+            guest_os_type = vm.guest_os_type if vm is not None else ""
+        architecture = architecture or (vm.architecture if vm is not None else "x86_64")
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if platform not in PLATFORMS:
@@ -149,9 +170,10 @@ class VolumeChangeMixin(CloudState):
             media_type=kind,
             backup_storages=backup_storages,
             description=description,
-            platform=platform or (vm.platform if vm is not None else "Linux"),
-            guest_os_type=guest_os_type if guest_os_type is not None else (vm.guest_os_type if vm else ""),
-            architecture=architecture or (vm.architecture if vm is not None else "x86_64"),
+            vm=vm,
+            platform=platform,
+            guest_os_type=guest_os_type,
+            architecture=architecture,
             system=system,
             virtio=virtio,
             resource_uuid=resource_uuid,
@@ -177,24 +199,7 @@ class VolumeChangeMixin(CloudState):
         image and the storages that failed ``[(bs_uuid, error)]``."""
         snap = self.volume_snapshots.get(snapshot)
         self._fault_point("image.create_from_snapshot", snapshot=snap.uuid, name=name)
-        if snap.status != "Ready":
-            raise InvalidState(
-                "volume_snapshot",
-                snap.uuid,
-                snap.status,
-                "create image",
-                ("Ready",),
-                message=f"volume snapshot[uuid:{snap.uuid}] is not Ready, it's {snap.status}",
-            )
-        if snap.state != "Enabled":
-            raise InvalidState(
-                "volume_snapshot",
-                snap.uuid,
-                snap.state,
-                "create image",
-                ("Enabled",),
-                message=f"volume snapshot[uuid:{snap.uuid}] is not Enabled, it's {snap.state}",
-            )
+        _check_snapshot(snap, "create image", ("status", "Ready"), ("state", "Enabled"))
         ps = self.primary_storages.get(snap.primary_storage_uuid)
         if ps.status != "Connected":
             raise Unreachable("primary_storage", ps.uuid)
@@ -207,9 +212,10 @@ class VolumeChangeMixin(CloudState):
             media_type=ROOT_TEMPLATE,
             backup_storages=backup_storages,
             description=description,
-            platform=platform or (vm.platform if vm is not None else "Linux"),
-            guest_os_type=guest_os_type if guest_os_type is not None else (vm.guest_os_type if vm else ""),
-            architecture=architecture or (vm.architecture if vm is not None else "x86_64"),
+            vm=vm,
+            platform=platform,
+            guest_os_type=guest_os_type,
+            architecture=architecture,
             system=system,
             virtio=virtio,
             resource_uuid=resource_uuid,
@@ -271,15 +277,7 @@ class VolumeChangeMixin(CloudState):
                     f"made from it can only be created there"
                 ),
             )
-        if snap.status != "Ready":
-            raise InvalidState(
-                "volume_snapshot",
-                snap.uuid,
-                snap.status,
-                "create volume",
-                ("Ready",),
-                message=f"volume snapshot[uuid:{snap.uuid}] is not Ready, it's {snap.status}",
-            )
+        _check_snapshot(snap, "create volume", ("status", "Ready"))
         node = self.nodes.get(snap.node_uuid)
         return self._standalone_volume(
             name,

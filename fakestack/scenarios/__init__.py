@@ -37,51 +37,91 @@ is importable from ``fakestack.scenarios``.
 """
 from __future__ import annotations
 
-from .command import ProgressBar, add_replay_command, cmd_replay, transcript_name
-from .record import (
-    Recorder,
-    RecordingMiddleware,
-    bind_arguments,
-    dumps,
-    record_app,
-    recording_cloud,
-    scenario_dict,
-)
-from .replaying import TRANSCRIPT_VERSION, ReplayResult, StepReport, build_cloud, replay, transcript_text
-from .schema import (
-    DEFAULT_BASE_URL,
-    DEFAULT_CLOCK_START,
-    OPERATIONS,
-    SCENARIO_SUFFIXES,
-    ClockMove,
-    Expect,
-    FaultChange,
-    GuestWrite,
-    HttpRequest,
-    Scenario,
-    ScenarioError,
-    Step,
-    discover,
-    json_schema,
-    json_schema_text,
-    load,
-    loads,
-    model_operations,
-    parse_scenario,
-)
-from .values import (
-    DIFF_LINES,
-    StepFailure,
-    error_code_of,
-    pretty,
-    project,
-    render_value,
-    resolve,
-    strict_equal,
-    subset_matches,
-    substitute,
-    text_diff,
-)
+from typing import TYPE_CHECKING, Any
+
+# Each public name -> the module that defines it.  They load on first use, not with the
+# package: ``fakestack serve`` declares the ``replay`` command without loading pydantic's
+# scenario models.
+_HOMES = {name: module for module, names in (
+    ("schema", "ClockMove DEFAULT_BASE_URL DEFAULT_CLOCK_START discover Expect FaultChange "
+               "GuestWrite HttpRequest json_schema json_schema_text load loads "
+               "model_operations OPERATIONS parse_scenario Scenario SCENARIO_SUFFIXES "
+               "ScenarioError Step"),
+    ("values", "DIFF_LINES error_code_of pretty project render_value resolve StepFailure "
+               "strict_equal subset_matches substitute text_diff"),
+    ("replaying", "build_cloud replay ReplayResult StepReport transcript_text TRANSCRIPT_VERSION"),
+    ("record", "bind_arguments dumps record_app Recorder recording_cloud RecordingMiddleware "
+               "scenario_dict"),
+    ("command", "add_replay_command cmd_replay ProgressBar transcript_name"),
+) for name in names.split()}
+
+if TYPE_CHECKING:
+    from .command import ProgressBar, add_replay_command, cmd_replay, transcript_name
+    from .record import (
+        Recorder,
+        RecordingMiddleware,
+        bind_arguments,
+        dumps,
+        record_app,
+        recording_cloud,
+        scenario_dict,
+    )
+    from .replaying import TRANSCRIPT_VERSION, ReplayResult, StepReport, build_cloud, replay, transcript_text
+    from .schema import (
+        DEFAULT_BASE_URL,
+        DEFAULT_CLOCK_START,
+        OPERATIONS,
+        SCENARIO_SUFFIXES,
+        ClockMove,
+        Expect,
+        FaultChange,
+        GuestWrite,
+        HttpRequest,
+        Scenario,
+        ScenarioError,
+        Step,
+        discover,
+        json_schema,
+        json_schema_text,
+        load,
+        loads,
+        model_operations,
+        parse_scenario,
+    )
+    from .values import (
+        DIFF_LINES,
+        StepFailure,
+        error_code_of,
+        pretty,
+        project,
+        render_value,
+        resolve,
+        strict_equal,
+        subset_matches,
+        substitute,
+        text_diff,
+    )
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    # Explicit imports (not importlib), so that readers and the import-layer test see them.
+    if home == "schema":
+        from . import schema as module
+    elif home == "values":
+        from . import values as module
+    elif home == "replaying":
+        from . import replaying as module
+    elif home == "record":
+        from . import record as module
+    elif home == "command":
+        from . import command as module
+    else:
+        raise AttributeError(f"module 'fakestack.scenarios' has no attribute {name!r}")
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "ClockMove", "DEFAULT_BASE_URL", "DEFAULT_CLOCK_START", "discover", "Expect", "FaultChange",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from datetime import datetime, timezone
@@ -30,14 +31,43 @@ def _str_representer(dumper, value: str):
 _Dumper.add_representer(str, _str_representer)
 
 
+class FlowDict(dict):
+    """A mapping written on one line (``{a: 1, b: [x, y]}``): request parts, response
+    bodies and clock moves in a recording, so that a step reads as a few lines."""
+
+
+class FlowList(list):
+    """A list written on one line (see ``FlowDict``)."""
+
+
+def _flow_representer(dumper, value):
+    if isinstance(value, dict):
+        return dumper.represent_mapping("tag:yaml.org,2002:map", value.items(), flow_style=True)
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", value, flow_style=True)
+
+
+_Dumper.add_representer(FlowDict, _flow_representer)
+_Dumper.add_representer(FlowList, _flow_representer)
+
+
+def flow(value: Any) -> Any:
+    """``value`` (a dict or a list) written on one line; anything else as it is."""
+    if isinstance(value, dict):
+        return FlowDict(value)
+    if isinstance(value, list):
+        return FlowList(value)
+    return value
+
+
 def dumps(scenario: Scenario | dict) -> str:
     """YAML text of a scenario (what :func:`loads` reads back)."""
     return _yaml(scenario if isinstance(scenario, dict) else scenario_dict(scenario))
 
 
 def _yaml(data: Any) -> str:
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True, width=100,
-                     default_flow_style=False)
+    # No wrapping: a one-line (flow) body stays one line however long it is.
+    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
+                     width=float("inf"), default_flow_style=False)
 
 
 def scenario_dict(scenario: Scenario) -> dict:
@@ -175,7 +205,7 @@ class Recorder:
     def tick(self, seconds: float) -> float:
         if self.cloud is not None:
             self.cloud.tick(seconds)
-        self.steps.append({"clock": {"tick": seconds}})
+        self.note_tick(seconds)
         return self.cloud.clock.now() if self.cloud is not None else seconds
 
     def add_faults(self, *rules) -> list:
@@ -215,16 +245,17 @@ class Recorder:
                   query: dict | None = None, json_body: Any = None, body: str | None = None,
                   status: int | None = None, response_body: Any = None,
                   response_text: str | None = None, base_url: str | None = None,
-                  dropped: bool = False, has_json: bool = False) -> None:
+                  dropped: bool = False, has_json: bool = False, name: str | None = None) -> dict:
+        """Record a request and its answer (the expectation); returns the step."""
         http: dict[str, Any] = {"method": method, "path": path}
         if base_url and base_url != self.base_url:
             http["base_url"] = base_url
         if query:
-            http["query"] = query
+            http["query"] = flow(query)
         if headers:
-            http["headers"] = headers
+            http["headers"] = flow(headers)
         if has_json or json_body is not None:
-            http["json"] = json_body
+            http["json"] = flow(json_body)
         elif body is not None:
             http["body"] = body
         expect: dict[str, Any] = {}
@@ -236,8 +267,11 @@ class Recorder:
             if response_text is not None:
                 expect["text"] = response_text
             else:
-                expect["body"] = response_body
-        self.steps.append({"http": http, "expect": expect})
+                expect["body"] = flow(response_body)
+        step: dict[str, Any] = {"name": name} if name else {}
+        step.update({"http": http, "expect": expect})
+        self.steps.append(step)
+        return step
 
     def note_call(self, op: str, /, *args, error: BaseException | None = None, **kwargs) -> None:
         """Record a model call made elsewhere, as it was written in Python: positional
@@ -247,22 +281,29 @@ class Recorder:
         self.note_op(name, bind_arguments(name, args, kwargs), error=error)
 
     def note_tick(self, seconds: float) -> None:
-        self.steps.append({"clock": {"tick": seconds}})
+        """A relative clock step (``clock: {tick: 30}``)."""
+        if float(seconds).is_integer():
+            seconds = int(seconds)
+        self.steps.append({"clock": FlowDict(tick=seconds)})
 
     def note_faults(self, *rules, clear: bool = False) -> None:
-        """Record fault rules added elsewhere (``clear``: the plan was cleared first)."""
+        """Record fault rules added elsewhere (``clear``: the plan was cleared first).
+        A rule may be a ``FaultRule``, its dict, or what ``faults.add`` returned (a list)."""
         change: dict[str, Any] = {}
         if clear:
             change["clear"] = True
+        flat: list = []
+        for rule in rules:
+            flat.extend(rule) if isinstance(rule, (list, tuple)) else flat.append(rule)
         dumped = [r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True)
-                  for r in rules]
+                  for r in flat]
         if dumped:
             change["add"] = dumped
         if change:
             self.steps.append({"fault": change})
 
     def note_clock_to(self, epoch: float) -> None:
-        self.steps.append({"clock": {"to": epoch}})
+        self.steps.append({"clock": FlowDict(to=epoch)})
 
     # -- output -----------------------------------------------------------------------------
     def as_dict(self) -> dict:
@@ -317,14 +358,24 @@ _UNRECORDED_HEADERS = {"host", "content-length", "connection", "accept-encoding"
                        "keep-alive", "te", "transfer-encoding"}
 
 
+DASHBOARD_PATH = "/_fakestack/ui"  # its page and polls are not recorded
+
+
 class RecordingMiddleware:
     """WSGI middleware that records every request and response of ``app`` (a
     ``FakestackApp``) into ``recorder`` and rewrites ``path`` after each one.
 
     ``sync_clock``: the cloud must run on a ``ManualClock``; before each request the
-    middleware moves it to the wall-clock time (milliseconds) and records that move, so
-    that time passes as in a live server and the replay sees the same times.  Attribute
-    reads fall through to ``app`` (``start_server(cloud, app=middleware)`` works)."""
+    middleware moves it forward to the wall-clock time (whole seconds) and records that
+    move as a relative ``clock: {tick: N}`` step, so that time passes as in a live server
+    and the replay sees the same times.  Attribute reads fall through to ``app``
+    (``start_server(cloud, app=middleware)`` works).
+
+    Written for a person: each request step is named after the API it called
+    (``CloneVmInstance web-1``, ``VM.instant_clone ic-1``, ``clone_vm``); request parts and
+    response bodies are one line each; a value a response gave (a session token, a job
+    location, a uuid) that a later request sends is saved to a variable on the step that
+    answered it (``save: {session: inventory.uuid}``) and sent as ``${session}``."""
 
     def __init__(self, app, recorder: Recorder, path: str | os.PathLike[str] | None = None,
                  *, sync_clock: bool = True, wall_clock: Callable[[], float] | None = None) -> None:
@@ -334,6 +385,7 @@ class RecordingMiddleware:
         self.sync_clock = sync_clock
         self._wall = wall_clock or _wall_time
         self.count = 0
+        self._values = _ValueBook(recorder)
 
     def __getattr__(self, name: str):
         return getattr(self.app, name)
@@ -341,13 +393,18 @@ class RecordingMiddleware:
     def __call__(self, environ, start_response):
         from werkzeug.wrappers import Request
 
+        path = environ.get("PATH_INFO", "")
+        if path == DASHBOARD_PATH or path.startswith(DASHBOARD_PATH + "/"):
+            # Someone looking at the dashboard is not part of the story (it polls each second).
+            return self.app(environ, start_response)
         cloud = self.app.cloud
         with cloud.lock:
             if self.sync_clock:
-                target = round(self._wall(), 3)
-                if target > cloud.clock.now():
-                    cloud.clock.move_to(target)
-                    self.recorder.note_clock_to(target)
+                moved = float(int(self._wall())) - cloud.clock.now()
+                if moved >= 1:
+                    # tick, as the replay will: the same float steps give the same times
+                    cloud.tick(int(moved))
+                    self.recorder.note_tick(int(moved))
             request = Request(environ)
             raw = request.get_data(cache=True)
             environ["wsgi.input"] = io.BytesIO(raw)
@@ -384,19 +441,26 @@ class RecordingMiddleware:
             if self.recorder.base_url == DEFAULT_BASE_URL:
                 self.recorder.base_url = base_url
         req_headers = {k: v for k, v in request.headers.items()
-                       if k.lower() not in _UNRECORDED_HEADERS}
+                       if k.lower() not in _UNRECORDED_HEADERS
+                       and not (k.lower() == "accept" and v == "*/*")}  # what any client sends
         query: dict[str, Any] = {}
         for key in request.args.keys():
             values = request.args.getlist(key)
             query[key] = values if len(values) > 1 else values[0]
+        path = self._values.use(request.path, url_path=request.path)
+        req_headers = {k: self._values.use(v, hint="session" if _SESSION_HEADER.search(k) else None)
+                       for k, v in req_headers.items()}
+        query = self._values.use(query)
         json_body, body_text, has_json = None, None, False
         if raw:
             text = raw.decode("utf-8", errors="replace")
             if request.mimetype == "application/json":
                 try:
-                    json_body, has_json = json.loads(text), True
+                    json_body, has_json = self._values.use(json.loads(text)), True
                 except ValueError:
                     body_text = text
+                if has_json and req_headers.get("Content-Type") == "application/json":
+                    del req_headers["Content-Type"]  # what a replay sends with a JSON body
             else:
                 body_text = text
         response_body, response_text = None, None
@@ -410,13 +474,169 @@ class RecordingMiddleware:
                     response_text = text
             else:
                 response_text = text
-        self.recorder.note_http(request.method, request.path, headers=req_headers, query=query,
-                                json_body=json_body, body=body_text, has_json=has_json,
-                                status=status, response_body=response_body,
-                                response_text=response_text, base_url=base_url, dropped=dropped)
+        step = self.recorder.note_http(
+            request.method, path, headers=req_headers, query=query, json_body=json_body,
+            body=body_text, has_json=has_json, status=status, response_body=response_body,
+            response_text=response_text, base_url=base_url, dropped=dropped,
+            name=_step_name(request, json_body))
+        if response_body is not None:
+            self._values.harvest(step, response_body)
         self.count += 1
         if self.path is not None:
             self.recorder.save(self.path)
+
+
+def _step_name(request, json_body: Any) -> str | None:
+    """``<API> <what it names>``: the operation the dialect recognised (``fakestack.operation``
+    in the environ) and the names in the request (``CloneVmInstance web-1 web-2``)."""
+    operation = request.environ.get("fakestack.operation")
+    if operation is None:
+        path = request.path
+        if path.startswith("/_fakestack/"):
+            operation = f"fakestack {path[len('/_fakestack/'):]}"
+        elif "/api-jobs/" in path or "/result/" in path:
+            operation = "poll job"
+        else:
+            return None
+    subject = _names_in(json_body)
+    if not subject:
+        subject = " ".join(str(v) for k, v in request.args.items(multi=True) if k == "q")
+    return f"{operation} {subject}".strip()
+
+
+def _names_in(value: Any, depth: int = 0) -> str:
+    """The names a request body gives (``names``, ``name``, ``snapshot_name``), first found."""
+    if depth > 8:  # a vAPI JSON-RPC body nests its spec a few levels down
+        return ""
+    if isinstance(value, dict):
+        for key in ("names", "name", "snapshot_name"):
+            found = value.get(key)
+            if isinstance(found, str) and found:
+                return found
+            if isinstance(found, list) and found and all(isinstance(n, str) for n in found):
+                return " ".join(found)
+        for inner in value.values():
+            found = _names_in(inner, depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for inner in value[:3]:
+            found = _names_in(inner, depth + 1)
+            if found:
+                return found
+    return ""
+
+
+_SESSION_HEADER = re.compile(r"auth|session|token", re.IGNORECASE)
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]{11,}")
+_ISO_DATE = re.compile(r"\d{4}-\d\d-\d\dT")
+
+
+def _worth_saving(text: str) -> bool:
+    """An id or a token: 12+ characters, one word, letters and digits (not a date)."""
+    return (len(text) >= 12 and _TOKEN.fullmatch(text) is not None
+            and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
+            and not _ISO_DATE.match(text))
+
+
+class _ValueBook:
+    """Values responses gave, where (step, path), and the variable each got when a later
+    request first sent it back."""
+
+    def __init__(self, recorder: Recorder) -> None:
+        self.recorder = recorder
+        self.found: dict[str, tuple[dict, str, str]] = {}  # value -> (step, path, suggested name)
+        self.names: dict[str, str] = {}  # value -> variable
+        self.urls: dict[str, str] = {}  # path of a harvested URL -> the URL
+
+    def harvest(self, step: dict, body: Any) -> None:
+        from urllib.parse import urlsplit
+
+        for path, value, name in _leaves(body):
+            if value in self.found:
+                continue
+            if value.startswith(("http://", "https://")):
+                self.found[value] = (step, path, name)
+                self.urls.setdefault(urlsplit(value).path, value)
+            elif _worth_saving(value):
+                self.found[value] = (step, path, name)
+
+    def use(self, value: Any, *, url_path: str | None = None, hint: str | None = None) -> Any:
+        """``value`` with every harvested value in it replaced by ``${variable}``; a request
+        path that is a harvested URL's (a job location) becomes that whole URL."""
+        if url_path is not None and url_path in self.urls:
+            return "${" + self._variable(self.urls[url_path], "job") + "}"
+        if isinstance(value, dict):
+            return {k: self.use(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.use(v) for v in value]
+        if not isinstance(value, str) or not self.found:
+            return value
+        return _TOKEN.sub(lambda m: ("${" + self._variable(m.group(0), hint) + "}"
+                                     if m.group(0) in self.found else m.group(0)), value)
+
+    def _variable(self, value: str, hint: str | None = None) -> str:
+        known = self.names.get(value)
+        if known is not None:
+            return known
+        step, path, suggested = self.found[value]
+        base = re.sub(r"[^A-Za-z0-9_]", "_", hint or suggested).strip("_") or "value"
+        if base[0].isdigit():
+            base = "v_" + base
+        taken = set(self.names.values())
+        name, n = base, 2
+        while name in taken:
+            name, n = f"{base}_{n}", n + 1
+        self.names[value] = name
+        steps = self.recorder.steps
+        for index, candidate in enumerate(steps):
+            if candidate is step:
+                # a new dict: the recorder rewrites a step's YAML when the step object changes
+                updated = dict(step)
+                updated["save"] = FlowDict(dict(step.get("save", {}), **{name: path}))
+                steps[index] = updated
+                for other, (s, p, g) in list(self.found.items()):
+                    if s is step:
+                        self.found[other] = (updated, p, g)
+                break
+        return name
+
+
+def _leaves(body: Any, path: str = "", parent: Any = None, depth: int = 0):
+    """(dotted path, string, suggested variable name) for every string in ``body``."""
+    if depth > 12:
+        return
+    if isinstance(body, dict):
+        for key, value in body.items():
+            if "." in str(key):
+                continue  # a save path cannot name it (vAPI keys such as com.vmware.vcenter.VM.info)
+            sub = f"{path}.{key}" if path else str(key)
+            if isinstance(value, str):
+                yield sub, value, _suggest(key, body)
+            else:
+                yield from _leaves(value, sub, body, depth + 1)
+    elif isinstance(body, list):
+        for index, value in enumerate(body):
+            sub = f"{path}.{index}" if path else str(index)
+            if isinstance(value, str):
+                yield sub, value, path.rsplit(".", 1)[-1] or "value"
+            else:
+                yield from _leaves(value, sub, body, depth + 1)
+
+
+def _suggest(key: str, holder: dict) -> str:
+    """A variable name for ``holder[key]``: ``golden_uuid`` beside a name, the session of a
+    login, ``location`` for a job."""
+    if key == "location":
+        return "job"
+    if key.lower() in ("secret", "token", "session", "session_id", "sessionid"):
+        return "session"
+    named = holder.get("name")
+    if isinstance(named, str) and named and key != "name":
+        return f"{named}_{key}"
+    if key in ("value", "output", "uuid", "session_id", "token") and len(holder) <= 8:
+        return "session" if key != "uuid" or "accountUuid" in holder else key
+    return key
 
 
 def _is_drop(exc: BaseException) -> bool:

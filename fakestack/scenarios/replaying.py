@@ -377,11 +377,14 @@ def _body_hint(answer: dict) -> str:
 def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = None,
            base_dir: str | os.PathLike[str] | None = None,
            on_step: Callable[[int, int], None] | None = None,
-           stop_on_failure: bool = True) -> ReplayResult:
+           stop_on_failure: bool = True,
+           observe: Callable[[int, Any], None] | None = None) -> ReplayResult:
     """Replay ``scenario`` (a model, or a file path) in a fresh cloud.
 
     Runs every step, checks its ``expect`` and ``save``; by default stops at the first
-    failing step.  ``on_step(done, total)`` reports progress."""
+    failing step.  ``on_step(done, total)`` reports progress.  ``observe(done, cloud)``
+    looks at the cloud before the first step (``done`` 0) and after each step (the
+    replay report charts capacity with it); it must not change the cloud."""
     if not isinstance(scenario, Scenario):
         path = Path(scenario)
         source = source or str(path)
@@ -394,6 +397,8 @@ def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = 
     entries: list[dict] = []
     reports: list[StepReport] = []
     total = len(scenario.steps)
+    if observe is not None:
+        observe(0, runner.cloud)
     for index, step in enumerate(scenario.steps):
         label = _step_label(step, index)
         entry: dict[str, Any] = {"step": index + 1}
@@ -414,6 +419,8 @@ def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = 
             entry["problems"] = problems
         entries.append(entry)
         reports.append(StepReport(index, label, step.kind, not problems, "\n".join(problems)))
+        if observe is not None:
+            observe(index + 1, runner.cloud)
         if on_step is not None:
             on_step(index + 1, total)
         if problems and stop_on_failure:

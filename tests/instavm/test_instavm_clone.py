@@ -278,7 +278,7 @@ def test_real_clock_waits_for_a_slow_boot_then_gives_up_with_504():
     from fakestack import Cloud
     from fakestack.app import make_app
 
-    cloud = Cloud("tiny", seed=0)  # system clock
+    cloud = Cloud("tiny", seed=0, clock="system")
     cloud.dialect_state("instavm")["settings"] = {"wait_timeout_seconds": 0.2}
     client = Client(make_app(cloud))
     key = {"X-API-Key": "instavm_sk_fakestack"}

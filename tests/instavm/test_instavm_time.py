@@ -105,7 +105,7 @@ def test_a_cloud_without_instavm_records_is_left_alone_by_ticks():
 @pytest.fixture
 def live():
     """A real-clock cloud behind a real server (requests from several threads)."""
-    cloud = Cloud("tiny", seed=0)  # system clock
+    cloud = Cloud("tiny", seed=0, clock="system")
     cloud.dialect_state("instavm")["settings"] = {"wait_timeout_seconds": 20.0}
     server = start_server(cloud, host="127.0.0.1", port=0)
     session = requests.Session()
@@ -201,7 +201,7 @@ def test_a_real_clock_wait_under_a_frozen_clock_still_gives_up():
 
     started = time.perf_counter()  # freezegun stops perf_counter too: measure outside
     with freeze_time("2026-03-01 12:00:00"):
-        cloud = Cloud("tiny", seed=0)
+        cloud = Cloud("tiny", seed=0, clock="system")
         cloud.dialect_state("instavm")["settings"] = {"wait_timeout_seconds": 0.2}
         client = Client(make_app(cloud))
         with faults.inject(cloud, faults.latency("vm.create", 5)):
@@ -226,7 +226,7 @@ def test_a_reset_while_a_create_waits_answers_404(live):
 
 
 def test_a_slow_snapshot_on_a_real_clock_is_waited_for():
-    cloud = Cloud("tiny", seed=0)  # system clock
+    cloud = Cloud("tiny", seed=0, clock="system")
     client = Client(make_app(cloud))
     vm = client.post("/v1/vms", json={}, headers=KEY).get_json()
     with faults.inject(cloud, faults.latency("snapshot.create", 0.1)):

@@ -139,3 +139,36 @@ def test_disks_and_nics_added_and_removed_after_creation():
     cloud.remove_nic(vm, nic.uuid)
     assert len(vm.nic_uuids) == 1 and len(vm.l3_network_uuids) == 1
     cloud.check_invariants()
+
+
+def test_a_vm_lists_one_network_per_nic_whichever_family_removes_or_moves_it():
+    """add_nic allows two NICs on one network; detach_nic (ZStack's) then keeps one entry
+    of it (it used to keep both, and a clone then got two NICs); remove_nic / move_nic
+    (vSphere's) change the NIC's network, not the entry at the NIC's index, which after
+    update_vm's default-network reorder is another network."""
+    topo = small_topology()
+    topo["l3_networks"].append({"name": "net2", "zone": "z", "cidr": "10.0.1.0/24"})
+    cloud = Cloud(topo)
+    vm = cloud.create_blank_vm("b", cpu_num=1, memory_size=GiB, disk_sizes=[GiB], l3_networks=["net"],
+                               power_on=True)
+    net, net2 = cloud.l3_networks.get("net").uuid, cloud.l3_networks.get("net2").uuid
+    second = cloud.add_nic(vm, "net")
+    cloud.detach_nic(second)
+    assert vm.l3_network_uuids == [net]
+    cloud.check_invariants()
+    clone = cloud.clone_vm(vm, ["c"]).entries[0].vm
+    assert len(cloud.vms.get(clone).nic_uuids) == 1
+
+    first = vm.nic_uuids[0]
+    cloud.add_nic(vm, "net2")
+    cloud.update_vm(vm, default_l3_network="net2")
+    assert vm.l3_network_uuids == [net2, net]
+    cloud.remove_nic(vm, first)
+    assert vm.l3_network_uuids == [net2]
+    cloud.check_invariants()
+    cloud.add_nic(vm, "net")
+    cloud.update_vm(vm, default_l3_network="net")
+    assert vm.l3_network_uuids == [net, net2]
+    cloud.move_nic(vm, vm.nic_uuids[0], "net")  # the NIC on net2 moves to net
+    assert vm.l3_network_uuids == [net, net]
+    cloud.check_invariants()

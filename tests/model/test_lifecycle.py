@@ -105,7 +105,7 @@ def test_jobs_complete_when_the_clock_reaches_their_end():
 
 def test_clock_follows_freezegun():
     with freeze_time("2026-03-01 12:00:00") as frozen:
-        cloud = Cloud(small_topology())
+        cloud = Cloud(small_topology(), clock="system")
         t0 = cloud.now()
         frozen.tick(30)
         assert cloud.now() == t0 + 30

@@ -24,6 +24,43 @@ def test_fakestack_is_a_fresh_cloud_per_test(pytester):
     result.assert_outcomes(passed=2)
 
 
+def test_a_preset_built_once_per_session_still_gives_each_test_its_own_cloud(pytester):
+    """The fixture restores a session-wide snapshot of each preset: whatever a test changes
+    (VMs, settings, clock, fault plan, dialect state, ids) is not in the next test's cloud."""
+    result = run(pytester, """
+        import pytest
+        from fakestack import faults
+
+        def change_everything(cloud, client):
+            cloud.clone_vm("golden", ["a", "b"])
+            cloud.settings.job_durations["vm.clone"] = 30.0
+            cloud.clock.advance(3600)
+            faults.add(cloud, faults.exhaust("vm.clone", "host.memory"))
+            assert client.put("/zstack/v1/accounts/login", json={"logInByAccount": {
+                "accountName": "admin", "password": "x"}}).status_code in (200, 400, 401, 503)
+            cloud.dialect_state("zstack")["marker"] = 1
+
+        def fresh(cloud):
+            assert [vm.name for vm in cloud.vms] == ["golden"]
+            assert cloud.settings.job_durations.get("vm.clone", 0.0) == 0.0
+            assert cloud.clock.now_datetime().isoformat() == "2026-01-01T00:00:00+00:00"
+            assert faults.list_rules(cloud) == []
+            assert "marker" not in cloud.dialect_state("zstack")
+            return cloud.ids.uuid()
+
+        IDS = []
+
+        @pytest.mark.parametrize("i", range(3))
+        def test_each(i, fakestack, fakestack_client):
+            IDS.append(fresh(fakestack))
+            change_everything(fakestack, fakestack_client)
+
+        def test_same_first_id_every_time():
+            assert len(IDS) == 3 and len(set(IDS)) == 1
+    """)
+    result.assert_outcomes(passed=4)
+
+
 def test_app_and_client_fixtures_serve_the_same_cloud(pytester):
     result = run(pytester, """
         def test_health(fakestack, fakestack_app, fakestack_client):

@@ -215,7 +215,7 @@ def test_record_then_replay_zstack(tmp_path):
     assert done.get_json()["result"]["numberOfClonedVm"] == 3
     scenario = scenarios.load(path)
     assert scenario.steps[0].http.path == "/zstack/v1/accounts/login"
-    assert any(s.clock is not None and s.clock.to == 1_767_225_612.5 for s in scenario.steps)
+    assert any(s.clock is not None and s.clock.tick == 12 for s in scenario.steps)  # whole seconds, relative
     assert_round_trip(path, 4)
 
 

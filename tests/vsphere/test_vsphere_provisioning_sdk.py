@@ -107,7 +107,7 @@ def test_a_provisioning_script_runs_end_to_end_on_a_manual_clock():
 
 
 def test_the_same_script_on_a_real_clock_with_a_short_boot_delay():
-    cloud = Cloud(vcenter_topology())
+    cloud = Cloud(vcenter_topology(), clock="system")  # a real clock, as the name says
     cloud.dialect_state("vsphere")["choices"] = {"guest_boot_delay_s": 0.2}
     with start_server(cloud, host="127.0.0.1", port=0) as server:
         result = provision(

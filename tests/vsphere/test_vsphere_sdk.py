@@ -5,20 +5,11 @@ import requests
 from com.vmware.vapi.std.errors_client import AlreadyExists, NotFound, Unauthenticated, UnableToAllocateResource
 from com.vmware.vcenter.vm_client import Power
 from com.vmware.vcenter_client import VM, Datastore, Host
+from sdk_support import PASSWORD, USER, connect
 from vmware.vapi.vsphere.client import create_vsphere_client
 
 from fakestack.model import Cloud, ManualClock
 from fakestack.server import start_server
-
-USER, PASSWORD = "administrator@vsphere.local", "password"
-
-
-class PlainHttp(requests.adapters.HTTPAdapter):
-    """``create_vsphere_client`` always builds an https URL; the fake speaks plain http."""
-
-    def send(self, request, **kwargs):
-        request.url = "http://" + request.url[len("https://"):]
-        return super().send(request, **kwargs)
 
 
 @pytest.fixture
@@ -26,18 +17,6 @@ def server():
     running = start_server(Cloud("tiny", seed=0, clock=ManualClock()), host="127.0.0.1", port=0)
     yield running
     running.stop()
-
-
-def sdk_session(server) -> requests.Session:
-    session = requests.Session()
-    session.trust_env = False  # no proxy or CA-bundle variables between the SDK and 127.0.0.1
-    session.mount(f"https://127.0.0.1:{server.port}", PlainHttp())
-    return session
-
-
-def connect(server, username=USER, password=PASSWORD):
-    return create_vsphere_client(server=f"127.0.0.1:{server.port}", username=username, password=password,
-                                 session=sdk_session(server))
 
 
 def test_log_in_list_instant_clone_until_memory_runs_out_and_log_out(server):

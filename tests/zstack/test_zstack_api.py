@@ -17,11 +17,6 @@ SEED_CHAIN = {
 
 
 @pytest.fixture
-def demo():
-    return cloud_client("demo")
-
-
-@pytest.fixture
 def tiny():
     return cloud_client("tiny")
 

@@ -4,17 +4,11 @@ from __future__ import annotations
 
 import json
 
-import pytest
 
 from fakestack import faults
 from fakestack.model.presets import document
 
 from zstack_support import auth, call_async, cloud_client, poll, query
-
-
-@pytest.fixture
-def demo():
-    return cloud_client("demo")
 
 
 def backup_vm(client, session, root_volume, bs, name="nightly", **extra):

@@ -11,21 +11,7 @@ import urllib.request
 
 import pytest
 
-from fakestack.model import Cloud
-
 zstack_client = pytest.importorskip("zstack_mcp.zstack_client")
-
-from fakestack.server import start_server  # noqa: E402
-
-
-@pytest.fixture
-def live():
-    cloud = Cloud("demo", seed=0)
-    server = start_server(cloud, host="127.0.0.1", port=0)
-    try:
-        yield cloud, server
-    finally:
-        server.stop()
 
 
 def run(coro):

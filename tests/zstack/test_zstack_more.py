@@ -124,7 +124,7 @@ def test_session_expiry_on_a_model_cloud_with_freezegun():
     from freezegun import freeze_time
 
     with freeze_time("2026-05-01 12:00:00") as frozen:
-        cloud = Cloud("tiny", seed=0)  # the default clock reads time.time(): freezegun drives it
+        cloud = Cloud("tiny", seed=0, clock="system")  # reads time.time(): freezegun drives it
         client = Client(make_app(cloud))
         session = login(client)
         frozen.tick(7199)

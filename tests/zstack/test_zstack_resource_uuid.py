@@ -1,18 +1,12 @@
 """Caller-chosen uuids (``resourceUuid``) on CreateVmInstance and CreateDataVolume."""
 from __future__ import annotations
 
-import pytest
 
-from zstack_support import call_async, cloud_client, legacy, legacy_result, query
+from zstack_support import call_async, legacy, legacy_result, query
 
 CHOSEN = "0123456789ab4def8123456789abcdef"
 OTHER = "fedcba98765443218123456789abcdef"
 VM_MSG = "org.zstack.header.vm.APICreateVmInstanceMsg"
-
-
-@pytest.fixture
-def demo():
-    return cloud_client("demo")
 
 
 def create_vm(client, session, cloud, name: str, **extra):

@@ -6,28 +6,13 @@ from __future__ import annotations
 
 import pytest
 from werkzeug.test import Client
-from zstack_support import auth, call_async, cloud_client, login, poll, query
+from zstack_support import auth, call_async, error, login, ok, poll, query
 
 from fakestack.app import make_app
 from fakestack.model import Cloud, ManualClock
 
 GiB = 1024**3
 MiB = 1024**2
-
-
-@pytest.fixture
-def demo():
-    return cloud_client("demo")
-
-
-def ok(response):
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
-def error(response):
-    assert response.status_code == 503, response.get_data(as_text=True)
-    return response.get_json()["error"]
 
 
 def vm_backup(client, session, cloud, name="nightly"):

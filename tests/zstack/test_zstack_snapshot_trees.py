@@ -4,19 +4,13 @@ QueryVolumeSnapshotTree, and the tree fields of the snapshot inventory (issue 16
 
 from __future__ import annotations
 
-import pytest
-from zstack_support import auth, call_async, cloud_client, query
+from zstack_support import auth, call_async, query
 
 GiB = 1024**3
 MiB = 1024**2
 TREE_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTreeInventory"
 LEAF_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotTree$SnapshotLeafInventory"
 SNAPSHOT_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotInventory"
-
-
-@pytest.fixture
-def demo():
-    return cloud_client("demo")
 
 
 def snapshot(client, session, volume_uuid, **params):

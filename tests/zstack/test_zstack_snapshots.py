@@ -1,17 +1,11 @@
 """Volume snapshots over REST and the legacy endpoint: create, query, delete, bad inputs."""
 from __future__ import annotations
 
-import pytest
 
-from zstack_support import auth, call_async, cloud_client, legacy, legacy_result, poll, query
+from zstack_support import auth, call_async, legacy, legacy_result, poll, query
 
 CREATE_MSG = "org.zstack.header.volume.APICreateVolumeSnapshotMsg"
 SNAPSHOT_CLASS = "org.zstack.header.storage.snapshot.VolumeSnapshotInventory"
-
-
-@pytest.fixture
-def demo():
-    return cloud_client("demo")
 
 
 def snapshot(client, session, volume_uuid: str, **params):

@@ -3,27 +3,11 @@ group 3): every API's success, main errors and effect on the storage ledgers."""
 
 from __future__ import annotations
 
-import pytest
-from zstack_support import call_async, cloud_client, query
+from zstack_support import call_async, cloud_client, error, ok, query
 
 GiB = 1024**3
 MiB = 1024**2
 VOLUME_MSG = "org.zstack.header.volume.API{}Msg"
-
-
-@pytest.fixture
-def demo():
-    return cloud_client("demo")
-
-
-def ok(response):
-    assert response.status_code == 200, response.get_data(as_text=True)
-    return response.get_json()
-
-
-def error(response):
-    assert response.status_code == 503, response.get_data(as_text=True)
-    return response.get_json()["error"]
 
 
 def storage(client, session, path, name):

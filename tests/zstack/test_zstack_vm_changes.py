@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from werkzeug.test import Client
-from zstack_support import auth, call_async, login, query
+from zstack_support import auth, call_async, error, login, query
 
 from fakestack.app import make_app
 from fakestack.model import Cloud, ManualClock
@@ -69,11 +69,6 @@ def host(client, session, name):
 def free(client, session, name):
     inv = host(client, session, name)
     return inv["availableCpuCapacity"], inv["availableMemoryCapacity"]
-
-
-def error(response):
-    assert response.status_code == 503, response.get_data(as_text=True)
-    return response.get_json()["error"]
 
 
 # -- PauseVmInstance / ResumeVmInstance ----------------------------------------------

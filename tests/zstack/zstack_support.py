@@ -59,6 +59,18 @@ def auth(session: str, **extra) -> dict:
     return {"Authorization": f"OAuth {session}", **extra}
 
 
+def ok(response) -> dict:
+    """The body of a 200 answer (a finished API call or its poll)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
+
+
+def error(response) -> dict:
+    """The error of a 503 answer (a finished API call that failed)."""
+    assert response.status_code == 503, response.get_data(as_text=True)
+    return response.get_json()["error"]
+
+
 def poll(client, response, max_polls: int = 1):
     """Follow a 202's location (path part) and return the poll response."""
     assert response.status_code == 202, response.get_data(as_text=True)

@@ -116,6 +116,7 @@ class InstaVMDialect:
         endpoint = match.target
         if endpoint is None:
             raise route_not_found()
+        request.environ["fakestack.operation"] = endpoint.handler  # named in recordings
 
         raw_body = MISSING
         if endpoint.body is not None:

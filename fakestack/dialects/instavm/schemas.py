@@ -9,7 +9,7 @@ from __future__ import annotations
 import ipaddress
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 VCPU_CHOICES = (1, 2, 4, 6, 8)
 DEFAULT_VCPU_COUNT = 2
@@ -28,12 +28,17 @@ MemoryMb = Annotated[int, Field(ge=128, le=8192)]
 LifetimeSeconds = Annotated[int, Field(ge=20, le=86400)]
 
 
-class ShareSpec(BaseModel):
+class _Body(BaseModel):
+    # a model's validator is built on its first use, not when the dialect is imported
+    model_config = ConfigDict(defer_build=True)
+
+
+class ShareSpec(_Body):
     port: Annotated[int, Field(ge=1, le=65535)]
     is_public: bool = False
 
 
-class VMCreateRequest(BaseModel):
+class VMCreateRequest(_Body):
     session_id: Optional[str] = None
     vm_lifetime_seconds: Optional[LifetimeSeconds] = None
     memory_mb: Optional[MemoryMb] = None
@@ -54,7 +59,7 @@ class VMCreateRequest(BaseModel):
     image_variant: Optional[str] = None
 
 
-class VMUpdateRequest(BaseModel):
+class VMUpdateRequest(_Body):
     memory_mb: Optional[MemoryMb] = None
     vcpu_count: Optional[VcpuCount] = None  # not in the SDK docstring; resized like memory_mb
     snapshot_on_terminate: Optional[bool] = None
@@ -64,15 +69,15 @@ class VMUpdateRequest(BaseModel):
     vault_ids: Optional[list[Any]] = None
 
 
-class VMSnapshotRequest(BaseModel):
+class VMSnapshotRequest(_Body):
     name: Optional[str] = None
 
 
-class VMCloneRequest(BaseModel):
+class VMCloneRequest(_Body):
     snapshot_name: Optional[str] = None
 
 
-class BuildArgs(BaseModel):
+class BuildArgs(_Body):
     extra_apt_packages: Optional[list[str]] = None
     extra_pip_packages: Optional[list[str]] = None
     extra_npm_packages: Optional[list[str]] = None
@@ -83,7 +88,7 @@ class BuildArgs(BaseModel):
     post_build_cmd: Optional[str] = None
 
 
-class SnapshotCreateRequest(BaseModel):
+class SnapshotCreateRequest(_Body):
     oci_image: str
     name: Optional[str] = None
     vcpu_count: Annotated[int, Field(ge=1, le=8)] = DEFAULT_VCPU_COUNT
@@ -92,7 +97,7 @@ class SnapshotCreateRequest(BaseModel):
     build_args: Optional[BuildArgs] = None
 
 
-class CreateSessionRequest(BaseModel):
+class CreateSessionRequest(_Body):
     api_key: str
     vm_lifetime_seconds: LifetimeSeconds = DEFAULT_LIFETIME_SECONDS
     memory_mb: Optional[MemoryMb] = None
@@ -101,19 +106,19 @@ class CreateSessionRequest(BaseModel):
     env: Optional[dict[str, str]] = None
 
 
-class ExecuteRequest(BaseModel):
+class ExecuteRequest(_Body):
     command: str
     session_id: str
     language: Optional[str] = None
     timeout: Optional[int] = None
 
 
-class VolumeCreateRequest(BaseModel):
+class VolumeCreateRequest(_Body):
     name: Annotated[str, Field(min_length=1, max_length=255)]
     quota_bytes: Annotated[int, Field(ge=1)]
 
 
-class VolumeMountRequest(BaseModel):
+class VolumeMountRequest(_Body):
     volume_id: str
     mount_path: Annotated[str, Field(min_length=1)]
     mode: Literal["rw", "ro"] = "rw"
@@ -125,7 +130,7 @@ def _cidr(value: str) -> str:
     return value
 
 
-class EgressPolicy(BaseModel):
+class EgressPolicy(_Body):
     allow_public_repos: bool = True
     allow_http: bool = True
     allow_https: bool = True
@@ -133,5 +138,5 @@ class EgressPolicy(BaseModel):
     allowed_cidrs: list[Annotated[str, AfterValidator(_cidr)]] = []
 
 
-class KillRequest(BaseModel):
+class KillRequest(_Body):
     session_id: str

@@ -73,8 +73,10 @@ def _in_zone(inv, f, folder_kind: str, zone_of: Callable[[Any], str | None] = at
 
 
 def _keep(objects: Iterable, *tests) -> list:
-    tests = [test for test in tests if test is not None]
-    return [obj for obj in objects if all(test(obj) for test in tests)]
+    for test in tests:  # each on what the ones before let through (C's loop, not Python's)
+        if test is not None:
+            objects = filter(test, objects)
+    return list(objects)
 
 
 def _limited(kind: str, items: list[dict], inventory) -> list[dict]:
@@ -131,23 +133,60 @@ def vm_list(call, inp):
     inv = call.inventory
     f = inp.filter or specs.VmFilter()
 
-    def host_moid(vm):
-        host = inv.vm_host(vm)
-        return host and inv.moid("host", host.uuid)
-
     def cluster_moid(vm):
         cluster_uuid = inv.vm_cluster_uuid(vm)
         return cluster_uuid and inv.moid("cluster", cluster_uuid)
 
-    vms = _keep(inv.visible_vms(),
+    vms = _keep(_vm_candidates(inv, f),
                 _is_in(f.vms, lambda vm: inv.moid("vm", vm.uuid)),
                 _is_in(f.names, NAME),
                 *_in_zone(inv, f, "vm_folder"),
-                _is_in(f.hosts, host_moid),  # a powered-off VM: its last host
+                _on_hosts(inv, f.hosts),  # a powered-off VM: its last host
                 _is_in(f.clusters, cluster_moid),
                 _is_in(f.resource_pools, inv.vm_pool),
                 _is_in(f.power_states, power_state))
     return _limited("vm", [inv.vm_summary(vm) for vm in vms], inv)
+
+
+def _vm_candidates(inv, f) -> Iterable:
+    """The visible VMs that the filter can pick from: those it names (by moid or name,
+    through the model's indexes) or every one.  The filter's tests still run on them all,
+    and the list is sorted by id afterwards, so only the work depends on this choice."""
+    cloud = inv.cloud
+    if f.vms:
+        found = {}
+        for moid in f.vms:
+            entry = inv.objects.get(moid)
+            vm = cloud.vms.by_uuid(entry[1]) if entry is not None and entry[0] == "vm" else None
+            if vm is not None and vm.state not in INVISIBLE_VM_STATES:
+                found[vm.uuid] = vm
+        return list(found.values())
+    if f.names:
+        found = {}
+        for name in f.names:
+            for vm in cloud.vms.by_name(name):
+                if vm.state not in INVISIBLE_VM_STATES:
+                    found[vm.uuid] = vm
+        return list(found.values())
+    return inv.visible_vms()
+
+
+def _on_hosts(inv, hosts: list | None):
+    """The ``hosts`` test: the moid of the VM's host (its last one when powered off) is
+    one of ``hosts``; the moids are looked up once, not each VM's host per VM."""
+    if not hosts:
+        return None
+    wanted = set()
+    for moid in hosts:
+        entry = inv.objects.get(moid)
+        if entry is not None and entry[0] == "host":
+            wanted.add(entry[1])
+    exists = inv.cloud.hosts.by_uuid
+
+    def test(vm) -> bool:
+        uuid = vm.host_uuid or vm.last_host_uuid
+        return uuid in wanted and exists(uuid) is not None
+    return test
 
 
 @operation(VM, "get", specs.VmInput, VM_INFO)
@@ -192,6 +231,28 @@ def _resolve_folder(call, moid: str | None) -> str | None:
     if call.inventory.folder_kind(moid) is None:
         raise not_found("folder", moid)
     return moid
+
+
+def resolve_placement(call, placement):
+    """A placement spec's folder, resource pool's cluster, host, cluster and datastore
+    (None where not named; a spec without a datastore field has none)."""
+    folder = _resolve_folder(call, placement.folder)
+    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
+    host = _get(call, "host", placement.host) if placement.host else None
+    cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
+    datastore_id = getattr(placement, "datastore", None)
+    datastore = _get(call, "datastore", datastore_id) if datastore_id else None
+    return folder, pool_cluster, host, cluster, datastore
+
+
+def check_placement_agrees(placement, host, cluster, pool_cluster) -> None:
+    """The named host, cluster and resource pool lie in one cluster (reference §4.2)."""
+    if host is not None and pool_cluster is not None and host.cluster_uuid != pool_cluster.uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.host)
+    if host is not None and cluster is not None and host.cluster_uuid != cluster.uuid:
+        raise vapi_error("placement_disjoint", "cluster", placement.cluster, placement.host)
+    if pool_cluster is not None and cluster is not None and pool_cluster.uuid != cluster.uuid:
+        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.cluster)
 
 
 def _check_vm_folder(call, folder: str | None, zone_uuid: str, host_moid: str) -> None:
@@ -294,11 +355,7 @@ def vm_clone(call, inp):
     cloud = call.cloud
     source = _get_vm(call, spec.source)
     placement = spec.placement or specs.ClonePlacement()
-    folder = _resolve_folder(call, placement.folder)
-    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
-    host = _get(call, "host", placement.host) if placement.host else None
-    cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
-    datastore = _get(call, "datastore", placement.datastore) if placement.datastore else None
+    folder, pool_cluster, host, cluster, datastore = resolve_placement(call, placement)
     disk_keys = [key for key, _ in disk_entries(call.state, cloud, source)]
     for key in list(spec.disks_to_remove or []) + list(spec.disks_to_update or {}):
         if key not in disk_keys:
@@ -308,12 +365,7 @@ def vm_clone(call, inp):
     _check_name_free(call, spec.name, target_zone)
     anchor = placement.host or placement.resource_pool or placement.cluster or spec.source
     _check_vm_folder(call, folder, source.zone_uuid, anchor)
-    if host is not None and pool_cluster is not None and host.cluster_uuid != pool_cluster.uuid:
-        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.host)
-    if host is not None and cluster is not None and host.cluster_uuid != cluster.uuid:
-        raise vapi_error("placement_disjoint", "cluster", placement.cluster, placement.host)
-    if pool_cluster is not None and cluster is not None and pool_cluster.uuid != cluster.uuid:
-        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.cluster)
+    check_placement_agrees(placement, host, cluster, pool_cluster)
     if pool_cluster is not None and host is None and not call.choices.cluster_drs_enabled:
         raise vapi_error("placement_invalid", "resource_pool", placement.resource_pool,
                          "its cluster has DRS disabled; name a host")
@@ -413,6 +465,12 @@ def power_reset(call, inp):
     state = power_state(vm)
     if state != "POWERED_ON":
         raise vapi_error("vm_power_state", inp.vm, state)
+    reboot(call, vm)
+    return None
+
+
+def reboot(call, vm) -> None:
+    """Reboot a VM (a frozen instant-clone source thaws), after the call's fault point."""
     cloud = call.cloud
     call.fault_point(vm=vm.uuid, name=vm.name)
 
@@ -423,7 +481,6 @@ def power_reset(call, inp):
                 cloud.freeze_vm(vm.uuid, False)
 
     run_sync(call, "vm.reboot", reboot_and_unfreeze)
-    return None
 
 
 # --- inventory ----------------------------------------------------------------------------

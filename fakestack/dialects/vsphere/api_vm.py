@@ -3,7 +3,16 @@
 from __future__ import annotations
 
 from . import vm_specs
-from .api_vcenter import VM, _check_name_free, _check_vm_folder, _get, _get_vm, _resolve_folder, run_sync
+from .api_vcenter import (
+    VM,
+    _check_name_free,
+    _check_vm_folder,
+    _get,
+    _get_vm,
+    check_placement_agrees,
+    resolve_placement,
+    run_sync,
+)
 from .errors import VapiError, message, vapi_error
 from .inventory import MiB, power_state
 from .registry import operation
@@ -68,20 +77,11 @@ def _placement(call, placement, *, need_datastore: bool, structure: str):
     """Resolve folder / resource pool / host / cluster / datastore and check they agree
     (reference §4.2 rows 6 and 10; disjoint -> invalid_argument)."""
     inv = call.inventory
-    folder = _resolve_folder(call, placement.folder)
-    pool_cluster = _get(call, "resource_pool", placement.resource_pool) if placement.resource_pool else None
-    host = _get(call, "host", placement.host) if placement.host else None
-    cluster = _get(call, "cluster", placement.cluster) if placement.cluster else None
+    folder, pool_cluster, host, cluster, datastore = resolve_placement(call, placement)
     datastore_id = getattr(placement, "datastore", None)
-    datastore = _get(call, "datastore", datastore_id) if datastore_id else None
     if need_datastore and datastore is None:
         raise _missing(structure, "datastore")
-    if host is not None and pool_cluster is not None and host.cluster_uuid != pool_cluster.uuid:
-        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.host)
-    if host is not None and cluster is not None and host.cluster_uuid != cluster.uuid:
-        raise vapi_error("placement_disjoint", "cluster", placement.cluster, placement.host)
-    if pool_cluster is not None and cluster is not None and pool_cluster.uuid != cluster.uuid:
-        raise vapi_error("placement_disjoint", "resource_pool", placement.resource_pool, placement.cluster)
+    check_placement_agrees(placement, host, cluster, pool_cluster)
     target_cluster = cluster or pool_cluster
     anchor = placement.host or placement.cluster or placement.resource_pool
     if datastore is not None:

@@ -10,7 +10,7 @@ An instant clone resumes its source's memory: its Tools run when the source's do
 from __future__ import annotations
 
 from . import vm_specs
-from .api_vcenter import _get_vm, run_sync
+from .api_vcenter import _get_vm, reboot, run_sync
 from .api_vm import guest_family
 from .errors import vapi_error
 from .inventory import power_state
@@ -113,16 +113,7 @@ def guest_reboot(call, inp):
     if state != "POWERED_ON":
         raise vapi_error("vm_power_state", inp.vm, state)
     _with_tools(call, inp.vm)
-    cloud = call.cloud
-    call.fault_point(vm=vm.uuid, name=vm.name)
-
-    def reboot_and_unfreeze():
-        with cloud.atomic():
-            cloud.reboot_vm(vm.uuid)
-            if vm.frozen:
-                cloud.freeze_vm(vm.uuid, False)
-
-    run_sync(call, "vm.reboot", reboot_and_unfreeze)
+    reboot(call, vm)
     return None
 
 

@@ -214,6 +214,7 @@ class VsphereDialect:
 
     def handle_rest(self, surface: str, request: Request) -> Response:
         route, path_params = self._match(surface, request)
+        request.environ["fakestack.operation"] = _operation_label(route.service, route.operation)
         op = OPERATIONS.get((route.service, route.operation))
         if op is None:
             raise vapi_error("url_not_found", request.path[len(PREFIXES[surface]):])
@@ -309,6 +310,8 @@ class VsphereDialect:
             if invocation.invalid_value is not None:
                 raise vapi_error("value_invalid", invocation.invalid_value)
             op = OPERATIONS.get((invocation.service, invocation.operation))
+            request.environ["fakestack.operation"] = _operation_label(invocation.service,
+                                                                      invocation.operation)
             if op is None:
                 raise vapi_error("operation_not_found", invocation.service, invocation.operation)
             call = Call(self, RPC, op)
@@ -338,3 +341,8 @@ class VsphereDialect:
 
 def create_dialect(cloud: DialectCloud, **overrides: Any) -> VsphereDialect:
     return VsphereDialect(cloud, Choices(**overrides) if overrides else None)
+
+
+def _operation_label(service: str, operation: str) -> str:
+    """``com.vmware.vcenter.VM`` + ``instant_clone`` -> ``VM.instant_clone`` (recordings)."""
+    return f"{service.rsplit('.', 1)[-1]}.{operation}"

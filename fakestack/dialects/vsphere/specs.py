@@ -36,7 +36,9 @@ def _map_from_rest(value: Any) -> Any:
 
 
 class Schema(BaseModel):
-    model_config = ConfigDict(strict=True, extra="forbid")
+    # defer_build: a model's validator is built on its first use, not at import (most
+    # runs, ``fakestack serve`` to its first answer included, use a few of them)
+    model_config = ConfigDict(strict=True, extra="forbid", defer_build=True)
     vapi_name: ClassVar[str] = "operation-input"
 
 

@@ -7,7 +7,8 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import field_validator, model_validator
 
-from .specs import MAC_ADDRESS, MacType, NicBackingSpec, Schema, _check_vm_name, _map_from_rest
+from .specs import NicUpdateSpec as CloneNicUpdateSpec
+from .specs import Schema, _check_vm_name, _map_from_rest
 
 HardwareVersion = Literal[tuple(f"VMX_{n:02d}" for n in range(3, 23))]  # type: ignore[misc]
 UpgradePolicy = Literal["NEVER", "AFTER_CLEAN_SHUTDOWN", "ALWAYS"]
@@ -138,44 +139,21 @@ class DiskUpdateSpec(Schema):
     backing: DiskBackingSpec | None = None
 
 
-def _check_nic_spec(spec):
-    if spec.mac_address is not None and not MAC_ADDRESS.match(spec.mac_address):
-        raise ValueError(f"mac_address {spec.mac_address!r} is not a MAC address")
-    if spec.mac_type == "MANUAL" and spec.mac_address is None:
-        raise ValueError("mac_type MANUAL requires mac_address")
-    if spec.backing is not None and spec.backing.type != "STANDARD_PORTGROUP":
-        raise ValueError(f"backing type {spec.backing.type} is not supported (standard port groups only)")
-    return spec
+class NicUpdateSpec(CloneNicUpdateSpec):
+    """Ethernet.update's spec: the one instant clone takes (same structure, same MAC
+    checks), limited to standard port groups."""
+
+    @model_validator(mode="after")
+    def _standard_portgroup(self):
+        if self.backing is not None and self.backing.type != "STANDARD_PORTGROUP":
+            raise ValueError(f"backing type {self.backing.type} is not supported (standard port groups only)")
+        return self
 
 
-class NicCreateSpec(Schema):
+class NicCreateSpec(NicUpdateSpec):
     vapi_name: ClassVar[str] = "com.vmware.vcenter.vm.hardware.ethernet.create_spec"
     type: NicEmulation | None = None
-    upt_compatibility_enabled: bool | None = None
-    upt_v2_compatibility_enabled: bool | None = None
-    mac_type: MacType | None = None
-    mac_address: str | None = None
     pci_slot_number: int | None = None
-    wake_on_lan_enabled: bool | None = None
-    backing: NicBackingSpec | None = None
-    start_connected: bool | None = None
-    allow_guest_control: bool | None = None
-
-    _mac = model_validator(mode="after")(_check_nic_spec)
-
-
-class NicUpdateSpec(Schema):
-    vapi_name: ClassVar[str] = "com.vmware.vcenter.vm.hardware.ethernet.update_spec"
-    upt_compatibility_enabled: bool | None = None
-    upt_v2_compatibility_enabled: bool | None = None
-    mac_type: MacType | None = None
-    mac_address: str | None = None
-    wake_on_lan_enabled: bool | None = None
-    backing: NicBackingSpec | None = None
-    start_connected: bool | None = None
-    allow_guest_control: bool | None = None
-
-    _mac = model_validator(mode="after")(_check_nic_spec)
 
 
 # --- VM create / relocate / register ---------------------------------------------------

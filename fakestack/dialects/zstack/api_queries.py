@@ -1,9 +1,8 @@
 """Query* APIs over the model's collections, and the capacity read APIs (§3)."""
 from __future__ import annotations
 
-from dataclasses import replace
-
-from .query import run_query, schema_for
+from .entity_query import run_entity_query
+from .query import schema_for
 from .registry import Call, api
 
 
@@ -12,9 +11,9 @@ def _query(call: Call) -> dict:
     source = call.dialect.sources[call.name]
     collection = source.collection
     spec = call.query
-    # Equality on uuid or name (GET /resources/{uuid}, q=name=x) selects entities before
-    # rendering, through the collection's indexes when it can, so that finding one VM among
-    # thousands neither scans nor renders them all.
+    # Equality on uuid or name (GET /resources/{uuid}, q=name=x) selects entities through
+    # the collection's indexes; every other condition is tested on the entities, rendering
+    # only what the reply shows (see entity_query).
     entities = None
     remaining = []
     for condition in spec.conditions:
@@ -35,25 +34,9 @@ def _query(call: Call) -> dict:
             values = set(raw if isinstance(raw, list) else str(raw).split(","))
             entities = [e for e in entities if getattr(e, attr, None) in values]
     if entities is None:
-        entities = source.entities(cloud)
-    if not remaining and not spec.sort_by:
-        # Nothing left to filter or sort on: page first, render only the page.
-        total = len(entities)
-        if spec.count:
-            return {"total": total}
-        start = max(spec.start, 0)
-        page = entities[start:start + spec.limit] if spec.limit >= 0 else entities[start:]
-        rows = [source.render(cloud, e) for e in page]
-        if spec.fields is None:
-            reply = {"inventories": rows}  # what run_query answers with nothing left to do
-        else:
-            reply = run_query(rows, replace(spec, conditions=[], start=0, limit=len(rows),
-                                            reply_with_count=False), collection)
-        if spec.reply_with_count:
-            reply["total"] = total
-    else:
-        rows = [source.render(cloud, e) for e in entities]
-        reply = run_query(rows, replace(spec, conditions=remaining), collection)
+        entities = source.live(cloud)
+    reply = run_entity_query(cloud, entities, spec, collection, source.render, source.fields,
+                             source.compact, conditions=remaining)
     if "inventories" in reply:
         call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)
     return reply

@@ -26,6 +26,8 @@ def format_date(epoch_seconds: float) -> str:
 def parse_date(text: str) -> float | None:
     """Inverse of :func:`format_date` (used to compare and sort dates in queries, row after
     row: cached like the formatter); None if not a date."""
+    if text.__class__ is not str or text[-2:].upper() not in ("AM", "PM"):
+        return None  # cannot match the format's closing %p (and a failed strptime is slow)
     try:
         moment = datetime.strptime(text, "%b %d, %Y %I:%M:%S %p")
     except (TypeError, ValueError):

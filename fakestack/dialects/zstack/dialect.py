@@ -20,6 +20,7 @@ from fakestack.model.errors import DomainError
 
 from ..kit.cloud import DialectCloud
 from ..kit.json_input import JsonInputError, parse_json
+from ..kit.routing import Router
 from . import jobs, render, sessions, webhooks
 from .catalog import APIS
 from .errors import (
@@ -60,6 +61,19 @@ class Outcome:
     stage: str = "handler"
 
 
+_ROUTES: dict[int, Router] = {}
+
+
+def _route_table() -> Router:
+    """The router of every bound API: the same for every cloud, so built once per set of
+    bindings (a fixture makes an app per test) and only read afterwards."""
+    routes = _ROUTES.get(len(BINDINGS))
+    if routes is None:
+        routes = route_table()
+        _ROUTES.clear()
+        _ROUTES[len(BINDINGS)] = routes
+    return routes
+
 class ZStackDialect:
     name = "zstack"
     openapi_path = "/zstack/v1/openapi.json"  # its OpenAPI 3.1 document
@@ -70,7 +84,7 @@ class ZStackDialect:
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = route_table()
+        self.routes = _route_table()
         self.legacy = LegacyEndpoint(self)
         self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
@@ -197,6 +211,7 @@ class ZStackDialect:
         method = request.method
         body = self._read_body(request) if method in ("POST", "PUT") else {}
         name, url_vars = self._select(request, relative, body)
+        request.environ["fakestack.operation"] = name  # named in recordings
         api = APIS[name]
         call = self._call_from_request(request, name, api, body, url_vars)
         job_uuid = request.headers.get("X-Job-UUID")
@@ -293,7 +308,9 @@ class ZStackDialect:
         host = request.host
         if ":" not in host.rsplit("]", 1)[-1]:
             host = f"{host}:{request.environ.get('SERVER_PORT', '80')}"
-        return f"http://{host}{context}/v1/api-jobs/{job_uuid}"
+        # The scheme the request came in on: https under `serve --tls` or fakestack.mock
+        # on an https URL (a real management node answers plain http on 8080).
+        return f"{request.scheme}://{host}{context}/v1/api-jobs/{job_uuid}"
 
     @staticmethod
     def _api_timeout(request: Request, name: str) -> int:

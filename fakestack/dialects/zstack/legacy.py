@@ -128,6 +128,7 @@ class LegacyEndpoint:
             return text_response(f"Unable to deserialize class {message_class}: [session.uuid] field is "
                                  f"excepted a string, but was [{java_text(session_uuid)}].", 200)
         api = APIS[name]
+        request.environ["fakestack.operation"] = name  # named in recordings
         if not api["async"] and name.startswith(("Query", "Get", "Validate")):
             request.environ["fakestack.mutating"] = False  # a read: no state-file write
         specs = param_specs(api)

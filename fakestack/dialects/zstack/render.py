@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response
 
 from ..kit.responses import JsonStyle
 from .dates import format_date, sql_timestamp
+from .entity_query import Field, attribute, derived
 from .names import IMAGE_STORE, bs_type, media_type, ps_type
 from .query import QuerySource
 from .sessions import ADMIN_ACCOUNT_UUID
@@ -252,6 +253,38 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
         "vmCdRoms": [],
         "guestOsType": _text(vm.guest_os_type),
     })
+
+
+# The top-level fields of vm_inventory read from a Vm without rendering it (the query
+# engine filters, sorts and picks fields with these; tests compare them with the renderer).
+VM_FIELDS: dict[str, Field] = {
+    "uuid": attribute("uuid"),
+    "name": attribute("name"),
+    "description": derived(lambda cloud, vm: _text(vm.description), str),
+    "zoneUuid": attribute("zone_uuid"),
+    "clusterUuid": attribute("cluster_uuid"),
+    "imageUuid": attribute("image_uuid"),
+    "hostUuid": attribute("host_uuid"),
+    "lastHostUuid": attribute("last_host_uuid"),
+    "instanceOfferingUuid": attribute("instance_offering_uuid"),
+    "rootVolumeUuid": attribute("root_volume_uuid"),
+    "platform": attribute("platform"),
+    "architecture": attribute("architecture"),
+    "defaultL3NetworkUuid": derived(
+        lambda cloud, vm: vm.l3_network_uuids[0] if vm.l3_network_uuids else None, str),
+    "type": derived(lambda cloud, vm: "UserVm", str),
+    "hypervisorType": derived(lambda cloud, vm: "KVM", str),
+    "memorySize": attribute("memory_size", int, nullable=False),
+    "reservedMemorySize": derived(lambda cloud, vm: 0, int),
+    "cpuNum": attribute("cpu_num", int, nullable=False),
+    "cpuSpeed": derived(lambda cloud, vm: 0, int),
+    "allocatorStrategy": derived(
+        lambda cloud, vm: vm.allocator_strategy or cloud.settings.default_allocator_strategy, str),
+    "createDate": derived(lambda cloud, vm: _dates(vm)[0], str),
+    "lastOpDate": derived(lambda cloud, vm: _dates(vm)[1], str),
+    "state": attribute("state"),
+    "guestOsType": derived(lambda cloud, vm: _text(vm.guest_os_type), str),
+}
 
 
 HARDWARE_STATUS_FIELDS = ("cpuStatus", "memoryStatus", "diskStatus", "nicStatus", "gpuStatus",
@@ -602,16 +635,27 @@ class Source:
     """One queryable resource: where its entities live and how to render one."""
 
     def __init__(self, collection: QuerySource, attr: str, render: Callable,
-                 keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None) -> None:
+                 keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None,
+                 fields: dict[str, Field] | None = None, compact: bool = False) -> None:
         self.collection = collection
         self.attr = attr
         self.render = render
         self.keep = keep
         self.class_of = class_of
+        # top-level fields readable from the entity; ``compact``: the renderer omits nulls
+        self.fields = fields or {}
+        self.compact = compact
 
     def entities(self, cloud) -> list:
         items = getattr(cloud, self.attr)
         return items.values() if self.keep is None else [e for e in items if self.keep(e)]
+
+    def live(self, cloud):
+        """The entities, in order, without copying the model's collection into a list (for a
+        query that may stop early); a filtered or derived source lists its ``entities``."""
+        if self.keep is not None:
+            return self.entities(cloud)
+        return getattr(cloud, self.attr).view()
 
 
 class _SnapshotTree:
@@ -686,7 +730,7 @@ def _sources(cloud) -> dict[str, Source]:
         "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
     })
     return {
-        "QueryVmInstance": Source(vm, "vms", vm_inventory),
+        "QueryVmInstance": Source(vm, "vms", vm_inventory, fields=VM_FIELDS, compact=True),
         "QueryVmNic": Source(NIC, "nics", nic_inventory),
         "QueryVolume": Source(volume, "volumes", volume_inventory),
         "QueryHost": Source(host, "hosts", host_inventory),
