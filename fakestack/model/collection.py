@@ -67,7 +67,7 @@ class Collection(Generic[T]):
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
-        setattr(entity, "name", new_name)
+        setattr(entity, "name", new_name)  # noqa: B010 (T is any entity: mypy knows no .name)
         self.add(entity)
 
     def find(self, key: Any) -> T | None:
