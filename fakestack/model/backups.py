@@ -48,11 +48,11 @@ IMAGE_ARCHITECTURES = ("x86_64", "aarch64", "mips64el", "loongarch64")
 TEMPLATE_MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE)
 
 
-def keeps_no_backups(bs: BackupStorage, field: str = "backupStorageUuid") -> InvalidArgument:
+def keeps_no_backups(bs: BackupStorage, field: str = "backup_storage") -> InvalidArgument:
     """The error for a backup storage of a kind that keeps no volume backups; the facts
     (``reason_code``, ``backup_storage_kind``, ``backup_storage_uuid``) let a dialect word it."""
     return InvalidArgument(field, "keeps no volume backups",
-                           message=f"backup storage[uuid:{bs.uuid}] is of kind {bs.type}, which keeps "
+                           message=f"backup storage {bs.uuid} is of kind {bs.type}, which keeps "
                            "no volume backups",
                            reason_code="backup_storage_kind", backup_storage_kind=bs.type,
                            backup_storage_uuid=bs.uuid)
@@ -221,11 +221,12 @@ class BackupMixin(CloudState):
         """The VM a root volume belongs to (VM backups are addressed by root volume)."""
         vol = self._volume(volume)
         if vol.type != "Root":
-            raise InvalidArgument("rootVolumeUuid", "not a root volume",
-                                  message=f"Volume[uuid:{vol.uuid}] is not root volume")
+            raise InvalidArgument("root_volume", "not a root volume",
+                                  reason_code="not_root_volume", volume_uuid=vol.uuid)
         vm_uuid = vol.vm_uuid or vol.last_vm_uuid
         if vm_uuid is None:
-            raise NotFound("vm", vol.uuid, message=f"no vm owns root volume[uuid:{vol.uuid}]")
+            raise NotFound("vm", vol.uuid, message=f"no vm owns root volume {vol.uuid}",
+                           reason_code="root_volume_without_vm", volume_uuid=vol.uuid)
         return self.vms.get(vm_uuid)
 
     # -- record bookkeeping --------------------------------------------------------------
@@ -269,24 +270,22 @@ class BackupMixin(CloudState):
         if description is not None and len(description) > 2048:
             raise InvalidArgument("description", "must be at most 2048 characters")
         if mode not in (None, "full"):
-            raise InvalidArgument("mode", "only full is accepted",
-                                  message=f"invalid mode[{mode}], only [full] is accepted")
+            raise InvalidArgument("mode", "only full is accepted", reason_code="backup_mode", mode=mode)
         if not bs.keeps_backups:
             raise keeps_no_backups(bs)
         if bs.state != "Enabled":
             raise InvalidState("backup_storage", bs.uuid, bs.state, "backup", ("Enabled",),
-                               message=f"current backup storage state[{bs.state}] doesn't allow to proceed")
+                               reason_code="backup_storage_state", backup_storage_state=bs.state)
         vm = self.vm_for_root_volume(root_volume) if vm is None else self._vm(vm)
         if vm.state not in BACKUP_VM_STATES:
             raise InvalidState("vm", vm.uuid, vm.state, "backup", BACKUP_VM_STATES,
-                               message=f"Failed to create backups for VM[uuid:{vm.uuid}], because it is "
-                               "not in state[Running, Paused]")
+                               reason_code="vm_backup_state", vm_uuid=vm.uuid)
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if vm.zone_uuid not in bs.zone_uuids:
-            raise InvalidArgument("backupStorageUuid", "not attached to the vm's zone",
-                                  message=f"backup storage[uuid:{bs.uuid}] is not attached to "
-                                  f"zone[uuid:{vm.zone_uuid}] of vm[uuid:{vm.uuid}]")
+            raise InvalidArgument("backup_storage", "not attached to the vm's zone",
+                                  reason_code="backup_storage_zone", backup_storage_uuid=bs.uuid,
+                                  zone_uuid=vm.zone_uuid, vm_uuid=vm.uuid)
         if resource_uuid is not None:
             if resource_uuid in self.backup_groups or resource_uuid in self.backups or any(
                     e["backup"]["group_uuid"] == resource_uuid
@@ -401,14 +400,14 @@ class BackupMixin(CloudState):
         """Delete backup records from storages (the rules of ``delete_backup_group``);
         ``fault_point(involved_storage_uuids)`` is asked once the storages are known."""
         if mode not in DELETE_MODES:
-            raise InvalidArgument("deleteMode", "must be Permissive or Enforcing")
+            raise InvalidArgument("delete_mode", "must be Permissive or Enforcing")
         wanted = None
         if backup_storages is not None:
             if isinstance(backup_storages, (str, bytes)) or not hasattr(backup_storages, "__iter__"):
                 backup_storages = [backup_storages]
             wanted = [self.backup_storages.get(b).uuid for b in backup_storages]
             if not wanted:
-                raise InvalidArgument("backupStorageUuids", "must not be empty")
+                raise InvalidArgument("backup_storages", "must not be empty")
         involved: list[str] = []
         for record in members:
             for ref in record.backup_storage_refs:
@@ -469,8 +468,10 @@ class BackupMixin(CloudState):
             raise keeps_no_backups(bs)
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid,
-                              message=f"sync volume backup metadata file in image store[uuid:{bs.uuid}] "
-                              f"meet I/O error: backup storage[uuid:{bs.uuid}] is {bs.status}")
+                              message=f"cannot read the backup catalog of backup storage {bs.uuid}: "
+                              f"it is {bs.status}",
+                              reason_code="backup_sync_unreachable", backup_storage_uuid=bs.uuid,
+                              backup_storage_status=bs.status)
         self._purge_retired(bs.uuid)
         catalog = self._catalog(bs.uuid)
         deleted = 0
@@ -529,26 +530,27 @@ class BackupMixin(CloudState):
             raise InvalidArgument("description", "must be at most 2048 characters")
         kind = ImageKind.spelled(media_type)
         if kind not in TEMPLATE_MEDIA_TYPES:
-            raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
+            raise InvalidArgument("media_type", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if platform is not None and platform not in IMAGE_PLATFORMS:
             raise InvalidArgument("platform", f"must be one of {', '.join(IMAGE_PLATFORMS)}")
         if architecture is not None and architecture not in IMAGE_ARCHITECTURES:
             raise InvalidArgument("architecture", f"must be one of {', '.join(IMAGE_ARCHITECTURES)}")
         if bs.state != "Enabled":
             raise InvalidState("backup_storage", bs.uuid, bs.state, "create image", ("Enabled",),
-                               message=f"current backup storage state[{bs.state}] doesn't allow to proceed")
+                               reason_code="backup_storage_state", backup_storage_state=bs.state)
         ref = self._backup_ref(record, bs.uuid)
         if ref is None or ref["status"] != "Ready" or record.status != "Ready":
-            raise InvalidArgument("backupStorageUuid", "the backup is not on that backup storage",
-                                  message=f"Volume backup[uuid:{record.uuid}] not found on backup "
-                                  f"storage[uuid:{bs.uuid}]")
+            raise InvalidArgument("backup_storage", "the backup is not on that backup storage",
+                                  reason_code="backup_not_on_storage", backup_uuid=record.uuid,
+                                  backup_storage_uuid=bs.uuid)
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         entry = self._catalog(bs.uuid).get(record.uuid)
         if entry is None or entry["deleted"]:
             raise InvalidState("backup", record.uuid, "Missing", "create image", ("Ready",),
-                               message=f"the data of volume backup[uuid:{record.uuid}] is missing on "
-                               f"backup storage[uuid:{bs.uuid}]")
+                               message=f"the data of backup {record.uuid} is missing on backup storage {bs.uuid}",
+                               reason_code="backup_data_missing", backup_uuid=record.uuid,
+                               backup_storage_uuid=bs.uuid)
         if resource_uuid is not None and resource_uuid in self.images:
             raise Conflict("image", resource_uuid)
         node = self.nodes.get(entry["node_uuid"])

@@ -233,8 +233,10 @@ class CloneMixin(CloudState):
                 raise Unreachable("primary_storage", target_ps.uuid)
             if src_host.cluster_uuid not in target_ps.cluster_uuids:
                 raise InvalidArgument("primary_storage",
-                                      f"primary storage[uuid:{target_ps.uuid}] is not reachable from "
-                                      f"the source's host[uuid:{src_host.uuid}]")
+                                      f"primary storage {target_ps.uuid} is not reachable from "
+                                      f"the source's host {src_host.uuid}",
+                                      reason_code="storage_unreachable_from_host",
+                                      primary_storage_uuid=target_ps.uuid, host_uuid=src_host.uuid)
         volumes = self.vm_volumes(vm)
         for vol in volumes:
             ps = self.primary_storages.get(vol.primary_storage_uuid)
@@ -253,8 +255,9 @@ class CloneMixin(CloudState):
                     raise CapacityExhausted(
                         "chain_depth", parent.depth + 1, self.settings.max_chain_depth,
                         resource_uuid=vol.uuid,
-                        message=f"the disk chain of volume[uuid:{vol.uuid}] would reach "
-                        f"{parent.depth + 1} levels, over the limit of {self.settings.max_chain_depth}")
+                        message=f"the disk chain of volume {vol.uuid} would reach "
+                        f"{parent.depth + 1} levels, over the limit of {self.settings.max_chain_depth}",
+                        reason_code="volume_chain_depth", volume_uuid=vol.uuid)
                 parent = self._freeze_leaf(vol, keep_ref=False)
             ps = target_ps or self.primary_storages.get(vol.primary_storage_uuid)
             new = self._new_volume_on(clone, vol.type, vol.virtual_size, ps, parent=parent,

@@ -79,8 +79,10 @@ class DeviceMixin(CloudState):
             if ps_given is not None and not candidates:
                 raise InvalidArgument(
                     "primary_storage",
-                    f"primary storage[uuid:{ps_given.uuid}] is not "
+                    f"primary storage {ps_given.uuid} is not "
                     "attached to the cluster of the requested host",
+                    reason_code="storage_not_in_host_cluster",
+                    primary_storage_uuid=ps_given.uuid,
                 )
         leaf = self.settings.new_leaf_size
 
@@ -181,7 +183,10 @@ class DeviceMixin(CloudState):
         reachable = self._running_clusters(vm)
         if reachable is not None and not reachable.intersection(ps.cluster_uuids):
             raise InvalidArgument(
-                "primary_storage", f"primary storage[uuid:{ps.uuid}] is not reachable from the vm's hosts"
+                "primary_storage",
+                f"primary storage {ps.uuid} is not reachable from the vm's hosts",
+                reason_code="storage_unreachable_from_vm",
+                primary_storage_uuid=ps.uuid,
             )
         thick = ps.default_thick if provisioning is None else provisioning == "thick"
         used = {self.volumes.get(u).device_id for u in vm.data_volume_uuids}
@@ -250,7 +255,8 @@ class DeviceMixin(CloudState):
 
     def _nic_index(self, vm: Vm, nic: Nic) -> int:
         if nic.uuid not in vm.nic_uuids:
-            raise InvalidArgument("nic", f"nic[uuid:{nic.uuid}] is not a nic of vm[uuid:{vm.uuid}]")
+            raise InvalidArgument("nic", f"nic {nic.uuid} is not a nic of vm {vm.uuid}",
+                                  reason_code="nic_of_another_vm", nic_uuid=nic.uuid, vm_uuid=vm.uuid)
         return vm.nic_uuids.index(nic.uuid)
 
     def _device_state_check(self, vm: Vm, op: str) -> None:
@@ -321,7 +327,10 @@ class DeviceMixin(CloudState):
             ):
                 if reach is not None and cluster_uuid not in reach:
                     raise InvalidArgument(
-                        "cluster", f"cluster[uuid:{cluster_uuid}] cannot reach the vm's storage"
+                        "cluster",
+                        f"cluster {cluster_uuid} cannot reach the vm's storage",
+                        reason_code="cluster_cannot_reach_storage",
+                        cluster_uuid=cluster_uuid,
                     )
                 new_host = self._choose_host(vm, clusters=frozenset({cluster_uuid}))
         if (
@@ -333,7 +342,8 @@ class DeviceMixin(CloudState):
             raise InvalidArgument("host", "the vm's host cannot reach the target storage; give a host")
         if new_host is not None:
             if reach is not None and new_host.cluster_uuid not in reach:
-                raise InvalidArgument("host", f"host[uuid:{new_host.uuid}] cannot reach the vm's storage")
+                raise InvalidArgument("host", f"host {new_host.uuid} cannot reach the vm's storage",
+                                      reason_code="host_cannot_reach_vm_storage", host_uuid=new_host.uuid)
             if vm.holds_host and new_host.uuid != vm.host_uuid:
                 if not new_host.schedulable:
                     if new_host.status != "Connected":

@@ -2,6 +2,9 @@
 
 Dialects render these into their own wire shapes; the errors therefore carry every fact a
 faithful rendering needs (resource kind and uuid, amounts, states) and no dialect words.
+Every error takes keyword ``facts``: a ``reason_code`` naming the case and the values it is
+about, from which a dialect builds its own text;
+``message`` is neutral English for whoever shows it as is.
 """
 from __future__ import annotations
 
@@ -17,6 +20,11 @@ class DomainError(Exception):
         super().__init__(message)
         self.message = message
         self.facts = facts
+
+    def default_message(self) -> str:
+        """The neutral text the error has when its raiser gave none (a dialect that words
+        errors its own way replaces only this one, not a text chosen at the raise)."""
+        return self.message
 
     def to_dict(self) -> dict[str, Any]:
         data = {"kind": self.kind, "message": self.message}
@@ -50,6 +58,7 @@ class CapacityExhausted(DomainError):
         request: dict[str, Any] | None = None,
         injected: bool = False,
         message: str | None = None,
+        **facts: Any,
     ) -> None:
         self.resource = resource
         self.resource_uuid = resource_uuid
@@ -60,17 +69,21 @@ class CapacityExhausted(DomainError):
         super().__init__(
             message
             or f"not enough {resource}: needed {needed}, available {available}"
-            + (f" on {resource_uuid}" if resource_uuid else "")
+            + (f" on {resource_uuid}" if resource_uuid else ""),
+            **facts,
         )
 
 
 class NotFound(DomainError):
     kind = "not_found"
 
-    def __init__(self, resource_kind: str, key: str, message: str | None = None) -> None:
+    def __init__(self, resource_kind: str, key: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.key = key
-        super().__init__(message or f"{resource_kind}[{key}] not found")
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.key} not found"
 
 
 class InvalidState(DomainError):
@@ -86,16 +99,17 @@ class InvalidState(DomainError):
         operation: str,
         allowed: tuple[str, ...] = (),
         message: str | None = None,
+        **facts: Any,
     ) -> None:
         self.resource_kind = resource_kind
         self.uuid = uuid
         self.state = state
         self.operation = operation
         self.allowed = list(allowed)
-        super().__init__(
-            message
-            or f"{resource_kind}[uuid:{uuid}] is in state[{state}], which does not allow {operation}"
-        )
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.uuid} is {self.state}, which does not allow {self.operation}"
 
 
 class Conflict(DomainError):
@@ -103,22 +117,30 @@ class Conflict(DomainError):
 
     kind = "conflict"
 
-    def __init__(self, resource_kind: str, key: str, message: str | None = None) -> None:
+    def __init__(self, resource_kind: str, key: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.key = key
-        super().__init__(message or f"{resource_kind}[{key}] conflicts with an existing one")
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.key} conflicts with an existing one"
 
 
 class InvalidArgument(DomainError):
-    """``facts`` may add what a dialect needs to word the error its own way: a
-    ``reason_code`` naming the case, and the values it is about."""
+    """``field`` is the model's neutral (snake_case) name of the argument, e.g.
+    ``root_volume``; a dialect maps it onto its own parameter name.  ``facts`` may add
+    what a dialect needs to word the error its own way: a ``reason_code`` naming the case,
+    and the values it is about (uuids, states, kinds)."""
 
     kind = "invalid_argument"
 
     def __init__(self, field: str, reason: str, message: str | None = None, **facts: Any) -> None:
         self.field = field
         self.reason = reason
-        super().__init__(message or f"invalid {field}: {reason}", **facts)
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"invalid {self.field}: {self.reason}"
 
 
 class Unreachable(DomainError):
@@ -126,10 +148,13 @@ class Unreachable(DomainError):
 
     kind = "unreachable"
 
-    def __init__(self, resource_kind: str, uuid: str, message: str | None = None) -> None:
+    def __init__(self, resource_kind: str, uuid: str, message: str | None = None, **facts: Any) -> None:
         self.resource_kind = resource_kind
         self.uuid = uuid
-        super().__init__(message or f"{resource_kind}[uuid:{uuid}] is not reachable")
+        super().__init__(message or self.default_message(), **facts)
+
+    def default_message(self) -> str:
+        return f"{self.resource_kind} {self.uuid} is not reachable"
 
 
 class Timeout(DomainError):

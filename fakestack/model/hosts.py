@@ -82,7 +82,8 @@ class HostMixin(CloudState):
                     raise Unreachable("host", host.uuid)
                 raise InvalidState("host", host.uuid, host.state, "allocate")
             if clusters is not None and host.cluster_uuid not in clusters:
-                raise InvalidArgument("hostUuid", f"host[uuid:{host.uuid}] cannot reach the storage")
+                raise InvalidArgument("host", f"host {host.uuid} cannot reach the storage",
+                                      reason_code="host_cannot_reach_storage", host_uuid=host.uuid)
             if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
                 raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
             return host

@@ -62,14 +62,14 @@ class ImageChangeMixin(CloudState):
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if not stores:
-            raise InvalidArgument("backupStorageUuids", "at least one backup storage is needed")
+            raise InvalidArgument("backup_storages", "at least one backup storage is needed")
         virtual, actual, served_format, seconds = self.download_source(url)
         fmt = format or served_format
         if fmt not in IMAGE_FORMATS:
             raise InvalidArgument("format", f"must be one of {', '.join(IMAGE_FORMATS)}")
         kind = ImageKind.spelled(media_type) if media_type else (ISO if fmt == "iso" else ROOT_TEMPLATE)
         if kind not in MEDIA_TYPES:
-            raise InvalidArgument("mediaType", f"must be one of {', '.join(MEDIA_TYPES)}")
+            raise InvalidArgument("media_type", f"must be one of {', '.join(MEDIA_TYPES)}")
         refs = []
         seen: set[str] = set()
         for bs in stores:
@@ -88,9 +88,13 @@ class ImageChangeMixin(CloudState):
                     max(room, 0) if "backup_storage" not in self._exhausted else 0,
                     resource_uuid=bs.uuid,
                     injected="backup_storage" in self._exhausted,
-                    message=f"the backup storage[uuid:{bs.uuid}, name:{bs.name}] has not enough capacity "
-                    f"to download the image[{url}].Required size:{actual}, available size:"
-                    f"{max(room, 0) if 'backup_storage' not in self._exhausted else 0}",
+                    message=f"backup storage {bs.uuid} ({bs.name}) has no room for the image at {url}: "
+                    f"{actual} bytes needed, "
+                    f"{max(room, 0) if 'backup_storage' not in self._exhausted else 0} available",
+                    reason_code="image_download_room",
+                    backup_storage_uuid=bs.uuid,
+                    backup_storage_name=bs.name,
+                    url=url,
                 )
             node = self._new_node(bs, None, virtual, actual, "image")
             refs.append({"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"})
@@ -139,7 +143,7 @@ class ImageChangeMixin(CloudState):
         if media_type is not None:
             media_type = ImageKind.spelled(media_type)
             if media_type not in MEDIA_TYPES:
-                raise InvalidArgument("mediaType", f"must be one of {', '.join(MEDIA_TYPES)}")
+                raise InvalidArgument("media_type", f"must be one of {', '.join(MEDIA_TYPES)}")
         if format is not None and format not in IMAGE_FORMATS:
             raise InvalidArgument("format", f"must be one of {', '.join(IMAGE_FORMATS)}")
         if name is not None:
@@ -178,7 +182,8 @@ class ImageChangeMixin(CloudState):
         usable ones attached to the zone of the primary storage holding it (storage
         order).  A question: nothing changes."""
         if volume is None and snapshot is None:
-            raise InvalidArgument("volumeUuid", "either volumeUuid or volumeSnapshotUuid must be set")
+            raise InvalidArgument("volume", "give a volume or a volume snapshot",
+                                  reason_code="volume_or_snapshot")
         if snapshot is not None:
             ps_uuid: str | None = self.volume_snapshots.get(snapshot).primary_storage_uuid
         else:

@@ -36,10 +36,10 @@ class ImageMixin(CloudState):
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if virtual_size <= 0 or actual_size < 0 or actual_size > virtual_size:
-            raise InvalidArgument("actualSize", "sizes must satisfy 0 <= actual <= virtual, virtual > 0")
+            raise InvalidArgument("actual_size", "sizes must satisfy 0 <= actual <= virtual, virtual > 0")
         kind = ImageKind.spelled(media_type)
         if kind not in MEDIA_TYPES:
-            raise InvalidArgument("mediaType", f"must be {', '.join(MEDIA_TYPES[:-1])} or {MEDIA_TYPES[-1]}")
+            raise InvalidArgument("media_type", f"must be {', '.join(MEDIA_TYPES[:-1])} or {MEDIA_TYPES[-1]}")
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if bs.state != "Enabled":

@@ -46,7 +46,7 @@ class InfrastructureMixin(CloudState):
         self._fault_point("host.change_state", host=host.uuid, name=host.name)
         state = HOST_STATE_EVENTS.get(event)
         if state is None:
-            raise InvalidArgument("stateEvent", f"must be one of {', '.join(HOST_STATE_EVENTS)}")
+            raise InvalidArgument("state_event", f"must be one of {', '.join(HOST_STATE_EVENTS)}")
         if state != "Maintenance":
             self._update_host(host, state=state)
             self._set(host, "last_op_date", self.clock.now())
@@ -88,7 +88,7 @@ class InfrastructureMixin(CloudState):
         self._fault_point("primary_storage.change_state", primary_storage=ps.uuid, name=ps.name)
         state = STORAGE_STATE_EVENTS.get(event)
         if state is None:
-            raise InvalidArgument("stateEvent", f"must be one of {', '.join(STORAGE_STATE_EVENTS)}")
+            raise InvalidArgument("state_event", f"must be one of {', '.join(STORAGE_STATE_EVENTS)}")
         if state == "Maintenance":
             vm_uuids = dict.fromkeys(
                 v.vm_uuid for v in self.volumes if v.primary_storage_uuid == ps.uuid and v.vm_uuid
@@ -129,15 +129,22 @@ class InfrastructureMixin(CloudState):
         ps = self.primary_storages.get(storage)
         if not ps.host_local:
             raise InvalidArgument(
-                "primaryStorageUuid",
-                f"primary storage[uuid:{ps.uuid}] is a {ps.type}, not a host-local storage",
+                "primary_storage",
+                f"primary storage {ps.uuid} is a {ps.type}, not a host-local storage",
+                reason_code="storage_not_host_local",
+                primary_storage_uuid=ps.uuid,
+                primary_storage_kind=ps.type,
             )
         clusters = set(ps.cluster_uuids)
         hosts = [h for h in self.hosts if h.cluster_uuid in clusters]
         wanted = self.hosts.get(host) if host is not None else None
         if wanted is not None and wanted.cluster_uuid not in clusters:
             raise InvalidArgument(
-                "hostUuid", f"host[uuid:{wanted.uuid}] is not attached to primary storage[uuid:{ps.uuid}]"
+                "host",
+                f"host {wanted.uuid} is not attached to primary storage {ps.uuid}",
+                reason_code="host_not_on_storage",
+                host_uuid=wanted.uuid,
+                primary_storage_uuid=ps.uuid,
             )
         if not hosts:
             return []

@@ -38,7 +38,8 @@ class NetworkMixin(CloudState):
                 value += 1
             if value > l3.last_ip:
                 raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
-                                        message=f"no free IP address left on l3 network[uuid:{l3.uuid}]")
+                                        message=f"no free IP address left on l3 network {l3.uuid}",
+                                        reason_code="l3_network_full", l3_network_uuid=l3.uuid)
             self._set(l3, "next_ip", value + 1)
         h = self.ids.hex(10)
         mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"

@@ -58,7 +58,8 @@ class PlacementQuestionMixin(CloudState):
             )
         if img.media_type != ROOT_TEMPLATE:
             raise InvalidArgument(
-                "imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, not a {ROOT_TEMPLATE}"
+                "image", f"image {img.uuid} is a {img.media_type}, not a {ROOT_TEMPLATE}",
+                reason_code="image_not_root_template", image_uuid=img.uuid, media_type=img.media_type,
             )
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
         if offering is not None:
@@ -69,7 +70,8 @@ class PlacementQuestionMixin(CloudState):
             cpu, memory = 0, 0
         else:
             raise InvalidArgument(
-                "instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize"
+                "instance_offering", "give an instance offering, or a cpu count and a memory size",
+                reason_code="instance_offering_or_sizes",
             )
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         nets = [self.l3_networks.get(n) for n in (l3_networks or ())]
@@ -84,7 +86,7 @@ class PlacementQuestionMixin(CloudState):
         sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
         for size in data_disk_sizes:
             if size <= 0:
-                raise InvalidArgument("dataDiskSizes", "sizes must be positive")
+                raise InvalidArgument("data_disk_sizes", "sizes must be positive")
             sizes.append(size)
         fitting, clusters = self._storage_plan(
             zone_uuid,

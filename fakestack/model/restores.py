@@ -34,7 +34,8 @@ class RestoreMixin(CloudState):
         members: list[Backup] = self.group_backups(group)
         if not members:
             uuid = self._group_uuid(group)
-            raise NotFound("backup_group", uuid, message=f"no volume backup found in group[uuid:{uuid}]")
+            raise NotFound("backup_group", uuid, message=f"no backup found in backup group {uuid}",
+                           reason_code="backup_group_empty", backup_group_uuid=uuid)
         return members
 
     def _backup_source(self, record: Backup, backup_storage: Any = None) -> tuple[BackupStorage, DiskNode]:
@@ -46,11 +47,11 @@ class RestoreMixin(CloudState):
             refs = [r for r in refs if r["backup_storage_uuid"] == bs.uuid]
             if not refs:
                 raise InvalidArgument(
-                    "backupStorageUuid",
+                    "backup_storage",
                     "the backup is not there",
-                    message=(
-                        f"Volume backup[uuid:{record.uuid}] not found on backup storage[uuid:{bs.uuid}]"
-                    ),
+                    reason_code="backup_not_on_storage",
+                    backup_uuid=record.uuid,
+                    backup_storage_uuid=bs.uuid,
                 )
         if record.status != "Ready" or not refs:
             raise InvalidState("backup", record.uuid, record.status, "restore", ("Ready",))
@@ -68,10 +69,10 @@ class RestoreMixin(CloudState):
                     "Missing",
                     "restore",
                     ("Ready",),
-                    message=(
-                        f"the data of volume backup[uuid:{record.uuid}] is missing on backup "
-                        f"storage[uuid:{bs.uuid}]"
-                    ),
+                    message=f"the data of backup {record.uuid} is missing on backup storage {bs.uuid}",
+                    reason_code="backup_data_missing",
+                    backup_uuid=record.uuid,
+                    backup_storage_uuid=bs.uuid,
                 )
                 continue
             return bs, self.nodes.get(entry["node_uuid"])
@@ -105,10 +106,10 @@ class RestoreMixin(CloudState):
             raise NotFound(
                 "vm",
                 members[0].vm_uuid or "null",
-                message=(
-                    f"the vm[uuid:{members[0].vm_uuid}] of the backup group[uuid:{members[0].group_uuid}] "
-                    "no longer exists"
-                ),
+                message=f"the vm {members[0].vm_uuid} of backup group {members[0].group_uuid} no longer exists",
+                reason_code="backup_group_vm_gone",
+                vm_uuid=members[0].vm_uuid,
+                backup_group_uuid=members[0].group_uuid,
             )
         if vm.state != "Stopped":
             raise InvalidState("vm", vm.uuid, vm.state, "revert_from_backup", ("Stopped",))
@@ -163,9 +164,10 @@ class RestoreMixin(CloudState):
         root = next((r for r in members if r.type == "Root"), None)
         if root is None:
             raise InvalidArgument(
-                "groupUuid",
+                "backup_group",
                 "no root volume backup",
-                message=(f"the backup group[uuid:{members[0].group_uuid}] has no root volume backup"),
+                reason_code="backup_group_no_root",
+                backup_group_uuid=members[0].group_uuid,
             )
         sources = [
             (r,) + self._backup_source(r, backup_storage)
@@ -184,7 +186,8 @@ class RestoreMixin(CloudState):
         memory = offering.memory_size if offering is not None else (memory_size or meta.get("memory_size"))
         if not cpu or not memory or cpu <= 0 or memory <= 0:
             raise InvalidArgument(
-                "instanceOfferingUuid", "give an instance offering, or cpuNum and memorySize"
+                "instance_offering", "give an instance offering, or a cpu count and a memory size",
+                reason_code="instance_offering_or_sizes",
             )
         if l3_networks:
             nets = [self.l3_networks.get(n) for n in l3_networks]
@@ -192,7 +195,7 @@ class RestoreMixin(CloudState):
             default = self.l3_networks.find(meta.get("default_l3_network_uuid"))
             nets = [default] if default is not None else []
         if not nets:
-            raise InvalidArgument("l3NetworkUuids", "at least one L3 network is needed")
+            raise InvalidArgument("l3_networks", "at least one L3 network is needed")
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         zone_uuid = (
@@ -334,7 +337,7 @@ class RestoreMixin(CloudState):
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if mode not in (None, "full"):
             raise InvalidArgument(
-                "mode", "only full is accepted", message=f"invalid mode[{mode}], only [full] is accepted"
+                "mode", "only full is accepted", reason_code="backup_mode", mode=mode
             )
         if not bs.keeps_backups:
             raise keeps_no_backups(bs)
@@ -345,7 +348,8 @@ class RestoreMixin(CloudState):
                 bs.state,
                 "backup",
                 ("Enabled",),
-                message=f"current backup storage state[{bs.state}] doesn't allow to proceed",
+                reason_code="backup_storage_state",
+                backup_storage_state=bs.state,
             )
         if volume.vm_uuid is None:
             raise InvalidState(
@@ -353,7 +357,9 @@ class RestoreMixin(CloudState):
                 volume.uuid,
                 "Detached",
                 "backup",
-                message=(f"volume[uuid:{volume.uuid}] is not attached to any vm, cannot back it up"),
+                message=f"volume {volume.uuid} is not attached to any vm, so it cannot be backed up",
+                reason_code="volume_not_attached",
+                volume_uuid=volume.uuid,
             )
         vm = self.vms.get(volume.vm_uuid)
         if vm.state not in BACKUP_VM_STATES:
@@ -363,21 +369,20 @@ class RestoreMixin(CloudState):
                 vm.state,
                 "backup",
                 BACKUP_VM_STATES,
-                message=(
-                    f"Failed to create backup for volume[uuid:{volume.uuid}], because its vm[uuid:{vm.uuid}] "
-                    "is not in state[Running, Paused]"
-                ),
+                reason_code="volume_backup_vm_state",
+                volume_uuid=volume.uuid,
+                vm_uuid=vm.uuid,
             )
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if vm.zone_uuid not in bs.zone_uuids:
             raise InvalidArgument(
-                "backupStorageUuid",
+                "backup_storage",
                 "not attached to the vm's zone",
-                message=(
-                    f"backup storage[uuid:{bs.uuid}] is not attached to zone[uuid:{vm.zone_uuid}] of "
-                    f"vm[uuid:{vm.uuid}]"
-                ),
+                reason_code="backup_storage_zone",
+                backup_storage_uuid=bs.uuid,
+                zone_uuid=vm.zone_uuid,
+                vm_uuid=vm.uuid,
             )
         if resource_uuid is not None and (
             resource_uuid in self.backups or any(resource_uuid in c for c in self.backup_catalogs.values())
@@ -457,10 +462,10 @@ class RestoreMixin(CloudState):
                 record.uuid,
                 "Orphaned",
                 "revert",
-                message=(
-                    f"the volume[uuid:{record.volume_uuid}] of volume backup[uuid:{record.uuid}] "
-                    "no longer exists"
-                ),
+                message=f"the volume {record.volume_uuid} of backup {record.uuid} no longer exists",
+                reason_code="backup_volume_gone",
+                volume_uuid=record.volume_uuid,
+                backup_uuid=record.uuid,
             )
         self._stopped_owner(volume, "revert_from_backup")
         _, node = self._backup_source(record, backup_storage)
@@ -479,13 +484,13 @@ class RestoreMixin(CloudState):
         self._fault_point("backup.copy", group=members[0].group_uuid, backup_storage=dst.uuid)
         if src.uuid == dst.uuid:
             raise InvalidArgument(
-                "dstBackupStorageUuid",
+                "destination_backup_storage",
                 "the same storage",
-                message=("the source and destination backup storage are the same"),
+                reason_code="same_backup_storage",
             )
         for bs in (src, dst):
             if not bs.keeps_backups:
-                raise keeps_no_backups(bs, "dstBackupStorageUuid")
+                raise keeps_no_backups(bs, "destination_backup_storage")
         if dst.state != "Enabled":
             raise InvalidState(
                 "backup_storage",
@@ -493,7 +498,8 @@ class RestoreMixin(CloudState):
                 dst.state,
                 "backup",
                 ("Enabled",),
-                message=f"current backup storage state[{dst.state}] doesn't allow to proceed",
+                reason_code="backup_storage_state",
+                backup_storage_state=dst.state,
             )
         if dst.status != "Connected":
             raise Unreachable("backup_storage", dst.uuid)

@@ -71,9 +71,9 @@ class SnapshotMixin(CloudState):
         chosen = [self._volume(v) for v in volumes]
         self._fault_point("snapshot.create_group", volumes=[v.uuid for v in chosen])
         if not chosen:
-            raise InvalidArgument("volumeUuids", "must not be empty")
+            raise InvalidArgument("volumes", "must not be empty")
         if len({v.uuid for v in chosen}) != len(chosen):
-            raise InvalidArgument("volumeUuids", "a volume is listed twice")
+            raise InvalidArgument("volumes", "a volume is listed twice")
         group_uuid = self.ids.uuid()
         taken: list[VolumeSnapshot] = [
             self._snapshot(v, name or f"{v.name}-group-snapshot", description, group_uuid=group_uuid)
@@ -95,10 +95,9 @@ class SnapshotMixin(CloudState):
                 snap.uuid,
                 "Orphaned",
                 "revert",
-                message=(
-                    f"original volume for snapshot[uuid:{snap.uuid}] has been deleted, "
-                    "cannot revert volume to it"
-                ),
+                message=f"the volume of snapshot {snap.uuid} has been deleted",
+                reason_code="snapshot_volume_gone",
+                snapshot_uuid=snap.uuid,
             )
         if snap.state != "Enabled":
             raise InvalidState(
@@ -107,9 +106,9 @@ class SnapshotMixin(CloudState):
                 snap.state,
                 "revert",
                 ("Enabled",),
-                message=(
-                    f"volume snapshot[uuid:{snap.uuid}] is in state {snap.state}, cannot revert volume to it"
-                ),
+                reason_code="snapshot_state",
+                snapshot_uuid=snap.uuid,
+                snapshot_state=snap.state,
             )
         if volume.vm_uuid is not None:
             vm = self.vms.get(volume.vm_uuid)

@@ -117,6 +117,7 @@ class StorageMixin(CloudState):
                     "chain_depth", depth, self.settings.max_chain_depth, resource_uuid=parent.uuid,
                     message=f"the disk chain would reach {depth} levels, over the limit of "
                     f"{self.settings.max_chain_depth}",
+                    reason_code="chain_depth",
                 )
         actual_size = min(actual_size, virtual_size)
         node = DiskNode(

@@ -203,8 +203,8 @@ class TransactionMixin(CloudState):
         if not isinstance(wanted, str) or not _UUID32.fullmatch(wanted):
             raise InvalidArgument("resource_uuid", f"{wanted!r} is not a uuid of 32 hex digits")
         if wanted in collection:
-            raise Conflict(collection.kind, wanted,
-                           f"{collection.kind}[uuid:{wanted}] already exists")
+            raise Conflict(collection.kind, wanted, f"{collection.kind} {wanted} already exists",
+                           reason_code="uuid_taken")
         return wanted
 
 

@@ -65,7 +65,11 @@ class VmChangeMixin(CloudState):
             l3 = self.l3_networks.get(default_l3_network)
             if l3.uuid not in vm.l3_network_uuids:
                 raise InvalidArgument(
-                    "defaultL3NetworkUuid", f"the vm[uuid:{vm.uuid}] has no nic on l3 network[uuid:{l3.uuid}]"
+                    "default_l3_network",
+                    f"the vm {vm.uuid} has no nic on l3 network {l3.uuid}",
+                    reason_code="no_nic_on_l3_network",
+                    vm_uuid=vm.uuid,
+                    l3_network_uuid=l3.uuid,
                 )
             self._set(vm, "l3_network_uuids", [l3.uuid] + [u for u in vm.l3_network_uuids if u != l3.uuid])
         if name is not None:
@@ -142,21 +146,18 @@ class VmChangeMixin(CloudState):
         if self._on_local_storage(vm):
             if vm.data_volume_uuids:
                 raise InvalidArgument(
-                    "vmInstanceUuid",
+                    "vm",
                     "data volumes on local storage",
-                    message=(
-                        f"unable to live migrate vm[uuid:{vm.uuid}] with data volumes on local storage. "
-                        "Need detach all data volumes first."
-                    ),
+                    reason_code="live_migration_local_data_volumes",
+                    vm_uuid=vm.uuid,
                 )
             if vm.platform != "Linux":
                 raise InvalidArgument(
-                    "vmInstanceUuid",
+                    "vm",
                     "not a linux guest on local storage",
-                    message=(
-                        f"unable to live migrate vm[uuid:{vm.uuid}] with local storage. Only linux guest is "
-                        f"supported. Current platform is [{vm.platform}]"
-                    ),
+                    reason_code="live_migration_local_platform",
+                    vm_uuid=vm.uuid,
+                    platform=vm.platform,
                 )
         source = self.hosts.get(vm.host_uuid)
         clusters = self._migration_clusters(vm)
@@ -164,9 +165,11 @@ class VmChangeMixin(CloudState):
             target = self.hosts.get(host)
             if target.uuid == source.uuid:
                 raise InvalidArgument(
-                    "hostUuid",
+                    "host",
                     "the vm already runs there",
-                    message=(f"the vm[uuid:{vm.uuid}] is already on host[uuid:{target.uuid}]"),
+                    reason_code="vm_already_on_host",
+                    vm_uuid=vm.uuid,
+                    host_uuid=target.uuid,
                 )
             target = self._choose_host(vm, host=target, clusters=clusters)
         else:
@@ -197,17 +200,18 @@ class VmChangeMixin(CloudState):
             raise NotFound(
                 "image",
                 root.root_image_uuid or "null",
-                message=f"unable to reset volume[uuid:{root.uuid}] to origin "
-                f"image[uuid:{root.root_image_uuid}], cannot find image cache.",
+                message=f"the image {root.root_image_uuid} of root volume {root.uuid} is gone",
+                reason_code="reimage_image_gone",
+                volume_uuid=root.uuid,
+                image_uuid=root.root_image_uuid,
             )
         if image.media_type == ISO:
             raise InvalidArgument(
-                "vmInstanceUuid",
+                "vm",
                 "the image is an ISO",
-                message=(
-                    f"unable to reset volume[uuid:{root.uuid}] to origin image[uuid:{image.uuid}], "
-                    "for image type is ISO"
-                ),
+                reason_code="reimage_iso",
+                volume_uuid=root.uuid,
+                image_uuid=image.uuid,
             )
         ps = self.primary_storages.get(root.primary_storage_uuid)
         if ps.status != "Connected":
@@ -239,16 +243,23 @@ class VmChangeMixin(CloudState):
         try:
             value = ip_int(ip)
         except ValueError:
-            raise InvalidArgument("staticIp", f"{ip} is not an IPv4 address") from None
+            raise InvalidArgument("static_ip", f"{ip} is not an IPv4 address") from None
         if not l3.first_ip <= value <= l3.last_ip or ip == l3.gateway:
             raise InvalidArgument(
-                "staticIp",
+                "static_ip",
                 "outside the l3 network's range",
-                message=(f"static ip[{ip}] is not in the ip ranges of l3 network[uuid:{l3.uuid}]"),
+                reason_code="static_ip_out_of_range",
+                ip=ip,
+                l3_network_uuid=l3.uuid,
             )
         if str(value) in l3.used:
             raise Conflict(
-                "ip", ip, message=f"the static IP[{ip}] has been occupied on l3 network[uuid:{l3.uuid}]"
+                "ip",
+                ip,
+                message=f"the IP address {ip} is in use on l3 network {l3.uuid}",
+                reason_code="static_ip_taken",
+                ip=ip,
+                l3_network_uuid=l3.uuid,
             )
         return ip
 
@@ -270,16 +281,18 @@ class VmChangeMixin(CloudState):
             raise Conflict(
                 "l3_network",
                 l3.uuid,
-                message=(
-                    f"unable to attach a L3 network. The L3 network[uuid:{l3.uuid}] is already attached "
-                    f"to the vm[uuid: {vm.uuid}]"
-                ),
+                message=f"l3 network {l3.uuid} is already attached to the vm {vm.uuid}",
+                reason_code="l3_network_attached",
+                l3_network_uuid=l3.uuid,
+                vm_uuid=vm.uuid,
             )
         if l3.zone_uuid != vm.zone_uuid:
             raise InvalidArgument(
-                "l3NetworkUuid",
+                "l3_network",
                 "another zone",
-                message=(f"l3 network[uuid:{l3.uuid}] is not in the zone[uuid:{vm.zone_uuid}] of the vm"),
+                reason_code="l3_network_zone",
+                l3_network_uuid=l3.uuid,
+                zone_uuid=vm.zone_uuid,
             )
         nic = self._allocate_nic(vm, l3, self._next_device_id(vm), ip=self._claim_ip(l3, ip))
         self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])

@@ -255,19 +255,20 @@ class VmMixin(CloudState):
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
         if offering is None:
             if not cpu_num or not memory_size:
-                raise InvalidArgument("instanceOfferingUuid",
-                                      "give an instance offering, or cpuNum and memorySize")
+                raise InvalidArgument("instance_offering",
+                                      "give an instance offering, or a cpu count and a memory size",
+                                      reason_code="instance_offering_or_sizes")
             if cpu_num <= 0 or memory_size <= 0:
-                raise InvalidArgument("cpuNum" if cpu_num <= 0 else "memorySize", "must be positive")
+                raise InvalidArgument("cpu_num" if cpu_num <= 0 else "memory_size", "must be positive")
         snap = self.volume_snapshots.get(snapshot) if snapshot is not None else None
         img = self.images.get(image) if image is not None else None
         if img is None and snap is None:
-            raise InvalidArgument("imageUuid", "give an image or a volume snapshot")
+            raise InvalidArgument("image", "give an image or a volume snapshot")
         if img is not None:
             if img.status != "Ready" or img.state != "Enabled":
                 raise InvalidState("image", img.uuid, img.status, "create vm")
             if img.media_type != ROOT_TEMPLATE:  # not bootable
-                raise InvalidArgument("imageUuid", f"image[uuid:{img.uuid}] is a {img.media_type}, "
+                raise InvalidArgument("image", f"image {img.uuid} is a {img.media_type}, "
                                       f"not a {ROOT_TEMPLATE}", reason_code="image_not_bootable",
                                       image_uuid=img.uuid, media_type=img.media_type)
         hint_host = self.hosts.get(host) if host is not None else None
@@ -278,12 +279,12 @@ class VmMixin(CloudState):
         if allocator_strategy is not None:
             from .topology import ALLOCATOR_STRATEGIES
             if allocator_strategy not in ALLOCATOR_STRATEGIES:
-                raise InvalidArgument("allocatorStrategy", f"unknown strategy {allocator_strategy}")
+                raise InvalidArgument("allocator_strategy", f"unknown strategy {allocator_strategy}")
         data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
         data_offerings: list[str | None] = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
         for size in data_disk_sizes:
             if size <= 0:
-                raise InvalidArgument("dataDiskSizes", "sizes must be positive")
+                raise InvalidArgument("data_disk_sizes", "sizes must be positive")
             data_sizes.append(size)
             data_offerings.append(None)
         if zone is not None:
@@ -301,7 +302,7 @@ class VmMixin(CloudState):
         else:
             nets = [self.l3_networks.get(n) for n in l3_networks]
         if not nets:
-            raise InvalidArgument("l3NetworkUuids", "at least one L3 network is needed")
+            raise InvalidArgument("l3_networks", "at least one L3 network is needed")
         source_vm = None
         if snap is not None:
             source_vol = self.volumes.find(snap.volume_uuid)
@@ -388,9 +389,10 @@ class VmMixin(CloudState):
         if ps_data is not None:
             clusters &= set(ps_data.cluster_uuids)
             if not clusters:
-                raise InvalidArgument("primaryStorageUuidForDataVolume",
-                                      f"primary storage[uuid:{ps_data.uuid}] is not attached to a "
-                                      "cluster that can run the vm")
+                raise InvalidArgument("data_volume_primary_storage",
+                                      f"primary storage {ps_data.uuid} is not attached to a "
+                                      "cluster that can run the vm",
+                                      reason_code="data_storage_unreachable", primary_storage_uuid=ps_data.uuid)
         return fitting, clusters
 
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
@@ -639,9 +641,9 @@ class VmMixin(CloudState):
         cpu = vm.cpu_num if cpu_num is None else cpu_num
         memory = vm.memory_size if memory_size is None else memory_size
         if cpu <= 0:
-            raise InvalidArgument("cpuNum", "must be positive")
+            raise InvalidArgument("cpu_num", "must be positive")
         if memory <= 0:
-            raise InvalidArgument("memorySize", "must be positive")
+            raise InvalidArgument("memory_size", "must be positive")
         if vm.state in ("Destroyed", "Expunging"):
             raise InvalidState("vm", vm.uuid, vm.state, "resize", ("Created", "Running", "Stopped", "Paused"))
         if vm.host_uuid is not None:

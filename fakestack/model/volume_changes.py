@@ -29,7 +29,11 @@ def _check_snapshot(snap: VolumeSnapshot, action: str, *wanted: tuple[str, str])
                 current,
                 action,
                 (value,),
-                message=f"volume snapshot[uuid:{snap.uuid}] is not {value}, it's {current}",
+                message=f"volume snapshot {snap.uuid} is {current}, not {value}",
+                reason_code="snapshot_condition",
+                snapshot_uuid=snap.uuid,
+                expected=value,
+                current=current,
             )
 
 
@@ -146,12 +150,13 @@ class VolumeChangeMixin(CloudState):
             else (ROOT_TEMPLATE if volume.type == "Root" else DATA_TEMPLATE)
         )
         if kind not in (ROOT_TEMPLATE, DATA_TEMPLATE):
-            raise InvalidArgument("mediaType", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
+            raise InvalidArgument("media_type", f"must be {ROOT_TEMPLATE} or {DATA_TEMPLATE}")
         if kind == ROOT_TEMPLATE and volume.type != "Root":
             raise InvalidArgument(
-                "rootVolumeUuid",
+                "root_volume",
                 "not a root volume",
-                message=f"volume[uuid:{volume.uuid}] is not root volume",
+                reason_code="volume_not_root",
+                volume_uuid=volume.uuid,
             )
         if volume.status != "Ready" or volume.node_uuid is None:
             raise InvalidState("volume", volume.uuid, volume.status, "create image", ("Ready",))
@@ -270,12 +275,11 @@ class VolumeChangeMixin(CloudState):
         ps = self.primary_storages.get(snap.primary_storage_uuid)
         if primary_storage is not None and self.primary_storages.get(primary_storage).uuid != ps.uuid:
             raise InvalidArgument(
-                "primaryStorageUuid",
+                "primary_storage",
                 "not the snapshot's primary storage",
-                message=(
-                    f"the volume snapshot[uuid:{snap.uuid}] is on primary storage[uuid:{ps.uuid}], a volume "
-                    f"made from it can only be created there"
-                ),
+                reason_code="snapshot_other_storage",
+                snapshot_uuid=snap.uuid,
+                primary_storage_uuid=ps.uuid,
             )
         _check_snapshot(snap, "create volume", ("status", "Ready"))
         node = self.nodes.get(snap.node_uuid)
@@ -306,9 +310,8 @@ class VolumeChangeMixin(CloudState):
         self._fault_point("volume.create_from_image", image=image.uuid, primary_storage=ps.uuid, name=name)
         if image.media_type != DATA_TEMPLATE:
             raise InvalidArgument(
-                "imageUuid",
+                "image",
                 "not a data template",
-                message=f"image[uuid:{image.uuid}] is not a {DATA_TEMPLATE}, it's a {image.media_type}",
                 reason_code="image_not_data_template",
                 image_uuid=image.uuid,
                 media_type=image.media_type,
@@ -320,7 +323,9 @@ class VolumeChangeMixin(CloudState):
                 image.state,
                 "create volume",
                 ("Enabled",),
-                message=f"image[uuid:{image.uuid}] is not Enabled, it's {image.state}",
+                reason_code="image_not_enabled",
+                image_uuid=image.uuid,
+                image_state=image.state,
             )
         if image.status != "Ready":
             raise InvalidState(
@@ -329,15 +334,19 @@ class VolumeChangeMixin(CloudState):
                 image.status,
                 "create volume",
                 ("Ready",),
-                message=f"image[uuid:{image.uuid}] is not Ready, it's {image.status}",
+                reason_code="image_not_ready",
+                image_uuid=image.uuid,
+                image_status=image.status,
             )
         if host is not None:
             h = self.hosts.get(host)
             if h.cluster_uuid not in ps.cluster_uuids:
                 raise InvalidArgument(
-                    "hostUuid",
+                    "host",
                     "cannot reach the primary storage",
-                    message=(f"host[uuid:{h.uuid}] cannot reach primary storage[uuid:{ps.uuid}]"),
+                    reason_code="host_cannot_reach_primary_storage",
+                    host_uuid=h.uuid,
+                    primary_storage_uuid=ps.uuid,
                 )
         ready = [
             r
@@ -366,10 +375,10 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "size",
                 "shrinking is not allowed",
-                message=(
-                    f"Shrink volume is not supported: volume[uuid:{volume.uuid}] is {volume.virtual_size} "
-                    f"bytes, the new size[{size}] is smaller"
-                ),
+                reason_code="volume_shrink",
+                volume_uuid=volume.uuid,
+                volume_size=volume.virtual_size,
+                size=size,
             )
         if volume.status == "Deleted":
             raise InvalidState("volume", volume.uuid, volume.status, "resize", ("Ready", "NotInstantiated"))
@@ -411,7 +420,8 @@ class VolumeChangeMixin(CloudState):
             raise InvalidArgument(
                 "uuid",
                 "a root volume",
-                message=(f"it's not allowed to change state of root volume, uuid:{volume.uuid}"),
+                reason_code="root_volume_state",
+                volume_uuid=volume.uuid,
             )
         if volume.status == "Deleted":
             raise InvalidState(

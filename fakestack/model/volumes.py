@@ -40,7 +40,7 @@ class VolumeMixin(CloudState):
         if offering is not None:
             size = offering.disk_size
         if not size or size <= 0:
-            raise InvalidArgument("diskSize", "give a disk offering or a positive size")
+            raise InvalidArgument("disk_size", "give a disk offering or a positive size")
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if provisioning not in (None, "thin", "thick"):
@@ -79,11 +79,11 @@ class VolumeMixin(CloudState):
         self._fault_point("volume.attach", volume=volume.uuid, vm=vm.uuid, name=vm.name)
         self._state_check(vm, "attach_volume")
         if volume.type != "Data":
-            raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+            raise InvalidArgument("volume", f"volume {volume.uuid} is not a data volume",
+                                  reason_code="volume_not_data", volume_uuid=volume.uuid)
         if volume.state != "Enabled":
-            raise InvalidArgument("volumeUuid", "the volume is disabled", message=(
-                f"volume[uuid:{volume.uuid}] is in state[{volume.state}], data volume can only be "
-                "attached when state is Enabled"))
+            raise InvalidArgument("volume", "the volume is disabled", reason_code="volume_disabled",
+                                  volume_uuid=volume.uuid, volume_state=volume.state)
         if volume.vm_uuid is not None:
             raise InvalidState("volume", volume.uuid, "Attached", "attach")
         if volume.status not in ("Ready", "NotInstantiated"):
@@ -111,8 +111,10 @@ class VolumeMixin(CloudState):
         elif clusters is not None:
             ps = self.primary_storages.get(volume.primary_storage_uuid)
             if not set(ps.cluster_uuids) & clusters:
-                raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is on primary storage "
-                                      f"[uuid:{ps.uuid}], which the vm's hosts cannot reach")
+                raise InvalidArgument("volume", f"volume {volume.uuid} is on primary storage {ps.uuid}, "
+                                      "which the vm's hosts cannot reach",
+                                      reason_code="volume_storage_unreachable", volume_uuid=volume.uuid,
+                                      primary_storage_uuid=ps.uuid)
         used = {self.volumes.get(u).device_id for u in vm.data_volume_uuids}
         device = 1
         while device in used:
@@ -135,7 +137,8 @@ class VolumeMixin(CloudState):
         volume = self._volume(volume)
         self._fault_point("volume.detach", volume=volume.uuid)
         if volume.type != "Data":
-            raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is not a data volume")
+            raise InvalidArgument("volume", f"volume {volume.uuid} is not a data volume",
+                                  reason_code="volume_not_data", volume_uuid=volume.uuid)
         if volume.vm_uuid is None:
             raise InvalidState("volume", volume.uuid, "Detached", "detach")
         vm = self.vms.get(volume.vm_uuid)
@@ -149,7 +152,8 @@ class VolumeMixin(CloudState):
         volume = self._volume(volume)
         self._fault_point("volume.delete", volume=volume.uuid)
         if volume.type != "Data":
-            raise InvalidArgument("volumeUuid", f"volume[uuid:{volume.uuid}] is a root volume")
+            raise InvalidArgument("volume", f"volume {volume.uuid} is a root volume",
+                                  reason_code="volume_is_root", volume_uuid=volume.uuid)
         if volume.status == "Deleted":
             return volume
         if volume.vm_uuid is not None:
@@ -172,7 +176,7 @@ class VolumeMixin(CloudState):
         if volume.type == "Data" and volume.status != "Deleted":
             raise InvalidState("volume", volume.uuid, volume.status, "expunge", ("Deleted",))
         if volume.type == "Root":
-            raise InvalidArgument("volumeUuid", "a root volume goes with its vm (expunge the vm)")
+            raise InvalidArgument("volume", "a root volume goes with its vm (expunge the vm)")
         self._expunge_volume(volume)
 
     def _expunge_volume(self, volume: Volume) -> None:

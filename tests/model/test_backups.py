@@ -161,8 +161,8 @@ def test_stopped_vm_is_refused_with_the_reference_message(cloud):
     vm = cloud.stop_vm("vm1")
     with pytest.raises(InvalidState) as err:
         cloud.create_vm_backup("vm1", "bs", "b")
-    assert err.value.message == (f"Failed to create backups for VM[uuid:{vm.uuid}], because it is "
-                                 "not in state[Running, Paused]")
+    # neutral facts (the zstack dialect words them "Failed to create backups for VM[uuid:...]...")
+    assert err.value.facts == {"reason_code": "vm_backup_state", "vm_uuid": vm.uuid}
     assert (err.value.resource_kind, err.value.state, err.value.allowed) == ("vm", "Stopped", ["Running", "Paused"])
 
 
@@ -170,7 +170,7 @@ def test_disabled_backup_storage_is_refused(cloud):
     cloud.set_storage_state("bs", "Disabled")
     with pytest.raises(InvalidState) as err:
         cloud.create_vm_backup("vm1", "bs", "b")
-    assert err.value.message == "current backup storage state[Disabled] doesn't allow to proceed"
+    assert err.value.facts == {"reason_code": "backup_storage_state", "backup_storage_state": "Disabled"}
     assert err.value.resource_kind == "backup_storage"
 
 
@@ -185,10 +185,10 @@ def test_non_image_store_is_refused():
     with pytest.raises(InvalidArgument) as err:
         cloud.create_vm_backup("vm1", sftp, "b")
     # neutral facts (the zstack dialect words them "Unexpected backup storage[type:...]")
-    assert (err.value.field, err.value.facts) == ("backupStorageUuid", {
+    assert (err.value.field, err.value.facts) == ("backup_storage", {
         "reason_code": "backup_storage_kind", "backup_storage_kind": BackupStorageKind.FILE_SERVER,
         "backup_storage_uuid": sftp.uuid})
-    assert err.value.message == (f"backup storage[uuid:{sftp.uuid}] is of kind file_server, which keeps "
+    assert err.value.message == (f"backup storage {sftp.uuid} is of kind file_server, which keeps "
                                  "no volume backups")
 
 
@@ -205,7 +205,8 @@ def test_vm_named_by_its_root_volume(cloud):
     assert [b.volume_uuid for b in backups] == [root.uuid, data.uuid]
     with pytest.raises(InvalidArgument) as err:
         cloud.create_vm_backup(None, "bs", "b", root_volume=data.uuid)
-    assert err.value.message == f"Volume[uuid:{data.uuid}] is not root volume"
+    assert (err.value.field, err.value.facts) == ("root_volume", {"reason_code": "not_root_volume",
+                                                                 "volume_uuid": data.uuid})
 
 
 @pytest.mark.parametrize("kwargs, field", [
@@ -280,7 +281,7 @@ def test_deleting_an_unknown_group_succeeds_and_changes_nothing(cloud):
 
 
 @pytest.mark.parametrize("kwargs, field", [
-    ({"mode": "Lenient"}, "deleteMode"), ({"backup_storages": []}, "backupStorageUuids"),
+    ({"mode": "Lenient"}, "delete_mode"), ({"backup_storages": []}, "backup_storages"),
 ])
 def test_delete_arguments(cloud, kwargs, field):
     group = cloud.create_vm_backup("vm1", "bs", "b")[0].group_uuid
@@ -448,8 +449,8 @@ def test_sync_of_a_disconnected_storage_is_an_io_error(cloud):
     bs = cloud.set_storage_status("bs", "Disconnected")
     with pytest.raises(Unreachable) as err:
         cloud.sync_backup_storage("bs")
-    assert err.value.message.startswith(
-        f"sync volume backup metadata file in image store[uuid:{bs.uuid}] meet I/O error: ")
+    assert err.value.facts == {"reason_code": "backup_sync_unreachable", "backup_storage_uuid": bs.uuid,
+                               "backup_storage_status": "Disconnected"}
 
 
 def test_retired_data_is_not_registered_again(cloud):
@@ -534,7 +535,8 @@ def test_image_from_a_backup_not_on_that_storage_is_refused():
     bs2 = cloud.backup_storages.get("bs2")
     with pytest.raises(InvalidArgument) as err:
         cloud.create_image_from_backup(backup, bs2, "tpl")
-    assert err.value.message == f"Volume backup[uuid:{backup.uuid}] not found on backup storage[uuid:{bs2.uuid}]"
+    assert err.value.facts == {"reason_code": "backup_not_on_storage", "backup_uuid": backup.uuid,
+                               "backup_storage_uuid": bs2.uuid}
     cloud.set_storage_state("bs", "Disabled")
     with pytest.raises(InvalidState):
         cloud.create_image_from_backup(backup, "bs", "tpl")

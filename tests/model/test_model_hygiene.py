@@ -81,3 +81,76 @@ def test_no_model_module_imports_a_private_name_of_another():
                 private += [f"{path.name}: {node.module}.{a.name}" for a in node.names
                             if a.name.startswith("_")]
     assert private == []
+
+
+# -- the model's errors are neutral (issue 13 review) -------------------------------------
+# A model error carries a snake_case field name, a reason code and facts; its message is
+# neutral English.  ZStack's wording (parameter names such as ``rootVolumeUuid``, texts such
+# as "Volume[uuid:...] is not root volume") lives in fakestack/dialects/zstack/errors.py.
+ERROR_CLASSES = {"InvalidArgument", "NotFound", "InvalidState", "Conflict", "Unreachable",
+                 "CapacityExhausted", "Timeout", "InjectedFailure", "DomainError"}
+SNAKE_CASE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
+# ZStack's phrasing: its bracket style (``volume[uuid:...]``, ``state[...]``) and set phrases.
+ZSTACK_PHRASES = re.compile(
+    r"\[uuid:|[a-z]\[(?:$|\{)|doesn't allow to proceed|it's |meet I/O error|Failed to create"
+    r"|can only be created there|cannot find image cache|has been occupied|unable to"
+    r"|\b[a-z]+[A-Z]\w*Uuids?\b|cpuNum|memorySize"
+)
+
+
+def _error_calls() -> list[tuple[str, int, ast.Call]]:
+    calls = []
+    for path in sorted(MODEL.glob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name in ERROR_CLASSES:
+                    calls.append((path.name, node.lineno, node))
+    return calls
+
+
+def _texts(node: ast.expr) -> list[str]:
+    """The literal parts of a string expression (f-string pieces, concatenations)."""
+    return [n.value for n in ast.walk(node) if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+def test_model_errors_name_fields_in_snake_case():
+    fields = [(f, line, call.args[0]) for f, line, call in _error_calls()
+              if getattr(call.func, "id", None) == "InvalidArgument" and call.args]
+    assert len(fields) > 100  # the scan sees the model's InvalidArgument calls
+    bad = []
+    for f, line, arg in fields:
+        names = _texts(arg) if not isinstance(arg, ast.Name) else []
+        bad += [f"{f}:{line}: {n}" for n in names if not SNAKE_CASE.fullmatch(n)]
+    assert bad == []
+
+
+def test_model_error_texts_are_not_worded_the_zstack_way():
+    bad = []
+    for f, line, call in _error_calls():
+        parts = [a for a in call.args[1:] if getattr(call.func, "id", None) == "InvalidArgument"]
+        parts += [k.value for k in call.keywords if k.arg == "message"]
+        for part in parts:
+            bad += [f"{f}:{line}: {t}" for t in _texts(part) if ZSTACK_PHRASES.search(t)]
+    assert bad == []
+
+
+def test_model_error_defaults_are_neutral():
+    from fakestack.model.errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
+
+    errors = [InvalidArgument("root_volume", "not a root volume"), NotFound("vm", "a" * 32),
+              InvalidState("vm", "a" * 32, "Stopped", "backup", ("Running",)), Conflict("vm", "a" * 32),
+              Unreachable("host", "a" * 32)]
+    assert [e.message for e in errors] == [
+        "invalid root_volume: not a root volume", f"vm {'a' * 32} not found",
+        f"vm {'a' * 32} is Stopped, which does not allow backup",
+        f"vm {'a' * 32} conflicts with an existing one", f"host {'a' * 32} is not reachable"]
+    assert not any(ZSTACK_PHRASES.search(e.message) for e in errors)
+
+
+def test_the_zstack_phrase_pattern_catches_what_it_names():
+    for text in ("Volume[uuid:", "current backup storage state[", "] doesn't allow to proceed",
+                 "rootVolumeUuid", "backupStorageUuids", "is not Enabled, it's ", "cpuNum"):
+        assert ZSTACK_PHRASES.search(text), text
+    for text in ("backup storage ", " is not a root volume", "must be positive", "root_volume"):
+        assert not ZSTACK_PHRASES.search(text), text

@@ -187,6 +187,143 @@ REASON_MESSAGES: dict[str, str] = {
                           "not a RootVolumeTemplate",
     "image_not_data_template": "image[uuid:{image_uuid}] is not DataVolumeTemplate, it's {media_type_name}",
 }
+REASON_MESSAGES.update({
+    # -- backups / restores
+    "not_root_volume": "Volume[uuid:{volume_uuid}] is not root volume",
+    "root_volume_without_vm": "no vm owns root volume[uuid:{volume_uuid}]",
+    "backup_mode": "invalid mode[{mode}], only [full] is accepted",
+    "backup_storage_state": "current backup storage state[{backup_storage_state}] doesn't allow to proceed",
+    "vm_backup_state": "Failed to create backups for VM[uuid:{vm_uuid}], because it is not in "
+                       "state[Running, Paused]",
+    "volume_backup_vm_state": "Failed to create backup for volume[uuid:{volume_uuid}], because its "
+                              "vm[uuid:{vm_uuid}] is not in state[Running, Paused]",
+    "volume_not_attached": "volume[uuid:{volume_uuid}] is not attached to any vm, cannot back it up",
+    "backup_storage_zone": "backup storage[uuid:{backup_storage_uuid}] is not attached to "
+                           "zone[uuid:{zone_uuid}] of vm[uuid:{vm_uuid}]",
+    "backup_sync_unreachable": "sync volume backup metadata file in image store[uuid:{backup_storage_uuid}] "
+                               "meet I/O error: backup storage[uuid:{backup_storage_uuid}] is "
+                               "{backup_storage_status}",
+    "backup_not_on_storage": "Volume backup[uuid:{backup_uuid}] not found on backup "
+                             "storage[uuid:{backup_storage_uuid}]",
+    "backup_data_missing": "the data of volume backup[uuid:{backup_uuid}] is missing on backup "
+                           "storage[uuid:{backup_storage_uuid}]",
+    "backup_group_empty": "no volume backup found in group[uuid:{backup_group_uuid}]",
+    "backup_group_vm_gone": "the vm[uuid:{vm_uuid}] of the backup group[uuid:{backup_group_uuid}] "
+                            "no longer exists",
+    "backup_group_no_root": "the backup group[uuid:{backup_group_uuid}] has no root volume backup",
+    "backup_volume_gone": "the volume[uuid:{volume_uuid}] of volume backup[uuid:{backup_uuid}] "
+                          "no longer exists",
+    "same_backup_storage": "the source and destination backup storage are the same",
+    # -- volumes, snapshots, images
+    "volume_not_data": "invalid volumeUuid: volume[uuid:{volume_uuid}] is not a data volume",
+    "volume_is_root": "invalid volumeUuid: volume[uuid:{volume_uuid}] is a root volume",
+    "volume_disabled": "volume[uuid:{volume_uuid}] is in state[{volume_state}], data volume can only be "
+                       "attached when state is Enabled",
+    "volume_storage_unreachable": "invalid volumeUuid: volume[uuid:{volume_uuid}] is on primary storage "
+                                  "[uuid:{primary_storage_uuid}], which the vm's hosts cannot reach",
+    "volume_not_root": "volume[uuid:{volume_uuid}] is not root volume",
+    "volume_or_snapshot": "invalid volumeUuid: either volumeUuid or volumeSnapshotUuid must be set",
+    "volume_shrink": "Shrink volume is not supported: volume[uuid:{volume_uuid}] is {volume_size} bytes, "
+                     "the new size[{size}] is smaller",
+    "root_volume_state": "it's not allowed to change state of root volume, uuid:{volume_uuid}",
+    "snapshot_volume_gone": "original volume for snapshot[uuid:{snapshot_uuid}] has been deleted, "
+                            "cannot revert volume to it",
+    "snapshot_state": "volume snapshot[uuid:{snapshot_uuid}] is in state {snapshot_state}, cannot revert "
+                      "volume to it",
+    "snapshot_condition": "volume snapshot[uuid:{snapshot_uuid}] is not {expected}, it's {current}",
+    "snapshot_other_storage": "the volume snapshot[uuid:{snapshot_uuid}] is on primary "
+                              "storage[uuid:{primary_storage_uuid}], a volume made from it can only be "
+                              "created there",
+    "image_not_enabled": "image[uuid:{image_uuid}] is not Enabled, it's {image_state}",
+    "image_not_ready": "image[uuid:{image_uuid}] is not Ready, it's {image_status}",
+    "image_not_root_template": "invalid imageUuid: image[uuid:{image_uuid}] is a {media_type}, not a "
+                               "root_template",
+    "image_download_room": "the backup storage[uuid:{backup_storage_uuid}, name:{backup_storage_name}] has "
+                           "not enough capacity to download the image[{url}].Required size:{needed}, "
+                           "available size:{available}",
+    # -- vms, hosts, storage, networks
+    "instance_offering_or_sizes": "invalid instanceOfferingUuid: give an instance offering, or cpuNum and "
+                                  "memorySize",
+    "data_storage_unreachable": "invalid primaryStorageUuidForDataVolume: primary "
+                                "storage[uuid:{primary_storage_uuid}] is not attached to a cluster that "
+                                "can run the vm",
+    "storage_not_host_local": "invalid primaryStorageUuid: primary storage[uuid:{primary_storage_uuid}] is "
+                              "a {primary_storage_kind}, not a host-local storage",
+    "host_not_on_storage": "invalid hostUuid: host[uuid:{host_uuid}] is not attached to primary "
+                           "storage[uuid:{primary_storage_uuid}]",
+    "host_cannot_reach_storage": "invalid hostUuid: host[uuid:{host_uuid}] cannot reach the storage",
+    "host_cannot_reach_primary_storage": "host[uuid:{host_uuid}] cannot reach primary "
+                                         "storage[uuid:{primary_storage_uuid}]",
+    "no_nic_on_l3_network": "invalid defaultL3NetworkUuid: the vm[uuid:{vm_uuid}] has no nic on l3 "
+                            "network[uuid:{l3_network_uuid}]",
+    "live_migration_local_data_volumes": "unable to live migrate vm[uuid:{vm_uuid}] with data volumes on "
+                                         "local storage. Need detach all data volumes first.",
+    "live_migration_local_platform": "unable to live migrate vm[uuid:{vm_uuid}] with local storage. Only "
+                                     "linux guest is supported. Current platform is [{platform}]",
+    "vm_already_on_host": "the vm[uuid:{vm_uuid}] is already on host[uuid:{host_uuid}]",
+    "reimage_image_gone": "unable to reset volume[uuid:{volume_uuid}] to origin image[uuid:{image_uuid}], "
+                          "cannot find image cache.",
+    "reimage_iso": "unable to reset volume[uuid:{volume_uuid}] to origin image[uuid:{image_uuid}], for "
+                   "image type is ISO",
+    "static_ip_out_of_range": "static ip[{ip}] is not in the ip ranges of l3 network[uuid:{l3_network_uuid}]",
+    "static_ip_taken": "the static IP[{ip}] has been occupied on l3 network[uuid:{l3_network_uuid}]",
+    "l3_network_attached": "unable to attach a L3 network. The L3 network[uuid:{l3_network_uuid}] is "
+                           "already attached to the vm[uuid: {vm_uuid}]",
+    "l3_network_zone": "l3 network[uuid:{l3_network_uuid}] is not in the zone[uuid:{zone_uuid}] of the vm",
+    "l3_network_full": "no free IP address left on l3 network[uuid:{l3_network_uuid}]",
+    "uuid_taken": "{resource_kind}[uuid:{key}] already exists",
+    "chain_depth": "the disk chain would reach {needed} levels, over the limit of {available}",
+    "volume_chain_depth": "the disk chain of volume[uuid:{volume_uuid}] would reach {needed} levels, over "
+                          "the limit of {available}",
+})
+# ZStack's wording of a model error that carries neither a reason code nor a text of its own.
+DEFAULT_MESSAGES: dict[str, str] = {
+    "invalid_argument": "invalid {field}: {reason}",
+    "not_found": "{resource_kind}[{key}] not found",
+    "invalid_state": "{resource_kind}[uuid:{uuid}] is in state[{state}], which does not allow {operation}",
+    "conflict": "{resource_kind}[{key}] conflicts with an existing one",
+    "unreachable": "{resource_kind}[uuid:{uuid}] is not reachable",
+}
+# Neutral field names of the model's InvalidArgument -> ZStack's parameter names (where an
+# API names the same thing otherwise, FIELD_NAMES_BY_OPERATION wins).  A model error with
+# no ``reason_code`` template is worded ``invalid <parameter>: <reason>``.
+FIELD_NAMES: dict[str, str] = {
+    "root_volume": "rootVolumeUuid",
+    "backup_storage": "backupStorageUuid",
+    "backup_storages": "backupStorageUuids",
+    "destination_backup_storage": "dstBackupStorageUuid",
+    "backup_group": "groupUuid",
+    "delete_mode": "deleteMode",
+    "media_type": "mediaType",
+    "host": "hostUuid",
+    "volume": "volumeUuid",
+    "volumes": "volumeUuids",
+    "actual_size": "actualSize",
+    "state_event": "stateEvent",
+    "data_disk_sizes": "dataDiskSizes",
+    "static_ip": "staticIp",
+    "instance_offering": "instanceOfferingUuid",
+    "cpu_num": "cpuNum",
+    "memory_size": "memorySize",
+    "image": "imageUuid",
+    "allocator_strategy": "allocatorStrategy",
+    "data_volume_primary_storage": "primaryStorageUuidForDataVolume",
+    "disk_size": "diskSize",
+    "vm": "vmInstanceUuid",
+    "l3_network": "l3NetworkUuid",
+    "l3_networks": "l3NetworkUuids",
+    "default_l3_network": "defaultL3NetworkUuid",
+    "primary_storage": "primaryStorageUuid",
+}
+FIELD_NAMES_BY_OPERATION: dict[str, dict[str, str]] = {}
+
+
+def parameter_name(field_name: str, operation: str = "") -> str:
+    """ZStack's parameter name for a model field name (``root_volume`` -> ``rootVolumeUuid``)."""
+    per_operation = FIELD_NAMES_BY_OPERATION.get(operation, {})
+    return per_operation.get(field_name) or FIELD_NAMES.get(field_name, field_name)
+
+
 # Facts holding a kind -> (the fact with ZStack's word for it, the kind's enum).
 _KIND_FACTS = {"backup_storage_kind": ("backup_storage_type", BackupStorageKind),
                "media_type": ("media_type_name", ImageKind)}
@@ -289,7 +426,8 @@ def _matches(rule: Rule, exc: domain.DomainError, operation: str) -> bool:
     return subject == rule.match or subject.startswith(rule.match + ".")
 
 
-def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any]) -> dict[str, Any]:
+def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any],
+           operation: str = "") -> dict[str, Any]:
     facts: dict[str, Any] = {"message": exc.message, "message_class": message_class}
     facts.update(exc.facts)
     facts.update({k: v for k, v in exc.__dict__.items() if k not in ("facts",)})
@@ -307,12 +445,22 @@ def _facts(exc: domain.DomainError, message_class: str, context: dict[str, Any])
         facts.setdefault(key, value)
     facts.setdefault("field", context.get("field", "uuid"))
     template = REASON_MESSAGES.get(facts.get("reason_code") or "")
+    if template is None and exc.message == exc.default_message():  # the model's neutral default
+        if exc.kind == "invalid_argument":
+            facts["field"] = parameter_name(facts["field"], operation)
+        template = DEFAULT_MESSAGES.get(exc.kind)
     if template is not None:
         for key, (word_key, kind_type) in _KIND_FACTS.items():
             if key in facts:
                 facts[word_key] = name_of(facts[key], kind_type)
         facts["message"] = template.format_map(_Missing(facts))
     return facts
+
+
+def zstack_message(exc: domain.DomainError, operation: str = "") -> str:
+    """The text ZStack shows for a model error (its ``reason_code`` template or its field
+    under ZStack's parameter name), as rules with ``{message}`` render it."""
+    return str(_facts(exc, "", {}, operation)["message"])
 
 
 class _Missing(dict):
@@ -334,7 +482,7 @@ def error_from_domain(
     for rule in RULES:
         if not _matches(rule, exc, operation):
             continue
-        facts = _Missing(_facts(exc, message_class, context))
+        facts = _Missing(_facts(exc, message_class, context, operation))
         for key, value in list(facts.items()):
             if value is None:
                 facts[key] = "null"
