@@ -6,7 +6,7 @@ import pytest
 
 from fakestack import Cloud, ManualClock
 from fakestack.model import bulk
-from fakestack.model.presets import document, scale
+from fakestack.model.presets import scale
 
 
 def one_by_one(monkeypatch, topology, **kwargs) -> dict:
@@ -29,22 +29,23 @@ def test_bulk_build_with_another_seed(monkeypatch):
 
 
 def test_bulk_build_mixes_plain_and_hinted_vms(monkeypatch):
-    data = document("scale")
-    topo = scale(4, 40)
-    data = topo.model_dump(mode="json") if hasattr(topo, "model_dump") else data
+    data = scale(4, 40).model_dump(mode="json")
+    data["disk_offerings"] = [{"name": "disk-10g", "disk_size": "10G"}]
+    data["l3_networks"].append({"name": "l3-other", "zone": "zone-1", "cidr": "10.0.0.0/24"})
     vms = data["vms"]
-    host, disk = data["hosts"][2]["name"], None
-    vms[3]["host"] = host
+    vms[3]["host"] = data["hosts"][2]["name"]
+    vms[4]["l3_networks"] = ["l3-other", "l3-scale"]
     vms[5]["state"] = "Stopped"
     vms[6]["state"] = "Created"
     vms[7]["state"] = "Paused"
     vms[8]["written"] = 1024 ** 3
-    if data.get("disk_offerings"):
-        disk = data["disk_offerings"][0]["name"]
-        vms[9]["data_disks"] = [disk]
+    vms[9]["data_disks"] = ["disk-10g"]
+    vms[10]["primary_storage"] = data["primary_storages"][0]["name"]
     built = Cloud(data, clock=ManualClock())
     assert built.snapshot() == one_by_one(monkeypatch, data)
     built.check_invariants()
+    assert len(built.vms) == 40 and built.vms.get("vm-10").data_volume_uuids
+    assert built.vms.get("vm-7").state == "Created"
 
 
 def test_a_full_build_fails_as_one_by_one(monkeypatch):
