@@ -111,13 +111,16 @@ class CloudSpec:
         # and the system clock stamps the entities with the time they were built.
         if self.clock != "manual" or not isinstance(self.topology, str):
             return False
-        from fakestack.model.presets import preset
+        found = _IS_PRESET.get(self.topology)
+        if found is None:  # asked once per name: preset() builds the topology (1.7 s for scale:1000:100000)
+            from fakestack.model.presets import preset
 
-        return self.topology in _PRESET_NAMES or preset(self.topology) is not None
+            found = _IS_PRESET[self.topology] = preset(self.topology) is not None
+        return found
 
 
 _PRISTINE: dict[tuple, dict] = {}  # (preset, seed) -> its new cloud's snapshot, this session
-_PRESET_NAMES = frozenset(("demo", "tiny"))
+_IS_PRESET: dict[str, bool] = {"demo": True, "tiny": True}  # topology text -> names a preset
 
 
 def cloud_spec(node) -> CloudSpec:
@@ -182,7 +185,6 @@ def fakestack(request):
     spec = cloud_spec(request.node)
     cloud = spec.build()
     _remember(request.node, cloud=cloud, spec=spec)
-    request.addfinalizer(lambda: _forget(request.node))
     return cloud
 
 
@@ -380,6 +382,7 @@ def pytest_runtest_protocol(item, nextitem):
         yield
     finally:
         _current_item.pop()
+        _forget(item)  # whichever fixture remembered a cloud (the factory's included)
 
 
 # -- the failure report ----------------------------------------------------------------------

@@ -19,6 +19,7 @@ _FROM_MODEL = (
 )
 
 if TYPE_CHECKING:
+    from .interception import Mock, UnmatchedRequest, mock  # noqa: F401
     from .model import (  # noqa: F401
         CapacityExhausted,
         Cloud,
@@ -61,6 +62,11 @@ def __getattr__(name: str):
         raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
     globals()[name] = value
     return value
+
+
+def __dir__() -> list[str]:
+    """The package's names with those not loaded yet (for completion and ``help``)."""
+    return sorted(set(globals()) | set(__all__))
 
 
 __all__ = [

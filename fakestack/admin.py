@@ -1,6 +1,11 @@
 """The ``/_fakestack`` admin API: look at and steer a running fake.
 
 Every endpoint speaks JSON, errors included (``{"error": CODE, "message": TEXT}``).
+It needs no credential by default: anyone who reaches it can reset, time-travel, inject
+faults and read the whole state, which is fine on the loopback.  With an admin token
+(``make_app(..., admin_token=T)``, ``fakestack serve --admin-token T``, required when
+serving a non-loopback address) every admin request must send it in the
+``X-Fakestack-Admin-Token`` header, else 401.
 Paths are relative to ``/_fakestack``:
 
     GET    /             the endpoint list
@@ -47,7 +52,6 @@ Handlers run under ``cloud.lock``.  A route is *mutating* (the server then saves
 """
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,12 +113,18 @@ class AdminCall:
             if required:
                 raise bad_request("this endpoint needs a JSON object body")
             return {}
+        from .dialects.kit.json_input import NON_FINITE, NOT_TEXT, JsonInputError, parse_json
+
         try:
-            data = json.loads(raw)
-        except UnicodeDecodeError:
-            raise bad_request("request body is not UTF-8 text") from None
-        except json.JSONDecodeError as exc:
-            raise bad_request(f"request body is not valid JSON: {exc}") from None
+            data = parse_json(raw)
+        except JsonInputError as exc:
+            if exc.reason == NOT_TEXT:
+                raise bad_request("request body is not UTF-8 text") from None
+            if exc.unparsable:
+                raise bad_request(f"request body is not valid JSON: {exc}") from None
+            if exc.reason != NON_FINITE:
+                raise bad_request(f"request body: {exc}") from None
+            data = exc.document  # the handlers name the field that must be finite
         if not isinstance(data, dict):
             raise bad_request(f"request body must be a JSON object, not {_json_kind(data)}")
         return data
@@ -250,6 +260,27 @@ def json_body(data: Any, status: int = 200, headers: dict | None = None) -> Resp
     return ADMIN_JSON.response(data, status, headers)
 
 
+ADMIN_TOKEN_HEADER = "X-Fakestack-Admin-Token"
+
+
+def token_matches(request: Request, token: str) -> bool:
+    import hmac
+
+    given = request.headers.get(ADMIN_TOKEN_HEADER, "")
+    return hmac.compare_digest(given.encode("utf-8", "replace"), token.encode("utf-8"))
+
+
+def token_required() -> Response:
+    return json_body({"error": "unauthorized",
+                      "message": f"the admin API needs the {ADMIN_TOKEN_HEADER} header "
+                                 "(fakestack serve --admin-token)"}, 401)
+
+
+def payload_too_large(limit: int) -> Response:
+    return json_body({"error": "payload_too_large",
+                      "message": f"the request body exceeds {limit} bytes"}, 413)
+
+
 def handle_admin(app, request: Request) -> Response:
     """Answer one request under ``/_fakestack``.  Flags it as mutating or not in
     ``request.environ["fakestack.mutating"]``."""
@@ -273,14 +304,18 @@ def handle_admin(app, request: Request) -> Response:
 # -- the built-in endpoints -------------------------------------------------------------
 
 def _index(call: AdminCall):
-    """The admin endpoints (and a link to the dashboard; HTML for a browser)."""
+    """The admin endpoints, the OpenAPI document of each mounted API (and a link to the
+    dashboard; HTML for a browser)."""
     endpoints = [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
                  for r in ROUTES]
     dashboard = call.request.script_root + ADMIN_PREFIX + "/ui"
     if call.request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
         return Response(_index_html(dashboard, endpoints, call.request.script_root),
                         mimetype="text/html")
-    return {"dashboard": dashboard, "endpoints": endpoints}
+    documents = [{"api": "admin", "path": ADMIN_PREFIX + "/openapi.json"}]
+    documents += [{"api": d.name, "path": d.openapi_path} for d in call.app.dialects
+                  if getattr(d, "openapi_path", None)]
+    return {"dashboard": dashboard, "endpoints": endpoints, "openapi": documents}
 
 
 def _index_html(dashboard: str, endpoints: list[dict], root: str) -> str:
@@ -298,6 +333,68 @@ def _index_html(dashboard: str, endpoints: list[dict], root: str) -> str:
             f"</head><body><h1>fakestack admin</h1><p><a href=\"{escape(dashboard)}\">"
             "Open the dashboard</a> (capacity, clone trees, journal, fault plan, clock)</p>"
             f"<table>{''.join(rows)}</table></body></html>")
+
+
+# Request bodies of the built-in endpoints that take one (the rest take none).
+REQUEST_SCHEMAS: dict[tuple[str, str], dict] = {
+    ("POST", "/clock"): {"oneOf": [
+        {"type": "object", "required": ["advance"], "additionalProperties": False,
+         "properties": {"advance": {"type": "number", "minimum": 0}}},
+        {"type": "object", "required": ["to"], "additionalProperties": False,
+         "properties": {"to": {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}}},
+    ]},
+    ("POST", "/faults"): {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
+}
+QUERY_PARAMETERS: dict[tuple[str, str], list[dict]] = {
+    ("GET", "/journal"): [{"name": "limit", "in": "query", "required": False,
+                           "schema": {"type": "integer", "minimum": 0}}],
+}
+ADMIN_ERROR = {"type": "object", "required": ["error", "message"],
+               "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+
+
+def openapi_document() -> dict:
+    """The admin API's OpenAPI 3.1 document, generated from its route table."""
+    from .dialects.kit.openapi import document, json_content, operation_id, path_parameter, response
+
+    error = json_content({"$ref": "#/components/schemas/AdminError"})
+    paths: dict[str, dict] = {}
+    for route in ROUTES:
+        params = [path_parameter(s[1:-1]) for s in route.path.split("/") if s.startswith("{")]
+        params += QUERY_PARAMETERS.get((route.method, route.path), [])
+        op: dict = {
+            "operationId": operation_id("admin", route.method, route.path),
+            "summary": route.summary,
+            "parameters": params,
+            "responses": {
+                "200": response("done", json_content({})),
+                "201": response("created", json_content({})),
+                "400": response("a client mistake", error),
+                "401": response("the admin token is missing or wrong", error),
+                "404": response("not found", error),
+                "405": response("method not allowed", error),
+                "409": response("conflict (or: invariants broken)", json_content({})),
+                "413": response("request body over the limit", error),
+            },
+        }
+        schema = REQUEST_SCHEMAS.get((route.method, route.path))
+        if schema is not None:
+            op["requestBody"] = {"required": True, "content": json_content(schema)}
+        paths.setdefault(ADMIN_PREFIX + (route.path if route.path != "/" else "/"),
+                         {})[route.method.lower()] = op
+    return document(
+        "fakestack admin API",
+        "Look at and steer a running fake: reset, clock, faults, journal, state.  No "
+        "credential on the loopback; X-Fakestack-Admin-Token when serve was given --admin-token.",
+        paths,
+        components={"schemas": {"AdminError": ADMIN_ERROR}},
+        security_schemes={"admin_token": {"type": "apiKey", "in": "header", "name": ADMIN_TOKEN_HEADER}},
+    )
+
+
+def _openapi(call: AdminCall):
+    """This API's OpenAPI 3.1 document."""
+    return openapi_document()
 
 
 def _health(call: AdminCall):
@@ -325,6 +422,9 @@ def _parse_time(value: Any) -> float:
     if isinstance(value, (int, float)):
         if not math.isfinite(value):  # JSON's NaN / Infinity would stop the clock for good
             raise bad_request("'to' must be a finite number of epoch seconds")
+        if value < 0:  # before 1970: in the past of any clock, and not every date renders it
+            raise bad_request(f"'to' ({value:g}) is before 1970: the clock only moves forward")
+        _within_range(float(value), "'to'")
         return float(value)
     if isinstance(value, str):
         text = value.strip()
@@ -338,6 +438,16 @@ def _parse_time(value: Any) -> float:
             moment = moment.replace(tzinfo=timezone.utc)
         return moment.timestamp()
     raise bad_request("'to' must be epoch seconds or an ISO-8601 time")
+
+
+def _within_range(target: float, field_name: str) -> None:
+    """400 (and the clock unchanged) for a time the dialects' date formats cannot render."""
+    from .model.clock import ClockOutOfRange, check_within_range
+
+    try:
+        check_within_range(target)
+    except ClockOutOfRange as exc:
+        raise bad_request(f"{field_name}: {exc}") from None
 
 
 def _get_clock(call: AdminCall):
@@ -362,12 +472,14 @@ def _set_clock(call: AdminCall):
             raise bad_request("'advance' must be a finite number of seconds")
         if seconds < 0:
             raise bad_request("'advance' must not be negative: the clock only moves forward")
+        _within_range(clock.now() + seconds, "'advance'")
         call.cloud.tick(seconds)
     else:
         target = _parse_time(body["to"])
         if target < clock.now():
             raise bad_request(f"'to' ({iso_utc(target)}) is in the past "
                               f"(now {iso_utc(clock.now())}): the clock only moves forward")
+        _within_range(target, "'to'")
         clock.move_to(target)
     return clock_view(clock)
 
@@ -427,3 +539,6 @@ for _method, _path, _handler, _mutating in (
 # ``/ledgers``, ``/trees``), after the built-in endpoints.
 for _method, _path, _handler, _mutating, _summary in FAULT_ROUTES + DASHBOARD_ROUTES:
     register_admin_route(_method, _path, _handler, mutating=_mutating, summary=_summary)
+
+# This API's OpenAPI document, after every other endpoint.
+register_admin_route("GET", "/openapi.json", _openapi)

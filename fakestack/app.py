@@ -23,6 +23,10 @@ def _load(spec: str):
     return getattr(importlib.import_module(module_name), attr)
 
 
+# The largest request body served (``make_app(..., max_body_bytes=N)``, ``serve
+# --max-body-bytes``): a larger one is answered 413 in the dialect's shape, unread.
+DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+
 # How much of a request or response body the request journal keeps.
 BODY_EXCERPT_CHARS = 2048
 REQUEST_JOURNAL_SIZE = 500
@@ -61,7 +65,9 @@ class FakestackApp:
     """
 
     def __init__(self, cloud, dialects: Iterable | None = None, *,
-                 request_journal_size: int = REQUEST_JOURNAL_SIZE) -> None:
+                 request_journal_size: int = REQUEST_JOURNAL_SIZE,
+                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+                 admin_token: str | None = None) -> None:
         from . import admin
 
         admin.load_extensions()
@@ -70,6 +76,10 @@ class FakestackApp:
         self._from_factories = dialects is None
         self._install_dialects(
             [_load(spec)(cloud) for spec in DIALECT_FACTORIES] if dialects is None else dialects)
+        self.max_body_bytes = max_body_bytes
+        # None: the admin API needs no credential (loopback use); else every admin request
+        # must carry it in the ``X-Fakestack-Admin-Token`` header.
+        self.admin_token = admin_token
         self.request_journal: deque = deque(maxlen=request_journal_size)
         self.request_seq = 0
         self.request_listeners: list[Callable[[dict], None]] = []
@@ -123,6 +133,10 @@ class FakestackApp:
         prefix = admin.ADMIN_PREFIX
         if path.startswith(prefix) and (len(path) == len(prefix) or path[len(prefix)] == "/"):
             request.environ["fakestack.dialect"] = "admin"
+            if self.admin_token is not None and not admin.token_matches(request, self.admin_token):
+                return admin.token_required()
+            if self._body_too_large(request):
+                return admin.payload_too_large(self.max_body_bytes)
             return admin.handle_admin(self, request)
         dialect = self.dialect_for(path, request)
         if dialect is None:
@@ -130,7 +144,48 @@ class FakestackApp:
                 {"error": "not_found", "message": f"no dialect serves {request.path}"}, 404
             )
         request.environ["fakestack.dialect"] = dialect.name
+        if self._body_too_large(request):
+            return _payload_too_large(dialect, request, self.max_body_bytes)
         return dialect.handle(request)
+
+    def _internal_error(self, request: Request, exc: Exception) -> Response:
+        """An unexpected exception, answered in the shape of the dialect that raised it
+        (``dialect.internal_error(request, exc)``), else as generic JSON; never a
+        traceback page."""
+        name = request.environ.get("fakestack.dialect")
+        for dialect in self.dialects:
+            render = getattr(dialect, "internal_error", None)
+            if dialect.name == name and render is not None:
+                try:
+                    return render(request, exc)
+                except Exception:  # the renderer itself failed: the generic answer below
+                    break
+        return json_response({"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
+
+    def _body_too_large(self, request: Request) -> bool:
+        """Is the body over ``max_body_bytes``?  A declared length is judged unread; a
+        chunked body is read up to the limit (the dialects read it anyway)."""
+        limit = self.max_body_bytes
+        length = request.content_length
+        if length is not None:
+            too_large = length > limit
+        elif request.environ.get("HTTP_TRANSFER_ENCODING") or request.environ.get("wsgi.input_terminated"):
+            # werkzeug's max_content_length truncates a terminated stream silently: count.
+            stream, pieces, total = request.stream, [], 0
+            while total <= limit:
+                piece = stream.read(min(65536, limit + 1 - total))
+                if not piece:
+                    break
+                pieces.append(piece)
+                total += len(piece)
+            too_large = total > limit
+            if not too_large:
+                request._cached_data = b"".join(pieces)  # what get_data(cache=True) returns
+        else:
+            too_large = False
+        if too_large:
+            request.environ["fakestack.body_unread"] = True
+        return too_large
 
     def __call__(self, environ, start_response):
         request = Request(environ)
@@ -139,9 +194,8 @@ class FakestackApp:
             try:
                 self.cloud.settle()  # time-driven work due since the last request
                 response = self.dispatch(request)
-            except Exception as exc:  # a dialect bug: answer JSON, never a traceback page
-                response = json_response(
-                    {"error": "internal_error", "message": f"{type(exc).__name__}: {exc}"}, 500)
+            except Exception as exc:  # a bug of the fake: the dialect's own crash answer
+                response = self._internal_error(request, exc)
             except BaseException as exc:
                 # A fault rule dropping the connection (fakestack.faults.DropConnection): no
                 # answer goes out, but the request is journaled and whatever it changed saved.
@@ -180,7 +234,10 @@ class FakestackApp:
             "method": request.method,
             "path": request.path,
             "query": request.query_string.decode("latin-1"),
-            "request_body": body_excerpt(_request_body(request)),
+            "request_body": (f"<{request.content_length or 'over ' + str(self.max_body_bytes)} "
+                             "bytes, not read: over the body limit>"
+                             if request.environ.get("fakestack.body_unread")
+                             else body_excerpt(_request_body(request))),
             "status": response.status_code if response is not None else None,
             "response_body": response_body,
             "remote_addr": request.remote_addr,
@@ -194,6 +251,19 @@ class FakestackApp:
         return entry
 
 
+def _payload_too_large(dialect, request: Request, limit: int) -> Response:
+    """413 in the dialect's shape (``dialect.payload_too_large(request, limit)``).  The
+    server closes every connection after its answer (werkzeug keeps none alive), so the
+    unread body is never taken for a next request."""
+    render = getattr(dialect, "payload_too_large", None)
+    if render is not None:
+        response = render(request, limit)
+    else:
+        response = json_response({"error": "payload_too_large",
+                                  "message": f"the request body exceeds {limit} bytes"}, 413)
+    return response
+
+
 def _first_segment(path: str) -> str:
     return path.split("/", 2)[1] if path.startswith("/") else path.split("/", 1)[0]
 
@@ -202,6 +272,8 @@ def _request_body(request: Request) -> bytes:
     """The request body (as the handler read it, or read now).  A request that declares
     no body (no Content-Length, not chunked) has none: skip building a stream for it."""
     environ = request.environ
+    if environ.get("fakestack.body_unread"):
+        return b""
     if not environ.get("CONTENT_LENGTH") and not environ.get("wsgi.input_terminated") \
             and not environ.get("HTTP_TRANSFER_ENCODING"):
         cached = request.__dict__.get("_cached_data")

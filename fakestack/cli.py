@@ -233,12 +233,26 @@ def add_serve_command(subparsers) -> None:
         description="Serve every dialect and the /_fakestack admin API on a threaded local "
                     "server until Ctrl-C.")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=8080,
-                        help="port to listen on; 0 picks a free one (default: 8080)")
+    parser.add_argument("--port", type=port_number, default=8080,
+                        help="port to listen on, 0-65535; 0 picks a free one (default: 8080)")
     _add_cloud_arguments(parser)
     parser.add_argument("--state", metavar="FILE",
                         help="restore from FILE if it exists; save to it after every mutating "
                              "request")
+    parser.add_argument("--max-body-bytes", type=_positive_int, default=None, metavar="N",
+                        help="largest request body served; a larger one is answered 413 "
+                             "(default: 16 MiB)")
+    parser.add_argument("--idle-timeout", type=_positive_float, default=30.0, metavar="SECONDS",
+                        help="close a connection idle this long (default: 30)")
+    parser.add_argument("--admin-token", metavar="TOKEN",
+                        help="require TOKEN in the X-Fakestack-Admin-Token header of every "
+                             "/_fakestack request (needed when --host is not a loopback address)")
+    parser.add_argument("--insecure-admin", action="store_true",
+                        help="serve a non-loopback --host with the admin API open to anyone "
+                             "who can reach it (no --admin-token)")
+    parser.add_argument("--webhook-host", action="append", default=[], metavar="HOST",
+                        help="a host ZStack X-Web-Hook URLs may name besides the loopback "
+                             "(repeatable)")
     parser.add_argument("--record", metavar="FILE",
                         help="write every request and response served to FILE as a scenario "
                              "(replay it with: fakestack replay FILE)")
@@ -248,6 +262,37 @@ def add_serve_command(subparsers) -> None:
     parser.add_argument("--tls", action="store_true",
                         help="serve https with a self-signed certificate made at start "
                              "(needs the cryptography package; clients must not verify it)")
+
+
+def port_number(text: str) -> int:
+    """A TCP port, 0-65535 (argparse type)."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid port {text!r}: not a number") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"invalid port {port}: must be from 0 to 65535")
+    return port
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number {text!r}") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
 
 
 def dialect_credentials(dialect) -> dict:
@@ -279,15 +324,32 @@ def serve_banner(server, restored: bool) -> list[str]:
     lines.append(f"admin API: {server.url}/_fakestack/ (health, state, reset, clock, journal, "
                  "invariants, capacity)")
     lines.append(f"dashboard: {server.url}/_fakestack/ui")
+    if server.app.admin_token is not None:
+        lines.append("admin API needs the X-Fakestack-Admin-Token header (--admin-token)")
+    elif not _loopback(server.host):
+        lines.append("WARNING: the admin API is open to anyone who can reach this address "
+                     "(--insecure-admin)")
     lines.append("press Ctrl-C to stop")
     return lines
+
+
+def _loopback(host: str) -> bool:
+    from .server import is_loopback_host
+
+    return is_loopback_host(host)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .server import StateFileError, start_server
+    from .server import StateFileError, is_loopback_host, start_server
 
+    if args.admin_token is not None and not args.admin_token:
+        return _fail("--admin-token must not be empty")
+    if not is_loopback_host(args.host) and args.admin_token is None and not args.insecure_admin:
+        return _fail(f"--host {args.host} is not a loopback address: anyone who reaches it could "
+                     "reset, time-travel and read the cloud through /_fakestack; give "
+                     "--admin-token TOKEN, or --insecure-admin to serve it open")
     restored = args.state is not None and Path(args.state).exists()
     if args.record and args.state:
         return _fail("--record starts from a fresh cloud: it cannot be combined with --state")
@@ -321,7 +383,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         try:
             server = start_server(cloud, host=args.host, port=args.port, state_file=args.state,
-                                  log=log, app=app, tls=args.tls)
+                                  log=log, app=app, tls=args.tls, idle_timeout=args.idle_timeout,
+                                  max_body_bytes=args.max_body_bytes,
+                                  admin_token=args.admin_token)
         except StateFileError as exc:
             return _fail(str(exc))
         except RuntimeError as exc:  # --tls without the cryptography package
@@ -329,6 +393,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         except OSError as exc:
             return _fail(f"cannot listen on {args.host}:{args.port}: {exc.strerror or exc}",
                          EXIT_FAILURE)
+        for host in args.webhook_host:
+            for dialect in server.app.dialects:
+                if hasattr(dialect, "allow_webhook_host"):
+                    with cloud.lock:
+                        dialect.allow_webhook_host(host)
         try:
             print("\n".join(serve_banner(server, restored)), flush=True)
             if args.record:

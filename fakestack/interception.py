@@ -134,10 +134,14 @@ class Mock:
     def start(self) -> Mock:
         _ = self.app  # build the cloud before a request needs it
         with _state_lock:
+            if not _active:
+                try:
+                    _install()
+                except BaseException:
+                    _uninstall()  # the patches made before the failure go too
+                    raise
             _active.append(self)
             self._depth += 1
-            if len(_active) == 1:
-                _install()
         return self
 
     def stop(self) -> None:

@@ -8,7 +8,8 @@ Requests run on the server's threads; the app serializes them on ``cloud.lock``,
 concurrent clients never see a torn state.  With ``state_file`` the cloud is restored from
 that file at start (when it exists) and the file is rewritten atomically (a temporary
 file in the same directory, then ``os.replace``) after every mutating request, before the
-response is sent: a killed server loses nothing it acknowledged.
+response is sent: a killed server loses nothing it acknowledged.  The temporary files a
+killed server left beside the state file are removed at start.
 """
 from __future__ import annotations
 
@@ -25,11 +26,16 @@ from werkzeug.serving import WSGIRequestHandler, get_sockaddr, make_server, sele
 from .app import FakestackApp, make_app
 from .dialects.kit.responses import json_response
 from .faults.http import connection_dropping
-from .files import write_atomically
+from .files import remove_stale_temporaries, write_atomically
 
 
 class StateFileError(ValueError):
     """The state file cannot be read back into a cloud, or cannot be written."""
+
+
+# Seconds a connection may sit idle (or a client take to send a request) before the
+# server closes it: idle keep-alive connections must not hold a thread each forever.
+DEFAULT_IDLE_TIMEOUT = 30.0
 
 
 class _QuietHandler(WSGIRequestHandler):
@@ -46,6 +52,18 @@ class _QuietHandler(WSGIRequestHandler):
 
     def log_request(self, code: Any = "-", size: Any = "-") -> None:
         pass
+
+    def log_error(self, format: str, *args: Any) -> None:
+        # "Request timed out" of an idle connection closed by the timeout is not an error.
+        if format.startswith("Request timed out"):
+            return
+        super().log_error(format, *args)
+
+
+def _handler_with_timeout(idle_timeout: float | None) -> type:
+    """The handler class with ``timeout`` (socketserver applies it to each connection's
+    socket: an idle read past it closes the connection and frees its thread)."""
+    return type("_TimedHandler", (_QuietHandler,), {"timeout": idle_timeout})
 
 
 def read_state_file(path: str | os.PathLike[str]) -> dict:
@@ -111,7 +129,10 @@ class RunningServer:
 
 def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                  log: Callable[[str], None] | None = None, *,
-                 app: FakestackApp | None = None, tls: bool = False) -> RunningServer:
+                 app: FakestackApp | None = None, tls: bool = False,
+                 idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+                 max_body_bytes: int | None = None,
+                 admin_token: str | None = None) -> RunningServer:
     """Serve ``cloud`` (through ``app``, default ``make_app(cloud)``) on ``host:port``.
 
     ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
@@ -119,7 +140,14 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     ``log``: called with one line per request.
     ``tls``: serve https with a self-signed certificate generated now (needs the
     ``cryptography`` package), for clients that insist on https; they must not verify it.
+    ``idle_timeout``: seconds a connection may stay idle before it is closed (None: never).
+    ``max_body_bytes``: the app's request body limit (default: the app's own).
+    ``admin_token``: required in ``X-Fakestack-Admin-Token`` by every admin request.
     """
+    if idle_timeout is not None and not idle_timeout > 0:
+        raise ValueError(f"invalid idle_timeout {idle_timeout!r}: must be a positive number of seconds")
+    if isinstance(port, bool) or not isinstance(port, int) or not 0 <= port <= 65535:
+        raise ValueError(f"invalid port {port!r}: must be an integer from 0 to 65535")
     ssl_context = _self_signed_context() if tls else None
     # Bind first: a taken port fails before the state file or the app are touched.
     # (werkzeug's make_server exits the process when it cannot bind; with a bound socket
@@ -127,6 +155,12 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
     listener = _listen(host, port)
     try:
         state_path = Path(state_file) if state_file is not None else None
+        if state_path is not None:
+            # A server killed mid-write leaves its temporary file behind: nobody else
+            # writes this state file now, so every such file is garbage.
+            for leftover in remove_stale_temporaries(state_path):
+                if log is not None:
+                    log(f"removed {leftover.name}, a temporary state file left by a killed server")
         if state_path is not None and state_path.exists():
             data = read_state_file(state_path)
             try:
@@ -141,6 +175,10 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
             app = make_app(cloud)
         elif app.cloud is not cloud:
             raise ValueError("start_server: app serves another cloud")
+        if max_body_bytes is not None:
+            app.max_body_bytes = max_body_bytes
+        if admin_token is not None:
+            app.admin_token = admin_token
         if state_path is not None:
             try:
                 with cloud.lock:
@@ -148,8 +186,8 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
             except OSError as exc:
                 raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
         httpd = make_server(host, port, connection_dropping(app), threaded=True,
-                            request_handler=_QuietHandler, fd=listener.fileno(),
-                            ssl_context=ssl_context)
+                            request_handler=_handler_with_timeout(idle_timeout),
+                            fd=listener.fileno(), ssl_context=ssl_context)
     finally:
         listener.close()  # the server holds its own duplicate of the socket
     if state_path is not None:
@@ -172,6 +210,18 @@ def _self_signed_context():
     from werkzeug.serving import generate_adhoc_ssl_context
 
     return generate_adhoc_ssl_context()
+
+
+def is_loopback_host(host: str) -> bool:
+    """Does ``host`` (a listen address) only accept connections from this machine?"""
+    import ipaddress
+
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
 
 
 def _listen(host: str, port: int) -> socket.socket:

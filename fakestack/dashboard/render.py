@@ -7,12 +7,13 @@ Every text that comes from the cloud is escaped.
 """
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timezone
 from html import escape
 from typing import Any
 
 from ..console import human_bytes
+from ..timefmt import iso_utc
 
 # Tree drawing geometry (pixels).
 NODE_W, NODE_H, COL_GAP, ROW_H, PAD = 196, 46, 36, 58, 12
@@ -42,8 +43,8 @@ def _number(value: float) -> str:
 
 
 def iso(epoch: float) -> str:
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
+    """The whole second of ``epoch`` (a journal's time column)."""
+    return iso_utc(math.floor(epoch))
 
 
 # -- capacity --------------------------------------------------------------------------

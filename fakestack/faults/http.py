@@ -2,11 +2,11 @@
 of the admin API (``/_fakestack/faults``), which ``fakestack.admin`` mounts."""
 from __future__ import annotations
 
-import json
 import socket
 
 from pydantic import ValidationError
 
+from ..dialects.kit.json_input import JsonInputError, parse_json
 from ..model import errors as domain
 from .injection import DropConnection, add, clear, list_rules, remove
 from .plan import FaultRule, validation_errors
@@ -72,8 +72,8 @@ def handle_admin_request(cloud, method: str, subpath: str, body: bytes | None):
             return 200, {"rules": []}
         if method == "POST" and not subpath:
             try:
-                data = json.loads(body or b"null")
-            except ValueError as exc:
+                data = parse_json(body or b"null")
+            except JsonInputError as exc:  # not JSON, too deep, NaN, unpaired surrogates
                 return 400, {"error": "invalid_json", "message": f"the body is not JSON: {exc}",
                              "errors": [{"field": "body", "message": str(exc)}]}
             if not isinstance(data, (dict, list)):

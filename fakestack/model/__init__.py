@@ -73,6 +73,11 @@ def __getattr__(name: str) -> Any:
     raise AttributeError(f"module 'fakestack.model' has no attribute {name!r}")
 
 
+def __dir__() -> list[str]:
+    """The package's names with those not loaded yet (for completion and ``help``)."""
+    return sorted(set(globals()) | set(_HOMES))
+
+
 def _keep(name: str, module: ModuleType) -> Any:
     value = getattr(module, name)
     globals()[name] = value

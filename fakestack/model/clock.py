@@ -9,6 +9,25 @@ import time
 from datetime import datetime, timezone
 from typing import Any
 
+# The latest time the clock may show.  Every dialect renders dates through ``datetime``
+# (year 9999 at most); a year of headroom keeps the dates computed ahead of now (session
+# expiry, job ends, retention) renderable too.  Past it the clock refuses to move and
+# changes nothing.
+LATEST_EPOCH = datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
+
+
+class ClockOutOfRange(ValueError):
+    """A move that would take the clock past ``LATEST_EPOCH`` (or to a non-finite time)."""
+
+
+def check_within_range(epoch_seconds: float) -> float:
+    """``epoch_seconds`` if the clock can show it, else ``ClockOutOfRange``."""
+    if not (epoch_seconds <= LATEST_EPOCH):  # also NaN
+        raise ClockOutOfRange(
+            f"the clock cannot go past {LATEST_EPOCH:.0f} (9999-01-01T00:00:00Z): "
+            "the dialects could not render such dates")
+    return epoch_seconds
+
 
 class Clock:
     kind = "abstract"
@@ -29,6 +48,7 @@ class Clock:
     def advance(self, seconds: float) -> float:
         if seconds < 0:
             raise ValueError("the clock only moves forward")
+        check_within_range(self.now() + seconds)
         self.offset += seconds
         return self.now()
 
@@ -36,6 +56,7 @@ class Clock:
         now = self.now()
         if epoch_seconds < now:
             raise ValueError("the clock only moves forward")
+        check_within_range(epoch_seconds)
         self.offset += epoch_seconds - now
         return self.now()
 
@@ -88,4 +109,5 @@ def clock_from_dict(data: dict[str, Any]) -> Clock:
     else:
         clock = SystemClock()
     clock.offset = float(data.get("offset", 0.0))
+    check_within_range(clock.now())
     return clock

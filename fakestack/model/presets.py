@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from .topology import GiB, Topology, parse_topology
+from .topology import GiB, Topology, TopologyError, parse_topology
 
 TiB = 1024 * GiB
 
@@ -58,11 +58,32 @@ def shared() -> Topology:
     return parse_topology(_document("shared"))
 
 
+# The largest ``scale:HOSTS:VMS`` preset: building one costs about 0.1 ms per VM, so the
+# limit keeps a typo (scale:100000:1000000) from running for minutes.
+MAX_SCALE_HOSTS = 10_000
+MAX_SCALE_VMS = 100_000
+
+
+class ScaleOutOfRange(TopologyError):
+    """A ``scale:HOSTS:VMS`` outside the preset's limits; its text is one line."""
+
+    def __init__(self, hosts: int, vms: int) -> None:
+        if not 1 <= hosts <= MAX_SCALE_HOSTS:
+            reason = f"HOSTS must be from 1 to {MAX_SCALE_HOSTS} (MAX_SCALE_HOSTS), got {hosts}"
+        else:
+            reason = f"VMS must be from 0 to {MAX_SCALE_VMS} (MAX_SCALE_VMS), got {vms}"
+        super().__init__([("topology", reason)], f"scale:{hosts}:{vms}")
+        self.line = f"topology scale:{hosts}:{vms}: {reason}"
+
+    def __str__(self) -> str:
+        return self.line
+
+
 def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
     """``hosts`` identical hosts in clusters of ``hosts_per_cluster`` on one shared
     storage (sized to fit), and ``vms`` running VMs placed by the default allocator."""
-    if hosts < 1 or vms < 0:
-        raise ValueError("scale needs at least one host and a non-negative VM count")
+    if not (1 <= hosts <= MAX_SCALE_HOSTS and 0 <= vms <= MAX_SCALE_VMS):
+        raise ScaleOutOfRange(hosts, vms)
     data = document("scale")
     n_clusters = max(1, -(-hosts // hosts_per_cluster))
     clusters = [{"name": f"cluster-{i + 1}", "zone": "zone-1"} for i in range(n_clusters)]

@@ -123,6 +123,11 @@ def __getattr__(name: str) -> Any:
     return value
 
 
+def __dir__() -> list[str]:
+    """The package's names with those not loaded yet (for completion and ``help``)."""
+    return sorted(set(globals()) | set(_HOMES))
+
+
 __all__ = [
     "ClockMove", "DEFAULT_BASE_URL", "DEFAULT_CLOCK_START", "discover", "Expect", "FaultChange",
     "GuestWrite", "HttpRequest", "json_schema", "json_schema_text", "load", "loads",

@@ -8,7 +8,6 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +15,7 @@ import yaml
 
 from ..files import write_atomically
 from ..model import Cloud, DomainError, ManualClock
+from ..timefmt import iso_utc
 from .schema import DEFAULT_BASE_URL, DEFAULT_CLOCK_START, Scenario, parse_scenario
 
 
@@ -349,7 +349,7 @@ class Recorder:
 def _clock_text(epoch: float) -> str | float:
     """An ISO date when the time is a whole second (readable), else the exact epoch."""
     if float(epoch).is_integer():
-        return datetime.fromtimestamp(epoch, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return iso_utc(epoch)
     return float(epoch)
 
 

@@ -198,6 +198,29 @@ def test_the_patches_are_restored_when_the_block_raises():
         fakestack.mock().stop()
 
 
+def test_a_failed_start_leaves_no_patch_and_no_active_mock(monkeypatch):
+    from fakestack import interception
+
+    before = originals()
+    real_patch = interception._patch
+
+    def patch_then_fail(owner, name, replacement):
+        if owner is httpx.AsyncHTTPTransport:
+            raise RuntimeError("cannot patch")
+        real_patch(owner, name, replacement)
+
+    monkeypatch.setattr(interception, "_patch", patch_then_fail)
+    with pytest.raises(RuntimeError, match="cannot patch"):
+        with fakestack.mock(urls=["http://a.example"]):
+            pass  # never reached
+    assert originals() == before
+    assert fakestack.Mock.current() is None
+    monkeypatch.undo()
+    with fakestack.mock(urls=["http://a.example"]) as fake:  # a later start works
+        assert fakestack.Mock.current() is fake
+    assert originals() == before
+
+
 def test_as_a_decorator_each_call_gets_a_fresh_cloud():
     @fakestack.mock
     def clone_once():

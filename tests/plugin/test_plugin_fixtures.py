@@ -61,6 +61,30 @@ def test_a_preset_built_once_per_session_still_gives_each_test_its_own_cloud(pyt
     result.assert_outcomes(passed=4)
 
 
+def test_a_finished_tests_clouds_are_not_kept_for_the_rest_of_the_session(pytester):
+    """What the failure report would show is dropped once the test is over, whichever
+    fixture made the cloud (``fakestack``, ``fakestack_app``, ``fakestack_factory``)."""
+    result = run(pytester, """
+        import gc
+        import weakref
+
+        REFS = []
+
+        def test_fixture(fakestack_app):
+            REFS.append(weakref.ref(fakestack_app.cloud))
+
+        def test_factory(fakestack_factory):
+            REFS.append(weakref.ref(fakestack_factory().cloud))
+            REFS.append(weakref.ref(fakestack_factory().cloud))
+
+        def test_none_left():
+            gc.collect()
+            assert len(REFS) == 3
+            assert [ref() for ref in REFS] == [None, None, None]
+    """)
+    result.assert_outcomes(passed=3)
+
+
 def test_app_and_client_fixtures_serve_the_same_cloud(pytester):
     result = run(pytester, """
         def test_health(fakestack, fakestack_app, fakestack_client):

@@ -219,7 +219,7 @@ CASES = [
         InvalidArgument(
             "image", "x", reason_code="image_not_root_template", image_uuid=A, media_type=ImageKind.ISO
         ),
-        f"invalid imageUuid: image[uuid:{A}] is a iso, not a root_template",
+        f"invalid imageUuid: image[uuid:{A}] is a ISO, not a RootVolumeTemplate",
     ),
     (
         InvalidArgument(
@@ -265,7 +265,7 @@ CASES = [
             primary_storage_uuid=A,
             primary_storage_kind=PrimaryStorageKind.NETWORK_SHARE,
         ),
-        f"invalid primaryStorageUuid: primary storage[uuid:{A}] is a network_share, not a host-local storage",
+        f"invalid primaryStorageUuid: primary storage[uuid:{A}] is a NFS, not a LocalStorage",
     ),
     (
         InvalidArgument("host", "x", reason_code="host_not_on_storage", host_uuid=A, primary_storage_uuid=B),

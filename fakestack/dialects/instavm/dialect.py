@@ -48,6 +48,7 @@ class Call:
 
 class InstaVMDialect:
     name = NAME
+    openapi_path = "/openapi.json"  # its OpenAPI 3.1 document
     prefixes = PREFIXES
 
     def __init__(self, cloud: DialectCloud, handlers=None) -> None:
@@ -75,17 +76,32 @@ class InstaVMDialect:
         """Shown by ``fakestack serve``: the first key the cloud accepts."""
         return {"api_key": configured_keys(self.state)[0]}
 
+    def payload_too_large(self, request: Request, limit: int) -> Response:
+        """FastAPI's HTTPException shape."""
+        return HttpError(413, f"Request body exceeds the limit of {limit} bytes").to_response()
+
     def handle(self, request: Request) -> Response:
         try:
             return self._handle(request)
         except HttpError as exc:
             return exc.to_response()
+        except Exception as exc:  # a bug of the fake
+            return self.internal_error(request, exc)
         finally:
             # The request may have added or changed records: the cloud's settler looks
             # again at its next call (after a tick, before the next request).
             settler_for(self.cloud).forget()
 
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """What a FastAPI server answers for an unhandled exception (Starlette's
+        ``ServerErrorMiddleware``): 500, ``text/plain``, ``Internal Server Error``."""
+        return Response(b"Internal Server Error", status=500, mimetype="text/plain")
+
     def _handle(self, request: Request) -> Response:
+        if request.path == "/openapi.json" and request.method in ("GET", "HEAD"):
+            from .openapi import openapi_document
+
+            return json_response(openapi_document())
         match = resolve(request.method, request.path)
         if match.redirect is not None:
             location = request.host_url.rstrip("/") + match.redirect

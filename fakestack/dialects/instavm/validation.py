@@ -9,7 +9,6 @@ and types are exactly what a FastAPI server would send.
 from __future__ import annotations
 
 import email.message
-import json
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import PydanticUndefined
 
+from ..kit.json_input import NON_FINITE, NOT_JSON, NOT_TEXT, SURROGATE, JsonInputError, escaped, parse_json
 from .errors import HttpError, RequestValidationFailed
 
 MISSING: Any = PydanticUndefined
@@ -100,21 +100,28 @@ def read_body(data: bytes, content_type: str | None) -> Any:
     if not (subtype == "json" or subtype.endswith("+json")):
         return data
     try:
-        return json.loads(data)
-    except json.JSONDecodeError as exc:
-        raise RequestValidationFailed(
-            [
-                {
-                    "type": "json_invalid",
-                    "loc": ["body", exc.pos],
-                    "msg": "JSON decode error",
-                    "input": {},
-                    "ctx": {"error": exc.msg},
-                }
-            ]
-        ) from None
-    except Exception:  # undecodable bytes: Starlette fails before json, FastAPI says 400
-        raise HttpError(400, "There was an error parsing the body") from None
+        return parse_json(data)
+    except JsonInputError as exc:
+        if exc.reason == NOT_TEXT:  # undecodable bytes: Starlette fails before json, FastAPI says 400
+            raise HttpError(400, "There was an error parsing the body") from None
+        raise RequestValidationFailed([_json_input_item(exc)]) from None
+
+
+def _json_input_item(exc: JsonInputError) -> dict[str, Any]:
+    """The 422 item of a body the fake refuses: FastAPI's ``json_invalid`` for syntax and
+    depth; pydantic's own item for a value that is no text (``string_unicode``) or no
+    finite number (``finite_number``), at the value's place in the body."""
+    loc = ["body", *(escaped(p) if isinstance(p, str) else p for p in exc.path)]
+    if exc.reason == SURROGATE:
+        return {"type": "string_unicode", "loc": loc,
+                "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
+                "input": escaped(exc.value)}
+    if exc.reason == NON_FINITE:
+        return {"type": "finite_number", "loc": loc, "msg": "Input should be a finite number",
+                "input": None}
+    position = exc.position if exc.reason == NOT_JSON else 0
+    return {"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error",
+            "input": {}, "ctx": {"error": exc.detail}}
 
 
 def validate_body(model: Any, body: Any) -> tuple[Any, list[dict[str, Any]]]:

@@ -1,7 +1,6 @@
 """The vSphere dialect: ``/rest`` and ``/api`` REST, and vAPI JSON-RPC on ``POST /api``."""
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -11,6 +10,7 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 
 from ..kit.cloud import DialectCloud
+from ..kit.json_input import JsonInputError, parse_json
 from . import jsonrpc, specs
 from .choices import Choices
 from .errors import VapiError, translate, vapi_error
@@ -86,6 +86,7 @@ _json = VSPHERE_JSON.response
 
 class VsphereDialect:
     name = NAME
+    openapi_path = "/api/openapi.json"  # its OpenAPI 3.1 document
     prefixes = (PREFIXES[REST], PREFIXES[API])
 
     def __init__(self, cloud: DialectCloud, choices: Choices | None = None) -> None:
@@ -125,8 +126,24 @@ class VsphereDialect:
 
     # --- entry ------------------------------------------------------------------------
 
+    def payload_too_large(self, request: Request, limit: int) -> Response:
+        """JSON-RPC: a JSON-RPC error (no id can be read); REST: the surface's vAPI error."""
+        text = f"the request body exceeds the limit of {limit} bytes"
+        path = request.path
+        if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
+            body = jsonrpc.ProtocolError(jsonrpc.INVALID_REQUEST, None, text).body()
+            return _json(body, 413)
+        surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API
+        response = self.rest_error(surface, vapi_error("body_too_large", limit))
+        response.status_code = 413
+        return response
+
     def handle(self, request: Request) -> Response:
         path = request.path
+        if path == PREFIXES[API] + "/openapi.json" and request.method in ("GET", "HEAD"):
+            from .openapi import openapi_document
+
+            return _json(openapi_document(), 200)
         if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
             return self.handle_jsonrpc(request)
         surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API
@@ -135,7 +152,21 @@ class VsphereDialect:
         except VapiError as err:
             return self.rest_error(surface, err)
         except Exception as exc:  # a bug of the fake: still answer in the API's own shape
-            return self.rest_error(surface, vapi_error("general", f"{type(exc).__name__}: {exc}"))
+            return self.internal_error(request, exc)
+
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """A bug of the fake: vAPI's ``internal_server_error`` in the surface's shape
+        (JSON-RPC: HTTP 200 with ``result.error``; the request id when it can be read)."""
+        err = vapi_error("internal", f"{type(exc).__name__}: {exc}")
+        path = request.path
+        if path.rstrip("/") == PREFIXES[API] and request.method == "POST":
+            try:
+                request_id = jsonrpc.parse_invocation(request.get_data()).request_id
+            except Exception:
+                request_id = None
+            return _json(jsonrpc.error_body(request_id, err.rpc_value()), 200)
+        surface = REST if path == PREFIXES[REST] or path.startswith(PREFIXES[REST] + "/") else API
+        return self.rest_error(surface, err)
 
     # --- running an operation -----------------------------------------------------------
 
@@ -155,7 +186,7 @@ class VsphereDialect:
             translated = translate(call, exc)
             if translated is not None:
                 raise translated from exc
-            raise vapi_error("general", f"{type(exc).__name__}: {exc}") from exc
+            raise vapi_error("internal", f"{type(exc).__name__}: {exc}") from exc
 
     # --- REST ---------------------------------------------------------------------------
 
@@ -237,10 +268,12 @@ class VsphereDialect:
         if not raw.strip():
             return {}
         try:
-            return json.loads(raw.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as exc:
+            return parse_json(raw.decode("utf-8"))
+        except (UnicodeDecodeError, JsonInputError) as exc:
             if not strict:  # a body on a call that takes none is only looked at for fields
                 return None
+            if isinstance(exc, JsonInputError) and not exc.unparsable:
+                raise vapi_error("value_invalid", str(exc)) from None
             raise vapi_error("body_not_json", str(exc)) from None
 
     def _authenticate_rest(self, call: Call, request: Request) -> None:
@@ -274,6 +307,8 @@ class VsphereDialect:
         except jsonrpc.ProtocolError as err:
             return _json(err.body(), 200)
         try:
+            if invocation.invalid_value is not None:
+                raise vapi_error("value_invalid", invocation.invalid_value)
             op = OPERATIONS.get((invocation.service, invocation.operation))
             request.environ["fakestack.operation"] = _operation_label(invocation.service,
                                                                       invocation.operation)
@@ -286,7 +321,7 @@ class VsphereDialect:
         except VapiError as err:
             return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
         except Exception as exc:  # a bug of the fake: still a vAPI error the SDK can raise
-            err = vapi_error("general", f"{type(exc).__name__}: {exc}")
+            err = vapi_error("internal", f"{type(exc).__name__}: {exc}")
             return _json(jsonrpc.error_body(invocation.request_id, err.rpc_value()), 200)
 
     def _authenticate_rpc(self, call: Call, invocation: jsonrpc.Invocation) -> None:

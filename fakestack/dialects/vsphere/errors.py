@@ -190,6 +190,16 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "vapi.rest.request.body.invalid",
         "The request body is not valid JSON: {0}",
     ),
+    "body_too_large": (
+        "invalid_request",
+        "vapi.rest.request.body.too_large",
+        "The request body exceeds the limit of {0} bytes.",
+    ),
+    "value_invalid": (
+        "invalid_argument",
+        "vapi.data.value.invalid",
+        "The input is not valid: {0}",
+    ),
     "vm_not_found": (
         "not_found",
         "com.vmware.api.vcenter.vm.not_found",
@@ -327,6 +337,8 @@ MESSAGES: dict[str, tuple[str, str, str]] = {
         "The operation '{0}' did not complete within {1} seconds.",
     ),
     "general": ("error", "com.vmware.api.vcenter.general_error", "A general system error occurred: {0}"),
+    # A bug of the fake (an exception no handler expected): vAPI's own server-side error.
+    "internal": ("internal_server_error", "vapi.server.internal.error", "Internal server error: {0}"),
 }
 
 _KIND_TITLES = {

@@ -6,10 +6,10 @@ that is not a well-formed vAPI invocation.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
+from ..kit.json_input import JsonInputError, has_surrogate, parse_json
 from .vapi_types import RpcDecodeError, decode_rpc
 
 PARSE_ERROR = -32700
@@ -51,6 +51,9 @@ class Invocation:
     operation: str
     input: dict
     security: dict
+    # Text that is not Unicode or a number that is not finite somewhere in the request:
+    # answered as vAPI's invalid_argument once the request id is known.
+    invalid_value: str | None = None
 
     @property
     def scheme(self) -> str | None:
@@ -58,15 +61,23 @@ class Invocation:
 
 
 def parse_invocation(raw: bytes) -> Invocation:
+    invalid_value = None
     try:
-        envelope = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        envelope = parse_json(raw.decode("utf-8"))
+    except UnicodeDecodeError:
         raise ProtocolError(PARSE_ERROR) from None
+    except JsonInputError as exc:
+        if exc.unparsable:
+            raise ProtocolError(PARSE_ERROR) from None
+        envelope, invalid_value = exc.document, str(exc)
     if not isinstance(envelope, dict) or envelope.get("jsonrpc") != "2.0" or "method" not in envelope:
         raise ProtocolError(INVALID_REQUEST)
     request_id = envelope.get("id")
-    if not isinstance(request_id, (str, int)) or isinstance(request_id, bool):
+    if not isinstance(request_id, (str, int)) or isinstance(request_id, bool) \
+            or (isinstance(request_id, str) and has_surrogate(request_id)):
         raise ProtocolError(INVALID_REQUEST)
+    if invalid_value is not None:
+        return Invocation(request_id, "", "", {}, {}, invalid_value)
     if envelope["method"] != "invoke":
         raise ProtocolError(METHOD_NOT_FOUND, request_id)
     params = envelope.get("params")

@@ -1,13 +1,14 @@
 """The ZStack REST dialect: transport checks, routing, the API pipeline, async jobs.
 
 Request flow (reference §11.5): transport checks (plain-text 4xx) -> parameter checks
-(SYS.1007) -> resource existence (SYS.1003) -> session (ID.1001) -> handler.  Sync APIs
+(SYS.1007) -> session (ID.1001) -> resource existence (SYS.1003) -> handler.  The server
+checks resources before the session; the fake authenticates first so that a caller
+without a session cannot probe which uuids exist.  Sync APIs
 answer 200/503 at once; async APIs answer 202 with a ``location`` and the outcome is read
 from ``/v1/api-jobs/{uuid}``.
 """
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -18,6 +19,7 @@ from fakestack import faults
 from fakestack.model.errors import DomainError
 
 from ..kit.cloud import DialectCloud
+from ..kit.json_input import JsonInputError, parse_json
 from ..kit.routing import Router
 from . import jobs, render, sessions, webhooks
 from .catalog import APIS
@@ -74,6 +76,7 @@ def _route_table() -> Router:
 
 class ZStackDialect:
     name = "zstack"
+    openapi_path = "/zstack/v1/openapi.json"  # its OpenAPI 3.1 document
     prefixes = ("/zstack", "/v1")
 
     def __init__(self, cloud: DialectCloud) -> None:
@@ -113,14 +116,28 @@ class ZStackDialect:
         """Add a user of ``account`` (or change its password), for LogInByUser."""
         sessions.set_user(self.state, name, password, account)
 
+    def allow_webhook_host(self, host: str) -> None:
+        """Let ``X-Web-Hook`` URLs name ``host`` (by default only the loopback)."""
+        webhooks.allow_host(self.state, host)
+
     # -- entry point -----------------------------------------------------------------
+    def payload_too_large(self, request: Request, limit: int) -> Response:
+        """The servlet container's refusal: plain text, as every transport error."""
+        return text_response(f"the request body exceeds the limit of {limit} bytes", 413)
+
     def handle(self, request: Request) -> Response:
         try:
             return self._dispatch(request)
         except TransportError as exc:
             return text_response(exc.text, exc.status)
-        except Exception as exc:  # pragma: no cover - last resort: never a traceback
-            return text_response(f"{type(exc).__name__}: {exc}", 500)
+        except Exception as exc:  # last resort: never a traceback
+            return self.internal_error(request, exc)
+
+    def internal_error(self, request: Request, exc: Exception) -> Response:
+        """A bug of the fake outside the API pipeline: the API-level ErrorCode the server
+        gives an unexpected failure (``SYS.1000``, 503), as ``execute`` does inside it."""
+        error = error_code("SYS.1000", f"{type(exc).__name__}: {exc}")
+        return json_response({"error": error.to_dict()}, 503)
 
     def _dispatch(self, request: Request) -> Response:
         path = request.path
@@ -132,6 +149,10 @@ class ZStackDialect:
             context, relative = "", path[len("/v1"):]
         else:
             raise TransportError(404, f"no api mapping to {path}")
+        if context and relative == "/openapi.json" and request.method in ("GET", "HEAD"):
+            from .openapi import openapi_document
+
+            return json_response(openapi_document(context), 200)
         job = _JOB_PATH.match(relative)
         if job:
             return self._poll(request, job.group(1))
@@ -158,16 +179,22 @@ class ZStackDialect:
         if not raw.strip():
             return {}
         try:
-            body = json.loads(raw)
-        except (ValueError, UnicodeDecodeError) as exc:
-            raise TransportError(400, f"the body is not valid JSON: {exc}")
+            body = parse_json(raw)
+        except JsonInputError as exc:
+            if exc.unparsable:
+                raise TransportError(400, f"the body is not valid JSON: {exc}") from None
+            # the REST layer's type check (TypeVerifier), before the API sees the field
+            raise TransportError(400, f"{exc}.") from None
         if not isinstance(body, dict):
             raise TransportError(400, "the body must be a JSON object")
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
         candidates = self.routes.candidates(relative)
-        if not candidates:
+        # The most specific template decides, as on the server; a path of the real API
+        # the fake does not serve is an unknown API here, whatever less specific
+        # template also matches (routes.route_table).
+        if not candidates or candidates[0][0].target is None:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
         same_method = [(route.target, params) for route, params in candidates if route.method == method]
@@ -193,6 +220,11 @@ class ZStackDialect:
                 raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
             if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now(), self.cloud):
                 raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
+        hook = request.headers.get("X-Web-Hook")
+        if hook is not None:
+            problem = webhooks.check_url(hook, webhooks.allowed_hosts(self.state))
+            if problem is not None:
+                raise TransportError(400, f"Invalid header[X-Web-Hook]: {problem}, but was [{hook}]")
         api_timeout = self._api_timeout(request, name) if api["async"] else None
         if api["needSession"]:
             self._authenticate(request, relative, call)
@@ -212,7 +244,6 @@ class ZStackDialect:
             self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
             payload=outcome.payload, error=outcome.error, stage=outcome.stage, cloud=self.cloud,
         )
-        hook = request.headers.get("X-Web-Hook")
         if hook:
             webhooks.register(self.state, job, hook)
             webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
@@ -287,7 +318,7 @@ class ZStackDialect:
         if override:
             try:
                 return int(float(override) * 1000)
-            except ValueError:
+            except (ValueError, OverflowError):  # also "nan" and "inf"
                 raise TransportError(400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]")
         return LONG_API_TIMEOUTS_MS.get(name, DEFAULT_API_TIMEOUT_MS)
 
@@ -296,10 +327,13 @@ class ZStackDialect:
         binding = BINDINGS[call.name]
         try:
             call.fields = validate(call.api, call.fields)
-            if self._check_resources(call, binding):
-                return Outcome(ok=True, payload={})
+            # The session before anything that reads the cloud: a caller without one must
+            # not learn whether a uuid exists (a delete of a missing resource succeeds).
+            # Parameter checks stay first, as on the server: they depend on nothing stored.
             if call.api["needSession"] and call.session is None:
                 call.session = sessions.check_session(self.state, call.session_uuid, self.now())
+            if self._check_resources(call, binding):
+                return Outcome(ok=True, payload={})
             if self.cloud.faults is not None:
                 faults.dialect_point(self.cloud, f"{self.name}:{call.name}",
                                      self._fault_targets(call, binding))

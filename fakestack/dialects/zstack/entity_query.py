@@ -22,7 +22,18 @@ from dataclasses import dataclass, replace
 from itertools import compress, repeat, tee
 from typing import Any
 
-from .query import Condition, QuerySource, QuerySpec, _coerce, _compare, _sort_key, matches, run_query
+from .query import (
+    Condition,
+    QuerySource,
+    QuerySpec,
+    _coerce,
+    _compare,
+    _date_key,
+    _sort_key,
+    check_reply_names,
+    matches,
+    run_query,
+)
 
 
 @dataclass(frozen=True)
@@ -53,33 +64,20 @@ def derived(read: Callable[[Any, Any], Any], kind: type | None = None) -> Field:
 _SAMPLE = {str: "", int: 0}
 
 
-def _path_is_safe(collection: QuerySource, path: list[str]) -> bool:
+def _path_is_safe(collection: QuerySource, path: list[str], top: bool = True) -> bool:
     """Whether a condition on ``path`` never raises, whatever the data (so conditions may
-    be tested in any order and a query may stop early)."""
+    be tested in any order and a query may stop early).  A tag name at the top level is a
+    tag read, whatever follows; below it, it is a field lookup when there are no rows (it
+    raises) and a tag read when there are: data dependent, so not safe."""
     head, rest = path[0], path[1:]
     if head in ("__systemTag__", "__userTag__"):
-        return True  # a tag read, whatever follows
+        return top
     if not rest:
         return head in collection.fields
     if head in collection.nested:
-        return _path_is_safe_nested(collection.nested[head], rest)
+        return _path_is_safe(collection.nested[head], rest, top=False)
     if head in collection.joins:
-        return _path_is_safe_nested(collection.joins[head][0], rest)
-    return False
-
-
-def _path_is_safe_nested(collection: QuerySource, path: list[str]) -> bool:
-    # Below the top level a tag name is a field lookup when there are no rows (it raises)
-    # and a tag read when there are: data dependent, so not safe.
-    head, rest = path[0], path[1:]
-    if head in ("__systemTag__", "__userTag__"):
-        return False
-    if not rest:
-        return head in collection.fields
-    if head in collection.nested:
-        return _path_is_safe_nested(collection.nested[head], rest)
-    if head in collection.joins:
-        return _path_is_safe_nested(collection.joins[head][0], rest)
+        return _path_is_safe(collection.joins[head][0], rest, top=False)
     return False
 
 
@@ -123,6 +121,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
         def keep_ordered(items):
             a, b = tee(items)
             return compress(a, map(compare, map(get, b), repeat(number)))
+        keep_ordered.count = lambda items: sum(map(compare, map(get, items), repeat(number)))  # type: ignore[attr-defined]
         return keep_ordered
     if condition.op not in ("=", "in"):
         return None
@@ -197,12 +196,7 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
             if len(chosen) >= wanted:
                 break
 
-    if spec.sort_by and spec.sort_by not in collection.fields:
-        raise _unknown(collection, spec.sort_by)
-    if spec.fields is not None:
-        for name in spec.fields:
-            if name not in collection.fields:
-                raise _unknown(collection, name)
+    check_reply_names(spec, collection)
     total = len(chosen)
     if spec.count:
         return {"total": total}  # the order does not change a count
@@ -301,11 +295,17 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
     compare = _ORDERED.get(op)
     if get is not None and compare is not None and value is not None and (
             field.kind is int or (field.kind is str and op == "!=")):
-        # _compare for a non-null stored value of a known type: the text coerced once
-        # (an int field's dates need no parsing; a comparison of an int with text is false)
+        # _compare for a non-null stored value of a known type: the text coerced once.
+        # An int against text that is no number: `!=` holds; an ordering compares the
+        # number with the text read as a date (as _compare's _date_key does), and is
+        # false when the text is no date either.
         target = _coerce(_SAMPLE[field.kind], value)
         if field.kind is int and isinstance(target, str):
-            return lambda entity: get(entity) is not None and op == "!=" and get(entity) != target
+            if op == "!=":
+                return lambda entity: get(entity) is not None
+            target = _date_key(target)
+            if isinstance(target, str):
+                return lambda entity: False
 
         def test(entity) -> bool:
             stored = get(entity)
@@ -317,8 +317,3 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
 def _record_test(rows: _Rows, condition: Condition, collection: QuerySource) -> Callable[[Any], bool]:
     return lambda entity: matches(rows.record(entity), condition, collection)
 
-
-def _unknown(collection: QuerySource, name: str):
-    from .query import _unknown_field
-
-    return _unknown_field(collection, name)

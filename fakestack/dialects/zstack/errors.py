@@ -17,7 +17,7 @@ from typing import Any
 from werkzeug.wrappers import Response
 
 from fakestack.model import errors as domain
-from fakestack.model.kinds import BackupStorageKind, ImageKind
+from fakestack.model.kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 
 from .names import name_of
 
@@ -236,8 +236,8 @@ REASON_MESSAGES.update({
                               "created there",
     "image_not_enabled": "image[uuid:{image_uuid}] is not Enabled, it's {image_state}",
     "image_not_ready": "image[uuid:{image_uuid}] is not Ready, it's {image_status}",
-    "image_not_root_template": "invalid imageUuid: image[uuid:{image_uuid}] is a {media_type}, not a "
-                               "root_template",
+    "image_not_root_template": "invalid imageUuid: image[uuid:{image_uuid}] is a {media_type_name}, not a "
+                               "RootVolumeTemplate",
     "image_download_room": "the backup storage[uuid:{backup_storage_uuid}, name:{backup_storage_name}] has "
                            "not enough capacity to download the image[{url}].Required size:{needed}, "
                            "available size:{available}",
@@ -248,7 +248,7 @@ REASON_MESSAGES.update({
                                 "storage[uuid:{primary_storage_uuid}] is not attached to a cluster that "
                                 "can run the vm",
     "storage_not_host_local": "invalid primaryStorageUuid: primary storage[uuid:{primary_storage_uuid}] is "
-                              "a {primary_storage_kind}, not a host-local storage",
+                              "a {primary_storage_type}, not a LocalStorage",
     "host_not_on_storage": "invalid hostUuid: host[uuid:{host_uuid}] is not attached to primary "
                            "storage[uuid:{primary_storage_uuid}]",
     "host_cannot_reach_storage": "invalid hostUuid: host[uuid:{host_uuid}] cannot reach the storage",
@@ -326,7 +326,8 @@ def parameter_name(field_name: str, operation: str = "") -> str:
 
 # Facts holding a kind -> (the fact with ZStack's word for it, the kind's enum).
 _KIND_FACTS = {"backup_storage_kind": ("backup_storage_type", BackupStorageKind),
-               "media_type": ("media_type_name", ImageKind)}
+               "media_type": ("media_type_name", ImageKind),
+               "primary_storage_kind": ("primary_storage_type", PrimaryStorageKind)}
 
 
 @dataclass(frozen=True)

@@ -7,17 +7,17 @@ with ``state: Processing`` and a ``uuid`` to read from ``/zstack/api/result/{uui
 """
 from __future__ import annotations
 
-import json
 import re
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
+from ..kit.json_input import JsonInputError, parse_json
 from . import jobs
 from .catalog import APIS
 from .dates import format_date
 from .errors import ApiError, TransportError, text_response
-from .params import normalize, param_specs, verify_types
+from .params import java_text, normalize, param_specs, verify_types
 from .query import spec_from_legacy
 from .registry import BINDINGS, Call
 from .render import dumps, json_response
@@ -104,8 +104,8 @@ class LegacyEndpoint:
     def _message(self, request: Request) -> Response:
         raw = request.get_data(cache=True)
         try:
-            body = json.loads(raw) if raw.strip() else None
-        except (ValueError, UnicodeDecodeError) as exc:
+            body = parse_json(raw) if raw.strip() else None
+        except JsonInputError as exc:
             return text_response(f"Unable to decode the API message: {exc}", 200)
         if not isinstance(body, dict) or not body:
             return text_response("Unable to decode the API message: the body must be a JSON object "
@@ -120,7 +120,13 @@ class LegacyEndpoint:
             return text_response(f"Unable to deserialize class {message_class}: the message must be a JSON object", 200)
         fields = dict(fields)
         session = fields.pop("session", None)
+        if session is not None and not isinstance(session, dict):
+            return text_response(f"Unable to deserialize class {message_class}: [session] field is "
+                                 f"excepted a SessionInventory, but was [{java_text(session)}].", 200)
         session_uuid = session.get("uuid") if isinstance(session, dict) else None
+        if session_uuid is not None and not isinstance(session_uuid, str):
+            return text_response(f"Unable to deserialize class {message_class}: [session.uuid] field is "
+                                 f"excepted a string, but was [{java_text(session_uuid)}].", 200)
         api = APIS[name]
         request.environ["fakestack.operation"] = name  # named in recordings
         if not api["async"] and name.startswith(("Query", "Get", "Validate")):

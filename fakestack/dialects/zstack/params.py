@@ -15,6 +15,8 @@ from typing import Any
 from .errors import TransportError, invalid_argument
 
 _INT_TYPES = ("Integer", "int", "Long", "long", "Short", "short")
+# What the Java field can hold: a larger number fails Jackson's binding, not the API.
+_INT_RANGES = {"Integer": 31, "int": 31, "Long": 63, "long": 63, "Short": 15, "short": 15}
 _BOOL_TYPES = ("Boolean", "boolean")
 _LIST_TYPES = ("List", "Set", "Collection")
 _MAP_TYPES = ("Map",)
@@ -82,9 +84,13 @@ def params_from_query(args, specs: dict[str, dict]) -> dict[str, Any]:
 def _coerce_text(name: str, value: str, java_type: str) -> Any:
     if java_type in _INT_TYPES:
         try:
-            return int(value.strip())
+            number = int(value.strip())
         except ValueError:
+            number = None
+        bits = _INT_RANGES[java_type]
+        if number is None or not -(2 ** bits) <= number < 2 ** bits:
             raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{value}].")
+        return number
     if java_type in _BOOL_TYPES:
         lowered = value.strip().lower()
         if lowered in ("true", "false"):
@@ -117,6 +123,9 @@ def verify_types(fields: dict[str, Any], specs: dict[str, dict]) -> None:
             integral = isinstance(value, int) and not isinstance(value, bool)
             if isinstance(value, float) and value.is_integer():
                 integral = True
+            bits = _INT_RANGES[java_type]
+            if integral and not -(2 ** bits) <= value < 2 ** bits:
+                integral = False
             if not integral:
                 raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{java_text(value)}].")
         elif java_type in _BOOL_TYPES:

@@ -268,17 +268,22 @@ def _sort_key(value: Any) -> tuple:
     return (2, 0, str(value))
 
 
+def check_reply_names(spec: QuerySpec, collection: QuerySource) -> None:
+    """The error for a ``sortBy`` or ``fields`` name the collection does not have (raised
+    once the conditions have run: a condition's own error comes first)."""
+    if spec.sort_by and spec.sort_by not in collection.fields:
+        raise _unknown_field(collection, spec.sort_by)
+    for name in spec.fields or ():
+        if name not in collection.fields:
+            raise _unknown_field(collection, name)
+
+
 def run_query(records: Iterable[dict], spec: QuerySpec, collection: QuerySource) -> dict[str, Any]:
     """Apply a query; returns the reply fields (``inventories`` and/or ``total``)."""
     rows = [r for r in records if all(matches(r, c, collection) for c in spec.conditions)]
+    check_reply_names(spec, collection)
     if spec.sort_by:
-        if spec.sort_by not in collection.fields:
-            raise _unknown_field(collection, spec.sort_by)
         rows.sort(key=lambda r: _sort_key(r.get(spec.sort_by)), reverse=spec.sort_direction == "desc")
-    if spec.fields is not None:
-        for name in spec.fields:
-            if name not in collection.fields:
-                raise _unknown_field(collection, name)
     total = len(rows)
     if spec.count:
         return {"total": total}

@@ -8,12 +8,19 @@ Every delivery is recorded in ``dialect_state["webhooks"]`` (what tests look at)
 actual POST goes through ``sender`` (default: a background thread posting with urllib, so
 that a client calling back into the server from its webhook handler cannot deadlock on the
 cloud's lock).
+
+The fake never fetches anything a client names but an ``http(s)`` URL on the loopback or
+on a host allowed with ``allow_host`` (``fakestack serve --webhook-host``): a bad URL is a
+400 at submission (:func:`check_url`), and the sender neither follows redirects nor uses
+a proxy.
 """
 from __future__ import annotations
 
+import ipaddress
 import threading
 import urllib.request
-from typing import Callable
+from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from . import jobs
 from .render import dumps
@@ -23,17 +30,66 @@ RETRIES = 15
 RETRY_INTERVAL = 2.0
 
 
+def allowed_hosts(state: dict) -> list[str]:
+    return state.get("webhookHosts", [])
+
+
+def allow_host(state: dict, host: str) -> None:
+    """Let web hooks go to ``host`` (a name or address) besides the loopback."""
+    hosts = state.setdefault("webhookHosts", [])
+    if host.lower() not in hosts:
+        hosts.append(host.lower())
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_url(url: str, extra_hosts: list[str] = ()) -> str | None:
+    """Why ``url`` cannot be a web hook, or None when it can."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port  # ValueError for a port that is no number or out of range
+    except ValueError as exc:
+        return f"it is not a URL ({exc})"
+    if parts.scheme not in ("http", "https"):
+        return "only http and https URLs are called back"
+    host = (parts.hostname or "").lower()
+    if not host:
+        return "the URL names no host"
+    if port == 0:
+        return "port 0 cannot be called"
+    if not (_is_loopback(host) or host in extra_hosts):
+        return (f"host {host} is neither the loopback nor an allowed web hook host "
+                "(fakestack serve --webhook-host)")
+    return None
+
+
+# No redirects (a hook must not lead the fake elsewhere) and no proxy from the environment.
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}), _NoRedirect)
+
+
 def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
     import time
 
     for _ in range(RETRIES):
-        request = urllib.request.Request(url, data=body, method="POST",
-                                         headers={"Content-Type": "application/json", **headers})
         try:
-            with urllib.request.urlopen(request, timeout=10) as response:
+            request = urllib.request.Request(url, data=body, method="POST",
+                                             headers={"Content-Type": "application/json", **headers})
+            with _OPENER.open(request, timeout=10) as response:
                 if 200 <= response.status < 300:
                     return
-        except Exception:
+        except Exception:  # noqa: BLE001 - a failed call back is retried, never a traceback
             pass
         time.sleep(RETRY_INTERVAL)
 
