@@ -12,6 +12,7 @@ import threading
 from typing import Any, Callable, cast
 
 from .backups import BackupMixin
+from .bulk import build_vms
 from .clock import Clock, make_clock
 from .clones import CloneEntry, CloneMixin, CloneResult
 from .collection import Collection
@@ -193,18 +194,7 @@ class Cloud(RestoreMixin, BackupMixin, CloneMixin, SnapshotMixin, VmChangeMixin,
                 uuid=ids.uuid(), name=n.name, zone_uuid=zones[n.zone].uuid, cidr=n.cidr,
                 gateway=n.gateway, netmask=str(net.netmask), first_ip=first, last_ip=last,
                 next_ip=first, create_date=now))
-        for v in topo.vms:
-            vm = self.create_vm(
-                v.name, image=v.image, instance_offering=v.instance_offering,
-                l3_networks=v.l3_networks, host=v.host, primary_storage=v.primary_storage,
-                data_disk_offerings=v.data_disks,
-                strategy=StartPolicy.NONE if v.state == "Created" else StartPolicy.START)
-            if v.written:
-                self.write(cast(str, vm.root_volume_uuid), v.written)
-            if v.state == "Stopped":
-                self.stop_vm(vm)
-            elif v.state == "Paused":
-                self.pause_vm(vm)
+        build_vms(cast(Any, self), topo.vms)
         self.journal.clear()
         self._journal_seq = 0
 

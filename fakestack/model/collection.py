@@ -38,6 +38,20 @@ class Collection(Generic[T]):
             self._by_name.setdefault(name, []).append(entity.uuid)
         return entity
 
+    def extend(self, entities: list[T]) -> None:
+        """``add`` each of ``entities``, in order (a bulk build's one call)."""
+        by_uuid, seq, by_name = self._by_uuid, self._seq, self._by_name
+        number = self._next_seq
+        for entity in entities:
+            uuid = entity.uuid
+            by_uuid[uuid] = entity
+            number += 1
+            seq[uuid] = number
+            name = getattr(entity, "name", None)
+            if name is not None:
+                by_name.setdefault(name, []).append(uuid)
+        self._next_seq = number
+
     def remove(self, entity: T) -> int:
         """Remove ``entity``; returns its insertion number for ``restore``."""
         del self._by_uuid[entity.uuid]
@@ -67,7 +81,7 @@ class Collection(Generic[T]):
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
-        setattr(entity, "name", new_name)
+        setattr(entity, "name", new_name)  # noqa: B010 (T is any entity: mypy knows no .name)
         self.add(entity)
 
     def find(self, key: Any) -> T | None:

@@ -16,10 +16,10 @@ class IdGenerator:
         self.counters: dict[str, int] = {}
 
     def uuid(self) -> str:
-        return "%032x" % ((self._rng.getrandbits(128) & _V4_MASK) | _V4_BITS)
+        return f"{(self._rng.getrandbits(128) & _V4_MASK) | _V4_BITS:032x}"
 
     def hex(self, digits: int) -> str:
-        return "%0*x" % (digits, self._rng.getrandbits(4 * digits))
+        return f"{self._rng.getrandbits(4 * digits):0{digits}x}"
 
     def counter(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1

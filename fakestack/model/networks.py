@@ -44,7 +44,7 @@ class NetworkMixin(CloudState):
         h = self.ids.hex(10)
         mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
         nic = Nic(uuid or self.ids.uuid(), vm.uuid if vm is not None else None, l3.uuid,
-                  ip if ip is not None else _ip_str(value), mac, l3.netmask, l3.gateway, device_id,
+                  ip if ip is not None else ip_str(value), mac, l3.netmask, l3.gateway, device_id,
                   self.clock.now())
         self._add(self.nics, nic)
         key = str(value)
@@ -91,5 +91,5 @@ def ip_int(text: str) -> int:
     return int(ipaddress.IPv4Address(text))
 
 
-def _ip_str(value: int) -> str:
+def ip_str(value: int) -> str:
     return f"{value >> 24 & 255}.{value >> 16 & 255}.{value >> 8 & 255}.{value & 255}"

@@ -101,7 +101,7 @@ def operation(name: str) -> Callable[[F], F]:
             self._record(name, args, kwargs, result)
             return result
 
-        setattr(wrapper, "operation_name", name)
+        setattr(wrapper, "operation_name", name)  # noqa: B010 (a function has no declared attribute)
         return cast(F, wrapper)
 
     return decorate

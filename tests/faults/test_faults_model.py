@@ -189,7 +189,7 @@ def test_drop_connection_aborts_the_operation_with_nothing_done(cloud):
 def hit_pattern(cloud, rule, calls=8):
     faults.add(cloud, rule)
     out = []
-    for i in range(calls):
+    for _ in range(calls):
         try:
             cloud.reboot_vm("golden")
             out.append(0)

@@ -360,7 +360,7 @@ def test_recorder_note_call_names_positional_arguments(tmp_path):
 def test_a_recording_file_is_the_whole_scenario_after_every_request(tmp_path):
     wall, client, path = recording(tmp_path, "tiny")
     recorder = client.application.recorder
-    for n in range(3):
+    for _ in range(3):
         wall.now += 1
         client.put("/zstack/v1/accounts/login", json=LOGIN)
         assert path.read_text() == scenarios.dumps(recorder.as_dict())

@@ -8,7 +8,7 @@ bad input answers identically everywhere.
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar, Literal, Union, get_args, get_origin
+from typing import Any, ClassVar, Literal, get_args, get_origin
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator, model_validator
 
@@ -255,7 +255,7 @@ def list_input(filter_model: type[Schema]) -> type[Schema]:
     return type(
         f"List{filter_model.__name__}Input",
         (Schema,),
-        {"__annotations__": {"filter": Union[filter_model, None]}, "filter": None, "__module__": __name__},
+        {"__annotations__": {"filter": filter_model | None}, "filter": None, "__module__": __name__},
     )
 
 

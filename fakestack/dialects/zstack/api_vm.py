@@ -79,7 +79,7 @@ def create_vm_instance(call: Call) -> dict:
             sizes.append(int(size))
         except (TypeError, ValueError):
             raise invalid_argument(f"field[dataDiskSizes] of message[{call.message_class}] must hold "
-                                   f"sizes in bytes, but {size} found")
+                                   f"sizes in bytes, but {size} found") from None
     vm = run_job(
         call, "vm.create", cloud.create_vm, f["name"],
         image=f.get("imageUuid"), instance_offering=f.get("instanceOfferingUuid"),

@@ -319,7 +319,8 @@ class ZStackDialect:
             try:
                 return int(float(override) * 1000)
             except (ValueError, OverflowError):  # also "nan" and "inf"
-                raise TransportError(400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]")
+                raise TransportError(
+                    400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]") from None
         return LONG_API_TIMEOUTS_MS.get(name, DEFAULT_API_TIMEOUT_MS)
 
     # -- the API pipeline (shared with the legacy endpoint) ----------------------------
@@ -392,7 +393,7 @@ class ZStackDialect:
     def _error_context(self, call: Call, binding, exc: DomainError) -> dict[str, Any]:
         context: dict[str, Any] = dict(call.error_context)
         key = getattr(exc, "key", None) or getattr(exc, "uuid", None)
-        for field_name, kind in binding.resources.items():
+        for field_name in binding.resources:
             if call.fields.get(field_name) == key:
                 context["field"] = field_name
                 break

@@ -208,13 +208,22 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
             by = spec.sort_by
             key = lambda e: _sort_key(rows.record(e).get(by))  # noqa: E731
         descending = spec.sort_direction == "desc"
+        texts = _plain_texts(field, chosen) if field is not None else None
+        if texts is not None:
+            # every value a text that is no date: ``_sort_key`` orders them as the texts
+            # themselves; positions are ordered by their texts (compared in C), in the
+            # same stable order
+            entities, key = chosen, texts.__getitem__
+            chosen = range(total)  # type: ignore[assignment]
         if spec.limit >= 0 and start + spec.limit < total:
             # only the first start + limit in order: the same as sorting all and slicing
             # (heapq keeps equal keys in their order, as a stable sort does)
             pick = heapq.nlargest if descending else heapq.nsmallest
             chosen = pick(start + spec.limit, chosen, key=key)
         else:
-            chosen.sort(key=key, reverse=descending)
+            chosen = sorted(chosen, key=key, reverse=descending)
+        if texts is not None:
+            chosen = [entities[i] for i in chosen]
     page = chosen[start:start + spec.limit] if spec.limit >= 0 else chosen[start:]
     if spec.fields is not None and compact and all(name in fields for name in spec.fields):
         readers = [(name, fields[name].read) for name in spec.fields]
@@ -264,6 +273,20 @@ def _sort_key_of(cloud, field: Field) -> Callable[[Any], tuple]:
             return _sort_key(value)
         return (2, 0, value)
     return text_key
+
+
+def _plain_texts(field: Field, entities: list) -> list[str] | None:
+    """The field's values on ``entities`` when it is a text attribute whose every value is
+    set and does not end as a date may (``_sort_key`` would parse it); else None."""
+    if field.attr is None or field.kind is not str:
+        return None
+    values = list(map(operator.attrgetter(field.attr), entities))
+    if None in values:
+        return None
+    # a date ends in "m" or "M": look for one before each separator, in C (a value holding
+    # "m\0" itself only sends the query the long way)
+    joined = "\0".join(values) + "\0"
+    return values if "m\0" not in joined and "M\0" not in joined else None
 
 
 def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bool]:

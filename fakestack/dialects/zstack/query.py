@@ -335,7 +335,7 @@ def _int_param(args: dict[str, list[str]], name: str, default: int) -> int:
     try:
         return int(raw[0].strip())
     except ValueError:
-        raise TransportError(400, f"Invalid query parameter. '{name}' must be an integer")
+        raise TransportError(400, f"Invalid query parameter. '{name}' must be an integer") from None
 
 
 def _bool_param(args: dict[str, list[str]], name: str) -> bool:
@@ -389,7 +389,7 @@ def spec_from_legacy(fields: dict[str, Any]) -> QuerySpec:
             return int(value)
         except ValueError:
             raise ApiError(error_code("SYS.1007", f"field[{name}] must be an integer, but was [{value}]"),
-                           stage="interceptor")
+                           stage="interceptor") from None
 
     spec.limit = integer("limit", 1000)
     spec.start = integer("start", 0)

@@ -203,7 +203,7 @@ def check_access_key(
     try:
         sent_at = _parse_http_date(date)
     except ValueError:
-        raise TransportError(400, "'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'")
+        raise TransportError(400, "'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'") from None
     key = state["accessKeys"].get(key_id)
     if key is None or key.get("state") != "Enabled":
         raise TransportError(403, f"access key id: {key_id} does not existed or disabled")

@@ -21,7 +21,7 @@ from .account import AccountOperations
 from .executions import ExecutionOperations
 from .sessions import SessionOperations
 from .snapshots import SnapshotOperations
-from .suspension import SuspensionOperations
+from .suspension import SuspensionOperations  # noqa: F401 (a mixin of InstaVMService, re-exported)
 from .vms import VmOperations
 
 __all__ = ["DEFAULT_SETTINGS", "LIVE", "MODEL_STATUS", "STATE_NAME", "InstaVMService", "MiB",
