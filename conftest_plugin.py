@@ -30,6 +30,7 @@ operations, the fault plan with hit counts and the capacity table.
 Scenario files (``fakestack replay`` format) in folders named ``scenarios``, and under the
 ``fakestack_scenarios`` ini option's paths, are collected as one test item each.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,21 +46,43 @@ _REPORT_LINES = 10
 
 def pytest_addoption(parser):
     group = parser.getgroup("fakestack", "fakestack (a fake virtualization cloud)")
-    group.addoption("--fakestack-seed", action="store", type=int, default=None,
-                    dest="fakestack_seed", help="seed of every fakestack cloud in this run "
-                    "(a test's @pytest.mark.fakestack(seed=...) still wins)")
-    group.addoption("--fakestack-topology", action="store", default=None,
-                    dest="fakestack_topology", help="topology preset or file for this run")
-    parser.addini("fakestack_topology", "default topology of the fakestack fixtures "
-                  "(preset name or file)", default=_DEFAULT_TOPOLOGY)
+    group.addoption(
+        "--fakestack-seed",
+        action="store",
+        type=int,
+        default=None,
+        dest="fakestack_seed",
+        help="seed of every fakestack cloud in this run "
+        "(a test's @pytest.mark.fakestack(seed=...) still wins)",
+    )
+    group.addoption(
+        "--fakestack-topology",
+        action="store",
+        default=None,
+        dest="fakestack_topology",
+        help="topology preset or file for this run",
+    )
+    parser.addini(
+        "fakestack_topology",
+        "default topology of the fakestack fixtures (preset name or file)",
+        default=_DEFAULT_TOPOLOGY,
+    )
     parser.addini("fakestack_seed", "default seed of the fakestack fixtures", default="0")
     parser.addini("fakestack_clock", "manual (default) or system", default="manual")
-    parser.addini("fakestack_tls", "serve fakestack_server over https (self-signed)", type="bool",
-                  default=False)
-    parser.addini("fakestack_report_lines", "requests and operations shown when a test "
-                  "fails", default=str(_REPORT_LINES))
-    parser.addini("fakestack_scenarios", "scenario files or folders collected as tests "
-                  "(fakestack replay format)", type="paths", default=[])
+    parser.addini(
+        "fakestack_tls", "serve fakestack_server over https (self-signed)", type="bool", default=False
+    )
+    parser.addini(
+        "fakestack_report_lines",
+        "requests and operations shown when a test fails",
+        default=str(_REPORT_LINES),
+    )
+    parser.addini(
+        "fakestack_scenarios",
+        "scenario files or folders collected as tests (fakestack replay format)",
+        type="paths",
+        default=[],
+    )
 
 
 def pytest_configure(config):
@@ -67,12 +90,14 @@ def pytest_configure(config):
         "markers",
         "fakestack(topology=None, seed=None, clock=None): the topology (preset, file or dict), "
         "seed and clock (manual|system) of this test's fakestack cloud; tls=True: "
-        "fakestack_server speaks https (self-signed)")
+        "fakestack_server speaks https (self-signed)",
+    )
     config.addinivalue_line(
         "markers",
         "fakestack_mock(urls=None, passthrough=False): answer this test's HTTP requests "
         "(requests, urllib3, httpx) to urls (default: every URL) with its fakestack app, in "
-        "process")
+        "process",
+    )
     # Scenario folders from the ini file join a run that names no paths of its own.
     configured = [str(p) for p in config.getini("fakestack_scenarios")]
     if configured and config.args_source != pytest.Config.ArgsSource.ARGS:
@@ -131,14 +156,19 @@ def cloud_spec(node) -> CloudSpec:
     if marker is not None:
         if marker.args:
             raise pytest.UsageError(
-                f"{node.nodeid}: use keywords in @pytest.mark.fakestack(topology=..., seed=...)")
+                f"{node.nodeid}: use keywords in @pytest.mark.fakestack(topology=..., seed=...)"
+            )
         unknown = sorted(set(marker.kwargs) - set(_MARKER_KEYS))
         if unknown:
-            raise pytest.UsageError(f"{node.nodeid}: @pytest.mark.fakestack got unknown "
-                                    f"argument {unknown[0]!r} (allowed: {', '.join(_MARKER_KEYS)})")
+            raise pytest.UsageError(
+                f"{node.nodeid}: @pytest.mark.fakestack got unknown "
+                f"argument {unknown[0]!r} (allowed: {', '.join(_MARKER_KEYS)})"
+            )
         wanted.update({k: v for k, v in marker.kwargs.items() if v is not None})
-    topology = wanted.get("topology", config.getoption("fakestack_topology")
-                          or config.getini("fakestack_topology") or _DEFAULT_TOPOLOGY)
+    topology = wanted.get(
+        "topology",
+        config.getoption("fakestack_topology") or config.getini("fakestack_topology") or _DEFAULT_TOPOLOGY,
+    )
     seed = wanted.get("seed")
     if seed is None:
         seed = config.getoption("fakestack_seed")
@@ -152,8 +182,7 @@ def cloud_spec(node) -> CloudSpec:
         raise pytest.UsageError(f"{node.nodeid}: fakestack seed must be an integer, got {seed!r}")
     clock = wanted.get("clock", config.getini("fakestack_clock") or "manual")
     if clock not in ("manual", "system"):
-        raise pytest.UsageError(f"{node.nodeid}: fakestack clock must be 'manual' or 'system', "
-                                f"got {clock!r}")
+        raise pytest.UsageError(f"{node.nodeid}: fakestack clock must be 'manual' or 'system', got {clock!r}")
     return CloudSpec(topology, seed, clock)
 
 
@@ -315,14 +344,24 @@ class CloudFactory:
             raise RuntimeError("fakestack_factory() works inside a running test")
         item = _current_item[-1]
         spec = cloud_spec(item)
-        spec = CloudSpec(overrides.get("topology", spec.topology), overrides.get("seed", spec.seed),
-                         overrides.get("clock", spec.clock))
+        spec = CloudSpec(
+            overrides.get("topology", spec.topology),
+            overrides.get("seed", spec.seed),
+            overrides.get("clock", spec.clock),
+        )
         cloud = spec.build()
         app = make_app(cloud)
         number = item.stash.get(_EXAMPLES, 0) + 1
         item.stash[_EXAMPLES] = number
-        _remember(item, cloud=cloud, app=app, spec=spec, example=number,
-                  example_args=_example_arguments(item), example_final=_hypothesis_final_run())
+        _remember(
+            item,
+            cloud=cloud,
+            app=app,
+            spec=spec,
+            example=number,
+            example_args=_example_arguments(item),
+            example_final=_hypothesis_final_run(),
+        )
         return FreshCloud(cloud, app, number)
 
     def warm_up(self) -> None:
@@ -352,8 +391,11 @@ def _example_arguments(item) -> str | None:
     if frame is None:
         return None
     fixtures = set(getattr(item, "fixturenames", ()))
-    shown = [f"{name}={frame.f_locals[name]!r}" for name in inspect.signature(inner).parameters
-             if name not in fixtures and name != "self" and name in frame.f_locals]
+    shown = [
+        f"{name}={frame.f_locals[name]!r}"
+        for name in inspect.signature(inner).parameters
+        if name not in fixtures and name != "self" and name in frame.f_locals
+    ]
     return ", ".join(shown)
 
 
@@ -410,8 +452,10 @@ def pytest_runtest_makereport(item, call):
 
 def _example_line(seen: dict) -> str:
     """Which example the report shows: hypothesis runs the example it shrank to last."""
-    what = (f"example {seen['example']} of this test (fakestack_factory: each example has its "
-            "own cloud; request numbers restart)")
+    what = (
+        f"example {seen['example']} of this test (fakestack_factory: each example has its "
+        "own cloud; request numbers restart)"
+    )
     if seen.get("example_final"):
         what += ", the one hypothesis shrank to"
     if seen.get("example_args") is not None:
@@ -452,10 +496,15 @@ def failure_report(seen: dict, lines: int = _REPORT_LINES) -> str:
     for op in operations[-lines:]:
         args = ", ".join(json.dumps(a, default=str) for a in op.get("args", []))
         kwargs = ", ".join(f"{k}={json.dumps(v, default=str)}" for k, v in op.get("kwargs", {}).items())
-        outcome = (f"error {op['error'].get('kind')}: {op['error'].get('message')}" if "error" in op
-                   else f"ok {json.dumps(op.get('ok'), default=str)}")
-        out.append(f"  #{op['seq']} {op['operation']}({', '.join(x for x in (args, kwargs) if x)})"
-                   f" -> {_squeeze(outcome)}")
+        outcome = (
+            f"error {op['error'].get('kind')}: {op['error'].get('message')}"
+            if "error" in op
+            else f"ok {json.dumps(op.get('ok'), default=str)}"
+        )
+        out.append(
+            f"  #{op['seq']} {op['operation']}({', '.join(x for x in (args, kwargs) if x)})"
+            f" -> {_squeeze(outcome)}"
+        )
     out.append("")
     out.append("fault plan:")
     from fakestack import faults
@@ -469,8 +518,10 @@ def failure_report(seen: dict, lines: int = _REPORT_LINES) -> str:
         kind = effect.pop("type")
         detail = ", ".join(f"{k}={v}" for k, v in effect.items())
         resource = f" on {rule['resource']}" if rule.get("resource") else ""
-        out.append(f"  {rule['id']}: {rule['match']}{resource} [{when}] -> {kind}"
-                   f"{'(' + detail + ')' if detail else ''}: calls {rule['calls']}, hits {rule['hits']}")
+        out.append(
+            f"  {rule['id']}: {rule['match']}{resource} [{when}] -> {kind}"
+            f"{'(' + detail + ')' if detail else ''}: calls {rule['calls']}, hits {rule['hits']}"
+        )
     out.append("")
     out.append("capacity:")
     out.extend("  " + line for line in capacity_table(cloud.capacity()))
@@ -487,21 +538,48 @@ def capacity_table(cap: dict) -> list[str]:
 
     rows = [("resource", "status", "used / total", "available")]
     for h in cap.get("hosts", []):
-        rows.append((f"host {h['name']} cpu", h["status"], f"{h['used_cpu']} / {h['total_cpu']}",
-                     str(h["available_cpu"])))
-        rows.append((f"host {h['name']} memory", "", f"{human_bytes(h['used_memory'])} / "
-                     f"{human_bytes(h['total_memory'])}", human_bytes(h["available_memory"])))
+        rows.append(
+            (
+                f"host {h['name']} cpu",
+                h["status"],
+                f"{h['used_cpu']} / {h['total_cpu']}",
+                str(h["available_cpu"]),
+            )
+        )
+        rows.append(
+            (
+                f"host {h['name']} memory",
+                "",
+                f"{human_bytes(h['used_memory'])} / {human_bytes(h['total_memory'])}",
+                human_bytes(h["available_memory"]),
+            )
+        )
     for p in cap.get("primary_storages", []):
-        rows.append((f"primary {p['name']} virtual", p["status"],
-                     f"{human_bytes(p['used_capacity'])} / {human_bytes(p['total_capacity'])}",
-                     human_bytes(p["available_capacity"])))
-        rows.append((f"primary {p['name']} physical", "",
-                     f"{human_bytes(p['used_physical_capacity'])} / {human_bytes(p['total_physical_capacity'])}",
-                     human_bytes(p["available_physical_capacity"])))
+        rows.append(
+            (
+                f"primary {p['name']} virtual",
+                p["status"],
+                f"{human_bytes(p['used_capacity'])} / {human_bytes(p['total_capacity'])}",
+                human_bytes(p["available_capacity"]),
+            )
+        )
+        rows.append(
+            (
+                f"primary {p['name']} physical",
+                "",
+                f"{human_bytes(p['used_physical_capacity'])} / {human_bytes(p['total_physical_capacity'])}",
+                human_bytes(p["available_physical_capacity"]),
+            )
+        )
     for b in cap.get("backup_storages", []):
-        rows.append((f"backup {b['name']}", b["status"],
-                     f"{human_bytes(b['used_capacity'])} / {human_bytes(b['total_capacity'])}",
-                     human_bytes(b["available_capacity"])))
+        rows.append(
+            (
+                f"backup {b['name']}",
+                b["status"],
+                f"{human_bytes(b['used_capacity'])} / {human_bytes(b['total_capacity'])}",
+                human_bytes(b["available_capacity"]),
+            )
+        )
     widths = [max(len(r[i]) for r in rows) for i in range(4)]
     return ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
 
@@ -525,8 +603,9 @@ def pytest_collect_file(file_path, parent):
         return None
     resolved = file_path.resolve()
     in_folder = file_path.parent.name == "scenarios"
-    configured = any(resolved == root or root in resolved.parents
-                     for root in _configured_scenario_roots(parent.config))
+    configured = any(
+        resolved == root or root in resolved.parents for root in _configured_scenario_roots(parent.config)
+    )
     if not (in_folder or configured):
         return None
     return ScenarioFile.from_parent(parent, path=file_path)
@@ -543,8 +622,7 @@ class ScenarioFile(pytest.File):
         try:
             scenario = scenarios.load(self.path)
         except scenarios.ScenarioError as exc:
-            yield ScenarioItem.from_parent(self, name=self.path.stem, scenario=None,
-                                           error=str(exc))
+            yield ScenarioItem.from_parent(self, name=self.path.stem, scenario=None, error=str(exc))
             return
         yield ScenarioItem.from_parent(self, name=scenario.name, scenario=scenario, error=None)
 

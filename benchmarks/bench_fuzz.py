@@ -15,6 +15,7 @@ vSphere's capacity 500s), crashes, schema and status violations, invariant check
 and the first few failures of each kind.  Exit code 1 if anything failed.
 ``--requests 1000`` for a quick look.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -94,8 +95,13 @@ def fuzz(dialect: str, wanted: int, seed: int) -> dict:
     while stats["requests"] < wanted:
         round_ += 1
 
-        @settings(max_examples=max(100, (wanted - stats["requests"])), deadline=None,
-                  database=None, suppress_health_check=list(HealthCheck), derandomize=False)
+        @settings(
+            max_examples=max(100, (wanted - stats["requests"])),
+            deadline=None,
+            database=None,
+            suppress_health_check=list(HealthCheck),
+            derandomize=False,
+        )
         @given(data=st.data())
         def run(data):
             if stats["requests"] >= wanted:
@@ -113,20 +119,25 @@ def fuzz(dialect: str, wanted: int, seed: int) -> dict:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--requests", type=int, default=10_000, help="per dialect (default 10000)")
-    parser.add_argument("--dialect", action="append", choices=sorted(DOCUMENTS),
-                        help="only these (repeatable; default: all)")
+    parser.add_argument(
+        "--dialect", action="append", choices=sorted(DOCUMENTS), help="only these (repeatable; default: all)"
+    )
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args()
     failed = False
-    print(f"{'dialect':8} {'requests':>8} {'5xx':>6} {'crashes':>7} {'schema':>6} {'status':>6} "
-          f"{'invariant checks':>16} {'seconds':>7}")
+    print(
+        f"{'dialect':8} {'requests':>8} {'5xx':>6} {'crashes':>7} {'schema':>6} {'status':>6} "
+        f"{'invariant checks':>16} {'seconds':>7}"
+    )
     for dialect in args.dialect or ["zstack", "vsphere", "instavm", "admin"]:
         result = fuzz(dialect, args.requests, args.seed)
         s = result["stats"]
-        print(f"{dialect:8} {s['requests']:>8} {s['5xx']:>6} {s['crash']:>7} {s['schema']:>6} "
-              f"{s['status']:>6} {s['invariant_checks']:>16} {s['seconds']:>7}  "
-              + " ".join(f"{k.split()[1]}:{v}" for k, v in sorted(s.items()) if k.startswith("status ")),
-              flush=True)
+        print(
+            f"{dialect:8} {s['requests']:>8} {s['5xx']:>6} {s['crash']:>7} {s['schema']:>6} "
+            f"{s['status']:>6} {s['invariant_checks']:>16} {s['seconds']:>7}  "
+            + " ".join(f"{k.split()[1]}:{v}" for k, v in sorted(s.items()) if k.startswith("status ")),
+            flush=True,
+        )
         for kind, items in result["failures"].items():
             if items:
                 failed = True

@@ -19,6 +19,7 @@ is measured, best of N rounds, so other load on the machine matters less.
 Target: in process, each API's rate is at least half the bare app's.
 ``--profile query|clone`` prints a cProfile of the in-process request path instead.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -50,6 +51,7 @@ PASSWORD_HASH = hashlib.sha512(b"password").hexdigest()
 
 # -- the bare app ------------------------------------------------------------------------
 
+
 def bare_app(environ, start_response):
     request = Request(environ)
     body = json.dumps({"path": request.path, "method": request.method, "ok": True})
@@ -57,6 +59,7 @@ def bare_app(environ, start_response):
 
 
 # -- in process: the WSGI callable with a prepared environ ---------------------------------
+
 
 class Wsgi:
     """Calls a WSGI app with copies of prepared environs (the same work for every app)."""
@@ -84,11 +87,18 @@ class Wsgi:
         return int(self.status[:3]), data
 
 
-def environ_for(method: str, path: str, *, query: str = "", body: bytes = b"",
-                session: str | None = None) -> dict:
+def environ_for(
+    method: str, path: str, *, query: str = "", body: bytes = b"", session: str | None = None
+) -> dict:
     headers = {"Authorization": f"OAuth {session}"} if session else {}
-    builder = EnvironBuilder(path=path, method=method, query_string=query, data=body,
-                             headers=headers, content_type="application/json" if body else None)
+    builder = EnvironBuilder(
+        path=path,
+        method=method,
+        query_string=query,
+        data=body,
+        headers=headers,
+        content_type="application/json" if body else None,
+    )
     environ = builder.get_environ()
     environ.pop("wsgi.input", None)
     return environ
@@ -113,8 +123,9 @@ class InProcess:
     def __init__(self, base: dict) -> None:
         self.cloud = Cloud.restore(base)
         self.wsgi = Wsgi(make_app(self.cloud))
-        status, data = self.wsgi.call(environ_for("PUT", f"{PREFIX}/accounts/login", body=login_body()),
-                                      login_body())
+        status, data = self.wsgi.call(
+            environ_for("PUT", f"{PREFIX}/accounts/login", body=login_body()), login_body()
+        )
         assert status == 200, data
         self.session = json.loads(data)["inventory"]["uuid"]
         self.golden = self.cloud.vms.get("golden").uuid
@@ -138,8 +149,9 @@ def measure_clone_inprocess(base: dict, clones: int, bare: bool) -> float:
     """CPU seconds per request of clone + poll pairs (or the bare app's, same environs)."""
     side = InProcess(base)
     bodies = clone_bodies(clones)
-    put = environ_for("PUT", f"{PREFIX}/vm-instances/{side.golden}/actions", body=bodies[0],
-                      session=side.session)
+    put = environ_for(
+        "PUT", f"{PREFIX}/vm-instances/{side.golden}/actions", body=bodies[0], session=side.session
+    )
     get = environ_for("GET", f"{PREFIX}/api-jobs/0", session=side.session)
     bare_location = f"http://localhost{PREFIX}/api-jobs/0"
     wsgi = Wsgi(bare_app) if bare else side.wsgi
@@ -189,12 +201,14 @@ def measure_clone_client(base: dict, clones: int, bare: bool) -> float:
 
 # -- loopback: a live server, one keep-alive connection ---------------------------------------
 
+
 class BareServer:
     def __init__(self) -> None:
         self.httpd = make_server("127.0.0.1", 0, bare_app, threaded=True, request_handler=_QuietHandler)
         self.url_port = self.httpd.server_address[1]
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                       daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self.thread.start()
 
     def stop(self) -> None:
@@ -221,8 +235,9 @@ class Loopback:
         self.golden = "0" * 32 if bare else self.server.cloud.vms.get("golden").uuid
         self.headers = {"Authorization": f"OAuth {self.session}", "Content-Type": "application/json"}
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, bytes]:
         self.conn.request(method, path, body=body, headers=headers or {})
         response = self.conn.getresponse()
         return response.status, response.read()
@@ -269,6 +284,7 @@ def measure_clone_loopback(base: dict, clones: int, bare: bool) -> float:
 
 # -- running -----------------------------------------------------------------------------------
 
+
 def best(rounds: int, measure, *args) -> float:
     """The lowest per-request cost over ``rounds`` rounds (noise only ever adds time)."""
     return min(measure(*args) for _ in range(rounds))
@@ -291,8 +307,15 @@ def run(rounds: int, query_requests: int, loop_requests: int, clones: int) -> li
         for _ in range(rounds):
             app_cost = min(app_cost, measure(base, n, False))
             bare_cost = min(bare_cost, measure(base, n, True))
-        rows.append({"api": api, "transport": transport, "rate": 1 / app_cost,
-                     "bare": 1 / bare_cost, "ratio": bare_cost / app_cost})
+        rows.append(
+            {
+                "api": api,
+                "transport": transport,
+                "rate": 1 / app_cost,
+                "bare": 1 / bare_cost,
+                "ratio": bare_cost / app_cost,
+            }
+        )
     return rows
 
 
@@ -310,8 +333,9 @@ def profile(which: str, requests: int) -> None:
         for _ in range(max(1, requests // CLONES_PER_ROUND)):
             side = InProcess(base)
             bodies = clone_bodies(CLONES_PER_ROUND)
-            put = environ_for("PUT", f"{PREFIX}/vm-instances/{side.golden}/actions", body=bodies[0],
-                              session=side.session)
+            put = environ_for(
+                "PUT", f"{PREFIX}/vm-instances/{side.golden}/actions", body=bodies[0], session=side.session
+            )
             get = environ_for("GET", f"{PREFIX}/api-jobs/0", session=side.session)
             profiler.enable()
             for body in bodies:
@@ -332,13 +356,18 @@ def main(argv=None) -> int:
         profile(args.profile, 2000)
         return 0
     rounds = 3 if args.quick else 7
-    rows = run(rounds, query_requests=300 if args.quick else 2000,
-               loop_requests=200 if args.quick else 1000,
-               clones=30 if args.quick else CLONES_PER_ROUND)
+    rows = run(
+        rounds,
+        query_requests=300 if args.quick else 2000,
+        loop_requests=200 if args.quick else 1000,
+        clones=30 if args.quick else CLONES_PER_ROUND,
+    )
     print(f"{'API':<16} {'transport':<12} {'fakestack req/s':>16} {'bare req/s':>12} {'ratio':>7}")
     for row in rows:
-        print(f"{row['api']:<16} {row['transport']:<12} {row['rate']:>16,.0f} {row['bare']:>12,.0f} "
-              f"{row['ratio']:>7.2f}")
+        print(
+            f"{row['api']:<16} {row['transport']:<12} {row['rate']:>16,.0f} {row['bare']:>12,.0f} "
+            f"{row['ratio']:>7.2f}"
+        )
     print("(CloneVmInstance: a clone is two requests, the PUT and the poll; clones/s is half the rate.")
     print(" in process: the WSGI callable with a prepared environ; test client: werkzeug.test.Client;")
     print(" the target applies to the first, the stricter measure.)")

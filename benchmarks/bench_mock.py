@@ -10,6 +10,7 @@ a session, on ``demo``) measured in one run through:
 Per request: CPU time (``time.process_time``), best of N rounds of M requests; the
 overhead is each client's time minus the test client's.  ``--quick`` for fewer rounds.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -57,8 +58,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds, per_round = (3, 100) if args.quick else (7, 400)
 
     app = make_app(Cloud("demo", seed=0))
-    login = {"logInByAccount": {"accountName": "admin",
-                                "password": hashlib.sha512(b"password").hexdigest()}}
+    login = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
     test_client = Client(app)
     session = test_client.put("/zstack/v1/accounts/login", json=login).get_json()["inventory"]["uuid"]
     auth = {"Authorization": f"OAuth {session}"}
@@ -68,15 +68,16 @@ def main(argv: list[str] | None = None) -> int:
         assert response.status_code == 200
         response.get_data()
 
-    environ = EnvironBuilder(path=PATH, query_string=QUERY, headers=auth,
-                             base_url=BASE).get_environ()
+    environ = EnvironBuilder(path=PATH, query_string=QUERY, headers=auth, base_url=BASE).get_environ()
 
     def via_the_app():
         env = dict(environ, **{"wsgi.input": io.BytesIO()})
         b"".join(app(env, lambda status, headers, exc_info=None: None))
 
-    results = {"app called directly (floor)": best_per_request(via_the_app, rounds, per_round),
-               "werkzeug.test.Client": best_per_request(via_test_client, rounds, per_round)}
+    results = {
+        "app called directly (floor)": best_per_request(via_the_app, rounds, per_round),
+        "werkzeug.test.Client": best_per_request(via_test_client, rounds, per_round),
+    }
     with fakestack.mock(app=app, urls=[BASE]):
         with requests.Session() as http:
             http.headers.update(auth)
@@ -87,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
 
             results["requests + fakestack.mock"] = best_per_request(via_requests, rounds, per_round)
         with httpx.Client(base_url=BASE, headers=auth) as client:
+
             def via_httpx():
                 response = client.get(PATH, params=QUERY)
                 assert response.status_code == 200

@@ -8,6 +8,7 @@ Figures, measured in one run so that ratios are comparable on a noisy machine:
 CPU time (process_time) is measured, so other load on the machine matters less.
 Targets for this machine class: >= 20,000 linked clones/s; cost ratio <= 2.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -92,8 +93,13 @@ def snapshot_figures(vms: int = 100_000) -> dict:
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     size = len(json.dumps(dump))
-    return {"vms": vms, "build_s": build, "snapshot_s": took, "snapshot_peak_mib": peak / 2**20,
-            "json_mib": size / 2**20}
+    return {
+        "vms": vms,
+        "build_s": build,
+        "snapshot_s": took,
+        "snapshot_peak_mib": peak / 2**20,
+        "json_mib": size / 2**20,
+    }
 
 
 def main(argv=None) -> int:
@@ -111,8 +117,10 @@ def main(argv=None) -> int:
     print(f"instant_clone on demo:                          {ic_rate:,.0f} clones/s")
     print(f"cost per clone, 10 hosts:     {small * 1e6:,.1f} us")
     print(f"cost per clone, 10,000 hosts: {large * 1e6:,.1f} us   ratio {ratio:.2f} (target <= 2)")
-    print(f"{snap['vms']:,} VMs: build {snap['build_s']:.1f} s, snapshot {snap['snapshot_s']:.2f} s, "
-          f"peak {snap['snapshot_peak_mib']:.0f} MiB while snapshotting, JSON {snap['json_mib']:.0f} MiB")
+    print(
+        f"{snap['vms']:,} VMs: build {snap['build_s']:.1f} s, snapshot {snap['snapshot_s']:.2f} s, "
+        f"peak {snap['snapshot_peak_mib']:.0f} MiB while snapshotting, JSON {snap['json_mib']:.0f} MiB"
+    )
     ok = ratio <= 2 and max(rate, ic_rate) >= 20_000
     print("targets:", "met" if ok else "NOT met")
     return 0 if ok else 1

@@ -5,6 +5,7 @@ bound APIs relative to ``/v1``, InstaVM's endpoints), matching the same paths: t
 lookup a request pays, in microseconds per lookup (best of 7 rounds).  Map is bound once
 (one ``MapAdapter``, then ``match``): its best case; binding per request costs more.
 """
+
 from __future__ import annotations
 
 import re
@@ -29,8 +30,9 @@ def werkzeug_map(routes, *, strict_slashes: bool) -> Map:
         if key in seen:  # Map keeps one endpoint per path and method
             continue
         seen.add(key)
-        rules.append(Rule(rule_path, methods=[method], endpoint=f"{method} {pattern}",
-                          strict_slashes=strict_slashes))
+        rules.append(
+            Rule(rule_path, methods=[method], endpoint=f"{method} {pattern}", strict_slashes=strict_slashes)
+        )
     return Map(rules, strict_slashes=strict_slashes, merge_slashes=False)
 
 
@@ -47,15 +49,25 @@ def best_of(fn, requests, rounds: int = 7) -> float:
 def run(repeat: int) -> list[tuple[str, float, float, float]]:
     zstack = zstack_table()
     zmap = werkzeug_map([(r.method, r.pattern) for r in zstack], strict_slashes=False).bind("fakestack")
-    instavm_map = werkzeug_map([(e.method, e.pattern) for e in ALL_ENDPOINTS],
-                               strict_slashes=True).bind("fakestack")
+    instavm_map = werkzeug_map([(e.method, e.pattern) for e in ALL_ENDPOINTS], strict_slashes=True).bind(
+        "fakestack"
+    )
     uuid = "0" * 32
-    zstack_requests = [("GET", "/vm-instances"), ("PUT", f"/vm-instances/{uuid}/actions"),
-                       ("GET", f"/vm-instances/{uuid}"), ("GET", "/hosts/capacities/cpu-memory"),
-                       ("DELETE", f"/vm-backups/{uuid}"), ("GET", "/no/such/path")] * repeat
-    instavm_requests = [("GET", "/v1/vms"), ("POST", "/v1/vms/vm_1/clone"),
-                        ("GET", "/v1/sessions/status/abc"), ("DELETE", "/v1/snapshots/snap_1"),
-                        ("GET", "/v1/nothing")] * repeat
+    zstack_requests = [
+        ("GET", "/vm-instances"),
+        ("PUT", f"/vm-instances/{uuid}/actions"),
+        ("GET", f"/vm-instances/{uuid}"),
+        ("GET", "/hosts/capacities/cpu-memory"),
+        ("DELETE", f"/vm-backups/{uuid}"),
+        ("GET", "/no/such/path"),
+    ] * repeat
+    instavm_requests = [
+        ("GET", "/v1/vms"),
+        ("POST", "/v1/vms/vm_1/clone"),
+        ("GET", "/v1/sessions/status/abc"),
+        ("DELETE", "/v1/snapshots/snap_1"),
+        ("GET", "/v1/nothing"),
+    ] * repeat
 
     def via_map(adapter):
         def match(method, path):
@@ -63,12 +75,14 @@ def run(repeat: int) -> list[tuple[str, float, float, float]]:
                 return adapter.match(path, method)
             except (NotFound, MethodNotAllowed):
                 return None
+
         return match
 
     rows = []
     for name, router_fn, map_fn, requests in (
-            ("zstack (50 APIs)", lambda m, p: zstack.matches(m, p), via_map(zmap), zstack_requests),
-            ("instavm (41 routes)", INSTAVM.match, via_map(instavm_map), instavm_requests)):
+        ("zstack (50 APIs)", lambda m, p: zstack.matches(m, p), via_map(zmap), zstack_requests),
+        ("instavm (41 routes)", INSTAVM.match, via_map(instavm_map), instavm_requests),
+    ):
         mine = best_of(router_fn, requests)
         theirs = best_of(map_fn, requests)
         rows.append((name, mine * 1e6, theirs * 1e6, theirs / mine))

@@ -19,6 +19,7 @@ comparable on a busy machine (compare the ratios, not the absolute figures):
 Every figure is the min / median of 5 rounds of CPU time (``time.process_time``), except
 the cold-start figures, which are wall time of a fresh interpreter.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -69,6 +70,7 @@ def cpu(fn, repeat: int = 1) -> float:
 
 
 # -- the scaling table ----------------------------------------------------------------------
+
 
 class ScaleSide:
     """A ``scale:N/50:N`` cloud behind the app, logged in to ZStack and vSphere."""
@@ -152,16 +154,20 @@ def scaling_row(vms: int, quick: bool) -> dict:
     row["query name"] = request_cost(side, side.zstack_env(f"q=name={middle}"), repeat)
     row["query state limit"] = request_cost(side, side.zstack_env("q=state=Running&limit=10"), repeat)
     row["query cond start limit"] = request_cost(
-        side, side.zstack_env("q=cpuNum>0&q=memorySize>=1024&start=500&limit=10"), repeat)
+        side, side.zstack_env("q=cpuNum>0&q=memorySize>=1024&start=500&limit=10"), repeat
+    )
     row["query sort limit"] = request_cost(
-        side, side.zstack_env("q=state=Running&sort=-name&limit=10"), repeat)
+        side, side.zstack_env("q=state=Running&sort=-name&limit=10"), repeat
+    )
     row["query fields"] = request_cost(
-        side, side.zstack_env("q=state=Running&limit=100&fields=uuid,name,state"), repeat)
+        side, side.zstack_env("q=state=Running&limit=100&fields=uuid,name,state"), repeat
+    )
     row["count"] = request_cost(side, side.zstack_env("q=state=Running&count=true"), repeat)
     row["vsphere names"] = request_cost(side, side.vsphere_env(f"filter.names={middle}"), repeat)
     vsphere_host = _first_host_moid(side)
     row["vsphere host+power"] = request_cost(
-        side, side.vsphere_env(f"filter.hosts={vsphere_host}&filter.power_states=POWERED_ON"), repeat)
+        side, side.vsphere_env(f"filter.hosts={vsphere_host}&filter.power_states=POWERED_ON"), repeat
+    )
     return row
 
 
@@ -174,17 +180,27 @@ def _first_host_moid(side: ScaleSide) -> str:
 
 
 SCALE_COLUMNS = [
-    ("clone", "clone us"), ("instant clone", "iclone us"), ("query name", "q name"),
-    ("query state limit", "q state lim"), ("query cond start limit", "q cond+start"),
-    ("query sort limit", "q sort lim"), ("query fields", "q fields"), ("count", "count"),
-    ("vsphere names", "vs names"), ("vsphere host+power", "vs host+pw"),
-    ("snapshot", "snap+json s"), ("restore", "restore s"), ("build", "build s"),
+    ("clone", "clone us"),
+    ("instant clone", "iclone us"),
+    ("query name", "q name"),
+    ("query state limit", "q state lim"),
+    ("query cond start limit", "q cond+start"),
+    ("query sort limit", "q sort lim"),
+    ("query fields", "q fields"),
+    ("count", "count"),
+    ("vsphere names", "vs names"),
+    ("vsphere host+power", "vs host+pw"),
+    ("snapshot", "snap+json s"),
+    ("restore", "restore s"),
+    ("build", "build s"),
 ]
 
 
 def print_scaling(rows: list[dict]) -> None:
-    print("\nScaling (CPU per operation; min/median of 5; queries and lists in process, in ms;"
-          " clones in us; snapshot, restore, build in s)")
+    print(
+        "\nScaling (CPU per operation; min/median of 5; queries and lists in process, in ms;"
+        " clones in us; snapshot, restore, build in s)"
+    )
     header = f"{'VMs':>8} " + " ".join(f"{title:>15}" for _, title in SCALE_COLUMNS)
     print(header)
     for row in rows:
@@ -201,12 +217,20 @@ def print_scaling(rows: list[dict]) -> None:
     last = rows[-1]
     name = last["query name"][0]
     print(f"\nratios to the indexed name query at {last['vms']:,} VMs (goal <= 3):")
-    for key in ("query state limit", "query cond start limit", "query sort limit", "query fields",
-                "count", "vsphere names", "vsphere host+power"):
+    for key in (
+        "query state limit",
+        "query cond start limit",
+        "query sort limit",
+        "query fields",
+        "count",
+        "vsphere names",
+        "vsphere host+power",
+    ):
         print(f"  {key:<24} {last[key][0] / name:8.2f}")
 
 
 # -- per-call goals on demo -------------------------------------------------------------------
+
 
 def demo_goals(quick: bool) -> dict:
     base = Cloud("demo", clock=ManualClock()).snapshot()
@@ -224,14 +248,17 @@ def demo_goals(quick: bool) -> dict:
     for _ in range(ROUNDS):
         q_app.append(query(False))
         q_bare.append(query(True))
-    out["QueryVmInstance / bare"] = (min(q_app) / min(q_bare),
-                                     statistics.median(q_app) / statistics.median(q_bare))
+    out["QueryVmInstance / bare"] = (
+        min(q_app) / min(q_bare),
+        statistics.median(q_app) / statistics.median(q_bare),
+    )
 
     def submit(bare: bool) -> float:
         side = InProcess(base)
         bodies = clone_bodies(100)
-        put = environ_for("PUT", f"{PREFIX}/vm-instances/{side.golden}/actions", body=bodies[0],
-                          session=side.session)
+        put = environ_for(
+            "PUT", f"{PREFIX}/vm-instances/{side.golden}/actions", body=bodies[0], session=side.session
+        )
         wsgi = Wsgi(bare_app) if bare else side.wsgi
         gc.collect()
         t0 = time.process_time()
@@ -243,8 +270,10 @@ def demo_goals(quick: bool) -> dict:
     for _ in range(ROUNDS):
         s_app.append(submit(False))
         s_bare.append(submit(True))
-    out["CloneVmInstance submit / bare"] = (min(s_app) / min(s_bare),
-                                            statistics.median(s_app) / statistics.median(s_bare))
+    out["CloneVmInstance submit / bare"] = (
+        min(s_app) / min(s_bare),
+        statistics.median(s_app) / statistics.median(s_bare),
+    )
 
     def clone_one() -> float:
         cloud = Cloud.restore(base)
@@ -263,18 +292,24 @@ def demo_goals(quick: bool) -> dict:
 
 # -- cold start and fixtures --------------------------------------------------------------------
 
+
 def _python(code: str, env: dict | None = None) -> float:
     """Wall seconds of a fresh interpreter running ``code`` (it prints its own figure)."""
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                            env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env={**os.environ, "PYTHONPATH": str(ROOT), **(env or {})},
+        timeout=120,
+    )
     if result.returncode != 0:
         raise RuntimeError(result.stderr)
     return float(result.stdout.strip().splitlines()[-1])
 
 
 def import_time() -> tuple[float, float]:
-    code = ("import time; t0 = time.perf_counter(); import fakestack; "
-            "print(time.perf_counter() - t0)")
+    code = "import time; t0 = time.perf_counter(); import fakestack; print(time.perf_counter() - t0)"
     return rounds(lambda: _python(code))
 
 
@@ -306,8 +341,14 @@ def serve_first_answer() -> dict:
     """)
 
     def once() -> tuple[float, float]:
-        result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
-                                env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+            timeout=120,
+        )
         if result.returncode != 0:
             raise RuntimeError(result.stderr)
         wall, cpu_time = result.stdout.strip().splitlines()[-1].split()
@@ -369,9 +410,14 @@ def fixture_cost(quick: bool) -> dict:
         Path(tmp, "test_fixture_cost.py").write_text(FIXTURE_TESTS.format(n=n))
         Path(tmp, "conftest.py").write_text(FIXTURE_TIMER)
         for _ in range(ROUNDS):
-            result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                                     "test_fixture_cost.py"], capture_output=True, text=True, cwd=tmp,
-                                    env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=600)
+            result = subprocess.run(
+                [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "test_fixture_cost.py"],
+                capture_output=True,
+                text=True,
+                cwd=tmp,
+                env={**os.environ, "PYTHONPATH": str(ROOT)},
+                timeout=600,
+            )
             times_file = Path(tmp, "times.json")
             if result.returncode != 0 or not times_file.exists():
                 raise RuntimeError(result.stdout[-2000:] + result.stderr[-2000:])
@@ -419,10 +465,15 @@ def moto_venv() -> Path | str:
     if python.exists():
         return python
     try:
-        subprocess.run([sys.executable, "-m", "venv", str(cache)], check=True, capture_output=True,
-                       timeout=300)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", "moto[ec2]", "boto3"], check=True,
-                       capture_output=True, timeout=600)
+        subprocess.run(
+            [sys.executable, "-m", "venv", str(cache)], check=True, capture_output=True, timeout=300
+        )
+        subprocess.run(
+            [str(python), "-m", "pip", "install", "-q", "moto[ec2]", "boto3"],
+            check=True,
+            capture_output=True,
+            timeout=600,
+        )
     except (subprocess.SubprocessError, OSError) as exc:
         return f"could not make moto's virtual environment ({exc})"
     return python
@@ -458,25 +509,38 @@ def moto_side_by_side(quick: bool) -> dict | str:
         clones.append(cpu(clone, 20))
     query = lambda: client.get(f"{PREFIX}/vm-instances", query_string="q=name=golden", headers=headers)  # noqa: E731
     queries = [cpu(query, 20) for _ in range(ROUNDS)]
-    return {"clone (submit + poll) vs RunInstances": (min(clones), statistics.median(clones),
-                                                      *moto["run_instances"]),
-            "query by name vs DescribeInstances by tag": (min(queries), statistics.median(queries),
-                                                          *moto["describe_by_tag"])}
+    return {
+        "clone (submit + poll) vs RunInstances": (
+            min(clones),
+            statistics.median(clones),
+            *moto["run_instances"],
+        ),
+        "query by name vs DescribeInstances by tag": (
+            min(queries),
+            statistics.median(queries),
+            *moto["describe_by_tag"],
+        ),
+    }
 
 
 # -- main ------------------------------------------------------------------------------------------
+
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="1k and 10k VMs only, fewer requests")
     parser.add_argument("--sizes", default=None, help="comma-separated VM counts (default 1000,10000,100000)")
     parser.add_argument("--no-moto", action="store_true", help="skip the moto side-by-side")
-    parser.add_argument("--only", default=None,
-                        help="comma-separated parts: scale,demo,build,cold,fixture,moto")
+    parser.add_argument(
+        "--only", default=None, help="comma-separated parts: scale,demo,build,cold,fixture,moto"
+    )
     args = parser.parse_args(argv)
     parts = set((args.only or "scale,demo,build,cold,fixture,moto").split(","))
-    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else (
-        [1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    sizes = (
+        [int(s) for s in args.sizes.split(",")]
+        if args.sizes
+        else ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
+    )
 
     if "scale" in parts:
         rows = []
@@ -488,8 +552,11 @@ def main(argv=None) -> int:
     if "demo" in parts:
         print("\nPer-call goals on demo (min/median of 5):")
         for key, (lo, mid) in demo_goals(args.quick).items():
-            goal = {"QueryVmInstance / bare": "goal <= 2", "CloneVmInstance submit / bare": "goal <= 3",
-                    "CloneVmInstance one name, Python API (/s)": "goal >= 20,000"}[key]
+            goal = {
+                "QueryVmInstance / bare": "goal <= 2",
+                "CloneVmInstance submit / bare": "goal <= 3",
+                "CloneVmInstance one name, Python API (/s)": "goal >= 20,000",
+            }[key]
             print(f"  {key:<44} {lo:>10,.2f} / {mid:>10,.2f}   ({goal})")
 
     if "build" in parts and not args.quick:
@@ -500,16 +567,20 @@ def main(argv=None) -> int:
         imp = import_time()
         serve = serve_first_answer()
         print(f"\nimport fakestack: {imp[0] * 1e3:.0f} / {imp[1] * 1e3:.0f} ms (goal < 100 ms)")
-        print(f"fakestack serve to its first answer: {serve['wall'][0] * 1e3:.0f} / "
-              f"{serve['wall'][1] * 1e3:.0f} ms wall (goal < 300 ms); the server's CPU by then "
-              f"{serve['cpu'][0] * 1e3:.0f} / {serve['cpu'][1] * 1e3:.0f} ms")
+        print(
+            f"fakestack serve to its first answer: {serve['wall'][0] * 1e3:.0f} / "
+            f"{serve['wall'][1] * 1e3:.0f} ms wall (goal < 300 ms); the server's CPU by then "
+            f"{serve['cpu'][0] * 1e3:.0f} / {serve['cpu'][1] * 1e3:.0f} ms"
+        )
 
     if "fixture" in parts:
         cost = fixture_cost(args.quick)
-        print(f"\nfixture cost per test on demo: fakestack {cost['fakestack'][0] * 1e3:.2f} / "
-              f"{cost['fakestack'][1] * 1e3:.2f} ms (goal < 1 ms), fakestack_client "
-              f"{cost['fakestack_client'][0] * 1e3:.2f} / {cost['fakestack_client'][1] * 1e3:.2f} ms "
-              "(goal < 2 ms)")
+        print(
+            f"\nfixture cost per test on demo: fakestack {cost['fakestack'][0] * 1e3:.2f} / "
+            f"{cost['fakestack'][1] * 1e3:.2f} ms (goal < 1 ms), fakestack_client "
+            f"{cost['fakestack_client'][0] * 1e3:.2f} / {cost['fakestack_client'][1] * 1e3:.2f} ms "
+            "(goal < 2 ms)"
+        )
 
     if "moto" in parts and not args.no_moto:
         moto = moto_side_by_side(args.quick)
@@ -518,8 +589,10 @@ def main(argv=None) -> int:
             print("  skipped:", moto)
         else:
             for key, (lo, mid, mlo, mmid) in moto.items():
-                print(f"  {key:<44} fakestack {lo * 1e3:.3f} / {mid * 1e3:.3f}   moto {mlo * 1e3:.3f} / "
-                      f"{mmid * 1e3:.3f}   moto / fakestack {mlo / lo:.1f}x")
+                print(
+                    f"  {key:<44} fakestack {lo * 1e3:.3f} / {mid * 1e3:.3f}   moto {mlo * 1e3:.3f} / "
+                    f"{mmid * 1e3:.3f}   moto / fakestack {mlo / lo:.1f}x"
+                )
     return 0
 
 

@@ -1,4 +1,5 @@
 """fakestack: a deterministic in-process fake of virtualization clouds for tests."""
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
@@ -14,8 +15,18 @@ _teach_zstack_spellings()
 # The model (and pydantic, which its topologies use) loads on first use of a name below,
 # not on ``import fakestack``: a command or plugin that needs none of it starts faster.
 _FROM_MODEL = (
-    "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
-    "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
+    "CapacityExhausted",
+    "Cloud",
+    "DomainError",
+    "InvalidArgument",
+    "InvalidState",
+    "ManualClock",
+    "NotFound",
+    "SystemClock",
+    "Topology",
+    "TopologyError",
+    "Unreachable",
+    "load_topology",
 )
 
 if TYPE_CHECKING:
@@ -44,8 +55,11 @@ def make_app(cloud):
 
 
 # Loaded on first use, so that ``import fakestack`` stays cheap (no urllib3 or httpx).
-_LAZY = {"mock": ("interception", "mock"), "Mock": ("interception", "Mock"),
-         "UnmatchedRequest": ("interception", "UnmatchedRequest")}
+_LAZY = {
+    "mock": ("interception", "mock"),
+    "Mock": ("interception", "Mock"),
+    "UnmatchedRequest": ("interception", "UnmatchedRequest"),
+}
 
 
 def __getattr__(name: str):
@@ -70,7 +84,21 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "CapacityExhausted", "Cloud", "DomainError", "InvalidArgument", "InvalidState", "ManualClock",
-    "NotFound", "SystemClock", "Topology", "TopologyError", "Unreachable", "load_topology",
-    "make_app", "mock", "Mock", "UnmatchedRequest", "__version__",
+    "CapacityExhausted",
+    "Cloud",
+    "DomainError",
+    "InvalidArgument",
+    "InvalidState",
+    "ManualClock",
+    "NotFound",
+    "SystemClock",
+    "Topology",
+    "TopologyError",
+    "Unreachable",
+    "load_topology",
+    "make_app",
+    "mock",
+    "Mock",
+    "UnmatchedRequest",
+    "__version__",
 ]

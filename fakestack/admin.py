@@ -50,6 +50,7 @@ A handler returns a JSON-able value (200), a ``(value, status)`` pair, or a werk
 Handlers run under ``cloud.lock``.  A route is *mutating* (the server then saves
 ``--state``) when its method is not GET/HEAD, unless ``mutating=`` says otherwise.
 """
+
 from __future__ import annotations
 
 import math
@@ -169,7 +170,7 @@ class AdminRoute:
 def _relative(path: str) -> str:
     """A path as the admin table holds it: without the prefix, no empty segments."""
     if path.startswith(ADMIN_PREFIX):
-        path = path[len(ADMIN_PREFIX):]
+        path = path[len(ADMIN_PREFIX) :]
     return "/" + "/".join(part for part in path.split("/") if part)
 
 
@@ -180,8 +181,15 @@ class AdminRoutes:
     def __init__(self) -> None:
         self._table = Router(order="table", head_as_get=True, collapse_slashes=True)
 
-    def register(self, method: str, path: str, handler: Handler, *,
-                 mutating: bool | None = None, summary: str | None = None) -> AdminRoute:
+    def register(
+        self,
+        method: str,
+        path: str,
+        handler: Handler,
+        *,
+        mutating: bool | None = None,
+        summary: str | None = None,
+    ) -> AdminRoute:
         method = method.upper()
         norm = _relative(path)
         if self._table.find(method, norm) is not None:
@@ -189,8 +197,9 @@ class AdminRoutes:
         if summary is None:
             doc = (handler.__doc__ or "").strip()
             summary = doc.splitlines()[0] if doc else ""
-        route = AdminRoute(method, norm, handler,
-                           method not in SAFE_METHODS if mutating is None else mutating, summary)
+        route = AdminRoute(
+            method, norm, handler, method not in SAFE_METHODS if mutating is None else mutating, summary
+        )
         self._table.add(method, norm, route)
         return route
 
@@ -206,18 +215,23 @@ class AdminRoutes:
         if match.route is not None:
             return match.target, match.params
         if match.allowed:
-            raise AdminError(405, "method_not_allowed",
-                             f"{method} is not allowed on {ADMIN_PREFIX}/{relative[1:]}",
-                             allowed=sorted(match.allowed))
-        raise AdminError(404, "not_found", f"no admin endpoint {method} {path} "
-                         f"(GET {ADMIN_PREFIX}/ lists them)")
+            raise AdminError(
+                405,
+                "method_not_allowed",
+                f"{method} is not allowed on {ADMIN_PREFIX}/{relative[1:]}",
+                allowed=sorted(match.allowed),
+            )
+        raise AdminError(
+            404, "not_found", f"no admin endpoint {method} {path} (GET {ADMIN_PREFIX}/ lists them)"
+        )
 
 
 ROUTES = AdminRoutes()
 
 
-def register_admin_route(method: str, path: str, handler: Handler, *,
-                         mutating: bool | None = None, summary: str | None = None) -> AdminRoute:
+def register_admin_route(
+    method: str, path: str, handler: Handler, *, mutating: bool | None = None, summary: str | None = None
+) -> AdminRoute:
     """Add ``method path`` (relative to ``/_fakestack``; ``{name}`` segments are
     placeholders) to the admin API.  See the module docstring."""
     return ROUTES.register(method, path, handler, mutating=mutating, summary=summary)
@@ -271,14 +285,19 @@ def token_matches(request: Request, token: str) -> bool:
 
 
 def token_required() -> Response:
-    return json_body({"error": "unauthorized",
-                      "message": f"the admin API needs the {ADMIN_TOKEN_HEADER} header "
-                                 "(fakestack serve --admin-token)"}, 401)
+    return json_body(
+        {
+            "error": "unauthorized",
+            "message": f"the admin API needs the {ADMIN_TOKEN_HEADER} header (fakestack serve --admin-token)",
+        },
+        401,
+    )
 
 
 def payload_too_large(limit: int) -> Response:
-    return json_body({"error": "payload_too_large",
-                      "message": f"the request body exceeds {limit} bytes"}, 413)
+    return json_body(
+        {"error": "payload_too_large", "message": f"the request body exceeds {limit} bytes"}, 413
+    )
 
 
 def handle_admin(app, request: Request) -> Response:
@@ -303,18 +322,18 @@ def handle_admin(app, request: Request) -> Response:
 
 # -- the built-in endpoints -------------------------------------------------------------
 
+
 def _index(call: AdminCall):
     """The admin endpoints, the OpenAPI document of each mounted API (and a link to the
     dashboard; HTML for a browser)."""
-    endpoints = [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary}
-                 for r in ROUTES]
+    endpoints = [{"method": r.method, "path": ADMIN_PREFIX + r.path, "summary": r.summary} for r in ROUTES]
     dashboard = call.request.script_root + ADMIN_PREFIX + "/ui"
     if call.request.accept_mimetypes.best_match(("application/json", "text/html")) == "text/html":
-        return Response(_index_html(dashboard, endpoints, call.request.script_root),
-                        mimetype="text/html")
+        return Response(_index_html(dashboard, endpoints, call.request.script_root), mimetype="text/html")
     documents = [{"api": "admin", "path": ADMIN_PREFIX + "/openapi.json"}]
-    documents += [{"api": d.name, "path": d.openapi_path} for d in call.app.dialects
-                  if getattr(d, "openapi_path", None)]
+    documents += [
+        {"api": d.name, "path": d.openapi_path} for d in call.app.dialects if getattr(d, "openapi_path", None)
+    ]
     return {"dashboard": dashboard, "endpoints": endpoints, "openapi": documents}
 
 
@@ -326,31 +345,50 @@ def _index_html(dashboard: str, endpoints: list[dict], root: str) -> str:
         path = escape(e["path"])
         if e["method"] == "GET" and "{" not in e["path"]:
             path = f'<a href="{escape(root + e["path"])}">{path}</a>'
-        rows.append(f"<tr><td>{e['method']}</td><td><code>{path}</code></td>"
-                    f"<td>{escape(e['summary'])}</td></tr>")
-    return ("<!doctype html><html><head><meta charset='utf-8'><title>fakestack admin</title>"
-            "<style>body{font:14px system-ui,sans-serif;margin:24px}td{padding:3px 10px}</style>"
-            f"</head><body><h1>fakestack admin</h1><p><a href=\"{escape(dashboard)}\">"
-            "Open the dashboard</a> (capacity, clone trees, journal, fault plan, clock)</p>"
-            f"<table>{''.join(rows)}</table></body></html>")
+        rows.append(
+            f"<tr><td>{e['method']}</td><td><code>{path}</code></td><td>{escape(e['summary'])}</td></tr>"
+        )
+    return (
+        "<!doctype html><html><head><meta charset='utf-8'><title>fakestack admin</title>"
+        "<style>body{font:14px system-ui,sans-serif;margin:24px}td{padding:3px 10px}</style>"
+        f'</head><body><h1>fakestack admin</h1><p><a href="{escape(dashboard)}">'
+        "Open the dashboard</a> (capacity, clone trees, journal, fault plan, clock)</p>"
+        f"<table>{''.join(rows)}</table></body></html>"
+    )
 
 
 # Request bodies of the built-in endpoints that take one (the rest take none).
 REQUEST_SCHEMAS: dict[tuple[str, str], dict] = {
-    ("POST", "/clock"): {"oneOf": [
-        {"type": "object", "required": ["advance"], "additionalProperties": False,
-         "properties": {"advance": {"type": "number", "minimum": 0}}},
-        {"type": "object", "required": ["to"], "additionalProperties": False,
-         "properties": {"to": {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}}},
-    ]},
+    ("POST", "/clock"): {
+        "oneOf": [
+            {
+                "type": "object",
+                "required": ["advance"],
+                "additionalProperties": False,
+                "properties": {"advance": {"type": "number", "minimum": 0}},
+            },
+            {
+                "type": "object",
+                "required": ["to"],
+                "additionalProperties": False,
+                "properties": {
+                    "to": {"anyOf": [{"type": "number"}, {"type": "string", "format": "date-time"}]}
+                },
+            },
+        ]
+    },
     ("POST", "/faults"): {"anyOf": [{"type": "object"}, {"type": "array", "items": {"type": "object"}}]},
 }
 QUERY_PARAMETERS: dict[tuple[str, str], list[dict]] = {
-    ("GET", "/journal"): [{"name": "limit", "in": "query", "required": False,
-                           "schema": {"type": "integer", "minimum": 0}}],
+    ("GET", "/journal"): [
+        {"name": "limit", "in": "query", "required": False, "schema": {"type": "integer", "minimum": 0}}
+    ],
 }
-ADMIN_ERROR = {"type": "object", "required": ["error", "message"],
-               "properties": {"error": {"type": "string"}, "message": {"type": "string"}}}
+ADMIN_ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {"error": {"type": "string"}, "message": {"type": "string"}},
+}
 
 
 def openapi_document() -> dict:
@@ -380,8 +418,9 @@ def openapi_document() -> dict:
         schema = REQUEST_SCHEMAS.get((route.method, route.path))
         if schema is not None:
             op["requestBody"] = {"required": True, "content": json_content(schema)}
-        paths.setdefault(ADMIN_PREFIX + (route.path if route.path != "/" else "/"),
-                         {})[route.method.lower()] = op
+        paths.setdefault(ADMIN_PREFIX + (route.path if route.path != "/" else "/"), {})[
+            route.method.lower()
+        ] = op
     return document(
         "fakestack admin API",
         "Look at and steer a running fake: reset, clock, faults, journal, state.  No "
@@ -400,8 +439,13 @@ def _openapi(call: AdminCall):
 def _health(call: AdminCall):
     """Liveness, version, topology, seed and the mounted dialects."""
     cloud = call.cloud
-    return {"status": "ok", "version": __version__, "topology": cloud.topology.name,
-            "seed": cloud.seed, "dialects": [d.name for d in call.app.dialects]}
+    return {
+        "status": "ok",
+        "version": __version__,
+        "topology": cloud.topology.name,
+        "seed": cloud.seed,
+        "dialects": [d.name for d in call.app.dialects],
+    }
 
 
 def _state(call: AdminCall):
@@ -477,8 +521,10 @@ def _set_clock(call: AdminCall):
     else:
         target = _parse_time(body["to"])
         if target < clock.now():
-            raise bad_request(f"'to' ({iso_utc(target)}) is in the past "
-                              f"(now {iso_utc(clock.now())}): the clock only moves forward")
+            raise bad_request(
+                f"'to' ({iso_utc(target)}) is in the past "
+                f"(now {iso_utc(clock.now())}): the clock only moves forward"
+            )
         _within_range(target, "'to'")
         clock.move_to(target)
     return clock_view(clock)

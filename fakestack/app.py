@@ -1,4 +1,5 @@
 """One WSGI app for a cloud: every dialect plus the ``/_fakestack`` admin API."""
+
 from __future__ import annotations
 
 import importlib
@@ -64,10 +65,15 @@ class FakestackApp:
     before the response leaves: the server uses this to save its state file.
     """
 
-    def __init__(self, cloud, dialects: Iterable | None = None, *,
-                 request_journal_size: int = REQUEST_JOURNAL_SIZE,
-                 max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
-                 admin_token: str | None = None) -> None:
+    def __init__(
+        self,
+        cloud,
+        dialects: Iterable | None = None,
+        *,
+        request_journal_size: int = REQUEST_JOURNAL_SIZE,
+        max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+        admin_token: str | None = None,
+    ) -> None:
         from . import admin
 
         admin.load_extensions()
@@ -75,7 +81,8 @@ class FakestackApp:
         self.cloud = cloud
         self._from_factories = dialects is None
         self._install_dialects(
-            [_load(spec)(cloud) for spec in DIALECT_FACTORIES] if dialects is None else dialects)
+            [_load(spec)(cloud) for spec in DIALECT_FACTORIES] if dialects is None else dialects
+        )
         self.max_body_bytes = max_body_bytes
         # None: the admin API needs no credential (loopback use); else every admin request
         # must carry it in the ``X-Fakestack-Admin-Token`` header.
@@ -98,7 +105,8 @@ class FakestackApp:
             head = _first_segment(prefix)
             if head and head not in self._routes_by_head:
                 self._routes_by_head[head] = [
-                    (p, d) for p, d in self._routes if _first_segment(p) in (head, "")]
+                    (p, d) for p, d in self._routes if _first_segment(p) in (head, "")
+                ]
         self._routes_any_head = [(p, d) for p, d in self._routes if not _first_segment(p)]
 
     def reload_dialects(self) -> None:
@@ -140,9 +148,7 @@ class FakestackApp:
             return admin.handle_admin(self, request)
         dialect = self.dialect_for(path, request)
         if dialect is None:
-            return json_response(
-                {"error": "not_found", "message": f"no dialect serves {request.path}"}, 404
-            )
+            return json_response({"error": "not_found", "message": f"no dialect serves {request.path}"}, 404)
         request.environ["fakestack.dialect"] = dialect.name
         if self._body_too_large(request):
             return _payload_too_large(dialect, request, self.max_body_bytes)
@@ -214,11 +220,13 @@ class FakestackApp:
                 pass
         if dropped is not None:
             from .faults.http import abort_connection  # close the socket; in process: ConnectionDropped
+
             abort_connection(environ, dropped)
         return response(environ, start_response)
 
-    def _record(self, request: Request, response: Response | None,
-                dropped: BaseException | None = None) -> dict:
+    def _record(
+        self, request: Request, response: Response | None, dropped: BaseException | None = None
+    ) -> dict:
         self.request_seq += 1
         dialect = request.environ.get("fakestack.dialect")
         if response is None:
@@ -234,10 +242,12 @@ class FakestackApp:
             "method": request.method,
             "path": request.path,
             "query": request.query_string.decode("latin-1"),
-            "request_body": (f"<{request.content_length or 'over ' + str(self.max_body_bytes)} "
-                             "bytes, not read: over the body limit>"
-                             if request.environ.get("fakestack.body_unread")
-                             else body_excerpt(_request_body(request))),
+            "request_body": (
+                f"<{request.content_length or 'over ' + str(self.max_body_bytes)} "
+                "bytes, not read: over the body limit>"
+                if request.environ.get("fakestack.body_unread")
+                else body_excerpt(_request_body(request))
+            ),
             "status": response.status_code if response is not None else None,
             "response_body": response_body,
             "remote_addr": request.remote_addr,
@@ -259,8 +269,9 @@ def _payload_too_large(dialect, request: Request, limit: int) -> Response:
     if render is not None:
         response = render(request, limit)
     else:
-        response = json_response({"error": "payload_too_large",
-                                  "message": f"the request body exceeds {limit} bytes"}, 413)
+        response = json_response(
+            {"error": "payload_too_large", "message": f"the request body exceeds {limit} bytes"}, 413
+        )
     return response
 
 
@@ -274,8 +285,11 @@ def _request_body(request: Request) -> bytes:
     environ = request.environ
     if environ.get("fakestack.body_unread"):
         return b""
-    if not environ.get("CONTENT_LENGTH") and not environ.get("wsgi.input_terminated") \
-            and not environ.get("HTTP_TRANSFER_ENCODING"):
+    if (
+        not environ.get("CONTENT_LENGTH")
+        and not environ.get("wsgi.input_terminated")
+        and not environ.get("HTTP_TRANSFER_ENCODING")
+    ):
         cached = request.__dict__.get("_cached_data")
         return cached if cached is not None else b""
     return request.get_data(cache=True)

@@ -2,6 +2,7 @@
 (the dashboard writes bytes the same way).  A module of its own so that ``fakestack.cli``,
 ``fakestack.scenarios`` (``replay``) and ``fakestack.dashboard`` use it without importing
 each other."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -11,15 +12,15 @@ EXIT_FAILURE = 1
 EXIT_BAD_INPUT = 2
 
 
-def table(headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = (),
-          indent: str = "  ") -> list[str]:
+def table(
+    headers: Sequence[str], rows: Sequence[Sequence[object]], right: Sequence[int] = (), indent: str = "  "
+) -> list[str]:
     """Aligned columns; the columns whose index is in ``right`` are right-aligned."""
     cells = [[str(c) for c in headers]] + [[str(c) for c in row] for row in rows]
     widths = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     lines = []
     for row in cells:
-        parts = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i])
-                 for i, cell in enumerate(row)]
+        parts = [cell.rjust(widths[i]) if i in right else cell.ljust(widths[i]) for i, cell in enumerate(row)]
         lines.append((indent + "  ".join(parts)).rstrip())
     return lines
 

@@ -1,4 +1,5 @@
 """Writing files so that a reader never sees half of one."""
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,7 @@ def write_atomically(path: str | os.PathLike[str], text: str) -> None:
     """Write ``text`` to a temporary file beside ``path``, flush it to disk, and rename it
     over ``path``: readers see the old file or the new one, and a crash leaves one of them."""
     target = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
-                               dir=str(target.parent) or ".")
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=str(target.parent) or ".")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             fh.write(text)
@@ -33,8 +33,11 @@ def stale_temporaries(path: str | os.PathLike[str]) -> list[Path]:
     folder = target.parent if str(target.parent) else Path(".")
     prefix = f".{target.name}."
     try:
-        return sorted(p for p in folder.iterdir()
-                      if p.name.startswith(prefix) and p.name.endswith(".tmp") and p.is_file())
+        return sorted(
+            p
+            for p in folder.iterdir()
+            if p.name.startswith(prefix) and p.name.endswith(".tmp") and p.is_file()
+        )
     except OSError:
         return []
 

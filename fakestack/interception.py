@@ -18,6 +18,7 @@ or goes out to the network with ``passthrough=True``.  Mocks nest: the innermost
 serves a URL answers it; the patches are installed by the first and removed by the last to
 exit (also when the block raises).
 """
+
 from __future__ import annotations
 
 import functools
@@ -43,21 +44,24 @@ class UnmatchedRequest(RuntimeError):
 @dataclass(frozen=True)
 class BaseUrl:
     scheme: str | None  # None: any
-    host: str | None    # None: any
+    host: str | None  # None: any
     port: int | None
-    path: str           # a prefix ("" for all paths)
+    path: str  # a prefix ("" for all paths)
 
     @classmethod
     def parse(cls, url: str) -> BaseUrl:
         if "://" not in url:
-            raise ValueError(f"fakestack.mock: {url!r} is not a base URL such as "
-                             "'https://vcenter.example' or 'http://zstack.example:8080'")
+            raise ValueError(
+                f"fakestack.mock: {url!r} is not a base URL such as "
+                "'https://vcenter.example' or 'http://zstack.example:8080'"
+            )
         parts = urlsplit(url)
         scheme = parts.scheme.lower()
         if scheme not in _DEFAULT_PORTS or not parts.hostname:
             raise ValueError(f"fakestack.mock: {url!r} is not an http(s) base URL")
-        return cls(scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS[scheme],
-                   parts.path.rstrip("/"))
+        return cls(
+            scheme, parts.hostname.lower(), parts.port or _DEFAULT_PORTS[scheme], parts.path.rstrip("/")
+        )
 
     def serves(self, scheme: str, host: str, port: int, path: str) -> bool:
         if self.scheme is not None and (scheme, host.lower(), port) != (self.scheme, self.host, self.port):
@@ -89,9 +93,16 @@ class Mock:
     ``fakestack_mock`` pytest fixture and marker.
     """
 
-    def __init__(self, cloud: Any = None, urls: str | Iterable[str] | None = None, *,
-                 app: Any = None, passthrough: bool = False, topology: Any = "demo",
-                 seed: int = 0) -> None:
+    def __init__(
+        self,
+        cloud: Any = None,
+        urls: str | Iterable[str] | None = None,
+        *,
+        app: Any = None,
+        passthrough: bool = False,
+        topology: Any = "demo",
+        seed: int = 0,
+    ) -> None:
         if cloud is not None and app is not None:
             raise ValueError("fakestack.mock: pass a cloud or an app, not both")
         if isinstance(urls, str):
@@ -165,23 +176,31 @@ class Mock:
     def __call__(self, fn):
         """Decorate ``fn`` (sync or async): each call runs inside its own activation, on a
         fresh cloud unless this mock was given one."""
+
         def activation() -> Mock:
             if self._given is not None:
                 return self
-            return Mock(urls=None if self.urls == (_ANY,) else [str(u) for u in self.urls],
-                        passthrough=self.passthrough, topology=self._topology, seed=self._seed)
+            return Mock(
+                urls=None if self.urls == (_ANY,) else [str(u) for u in self.urls],
+                passthrough=self.passthrough,
+                topology=self._topology,
+                seed=self._seed,
+            )
 
         if inspect.iscoroutinefunction(fn):
+
             @functools.wraps(fn)
             async def run_async(*args, **kwargs):
                 with activation():
                     return await fn(*args, **kwargs)
+
             return run_async
 
         @functools.wraps(fn)
         def run(*args, **kwargs):
             with activation():
                 return fn(*args, **kwargs)
+
         return run
 
     @staticmethod
@@ -219,7 +238,8 @@ def _route(scheme: str, host: str, port: int, path: str, url: str) -> Mock | Non
     served = ", ".join(dict.fromkeys(str(u) for m in stack for u in m.urls)) or "nothing"
     raise UnmatchedRequest(
         f"fakestack.mock does not serve {url} (it serves {served}); add its base URL to "
-        "urls=[...] or pass passthrough=True to let it reach the network")
+        "urls=[...] or pass passthrough=True to let it reach the network"
+    )
 
 
 def _patch(owner: Any, name: str, replacement: Any) -> None:
@@ -254,8 +274,16 @@ def _original(owner: Any, name: str):
 
 
 # -- WSGI: one request in, status/headers/bytes out -----------------------------------------
-def _environ(*, scheme: str, server_name: str, server_port: int, method: str, target: str,
-             headers: Iterable[tuple[str, str]], body: bytes) -> dict:
+def _environ(
+    *,
+    scheme: str,
+    server_name: str,
+    server_port: int,
+    method: str,
+    target: str,
+    headers: Iterable[tuple[str, str]],
+    body: bytes,
+) -> dict:
     """The environ werkzeug's development server would build for this request."""
     url = urlsplit(target)
     path = unquote(url.path)
@@ -331,8 +359,7 @@ def _answer(app, environ: dict) -> _Answer | None:
     except (ConnectionDropped, DropConnection):
         return None
     code, _, reason = seen["status"].partition(" ")
-    return _Answer(int(code), reason, seen["headers"],
-                   [c for c in seen.get("written", []) + chunks if c])
+    return _Answer(int(code), reason, seen["headers"], [c for c in seen.get("written", []) + chunks if c])
 
 
 def _bodiless(method: str, status: int) -> bool:
@@ -402,9 +429,15 @@ class _InMemorySocket:
 
     def makefile(self, mode: str = "rb", *args, **kwargs):
         method, target, headers, body = _parse_request(bytes(self.written))
-        environ = _environ(scheme=self.scheme, server_name=self.server_name,
-                           server_port=self.server_port, method=method, target=target,
-                           headers=headers, body=body)
+        environ = _environ(
+            scheme=self.scheme,
+            server_name=self.server_name,
+            server_port=self.server_port,
+            method=method,
+            target=target,
+            headers=headers,
+            body=body,
+        )
         answer = _answer(self.app, environ)
         # A dropped connection reads as end-of-file: http.client raises RemoteDisconnected.
         return io.BytesIO(b"" if answer is None else _response_bytes(answer, method))
@@ -419,10 +452,22 @@ class _InMemorySocket:
 _UNSET: Any = object()  # "no timeout given" (None means "wait forever" to urllib3)
 
 
-def _urllib3_make_request(pool, conn, method, url, body=None, headers=None, retries=None,
-                          timeout=_UNSET, chunked=False, response_conn=None,
-                          preload_content=True, decode_content=True,
-                          enforce_content_length=True, **kwargs):
+def _urllib3_make_request(
+    pool,
+    conn,
+    method,
+    url,
+    body=None,
+    headers=None,
+    retries=None,
+    timeout=_UNSET,
+    chunked=False,
+    response_conn=None,
+    preload_content=True,
+    decode_content=True,
+    enforce_content_length=True,
+    **kwargs,
+):
     from urllib3.connectionpool import HTTPConnectionPool
     from urllib3.util.timeout import _DEFAULT_TIMEOUT, Timeout
 
@@ -435,19 +480,38 @@ def _urllib3_make_request(pool, conn, method, url, body=None, headers=None, retr
         timeout = _DEFAULT_TIMEOUT
     if serving is None:
         original = _original(HTTPConnectionPool, "_make_request")
-        return original(pool, conn, method, url, body=body, headers=headers, retries=retries,
-                        timeout=timeout, chunked=chunked, response_conn=response_conn,
-                        preload_content=preload_content, decode_content=decode_content,
-                        enforce_content_length=enforce_content_length, **kwargs)
+        return original(
+            pool,
+            conn,
+            method,
+            url,
+            body=body,
+            headers=headers,
+            retries=retries,
+            timeout=timeout,
+            chunked=chunked,
+            response_conn=response_conn,
+            preload_content=preload_content,
+            decode_content=decode_content,
+            enforce_content_length=enforce_content_length,
+            **kwargs,
+        )
     pool.num_requests += 1
     if conn.sock is not None and not isinstance(conn.sock, _InMemorySocket):
         conn.close()  # a real socket from before the mock: not ours to write on
     timeout_obj = pool._get_timeout(timeout)
     conn.timeout = Timeout.resolve_default_timeout(timeout_obj.read_timeout)
     conn.sock = _InMemorySocket(serving.app, scheme, host, port)
-    conn.request(method, url, body=body, headers=headers, chunked=chunked,
-                 preload_content=preload_content, decode_content=decode_content,
-                 enforce_content_length=enforce_content_length)
+    conn.request(
+        method,
+        url,
+        body=body,
+        headers=headers,
+        chunked=chunked,
+        preload_content=preload_content,
+        decode_content=decode_content,
+        enforce_content_length=enforce_content_length,
+    )
     response = conn.getresponse()
     conn.sock = None  # the answer is buffered; the next request gets a fresh socket
     response.retries = retries
@@ -472,29 +536,35 @@ def _httpx_route(request):
 def _httpx_environ(request, body: bytes) -> dict:
     url = request.url
     target = url.raw_path.decode("ascii")
-    return _environ(scheme=url.scheme, server_name=url.host,
-                    server_port=url.port or _DEFAULT_PORTS.get(url.scheme, 80),
-                    method=request.method, target=target,
-                    headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
-                    body=body)
+    return _environ(
+        scheme=url.scheme,
+        server_name=url.host,
+        server_port=url.port or _DEFAULT_PORTS.get(url.scheme, 80),
+        method=request.method,
+        target=target,
+        headers=[(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers.raw],
+        body=body,
+    )
 
 
 def _httpx_response(request, answer: _Answer | None):
     import httpx
 
     if answer is None:
-        raise httpx.RemoteProtocolError("Server disconnected without sending a response.",
-                                        request=request)
+        raise httpx.RemoteProtocolError("Server disconnected without sending a response.", request=request)
     headers = list(answer.headers)
     chunks = answer.chunks
     if _bodiless(request.method, answer.status):
         chunks = []
     elif not _has_header(headers, "content-length"):
         headers.append(("Transfer-Encoding", "chunked"))
-    return httpx.Response(answer.status, headers=headers, stream=_chunk_stream_class()(chunks),
-                          extensions={"http_version": b"HTTP/1.1",
-                                      "reason_phrase": answer.reason.encode("latin-1")},
-                          request=request)
+    return httpx.Response(
+        answer.status,
+        headers=headers,
+        stream=_chunk_stream_class()(chunks),
+        extensions={"http_version": b"HTTP/1.1", "reason_phrase": answer.reason.encode("latin-1")},
+        request=request,
+    )
 
 
 @functools.cache

@@ -11,6 +11,7 @@ file in the same directory, then ``os.replace``) after every mutating request, b
 response is sent: a killed server loses nothing it acknowledged.  The temporary files a
 killed server left beside the state file are removed at start.
 """
+
 from __future__ import annotations
 
 import json
@@ -87,15 +88,24 @@ def format_request_line(entry: dict) -> str:
     """One log line per request: ``127.0.0.1 POST /zstack/v1/... -> 202 [zstack]``."""
     target = entry["path"] + (f"?{entry['query']}" if entry["query"] else "")
     status = entry["status"] if entry["status"] is not None else "dropped"
-    return (f"{entry.get('remote_addr') or '-'} {entry['method']} {target} -> "
-            f"{status} [{entry['dialect'] or '-'}]")
+    return (
+        f"{entry.get('remote_addr') or '-'} {entry['method']} {target} -> "
+        f"{status} [{entry['dialect'] or '-'}]"
+    )
 
 
 class RunningServer:
     """A started server: ``url``, ``host``, ``port``, ``cloud``, ``app``; ``stop()``."""
 
-    def __init__(self, httpd, thread: threading.Thread, app: FakestackApp, host: str,
-                 state_file: Path | None, tls: bool = False) -> None:
+    def __init__(
+        self,
+        httpd,
+        thread: threading.Thread,
+        app: FakestackApp,
+        host: str,
+        state_file: Path | None,
+        tls: bool = False,
+    ) -> None:
         self._httpd = httpd
         self._thread = thread
         self.app = app
@@ -127,12 +137,19 @@ class RunningServer:
         return f"<RunningServer {self.url}>"
 
 
-def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
-                 log: Callable[[str], None] | None = None, *,
-                 app: FakestackApp | None = None, tls: bool = False,
-                 idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
-                 max_body_bytes: int | None = None,
-                 admin_token: str | None = None) -> RunningServer:
+def start_server(
+    cloud,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    state_file=None,
+    log: Callable[[str], None] | None = None,
+    *,
+    app: FakestackApp | None = None,
+    tls: bool = False,
+    idle_timeout: float | None = DEFAULT_IDLE_TIMEOUT,
+    max_body_bytes: int | None = None,
+    admin_token: str | None = None,
+) -> RunningServer:
     """Serve ``cloud`` (through ``app``, default ``make_app(cloud)``) on ``host:port``.
 
     ``state_file``: restore from it if it exists (raises ``StateFileError`` if it cannot
@@ -167,8 +184,9 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                 # in place: the app, its dialects and the caller keep holding ``cloud``
                 cloud.load_snapshot(data)
             except Exception as exc:
-                raise StateFileError(f"cannot restore state file {state_path}: "
-                                     f"{type(exc).__name__}: {exc}") from None
+                raise StateFileError(
+                    f"cannot restore state file {state_path}: {type(exc).__name__}: {exc}"
+                ) from None
             if app is not None:
                 app.reload_dialects()
         if app is None:
@@ -185,17 +203,27 @@ def start_server(cloud, host: str = "127.0.0.1", port: int = 0, state_file=None,
                     write_state_file(state_path, cloud.snapshot())
             except OSError as exc:
                 raise StateFileError(f"cannot write state file {state_path}: {exc}") from None
-        httpd = make_server(host, port, connection_dropping(app), threaded=True,
-                            request_handler=_handler_with_timeout(idle_timeout),
-                            fd=listener.fileno(), ssl_context=ssl_context)
+        httpd = make_server(
+            host,
+            port,
+            connection_dropping(app),
+            threaded=True,
+            request_handler=_handler_with_timeout(idle_timeout),
+            fd=listener.fileno(),
+            ssl_context=ssl_context,
+        )
     finally:
         listener.close()  # the server holds its own duplicate of the socket
     if state_path is not None:
         app.mutation_listeners.append(_state_saver(state_path, log))
     if log is not None:
         app.request_listeners.append(lambda entry: log(format_request_line(entry)))
-    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                              name=f"fakestack-server-{httpd.server_address[1]}", daemon=True)
+    thread = threading.Thread(
+        target=httpd.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name=f"fakestack-server-{httpd.server_address[1]}",
+        daemon=True,
+    )
     thread.start()
     return RunningServer(httpd, thread, app, host, state_path, tls=tls)
 
@@ -205,8 +233,9 @@ def _self_signed_context():
     try:
         import cryptography  # noqa: F401
     except ImportError:
-        raise RuntimeError("serving with TLS needs the 'cryptography' package "
-                           "(pip install cryptography)") from None
+        raise RuntimeError(
+            "serving with TLS needs the 'cryptography' package (pip install cryptography)"
+        ) from None
     from werkzeug.serving import generate_adhoc_ssl_context
 
     return generate_adhoc_ssl_context()

@@ -58,6 +58,7 @@ is the cloud in the state that failed the check.  An overridden ``do_<operation>
 itself records with ``self.recorder.note_call(method, *args, **kwargs)``;
 requests that bypass ``self.app`` are not recorded.
 """
+
 from __future__ import annotations
 
 import os
@@ -79,25 +80,58 @@ from hypothesis.strategies import SearchStrategy
 
 from . import faults
 from .model import Cloud, DomainError, ManualClock
-from .strategies import GENTLE_EFFECTS, backup_delete_requests, backup_requests
-from .strategies import clone_requests, fault_rules, names, seeds, ticks, write_sizes
+from .strategies import (
+    GENTLE_EFFECTS,
+    backup_delete_requests,
+    backup_requests,
+    clone_requests,
+    fault_rules,
+    names,
+    seeds,
+    ticks,
+    write_sizes,
+)
 
-ALL_OPERATIONS = frozenset({
-    "create", "clone", "start", "stop", "reboot", "destroy", "expunge", "write", "backup",
-    "delete_backup", "sync", "image_from_backup", "tick", "faults",
-})
+ALL_OPERATIONS = frozenset(
+    {
+        "create",
+        "clone",
+        "start",
+        "stop",
+        "reboot",
+        "destroy",
+        "expunge",
+        "write",
+        "backup",
+        "delete_backup",
+        "sync",
+        "image_from_backup",
+        "tick",
+        "faults",
+    }
+)
 MAX_RULES = 3
 # What drawn fault rules match by default: the allocating operations the built-in rules
 # perform (where exhaustion, latency and lost storage matter most).
 MACHINE_OPERATIONS = (
-    "vm.create", "vm.start", "vm.clone", "vm.clone.prepare", "volume.write", "backup.create",
-    "backup.create.volume", "image.create_from_backup",
+    "vm.create",
+    "vm.start",
+    "vm.clone",
+    "vm.clone.prepare",
+    "volume.write",
+    "backup.create",
+    "backup.create.volume",
+    "image.create_from_backup",
 )
 
 # Short defaults for every CloudStateMachine's TestCase (assign ``MyMachine.TestCase.settings``
 # to change them): the explain phase re-runs a failing example many times, for little news.
-QUICK = settings(max_examples=25, stateful_step_count=20, deadline=None,
-                 phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink))
+QUICK = settings(
+    max_examples=25,
+    stateful_step_count=20,
+    deadline=None,
+    phases=(Phase.explicit, Phase.reuse, Phase.generate, Phase.target, Phase.shrink),
+)
 
 
 def _enabled(name: str):
@@ -117,7 +151,7 @@ class CloudStateMachine(RuleBasedStateMachine):
     fault_operations: tuple = MACHINE_OPERATIONS
     fault_effects: tuple = GENTLE_EFFECTS
     max_clone_names: int = 3
-    record_to: "str | os.PathLike[str] | None" = None
+    record_to: str | os.PathLike[str] | None = None
 
     vms = Bundle("vms")
     backup_groups = Bundle("backup_groups")
@@ -193,13 +227,13 @@ class CloudStateMachine(RuleBasedStateMachine):
     def do_create_vm(self, name: str) -> str | None:
         image = next(iter(self.cloud.images)).uuid
         offering = next(iter(self.cloud.instance_offerings)).uuid
-        vm = self._attempt(f"create_vm({name!r})", self.cloud.create_vm, name, image=image,
-                           instance_offering=offering)
+        vm = self._attempt(
+            f"create_vm({name!r})", self.cloud.create_vm, name, image=image, instance_offering=offering
+        )
         return vm.uuid if vm is not None else None
 
     def do_clone(self, source: str, request: dict) -> list[str]:
-        result = self._attempt(f"clone_vm({source!r}, **{request!r})", self.cloud.clone_vm,
-                               source, **request)
+        result = self._attempt(f"clone_vm({source!r}, **{request!r})", self.cloud.clone_vm, source, **request)
         if result is None:
             return []
         for entry in result.failed:
@@ -225,20 +259,23 @@ class CloudStateMachine(RuleBasedStateMachine):
         found = self.cloud.vms.find(vm)
         if found is None or found.root_volume_uuid is None:
             return
-        self._attempt(f"write({found.root_volume_uuid!r}, {nbytes})", self.cloud.write,
-                      found.root_volume_uuid, nbytes)
+        self._attempt(
+            f"write({found.root_volume_uuid!r}, {nbytes})", self.cloud.write, found.root_volume_uuid, nbytes
+        )
 
     def do_backup(self, vm: str, request: dict) -> str | None:
         bs = next(iter(self.cloud.backup_storages)).uuid
-        backups = self._attempt(f"create_vm_backup({vm!r}, {bs!r}, **{request!r})",
-                                self.cloud.create_vm_backup, vm, bs, **request)
+        backups = self._attempt(
+            f"create_vm_backup({vm!r}, {bs!r}, **{request!r})", self.cloud.create_vm_backup, vm, bs, **request
+        )
         if not backups:
             return None
         return backups[0].group_uuid
 
     def do_delete_backup(self, group: str, request: dict) -> None:
-        self._attempt(f"delete_backup_group({group!r}, **{request!r})",
-                      self.cloud.delete_backup_group, group, **request)
+        self._attempt(
+            f"delete_backup_group({group!r}, **{request!r})", self.cloud.delete_backup_group, group, **request
+        )
 
     def do_sync(self) -> None:
         for bs in self.cloud.backup_storages:
@@ -249,8 +286,13 @@ class CloudStateMachine(RuleBasedStateMachine):
         if not members:
             return
         bs = next(iter(self.cloud.backup_storages)).uuid
-        self._attempt(f"create_image_from_backup({members[0].uuid!r}, {bs!r}, {name!r})",
-                      self.cloud.create_image_from_backup, members[0].uuid, bs, name)
+        self._attempt(
+            f"create_image_from_backup({members[0].uuid!r}, {bs!r}, {name!r})",
+            self.cloud.create_image_from_backup,
+            members[0].uuid,
+            bs,
+            name,
+        )
 
     def do_tick(self, seconds: float) -> None:
         note(f"tick({seconds})")
@@ -271,8 +313,10 @@ class CloudStateMachine(RuleBasedStateMachine):
             from .scenarios import Recorder
 
             self.recorder = Recorder.for_cloud(
-                self.cloud, name=os.path.splitext(os.path.basename(self.record_to))[0],
-                description=f"a failing run of {type(self).__name__}, written by fakestack.stateful")
+                self.cloud,
+                name=os.path.splitext(os.path.basename(self.record_to))[0],
+                description=f"a failing run of {type(self).__name__}, written by fakestack.stateful",
+            )
         self.setup()
         return multiple(*[vm.uuid for vm in self.cloud.vms])
 
@@ -317,7 +361,7 @@ class CloudStateMachine(RuleBasedStateMachine):
             self.do_expunge(vm)
 
     @_enabled("write")
-    @rule(vm=vms, nbytes=write_sizes(4 * 1024 ** 3))
+    @rule(vm=vms, nbytes=write_sizes(4 * 1024**3))
     def write(self, vm, nbytes):
         self.do_write(vm, nbytes)
 
@@ -351,8 +395,9 @@ class CloudStateMachine(RuleBasedStateMachine):
     @precondition(lambda self: self.cloud is not None and _fault_rule_count(self.cloud) < MAX_RULES)
     @rule(data=st.data())
     def add_fault(self, data):
-        rule_ = data.draw(fault_rules(operations=self.fault_operations, effects=self.fault_effects),
-                          label="fault")
+        rule_ = data.draw(
+            fault_rules(operations=self.fault_operations, effects=self.fault_effects), label="fault"
+        )
         added = faults.add(self.cloud, rule_)
         note(f"faults.add(cloud, {rule_.model_dump(mode='json', exclude_none=True)!r})")
         if self.recorder is not None:
@@ -403,9 +448,13 @@ CloudStateMachine.TestCase.settings = QUICK
 def _failure_note(kind: str, message: str) -> str:
     """What the recording of a failed example reproduces, said in the file itself."""
     if kind == "invariant":
-        return (f"A cloud invariant broke: {message}. Replaying this file fails on its last "
-                "step (invariants hold) for as long as that bug is there.")
-    return (f"The client's check() failed: {message}. This file holds the cloud's side only "
-            "(the requests and operations, with the answers they got): its replay passes and "
-            "ends with the cloud in the state that failed the check; run the check against "
-            "fakestack.scenarios.replay(path).cloud to see it fail again.")
+        return (
+            f"A cloud invariant broke: {message}. Replaying this file fails on its last "
+            "step (invariants hold) for as long as that bug is there."
+        )
+    return (
+        f"The client's check() failed: {message}. This file holds the cloud's side only "
+        "(the requests and operations, with the answers they got): its replay passes and "
+        "ends with the cloud in the state that failed the check; run the check against "
+        "fakestack.scenarios.replay(path).cloud to see it fail again."
+    )

@@ -14,16 +14,17 @@ as something you can paste into a test.  Topologies always hold one zone, an ima
 image store, an offering, a network and a running ``golden`` VM, so that clones and
 backups have a source.
 """
+
 from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from .model import FAULT_POINTS
 from .faults import EXHAUSTIBLE, FAIL_KINDS, FaultPlan, FaultRule
+from .model import FAULT_POINTS
 from .model.cloud import START_POLICIES
 
-GiB = 1024 ** 3
-MiB = 1024 ** 2
+GiB = 1024**3
+MiB = 1024**2
 
 # Neutral operations that pass a fault point (see fakestack.model).
 # The model's fault points (every neutral operation a rule can match).
@@ -35,7 +36,7 @@ ALL_EFFECTS = GENTLE_EFFECTS + ("hang", "drop_connection")
 
 def seeds() -> st.SearchStrategy[int]:
     """A cloud seed (ids, allocator and probabilistic faults derive from it)."""
-    return st.integers(min_value=0, max_value=2 ** 32 - 1)
+    return st.integers(min_value=0, max_value=2**32 - 1)
 
 
 def names(prefix: str = "vm") -> st.SearchStrategy[str]:
@@ -64,9 +65,16 @@ def topologies(draw, *, tight: bool = False, max_hosts: int = 4) -> dict:
             cpu = draw(st.sampled_from([8, 16, 32, 64]))
             memory = draw(st.sampled_from([32, 64, 128, 256])) * GiB
             ratio = draw(st.sampled_from([1.0, 4.0, 10.0]))
-        hosts.append({"name": f"host-{i + 1}", "cluster": clusters[i % n_clusters]["name"],
-                      "cpu_num": cpu, "memory": memory, "cpu_overprovisioning_ratio": ratio,
-                      "reserved_memory": GiB})
+        hosts.append(
+            {
+                "name": f"host-{i + 1}",
+                "cluster": clusters[i % n_clusters]["name"],
+                "cpu_num": cpu,
+                "memory": memory,
+                "cpu_overprovisioning_ratio": ratio,
+                "reserved_memory": GiB,
+            }
+        )
     image_virtual = draw(st.sampled_from([4, 8, 10])) * GiB
     if tight:
         # room for the golden VM (even thick) and a few more, not many
@@ -77,28 +85,50 @@ def topologies(draw, *, tight: bool = False, max_hosts: int = 4) -> dict:
         virtual = draw(st.sampled_from([1024, 2048, 4096])) * GiB
         physical = virtual
         backup = draw(st.sampled_from([512, 1024, 2048])) * GiB
-    primary = [{"name": "ps-1", "type": "NFS", "zone": "zone-1",
-                "clusters": [c["name"] for c in clusters], "total_capacity": virtual,
-                "physical_capacity": physical,
-                "provisioning": draw(st.sampled_from(["thin", "thin", "thick"])),
-                "overprovisioning_ratio": draw(st.sampled_from([1.0, 1.0, 2.0])),
-                "reserved_capacity": 0}]
+    primary = [
+        {
+            "name": "ps-1",
+            "type": "NFS",
+            "zone": "zone-1",
+            "clusters": [c["name"] for c in clusters],
+            "total_capacity": virtual,
+            "physical_capacity": physical,
+            "provisioning": draw(st.sampled_from(["thin", "thin", "thick"])),
+            "overprovisioning_ratio": draw(st.sampled_from([1.0, 1.0, 2.0])),
+            "reserved_capacity": 0,
+        }
+    ]
     topology = {
         "name": "drawn-tight" if tight else "drawn",
         "zones": [{"name": "zone-1"}],
         "clusters": clusters,
         "hosts": hosts,
         "primary_storages": primary,
-        "backup_storages": [{"name": "imagestore", "zones": ["zone-1"], "total_capacity": backup,
-                             "reserved_capacity": 0}],
-        "images": [{"name": "base", "backup_storages": ["imagestore"],
-                    "virtual_size": image_virtual, "actual_size": GiB}],
-        "instance_offerings": [{"name": "unit", "cpu_num": 1, "memory_size": GiB},
-                               {"name": "double", "cpu_num": 2, "memory_size": 2 * GiB}],
+        "backup_storages": [
+            {"name": "imagestore", "zones": ["zone-1"], "total_capacity": backup, "reserved_capacity": 0}
+        ],
+        "images": [
+            {
+                "name": "base",
+                "backup_storages": ["imagestore"],
+                "virtual_size": image_virtual,
+                "actual_size": GiB,
+            }
+        ],
+        "instance_offerings": [
+            {"name": "unit", "cpu_num": 1, "memory_size": GiB},
+            {"name": "double", "cpu_num": 2, "memory_size": 2 * GiB},
+        ],
         "disk_offerings": [{"name": "disk-2G", "disk_size": 2 * GiB}],
         "l3_networks": [{"name": "l3-1", "zone": "zone-1", "cidr": "192.168.10.0/24"}],
-        "vms": [{"name": "golden", "instance_offering": "unit", "image": "base",
-                 "written": draw(st.sampled_from([0, 64 * MiB, 512 * MiB]))}],
+        "vms": [
+            {
+                "name": "golden",
+                "instance_offering": "unit",
+                "image": "base",
+                "written": draw(st.sampled_from([0, 64 * MiB, 512 * MiB])),
+            }
+        ],
     }
     return topology
 
@@ -106,8 +136,10 @@ def topologies(draw, *, tight: bool = False, max_hosts: int = 4) -> dict:
 def clone_requests(*, max_names: int = 5, strategies=START_POLICIES) -> st.SearchStrategy[dict]:
     """Keyword arguments for ``cloud.clone_vm(source, **request)``."""
     return st.fixed_dictionaries(
-        {"names": st.lists(names("clone"), min_size=1, max_size=max_names),
-         "strategy": st.sampled_from(tuple(strategies))},
+        {
+            "names": st.lists(names("clone"), min_size=1, max_size=max_names),
+            "strategy": st.sampled_from(tuple(strategies)),
+        },
         optional={"full": st.booleans()},
     )
 
@@ -165,24 +197,28 @@ def _effect(draw, effects) -> dict:
     if kind == "exhaust":
         return {"type": "exhaust", "resource": draw(st.sampled_from(EXHAUSTIBLE))}
     if kind == "fail":
-        return {"type": "fail", "kind": draw(st.sampled_from(FAIL_KINDS)),
-                "message": "injected by hypothesis"}
+        return {
+            "type": "fail",
+            "kind": draw(st.sampled_from(FAIL_KINDS)),
+            "message": "injected by hypothesis",
+        }
     if kind == "latency":
         return {"type": "latency", "seconds": float(draw(st.integers(1, 120)))}
     if kind in ("disconnect", "reconnect"):
-        return {"type": kind, "kind": draw(st.sampled_from(["host", "primary_storage",
-                                                           "backup_storage"]))}
+        return {"type": kind, "kind": draw(st.sampled_from(["host", "primary_storage", "backup_storage"]))}
     return {"type": kind}
 
 
 @st.composite
-def fault_rules(draw, *, operations=NEUTRAL_OPERATIONS, effects=GENTLE_EFFECTS,
-                resources=()) -> FaultRule:
+def fault_rules(draw, *, operations=NEUTRAL_OPERATIONS, effects=GENTLE_EFFECTS, resources=()) -> FaultRule:
     """One ``FaultRule``.  ``operations`` are match strings (neutral or dialect);
     ``resources`` optional resource filters (uuids or names) to draw from; the default
     effects leave out ``hang`` and ``drop_connection`` (pass ``ALL_EFFECTS`` for those)."""
-    data = {"match": draw(st.sampled_from(tuple(operations))), "when": draw(_when()),
-            "effect": draw(_effect(effects))}
+    data = {
+        "match": draw(st.sampled_from(tuple(operations))),
+        "when": draw(_when()),
+        "effect": draw(_effect(effects)),
+    }
     if resources:
         resource = draw(st.none() | st.sampled_from(tuple(resources)))
         if resource is not None:
@@ -192,5 +228,4 @@ def fault_rules(draw, *, operations=NEUTRAL_OPERATIONS, effects=GENTLE_EFFECTS,
 
 def fault_plans(*, max_rules: int = 3, **rule_options) -> st.SearchStrategy[FaultPlan]:
     """A ``FaultPlan`` of up to ``max_rules`` rules (see ``fault_rules``)."""
-    return st.lists(fault_rules(**rule_options), max_size=max_rules).map(
-        lambda rules: FaultPlan(rules=rules))
+    return st.lists(fault_rules(**rule_options), max_size=max_rules).map(lambda rules: FaultPlan(rules=rules))

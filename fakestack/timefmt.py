@@ -1,4 +1,5 @@
 """Times as the admin API and the dashboard write them (ISO-8601 UTC, ``Z``)."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -1,4 +1,5 @@
 """The /_fakestack admin API, through werkzeug's test client on make_app(cloud)."""
+
 from __future__ import annotations
 
 import json
@@ -66,11 +67,17 @@ def post_json(client, path, body, method="POST"):
 
 # -- health, state, capacity ------------------------------------------------------------
 
+
 def test_health_names_version_topology_seed_and_dialects(client):
     status, body = get_json(client, "/_fakestack/health")
     assert status == 200
-    assert body == {"status": "ok", "version": fakestack.__version__, "topology": "demo",
-                    "seed": 0, "dialects": ["stub"]}
+    assert body == {
+        "status": "ok",
+        "version": fakestack.__version__,
+        "topology": "demo",
+        "seed": 0,
+        "dialects": ["stub"],
+    }
 
 
 def test_every_admin_answer_is_json(client):
@@ -103,15 +110,22 @@ def test_index_lists_the_builtin_endpoints(client):
     assert status == 200
     listed = [(e["method"], e["path"]) for e in body["endpoints"]]
     assert listed[:10] == [
-        ("GET", "/_fakestack/"), ("GET", "/_fakestack/health"), ("GET", "/_fakestack/state"),
-        ("POST", "/_fakestack/reset"), ("GET", "/_fakestack/clock"), ("POST", "/_fakestack/clock"),
-        ("GET", "/_fakestack/journal"), ("DELETE", "/_fakestack/journal"),
-        ("GET", "/_fakestack/invariants"), ("GET", "/_fakestack/capacity"),
+        ("GET", "/_fakestack/"),
+        ("GET", "/_fakestack/health"),
+        ("GET", "/_fakestack/state"),
+        ("POST", "/_fakestack/reset"),
+        ("GET", "/_fakestack/clock"),
+        ("POST", "/_fakestack/clock"),
+        ("GET", "/_fakestack/journal"),
+        ("DELETE", "/_fakestack/journal"),
+        ("GET", "/_fakestack/invariants"),
+        ("GET", "/_fakestack/capacity"),
     ]
     assert body["endpoints"][1]["summary"] == "Liveness, version, topology, seed and the mounted dialects."
 
 
 # -- reset ------------------------------------------------------------------------------
+
 
 def test_reset_goes_back_to_the_initial_topology_and_seed(client, cloud):
     initial = cloud.snapshot()
@@ -152,15 +166,20 @@ def test_reset_rebuilds_dialects_made_by_the_factories(cloud, monkeypatch):
 
 # -- clock ------------------------------------------------------------------------------
 
+
 def test_clock_reads_the_simulated_time(client):
     assert get_json(client, "/_fakestack/clock") == (
-        200, {"now": START, "iso": "2026-01-01T00:00:00Z", "kind": "manual", "offset": 0.0})
+        200,
+        {"now": START, "iso": "2026-01-01T00:00:00Z", "kind": "manual", "offset": 0.0},
+    )
 
 
 def test_clock_advances_by_seconds(client, cloud):
     status, body = post_json(client, "/_fakestack/clock", {"advance": 90})
-    assert (status, body) == (200, {"now": START + 90, "iso": "2026-01-01T00:01:30Z",
-                                    "kind": "manual", "offset": 90.0})
+    assert (status, body) == (
+        200,
+        {"now": START + 90, "iso": "2026-01-01T00:01:30Z", "kind": "manual", "offset": 90.0},
+    )
     assert cloud.clock.now() == START + 90
 
 
@@ -184,33 +203,42 @@ def test_advancing_the_clock_completes_jobs(client):
     assert cloud.job_state(job) == "Succeeded"
 
 
-@pytest.mark.parametrize("body, message", [
-    ({}, "give exactly one of 'advance' (seconds) or 'to' (a time)"),
-    ({"advance": 1, "to": START}, "give exactly one of 'advance' (seconds) or 'to' (a time)"),
-    ({"advance": -1}, "'advance' must not be negative: the clock only moves forward"),
-    ({"advance": "10"}, "'advance' must be a number of seconds"),
-    ({"advance": True}, "'advance' must be a number of seconds"),
-    ({"seconds": 10}, "unknown field 'seconds' (expected 'advance' or 'to')"),
-    ({"to": "yesterday"}, "'to' is not an ISO-8601 time: 'yesterday'"),
-    ({"to": [1]}, "'to' must be epoch seconds or an ISO-8601 time"),
-    ('{"advance": NaN}', "'advance' must be a finite number of seconds"),
-    ('{"advance": Infinity}', "'advance' must be a finite number of seconds"),
-    ('{"to": NaN}', "'to' must be a finite number of epoch seconds"),
-    ('{"to": Infinity}', "'to' must be a finite number of epoch seconds"),
-    ({"to": "2025-12-31T23:59:59Z"}, "'to' (2025-12-31T23:59:59Z) is in the past "
-                                     "(now 2026-01-01T00:00:00Z): the clock only moves forward"),
-    ("[1, 2]", "request body must be a JSON object, not an array"),
-    ("", "this endpoint needs a JSON object body"),
-    ("{not json", "request body is not valid JSON: Expecting property name enclosed in double "
-                  "quotes: line 1 column 2 (char 1)"),
-])
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ({}, "give exactly one of 'advance' (seconds) or 'to' (a time)"),
+        ({"advance": 1, "to": START}, "give exactly one of 'advance' (seconds) or 'to' (a time)"),
+        ({"advance": -1}, "'advance' must not be negative: the clock only moves forward"),
+        ({"advance": "10"}, "'advance' must be a number of seconds"),
+        ({"advance": True}, "'advance' must be a number of seconds"),
+        ({"seconds": 10}, "unknown field 'seconds' (expected 'advance' or 'to')"),
+        ({"to": "yesterday"}, "'to' is not an ISO-8601 time: 'yesterday'"),
+        ({"to": [1]}, "'to' must be epoch seconds or an ISO-8601 time"),
+        ('{"advance": NaN}', "'advance' must be a finite number of seconds"),
+        ('{"advance": Infinity}', "'advance' must be a finite number of seconds"),
+        ('{"to": NaN}', "'to' must be a finite number of epoch seconds"),
+        ('{"to": Infinity}', "'to' must be a finite number of epoch seconds"),
+        (
+            {"to": "2025-12-31T23:59:59Z"},
+            "'to' (2025-12-31T23:59:59Z) is in the past "
+            "(now 2026-01-01T00:00:00Z): the clock only moves forward",
+        ),
+        ("[1, 2]", "request body must be a JSON object, not an array"),
+        ("", "this endpoint needs a JSON object body"),
+        (
+            "{not json",
+            "request body is not valid JSON: Expecting property name enclosed in double "
+            "quotes: line 1 column 2 (char 1)",
+        ),
+    ],
+)
 def test_bad_clock_requests_answer_400_naming_the_problem(client, cloud, body, message):
-    assert post_json(client, "/_fakestack/clock", body) == (
-        400, {"error": "bad_request", "message": message})
+    assert post_json(client, "/_fakestack/clock", body) == (400, {"error": "bad_request", "message": message})
     assert cloud.clock.now() == START
 
 
 # -- journal ----------------------------------------------------------------------------
+
 
 def test_journal_records_dialect_requests_and_model_operations(client):
     client.post("/stub/echo", data=b'{"hello": "world"}')
@@ -219,12 +247,30 @@ def test_journal_records_dialect_requests_and_model_operations(client):
     status, body = get_json(client, "/_fakestack/journal")
     assert status == 200
     assert body["requests"] == [
-        {"seq": 1, "time": START, "dialect": "stub", "method": "POST", "path": "/stub/echo",
-         "query": "", "request_body": '{"hello": "world"}', "status": 201,
-         "response_body": '{"hello": "world"}', "remote_addr": None},  # no socket in-process
-        {"seq": 2, "time": START, "dialect": "stub", "method": "POST", "path": "/stub/stop/golden",
-         "query": "", "request_body": "", "status": 200, "response_body": '{"state": "Stopped"}',
-         "remote_addr": None},
+        {
+            "seq": 1,
+            "time": START,
+            "dialect": "stub",
+            "method": "POST",
+            "path": "/stub/echo",
+            "query": "",
+            "request_body": '{"hello": "world"}',
+            "status": 201,
+            "response_body": '{"hello": "world"}',
+            "remote_addr": None,
+        },  # no socket in-process
+        {
+            "seq": 2,
+            "time": START,
+            "dialect": "stub",
+            "method": "POST",
+            "path": "/stub/stop/golden",
+            "query": "",
+            "request_body": "",
+            "status": 200,
+            "response_body": '{"state": "Stopped"}',
+            "remote_addr": None,
+        },
     ]
     assert body["requests_total"] == 3
     assert [op["operation"] for op in body["operations"]] == ["vm.stop"]
@@ -256,15 +302,22 @@ def test_journal_keeps_the_last_n_requests(cloud):
     body = get_json(client, "/_fakestack/journal")[1]
     assert [r["request_body"] for r in body["requests"]] == ["2", "3", "4"]
     assert body["requests_total"] == 5
-    assert [r["request_body"] for r in get_json(client, "/_fakestack/journal?limit=2")[1]["requests"]] == ["3", "4"]
+    assert [r["request_body"] for r in get_json(client, "/_fakestack/journal?limit=2")[1]["requests"]] == [
+        "3",
+        "4",
+    ]
     assert get_json(client, "/_fakestack/journal?limit=0")[1]["requests"] == []
 
 
 def test_journal_limit_must_be_a_non_negative_integer(client):
     assert get_json(client, "/_fakestack/journal?limit=ten") == (
-        400, {"error": "bad_request", "message": "query parameter 'limit' must be an integer, got 'ten'"})
+        400,
+        {"error": "bad_request", "message": "query parameter 'limit' must be an integer, got 'ten'"},
+    )
     assert get_json(client, "/_fakestack/journal?limit=-1") == (
-        400, {"error": "bad_request", "message": "query parameter 'limit' must be >= 0, got -1"})
+        400,
+        {"error": "bad_request", "message": "query parameter 'limit' must be >= 0, got -1"},
+    )
 
 
 def test_delete_journal_forgets_both_journals(client):
@@ -276,6 +329,7 @@ def test_delete_journal_forgets_both_journals(client):
 
 # -- invariants -------------------------------------------------------------------------
 
+
 def test_invariants_hold_on_a_fresh_cloud(client):
     assert get_json(client, "/_fakestack/invariants") == (200, {"ok": True, "breaches": []})
 
@@ -283,40 +337,58 @@ def test_invariants_hold_on_a_fresh_cloud(client):
 def test_a_broken_invariant_answers_409_with_every_breach(client, cloud):
     cloud.hosts.get("host-3").used_cpu += 1
     cloud.hosts.get("host-1").vm_count += 1
-    assert get_json(client, "/_fakestack/invariants") == (409, {"ok": False, "breaches": [
-        "host host-1: vm count 1 != 0",
-        "host host-3: used cpu 3 != held 2",
-    ]})
+    assert get_json(client, "/_fakestack/invariants") == (
+        409,
+        {
+            "ok": False,
+            "breaches": [
+                "host host-1: vm count 1 != 0",
+                "host host-3: used cpu 3 != held 2",
+            ],
+        },
+    )
 
 
 # -- routing errors ---------------------------------------------------------------------
 
+
 def test_unknown_admin_path_is_a_json_404(client):
-    assert get_json(client, "/_fakestack/nope") == (404, {
-        "error": "not_found",
-        "message": "no admin endpoint GET /_fakestack/nope (GET /_fakestack/ lists them)"})
+    assert get_json(client, "/_fakestack/nope") == (
+        404,
+        {
+            "error": "not_found",
+            "message": "no admin endpoint GET /_fakestack/nope (GET /_fakestack/ lists them)",
+        },
+    )
 
 
 def test_wrong_method_is_a_json_405_with_allow(client):
     response = client.put("/_fakestack/clock")
     assert response.status_code == 405
     assert response.headers["Allow"] == "GET, POST"
-    assert response.get_json() == {"error": "method_not_allowed",
-                                   "message": "PUT is not allowed on /_fakestack/clock",
-                                   "allowed": ["GET", "POST"]}
+    assert response.get_json() == {
+        "error": "method_not_allowed",
+        "message": "PUT is not allowed on /_fakestack/clock",
+        "allowed": ["GET", "POST"],
+    }
 
 
 def test_paths_outside_every_dialect_are_a_json_404(client):
     assert get_json(client, "/nowhere") == (
-        404, {"error": "not_found", "message": "no dialect serves /nowhere"})
+        404,
+        {"error": "not_found", "message": "no dialect serves /nowhere"},
+    )
 
 
 def test_a_crashing_dialect_answers_json_500_not_a_traceback(client):
     assert get_json(client, "/stub/crash") == (
-        500, {"error": "internal_error", "message": "RuntimeError: stub bug"})
+        500,
+        {"error": "internal_error", "message": "RuntimeError: stub bug"},
+    )
 
 
 # -- the extension point ----------------------------------------------------------------
+
 
 @pytest.fixture
 def extension_routes():
@@ -347,11 +419,17 @@ def test_other_modules_add_admin_routes_with_placeholders(client, extension_rout
     assert get_json(client, "/_fakestack/things/alpha") == (200, {"name": "alpha", "vms": 1})
     assert post_json(client, "/_fakestack/things", {"name": "beta"}) == (201, {"created": "beta"})
     assert post_json(client, "/_fakestack/things", {}) == (
-        422, {"error": "invalid_thing", "message": "a thing needs a name"})
-    assert post_json(client, "/_fakestack/things", "{") == (400, {
-        "error": "bad_request",
-        "message": "request body is not valid JSON: Expecting property name enclosed in double "
-                   "quotes: line 1 column 2 (char 1)"})
+        422,
+        {"error": "invalid_thing", "message": "a thing needs a name"},
+    )
+    assert post_json(client, "/_fakestack/things", "{") == (
+        400,
+        {
+            "error": "bad_request",
+            "message": "request body is not valid JSON: Expecting property name enclosed in double "
+            "quotes: line 1 column 2 (char 1)",
+        },
+    )
     index = get_json(client, "/_fakestack/")[1]["endpoints"]
     assert {"method": "GET", "path": "/_fakestack/things/{name}", "summary": "Show a thing."} in index
 
@@ -368,19 +446,22 @@ def test_a_crashing_admin_handler_answers_json_500(client, extension_routes):
 
     extension_routes("GET", "/broken", broken)
     assert get_json(client, "/_fakestack/broken") == (
-        500, {"error": "internal_error", "message": "KeyError: 'oops'"})
+        500,
+        {"error": "internal_error", "message": "KeyError: 'oops'"},
+    )
 
 
 def test_mutation_listeners_see_mutating_requests_only(app, client, extension_routes):
     seen = []
-    app.mutation_listeners.append(lambda a, request, response: seen.append(
-        (request.method, request.path, response.status_code)))
+    app.mutation_listeners.append(
+        lambda a, request, response: seen.append((request.method, request.path, response.status_code))
+    )
     extension_routes("POST", "/dry-run", lambda call: {}, mutating=False)
     client.get("/_fakestack/state")
     client.get("/stub/missing")
-    client.delete("/_fakestack/journal")   # journals are not state
-    client.post("/_fakestack/dry-run")     # flagged not mutating
-    client.put("/_fakestack/clock")        # 405: nothing ran
+    client.delete("/_fakestack/journal")  # journals are not state
+    client.post("/_fakestack/dry-run")  # flagged not mutating
+    client.put("/_fakestack/clock")  # 405: nothing ran
     client.post("/stub/stop/golden")
     post_json(client, "/_fakestack/clock", {"advance": 1})
     assert seen == [("POST", "/stub/stop/golden", 200), ("POST", "/_fakestack/clock", 200)]
@@ -388,8 +469,9 @@ def test_mutation_listeners_see_mutating_requests_only(app, client, extension_ro
 
 def test_request_listeners_see_every_request(app, client):
     seen = []
-    app.request_listeners.append(lambda entry: seen.append((entry["method"], entry["path"],
-                                                            entry["status"], entry["dialect"])))
+    app.request_listeners.append(
+        lambda entry: seen.append((entry["method"], entry["path"], entry["status"], entry["dialect"]))
+    )
     client.get("/_fakestack/health")
     client.get("/nowhere")
     assert seen == [("GET", "/_fakestack/health", 200, "admin"), ("GET", "/nowhere", 404, None)]

@@ -1,4 +1,5 @@
 """The ``fakestack`` command: inspect (in process) and serve (as a subprocess)."""
+
 from __future__ import annotations
 
 import json
@@ -28,6 +29,7 @@ def run_cli(capsys, *argv):
 
 # -- inspect ----------------------------------------------------------------------------
 
+
 def test_inspect_demo_prints_inventory_and_capacity(capsys):
     code, lines, err = run_cli(capsys, "inspect")
     assert (code, err) == (0, "")
@@ -36,16 +38,30 @@ def test_inspect_demo_prints_inventory_and_capacity(capsys):
         "one zone, two clusters, four hosts, local + NFS storage, a golden VM",
         "1 zone, 2 clusters, 4 hosts, 2 primary storages, 1 backup storage, 2 images, 1 network, 1 VM",
     ]
-    for section in ("Zones (1)", "Clusters (2)", "Hosts (4)", "Primary storages (2)",
-                    "Backup storages (1)", "Images (2)", "Instance offerings (3)",
-                    "Disk offerings (2)", "L3 networks (1)", "VMs (1)", "Host capacity",
-                    "Primary storage capacity", "Backup storage capacity"):
+    for section in (
+        "Zones (1)",
+        "Clusters (2)",
+        "Hosts (4)",
+        "Primary storages (2)",
+        "Backup storages (1)",
+        "Images (2)",
+        "Instance offerings (3)",
+        "Disk offerings (2)",
+        "L3 networks (1)",
+        "VMs (1)",
+        "Host capacity",
+        "Primary storage capacity",
+        "Backup storage capacity",
+    ):
         assert section in lines
-    assert "  host-3  cluster-shared  10.0.0.13     64     10    640  256 GiB     1 GiB  Enabled/Connected" in lines
+    assert (
+        "  host-3  cluster-shared  10.0.0.13     64     10    640  256 GiB     1 GiB  Enabled/Connected"
+        in lines
+    )
     assert "  golden  Running  host-3  medium        2   4 GiB  centos-7        2  192.168.100.2" in lines
     assert "  centos-7      qcow2   Linux     root_template   40 GiB   2 GiB  imagestore" in lines
     host_cap = lines.index("Host capacity")
-    assert lines[host_cap + 1:host_cap + 6] == [
+    assert lines[host_cap + 1 : host_cap + 6] == [
         "  HOST    CPU USED  CPU TOTAL  CPU FREE  MEM USED  MEM TOTAL  MEM RESERVED  MEM FREE  VMS",
         "  host-1         0        320       320       0 B    128 GiB         1 GiB   127 GiB    0",
         "  host-2         0        160       160       0 B     64 GiB         1 GiB    63 GiB    0",
@@ -53,13 +69,13 @@ def test_inspect_demo_prints_inventory_and_capacity(capsys):
         "  host-4         0         80        80       0 B     32 GiB         1 GiB    31 GiB    0",
     ]
     ps_cap = lines.index("Primary storage capacity")
-    assert lines[ps_cap + 1:ps_cap + 4] == [
+    assert lines[ps_cap + 1 : ps_cap + 4] == [
         "  STORAGE   VIRT USED  VIRT TOTAL  VIRT FREE  PHYS USED  PHYS TOTAL  PHYS FREE",
         "  local-ps        0 B       2 TiB      2 TiB        0 B       2 TiB      2 TiB",
         "  nfs-ps       62 GiB       4 TiB   3.94 TiB   2.50 GiB       4 TiB  3.998 TiB",
     ]
     bs_cap = lines.index("Backup storage capacity")
-    assert lines[bs_cap + 1:] == [
+    assert lines[bs_cap + 1 :] == [
         "  STORAGE     TOTAL   USED  AVAILABLE",
         "  imagestore  2 TiB  3 GiB  1.997 TiB",
     ]
@@ -78,14 +94,17 @@ def test_inspect_tiny(capsys):
     code, lines, err = run_cli(capsys, "inspect", "--topology", "tiny", "--seed", "7")
     assert (code, err) == (0, "")
     assert lines[0] == "fakestack 0.1.0: topology tiny (seed 7)"
-    assert lines[2] == ("1 zone, 1 cluster, 1 host, 1 primary storage, 1 backup storage, 1 image, "
-                        "1 network, 1 VM")
+    assert lines[2] == (
+        "1 zone, 1 cluster, 1 host, 1 primary storage, 1 backup storage, 1 image, 1 network, 1 VM"
+    )
     host_cap = lines.index("Host capacity")
     assert lines[host_cap + 2] == (
-        "  host-1         1         40        39     2 GiB     10 GiB         1 GiB     7 GiB    1")
+        "  host-1         1         40        39     2 GiB     10 GiB         1 GiB     7 GiB    1"
+    )
     ps_cap = lines.index("Primary storage capacity")
     assert lines[ps_cap + 2] == (
-        "  nfs-ps      11 GiB     100 GiB     89 GiB  1.001 GiB     100 GiB  98.999 GiB")
+        "  nfs-ps      11 GiB     100 GiB     89 GiB  1.001 GiB     100 GiB  98.999 GiB"
+    )
     assert lines[-1] == "  imagestore  20 GiB  1 GiB     19 GiB"
 
 
@@ -96,31 +115,48 @@ def test_inspect_reads_a_topology_file(capsys, tmp_path):
         "clusters: [{name: c1, zone: z1}]\n"
         "hosts: [{name: h1, cluster: c1, cpu_num: 2, memory: 8G}]\n"
         "primary_storages: [{name: ps, type: NFS, clusters: [c1], total_capacity: 500G}]\n"
-        "backup_storages: [{name: bs, total_capacity: 1T}]\n")
+        "backup_storages: [{name: bs, total_capacity: 1T}]\n"
+    )
     code, lines, err = run_cli(capsys, "inspect", "--topology", str(path))
     assert (code, err) == (0, "")
     assert lines[0] == "fakestack 0.1.0: topology lab (seed 0)"
     host_cap = lines.index("Host capacity")
-    assert lines[host_cap + 2].split() == ["h1", "0", "20", "20", "0", "B", "8", "GiB", "1", "GiB",
-                                           "7", "GiB", "0"]
+    assert lines[host_cap + 2].split() == [
+        "h1",
+        "0",
+        "20",
+        "20",
+        "0",
+        "B",
+        "8",
+        "GiB",
+        "1",
+        "GiB",
+        "7",
+        "GiB",
+        "0",
+    ]
     assert "VMs (0)" in lines
 
 
 def test_a_bad_topology_prints_its_errors_and_exits_2(capsys, tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("zones: [{name: z}]\n"
-                    "clusters: [{name: c, zone: z}]\n"
-                    "hosts: [{name: h, cluster: c, cpu_num: 0, memory: 10G}]\n")
+    path.write_text(
+        "zones: [{name: z}]\n"
+        "clusters: [{name: c, zone: z}]\n"
+        "hosts: [{name: h, cluster: c, cpu_num: 0, memory: 10G}]\n"
+    )
     code, lines, err = run_cli(capsys, "inspect", "--topology", str(path))
     assert code == 2 and lines == []
-    assert err.splitlines() == [f"fakestack: invalid {path}:",
-                                "  hosts[0].cpu_num: Input should be greater than 0"]
+    assert err.splitlines() == [
+        f"fakestack: invalid {path}:",
+        "  hosts[0].cpu_num: Input should be greater than 0",
+    ]
 
 
 def test_a_dangling_reference_names_the_field(capsys, tmp_path):
     path = tmp_path / "bad.yaml"
-    path.write_text("zones: [{name: z}]\n"
-                    "clusters: [{name: c, zone: nowhere}]\n")
+    path.write_text("zones: [{name: z}]\nclusters: [{name: c, zone: nowhere}]\n")
     code, _, err = run_cli(capsys, "inspect", "--topology", str(path))
     assert code == 2
     assert "clusters[0].zone: unknown zone 'nowhere'" in err
@@ -132,7 +168,8 @@ def test_an_unknown_preset_exits_2(capsys):
     assert (code, lines) == (2, [])
     assert err.splitlines() == [
         "fakestack: invalid topology:",
-        "  topology: 'nope' is neither a preset (demo, tiny, shared, scale:HOSTS:VMS) nor a file"]
+        "  topology: 'nope' is neither a preset (demo, tiny, shared, scale:HOSTS:VMS) nor a file",
+    ]
 
 
 def test_no_subcommand_is_a_usage_error(capsys):
@@ -142,11 +179,19 @@ def test_no_subcommand_is_a_usage_error(capsys):
     assert "required: COMMAND" in capsys.readouterr().err
 
 
-@pytest.mark.parametrize("n, text", [
-    (0, "0 B"), (512, "512 B"), (1536, "1.5 KiB"), (40 * GiB, "40 GiB"),
-    (GiB + 1024**2, "1.001 GiB"), (int(2.5 * GiB) + 1024**2, "2.50 GiB"),
-    (4 * 1024 * GiB - int(2.5 * GiB), "3.998 TiB"), (1024**4 + 1, "1.000 TiB"),
-])
+@pytest.mark.parametrize(
+    "n, text",
+    [
+        (0, "0 B"),
+        (512, "512 B"),
+        (1536, "1.5 KiB"),
+        (40 * GiB, "40 GiB"),
+        (GiB + 1024**2, "1.001 GiB"),
+        (int(2.5 * GiB) + 1024**2, "2.50 GiB"),
+        (4 * 1024 * GiB - int(2.5 * GiB), "3.998 TiB"),
+        (1024**4 + 1, "1.000 TiB"),
+    ],
+)
 def test_human_bytes(n, text):
     assert human_bytes(n) == text
 
@@ -155,13 +200,15 @@ def test_the_console_script_runs_inspect():
     script = Path(sys.executable).parent / "fakestack"
     if not script.exists():
         pytest.skip("the fakestack console script is not installed beside this python")
-    done = subprocess.run([str(script), "inspect", "--topology", "tiny"], capture_output=True,
-                          text=True, timeout=60)
+    done = subprocess.run(
+        [str(script), "inspect", "--topology", "tiny"], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == 0
     assert done.stdout.splitlines()[0] == "fakestack 0.1.0: topology tiny (seed 0)"
 
 
 # -- serve: banner ----------------------------------------------------------------------
+
 
 class _Named:
     def __init__(self, name, prefixes, creds=None):
@@ -174,13 +221,16 @@ class _Named:
 
 
 def test_credentials_come_from_the_dialect_or_the_known_defaults():
-    assert dialect_credentials(_Named("zstack", ("/zstack",))) == {"account": "admin",
-                                                                   "password": "password"}
+    assert dialect_credentials(_Named("zstack", ("/zstack",))) == {"account": "admin", "password": "password"}
     assert dialect_credentials(_Named("vsphere", ("/rest",))) == {
-        "username": "administrator@vsphere.local", "password": "password"}
+        "username": "administrator@vsphere.local",
+        "password": "password",
+    }
     assert dialect_credentials(_Named("instavm", ("/v1",))) == {"api_key": "instavm_sk_fakestack"}
     assert dialect_credentials(_Named("zstack", ("/zstack",), {"account": "ops", "password": "s3"})) == {
-        "account": "ops", "password": "s3"}
+        "account": "ops",
+        "password": "s3",
+    }
     assert dialect_credentials(_Named("other", ("/x",))) == {}
 
 
@@ -206,13 +256,18 @@ def test_serve_banner_shows_url_topology_credentials_and_paths():
 
 # -- serve: a real process --------------------------------------------------------------
 
+
 class ServeProcess:
     """``fakestack serve`` in a subprocess; a thread collects its stdout lines."""
 
     def __init__(self, *args: str) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "fakestack.cli", "serve", "--port", "0", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            bufsize=1,
+        )
         self.lines: list[str] = []
         self._queue: queue.Queue = queue.Queue()
         self._reader = threading.Thread(target=self._pump, daemon=True)
@@ -275,8 +330,10 @@ def test_serve_answers_health_and_stops_cleanly(sig):
         server.kill()
     assert code == 0, err
     assert lines[-1] == "fakestack: stopped"
-    assert lines[1] == ("topology tiny (seed 3): 1 zone, 1 cluster, 1 host, 1 primary storage, "
-                        "1 backup storage, 1 image, 1 network, 1 VM")
+    assert lines[1] == (
+        "topology tiny (seed 3): 1 zone, 1 cluster, 1 host, 1 primary storage, "
+        "1 backup storage, 1 image, 1 network, 1 VM"
+    )
     assert "Traceback" not in err
 
 
@@ -306,8 +363,12 @@ def test_serve_with_state_survives_a_kill(tmp_path):
 
 
 def test_serve_with_a_bad_topology_exits_2(tmp_path):
-    done = subprocess.run([sys.executable, "-m", "fakestack.cli", "serve", "--port", "0",
-                           "--topology", "nope"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "fakestack.cli", "serve", "--port", "0", "--topology", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr.splitlines()[0] == "fakestack: invalid topology:"
@@ -316,8 +377,12 @@ def test_serve_with_a_bad_topology_exits_2(tmp_path):
 def test_serve_with_an_unreadable_state_file_exits_2(tmp_path):
     state = tmp_path / "state.json"
     state.write_text("not json")
-    done = subprocess.run([sys.executable, "-m", "fakestack.cli", "serve", "--port", "0",
-                           "--state", str(state)], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "fakestack.cli", "serve", "--port", "0", "--state", str(state)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert done.stderr.startswith(f"fakestack: cannot read state file {state}: ")
     assert state.read_text() == "not json"  # left for the user to look at
@@ -352,12 +417,19 @@ def test_the_credentials_serve_shows_log_in_to_each_mounted_dialect():
     client = Client(app)
     creds = {d.name: dialect_credentials(d) for d in app.dialects}
     assert sorted(creds) == ["instavm", "vsphere", "zstack"]
-    zstack = client.put("/zstack/v1/accounts/login", json={"logInByAccount": {
-        "accountName": creds["zstack"]["account"],
-        "password": hashlib.sha512(creds["zstack"]["password"].encode()).hexdigest()}})
+    zstack = client.put(
+        "/zstack/v1/accounts/login",
+        json={
+            "logInByAccount": {
+                "accountName": creds["zstack"]["account"],
+                "password": hashlib.sha512(creds["zstack"]["password"].encode()).hexdigest(),
+            }
+        },
+    )
     assert zstack.status_code == 200, zstack.get_data(as_text=True)
     basic = base64.b64encode(
-        f"{creds['vsphere']['username']}:{creds['vsphere']['password']}".encode()).decode()
+        f"{creds['vsphere']['username']}:{creds['vsphere']['password']}".encode()
+    ).decode()
     vsphere = client.post("/rest/com/vmware/cis/session", headers={"Authorization": f"Basic {basic}"})
     assert vsphere.status_code == 200, vsphere.get_data(as_text=True)
     instavm = client.get("/v1/vms", headers={"X-API-Key": creds["instavm"]["api_key"]})

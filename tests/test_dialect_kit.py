@@ -1,5 +1,6 @@
 """The dialect kit's contracts: what the dialects share (route table, JSON builder, the
 view of the cloud).  The dialects' own tests check the same behaviour through HTTP."""
+
 from __future__ import annotations
 
 import pytest
@@ -26,13 +27,16 @@ def test_every_mounted_dialect_is_built_on_a_dialect_cloud():
 
 # -- route table ------------------------------------------------------------------------
 
+
 def test_table_order_first_route_wins_and_405_lists_the_paths_methods():
     table = Router(head_as_get=True)
     table.add("GET", "/v1/vms/{vm_id}", "get")
     table.add("GET", "/v1/vms/special", "special")
     table.add("DELETE", "/v1/vms/{vm_id}", "delete")
     assert (table.match("GET", "/v1/vms/special").target, table.match("GET", "/v1/vms/special").params) == (
-        "get", {"vm_id": "special"})
+        "get",
+        {"vm_id": "special"},
+    )
     assert table.match("HEAD", "/v1/vms/a").target == "get"
     refused = table.match("POST", "/v1/vms/a")
     assert (refused.route, refused.allowed) == (None, ("GET", "DELETE"))
@@ -48,7 +52,9 @@ def test_specific_order_prefers_a_literal_segment_and_keeps_every_candidate():
     table.add("GET", "/vm-instances/nics", "QueryVmNic")
     assert [r.target for r, _ in table.candidates("/vm-instances/nics/")] == ["QueryVmNic", "QueryVmInstance"]
     assert [(r.target, p) for r, p in table.matches("PUT", "/vm-instances/abc/actions")] == [
-        ("StartVmInstance", {"uuid": "abc"}), ("CloneVmInstance", {"vmInstanceUuid": "abc"})]
+        ("StartVmInstance", {"uuid": "abc"}),
+        ("CloneVmInstance", {"vmInstanceUuid": "abc"}),
+    ]
     assert table.candidates("/vm-instances/abc//") == []
 
 
@@ -73,12 +79,21 @@ def test_a_prefixed_table_with_collapsed_slashes():
 
 # -- JSON builder -----------------------------------------------------------------------
 
-@pytest.mark.parametrize("style, body, content_type", [
-    (JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type="application/json;charset=utf-8"),
-     '{"name":"é","n":[1,2]}', "application/json;charset=utf-8"),
-    (JsonStyle(separators=(",", ":")), '{"name":"\\u00e9","n":[1,2]}', "application/json"),
-    (JsonStyle(separators=(", ", ": ")), '{"name": "\\u00e9", "n": [1, 2]}', "application/json"),
-])
+
+@pytest.mark.parametrize(
+    "style, body, content_type",
+    [
+        (
+            JsonStyle(
+                separators=(",", ":"), ensure_ascii=False, content_type="application/json;charset=utf-8"
+            ),
+            '{"name":"é","n":[1,2]}',
+            "application/json;charset=utf-8",
+        ),
+        (JsonStyle(separators=(",", ":")), '{"name":"\\u00e9","n":[1,2]}', "application/json"),
+        (JsonStyle(separators=(", ", ": ")), '{"name": "\\u00e9", "n": [1, 2]}', "application/json"),
+    ],
+)
 def test_a_json_style_writes_its_separators_escapes_and_content_type(style, body, content_type):
     response = style.response({"name": "é", "n": [1, 2]}, 201, {"Allow": "GET"})
     assert (response.status_code, response.get_data(as_text=True)) == (201, body)

@@ -27,6 +27,7 @@ block of README.md (the two commands, marked ``<!-- snippet: two-commands -->``)
 the project and blocks in ``serve``; ``test_readme_two_commands`` checks that ``.ci/run``
 runs exactly those commands instead of running them.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -80,7 +81,7 @@ def blocks(page: Path) -> list[Block]:
         while j < len(lines) and not lines[j].strip().startswith(fence):
             body.append(lines[j][indent:] if lines[j][:indent].strip() == "" else lines[j])
             j += 1
-        before = [ln for ln in lines[last_end + 1:i] if ln.strip()]
+        before = [ln for ln in lines[last_end + 1 : i] if ln.strip()]
         marker = MARKER.search(before[-1]) if before else None
         block = Block(page, i + 1, lang, "\n".join(body) + "\n", marker.group("what") if marker else None)
         if found and lang == "text" and not before and found[-1].lang in SHELL_LANGS:
@@ -113,6 +114,7 @@ def test_the_docs_have_blocks_of_every_kind():
 
 # -- the two commands -----------------------------------------------------------------------
 
+
 def test_readme_two_commands():
     first = blocks(ROOT / "README.md")[0]
     assert first.marker == "two-commands" and first.lang in SHELL_LANGS
@@ -131,12 +133,14 @@ def test_readme_two_commands():
 
 # -- python -----------------------------------------------------------------------------------
 
+
 def is_pytest_block(block: Block) -> bool:
     return bool(re.search(r"^def test_|\.TestCase\b", block.code, re.M))
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if any(b.lang == "python" for b in blocks(p))],
-                         ids=page_id)
+@pytest.mark.parametrize(
+    "page", [p for p in PAGES if any(b.lang == "python" for b in blocks(p))], ids=page_id
+)
 def test_python_blocks(page, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     namespace: dict = {"__name__": "__docs__"}
@@ -171,8 +175,14 @@ def start_pytest(tests: list[Block], where: Path) -> subprocess.Popen:
         name = re.sub(r"\W", "_", block.page.stem)
         (where / f"test_doc_{name}_{n}.py").write_text(module_text(block))
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), str(ROOT / "tests" / "plugin")]))
-    return subprocess.Popen([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
-                            cwd=where, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", str(where)],
+        cwd=where,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -212,6 +222,7 @@ def test_python_block_that_shows_a_failing_test(block, pytest_runs):
 
 # -- shell ------------------------------------------------------------------------------------
 
+
 @pytest.fixture(scope="module")
 def servers():
     from fakestack import Cloud
@@ -234,7 +245,8 @@ def output_matches(expected: str, actual: str) -> bool:
     got = [ln.rstrip() for ln in actual.strip("\n").splitlines()]
     return len(want) == len(got) and all(
         fnmatch.fnmatchcase(g, re.sub(r"([\[\]?*])", r"[\1]", w).replace("...", "*"))
-        for w, g in zip(want, got))
+        for w, g in zip(want, got)
+    )
 
 
 SHELL_BLOCKS = [b for b in ALL_BLOCKS if b.lang in SHELL_LANGS and b.marker != "two-commands"]
@@ -249,20 +261,31 @@ def test_shell_block(block, servers, tmp_path):
     with httpx.Client(base_url=server.url) as http:
         for method, path in (("POST", "/reset"), ("DELETE", "/faults"), ("DELETE", "/journal")):
             assert http.request(method, "/_fakestack" + path).status_code < 300
-    env = dict(os.environ, FAKESTACK=server.url,
-               PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
-               PYTHONPATH=str(ROOT))
+    env = dict(
+        os.environ,
+        FAKESTACK=server.url,
+        PATH=os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")]),
+        PYTHONPATH=str(ROOT),
+    )
     (tmp_path / "scenarios").symlink_to(ROOT / "scenarios")  # `fakestack replay scenarios/` works
-    run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", block.code], cwd=tmp_path, env=env,
-                         capture_output=True, text=True, timeout=60)
+    run = subprocess.run(
+        ["bash", "-e", "-o", "pipefail", "-c", block.code],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert run.returncode == 0, f"{block.where}: exit {run.returncode}\n{run.stdout}\n{run.stderr}"
     if block.expected is not None:
         assert output_matches(block.expected, run.stdout), (
             f"{block.where}: the output differs from the text block after it\n"
-            f"--- expected\n{block.expected}--- got\n{run.stdout}")
+            f"--- expected\n{block.expected}--- got\n{run.stdout}"
+        )
 
 
 # -- yaml, ini --------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("block", [b for b in ALL_BLOCKS if b.lang == "yaml"], ids=lambda b: b.where)
 def test_yaml_block_is_a_passing_scenario(block, tmp_path):

@@ -3,6 +3,7 @@ fixture, fault builder and admin endpoint is listed, and nothing that is not ser
 
 ``python tools/doc_tables.py`` rewrites the stale blocks; this test fails until it has run.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -49,8 +50,12 @@ def test_dialect_pages_list_every_served_route():
     rows = {n: f"| {n} | {APIS[n]['method']} | `/zstack/v1{APIS[n]['path']}" for n in BINDINGS}
     assert [n for n, row in rows.items() if row not in zstack] == []
     vsphere = (docs / "vsphere.md").read_text()
-    missing = [f"{r.method} {PREFIXES[s]}{r.pattern}" for s, routes in ROUTES.items() for r in routes
-               if f"| {r.method} | `{PREFIXES[s]}{r.pattern}" not in vsphere]
+    missing = [
+        f"{r.method} {PREFIXES[s]}{r.pattern}"
+        for s, routes in ROUTES.items()
+        for r in routes
+        if f"| {r.method} | `{PREFIXES[s]}{r.pattern}" not in vsphere
+    ]
     assert missing == []
     instavm = (docs / "instavm.md").read_text()
     assert [e for e in ENDPOINTS if f"| {e.method} | `{e.pattern}` |" not in instavm] == []

@@ -13,6 +13,7 @@ module (also inside top-level ``if``/``try``) are *module-level*; imports inside
 function or method are *function-level*; imports under ``if TYPE_CHECKING:`` are
 ignored (never executed).
 """
+
 from __future__ import annotations
 
 import ast
@@ -31,9 +32,9 @@ class Module:
     name: str
     path: Path
     is_package: bool
-    module_level: set[str] = field(default_factory=set)    # fakestack modules, top level
+    module_level: set[str] = field(default_factory=set)  # fakestack modules, top level
     function_level: set[str] = field(default_factory=set)  # fakestack modules, in functions
-    external: set[str] = field(default_factory=set)        # top-level names of other packages
+    external: set[str] = field(default_factory=set)  # top-level names of other packages
 
 
 def discover(root: Path = ROOT) -> dict[str, Module]:
@@ -52,7 +53,8 @@ def discover(root: Path = ROOT) -> dict[str, Module]:
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _read_imports(module: Module, modules: dict[str, Module]) -> None:
@@ -99,8 +101,7 @@ def _read_imports(module: Module, modules: dict[str, Module]) -> None:
                 elif name:
                     module.external.add(name.split(".")[0])
             return
-        nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef,
-                                                   ast.Lambda))
+        nested = in_function or isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda))
         visit(child, nested)
 
     visit(tree, False)
@@ -109,8 +110,10 @@ def _read_imports(module: Module, modules: dict[str, Module]) -> None:
 def cycles(modules: dict[str, Module], *, with_functions: bool) -> list[list[str]]:
     """The strongly connected components with more than one module (each sorted), in
     order; every such component holds at least one import circle."""
-    graph = {name: sorted(m.module_level | (m.function_level if with_functions else set()))
-             for name, m in modules.items()}
+    graph = {
+        name: sorted(m.module_level | (m.function_level if with_functions else set()))
+        for name, m in modules.items()
+    }
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     stack: list[str] = []
@@ -175,8 +178,9 @@ def a_circle(modules: dict[str, Module], component: list[str], *, with_functions
 
 def describe(modules: dict[str, Module], component: list[str], *, with_functions: bool) -> str:
     circle = a_circle(modules, component, with_functions=with_functions)
-    return " -> ".join(circle) + (f"  (component: {', '.join(component)})"
-                                  if len(component) > len(circle) - 1 else "")
+    return " -> ".join(circle) + (
+        f"  (component: {', '.join(component)})" if len(component) > len(circle) - 1 else ""
+    )
 
 
 MODULES = discover()
@@ -225,8 +229,11 @@ MODEL_MODULES = sorted(name for name in MODULES if name == MODEL or name.startsw
 def test_the_model_imports_no_http_layer_and_no_dialect(name):
     module = MODULES[name]
     assert "werkzeug" not in module.external, f"{name} imports werkzeug"
-    outside = sorted(target for target in module.module_level | module.function_level
-                     if not (target == MODEL or target.startswith(MODEL + ".")))
+    outside = sorted(
+        target
+        for target in module.module_level | module.function_level
+        if not (target == MODEL or target.startswith(MODEL + "."))
+    )
     assert outside == [], f"{name} imports {outside} (the model imports only the model)"
 
 

@@ -1,6 +1,7 @@
 """The packages that load their names on first use (``fakestack``, ``fakestack.model``,
 ``fakestack.scenarios``) still
 show and export every one of them: ``dir()``, ``from ... import *``, pickling by name."""
+
 from __future__ import annotations
 
 import pickle
@@ -13,14 +14,16 @@ import pytest
 @pytest.mark.parametrize("package", ["fakestack", "fakestack.model", "fakestack.scenarios"])
 def test_dir_and_star_import_show_every_lazy_name_before_its_first_use(package):
     # a fresh interpreter: in this one another test has loaded them already
-    code = (f"import {package} as p, sys\n"
-            "shown = set(dir(p))\n"
-            "missing = [n for n in p.__all__ if n not in shown]\n"
-            "assert not missing, missing\n"
-            "assert 'fakestack.model.cloud' not in sys.modules\n"
-            f"ns = {{}}; exec('from {package} import *', ns)\n"
-            "assert set(p.__all__) <= set(ns), set(p.__all__) - set(ns)\n"
-            "print('ok')\n")
+    code = (
+        f"import {package} as p, sys\n"
+        "shown = set(dir(p))\n"
+        "missing = [n for n in p.__all__ if n not in shown]\n"
+        "assert not missing, missing\n"
+        "assert 'fakestack.model.cloud' not in sys.modules\n"
+        f"ns = {{}}; exec('from {package} import *', ns)\n"
+        "assert set(p.__all__) <= set(ns), set(p.__all__) - set(ns)\n"
+        "print('ok')\n"
+    )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == "ok"

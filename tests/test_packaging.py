@@ -1,5 +1,6 @@
 """What a user of the package gets: licence, changelog, typing marker, package data, and
 runtime dependencies limited to what the package imports."""
+
 from __future__ import annotations
 
 import ast

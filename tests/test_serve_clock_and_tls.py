@@ -1,4 +1,5 @@
 """``fakestack serve --clock manual|system`` and ``--tls``; ``start_server(tls=True)``."""
+
 from __future__ import annotations
 
 import subprocess
@@ -16,8 +17,13 @@ pytest.importorskip("cryptography")
 
 def serve(*args: str) -> tuple[subprocess.Popen, str, list[str]]:
     """The process, its URL and its banner (every line up to the first request)."""
-    proc = subprocess.Popen([sys.executable, "-m", "fakestack.cli", "serve", "--port", "0", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, bufsize=1)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "fakestack.cli", "serve", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        bufsize=1,
+    )
     banner = [proc.stdout.readline().rstrip("\n")]
     assert banner[0].startswith("fakestack 0.1.0 serving at "), banner[0] + proc.stderr.read()
     while banner[-1] != "press Ctrl-C to stop":
@@ -40,7 +46,11 @@ def test_serve_manual_clock_over_tls_moves_only_when_told():
         assert url.startswith("https://127.0.0.1:")
         with httpx.Client(base_url=url, verify=False, timeout=10) as http:
             assert http.get("/_fakestack/clock").json() == {
-                "now": 1767225600.0, "iso": "2026-01-01T00:00:00Z", "kind": "manual", "offset": 0.0}
+                "now": 1767225600.0,
+                "iso": "2026-01-01T00:00:00Z",
+                "kind": "manual",
+                "offset": 0.0,
+            }
             # the README's example: an ISO instant ahead of the manual clock's start
             moved = http.post("/_fakestack/clock", json={"to": "2026-01-01T01:00:00Z"})
             assert (moved.status_code, moved.json()["iso"]) == (200, "2026-01-01T01:00:00Z")
@@ -64,8 +74,23 @@ def test_serve_keeps_the_system_clock_by_default():
 
 
 def test_serve_record_refuses_a_manual_clock():
-    done = subprocess.run([sys.executable, "-m", "fakestack.cli", "serve", "--port", "0", "--record",
-                           "x.yaml", "--clock", "manual"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fakestack.cli",
+            "serve",
+            "--port",
+            "0",
+            "--record",
+            "x.yaml",
+            "--clock",
+            "manual",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "--record runs its own clock" in done.stderr
 

@@ -1,4 +1,5 @@
 """The local endpoint: a live server on an ephemeral port, its state file, concurrency."""
+
 from __future__ import annotations
 
 import json
@@ -64,6 +65,7 @@ def cloud():
 
 # -- a live server ----------------------------------------------------------------------
 
+
 def test_server_listens_on_an_ephemeral_loopback_port_and_stops(cloud):
     server = start_server(cloud, port=0)
     try:
@@ -120,6 +122,7 @@ def test_a_taken_port_raises_oserror_and_touches_no_state(cloud, tmp_path):
 
 
 # -- the state file ---------------------------------------------------------------------
+
 
 def test_state_file_is_created_at_start_with_the_initial_snapshot(cloud, tmp_path):
     path = tmp_path / "state.json"
@@ -191,7 +194,9 @@ def test_a_state_that_cannot_be_saved_is_not_acknowledged(cloud, tmp_path):
         response = httpx.post(server.url + "/t/clone/golden/c1")
     assert response.status_code == 500
     assert response.json()["error"] == "state_not_saved"
-    assert response.json()["message"].startswith(f"state not saved to {folder / 'state.json'}: FileNotFoundError")
+    assert response.json()["message"].startswith(
+        f"state not saved to {folder / 'state.json'}: FileNotFoundError"
+    )
     assert logged[-1] == "127.0.0.1 POST /t/clone/golden/c1 -> 500 [t]"
 
 
@@ -204,6 +209,7 @@ def test_write_state_file_replaces_the_file_whole(tmp_path):
 
 
 # -- concurrency ------------------------------------------------------------------------
+
 
 def test_concurrent_clients_never_break_an_invariant(cloud, tmp_path):
     threads_n, rounds = 8, 12
@@ -244,16 +250,18 @@ def test_a_zstack_session_acknowledged_before_a_kill_is_valid_after_restart(tmp_
 
     path = tmp_path / "state.json"
     server = start_server(Cloud("demo"), state_file=path)
-    login = {"logInByAccount": {"accountName": "admin",
-                                "password": hashlib.sha512(b"password").hexdigest()}}
+    login = {"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}}
     with httpx.Client(base_url=server.url, timeout=10) as http:
         response = http.put("/zstack/v1/accounts/login", json=login)
         assert response.status_code == 200
         session = response.json()["inventory"]["uuid"]
     server.stop()
     with start_server(Cloud("tiny"), state_file=path) as restarted:
-        response = httpx.get(restarted.url + "/zstack/v1/vm-instances",
-                             headers={"Authorization": f"OAuth {session}"}, timeout=10)
+        response = httpx.get(
+            restarted.url + "/zstack/v1/vm-instances",
+            headers={"Authorization": f"OAuth {session}"},
+            timeout=10,
+        )
         assert response.status_code == 200
         assert [vm["name"] for vm in response.json()["inventories"]] == ["golden"]
         assert restarted.cloud.topology.name == "demo"

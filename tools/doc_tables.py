@@ -12,6 +12,7 @@ the fault builders); ``python tools/doc_tables.py --check`` only reports the sta
 (exit 1). ``tests/test_docs_tables.py`` runs the check, so a page that no longer lists what
 the code serves fails the suite.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -26,8 +27,11 @@ DOCS = ROOT / "docs"
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-BLOCK = re.compile(r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
-                   r"(<!-- end generated: (?P=name) -->)", re.S)
+BLOCK = re.compile(
+    r"(<!-- generated: (?P<name>[\w-]+) -->\n)(?P<body>.*?)"
+    r"(<!-- end generated: (?P=name) -->)",
+    re.S,
+)
 
 
 def _cell(text: str) -> str:
@@ -50,6 +54,7 @@ def _load_app() -> None:
 
 # -- ZStack ---------------------------------------------------------------------------------
 
+
 def zstack_apis() -> str:
     from fakestack.dialects.zstack.catalog import APIS
     from fakestack.dialects.zstack.registry import BINDINGS
@@ -61,11 +66,20 @@ def zstack_apis() -> str:
         if name.startswith("Query"):
             path += "[/{uuid}]"
         body = f"`{api['wrapper']}`" if api["wrapper"] else "-"
-        rows.append([name, api["method"], f"`{path}`", body,
-                     "async (202 + job)" if api["async"] else "sync",
-                     "yes" if api["needSession"] else "no"])
-    intro = (f"{len(rows)} APIs. Every path is served under `/zstack/v1` and `/v1`; `PUT .../actions` "
-             "APIs are told apart by the body's wrapper key.\n\n")
+        rows.append(
+            [
+                name,
+                api["method"],
+                f"`{path}`",
+                body,
+                "async (202 + job)" if api["async"] else "sync",
+                "yes" if api["needSession"] else "no",
+            ]
+        )
+    intro = (
+        f"{len(rows)} APIs. Every path is served under `/zstack/v1` and `/v1`; `PUT .../actions` "
+        "APIs are told apart by the body's wrapper key.\n\n"
+    )
     return intro + _table(["API", "method", "path", "body key", "answer", "session"], rows)
 
 
@@ -77,13 +91,21 @@ def zstack_errors() -> str:
     for rule in RULES:
         where = ", ".join(f"`{o}`" for o in rule.operations) or "any"
         wrap = rule.wrap if isinstance(rule.wrap, str) else " -> ".join(c for c, _ in rule.wrap)
-        rows.append([f"`{rule.kind}`", "any" if rule.match == "*" else f"`{rule.match}`", where,
-                     f"`{rule.code}`", wrap or "-"])
+        rows.append(
+            [
+                f"`{rule.kind}`",
+                "any" if rule.match == "*" else f"`{rule.match}`",
+                where,
+                f"`{rule.code}`",
+                wrap or "-",
+            ]
+        )
     mapping = _table(["model error", "resource", "operations", "code", "wrapped in"], rows)
     return codes + "\nThe mapping of model errors, first matching row wins:\n\n" + mapping
 
 
 # -- vSphere --------------------------------------------------------------------------------
+
 
 def vsphere_routes() -> str:
     from fakestack.dialects.vsphere.routes import PREFIXES, ROUTES
@@ -100,10 +122,13 @@ def vsphere_routes() -> str:
 def vsphere_operations() -> str:
     from fakestack.dialects.vsphere.registry import OPERATIONS
 
-    rows = [[f"`{service}`", f"`{name}`", "user name and password" if op.auth == "login" else "session"]
-            for (service, name), op in OPERATIONS.items()]
-    return (f"{len(rows)} operations, by `POST /api` (JSON-RPC 2.0, method `invoke`):\n\n"
-            + _table(["service", "operation", "authentication"], rows))
+    rows = [
+        [f"`{service}`", f"`{name}`", "user name and password" if op.auth == "login" else "session"]
+        for (service, name), op in OPERATIONS.items()
+    ]
+    return f"{len(rows)} operations, by `POST /api` (JSON-RPC 2.0, method `invoke`):\n\n" + _table(
+        ["service", "operation", "authentication"], rows
+    )
 
 
 def vsphere_errors() -> str:
@@ -114,6 +139,7 @@ def vsphere_errors() -> str:
 
 
 # -- InstaVM --------------------------------------------------------------------------------
+
 
 def instavm_endpoints() -> str:
     from fakestack.dialects.instavm.routes import ENDPOINTS, OUT_OF_SCOPE
@@ -126,17 +152,27 @@ def instavm_endpoints() -> str:
         rows.append([e.method, f"`{e.pattern}`", f"`{e.handler}`", answer, auth])
     served = _table(["method", "path", "handler", "answer", "key"], rows)
     rest = ", ".join(f"`{e.method} {e.pattern}`" for e in OUT_OF_SCOPE)
-    return (served + f"\nAnswered `501 {{\"detail\": \"<METHOD> <path> is not implemented by fakestack\"}}` "
-            f"after authentication ({len(OUT_OF_SCOPE)} endpoints): {rest}.\n")
+    return (
+        served + f'\nAnswered `501 {{"detail": "<METHOD> <path> is not implemented by fakestack"}}` '
+        f"after authentication ({len(OUT_OF_SCOPE)} endpoints): {rest}.\n"
+    )
 
 
 # -- admin, CLI, faults ------------------------------------------------------------------------
 
+
 def admin_routes() -> str:
     from fakestack.admin import ROUTES
 
-    rows = [[r.method, f"`/_fakestack{r.path if r.path != '/' else '/'}`", r.summary or "",
-             "yes" if r.mutating else "no"] for r in ROUTES]
+    rows = [
+        [
+            r.method,
+            f"`/_fakestack{r.path if r.path != '/' else '/'}`",
+            r.summary or "",
+            "yes" if r.mutating else "no",
+        ]
+        for r in ROUTES
+    ]
     return _table(["method", "path", "what", "mutating"], rows)
 
 
@@ -177,7 +213,7 @@ FAULT_FUNCTIONS = ("add", "inject", "list_rules", "hits", "remove", "clear", "re
 # What a builder does, where its docstring does not say it in its first paragraph.
 FAULT_SUMMARIES = {
     "exhaust": "the matching call finds `resource` exhausted (`host.cpu`, `host.memory`, "
-               "`primary_storage.virtual`, `primary_storage.physical`, `backup_storage`)",
+    "`primary_storage.virtual`, `primary_storage.physical`, `backup_storage`)",
     "fail": "the matching call fails with a neutral `kind` and `message` (and a dialect `code`)",
     "latency": "the matching job takes `seconds` longer on the cloud's clock",
     "hang": "the matching job runs until the rule is removed or `faults.release(cloud)`",
@@ -212,11 +248,15 @@ def fault_builders() -> str:
         fn = getattr(faults, name)
         doc = FAULT_SUMMARIES.get(name) or (inspect.getdoc(fn) or "").split("\n\n")[0]
         rows.append([f"`faults.{name}{_signature(fn)}`", doc])
-    note = ("`**when`: `nth`, `after`, `every`, `times`, `probability`; `on`: a uuid or name the "
-            "call targets; `id`: the rule's id.\n\n")
+    note = (
+        "`**when`: `nth`, `after`, `every`, `times`, `probability`; `on`: a uuid or name the "
+        "call targets; `id`: the rule's id.\n\n"
+    )
     return note + _table(["call", "what"], rows)
 
+
 # -- the pytest plugin ------------------------------------------------------------------------
+
 
 def _plugin_fixtures() -> list[tuple[str, str, str]]:
     """(name, scope, first paragraph of the docstring) of each public fixture of the plugin."""
@@ -232,16 +272,20 @@ def _plugin_fixtures() -> list[tuple[str, str, str]]:
             target = call.func if call else deco
             if ast.unparse(target) != "pytest.fixture":
                 continue
-            scope = next((ast.literal_eval(k.value) for k in (call.keywords if call else [])
-                          if k.arg == "scope"), "function")
+            scope = next(
+                (ast.literal_eval(k.value) for k in (call.keywords if call else []) if k.arg == "scope"),
+                "function",
+            )
             doc = (ast.get_docstring(node) or "").split("\n\n")[0]
             found.append((node.name, scope, doc))
     return found
 
 
 def pytest_fixtures() -> str:
-    return _table(["fixture", "scope", "what you get"],
-                  [[f"`{name}`", scope, doc] for name, scope, doc in _plugin_fixtures()])
+    return _table(
+        ["fixture", "scope", "what you get"],
+        [[f"`{name}`", scope, doc] for name, scope, doc in _plugin_fixtures()],
+    )
 
 
 def pytest_markers() -> str:
@@ -251,8 +295,12 @@ def pytest_markers() -> str:
     tree = ast.parse((ROOT / "conftest_plugin.py").read_text())
     rows = []
     for node in ast.walk(tree):
-        if (isinstance(node, ast.Call) and ast.unparse(node.func).endswith("addinivalue_line")
-                and len(node.args) == 2 and ast.literal_eval(node.args[0]) == "markers"):
+        if (
+            isinstance(node, ast.Call)
+            and ast.unparse(node.func).endswith("addinivalue_line")
+            and len(node.args) == 2
+            and ast.literal_eval(node.args[0]) == "markers"
+        ):
             signature, _, text = ast.literal_eval(node.args[1]).partition(": ")
             rows.append([f"`@pytest.mark.{signature}`", text])
     return _table(["marker", "what"], rows)

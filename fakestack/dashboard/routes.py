@@ -10,6 +10,7 @@ that ``fakestack.admin`` mounts (so this module does not import the admin API).
     GET /trees                   what a tree can be drawn for (VMs, images, storages)
     GET /trees/{kind}/{key}      the copy-on-write trees of a vm, image or storage (?limit=N)
 """
+
 from __future__ import annotations
 
 from importlib import resources
@@ -40,8 +41,11 @@ def page_html(base: str, token: str | None = None) -> str:
     from urllib.parse import quote
 
     suffix = f"?token={quote(token, safe='')}" if token else ""
-    return (asset_text("dashboard.html").replace("{{base}}", escape(base, quote=True))
-            .replace("{{asset_query}}", escape(suffix, quote=True)))
+    return (
+        asset_text("dashboard.html")
+        .replace("{{base}}", escape(base, quote=True))
+        .replace("{{asset_query}}", escape(suffix, quote=True))
+    )
 
 
 class _Mistake(Exception):
@@ -54,6 +58,7 @@ class _Mistake(Exception):
 
 def _answers_mistakes(handler):
     """Turn ``_Mistake`` into the admin API's ``({"error", "message"}, status)`` answer."""
+
     def wrapped(call):
         try:
             return handler(call)
@@ -77,8 +82,11 @@ def _base(call: AdminCall) -> str:
 
 def _page(call: AdminCall):
     """The dashboard: capacity bars, clone trees, journal, fault plan, clock."""
-    return Response(page_html(_base(call), call.request.args.get("token")), mimetype="text/html",
-                    headers={"Cache-Control": "no-store"})
+    return Response(
+        page_html(_base(call), call.request.args.get("token")),
+        mimetype="text/html",
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _asset(call: AdminCall):
@@ -86,8 +94,9 @@ def _asset(call: AdminCall):
     name = call.params["name"]
     mimetype = ASSETS.get(name)
     if mimetype is None:
-        raise _Mistake(404, "not_found", f"no dashboard asset {name!r} "
-                       f"(there are {', '.join(sorted(ASSETS))})")
+        raise _Mistake(
+            404, "not_found", f"no dashboard asset {name!r} (there are {', '.join(sorted(ASSETS))})"
+        )
     return Response(asset_text(name), mimetype=mimetype, headers={"Cache-Control": "no-cache"})
 
 
@@ -97,8 +106,9 @@ def parse_subject(text: str | None, cloud) -> tuple[str, str] | None:
         return views.default_subject(cloud)
     kind, sep, key = text.partition(":")
     if not sep or not key or kind not in views.TREE_KINDS:
-        raise _bad_request(f"'tree' must be KIND:KEY with KIND one of "
-                          f"{', '.join(views.TREE_KINDS)}, got {text!r}")
+        raise _bad_request(
+            f"'tree' must be KIND:KEY with KIND one of {', '.join(views.TREE_KINDS)}, got {text!r}"
+        )
     return kind, key
 
 
@@ -117,8 +127,12 @@ def _panels(call: AdminCall):
     token = views.change_token(call.app)
     if args.get("since") == token:  # nothing moved since the page's last answer but time
         clock = views.clock(cloud)
-        return {"unchanged": True, "token": token, "clock": clock,
-                "panels": {"clock": render.clock_html(clock)}}
+        return {
+            "unchanged": True,
+            "token": token,
+            "clock": clock,
+            "panels": {"clock": render.clock_html(clock)},
+        }
     outcome = args.get("outcome") or None
     if outcome is not None and outcome not in OUTCOMES:
         raise _bad_request(f"'outcome' must be one of {', '.join(OUTCOMES)}, got {outcome!r}")
@@ -133,9 +147,8 @@ def _panels(call: AdminCall):
             tree_html = f'<p class="empty">{render._e(exc)}</p>'
         else:
             tree_html = render.trees_html(tree)
-            tree_key = f'{kind}:{tree["subject"]["uuid"]}'
-    journal = views.journal(call.app, operation=args.get("operation"), outcome=outcome,
-                            limit=limit)
+            tree_key = f"{kind}:{tree['subject']['uuid']}"
+    journal = views.journal(call.app, operation=args.get("operation"), outcome=outcome, limit=limit)
     clock = views.clock(cloud)
     return {
         "panels": {
@@ -174,6 +187,12 @@ def _tree(call: AdminCall):
 # ``(method, path under /_fakestack, handler, mutating, summary)``, mounted by fakestack.admin.
 ADMIN_ROUTES = tuple(
     ("GET", path, _answers_mistakes(handler), False, (handler.__doc__ or "").strip().splitlines()[0])
-    for path, handler in (("/ui", _page), ("/ui/assets/{name}", _asset),
-                          ("/ui/panels", _panels), ("/ledgers", _ledgers),
-                          ("/trees", _subjects), ("/trees/{kind}/{key}", _tree)))
+    for path, handler in (
+        ("/ui", _page),
+        ("/ui/assets/{name}", _asset),
+        ("/ui/panels", _panels),
+        ("/ledgers", _ledgers),
+        ("/trees", _subjects),
+        ("/trees/{kind}/{key}", _tree),
+    )
+)

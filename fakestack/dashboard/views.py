@@ -7,6 +7,7 @@ script reading the JSON all see the same numbers.
 
 Nothing here is on a hot path: a view walks the collections it needs once per call.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,14 +41,19 @@ def _exhaust_rules(cloud) -> list[dict]:
     for rule in injector.report():
         effect = rule.get("effect") or {}
         if effect.get("type") == "exhaust":
-            out.append({"id": rule.get("id"), "resource": effect.get("resource"),
-                        "on": rule.get("resource"), "match": rule.get("match"),
-                        "hits": rule.get("hits", 0)})
+            out.append(
+                {
+                    "id": rule.get("id"),
+                    "resource": effect.get("resource"),
+                    "on": rule.get("resource"),
+                    "match": rule.get("match"),
+                    "hits": rule.get("hits", 0),
+                }
+            )
     return out
 
 
-def _marks(rules: list[dict], kind: str, ledger: str, uuid: str, name: str,
-           names_a_store) -> list[dict]:
+def _marks(rules: list[dict], kind: str, ledger: str, uuid: str, name: str, names_a_store) -> list[dict]:
     """The exhaust rules that empty this entity's ledger.  A rule whose ``resource``
     filter names this entity applies to it; a rule without a filter, or whose filter
     names something else than a host or storage (a VM, an image), applies to every
@@ -58,8 +64,7 @@ def _marks(rules: list[dict], kind: str, ledger: str, uuid: str, name: str,
             continue
         on = rule["on"]
         if on is None or on in (uuid, name) or not names_a_store(on):
-            out.append({"rule": rule["id"], "match": rule["match"], "hits": rule["hits"],
-                        "on": on})
+            out.append({"rule": rule["id"], "match": rule["match"], "hits": rule["hits"], "on": on})
     return out
 
 
@@ -72,8 +77,7 @@ def ledgers(cloud) -> dict:
     smallest_mem = min((o.memory_size for o in offerings), default=1)
 
     def names_a_store(key: str) -> bool:
-        return any(key in coll for coll in (cloud.hosts, cloud.primary_storages,
-                                            cloud.backup_storages))
+        return any(key in coll for coll in (cloud.hosts, cloud.primary_storages, cloud.backup_storages))
 
     def marks(kind, ledger, entity):
         if not rules:
@@ -85,42 +89,81 @@ def ledgers(cloud) -> dict:
         placeable = max(h.total_memory - h.used_memory - h.reserved_memory, 0)
         available_cpu = h.total_cpu - h.used_cpu
         full = h.schedulable and (available_cpu < smallest_cpu or placeable < smallest_mem)
-        hosts.append({
-            "uuid": h.uuid, "name": h.name, "state": h.state, "status": h.status,
-            "vms": h.vm_count, "schedulable": h.schedulable, "full": full,
-            "cpu": {"total": h.total_cpu, "used": h.used_cpu, "available": available_cpu,
-                    "cores": h.cpu_num, "overprovisioning": h.cpu_ratio,
-                    "injected": marks("host", "cpu", h)},
-            "memory": {"total": h.total_memory, "used": h.used_memory,
-                       "available": h.total_memory - h.used_memory,
-                       "reserved": h.reserved_memory, "placeable": placeable,
-                       "injected": marks("host", "memory", h)},
-        })
+        hosts.append(
+            {
+                "uuid": h.uuid,
+                "name": h.name,
+                "state": h.state,
+                "status": h.status,
+                "vms": h.vm_count,
+                "schedulable": h.schedulable,
+                "full": full,
+                "cpu": {
+                    "total": h.total_cpu,
+                    "used": h.used_cpu,
+                    "available": available_cpu,
+                    "cores": h.cpu_num,
+                    "overprovisioning": h.cpu_ratio,
+                    "injected": marks("host", "cpu", h),
+                },
+                "memory": {
+                    "total": h.total_memory,
+                    "used": h.used_memory,
+                    "available": h.total_memory - h.used_memory,
+                    "reserved": h.reserved_memory,
+                    "placeable": placeable,
+                    "injected": marks("host", "memory", h),
+                },
+            }
+        )
     primaries = []
     for p in cloud.primary_storages:
         limit = round(p.total_physical_capacity * p.physical_threshold)
-        primaries.append({
-            "uuid": p.uuid, "name": p.name, "type": p.type, "state": p.state, "status": p.status,
-            "provisioning": "thick" if p.default_thick else "thin",
-            "virtual": {"total": p.total_capacity, "used": p.used_virtual,
-                        "available": p.total_capacity - p.used_virtual,
-                        "reserved": p.reserved_capacity, "overprovisioning": p.ratio,
-                        "injected": marks("primary_storage", "virtual", p)},
-            "physical": {"total": p.total_physical_capacity, "used": p.used_physical,
-                         "available": p.total_physical_capacity - p.used_physical,
-                         "threshold": p.physical_threshold, "limit": limit,
-                         "injected": marks("primary_storage", "physical", p)},
-        })
+        primaries.append(
+            {
+                "uuid": p.uuid,
+                "name": p.name,
+                "type": p.type,
+                "state": p.state,
+                "status": p.status,
+                "provisioning": "thick" if p.default_thick else "thin",
+                "virtual": {
+                    "total": p.total_capacity,
+                    "used": p.used_virtual,
+                    "available": p.total_capacity - p.used_virtual,
+                    "reserved": p.reserved_capacity,
+                    "overprovisioning": p.ratio,
+                    "injected": marks("primary_storage", "virtual", p),
+                },
+                "physical": {
+                    "total": p.total_physical_capacity,
+                    "used": p.used_physical,
+                    "available": p.total_physical_capacity - p.used_physical,
+                    "threshold": p.physical_threshold,
+                    "limit": limit,
+                    "injected": marks("primary_storage", "physical", p),
+                },
+            }
+        )
     backups = []
     for b in cloud.backup_storages:
-        backups.append({
-            "uuid": b.uuid, "name": b.name, "type": b.type, "state": b.state, "status": b.status,
-            "capacity": {"total": b.total_capacity, "used": b.used,
-                         "available": b.total_capacity - b.used, "reserved": b.reserved_capacity,
-                         "injected": marks("backup_storage", "capacity", b)},
-        })
-    return {"hosts": hosts, "primary_storages": primaries, "backup_storages": backups,
-            "exhaust_rules": rules}
+        backups.append(
+            {
+                "uuid": b.uuid,
+                "name": b.name,
+                "type": b.type,
+                "state": b.state,
+                "status": b.status,
+                "capacity": {
+                    "total": b.total_capacity,
+                    "used": b.used,
+                    "available": b.total_capacity - b.used,
+                    "reserved": b.reserved_capacity,
+                    "injected": marks("backup_storage", "capacity", b),
+                },
+            }
+        )
+    return {"hosts": hosts, "primary_storages": primaries, "backup_storages": backups, "exhaust_rules": rules}
 
 
 # -- journal ---------------------------------------------------------------------------
@@ -129,8 +172,11 @@ def operation_outcome(entry: dict) -> str:
     if "error" in entry:
         return "error"
     result = entry.get("ok")
-    if isinstance(result, list) and entry.get("operation", "").startswith("vm.clone") \
-            and any(item is None for item in result):
+    if (
+        isinstance(result, list)
+        and entry.get("operation", "").startswith("vm.clone")
+        and any(item is None for item in result)
+    ):
         return "partial"
     return "ok"
 
@@ -161,8 +207,7 @@ def _newest_first(entries, chunk: int = 200):
         end = start
 
 
-def journal(app, *, operation: str | None = None, outcome: str | None = None,
-            limit: int = 50) -> dict:
+def journal(app, *, operation: str | None = None, outcome: str | None = None, limit: int = 50) -> dict:
     """The last operations and requests, newest first, filtered: ``operation`` is a
     substring of the operation name (or of the request's method and path), ``outcome``
     one of ``ok`` / ``error`` (``error`` includes partial clones)."""
@@ -187,16 +232,22 @@ def journal(app, *, operation: str | None = None, outcome: str | None = None,
             continue
         if not _outcome_matches(result, outcome):
             continue
-        requests.append({k: entry.get(k) for k in ("seq", "time", "dialect", "method", "path",
-                                                   "status")} | {"outcome": result})
+        requests.append(
+            {k: entry.get(k) for k in ("seq", "time", "dialect", "method", "path", "status")}
+            | {"outcome": result}
+        )
         if len(requests) >= limit:
             break
     # for the filter's suggestions: the recent operations are enough (rendering a
     # 10,000-entry journal at each poll is not)
     names = sorted({e.get("operation", "") for e in cloud.journal[-NAMES_FROM_LAST:]})
-    return {"operations": operations, "requests": requests, "operation_names": names,
-            "operations_total": cloud.journal_seq,
-            "requests_kept": len(getattr(app, "request_journal", ()))}
+    return {
+        "operations": operations,
+        "requests": requests,
+        "operation_names": names,
+        "operations_total": cloud.journal_seq,
+        "requests_kept": len(getattr(app, "request_journal", ())),
+    }
 
 
 def fault_plan(cloud) -> list[dict]:
@@ -209,22 +260,29 @@ def subjects(cloud, *, limit: int | None = None) -> dict:
     """What a tree can be drawn for: VMs, images, storages (each ``{"uuid", "name"}``);
     with ``limit``, at most that many VMs and images (``vms_total`` and ``images_total``
     say how many exist)."""
+
     def listing(collection, **extra):
         out = []
         for e in collection:
             if limit is not None and len(out) >= limit:
                 break
-            out.append({"uuid": e.uuid, "name": e.name,
-                        **{k: getattr(e, a) for k, a in extra.items()}})
+            out.append({"uuid": e.uuid, "name": e.name, **{k: getattr(e, a) for k, a in extra.items()}})
         return out
 
-    return {"vms": listing(cloud.vms, state="state"), "vms_total": len(cloud.vms),
-            "images_total": len(cloud.images),
-            "images": listing(cloud.images, status="status"),
-            "storages": [{"uuid": s.uuid, "name": s.name, "kind": kind}
-                         for kind, coll in (("primary_storage", cloud.primary_storages),
-                                            ("backup_storage", cloud.backup_storages))
-                         for s in coll]}
+    return {
+        "vms": listing(cloud.vms, state="state"),
+        "vms_total": len(cloud.vms),
+        "images_total": len(cloud.images),
+        "images": listing(cloud.images, status="status"),
+        "storages": [
+            {"uuid": s.uuid, "name": s.name, "kind": kind}
+            for kind, coll in (
+                ("primary_storage", cloud.primary_storages),
+                ("backup_storage", cloud.backup_storages),
+            )
+            for s in coll
+        ],
+    }
 
 
 def _holders(cloud, wanted: set[str]) -> dict[str, list[dict]]:
@@ -241,8 +299,15 @@ def _holders(cloud, wanted: set[str]) -> dict[str, list[dict]]:
             continue
         owner_vm = vms.find(vol.vm_uuid) if vol.vm_uuid else None
         owner = owner_vm.name if owner_vm is not None else None
-        add(vol.node_uuid, kind="volume", uuid=vol.uuid, name=vol.name, type=vol.type,
-            vm=owner, vm_uuid=vol.vm_uuid)
+        add(
+            vol.node_uuid,
+            kind="volume",
+            uuid=vol.uuid,
+            name=vol.name,
+            type=vol.type,
+            vm=owner,
+            vm_uuid=vol.vm_uuid,
+        )
     for snap in getattr(cloud, "volume_snapshots", ()):
         if snap.node_uuid in wanted:
             add(snap.node_uuid, kind="snapshot", uuid=snap.uuid, name=snap.name)
@@ -254,13 +319,24 @@ def _holders(cloud, wanted: set[str]) -> dict[str, list[dict]]:
         if node_uuid not in wanted:
             continue
         image = cloud.images.find(key.split(":", 1)[0])
-        add(node_uuid, kind="image-cache", uuid=image.uuid if image else None,
-            name=image.name if image else key.split(":", 1)[0])
+        add(
+            node_uuid,
+            kind="image-cache",
+            uuid=image.uuid if image else None,
+            name=image.name if image else key.split(":", 1)[0],
+        )
     for record in getattr(cloud, "backups", ()):
         for ref in record.backup_storage_refs:
             if ref.get("node_uuid") in wanted:
-                add(ref["node_uuid"], kind="backup", uuid=record.uuid, name=record.name,
-                    mode=record.mode, group=record.group_uuid, status=ref.get("status"))
+                add(
+                    ref["node_uuid"],
+                    kind="backup",
+                    uuid=record.uuid,
+                    name=record.name,
+                    mode=record.mode,
+                    group=record.group_uuid,
+                    status=ref.get("status"),
+                )
     return held
 
 
@@ -311,21 +387,34 @@ def _label(node, holders: list[dict]) -> str:
     return node.role
 
 
-def _tree(cloud, root, kids, drawn: list, storage_names, marked: set[str], budget: list[int],
-          max_depth: int) -> dict:
+def _tree(
+    cloud, root, kids, drawn: list, storage_names, marked: set[str], budget: list[int], max_depth: int
+) -> dict:
     """One tree as nested dicts (iterative: a chain can be hundreds of levels deep).
     Each drawn ``(node, dict)`` pair joins ``drawn``; ``_name_nodes`` fills in who holds
     them afterwards."""
+
     def shape(node) -> dict:
         out = {
-            "uuid": node.uuid, "role": node.role, "kind": node.role, "label": node.role,
+            "uuid": node.uuid,
+            "role": node.role,
+            "kind": node.role,
+            "label": node.role,
             "holders": [],
             "storage": storage_names.get(node.storage_uuid, node.storage_uuid),
-            "storage_uuid": node.storage_uuid, "depth": node.depth, "max_depth": max_depth,
-            "virtual_size": node.virtual_size, "actual_size": node.actual_size,
-            "physical_charge": node.physical_charge, "thick": node.thick,
-            "frozen": node.frozen, "hidden": node.refs <= 0, "refs": node.refs,
-            "subject": node.uuid in marked, "children": [], "omitted": 0,
+            "storage_uuid": node.storage_uuid,
+            "depth": node.depth,
+            "max_depth": max_depth,
+            "virtual_size": node.virtual_size,
+            "actual_size": node.actual_size,
+            "physical_charge": node.physical_charge,
+            "thick": node.thick,
+            "frozen": node.frozen,
+            "hidden": node.refs <= 0,
+            "refs": node.refs,
+            "subject": node.uuid in marked,
+            "children": [],
+            "omitted": 0,
         }
         drawn.append((node, out))
         return out
@@ -408,8 +497,7 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
         image = cloud.images.find(key)
         if image is None:
             raise ViewError(f"no image {key!r}")
-        subject = {"kind": "image", "uuid": image.uuid, "name": image.name,
-                   "status": image.status}
+        subject = {"kind": "image", "uuid": image.uuid, "name": image.name, "status": image.status}
         for ref in image.backup_storage_refs:
             node = find(ref.get("node_uuid")) if ref.get("node_uuid") else None
             if node is not None:
@@ -426,8 +514,7 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
         if store is None:
             raise ViewError(f"no primary or backup storage {key!r}")
         store_kind = "primary_storage" if cloud.primary_storages.find(key) is store else "backup_storage"
-        subject = {"kind": "storage", "uuid": store.uuid, "name": store.name,
-                   "storage_kind": store_kind}
+        subject = {"kind": "storage", "uuid": store.uuid, "name": store.name, "storage_kind": store_kind}
         for node in cloud.nodes:
             if node.storage_uuid == store.uuid and node.parent_uuid is None:
                 roots.append(node)
@@ -435,8 +522,7 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
             for group in getattr(cloud, "backup_groups", ()):
                 if group.backup_storage_uuid == store.uuid:
                     groups.append(_group_view(cloud, group, set(), lambda node: None))
-    storage_names = {s.uuid: s.name for coll in (cloud.primary_storages, cloud.backup_storages)
-                     for s in coll}
+    storage_names = {s.uuid: s.name for coll in (cloud.primary_storages, cloud.backup_storages) for s in coll}
     kids = _children(cloud)
     max_depth = cloud.settings.max_chain_depth
     budget = [max(limit, 1)]
@@ -449,10 +535,16 @@ def tree(cloud, kind: str, key: str, *, limit: int = DEFAULT_TREE_LIMIT) -> dict
             continue
         trees.append(_tree(cloud, root, kids, drawn, storage_names, marked, budget, max_depth))
     _name_nodes(cloud, drawn)
-    return {"subject": subject, "max_chain_depth": max_depth, "trees": trees,
-            "backup_groups": groups, "deepest": max((_deepest(t) for t in trees), default=0),
-            "nodes": len(drawn), "omitted_trees": omitted_roots,
-            "truncated": budget[0] <= 0 and (omitted_roots > 0 or _any_omitted(trees))}
+    return {
+        "subject": subject,
+        "max_chain_depth": max_depth,
+        "trees": trees,
+        "backup_groups": groups,
+        "deepest": max((_deepest(t) for t in trees), default=0),
+        "nodes": len(drawn),
+        "omitted_trees": omitted_roots,
+        "truncated": budget[0] <= 0 and (omitted_roots > 0 or _any_omitted(trees)),
+    }
 
 
 def _group_view(cloud, group, marked: set[str], add_root) -> dict:
@@ -464,16 +556,23 @@ def _group_view(cloud, group, marked: set[str], add_root) -> dict:
         if record is None:
             continue
         nodes = [ref.get("node_uuid") for ref in record.backup_storage_refs if ref.get("node_uuid")]
-        members.append({"uuid": record.uuid, "name": record.name, "type": record.type,
-                        "mode": record.mode, "size": record.size, "status": record.status,
-                        "nodes": nodes})
+        members.append(
+            {
+                "uuid": record.uuid,
+                "name": record.name,
+                "type": record.type,
+                "mode": record.mode,
+                "size": record.size,
+                "status": record.status,
+                "nodes": nodes,
+            }
+        )
         for node_uuid in nodes:
             node = cloud.nodes.find(node_uuid)
             if node is not None:
                 marked.add(node.uuid)
                 add_root(node)
-    return {"uuid": group.uuid, "name": group.name, "vm_uuid": group.vm_uuid,
-            "backups": members}
+    return {"uuid": group.uuid, "name": group.name, "vm_uuid": group.vm_uuid, "backups": members}
 
 
 def _any_omitted(trees: list[dict]) -> bool:
@@ -496,9 +595,11 @@ def change_token(app) -> str:
     last_request = journal[-1]["seq"] if journal else 0
     injector = getattr(cloud, "faults", None)
     plan = injector.report() if injector is not None else []
-    fault_counts = ",".join(f'{r.get("id")}/{r.get("calls", 0)}/{r.get("hits", 0)}' for r in plan)
-    return (f"{cloud.journal_seq}:{len(cloud.journal)}:{last_request}:"
-            f"{len(cloud.vms)}:{len(cloud.nodes)}:{fault_counts}")
+    fault_counts = ",".join(f"{r.get('id')}/{r.get('calls', 0)}/{r.get('hits', 0)}" for r in plan)
+    return (
+        f"{cloud.journal_seq}:{len(cloud.journal)}:{last_request}:"
+        f"{len(cloud.vms)}:{len(cloud.nodes)}:{fault_counts}"
+    )
 
 
 def default_subject(cloud) -> tuple[str, str] | None:

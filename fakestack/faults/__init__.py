@@ -53,6 +53,7 @@ The package: ``plan`` (the rule schema and builders), ``injection`` (the injecto
 functions above), ``http`` (connection dropping and the ``/_fakestack/faults`` routes,
 which the admin API mounts).  Everything public is importable from ``fakestack.faults``.
 """
+
 from __future__ import annotations
 
 from .http import (
@@ -105,14 +106,47 @@ from .plan import (
 
 __all__ = [
     # the plan (fakestack.faults.plan)
-    "EXHAUSTIBLE", "FAIL_KINDS", "STORAGE_KINDS", "DisconnectEffect", "DropConnectionEffect",
-    "Effect", "ExhaustEffect", "FailEffect", "FaultPlan", "FaultRule", "HangEffect",
-    "LatencyEffect", "ReconnectEffect", "StatusEffect", "When", "disconnect", "drop_connection",
-    "exhaust", "fail", "hang", "latency", "parse_rules", "reconnect", "validation_errors",
+    "EXHAUSTIBLE",
+    "FAIL_KINDS",
+    "STORAGE_KINDS",
+    "DisconnectEffect",
+    "DropConnectionEffect",
+    "Effect",
+    "ExhaustEffect",
+    "FailEffect",
+    "FaultPlan",
+    "FaultRule",
+    "HangEffect",
+    "LatencyEffect",
+    "ReconnectEffect",
+    "StatusEffect",
+    "When",
+    "disconnect",
+    "drop_connection",
+    "exhaust",
+    "fail",
+    "hang",
+    "latency",
+    "parse_rules",
+    "reconnect",
+    "validation_errors",
     # the injector (fakestack.faults.injection)
-    "DropConnection", "FaultInjector", "add", "clear", "dialect_point", "hits", "inject",
-    "injector", "install", "list_rules", "release", "remove",
+    "DropConnection",
+    "FaultInjector",
+    "add",
+    "clear",
+    "dialect_point",
+    "hits",
+    "inject",
+    "injector",
+    "install",
+    "list_rules",
+    "release",
+    "remove",
     # HTTP (fakestack.faults.http)
-    "ADMIN_ROUTES", "ConnectionDropped", "abort_connection", "connection_dropping",
+    "ADMIN_ROUTES",
+    "ConnectionDropped",
+    "abort_connection",
+    "connection_dropping",
     "handle_admin_request",
 ]

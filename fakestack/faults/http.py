@@ -1,5 +1,6 @@
 """Faults over HTTP: dropping a client's connection (server mode) and the fault routes
 of the admin API (``/_fakestack/faults``), which ``fakestack.admin`` mounts."""
+
 from __future__ import annotations
 
 import socket
@@ -14,7 +15,6 @@ from .plan import FaultRule, validation_errors
 
 class ConnectionDropped(ConnectionAbortedError):
     """What an in-process caller sees when a rule dropped its connection."""
-
 
 
 # -- server mode -----------------------------------------------------------------------
@@ -74,28 +74,39 @@ def handle_admin_request(cloud, method: str, subpath: str, body: bytes | None):
             try:
                 data = parse_json(body or b"null")
             except JsonInputError as exc:  # not JSON, too deep, NaN, unpaired surrogates
-                return 400, {"error": "invalid_json", "message": f"the body is not JSON: {exc}",
-                             "errors": [{"field": "body", "message": str(exc)}]}
+                return 400, {
+                    "error": "invalid_json",
+                    "message": f"the body is not JSON: {exc}",
+                    "errors": [{"field": "body", "message": str(exc)}],
+                }
             if not isinstance(data, (dict, list)):
-                return 400, {"error": "invalid_fault_plan",
-                             "message": "send a rule, a list of rules or {\"rules\": [...]}",
-                             "errors": [{"field": "body", "message": "must be an object or a list"}]}
+                return 400, {
+                    "error": "invalid_fault_plan",
+                    "message": 'send a rule, a list of rules or {"rules": [...]}',
+                    "errors": [{"field": "body", "message": "must be an object or a list"}],
+                }
             try:
                 added = add(cloud, data)
             except ValidationError as exc:
                 errors = validation_errors(exc)
                 if isinstance(data, list):
                     errors = _list_errors(data, exc)
-                return 400, {"error": "invalid_fault_plan",
-                             "message": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
-                             "errors": errors}
+                return 400, {
+                    "error": "invalid_fault_plan",
+                    "message": "; ".join(f"{e['field']}: {e['message']}" for e in errors),
+                    "errors": errors,
+                }
             except domain.Conflict as exc:
                 return 409, {"error": "conflict", "message": exc.message}
             ids = {r.id for r in added}
-            return 201, {"added": [r for r in list_rules(cloud) if r["id"] in ids],
-                         "rules": list_rules(cloud)}
-        return 405, {"error": "method_not_allowed",
-                     "message": f"{method} is not allowed here (GET, POST, DELETE)"}
+            return 201, {
+                "added": [r for r in list_rules(cloud) if r["id"] in ids],
+                "rules": list_rules(cloud),
+            }
+        return 405, {
+            "error": "method_not_allowed",
+            "message": f"{method} is not allowed here (GET, POST, DELETE)",
+        }
 
 
 def _list_errors(data: list, exc: ValidationError) -> list[dict]:
@@ -108,21 +119,19 @@ def _list_errors(data: list, exc: ValidationError) -> list[dict]:
     return validation_errors(exc)
 
 
-
 # -- the routes the admin API mounts ------------------------------------------------------
 def admin_handler(call):
     """Fault rules with hit counts (GET), add (POST), clear or remove one (DELETE)."""
-    status, data = handle_admin_request(call.cloud, call.request.method,
-                                        call.params.get("rule_id", ""),
-                                        call.request.get_data(cache=True))
+    status, data = handle_admin_request(
+        call.cloud, call.request.method, call.params.get("rule_id", ""), call.request.get_data(cache=True)
+    )
     return data, status
 
 
 # ``(method, path under /_fakestack, handler, mutating, summary)``, mounted by fakestack.admin.
 ADMIN_ROUTES = (
     ("GET", "/faults", admin_handler, False, "The fault plan: every rule with its calls and hits."),
-    ("POST", "/faults", admin_handler, True,
-     "Add a fault rule, a list of rules or {\"rules\": [...]} (201)."),
+    ("POST", "/faults", admin_handler, True, 'Add a fault rule, a list of rules or {"rules": [...]} (201).'),
     ("DELETE", "/faults", admin_handler, True, "Remove every fault rule (hung jobs are released)."),
     ("GET", "/faults/{rule_id}", admin_handler, False, "One fault rule with its calls and hits."),
     ("DELETE", "/faults/{rule_id}", admin_handler, True, "Remove one fault rule."),

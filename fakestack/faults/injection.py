@@ -1,5 +1,6 @@
 """The injector: a cloud's active plan with hit counts, evaluated at fault points, and the
 functions tests call (``add``, ``inject``, ``clear``, ``release``, ``dialect_point``...)."""
+
 from __future__ import annotations
 
 from contextlib import contextmanager
@@ -12,7 +13,6 @@ from .plan import STORAGE_KINDS, DisconnectEffect, FailEffect, FaultPlan, FaultR
 class DropConnection(BaseException):
     """Raised at a fault point whose rule drops the connection.  A ``BaseException`` so that
     dialects' catch-all error handlers let it through to the server."""
-
 
 
 # -- the injector ----------------------------------------------------------------------
@@ -166,10 +166,12 @@ class FaultInjector:
             return effects
         if effects is None:
             return carried
-        return FaultEffects(error=effects.error or carried.error,
-                            exhaust=tuple(dict.fromkeys(carried.exhaust + effects.exhaust)),
-                            latency=carried.latency + effects.latency,
-                            hang=carried.hang or effects.hang)
+        return FaultEffects(
+            error=effects.error or carried.error,
+            exhaust=tuple(dict.fromkeys(carried.exhaust + effects.exhaust)),
+            latency=carried.latency + effects.latency,
+            hang=carried.hang or effects.hang,
+        )
 
     def on_dialect_operation(self, cloud, op: str, targets: dict) -> FaultEffects | None:
         """A dialect operation's fault point: raise the error now, carry the rest."""
@@ -204,8 +206,18 @@ def _target_values(targets: dict) -> list[str]:
     return out
 
 
-_NAMED = ("vms", "hosts", "primary_storages", "backup_storages", "images", "volumes",
-          "clusters", "zones", "l3_networks", "volume_snapshots")
+_NAMED = (
+    "vms",
+    "hosts",
+    "primary_storages",
+    "backup_storages",
+    "images",
+    "volumes",
+    "clusters",
+    "zones",
+    "l3_networks",
+    "volume_snapshots",
+)
 
 
 def _resource_matches(cloud, resource: str, values: list[str]) -> bool:
@@ -265,7 +277,7 @@ def _set_status(cloud, effect: StatusEffect, targets: dict) -> None:
         if store is None:
             raise domain.NotFound(effect.kind or "host or storage", effect.target)
     else:
-        for key in ((effect.kind,) if effect.kind else STORAGE_KINDS):
+        for key in (effect.kind,) if effect.kind else STORAGE_KINDS:
             value = targets.get(key)
             if isinstance(value, str):
                 kind, store = _find_store(cloud, key, value)
@@ -370,4 +382,3 @@ def dialect_point(cloud, op: str, targets: dict | None = None) -> FaultEffects |
     if hook is None:
         return None
     return hook(cloud, op, dict(targets or {}))
-

@@ -5,6 +5,7 @@ A :class:`FaultRule` is ``match`` (which operations), ``resource`` (which target
 rules.  The builders (:func:`exhaust`, :func:`fail`, ...) make one rule each.  The
 package docstring (``fakestack.faults``) describes the semantics.
 """
+
 from __future__ import annotations
 
 import fnmatch
@@ -13,13 +14,27 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-EXHAUSTIBLE = ("host.cpu", "host.memory", "primary_storage.virtual",
-               "primary_storage.physical", "backup_storage")
-FAIL_KINDS = ("injected", "capacity_exhausted", "not_found", "invalid_state", "conflict",
-              "invalid_argument", "unreachable", "timeout")
+EXHAUSTIBLE = (
+    "host.cpu",
+    "host.memory",
+    "primary_storage.virtual",
+    "primary_storage.physical",
+    "backup_storage",
+)
+FAIL_KINDS = (
+    "injected",
+    "capacity_exhausted",
+    "not_found",
+    "invalid_state",
+    "conflict",
+    "invalid_argument",
+    "unreachable",
+    "timeout",
+)
 STORAGE_KINDS = ("host", "primary_storage", "backup_storage")
 
 _MATCH = re.compile(r"^(?:[a-z][a-z0-9_]*:[A-Za-z0-9_.$*?\[\]]+|[a-z0-9_*?\[\]]+(?:\.[a-z0-9_*?\[\]]+)*)$")
+
 
 # -- the plan --------------------------------------------------------------------------
 class _Strict(BaseModel):
@@ -34,8 +49,9 @@ class When(_Strict):
     after: int | None = Field(default=None, ge=0, description="fire on calls after the first n")
     every: int | None = Field(default=None, ge=1, description="fire on calls k, 2k, 3k, ...")
     times: int | None = Field(default=None, ge=1, description="fire at most m times")
-    probability: float | None = Field(default=None, ge=0.0, le=1.0,
-                                      description="fire with this probability (cloud's seeded RNG)")
+    probability: float | None = Field(
+        default=None, ge=0.0, le=1.0, description="fire with this probability (cloud's seeded RNG)"
+    )
 
     def eligible(self, call: int) -> bool:
         """Whether the rule's ``call``-th matching call passes the counting conditions."""
@@ -50,14 +66,23 @@ class When(_Strict):
 
 class ExhaustEffect(_Strict):
     type: Literal["exhaust"] = "exhaust"
-    resource: Literal["host.cpu", "host.memory", "primary_storage.virtual",
-                      "primary_storage.physical", "backup_storage"]
+    resource: Literal[
+        "host.cpu", "host.memory", "primary_storage.virtual", "primary_storage.physical", "backup_storage"
+    ]
 
 
 class FailEffect(_Strict):
     type: Literal["fail"] = "fail"
-    kind: Literal["injected", "capacity_exhausted", "not_found", "invalid_state", "conflict",
-                  "invalid_argument", "unreachable", "timeout"] = "injected"
+    kind: Literal[
+        "injected",
+        "capacity_exhausted",
+        "not_found",
+        "invalid_state",
+        "conflict",
+        "invalid_argument",
+        "unreachable",
+        "timeout",
+    ] = "injected"
     message: str = "injected failure"
     code: str | None = Field(default=None, description="a dialect error code, e.g. SYS.1006")
 
@@ -96,7 +121,12 @@ class DropConnectionEffect(_Strict):
 
 
 Effect = Annotated[
-    ExhaustEffect | FailEffect | LatencyEffect | HangEffect | DisconnectEffect | ReconnectEffect
+    ExhaustEffect
+    | FailEffect
+    | LatencyEffect
+    | HangEffect
+    | DisconnectEffect
+    | ReconnectEffect
     | DropConnectionEffect,
     Field(discriminator="type"),
 ]
@@ -113,8 +143,10 @@ class FaultRule(_Strict):
     @classmethod
     def _operation_name(cls, value: str) -> str:
         if not _MATCH.match(value):
-            raise ValueError("must be a neutral operation such as 'vm.clone' or a dialect "
-                             "operation such as 'zstack:CloneVmInstance' (wildcards * ? allowed)")
+            raise ValueError(
+                "must be a neutral operation such as 'vm.clone' or a dialect "
+                "operation such as 'zstack:CloneVmInstance' (wildcards * ? allowed)"
+            )
         return value
 
     def matches(self, op: str) -> bool:
@@ -152,32 +184,44 @@ def validation_errors(exc: ValidationError, prefix: str = "") -> list[dict]:
     out = []
     for err in exc.errors(include_url=False):
         loc = ".".join(str(p) for p in err["loc"])
-        out.append({"field": f"{prefix}{loc}" if loc else prefix.rstrip(".") or "body",
-                    "message": err["msg"]})
+        out.append(
+            {"field": f"{prefix}{loc}" if loc else prefix.rstrip(".") or "body", "message": err["msg"]}
+        )
     return out
 
 
 # -- builders --------------------------------------------------------------------------
 def _rule(match: str, effect: dict, resource: str | None, when: dict, rule_id: str | None) -> FaultRule:
-    return FaultRule.model_validate({"id": rule_id, "match": match, "resource": resource,
-                                     "when": {k: v for k, v in when.items() if v is not None},
-                                     "effect": effect})
+    return FaultRule.model_validate(
+        {
+            "id": rule_id,
+            "match": match,
+            "resource": resource,
+            "when": {k: v for k, v in when.items() if v is not None},
+            "effect": effect,
+        }
+    )
 
 
-def exhaust(match: str, resource: str, *, on: str | None = None, id: str | None = None,
-            **when) -> FaultRule:
+def exhaust(match: str, resource: str, *, on: str | None = None, id: str | None = None, **when) -> FaultRule:
     """``exhaust("vm.clone", "host.cpu", nth=2)``: the 2nd clone finds no host CPU."""
     return _rule(match, {"type": "exhaust", "resource": resource}, on, when, id)
 
 
-def fail(match: str, message: str = "injected failure", *, kind: str = "injected",
-         code: str | None = None, on: str | None = None, id: str | None = None,
-         **when) -> FaultRule:
+def fail(
+    match: str,
+    message: str = "injected failure",
+    *,
+    kind: str = "injected",
+    code: str | None = None,
+    on: str | None = None,
+    id: str | None = None,
+    **when,
+) -> FaultRule:
     return _rule(match, {"type": "fail", "kind": kind, "message": message, "code": code}, on, when, id)
 
 
-def latency(match: str, seconds: float, *, on: str | None = None, id: str | None = None,
-            **when) -> FaultRule:
+def latency(match: str, seconds: float, *, on: str | None = None, id: str | None = None, **when) -> FaultRule:
     return _rule(match, {"type": "latency", "seconds": seconds}, on, when, id)
 
 
@@ -185,17 +229,29 @@ def hang(match: str, *, on: str | None = None, id: str | None = None, **when) ->
     return _rule(match, {"type": "hang"}, on, when, id)
 
 
-def disconnect(match: str, target: str | None = None, *, kind: str | None = None,
-               on: str | None = None, id: str | None = None, **when) -> FaultRule:
+def disconnect(
+    match: str,
+    target: str | None = None,
+    *,
+    kind: str | None = None,
+    on: str | None = None,
+    id: str | None = None,
+    **when,
+) -> FaultRule:
     return _rule(match, {"type": "disconnect", "target": target, "kind": kind}, on, when, id)
 
 
-def reconnect(match: str, target: str | None = None, *, kind: str | None = None,
-              on: str | None = None, id: str | None = None, **when) -> FaultRule:
+def reconnect(
+    match: str,
+    target: str | None = None,
+    *,
+    kind: str | None = None,
+    on: str | None = None,
+    id: str | None = None,
+    **when,
+) -> FaultRule:
     return _rule(match, {"type": "reconnect", "target": target, "kind": kind}, on, when, id)
 
 
-def drop_connection(match: str, *, on: str | None = None, id: str | None = None,
-                    **when) -> FaultRule:
+def drop_connection(match: str, *, on: str | None = None, id: str | None = None, **when) -> FaultRule:
     return _rule(match, {"type": "drop_connection"}, on, when, id)
-

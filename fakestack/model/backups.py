@@ -16,10 +16,12 @@ backups are.  So data stays charged while the storage keeps it, even when the da
 forgotten it (an orphan), and data that later incrementals build on stays, hidden, once
 nothing holds it directly.
 """
+
 from __future__ import annotations
 
 from bisect import insort
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from .entities import (
     DATA_TEMPLATE,
@@ -34,9 +36,9 @@ from .entities import (
 )
 from .errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 from .kinds import ImageKind
+from .state import CloudState
 from .transactions import operation
 from .util import copy_json
-from .state import CloudState
 
 DELETE_MODES = ("Permissive", "Enforcing")
 BACKUP_VM_STATES = ("Running", "Paused")
@@ -51,11 +53,14 @@ TEMPLATE_MEDIA_TYPES = (ROOT_TEMPLATE, DATA_TEMPLATE)
 def keeps_no_backups(bs: BackupStorage, field: str = "backup_storage") -> InvalidArgument:
     """The error for a backup storage of a kind that keeps no volume backups; the facts
     (``reason_code``, ``backup_storage_kind``, ``backup_storage_uuid``) let a dialect word it."""
-    return InvalidArgument(field, "keeps no volume backups",
-                           message=f"backup storage {bs.uuid} is of kind {bs.type}, which keeps "
-                           "no volume backups",
-                           reason_code="backup_storage_kind", backup_storage_kind=bs.type,
-                           backup_storage_uuid=bs.uuid)
+    return InvalidArgument(
+        field,
+        "keeps no volume backups",
+        message=f"backup storage {bs.uuid} is of kind {bs.type}, which keeps no volume backups",
+        reason_code="backup_storage_kind",
+        backup_storage_kind=bs.type,
+        backup_storage_uuid=bs.uuid,
+    )
 
 
 class SyncCounts(NamedTuple):
@@ -95,19 +100,23 @@ class BackupMixin(CloudState):
             for bs_uuid, catalog in self.backup_catalogs.items():
                 for uuid, entry in catalog.items():
                     index.setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []).append(
-                        (entry["seq"], uuid))
+                        (entry["seq"], uuid)
+                    )
             for items in index.values():
                 items.sort()
             self.__dict__["_backup_volume_index"] = index
         return index
 
     def _index_add(self, bs_uuid: str, entry: dict[str, Any]) -> None:
-        insort(self._volume_index().setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []),
-               (entry["seq"], entry["backup"]["uuid"]))
+        insort(
+            self._volume_index().setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []),
+            (entry["seq"], entry["backup"]["uuid"]),
+        )
 
     def _index_remove(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         self._volume_index()[(bs_uuid, entry["backup"]["volume_uuid"])].remove(
-            (entry["seq"], entry["backup"]["uuid"]))
+            (entry["seq"], entry["backup"]["uuid"])
+        )
 
     def _catalog_put(self, bs_uuid: str, entry: dict[str, Any]) -> None:
         self._volume_index()  # built before the change it is then kept in step with
@@ -119,9 +128,11 @@ class BackupMixin(CloudState):
             self._index_add(bs_uuid, entry)
         if self._undo is not None:
             if old is None:
+
                 def undo() -> None:
                     catalog.pop(key, None)
                     self._index_remove(bs_uuid, entry)
+
                 self._undo.append(undo)
             else:
                 self._undo.append(lambda: catalog.__setitem__(key, old))
@@ -134,9 +145,11 @@ class BackupMixin(CloudState):
         entry = catalog.pop(backup_uuid)
         self._index_remove(bs_uuid, entry)
         if self._undo is not None:
+
             def undo() -> None:
                 catalog[backup_uuid] = entry
                 self._index_add(bs_uuid, entry)
+
             self._undo.append(undo)
         self._release_node(self.nodes.get(entry["node_uuid"]))
 
@@ -146,8 +159,9 @@ class BackupMixin(CloudState):
         changed = True
         while changed:
             changed = False
-            retired = sorted((e for e in self._catalog(bs_uuid).values() if e["deleted"]),
-                             key=lambda e: e["seq"])
+            retired = sorted(
+                (e for e in self._catalog(bs_uuid).values() if e["deleted"]), key=lambda e: e["seq"]
+            )
             for entry in retired:
                 if self.nodes.get(entry["node_uuid"]).children == 0:
                     uuid = entry["backup"]["uuid"]
@@ -187,8 +201,12 @@ class BackupMixin(CloudState):
         """Catalogue entries of backups the database does not know on that storage (what
         the next sync registers again)."""
         bs = self.backup_storages.get(backup_storage)
-        return [e for e in self._catalog_entries(bs.uuid)
-                if not e["deleted"] and self._backup_ref(self.backups.by_uuid(e["backup"]["uuid"]), bs.uuid) is None]
+        return [
+            e
+            for e in self._catalog_entries(bs.uuid)
+            if not e["deleted"]
+            and self._backup_ref(self.backups.by_uuid(e["backup"]["uuid"]), bs.uuid) is None
+        ]
 
     @staticmethod
     def _backup_ref(record: Backup | None, bs_uuid: str) -> dict[str, Any] | None:
@@ -221,12 +239,18 @@ class BackupMixin(CloudState):
         """The VM a root volume belongs to (VM backups are addressed by root volume)."""
         vol = self._volume(volume)
         if vol.type != "Root":
-            raise InvalidArgument("root_volume", "not a root volume",
-                                  reason_code="not_root_volume", volume_uuid=vol.uuid)
+            raise InvalidArgument(
+                "root_volume", "not a root volume", reason_code="not_root_volume", volume_uuid=vol.uuid
+            )
         vm_uuid = vol.vm_uuid or vol.last_vm_uuid
         if vm_uuid is None:
-            raise NotFound("vm", vol.uuid, message=f"no vm owns root volume {vol.uuid}",
-                           reason_code="root_volume_without_vm", volume_uuid=vol.uuid)
+            raise NotFound(
+                "vm",
+                vol.uuid,
+                message=f"no vm owns root volume {vol.uuid}",
+                reason_code="root_volume_without_vm",
+                volume_uuid=vol.uuid,
+            )
         return self.vms.get(vm_uuid)
 
     # -- record bookkeeping --------------------------------------------------------------
@@ -250,9 +274,17 @@ class BackupMixin(CloudState):
 
     # -- create ----------------------------------------------------------------------------
     @operation("backup.create")
-    def create_vm_backup(self, vm: Any, backup_storage: Any, name: str, *, description: str = "",
-                         resource_uuid: str | None = None, mode: str | None = None,
-                         root_volume: Any = None) -> list[Backup]:
+    def create_vm_backup(
+        self,
+        vm: Any,
+        backup_storage: Any,
+        name: str,
+        *,
+        description: str = "",
+        resource_uuid: str | None = None,
+        mode: str | None = None,
+        root_volume: Any = None,
+    ) -> list[Backup]:
         """Back up every volume of a Running or Paused VM (root first, then data volumes)
         onto an image store, as one group whose uuid is ``resource_uuid`` when given.
 
@@ -274,22 +306,47 @@ class BackupMixin(CloudState):
         if not bs.keeps_backups:
             raise keeps_no_backups(bs)
         if bs.state != "Enabled":
-            raise InvalidState("backup_storage", bs.uuid, bs.state, "backup", ("Enabled",),
-                               reason_code="backup_storage_state", backup_storage_state=bs.state)
+            raise InvalidState(
+                "backup_storage",
+                bs.uuid,
+                bs.state,
+                "backup",
+                ("Enabled",),
+                reason_code="backup_storage_state",
+                backup_storage_state=bs.state,
+            )
         vm = self.vm_for_root_volume(root_volume) if vm is None else self._vm(vm)
         if vm.state not in BACKUP_VM_STATES:
-            raise InvalidState("vm", vm.uuid, vm.state, "backup", BACKUP_VM_STATES,
-                               reason_code="vm_backup_state", vm_uuid=vm.uuid)
+            raise InvalidState(
+                "vm",
+                vm.uuid,
+                vm.state,
+                "backup",
+                BACKUP_VM_STATES,
+                reason_code="vm_backup_state",
+                vm_uuid=vm.uuid,
+            )
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         if vm.zone_uuid not in bs.zone_uuids:
-            raise InvalidArgument("backup_storage", "not attached to the vm's zone",
-                                  reason_code="backup_storage_zone", backup_storage_uuid=bs.uuid,
-                                  zone_uuid=vm.zone_uuid, vm_uuid=vm.uuid)
+            raise InvalidArgument(
+                "backup_storage",
+                "not attached to the vm's zone",
+                reason_code="backup_storage_zone",
+                backup_storage_uuid=bs.uuid,
+                zone_uuid=vm.zone_uuid,
+                vm_uuid=vm.uuid,
+            )
         if resource_uuid is not None:
-            if resource_uuid in self.backup_groups or resource_uuid in self.backups or any(
+            if (
+                resource_uuid in self.backup_groups
+                or resource_uuid in self.backups
+                or any(
                     e["backup"]["group_uuid"] == resource_uuid
-                    for c in self.backup_catalogs.values() for e in c.values()):
+                    for c in self.backup_catalogs.values()
+                    for e in c.values()
+                )
+            ):
                 raise Conflict("backup_group", resource_uuid)
         volumes = self.vm_volumes(vm)
         plans = []
@@ -301,24 +358,45 @@ class BackupMixin(CloudState):
         group_uuid = resource_uuid or self.ids.uuid()
         records: list[Backup] = []
         for vol, parent, size, kind in plans:
-            self._fault_point("backup.create.volume", vm=vm.uuid, volume=vol.uuid,
-                              backup_storage=bs.uuid)
+            self._fault_point("backup.create.volume", vm=vm.uuid, volume=vol.uuid, backup_storage=bs.uuid)
             node = self._new_node(bs, parent, vol.virtual_size, size, "backup")
             self._set(self, "_backup_seq", self._backup_seq + 1)
             record = Backup(
-                uuid=self.ids.uuid(), name=name, volume_uuid=vol.uuid,
-                group_uuid=group_uuid, type=vol.type, vm_uuid=vm.uuid,
-                description=description or "", size=node.actual_size, mode=kind,
+                uuid=self.ids.uuid(),
+                name=name,
+                volume_uuid=vol.uuid,
+                group_uuid=group_uuid,
+                type=vol.type,
+                vm_uuid=vm.uuid,
+                description=description or "",
+                size=node.actual_size,
+                mode=kind,
                 metadata=self._backup_metadata(vm, vol),
-                backup_storage_refs=[{
-                    "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready", "create_date": now, "last_op_date": now}],
-                written_mark=vol.bytes_written, seq=self._backup_seq, create_date=now,
-                last_op_date=now)
+                backup_storage_refs=[
+                    {
+                        "backup_storage_uuid": bs.uuid,
+                        "node_uuid": node.uuid,
+                        "status": "Ready",
+                        "create_date": now,
+                        "last_op_date": now,
+                    }
+                ],
+                written_mark=vol.bytes_written,
+                seq=self._backup_seq,
+                create_date=now,
+                last_op_date=now,
+            )
             self._add(self.backups, record)
             records.append(record)
-        group = BackupGroup(uuid=group_uuid, name=name, vm_uuid=vm.uuid,
-                            backup_uuids=[r.uuid for r in records], description=description or "",
-                            backup_storage_uuid=bs.uuid, create_date=now)
+        group = BackupGroup(
+            uuid=group_uuid,
+            name=name,
+            vm_uuid=vm.uuid,
+            backup_uuids=[r.uuid for r in records],
+            description=description or "",
+            backup_storage_uuid=bs.uuid,
+            create_date=now,
+        )
         self._add(self.backup_groups, group)
         for record in records:
             self._catalog_put(bs.uuid, self._catalog_entry(record, group, bs.uuid))
@@ -336,8 +414,9 @@ class BackupMixin(CloudState):
             raise Unreachable("primary_storage", ps.uuid)
         tip = None if mode == "full" else self._chain_tip(vol.uuid, bs_uuid)
         parent = self.nodes.get(tip[1]["node_uuid"]) if tip is not None else None
-        if parent is not None and (parent.depth > MAX_INCREMENTAL_BACKUPS
-                                   or parent.depth >= self.settings.max_chain_depth):
+        if parent is not None and (
+            parent.depth > MAX_INCREMENTAL_BACKUPS or parent.depth >= self.settings.max_chain_depth
+        ):
             parent = None
         if parent is None:
             return None, self.chain_allocated_size(self.nodes.get(vol.node_uuid)), "full"
@@ -351,31 +430,62 @@ class BackupMixin(CloudState):
         assert ref is not None  # the record was just made with its ref on that storage
         fields = record.to_dict()
         del fields["backup_storage_refs"]
-        return {"seq": record.seq, "node_uuid": ref["node_uuid"], "deleted": False, "backup": fields,
-                "group": group.to_dict() if group is not None else None}
+        return {
+            "seq": record.seq,
+            "node_uuid": ref["node_uuid"],
+            "deleted": False,
+            "backup": fields,
+            "group": group.to_dict() if group is not None else None,
+        }
 
     def _backup_metadata(self, vm: Any, vol: Any) -> dict[str, Any]:
         """What a backup remembers of its VM and volume (enough to restore or register it)."""
         nics = [self.nics.get(u) for u in vm.nic_uuids]
         return {
-            "volume_name": vol.name, "volume_description": vol.description, "volume_type": vol.type,
-            "root_image_uuid": vol.root_image_uuid, "vm_uuid": vm.uuid, "vm_name": vm.name,
-            "vm_description": vm.description, "instance_offering_uuid": vm.instance_offering_uuid,
-            "cpu_num": vm.cpu_num, "memory_size": vm.memory_size, "platform": vm.platform,
-            "guest_os_type": vm.guest_os_type, "architecture": vm.architecture, "virtio": True,
-            "cluster_uuid": vm.cluster_uuid, "primary_storage_uuid": vol.primary_storage_uuid,
+            "volume_name": vol.name,
+            "volume_description": vol.description,
+            "volume_type": vol.type,
+            "root_image_uuid": vol.root_image_uuid,
+            "vm_uuid": vm.uuid,
+            "vm_name": vm.name,
+            "vm_description": vm.description,
+            "instance_offering_uuid": vm.instance_offering_uuid,
+            "cpu_num": vm.cpu_num,
+            "memory_size": vm.memory_size,
+            "platform": vm.platform,
+            "guest_os_type": vm.guest_os_type,
+            "architecture": vm.architecture,
+            "virtio": True,
+            "cluster_uuid": vm.cluster_uuid,
+            "primary_storage_uuid": vol.primary_storage_uuid,
             "default_l3_network_uuid": vm.l3_network_uuids[0] if vm.l3_network_uuids else None,
             "data_volume_uuids": list(vm.data_volume_uuids),
-            "actual_size": self.volume_actual_size(vol), "virtual_size": vol.virtual_size,
-            "format": vol.format, "device_id": vol.device_id, "shareable": False,
-            "nics": [{"uuid": n.uuid, "l3_network_uuid": n.l3_network_uuid, "ip": n.ip, "mac": n.mac,
-                      "device_id": n.device_id} for n in nics],
+            "actual_size": self.volume_actual_size(vol),
+            "virtual_size": vol.virtual_size,
+            "format": vol.format,
+            "device_id": vol.device_id,
+            "shareable": False,
+            "nics": [
+                {
+                    "uuid": n.uuid,
+                    "l3_network_uuid": n.l3_network_uuid,
+                    "ip": n.ip,
+                    "mac": n.mac,
+                    "device_id": n.device_id,
+                }
+                for n in nics
+            ],
         }
 
     # -- delete ----------------------------------------------------------------------------
     @operation("backup.delete")
-    def delete_backup_group(self, group: Any, backup_storages: Any = None, mode: str = "Permissive",
-                            handle_dependency: bool = False) -> None:
+    def delete_backup_group(
+        self,
+        group: Any,
+        backup_storages: Any = None,
+        mode: str = "Permissive",
+        handle_dependency: bool = False,
+    ) -> None:
         """Delete a VM backup from the given backup storages (all it is on when None).
 
         An unknown group succeeds.  On each storage the backup's data goes and its ref is
@@ -388,15 +498,28 @@ class BackupMixin(CloudState):
         """
         group_uuid = self._group_uuid(group)
         members = self.group_backups(group_uuid)
-        self._delete_backups(members, backup_storages, mode, handle_dependency,
-                             lambda involved: self._fault_point(
-                                 "backup.delete", group=group_uuid,
-                                 backup_storage=involved[0] if involved else None,
-                                 backup_storages=list(involved)))
+        self._delete_backups(
+            members,
+            backup_storages,
+            mode,
+            handle_dependency,
+            lambda involved: self._fault_point(
+                "backup.delete",
+                group=group_uuid,
+                backup_storage=involved[0] if involved else None,
+                backup_storages=list(involved),
+            ),
+        )
         return None
 
-    def _delete_backups(self, members: list[Backup], backup_storages: Any, mode: str,
-                        handle_dependency: bool, fault_point: Callable[[list[str]], None]) -> None:
+    def _delete_backups(
+        self,
+        members: list[Backup],
+        backup_storages: Any,
+        mode: str,
+        handle_dependency: bool,
+        fault_point: Callable[[list[str]], None],
+    ) -> None:
         """Delete backup records from storages (the rules of ``delete_backup_group``);
         ``fault_point(involved_storage_uuids)`` is asked once the storages are known."""
         if mode not in DELETE_MODES:
@@ -440,10 +563,16 @@ class BackupMixin(CloudState):
                 if handle_dependency and node.children > 0:
                     if not entry["deleted"]:
                         self._catalog_put(bs_uuid, dict(entry, deleted=True))
-                        self._set(record, "backup_storage_refs", [
-                            dict(r, status="Deleted", last_op_date=now)
-                            if r["backup_storage_uuid"] == bs_uuid else r
-                            for r in record.backup_storage_refs])
+                        self._set(
+                            record,
+                            "backup_storage_refs",
+                            [
+                                dict(r, status="Deleted", last_op_date=now)
+                                if r["backup_storage_uuid"] == bs_uuid
+                                else r
+                                for r in record.backup_storage_refs
+                            ],
+                        )
                         if all(r["status"] == "Deleted" for r in record.backup_storage_refs):
                             self._set(record, "status", "Deleted")
                             self._set(record, "last_op_date", now)
@@ -467,11 +596,14 @@ class BackupMixin(CloudState):
         if not bs.keeps_backups:
             raise keeps_no_backups(bs)
         if bs.status != "Connected":
-            raise Unreachable("backup_storage", bs.uuid,
-                              message=f"cannot read the backup catalog of backup storage {bs.uuid}: "
-                              f"it is {bs.status}",
-                              reason_code="backup_sync_unreachable", backup_storage_uuid=bs.uuid,
-                              backup_storage_status=bs.status)
+            raise Unreachable(
+                "backup_storage",
+                bs.uuid,
+                message=f"cannot read the backup catalog of backup storage {bs.uuid}: it is {bs.status}",
+                reason_code="backup_sync_unreachable",
+                backup_storage_uuid=bs.uuid,
+                backup_storage_status=bs.status,
+            )
         self._purge_retired(bs.uuid)
         catalog = self._catalog(bs.uuid)
         deleted = 0
@@ -486,11 +618,23 @@ class BackupMixin(CloudState):
                 continue  # kept only for dependants: not a backup any more
             uuid = entry["backup"]["uuid"]
             known = self.backups.by_uuid(uuid)
-            ref = {"backup_storage_uuid": bs.uuid, "node_uuid": entry["node_uuid"], "status": "Ready",
-                   "create_date": now, "last_op_date": now}
+            ref = {
+                "backup_storage_uuid": bs.uuid,
+                "node_uuid": entry["node_uuid"],
+                "status": "Ready",
+                "create_date": now,
+                "last_op_date": now,
+            }
             if known is None:
-                record = Backup.from_dict(dict(entry["backup"], state="Enabled", status="Ready",
-                                               backup_storage_refs=[ref], last_op_date=now))
+                record = Backup.from_dict(
+                    dict(
+                        entry["backup"],
+                        state="Enabled",
+                        status="Ready",
+                        backup_storage_refs=[ref],
+                        last_op_date=now,
+                    )
+                )
                 self._add(self.backups, record)
             elif self._backup_ref(known, bs.uuid) is None:
                 record = known
@@ -511,19 +655,28 @@ class BackupMixin(CloudState):
 
     # -- images --------------------------------------------------------------------------
     @operation("image.create_from_backup")
-    def create_image_from_backup(self, backup: Any, backup_storage: Any, name: str, *, description: str = "",
-                                 guest_os_type: str | None = None, platform: str | None = None,
-                                 system: bool = False, resource_uuid: str | None = None,
-                                 architecture: str | None = None, virtio: bool | None = None,
-                                 media_type: ImageKind | str = ROOT_TEMPLATE) -> Image:
+    def create_image_from_backup(
+        self,
+        backup: Any,
+        backup_storage: Any,
+        name: str,
+        *,
+        description: str = "",
+        guest_os_type: str | None = None,
+        platform: str | None = None,
+        system: bool = False,
+        resource_uuid: str | None = None,
+        architecture: str | None = None,
+        virtio: bool | None = None,
+        media_type: ImageKind | str = ROOT_TEMPLATE,
+    ) -> Image:
         """An image sharing a backup's data on that storage (no extra space).  Its virtual
         size is the volume's, its actual size the backup chain's allocated size; it boots
         VMs like any template, and keeps the data when the backup is deleted.  A data
         volume's backup is accepted too."""
         record = self.backups.get(backup)
         bs = self.backup_storages.get(backup_storage)
-        self._fault_point("image.create_from_backup", backup=record.uuid, backup_storage=bs.uuid,
-                          name=name)
+        self._fault_point("image.create_from_backup", backup=record.uuid, backup_storage=bs.uuid, name=name)
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if description is not None and len(description) > 2048:
@@ -536,21 +689,39 @@ class BackupMixin(CloudState):
         if architecture is not None and architecture not in IMAGE_ARCHITECTURES:
             raise InvalidArgument("architecture", f"must be one of {', '.join(IMAGE_ARCHITECTURES)}")
         if bs.state != "Enabled":
-            raise InvalidState("backup_storage", bs.uuid, bs.state, "create image", ("Enabled",),
-                               reason_code="backup_storage_state", backup_storage_state=bs.state)
+            raise InvalidState(
+                "backup_storage",
+                bs.uuid,
+                bs.state,
+                "create image",
+                ("Enabled",),
+                reason_code="backup_storage_state",
+                backup_storage_state=bs.state,
+            )
         ref = self._backup_ref(record, bs.uuid)
         if ref is None or ref["status"] != "Ready" or record.status != "Ready":
-            raise InvalidArgument("backup_storage", "the backup is not on that backup storage",
-                                  reason_code="backup_not_on_storage", backup_uuid=record.uuid,
-                                  backup_storage_uuid=bs.uuid)
+            raise InvalidArgument(
+                "backup_storage",
+                "the backup is not on that backup storage",
+                reason_code="backup_not_on_storage",
+                backup_uuid=record.uuid,
+                backup_storage_uuid=bs.uuid,
+            )
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
         entry = self._catalog(bs.uuid).get(record.uuid)
         if entry is None or entry["deleted"]:
-            raise InvalidState("backup", record.uuid, "Missing", "create image", ("Ready",),
-                               message=f"the data of backup {record.uuid} is missing on backup storage {bs.uuid}",
-                               reason_code="backup_data_missing", backup_uuid=record.uuid,
-                               backup_storage_uuid=bs.uuid)
+            raise InvalidState(
+                "backup",
+                record.uuid,
+                "Missing",
+                "create image",
+                ("Ready",),
+                message=f"the data of backup {record.uuid} is missing on backup storage {bs.uuid}",
+                reason_code="backup_data_missing",
+                backup_uuid=record.uuid,
+                backup_storage_uuid=bs.uuid,
+            )
         if resource_uuid is not None and resource_uuid in self.images:
             raise Conflict("image", resource_uuid)
         node = self.nodes.get(entry["node_uuid"])
@@ -562,15 +733,23 @@ class BackupMixin(CloudState):
                 architecture = self.clusters.get(meta["cluster_uuid"]).architecture
         now = self.clock.now()
         image = Image(
-            uuid=resource_uuid or self.ids.uuid(), name=name, media_type=kind, format="qcow2",
+            uuid=resource_uuid or self.ids.uuid(),
+            name=name,
+            media_type=kind,
+            format="qcow2",
             platform=platform or meta.get("platform") or "Linux",
             guest_os_type=guest_os_type if guest_os_type is not None else meta.get("guest_os_type", ""),
-            architecture=architecture or "x86_64", virtual_size=node.virtual_size,
-            actual_size=self.chain_allocated_size(node), description=description or "",
-            system=bool(system), virtio=meta.get("virtio", True) if virtio is None else bool(virtio),
-            backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                  "status": "Ready"}],
-            source_backup_uuid=record.uuid, create_date=now, last_op_date=now)
+            architecture=architecture or "x86_64",
+            virtual_size=node.virtual_size,
+            actual_size=self.chain_allocated_size(node),
+            description=description or "",
+            system=bool(system),
+            virtio=meta.get("virtio", True) if virtio is None else bool(virtio),
+            backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}],
+            source_backup_uuid=record.uuid,
+            create_date=now,
+            last_op_date=now,
+        )
         return self._add(self.images, image)
 
     # -- drift -----------------------------------------------------------------------------
@@ -596,8 +775,11 @@ class BackupMixin(CloudState):
         bs = self.backup_storages.get(backup_storage)
         group_uuid = self._group_uuid(group)
         self._fault_point("backup.lose_data", group=group_uuid, backup_storage=bs.uuid)
-        lost = [e["backup"]["uuid"] for e in self._catalog_entries(bs.uuid)
-                if e["backup"]["group_uuid"] == group_uuid]
+        lost = [
+            e["backup"]["uuid"]
+            for e in self._catalog_entries(bs.uuid)
+            if e["backup"]["group_uuid"] == group_uuid
+        ]
         for uuid in lost:
             self._erase_backup_data(bs.uuid, uuid)
         self._purge_retired(bs.uuid, update_records=False)
@@ -622,12 +804,17 @@ class BackupMixin(CloudState):
             for key, entry in catalog.items():
                 node = self.nodes.find(entry["node_uuid"])
                 if entry["backup"]["uuid"] != key:
-                    breaches.append(f"backup catalogue {bs_uuid}: entry {key} describes {entry['backup']['uuid']}")
+                    breaches.append(
+                        f"backup catalogue {bs_uuid}: entry {key} describes {entry['backup']['uuid']}"
+                    )
                 if node is None:
-                    breaches.append(f"backup {key} on {bs_uuid}: catalogue names missing disk {entry['node_uuid']}")
+                    breaches.append(
+                        f"backup {key} on {bs_uuid}: catalogue names missing disk {entry['node_uuid']}"
+                    )
                 elif node.storage_uuid != bs_uuid or node.role != "backup":
-                    breaches.append(f"backup {key} on {bs_uuid}: disk {node.uuid} is a {node.role} on "
-                                    f"{node.storage_uuid}")
+                    breaches.append(
+                        f"backup {key} on {bs_uuid}: disk {node.uuid} is a {node.role} on {node.storage_uuid}"
+                    )
                 if entry["node_uuid"] in seen:
                     breaches.append(f"backup catalogue {bs_uuid}: disk {entry['node_uuid']} listed twice")
                 seen.add(entry["node_uuid"])
@@ -635,8 +822,7 @@ class BackupMixin(CloudState):
         for bs_uuid, catalog in self.backup_catalogs.items():
             for uuid, entry in catalog.items():
                 derived.setdefault((bs_uuid, entry["backup"]["volume_uuid"]), []).append((entry["seq"], uuid))
-        if {k: sorted(v) for k, v in derived.items()} != {
-                k: v for k, v in self._volume_index().items() if v}:
+        if {k: sorted(v) for k, v in derived.items()} != {k: v for k, v in self._volume_index().items() if v}:
             breaches.append("the per-volume backup index disagrees with the catalogues")
         for record in self.backups:
             if not record.backup_storage_refs:
@@ -655,11 +841,15 @@ class BackupMixin(CloudState):
                 if held is None:
                     continue  # drift (the storage lost it): sync's business
                 if held["node_uuid"] != ref["node_uuid"]:
-                    breaches.append(f"backup {record.uuid}: ref names disk {ref['node_uuid']}, storage "
-                                    f"{bs_uuid} holds {held['node_uuid']}")
+                    breaches.append(
+                        f"backup {record.uuid}: ref names disk {ref['node_uuid']}, storage "
+                        f"{bs_uuid} holds {held['node_uuid']}"
+                    )
                 if held["deleted"] != (ref["status"] == "Deleted"):
-                    breaches.append(f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
-                                    f"storage {'keeps it for dependants' if held['deleted'] else 'holds it'}")
+                    breaches.append(
+                        f"backup {record.uuid}: ref is {ref['status']} on {bs_uuid}, the "
+                        f"storage {'keeps it for dependants' if held['deleted'] else 'holds it'}"
+                    )
             if record.group_uuid is None:
                 continue  # a single volume's backup
             group = self.backup_groups.by_uuid(record.group_uuid)
@@ -674,18 +864,25 @@ class BackupMixin(CloudState):
                 continue
             ready = [r for r in present if r.status == "Ready"]
             if ready and len(ready) != len(group.backup_uuids):
-                breaches.append(f"backup group {group.uuid} is incomplete: {len(ready)} of "
-                                f"{len(group.backup_uuids)} backups ready")
+                breaches.append(
+                    f"backup group {group.uuid} is incomplete: {len(ready)} of "
+                    f"{len(group.backup_uuids)} backups ready"
+                )
             for r in present:
                 if r.group_uuid != group.uuid:
-                    breaches.append(f"backup group {group.uuid} lists backup {r.uuid} of group {r.group_uuid}")
+                    breaches.append(
+                        f"backup group {group.uuid} lists backup {r.uuid} of group {r.group_uuid}"
+                    )
         return breaches
 
     def _backup_snapshot(self) -> dict[str, Any]:
         return {
             "backup_seq": self._backup_seq,
-            "backup_catalogs": {bs: [copy_json(e) for e in self._catalog_entries(bs)]
-                                for bs in sorted(self.backup_catalogs) if self.backup_catalogs[bs]},
+            "backup_catalogs": {
+                bs: [copy_json(e) for e in self._catalog_entries(bs)]
+                for bs in sorted(self.backup_catalogs)
+                if self.backup_catalogs[bs]
+            },
         }
 
     def _backup_restore(self, data: dict[str, Any]) -> None:
@@ -695,4 +892,3 @@ class BackupMixin(CloudState):
         for bs, entries in data.get("backup_catalogs", {}).items():
             catalogs[bs] = {e["backup"]["uuid"]: copy_json(e) for e in entries}
         self.__dict__.pop("_backup_volume_index", None)
-

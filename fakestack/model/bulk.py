@@ -10,6 +10,7 @@ data disk, the first VM of an image on a storage, which makes the image cache; a
 or host short of room, so that the error is the general path's own) goes through
 ``create_vm``.  tests/model/test_bulk_build.py checks that both paths give equal snapshots.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, cast
@@ -27,8 +28,22 @@ if TYPE_CHECKING:
 class _Plan:
     """What every plain VM of one (image, offering) pair shares: looked up once."""
 
-    __slots__ = ("image", "offering", "zone_uuid", "l3", "gateway", "ps", "clusters", "strategy",
-                 "thick", "root_size", "charge", "actual", "physical", "cache")
+    __slots__ = (
+        "image",
+        "offering",
+        "zone_uuid",
+        "l3",
+        "gateway",
+        "ps",
+        "clusters",
+        "strategy",
+        "thick",
+        "root_size",
+        "charge",
+        "actual",
+        "physical",
+        "cache",
+    )
 
     def __init__(self, cloud: Cloud, image_name: str, offering_name: str) -> None:
         self.image = image = cloud.images.get(image_name)
@@ -62,8 +77,14 @@ class _Plan:
 
 
 def _plain(v: VmSpec) -> bool:
-    return (v.host is None and v.primary_storage is None and v.l3_networks is None
-            and not v.data_disks and v.state != "Created" and len(v.name) <= 255)
+    return (
+        v.host is None
+        and v.primary_storage is None
+        and v.l3_networks is None
+        and not v.data_disks
+        and v.state != "Created"
+        and len(v.name) <= 255
+    )
 
 
 class _Pending:
@@ -106,10 +127,15 @@ def build_vms(cloud: Cloud, specs: list[VmSpec]) -> None:
             if vm is None:
                 pending.flush()
                 vm = cloud.create_vm(
-                    v.name, image=v.image, instance_offering=v.instance_offering,
-                    l3_networks=v.l3_networks, host=v.host, primary_storage=v.primary_storage,
+                    v.name,
+                    image=v.image,
+                    instance_offering=v.instance_offering,
+                    l3_networks=v.l3_networks,
+                    host=v.host,
+                    primary_storage=v.primary_storage,
                     data_disk_offerings=v.data_disks,
-                    strategy=StartPolicy.NONE if v.state == "Created" else StartPolicy.START)
+                    strategy=StartPolicy.NONE if v.state == "Created" else StartPolicy.START,
+                )
             if v.written or v.state in ("Stopped", "Paused"):
                 pending.flush()
                 if v.written:
@@ -156,25 +182,65 @@ def _create(cloud: Cloud, name: str, plan: _Plan, pending: _Pending) -> Vm | Non
     cache = plan.cache
     size, thick = plan.root_size, plan.thick
     node_uuid = uuid()
-    node = DiskNode(node_uuid, ps.uuid, cache.uuid, size, plan.actual, "leaf", cache.depth + 1, thick,
-                    create_date=created)
+    node = DiskNode(
+        node_uuid, ps.uuid, cache.uuid, size, plan.actual, "leaf", cache.depth + 1, thick, create_date=created
+    )
     ps.used_physical += plan.physical
     cache.children += 1
-    root = Volume(volume_uuid, f"ROOT-for-{name}", "Root", size, vm_uuid=vm_uuid,
-                  primary_storage_uuid=ps.uuid, node_uuid=node_uuid, thick=thick,
-                  virtual_charge=charge, root_image_uuid=image.uuid, create_date=created,
-                  last_op_date=created)
+    root = Volume(
+        volume_uuid,
+        f"ROOT-for-{name}",
+        "Root",
+        size,
+        vm_uuid=vm_uuid,
+        primary_storage_uuid=ps.uuid,
+        node_uuid=node_uuid,
+        thick=thick,
+        virtual_charge=charge,
+        root_image_uuid=image.uuid,
+        create_date=created,
+        last_op_date=created,
+    )
     # the NIC (``_allocate_nic``'s sequential case)
     l3.next_ip = ip + 1
     h = cloud.ids.hex(10)
     nic_uuid = uuid()
-    nic = Nic(nic_uuid, vm_uuid, l3.uuid, ip_str(ip), f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}",
-              l3.netmask, l3.gateway, 0, created)
+    nic = Nic(
+        nic_uuid,
+        vm_uuid,
+        l3.uuid,
+        ip_str(ip),
+        f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}",
+        l3.netmask,
+        l3.gateway,
+        0,
+        created,
+    )
     l3.used[str(ip)] = nic_uuid
-    vm = Vm(vm_uuid, name, plan.zone_uuid, cpu, memory, offering.uuid, image.uuid, "", "Running",
-            host.uuid, host.uuid, host.cluster_uuid, volume_uuid, [], [nic_uuid], [l3.uuid],
-            offering.allocator_strategy, image.platform, image.guest_os_type, image.architecture,
-            create_date=created, last_op_date=created)
+    vm = Vm(
+        vm_uuid,
+        name,
+        plan.zone_uuid,
+        cpu,
+        memory,
+        offering.uuid,
+        image.uuid,
+        "",
+        "Running",
+        host.uuid,
+        host.uuid,
+        host.cluster_uuid,
+        volume_uuid,
+        [],
+        [nic_uuid],
+        [l3.uuid],
+        offering.allocator_strategy,
+        image.platform,
+        image.guest_os_type,
+        image.architecture,
+        create_date=created,
+        last_op_date=created,
+    )
     pending.vms.append(vm)
     pending.nodes.append(node)
     pending.volumes.append(root)

@@ -3,6 +3,7 @@
 ``SystemClock`` reads ``time.time()`` at call time (so freezegun / time-machine control
 it) plus an offset moved by ``advance``; ``ManualClock`` only moves when told.
 """
+
 from __future__ import annotations
 
 import time
@@ -25,7 +26,8 @@ def check_within_range(epoch_seconds: float) -> float:
     if not (epoch_seconds <= LATEST_EPOCH):  # also NaN
         raise ClockOutOfRange(
             f"the clock cannot go past {LATEST_EPOCH:.0f} (9999-01-01T00:00:00Z): "
-            "the dialects could not render such dates")
+            "the dialects could not render such dates"
+        )
     return epoch_seconds
 
 

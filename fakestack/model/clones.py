@@ -1,11 +1,11 @@
 """Clones: linked clones through a temporary image (``clone_vm``), instant clones that
 share the source's disks (``instant_clone``) and full, independent copies
 (``full_clone_vm``)."""
+
 from __future__ import annotations
 
-from typing import Any
-
 from dataclasses import dataclass, field
+from typing import Any
 
 from .entities import (
     DATA_TEMPLATE,
@@ -22,12 +22,10 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
+from .state import CloudState
 from .storage import virtual_charge
-
-
 from .transactions import operation
 from .vms import StartPolicy, start_policy
-from .state import CloudState
 
 
 @dataclass
@@ -64,7 +62,6 @@ class CloneResult:
         return sum(1 for e in self.entries if e.error is None)
 
 
-
 class CloneMixin(CloudState):
     # -- clones ------------------------------------------------------------------------
     def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
@@ -84,10 +81,20 @@ class CloneMixin(CloudState):
         raise shortage
 
     @operation("vm.clone")
-    def clone_vm(self, source: Vm | str, names: list[str], *, strategy: str = StartPolicy.START,
-                 full: bool = False, host: Any = None, cluster: Any = None, primary_storage_for_root: Any = None,
-                 primary_storage_for_data: Any = None, provisioning: str | None = None,
-                 description: str | None = None) -> CloneResult:
+    def clone_vm(
+        self,
+        source: Vm | str,
+        names: list[str],
+        *,
+        strategy: str = StartPolicy.START,
+        full: bool = False,
+        host: Any = None,
+        cluster: Any = None,
+        primary_storage_for_root: Any = None,
+        primary_storage_for_data: Any = None,
+        provisioning: str | None = None,
+        description: str | None = None,
+    ) -> CloneResult:
         """Linked clones of a VM through a temporary image, one VM per name.
 
         Shared steps (any failure fails the whole call and leaves nothing): source state,
@@ -113,8 +120,9 @@ class CloneMixin(CloudState):
         if policy is not StartPolicy.NONE:
             clusters = frozenset([hint_cluster.uuid]) if hint_cluster else None
             probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
-            self._choose_host(probe, host=hint_host, clusters=clusters,
-                              strategy="MinimumMemoryUsageHostAllocatorStrategy")
+            self._choose_host(
+                probe, host=hint_host, clusters=clusters, strategy="MinimumMemoryUsageHostAllocatorStrategy"
+            )
         volumes = [self.volumes.get(vm.root_volume_uuid)]
         if full:
             volumes += [self.volumes.get(u) for u in vm.data_volume_uuids]
@@ -131,13 +139,23 @@ class CloneMixin(CloudState):
             kind = "rootVolume" if vol.type == "Root" else "volume"
             node = self._new_node(bs, None, vol.virtual_size, size, "image")
             image = Image(
-                uuid=self.ids.uuid(), name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
+                uuid=self.ids.uuid(),
+                name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
                 media_type=ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,
-                format="qcow2", platform=vm.platform, guest_os_type=vm.guest_os_type,
-                architecture=vm.architecture, virtual_size=vol.virtual_size, actual_size=size,
-                system=True, create_date=now, last_op_date=now, clone_of=vm.uuid,
-                backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                      "status": "Ready"}])
+                format="qcow2",
+                platform=vm.platform,
+                guest_os_type=vm.guest_os_type,
+                architecture=vm.architecture,
+                virtual_size=vol.virtual_size,
+                actual_size=size,
+                system=True,
+                create_date=now,
+                last_op_date=now,
+                clone_of=vm.uuid,
+                backup_storage_refs=[
+                    {"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}
+                ],
+            )
             self._add(self.images, image)
             images.append(image)
             result.image_uuids.append(image.uuid)
@@ -152,17 +170,28 @@ class CloneMixin(CloudState):
             try:
                 self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
                 clone = self._new_vm_record(
-                    name, image=root_image, instance_offering=vm.instance_offering_uuid,
-                    cpu_num=vm.cpu_num, memory_size=vm.memory_size,
-                    l3_networks=list(vm.l3_network_uuids), zone=vm.zone_uuid, host=hint_host,
+                    name,
+                    image=root_image,
+                    instance_offering=vm.instance_offering_uuid,
+                    cpu_num=vm.cpu_num,
+                    memory_size=vm.memory_size,
+                    l3_networks=list(vm.l3_network_uuids),
+                    zone=vm.zone_uuid,
+                    host=hint_host,
                     cluster=hint_cluster,
-                    primary_storage=ps_root or (self.primary_storages.get(
-                        self.volumes.get(vm.root_volume_uuid).primary_storage_uuid) if full else None),
+                    primary_storage=ps_root
+                    or (
+                        self.primary_storages.get(self.volumes.get(vm.root_volume_uuid).primary_storage_uuid)
+                        if full
+                        else None
+                    ),
                     primary_storage_for_data=ps_data,
                     data_disk_sizes=[im.virtual_size for im in data_images],
-                    strategy=created, allocator_strategy=allocator, provisioning=provisioning,
-                    description=description if description is not None
-                    else f"cloned from vm[uuid:{vm.uuid}]")
+                    strategy=created,
+                    allocator_strategy=allocator,
+                    provisioning=provisioning,
+                    description=description if description is not None else f"cloned from vm[uuid:{vm.uuid}]",
+                )
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
                 if start:
@@ -189,13 +218,24 @@ class CloneMixin(CloudState):
     def _copy_vm_record(self, vm: Vm, name: str, description: str, state: str) -> Vm:
         """A new VM record with the source's shape (offering, networks, platform)."""
         now = self.clock.now()
-        clone = Vm(uuid=self.ids.uuid(), name=name, zone_uuid=vm.zone_uuid, cpu_num=vm.cpu_num,
-                   memory_size=vm.memory_size, instance_offering_uuid=vm.instance_offering_uuid,
-                   image_uuid=vm.image_uuid, description=description, state=state,
-                   l3_network_uuids=list(vm.l3_network_uuids),
-                   allocator_strategy=vm.allocator_strategy, platform=vm.platform,
-                   guest_os_type=vm.guest_os_type, architecture=vm.architecture,
-                   create_date=now, last_op_date=now)
+        clone = Vm(
+            uuid=self.ids.uuid(),
+            name=name,
+            zone_uuid=vm.zone_uuid,
+            cpu_num=vm.cpu_num,
+            memory_size=vm.memory_size,
+            instance_offering_uuid=vm.instance_offering_uuid,
+            image_uuid=vm.image_uuid,
+            description=description,
+            state=state,
+            l3_network_uuids=list(vm.l3_network_uuids),
+            allocator_strategy=vm.allocator_strategy,
+            platform=vm.platform,
+            guest_os_type=vm.guest_os_type,
+            architecture=vm.architecture,
+            create_date=now,
+            last_op_date=now,
+        )
         return self._add(self.vms, clone)
 
     def _fill_from_image(self, volume: Volume, image: Image) -> None:
@@ -206,7 +246,9 @@ class CloneMixin(CloudState):
             self._grow_node(node, want)
 
     @operation("vm.instant_clone")
-    def instant_clone(self, source: Vm | str, name: str, *, primary_storage: Any = None, host: Any = None) -> Vm:
+    def instant_clone(
+        self, source: Vm | str, name: str, *, primary_storage: Any = None, host: Any = None
+    ) -> Vm:
         """An instant clone: the clone runs on the source's host at once.
 
         Every disk of the source gets a new leaf for the clone on the parent node; unless
@@ -232,11 +274,14 @@ class CloneMixin(CloudState):
             if target_ps.status != "Connected":
                 raise Unreachable("primary_storage", target_ps.uuid)
             if src_host.cluster_uuid not in target_ps.cluster_uuids:
-                raise InvalidArgument("primary_storage",
-                                      f"primary storage {target_ps.uuid} is not reachable from "
-                                      f"the source's host {src_host.uuid}",
-                                      reason_code="storage_unreachable_from_host",
-                                      primary_storage_uuid=target_ps.uuid, host_uuid=src_host.uuid)
+                raise InvalidArgument(
+                    "primary_storage",
+                    f"primary storage {target_ps.uuid} is not reachable from "
+                    f"the source's host {src_host.uuid}",
+                    reason_code="storage_unreachable_from_host",
+                    primary_storage_uuid=target_ps.uuid,
+                    host_uuid=src_host.uuid,
+                )
         volumes = self.vm_volumes(vm)
         for vol in volumes:
             ps = self.primary_storages.get(vol.primary_storage_uuid)
@@ -253,16 +298,27 @@ class CloneMixin(CloudState):
             else:
                 if parent.depth + 1 > self.settings.max_chain_depth:
                     raise CapacityExhausted(
-                        "chain_depth", parent.depth + 1, self.settings.max_chain_depth,
+                        "chain_depth",
+                        parent.depth + 1,
+                        self.settings.max_chain_depth,
                         resource_uuid=vol.uuid,
                         message=f"the disk chain of volume {vol.uuid} would reach "
                         f"{parent.depth + 1} levels, over the limit of {self.settings.max_chain_depth}",
-                        reason_code="volume_chain_depth", volume_uuid=vol.uuid)
+                        reason_code="volume_chain_depth",
+                        volume_uuid=vol.uuid,
+                    )
                 parent = self._freeze_leaf(vol, keep_ref=False)
             ps = target_ps or self.primary_storages.get(vol.primary_storage_uuid)
-            new = self._new_volume_on(clone, vol.type, vol.virtual_size, ps, parent=parent,
-                                      thick=False, device_id=vol.device_id,
-                                      name=f"{vol.type.upper()}-for-{name}")
+            new = self._new_volume_on(
+                clone,
+                vol.type,
+                vol.virtual_size,
+                ps,
+                parent=parent,
+                thick=False,
+                device_id=vol.device_id,
+                name=f"{vol.type.upper()}-for-{name}",
+            )
             new.root_image_uuid = vol.root_image_uuid
             # the clone is new: undoing its creation undoes these too
             if vol.type == "Root":
@@ -270,13 +326,23 @@ class CloneMixin(CloudState):
             else:
                 data_uuids.append(new.uuid)
         clone.data_volume_uuids = data_uuids
-        clone.nic_uuids = [self._allocate_nic(clone, self.l3_networks.get(l3_uuid), i).uuid
-                           for i, l3_uuid in enumerate(vm.l3_network_uuids)]
+        clone.nic_uuids = [
+            self._allocate_nic(clone, self.l3_networks.get(l3_uuid), i).uuid
+            for i, l3_uuid in enumerate(vm.l3_network_uuids)
+        ]
         return clone
 
     @operation("vm.full_clone")
-    def full_clone_vm(self, source: Vm | str, name: str, *, host: Any = None, cluster: Any = None, primary_storage: Any = None,
-                      power_on: bool = False) -> Vm:
+    def full_clone_vm(
+        self,
+        source: Vm | str,
+        name: str,
+        *,
+        host: Any = None,
+        cluster: Any = None,
+        primary_storage: Any = None,
+        power_on: bool = False,
+    ) -> Vm:
         """An independent copy: every disk becomes a new root whose
         actual size is the source chain's allocated size; the source is unchanged."""
         vm = self._vm(source)
@@ -300,12 +366,21 @@ class CloneMixin(CloudState):
             size = self.volume_allocated_size(vol)
             self._charge_virtual(target_ps, virtual_charge(target_ps, vol.virtual_size))
             node = self._new_node(target_ps, None, vol.virtual_size, size, "leaf", thick=vol.thick)
-            new = Volume(uuid=self.ids.uuid(), name=f"{vol.type.upper()}-for-{name}", type=vol.type,
-                         virtual_size=vol.virtual_size, vm_uuid=clone.uuid,
-                         primary_storage_uuid=target_ps.uuid, node_uuid=node.uuid, thick=vol.thick,
-                         virtual_charge=virtual_charge(target_ps, vol.virtual_size),
-                         device_id=vol.device_id, root_image_uuid=vol.root_image_uuid,
-                         create_date=now, last_op_date=now)
+            new = Volume(
+                uuid=self.ids.uuid(),
+                name=f"{vol.type.upper()}-for-{name}",
+                type=vol.type,
+                virtual_size=vol.virtual_size,
+                vm_uuid=clone.uuid,
+                primary_storage_uuid=target_ps.uuid,
+                node_uuid=node.uuid,
+                thick=vol.thick,
+                virtual_charge=virtual_charge(target_ps, vol.virtual_size),
+                device_id=vol.device_id,
+                root_image_uuid=vol.root_image_uuid,
+                create_date=now,
+                last_op_date=now,
+            )
             self._add(self.volumes, new)
             if vol.type == "Root":
                 self._set(clone, "root_volume_uuid", new.uuid)

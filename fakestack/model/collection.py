@@ -1,10 +1,11 @@
 """Insertion-ordered collections with lookup by uuid and by name."""
+
 from __future__ import annotations
 
-from typing import Any, Generic, Iterator, Protocol, TypeVar, ValuesView
+from collections.abc import Iterator, ValuesView
+from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import NotFound
-
 
 
 class Keyed(Protocol):

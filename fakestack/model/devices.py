@@ -79,8 +79,7 @@ class DeviceMixin(CloudState):
             if ps_given is not None and not candidates:
                 raise InvalidArgument(
                     "primary_storage",
-                    f"primary storage {ps_given.uuid} is not "
-                    "attached to the cluster of the requested host",
+                    f"primary storage {ps_given.uuid} is not attached to the cluster of the requested host",
                     reason_code="storage_not_in_host_cluster",
                     primary_storage_uuid=ps_given.uuid,
                 )
@@ -255,8 +254,13 @@ class DeviceMixin(CloudState):
 
     def _nic_index(self, vm: Vm, nic: Nic) -> int:
         if nic.uuid not in vm.nic_uuids:
-            raise InvalidArgument("nic", f"nic {nic.uuid} is not a nic of vm {vm.uuid}",
-                                  reason_code="nic_of_another_vm", nic_uuid=nic.uuid, vm_uuid=vm.uuid)
+            raise InvalidArgument(
+                "nic",
+                f"nic {nic.uuid} is not a nic of vm {vm.uuid}",
+                reason_code="nic_of_another_vm",
+                nic_uuid=nic.uuid,
+                vm_uuid=vm.uuid,
+            )
         return vm.nic_uuids.index(nic.uuid)
 
     def _device_state_check(self, vm: Vm, op: str) -> None:
@@ -342,8 +346,12 @@ class DeviceMixin(CloudState):
             raise InvalidArgument("host", "the vm's host cannot reach the target storage; give a host")
         if new_host is not None:
             if reach is not None and new_host.cluster_uuid not in reach:
-                raise InvalidArgument("host", f"host {new_host.uuid} cannot reach the vm's storage",
-                                      reason_code="host_cannot_reach_vm_storage", host_uuid=new_host.uuid)
+                raise InvalidArgument(
+                    "host",
+                    f"host {new_host.uuid} cannot reach the vm's storage",
+                    reason_code="host_cannot_reach_vm_storage",
+                    host_uuid=new_host.uuid,
+                )
             if vm.holds_host and new_host.uuid != vm.host_uuid:
                 if not new_host.schedulable:
                     if new_host.status != "Connected":

@@ -4,12 +4,14 @@ Every entity round-trips through ``to_dict`` / ``from_dict`` (used by ``Cloud.sn
 Capacity ledgers live on the storages and hosts as running totals; ``Cloud.check_invariants``
 recomputes them from their holders (VMs, volumes, disk nodes).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import operator
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar, cast
+from typing import Any, TypeVar, cast
 
 from .errors import DomainError
 from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
@@ -46,20 +48,22 @@ class Entity:
 
 
 E = TypeVar("E", bound=Entity)
-_FIELDS: dict[type, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}  # field names and an attrgetter, per entity class
+_FIELDS: dict[
+    type, tuple[tuple[str, ...], Callable[[Any], Any]]
+] = {}  # field names and an attrgetter, per entity class
 _MAYBE_CONTAINERS: dict[type, tuple[str, ...]] = {}  # fields not typed as a plain scalar, per class
 _SCALAR_TYPES = frozenset(
-    f"{t}{suffix}" for t in ("str", "int", "float", "bool") for suffix in ("", " | None"))
+    f"{t}{suffix}" for t in ("str", "int", "float", "bool") for suffix in ("", " | None")
+)
 
 
 def _maybe_containers(cls: type) -> tuple[str, ...]:
     names = _MAYBE_CONTAINERS.get(cls)
     if names is None:
         names = _MAYBE_CONTAINERS[cls] = tuple(
-            f.name for f in dataclasses.fields(cls) if str(f.type) not in _SCALAR_TYPES)
+            f.name for f in dataclasses.fields(cls) if str(f.type) not in _SCALAR_TYPES
+        )
     return names
-
-
 
 
 # Image kinds (``Image.media_type``): a root volume's template, a data volume's template,

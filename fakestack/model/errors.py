@@ -6,6 +6,7 @@ Every error takes keyword ``facts``: a ``reason_code`` naming the case and the v
 about, from which a dialect builds its own text;
 ``message`` is neutral English for whoever shows it as is.
 """
+
 from __future__ import annotations
 
 from typing import Any

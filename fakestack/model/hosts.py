@@ -1,9 +1,9 @@
 """Host capacity (CPU and memory held by VMs), placement through the host index, and host
 state/status changes."""
+
 from __future__ import annotations
 
 from typing import Any
-
 
 from .entities import (
     Host,
@@ -16,10 +16,8 @@ from .errors import (
     Unreachable,
 )
 from .placement import HostIndex
-
-
-from .transactions import operation
 from .state import CloudState
+from .transactions import operation
 
 
 class HostMixin(CloudState):
@@ -28,10 +26,12 @@ class HostMixin(CloudState):
         free_memory = host.total_memory - host.used_memory - host.reserved_memory
         request = {"cpu": cpu, "memory": memory}
         if free_memory < memory:
-            return CapacityExhausted("host.memory", memory, max(free_memory, 0),
-                                     resource_uuid=host.uuid, request=request)
-        return CapacityExhausted("host.cpu", cpu, max(host.total_cpu - host.used_cpu, 0),
-                                 resource_uuid=host.uuid, request=request)
+            return CapacityExhausted(
+                "host.memory", memory, max(free_memory, 0), resource_uuid=host.uuid, request=request
+            )
+        return CapacityExhausted(
+            "host.cpu", cpu, max(host.total_cpu - host.used_cpu, 0), resource_uuid=host.uuid, request=request
+        )
 
     def _update_host(self, host: Host, undoable: bool = True, **changes: Any) -> None:
         """Change host fields that the placement index keys on (usage, state, status),
@@ -45,8 +45,12 @@ class HostMixin(CloudState):
             self._undo.append(lambda: self._update_host(host, False, **old))
 
     def _set_host_usage(self, host: Host, cpu: int, memory: int, vms: int) -> None:
-        self._update_host(host, used_cpu=host.used_cpu + cpu, used_memory=host.used_memory + memory,
-                          vm_count=host.vm_count + vms)
+        self._update_host(
+            host,
+            used_cpu=host.used_cpu + cpu,
+            used_memory=host.used_memory + memory,
+            vm_count=host.vm_count + vms,
+        )
 
     def _hold_host(self, vm: Vm, host: Host) -> None:
         if self._exhausted:
@@ -70,10 +74,17 @@ class HostMixin(CloudState):
             if resource in self._exhausted:
                 needed = vm.cpu_num if resource == "host.cpu" else vm.memory_size
                 raise CapacityExhausted(
-                    resource, needed, 0, resource_uuid=host.uuid if host is not None else None,
-                    request={"cpu": vm.cpu_num, "memory": vm.memory_size}, injected=True)
+                    resource,
+                    needed,
+                    0,
+                    resource_uuid=host.uuid if host is not None else None,
+                    request={"cpu": vm.cpu_num, "memory": vm.memory_size},
+                    injected=True,
+                )
 
-    def _choose_host(self, vm: Vm, *, host: Host | None = None, clusters: Any = None, strategy: Any = None) -> Host:
+    def _choose_host(
+        self, vm: Vm, *, host: Host | None = None, clusters: Any = None, strategy: Any = None
+    ) -> Host:
         if self._exhausted:
             self._injected_host_shortage(vm, host)
         if host is not None:
@@ -82,8 +93,12 @@ class HostMixin(CloudState):
                     raise Unreachable("host", host.uuid)
                 raise InvalidState("host", host.uuid, host.state, "allocate")
             if clusters is not None and host.cluster_uuid not in clusters:
-                raise InvalidArgument("host", f"host {host.uuid} cannot reach the storage",
-                                      reason_code="host_cannot_reach_storage", host_uuid=host.uuid)
+                raise InvalidArgument(
+                    "host",
+                    f"host {host.uuid} cannot reach the storage",
+                    reason_code="host_cannot_reach_storage",
+                    host_uuid=host.uuid,
+                )
             if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
                 raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
             return host

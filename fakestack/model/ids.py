@@ -1,4 +1,5 @@
 """Seeded id generation: every id the cloud hands out comes from here."""
+
 from __future__ import annotations
 
 import random

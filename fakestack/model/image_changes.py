@@ -182,8 +182,9 @@ class ImageChangeMixin(CloudState):
         usable ones attached to the zone of the primary storage holding it (storage
         order).  A question: nothing changes."""
         if volume is None and snapshot is None:
-            raise InvalidArgument("volume", "give a volume or a volume snapshot",
-                                  reason_code="volume_or_snapshot")
+            raise InvalidArgument(
+                "volume", "give a volume or a volume snapshot", reason_code="volume_or_snapshot"
+            )
         if snapshot is not None:
             ps_uuid: str | None = self.volume_snapshots.get(snapshot).primary_storage_uuid
         else:

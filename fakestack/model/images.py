@@ -1,37 +1,48 @@
 """Images: registration on backup storage, delayed delete, recover, expunge; image caches
 on primary storage are built by VM creation (see vms.py)."""
+
 from __future__ import annotations
 
+import functools
 from typing import Any
 
-import functools
-
-
 from .entities import MEDIA_TYPES, ROOT_TEMPLATE, BackupStorage, Image
-from .kinds import ImageKind
 from .errors import (
     InvalidArgument,
     InvalidState,
     NotFound,
     Unreachable,
 )
-
-
-from .transactions import operation
+from .kinds import ImageKind
 from .state import CloudState
+from .transactions import operation
 
 
 class ImageMixin(CloudState):
     @operation("image.register")
-    def register_image(self, name: str, backup_storage: Any = None, *, virtual_size: int, actual_size: int,
-                       media_type: ImageKind | str = ROOT_TEMPLATE, format: str = "qcow2",
-                       platform: str = "Linux", guest_os_type: str = "", architecture: str = "x86_64",
-                       description: str = "", system: bool = False) -> Image:
+    def register_image(
+        self,
+        name: str,
+        backup_storage: Any = None,
+        *,
+        virtual_size: int,
+        actual_size: int,
+        media_type: ImageKind | str = ROOT_TEMPLATE,
+        format: str = "qcow2",
+        platform: str = "Linux",
+        guest_os_type: str = "",
+        architecture: str = "x86_64",
+        description: str = "",
+        system: bool = False,
+    ) -> Image:
         """Add an image whose data (``actual_size`` bytes) lands on a backup storage now
         (``CapacityExhausted("backup_storage")`` when it does not fit).  With no storage
         named, the usable one with the most room takes it."""
-        bs = (self.backup_storages.get(backup_storage) if backup_storage is not None
-              else self._roomiest_backup_storage())
+        bs = (
+            self.backup_storages.get(backup_storage)
+            if backup_storage is not None
+            else self._roomiest_backup_storage()
+        )
         self._fault_point("image.register", name=name, backup_storage=bs.uuid)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -46,12 +57,22 @@ class ImageMixin(CloudState):
             raise InvalidState("backup_storage", bs.uuid, bs.state, "add image", ("Enabled",))
         node = self._new_node(bs, None, virtual_size, actual_size, "image")
         now = self.clock.now()
-        image = Image(uuid=self.ids.uuid(), name=name, media_type=kind, format=format,
-                      platform=platform, guest_os_type=guest_os_type, architecture=architecture,
-                      virtual_size=virtual_size, actual_size=actual_size, description=description,
-                      system=system, create_date=now, last_op_date=now,
-                      backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid,
-                                            "status": "Ready"}])
+        image = Image(
+            uuid=self.ids.uuid(),
+            name=name,
+            media_type=kind,
+            format=format,
+            platform=platform,
+            guest_os_type=guest_os_type,
+            architecture=architecture,
+            virtual_size=virtual_size,
+            actual_size=actual_size,
+            description=description,
+            system=system,
+            create_date=now,
+            last_op_date=now,
+            backup_storage_refs=[{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}],
+        )
         return self._add(self.images, image)
 
     # -- images ------------------------------------------------------------------------
@@ -73,9 +94,13 @@ class ImageMixin(CloudState):
         """Delayed delete: the image's refs on those storages (all when None) become Deleted."""
         image = self.images.get(image)
         self._fault_point("image.delete", image=image.uuid, name=image.name)
-        wanted = None if backup_storages is None else {self.backup_storages.get(b).uuid for b in backup_storages}
-        refs = [dict(r, status="Deleted") if wanted is None or r["backup_storage_uuid"] in wanted else r
-                for r in image.backup_storage_refs]
+        wanted = (
+            None if backup_storages is None else {self.backup_storages.get(b).uuid for b in backup_storages}
+        )
+        refs = [
+            dict(r, status="Deleted") if wanted is None or r["backup_storage_uuid"] in wanted else r
+            for r in image.backup_storage_refs
+        ]
         self._set(image, "backup_storage_refs", refs)
         if all(r["status"] == "Deleted" for r in refs):
             self._set(image, "status", "Deleted")

@@ -1,7 +1,7 @@
 """``check_invariants``: every ledger equals the sum of its holders, trees are sound, every
 reference resolves (DESIGN.md, Invariants)."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from .entities import (
     HOLDING_STATES,
@@ -72,13 +72,18 @@ class InvariantsMixin(CloudState):
         children: dict[str, int] = {}
         for vol in self.volumes:
             if vol.primary_storage_uuid:
-                virtual[vol.primary_storage_uuid] = virtual.get(vol.primary_storage_uuid, 0) + vol.virtual_charge
+                virtual[vol.primary_storage_uuid] = (
+                    virtual.get(vol.primary_storage_uuid, 0) + vol.virtual_charge
+                )
             if vol.vm_uuid and vol.vm_uuid not in self.vms:
                 breaches.append(f"volume {vol.uuid} attached to missing vm {vol.vm_uuid}")
             if vol.status == "Ready" and (vol.node_uuid is None or vol.node_uuid not in self.nodes):
                 breaches.append(f"volume {vol.uuid} is Ready without a disk")
         for node in self.nodes:
-            if node.storage_uuid not in self.primary_storages and node.storage_uuid not in self.backup_storages:
+            if (
+                node.storage_uuid not in self.primary_storages
+                and node.storage_uuid not in self.backup_storages
+            ):
                 breaches.append(f"disk {node.uuid} on missing storage {node.storage_uuid}")
             physical[node.storage_uuid] = physical.get(node.storage_uuid, 0) + node.physical_charge
             if node.virtual_charge:
@@ -98,11 +103,13 @@ class InvariantsMixin(CloudState):
         held = self._node_holders()
         for node in self.nodes:
             if node.children != children.get(node.uuid, 0):
-                breaches.append(f"disk {node.uuid} counts {node.children} children, has "
-                                f"{children.get(node.uuid, 0)}")
+                breaches.append(
+                    f"disk {node.uuid} counts {node.children} children, has {children.get(node.uuid, 0)}"
+                )
             if node.refs != held.get(node.uuid, 0):
-                breaches.append(f"disk {node.uuid} ({node.role}) counts {node.refs} holders, has "
-                                f"{held.get(node.uuid, 0)}")
+                breaches.append(
+                    f"disk {node.uuid} ({node.role}) counts {node.refs} holders, has {held.get(node.uuid, 0)}"
+                )
             if node.refs <= 0 and node.children == 0:
                 breaches.append(f"disk {node.uuid} is hidden with no children (should be freed)")
         for uuid in held:
@@ -110,21 +117,31 @@ class InvariantsMixin(CloudState):
                 breaches.append(f"a holder references freed disk {uuid}")
         for ps in self.primary_storages:
             if ps.used_virtual != virtual.get(ps.uuid, 0):
-                breaches.append(f"primary storage {ps.name}: virtual ledger {ps.used_virtual} != held "
-                                f"{virtual.get(ps.uuid, 0)}")
+                breaches.append(
+                    f"primary storage {ps.name}: virtual ledger {ps.used_virtual} != held "
+                    f"{virtual.get(ps.uuid, 0)}"
+                )
             if ps.used_physical != physical.get(ps.uuid, 0):
-                breaches.append(f"primary storage {ps.name}: physical ledger {ps.used_physical} != held "
-                                f"{physical.get(ps.uuid, 0)}")
+                breaches.append(
+                    f"primary storage {ps.name}: physical ledger {ps.used_physical} != held "
+                    f"{physical.get(ps.uuid, 0)}"
+                )
             virtual_limit = ps.total_capacity if ps.admits_virtually else ps.used_virtual
             if not 0 <= ps.used_virtual <= virtual_limit:
-                breaches.append(f"primary storage {ps.name}: virtual ledger {ps.used_virtual} outside "
-                                f"0..{ps.total_capacity}")
+                breaches.append(
+                    f"primary storage {ps.name}: virtual ledger {ps.used_virtual} outside "
+                    f"0..{ps.total_capacity}"
+                )
             if not 0 <= ps.used_physical <= ps.total_physical_capacity:
-                breaches.append(f"primary storage {ps.name}: physical ledger {ps.used_physical} outside "
-                                f"0..{ps.total_physical_capacity}")
+                breaches.append(
+                    f"primary storage {ps.name}: physical ledger {ps.used_physical} outside "
+                    f"0..{ps.total_physical_capacity}"
+                )
         for bs in self.backup_storages:
             if bs.used != physical.get(bs.uuid, 0):
-                breaches.append(f"backup storage {bs.name}: ledger {bs.used} != held {physical.get(bs.uuid, 0)}")
+                breaches.append(
+                    f"backup storage {bs.name}: ledger {bs.used} != held {physical.get(bs.uuid, 0)}"
+                )
             if not 0 <= bs.used <= bs.total_capacity:
                 breaches.append(f"backup storage {bs.name}: ledger {bs.used} outside 0..{bs.total_capacity}")
         for l3 in self.l3_networks:
@@ -142,14 +159,17 @@ class InvariantsMixin(CloudState):
                 breaches.append(f"nic {nic.uuid} on missing l3 {nic.l3_network_uuid}")
             elif nic.ip and network.used.get(str(ip_int(nic.ip))) != nic.uuid:
                 breaches.append(
-                    f"nic {nic.uuid}: its address {nic.ip} is not held for it in l3 {network.name}")
+                    f"nic {nic.uuid}: its address {nic.ip} is not held for it in l3 {network.name}"
+                )
         for vm in self.vms:
             # a VM's networks are its NICs' (one entry per NIC), once it has its NICs
             if vm.nic_uuids:
                 networks = sorted(self.nics.get(u).l3_network_uuid for u in vm.nic_uuids if u in self.nics)
                 if networks != sorted(vm.l3_network_uuids):
-                    breaches.append(f"vm {vm.name} ({vm.uuid}) lists networks {vm.l3_network_uuids}, "
-                                    f"its nics are on {networks}")
+                    breaches.append(
+                        f"vm {vm.name} ({vm.uuid}) lists networks {vm.l3_network_uuids}, "
+                        f"its nics are on {networks}"
+                    )
             elif vm.l3_network_uuids and vm.state in HOLDING_STATES:
                 breaches.append(f"vm {vm.name} ({vm.uuid}) is {vm.state} on networks without nics")
             for nic_uuid in vm.nic_uuids:
@@ -176,7 +196,8 @@ class InvariantsMixin(CloudState):
             latest = self.volume_snapshots.find(vol.latest_snapshot_uuid)
             if latest is None or latest.volume_uuid != vol.uuid:
                 breaches.append(
-                    f"volume {vol.uuid}: latest snapshot {vol.latest_snapshot_uuid} is not its own")
+                    f"volume {vol.uuid}: latest snapshot {vol.latest_snapshot_uuid} is not its own"
+                )
             elif vol.node_uuid is not None and latest.node_uuid not in self._ancestor_disks(vol.node_uuid):
                 breaches.append(f"volume {vol.uuid}: its disk does not build on its latest snapshot's disk")
         breaches.extend(self._extra_invariant_breaches())

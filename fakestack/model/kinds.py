@@ -14,6 +14,7 @@ them by a dialect's words.  A dialect may teach the model those words with
 neutral value or a taught spelling, and always returns the member.  The model itself
 holds no dialect's words.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -60,19 +61,19 @@ class Kind(str, Enum):
 class PrimaryStorageKind(Kind):
     """Where VM disks live while the VM runs."""
 
-    LOCAL = "local"                  # the disks of each host, private to it
+    LOCAL = "local"  # the disks of each host, private to it
     NETWORK_SHARE = "network_share"  # a file share every host of the clusters mounts over the network
-    SHARED_MOUNT = "shared_mount"    # a shared file system mounted at the same path on every host
-    DISTRIBUTED = "distributed"      # a distributed block store (pools of objects)
-    SHARED_BLOCK = "shared_block"    # block devices (LUNs) every host of the clusters sees
+    SHARED_MOUNT = "shared_mount"  # a shared file system mounted at the same path on every host
+    DISTRIBUTED = "distributed"  # a distributed block store (pools of objects)
+    SHARED_BLOCK = "shared_block"  # block devices (LUNs) every host of the clusters sees
 
 
 class BackupStorageKind(Kind):
     """Where images (and, for one kind, volume backups) are kept."""
 
     BACKUP_STORE = "backup_store"  # keeps images and volume backups (incremental chains)
-    FILE_SERVER = "file_server"    # keeps images as files on a server, no volume backups
-    DISTRIBUTED = "distributed"    # keeps images in a distributed store's pool, no volume backups
+    FILE_SERVER = "file_server"  # keeps images as files on a server, no volume backups
+    DISTRIBUTED = "distributed"  # keeps images in a distributed store's pool, no volume backups
 
 
 class ImageKind(Kind):
@@ -80,7 +81,7 @@ class ImageKind(Kind):
 
     ROOT_TEMPLATE = "root_template"  # a root volume's template: VMs boot from it
     DATA_TEMPLATE = "data_template"  # a data volume's template
-    ISO = "iso"                      # an installer disc
+    ISO = "iso"  # an installer disc
 
 
 _SPELLINGS: dict[type[Kind], dict[str, Kind]] = {}

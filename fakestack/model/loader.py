@@ -1,4 +1,5 @@
 """Loading a topology from what a user names: a preset, a file, a dict or a Topology."""
+
 from __future__ import annotations
 
 import json
@@ -9,7 +10,7 @@ from .presets import PRESET_NAMES, preset
 from .topology import Topology, TopologyError, parse_topology
 
 
-def load_topology(spec: "str | Path | dict[str, Any] | Topology") -> Topology:
+def load_topology(spec: str | Path | dict[str, Any] | Topology) -> Topology:
     """A preset name (``demo``, ``tiny``, ``scale:HOSTS:VMS``), a file path, a dict or a Topology."""
     if isinstance(spec, Topology):
         return spec

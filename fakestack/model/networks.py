@@ -1,4 +1,5 @@
 """L3 addresses: handed out lowest first, freed addresses reused first."""
+
 from __future__ import annotations
 
 import functools
@@ -18,8 +19,9 @@ from .state import CloudState
 
 class NetworkMixin(CloudState):
     # -- IP addresses ------------------------------------------------------------------
-    def _allocate_nic(self, vm: Vm | None, l3: L3Network, device_id: int, *, ip: str | None = None,
-                      uuid: str | None = None) -> Nic:
+    def _allocate_nic(
+        self, vm: Vm | None, l3: L3Network, device_id: int, *, ip: str | None = None, uuid: str | None = None
+    ) -> Nic:
         """A NIC of ``vm`` (None: of no VM yet) on ``l3``: the lowest freed address, else the
         next one; or ``ip``, an address the caller has checked is free (``_claim_ip``)."""
         if ip is not None:
@@ -37,15 +39,29 @@ class NetworkMixin(CloudState):
             while value == gateway or str(value) in l3.used:  # the gateway, or a chosen (static) address
                 value += 1
             if value > l3.last_ip:
-                raise CapacityExhausted("l3.ip", 1, 0, resource_uuid=l3.uuid,
-                                        message=f"no free IP address left on l3 network {l3.uuid}",
-                                        reason_code="l3_network_full", l3_network_uuid=l3.uuid)
+                raise CapacityExhausted(
+                    "l3.ip",
+                    1,
+                    0,
+                    resource_uuid=l3.uuid,
+                    message=f"no free IP address left on l3 network {l3.uuid}",
+                    reason_code="l3_network_full",
+                    l3_network_uuid=l3.uuid,
+                )
             self._set(l3, "next_ip", value + 1)
         h = self.ids.hex(10)
         mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
-        nic = Nic(uuid or self.ids.uuid(), vm.uuid if vm is not None else None, l3.uuid,
-                  ip if ip is not None else ip_str(value), mac, l3.netmask, l3.gateway, device_id,
-                  self.clock.now())
+        nic = Nic(
+            uuid or self.ids.uuid(),
+            vm.uuid if vm is not None else None,
+            l3.uuid,
+            ip if ip is not None else ip_str(value),
+            mac,
+            l3.netmask,
+            l3.gateway,
+            device_id,
+            self.clock.now(),
+        )
         self._add(self.nics, nic)
         key = str(value)
         l3.used[key] = nic.uuid
@@ -63,12 +79,14 @@ class NetworkMixin(CloudState):
         if pushed:
             heapq.heappush(l3.released, ip)
         if self._undo is not None:
+
             def undo() -> None:
                 if pushed:
                     l3.released.remove(ip)
                     heapq.heapify(l3.released)
                 if held is not None:
                     l3.used[key] = held
+
             self._undo.append(undo)
         self._remove(self.nics, nic)
 

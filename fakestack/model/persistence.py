@@ -1,4 +1,5 @@
 """Snapshot and restore: the whole state as JSON, and back."""
+
 from __future__ import annotations
 
 import gc
@@ -58,12 +59,12 @@ class PersistenceMixin(CloudState):
         self._backup_restore(data)
 
     @classmethod
-    def restore(cls, data: dict[str, Any], clock: Clock | None = None) -> "Cloud":
+    def restore(cls, data: dict[str, Any], clock: Clock | None = None) -> Cloud:
         with gc_paused():
             return cls._load_state(data, clock)
 
     @classmethod
-    def _load_state(cls, data: dict[str, Any], clock: Clock | None = None) -> "Cloud":
+    def _load_state(cls, data: dict[str, Any], clock: Clock | None = None) -> Cloud:
         if data.get("version") != SNAPSHOT_VERSION:
             raise ValueError(f"unsupported snapshot version {data.get('version')!r}")
         cloud_cls = cast("type[Cloud]", cls)
@@ -97,7 +98,7 @@ class PersistenceMixin(CloudState):
         every holder of the object sees it; its lock, fault plan and time listeners stay."""
         self._become(self.restore(data))
 
-    def _become(self, other: "Cloud") -> None:
+    def _become(self, other: Cloud) -> None:
         kept = self.lock, self.faults, self._time_listeners
         self.__dict__.clear()
         self.__dict__.update(other.__dict__)
@@ -130,6 +131,7 @@ def _normalize_kinds(cloud: Cloud) -> None:
 
 def _json_copy(value: Any) -> Any:
     import json
+
     return json.loads(json.dumps(value))
 
 
@@ -141,9 +143,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, dict):
         return {str(k): _jsonable(v) for k, v in value.items()}
     if hasattr(value, "entries") and hasattr(value, "source_uuid"):  # a clone result
-        return {"source_uuid": value.source_uuid,
-                "entries": [{"name": e.name, "vm_uuid": e.vm.uuid if e.vm else None,
-                             "error": e.error.to_dict() if e.error else None} for e in value.entries]}
+        return {
+            "source_uuid": value.source_uuid,
+            "entries": [
+                {
+                    "name": e.name,
+                    "vm_uuid": e.vm.uuid if e.vm else None,
+                    "error": e.error.to_dict() if e.error else None,
+                }
+                for e in value.entries
+            ],
+        }
     uuid = getattr(value, "uuid", None)
     if uuid is not None:
         return {"uuid": uuid}
@@ -151,7 +161,13 @@ def _jsonable(value: Any) -> Any:
 
 
 def _job_to_json(job: Job) -> dict[str, Any]:
-    return {"uuid": job.uuid, "operation": job.operation, "start": job.start, "end": job.end,
-            "result": _jsonable(job.result),
-            "error": job.error.to_dict() if isinstance(job.error, DomainError) else job.error,
-            "args": _jsonable(job.args), "cancelled": job.cancelled}
+    return {
+        "uuid": job.uuid,
+        "operation": job.operation,
+        "start": job.start,
+        "end": job.end,
+        "result": _jsonable(job.result),
+        "error": job.error.to_dict() if isinstance(job.error, DomainError) else job.error,
+        "args": _jsonable(job.args),
+        "cancelled": job.cancelled,
+    }

@@ -5,11 +5,12 @@ index keyed on its free memory (after the reserve); the strategies that order ho
 another key (VM count, free CPU) get their own index, built the first time the strategy
 is used and maintained from then on.  A placement is a bisect plus a short walk.
 """
+
 from __future__ import annotations
 
 import random
 from bisect import bisect_left, insort
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from .entities import Host
 from .errors import CapacityExhausted
@@ -83,7 +84,7 @@ class HostIndex:
 
     # -- queries -----------------------------------------------------------------------
     @staticmethod
-    def fits(host: Host, cpu: int, memory: int, clusters: "frozenset[str] | None") -> bool:
+    def fits(host: Host, cpu: int, memory: int, clusters: frozenset[str] | None) -> bool:
         return (
             host.total_cpu - host.used_cpu >= cpu
             and host.total_memory - host.used_memory - host.reserved_memory >= memory
@@ -95,7 +96,7 @@ class HostIndex:
         strategy: str,
         cpu: int,
         memory: int,
-        clusters: "frozenset[str] | None" = None,
+        clusters: frozenset[str] | None = None,
         last_host: Host | None = None,
         exclude: Iterable[str] = (),
     ) -> Host:

@@ -58,8 +58,11 @@ class PlacementQuestionMixin(CloudState):
             )
         if img.media_type != ROOT_TEMPLATE:
             raise InvalidArgument(
-                "image", f"image {img.uuid} is a {img.media_type}, not a {ROOT_TEMPLATE}",
-                reason_code="image_not_root_template", image_uuid=img.uuid, media_type=img.media_type,
+                "image",
+                f"image {img.uuid} is a {img.media_type}, not a {ROOT_TEMPLATE}",
+                reason_code="image_not_root_template",
+                image_uuid=img.uuid,
+                media_type=img.media_type,
             )
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
         if offering is not None:
@@ -70,7 +73,8 @@ class PlacementQuestionMixin(CloudState):
             cpu, memory = 0, 0
         else:
             raise InvalidArgument(
-                "instance_offering", "give an instance offering, or a cpu count and a memory size",
+                "instance_offering",
+                "give an instance offering, or a cpu count and a memory size",
                 reason_code="instance_offering_or_sizes",
             )
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None

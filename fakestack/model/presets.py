@@ -3,6 +3,7 @@
 Their documents are data, in ``fakestack/topologies/*.json`` (the same format as a user's
 topology file); ``scale`` fills the hosts, clusters, VMs and storage sizes of its template.
 """
+
 from __future__ import annotations
 
 import json
@@ -91,9 +92,13 @@ def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
     data["name"] = f"scale:{hosts}:{vms}"
     data["clusters"] = clusters
     data["hosts"] = [
-        {"name": f"host-{i + 1}", "cluster": f"cluster-{i // hosts_per_cluster + 1}",
-         "cpu_num": 64, "memory": "512G",
-         "management_ip": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}"}
+        {
+            "name": f"host-{i + 1}",
+            "cluster": f"cluster-{i // hosts_per_cluster + 1}",
+            "cpu_num": 64,
+            "memory": "512G",
+            "management_ip": f"10.{(i >> 16) & 255}.{(i >> 8) & 255}.{i & 255}",
+        }
         for i in range(hosts)
     ]
     (ps,) = data["primary_storages"]
@@ -103,8 +108,9 @@ def scale(hosts: int, vms: int, hosts_per_cluster: int = 1000) -> Topology:
     bs["total_capacity"] = storage
     (image,) = data["images"]
     offering = data["instance_offerings"][0]["name"]
-    data["vms"] = [{"name": f"vm-{i + 1}", "instance_offering": offering, "image": image["name"]}
-                   for i in range(vms)]
+    data["vms"] = [
+        {"name": f"vm-{i + 1}", "instance_offering": offering, "image": image["name"]} for i in range(vms)
+    ]
     return parse_topology(data)
 
 

@@ -34,8 +34,13 @@ class RestoreMixin(CloudState):
         members: list[Backup] = self.group_backups(group)
         if not members:
             uuid = self._group_uuid(group)
-            raise NotFound("backup_group", uuid, message=f"no backup found in backup group {uuid}",
-                           reason_code="backup_group_empty", backup_group_uuid=uuid)
+            raise NotFound(
+                "backup_group",
+                uuid,
+                message=f"no backup found in backup group {uuid}",
+                reason_code="backup_group_empty",
+                backup_group_uuid=uuid,
+            )
         return members
 
     def _backup_source(self, record: Backup, backup_storage: Any = None) -> tuple[BackupStorage, DiskNode]:
@@ -186,7 +191,8 @@ class RestoreMixin(CloudState):
         memory = offering.memory_size if offering is not None else (memory_size or meta.get("memory_size"))
         if not cpu or not memory or cpu <= 0 or memory <= 0:
             raise InvalidArgument(
-                "instance_offering", "give an instance offering, or a cpu count and a memory size",
+                "instance_offering",
+                "give an instance offering, or a cpu count and a memory size",
                 reason_code="instance_offering_or_sizes",
             )
         if l3_networks:
@@ -336,9 +342,7 @@ class RestoreMixin(CloudState):
         if not isinstance(name, str) or not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
         if mode not in (None, "full"):
-            raise InvalidArgument(
-                "mode", "only full is accepted", reason_code="backup_mode", mode=mode
-            )
+            raise InvalidArgument("mode", "only full is accepted", reason_code="backup_mode", mode=mode)
         if not bs.keeps_backups:
             raise keeps_no_backups(bs)
         if bs.state != "Enabled":

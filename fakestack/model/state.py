@@ -4,11 +4,13 @@
 collections and machinery the others define.  Each mixin derives from :class:`CloudState`,
 which declares those attributes for type checkers; at run time it is an empty class.
 """
+
 from __future__ import annotations
 
 import random
 import threading
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from .clock import Clock
 from .collection import Collection, Keyed
@@ -89,9 +91,17 @@ class CloudState:
         def _add(self, collection: Collection[E], entity: E) -> E: ...
         def _vm(self, vm: Vm | str) -> Vm: ...
         def _volume(self, volume: Volume | str) -> Volume: ...
-        def _new_node(self, store: PrimaryStorage | BackupStorage, parent: DiskNode | None,
-                      virtual_size: int, actual_size: int, role: str, *, thick: bool = False,
-                      charge_virtual: bool = False) -> DiskNode: ...
+        def _new_node(
+            self,
+            store: PrimaryStorage | BackupStorage,
+            parent: DiskNode | None,
+            virtual_size: int,
+            actual_size: int,
+            role: str,
+            *,
+            thick: bool = False,
+            charge_virtual: bool = False,
+        ) -> DiskNode: ...
         def chain_allocated_size(self, node: DiskNode) -> int: ...
         def _grow_node(self, node: DiskNode, nbytes: int) -> int: ...
         def _backup_snapshot(self) -> dict[str, Any]: ...

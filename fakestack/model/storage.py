@@ -4,16 +4,16 @@ Mixed into ``Cloud``.  Every charge goes through ``_charge_*`` so that an open
 transaction (``Cloud.atomic``) can undo it, and so that injected exhaustion is checked at
 exactly the place a real shortage is.
 """
+
 from __future__ import annotations
 
-from typing import Any
-
 import math
+from typing import Any
 
 from .entities import BackupStorage, DiskNode, PrimaryStorage
 from .errors import CapacityExhausted, InvalidArgument, InvalidState
-from .transactions import operation
 from .state import CloudState
+from .transactions import operation
 
 
 def virtual_charge(ps: PrimaryStorage, size: int) -> int:
@@ -27,8 +27,9 @@ class StorageMixin(CloudState):
     @operation("storage.set_status")
     def set_storage_status(self, storage: Any, status: str) -> PrimaryStorage | BackupStorage:
         """Connect / disconnect a primary or backup storage."""
-        store: PrimaryStorage | BackupStorage = (self.primary_storages.find(storage)
-                                                 or self.backup_storages.get(storage))
+        store: PrimaryStorage | BackupStorage = self.primary_storages.find(
+            storage
+        ) or self.backup_storages.get(storage)
         if status not in ("Connected", "Disconnected", "Connecting"):
             raise InvalidArgument("status", "must be Connected, Disconnected or Connecting")
         self._set(store, "status", status)
@@ -36,8 +37,9 @@ class StorageMixin(CloudState):
 
     @operation("storage.set_state")
     def set_storage_state(self, storage: Any, state: str) -> PrimaryStorage | BackupStorage:
-        store: PrimaryStorage | BackupStorage = (self.primary_storages.find(storage)
-                                                 or self.backup_storages.get(storage))
+        store: PrimaryStorage | BackupStorage = self.primary_storages.find(
+            storage
+        ) or self.backup_storages.get(storage)
         if state not in ("Enabled", "Disabled", "Maintenance"):
             raise InvalidArgument("state", "must be Enabled, Disabled or Maintenance")
         self._set(store, "state", state)
@@ -56,8 +58,11 @@ class StorageMixin(CloudState):
         if charge > available or injected:
             # an injected shortage reports no room at all, as a full storage would
             raise CapacityExhausted(
-                "primary_storage.virtual", charge, 0 if injected else max(available, 0),
-                resource_uuid=ps.uuid, injected=injected,
+                "primary_storage.virtual",
+                charge,
+                0 if injected else max(available, 0),
+                resource_uuid=ps.uuid,
+                injected=injected,
             )
 
     def _charge_virtual(self, ps: PrimaryStorage, charge: int) -> None:
@@ -81,7 +86,10 @@ class StorageMixin(CloudState):
         injected = delta > 0 and resource in self._exhausted
         if delta > available or injected:
             raise CapacityExhausted(
-                resource, delta, 0 if injected else max(available, 0), resource_uuid=store.uuid,
+                resource,
+                delta,
+                0 if injected else max(available, 0),
+                resource_uuid=store.uuid,
                 injected=injected,
             )
 
@@ -114,7 +122,10 @@ class StorageMixin(CloudState):
             depth = parent.depth + 1
             if depth > self.settings.max_chain_depth:
                 raise CapacityExhausted(
-                    "chain_depth", depth, self.settings.max_chain_depth, resource_uuid=parent.uuid,
+                    "chain_depth",
+                    depth,
+                    self.settings.max_chain_depth,
+                    resource_uuid=parent.uuid,
                     message=f"the disk chain would reach {depth} levels, over the limit of "
                     f"{self.settings.max_chain_depth}",
                     reason_code="chain_depth",

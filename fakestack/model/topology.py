@@ -7,6 +7,7 @@ Loaded from a preset name, a YAML/JSON file or built in Python.  Sizes accept in
 (bytes) or strings with binary units (``"40G"``, ``"1.5T"``, ``"512M"``).  Every cross
 reference is checked; a bad topology raises ``TopologyError`` naming the field and why.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -139,7 +140,7 @@ class ImageSpec(_Spec):
     architecture: str = "x86_64"
 
     @model_validator(mode="after")
-    def _actual_fits(self) -> "ImageSpec":
+    def _actual_fits(self) -> ImageSpec:
         if self.actual_size > self.virtual_size:
             raise ValueError(
                 f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
@@ -166,7 +167,7 @@ class L3NetworkSpec(_Spec):
     gateway: str | None = None
 
     @model_validator(mode="after")
-    def _addresses(self) -> "L3NetworkSpec":
+    def _addresses(self) -> L3NetworkSpec:
         try:
             net = ipaddress.IPv4Network(self.cidr, strict=True)
         except ValueError as exc:
@@ -208,7 +209,7 @@ class DownloadableImage(_Spec):
     download_seconds: float | None = Field(default=None, ge=0)
 
     @model_validator(mode="after")
-    def _actual_fits(self) -> "DownloadableImage":
+    def _actual_fits(self) -> DownloadableImage:
         if self.actual_size > self.virtual_size:
             raise ValueError(
                 f"actual_size ({self.actual_size}) is larger than virtual_size ({self.virtual_size})"
@@ -248,7 +249,7 @@ class Topology(_Spec):
     settings: Settings = Field(default_factory=Settings)
 
     @model_validator(mode="after")
-    def _references(self) -> "Topology":
+    def _references(self) -> Topology:
         problems: list[str] = []
 
         def names(kind: str) -> set[str]:

@@ -4,23 +4,25 @@ Every public operation of ``Cloud`` runs inside a transaction: each change is re
 an undo log (``(obj, attr, old)`` triples or callables) so that a failure leaves nothing
 behind, and each outcome is journaled.
 """
+
 from __future__ import annotations
 
 import functools
-from collections import deque
 import re
+from collections import deque
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, Iterator, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from .collection import Collection, Keyed
-from .util import key_of
 from .errors import (
     Conflict,
     DomainError,
     InvalidArgument,
 )
 from .state import CloudState
+from .util import key_of
 
 if TYPE_CHECKING:
     from .cloud import Cloud
@@ -30,23 +32,72 @@ if TYPE_CHECKING:
 # place so that strategies and docs need not keep their own lists.  A test checks it
 # against the ``_fault_point`` calls in the model's source.
 FAULT_POINTS = (
-    "vm.create", "vm.start", "vm.stop", "vm.reboot", "vm.pause", "vm.resume", "vm.hibernate",
-    "vm.wake", "vm.resize",
-    "vm.destroy", "vm.recover", "vm.expunge", "vm.clone.prepare", "vm.clone",
-    "vm.instant_clone", "vm.full_clone", "vm.relocate", "vm.add_disk", "vm.add_nic",
-    "vm.remove_nic", "vm.move_nic",
-    "volume.create", "volume.attach", "volume.detach", "volume.delete", "volume.expunge",
-    "volume.write", "snapshot.create", "snapshot.delete",
-    "backup.create", "backup.create.volume", "backup.delete", "backup.sync", "backup.forget",
-    "backup.lose_data", "image.create_from_backup", "image.register", "image.delete",
+    "vm.create",
+    "vm.start",
+    "vm.stop",
+    "vm.reboot",
+    "vm.pause",
+    "vm.resume",
+    "vm.hibernate",
+    "vm.wake",
+    "vm.resize",
+    "vm.destroy",
+    "vm.recover",
+    "vm.expunge",
+    "vm.clone.prepare",
+    "vm.clone",
+    "vm.instant_clone",
+    "vm.full_clone",
+    "vm.relocate",
+    "vm.add_disk",
+    "vm.add_nic",
+    "vm.remove_nic",
+    "vm.move_nic",
+    "volume.create",
+    "volume.attach",
+    "volume.detach",
+    "volume.delete",
+    "volume.expunge",
+    "volume.write",
+    "snapshot.create",
+    "snapshot.delete",
+    "backup.create",
+    "backup.create.volume",
+    "backup.delete",
+    "backup.sync",
+    "backup.forget",
+    "backup.lose_data",
+    "image.create_from_backup",
+    "image.register",
+    "image.delete",
     "image.expunge",
-    "vm.update", "vm.change_offering", "vm.migrate", "vm.reimage", "vm.attach_network",
-    "vm.detach_network", "nic.create", "snapshot.create_group", "snapshot.revert",
-    "image.create_from_volume", "image.create_from_snapshot", "volume.create_from_snapshot",
-    "volume.create_from_image", "volume.resize", "backup.create_vm", "backup.revert_vm",
-    "backup.create_volume", "backup.delete_volume", "backup.revert_volume", "backup.copy",
-    "image.download", "image.update", "image.set_state", "host.change_state", "host.reconnect",
-    "primary_storage.change_state", "primary_storage.sync",
+    "vm.update",
+    "vm.change_offering",
+    "vm.migrate",
+    "vm.reimage",
+    "vm.attach_network",
+    "vm.detach_network",
+    "nic.create",
+    "snapshot.create_group",
+    "snapshot.revert",
+    "image.create_from_volume",
+    "image.create_from_snapshot",
+    "volume.create_from_snapshot",
+    "volume.create_from_image",
+    "volume.resize",
+    "backup.create_vm",
+    "backup.revert_vm",
+    "backup.create_volume",
+    "backup.delete_volume",
+    "backup.revert_volume",
+    "backup.copy",
+    "image.download",
+    "image.update",
+    "image.set_state",
+    "host.change_state",
+    "host.reconnect",
+    "primary_storage.change_state",
+    "primary_storage.sync",
 )
 
 
@@ -58,7 +109,6 @@ class FaultEffects:
     exhaust: tuple[str, ...] = ()
     latency: float = 0.0
     hang: bool = False
-
 
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -75,7 +125,7 @@ def operation(name: str) -> Callable[[F], F]:
 
     def decorate(fn: F) -> F:
         @functools.wraps(fn)
-        def wrapper(self: "Cloud", *args: Any, **kwargs: Any) -> Any:
+        def wrapper(self: Cloud, *args: Any, **kwargs: Any) -> Any:
             if self._in_operation:
                 return fn(self, *args, **kwargs)
             self._in_operation = True
@@ -105,10 +155,6 @@ def operation(name: str) -> Callable[[F], F]:
         return cast(F, wrapper)
 
     return decorate
-
-
-
-
 
 
 class TransactionMixin(CloudState):
@@ -203,13 +249,16 @@ class TransactionMixin(CloudState):
         if not isinstance(wanted, str) or not _UUID32.fullmatch(wanted):
             raise InvalidArgument("resource_uuid", f"{wanted!r} is not a uuid of 32 hex digits")
         if wanted in collection:
-            raise Conflict(collection.kind, wanted, f"{collection.kind} {wanted} already exists",
-                           reason_code="uuid_taken")
+            raise Conflict(
+                collection.kind,
+                wanted,
+                f"{collection.kind} {wanted} already exists",
+                reason_code="uuid_taken",
+            )
         return wanted
 
 
 _UUID32 = re.compile(r"[0-9a-f]{32}")
-
 
 
 class OperationJournal:
@@ -244,11 +293,20 @@ class OperationJournal:
         seq, when, name, args, kwargs, outcome = raw
         result: dict[str, Any]
         if isinstance(outcome, BaseException):
-            result = {"error": outcome.to_dict() if isinstance(outcome, DomainError)
-                      else {"kind": type(outcome).__name__, "message": str(outcome)}}
+            result = {
+                "error": outcome.to_dict()
+                if isinstance(outcome, DomainError)
+                else {"kind": type(outcome).__name__, "message": str(outcome)}
+            }
         elif hasattr(outcome, "entries") and hasattr(outcome, "source_uuid"):  # a clone result
             result = {"ok": [e.vm.uuid if e.ok else None for e in outcome.entries]}
         else:
             result = {"ok": key_of(outcome)}
-        return {"seq": seq, "time": when, "operation": name, "args": [key_of(a) for a in args],
-                "kwargs": {k: key_of(v) for k, v in kwargs.items()}, **result}
+        return {
+            "seq": seq,
+            "time": when,
+            "operation": name,
+            "args": [key_of(a) for a in args],
+            "kwargs": {k: key_of(v) for k, v in kwargs.items()},
+            **result,
+        }

@@ -1,4 +1,5 @@
 """Small helpers shared by the model's modules (public here, imported from here)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,9 +1,11 @@
 """VM lifecycle: creation (placement of host and primary storage together), start, stop,
 reboot, pause, resume, freeze, destroy, recover, expunge, resize."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from enum import Enum
-from typing import Any, Iterable
+from typing import Any
 
 from .entities import (
     ROOT_TEMPLATE,
@@ -22,17 +24,29 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
+from .state import CloudState
 from .storage import virtual_charge
-
-
 from .transactions import operation
 from .util import key_of
-from .state import CloudState
 
 VM_STATES = (
-    "Created", "Starting", "Running", "Stopping", "Stopped", "Rebooting", "Destroying",
-    "Destroyed", "Migrating", "Expunging", "Pausing", "Paused", "Resuming", "Error",
-    "Unknown", "Crashed", "Hibernated",
+    "Created",
+    "Starting",
+    "Running",
+    "Stopping",
+    "Stopped",
+    "Rebooting",
+    "Destroying",
+    "Destroyed",
+    "Migrating",
+    "Expunging",
+    "Pausing",
+    "Paused",
+    "Resuming",
+    "Error",
+    "Unknown",
+    "Crashed",
+    "Hibernated",
 )
 
 # The model's allowed-operations table: which VM states allow which operation.
@@ -44,8 +58,22 @@ ALLOWED = {
     "resume": ("Paused",),
     "hibernate": ("Running",),
     "wake": ("Hibernated",),
-    "destroy": ("Created", "Running", "Stopped", "Paused", "Unknown", "Crashed", "Starting",
-                "Stopping", "Rebooting", "Migrating", "Pausing", "Resuming", "Error", "Hibernated"),
+    "destroy": (
+        "Created",
+        "Running",
+        "Stopped",
+        "Paused",
+        "Unknown",
+        "Crashed",
+        "Starting",
+        "Stopping",
+        "Rebooting",
+        "Migrating",
+        "Pausing",
+        "Resuming",
+        "Error",
+        "Hibernated",
+    ),
     "recover": ("Destroyed",),
     "expunge": ("Destroyed",),
     "clone": ("Running", "Stopped", "Paused"),
@@ -59,7 +87,6 @@ ALLOWED = {
     "detach_network": ("Running", "Stopped", "Paused"),
     "reimage": ("Stopped",),
 }
-
 
 
 class StartPolicy(str, Enum):
@@ -136,22 +163,34 @@ class VmMixin(CloudState):
         node = self._image_cache(image, ps)
         if node is not None:
             return node
-        ready = [r for r in image.backup_storage_refs if r["status"] == "Ready"
-                 and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"]
+        ready = [
+            r
+            for r in image.backup_storage_refs
+            if r["status"] == "Ready"
+            and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"
+        ]
         if not ready:
             if image.backup_storage_refs:
                 raise Unreachable("backup_storage", image.backup_storage_refs[0]["backup_storage_uuid"])
             raise InvalidState("image", image.uuid, image.status, "download")
-        node = self._new_node(ps, None, image.virtual_size, image.actual_size, "image-cache",
-                              charge_virtual=True)
+        node = self._new_node(
+            ps, None, image.virtual_size, image.actual_size, "image-cache", charge_virtual=True
+        )
         key = f"{image.uuid}:{ps.uuid}"
         self.image_caches[key] = node.uuid
         if self._undo is not None:
             self._undo.append(lambda: self.image_caches.pop(key, None))
         return node
 
-    def _storage_need(self, ps: PrimaryStorage, image: Image | None, parent: DiskNode | None,
-                      root_size: int, data_sizes: Iterable[int], thick: bool) -> tuple[int, int]:
+    def _storage_need(
+        self,
+        ps: PrimaryStorage,
+        image: Image | None,
+        parent: DiskNode | None,
+        root_size: int,
+        data_sizes: Iterable[int],
+        thick: bool,
+    ) -> tuple[int, int]:
         """(virtual charge, physical bytes) that a VM's volumes need on ``ps``."""
         leaf = self.settings.new_leaf_size
         virtual = virtual_charge(ps, root_size)
@@ -183,22 +222,34 @@ class VmMixin(CloudState):
                 p_room = 0
             if ps.admits_virtually and virtual > v_room:
                 if shortage is None or shortage.resource != "primary_storage.virtual":
-                    shortage = CapacityExhausted("primary_storage.virtual", virtual, max(v_room, 0),
-                                                 resource_uuid=ps.uuid,
-                                                 injected="primary_storage.virtual" in self._exhausted)
+                    shortage = CapacityExhausted(
+                        "primary_storage.virtual",
+                        virtual,
+                        max(v_room, 0),
+                        resource_uuid=ps.uuid,
+                        injected="primary_storage.virtual" in self._exhausted,
+                    )
                 continue
             if physical > p_room:
                 if shortage is None:
-                    shortage = CapacityExhausted("primary_storage.physical", physical, max(p_room, 0),
-                                                 resource_uuid=ps.uuid,
-                                                 injected="primary_storage.physical" in self._exhausted)
+                    shortage = CapacityExhausted(
+                        "primary_storage.physical",
+                        physical,
+                        max(p_room, 0),
+                        resource_uuid=ps.uuid,
+                        injected="primary_storage.physical" in self._exhausted,
+                    )
                 continue
             if best is None or rank > best[0]:
                 best = (rank, ps)
         if best is None:
             if shortage is None:
-                shortage = CapacityExhausted("primary_storage.virtual", need(candidates[0])[0] if candidates else 0,
-                                             0, resource_uuid=None)
+                shortage = CapacityExhausted(
+                    "primary_storage.virtual",
+                    need(candidates[0])[0] if candidates else 0,
+                    0,
+                    resource_uuid=None,
+                )
                 if candidates and all(not ps.usable for ps in candidates):
                     ps = candidates[0]
                     if ps.status != "Connected":
@@ -211,13 +262,30 @@ class VmMixin(CloudState):
 
     # -- VM lifecycle ------------------------------------------------------------------
     @operation("vm.create")
-    def create_vm(self, name: str, *, image: Any = None, instance_offering: Any = None, cpu_num: int | None = None,
-                  memory_size: int | None = None, l3_networks: Any = None, snapshot: Any = None, host: Any = None,
-                  cluster: Any = None, zone: Any = None, primary_storage: Any = None, primary_storage_for_data: Any = None,
-                  data_disk_offerings: Any = (), data_disk_sizes: Any = (), strategy: str = StartPolicy.START,
-                  allocator_strategy: str | None = None, provisioning: str | None = None,
-                  description: str = "", platform: str | None = None,
-                  resource_uuid: str | None = None) -> Vm:
+    def create_vm(
+        self,
+        name: str,
+        *,
+        image: Any = None,
+        instance_offering: Any = None,
+        cpu_num: int | None = None,
+        memory_size: int | None = None,
+        l3_networks: Any = None,
+        snapshot: Any = None,
+        host: Any = None,
+        cluster: Any = None,
+        zone: Any = None,
+        primary_storage: Any = None,
+        primary_storage_for_data: Any = None,
+        data_disk_offerings: Any = (),
+        data_disk_sizes: Any = (),
+        strategy: str = StartPolicy.START,
+        allocator_strategy: str | None = None,
+        provisioning: str | None = None,
+        description: str = "",
+        platform: str | None = None,
+        resource_uuid: str | None = None,
+    ) -> Vm:
         """Create a VM from an image (or a volume snapshot) and an offering (or cpu/memory).
 
         ``strategy``: a :class:`StartPolicy`: ``start`` (placed and Running), ``stopped``
@@ -226,13 +294,27 @@ class VmMixin(CloudState):
         """
         self._fault_point("vm.create", name=name, image=key_of(image), host=key_of(host))
         vm = self._new_vm_record(
-            name, image=image, instance_offering=instance_offering, cpu_num=cpu_num,
-            memory_size=memory_size, l3_networks=l3_networks, snapshot=snapshot, zone=zone,
-            host=host, cluster=cluster, primary_storage=primary_storage,
+            name,
+            image=image,
+            instance_offering=instance_offering,
+            cpu_num=cpu_num,
+            memory_size=memory_size,
+            l3_networks=l3_networks,
+            snapshot=snapshot,
+            zone=zone,
+            host=host,
+            cluster=cluster,
+            primary_storage=primary_storage,
             primary_storage_for_data=primary_storage_for_data,
-            data_disk_offerings=data_disk_offerings, data_disk_sizes=data_disk_sizes,
-            strategy=strategy, allocator_strategy=allocator_strategy, provisioning=provisioning,
-            description=description, platform=platform, resource_uuid=resource_uuid)
+            data_disk_offerings=data_disk_offerings,
+            data_disk_sizes=data_disk_sizes,
+            strategy=strategy,
+            allocator_strategy=allocator_strategy,
+            provisioning=provisioning,
+            description=description,
+            platform=platform,
+            resource_uuid=resource_uuid,
+        )
         policy = start_policy(strategy)  # valid: the record checked it
         if policy is not StartPolicy.NONE:
             self._instantiate(vm)
@@ -240,12 +322,30 @@ class VmMixin(CloudState):
                 self._stop(vm)
         return vm
 
-    def _new_vm_record(self, name: Any, *, image: Any = None, instance_offering: Any = None, cpu_num: Any = None,
-                       memory_size: Any = None, l3_networks: Any = None, snapshot: Any = None, zone: Any = None, host: Any = None,
-                       cluster: Any = None, primary_storage: Any = None, primary_storage_for_data: Any = None,
-                       data_disk_offerings: Any = (), data_disk_sizes: Any = (), strategy: Any = StartPolicy.START,
-                       allocator_strategy: Any = None, provisioning: Any = None, description: Any = "",
-                       platform: Any = None, resource_uuid: Any = None) -> Vm:
+    def _new_vm_record(
+        self,
+        name: Any,
+        *,
+        image: Any = None,
+        instance_offering: Any = None,
+        cpu_num: Any = None,
+        memory_size: Any = None,
+        l3_networks: Any = None,
+        snapshot: Any = None,
+        zone: Any = None,
+        host: Any = None,
+        cluster: Any = None,
+        primary_storage: Any = None,
+        primary_storage_for_data: Any = None,
+        data_disk_offerings: Any = (),
+        data_disk_sizes: Any = (),
+        strategy: Any = StartPolicy.START,
+        allocator_strategy: Any = None,
+        provisioning: Any = None,
+        description: Any = "",
+        platform: Any = None,
+        resource_uuid: Any = None,
+    ) -> Vm:
         uuid = self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
@@ -255,9 +355,11 @@ class VmMixin(CloudState):
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
         if offering is None:
             if not cpu_num or not memory_size:
-                raise InvalidArgument("instance_offering",
-                                      "give an instance offering, or a cpu count and a memory size",
-                                      reason_code="instance_offering_or_sizes")
+                raise InvalidArgument(
+                    "instance_offering",
+                    "give an instance offering, or a cpu count and a memory size",
+                    reason_code="instance_offering_or_sizes",
+                )
             if cpu_num <= 0 or memory_size <= 0:
                 raise InvalidArgument("cpu_num" if cpu_num <= 0 else "memory_size", "must be positive")
         snap = self.volume_snapshots.get(snapshot) if snapshot is not None else None
@@ -268,16 +370,24 @@ class VmMixin(CloudState):
             if img.status != "Ready" or img.state != "Enabled":
                 raise InvalidState("image", img.uuid, img.status, "create vm")
             if img.media_type != ROOT_TEMPLATE:  # not bootable
-                raise InvalidArgument("image", f"image {img.uuid} is a {img.media_type}, "
-                                      f"not a {ROOT_TEMPLATE}", reason_code="image_not_bootable",
-                                      image_uuid=img.uuid, media_type=img.media_type)
+                raise InvalidArgument(
+                    "image",
+                    f"image {img.uuid} is a {img.media_type}, not a {ROOT_TEMPLATE}",
+                    reason_code="image_not_bootable",
+                    image_uuid=img.uuid,
+                    media_type=img.media_type,
+                )
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage) if primary_storage is not None else None
-        ps_data = (self.primary_storages.get(primary_storage_for_data)
-                   if primary_storage_for_data is not None else None)
+        ps_data = (
+            self.primary_storages.get(primary_storage_for_data)
+            if primary_storage_for_data is not None
+            else None
+        )
         if allocator_strategy is not None:
             from .topology import ALLOCATOR_STRATEGIES
+
             if allocator_strategy not in ALLOCATOR_STRATEGIES:
                 raise InvalidArgument("allocator_strategy", f"unknown strategy {allocator_strategy}")
         data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
@@ -309,12 +419,15 @@ class VmMixin(CloudState):
             source_vm = self.vms.find(source_vol.vm_uuid or source_vol.last_vm_uuid) if source_vol else None
         now = self.clock.now()
         vm = Vm(
-            uuid=uuid, name=name, zone_uuid=zone_uuid,
+            uuid=uuid,
+            name=name,
+            zone_uuid=zone_uuid,
             cpu_num=offering.cpu_num if offering else cpu_num,
             memory_size=offering.memory_size if offering else memory_size,
             instance_offering_uuid=offering.uuid if offering else None,
             image_uuid=img.uuid if img else (source_vm.image_uuid if source_vm else None),
-            description=description, state="Created",
+            description=description,
+            state="Created",
             l3_network_uuids=[n.uuid for n in nets],
             allocator_strategy=allocator_strategy or (offering.allocator_strategy if offering else None),
             platform=platform or (img.platform if img else (source_vm.platform if source_vm else "Linux")),
@@ -327,18 +440,30 @@ class VmMixin(CloudState):
                 "cluster": hint_cluster.uuid if hint_cluster else None,
                 "primary_storage": ps_root.uuid if ps_root else None,
                 "primary_storage_for_data": ps_data.uuid if ps_data else None,
-                "data_sizes": data_sizes, "data_offerings": data_offerings,
+                "data_sizes": data_sizes,
+                "data_offerings": data_offerings,
                 "thick": None if provisioning is None else provisioning == "thick",
             },
-            create_date=now, last_op_date=now)
+            create_date=now,
+            last_op_date=now,
+        )
         self._add(self.vms, vm)
         return vm
 
-    def _storage_plan(self, zone_uuid: str, image: Image | None, snap: VolumeSnapshot | None,
-                      parent_node: DiskNode | None, root_size: int, data_sizes: list[int],
-                      ps_root: PrimaryStorage | None, ps_data: PrimaryStorage | None,
-                      hint_host: Host | None, hint_cluster: str | None,
-                      forced_thick: bool | None) -> tuple[list[PrimaryStorage], set[str]]:
+    def _storage_plan(
+        self,
+        zone_uuid: str,
+        image: Image | None,
+        snap: VolumeSnapshot | None,
+        parent_node: DiskNode | None,
+        root_size: int,
+        data_sizes: list[int],
+        ps_root: PrimaryStorage | None,
+        ps_data: PrimaryStorage | None,
+        hint_host: Host | None,
+        hint_cluster: str | None,
+        forced_thick: bool | None,
+    ) -> tuple[list[PrimaryStorage], set[str]]:
         """Where a new VM's volumes can go: the primary storages (of its zone, reachable
         from the hinted host or cluster) with room for them, roomiest first, and the
         clusters whose hosts reach one of them.  Raises the shortage when none fits.
@@ -365,21 +490,30 @@ class VmMixin(CloudState):
         for ps in candidates:
             thick = ps.default_thick if forced_thick is None else forced_thick
             try:
-                self._pick_primary_storage([ps], lambda ps, thick=thick: self._storage_need(
-                    ps, image, parent_node, root_size, root_data, thick))
+                self._pick_primary_storage(
+                    [ps],
+                    lambda ps, thick=thick: self._storage_need(
+                        ps, image, parent_node, root_size, root_data, thick
+                    ),
+                )
             except (CapacityExhausted, Unreachable) as exc:
                 shortage = shortage or exc
                 continue
             fitting.append(ps)
         if ps_data is not None and fitting:
             thick = ps_data.default_thick if forced_thick is None else forced_thick
-            self._pick_primary_storage([ps_data], lambda ps: self._storage_need(
-                ps, None, None, 0, data_sizes, thick))
+            self._pick_primary_storage(
+                [ps_data], lambda ps: self._storage_need(ps, None, None, 0, data_sizes, thick)
+            )
         if not fitting:
             if shortage is not None:
                 raise shortage
-            raise CapacityExhausted("primary_storage.virtual", root_size, 0,
-                                    message="no primary storage is attached to a cluster that can run the vm")
+            raise CapacityExhausted(
+                "primary_storage.virtual",
+                root_size,
+                0,
+                message="no primary storage is attached to a cluster that can run the vm",
+            )
         fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
         clusters: set[str] = set()
         for ps in fitting:
@@ -389,10 +523,12 @@ class VmMixin(CloudState):
         if ps_data is not None:
             clusters &= set(ps_data.cluster_uuids)
             if not clusters:
-                raise InvalidArgument("data_volume_primary_storage",
-                                      f"primary storage {ps_data.uuid} is not attached to a "
-                                      "cluster that can run the vm",
-                                      reason_code="data_storage_unreachable", primary_storage_uuid=ps_data.uuid)
+                raise InvalidArgument(
+                    "data_volume_primary_storage",
+                    f"primary storage {ps_data.uuid} is not attached to a cluster that can run the vm",
+                    reason_code="data_storage_unreachable",
+                    primary_storage_uuid=ps_data.uuid,
+                )
         return fitting, clusters
 
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
@@ -405,8 +541,11 @@ class VmMixin(CloudState):
         hint_host = self.hosts.get(p["host"]) if p["host"] else None
         hint_cluster = p["cluster"]
         ps_root = self.primary_storages.get(p["primary_storage"]) if p["primary_storage"] else None
-        ps_data = (self.primary_storages.get(p["primary_storage_for_data"])
-                   if p["primary_storage_for_data"] else None)
+        ps_data = (
+            self.primary_storages.get(p["primary_storage_for_data"])
+            if p["primary_storage_for_data"]
+            else None
+        )
         if image is not None:
             root_size = image.virtual_size
         else:
@@ -414,8 +553,18 @@ class VmMixin(CloudState):
             root_size = parent_node.virtual_size
         data_sizes = p["data_sizes"]
         fitting, clusters = self._storage_plan(
-            vm.zone_uuid, image, snap, parent_node, root_size, data_sizes, ps_root, ps_data,
-            hint_host, hint_cluster, p["thick"])
+            vm.zone_uuid,
+            image,
+            snap,
+            parent_node,
+            root_size,
+            data_sizes,
+            ps_root,
+            ps_data,
+            hint_host,
+            hint_cluster,
+            p["thick"],
+        )
         host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
         ps = next(ps for ps in fitting if host.cluster_uuid in ps.cluster_uuids)
         self._hold_host(vm, host)
@@ -432,8 +581,9 @@ class VmMixin(CloudState):
         data_thick = data_ps.default_thick if p["thick"] is None else p["thick"]
         uuids = []
         for i, size in enumerate(data_sizes):
-            vol = self._new_volume_on(vm, "Data", size, data_ps, parent=None, thick=data_thick,
-                                      device_id=i + 1)
+            vol = self._new_volume_on(
+                vm, "Data", size, data_ps, parent=None, thick=data_thick, device_id=i + 1
+            )
             vol.disk_offering_uuid = p["data_offerings"][i]
             uuids.append(vol.uuid)
         self._set(vm, "data_volume_uuids", uuids)
@@ -444,9 +594,19 @@ class VmMixin(CloudState):
         self._set(vm, "state", "Running")
         vm.last_op_date = self.clock.now()
 
-    def _new_volume_on(self, vm: Vm | None, vtype: str, size: int, ps: PrimaryStorage, *,
-                       parent: DiskNode | None, thick: bool, device_id: int = 0,
-                       name: str | None = None, uuid: str | None = None) -> Volume:
+    def _new_volume_on(
+        self,
+        vm: Vm | None,
+        vtype: str,
+        size: int,
+        ps: PrimaryStorage,
+        *,
+        parent: DiskNode | None,
+        thick: bool,
+        device_id: int = 0,
+        name: str | None = None,
+        uuid: str | None = None,
+    ) -> Volume:
         uuid = uuid or self.ids.uuid()
         charge = virtual_charge(ps, size)
         self._charge_virtual(ps, charge)
@@ -456,10 +616,21 @@ class VmMixin(CloudState):
         if name is None:
             assert vm is not None  # a volume of no VM is named by its caller
             name = f"ROOT-for-{vm.name}" if vtype == "Root" else f"DATA-for-{vm.name}"
-        volume = Volume(uuid=uuid, name=name, type=vtype, virtual_size=size,
-                        vm_uuid=vm.uuid if vm else None, primary_storage_uuid=ps.uuid,
-                        node_uuid=node.uuid, thick=thick, virtual_charge=charge,
-                        status="Ready", device_id=device_id, create_date=now, last_op_date=now)
+        volume = Volume(
+            uuid=uuid,
+            name=name,
+            type=vtype,
+            virtual_size=size,
+            vm_uuid=vm.uuid if vm else None,
+            primary_storage_uuid=ps.uuid,
+            node_uuid=node.uuid,
+            thick=thick,
+            virtual_charge=charge,
+            status="Ready",
+            device_id=device_id,
+            create_date=now,
+            last_op_date=now,
+        )
         self._add(self.volumes, volume)
         return volume
 
@@ -507,8 +678,11 @@ class VmMixin(CloudState):
 
     def _start_existing(self, vm: Vm, hint: Host | None) -> None:
         clusters = self._running_clusters(vm)
-        local = any(self.primary_storages.get(v.primary_storage_uuid).host_local
-                    for v in self.vm_volumes(vm) if v.primary_storage_uuid)
+        local = any(
+            self.primary_storages.get(v.primary_storage_uuid).host_local
+            for v in self.vm_volumes(vm)
+            if v.primary_storage_uuid
+        )
         if local and hint is None and vm.last_host_uuid:
             hint = self.hosts.get(vm.last_host_uuid)
         strategy = "LastHostPreferredAllocatorStrategy"
@@ -652,14 +826,27 @@ class VmMixin(CloudState):
             free_cpu = host.total_cpu - host.used_cpu
             free_memory = host.total_memory - host.used_memory - host.reserved_memory
             if d_memory > 0 and (d_memory > free_memory or "host.memory" in self._exhausted):
-                raise CapacityExhausted("host.memory", d_memory, max(free_memory, 0),
-                                        resource_uuid=host.uuid, request={"cpu": d_cpu, "memory": d_memory})
+                raise CapacityExhausted(
+                    "host.memory",
+                    d_memory,
+                    max(free_memory, 0),
+                    resource_uuid=host.uuid,
+                    request={"cpu": d_cpu, "memory": d_memory},
+                )
             if d_cpu > 0 and (d_cpu > free_cpu or "host.cpu" in self._exhausted):
-                raise CapacityExhausted("host.cpu", d_cpu, max(free_cpu, 0),
-                                        resource_uuid=host.uuid, request={"cpu": d_cpu, "memory": d_memory})
+                raise CapacityExhausted(
+                    "host.cpu",
+                    d_cpu,
+                    max(free_cpu, 0),
+                    resource_uuid=host.uuid,
+                    request={"cpu": d_cpu, "memory": d_memory},
+                )
             self._set_host_usage(host, d_cpu, d_memory, 0)
         self._set(vm, "cpu_num", cpu)
         self._set(vm, "memory_size", memory)
-        self._set(vm, "instance_offering_uuid", vm.instance_offering_uuid
-                  if cpu_num is None and memory_size is None else None)
+        self._set(
+            vm,
+            "instance_offering_uuid",
+            vm.instance_offering_uuid if cpu_num is None and memory_size is None else None,
+        )
         return vm

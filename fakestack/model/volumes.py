@@ -1,8 +1,8 @@
 """Data volumes, volume snapshots and guest writes."""
+
 from __future__ import annotations
 
 from typing import Any
-
 
 from .entities import (
     DiskNode,
@@ -15,21 +15,27 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
+from .state import CloudState
 from .storage import virtual_charge
-
-
 from .transactions import operation
 from .util import key_of
-from .state import CloudState
 
 
 class VolumeMixin(CloudState):
     # -- volumes -----------------------------------------------------------------------
     @operation("volume.create")
-    def create_data_volume(self, name: str, *, size: int | None = None, disk_offering: Any = None,
-                           primary_storage: Any = None, provisioning: str | None = None,
-                           description: str = "", resource_uuid: str | None = None,
-                           place: bool = False) -> Volume:
+    def create_data_volume(
+        self,
+        name: str,
+        *,
+        size: int | None = None,
+        disk_offering: Any = None,
+        primary_storage: Any = None,
+        provisioning: str | None = None,
+        description: str = "",
+        resource_uuid: str | None = None,
+        place: bool = False,
+    ) -> Volume:
         """A data volume: NotInstantiated (no storage, no capacity) unless a primary storage
         is given, in which case it is created there at once.  ``place=True`` with no storage
         given: created at once on the usable primary storage with the most free virtual
@@ -48,18 +54,30 @@ class VolumeMixin(CloudState):
         now = self.clock.now()
         volume: Volume
         if primary_storage is None and not place:
-            volume = Volume(uuid=uuid, name=name, type="Data", virtual_size=size,
-                            description=description, status="NotInstantiated",
-                            thick=provisioning == "thick",
-                            disk_offering_uuid=offering.uuid if offering else None,
-                            create_date=now, last_op_date=now)
+            volume = Volume(
+                uuid=uuid,
+                name=name,
+                type="Data",
+                virtual_size=size,
+                description=description,
+                status="NotInstantiated",
+                thick=provisioning == "thick",
+                disk_offering_uuid=offering.uuid if offering else None,
+                create_date=now,
+                last_op_date=now,
+            )
             return self._add(self.volumes, volume)
         if primary_storage is None:
             leaf = self.settings.new_leaf_size
-            ps = self._pick_primary_storage(list(self.primary_storages), lambda ps: (
-                virtual_charge(ps, size),
-                size if (ps.default_thick if provisioning is None else provisioning == "thick")
-                else min(leaf, size)))
+            ps = self._pick_primary_storage(
+                list(self.primary_storages),
+                lambda ps: (
+                    virtual_charge(ps, size),
+                    size
+                    if (ps.default_thick if provisioning is None else provisioning == "thick")
+                    else min(leaf, size),
+                ),
+            )
         else:
             ps = self.primary_storages.get(primary_storage)
         if not ps.usable:
@@ -67,8 +85,7 @@ class VolumeMixin(CloudState):
                 raise Unreachable("primary_storage", ps.uuid)
             raise InvalidState("primary_storage", ps.uuid, ps.state, "allocate")
         thick = ps.default_thick if provisioning is None else provisioning == "thick"
-        volume = self._new_volume_on(None, "Data", size, ps, parent=None, thick=thick, name=name,
-                                     uuid=uuid)
+        volume = self._new_volume_on(None, "Data", size, ps, parent=None, thick=thick, name=name, uuid=uuid)
         volume.description = description
         volume.disk_offering_uuid = offering.uuid if offering else None
         return volume
@@ -79,11 +96,20 @@ class VolumeMixin(CloudState):
         self._fault_point("volume.attach", volume=volume.uuid, vm=vm.uuid, name=vm.name)
         self._state_check(vm, "attach_volume")
         if volume.type != "Data":
-            raise InvalidArgument("volume", f"volume {volume.uuid} is not a data volume",
-                                  reason_code="volume_not_data", volume_uuid=volume.uuid)
+            raise InvalidArgument(
+                "volume",
+                f"volume {volume.uuid} is not a data volume",
+                reason_code="volume_not_data",
+                volume_uuid=volume.uuid,
+            )
         if volume.state != "Enabled":
-            raise InvalidArgument("volume", "the volume is disabled", reason_code="volume_disabled",
-                                  volume_uuid=volume.uuid, volume_state=volume.state)
+            raise InvalidArgument(
+                "volume",
+                "the volume is disabled",
+                reason_code="volume_disabled",
+                volume_uuid=volume.uuid,
+                volume_state=volume.state,
+            )
         if volume.vm_uuid is not None:
             raise InvalidState("volume", volume.uuid, "Attached", "attach")
         if volume.status not in ("Ready", "NotInstantiated"):
@@ -91,30 +117,50 @@ class VolumeMixin(CloudState):
         clusters = self._running_clusters(vm)
         if volume.status == "NotInstantiated":
             root = self.volumes.get(vm.root_volume_uuid) if vm.root_volume_uuid else None
-            candidates = ([self.primary_storages.get(root.primary_storage_uuid)] if root else
-                          [ps for ps in self.primary_storages if ps.zone_uuid == vm.zone_uuid])
-            candidates += [ps for ps in self.primary_storages
-                           if ps not in candidates and clusters is not None
-                           and set(ps.cluster_uuids) & clusters]
-            ps = self._pick_primary_storage(candidates, lambda ps: (
-                virtual_charge(ps, volume.virtual_size),
-                volume.virtual_size if volume.thick else min(self.settings.new_leaf_size, volume.virtual_size)))
+            candidates = (
+                [self.primary_storages.get(root.primary_storage_uuid)]
+                if root
+                else [ps for ps in self.primary_storages if ps.zone_uuid == vm.zone_uuid]
+            )
+            candidates += [
+                ps
+                for ps in self.primary_storages
+                if ps not in candidates and clusters is not None and set(ps.cluster_uuids) & clusters
+            ]
+            ps = self._pick_primary_storage(
+                candidates,
+                lambda ps: (
+                    virtual_charge(ps, volume.virtual_size),
+                    volume.virtual_size
+                    if volume.thick
+                    else min(self.settings.new_leaf_size, volume.virtual_size),
+                ),
+            )
             leaf = self.settings.new_leaf_size
             self._charge_virtual(ps, virtual_charge(ps, volume.virtual_size))
             self._set(volume, "virtual_charge", virtual_charge(ps, volume.virtual_size))
-            node = self._new_node(ps, None, volume.virtual_size,
-                                  volume.virtual_size if volume.thick else leaf, "leaf",
-                                  thick=volume.thick)
+            node = self._new_node(
+                ps,
+                None,
+                volume.virtual_size,
+                volume.virtual_size if volume.thick else leaf,
+                "leaf",
+                thick=volume.thick,
+            )
             self._set(volume, "node_uuid", node.uuid)
             self._set(volume, "primary_storage_uuid", ps.uuid)
             self._set(volume, "status", "Ready")
         elif clusters is not None:
             ps = self.primary_storages.get(volume.primary_storage_uuid)
             if not set(ps.cluster_uuids) & clusters:
-                raise InvalidArgument("volume", f"volume {volume.uuid} is on primary storage {ps.uuid}, "
-                                      "which the vm's hosts cannot reach",
-                                      reason_code="volume_storage_unreachable", volume_uuid=volume.uuid,
-                                      primary_storage_uuid=ps.uuid)
+                raise InvalidArgument(
+                    "volume",
+                    f"volume {volume.uuid} is on primary storage {ps.uuid}, "
+                    "which the vm's hosts cannot reach",
+                    reason_code="volume_storage_unreachable",
+                    volume_uuid=volume.uuid,
+                    primary_storage_uuid=ps.uuid,
+                )
         used = {self.volumes.get(u).device_id for u in vm.data_volume_uuids}
         device = 1
         while device in used:
@@ -137,8 +183,12 @@ class VolumeMixin(CloudState):
         volume = self._volume(volume)
         self._fault_point("volume.detach", volume=volume.uuid)
         if volume.type != "Data":
-            raise InvalidArgument("volume", f"volume {volume.uuid} is not a data volume",
-                                  reason_code="volume_not_data", volume_uuid=volume.uuid)
+            raise InvalidArgument(
+                "volume",
+                f"volume {volume.uuid} is not a data volume",
+                reason_code="volume_not_data",
+                volume_uuid=volume.uuid,
+            )
         if volume.vm_uuid is None:
             raise InvalidState("volume", volume.uuid, "Detached", "detach")
         vm = self.vms.get(volume.vm_uuid)
@@ -152,8 +202,12 @@ class VolumeMixin(CloudState):
         volume = self._volume(volume)
         self._fault_point("volume.delete", volume=volume.uuid)
         if volume.type != "Data":
-            raise InvalidArgument("volume", f"volume {volume.uuid} is a root volume",
-                                  reason_code="volume_is_root", volume_uuid=volume.uuid)
+            raise InvalidArgument(
+                "volume",
+                f"volume {volume.uuid} is a root volume",
+                reason_code="volume_is_root",
+                volume_uuid=volume.uuid,
+            )
         if volume.status == "Deleted":
             return volume
         if volume.vm_uuid is not None:
@@ -195,8 +249,7 @@ class VolumeMixin(CloudState):
         hold the growth nothing is written and ``CapacityExhausted`` is raised.  Returns the
         bytes the disk grew by."""
         volume = self._volume(volume)
-        self._fault_point("volume.write", volume=volume.uuid,
-                          primary_storage=volume.primary_storage_uuid)
+        self._fault_point("volume.write", volume=volume.uuid, primary_storage=volume.primary_storage_uuid)
         if nbytes < 0:
             raise InvalidArgument("nbytes", "must not be negative")
         if volume.status != "Ready" or volume.node_uuid is None:
@@ -230,8 +283,15 @@ class VolumeMixin(CloudState):
         return old
 
     @operation("snapshot.create")
-    def create_volume_snapshot(self, volume: Volume | str, name: str, *, description: str = "",
-                               system: bool = False, resource_uuid: str | None = None) -> VolumeSnapshot:
+    def create_volume_snapshot(
+        self,
+        volume: Volume | str,
+        name: str,
+        *,
+        description: str = "",
+        system: bool = False,
+        resource_uuid: str | None = None,
+    ) -> VolumeSnapshot:
         """Freeze the volume's disk as a snapshot (its parent: the volume's latest one);
         the volume goes on writing into a new leaf above it.  ``resource_uuid`` is the
         snapshot's uuid when given."""
@@ -239,9 +299,16 @@ class VolumeMixin(CloudState):
         self._fault_point("snapshot.create", volume=volume.uuid, name=name)
         return self._snapshot(volume, name, description, system, uuid=resource_uuid)
 
-    def _snapshot(self, volume: Volume, name: str, description: str = "",
-                  system: bool = False, *, uuid: str | None = None,
-                  group_uuid: str | None = None) -> VolumeSnapshot:
+    def _snapshot(
+        self,
+        volume: Volume,
+        name: str,
+        description: str = "",
+        system: bool = False,
+        *,
+        uuid: str | None = None,
+        group_uuid: str | None = None,
+    ) -> VolumeSnapshot:
         if uuid is not None:
             uuid = self._claim_uuid(uuid, self.volume_snapshots)
         if volume.status != "Ready" or volume.node_uuid is None:
@@ -252,13 +319,22 @@ class VolumeMixin(CloudState):
         node = self._freeze_leaf(volume)
         now = self.clock.now()
         parent = self.volume_snapshots.by_uuid(volume.latest_snapshot_uuid)
-        snap = VolumeSnapshot(uuid=uuid or self.ids.uuid(), name=name, volume_uuid=volume.uuid,
-                              node_uuid=node.uuid, primary_storage_uuid=ps.uuid,
-                              volume_type=volume.type, description=description, system=system,
-                              size=node.actual_size,
-                              parent_uuid=parent.uuid if parent is not None else None,
-                              distance=parent.distance + 1 if parent is not None else 1,
-                              group_uuid=group_uuid, create_date=now, last_op_date=now)
+        snap = VolumeSnapshot(
+            uuid=uuid or self.ids.uuid(),
+            name=name,
+            volume_uuid=volume.uuid,
+            node_uuid=node.uuid,
+            primary_storage_uuid=ps.uuid,
+            volume_type=volume.type,
+            description=description,
+            system=system,
+            size=node.actual_size,
+            parent_uuid=parent.uuid if parent is not None else None,
+            distance=parent.distance + 1 if parent is not None else 1,
+            group_uuid=group_uuid,
+            create_date=now,
+            last_op_date=now,
+        )
         self._set(volume, "latest_snapshot_uuid", snap.uuid)
         return self._add(self.volume_snapshots, snap)
 

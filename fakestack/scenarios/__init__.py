@@ -35,6 +35,7 @@ files), ``values`` (variables, paths, comparison), ``replaying`` (replay and tra
 ``record`` (writing scenarios) and ``command`` (``fakestack replay``).  Everything public
 is importable from ``fakestack.scenarios``.
 """
+
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
@@ -42,18 +43,30 @@ from typing import TYPE_CHECKING, Any
 # Each public name -> the module that defines it.  They load on first use, not with the
 # package: ``fakestack serve`` declares the ``replay`` command without loading pydantic's
 # scenario models.
-_HOMES = {name: module for module, names in (
-    ("schema", "ClockMove DEFAULT_BASE_URL DEFAULT_CLOCK_START discover Expect FaultChange "
-               "GuestWrite HttpRequest json_schema json_schema_text load loads "
-               "model_operations OPERATIONS parse_scenario Scenario SCENARIO_SUFFIXES "
-               "ScenarioError Step"),
-    ("values", "DIFF_LINES error_code_of pretty project render_value resolve StepFailure "
-               "strict_equal subset_matches substitute text_diff"),
-    ("replaying", "build_cloud replay ReplayResult StepReport transcript_text TRANSCRIPT_VERSION"),
-    ("record", "bind_arguments dumps record_app Recorder recording_cloud RecordingMiddleware "
-               "scenario_dict"),
-    ("command", "add_replay_command cmd_replay ProgressBar transcript_name"),
-) for name in names.split()}
+_HOMES = {
+    name: module
+    for module, names in (
+        (
+            "schema",
+            "ClockMove DEFAULT_BASE_URL DEFAULT_CLOCK_START discover Expect FaultChange "
+            "GuestWrite HttpRequest json_schema json_schema_text load loads "
+            "model_operations OPERATIONS parse_scenario Scenario SCENARIO_SUFFIXES "
+            "ScenarioError Step",
+        ),
+        (
+            "values",
+            "DIFF_LINES error_code_of pretty project render_value resolve StepFailure "
+            "strict_equal subset_matches substitute text_diff",
+        ),
+        ("replaying", "build_cloud replay ReplayResult StepReport transcript_text TRANSCRIPT_VERSION"),
+        (
+            "record",
+            "bind_arguments dumps record_app Recorder recording_cloud RecordingMiddleware scenario_dict",
+        ),
+        ("command", "add_replay_command cmd_replay ProgressBar transcript_name"),
+    )
+    for name in names.split()
+}
 
 if TYPE_CHECKING:
     from .command import ProgressBar, add_replay_command, cmd_replay, transcript_name
@@ -129,12 +142,51 @@ def __dir__() -> list[str]:
 
 
 __all__ = [
-    "ClockMove", "DEFAULT_BASE_URL", "DEFAULT_CLOCK_START", "discover", "Expect", "FaultChange",
-    "GuestWrite", "HttpRequest", "json_schema", "json_schema_text", "load", "loads",
-    "model_operations", "OPERATIONS", "parse_scenario", "Scenario", "SCENARIO_SUFFIXES",
-    "ScenarioError", "Step", "DIFF_LINES", "error_code_of", "pretty", "project", "render_value",
-    "resolve", "StepFailure", "strict_equal", "subset_matches", "substitute", "text_diff",
-    "build_cloud", "replay", "ReplayResult", "StepReport", "transcript_text", "TRANSCRIPT_VERSION",
-    "bind_arguments", "dumps", "record_app", "Recorder", "recording_cloud", "RecordingMiddleware",
-    "scenario_dict", "add_replay_command", "cmd_replay", "ProgressBar", "transcript_name",
+    "ClockMove",
+    "DEFAULT_BASE_URL",
+    "DEFAULT_CLOCK_START",
+    "discover",
+    "Expect",
+    "FaultChange",
+    "GuestWrite",
+    "HttpRequest",
+    "json_schema",
+    "json_schema_text",
+    "load",
+    "loads",
+    "model_operations",
+    "OPERATIONS",
+    "parse_scenario",
+    "Scenario",
+    "SCENARIO_SUFFIXES",
+    "ScenarioError",
+    "Step",
+    "DIFF_LINES",
+    "error_code_of",
+    "pretty",
+    "project",
+    "render_value",
+    "resolve",
+    "StepFailure",
+    "strict_equal",
+    "subset_matches",
+    "substitute",
+    "text_diff",
+    "build_cloud",
+    "replay",
+    "ReplayResult",
+    "StepReport",
+    "transcript_text",
+    "TRANSCRIPT_VERSION",
+    "bind_arguments",
+    "dumps",
+    "record_app",
+    "Recorder",
+    "recording_cloud",
+    "RecordingMiddleware",
+    "scenario_dict",
+    "add_replay_command",
+    "cmd_replay",
+    "ProgressBar",
+    "transcript_name",
 ]

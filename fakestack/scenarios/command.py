@@ -1,4 +1,5 @@
 """``fakestack replay PATH...``: the command that replays files and prints a table."""
+
 from __future__ import annotations
 
 import sys
@@ -52,20 +53,32 @@ def report_name(path: Path, roots: Sequence[Path]) -> str:
 
 def add_replay_command(subparsers) -> None:
     parser = subparsers.add_parser(
-        "replay", help="replay scenario files and report pass/fail",
+        "replay",
+        help="replay scenario files and report pass/fail",
         description="Replay each scenario (files, or folders searched for *.yaml) in a fresh "
-                    "cloud; print a pass/fail table and a diff for each mismatch. Exit 0 only "
-                    "when every scenario passes.")
+        "cloud; print a pass/fail table and a diff for each mismatch. Exit 0 only "
+        "when every scenario passes.",
+    )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="scenario files or folders")
-    parser.add_argument("--transcript", metavar="DIR",
-                        help="write each scenario's transcript (JSON) into DIR")
-    parser.add_argument("--report", metavar="DIR",
-                        help="write an HTML report per scenario (capacity over the steps, final "
-                             "trees, the diff of a failed step) and an index.html into DIR")
-    parser.add_argument("--progress", dest="progress", action="store_true", default=None,
-                        help="always show the progress bar on stderr (default: on a terminal)")
-    parser.add_argument("--no-progress", dest="progress", action="store_false",
-                        help="never show the progress bar")
+    parser.add_argument(
+        "--transcript", metavar="DIR", help="write each scenario's transcript (JSON) into DIR"
+    )
+    parser.add_argument(
+        "--report",
+        metavar="DIR",
+        help="write an HTML report per scenario (capacity over the steps, final "
+        "trees, the diff of a failed step) and an index.html into DIR",
+    )
+    parser.add_argument(
+        "--progress",
+        dest="progress",
+        action="store_true",
+        default=None,
+        help="always show the progress bar on stderr (default: on a terminal)",
+    )
+    parser.add_argument(
+        "--no-progress", dest="progress", action="store_false", help="never show the progress bar"
+    )
 
 
 def cmd_replay(args) -> int:
@@ -103,8 +116,9 @@ def cmd_replay(args) -> int:
             failed += 1
             rows.append((str(path), "-", "-", "INVALID"))
             details.append(str(exc))
-            index_rows.append({"file": None, "scenario": path.name, "source": str(path),
-                               "steps": "-", "result": "INVALID"})
+            index_rows.append(
+                {"file": None, "scenario": path.name, "source": str(path), "steps": "-", "result": "INVALID"}
+            )
             continue
 
         def on_step(done, total, _n=number, _name=scenario.name):
@@ -115,19 +129,36 @@ def cmd_replay(args) -> int:
             from ..dashboard.report import ReportCollector
 
             collector = ReportCollector()
-        result = replay(scenario, source=str(path), base_dir=path.parent, on_step=on_step,
-                        observe=collector.observe if collector is not None else None)
+        result = replay(
+            scenario,
+            source=str(path),
+            base_dir=path.parent,
+            on_step=on_step,
+            observe=collector.observe if collector is not None else None,
+        )
         passed_steps = sum(1 for s in result.steps if s.passed)
-        rows.append((str(path), scenario.name, f"{passed_steps}/{len(scenario.steps)}",
-                     "PASS" if result.passed else "FAIL"))
+        rows.append(
+            (
+                str(path),
+                scenario.name,
+                f"{passed_steps}/{len(scenario.steps)}",
+                "PASS" if result.passed else "FAIL",
+            )
+        )
         if report_dir is not None:
             from ..dashboard.report import write_scenario_report
 
             name = report_name(path, roots)
             write_scenario_report(report_dir / name, result, collector)
-            index_rows.append({"file": name, "scenario": scenario.name, "source": str(path),
-                               "steps": f"{passed_steps}/{len(scenario.steps)}",
-                               "result": "PASS" if result.passed else "FAIL"})
+            index_rows.append(
+                {
+                    "file": name,
+                    "scenario": scenario.name,
+                    "source": str(path),
+                    "steps": f"{passed_steps}/{len(scenario.steps)}",
+                    "result": "PASS" if result.passed else "FAIL",
+                }
+            )
         if not result.passed:
             failed += 1
             details.append(result.report())

@@ -1,5 +1,6 @@
 """Writing scenarios: YAML output, :class:`Recorder` for Python code, and
 :class:`RecordingMiddleware` for ``fakestack serve --record``."""
+
 from __future__ import annotations
 
 import io
@@ -66,8 +67,14 @@ def dumps(scenario: Scenario | dict) -> str:
 
 def _yaml(data: Any) -> str:
     # No wrapping: a one-line (flow) body stays one line however long it is.
-    return yaml.dump(data, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     width=float("inf"), default_flow_style=False)
+    return yaml.dump(
+        data,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        width=float("inf"),
+        default_flow_style=False,
+    )
 
 
 def scenario_dict(scenario: Scenario) -> dict:
@@ -145,11 +152,18 @@ class Recorder:
     topology, the seed and the clock's time when the recorder was made.
     """
 
-    def __init__(self, *, name: str = "recorded", description: str = "",
-                 topology: str | dict = "demo", seed: int = 0,
-                 clock_start: float | str = DEFAULT_CLOCK_START,
-                 base_url: str = DEFAULT_BASE_URL, faults: list | None = None,
-                 cloud=None) -> None:
+    def __init__(
+        self,
+        *,
+        name: str = "recorded",
+        description: str = "",
+        topology: str | dict = "demo",
+        seed: int = 0,
+        clock_start: float | str = DEFAULT_CLOCK_START,
+        base_url: str = DEFAULT_BASE_URL,
+        faults: list | None = None,
+        cloud=None,
+    ) -> None:
         self.name = name
         self.description = description
         self.topology = topology
@@ -162,16 +176,24 @@ class Recorder:
         self._step_yaml: list[tuple[dict, str]] = []  # (step, its YAML), see dumps()
 
     @classmethod
-    def for_cloud(cls, cloud, *, name: str = "recorded", description: str = "",
-                  base_url: str = DEFAULT_BASE_URL) -> Recorder:
+    def for_cloud(
+        cls, cloud, *, name: str = "recorded", description: str = "", base_url: str = DEFAULT_BASE_URL
+    ) -> Recorder:
         """A recorder for ``cloud`` as it is now (fresh from its topology: no operation
         run yet), with its fault plan."""
         plan = []
         if getattr(cloud, "faults", None) is not None:
             plan = [r.model_dump(mode="json", exclude_none=True) for r in cloud.faults.rules]
-        return cls(name=name, description=description, topology=_topology_reference(cloud),
-                   seed=cloud.seed, clock_start=_clock_text(cloud.clock.now()),
-                   base_url=base_url, faults=plan, cloud=cloud)
+        return cls(
+            name=name,
+            description=description,
+            topology=_topology_reference(cloud),
+            seed=cloud.seed,
+            clock_start=_clock_text(cloud.clock.now()),
+            base_url=base_url,
+            faults=plan,
+            cloud=cloud,
+        )
 
     # -- steps that act and record -------------------------------------------------------
     def call(self, op: str, /, **args):
@@ -213,8 +235,8 @@ class Recorder:
 
         added = faults.add(self.cloud, *rules) if self.cloud is not None else []
         dumped = [r.model_dump(mode="json", exclude_none=True) for r in added] or [
-            r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True)
-            for r in rules]
+            r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True) for r in rules
+        ]
         self.steps.append({"fault": {"add": dumped}})
         return added
 
@@ -227,8 +249,9 @@ class Recorder:
             self.cloud.check_invariants()
 
     # -- steps that only record -----------------------------------------------------------
-    def note_op(self, op: str, args: dict, *, error: BaseException | None = None,
-                name: str | None = None) -> None:
+    def note_op(
+        self, op: str, args: dict, *, error: BaseException | None = None, name: str | None = None
+    ) -> None:
         step: dict[str, Any] = {}
         if name:
             step["name"] = name
@@ -241,11 +264,23 @@ class Recorder:
             step["expect"] = {"ok": False, "error_code": type(error).__name__}
         self.steps.append(step)
 
-    def note_http(self, method: str, path: str, *, headers: dict | None = None,
-                  query: dict | None = None, json_body: Any = None, body: str | None = None,
-                  status: int | None = None, response_body: Any = None,
-                  response_text: str | None = None, base_url: str | None = None,
-                  dropped: bool = False, has_json: bool = False, name: str | None = None) -> dict:
+    def note_http(
+        self,
+        method: str,
+        path: str,
+        *,
+        headers: dict | None = None,
+        query: dict | None = None,
+        json_body: Any = None,
+        body: str | None = None,
+        status: int | None = None,
+        response_body: Any = None,
+        response_text: str | None = None,
+        base_url: str | None = None,
+        dropped: bool = False,
+        has_json: bool = False,
+        name: str | None = None,
+    ) -> dict:
         """Record a request and its answer (the expectation); returns the step."""
         http: dict[str, Any] = {"method": method, "path": path}
         if base_url and base_url != self.base_url:
@@ -295,8 +330,7 @@ class Recorder:
         flat: list = []
         for rule in rules:
             flat.extend(rule) if isinstance(rule, (list, tuple)) else flat.append(rule)
-        dumped = [r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True)
-                  for r in flat]
+        dumped = [r if isinstance(r, dict) else r.model_dump(mode="json", exclude_none=True) for r in flat]
         if dumped:
             change["add"] = dumped
         if change:
@@ -337,7 +371,7 @@ class Recorder:
                 continue
             del done[index:]
             done.append((step, _yaml([step])))
-        del done[len(steps):]
+        del done[len(steps) :]
         return _yaml(data) + "steps:\n" + "".join(text for _, text in done)
 
     def save(self, path: str | os.PathLike[str]) -> Path:
@@ -354,8 +388,16 @@ def _clock_text(epoch: float) -> str | float:
 
 
 # Request headers that describe the transport or the client program, not the request.
-_UNRECORDED_HEADERS = {"host", "content-length", "connection", "accept-encoding", "user-agent",
-                       "keep-alive", "te", "transfer-encoding"}
+_UNRECORDED_HEADERS = {
+    "host",
+    "content-length",
+    "connection",
+    "accept-encoding",
+    "user-agent",
+    "keep-alive",
+    "te",
+    "transfer-encoding",
+}
 
 
 DASHBOARD_PATH = "/_fakestack/ui"  # its page and polls are not recorded
@@ -377,8 +419,15 @@ class RecordingMiddleware:
     location, a uuid) that a later request sends is saved to a variable on the step that
     answered it (``save: {session: inventory.uuid}``) and sent as ``${session}``."""
 
-    def __init__(self, app, recorder: Recorder, path: str | os.PathLike[str] | None = None,
-                 *, sync_clock: bool = True, wall_clock: Callable[[], float] | None = None) -> None:
+    def __init__(
+        self,
+        app,
+        recorder: Recorder,
+        path: str | os.PathLike[str] | None = None,
+        *,
+        sync_clock: bool = True,
+        wall_clock: Callable[[], float] | None = None,
+    ) -> None:
         self.app = app
         self.recorder = recorder
         self.path = Path(path) if path is not None else None
@@ -429,27 +478,44 @@ class RecordingMiddleware:
                     self._note(request, raw, dropped=True)
                 raise
             data = b"".join(chunks)
-            self._note(request, raw, status=int(captured["status"].split()[0]),
-                       headers=captured["headers"], data=data)
+            self._note(
+                request,
+                raw,
+                status=int(captured["status"].split()[0]),
+                headers=captured["headers"],
+                data=data,
+            )
         start_response(captured["status"], captured["headers"])
         return [data]
 
-    def _note(self, request, raw: bytes, *, status: int | None = None, headers=None,
-              data: bytes = b"", dropped: bool = False) -> None:
+    def _note(
+        self,
+        request,
+        raw: bytes,
+        *,
+        status: int | None = None,
+        headers=None,
+        data: bytes = b"",
+        dropped: bool = False,
+    ) -> None:
         base_url = f"{request.scheme}://{request.host}"
         if not self.recorder.steps or all("http" not in s for s in self.recorder.steps):
             if self.recorder.base_url == DEFAULT_BASE_URL:
                 self.recorder.base_url = base_url
-        req_headers = {k: v for k, v in request.headers.items()
-                       if k.lower() not in _UNRECORDED_HEADERS
-                       and not (k.lower() == "accept" and v == "*/*")}  # what any client sends
+        req_headers = {
+            k: v
+            for k, v in request.headers.items()
+            if k.lower() not in _UNRECORDED_HEADERS and not (k.lower() == "accept" and v == "*/*")
+        }  # what any client sends
         query: dict[str, Any] = {}
         for key in request.args.keys():
             values = request.args.getlist(key)
             query[key] = values if len(values) > 1 else values[0]
         path = self._values.use(request.path, url_path=request.path)
-        req_headers = {k: self._values.use(v, hint="session" if _SESSION_HEADER.search(k) else None)
-                       for k, v in req_headers.items()}
+        req_headers = {
+            k: self._values.use(v, hint="session" if _SESSION_HEADER.search(k) else None)
+            for k, v in req_headers.items()
+        }
         query = self._values.use(query)
         json_body, body_text, has_json = None, None, False
         if raw:
@@ -475,10 +541,20 @@ class RecordingMiddleware:
             else:
                 response_text = text
         step = self.recorder.note_http(
-            request.method, path, headers=req_headers, query=query, json_body=json_body,
-            body=body_text, has_json=has_json, status=status, response_body=response_body,
-            response_text=response_text, base_url=base_url, dropped=dropped,
-            name=_step_name(request, json_body))
+            request.method,
+            path,
+            headers=req_headers,
+            query=query,
+            json_body=json_body,
+            body=body_text,
+            has_json=has_json,
+            status=status,
+            response_body=response_body,
+            response_text=response_text,
+            base_url=base_url,
+            dropped=dropped,
+            name=_step_name(request, json_body),
+        )
         if response_body is not None:
             self._values.harvest(step, response_body)
         self.count += 1
@@ -493,7 +569,7 @@ def _step_name(request, json_body: Any) -> str | None:
     if operation is None:
         path = request.path
         if path.startswith("/_fakestack/"):
-            operation = f"fakestack {path[len('/_fakestack/'):]}"
+            operation = f"fakestack {path[len('/_fakestack/') :]}"
         elif "/api-jobs/" in path or "/result/" in path:
             operation = "poll job"
         else:
@@ -534,9 +610,13 @@ _ISO_DATE = re.compile(r"\d{4}-\d\d-\d\dT")
 
 def _worth_saving(text: str) -> bool:
     """An id or a token: 12+ characters, one word, letters and digits (not a date)."""
-    return (len(text) >= 12 and _TOKEN.fullmatch(text) is not None
-            and any(c.isdigit() for c in text) and any(c.isalpha() for c in text)
-            and not _ISO_DATE.match(text))
+    return (
+        len(text) >= 12
+        and _TOKEN.fullmatch(text) is not None
+        and any(c.isdigit() for c in text)
+        and any(c.isalpha() for c in text)
+        and not _ISO_DATE.match(text)
+    )
 
 
 class _ValueBook:
@@ -572,8 +652,12 @@ class _ValueBook:
             return [self.use(v) for v in value]
         if not isinstance(value, str) or not self.found:
             return value
-        return _TOKEN.sub(lambda m: ("${" + self._variable(m.group(0), hint) + "}"
-                                     if m.group(0) in self.found else m.group(0)), value)
+        return _TOKEN.sub(
+            lambda m: (
+                "${" + self._variable(m.group(0), hint) + "}" if m.group(0) in self.found else m.group(0)
+            ),
+            value,
+        )
 
     def _variable(self, value: str, hint: str | None = None) -> str:
         known = self.names.get(value)
@@ -657,17 +741,25 @@ def recording_cloud(topology="demo", seed: int = 0, *, start: float | None = Non
     return Cloud(topology, seed=seed, clock=ManualClock(start))
 
 
-def record_app(cloud, path: str | os.PathLike[str], *, name: str | None = None,
-               description: str = "", sync_clock: bool = True,
-               wall_clock: Callable[[], float] | None = None) -> RecordingMiddleware:
+def record_app(
+    cloud,
+    path: str | os.PathLike[str],
+    *,
+    name: str | None = None,
+    description: str = "",
+    sync_clock: bool = True,
+    wall_clock: Callable[[], float] | None = None,
+) -> RecordingMiddleware:
     """``make_app(cloud)`` wrapped so that what it serves is written to ``path`` as a
     scenario.  Make it before the first request (the recorder starts from the cloud as
     it is)."""
     from ..app import make_app
 
-    recorder = Recorder.for_cloud(cloud, name=name or Path(path).stem, description=description
-                                  or "recorded by fakestack serve --record")
-    middleware = RecordingMiddleware(make_app(cloud), recorder, path, sync_clock=sync_clock,
-                                     wall_clock=wall_clock)
+    recorder = Recorder.for_cloud(
+        cloud, name=name or Path(path).stem, description=description or "recorded by fakestack serve --record"
+    )
+    middleware = RecordingMiddleware(
+        make_app(cloud), recorder, path, sync_clock=sync_clock, wall_clock=wall_clock
+    )
     recorder.save(path) if recorder.steps else None
     return middleware

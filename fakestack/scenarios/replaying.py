@@ -1,4 +1,5 @@
 """Replaying a scenario in a fresh cloud, step by step, into a deterministic transcript."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -91,8 +92,9 @@ def _topology_for(scenario: Scenario, base_dir: Path | None):
 def build_cloud(scenario: Scenario, base_dir: Path | None = None):
     """A fresh cloud for ``scenario``: its topology and seed, a manual clock at its start,
     its fault plan installed."""
-    cloud = Cloud(_topology_for(scenario, base_dir), seed=scenario.seed,
-                  clock=ManualClock(scenario.start_epoch))
+    cloud = Cloud(
+        _topology_for(scenario, base_dir), seed=scenario.seed, clock=ManualClock(scenario.start_epoch)
+    )
     if scenario.faults:
         from .. import faults
 
@@ -144,8 +146,9 @@ class _Runner:
             data = str(sent_body).encode()
         kwargs: dict[str, Any] = {"method": req.method, "headers": headers}
         if query:
-            kwargs["query_string"] = {k: ([str(x) for x in v] if isinstance(v, list) else str(v))
-                                      for k, v in query.items()}
+            kwargs["query_string"] = {
+                k: ([str(x) for x in v] if isinstance(v, list) else str(v)) for k, v in query.items()
+            }
         if data is not None:
             kwargs["data"] = data
             if content_type:
@@ -175,11 +178,18 @@ class _Runner:
             except ValueError:
                 is_json = False
         headers_out = [f"{k}: {v}" for k, v in response.headers.items()]
-        record["response"] = {"status": response.status_code, "headers": headers_out,
-                              "body" if is_json else "text": body if is_json else text}
-        answer = {"status": response.status_code, "headers": dict(response.headers.items()),
-                  "body": body if is_json else (None if not text else text), "text": text,
-                  "dropped": False}
+        record["response"] = {
+            "status": response.status_code,
+            "headers": headers_out,
+            "body" if is_json else "text": body if is_json else text,
+        }
+        answer = {
+            "status": response.status_code,
+            "headers": dict(response.headers.items()),
+            "body": body if is_json else (None if not text else text),
+            "text": text,
+            "dropped": False,
+        }
         return record, answer
 
     def run_op(self, step: Step) -> tuple[dict, dict]:
@@ -191,13 +201,17 @@ class _Runner:
         except DomainError as exc:
             rendered = render_value(exc)
             record["error"] = rendered
-            return record, {"ok": False, "error": exc, "body": rendered,
-                            "error_code": type(exc).__name__}
+            return record, {"ok": False, "error": exc, "body": rendered, "error_code": type(exc).__name__}
         except Exception as exc:  # a wrong argument: the scenario's own mistake
             rendered = {"error": type(exc).__name__, "message": str(exc)}
             record["error"] = rendered
-            return record, {"ok": False, "error": exc, "body": rendered, "crashed": True,
-                            "error_code": type(exc).__name__}
+            return record, {
+                "ok": False,
+                "error": exc,
+                "body": rendered,
+                "crashed": True,
+                "error_code": type(exc).__name__,
+            }
         rendered = render_value(result)
         record["result"] = rendered
         return record, {"ok": True, "body": rendered}
@@ -218,8 +232,9 @@ class _Runner:
                         faults.remove(self.cloud, rule_id)
                     except KeyError:
                         active = ", ".join(r["id"] for r in faults.list_rules(self.cloud)) or "none"
-                        raise StepFailure(f"fault.remove: no active rule {rule_id!r} "
-                                          f"(active: {active})") from None
+                        raise StepFailure(
+                            f"fault.remove: no active rule {rule_id!r} (active: {active})"
+                        ) from None
                 record["fault"]["remove"] = ids
             if change.add:
                 rules = substitute(change.add, self.variables)
@@ -241,12 +256,13 @@ class _Runner:
             else:
                 target = _epoch(substitute(move.to, self.variables), "to")
                 if target < self.cloud.clock.now():
-                    raise StepFailure(f"clock.to {move.to} is before the clock's time "
-                                      f"{self.cloud.clock.now()}: the clock only moves forward")
+                    raise StepFailure(
+                        f"clock.to {move.to} is before the clock's time "
+                        f"{self.cloud.clock.now()}: the clock only moves forward"
+                    )
                 self.cloud.clock.move_to(target)
             now = self.cloud.clock.now()
-        record = {"clock": {"tick": move.tick} if move.tick is not None else {"to": move.to},
-                  "now": now}
+        record = {"clock": {"tick": move.tick} if move.tick is not None else {"to": move.to}, "now": now}
         return record, {"ok": True, "body": {"now": now}}
 
     def run_write(self, step: Step) -> tuple[dict, dict]:
@@ -268,8 +284,7 @@ class _Runner:
             except DomainError as exc:
                 rendered = render_value(exc)
                 record["error"] = rendered
-                return record, {"ok": False, "error": exc, "body": rendered,
-                                "error_code": type(exc).__name__}
+                return record, {"ok": False, "error": exc, "body": rendered, "error_code": type(exc).__name__}
         record["result"] = {"grown": grown}
         return record, {"ok": True, "body": {"grown": grown}}
 
@@ -285,49 +300,53 @@ class _Runner:
         given = expect.model_fields_set
         exp = substitute(expect.model_dump(include=given), self.variables)
         if "dropped" in given and bool(answer.get("dropped")) != exp["dropped"]:
-            problems.append(f"expected the connection {'to be' if exp['dropped'] else 'not to be'} "
-                            "dropped")
+            problems.append(f"expected the connection {'to be' if exp['dropped'] else 'not to be'} dropped")
         if answer.get("dropped") and "dropped" not in given:
             problems.append("the connection was dropped (a drop_connection fault fired)")
             return problems
         if "status" in given and answer.get("status") != exp["status"]:
-            problems.append(f"expected status {exp['status']}, got {answer.get('status')}"
-                            + _body_hint(answer))
+            problems.append(
+                f"expected status {exp['status']}, got {answer.get('status')}" + _body_hint(answer)
+            )
         if "ok" in given:
             if step.kind in ("op", "write"):
                 if answer.get("ok") != exp["ok"]:
                     if answer.get("ok"):
                         problems.append("expected the operation to fail, it succeeded")
                     else:
-                        problems.append(f"expected the operation to succeed, it failed: "
-                                        f"{pretty(answer['body'])}")
+                        problems.append(
+                            f"expected the operation to succeed, it failed: {pretty(answer['body'])}"
+                        )
             else:
                 status = answer.get("status") or 0
                 if (200 <= status < 300) != exp["ok"]:
-                    problems.append(f"expected {'a success' if exp['ok'] else 'an error'}, "
-                                    f"got status {status}" + _body_hint(answer))
+                    problems.append(
+                        f"expected {'a success' if exp['ok'] else 'an error'}, "
+                        f"got status {status}" + _body_hint(answer)
+                    )
         if "error_code" in given:
             if step.kind in ("op", "write"):
                 actual = answer.get("error_code")
             else:
                 actual = error_code_of(answer.get("body"))
             if actual != exp["error_code"]:
-                problems.append(f"expected error code {exp['error_code']!r}, got "
-                                f"{actual!r}" + _body_hint(answer))
+                problems.append(
+                    f"expected error code {exp['error_code']!r}, got {actual!r}" + _body_hint(answer)
+                )
         if "headers" in given:
             headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
             for name, value in (exp["headers"] or {}).items():
                 if headers.get(name.lower()) != value:
-                    problems.append(f"expected header {name}: {value!r}, got "
-                                    f"{headers.get(name.lower())!r}")
+                    problems.append(f"expected header {name}: {value!r}, got {headers.get(name.lower())!r}")
         if "text" in given and answer.get("text") != exp["text"]:
             problems.append(text_diff(exp["text"], answer.get("text"), "text"))
         if "body" in given and not strict_equal(exp["body"], answer.get("body")):
             problems.append("body differs:\n" + text_diff(exp["body"], answer.get("body"), "body"))
         if "subset" in given and not subset_matches(exp["subset"], answer.get("body")):
             shown = project(exp["subset"], answer.get("body"))
-            problems.append("body does not contain the expected part:\n"
-                            + text_diff(exp["subset"], shown, "part"))
+            problems.append(
+                "body does not contain the expected part:\n" + text_diff(exp["subset"], shown, "part")
+            )
         if "capacity" in given:
             table = self.cloud.capacity()
             for path, figure in (exp["capacity"] or {}).items():
@@ -338,9 +357,14 @@ class _Runner:
                     problems.append(f"capacity {path}: {exc.args[0]}")
                     continue
                 if not strict_equal(wanted, actual):
-                    problems.append(f"capacity {path}: expected {wanted}, got {actual}"
-                                    + (f" (off by {actual - wanted:+d})"
-                                       if isinstance(actual, int) and isinstance(wanted, int) else ""))
+                    problems.append(
+                        f"capacity {path}: expected {wanted}, got {actual}"
+                        + (
+                            f" (off by {actual - wanted:+d})"
+                            if isinstance(actual, int) and isinstance(wanted, int)
+                            else ""
+                        )
+                    )
         return problems
 
     def save(self, step: Step, answer: dict) -> list[str]:
@@ -350,7 +374,7 @@ class _Runner:
                 if path == "status":
                     value = answer.get("status")
                 elif path.startswith("header:"):
-                    name = path[len("header:"):].lower()
+                    name = path[len("header:") :].lower()
                     headers = {k.lower(): v for k, v in (answer.get("headers") or {}).items()}
                     if name not in headers:
                         raise KeyError(f"the response has no header {path[7:]!r}")
@@ -374,11 +398,15 @@ def _body_hint(answer: dict) -> str:
     return "\nbody:\n" + "\n".join("  " + line for line in text.splitlines())
 
 
-def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = None,
-           base_dir: str | os.PathLike[str] | None = None,
-           on_step: Callable[[int, int], None] | None = None,
-           stop_on_failure: bool = True,
-           observe: Callable[[int, Any], None] | None = None) -> ReplayResult:
+def replay(
+    scenario: Scenario | str | os.PathLike[str],
+    *,
+    source: str | None = None,
+    base_dir: str | os.PathLike[str] | None = None,
+    on_step: Callable[[int, int], None] | None = None,
+    stop_on_failure: bool = True,
+    observe: Callable[[int, Any], None] | None = None,
+) -> ReplayResult:
     """Replay ``scenario`` (a model, or a file path) in a fresh cloud.
 
     Runs every step, checks its ``expect`` and ``save``; by default stops at the first
@@ -392,8 +420,13 @@ def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = 
         scenario = load(path)
     source = source or "<scenario>"
     runner = _Runner(scenario, Path(base_dir) if base_dir is not None else None)
-    actions = {"http": runner.run_http, "op": runner.run_op, "fault": runner.run_fault,
-               "clock": runner.run_clock, "write": runner.run_write}
+    actions = {
+        "http": runner.run_http,
+        "op": runner.run_op,
+        "fault": runner.run_fault,
+        "clock": runner.run_clock,
+        "write": runner.run_write,
+    }
     entries: list[dict] = []
     reports: list[StepReport] = []
     total = len(scenario.steps)
@@ -425,8 +458,7 @@ def replay(scenario: Scenario | str | os.PathLike[str], *, source: str | None = 
             on_step(index + 1, total)
         if problems and stop_on_failure:
             break
-    state = json.dumps(runner.cloud.snapshot(), sort_keys=True, separators=(",", ":"),
-                       default=str)
+    state = json.dumps(runner.cloud.snapshot(), sort_keys=True, separators=(",", ":"), default=str)
     data = {
         "transcript": TRANSCRIPT_VERSION,
         "scenario": scenario.name,

@@ -1,5 +1,6 @@
 """The scenario file format: a pydantic schema (with its JSON Schema), loading with
 errors that name the step, line and field, and finding scenario files."""
+
 from __future__ import annotations
 
 import difflib
@@ -24,13 +25,24 @@ SCENARIO_SUFFIXES = (".yaml", ".yml", ".json")
 
 # Simulator operations a scenario may call: every public operation of the model (the
 # methods it journals) plus a few helpers that are not operations of their own.
-_EXTRA_OPERATIONS = ("capacity", "job_state", "release_job", "check_invariants", "set_host_status",
-                     "set_host_state", "set_storage_status", "set_storage_state")
+_EXTRA_OPERATIONS = (
+    "capacity",
+    "job_state",
+    "release_job",
+    "check_invariants",
+    "set_host_status",
+    "set_host_state",
+    "set_storage_status",
+    "set_storage_state",
+)
 
 
 def model_operations() -> tuple[str, ...]:
-    names = {name for name in dir(Cloud)
-             if not name.startswith("_") and hasattr(getattr(Cloud, name), "operation_name")}
+    names = {
+        name
+        for name in dir(Cloud)
+        if not name.startswith("_") and hasattr(getattr(Cloud, name), "operation_name")
+    }
     names.update(n for n in _EXTRA_OPERATIONS if hasattr(Cloud, n))
     return tuple(sorted(names))
 
@@ -63,8 +75,10 @@ def _epoch(value: Any, field: str) -> float:
         try:
             stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
         except ValueError:
-            raise ValueError(f"{field} must be epoch seconds or an ISO-8601 date such as "
-                             f"2026-01-01T00:00:00Z, got {value!r}") from None
+            raise ValueError(
+                f"{field} must be epoch seconds or an ISO-8601 date such as "
+                f"2026-01-01T00:00:00Z, got {value!r}"
+            ) from None
         if stamp.tzinfo is None:
             stamp = stamp.replace(tzinfo=timezone.utc)
         return stamp.timestamp()
@@ -75,17 +89,25 @@ class HttpRequest(_Strict):
     """One HTTP request to the app (any dialect, or the ``/_fakestack`` admin API)."""
 
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"] = Field(
-        description="HTTP method (upper case)")
-    path: str = Field(min_length=1, description="a path (/zstack/v1/...) or a full URL, such as "
-                      "a saved job location; may hold ${var}")
-    query: dict[str, Any] = Field(default_factory=dict, description="query string parameters "
-                                  "(a list value repeats the parameter)")
+        description="HTTP method (upper case)"
+    )
+    path: str = Field(
+        min_length=1,
+        description="a path (/zstack/v1/...) or a full URL, such as a saved job location; may hold ${var}",
+    )
+    query: dict[str, Any] = Field(
+        default_factory=dict, description="query string parameters (a list value repeats the parameter)"
+    )
     headers: dict[str, str] = Field(default_factory=dict)
-    json_body: Any = Field(default=None, alias="json", description="a JSON body (sent as "
-                           "application/json unless headers say otherwise)")
+    json_body: Any = Field(
+        default=None,
+        alias="json",
+        description="a JSON body (sent as application/json unless headers say otherwise)",
+    )
     body: str | None = Field(default=None, description="a raw text body")
-    base_url: str | None = Field(default=None, description="scheme and host for this request "
-                                 "(default: the scenario's base_url)")
+    base_url: str | None = Field(
+        default=None, description="scheme and host for this request (default: the scenario's base_url)"
+    )
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -98,8 +120,10 @@ class HttpRequest(_Strict):
     @classmethod
     def _path(cls, value: str) -> str:
         if not (value.startswith("/") or value.startswith("${") or re.match(r"https?://", value)):
-            raise ValueError("must start with '/' (a path such as /zstack/v1/vm-instances), be a "
-                             "full http:// URL, or be a ${variable}")
+            raise ValueError(
+                "must start with '/' (a path such as /zstack/v1/vm-instances), be a "
+                "full http:// URL, or be a ${variable}"
+            )
         return value
 
     @model_validator(mode="after")
@@ -162,19 +186,29 @@ class Expect(_Strict):
 
     status: int | None = Field(default=None, ge=100, le=599, description="HTTP status")
     body: Any = Field(default=None, description="the exact body (HTTP) or result (op), as JSON")
-    subset: Any = Field(default=None, description="a part of the body or result: every key "
-                        "given must be there with this value (lists: same length, "
-                        "element by element)")
+    subset: Any = Field(
+        default=None,
+        description="a part of the body or result: every key "
+        "given must be there with this value (lists: same length, "
+        "element by element)",
+    )
     text: str | None = Field(default=None, description="the exact raw response text")
-    error_code: str | None = Field(default=None, description="the dialect's error code "
-                                   "(ZStack error.code, vAPI type, InstaVM detail) or, for an op, "
-                                   "the domain error class (CapacityExhausted)")
+    error_code: str | None = Field(
+        default=None,
+        description="the dialect's error code "
+        "(ZStack error.code, vAPI type, InstaVM detail) or, for an op, "
+        "the domain error class (CapacityExhausted)",
+    )
     ok: bool | None = Field(default=None, description="op steps: whether the operation succeeded")
-    headers: dict[str, str] | None = Field(default=None, description="response headers that must "
-                                           "be there with these values")
-    capacity: dict[str, Any] | None = Field(default=None, description="figures of "
-                                            "cloud.capacity() after the step, by path: "
-                                            "primary_storages.nfs-ps.available_capacity: 0")
+    headers: dict[str, str] | None = Field(
+        default=None, description="response headers that must be there with these values"
+    )
+    capacity: dict[str, Any] | None = Field(
+        default=None,
+        description="figures of "
+        "cloud.capacity() after the step, by path: "
+        "primary_storages.nfs-ps.available_capacity: 0",
+    )
     dropped: bool | None = Field(default=None, description="the connection was dropped by a fault")
 
     @field_validator("capacity")
@@ -184,8 +218,9 @@ class Expect(_Strict):
             return value
         for path, figure in value.items():
             if len(path.split(".")) < 2:
-                raise ValueError(f"capacity path {path!r} needs a section and a figure, e.g. "
-                                 "hosts.host-1.available_memory")
+                raise ValueError(
+                    f"capacity path {path!r} needs a section and a figure, e.g. hosts.host-1.available_memory"
+                )
             if isinstance(figure, str) and "${" not in figure:
                 parse_size(figure)
         return value
@@ -196,25 +231,30 @@ class Step(_Strict):
 
     name: str | None = Field(default=None, description="a label shown in reports")
     http: HttpRequest | None = None
-    op: str | None = Field(default=None, description="a simulator operation: a public model "
-                           "operation such as clone_vm, create_vm_backup, write, or capacity, "
-                           "job_state, release_job, check_invariants")
+    op: str | None = Field(
+        default=None,
+        description="a simulator operation: a public model "
+        "operation such as clone_vm, create_vm_backup, write, or capacity, "
+        "job_state, release_job, check_invariants",
+    )
     args: dict[str, Any] = Field(default_factory=dict, description="keyword arguments of op")
     fault: FaultChange | None = None
     clock: ClockMove | None = None
     write: GuestWrite | None = None
     expect: Expect | None = None
-    save: dict[str, str] = Field(default_factory=dict, description="variable -> path into the "
-                                 "body/result (inventory.uuid, location, entries.0.vm.uuid); "
-                                 "header:Name and status also work")
+    save: dict[str, str] = Field(
+        default_factory=dict,
+        description="variable -> path into the "
+        "body/result (inventory.uuid, location, entries.0.vm.uuid); "
+        "header:Name and status also work",
+    )
 
     @model_validator(mode="after")
     def _one_action(self):
         actions = [k for k in ("http", "op", "fault", "clock", "write") if getattr(self, k) is not None]
         if len(actions) != 1:
             found = ", ".join(actions) if actions else "none"
-            raise ValueError("a step has exactly one of http, op, fault, clock, write "
-                             f"(found: {found})")
+            raise ValueError(f"a step has exactly one of http, op, fault, clock, write (found: {found})")
         if self.op is not None and self.op not in OPERATIONS:
             close = difflib.get_close_matches(self.op, OPERATIONS, n=1)
             hint = f" (did you mean {close[0]}?)" if close else f" (known: {', '.join(OPERATIONS)})"
@@ -239,14 +279,18 @@ class Scenario(_Strict):
 
     name: str = Field(min_length=1)
     description: str = Field(default="", description="what a client should learn from it")
-    topology: str | dict[str, Any] = Field(default="demo", description="a preset (demo, tiny, "
-                                           "scale:H:V), a file relative to the scenario, or inline")
+    topology: str | dict[str, Any] = Field(
+        default="demo",
+        description="a preset (demo, tiny, scale:H:V), a file relative to the scenario, or inline",
+    )
     seed: int = 0
-    clock_start: float | str = Field(default=DEFAULT_CLOCK_START,
-                                     description="when the manual clock starts (epoch or ISO)")
+    clock_start: float | str = Field(
+        default=DEFAULT_CLOCK_START, description="when the manual clock starts (epoch or ISO)"
+    )
     base_url: str = Field(default=DEFAULT_BASE_URL, description="scheme and host of requests")
-    faults: list[dict[str, Any]] = Field(default_factory=list, description="fault rules active "
-                                         "from the start (fakestack.faults)")
+    faults: list[dict[str, Any]] = Field(
+        default_factory=list, description="fault rules active from the start (fakestack.faults)"
+    )
     variables: dict[str, Any] = Field(default_factory=dict, description="initial ${variables}")
     steps: list[Step] = Field(min_length=1)
 
@@ -334,9 +378,9 @@ def _describe_errors(exc: ValidationError, data: Any, lines: list[int]) -> list[
         loc = list(err["loc"])
         message = err["msg"]
         if message.startswith("Value error, "):
-            message = message[len("Value error, "):]
+            message = message[len("Value error, ") :]
         if message.startswith("Assertion failed, "):
-            message = message[len("Assertion failed, "):]
+            message = message[len("Assertion failed, ") :]
         if len(loc) >= 2 and loc[0] == "steps" and isinstance(loc[1], int):
             index = loc[1]
             raw = data.get("steps", [])[index] if isinstance(data, dict) else None
@@ -360,8 +404,9 @@ def _is_union_tag(part: Any) -> bool:
 
 def parse_scenario(data: Any, source: str = "<scenario>", text: str | None = None) -> Scenario:
     if not isinstance(data, dict):
-        raise ScenarioError(source, [f"a scenario is a mapping with name and steps, got "
-                                     f"{type(data).__name__}"])
+        raise ScenarioError(
+            source, [f"a scenario is a mapping with name and steps, got {type(data).__name__}"]
+        )
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
@@ -396,10 +441,16 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> list[Path]:
     for raw in paths:
         path = Path(raw)
         if path.is_dir():
-            found.extend(sorted(p for p in path.rglob("*")
-                                if p.is_file() and p.suffix in SCENARIO_SUFFIXES
-                                and p.name != "schema.json"
-                                and not p.name.endswith(".transcript.json")))
+            found.extend(
+                sorted(
+                    p
+                    for p in path.rglob("*")
+                    if p.is_file()
+                    and p.suffix in SCENARIO_SUFFIXES
+                    and p.name != "schema.json"
+                    and not p.name.endswith(".transcript.json")
+                )
+            )
         elif path.is_file():
             found.append(path)
         else:

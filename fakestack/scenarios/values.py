@@ -1,5 +1,6 @@
 """What replay does with values: ``${variables}``, dotted paths into a document,
 strict JSON comparison, readable diffs and the rendering of model results."""
+
 from __future__ import annotations
 
 import dataclasses
@@ -53,27 +54,29 @@ def resolve(document: Any, path: str) -> Any:
     for part in path.split(".") if path else []:
         if isinstance(current, dict):
             if part not in current:
-                raise KeyError(f"{'.'.join(walked) or 'the document'} has no key {part!r}"
-                               f" (keys: {', '.join(map(str, current)) or 'none'})")
+                raise KeyError(
+                    f"{'.'.join(walked) or 'the document'} has no key {part!r}"
+                    f" (keys: {', '.join(map(str, current)) or 'none'})"
+                )
             current = current[part]
         elif isinstance(current, list):
             if re.fullmatch(r"-?\d+", part):
                 index = int(part)
                 if not -len(current) <= index < len(current):
-                    raise KeyError(f"{'.'.join(walked) or 'the list'} has {len(current)} items, "
-                                   f"no index {index}")
+                    raise KeyError(
+                        f"{'.'.join(walked) or 'the list'} has {len(current)} items, no index {index}"
+                    )
                 current = current[index]
             else:
                 key, _, wanted = part.partition("=") if "=" in part else ("name", "", part)
-                match = [item for item in current
-                         if isinstance(item, dict) and str(item.get(key)) == wanted]
+                match = [item for item in current if isinstance(item, dict) and str(item.get(key)) == wanted]
                 if not match:
-                    raise KeyError(f"{'.'.join(walked) or 'the list'} has no item with "
-                                   f"{key} {wanted!r}")
+                    raise KeyError(f"{'.'.join(walked) or 'the list'} has no item with {key} {wanted!r}")
                 current = match[0]
         else:
-            raise KeyError(f"{'.'.join(walked) or 'the document'} is "
-                           f"{type(current).__name__}, not an object or a list")
+            raise KeyError(
+                f"{'.'.join(walked) or 'the document'} is {type(current).__name__}, not an object or a list"
+            )
         walked.append(part)
     return current
 
@@ -94,18 +97,25 @@ def strict_equal(a: Any, b: Any) -> bool:
 def subset_matches(expected: Any, actual: Any) -> bool:
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(
-            k in actual and subset_matches(v, actual[k]) for k, v in expected.items())
+            k in actual and subset_matches(v, actual[k]) for k, v in expected.items()
+        )
     if isinstance(expected, list):
-        return isinstance(actual, list) and len(expected) == len(actual) and all(
-            subset_matches(e, a) for e, a in zip(expected, actual))
+        return (
+            isinstance(actual, list)
+            and len(expected) == len(actual)
+            and all(subset_matches(e, a) for e, a in zip(expected, actual))
+        )
     return strict_equal(expected, actual)
 
 
 def project(expected: Any, actual: Any) -> Any:
     """``actual`` cut down to the shape of ``expected`` (so a diff shows only what matters)."""
     if isinstance(expected, dict) and isinstance(actual, dict):
-        return {k: project(expected[k], actual[k]) if k in expected else actual[k]
-                for k in actual if k in expected}
+        return {
+            k: project(expected[k], actual[k]) if k in expected else actual[k]
+            for k in actual
+            if k in expected
+        }
     if isinstance(expected, list) and isinstance(actual, list) and len(expected) == len(actual):
         return [project(e, a) for e, a in zip(expected, actual)]
     return actual
@@ -122,8 +132,7 @@ def text_diff(expected: Any, actual: Any, what: str) -> str:
     """A unified diff of the pretty JSON of both (cut after ``DIFF_LINES`` lines)."""
     exp = pretty(expected).splitlines()
     act = pretty(actual).splitlines()
-    diff = list(difflib.unified_diff(exp, act, f"expected {what}", f"actual {what}",
-                                     lineterm="", n=3))
+    diff = list(difflib.unified_diff(exp, act, f"expected {what}", f"actual {what}", lineterm="", n=3))
     if len(diff) > DIFF_LINES:
         diff = diff[:DIFF_LINES] + [f"... ({len(diff) - DIFF_LINES} more diff lines)"]
     return "\n".join(diff)

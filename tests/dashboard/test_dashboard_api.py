@@ -1,5 +1,6 @@
 """The dashboard's admin endpoints, through the werkzeug test client: the page and its
 assets, the JSON views (ledgers, trees) and the rendered panels."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,7 +9,7 @@ from werkzeug.test import Client
 from fakestack import Cloud, ManualClock, faults
 from fakestack.app import make_app
 
-GiB = 1024 ** 3
+GiB = 1024**3
 
 
 @pytest.fixture
@@ -56,10 +57,14 @@ def test_the_admin_index_links_the_dashboard_and_answers_a_browser_in_html(clien
     status, body = get_json(client, "/_fakestack/")
     assert status == 200 and body["dashboard"] == "/_fakestack/ui"
     paths = {(e["method"], e["path"]) for e in body["endpoints"]}
-    assert {("GET", "/_fakestack/ui"), ("GET", "/_fakestack/ledgers"),
-            ("GET", "/_fakestack/trees/{kind}/{key}")} <= paths
-    browser = client.get("/_fakestack/", headers={
-        "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"})
+    assert {
+        ("GET", "/_fakestack/ui"),
+        ("GET", "/_fakestack/ledgers"),
+        ("GET", "/_fakestack/trees/{kind}/{key}"),
+    } <= paths
+    browser = client.get(
+        "/_fakestack/", headers={"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    )
     assert browser.mimetype == "text/html"
     assert '<a href="/_fakestack/ui">Open the dashboard</a>' in browser.get_data(as_text=True)
     assert client.get("/_fakestack/", headers={"Accept": "*/*"}).mimetype == "application/json"
@@ -73,8 +78,14 @@ def test_ledgers_mark_the_host_full_when_no_offering_fits(cloud, client):
     cloud.clone_vm("golden", ["a", "b", "c", "d"])
     [host] = get_json(client, "/_fakestack/ledgers")[1]["hosts"]
     assert host["full"] is True
-    assert host["memory"] == {"total": 10 * GiB, "used": 8 * GiB, "available": 2 * GiB,
-                              "reserved": GiB, "placeable": GiB, "injected": []}
+    assert host["memory"] == {
+        "total": 10 * GiB,
+        "used": 8 * GiB,
+        "available": 2 * GiB,
+        "reserved": GiB,
+        "placeable": GiB,
+        "injected": [],
+    }
     [ps] = get_json(client, "/_fakestack/ledgers")[1]["primary_storages"]
     assert ps["physical"]["threshold"] == 0.9
     assert ps["physical"]["limit"] == round(ps["physical"]["total"] * 0.9)
@@ -82,9 +93,12 @@ def test_ledgers_mark_the_host_full_when_no_offering_fits(cloud, client):
 
 
 def test_injected_exhaustion_is_marked_on_the_ledger_it_empties(cloud, client):
-    faults.add(cloud, faults.exhaust("vm.clone", "host.memory", on="host-1", id="mem"),
-               faults.exhaust("vm.create", "backup_storage", id="bs"),
-               faults.exhaust("vm.clone", "primary_storage.physical", on="golden", id="ps"))
+    faults.add(
+        cloud,
+        faults.exhaust("vm.clone", "host.memory", on="host-1", id="mem"),
+        faults.exhaust("vm.create", "backup_storage", id="bs"),
+        faults.exhaust("vm.clone", "primary_storage.physical", on="golden", id="ps"),
+    )
     view = get_json(client, "/_fakestack/ledgers")[1]
     [host], [ps], [bs] = view["hosts"], view["primary_storages"], view["backup_storages"]
     assert host["memory"]["injected"] == [{"rule": "mem", "match": "vm.clone", "hits": 0, "on": "host-1"}]
@@ -114,20 +128,29 @@ def test_the_tree_of_a_vm_shows_its_chain_frozen_source_clones_and_backups(cloud
     cloud.create_vm_backup("golden", "imagestore", "nightly-2")
     status, view = get_json(client, "/_fakestack/trees/vm/golden")
     assert status == 200
-    assert view["subject"] == {"kind": "vm", "uuid": cloud.vms.get("golden").uuid,
-                               "name": "golden", "state": "Running"}
+    assert view["subject"] == {
+        "kind": "vm",
+        "uuid": cloud.vms.get("golden").uuid,
+        "name": "golden",
+        "state": "Running",
+    }
     primary, *backups = view["trees"]
     kinds = [(n["kind"], n["label"], n["depth"]) for n in walk(primary)]
     assert kinds[0] == ("image-cache", "tiny-linux", 1)
     assert sorted(k for k in kinds if k[0] == "leaf") == [
-        ("leaf", "gen-1 root", 4), ("leaf", "gen-2 root", 4), ("leaf", "golden root", 3)]
+        ("leaf", "gen-1 root", 4),
+        ("leaf", "gen-2 root", 4),
+        ("leaf", "golden root", 3),
+    ]
     assert [k[0] for k in kinds].count("frozen") == 2  # golden's leaf, then gen-1's
     assert [n["label"] for n in walk(primary) if n["subject"]] == ["golden root"]
     assert view["deepest"] == 4 and view["max_chain_depth"] == 255
     chain = [(n["kind"], n["subject"]) for n in walk(backups[0])]
     assert chain == [("backup-full", True), ("backup-incremental", True)]
     assert [(g["name"], [b["mode"] for b in g["backups"]]) for g in view["backup_groups"]] == [
-        ("nightly", ["full"]), ("nightly-2", ["incremental"])]
+        ("nightly", ["full"]),
+        ("nightly-2", ["incremental"]),
+    ]
 
 
 def test_a_deleted_parent_stays_as_a_hidden_node(cloud, client):
@@ -139,7 +162,9 @@ def test_a_deleted_parent_stays_as_a_hidden_node(cloud, client):
     view = get_json(client, "/_fakestack/trees/storage/imagestore")[1]
     backup_tree = next(t for t in view["trees"] if t["role"] == "backup")
     assert [(n["kind"], n["hidden"]) for n in walk(backup_tree)] == [
-        ("hidden", True), ("backup-incremental", False)]
+        ("hidden", True),
+        ("backup-incremental", False),
+    ]
     assert [g["name"] for g in view["backup_groups"]] == ["second"]
 
 
@@ -158,14 +183,17 @@ def test_trees_are_cut_at_the_limit_and_say_so(cloud, client):
     assert ">+2 more not drawn</text>" in render.trees_html(cut)
 
 
-@pytest.mark.parametrize("path, status, code", [
-    ("/_fakestack/trees/vm/nobody", 404, "not_found"),
-    ("/_fakestack/trees/host/host-1", 404, "not_found"),
-    ("/_fakestack/trees/vm/golden?limit=0", 400, "bad_request"),
-    ("/_fakestack/ui/panels?tree=golden", 400, "bad_request"),
-    ("/_fakestack/ui/panels?outcome=maybe", 400, "bad_request"),
-    ("/_fakestack/ui/panels?limit=x", 400, "bad_request"),
-])
+@pytest.mark.parametrize(
+    "path, status, code",
+    [
+        ("/_fakestack/trees/vm/nobody", 404, "not_found"),
+        ("/_fakestack/trees/host/host-1", 404, "not_found"),
+        ("/_fakestack/trees/vm/golden?limit=0", 400, "bad_request"),
+        ("/_fakestack/ui/panels?tree=golden", 400, "bad_request"),
+        ("/_fakestack/ui/panels?outcome=maybe", 400, "bad_request"),
+        ("/_fakestack/ui/panels?limit=x", 400, "bad_request"),
+    ],
+)
 def test_client_mistakes_are_json_errors(client, path, status, code):
     got_status, body = get_json(client, path)
     assert (got_status, body["error"]) == (status, code)
@@ -176,7 +204,9 @@ def test_subjects_list_what_a_tree_can_be_drawn_for(cloud, client):
     assert [v["name"] for v in view["vms"]] == ["golden"]
     assert [i["name"] for i in view["images"]] == ["tiny-linux"]
     assert [(s["name"], s["kind"]) for s in view["storages"]] == [
-        ("nfs-ps", "primary_storage"), ("imagestore", "backup_storage")]
+        ("nfs-ps", "primary_storage"),
+        ("imagestore", "backup_storage"),
+    ]
 
 
 def test_panels_render_the_filtered_journal_and_the_fault_plan(cloud, client):
@@ -220,8 +250,13 @@ def test_a_subject_that_went_away_is_said_not_drawn(cloud, client):
 def test_reading_the_dashboard_changes_nothing_and_is_not_journaled(cloud, client):
     cloud.clone_vm("golden", ["a"])
     before = cloud.snapshot()
-    for path in ("/_fakestack/ui", "/_fakestack/ui/panels", "/_fakestack/ledgers",
-                 "/_fakestack/trees", "/_fakestack/trees/vm/golden"):
+    for path in (
+        "/_fakestack/ui",
+        "/_fakestack/ui/panels",
+        "/_fakestack/ledgers",
+        "/_fakestack/trees",
+        "/_fakestack/trees/vm/golden",
+    ):
         assert client.get(path).status_code == 200
     assert cloud.snapshot() == before
     assert get_json(client, "/_fakestack/journal")[1]["requests"] == []
@@ -230,14 +265,20 @@ def test_reading_the_dashboard_changes_nothing_and_is_not_journaled(cloud, clien
 def test_a_poll_with_the_last_token_gets_unchanged_until_something_moves(cloud, client):
     first = get_json(client, "/_fakestack/ui/panels")[1]
     again = get_json(client, f"/_fakestack/ui/panels?since={first['token']}")[1]
-    assert again == {"unchanged": True, "token": first["token"], "clock": first["clock"],
-                     "panels": {"clock": first["panels"]["clock"]}}
+    assert again == {
+        "unchanged": True,
+        "token": first["token"],
+        "clock": first["clock"],
+        "panels": {"clock": first["panels"]["clock"]},
+    }
     cloud.tick(30)  # only the clock moved: still unchanged, with the new time
     later = get_json(client, f"/_fakestack/ui/panels?since={first['token']}")[1]
     assert later["unchanged"] and later["clock"]["iso"] == "2026-01-01T00:00:30Z"
-    for change in (lambda: cloud.clone_vm("golden", ["a"]),
-                   lambda: faults.add(cloud, faults.fail("vm.stop", id="x")),
-                   lambda: client.delete("/_fakestack/journal")):
+    for change in (
+        lambda: cloud.clone_vm("golden", ["a"]),
+        lambda: faults.add(cloud, faults.fail("vm.stop", id="x")),
+        lambda: client.delete("/_fakestack/journal"),
+    ):
         token = get_json(client, "/_fakestack/ui/panels")[1]["token"]
         change()
         moved = get_json(client, f"/_fakestack/ui/panels?since={token}")[1]
@@ -252,8 +293,11 @@ def test_a_big_cloud_draws_its_notable_hosts_first_and_at_most_48():
     capacity = get_json(client, "/_fakestack/ui/panels")[1]["panels"]["capacity"]
     assert capacity.count('class="card host') == 48
     assert last.name == "host-100"  # disabled: drawn first, then the others in order
-    assert capacity.index('data-name="host-100"') < capacity.index('data-name="host-1"') \
+    assert (
+        capacity.index('data-name="host-100"')
+        < capacity.index('data-name="host-1"')
         < capacity.index('data-name="host-47"')
+    )
     assert 'data-name="host-48"' not in capacity
     assert "48 of 100 hosts drawn (0 full); every host is in /_fakestack/ledgers" in capacity
     assert len(get_json(client, "/_fakestack/ledgers")[1]["hosts"]) == 100

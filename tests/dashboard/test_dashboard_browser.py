@@ -5,6 +5,7 @@ A served cloud is filled through the ZStack HTTP API while the page is open; the
 must show, by itself polling, the full host, the new clone-tree nodes, the journal entry
 and the fault plan's injected exhaustion.  A screenshot is kept in ``test-artifacts/``.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,11 +22,21 @@ from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = shutil.which("chromium") or ("/usr/bin/chromium" if os.path.exists("/usr/bin/chromium") else None)
 if CHROMIUM is None:
-    pytest.skip("the dashboard browser test needs Debian's chromium (apt-get install -y chromium); "
-                "it is not installed here", allow_module_level=True)
+    pytest.skip(
+        "the dashboard browser test needs Debian's chromium (apt-get install -y chromium); "
+        "it is not installed here",
+        allow_module_level=True,
+    )
 
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 WAIT_MS = 10_000  # the page polls every second
 
 
@@ -61,16 +72,19 @@ def artifacts(request) -> Path:
 
 def zstack_login(http: httpx.Client) -> str:
     password = hashlib.sha512(b"password").hexdigest()
-    response = http.put("/zstack/v1/accounts/login",
-                        json={"logInByAccount": {"accountName": "admin", "password": password}})
+    response = http.put(
+        "/zstack/v1/accounts/login", json={"logInByAccount": {"accountName": "admin", "password": password}}
+    )
     assert response.status_code == 200, response.text
     return response.json()["inventory"]["uuid"]
 
 
 def zstack_clone(http: httpx.Client, session: str, vm_uuid: str, names: list[str]) -> dict:
-    response = http.put(f"/zstack/v1/vm-instances/{vm_uuid}/actions",
-                        json={"cloneVmInstance": {"names": names, "strategy": "InstantStart"}},
-                        headers={"Authorization": f"OAuth {session}"})
+    response = http.put(
+        f"/zstack/v1/vm-instances/{vm_uuid}/actions",
+        json={"cloneVmInstance": {"names": names, "strategy": "InstantStart"}},
+        headers={"Authorization": f"OAuth {session}"},
+    )
     assert response.status_code == 202, response.text
     location = response.json()["location"]
     done = http.get("/" + location.split("://", 1)[1].split("/", 1)[1])
@@ -80,7 +94,8 @@ def zstack_clone(http: httpx.Client, session: str, vm_uuid: str, names: list[str
 
 @pytest.mark.fakestack(topology="tiny")
 def test_the_dashboard_shows_a_host_filling_up_its_clone_tree_and_the_journal(
-        fakestack_server, page, artifacts):
+    fakestack_server, page, artifacts
+):
     cloud = fakestack_server.cloud
     page.goto(fakestack_server.url + "/_fakestack/ui")
     host = page.locator('#capacity-panel .card.host[data-name="host-1"]')
@@ -130,9 +145,14 @@ def test_the_dashboard_shows_a_host_filling_up_its_clone_tree_and_the_journal(
 
     # a fault plan: injected exhaustion of the primary storage is marked on its bar
     with httpx.Client(base_url=fakestack_server.url, timeout=10) as http:
-        added = http.post("/_fakestack/faults", json={
-            "id": "ps-full", "match": "vm.create",
-            "effect": {"type": "exhaust", "resource": "primary_storage.physical"}})
+        added = http.post(
+            "/_fakestack/faults",
+            json={
+                "id": "ps-full",
+                "match": "vm.create",
+                "effect": {"type": "exhaust", "resource": "primary_storage.physical"},
+            },
+        )
         assert added.status_code == 201, added.text
     physical = page.locator('#capacity-panel .card.primary[data-name="nfs-ps"] [data-ledger="physical"]')
     expect(physical.locator(".bar.exhausted")).to_have_count(1, timeout=WAIT_MS)

@@ -1,4 +1,5 @@
 """Whatever operations ran, the dashboard's views tell the truth about the cloud."""
+
 from __future__ import annotations
 
 import json
@@ -50,18 +51,23 @@ class DashboardTellsTheTruth(CloudStateMachine):
             assert bar["memory"]["placeable"] == row["placeable_memory"]
         for bar, row in zip(ledgers["primary_storages"], capacity["primary_storages"]):
             assert (bar["virtual"]["used"], bar["physical"]["used"]) == (
-                row["used_capacity"], row["used_physical_capacity"])
+                row["used_capacity"],
+                row["used_physical_capacity"],
+            )
         for bar, row in zip(ledgers["backup_storages"], capacity["backup_storages"]):
             assert bar["capacity"]["used"] == row["used_capacity"]
         app = make_app(cloud)
         json.dumps(views.journal(app))
         assert render.capacity_html(ledgers).count('<section class="card') == (
-            len(cloud.hosts) + len(cloud.primary_storages) + len(cloud.backup_storages))
-        for kind, key in [("vm", vm.uuid) for vm in cloud.vms][:3] + [("storage", s.uuid)
-                                                                      for s in cloud.primary_storages]:
+            len(cloud.hosts) + len(cloud.primary_storages) + len(cloud.backup_storages)
+        )
+        for kind, key in [("vm", vm.uuid) for vm in cloud.vms][:3] + [
+            ("storage", s.uuid) for s in cloud.primary_storages
+        ]:
             render.trees_html(views.tree(cloud, kind, key))
 
 
 TestDashboardTellsTheTruth = DashboardTellsTheTruth.TestCase
-TestDashboardTellsTheTruth.settings = settings(TestDashboardTellsTheTruth.settings, max_examples=15,
-                                               stateful_step_count=12)
+TestDashboardTellsTheTruth.settings = settings(
+    TestDashboardTellsTheTruth.settings, max_examples=15, stateful_step_count=12
+)

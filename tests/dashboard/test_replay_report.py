@@ -1,4 +1,5 @@
 """``fakestack replay --report DIR``: one static HTML page per scenario and an index."""
+
 from __future__ import annotations
 
 import re
@@ -87,7 +88,7 @@ def test_a_failing_scenario_shows_the_failed_step_and_its_diff(tmp_path):
     assert '<span class="add">+      &quot;vms&quot;: 3</span>' in failure
     # the chart stops at the failed step and marks it
     assert len(svg_points(html, "host-1 memory")) == 3
-    assert '<title>failed: the host holds what it holds</title>' in html
+    assert "<title>failed: the host holds what it holds</title>" in html
     for name in ("golden", "twin-a", "twin-b"):
         assert f'data-label="{name} root"' in html
     index = (out / "index.html").read_text(encoding="utf-8")

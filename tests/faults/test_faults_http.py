@@ -1,4 +1,5 @@
 """The fault plan over HTTP: /_fakestack/faults, and drop_connection on a live socket."""
+
 import http.client
 import json
 import threading
@@ -89,15 +90,22 @@ def test_delete_releases_hung_jobs(client, cloud):
     assert cloud.job_state(job) == "Succeeded"
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"match": "vm.clone", "effect": {"type": "exhaust", "resource": "host.disk"}},
-     "effect.exhaust.resource"),
-    ({"rules": [RULE, {"match": "vm.clone", "when": {"every": 0}, "effect": {"type": "hang"}}]},
-     "rules.1.when.every"),
-    ([RULE, {"match": "vm.clone"}], "1.effect"),
-    ({"match": "vm clone", "effect": {"type": "hang"}}, "match"),
-    ({"rules": "all of them"}, "rules"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        (
+            {"match": "vm.clone", "effect": {"type": "exhaust", "resource": "host.disk"}},
+            "effect.exhaust.resource",
+        ),
+        (
+            {"rules": [RULE, {"match": "vm.clone", "when": {"every": 0}, "effect": {"type": "hang"}}]},
+            "rules.1.when.every",
+        ),
+        ([RULE, {"match": "vm.clone"}], "1.effect"),
+        ({"match": "vm clone", "effect": {"type": "hang"}}, "match"),
+        ({"rules": "all of them"}, "rules"),
+    ],
+)
 def test_bad_plans_answer_400_naming_the_field(client, body, field):
     r = client.post("/_fakestack/faults", json=body)
     assert r.status_code == 400
@@ -136,8 +144,12 @@ def test_dialect_fault_over_the_test_client(cloud):
     assert client.post("/t/reboot/golden").status_code == 200
     r = client.post("/t/reboot/golden")
     assert r.status_code == 503
-    assert r.get_json() == {"kind": "injected", "message": "no reboots today",
-                            "operation": "t:Reboot", "code": "X.1"}
+    assert r.get_json() == {
+        "kind": "injected",
+        "message": "no reboots today",
+        "operation": "t:Reboot",
+        "code": "X.1",
+    }
 
 
 def test_drop_connection_in_process_raises_connection_dropped(cloud):

@@ -1,5 +1,6 @@
 """Hypothesis support: strategies draw valid data, the state machine keeps the invariants,
 and a failing example replays from the seed alone."""
+
 import json
 
 import pytest
@@ -38,8 +39,11 @@ def test_clone_keeps_ledgers_exact_and_failed_names_leave_nothing(topology, clou
 
 
 @SHORT
-@given(topology=fs.topologies(tight=True), size=fs.write_sizes(), plan=fs.fault_plans(
-    operations=("volume.write",)))
+@given(
+    topology=fs.topologies(tight=True),
+    size=fs.write_sizes(),
+    plan=fs.fault_plans(operations=("volume.write",)),
+)
 def test_writes_under_any_fault_plan_keep_the_invariants(topology, size, plan):
     cloud = fakestack.Cloud(topology, seed=0, clock=ManualClock())
     faults.install(cloud, plan)
@@ -112,9 +116,16 @@ class NaiveCounter(CloudStateMachine):
 def failing_steps(machine, hypothesis_seed):
     machine = seed(hypothesis_seed)(machine)
     with pytest.raises(AssertionError) as info:
-        run_state_machine_as_test(machine, settings=settings(
-            max_examples=50, stateful_step_count=10, deadline=None, database=None,
-            phases=(Phase.generate,)))
+        run_state_machine_as_test(
+            machine,
+            settings=settings(
+                max_examples=50,
+                stateful_step_count=10,
+                deadline=None,
+                database=None,
+                phases=(Phase.generate,),
+            ),
+        )
     return [n for n in getattr(info.value, "__notes__", []) if not n.startswith("Explanation")]
 
 

@@ -1,4 +1,5 @@
 """Fault rules through the model's Python API: every effect, every match kind."""
+
 import pytest
 from pydantic import ValidationError
 
@@ -37,7 +38,7 @@ def test_exhaust_host_memory_on_create_changes_nothing(cloud):
     with pytest.raises(CapacityExhausted) as info:
         cloud.create_vm("web", image="centos-7", instance_offering="small")
     assert info.value.resource == "host.memory"
-    assert info.value.needed == 1024 ** 3
+    assert info.value.needed == 1024**3
     assert cloud.capacity() == before
     assert "web" not in cloud.vms
     cloud.check_invariants()
@@ -60,7 +61,7 @@ def test_exhaust_physical_space_on_guest_write(cloud):
     before = cloud.volume_actual_size(vol)
     faults.add(cloud, faults.exhaust("volume.write", "primary_storage.physical"))
     with pytest.raises(CapacityExhausted) as info:
-        cloud.write(vol, 1024 ** 3)
+        cloud.write(vol, 1024**3)
     assert info.value.resource == "primary_storage.physical"
     assert cloud.volume_actual_size(vol) == before
 
@@ -80,14 +81,25 @@ def test_fail_with_injected_error_and_dialect_code(cloud):
     faults.add(cloud, faults.fail("vm.stop", "the hypervisor said no", code="VM.1002"))
     with pytest.raises(InjectedFailure) as info:
         cloud.stop_vm("golden")
-    assert info.value.to_dict() == {"kind": "injected", "message": "the hypervisor said no",
-                                    "operation": "vm.stop", "code": "VM.1002"}
+    assert info.value.to_dict() == {
+        "kind": "injected",
+        "message": "the hypervisor said no",
+        "operation": "vm.stop",
+        "code": "VM.1002",
+    }
     assert cloud.vms.get("golden").state == "Running"
 
 
-@pytest.mark.parametrize("kind,cls", [("not_found", NotFound), ("conflict", Conflict),
-                                      ("unreachable", Unreachable), ("invalid_state", InvalidState),
-                                      ("capacity_exhausted", CapacityExhausted)])
+@pytest.mark.parametrize(
+    "kind,cls",
+    [
+        ("not_found", NotFound),
+        ("conflict", Conflict),
+        ("unreachable", Unreachable),
+        ("invalid_state", InvalidState),
+        ("capacity_exhausted", CapacityExhausted),
+    ],
+)
 def test_fail_with_each_neutral_kind(cloud, kind, cls):
     faults.add(cloud, faults.fail("vm.reboot", "nope", kind=kind))
     with pytest.raises(cls) as info:
@@ -156,8 +168,11 @@ def test_disconnect_named_primary_storage_makes_the_operation_fail(cloud):
 
 
 def test_disconnect_backup_storage_then_reconnect(cloud):
-    faults.add(cloud, faults.disconnect("vm.clone.prepare", "imagestore", nth=1),
-               faults.reconnect("vm.clone.prepare", "imagestore", nth=2))
+    faults.add(
+        cloud,
+        faults.disconnect("vm.clone.prepare", "imagestore", nth=1),
+        faults.reconnect("vm.clone.prepare", "imagestore", nth=2),
+    )
     # (a clone that needs a disconnected backup storage finds no room on it)
     with pytest.raises(CapacityExhausted) as info:
         cloud.clone_vm("golden", ["a"])
@@ -198,17 +213,20 @@ def hit_pattern(cloud, rule, calls=8):
     return out
 
 
-@pytest.mark.parametrize("when,pattern", [
-    ({}, [1] * 8),
-    ({"nth": 3}, [0, 0, 1, 0, 0, 0, 0, 0]),
-    ({"after": 5}, [0, 0, 0, 0, 0, 1, 1, 1]),
-    ({"every": 3}, [0, 0, 1, 0, 0, 1, 0, 0]),
-    ({"times": 2}, [1, 1, 0, 0, 0, 0, 0, 0]),
-    ({"after": 2, "times": 3}, [0, 0, 1, 1, 1, 0, 0, 0]),
-    ({"every": 2, "times": 2}, [0, 1, 0, 1, 0, 0, 0, 0]),
-    ({"probability": 0.0}, [0] * 8),
-    ({"probability": 1.0}, [1] * 8),
-])
+@pytest.mark.parametrize(
+    "when,pattern",
+    [
+        ({}, [1] * 8),
+        ({"nth": 3}, [0, 0, 1, 0, 0, 0, 0, 0]),
+        ({"after": 5}, [0, 0, 0, 0, 0, 1, 1, 1]),
+        ({"every": 3}, [0, 0, 1, 0, 0, 1, 0, 0]),
+        ({"times": 2}, [1, 1, 0, 0, 0, 0, 0, 0]),
+        ({"after": 2, "times": 3}, [0, 0, 1, 1, 1, 0, 0, 0]),
+        ({"every": 2, "times": 2}, [0, 1, 0, 1, 0, 0, 0, 0]),
+        ({"probability": 0.0}, [0] * 8),
+        ({"probability": 1.0}, [1] * 8),
+    ],
+)
 def test_when_conditions(cloud, when, pattern):
     assert hit_pattern(cloud, faults.fail("vm.reboot", **when)) == pattern
 
@@ -328,14 +346,20 @@ def test_ids_are_assigned_and_unique(cloud):
 
 
 def test_plan_round_trips_through_json(cloud):
-    plan = faults.FaultPlan(rules=[faults.exhaust("vm.clone", "host.cpu", nth=2),
-                                   faults.disconnect("vm.stop", "host-1", kind="host")])
+    plan = faults.FaultPlan(
+        rules=[
+            faults.exhaust("vm.clone", "host.cpu", nth=2),
+            faults.disconnect("vm.stop", "host-1", kind="host"),
+        ]
+    )
     data = plan.model_dump(mode="json")
     again = faults.FaultPlan.model_validate(data)
     assert again == plan
     inj = faults.install(cloud, data)
     assert inj.plan().model_dump(mode="json")["rules"][0]["effect"] == {
-        "type": "exhaust", "resource": "host.cpu"}
+        "type": "exhaust",
+        "resource": "host.cpu",
+    }
 
 
 def test_faults_are_not_part_of_the_snapshot_and_survive_reset(cloud):
@@ -348,19 +372,23 @@ def test_faults_are_not_part_of_the_snapshot_and_survive_reset(cloud):
         cloud.reboot_vm("golden")
 
 
-@pytest.mark.parametrize("data,field", [
-    ({"match": "vm.clone", "effect": {"type": "exhaust", "resource": "host.disk"}},
-     "effect.exhaust.resource"),
-    ({"match": "vm.clone", "effect": {"type": "melt"}}, "effect"),
-    ({"match": "vm.clone", "when": {"nth": 0}, "effect": {"type": "hang"}}, "when.nth"),
-    ({"match": "vm.clone", "when": {"probability": 1.5}, "effect": {"type": "hang"}},
-     "when.probability"),
-    ({"match": "Clone VM!", "effect": {"type": "hang"}}, "match"),
-    ({"match": "vm.clone", "effect": {"type": "latency", "seconds": -1}}, "effect.latency.seconds"),
-    ({"match": "vm.clone", "effect": {"type": "fail", "kind": "oops"}}, "effect.fail.kind"),
-    ({"match": "vm.clone", "effect": {"type": "hang"}, "colour": "red"}, "colour"),
-    ({"effect": {"type": "hang"}}, "match"),
-])
+@pytest.mark.parametrize(
+    "data,field",
+    [
+        (
+            {"match": "vm.clone", "effect": {"type": "exhaust", "resource": "host.disk"}},
+            "effect.exhaust.resource",
+        ),
+        ({"match": "vm.clone", "effect": {"type": "melt"}}, "effect"),
+        ({"match": "vm.clone", "when": {"nth": 0}, "effect": {"type": "hang"}}, "when.nth"),
+        ({"match": "vm.clone", "when": {"probability": 1.5}, "effect": {"type": "hang"}}, "when.probability"),
+        ({"match": "Clone VM!", "effect": {"type": "hang"}}, "match"),
+        ({"match": "vm.clone", "effect": {"type": "latency", "seconds": -1}}, "effect.latency.seconds"),
+        ({"match": "vm.clone", "effect": {"type": "fail", "kind": "oops"}}, "effect.fail.kind"),
+        ({"match": "vm.clone", "effect": {"type": "hang"}, "colour": "red"}, "colour"),
+        ({"effect": {"type": "hang"}}, "match"),
+    ],
+)
 def test_bad_rules_name_the_field(data, field):
     with pytest.raises(ValidationError) as info:
         faults.FaultRule.model_validate(data)

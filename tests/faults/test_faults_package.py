@@ -1,5 +1,6 @@
 """The faults package's layout: the admin API mounts its routes (nothing registers itself
 on import), and the package keeps the one-module API it had."""
+
 from werkzeug.test import Client
 
 import fakestack
@@ -13,8 +14,10 @@ def test_the_admin_index_lists_the_fault_routes_after_the_builtin_ones():
     endpoints = client.get("/_fakestack/").get_json()["endpoints"]
     listed = [(e["method"], e["path"]) for e in endpoints]
     assert listed[10:15] == [
-        ("GET", "/_fakestack/faults"), ("POST", "/_fakestack/faults"),
-        ("DELETE", "/_fakestack/faults"), ("GET", "/_fakestack/faults/{rule_id}"),
+        ("GET", "/_fakestack/faults"),
+        ("POST", "/_fakestack/faults"),
+        ("DELETE", "/_fakestack/faults"),
+        ("GET", "/_fakestack/faults/{rule_id}"),
         ("DELETE", "/_fakestack/faults/{rule_id}"),
     ]
     assert endpoints[10]["summary"] == "The fault plan: every rule with its calls and hits."
@@ -31,4 +34,7 @@ def test_the_package_answers_every_name_of_its_public_api():
     from fakestack.faults.plan import FaultRule
 
     assert (faults.FaultInjector, faults.FaultRule, faults.connection_dropping) == (
-        FaultInjector, FaultRule, connection_dropping)
+        FaultInjector,
+        FaultRule,
+        connection_dropping,
+    )

@@ -1,5 +1,6 @@
 """Every fault effect and match kind seen through the ZStack API: an injected failure must
 look on the wire exactly like the real one."""
+
 import hashlib
 import http.client
 import json
@@ -13,7 +14,7 @@ import fakestack
 from fakestack import faults
 from fakestack.model import ManualClock
 
-GiB = 1024 ** 3
+GiB = 1024**3
 PASSWORD = hashlib.sha512(b"password").hexdigest()
 
 
@@ -23,8 +24,10 @@ class ZStack:
     def __init__(self, cloud):
         self.cloud = cloud
         self.http = Client(fakestack.make_app(cloud))
-        r = self.http.put("/zstack/v1/accounts/login",
-                          json={"logInByAccount": {"accountName": "admin", "password": PASSWORD}})
+        r = self.http.put(
+            "/zstack/v1/accounts/login",
+            json={"logInByAccount": {"accountName": "admin", "password": PASSWORD}},
+        )
         assert r.status_code == 200, r.get_data(as_text=True)
         self.headers = {"Authorization": "OAuth " + r.get_json()["inventory"]["uuid"]}
 
@@ -40,15 +43,17 @@ class ZStack:
         return self.poll(self.send(method, path, body))
 
     def clone(self, vm, names, **params):
-        return self.call("PUT", f"vm-instances/{vm}/actions",
-                         {"cloneVmInstance": {"names": names, **params}})
+        return self.call("PUT", f"vm-instances/{vm}/actions", {"cloneVmInstance": {"names": names, **params}})
 
     def create_vm(self, name, **params):
         cloud = self.cloud
         image = next(iter(cloud.images)).uuid
         offering = next(iter(cloud.instance_offerings)).uuid
-        return self.call("POST", "vm-instances", {"params": {
-            "name": name, "imageUuid": image, "instanceOfferingUuid": offering, **params}})
+        return self.call(
+            "POST",
+            "vm-instances",
+            {"params": {"name": name, "imageUuid": image, "instanceOfferingUuid": offering, **params}},
+        )
 
     def action(self, vm, action, **params):
         return self.call("PUT", f"vm-instances/{vm}/actions", {action: params})
@@ -56,8 +61,11 @@ class ZStack:
     def backup(self, vm, name="nightly"):
         vm = self.cloud.vms.get(vm)
         bs = next(iter(self.cloud.backup_storages)).uuid
-        return self.call("POST", f"volumes/{vm.root_volume_uuid}/vm-backups",
-                         {"params": {"backupStorageUuid": bs, "name": name}})
+        return self.call(
+            "POST",
+            f"volumes/{vm.root_volume_uuid}/vm-backups",
+            {"params": {"backupStorageUuid": bs, "name": name}},
+        )
 
 
 def zstack(topology="tiny", seed=0):
@@ -75,16 +83,31 @@ def clone_errors(response):
 
 def small_storage_topology(ps_gib=12, bs_gib=3, written="2G"):
     return {
-        "name": "small-storage", "zones": [{"name": "zone-1"}],
+        "name": "small-storage",
+        "zones": [{"name": "zone-1"}],
         "clusters": [{"name": "cluster-1", "zone": "zone-1"}],
         "hosts": [{"name": "host-1", "cluster": "cluster-1", "cpu_num": 8, "memory": "64G"}],
-        "primary_storages": [{"name": "nfs-ps", "type": "NFS", "zone": "zone-1",
-                              "clusters": ["cluster-1"], "total_capacity": f"{ps_gib}G",
-                              "reserved_capacity": 0}],
-        "backup_storages": [{"name": "imagestore", "zones": ["zone-1"],
-                             "total_capacity": f"{bs_gib}G", "reserved_capacity": 0}],
-        "images": [{"name": "img", "backup_storages": ["imagestore"], "virtual_size": "10G",
-                    "actual_size": "1G"}],
+        "primary_storages": [
+            {
+                "name": "nfs-ps",
+                "type": "NFS",
+                "zone": "zone-1",
+                "clusters": ["cluster-1"],
+                "total_capacity": f"{ps_gib}G",
+                "reserved_capacity": 0,
+            }
+        ],
+        "backup_storages": [
+            {
+                "name": "imagestore",
+                "zones": ["zone-1"],
+                "total_capacity": f"{bs_gib}G",
+                "reserved_capacity": 0,
+            }
+        ],
+        "images": [
+            {"name": "img", "backup_storages": ["imagestore"], "virtual_size": "10G", "actual_size": "1G"}
+        ],
         "instance_offerings": [{"name": "unit", "cpu_num": 1, "memory_size": "1G"}],
         "l3_networks": [{"name": "l3", "zone": "zone-1", "cidr": "192.168.1.0/24"}],
         "vms": [{"name": "golden", "instance_offering": "unit", "image": "img", "written": written}],
@@ -119,8 +142,10 @@ def test_exhausting_host_memory_on_create_matches_a_real_shortage():
     z = zstack("tiny")
     faults.add(z.cloud, faults.exhaust("vm.create", "host.memory"))
     response = z.create_vm("d")
-    assert (response.status_code, response.get_json()) == (real_response.status_code,
-                                                            real_response.get_json())
+    assert (response.status_code, response.get_json()) == (
+        real_response.status_code,
+        real_response.get_json(),
+    )
     assert response.status_code == 503
 
 
@@ -171,10 +196,12 @@ def test_fail_with_a_neutral_kind_renders_like_that_kind():
     z = zstack("tiny")
     faults.add(z.cloud, faults.fail("vm.stop", "host agent lost", kind="unreachable"))
     error = z.action(golden(z), "stopVmInstance").get_json()["error"]
-    assert error == {"code": "VM.1002", "description": "Unable to stop a vm",
-                     "details": "host agent lost",
-                     "cause": {"code": "SYS.1006", "description": "An operation failed",
-                               "details": "host agent lost"}}
+    assert error == {
+        "code": "VM.1002",
+        "description": "Unable to stop a vm",
+        "details": "host agent lost",
+        "cause": {"code": "SYS.1006", "description": "An operation failed", "details": "host agent lost"},
+    }
     assert z.cloud.vms.get("golden").state == "Running"
 
 
@@ -201,8 +228,9 @@ def test_latency_on_clone_keeps_the_job_running_for_that_long():
 
 def test_hang_until_the_rule_is_deleted_over_http():
     z = zstack("tiny")
-    r = z.http.post("/_fakestack/faults", json={"match": "zstack:CloneVmInstance",
-                                                "effect": {"type": "hang"}})
+    r = z.http.post(
+        "/_fakestack/faults", json={"match": "zstack:CloneVmInstance", "effect": {"type": "hang"}}
+    )
     rule_id = r.get_json()["added"][0]["id"]
     submitted = z.send("PUT", f"vm-instances/{golden(z)}/actions", {"cloneVmInstance": {"names": ["a"]}})
     z.cloud.tick(86400)
@@ -251,13 +279,16 @@ def reboot_statuses(z, calls=6, vm="golden"):
     return [z.action(z.cloud.vms.get(vm).uuid, "rebootVmInstance").status_code for _ in range(calls)]
 
 
-@pytest.mark.parametrize("when,expected", [
-    ({"nth": 2}, [200, 503, 200, 200, 200, 200]),
-    ({"after": 4}, [200, 200, 200, 200, 503, 503]),
-    ({"every": 2}, [200, 503, 200, 503, 200, 503]),
-    ({"times": 2}, [503, 503, 200, 200, 200, 200]),
-    ({"probability": 0.0}, [200] * 6),
-])
+@pytest.mark.parametrize(
+    "when,expected",
+    [
+        ({"nth": 2}, [200, 503, 200, 200, 200, 200]),
+        ({"after": 4}, [200, 200, 200, 200, 503, 503]),
+        ({"every": 2}, [200, 503, 200, 503, 200, 503]),
+        ({"times": 2}, [503, 503, 200, 200, 200, 200]),
+        ({"probability": 0.0}, [200] * 6),
+    ],
+)
 def test_when_conditions_through_the_api(when, expected):
     z = zstack("tiny")
     faults.add(z.cloud, faults.fail("vm.reboot", **when))
@@ -291,8 +322,14 @@ def test_resource_filter_on_the_dialect_operations_vm():
 
 def test_wildcard_dialect_match_and_hit_counts_over_http():
     z = zstack("tiny")
-    z.http.post("/_fakestack/faults", json={"match": "zstack:*VmInstance", "when": {"every": 2},
-                                            "effect": {"type": "latency", "seconds": 5}})
+    z.http.post(
+        "/_fakestack/faults",
+        json={
+            "match": "zstack:*VmInstance",
+            "when": {"every": 2},
+            "effect": {"type": "latency", "seconds": 5},
+        },
+    )
     z.action(golden(z), "rebootVmInstance")
     z.action(golden(z), "rebootVmInstance")
     z.clone(golden(z), ["a"])

@@ -1,5 +1,6 @@
 """Fixtures for the tests that drive the official ``instavm`` SDK against a live fakestack
 server on 127.0.0.1: ``cloud`` (tiny, manual clock), ``server``, ``client`` (the SDK)."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,7 @@ def server(cloud):
 def client(server):
     from instavm import InstaVM
 
-    return InstaVM(api_key=KEY, base_url=server.url, auto_start_session=False, timeout=30,
-                   max_retries=0)
+    return InstaVM(api_key=KEY, base_url=server.url, auto_start_session=False, timeout=30, max_retries=0)
 
 
 def host_used_memory(cloud) -> int:

@@ -1,4 +1,5 @@
 """Shared arrange/act helpers for the InstaVM tests (imported by module name)."""
+
 from __future__ import annotations
 
 from werkzeug.test import Client

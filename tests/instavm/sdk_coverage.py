@@ -8,6 +8,7 @@ at least one field to update).
 
 Run as a script for the table: ``python tests/instavm/sdk_coverage.py``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -29,13 +30,43 @@ def _placeholder(parameter: inspect.Parameter) -> Any:
     name = parameter.name
     if name in ("command", "code"):
         return "true"
-    if name.endswith("_id") or name in ("slug", "path", "url", "name", "selector", "text", "value",
-                                        "oci_image", "public_key", "mount_path", "domain", "kind",
-                                        "host", "condition", "usage_type", "filename", "remote_path",
-                                        "local_path", "file_path", "output_path", "dir_or_manifest"):
+    if name.endswith("_id") or name in (
+        "slug",
+        "path",
+        "url",
+        "name",
+        "selector",
+        "text",
+        "value",
+        "oci_image",
+        "public_key",
+        "mount_path",
+        "domain",
+        "kind",
+        "host",
+        "condition",
+        "usage_type",
+        "filename",
+        "remote_path",
+        "local_path",
+        "file_path",
+        "output_path",
+        "dir_or_manifest",
+    ):
         return "x1"
-    if name in ("quota_bytes", "port", "key_id", "item_id", "domain_id", "from_step", "to_step",
-                "at_step", "required_credits", "cols", "rows"):
+    if name in (
+        "quota_bytes",
+        "port",
+        "key_id",
+        "item_id",
+        "domain_id",
+        "from_step",
+        "to_step",
+        "at_step",
+        "required_credits",
+        "cols",
+        "rows",
+    ):
         return 1
     if name in ("env", "payload", "metadata"):
         return {"A": "b"}
@@ -46,8 +77,10 @@ def methods(client) -> list[tuple[str, Any]]:
     """``(qualified name, bound method)`` for the client and each manager attribute."""
     out = []
     owners = [("InstaVM", client)] + [
-        (name, value) for name, value in sorted(vars(client).items())
-        if type(value).__module__.startswith("instavm") and name != "session"]
+        (name, value)
+        for name, value in sorted(vars(client).items())
+        if type(value).__module__.startswith("instavm") and name != "session"
+    ]
     for owner_name, owner in owners:
         for name, _function in inspect.getmembers(type(owner), inspect.isfunction):
             if name.startswith("_"):
@@ -88,8 +121,7 @@ def classify(routes_module) -> dict[str, str]:
     """SDK method -> ``served`` | ``501`` | ``404`` | ``unsent``."""
     from instavm import InstaVM
 
-    client = InstaVM(api_key="instavm_sk_fakestack", base_url=BASE, auto_start_session=False,
-                     max_retries=0)
+    client = InstaVM(api_key="instavm_sk_fakestack", base_url=BASE, auto_start_session=False, max_retries=0)
     out = {}
     for label, fn in methods(client):
         sent = requests_of(fn)
@@ -119,8 +151,10 @@ def main() -> int:
     for label, verdict in sorted(table.items()):
         print(f"{verdict:12} {label}")
     served = sum(v == "served" for v in table.values())
-    print(f"served {served} of {len(table)} public SDK methods "
-          f"({sum(v == 'unsent' for v in table.values())} send no request)")
+    print(
+        f"served {served} of {len(table)} public SDK methods "
+        f"({sum(v == 'unsent' for v in table.values())} send no request)"
+    )
     return 0
 
 

@@ -1,4 +1,5 @@
 """POST /v1/vms/{vm_id}/clone: snapshot the source, boot a clone from it, clean up."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,9 +22,15 @@ def source(api):
 def _counts(api):
     """What a failed request must not change (the ledgers are checked further down)."""
     state = api.cloud.dialect_state("instavm")
-    return (len(api.cloud.vms), len(api.cloud.volumes), len(api.cloud.volume_snapshots),
-            api.host_used_memory(), len(state["vms"]), len(state["snapshots"]),
-            len(state["sessions"]))
+    return (
+        len(api.cloud.vms),
+        len(api.cloud.volumes),
+        len(api.cloud.volume_snapshots),
+        api.host_used_memory(),
+        len(state["vms"]),
+        len(state["snapshots"]),
+        len(state["sessions"]),
+    )
 
 
 def test_clone_without_a_name_deletes_its_temporary_snapshot(api, source):
@@ -37,7 +44,11 @@ def test_clone_without_a_name_deletes_its_temporary_snapshot(api, source):
     assert len(api.cloud.volume_snapshots) == 0
     clone = api.ok(api.get(f"/v1/vms/{result['vm_id']}"))
     assert (clone["source_vm_id"], clone["snapshot_id"], clone["memory_mb"], clone["vcpu_count"]) == (
-        source["vm_id"], result["snapshot_id"], 512, 2)
+        source["vm_id"],
+        result["snapshot_id"],
+        512,
+        2,
+    )
     api.cloud.check_invariants()
 
 
@@ -58,8 +69,14 @@ def test_clone_with_a_name_keeps_a_listed_user_snapshot(api, source):
     result = api.ok(api.clone(source["vm_id"], snapshot_name="golden"))
     assert (result["status"], result["snapshot_deleted"]) == ("active", False)
     [snap] = api.snapshots()
-    assert (snap["id"], snap["name"], snap["source_vm_id"], snap["status"], snap["type"],
-            snap["snapshot_type"]) == (result["snapshot_id"], "golden", source["vm_id"], "ready", "user", "vm")
+    assert (
+        snap["id"],
+        snap["name"],
+        snap["source_vm_id"],
+        snap["status"],
+        snap["type"],
+        snap["snapshot_type"],
+    ) == (result["snapshot_id"], "golden", source["vm_id"], "ready", "user", "vm")
     again = api.create_vm(snapshot_id=snap["id"])
     assert again["snapshot_id"] == snap["id"]
 
@@ -72,8 +89,13 @@ def test_clone_of_a_clone(api, source):
 
 def test_clone_without_wait_answers_at_once_then_becomes_active(api, source):
     pending = api.ok(api.clone(source["vm_id"], wait=False))
-    assert pending == {"vm_id": None, "session_id": pending["session_id"], "status": "creating",
-                       "snapshot_id": None, "snapshot_deleted": None}
+    assert pending == {
+        "vm_id": None,
+        "session_id": pending["session_id"],
+        "status": "creating",
+        "snapshot_id": None,
+        "snapshot_deleted": None,
+    }
     status = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))
     assert (status["exists"], status["vm_assigned"], status["vm_status"]) == (True, True, "creating")
     clone_id = status["vm_id"]
@@ -108,7 +130,9 @@ def test_clone_of_a_vm_that_is_not_active_is_409(api, wait):
     vm_id = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))["vm_id"]
     creating = api.clone(vm_id, wait=wait)
     assert (creating.status_code, creating.get_json()) == (
-        409, {"detail": f"VM {vm_id} is not active (status: creating)"})
+        409,
+        {"detail": f"VM {vm_id} is not active (status: creating)"},
+    )
     api.cloud.tick(1)
     api.ok(api.delete(f"/v1/vms/{vm_id}"))
     killed = api.clone(vm_id, wait=wait)
@@ -116,12 +140,22 @@ def test_clone_of_a_vm_that_is_not_active_is_409(api, wait):
 
 
 def test_clone_validation_errors(api, source):
-    bad = api.client.post(f"/v1/vms/{source['vm_id']}/clone?wait=perhaps", json={"snapshot_name": 1},
-                          headers={"X-API-Key": "instavm_sk_fakestack"})
+    bad = api.client.post(
+        f"/v1/vms/{source['vm_id']}/clone?wait=perhaps",
+        json={"snapshot_name": 1},
+        headers={"X-API-Key": "instavm_sk_fakestack"},
+    )
     assert bad.status_code == 422
-    assert [item["loc"] for item in bad.get_json()["detail"]] == [["query", "wait"], ["body", "snapshot_name"]]
-    absent = api.client.post(f"/v1/vms/{source['vm_id']}/clone", headers={"X-API-Key": "instavm_sk_fakestack"})
-    assert absent.get_json() == {"detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]}
+    assert [item["loc"] for item in bad.get_json()["detail"]] == [
+        ["query", "wait"],
+        ["body", "snapshot_name"],
+    ]
+    absent = api.client.post(
+        f"/v1/vms/{source['vm_id']}/clone", headers={"X-API-Key": "instavm_sk_fakestack"}
+    )
+    assert absent.get_json() == {
+        "detail": [{"type": "missing", "loc": ["body"], "msg": "Field required", "input": None}]
+    }
 
 
 @pytest.mark.parametrize("wait", [True, False])
@@ -131,7 +165,8 @@ def test_clone_on_exhausted_host_memory_is_503_and_leaves_nothing(api, wait):
     response = api.clone(big["vm_id"], wait=wait, snapshot_name="named")
     assert response.status_code == 503
     assert response.get_json() == {
-        "detail": "Insufficient capacity: host_memory (needed 4294967296, available 3221225472)"}
+        "detail": "Insufficient capacity: host_memory (needed 4294967296, available 3221225472)"
+    }
     assert _counts(api) == before
     assert api.snapshots() == []
     api.cloud.check_invariants()
@@ -140,11 +175,13 @@ def test_clone_on_exhausted_host_memory_is_503_and_leaves_nothing(api, wait):
 def _ledgers(api):
     """Every physical ledger and tree the model keeps."""
     c = api.cloud
-    return ([(h.name, h.used_cpu, h.used_memory, h.vm_count) for h in c.hosts],
-            [(p.name, p.used_virtual, p.used_physical) for p in c.primary_storages],
-            [(b.name, b.used) for b in c.backup_storages],
-            [(n.uuid, n.parent_uuid, n.children, n.frozen, n.hidden, n.actual_size) for n in c.nodes],
-            [(v.uuid, v.node_uuid) for v in c.volumes])
+    return (
+        [(h.name, h.used_cpu, h.used_memory, h.vm_count) for h in c.hosts],
+        [(p.name, p.used_virtual, p.used_physical) for p in c.primary_storages],
+        [(b.name, b.used) for b in c.backup_storages],
+        [(n.uuid, n.parent_uuid, n.children, n.frozen, n.hidden, n.actual_size) for n in c.nodes],
+        [(v.uuid, v.node_uuid) for v in c.volumes],
+    )
 
 
 def _state_without_history(api):
@@ -160,8 +197,11 @@ def test_a_failed_boot_leaves_nothing_at_all_behind(api, fault):
     root = api.cloud.volumes.get(api.model_vm(big["vm_id"]).root_volume_uuid)
     leaf = root.node_uuid
     ledgers, state = _ledgers(api), _state_without_history(api)
-    rules = {None: [], "exhaust": [faults.exhaust("vm.create", "host.memory")],
-             "fail": [faults.fail("vm.create", "no boot today")]}[fault]
+    rules = {
+        None: [],
+        "exhaust": [faults.exhaust("vm.create", "host.memory")],
+        "fail": [faults.fail("vm.create", "no boot today")],
+    }[fault]
     with faults.inject(api.cloud, *rules):
         response = api.clone(big["vm_id"], snapshot_name="named")
     assert response.status_code == (500 if fault == "fail" else 503)
@@ -169,7 +209,10 @@ def test_a_failed_boot_leaves_nothing_at_all_behind(api, fault):
     assert _state_without_history(api) == state
     # both steps ran as model operations (fault rules see them), then were undone together
     assert [e["operation"] for e in api.cloud.journal][-3:] == [
-        "snapshot.create", "vm.create", "atomic.rollback"]
+        "snapshot.create",
+        "vm.create",
+        "atomic.rollback",
+    ]
     # the source is back on its own leaf, which is writable again
     assert root.node_uuid == leaf and not api.cloud.nodes.get(leaf).frozen
     assert api.cloud.write(root, MiB) == MiB
@@ -215,7 +258,11 @@ def test_snapshot_step_failure_without_wait_fails_the_session(api, source):
         pending = api.ok(api.clone(source["vm_id"], wait=False))
     status = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))
     assert (status["exists"], status["vm_assigned"], status["vm_status"], status["last_error"]) == (
-        True, False, "failed", "storage said no")
+        True,
+        False,
+        "failed",
+        "storage said no",
+    )
 
 
 def test_boot_failure_without_wait_leaves_a_failed_record_holding_nothing(api, source):
@@ -223,7 +270,11 @@ def test_boot_failure_without_wait_leaves_a_failed_record_holding_nothing(api, s
     with faults.inject(api.cloud, faults.fail("vm.create", "no boot today")):
         pending = api.ok(api.clone(source["vm_id"], wait=False, snapshot_name="named"))
     status = api.ok(api.get(f"/v1/sessions/status/{pending['session_id']}"))
-    assert (status["vm_status"], status["vm_alive"], status["last_error"]) == ("failed", False, "no boot today")
+    assert (status["vm_status"], status["vm_alive"], status["last_error"]) == (
+        "failed",
+        False,
+        "no boot today",
+    )
     failed = api.ok(api.get(f"/v1/vms/{status['vm_id']}"))
     assert failed["status"] == "failed"
     assert status["vm_id"] not in [v["vm_id"] for v in api.ok(api.get("/v1/vms"))]

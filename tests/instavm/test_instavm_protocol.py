@@ -3,6 +3,7 @@
 Echoing handlers isolate the dialect's own layer; what is asserted is exactly what a FastAPI
 server puts on the wire.
 """
+
 from __future__ import annotations
 
 import json
@@ -161,8 +162,20 @@ def test_query_and_body_errors_are_reported_together_query_first(client):
 
 @pytest.mark.parametrize(
     "text, value",
-    [("true", True), ("false", False), ("1", True), ("0", False), ("YES", True), ("no", False),
-     ("On", True), ("off", False), ("t", True), ("F", False), ("y", True), ("n", False)],
+    [
+        ("true", True),
+        ("false", False),
+        ("1", True),
+        ("0", False),
+        ("YES", True),
+        ("no", False),
+        ("On", True),
+        ("off", False),
+        ("t", True),
+        ("F", False),
+        ("y", True),
+        ("n", False),
+    ],
 )
 def test_wait_accepts_pydantic_booleans(client, text, value):
     response = post(client, f"/v1/vms/vm_1/clone?wait={text}")
@@ -239,8 +252,12 @@ def test_required_field_missing_echoes_the_whole_body(client):
     response = post(client, "/v1/sessions/session", {"vm_lifetime_seconds": 60}, headers={})
     assert response.status_code == 422
     assert response.get_json()["detail"] == [
-        {"type": "missing", "loc": ["body", "api_key"], "msg": "Field required",
-         "input": {"vm_lifetime_seconds": 60}}
+        {
+            "type": "missing",
+            "loc": ["body", "api_key"],
+            "msg": "Field required",
+            "input": {"vm_lifetime_seconds": 60},
+        }
     ]
 
 
@@ -248,13 +265,27 @@ def test_create_vm_limits(client):
     response = post(client, "/v1/vms", {"vm_lifetime_seconds": 5, "memory_mb": 100000, "vcpu_count": 3})
     assert response.status_code == 422
     assert response.get_json()["detail"] == [
-        {"type": "greater_than_equal", "loc": ["body", "vm_lifetime_seconds"],
-         "msg": "Input should be greater than or equal to 20", "input": 5, "ctx": {"ge": 20}},
-        {"type": "less_than_equal", "loc": ["body", "memory_mb"],
-         "msg": "Input should be less than or equal to 8192", "input": 100000, "ctx": {"le": 8192}},
-        {"type": "value_error", "loc": ["body", "vcpu_count"],
-         "msg": "Value error, vcpu_count must be one of 1, 2, 4, 6, 8", "input": 3,
-         "ctx": {"error": {}}},
+        {
+            "type": "greater_than_equal",
+            "loc": ["body", "vm_lifetime_seconds"],
+            "msg": "Input should be greater than or equal to 20",
+            "input": 5,
+            "ctx": {"ge": 20},
+        },
+        {
+            "type": "less_than_equal",
+            "loc": ["body", "memory_mb"],
+            "msg": "Input should be less than or equal to 8192",
+            "input": 100000,
+            "ctx": {"le": 8192},
+        },
+        {
+            "type": "value_error",
+            "loc": ["body", "vcpu_count"],
+            "msg": "Value error, vcpu_count must be one of 1, 2, 4, 6, 8",
+            "input": 3,
+            "ctx": {"error": {}},
+        },
     ]
 
 
@@ -264,19 +295,36 @@ def test_integers_are_lax_but_not_fractional(client):
     assert ok.get_json()["body"] == {"memory_mb": 1024, "vcpu_count": 1}
     bad = post(client, "/v1/vms", {"memory_mb": 512.5})
     assert bad.get_json()["detail"] == [
-        {"type": "int_from_float", "loc": ["body", "memory_mb"],
-         "msg": "Input should be a valid integer, got a number with a fractional part", "input": 512.5}
+        {
+            "type": "int_from_float",
+            "loc": ["body", "memory_mb"],
+            "msg": "Input should be a valid integer, got a number with a fractional part",
+            "input": 512.5,
+        }
     ]
 
 
 def test_nested_errors_carry_the_full_location(client):
-    response = post(client, "/v1/snapshots", {"oci_image": "python:3.12", "type": "team",
-                                              "build_args": {"disk_size_gb": 40}})
+    response = post(
+        client,
+        "/v1/snapshots",
+        {"oci_image": "python:3.12", "type": "team", "build_args": {"disk_size_gb": 40}},
+    )
     assert response.get_json()["detail"] == [
-        {"type": "literal_error", "loc": ["body", "type"], "msg": "Input should be 'user' or 'system'",
-         "input": "team", "ctx": {"expected": "'user' or 'system'"}},
-        {"type": "less_than_equal", "loc": ["body", "build_args", "disk_size_gb"],
-         "msg": "Input should be less than or equal to 16", "input": 40, "ctx": {"le": 16}},
+        {
+            "type": "literal_error",
+            "loc": ["body", "type"],
+            "msg": "Input should be 'user' or 'system'",
+            "input": "team",
+            "ctx": {"expected": "'user' or 'system'"},
+        },
+        {
+            "type": "less_than_equal",
+            "loc": ["body", "build_args", "disk_size_gb"],
+            "msg": "Input should be less than or equal to 16",
+            "input": 40,
+            "ctx": {"le": 16},
+        },
     ]
 
 
@@ -326,8 +374,13 @@ def test_trailing_slash_redirects_like_starlette(client):
 @pytest.mark.parametrize(
     "method, path",
     # (issue 17 serves suspend/resume, executions, usage: see their own tests)
-    [("POST", "/upload"), ("POST", "/download"), ("POST", "/v1/vms/vm_1/stage-env"),
-     ("GET", "/v1/sessions/app-url/abc"), ("GET", "/v1/sessions/session/abc")],
+    [
+        ("POST", "/upload"),
+        ("POST", "/download"),
+        ("POST", "/v1/vms/vm_1/stage-env"),
+        ("GET", "/v1/sessions/app-url/abc"),
+        ("GET", "/v1/sessions/session/abc"),
+    ],
 )
 def test_out_of_scope_endpoints_answer_501(client, method, path):
     response = client.open(path, method=method, headers=KEY, data=b"{}", content_type="application/json")
@@ -365,10 +418,14 @@ def test_ids_are_deterministic_per_seed_and_avoid_taken_ones():
 def test_domain_errors_map_to_instavm_answers():
     cap = http_error(CapacityExhausted("host.memory", 536870912, 268435456))
     assert (cap.status, cap.detail) == (
-        503, "Insufficient capacity: host_memory (needed 536870912, available 268435456)")
+        503,
+        "Insufficient capacity: host_memory (needed 536870912, available 268435456)",
+    )
     assert http_error(NotFound("vm", "x")).detail == "VM not found"
     assert http_error(NotFound("snapshot", "x")).status == 404
-    state = http_error(InvalidState("vm", "u", "Stopped", "clone"), conflict_detail="VM vm_1 is not active (status: stopped)")
+    state = http_error(
+        InvalidState("vm", "u", "Stopped", "clone"), conflict_detail="VM vm_1 is not active (status: stopped)"
+    )
     assert (state.status, state.detail) == (409, "VM vm_1 is not active (status: stopped)")
     assert http_error(Conflict("vm", "x")).status == 409
     assert http_error(Timeout("clone", 30)).status == 504
@@ -377,5 +434,12 @@ def test_domain_errors_map_to_instavm_answers():
     assert http_error(InjectedFailure("vm.clone", "tier", code="forbidden")).status == 403
     arg = http_error(InvalidArgument("memory_mb", "too large"), body={"memory_mb": 9000})
     assert arg.status == 422
-    assert arg.detail == [{"type": "value_error", "loc": ["body", "memory_mb"],
-                           "msg": "Value error, too large", "input": 9000, "ctx": {"error": {}}}]
+    assert arg.detail == [
+        {
+            "type": "value_error",
+            "loc": ["body", "memory_mb"],
+            "msg": "Value error, too large",
+            "input": 9000,
+            "ctx": {"error": {}},
+        }
+    ]

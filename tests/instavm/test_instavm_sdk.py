@@ -1,4 +1,5 @@
 """The official ``instavm`` SDK, unmodified, against a live fakestack server on 127.0.0.1."""
+
 from __future__ import annotations
 
 import pytest
@@ -30,8 +31,7 @@ def server(cloud):
 
 @pytest.fixture
 def client(server):
-    return InstaVM(api_key=KEY, base_url=server.url, auto_start_session=False, timeout=30,
-                   max_retries=0)
+    return InstaVM(api_key=KEY, base_url=server.url, auto_start_session=False, timeout=30, max_retries=0)
 
 
 def test_sdk_create_clone_list_delete(client, cloud):
@@ -45,7 +45,8 @@ def test_sdk_create_clone_list_delete(client, cloud):
     assert kept["snapshot_deleted"] is False
     snaps = client.snapshots.list()
     assert [(s["id"], s["name"], s["source_vm_id"]) for s in snaps] == [
-        (kept["snapshot_id"], "golden", src["vm_id"])]
+        (kept["snapshot_id"], "golden", src["vm_id"])
+    ]
     assert client.snapshots.get(kept["snapshot_id"])["status"] == "ready"
 
     running = {vm["vm_id"] for vm in client.vms.list()}
@@ -56,8 +57,10 @@ def test_sdk_create_clone_list_delete(client, cloud):
     everything = {vm["vm_id"]: vm["status"] for vm in client.vms.list_all_records()}
     assert everything[tmp["vm_id"]] == "killed"
 
-    assert client.snapshots.delete(kept["snapshot_id"]) == {"snapshot_id": kept["snapshot_id"],
-                                                            "status": "deleted"}
+    assert client.snapshots.delete(kept["snapshot_id"]) == {
+        "snapshot_id": kept["snapshot_id"],
+        "status": "deleted",
+    }
     assert client.snapshots.list() == []
     cloud.check_invariants()
 
@@ -78,8 +81,7 @@ def test_sdk_clone_fails_on_exhausted_host_memory(client, cloud):
     big = client.vms.create(wait=True, memory_mb=4096)  # leaves 3 GiB on the tiny host
     with pytest.raises(NetworkError, match=r"Server error: 503") as err:
         client.vms.clone(big["vm_id"], wait=True, snapshot_name="never")
-    assert ("Insufficient capacity: host_memory (needed 4294967296, available 3221225472)"
-            in str(err.value))
+    assert "Insufficient capacity: host_memory (needed 4294967296, available 3221225472)" in str(err.value)
     assert client.snapshots.list() == []
     assert [vm["vm_id"] for vm in client.vms.list_all_records()].count(big["vm_id"]) == 1
     assert len(client.vms.list_all_records()) == 2  # golden + big: nothing left behind
@@ -98,8 +100,7 @@ def test_sdk_sees_404_and_422_as_http_errors(client):
 
 
 def test_sdk_wrong_key_is_an_authentication_error(server):
-    wrong = InstaVM(api_key="instavm_sk_wrong", base_url=server.url, auto_start_session=False,
-                    max_retries=0)
+    wrong = InstaVM(api_key="instavm_sk_wrong", base_url=server.url, auto_start_session=False, max_retries=0)
     with pytest.raises(AuthenticationError):
         wrong.vms.list()
 

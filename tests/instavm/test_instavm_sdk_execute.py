@@ -2,6 +2,7 @@
 runs no code; the test registers a handler (``fakestack.instavm.on_execute``) and drives an
 agent loop against it.  Executions run on the session's VM (booted on first use, capacity
 checked); a task's duration is clock time."""
+
 from __future__ import annotations
 
 import pytest
@@ -52,7 +53,12 @@ def test_an_agent_loop_against_a_registered_handler(agent, cloud):
     status = agent.get_session_status()
     assert (status["vm_assigned"], status["vm_status"]) == (True, "active")
     assert agent.execute("write notes=hello") == {
-        "stdout": "", "stderr": "", "exit_code": 0, "execution_time": 2.0, "cpu_time": None}
+        "stdout": "",
+        "stderr": "",
+        "exit_code": 0,
+        "execution_time": 2.0,
+        "cpu_time": None,
+    }
     assert cloud.clock.now() == t0 + 2  # the execution took two seconds of the cloud's clock
     assert agent.execute("cat notes")["stdout"] == "hello"
     failed = agent.execute("rm -rf /")

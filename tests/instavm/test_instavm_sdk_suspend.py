@@ -1,6 +1,7 @@
 """``vms.suspend`` / ``vms.resume`` through the official SDK: a suspended VM releases its
 host's memory (the model's hibernate) and resuming needs the room back (the model's wake);
 resume mints a fresh ``vm_id``."""
+
 from __future__ import annotations
 
 import pytest
@@ -25,7 +26,10 @@ def test_suspend_releases_host_memory_and_resume_takes_it_back_under_a_new_vm_id
     resumed = client.vms.resume(vm["vm_id"], wait=True)
     assert resumed["vm_id"] != vm["vm_id"] and resumed["vm_id"].startswith("vm_")
     assert (resumed["status"], resumed["session_id"], resumed["memory_mb"]) == (
-        "active", vm["session_id"], 2048)
+        "active",
+        vm["session_id"],
+        2048,
+    )
     assert host_used_memory(cloud) == before + 2 * GiB
     assert client.vms.get(vm["vm_id"])["status"] == "killed"
     assert client.get_session_status(vm["session_id"])["vm_id"] == resumed["vm_id"]
@@ -103,8 +107,10 @@ def test_deleting_a_suspended_vm_frees_its_disk_and_a_fault_can_refuse_the_suspe
     assert nfs.used_virtual == used  # the root disk went with the VM
     other = client.vms.create(wait=True)
     before = host_used_memory(cloud)
-    with faults.inject(cloud, faults.fail("instavm:SuspendVm", "tier limit", code="forbidden")), \
-            pytest.raises(instavm.ForbiddenError, match="tier limit"):
+    with (
+        faults.inject(cloud, faults.fail("instavm:SuspendVm", "tier limit", code="forbidden")),
+        pytest.raises(instavm.ForbiddenError, match="tier limit"),
+    ):
         client.vms.suspend(other["vm_id"])
     assert client.vms.get(other["vm_id"])["status"] == "active"
     assert host_used_memory(cloud) == before

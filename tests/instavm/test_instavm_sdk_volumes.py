@@ -1,6 +1,7 @@
 """The ``volumes`` API and ``vms.mount_volume`` / ``list_volumes`` / ``unmount_volume``
 through the official SDK: volumes are data volumes of the model on primary storage
 (quota on the virtual ledger, a new leaf on the physical one)."""
+
 from __future__ import annotations
 
 import pytest
@@ -21,7 +22,11 @@ def test_create_list_delete_on_primary_storage_capacity(client, cloud):
     vol = client.volumes.create(name="data", quota_bytes=10 * GiB)
     assert vol["id"].startswith("vol_")
     assert (vol["name"], vol["quota_bytes"], vol["used_bytes"], vol["status"]) == (
-        "data", 10 * GiB, 1 * MiB, "ready")
+        "data",
+        10 * GiB,
+        1 * MiB,
+        "ready",
+    )
     after = _nfs(cloud)
     assert after["available_capacity"] == before["available_capacity"] - 10 * GiB
     assert after["available_physical_capacity"] == before["available_physical_capacity"] - 1 * MiB
@@ -42,8 +47,9 @@ def test_a_volume_larger_than_the_storage_is_refused_and_nothing_is_created(clie
     assert room == 88 * GiB  # 100 GiB, 1 GiB reserved, golden's 10 GiB disk + 1 GiB image cache
     with pytest.raises(NetworkError, match=r"Server error: 503") as err:
         client.volumes.create(name="huge", quota_bytes=room + 1)
-    assert (f"Insufficient capacity: primary_storage_virtual (needed {room + 1}, "
-            f"available {room})") in str(err.value)
+    assert (f"Insufficient capacity: primary_storage_virtual (needed {room + 1}, available {room})") in str(
+        err.value
+    )
     assert client.volumes.create(name="fits", quota_bytes=room)["quota_bytes"] == room
     client.volumes.delete(client.volumes.list()[0]["id"])
     assert client.volumes.list() == []
@@ -51,7 +57,9 @@ def test_a_volume_larger_than_the_storage_is_refused_and_nothing_is_created(clie
         client.volumes.create(name="", quota_bytes=0)
     assert err.value.response.status_code == 422
     assert [item["loc"] for item in err.value.response.json()["detail"]] == [
-        ["body", "name"], ["body", "quota_bytes"]]
+        ["body", "name"],
+        ["body", "quota_bytes"],
+    ]
 
 
 def test_mount_list_unmount_and_delete_rules(client, cloud):
@@ -59,11 +67,17 @@ def test_mount_list_unmount_and_delete_rules(client, cloud):
     other = client.vms.create(wait=True)
     vol = client.volumes.create(name="work", quota_bytes=1 * GiB)
     mounted = client.vms.mount_volume(vm["vm_id"], vol["id"], "/mnt/work")
-    assert mounted == {"vm_id": vm["vm_id"], "volume_id": vol["id"], "mount_path": "/mnt/work",
-                       "mode": "rw", "status": "mounted"}
+    assert mounted == {
+        "vm_id": vm["vm_id"],
+        "volume_id": vol["id"],
+        "mount_path": "/mnt/work",
+        "mode": "rw",
+        "status": "mounted",
+    }
     assert client.vms.list_volumes(vm["vm_id"]) == [mounted]
     assert client.volumes.get(vol["id"])["mounts"] == [
-        {"vm_id": vm["vm_id"], "mount_path": "/mnt/work", "mode": "rw"}]
+        {"vm_id": vm["vm_id"], "mount_path": "/mnt/work", "mode": "rw"}
+    ]
     model_vm = cloud.vms.get(cloud.dialect_state("instavm")["vms"][vm["vm_id"]]["uuid"])
     assert len(model_vm.data_volume_uuids) == 1
     with pytest.raises(HTTPError) as err:

@@ -1,6 +1,7 @@
 """InstaVM's time-driven changes (asynchronous boot, lifetime expiry) are applied when
 they come due, whichever dialect's request or tick comes next; requests of other
 dialects do not pass over InstaVM's records while nothing is due."""
+
 from __future__ import annotations
 
 from instavm_support import InstaVM

@@ -1,6 +1,7 @@
 """Time in the InstaVM dialect: what happens when the clock moves, with no InstaVM request
 (a ``cloud.on_time`` listener), and ``wait=true`` on a real clock, which must not hold the
 cloud while it waits."""
+
 from __future__ import annotations
 
 import threading
@@ -96,7 +97,8 @@ def test_a_cloud_without_instavm_records_is_left_alone_by_ticks():
     cloud.tick(5)
     after = cloud.snapshot()
     assert {k: v for k, v in after.items() if k != "clock"} == {
-        k: v for k, v in before.items() if k != "clock"}
+        k: v for k, v in before.items() if k != "clock"
+    }
 
 
 # --- wait=true on a real clock ---------------------------------------------------------
@@ -147,8 +149,9 @@ def test_a_waiting_clone_does_not_block_other_clients(live):
     source = session.post(f"{server.url}/v1/vms", json={}, timeout=5).json()
     faults.add(cloud, faults.latency("vm.create", 2.0, times=1))
     started = time.monotonic()
-    thread, out = _in_background(lambda: session.post(
-        f"{server.url}/v1/vms/{source['vm_id']}/clone?wait=true", json={}, timeout=10))
+    thread, out = _in_background(
+        lambda: session.post(f"{server.url}/v1/vms/{source['vm_id']}/clone?wait=true", json={}, timeout=10)
+    )
     clone_id = _wait_for_creating_clone(server, session, source["vm_id"], thread)
     # another client can work meanwhile: a snapshot of the source goes through
     snap = session.post(f"{server.url}/v1/vms/{source['vm_id']}/snapshot", json={"name": "mid"}, timeout=5)
@@ -166,8 +169,9 @@ def test_moving_the_clock_through_the_admin_api_ends_a_real_clock_wait(live):
     cloud, server, session = live
     source = session.post(f"{server.url}/v1/vms", json={}, timeout=5).json()
     faults.add(cloud, faults.latency("vm.create", 60, times=1))
-    thread, out = _in_background(lambda: session.post(
-        f"{server.url}/v1/vms/{source['vm_id']}/clone?wait=true", json={}, timeout=10))
+    thread, out = _in_background(
+        lambda: session.post(f"{server.url}/v1/vms/{source['vm_id']}/clone?wait=true", json={}, timeout=10)
+    )
     _wait_for_creating_clone(server, session, source["vm_id"], thread)
     moved = requests.post(f"{server.url}/_fakestack/clock", json={"advance": 60}, timeout=5)
     assert moved.status_code == 200
@@ -181,16 +185,23 @@ def test_a_vm_deleted_while_its_create_waits_answers_killed(live):
     faults.add(cloud, faults.latency("vm.create", 60, times=1))
     thread, out = _in_background(lambda: session.post(f"{server.url}/v1/vms?wait=true", json={}, timeout=10))
     for _ in range(200):
-        creating = [v for v in session.get(f"{server.url}/v1/vms", timeout=5).json() if v["status"] == "creating"]
+        creating = [
+            v for v in session.get(f"{server.url}/v1/vms", timeout=5).json() if v["status"] == "creating"
+        ]
         if creating:
             break
         time.sleep(0.01)
     else:
         raise AssertionError("the VM never appeared")
-    assert session.delete(f"{server.url}/v1/vms/{creating[0]['vm_id']}", timeout=5).json()["status"] == "killed"
+    assert (
+        session.delete(f"{server.url}/v1/vms/{creating[0]['vm_id']}", timeout=5).json()["status"] == "killed"
+    )
     thread.join(5)
-    assert (out["response"].status_code, out["response"].json()["vm_id"], out["response"].json()["status"]) == (
-        200, creating[0]["vm_id"], "killed")
+    assert (
+        out["response"].status_code,
+        out["response"].json()["vm_id"],
+        out["response"].json()["status"],
+    ) == (200, creating[0]["vm_id"], "killed")
     cloud.check_invariants()
 
 

@@ -1,16 +1,17 @@
 """InstaVM VMs, snapshots and sessions on the simulator (tiny topology, manual clock)."""
+
 from __future__ import annotations
 
 import re
 
 import pytest
 from instavm_support import KEY, InstaVM, MiB
+from werkzeug.test import Client
 
 from fakestack import Cloud, ManualClock
 from fakestack.app import make_app
 from fakestack.dialects.instavm.ids import SESSION_ID, SNAPSHOT_ID, VM_ID
 from fakestack.model.kinds import ImageKind
-from werkzeug.test import Client
 
 
 @pytest.fixture
@@ -26,11 +27,20 @@ def test_create_with_defaults_boots_a_2_vcpu_512_mb_vm_for_300_seconds(api):
     vm = api.create_vm()
     assert VM_ID.match(vm["vm_id"]) and SESSION_ID.match(vm["session_id"])
     assert vm == {
-        "vm_id": vm["vm_id"], "session_id": vm["session_id"], "status": "active",
-        "created_at": "2026-01-01T00:00:00", "expires_at": "2026-01-01T00:05:00",
-        "vm_lifetime_seconds": 300, "vcpu_count": 2, "memory_mb": 512, "snapshot_id": None,
-        "source_vm_id": None, "metadata": {}, "snapshot_on_terminate": False,
-        "snapshot_name": None, "ssh_host": None,
+        "vm_id": vm["vm_id"],
+        "session_id": vm["session_id"],
+        "status": "active",
+        "created_at": "2026-01-01T00:00:00",
+        "expires_at": "2026-01-01T00:05:00",
+        "vm_lifetime_seconds": 300,
+        "vcpu_count": 2,
+        "memory_mb": 512,
+        "snapshot_id": None,
+        "source_vm_id": None,
+        "metadata": {},
+        "snapshot_on_terminate": False,
+        "snapshot_name": None,
+        "ssh_host": None,
     }
     model = api.model_vm(vm["vm_id"])
     assert (model.state, model.cpu_num, model.memory_size) == ("Running", 2, 512 * MiB)
@@ -62,13 +72,16 @@ def test_create_that_does_not_fit_is_503_and_leaves_nothing(api):
     response = api.post("/v1/vms", {"memory_mb": 8192})
     assert response.status_code == 503
     assert response.get_json() == {
-        "detail": "Insufficient capacity: host_memory (needed 8589934592, available 7516192768)"}
+        "detail": "Insufficient capacity: host_memory (needed 8589934592, available 7516192768)"
+    }
     assert (len(api.cloud.vms), api.host_used_memory(), len(api.ok(api.get("/v1/vms/")))) == before
     api.cloud.check_invariants()
 
 
 def test_create_into_an_existing_session(api):
-    session_id = api.ok(api.client.post("/v1/sessions/session", json={"api_key": "instavm_sk_fakestack"}))["session_id"]
+    session_id = api.ok(api.client.post("/v1/sessions/session", json={"api_key": "instavm_sk_fakestack"}))[
+        "session_id"
+    ]
     vm = api.create_vm(session_id=session_id)
     assert vm["session_id"] == session_id
     busy = api.post("/v1/vms", {"session_id": session_id})
@@ -79,8 +92,15 @@ def test_create_into_an_existing_session(api):
 
 
 def test_create_in_a_session_takes_the_session_settings_as_defaults(api):
-    opened = api.client.post("/v1/sessions/session", json={
-        "api_key": "instavm_sk_fakestack", "vm_lifetime_seconds": 120, "memory_mb": 1024, "vcpu_count": 4})
+    opened = api.client.post(
+        "/v1/sessions/session",
+        json={
+            "api_key": "instavm_sk_fakestack",
+            "vm_lifetime_seconds": 120,
+            "memory_mb": 1024,
+            "vcpu_count": 4,
+        },
+    )
     vm = api.create_vm(session_id=opened.get_json()["session_id"])
     assert (vm["vcpu_count"], vm["memory_mb"], vm["vm_lifetime_seconds"]) == (4, 1024, 120)
 
@@ -100,7 +120,9 @@ def test_create_from_a_snapshot_takes_its_size_and_its_disk(api):
     snap = api.ok(api.post(f"/v1/vms/{source['vm_id']}/snapshot", {"name": "base"}))
     vm = api.create_vm(snapshot_id=snap["snapshot_id"])
     assert (vm["memory_mb"], vm["vcpu_count"], vm["snapshot_id"]) == (1024, 2, snap["snapshot_id"])
-    frozen = api.cloud.volume_snapshots.get(api.cloud.dialect_state("instavm")["snapshots"][snap["snapshot_id"]]["uuid"]).node_uuid
+    frozen = api.cloud.volume_snapshots.get(
+        api.cloud.dialect_state("instavm")["snapshots"][snap["snapshot_id"]]["uuid"]
+    ).node_uuid
     root = api.cloud.volumes.get(api.model_vm(vm["vm_id"]).root_volume_uuid)
     assert api.cloud.nodes.get(root.node_uuid).parent_uuid == frozen
 
@@ -155,7 +177,9 @@ def test_delete_releases_host_memory_and_disk_and_is_idempotent(api):
 
 def test_delete_with_snapshot_on_terminate_keeps_a_named_snapshot(api):
     vm = api.create_vm()
-    patched = api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"snapshot_on_terminate": True, "snapshot_name": "last"}))
+    patched = api.ok(
+        api.patch(f"/v1/vms/{vm['vm_id']}", {"snapshot_on_terminate": True, "snapshot_name": "last"})
+    )
     assert (patched["snapshot_on_terminate"], patched["snapshot_name"]) == (True, "last")
     api.ok(api.delete(f"/v1/vms/{vm['vm_id']}"))
     snaps = api.snapshots()
@@ -163,7 +187,10 @@ def test_delete_with_snapshot_on_terminate_keeps_a_named_snapshot(api):
 
 
 def test_a_snapshot_outlives_its_deleted_vm_and_boots_until_it_is_deleted(api):
-    baseline = (api.host_used_memory(), [(p.used_virtual, p.used_physical) for p in api.cloud.primary_storages])
+    baseline = (
+        api.host_used_memory(),
+        [(p.used_virtual, p.used_physical) for p in api.cloud.primary_storages],
+    )
     vm = api.create_vm()
     api.ok(api.patch(f"/v1/vms/{vm['vm_id']}", {"snapshot_on_terminate": True, "snapshot_name": "last"}))
     earlier = api.ok(api.post(f"/v1/vms/{vm['vm_id']}/snapshot", {"name": "earlier"}))["snapshot_id"]
@@ -178,7 +205,10 @@ def test_a_snapshot_outlives_its_deleted_vm_and_boots_until_it_is_deleted(api):
     assert api.model_vm(vm["vm_id"]) is not None  # "last" still needs its disk
     api.ok(api.delete(f"/v1/snapshots/{last}"))
     assert api.model_vm(vm["vm_id"]) is None  # expunged with its last snapshot
-    assert (api.host_used_memory(), [(p.used_virtual, p.used_physical) for p in api.cloud.primary_storages]) == baseline
+    assert (
+        api.host_used_memory(),
+        [(p.used_virtual, p.used_physical) for p in api.cloud.primary_storages],
+    ) == baseline
     api.cloud.check_invariants()
 
 
@@ -244,10 +274,20 @@ def test_snapshot_with_wait_is_ready_and_freezes_the_current_disk(api):
     assert SNAPSHOT_ID.match(result["snapshot_id"]) and result["status"] == "ready"
     info = api.ok(api.get(f"/v1/snapshots/{result['snapshot_id']}"))
     assert info == {
-        "id": result["snapshot_id"], "name": "s1", "status": "ready", "source_vm_id": vm["vm_id"],
-        "snapshot_type": "vm", "type": "user", "oci_image": None, "vcpu_count": 2, "memory_mb": 512,
-        "size_bytes": 11 * MiB, "is_public": False, "last_error": None,
-        "created_at": "2026-01-01T00:00:00", "updated_at": "2026-01-01T00:00:00",
+        "id": result["snapshot_id"],
+        "name": "s1",
+        "status": "ready",
+        "source_vm_id": vm["vm_id"],
+        "snapshot_type": "vm",
+        "type": "user",
+        "oci_image": None,
+        "vcpu_count": 2,
+        "memory_mb": 512,
+        "size_bytes": 11 * MiB,
+        "is_public": False,
+        "last_error": None,
+        "created_at": "2026-01-01T00:00:00",
+        "updated_at": "2026-01-01T00:00:00",
     }
 
 
@@ -283,7 +323,11 @@ def test_delete_snapshot_then_it_is_gone(api):
 def test_oci_snapshot_builds_as_the_clock_moves_and_type_filters(api):
     built = api.ok(api.post("/v1/snapshots", {"oci_image": "python:3.12", "name": "py", "type": "system"}))
     assert (built["status"], built["snapshot_type"], built["type"], built["size_bytes"]) == (
-        "building", "oci", "system", 3 * 1024 * MiB)
+        "building",
+        "oci",
+        "system",
+        3 * 1024 * MiB,
+    )
     api.cloud.tick(1)
     assert api.ok(api.get(f"/v1/snapshots/{built['id']}"))["status"] == "ready"
     assert [s["id"] for s in api.ok(api.get("/v1/snapshots?type=system"))] == [built["id"]]
@@ -301,25 +345,45 @@ def test_session_create_checks_the_key_in_the_body(api):
     assert list(created) == ["session_id"] and SESSION_ID.match(created["session_id"])
     status = api.ok(api.get(f"/v1/sessions/status/{created['session_id']}"))
     assert status == {
-        "session_id": created["session_id"], "exists": True, "vm_assigned": False, "vm_status": None,
-        "vm_id": None, "vm_alive": False, "uptime_seconds": None, "expires_in_seconds": None,
-        "created_at": "2026-01-01T00:00:00", "last_error": None,
+        "session_id": created["session_id"],
+        "exists": True,
+        "vm_assigned": False,
+        "vm_status": None,
+        "vm_id": None,
+        "vm_alive": False,
+        "uptime_seconds": None,
+        "expires_in_seconds": None,
+        "created_at": "2026-01-01T00:00:00",
+        "last_error": None,
     }
 
 
 def test_unknown_session_status_is_200_with_exists_false(api):
     status = api.ok(api.get("/v1/sessions/status/nope"))
-    assert status == {"session_id": "nope", "exists": False, "vm_assigned": False, "vm_status": None,
-                      "vm_id": None, "vm_alive": False, "uptime_seconds": None,
-                      "expires_in_seconds": None, "created_at": None, "last_error": None}
+    assert status == {
+        "session_id": "nope",
+        "exists": False,
+        "vm_assigned": False,
+        "vm_status": None,
+        "vm_id": None,
+        "vm_alive": False,
+        "uptime_seconds": None,
+        "expires_in_seconds": None,
+        "created_at": None,
+        "last_error": None,
+    }
 
 
 def test_session_status_of_a_live_vm(api):
     vm = api.create_vm()
     api.cloud.tick(30)
     status = api.ok(api.get(f"/v1/sessions/status/{vm['session_id']}"))
-    assert (status["vm_status"], status["vm_alive"], status["uptime_seconds"], status["expires_in_seconds"]) == (
-        "active", True, 30.0, 270.0)
+    assert (
+        status["vm_status"],
+        status["vm_alive"],
+        status["uptime_seconds"],
+        status["expires_in_seconds"],
+    ) == ("active", True, 30.0, 270.0)
 
 
 def test_kill(api):
@@ -327,10 +391,15 @@ def test_kill(api):
     assert (bad.status_code, bad.get_json()) == (400, {"detail": "Invalid session_id format"})
     missing = api.post("/kill", {"session_id": "00000000-0000-4000-8000-000000000000"})
     assert (missing.status_code, missing.get_json()) == (
-        404, {"detail": "Session not found or no VM assigned to session"})
+        404,
+        {"detail": "Session not found or no VM assigned to session"},
+    )
     vm = api.create_vm()
     assert api.ok(api.post("/kill", {"session_id": vm["session_id"]})) == {
-        "session_id": vm["session_id"], "vm_id": vm["vm_id"], "status": "killed"}
+        "session_id": vm["session_id"],
+        "vm_id": vm["vm_id"],
+        "status": "killed",
+    }
     assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}"))["status"] == "killed"
 
 
@@ -396,17 +465,22 @@ def test_patch_that_does_not_fit_the_host_is_503_and_changes_nothing(api):
     vm = api.create_vm()  # tiny: 7 GiB free before, 6.5 GiB after this VM
     before, host = api.ok(api.get(f"/v1/vms/{vm['vm_id']}")), _host(api)
     response = api.patch(f"/v1/vms/{vm['vm_id']}", {"memory_mb": 8192, "snapshot_name": "x"})
-    assert (response.status_code, response.get_json()) == (503, {
-        "detail": "Insufficient capacity: host_memory (needed 8053063680, available 6979321856)"})
+    assert (response.status_code, response.get_json()) == (
+        503,
+        {"detail": "Insufficient capacity: host_memory (needed 8053063680, available 6979321856)"},
+    )
     assert api.ok(api.get(f"/v1/vms/{vm['vm_id']}")) == before  # snapshot_name not applied either
     assert _host(api) == host and api.model_vm(vm["vm_id"]).memory_size == 512 * MiB
     api.cloud.check_invariants()
 
 
-@pytest.mark.parametrize("resource, body, text", [
-    ("host.memory", {"memory_mb": 1024}, r"host_memory \(needed 536870912, available \d+\)"),
-    ("host.cpu", {"vcpu_count": 4}, r"host_cpu \(needed 2, available \d+\)"),
-])
+@pytest.mark.parametrize(
+    "resource, body, text",
+    [
+        ("host.memory", {"memory_mb": 1024}, r"host_memory \(needed 536870912, available \d+\)"),
+        ("host.cpu", {"vcpu_count": 4}, r"host_cpu \(needed 2, available \d+\)"),
+    ],
+)
 def test_injected_exhaustion_on_resize_looks_like_a_real_one(api, resource, body, text):
     from fakestack import faults
 
@@ -424,9 +498,20 @@ def test_injected_exhaustion_on_resize_looks_like_a_real_one(api, resource, body
 def test_patch_vcpu_count_outside_the_choices_is_422(api):
     vm = api.create_vm()
     response = api.patch(f"/v1/vms/{vm['vm_id']}", {"vcpu_count": 3})
-    assert (response.status_code, response.get_json()) == (422, {"detail": [{
-        "type": "value_error", "loc": ["body", "vcpu_count"],
-        "msg": "Value error, vcpu_count must be one of 1, 2, 4, 6, 8", "input": 3, "ctx": {"error": {}}}]})
+    assert (response.status_code, response.get_json()) == (
+        422,
+        {
+            "detail": [
+                {
+                    "type": "value_error",
+                    "loc": ["body", "vcpu_count"],
+                    "msg": "Value error, vcpu_count must be one of 1, 2, 4, 6, 8",
+                    "input": 3,
+                    "ctx": {"error": {}},
+                }
+            ]
+        },
+    )
 
 
 # --- OCI builds on backup storage --------------------------------------------------
@@ -454,8 +539,10 @@ def test_oci_build_on_a_full_backup_storage_is_503_and_records_nothing(api):
     api.ok(api.post("/v1/snapshots", {"oci_image": "big:1", "build_args": {"disk_size_gb": 16}}))
     used, listed, images = _backup_used(api), api.snapshots(), len(api.cloud.images)
     response = api.post("/v1/snapshots", {"oci_image": "big:2", "build_args": {"disk_size_gb": 16}})
-    assert (response.status_code, response.get_json()) == (503, {
-        "detail": "Insufficient capacity: backup_storage (needed 17179869184, available 2147483648)"})
+    assert (response.status_code, response.get_json()) == (
+        503,
+        {"detail": "Insufficient capacity: backup_storage (needed 17179869184, available 2147483648)"},
+    )
     assert (_backup_used(api), api.snapshots(), len(api.cloud.images)) == (used, listed, images)
     api.cloud.check_invariants()
 
@@ -466,8 +553,10 @@ def test_injected_backup_storage_exhaustion_on_an_oci_build(api):
     with faults.inject(api.cloud, faults.exhaust("image.register", "backup_storage")):
         response = api.post("/v1/snapshots", {"oci_image": "python:3.12"})
     assert response.status_code == 503 and list(response.get_json()) == ["detail"]
-    assert re.fullmatch(r"Insufficient capacity: backup_storage \(needed 3221225472, available \d+\)",
-                        response.get_json()["detail"])
+    assert re.fullmatch(
+        r"Insufficient capacity: backup_storage \(needed 3221225472, available \d+\)",
+        response.get_json()["detail"],
+    )
     assert api.snapshots() == []
 
 
@@ -483,15 +572,18 @@ def test_deleting_an_oci_snapshot_frees_its_backup_storage(api):
     api.cloud.check_invariants()
 
 
-@pytest.mark.parametrize("operation, method, path, body", [
-    ("CreateVm", "POST", "/v1/vms", {}),
-    ("SnapshotVm", "POST", "/v1/vms/{vm}/snapshot", {}),
-    ("DeleteVm", "DELETE", "/v1/vms/{vm}", None),
-    ("UpdateVm", "PATCH", "/v1/vms/{vm}", {"snapshot_name": "x"}),
-    ("CreateSnapshot", "POST", "/v1/snapshots", {"oci_image": "python:3.12"}),
-    ("CreateSession", "POST", "/v1/sessions/session", {"api_key": "instavm_sk_fakestack"}),
-    ("KillVm", "POST", "/kill", {"session_id": "{session}"}),
-])
+@pytest.mark.parametrize(
+    "operation, method, path, body",
+    [
+        ("CreateVm", "POST", "/v1/vms", {}),
+        ("SnapshotVm", "POST", "/v1/vms/{vm}/snapshot", {}),
+        ("DeleteVm", "DELETE", "/v1/vms/{vm}", None),
+        ("UpdateVm", "PATCH", "/v1/vms/{vm}", {"snapshot_name": "x"}),
+        ("CreateSnapshot", "POST", "/v1/snapshots", {"oci_image": "python:3.12"}),
+        ("CreateSession", "POST", "/v1/sessions/session", {"api_key": "instavm_sk_fakestack"}),
+        ("KillVm", "POST", "/kill", {"session_id": "{session}"}),
+    ],
+)
 def test_every_dialect_operation_is_a_fault_point(api, operation, method, path, body):
     from fakestack import faults
 
@@ -506,12 +598,19 @@ def test_every_dialect_operation_is_a_fault_point(api, operation, method, path, 
 
 
 def test_boot_from_a_ready_oci_snapshot_uses_its_size(api):
-    built = api.ok(api.post("/v1/snapshots", {"oci_image": "python:3.12", "vcpu_count": 4, "memory_mb": 1024}))
+    built = api.ok(
+        api.post("/v1/snapshots", {"oci_image": "python:3.12", "vcpu_count": 4, "memory_mb": 1024})
+    )
     early = api.post("/v1/vms", {"snapshot_id": built["id"]})
     assert early.get_json() == {"detail": f"Snapshot {built['id']} is not ready (status: building)"}
     api.cloud.tick(1)
     vm = api.create_vm(snapshot_id=built["id"])
-    assert (vm["vcpu_count"], vm["memory_mb"], vm["snapshot_id"], vm["status"]) == (4, 1024, built["id"], "active")
+    assert (vm["vcpu_count"], vm["memory_mb"], vm["snapshot_id"], vm["status"]) == (
+        4,
+        1024,
+        built["id"],
+        "active",
+    )
 
 
 def test_a_fault_on_delete_snapshot_keeps_the_snapshot(api):

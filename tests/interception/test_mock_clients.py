@@ -1,5 +1,6 @@
 """Four unmodified clients, in process through ``fakestack.mock`` (no server, no adapter),
 each with a fault injected in the middle of its run."""
+
 from __future__ import annotations
 
 import asyncio
@@ -12,12 +13,17 @@ import fakestack
 from fakestack import Cloud, faults
 from fakestack.server import RunningServer
 
-VCENTER, ZSTACK, INSTAVM = "https://vcenter.example", "http://zstack.example:8080", "https://api.instavm.example"
+VCENTER, ZSTACK, INSTAVM = (
+    "https://vcenter.example",
+    "http://zstack.example:8080",
+    "https://api.instavm.example",
+)
 
 
 @pytest.fixture(autouse=True)
 def no_server_starts(monkeypatch):
     """Prove the point: starting a live server in these tests is an error."""
+
     def refuse(*args, **kwargs):
         raise AssertionError("this test must not start a server")
 
@@ -31,8 +37,12 @@ def test_official_vsphere_sdk_over_https_with_no_adapter():
     from vmware.vapi.vsphere.client import create_vsphere_client
 
     with fakestack.mock(Cloud("tiny", seed=0), urls=[VCENTER]) as fake:
-        client = create_vsphere_client(server="vcenter.example", username="administrator@vsphere.local",
-                                       password="password", session=requests.Session())
+        client = create_vsphere_client(
+            server="vcenter.example",
+            username="administrator@vsphere.local",
+            password="password",
+            session=requests.Session(),
+        )
         assert [s.name for s in client.vcenter.VM.list()] == ["golden"]
         assert client.vcenter.VM.instant_clone(VM.InstantCloneSpec(source="vm-1", name="ic-1")) == "vm-2"
         # the fault in the middle: the next instant clone finds no host memory
@@ -52,8 +62,13 @@ def test_official_instavm_sdk():
     instavm = pytest.importorskip("instavm")
 
     with fakestack.mock(Cloud("tiny", seed=0), urls=[INSTAVM]) as fake:
-        client = instavm.InstaVM(api_key="instavm_sk_fakestack", base_url=INSTAVM,
-                                 auto_start_session=False, timeout=30, max_retries=0)
+        client = instavm.InstaVM(
+            api_key="instavm_sk_fakestack",
+            base_url=INSTAVM,
+            auto_start_session=False,
+            timeout=30,
+            max_retries=0,
+        )
         source = client.vms.create(wait=True, vcpu_count=2, memory_mb=512)
         first = client.vms.clone(source["vm_id"], wait=True)
         assert first["status"] == "active"
@@ -78,14 +93,20 @@ def test_zstack_mcp_server_client_async_httpx(monkeypatch):
         client = zstack_client.ZStackClient(api_url=ZSTACK, account="admin", password="password")
         try:
             await client.login()
-            first = await client.execute("CloneVmInstance", msg, {
-                "vmInstanceUuid": golden, "names": ["mcp-1"], "strategy": "InstantStart"}, is_async=True)
+            first = await client.execute(
+                "CloneVmInstance",
+                msg,
+                {"vmInstanceUuid": golden, "names": ["mcp-1"], "strategy": "InstantStart"},
+                is_async=True,
+            )
             faults.add(cloud, faults.fail("zstack:CloneVmInstance", "agent died", code="SYS.1006", nth=1))
             with pytest.raises(zstack_client.ZStackApiError) as failure:
-                await client.execute("CloneVmInstance", msg, {
-                    "vmInstanceUuid": golden, "names": ["mcp-2"]}, is_async=True)
-            third = await client.execute("CloneVmInstance", msg, {
-                "vmInstanceUuid": golden, "names": ["mcp-3"]}, is_async=True)
+                await client.execute(
+                    "CloneVmInstance", msg, {"vmInstanceUuid": golden, "names": ["mcp-2"]}, is_async=True
+                )
+            third = await client.execute(
+                "CloneVmInstance", msg, {"vmInstanceUuid": golden, "names": ["mcp-3"]}, is_async=True
+            )
             return first, failure.value, third
         finally:
             await client.close()
@@ -101,14 +122,23 @@ def test_zstack_mcp_server_client_async_httpx(monkeypatch):
 def clone_web_servers(base_url: str, golden: str, names: list[str]) -> dict[str, str]:
     """A user's plain-requests function: log in, clone, follow the job; name -> state."""
     with requests.Session() as http:
-        login = http.put(f"{base_url}/zstack/v1/accounts/login", json={"logInByAccount": {
-            "accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}})
+        login = http.put(
+            f"{base_url}/zstack/v1/accounts/login",
+            json={
+                "logInByAccount": {
+                    "accountName": "admin",
+                    "password": hashlib.sha512(b"password").hexdigest(),
+                }
+            },
+        )
         login.raise_for_status()
         http.headers["Authorization"] = f"OAuth {login.json()['inventory']['uuid']}"
         made = {}
         for name in names:
-            job = http.put(f"{base_url}/zstack/v1/vm-instances/{golden}/actions",
-                           json={"cloneVmInstance": {"names": [name]}})
+            job = http.put(
+                f"{base_url}/zstack/v1/vm-instances/{golden}/actions",
+                json={"cloneVmInstance": {"names": [name]}},
+            )
             entry = http.get(job.json()["location"]).json()["result"]["inventories"][0]
             made[name] = entry["error"]["code"] if entry.get("error") else entry["inventory"]["state"]
         return made
@@ -119,5 +149,8 @@ def test_plain_requests_client():
         faults.add(fake.cloud, faults.exhaust("vm.clone", "host.cpu", nth=2))
         golden = fake.cloud.vms.get("golden").uuid
         assert clone_web_servers(ZSTACK, golden, ["web-1", "web-2", "web-3"]) == {
-            "web-1": "Running", "web-2": "VM.1001", "web-3": "Running"}
+            "web-1": "Running",
+            "web-2": "VM.1001",
+            "web-3": "Running",
+        }
     assert sorted(vm.name for vm in fake.cloud.vms) == ["golden", "web-1", "web-3"]

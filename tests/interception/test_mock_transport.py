@@ -1,5 +1,6 @@
 """``fakestack.mock`` at the transport: what a client sees in process is what it sees
 through a real server (werkzeug's, on 127.0.0.1), and the patches come and go cleanly."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,12 +30,18 @@ def probe(request: Request) -> Response:
         return response
     if request.path == "/stream":
         return Response((f"part-{i};" for i in range(3)), mimetype="text/plain")  # chunked
-    seen = {"method": request.method, "path": request.path, "query": request.query_string.decode(),
-            "host": request.host, "url": request.url, "cookie": request.cookies.get("sid"),
-            "transfer_encoding": request.headers.get("Transfer-Encoding"),
-            "content_length": request.headers.get("Content-Length"),
-            "user_agent_is_default": request.headers.get("User-Agent", "").startswith(("python-", "python/")),
-            "body": request.get_data(as_text=True)}
+    seen = {
+        "method": request.method,
+        "path": request.path,
+        "query": request.query_string.decode(),
+        "host": request.host,
+        "url": request.url,
+        "cookie": request.cookies.get("sid"),
+        "transfer_encoding": request.headers.get("Transfer-Encoding"),
+        "content_length": request.headers.get("Content-Length"),
+        "user_agent_is_default": request.headers.get("User-Agent", "").startswith(("python-", "python/")),
+        "body": request.get_data(as_text=True),
+    }
     return Response(json.dumps(seen), mimetype="application/json")
 
 
@@ -95,8 +102,10 @@ def test_a_zstack_job_location_is_built_from_the_host_and_followed():
     with fakestack.mock(urls=["http://zstack.example:8080"]) as fake:
         golden = fake.cloud.vms.get("golden").uuid
         with requests.Session() as http:
-            login = http.put("http://zstack.example:8080/zstack/v1/accounts/login", json={
-                "logInByAccount": {"accountName": "admin", "password": _sha512("password")}})
+            login = http.put(
+                "http://zstack.example:8080/zstack/v1/accounts/login",
+                json={"logInByAccount": {"accountName": "admin", "password": _sha512("password")}},
+            )
             http.headers["Authorization"] = f"OAuth {login.json()['inventory']['uuid']}"
             clone = f"http://zstack.example:8080/zstack/v1/vm-instances/{golden}/actions"
             started = http.put(clone, json={"cloneVmInstance": {"names": ["web-1"]}})
@@ -120,12 +129,16 @@ def test_a_zstack_job_location_is_built_from_the_host_and_followed():
 
 def test_over_https_the_job_location_keeps_the_scheme_and_is_followed():
     with fakestack.mock(urls=["https://zstack.example"]) as fake, requests.Session() as http:
-        login = http.put("https://zstack.example/zstack/v1/accounts/login", json={
-            "logInByAccount": {"accountName": "admin", "password": _sha512("password")}})
+        login = http.put(
+            "https://zstack.example/zstack/v1/accounts/login",
+            json={"logInByAccount": {"accountName": "admin", "password": _sha512("password")}},
+        )
         http.headers["Authorization"] = f"OAuth {login.json()['inventory']['uuid']}"
         golden = fake.cloud.vms.get("golden").uuid
-        started = http.put(f"https://zstack.example/zstack/v1/vm-instances/{golden}/actions",
-                           json={"cloneVmInstance": {"names": ["web-1"]}})
+        started = http.put(
+            f"https://zstack.example/zstack/v1/vm-instances/{golden}/actions",
+            json={"cloneVmInstance": {"names": ["web-1"]}},
+        )
         location = started.json()["location"]
         assert location.startswith("https://zstack.example:443/zstack/v1/api-jobs/")
         assert http.get(location).json()["result"]["numberOfClonedVm"] == 1
@@ -139,8 +152,11 @@ def _sha512(text: str) -> str:
 
 # -- matching, nesting, restoring ------------------------------------------------------------
 def originals():
-    return (HTTPConnectionPool.__dict__["_make_request"], httpx.HTTPTransport.__dict__["handle_request"],
-            httpx.AsyncHTTPTransport.__dict__["handle_async_request"])
+    return (
+        HTTPConnectionPool.__dict__["_make_request"],
+        httpx.HTTPTransport.__dict__["handle_request"],
+        httpx.AsyncHTTPTransport.__dict__["handle_async_request"],
+    )
 
 
 def test_an_unmatched_url_fails_loudly_naming_it():
@@ -150,7 +166,8 @@ def test_an_unmatched_url_fails_loudly_naming_it():
             requests.get("http://zstack.example:9090/zstack/v1/zones")
         assert str(info.value).startswith(
             "fakestack.mock does not serve http://zstack.example:9090/zstack/v1/zones (it serves "
-            "https://vcenter.example, http://zstack.example:8080)")
+            "https://vcenter.example, http://zstack.example:8080)"
+        )
         with pytest.raises(fakestack.UnmatchedRequest, match="https://api.example/v1/vms"):
             httpx.get("https://api.example/v1/vms")
         with pytest.raises(fakestack.UnmatchedRequest, match="http://vcenter.example/"):
@@ -258,11 +275,14 @@ def test_import_fakestack_loads_no_http_client_until_mock_is_used():
     import subprocess
     import sys
 
-    code = ("import sys, fakestack\n"
-            "names = ('urllib3', 'httpx', 'requests', 'fakestack.interception')\n"
-            "loaded = [m for m in names if m in sys.modules]\n"
-            "assert loaded == [], loaded\n"
-            "assert fakestack.mock is fakestack.interception.mock\n")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                          check=False)
+    code = (
+        "import sys, fakestack\n"
+        "names = ('urllib3', 'httpx', 'requests', 'fakestack.interception')\n"
+        "loaded = [m for m in names if m in sys.modules]\n"
+        "assert loaded == [], loaded\n"
+        "assert fakestack.mock is fakestack.interception.mock\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False
+    )
     assert done.returncode == 0, done.stderr

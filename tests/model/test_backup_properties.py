@@ -2,14 +2,14 @@
 sequences keep every invariant; each backup storage's used space is the sum of the distinct
 data it holds; every group is complete or absent; sync is idempotent; a failed operation
 changes nothing; snapshot -> restore is the identity."""
+
 import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from model_helpers import GiB, MiB
 
 from fakestack.model import Cloud, DomainError, ManualClock, SyncCounts
-
-from model_helpers import GiB, MiB
 
 SETTINGS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -25,13 +25,21 @@ def topologies(draw):
             {"name": "bs0", "zones": ["z"], "total_capacity": draw(st.integers(3, 12)) * GiB},
             {"name": "bs1", "zones": ["z"], "total_capacity": draw(st.integers(2, 6)) * GiB},
         ],
-        "images": [{"name": "img", "backup_storages": ["bs0"], "virtual_size": "4G",
-                    "actual_size": draw(st.integers(1, 1500)) * MiB}],
+        "images": [
+            {
+                "name": "img",
+                "backup_storages": ["bs0"],
+                "virtual_size": "4G",
+                "actual_size": draw(st.integers(1, 1500)) * MiB,
+            }
+        ],
         "instance_offerings": [{"name": "o", "cpu_num": 1, "memory_size": "1G"}],
         "disk_offerings": [{"name": "d", "disk_size": "3G"}],
         "l3_networks": [{"name": "n", "zone": "z", "cidr": "10.0.0.0/24"}],
-        "vms": [{"name": "a", "image": "img", "instance_offering": "o", "data_disks": ["d"]},
-                {"name": "b", "image": "img", "instance_offering": "o"}],
+        "vms": [
+            {"name": "a", "image": "img", "instance_offering": "o", "data_disks": ["d"]},
+            {"name": "b", "image": "img", "instance_offering": "o"},
+        ],
     }
 
 
@@ -40,9 +48,18 @@ BS = st.sampled_from(["bs0", "bs1"])
 BACKUP = st.tuples(st.just("backup"), IDX, BS, st.booleans())
 WRITE = st.tuples(st.just("write"), IDX, st.integers(0, 3 * 1024).map(lambda m: m * MiB))
 OPS = st.one_of(
-    BACKUP, BACKUP, BACKUP, WRITE, WRITE,
-    st.tuples(st.just("delete"), IDX, st.sampled_from(["Permissive", "Enforcing"]), st.booleans(),
-              st.sampled_from([None, "bs0", "bs1"])),
+    BACKUP,
+    BACKUP,
+    BACKUP,
+    WRITE,
+    WRITE,
+    st.tuples(
+        st.just("delete"),
+        IDX,
+        st.sampled_from(["Permissive", "Enforcing"]),
+        st.booleans(),
+        st.sampled_from([None, "bs0", "bs1"]),
+    ),
     st.tuples(st.just("sync"), BS),
     st.tuples(st.just("image"), IDX, BS),
     st.tuples(st.just("boot"), IDX),
@@ -55,8 +72,13 @@ OPS = st.one_of(
 
 
 # Every sequence starts with a chain, an image of its latest backup and a second storage's backup.
-PRELUDE = [("backup", 0, "bs0", False), ("write", 0, 200 * MiB), ("backup", 0, "bs0", False),
-           ("image", 2, "bs0"), ("backup", 1, "bs1", False)]
+PRELUDE = [
+    ("backup", 0, "bs0", False),
+    ("write", 0, 200 * MiB),
+    ("backup", 0, "bs0", False),
+    ("image", 2, "bs0"),
+    ("backup", 1, "bs1", False),
+]
 
 
 def _pick(items, i):
@@ -84,8 +106,12 @@ def apply(cloud: Cloud, op) -> None:
         elif kind == "delete":
             group = _pick(_group_keys(cloud), op[1])
             if group is not None:
-                cloud.delete_backup_group(group, mode=op[2], handle_dependency=op[3],
-                                          backup_storages=None if op[4] is None else [op[4]])
+                cloud.delete_backup_group(
+                    group,
+                    mode=op[2],
+                    handle_dependency=op[3],
+                    backup_storages=None if op[4] is None else [op[4]],
+                )
         elif kind == "sync":
             first = cloud.sync_backup_storage(op[1])
             assert isinstance(first, SyncCounts)
@@ -125,8 +151,12 @@ def distinct_data_held(cloud, bs) -> int:
     """Bytes of every node a holder on ``bs`` needs (its chain included), each counted once."""
     needed: dict[str, int] = {}
     holders = [e["node_uuid"] for e in cloud.backup_catalogs.get(bs.uuid, {}).values()]
-    holders += [r["node_uuid"] for im in cloud.images for r in im.backup_storage_refs
-                if r["backup_storage_uuid"] == bs.uuid]
+    holders += [
+        r["node_uuid"]
+        for im in cloud.images
+        for r in im.backup_storage_refs
+        if r["backup_storage_uuid"] == bs.uuid
+    ]
     for uuid in holders:
         for node in cloud.chain(cloud.nodes.get(uuid)):
             needed[node.uuid] = node.physical_charge

@@ -1,9 +1,16 @@
 """VM backups: full and incremental sizes, all-or-nothing groups, delete modes, hidden
 retention, sync and drift, images from backups."""
+
 import pytest
+from model_helpers import GiB, MiB, small_topology
 
 from fakestack import faults
-from fakestack.model.kinds import BackupStorageKind, ImageKind
+from fakestack.dialects.zstack.render import (
+    backup_install_path,
+    backup_name,
+    image_install_path,
+    image_url,
+)
 from fakestack.model import (
     CapacityExhausted,
     Cloud,
@@ -16,15 +23,7 @@ from fakestack.model import (
     SyncCounts,
     Unreachable,
 )
-
-from fakestack.dialects.zstack.render import (
-    backup_install_path,
-    backup_name,
-    image_install_path,
-    image_url,
-)
-
-from model_helpers import GiB, MiB, small_topology
+from fakestack.model.kinds import BackupStorageKind, ImageKind
 
 LEAF = MiB
 T0 = 1729143815.123  # 2024-10-17 05:43:35.123 UTC
@@ -60,7 +59,12 @@ def test_first_backup_is_full_at_the_volumes_allocated_size(cloud):
     root, data = vols(cloud)
     root_b, data_b = cloud.create_vm_backup("vm1", "bs", "nightly")
     # root: the image cache (1 GiB) + its 1 MiB leaf; data: a 1 MiB leaf
-    assert (root_b.size, root_b.mode, root_b.type, root_b.volume_uuid) == (GiB + LEAF, "full", "Root", root.uuid)
+    assert (root_b.size, root_b.mode, root_b.type, root_b.volume_uuid) == (
+        GiB + LEAF,
+        "full",
+        "Root",
+        root.uuid,
+    )
     assert (data_b.size, data_b.mode, data_b.type, data_b.volume_uuid) == (LEAF, "full", "Data", data.uuid)
     assert bs_used(cloud) == BS_BASE + GiB + 2 * LEAF
     assert node_of(cloud, root_b).parent_uuid is None and node_of(cloud, root_b).role == "backup"
@@ -112,8 +116,9 @@ def test_chain_reaching_64_incrementals_starts_a_new_full_backup():
 def test_backup_records_carry_what_the_inventory_needs(cloud):
     root, data = vols(cloud)
     vm = cloud.vms.get("vm1")
-    root_b, data_b = cloud.create_vm_backup("vm1", "bs", "nightly", description="critical",
-                                            resource_uuid="2f7c0a5bb86430e8a5ac48312172d70d")
+    root_b, data_b = cloud.create_vm_backup(
+        "vm1", "bs", "nightly", description="critical", resource_uuid="2f7c0a5bb86430e8a5ac48312172d70d"
+    )
     bs = cloud.backup_storages.get("bs")
     assert root_b.group_uuid == data_b.group_uuid == "2f7c0a5bb86430e8a5ac48312172d70d"
     # the model keeps the name asked for; ZStack shows it with the volume and creation time
@@ -121,21 +126,42 @@ def test_backup_records_carry_what_the_inventory_needs(cloud):
     assert backup_name(root_b) == "nightly-2024-10-17 05:43:35.123"
     assert backup_name(data_b) == f"nightly-{data.uuid}-2024-10-17 05:43:35.123"
     assert (root_b.description, root_b.state, root_b.status, root_b.vm_uuid) == (
-        "critical", "Enabled", "Ready", vm.uuid)
+        "critical",
+        "Enabled",
+        "Ready",
+        vm.uuid,
+    )
     assert root_b.create_date == root_b.last_op_date == T0
     node = node_of(cloud, root_b)
-    assert root_b.backup_storage_refs == [{
-        "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready",
-        "create_date": T0, "last_op_date": T0}]
+    assert root_b.backup_storage_refs == [
+        {
+            "backup_storage_uuid": bs.uuid,
+            "node_uuid": node.uuid,
+            "status": "Ready",
+            "create_date": T0,
+            "last_op_date": T0,
+        }
+    ]
     assert backup_install_path(root_b, root_b.backup_storage_refs[0]) == (
-        f"zstore://volumebackup-{root.uuid}/{node.uuid}")
+        f"zstore://volumebackup-{root.uuid}/{node.uuid}"
+    )
     meta = root_b.metadata
     assert (meta["volume_name"], meta["vm_name"], meta["cpu_num"], meta["memory_size"]) == (
-        "ROOT-for-vm1", "vm1", 2, 4 * GiB)
-    assert meta["data_volume_uuids"] == [data.uuid] and meta["root_image_uuid"] == cloud.images.get("img").uuid
+        "ROOT-for-vm1",
+        "vm1",
+        2,
+        4 * GiB,
+    )
+    assert (
+        meta["data_volume_uuids"] == [data.uuid] and meta["root_image_uuid"] == cloud.images.get("img").uuid
+    )
     group = cloud.backup_groups.get("2f7c0a5bb86430e8a5ac48312172d70d")
     assert (group.name, group.vm_uuid, group.backup_uuids, group.backup_storage_uuid) == (
-        "nightly", vm.uuid, [root_b.uuid, data_b.uuid], bs.uuid)
+        "nightly",
+        vm.uuid,
+        [root_b.uuid, data_b.uuid],
+        bs.uuid,
+    )
     assert cloud.group_backups(group) == [root_b, data_b]
 
 
@@ -163,7 +189,11 @@ def test_stopped_vm_is_refused_with_the_reference_message(cloud):
         cloud.create_vm_backup("vm1", "bs", "b")
     # neutral facts (the zstack dialect words them "Failed to create backups for VM[uuid:...]...")
     assert err.value.facts == {"reason_code": "vm_backup_state", "vm_uuid": vm.uuid}
-    assert (err.value.resource_kind, err.value.state, err.value.allowed) == ("vm", "Stopped", ["Running", "Paused"])
+    assert (err.value.resource_kind, err.value.state, err.value.allowed) == (
+        "vm",
+        "Stopped",
+        ["Running", "Paused"],
+    )
 
 
 def test_disabled_backup_storage_is_refused(cloud):
@@ -176,8 +206,9 @@ def test_disabled_backup_storage_is_refused(cloud):
 
 def test_non_image_store_is_refused():
     topo = small_topology()
-    topo["backup_storages"].append({"name": "sftp", "type": "SftpBackupStorage", "zones": ["z"],
-                                    "total_capacity": "10G"})
+    topo["backup_storages"].append(
+        {"name": "sftp", "type": "SftpBackupStorage", "zones": ["z"], "total_capacity": "10G"}
+    )
     cloud = Cloud(topo, clock=ManualClock(T0))
     cloud.create_vm("vm1", image="img", instance_offering="o1")
     sftp = cloud.backup_storages.get("sftp")
@@ -185,18 +216,27 @@ def test_non_image_store_is_refused():
     with pytest.raises(InvalidArgument) as err:
         cloud.create_vm_backup("vm1", sftp, "b")
     # neutral facts (the zstack dialect words them "Unexpected backup storage[type:...]")
-    assert (err.value.field, err.value.facts) == ("backup_storage", {
-        "reason_code": "backup_storage_kind", "backup_storage_kind": BackupStorageKind.FILE_SERVER,
-        "backup_storage_uuid": sftp.uuid})
-    assert err.value.message == (f"backup storage {sftp.uuid} is of kind file_server, which keeps "
-                                 "no volume backups")
+    assert (err.value.field, err.value.facts) == (
+        "backup_storage",
+        {
+            "reason_code": "backup_storage_kind",
+            "backup_storage_kind": BackupStorageKind.FILE_SERVER,
+            "backup_storage_uuid": sftp.uuid,
+        },
+    )
+    assert err.value.message == (
+        f"backup storage {sftp.uuid} is of kind file_server, which keeps no volume backups"
+    )
 
 
 def test_disconnected_backup_storage_is_unreachable(cloud):
     cloud.set_storage_status("bs", "Disconnected")
     with pytest.raises(Unreachable) as err:
         cloud.create_vm_backup("vm1", "bs", "b")
-    assert (err.value.resource_kind, err.value.uuid) == ("backup_storage", cloud.backup_storages.get("bs").uuid)
+    assert (err.value.resource_kind, err.value.uuid) == (
+        "backup_storage",
+        cloud.backup_storages.get("bs").uuid,
+    )
 
 
 def test_vm_named_by_its_root_volume(cloud):
@@ -205,14 +245,21 @@ def test_vm_named_by_its_root_volume(cloud):
     assert [b.volume_uuid for b in backups] == [root.uuid, data.uuid]
     with pytest.raises(InvalidArgument) as err:
         cloud.create_vm_backup(None, "bs", "b", root_volume=data.uuid)
-    assert (err.value.field, err.value.facts) == ("root_volume", {"reason_code": "not_root_volume",
-                                                                 "volume_uuid": data.uuid})
+    assert (err.value.field, err.value.facts) == (
+        "root_volume",
+        {"reason_code": "not_root_volume", "volume_uuid": data.uuid},
+    )
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"name": ""}, "name"), ({"name": "x" * 256}, "name"),
-    ({"name": "b", "mode": "incremental"}, "mode"), ({"name": "b", "description": "d" * 2049}, "description"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"name": ""}, "name"),
+        ({"name": "x" * 256}, "name"),
+        ({"name": "b", "mode": "incremental"}, "mode"),
+        ({"name": "b", "description": "d" * 2049}, "description"),
+    ],
+)
 def test_bad_arguments(cloud, kwargs, field):
     with pytest.raises(InvalidArgument) as err:
         cloud.create_vm_backup("vm1", "bs", **kwargs)
@@ -222,8 +269,7 @@ def test_bad_arguments(cloud, kwargs, field):
 # -- create: all or nothing ------------------------------------------------------------
 def test_group_is_all_or_nothing_when_the_storage_holds_the_root_backup_but_not_the_data_backup():
     # room after the reserve (1 GiB) and the image (1 GiB): 2 GiB + 1 MiB
-    cloud = make_cloud(backup_storages=[{"name": "bs", "zones": ["z"],
-                                         "total_capacity": 4 * GiB + LEAF}])
+    cloud = make_cloud(backup_storages=[{"name": "bs", "zones": ["z"], "total_capacity": 4 * GiB + LEAF}])
     root, data = vols(cloud)
     cloud.write(data, 2 * GiB)  # the data backup needs 2 GiB + 1 MiB, the root 1 GiB + 1 MiB
     before = cloud.snapshot()
@@ -231,7 +277,12 @@ def test_group_is_all_or_nothing_when_the_storage_holds_the_root_backup_but_not_
         cloud.create_vm_backup("vm1", "bs", "b")
     exc = err.value
     assert (exc.resource, exc.needed, exc.available, exc.resource_uuid, exc.injected) == (
-        "backup_storage", 3 * GiB + 2 * LEAF, 2 * GiB + LEAF, cloud.backup_storages.get("bs").uuid, False)
+        "backup_storage",
+        3 * GiB + 2 * LEAF,
+        2 * GiB + LEAF,
+        cloud.backup_storages.get("bs").uuid,
+        False,
+    )
     assert len(cloud.backups) == 0 and len(cloud.backup_groups) == 0
     assert bs_used(cloud) == BS_BASE
     assert cloud.snapshot() == before
@@ -280,9 +331,13 @@ def test_deleting_an_unknown_group_succeeds_and_changes_nothing(cloud):
     assert cloud.snapshot() == before
 
 
-@pytest.mark.parametrize("kwargs, field", [
-    ({"mode": "Lenient"}, "delete_mode"), ({"backup_storages": []}, "backup_storages"),
-])
+@pytest.mark.parametrize(
+    "kwargs, field",
+    [
+        ({"mode": "Lenient"}, "delete_mode"),
+        ({"backup_storages": []}, "backup_storages"),
+    ],
+)
 def test_delete_arguments(cloud, kwargs, field):
     group = cloud.create_vm_backup("vm1", "bs", "b")[0].group_uuid
     with pytest.raises(InvalidArgument) as err:
@@ -320,7 +375,10 @@ def test_enforcing_delete_on_a_disconnected_storage_fails_and_changes_nothing(cl
     before = cloud.snapshot()
     with pytest.raises(Unreachable) as err:
         cloud.delete_backup_group(group, mode="Enforcing")
-    assert (err.value.resource_kind, err.value.uuid) == ("backup_storage", cloud.backup_storages.get("bs").uuid)
+    assert (err.value.resource_kind, err.value.uuid) == (
+        "backup_storage",
+        cloud.backup_storages.get("bs").uuid,
+    )
     assert cloud.snapshot() == before
     cloud.set_storage_status("bs", "Connected")
     cloud.delete_backup_group(group, mode="Enforcing")
@@ -417,10 +475,12 @@ def test_sync_registers_dropped_records_again_and_is_idempotent(cloud):
     for old, new in zip(records, back):
         assert new["last_op_date"] == T0 + 60
         assert [r["node_uuid"] for r in new["backup_storage_refs"]] == [
-            r["node_uuid"] for r in old["backup_storage_refs"]]
+            r["node_uuid"] for r in old["backup_storage_refs"]
+        ]
         strip = ("last_op_date", "backup_storage_refs")
         assert {k: v for k, v in new.items() if k not in strip} == {
-            k: v for k, v in old.items() if k not in strip}
+            k: v for k, v in old.items() if k not in strip
+        }
     snap = cloud.snapshot()
     assert cloud.sync_backup_storage("bs") == SyncCounts(new=0, deleted=0)
     assert cloud.snapshot() == snap
@@ -434,7 +494,10 @@ def test_sync_drops_records_whose_data_the_storage_lost(cloud):
     group = backups[0].group_uuid
     assert cloud.lose_backup_group_data(group, "bs") == 2
     assert bs_used(cloud) == BS_BASE
-    assert [b.status for b in cloud.group_backups(group)] == ["Ready", "Ready"]  # the database does not know yet
+    assert [b.status for b in cloud.group_backups(group)] == [
+        "Ready",
+        "Ready",
+    ]  # the database does not know yet
     cloud.check_invariants()
     with pytest.raises(InvalidState):
         cloud.create_image_from_backup(backups[0], "bs", "img-from-lost")
@@ -449,8 +512,11 @@ def test_sync_of_a_disconnected_storage_is_an_io_error(cloud):
     bs = cloud.set_storage_status("bs", "Disconnected")
     with pytest.raises(Unreachable) as err:
         cloud.sync_backup_storage("bs")
-    assert err.value.facts == {"reason_code": "backup_sync_unreachable", "backup_storage_uuid": bs.uuid,
-                               "backup_storage_status": "Disconnected"}
+    assert err.value.facts == {
+        "reason_code": "backup_sync_unreachable",
+        "backup_storage_uuid": bs.uuid,
+        "backup_storage_status": "Disconnected",
+    }
 
 
 def test_retired_data_is_not_registered_again(cloud):
@@ -477,12 +543,17 @@ def test_image_from_a_backup_shares_its_data_and_boots_a_vm(cloud):
     image = cloud.create_image_from_backup(root_b, "bs", "My Template", description="from b2")
     assert bs_used(cloud) == used  # no extra space
     assert (image.media_type, image.format, image.status, image.source_backup_uuid) == (
-        ImageKind.ROOT_TEMPLATE, "qcow2", "Ready", root_b.uuid)
+        ImageKind.ROOT_TEMPLATE,
+        "qcow2",
+        "Ready",
+        root_b.uuid,
+    )
     assert (image.virtual_size, image.actual_size) == (10 * GiB, GiB + LEAF + 300 * MiB)
     # defaults come from the backed-up VM (made from "img")
     assert (image.platform, image.architecture, image.guest_os_type) == ("Linux", "x86_64", "Linux")
-    assert image.backup_storage_refs == [{
-        "backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}]
+    assert image.backup_storage_refs == [
+        {"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}
+    ]
     assert image_install_path(image, image.backup_storage_refs[0]) == f"zstore://my-template/{node.uuid}"
     assert image_url(cloud, image) == f"zstore://{bs.hostname}/my-template/{node.uuid}"
     assert node.refs == 2
@@ -519,10 +590,14 @@ def test_expunging_the_last_image_of_a_deleted_backup_frees_its_chain(cloud):
 
 def test_image_from_a_data_volume_backup_is_accepted(cloud):
     data_b = cloud.create_vm_backup("vm1", "bs", "b1")[1]
-    image = cloud.create_image_from_backup(data_b, "bs", "data-tpl", platform="Windows",
-                                           architecture="aarch64", guest_os_type="Windows 10")
+    image = cloud.create_image_from_backup(
+        data_b, "bs", "data-tpl", platform="Windows", architecture="aarch64", guest_os_type="Windows 10"
+    )
     assert (image.media_type, image.virtual_size, image.actual_size) == (
-        ImageKind.ROOT_TEMPLATE, 10 * GiB, LEAF)
+        ImageKind.ROOT_TEMPLATE,
+        10 * GiB,
+        LEAF,
+    )
     assert (image.platform, image.architecture, image.guest_os_type) == ("Windows", "aarch64", "Windows 10")
 
 
@@ -535,8 +610,11 @@ def test_image_from_a_backup_not_on_that_storage_is_refused():
     bs2 = cloud.backup_storages.get("bs2")
     with pytest.raises(InvalidArgument) as err:
         cloud.create_image_from_backup(backup, bs2, "tpl")
-    assert err.value.facts == {"reason_code": "backup_not_on_storage", "backup_uuid": backup.uuid,
-                               "backup_storage_uuid": bs2.uuid}
+    assert err.value.facts == {
+        "reason_code": "backup_not_on_storage",
+        "backup_uuid": backup.uuid,
+        "backup_storage_uuid": bs2.uuid,
+    }
     cloud.set_storage_state("bs", "Disabled")
     with pytest.raises(InvalidState):
         cloud.create_image_from_backup(backup, "bs", "tpl")
@@ -597,7 +675,9 @@ def test_a_fault_that_disconnects_the_storage_during_a_permissive_delete_leaves_
 
 def test_image_resource_uuid_conflict_and_lost_data_with_an_image(cloud):
     root_b = cloud.create_vm_backup("vm1", "bs", "b")[0]
-    image = cloud.create_image_from_backup(root_b, "bs", "tpl", resource_uuid="e2b2695d55243c2997b5dc6165fffa83")
+    image = cloud.create_image_from_backup(
+        root_b, "bs", "tpl", resource_uuid="e2b2695d55243c2997b5dc6165fffa83"
+    )
     assert image.uuid == "e2b2695d55243c2997b5dc6165fffa83"
     with pytest.raises(Conflict):
         cloud.create_image_from_backup(root_b, "bs", "tpl2", resource_uuid=image.uuid)

@@ -1,5 +1,6 @@
 """A topology's VMs built in bulk (fakestack/model/bulk.py) make the same cloud as one
 create_vm each: equal snapshots, for the presets and for topologies with every kind of VM."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,9 @@ def one_by_one(monkeypatch, topology, **kwargs) -> dict:
         return Cloud(topology, clock=ManualClock(), **kwargs).snapshot()
 
 
-@pytest.mark.parametrize("topology", ["demo", "tiny", "shared", "scale:1:10", "scale:3:200",
-                                      "scale:40:2000", "scale:1200:3000"])
+@pytest.mark.parametrize(
+    "topology", ["demo", "tiny", "shared", "scale:1:10", "scale:3:200", "scale:40:2000", "scale:1200:3000"]
+)
 def test_bulk_build_equals_one_create_vm_each(monkeypatch, topology):
     bulk_cloud = Cloud(topology, clock=ManualClock())
     assert bulk_cloud.snapshot() == one_by_one(monkeypatch, topology)
@@ -25,7 +27,8 @@ def test_bulk_build_equals_one_create_vm_each(monkeypatch, topology):
 
 def test_bulk_build_with_another_seed(monkeypatch):
     assert Cloud("scale:7:300", seed=5, clock=ManualClock()).snapshot() == one_by_one(
-        monkeypatch, "scale:7:300", seed=5)
+        monkeypatch, "scale:7:300", seed=5
+    )
 
 
 def test_bulk_build_mixes_plain_and_hinted_vms(monkeypatch):
@@ -38,7 +41,7 @@ def test_bulk_build_mixes_plain_and_hinted_vms(monkeypatch):
     vms[5]["state"] = "Stopped"
     vms[6]["state"] = "Created"
     vms[7]["state"] = "Paused"
-    vms[8]["written"] = 1024 ** 3
+    vms[8]["written"] = 1024**3
     vms[9]["data_disks"] = ["disk-10g"]
     vms[10]["primary_storage"] = data["primary_storages"][0]["name"]
     built = Cloud(data, clock=ManualClock())

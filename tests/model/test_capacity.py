@@ -1,9 +1,9 @@
 """Capacity ledgers: hosts, primary storage (virtual and physical), backup storage."""
+
 import pytest
+from model_helpers import GiB, MiB, small_topology
 
 from fakestack import CapacityExhausted, Cloud
-
-from model_helpers import GiB, MiB, small_topology
 
 LEAF = MiB  # the settings' default new_leaf_size
 
@@ -115,8 +115,13 @@ def test_host_memory_reserve_and_cpu_ratio():
 
 
 def test_host_cpu_exhaustion():
-    cloud = Cloud(small_topology(hosts=[{"name": "h1", "cluster": "c", "cpu_num": 1,
-                                         "cpu_overprovisioning_ratio": 2, "memory": "64G"}]))
+    cloud = Cloud(
+        small_topology(
+            hosts=[
+                {"name": "h1", "cluster": "c", "cpu_num": 1, "cpu_overprovisioning_ratio": 2, "memory": "64G"}
+            ]
+        )
+    )
     cloud.create_vm("v1", image="img", instance_offering="o1")
     with pytest.raises(CapacityExhausted) as info:
         cloud.create_vm("v2", image="img", instance_offering="o1")
@@ -164,18 +169,23 @@ def _clone_until_full(cloud, source, limit=500):
     return made, info.value
 
 
-@pytest.mark.parametrize("admission, expected_clones, resource", [
-    # 200 GiB provisioned, 1 GiB reserved, the source's 10 GiB root and 1 GiB image cache:
-    # room for 18 more 10 GiB clones on the virtual ledger
-    ("virtual", 18, "primary_storage.virtual"),
-    # physical: 200 GiB x 0.9 threshold = 180 GiB, minus the cache, the source's first leaf
-    # and the leaf it moved to when frozen (1 GiB each here): 177 clones of 1 GiB
-    ("physical", 177, "primary_storage.physical"),
-])
+@pytest.mark.parametrize(
+    "admission, expected_clones, resource",
+    [
+        # 200 GiB provisioned, 1 GiB reserved, the source's 10 GiB root and 1 GiB image cache:
+        # room for 18 more 10 GiB clones on the virtual ledger
+        ("virtual", 18, "primary_storage.virtual"),
+        # physical: 200 GiB x 0.9 threshold = 180 GiB, minus the cache, the source's first leaf
+        # and the leaf it moved to when frozen (1 GiB each here): 177 clones of 1 GiB
+        ("physical", 177, "primary_storage.physical"),
+    ],
+)
 def test_instant_clone_storm_stops_at_the_ledger_the_storage_admits_on(admission, expected_clones, resource):
-    topo = small_topology(primary_storages={"admission": admission},
-                          hosts={"memory": "16T", "cpu_num": 4096},
-                          settings={"new_leaf_size": "1G"})
+    topo = small_topology(
+        primary_storages={"admission": admission},
+        hosts={"memory": "16T", "cpu_num": 4096},
+        settings={"new_leaf_size": "1G"},
+    )
     cloud = Cloud(topo)
     source = cloud.create_vm("src", image="img", instance_offering="o1")
     cloud.freeze_vm(source)  # clones hang off one frozen node: the chain does not grow

@@ -1,10 +1,10 @@
 """clone_vm: ZStack's CloneVmInstance pipeline on the model."""
+
 import pytest
+from model_helpers import GiB, small_topology
 
 from fakestack import CapacityExhausted, Cloud, InvalidArgument, InvalidState
 from fakestack.model.kinds import ImageKind
-
-from model_helpers import GiB, small_topology
 
 
 def test_clone_five_with_room_for_three_on_tiny():

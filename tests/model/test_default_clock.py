@@ -1,4 +1,5 @@
 """``Cloud()`` is deterministic by default: a manual clock at a fixed instant."""
+
 from __future__ import annotations
 
 from freezegun import freeze_time

@@ -149,8 +149,9 @@ def test_a_vm_lists_one_network_per_nic_whichever_family_removes_or_moves_it():
     topo = small_topology()
     topo["l3_networks"].append({"name": "net2", "zone": "z", "cidr": "10.0.1.0/24"})
     cloud = Cloud(topo)
-    vm = cloud.create_blank_vm("b", cpu_num=1, memory_size=GiB, disk_sizes=[GiB], l3_networks=["net"],
-                               power_on=True)
+    vm = cloud.create_blank_vm(
+        "b", cpu_num=1, memory_size=GiB, disk_sizes=[GiB], l3_networks=["net"], power_on=True
+    )
     net, net2 = cloud.l3_networks.get("net").uuid, cloud.l3_networks.get("net2").uuid
     second = cloud.add_nic(vm, "net")
     cloud.detach_nic(second)

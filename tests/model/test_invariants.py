@@ -58,8 +58,10 @@ def test_snapshot_parent_links_and_distances_are_checked(cloud):
     second.distance = 3
     assert breaches(cloud) == [f"snapshot {second.uuid} distance 3 != parent's + 1"]
     second.distance, first.distance = 2, 2
-    assert breaches(cloud) == [f"snapshot {first.uuid} is a tree root at distance 2",
-                               f"snapshot {second.uuid} distance 2 != parent's + 1"]
+    assert breaches(cloud) == [
+        f"snapshot {first.uuid} is a tree root at distance 2",
+        f"snapshot {second.uuid} distance 2 != parent's + 1",
+    ]
     first.distance, second.parent_uuid = 1, "gone"
     assert breaches(cloud) == [f"snapshot {second.uuid} has missing parent gone"]
 
@@ -86,5 +88,6 @@ def test_a_vm_lists_the_networks_of_its_nics(cloud):
     golden = cloud.vms.get("golden")
     networks = list(golden.l3_network_uuids)
     golden.l3_network_uuids.append(networks[0])
-    assert breaches(cloud) == [f"vm golden ({golden.uuid}) lists networks {networks * 2}, "
-                               f"its nics are on {networks}"]
+    assert breaches(cloud) == [
+        f"vm golden ({golden.uuid}) lists networks {networks * 2}, its nics are on {networks}"
+    ]

@@ -1,12 +1,12 @@
 """VM and volume state machines, addresses, jobs, journal, snapshot/restore."""
+
 import json
 
 import pytest
 from freezegun import freeze_time
+from model_helpers import GiB, MiB, small_topology
 
 from fakestack import CapacityExhausted, Cloud, InvalidArgument, InvalidState, ManualClock, NotFound
-
-from model_helpers import GiB, MiB, small_topology
 
 
 @pytest.fixture
@@ -174,6 +174,7 @@ def test_resize_checks_the_hosts_room(cloud):
     cloud.resize_vm(vm, memory_size=8 * GiB, cpu_num=4)
     assert (host.used_cpu, host.used_memory) == (4, 8 * GiB)
     from fakestack import CapacityExhausted
+
     with pytest.raises(CapacityExhausted) as info:
         cloud.resize_vm(vm, memory_size=40 * GiB)
     assert info.value.resource == "host.memory" and info.value.needed == 32 * GiB
@@ -189,6 +190,7 @@ def test_register_image_charges_the_backup_storage(cloud):
     vm = cloud.create_vm("from-built", image=image, instance_offering="o1")
     assert vm.state == "Running"
     from fakestack import CapacityExhausted
+
     with pytest.raises(CapacityExhausted) as info:
         cloud.register_image("huge", "bs", virtual_size=200 * GiB, actual_size=150 * GiB)
     assert info.value.resource == "backup_storage"
@@ -218,6 +220,7 @@ def test_load_snapshot_in_place_keeps_lock_and_listeners(cloud):
 
 def test_caller_chosen_uuids(cloud):
     from fakestack.model.errors import Conflict
+
     wanted = "0123456789abcdef0123456789abcdef"
     vm = cloud.create_vm("v", image="img", instance_offering="o1", resource_uuid=wanted)
     assert vm.uuid == wanted
@@ -234,6 +237,7 @@ def test_register_image_without_a_storage_takes_the_roomiest(cloud):
     assert image.backup_storage_refs[0]["backup_storage_uuid"] == cloud.backup_storages.get("bs").uuid
     cloud.set_storage_status("bs", "Disconnected")
     from fakestack import Unreachable
+
     with pytest.raises(Unreachable):
         cloud.register_image("nowhere", virtual_size=GiB, actual_size=GiB)
 
@@ -256,6 +260,7 @@ def test_fault_points_list_every_fault_point_in_the_model():
 
 def test_a_timed_job_changes_nothing_and_ends_after_its_duration():
     from fakestack import Cloud, ManualClock
+
     cloud = Cloud("tiny", seed=0, clock=ManualClock(10))
     before = cloud.snapshot()
     job = cloud.timed_job("guest.boot", 2.5, uuid="boot-1")
@@ -280,8 +285,9 @@ def test_a_hibernated_vm_holds_no_host_and_wakes_only_where_there_is_room():
     assert info.value.allowed == ["Paused"]
     cloud.check_invariants()
     # the room it left is taken; waking fails and changes nothing
-    filler = cloud.create_vm("b", image=image.uuid, cpu_num=1, memory_size=host.available_memory
-                             - host.reserved_memory)
+    filler = cloud.create_vm(
+        "b", image=image.uuid, cpu_num=1, memory_size=host.available_memory - host.reserved_memory
+    )
     with pytest.raises(CapacityExhausted) as short:
         cloud.wake_vm(vm)
     assert (short.value.resource, short.value.needed) == ("host.memory", 2 * GiB)

@@ -1,4 +1,5 @@
 """The model speaks no dialect and has no import circles (issue 13)."""
+
 from __future__ import annotations
 
 import ast
@@ -31,12 +32,24 @@ def test_no_dialect_words_in_the_model():
 
 def test_the_wire_words_pattern_catches_the_words_it_names():
     # the check above would pass vacuously with a broken pattern
-    for line in ('type: Literal["LocalStorage", "NFS"]', 'IMAGE_STORE = "ImageStoreBackupStorage"',
-                 '"SftpBackupStorage"', 'media_type = "RootVolumeTemplate"', '"url": "/zstack_ps"',
-                 '{"name": "imagestore"}', '"type": "Ceph"', '"SharedBlock"', "placement.datastore"):
+    for line in (
+        'type: Literal["LocalStorage", "NFS"]',
+        'IMAGE_STORE = "ImageStoreBackupStorage"',
+        '"SftpBackupStorage"',
+        'media_type = "RootVolumeTemplate"',
+        '"url": "/zstack_ps"',
+        '{"name": "imagestore"}',
+        '"type": "Ceph"',
+        '"SharedBlock"',
+        "placement.datastore",
+    ):
         assert WIRE_WORDS.search(line), line
-    for line in ('type: PrimaryStorageKind = PrimaryStorageKind.NETWORK_SHARE', '"backup_store"',
-                 'ImageKind.ROOT_TEMPLATE', 'format: Literal["qcow2", "raw", "iso", "vmdk"]'):
+    for line in (
+        "type: PrimaryStorageKind = PrimaryStorageKind.NETWORK_SHARE",
+        '"backup_store"',
+        "ImageKind.ROOT_TEMPLATE",
+        'format: Literal["qcow2", "raw", "iso", "vmdk"]',
+    ):
         assert not WIRE_WORDS.search(line), line
 
 
@@ -78,8 +91,9 @@ def test_no_model_module_imports_a_private_name_of_another():
     for path in sorted(MODEL.glob("*.py")):
         for node in ast.walk(ast.parse(path.read_text())):
             if isinstance(node, ast.ImportFrom) and node.level == 1:
-                private += [f"{path.name}: {node.module}.{a.name}" for a in node.names
-                            if a.name.startswith("_")]
+                private += [
+                    f"{path.name}: {node.module}.{a.name}" for a in node.names if a.name.startswith("_")
+                ]
     assert private == []
 
 
@@ -87,8 +101,17 @@ def test_no_model_module_imports_a_private_name_of_another():
 # A model error carries a snake_case field name, a reason code and facts; its message is
 # neutral English.  ZStack's wording (parameter names such as ``rootVolumeUuid``, texts such
 # as "Volume[uuid:...] is not root volume") lives in fakestack/dialects/zstack/errors.py.
-ERROR_CLASSES = {"InvalidArgument", "NotFound", "InvalidState", "Conflict", "Unreachable",
-                 "CapacityExhausted", "Timeout", "InjectedFailure", "DomainError"}
+ERROR_CLASSES = {
+    "InvalidArgument",
+    "NotFound",
+    "InvalidState",
+    "Conflict",
+    "Unreachable",
+    "CapacityExhausted",
+    "Timeout",
+    "InjectedFailure",
+    "DomainError",
+}
 SNAKE_CASE = re.compile(r"[a-z][a-z0-9_]*(\.[a-z][a-z0-9_]*)*")
 # ZStack's phrasing: its bracket style (``volume[uuid:...]``, ``state[...]``) and set phrases.
 ZSTACK_PHRASES = re.compile(
@@ -115,8 +138,11 @@ def _texts(node: ast.expr) -> list[str]:
 
 
 def test_model_errors_name_fields_in_snake_case():
-    fields = [(f, line, call.args[0]) for f, line, call in _error_calls()
-              if getattr(call.func, "id", None) == "InvalidArgument" and call.args]
+    fields = [
+        (f, line, call.args[0])
+        for f, line, call in _error_calls()
+        if getattr(call.func, "id", None) == "InvalidArgument" and call.args
+    ]
     assert len(fields) > 100  # the scan sees the model's InvalidArgument calls
     bad = []
     for f, line, arg in fields:
@@ -138,19 +164,33 @@ def test_model_error_texts_are_not_worded_the_zstack_way():
 def test_model_error_defaults_are_neutral():
     from fakestack.model.errors import Conflict, InvalidArgument, InvalidState, NotFound, Unreachable
 
-    errors = [InvalidArgument("root_volume", "not a root volume"), NotFound("vm", "a" * 32),
-              InvalidState("vm", "a" * 32, "Stopped", "backup", ("Running",)), Conflict("vm", "a" * 32),
-              Unreachable("host", "a" * 32)]
+    errors = [
+        InvalidArgument("root_volume", "not a root volume"),
+        NotFound("vm", "a" * 32),
+        InvalidState("vm", "a" * 32, "Stopped", "backup", ("Running",)),
+        Conflict("vm", "a" * 32),
+        Unreachable("host", "a" * 32),
+    ]
     assert [e.message for e in errors] == [
-        "invalid root_volume: not a root volume", f"vm {'a' * 32} not found",
+        "invalid root_volume: not a root volume",
+        f"vm {'a' * 32} not found",
         f"vm {'a' * 32} is Stopped, which does not allow backup",
-        f"vm {'a' * 32} conflicts with an existing one", f"host {'a' * 32} is not reachable"]
+        f"vm {'a' * 32} conflicts with an existing one",
+        f"host {'a' * 32} is not reachable",
+    ]
     assert not any(ZSTACK_PHRASES.search(e.message) for e in errors)
 
 
 def test_the_zstack_phrase_pattern_catches_what_it_names():
-    for text in ("Volume[uuid:", "current backup storage state[", "] doesn't allow to proceed",
-                 "rootVolumeUuid", "backupStorageUuids", "is not Enabled, it's ", "cpuNum"):
+    for text in (
+        "Volume[uuid:",
+        "current backup storage state[",
+        "] doesn't allow to proceed",
+        "rootVolumeUuid",
+        "backupStorageUuids",
+        "is not Enabled, it's ",
+        "cpuNum",
+    ):
         assert ZSTACK_PHRASES.search(text), text
     for text in ("backup storage ", " is not a root volume", "must be positive", "root_volume"):
         assert not ZSTACK_PHRASES.search(text), text

@@ -2,12 +2,11 @@ import json
 
 import pytest
 import yaml
+from model_helpers import GiB, small_topology
 
 from fakestack import Cloud, TopologyError, load_topology
 from fakestack.model.kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from fakestack.model.presets import scale
-
-from model_helpers import GiB, small_topology
 
 
 def test_demo_preset_has_the_promised_shape():
@@ -15,9 +14,15 @@ def test_demo_preset_has_the_promised_shape():
     assert [z.name for z in cloud.zones] == ["zone-1"]
     assert [c.name for c in cloud.clusters] == ["cluster-local", "cluster-shared"]
     assert [(h.name, h.cpu_num, h.total_memory // GiB) for h in cloud.hosts] == [
-        ("host-1", 32, 128), ("host-2", 16, 64), ("host-3", 64, 256), ("host-4", 8, 32)]
+        ("host-1", 32, 128),
+        ("host-2", 16, 64),
+        ("host-3", 64, 256),
+        ("host-4", 8, 32),
+    ]
     assert [(p.name, p.type) for p in cloud.primary_storages] == [
-        ("local-ps", PrimaryStorageKind.LOCAL), ("nfs-ps", PrimaryStorageKind.NETWORK_SHARE)]
+        ("local-ps", PrimaryStorageKind.LOCAL),
+        ("nfs-ps", PrimaryStorageKind.NETWORK_SHARE),
+    ]
     assert [b.type for b in cloud.backup_storages] == [BackupStorageKind.BACKUP_STORE]
     assert len(cloud.images) == 2
     golden = cloud.vms.get("golden")
@@ -49,29 +54,60 @@ def test_topology_from_yaml_and_json_files(tmp_path):
 
 
 def test_sizes_accept_units():
-    topo = load_topology(small_topology(hosts=[{"name": "h1", "cluster": "c", "cpu_num": 1,
-                                                 "memory": "1.5G"}]))
+    topo = load_topology(
+        small_topology(hosts=[{"name": "h1", "cluster": "c", "cpu_num": 1, "memory": "1.5G"}])
+    )
     assert topo.hosts[0].memory == int(1.5 * GiB)
 
 
-@pytest.mark.parametrize("change, field, reason", [
-    ({"hosts": [{"name": "h1", "cluster": "nope", "cpu_num": 1, "memory": "1G"}]},
-     "hosts[0].cluster", "unknown cluster 'nope'"),
-    ({"hosts": [{"name": "h1", "cluster": "c", "cpu_num": 0, "memory": "1G"}]},
-     "hosts[0].cpu_num", "greater than 0"),
-    ({"hosts": [{"name": "h1", "cluster": "c", "cpu_num": 1, "memory": "lots"}]},
-     "hosts[0].memory", "cannot read 'lots' as a size"),
-    ({"images": [{"name": "img", "backup_storages": ["bs"], "virtual_size": "1G",
-                  "actual_size": "2G"}]},
-     "images[0]", "actual_size (2147483648) is larger than virtual_size (1073741824)"),
-    ({"l3_networks": [{"name": "net", "zone": "z", "cidr": "10.0.0.0/24", "gateway": "10.1.0.1"}]},
-     "l3_networks[0]", "gateway 10.1.0.1 is outside cidr 10.0.0.0/24"),
-    ({"vms": [{"name": "v", "instance_offering": "o1", "image": "missing"}]},
-     "vms[0].image", "unknown image 'missing'"),
-    ({"primary_storages": [{"name": "ps", "type": "Floppy", "clusters": ["c"],
-                            "total_capacity": "1G"}]},
-     "primary_storages[0].type", "Input should be"),
-])
+@pytest.mark.parametrize(
+    "change, field, reason",
+    [
+        (
+            {"hosts": [{"name": "h1", "cluster": "nope", "cpu_num": 1, "memory": "1G"}]},
+            "hosts[0].cluster",
+            "unknown cluster 'nope'",
+        ),
+        (
+            {"hosts": [{"name": "h1", "cluster": "c", "cpu_num": 0, "memory": "1G"}]},
+            "hosts[0].cpu_num",
+            "greater than 0",
+        ),
+        (
+            {"hosts": [{"name": "h1", "cluster": "c", "cpu_num": 1, "memory": "lots"}]},
+            "hosts[0].memory",
+            "cannot read 'lots' as a size",
+        ),
+        (
+            {
+                "images": [
+                    {"name": "img", "backup_storages": ["bs"], "virtual_size": "1G", "actual_size": "2G"}
+                ]
+            },
+            "images[0]",
+            "actual_size (2147483648) is larger than virtual_size (1073741824)",
+        ),
+        (
+            {"l3_networks": [{"name": "net", "zone": "z", "cidr": "10.0.0.0/24", "gateway": "10.1.0.1"}]},
+            "l3_networks[0]",
+            "gateway 10.1.0.1 is outside cidr 10.0.0.0/24",
+        ),
+        (
+            {"vms": [{"name": "v", "instance_offering": "o1", "image": "missing"}]},
+            "vms[0].image",
+            "unknown image 'missing'",
+        ),
+        (
+            {
+                "primary_storages": [
+                    {"name": "ps", "type": "Floppy", "clusters": ["c"], "total_capacity": "1G"}
+                ]
+            },
+            "primary_storages[0].type",
+            "Input should be",
+        ),
+    ],
+)
 def test_bad_topologies_name_the_field_and_reason(change, field, reason):
     with pytest.raises(TopologyError) as info:
         load_topology(small_topology(**change))
@@ -127,15 +163,21 @@ def test_an_old_snapshot_with_old_spellings_restores_to_neutral_kinds():
     cloud = Cloud("demo")
     data = json.loads(json.dumps(cloud.snapshot()))
     # what a snapshot taken before the kinds went neutral held
-    old = {"local": "LocalStorage", "network_share": "NFS", "backup_store": "ImageStoreBackupStorage",
-           "root_template": "RootVolumeTemplate"}
+    old = {
+        "local": "LocalStorage",
+        "network_share": "NFS",
+        "backup_store": "ImageStoreBackupStorage",
+        "root_template": "RootVolumeTemplate",
+    }
     kinds = (("primary_storages", "type"), ("backup_storages", "type"), ("images", "media_type"))
     for section, field in kinds:
         for item in data[section] + data["topology"][section]:
             item[field] = old[item[field]]
     restored = Cloud.restore(data)
-    assert [p.type for p in restored.primary_storages] == [PrimaryStorageKind.LOCAL,
-                                                          PrimaryStorageKind.NETWORK_SHARE]
+    assert [p.type for p in restored.primary_storages] == [
+        PrimaryStorageKind.LOCAL,
+        PrimaryStorageKind.NETWORK_SHARE,
+    ]
     assert [b.type for b in restored.backup_storages] == [BackupStorageKind.BACKUP_STORE]
     assert {i.media_type for i in restored.images} == {ImageKind.ROOT_TEMPLATE}
     assert all(type(i.media_type) is ImageKind for i in restored.images)

@@ -1,9 +1,9 @@
 """Copy-on-write trees: linked clones, instant clones, hidden nodes, writes, full clones."""
+
 import pytest
+from model_helpers import GiB, MiB, small_topology
 
 from fakestack import CapacityExhausted, Cloud, InvalidState
-
-from model_helpers import GiB, MiB, small_topology
 
 LEAF = MiB
 
@@ -81,8 +81,10 @@ def test_frozen_source_does_not_grow_per_clone(cloud):
 
 
 def test_chain_limit():
-    topo = small_topology(settings={"max_chain_depth": 5},
-                          hosts=[{"name": "h1", "cluster": "c", "cpu_num": 64, "memory": "512G"}])
+    topo = small_topology(
+        settings={"max_chain_depth": 5},
+        hosts=[{"name": "h1", "cluster": "c", "cpu_num": 64, "memory": "512G"}],
+    )
     cloud = Cloud(topo)
     cloud.create_vm("src", image="img", instance_offering="o1")  # depth 2
     cloud.instant_clone("src", "a")  # 3

@@ -1,6 +1,7 @@
 """The "code under test" of the README examples: a small ZStack client that keeps a pool
 of clones of one golden VM.  It speaks plain HTTP through httpx, so the same code runs
 in process (``httpx.WSGITransport``) and against a live endpoint (``base_url``)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -15,14 +16,16 @@ class ZStackError(Exception):
 
 
 class ClonePool:
-    def __init__(self, http: httpx.Client, golden: str, account: str = "admin",
-                 password: str = "password") -> None:
+    def __init__(
+        self, http: httpx.Client, golden: str, account: str = "admin", password: str = "password"
+    ) -> None:
         self.http = http
         self.golden = golden
         self.members: list[str] = []
         digest = hashlib.sha512(password.encode()).hexdigest()
-        r = http.put("/zstack/v1/accounts/login",
-                     json={"logInByAccount": {"accountName": account, "password": digest}})
+        r = http.put(
+            "/zstack/v1/accounts/login", json={"logInByAccount": {"accountName": account, "password": digest}}
+        )
         r.raise_for_status()
         self.session = r.json()["inventory"]["uuid"]
 
@@ -43,8 +46,9 @@ class ClonePool:
 
     def grow(self, names: list[str]) -> dict[str, str]:
         """Clone the golden VM once per name; returns {name: error code} for the failures."""
-        result = self.call("PUT", f"/zstack/v1/vm-instances/{self.golden}/actions",
-                           {"cloneVmInstance": {"names": names}})["result"]
+        result = self.call(
+            "PUT", f"/zstack/v1/vm-instances/{self.golden}/actions", {"cloneVmInstance": {"names": names}}
+        )["result"]
         failed = {}
         for name, entry in zip(names, result["inventories"]):
             if "error" in entry:

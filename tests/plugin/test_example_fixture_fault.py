@@ -1,8 +1,9 @@
 """README example 1: the ``fakestack`` fixture with an exhaustion fault, in process."""
+
 import httpx
 import pytest
-
 from example_clonepool import ClonePool
+
 from fakestack import faults
 
 

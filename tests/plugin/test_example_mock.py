@@ -2,6 +2,7 @@
 # (the docs page's blocks as written, each with its own imports)
 """docs/mock.md: "Any HTTP client in process: fakestack.mock" and its ``fakestack_factory``
 example, as written there (a test below checks that the page still shows this code)."""
+
 import hashlib
 
 import requests
@@ -10,15 +11,24 @@ import requests
 def clone_web_servers(base_url, names):
     """Log in to ZStack, clone the golden VM once per name; {name: state or error code}."""
     with requests.Session() as http:
-        login = http.put(f"{base_url}/zstack/v1/accounts/login", json={"logInByAccount": {
-            "accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}})
+        login = http.put(
+            f"{base_url}/zstack/v1/accounts/login",
+            json={
+                "logInByAccount": {
+                    "accountName": "admin",
+                    "password": hashlib.sha512(b"password").hexdigest(),
+                }
+            },
+        )
         http.headers["Authorization"] = f"OAuth {login.json()['inventory']['uuid']}"
         golden = http.get(f"{base_url}/zstack/v1/vm-instances", params={"q": "name=golden"})
         golden = golden.json()["inventories"][0]["uuid"]
         made = {}
         for name in names:
-            job = http.put(f"{base_url}/zstack/v1/vm-instances/{golden}/actions",
-                           json={"cloneVmInstance": {"names": [name]}})
+            job = http.put(
+                f"{base_url}/zstack/v1/vm-instances/{golden}/actions",
+                json={"cloneVmInstance": {"names": [name]}},
+            )
             entry = http.get(job.json()["location"]).json()["result"]["inventories"][0]
             made[name] = entry["error"]["code"] if entry.get("error") else entry["inventory"]["state"]
         return made
@@ -32,7 +42,10 @@ def test_the_second_clone_finds_no_host_cpu():
     with fakestack.mock(urls=["http://zstack.example:8080"]) as fake:
         faults.add(fake.cloud, faults.exhaust("vm.clone", "host.cpu", nth=2))
         assert clone_web_servers("http://zstack.example:8080", ["web-1", "web-2", "web-3"]) == {
-            "web-1": "Running", "web-2": "VM.1001", "web-3": "Running"}
+            "web-1": "Running",
+            "web-2": "VM.1001",
+            "web-3": "Running",
+        }
 
 
 import requests

@@ -1,11 +1,12 @@
 """README example 3: a hypothesis state machine finds a bug planted in a small client."""
+
 import httpx
 import pytest
+from example_clonepool import ClonePool, ZStackError
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
 
-from example_clonepool import ClonePool, ZStackError
 from fakestack.stateful import CloudStateMachine
 
 
@@ -28,7 +29,7 @@ class Autoscaler:
 
 
 class AutoscalerMachine(CloudStateMachine):
-    topology = "tiny"                        # room for three more VMs
+    topology = "tiny"  # room for three more VMs
     operations = frozenset({"tick", "faults"})  # built-in rules kept: clock ticks, faults
     fault_operations = ("vm.clone",)
     fault_effects = ("exhaust", "fail")
@@ -46,8 +47,14 @@ class AutoscalerMachine(CloudStateMachine):
         assert self.scaler.replicas == len(replicas)
 
 
-FIND = settings(max_examples=50, stateful_step_count=10, deadline=None, database=None,
-                derandomize=True, phases=(Phase.generate,))  # no shrinking: this test only needs the verdict
+FIND = settings(
+    max_examples=50,
+    stateful_step_count=10,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    phases=(Phase.generate,),
+)  # no shrinking: this test only needs the verdict
 
 
 def test_the_state_machine_finds_the_planted_bug():

@@ -11,7 +11,9 @@ def run(pytester, source, *args, ini=None):
 
 
 def test_fakestack_is_a_fresh_cloud_per_test(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         def test_one(fakestack):
             assert fakestack.topology.name == "demo" and fakestack.seed == 0
             fakestack.create_vm("web", image="centos-7", instance_offering="small")
@@ -20,14 +22,17 @@ def test_fakestack_is_a_fresh_cloud_per_test(pytester):
         def test_two(fakestack):
             assert [vm.name for vm in fakestack.vms] == ["golden"]
             assert fakestack.clock.kind == "manual"
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_a_preset_built_once_per_session_still_gives_each_test_its_own_cloud(pytester):
     """The fixture restores a session-wide snapshot of each preset: whatever a test changes
     (VMs, settings, clock, fault plan, dialect state, ids) is not in the next test's cloud."""
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
         from fakestack import faults
 
@@ -57,14 +62,17 @@ def test_a_preset_built_once_per_session_still_gives_each_test_its_own_cloud(pyt
 
         def test_same_first_id_every_time():
             assert len(IDS) == 3 and len(set(IDS)) == 1
-    """)
+    """,
+    )
     result.assert_outcomes(passed=4)
 
 
 def test_a_finished_tests_clouds_are_not_kept_for_the_rest_of_the_session(pytester):
     """What the failure report would show is dropped once the test is over, whichever
     fixture made the cloud (``fakestack``, ``fakestack_app``, ``fakestack_factory``)."""
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import gc
         import weakref
 
@@ -81,12 +89,15 @@ def test_a_finished_tests_clouds_are_not_kept_for_the_rest_of_the_session(pytest
             gc.collect()
             assert len(REFS) == 3
             assert [ref() for ref in REFS] == [None, None, None]
-    """)
+    """,
+    )
     result.assert_outcomes(passed=3)
 
 
 def test_app_and_client_fixtures_serve_the_same_cloud(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         def test_health(fakestack, fakestack_app, fakestack_client):
             assert fakestack_app.cloud is fakestack
             r = fakestack_client.get("/_fakestack/health")
@@ -94,12 +105,15 @@ def test_app_and_client_fixtures_serve_the_same_cloud(pytester):
             assert r.get_json()["topology"] == "demo"
             fakestack.tick(60)
             assert fakestack_client.get("/_fakestack/clock").get_json()["iso"] == "2026-01-01T00:01:00Z"
-    """)
+    """,
+    )
     result.assert_outcomes(passed=1)
 
 
 def test_marker_sets_topology_seed_and_clock(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
 
         @pytest.mark.fakestack(topology="tiny", seed=42)
@@ -121,12 +135,15 @@ def test_marker_sets_topology_seed_and_clock(pytester):
         class TestClassMarker:
             def test_inherits(self, fakestack):
                 assert fakestack.seed == 5
-    """)
+    """,
+    )
     result.assert_outcomes(passed=4)
 
 
 def test_ini_options_set_the_project_default(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
 
         def test_from_ini(fakestack):
@@ -135,12 +152,16 @@ def test_ini_options_set_the_project_default(pytester):
         @pytest.mark.fakestack(seed=1)
         def test_marker_beats_ini(fakestack):
             assert (fakestack.topology.name, fakestack.seed) == ("tiny", 1)
-    """, ini="[pytest]\nfakestack_topology = tiny\nfakestack_seed = 7\n")
+    """,
+        ini="[pytest]\nfakestack_topology = tiny\nfakestack_seed = 7\n",
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_command_line_seed_beats_ini_but_not_the_marker(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
 
         def test_from_option(fakestack):
@@ -149,29 +170,39 @@ def test_command_line_seed_beats_ini_but_not_the_marker(pytester):
         @pytest.mark.fakestack(seed=1)
         def test_marker_wins(fakestack):
             assert fakestack.seed == 1
-    """, "--fakestack-seed", "99", ini="[pytest]\nfakestack_seed = 7\n")
+    """,
+        "--fakestack-seed",
+        "99",
+        ini="[pytest]\nfakestack_seed = 7\n",
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_same_seed_same_ids(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import fakestack as fs
 
         def test_ids(fakestack):
             twin = fs.Cloud("demo", seed=0, clock=fs.ManualClock())
             assert fakestack.snapshot() == twin.snapshot()
-    """)
+    """,
+    )
     result.assert_outcomes(passed=1)
 
 
 def test_bad_marker_arguments_are_a_usage_error(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
 
         @pytest.mark.fakestack(topolgy="tiny")
         def test_typo(fakestack):
             pass
-    """)
+    """,
+    )
     result.stdout.fnmatch_lines(["*unknown argument 'topolgy'*"])
     assert result.ret != 0
 
@@ -182,7 +213,9 @@ def test_marker_is_registered(pytester):
 
 
 def test_failure_report_shows_requests_faults_and_capacity(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         from fakestack import faults
 
         def test_fails(fakestack, fakestack_client):
@@ -196,7 +229,8 @@ def test_failure_report_shows_requests_faults_and_capacity(pytester):
 
         def test_no_fakestack():
             assert False
-    """)
+    """,
+    )
     result.assert_outcomes(passed=1, failed=2)
     out = result.stdout.str()
     assert out.count(" fakestack ---") == 1  # the test without a fixture has none
@@ -206,7 +240,7 @@ def test_failure_report_shows_requests_faults_and_capacity(pytester):
         "last requests (1 of 1):",
         "#1 POST /_fakestack/clock -> 200",
         'request:  {"advance": 5}',
-        "vm.clone(\"golden\", [\"a\", \"b\", \"c\"]) -> ok [",
+        'vm.clone("golden", ["a", "b", "c"]) -> ok [',
         "f1: vm.clone [nth=2] -> exhaust(resource=host.cpu): calls 3, hits 1",
         "host host-3 cpu",
         "primary nfs-ps physical",
@@ -216,7 +250,9 @@ def test_failure_report_shows_requests_faults_and_capacity(pytester):
 
 
 def test_live_server_is_shared_and_reset_per_test(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import json, urllib.request
         import pytest
         from fakestack import faults
@@ -245,12 +281,15 @@ def test_live_server_is_shared_and_reset_per_test(pytester):
 
         def test_third(fakestack_server):
             assert get(fakestack_server.url + "/_fakestack/health")["topology"] == "demo"
-    """)
+    """,
+    )
     result.assert_outcomes(passed=3)
 
 
 def test_drop_connection_in_process_and_over_the_live_server(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import hashlib
         import httpx
         import pytest
@@ -270,12 +309,15 @@ def test_drop_connection_in_process_and_over_the_live_server(pytester):
                 with pytest.raises(httpx.RemoteProtocolError):
                     http.put("/zstack/v1/accounts/login", json=LOGIN)
                 assert http.put("/zstack/v1/accounts/login", json=LOGIN).status_code == 200
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_failure_report_of_a_live_server_test_names_its_url(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import urllib.request
 
         def test_fails(fakestack_server):
@@ -284,7 +326,8 @@ def test_failure_report_of_a_live_server_test_names_its_url(pytester):
                 fakestack_server.url + "/_fakestack/clock", data=b'{"advance": 1}',
                 method="POST"), timeout=5).read()
             assert False, "look at the fakestack section"
-    """)
+    """,
+    )
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "served at http://127.0.0.1:" in out

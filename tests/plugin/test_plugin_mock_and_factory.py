@@ -10,7 +10,9 @@ def run(pytester, source, *args):
 
 
 def test_mock_fixture_and_marker_answer_requests_in_process(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import httpx
         import pytest
         import requests
@@ -31,12 +33,15 @@ def test_mock_fixture_and_marker_answer_requests_in_process(pytester):
 
         def test_not_mocked_after_the_test():
             assert fs.Mock.current() is None
-    """)
+    """,
+    )
     result.assert_outcomes(passed=3)
 
 
 def test_live_server_over_tls(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
         import requests
 
@@ -48,12 +53,15 @@ def test_live_server_over_tls(pytester):
 
         def test_plain(fakestack_server):
             assert fakestack_server.url.startswith("http://127.0.0.1:")
-    """)
+    """,
+    )
     result.assert_outcomes(passed=2)
 
 
 def test_factory_gives_each_hypothesis_example_a_fresh_cloud(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         from hypothesis import given, settings, strategies as st
 
         from fakestack import faults
@@ -79,13 +87,16 @@ def test_factory_gives_each_hypothesis_example_a_fresh_cloud(pytester):
 
         def test_overrides(fakestack_factory):
             assert fakestack_factory(topology="tiny", seed=7).cloud.seed == 7
-    """)
+    """,
+    )
     result.assert_outcomes(passed=3)
     assert "FailedHealthCheck" not in result.stdout.str()
 
 
 def test_failure_report_shows_the_shrunk_example_with_its_own_request_numbers(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import requests
         from hypothesis import given, settings, strategies as st
 
@@ -98,13 +109,16 @@ def test_failure_report_shows_the_shrunk_example_with_its_own_request_numbers(py
                     requests.get(f"http://fake.example/_fakestack/faults?for={name}")
                     requests.post("http://fake.example/_fakestack/clock", json={"advance": 1})
             assert len(names) < 2
-    """)
+    """,
+    )
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "FailedHealthCheck" not in out and "Flaky" not in out
-    report = out[out.index("- fakestack -"):]
-    assert ("of this test (fakestack_factory: each example has its own cloud; request numbers "
-            "restart), the one hypothesis shrank to: names=['a', 'a']") in report.splitlines()[1]
+    report = out[out.index("- fakestack -") :]
+    assert (
+        "of this test (fakestack_factory: each example has its own cloud; request numbers "
+        "restart), the one hypothesis shrank to: names=['a', 'a']"
+    ) in report.splitlines()[1]
     # the shrunk example's own requests, numbered from 1 (admin reads count but are not kept)
     assert "last requests (2 of 2):" in report
     assert "#2 POST /_fakestack/clock -> 200" in report and "#4 POST /_fakestack/clock -> 200" in report
@@ -112,7 +126,9 @@ def test_failure_report_shows_the_shrunk_example_with_its_own_request_numbers(py
 
 
 def test_failure_report_of_a_mocked_test_lists_the_clients_requests(pytester):
-    result = run(pytester, """
+    result = run(
+        pytester,
+        """
         import pytest
         import requests
 
@@ -121,7 +137,8 @@ def test_failure_report_of_a_mocked_test_lists_the_clients_requests(pytester):
         def test_fails():
             requests.get("https://vcenter.example/rest/vcenter/vm")
             assert False
-    """)
+    """,
+    )
     result.assert_outcomes(failed=1)
     out = result.stdout.str()
     assert "cloud: topology tiny, seed 0, manual clock" in out

@@ -2,6 +2,7 @@
 a broken cloud invariant fails the replay on its last step while the bug is there; a
 failed client ``check()`` is named in the file, whose replay passes and rebuilds the cloud
 that failed the check."""
+
 import pytest
 from test_state_machine_recording import final_states, model_state
 
@@ -20,8 +21,7 @@ def test_a_failed_client_check_is_named_and_the_replay_rebuilds_the_failing_clou
 
     snapshots = final_states(AtMostTwoVms)
     scenario = scenarios.load(tmp_path / "client-check.yaml")
-    assert ("The client's check() failed: AssertionError: the client allows two VMs"
-            in scenario.description)
+    assert "The client's check() failed: AssertionError: the client allows two VMs" in scenario.description
     assert "its replay passes" in scenario.description
     result = scenarios.replay(tmp_path / "client-check.yaml")
     assert result.passed, result.report()  # the client is not in the file
@@ -30,8 +30,7 @@ def test_a_failed_client_check_is_named_and_the_replay_rebuilds_the_failing_clou
         AtMostTwoVms.check(type("Replayed", (), {"cloud": result.cloud})())
 
 
-def test_a_broken_invariant_fails_the_replay_on_its_last_step_while_the_bug_is_there(
-        tmp_path, monkeypatch):
+def test_a_broken_invariant_fails_the_replay_on_its_last_step_while_the_bug_is_there(tmp_path, monkeypatch):
     def forgets_host_memory(self, vm):  # a planted model bug: stop keeps the host's memory held
         if vm.host_uuid is not None:
             self._set(vm, "host_uuid", None)

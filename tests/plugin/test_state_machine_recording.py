@@ -1,19 +1,26 @@
 """A failing CloudStateMachine run written out as a scenario (``record_to``), replayed."""
+
 import httpx
 import pytest
+from example_clonepool import ClonePool
 from hypothesis import Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import rule, run_state_machine_as_test
-
-from example_clonepool import ClonePool
-from fakestack import scenarios
-from fakestack.stateful import CloudStateMachine
 from test_example_state_machine import Autoscaler
 
+from fakestack import scenarios
+from fakestack.stateful import CloudStateMachine
+
 # Shrinking kept: hypothesis runs the shrunk failing example last, and that run is the file.
-SEARCH = settings(max_examples=50, stateful_step_count=8, deadline=None, database=None,
-                  derandomize=True, report_multiple_bugs=False,
-                  phases=(Phase.generate, Phase.shrink))
+SEARCH = settings(
+    max_examples=50,
+    stateful_step_count=8,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    report_multiple_bugs=False,
+    phases=(Phase.generate, Phase.shrink),
+)
 
 
 def model_state(cloud) -> dict:
@@ -38,6 +45,7 @@ def final_states(machine_class):
 def test_a_failing_run_of_model_operations_replays_to_the_state_that_failed(tmp_path):
     class TooManyVms(CloudStateMachine):
         """``check`` stands in for a property of user code: it fails at the third VM."""
+
         record_to = tmp_path / "three-vms.yaml"
         operations = frozenset({"create", "clone", "start", "stop", "destroy", "tick", "faults"})
 
@@ -59,6 +67,7 @@ def test_a_failing_run_of_model_operations_replays_to_the_state_that_failed(tmp_
 
 class RecordedAutoscalerMachine(CloudStateMachine):
     """The README's planted-bug autoscaler, its requests recorded through ``self.app``."""
+
     topology = "tiny"
     operations = frozenset({"tick", "faults"})
     fault_operations = ("vm.clone",)
@@ -87,10 +96,8 @@ def test_a_failing_run_of_http_requests_replays_byte_for_byte(tmp_path):
     assert scenario.base_url == "http://fakestack"
     http_steps = [step for step in scenario.steps if step.kind == "http"]
     assert http_steps[0].http.path == "/zstack/v1/accounts/login"
-    assert any(step.http.method == "PUT" and step.http.path.endswith("/actions")
-               for step in http_steps)
+    assert any(step.http.method == "PUT" and step.http.path.endswith("/actions") for step in http_steps)
     assert all(step.expect.status is not None for step in http_steps)
     result = scenarios.replay(path)
     assert result.passed, result.report()
     assert model_state(result.cloud) == snapshots[-1]
-

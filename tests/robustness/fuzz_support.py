@@ -11,6 +11,7 @@ that: ZStack ``SYS.1000`` (also on the job an async API leaves), vSphere
 ``internal_server_error``, InstaVM FastAPI's ``Internal Server Error``, the admin API's
 ``internal_error``, or any 500 from ZStack, InstaVM or the admin API.
 """
+
 from __future__ import annotations
 
 import base64
@@ -56,8 +57,15 @@ class Target:
 
     def _login(self) -> dict[str, str]:
         if self.dialect == "zstack":
-            answer = self.client.put("/zstack/v1/accounts/login", json={"logInByAccount": {
-                "accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}})
+            answer = self.client.put(
+                "/zstack/v1/accounts/login",
+                json={
+                    "logInByAccount": {
+                        "accountName": "admin",
+                        "password": hashlib.sha512(b"password").hexdigest(),
+                    }
+                },
+            )
             return {"Authorization": "OAuth " + answer.get_json()["inventory"]["uuid"]}
         if self.dialect == "vsphere":
             token = self.client.post("/api/session", headers={"Authorization": BASIC}).get_json()
@@ -115,7 +123,7 @@ def poller(target: Target):
         marker = "/zstack/v1/api-jobs/"
         if marker not in location:
             return None
-        answer = target.client.get(location[location.index(marker):])
+        answer = target.client.get(location[location.index(marker) :])
         return answer.get_data(as_text=True)
 
     return poll

@@ -1,5 +1,6 @@
 """One full cloud behind make_app, spoken to through werkzeug's test client in each
 dialect (the robustness tests of issue 14)."""
+
 from __future__ import annotations
 
 import base64
@@ -12,8 +13,9 @@ from fakestack.app import make_app
 
 INSTAVM_KEY = {"X-API-Key": "instavm_sk_fakestack"}
 ZSTACK_PASSWORD = hashlib.sha512(b"password").hexdigest()
-VSPHERE_BASIC = {"Authorization": "Basic " + base64.b64encode(
-    b"administrator@vsphere.local:password").decode()}
+VSPHERE_BASIC = {
+    "Authorization": "Basic " + base64.b64encode(b"administrator@vsphere.local:password").decode()
+}
 
 
 class Fake:
@@ -24,8 +26,10 @@ class Fake:
 
     # -- ZStack ----------------------------------------------------------------------
     def zstack_session(self) -> str:
-        response = self.client.put("/zstack/v1/accounts/login", json={
-            "logInByAccount": {"accountName": "admin", "password": ZSTACK_PASSWORD}})
+        response = self.client.put(
+            "/zstack/v1/accounts/login",
+            json={"logInByAccount": {"accountName": "admin", "password": ZSTACK_PASSWORD}},
+        )
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()["inventory"]["uuid"]
 

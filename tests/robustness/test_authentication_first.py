@@ -4,6 +4,7 @@ Each test walks a dialect's whole route catalogue without credentials (and with 
 one) and asserts the dialect's authentication error, the same for a uuid that exists and
 one that does not: nobody without a session learns what exists.
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,11 @@ def _existing_uuid(cloud, kind: str | None) -> str:
 
 def _zstack_request(api: dict, path_values: dict):
     path = "/zstack/v1" + _VAR.sub(lambda m: path_values[m.group(1)], api["path"])
-    body = {api["wrapper"] if api["wrapper"] is not None else "null": {}} \
-        if api["method"] in ("POST", "PUT") else None
+    body = (
+        {api["wrapper"] if api["wrapper"] is not None else "null": {}}
+        if api["method"] in ("POST", "PUT")
+        else None
+    )
     return path, body
 
 
@@ -41,7 +45,7 @@ def _zstack_outcome(fake, response):
     """(status, text or error code) of a REST answer, reading the job of a 202."""
     if response.status_code == 202:
         location = response.get_json()["location"]
-        response = fake.client.get(location[location.index("/zstack/v1/"):])
+        response = fake.client.get(location[location.index("/zstack/v1/") :])
     if response.mimetype == "text/plain":
         return response.status_code, response.get_data(as_text=True)
     body = response.get_json()
@@ -54,14 +58,18 @@ def test_zstack_every_api_needing_a_session_authenticates_first(name):
     api, binding = APIS[name], BINDINGS[name]
     outcomes = []
     for existing in (True, False):
-        values = {var: (_existing_uuid(fake.cloud, binding.resources.get(var)) if existing
-                        else MISSING_UUID) for var in _VAR.findall(api["path"])}
+        values = {
+            var: (_existing_uuid(fake.cloud, binding.resources.get(var)) if existing else MISSING_UUID)
+            for var in _VAR.findall(api["path"])
+        }
         path, body = _zstack_request(api, values)
         bare = fake.client.open(path, method=api["method"], json=body)
-        assert (bare.status_code, bare.get_data(as_text=True)) == (
-            400, "missing header 'Authorization'"), path
-        bogus = fake.client.open(path, method=api["method"], json=body,
-                                 headers={"Authorization": "OAuth " + "f" * 32})
+        assert (bare.status_code, bare.get_data(as_text=True)) == (400, "missing header 'Authorization'"), (
+            path
+        )
+        bogus = fake.client.open(
+            path, method=api["method"], json=body, headers={"Authorization": "OAuth " + "f" * 32}
+        )
         outcome = _zstack_outcome(fake, bogus)
         # a parameter check may come first (it reads nothing stored), else the session
         assert outcome in ((503, "ID.1001"), (503, "SYS.1007")), (path, outcome)
@@ -72,8 +80,9 @@ def test_zstack_every_api_needing_a_session_authenticates_first(name):
 @pytest.mark.parametrize("kind", ["volumes", "images", "volume-snapshots"])
 def test_zstack_delete_of_a_missing_resource_needs_a_session(kind):
     fake = Fake()
-    response = fake.client.delete(f"/zstack/v1/{kind}/{MISSING_UUID}",
-                                  headers={"Authorization": "OAuth " + "f" * 32})
+    response = fake.client.delete(
+        f"/zstack/v1/{kind}/{MISSING_UUID}", headers={"Authorization": "OAuth " + "f" * 32}
+    )
     assert _zstack_outcome(fake, response) == (503, "ID.1001")
     good = fake.client.delete(f"/zstack/v1/{kind}/{MISSING_UUID}", headers=fake.zstack_auth())
     assert _zstack_outcome(fake, good) == (200, {})
@@ -106,8 +115,9 @@ def test_vsphere_every_route_authenticates_first(surface):
             continue
         path = prefix + _vsphere_path(route) + (f"?action={route.action}" if route.action else "")
         for headers in ({}, {"vmware-api-session-id": "bogus"}):
-            response = fake.client.open(path, method=route.method, json={} if route.body else None,
-                                        headers=headers)
+            response = fake.client.open(
+                path, method=route.method, json={} if route.body else None, headers=headers
+            )
             assert response.status_code == 401, (route, response.get_data(as_text=True))
             body = response.get_json()
             kind = body["type"] if surface == "rest" else body["error_type"]
@@ -121,10 +131,20 @@ def test_vsphere_jsonrpc_authenticates_first():
     for (service, operation), op in sorted(OPERATIONS.items()):
         if op.auth == LOGIN:
             continue
-        response = fake.client.post("/api", json={
-            "jsonrpc": "2.0", "id": "1", "method": "invoke",
-            "params": {"serviceId": service, "operationId": operation, "input": {"STRUCTURE": {
-                "operation-input": {"vm": "vm-1"}}}, "ctx": {}}})
+        response = fake.client.post(
+            "/api",
+            json={
+                "jsonrpc": "2.0",
+                "id": "1",
+                "method": "invoke",
+                "params": {
+                    "serviceId": service,
+                    "operationId": operation,
+                    "input": {"STRUCTURE": {"operation-input": {"vm": "vm-1"}}},
+                    "ctx": {},
+                },
+            },
+        )
         assert response.status_code == 200
         error = response.get_json()["result"]["error"]["ERROR"]
         assert "com.vmware.vapi.std.errors.unauthenticated" in error, (service, operation, error)
@@ -137,13 +157,15 @@ def test_instavm_every_route_authenticates_first():
         if endpoint.auth != "header":
             continue
         for vm_id in (existing_vm, "vm_missing"):
-            path = _VAR.sub(lambda m, vm_id=vm_id: vm_id if m.group(1) == "vm_id" else "x1",
-                            endpoint.pattern)
+            path = _VAR.sub(lambda m, vm_id=vm_id: vm_id if m.group(1) == "vm_id" else "x1", endpoint.pattern)
             shared = any(path.startswith(p + "/") or path == p for p in SHARED_PREFIXES)
             for headers in ({}, {"X-API-Key": "wrong"}, {"Authorization": "Bearer wrong"}):
-                response = fake.client.open(path, method=endpoint.method,
-                                            json={} if endpoint.body is not None else None,
-                                            headers=headers)
+                response = fake.client.open(
+                    path,
+                    method=endpoint.method,
+                    json={} if endpoint.body is not None else None,
+                    headers=headers,
+                )
                 if shared and not headers:
                     # no InstaVM credential on a path ZStack's /v1 alias serves too: ZStack's
                     # own authentication error (issue 14 defect 12)

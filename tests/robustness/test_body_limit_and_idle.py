@@ -1,5 +1,6 @@
 """Defect 11: a request body over the limit is answered 413 in each dialect's shape without
 being read (configurable; chunked bodies too), and idle connections are closed."""
+
 from __future__ import annotations
 
 import http.client
@@ -55,9 +56,15 @@ def test_vsphere_rest_api_and_jsonrpc_answer_413_in_their_shapes(client):
     assert api.status_code == 413 and api.get_json()["error_type"] == "INVALID_REQUEST"
     rpc = _post(client, "/api")
     assert rpc.status_code == 413
-    assert rpc.get_json() == {"jsonrpc": "2.0", "id": None, "error": {
-        "code": -32600, "message": "Invalid Request.",
-        "data": f"the request body exceeds the limit of {LIMIT} bytes"}}
+    assert rpc.get_json() == {
+        "jsonrpc": "2.0",
+        "id": None,
+        "error": {
+            "code": -32600,
+            "message": "Invalid Request.",
+            "data": f"the request body exceeds the limit of {LIMIT} bytes",
+        },
+    }
 
 
 def test_admin_answers_413_and_the_journal_says_the_body_was_not_read(client):
@@ -75,8 +82,9 @@ def test_a_body_within_the_limit_is_served(client):
 
 @pytest.fixture
 def server():
-    running = start_server(Cloud("tiny", seed=0, clock=ManualClock()), port=0,
-                           max_body_bytes=LIMIT, idle_timeout=0.5)
+    running = start_server(
+        Cloud("tiny", seed=0, clock=ManualClock()), port=0, max_body_bytes=LIMIT, idle_timeout=0.5
+    )
     yield running
     running.stop()
 
@@ -100,9 +108,13 @@ def test_served_413_closes_the_connection_without_reading_a_huge_body(server):
 def test_served_chunked_body_over_the_limit_is_413(server):
     connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
     chunks = iter([b"{", b'"x": "' + b"a" * 3000 + b'"', b"}"])
-    connection.request("POST", "/zstack/v1/vm-instances", body=chunks,
-                       headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
-                       encode_chunked=True)
+    connection.request(
+        "POST",
+        "/zstack/v1/vm-instances",
+        body=chunks,
+        headers={"Content-Type": "application/json", "Transfer-Encoding": "chunked"},
+        encode_chunked=True,
+    )
     response = connection.getresponse()
     assert response.status == 413
     assert response.read().decode() == f"the request body exceeds the limit of {LIMIT} bytes"

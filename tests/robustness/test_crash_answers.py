@@ -1,6 +1,7 @@
 """Defect 6: a bug of the fake (an exception nobody expected) is answered in the dialect's
 own shape: ZStack an ErrorCode (SYS.1000), vSphere REST/API vAPI internal_server_error,
 JSON-RPC HTTP 200 with result.error internal_server_error, InstaVM FastAPI's 500."""
+
 from __future__ import annotations
 
 import pytest
@@ -23,9 +24,13 @@ def test_zstack_crash_is_a_sys_1000_error_code(monkeypatch, path):
     monkeypatch.setattr(ZStackDialect, "_rest_api", _boom)
     response = fake.client.get(path, headers=auth)
     assert response.status_code == 503
-    assert response.get_json() == {"error": {
-        "code": "SYS.1000", "description": "An internal error happened in system",
-        "details": "RuntimeError: simulated bug"}}
+    assert response.get_json() == {
+        "error": {
+            "code": "SYS.1000",
+            "description": "An internal error happened in system",
+            "details": "RuntimeError: simulated bug",
+        }
+    }
 
 
 def test_instavm_crash_is_fastapis_500(monkeypatch):
@@ -55,10 +60,20 @@ def test_vsphere_rest_crash_is_internal_server_error(monkeypatch, surface):
 
 
 def _rpc(fake, request_id="42"):
-    return fake.client.post("/api", json={
-        "jsonrpc": "2.0", "id": request_id, "method": "invoke",
-        "params": {"serviceId": "com.vmware.vcenter.VM", "operationId": "list",
-                   "input": {"STRUCTURE": {"operation-input": {}}}, "ctx": {}}})
+    return fake.client.post(
+        "/api",
+        json={
+            "jsonrpc": "2.0",
+            "id": request_id,
+            "method": "invoke",
+            "params": {
+                "serviceId": "com.vmware.vcenter.VM",
+                "operationId": "list",
+                "input": {"STRUCTURE": {"operation-input": {}}},
+                "ctx": {},
+            },
+        },
+    )
 
 
 def test_jsonrpc_crash_in_an_operation_is_http_200_internal_server_error(monkeypatch):

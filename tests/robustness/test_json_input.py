@@ -1,6 +1,7 @@
 """Defects 2, 3 and 5: unpaired surrogates, deep nesting, NaN/Infinity and numbers too big
 for a float are refused at the boundary of every dialect (and the admin API), each in the
 dialect's own shape, and nothing is stored."""
+
 from __future__ import annotations
 
 import pytest
@@ -17,15 +18,22 @@ def post(fake, path, raw: bytes, headers=None, method="POST"):
 
 # -- unpaired surrogates (defect 2) ------------------------------------------------------
 
+
 def test_instavm_snapshot_with_a_surrogate_is_a_422_and_is_not_stored():
     fake = Fake()
     before = fake.client.get("/v1/snapshots", headers=INSTAVM_KEY).get_json()
     response = post(fake, "/v1/snapshots", b'{"oci_image": "\\ud800"}', INSTAVM_KEY)
     assert response.status_code == 422
-    assert response.get_json() == {"detail": [{
-        "type": "string_unicode", "loc": ["body", "oci_image"],
-        "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
-        "input": "\\ud800"}]}
+    assert response.get_json() == {
+        "detail": [
+            {
+                "type": "string_unicode",
+                "loc": ["body", "oci_image"],
+                "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
+                "input": "\\ud800",
+            }
+        ]
+    }
     after = fake.client.get("/v1/snapshots", headers=INSTAVM_KEY)
     assert after.status_code == 200
     assert after.get_json() == before
@@ -45,8 +53,7 @@ def test_instavm_raw_surrogate_bytes_and_surrogate_keys_are_refused_too():
 def test_zstack_rest_surrogate_in_a_param_is_a_plain_text_400():
     fake = Fake()
     auth = fake.zstack_auth()
-    response = post(fake, "/zstack/v1/vm-instances",
-                    b'{"params": {"name": "vm", "cpuNum": "\\ud800"}}', auth)
+    response = post(fake, "/zstack/v1/vm-instances", b'{"params": {"name": "vm", "cpuNum": "\\ud800"}}', auth)
     assert response.status_code == 400
     assert response.mimetype == "text/plain"
     assert "[params.cpuNum] holds an unpaired UTF-16 surrogate (\\ud800)" in response.get_data(as_text=True)
@@ -55,8 +62,11 @@ def test_zstack_rest_surrogate_in_a_param_is_a_plain_text_400():
 def test_zstack_legacy_surrogate_is_answered_as_an_undecodable_message():
     fake = Fake()
     session = fake.zstack_session()
-    raw = ('{"org.zstack.header.vm.APIQueryVmInstanceMsg": {"session": {"uuid": "' + session
-           + '"}, "conditions": [{"name": "name", "op": "=", "value": "\\ud800"}]}}').encode()
+    raw = (
+        '{"org.zstack.header.vm.APIQueryVmInstanceMsg": {"session": {"uuid": "'
+        + session
+        + '"}, "conditions": [{"name": "name", "op": "=", "value": "\\ud800"}]}}'
+    ).encode()
     response = post(fake, "/zstack/api/", raw)
     assert response.status_code == 200
     assert response.get_data(as_text=True).startswith("Unable to decode the API message:")
@@ -66,12 +76,15 @@ def test_zstack_legacy_surrogate_is_answered_as_an_undecodable_message():
 def test_vsphere_rest_and_jsonrpc_answer_invalid_argument_for_a_surrogate():
     fake = Fake()
     auth = fake.vsphere_auth()
-    response = post(fake, "/api/vcenter/vm?action=instant-clone",
-                    b'{"source": "vm-1", "name": "\\ud800"}', auth)
+    response = post(
+        fake, "/api/vcenter/vm?action=instant-clone", b'{"source": "vm-1", "name": "\\ud800"}', auth
+    )
     assert response.status_code == 400
     assert response.get_json()["error_type"] == "INVALID_ARGUMENT"
-    raw = (b'{"jsonrpc": "2.0", "id": "7", "method": "invoke", "params": {"serviceId": '
-           b'"com.vmware.vcenter.VM", "operationId": "list", "input": {"x": "\\ud800"}, "ctx": {}}}')
+    raw = (
+        b'{"jsonrpc": "2.0", "id": "7", "method": "invoke", "params": {"serviceId": '
+        b'"com.vmware.vcenter.VM", "operationId": "list", "input": {"x": "\\ud800"}, "ctx": {}}}'
+    )
     response = post(fake, "/api", raw)
     assert response.status_code == 200
     body = response.get_json()
@@ -87,6 +100,7 @@ def test_admin_refuses_a_surrogate_with_400():
 
 
 # -- deep nesting (defect 3) -------------------------------------------------------------
+
 
 @pytest.mark.parametrize("raw", [DEEP, DEEP_OBJECT], ids=["100000-arrays", "70-objects"])
 def test_deep_nesting_is_each_dialects_parse_error(raw):
@@ -115,14 +129,22 @@ def test_deep_nesting_is_each_dialects_parse_error(raw):
 
 # -- NaN, Infinity, huge numbers (defect 5) ----------------------------------------------
 
+
 @pytest.mark.parametrize("literal", [b"NaN", b"Infinity", b"-Infinity", b"1e400"])
 def test_instavm_non_finite_numbers_are_a_422_at_the_field(literal):
     fake = Fake()
     response = post(fake, "/v1/vms", b'{"memory_mb": ' + literal + b"}", INSTAVM_KEY)
     assert response.status_code == 422
-    assert response.get_json() == {"detail": [{
-        "type": "finite_number", "loc": ["body", "memory_mb"],
-        "msg": "Input should be a finite number", "input": None}]}
+    assert response.get_json() == {
+        "detail": [
+            {
+                "type": "finite_number",
+                "loc": ["body", "memory_mb"],
+                "msg": "Input should be a finite number",
+                "input": None,
+            }
+        ]
+    }
     response = post(fake, "/v1/vms", b'{"metadata": {"x": [1, ' + literal + b"]}}", INSTAVM_KEY)
     assert response.status_code == 422
     assert response.get_json()["detail"][0]["loc"] == ["body", "metadata", "x", 1]
@@ -133,9 +155,10 @@ def test_non_finite_numbers_in_the_other_dialects():
     fake = Fake()
     zs = post(fake, "/zstack/v1/vm-instances", b'{"params": {"cpuNum": NaN}}', fake.zstack_auth())
     assert zs.status_code == 400 and "[params.cpuNum] is nan" in zs.get_data(as_text=True)
-    api = post(fake, "/api/vcenter/vm?action=instant-clone", b'{"source": Infinity}',
-               fake.vsphere_auth())
+    api = post(fake, "/api/vcenter/vm?action=instant-clone", b'{"source": Infinity}', fake.vsphere_auth())
     assert api.status_code == 400 and api.get_json()["error_type"] == "INVALID_ARGUMENT"
-    login = fake.client.put("/zstack/v1/accounts/login", json={
-        "logInByAccount": {"accountName": "admin", "password": ZSTACK_PASSWORD}})
+    login = fake.client.put(
+        "/zstack/v1/accounts/login",
+        json={"logInByAccount": {"accountName": "admin", "password": ZSTACK_PASSWORD}},
+    )
     assert login.status_code == 200

@@ -1,6 +1,7 @@
 """Each dialect (and the admin API) publishes an OpenAPI 3.1 document generated from its
 route catalogue: valid per openapi-spec-validator, listed in the admin index, and
 covering every route the dialect serves."""
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,12 @@ from fakestack.dialects.vsphere.routes import ROUTES as VSPHERE_ROUTES
 from fakestack.dialects.zstack.catalog import APIS
 from fakestack.dialects.zstack.registry import BINDINGS
 
-DOCUMENTS = {"admin": "/_fakestack/openapi.json", "zstack": "/zstack/v1/openapi.json",
-             "instavm": "/openapi.json", "vsphere": "/api/openapi.json"}
+DOCUMENTS = {
+    "admin": "/_fakestack/openapi.json",
+    "zstack": "/zstack/v1/openapi.json",
+    "instavm": "/openapi.json",
+    "vsphere": "/api/openapi.json",
+}
 
 
 @pytest.fixture(scope="module")
@@ -39,8 +44,9 @@ def _normalised(path: str) -> str:
 
 
 def _operations(document) -> set[tuple[str, str]]:
-    return {(method.upper(), _normalised(path))
-            for path, item in document["paths"].items() for method in item}
+    return {
+        (method.upper(), _normalised(path)) for path, item in document["paths"].items() for method in item
+    }
 
 
 @pytest.mark.parametrize("api", sorted(DOCUMENTS))
@@ -97,4 +103,5 @@ def test_a_body_model_is_documented_from_its_pydantic_schema(client):
     assert schemas["SnapshotCreateRequest"]["required"] == ["oci_image"]
     body = document["paths"]["/v1/snapshots"]["post"]["requestBody"]
     assert body["content"]["application/json"]["schema"] == {
-        "$ref": "#/components/schemas/SnapshotCreateRequest"}
+        "$ref": "#/components/schemas/SnapshotCreateRequest"
+    }

@@ -2,6 +2,7 @@
 decided by the request: InstaVM owns the path segments only its SDK uses; on the one
 both use (``/v1/volumes``) a request with InstaVM credentials is InstaVM's, any other
 ZStack's.  Every path of the InstaVM SDK is checked with an InstaVM key."""
+
 from __future__ import annotations
 
 import re
@@ -19,8 +20,11 @@ def _last_dialect(fake) -> str:
 
 
 @pytest.mark.parametrize("endpoint", ALL_ENDPOINTS, ids=lambda e: f"{e.method} {e.pattern}")
-@pytest.mark.parametrize("credentials", [INSTAVM_KEY, {"Authorization": "Bearer instavm_sk_fakestack"}],
-                         ids=["x-api-key", "bearer"])
+@pytest.mark.parametrize(
+    "credentials",
+    [INSTAVM_KEY, {"Authorization": "Bearer instavm_sk_fakestack"}],
+    ids=["x-api-key", "bearer"],
+)
 def test_every_instavm_sdk_path_with_an_instavm_key_is_answered_by_instavm(endpoint, credentials):
     fake = Fake()
     path = _VAR.sub("x1", endpoint.pattern)
@@ -45,7 +49,10 @@ def test_instavm_volumes_are_instavms_with_its_key_and_zstacks_otherwise():
     assert isinstance(zstack.get_json()["inventories"], list)
     bare = fake.client.get("/v1/volumes")
     assert (bare.status_code, bare.get_data(as_text=True), _last_dialect(fake)) == (
-        400, "missing header 'Authorization'", "zstack")
+        400,
+        "missing header 'Authorization'",
+        "zstack",
+    )
     uuid = zstack.get_json()["inventories"][0]["uuid"]
     one = fake.client.get(f"/v1/volumes/{uuid}", headers=fake.zstack_auth())
     assert one.get_json()["inventories"][0]["uuid"] == uuid
@@ -57,4 +64,3 @@ def test_zstack_alias_paths_stay_zstacks():
     for path in ("/v1/vm-instances", "/v1/hosts", "/v1/volume-snapshots", "/v1/images"):
         response = fake.client.get(path, headers=auth)
         assert (response.status_code, _last_dialect(fake)) == (200, "zstack"), path
-

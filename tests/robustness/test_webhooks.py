@@ -1,6 +1,7 @@
 """Defect 9: X-Web-Hook is checked when the job is submitted (ZStack's plain-text 400, no
 job, nothing changed); only http(s) on the loopback or an allowed host is ever called, and
 the sender never dies with a traceback."""
+
 from __future__ import annotations
 
 import pytest
@@ -10,15 +11,28 @@ from fakestack.dialects.zstack import webhooks
 
 
 def _create_volume(fake, headers):
-    return fake.client.post("/zstack/v1/volumes/data", headers=headers, json={
-        "params": {"name": "hooked", "diskSize": 1073741824}})
+    return fake.client.post(
+        "/zstack/v1/volumes/data",
+        headers=headers,
+        json={"params": {"name": "hooked", "diskSize": 1073741824}},
+    )
 
 
-@pytest.mark.parametrize("url", [
-    "file:///etc/passwd", "ftp://127.0.0.1/x", "gopher://127.0.0.1:70/", "http://",
-    "http://example.com/hook", "https://10.0.0.5/hook", "http://127.0.0.1:99999/hook",
-    "http://[::1/hook", "not a url", "http://169.254.169.254/latest/meta-data",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "file:///etc/passwd",
+        "ftp://127.0.0.1/x",
+        "gopher://127.0.0.1:70/",
+        "http://",
+        "http://example.com/hook",
+        "https://10.0.0.5/hook",
+        "http://127.0.0.1:99999/hook",
+        "http://[::1/hook",
+        "not a url",
+        "http://169.254.169.254/latest/meta-data",
+    ],
+)
 def test_a_bad_webhook_is_refused_at_submission_and_nothing_happens(url):
     fake = Fake()
     headers = {**fake.zstack_auth(), "X-Web-Hook": url}
@@ -34,8 +48,9 @@ def test_a_bad_webhook_is_refused_at_submission_and_nothing_happens(url):
     assert sent == []
 
 
-@pytest.mark.parametrize("url", ["http://127.0.0.1:9/hook", "https://localhost/x",
-                                 "http://[::1]:8080/cb", "http://127.5.6.7/"])
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:9/hook", "https://localhost/x", "http://[::1]:8080/cb", "http://127.5.6.7/"]
+)
 def test_loopback_webhooks_are_accepted(url):
     fake = Fake()
     sent = []

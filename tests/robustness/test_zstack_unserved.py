@@ -1,5 +1,6 @@
 """Defect 13: a ZStack API the fake does not serve answers as the real server answers an
 unknown path (404 plain text), never as another API that a less specific template matches."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,19 +9,26 @@ from support import Fake
 from fakestack.dialects.zstack.known_paths import KNOWN_PATHS
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/vm-instances/appliances"),               # would match QueryVmInstance /{uuid}
-    ("GET", "/hosts/hypervisor-types"),                 # QueryHost /{uuid}
-    ("GET", "/volume-snapshots/group"),                 # QueryVolumeSnapshot /{uuid}
-    ("POST", "/hosts/kvm"),                             # only a GET /hosts/{uuid} is served
-    ("PUT", "/volume-snapshots/batch-delete"),
-    ("DELETE", "/vm-instances/cdroms/" + "a" * 32),     # DestroyVmInstance is /vm-instances/{uuid}
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/vm-instances/appliances"),  # would match QueryVmInstance /{uuid}
+        ("GET", "/hosts/hypervisor-types"),  # QueryHost /{uuid}
+        ("GET", "/volume-snapshots/group"),  # QueryVolumeSnapshot /{uuid}
+        ("POST", "/hosts/kvm"),  # only a GET /hosts/{uuid} is served
+        ("PUT", "/volume-snapshots/batch-delete"),
+        ("DELETE", "/vm-instances/cdroms/" + "a" * 32),  # DestroyVmInstance is /vm-instances/{uuid}
+    ],
+)
 @pytest.mark.parametrize("context", ["/zstack/v1", "/v1"])
 def test_an_unserved_api_is_an_unknown_path(context, method, path):
     fake = Fake()
-    response = fake.client.open(context + path, method=method, headers=fake.zstack_auth(),
-                                json={"params": {}} if method in ("POST", "PUT") else None)
+    response = fake.client.open(
+        context + path,
+        method=method,
+        headers=fake.zstack_auth(),
+        json={"params": {}} if method in ("POST", "PUT") else None,
+    )
     assert response.status_code == 404
     assert response.mimetype == "text/plain"
     assert response.get_data(as_text=True) == f"no api mapping to /v1{path}"

@@ -1,5 +1,6 @@
 """Recordings a person can read: named steps, relative clock ticks, saved variables, one
 line per body; their replay still passes byte for byte."""
+
 from __future__ import annotations
 
 import hashlib
@@ -38,15 +39,24 @@ def assert_replays_byte_for_byte(path):
 def test_six_zstack_requests_make_a_few_dozen_readable_lines(tmp_path):
     wall, cloud, path, app = record_in_process(tmp_path)
     with fakestack.mock(app=app, urls=[ZSTACK]), requests.Session() as http:
-        login = http.put(f"{ZSTACK}/zstack/v1/accounts/login", json={"logInByAccount": {
-            "accountName": "admin", "password": hashlib.sha512(b"password").hexdigest()}})
+        login = http.put(
+            f"{ZSTACK}/zstack/v1/accounts/login",
+            json={
+                "logInByAccount": {
+                    "accountName": "admin",
+                    "password": hashlib.sha512(b"password").hexdigest(),
+                }
+            },
+        )
         session = login.json()["inventory"]["uuid"]
         http.headers["Authorization"] = f"OAuth {session}"
         golden = http.get(f"{ZSTACK}/zstack/v1/vm-instances", params={"q": "name=golden"}).json()
         golden = golden["inventories"][0]["uuid"]
         wall.now += 30
-        job = http.put(f"{ZSTACK}/zstack/v1/vm-instances/{golden}/actions",
-                       json={"cloneVmInstance": {"names": ["web-1"]}}).json()["location"]
+        job = http.put(
+            f"{ZSTACK}/zstack/v1/vm-instances/{golden}/actions",
+            json={"cloneVmInstance": {"names": ["web-1"]}},
+        ).json()["location"]
         assert http.get(job).status_code == 200
         wall.now += 0.5  # less than a second: no clock step
         assert http.get(f"{ZSTACK}/zstack/v1/vm-instances", params={"q": "name=web-1"}).status_code == 200
@@ -56,8 +66,14 @@ def test_six_zstack_requests_make_a_few_dozen_readable_lines(tmp_path):
     assert len(text.splitlines()) <= 70, text  # was 411 with a block per body
     steps = yaml.safe_load(text)["steps"]
     assert [s.get("name") or s["clock"] for s in steps] == [
-        "LogInByAccount", "QueryVmInstance name=golden", {"tick": 30}, "CloneVmInstance web-1",
-        "poll job", "QueryVmInstance name=web-1", "LogOut"]
+        "LogInByAccount",
+        "QueryVmInstance name=golden",
+        {"tick": 30},
+        "CloneVmInstance web-1",
+        "poll job",
+        "QueryVmInstance name=web-1",
+        "LogOut",
+    ]
     assert "- clock: {tick: 30}\n" in text
     assert steps[0]["save"] == {"session": "inventory.uuid"}
     assert steps[1]["save"] == {"golden_uuid": "inventories.0.uuid"}
@@ -76,8 +92,12 @@ def test_a_vsphere_sdk_session_is_saved_once_and_sent_as_a_variable(tmp_path):
 
     wall, cloud, path, app = record_in_process(tmp_path)
     with fakestack.mock(app=app, urls=["https://vcenter.example"]):
-        client = create_vsphere_client(server="vcenter.example", username="administrator@vsphere.local",
-                                       password="password", session=requests.Session())
+        client = create_vsphere_client(
+            server="vcenter.example",
+            username="administrator@vsphere.local",
+            password="password",
+            session=requests.Session(),
+        )
         client.vcenter.VM.list()
         wall.now += 5
         assert client.vcenter.VM.instant_clone(VM.InstantCloneSpec(source="vm-1", name="ic-1")) == "vm-2"
@@ -109,9 +129,20 @@ def test_note_faults_takes_what_faults_add_returns(tmp_path):
     rec.note_faults(rule)
     rec.tick(30)
     assert rec.as_dict()["steps"] == [
-        {"fault": {"add": [{"match": "vm.clone", "when": {}, "effect": {
-            "type": "exhaust", "resource": "host.memory"}, "id": rule[0].id}]}},
-        {"clock": {"tick": 30}}]
+        {
+            "fault": {
+                "add": [
+                    {
+                        "match": "vm.clone",
+                        "when": {},
+                        "effect": {"type": "exhaust", "resource": "host.memory"},
+                        "id": rule[0].id,
+                    }
+                ]
+            }
+        },
+        {"clock": {"tick": 30}},
+    ]
     assert "- clock: {tick: 30}\n" in rec.dumps()
     result = scenarios.replay(rec.save(tmp_path / "noted.yaml"))
     assert result.passed, result.report()

@@ -1,4 +1,5 @@
 """Scenario files: schema errors, replay pass/fail, determinism, record -> replay, CLI, pytest."""
+
 from __future__ import annotations
 
 import base64
@@ -29,20 +30,23 @@ def errors_of(text: str) -> list[str]:
 # -- schema errors name the step, the field and why ------------------------------------
 def test_a_step_without_an_action_names_the_step_and_its_line():
     problems = errors_of("name: x\nsteps:\n  - name: first\n    op: capacity\n  - name: empty\n")
-    assert problems == ["step 2 (empty), line 5: a step has exactly one of http, op, fault, "
-                        "clock, write (found: none)"]
+    assert problems == [
+        "step 2 (empty), line 5: a step has exactly one of http, op, fault, clock, write (found: none)"
+    ]
 
 
 def test_two_actions_in_one_step_are_refused():
     problems = errors_of("name: x\nsteps:\n  - op: capacity\n    clock: {tick: 1}\n")
-    assert problems == ["step 1, line 3: a step has exactly one of http, op, fault, clock, write "
-                        "(found: op, clock)"]
+    assert problems == [
+        "step 1, line 3: a step has exactly one of http, op, fault, clock, write (found: op, clock)"
+    ]
 
 
 def test_an_unknown_operation_suggests_the_close_one():
     problems = errors_of("name: x\nsteps:\n  - op: clone_vms\n")
-    assert problems == ["step 1, line 3: op: unknown simulator operation 'clone_vms' "
-                        "(did you mean clone_vm?)"]
+    assert problems == [
+        "step 1, line 3: op: unknown simulator operation 'clone_vms' (did you mean clone_vm?)"
+    ]
 
 
 def test_a_bad_http_field_names_the_field():
@@ -50,25 +54,31 @@ def test_a_bad_http_field_names_the_field():
     assert len(problems) == 1
     assert problems[0].startswith("step 1, line 3: http.method: Input should be 'GET'")
     problems = errors_of("name: x\nsteps:\n  - http: {method: GET, path: v1/vms}\n")
-    assert problems == ["step 1, line 3: http.path: must start with '/' (a path such as "
-                        "/zstack/v1/vm-instances), be a full http:// URL, or be a ${variable}"]
+    assert problems == [
+        "step 1, line 3: http.path: must start with '/' (a path such as "
+        "/zstack/v1/vm-instances), be a full http:// URL, or be a ${variable}"
+    ]
 
 
 def test_unknown_keys_missing_steps_and_bad_fault_rules():
     assert errors_of("name: x\nsteps:\n  - op: capacity\n    expectt: {ok: true}\n") == [
-        "step 1, line 3: expectt: Extra inputs are not permitted"]
+        "step 1, line 3: expectt: Extra inputs are not permitted"
+    ]
     assert errors_of("name: x\n") == ["steps: Field required"]
-    problems = errors_of("name: x\nfaults: [{match: vm.clone, effect: {type: explode}}]\n"
-                         "steps: [{op: capacity}]\n")
+    problems = errors_of(
+        "name: x\nfaults: [{match: vm.clone, effect: {type: explode}}]\nsteps: [{op: capacity}]\n"
+    )
     assert len(problems) == 1 and problems[0].startswith("faults: fault rule 0: effect: ")
 
 
 def test_bad_yaml_and_bad_sizes_and_clock_moves():
     assert errors_of("name: [x\n")[0].startswith("line 2, column 1: not valid YAML")
     assert errors_of("name: x\nsteps:\n  - write: {vm: golden, bytes: lots}\n")[0].startswith(
-        "step 1, line 3: write: ")
+        "step 1, line 3: write: "
+    )
     assert errors_of("name: x\nsteps:\n  - clock: {}\n") == [
-        "step 1, line 3: clock: a clock step has exactly one of tick (seconds) or to (a time)"]
+        "step 1, line 3: clock: a clock step has exactly one of tick (seconds) or to (a time)"
+    ]
 
 
 def test_the_shipped_json_schema_is_the_exported_one():
@@ -83,18 +93,33 @@ LOGIN = {"logInByAccount": {"accountName": "admin", "password": PASSWORD_HASH}}
 
 
 def zstack_story(expected_clones: int) -> scenarios.Scenario:
-    return scenarios.parse_scenario({
-        "name": "tiny-clone", "topology": "tiny",
-        "steps": [
-            {"http": {"method": "PUT", "path": "/zstack/v1/accounts/login", "json": LOGIN},
-             "expect": {"status": 200}, "save": {"session": "inventory.uuid"}},
-            {"op": "clone_vm", "args": {"source": "golden", "names": ["a", "b", "c", "d"]},
-             "expect": {"ok": True}},
-            {"http": {"method": "GET", "path": "/zstack/v1/vm-instances",
-                      "query": {"q": "name?=a,b,c,d", "replyWithCount": "true", "fields": "name"},
-                      "headers": {"Authorization": "OAuth ${session}"}},
-             "expect": {"status": 200, "subset": {"total": expected_clones}}},
-        ]})
+    return scenarios.parse_scenario(
+        {
+            "name": "tiny-clone",
+            "topology": "tiny",
+            "steps": [
+                {
+                    "http": {"method": "PUT", "path": "/zstack/v1/accounts/login", "json": LOGIN},
+                    "expect": {"status": 200},
+                    "save": {"session": "inventory.uuid"},
+                },
+                {
+                    "op": "clone_vm",
+                    "args": {"source": "golden", "names": ["a", "b", "c", "d"]},
+                    "expect": {"ok": True},
+                },
+                {
+                    "http": {
+                        "method": "GET",
+                        "path": "/zstack/v1/vm-instances",
+                        "query": {"q": "name?=a,b,c,d", "replyWithCount": "true", "fields": "name"},
+                        "headers": {"Authorization": "OAuth ${session}"},
+                    },
+                    "expect": {"status": 200, "subset": {"total": expected_clones}},
+                },
+            ],
+        }
+    )
 
 
 def test_a_passing_replay_saves_and_substitutes_variables():
@@ -111,50 +136,95 @@ def test_a_failing_replay_stops_there_with_a_readable_diff():
     assert not result.passed
     assert [s.passed for s in result.steps] == [True, True, False]
     report = result.report()
-    assert report.splitlines()[:2] == ["scenario tiny-clone (story.yaml) failed",
-                                       "step 3 GET /zstack/v1/vm-instances [http]:"]
+    assert report.splitlines()[:2] == [
+        "scenario tiny-clone (story.yaml) failed",
+        "step 3 GET /zstack/v1/vm-instances [http]:",
+    ]
     assert '-  "total": 4' in report and '+  "total": 3' in report
 
 
 def test_expectations_on_ops_capacity_and_clock():
-    scenario = scenarios.parse_scenario({
-        "name": "ops", "topology": "tiny", "clock_start": "2026-03-01T00:00:00Z",
-        "steps": [
-            {"op": "create_vm", "args": {"name": "big", "image": "tiny-linux", "instance_offering": "vm-2g",
-                                        "l3_networks": ["l3-private"]},
-             "expect": {"ok": True, "capacity": {"hosts.host-1.used_memory": "4G"}}},
-            {"op": "stop_vm", "args": {"vm": "nope"}, "expect": {"ok": False, "error_code": "NotFound"}},
-            {"clock": {"tick": 90}, "expect": {"body": {"now": 1772323290.0}}},
-            {"write": {"vm": "big", "bytes": "1G"}, "expect": {"body": {"grown": 1073741824}}},
-        ]})
+    scenario = scenarios.parse_scenario(
+        {
+            "name": "ops",
+            "topology": "tiny",
+            "clock_start": "2026-03-01T00:00:00Z",
+            "steps": [
+                {
+                    "op": "create_vm",
+                    "args": {
+                        "name": "big",
+                        "image": "tiny-linux",
+                        "instance_offering": "vm-2g",
+                        "l3_networks": ["l3-private"],
+                    },
+                    "expect": {"ok": True, "capacity": {"hosts.host-1.used_memory": "4G"}},
+                },
+                {"op": "stop_vm", "args": {"vm": "nope"}, "expect": {"ok": False, "error_code": "NotFound"}},
+                {"clock": {"tick": 90}, "expect": {"body": {"now": 1772323290.0}}},
+                {"write": {"vm": "big", "bytes": "1G"}, "expect": {"body": {"grown": 1073741824}}},
+            ],
+        }
+    )
     result = scenarios.replay(scenario)
     assert result.passed, result.report()
-    bad = scenarios.parse_scenario({"name": "bad", "topology": "tiny", "steps": [
-        {"op": "capacity", "expect": {"capacity": {"hosts.host-1.used_memory": 1}}}]})
+    bad = scenarios.parse_scenario(
+        {
+            "name": "bad",
+            "topology": "tiny",
+            "steps": [{"op": "capacity", "expect": {"capacity": {"hosts.host-1.used_memory": 1}}}],
+        }
+    )
     report = scenarios.replay(bad).report()
     assert "capacity hosts.host-1.used_memory: expected 1, got 2147483648 (off by +2147483647)" in report
 
 
 def test_fault_steps_change_the_plan():
-    scenario = scenarios.parse_scenario({
-        "name": "faults", "topology": "tiny",
-        "steps": [
-            {"fault": {"add": [{"id": "no-mem", "match": "vm.clone",
-                                "effect": {"type": "exhaust", "resource": "host.memory"}}]},
-             "expect": {"subset": {"active": ["no-mem"]}}},
-            {"op": "clone_vm", "args": {"source": "golden", "names": ["a"]},
-             "expect": {"ok": True, "subset": {"entries": [
-                 {"name": "a", "error": {"error": "CapacityExhausted", "resource": "host.memory"}}]}}},
-            {"fault": {"remove": "no-mem"}},
-            {"op": "clone_vm", "args": {"source": "golden", "names": ["a"]}, "expect": {"ok": True}},
-        ]})
+    scenario = scenarios.parse_scenario(
+        {
+            "name": "faults",
+            "topology": "tiny",
+            "steps": [
+                {
+                    "fault": {
+                        "add": [
+                            {
+                                "id": "no-mem",
+                                "match": "vm.clone",
+                                "effect": {"type": "exhaust", "resource": "host.memory"},
+                            }
+                        ]
+                    },
+                    "expect": {"subset": {"active": ["no-mem"]}},
+                },
+                {
+                    "op": "clone_vm",
+                    "args": {"source": "golden", "names": ["a"]},
+                    "expect": {
+                        "ok": True,
+                        "subset": {
+                            "entries": [
+                                {
+                                    "name": "a",
+                                    "error": {"error": "CapacityExhausted", "resource": "host.memory"},
+                                }
+                            ]
+                        },
+                    },
+                },
+                {"fault": {"remove": "no-mem"}},
+                {"op": "clone_vm", "args": {"source": "golden", "names": ["a"]}, "expect": {"ok": True}},
+            ],
+        }
+    )
     result = scenarios.replay(scenario)
     assert result.passed, result.report()
 
 
 def test_an_unset_variable_fails_the_step_naming_it():
-    scenario = scenarios.parse_scenario({"name": "v", "steps": [
-        {"http": {"method": "GET", "path": "/v1/vms/${vm}"}}]})
+    scenario = scenarios.parse_scenario(
+        {"name": "v", "steps": [{"http": {"method": "GET", "path": "/v1/vms/${vm}"}}]}
+    )
     result = scenarios.replay(scenario)
     assert result.steps[0].message == "variable ${vm} is not set (saved so far: none yet)"
 
@@ -205,11 +275,15 @@ def test_record_then_replay_zstack(tmp_path):
     wall, client, path = recording(tmp_path, "tiny")
     session = client.put("/zstack/v1/accounts/login", json=LOGIN).get_json()["inventory"]["uuid"]
     headers = {"Authorization": f"OAuth {session}"}
-    golden = client.get("/zstack/v1/vm-instances", query_string={"q": "name=golden"},
-                        headers=headers).get_json()["inventories"][0]["uuid"]
+    golden = client.get(
+        "/zstack/v1/vm-instances", query_string={"q": "name=golden"}, headers=headers
+    ).get_json()["inventories"][0]["uuid"]
     wall.now += 12.5
-    accepted = client.put(f"/zstack/v1/vm-instances/{golden}/actions", headers=headers,
-                          json={"cloneVmInstance": {"names": ["r1", "r2", "r3", "r4"]}})
+    accepted = client.put(
+        f"/zstack/v1/vm-instances/{golden}/actions",
+        headers=headers,
+        json={"cloneVmInstance": {"names": ["r1", "r2", "r3", "r4"]}},
+    )
     assert accepted.status_code == 202
     done = client.get(accepted.get_json()["location"])
     assert done.get_json()["result"]["numberOfClonedVm"] == 3
@@ -287,8 +361,9 @@ def test_replay_command_table_exit_codes_and_transcripts(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "FAIL" in out and '+  "total": 3' in out and "1 passed, 1 failed" in out
     assert main(["replay", str(good), "--transcript", str(tmp_path / "t2"), "--no-progress"]) == 0
-    assert ((tmp_path / "t1" / "good.transcript.json").read_bytes()
-            == (tmp_path / "t2" / "good.transcript.json").read_bytes())
+    assert (tmp_path / "t1" / "good.transcript.json").read_bytes() == (
+        tmp_path / "t2" / "good.transcript.json"
+    ).read_bytes()
     assert main(["replay", str(tmp_path / "missing")]) == 2
 
 
@@ -296,11 +371,17 @@ def test_pytest_collects_one_item_per_scenario_with_the_diff_as_message(tmp_path
     folder = tmp_path / "scenarios"
     folder.mkdir()
     (folder / "good.yaml").write_text(scenarios.dumps(zstack_story(3)))
-    (folder / "bad.yaml").write_text(scenarios.dumps(zstack_story(4)).replace(
-        "name: tiny-clone", "name: tiny-clone-wrong"))
+    (folder / "bad.yaml").write_text(
+        scenarios.dumps(zstack_story(4)).replace("name: tiny-clone", "name: tiny-clone-wrong")
+    )
     (tmp_path / "pytest.ini").write_text("[pytest]\n")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "scenarios"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
     assert "scenario: tiny-clone-wrong" in run.stdout
     assert '+  "total": 3' in run.stdout
@@ -311,8 +392,13 @@ def test_the_ini_option_adds_scenario_folders_to_a_run_without_paths(tmp_path):
     (tmp_path / "repro" / "story.yaml").write_text(scenarios.dumps(zstack_story(3)))
     (tmp_path / "repro" / "broken.yml").write_text("name: broken\nsteps: []\n")
     (tmp_path / "pytest.ini").write_text("[pytest]\nfakestack_scenarios = repro\n")
-    run = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=300)
+    run = subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert "1 failed, 1 passed" in run.stdout, run.stdout + run.stderr
     assert "steps: List should have at least 1 item" in run.stdout
 
@@ -337,7 +423,7 @@ def test_recorder_note_call_names_positional_arguments(tmp_path):
 
     cloud = Cloud("tiny", seed=0, clock=ManualClock())
     rec = scenarios.Recorder.for_cloud(cloud, name="noted")
-    cloud.clone_vm(cloud.vms.get("golden"), ["n1"])          # as a state machine calls it
+    cloud.clone_vm(cloud.vms.get("golden"), ["n1"])  # as a state machine calls it
     rec.note_call("clone_vm", cloud.vms.get("golden"), ["n1"])
     rule = faults.exhaust("vm.create", "host.memory", id="no-mem")
     faults.add(cloud, rule)
@@ -350,8 +436,11 @@ def test_recorder_note_call_names_positional_arguments(tmp_path):
     rec.note_tick(5)
     rec.check_invariants()
     steps = rec.as_dict()["steps"]
-    assert steps[0] == {"op": "clone_vm", "args": {"source": cloud.vms.get("golden").uuid,
-                                                   "names": ["n1"]}, "expect": {"ok": True}}
+    assert steps[0] == {
+        "op": "clone_vm",
+        "args": {"source": cloud.vms.get("golden").uuid, "names": ["n1"]},
+        "expect": {"ok": True},
+    }
     assert steps[2]["expect"] == {"ok": False, "error_code": "CapacityExhausted"}
     result = scenarios.replay(rec.save(tmp_path / "noted.yaml"))
     assert result.passed, result.report()
@@ -377,9 +466,23 @@ def test_serve_record_writes_a_scenario_whose_replay_passes(tmp_path):
     import urllib.request
 
     path = tmp_path / "live.yaml"
-    proc = subprocess.Popen([sys.executable, "-m", "fakestack.cli", "serve", "--port", "0",
-                             "--topology", "tiny", "--record", str(path)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "fakestack.cli",
+            "serve",
+            "--port",
+            "0",
+            "--topology",
+            "tiny",
+            "--record",
+            str(path),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         url = None
         for _ in range(50):
@@ -392,9 +495,12 @@ def test_serve_record_writes_a_scenario_whose_replay_passes(tmp_path):
 
         def call(method, route, body=None, headers=None):
             data = json.dumps(body).encode() if body is not None else None
-            request = urllib.request.Request(url + route, data=data, method=method,
-                                             headers={"Content-Type": "application/json",
-                                                      **(headers or {})})
+            request = urllib.request.Request(
+                url + route,
+                data=data,
+                method=method,
+                headers={"Content-Type": "application/json", **(headers or {})},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=10) as answer:
                     return answer.status, json.loads(answer.read() or b"null")
@@ -406,10 +512,14 @@ def test_serve_record_writes_a_scenario_whose_replay_passes(tmp_path):
         auth = {"Authorization": f"OAuth {body['inventory']['uuid']}"}
         status, body = call("GET", "/zstack/v1/vm-instances?q=name%3Dgolden", headers=auth)
         golden = body["inventories"][0]["uuid"]
-        status, body = call("PUT", f"/zstack/v1/vm-instances/{golden}/actions",
-                            {"cloneVmInstance": {"names": ["x1", "x2", "x3", "x4"]}}, auth)
+        status, body = call(
+            "PUT",
+            f"/zstack/v1/vm-instances/{golden}/actions",
+            {"cloneVmInstance": {"names": ["x1", "x2", "x3", "x4"]}},
+            auth,
+        )
         assert status == 202
-        status, body = call("GET", body["location"][len(url):])
+        status, body = call("GET", body["location"][len(url) :])
         assert body["result"]["numberOfClonedVm"] == 3
         status, _ = call("GET", "/v1/vms/vm_nope", headers={"X-API-Key": "instavm_sk_fakestack"})
         assert status == 404

@@ -2,6 +2,7 @@
 rest of the filter on them; the answer must be the plain definition's: every visible VM
 tested against every filter field (reference §6.1), sorted by id.  The reference is kept
 here, not in the package."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -19,8 +20,9 @@ def _world():
     cloud = Cloud("demo", seed=0, clock=ManualClock())
     golden = cloud.vms.get("golden")
     cloud.clone_vm(golden, ["web-1", "web-2", "db", "web-1"])
-    cloud.create_vm("local", image="ubuntu-22.04", instance_offering="small", l3_networks=["l3-private"],
-                    host="host-1")
+    cloud.create_vm(
+        "local", image="ubuntu-22.04", instance_offering="small", l3_networks=["l3-private"], host="host-1"
+    )
     cloud.stop_vm("local")
     cloud.stop_vm(cloud.vms.by_name("web-2")[0])
     cloud.destroy_vm(cloud.vms.by_name("db")[0])
@@ -72,8 +74,11 @@ MOIDS = {
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.fixed_dictionaries({}, optional={k: st.lists(st.sampled_from(v), max_size=3)
-                                           for k, v in MOIDS.items()}))
+@given(
+    st.fixed_dictionaries(
+        {}, optional={k: st.lists(st.sampled_from(v), max_size=3) for k, v in MOIDS.items()}
+    )
+)
 def test_a_filtered_vm_list_answers_as_every_vm_tested_against_the_filter(filters):
     cloud, surfaces = _world()
     query = "&".join(f"filter.{k}={v}" for k, vs in filters.items() for v in vs)

@@ -1,5 +1,6 @@
 """A synchronous call waiting on a real clock does not hold the cloud: other clients are
 served while it waits (the kit's job wait releases the cloud lock)."""
+
 from __future__ import annotations
 
 import threading
@@ -24,8 +25,9 @@ def test_another_client_is_served_while_an_instant_clone_waits_for_its_job():
     answer: dict = {}
 
     def clone() -> None:
-        answer["response"] = waiting.post("/api/vcenter/vm?action=instant-clone",
-                                          json={"source": source, "name": "slow"}, headers=headers)
+        answer["response"] = waiting.post(
+            "/api/vcenter/vm?action=instant-clone", json={"source": source, "name": "slow"}, headers=headers
+        )
 
     thread = threading.Thread(target=clone, daemon=True)
     thread.start()

@@ -1,8 +1,14 @@
 """The official vSphere Automation SDK for Python (``vmware-vcenter``), unmodified, against a
 live fakestack server on 127.0.0.1 (reference §7.6, path 1: plain HTTP)."""
+
 import pytest
 import requests
-from com.vmware.vapi.std.errors_client import AlreadyExists, NotFound, Unauthenticated, UnableToAllocateResource
+from com.vmware.vapi.std.errors_client import (
+    AlreadyExists,
+    NotFound,
+    UnableToAllocateResource,
+    Unauthenticated,
+)
 from com.vmware.vcenter.vm_client import Power
 from com.vmware.vcenter_client import VM, Datastore, Host
 from sdk_support import PASSWORD, USER, connect
@@ -25,11 +31,14 @@ def test_log_in_list_instant_clone_until_memory_runs_out_and_log_out(server):
 
     vms = client.vcenter.VM.list()
     assert [(s.vm, s.name, s.power_state, s.cpu_count, s.memory_size_mib) for s in vms] == [
-        ("vm-1", "golden", Power.State.POWERED_ON, 1, 2048)]
+        ("vm-1", "golden", Power.State.POWERED_ON, 1, 2048)
+    ]
     running = client.vcenter.VM.list(VM.FilterSpec(names={"golden"}, power_states={Power.State.POWERED_ON}))
     assert [s.vm for s in running] == ["vm-1"]
-    assert [h.host for h in client.vcenter.Host.list(Host.FilterSpec(connection_states={
-        Host.ConnectionState.CONNECTED}))] == ["host-1"]
+    assert [
+        h.host
+        for h in client.vcenter.Host.list(Host.FilterSpec(connection_states={Host.ConnectionState.CONNECTED}))
+    ] == ["host-1"]
     assert [d.type for d in client.vcenter.Datastore.list()] == [Datastore.Type.NFS]
 
     clones = []
@@ -40,11 +49,17 @@ def test_log_in_list_instant_clone_until_memory_runs_out_and_log_out(server):
     error = info.value
     assert error.error_type == UnableToAllocateResource.Type.UNABLE_TO_ALLOCATE_RESOURCE
     assert (error.messages[0].id, error.messages[0].args) == (
-        "com.vmware.api.vcenter.vm.insufficient_memory", ["host-1", "2048", "1024"])
+        "com.vmware.api.vcenter.vm.insufficient_memory",
+        ["host-1", "2048", "1024"],
+    )
 
     info = client.vcenter.VM.get("vm-4")
     assert (info.name, info.power_state, info.memory.size_mib, info.instant_clone_frozen) == (
-        "ic-2", Power.State.POWERED_ON, 2048, False)
+        "ic-2",
+        Power.State.POWERED_ON,
+        2048,
+        False,
+    )
     assert info.disks["2000"].backing.vmdk_file == "[nfs-ps] ic-2/ic-2-000003.vmdk"  # third clone: chain 3
     assert info.nics["4000"].backing.network == "network-1"
 
@@ -72,9 +87,11 @@ def test_bad_password_raises_unauthenticated(server):
 
 def test_sdk_and_rest_share_sessions_and_ids(server):
     client = connect(server)
-    response = requests.post(f"{server.url}/rest/vcenter/vm?action=instant-clone",
-                             headers={"vmware-api-session-id": client.get_session_id()},
-                             json={"spec": {"source": "vm-1", "name": "from-curl"}})
+    response = requests.post(
+        f"{server.url}/rest/vcenter/vm?action=instant-clone",
+        headers={"vmware-api-session-id": client.get_session_id()},
+        json={"spec": {"source": "vm-1", "name": "from-curl"}},
+    )
     assert response.json() == {"value": "vm-2"}
     assert [s.name for s in client.vcenter.VM.list(VM.FilterSpec(vms={"vm-2"}))] == ["from-curl"]
     info = client.vcenter.VM.get("vm-1")
@@ -98,8 +115,9 @@ def test_unmodified_client_over_tls_with_a_self_signed_certificate():
         session = requests.Session()
         session.trust_env = False
         session.verify = False
-        client = create_vsphere_client(server=f"127.0.0.1:{httpd.server_port}", username=USER,
-                                       password=PASSWORD, session=session)
+        client = create_vsphere_client(
+            server=f"127.0.0.1:{httpd.server_port}", username=USER, password=PASSWORD, session=session
+        )
         assert [s.name for s in client.vcenter.VM.list()] == ["golden"]
         client.session_svc.delete()
     finally:

@@ -3,6 +3,7 @@
 
 Issue 17 measured 10 of 136 before; the list below is what is served now (45).  A new
 operation changes this test on purpose; an id that drifts from the bindings fails it."""
+
 import importlib
 import inspect
 import pkgutil
@@ -21,10 +22,14 @@ from fakestack.model import Cloud
 def sdk_vm_family() -> dict[str, list[str]]:
     """service id -> operation ids, from the bindings' own stubs (nothing is sent)."""
     config = StubConfigurationFactory.new_std_configuration(
-        get_requests_connector(session=requests.Session(), url="http://127.0.0.1:9/api"))
+        get_requests_connector(session=requests.Session(), url="http://127.0.0.1:9/api")
+    )
     modules = ["com.vmware.vcenter_client", "com.vmware.vcenter.vm_client"]
-    modules += [m.name for m in pkgutil.walk_packages(vm_package.__path__, "com.vmware.vcenter.vm.")
-                if m.name.endswith("_client")]
+    modules += [
+        m.name
+        for m in pkgutil.walk_packages(vm_package.__path__, "com.vmware.vcenter.vm.")
+        if m.name.endswith("_client")
+    ]
     family = {}
     for name in modules:
         module = importlib.import_module(name)
@@ -37,16 +42,32 @@ def sdk_vm_family() -> dict[str, list[str]]:
 
 
 SERVED = {
-    "com.vmware.vcenter.VM": ["create", "clone", "relocate", "instant_clone", "get", "delete", "list",
-                              "register", "unregister"],
+    "com.vmware.vcenter.VM": [
+        "create",
+        "clone",
+        "relocate",
+        "instant_clone",
+        "get",
+        "delete",
+        "list",
+        "register",
+        "unregister",
+    ],
     "com.vmware.vcenter.vm.power": ["get", "start", "stop", "suspend", "reset"],
     "com.vmware.vcenter.vm.hardware": ["get", "update", "upgrade"],
     "com.vmware.vcenter.vm.hardware.boot": ["get", "update"],
     "com.vmware.vcenter.vm.hardware.cpu": ["get", "update"],
     "com.vmware.vcenter.vm.hardware.memory": ["get", "update"],
     "com.vmware.vcenter.vm.hardware.disk": ["list", "get", "create", "update", "delete"],
-    "com.vmware.vcenter.vm.hardware.ethernet": ["list", "get", "create", "update", "delete", "connect",
-                                                "disconnect"],
+    "com.vmware.vcenter.vm.hardware.ethernet": [
+        "list",
+        "get",
+        "create",
+        "update",
+        "delete",
+        "connect",
+        "disconnect",
+    ],
     "com.vmware.vcenter.vm.hardware.cdrom": ["list", "get"],
     "com.vmware.vcenter.vm.guest.identity": ["get"],
     "com.vmware.vcenter.vm.guest.power": ["get", "shutdown", "reboot", "standby"],
@@ -64,6 +85,9 @@ def test_served_vm_family_operations_are_named_as_in_the_bindings():
     assert served == SERVED
     total = sum(len(ops) for ops in family.values())
     assert (sum(len(ops) for ops in served.values()), total) == (45, 136)
-    registered = {key for key in OPERATIONS if key[0] == "com.vmware.vcenter.VM" or key[0].startswith(
-        "com.vmware.vcenter.vm.")}
+    registered = {
+        key
+        for key in OPERATIONS
+        if key[0] == "com.vmware.vcenter.VM" or key[0].startswith("com.vmware.vcenter.vm.")
+    }
     assert registered == {(service, op) for service, ops in SERVED.items() for op in ops}

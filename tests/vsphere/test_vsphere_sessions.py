@@ -1,20 +1,45 @@
 """Sessions: one store for /rest, /api and JSON-RPC (reference §2)."""
+
 import re
 
-from vsphere_support import PASSWORD, USER, small_cloud, api_login, basic, client_for, rest_login, rpc, rpc_login
+from vsphere_support import (
+    PASSWORD,
+    USER,
+    api_login,
+    basic,
+    client_for,
+    rest_login,
+    rpc,
+    rpc_login,
+    small_cloud,
+)
 
 SESSION_URL = "/rest/com/vmware/cis/session"
 LOGIN_FAILED = {
     "type": "com.vmware.vapi.std.errors.unauthenticated",
-    "value": {"error_type": "UNAUTHENTICATED", "messages": [{
-        "args": [], "default_message": "Authentication required.",
-        "id": "com.vmware.vapi.endpoint.method.authentication.required"}]},
+    "value": {
+        "error_type": "UNAUTHENTICATED",
+        "messages": [
+            {
+                "args": [],
+                "default_message": "Authentication required.",
+                "id": "com.vmware.vapi.endpoint.method.authentication.required",
+            }
+        ],
+    },
 }
 NO_SESSION = {
     "type": "com.vmware.vapi.std.errors.unauthenticated",
-    "value": {"error_type": "UNAUTHENTICATED", "messages": [{
-        "args": [], "default_message": "This method requires authentication.",
-        "id": "vapi.method.authentication.required"}]},
+    "value": {
+        "error_type": "UNAUTHENTICATED",
+        "messages": [
+            {
+                "args": [],
+                "default_message": "This method requires authentication.",
+                "id": "vapi.method.authentication.required",
+            }
+        ],
+    },
 }
 
 
@@ -40,8 +65,13 @@ def test_rest_login_with_header_authn_sets_no_cookie():
 
 def test_wrong_password_unknown_user_and_missing_authorization_answer_401_login_failed():
     client = client_for(small_cloud())
-    for headers in (basic(password="wrong"), basic(user="root@vsphere.local"), {},
-                    {"Authorization": "Bearer abc"}, {"Authorization": "Basic !!!"}):
+    for headers in (
+        basic(password="wrong"),
+        basic(user="root@vsphere.local"),
+        {},
+        {"Authorization": "Bearer abc"},
+        {"Authorization": "Basic !!!"},
+    ):
         response = client.post(SESSION_URL, headers=headers)
         assert response.status_code == 401
         assert response.get_json() == LOGIN_FAILED
@@ -60,10 +90,13 @@ def test_session_info_on_rest_and_api():
     cloud.clock.advance(1.25)
     response = session_info_rest(client, token)
     assert response.status_code == 200
-    assert response.get_json() == {"value": {
-        "user": "VSPHERE.LOCAL\\Administrator",
-        "created_time": "2026-01-01T00:00:00.000Z",
-        "last_accessed_time": "2026-01-01T00:00:01.250Z"}}
+    assert response.get_json() == {
+        "value": {
+            "user": "VSPHERE.LOCAL\\Administrator",
+            "created_time": "2026-01-01T00:00:00.000Z",
+            "last_accessed_time": "2026-01-01T00:00:01.250Z",
+        }
+    }
     response = client.get("/api/session", headers={"vmware-api-session-id": token})
     assert response.status_code == 200
     assert response.get_json()["user"] == "VSPHERE.LOCAL\\Administrator"
@@ -84,7 +117,8 @@ def test_a_token_from_any_surface_works_on_the_other_two():
         assert client.get("/api/session", headers={"vmware-api-session-id": token}).status_code == 200
         answer = rpc(client, "com.vmware.cis.session", "get", token=token)
         assert answer["result"]["output"]["STRUCTURE"]["com.vmware.cis.session.info"]["user"] == (
-            "VSPHERE.LOCAL\\Administrator")
+            "VSPHERE.LOCAL\\Administrator"
+        )
 
 
 def test_api_login_answers_201_with_a_bare_string():
@@ -103,7 +137,8 @@ def test_rest_logout_answers_200_empty_and_ends_the_session_everywhere():
     assert response.status_code == 401
     assert response.get_json() == NO_SESSION
     assert rpc(client, "com.vmware.cis.session", "get", token=token)["result"]["error"]["ERROR"].keys() == {
-        "com.vmware.vapi.std.errors.unauthenticated"}
+        "com.vmware.vapi.std.errors.unauthenticated"
+    }
 
 
 def test_api_logout_answers_204_and_api_401_carries_the_challenge():
@@ -115,16 +150,25 @@ def test_api_logout_answers_204_and_api_401_carries_the_challenge():
     assert response.status_code == 401
     assert response.get_json() == {
         "error_type": "UNAUTHENTICATED",
-        "messages": [{"args": [], "default_message": "This method requires authentication.",
-                      "id": "vapi.method.authentication.required"}],
-        "challenge": 'Basic realm="VAPI endpoint"'}
+        "messages": [
+            {
+                "args": [],
+                "default_message": "This method requires authentication.",
+                "id": "vapi.method.authentication.required",
+            }
+        ],
+        "challenge": 'Basic realm="VAPI endpoint"',
+    }
 
 
 def test_rpc_logout_answers_null_output():
     client = client_for(small_cloud())
     token = rpc_login(client)
     assert rpc(client, "com.vmware.cis.session", "delete", token=token) == {
-        "jsonrpc": "2.0", "id": "1", "result": {"output": None}}
+        "jsonrpc": "2.0",
+        "id": "1",
+        "result": {"output": None},
+    }
     assert "error" in rpc(client, "com.vmware.cis.session", "get", token=token)["result"]
 
 
@@ -173,34 +217,78 @@ def test_tokens_are_deterministic_per_seed_and_live_in_dialect_state():
 
 def test_rpc_login_answers_a_secret_and_rejects_bad_credentials():
     client = client_for(small_cloud())
-    answer = rpc(client, "com.vmware.cis.session", "create", request_id="0", security={
-        "schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": PASSWORD})
+    answer = rpc(
+        client,
+        "com.vmware.cis.session",
+        "create",
+        request_id="0",
+        security={
+            "schemeId": "com.vmware.vapi.std.security.user_pass",
+            "userName": USER,
+            "password": PASSWORD,
+        },
+    )
     assert answer["id"] == "0"
     assert re.fullmatch(r"[0-9a-f]{32}", answer["result"]["output"]["SECRET"])
-    answer = rpc(client, "com.vmware.cis.session", "create", security={
-        "schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": "nope"})
-    assert answer["result"]["error"] == {"ERROR": {"com.vmware.vapi.std.errors.unauthenticated": {
-        "messages": [{"STRUCTURE": {"com.vmware.vapi.std.localizable_message": {
-            "id": "com.vmware.vapi.endpoint.method.authentication.required",
-            "default_message": "Authentication required.", "args": []}}}],
-        "data": {"OPTIONAL": None}, "error_type": {"OPTIONAL": "UNAUTHENTICATED"}}}}
+    answer = rpc(
+        client,
+        "com.vmware.cis.session",
+        "create",
+        security={"schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": "nope"},
+    )
+    assert answer["result"]["error"] == {
+        "ERROR": {
+            "com.vmware.vapi.std.errors.unauthenticated": {
+                "messages": [
+                    {
+                        "STRUCTURE": {
+                            "com.vmware.vapi.std.localizable_message": {
+                                "id": "com.vmware.vapi.endpoint.method.authentication.required",
+                                "default_message": "Authentication required.",
+                                "args": [],
+                            }
+                        }
+                    }
+                ],
+                "data": {"OPTIONAL": None},
+                "error_type": {"OPTIONAL": "UNAUTHENTICATED"},
+            }
+        }
+    }
 
 
 def test_rpc_user_pass_is_valid_only_for_session_create():
     client = client_for(small_cloud())
-    answer = rpc(client, "com.vmware.cis.session", "get", security={
-        "schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": PASSWORD})
+    answer = rpc(
+        client,
+        "com.vmware.cis.session",
+        "get",
+        security={
+            "schemeId": "com.vmware.vapi.std.security.user_pass",
+            "userName": USER,
+            "password": PASSWORD,
+        },
+    )
     error = answer["result"]["error"]["ERROR"]["com.vmware.vapi.std.errors.unauthenticated"]
     assert error["messages"][0]["STRUCTURE"]["com.vmware.vapi.std.localizable_message"]["id"] == (
-        "vapi.method.authentication.required")
+        "vapi.method.authentication.required"
+    )
 
 
 def test_rpc_ignores_http_auth_headers():
     client = client_for(small_cloud())
     token = rest_login(client)
-    envelope = {"jsonrpc": "2.0", "method": "invoke", "id": "5", "params": {
-        "serviceId": "com.vmware.cis.session", "operationId": "get",
-        "input": {"STRUCTURE": {"operation-input": {}}}, "ctx": {"appCtx": {}}}}
+    envelope = {
+        "jsonrpc": "2.0",
+        "method": "invoke",
+        "id": "5",
+        "params": {
+            "serviceId": "com.vmware.cis.session",
+            "operationId": "get",
+            "input": {"STRUCTURE": {"operation-input": {}}},
+            "ctx": {"appCtx": {}},
+        },
+    }
     response = client.post("/api", json=envelope, headers={"vmware-api-session-id": token})
     assert "com.vmware.vapi.std.errors.unauthenticated" in response.get_json()["result"]["error"]["ERROR"]
 
@@ -209,6 +297,10 @@ def test_default_credentials_follow_the_configuration():
     from fakestack.dialects.vsphere import create_dialect
 
     assert create_dialect(small_cloud()).default_credentials() == {
-        "username": "administrator@vsphere.local", "password": "password"}
+        "username": "administrator@vsphere.local",
+        "password": "password",
+    }
     assert create_dialect(small_cloud(), username="ops@corp.local", password="x").default_credentials() == {
-        "username": "ops@corp.local", "password": "x"}
+        "username": "ops@corp.local",
+        "password": "x",
+    }

@@ -1,4 +1,5 @@
 """Helpers shared by the vSphere dialect tests."""
+
 from __future__ import annotations
 
 import base64
@@ -40,15 +41,29 @@ def api_login(client: Client) -> str:
     return response.get_json()
 
 
-def rpc(client: Client, service: str, operation: str, input_fields: dict | None = None,
-        *, token: str | None = None, security: dict | None = None, request_id: str = "1") -> dict:
+def rpc(
+    client: Client,
+    service: str,
+    operation: str,
+    input_fields: dict | None = None,
+    *,
+    token: str | None = None,
+    security: dict | None = None,
+    request_id: str = "1",
+) -> dict:
     if security is None:
-        security = ({"schemeId": "com.vmware.vapi.std.security.session_id", "sessionId": token}
-                    if token is not None else {})
+        security = (
+            {"schemeId": "com.vmware.vapi.std.security.session_id", "sessionId": token}
+            if token is not None
+            else {}
+        )
     envelope = {
-        "jsonrpc": "2.0", "method": "invoke", "id": request_id,
+        "jsonrpc": "2.0",
+        "method": "invoke",
+        "id": request_id,
         "params": {
-            "serviceId": service, "operationId": operation,
+            "serviceId": service,
+            "operationId": operation,
             "input": {"STRUCTURE": {"operation-input": input_fields or {}}},
             "ctx": {"appCtx": {"opId": "op-1"}, "securityCtx": security},
         },
@@ -59,8 +74,16 @@ def rpc(client: Client, service: str, operation: str, input_fields: dict | None 
 
 
 def rpc_login(client: Client) -> str:
-    answer = rpc(client, "com.vmware.cis.session", "create", security={
-        "schemeId": "com.vmware.vapi.std.security.user_pass", "userName": USER, "password": PASSWORD})
+    answer = rpc(
+        client,
+        "com.vmware.cis.session",
+        "create",
+        security={
+            "schemeId": "com.vmware.vapi.std.security.user_pass",
+            "userName": USER,
+            "password": PASSWORD,
+        },
+    )
     return answer["result"]["output"]["SECRET"]
 
 
@@ -86,16 +109,37 @@ def rpc_instant_clone_spec(spec: dict) -> dict:
     fields = {}
     for key, value in spec.items():
         if key == "placement":
-            value = rpc_optional(rpc_struct("com.vmware.vcenter.VM.instant_clone_placement_spec",
-                                            {k: rpc_optional(v) for k, v in value.items()}))
+            value = rpc_optional(
+                rpc_struct(
+                    "com.vmware.vcenter.VM.instant_clone_placement_spec",
+                    {k: rpc_optional(v) for k, v in value.items()},
+                )
+            )
         elif key == "nics_to_update":
-            value = rpc_optional(rpc_map({
-                k: rpc_struct("com.vmware.vcenter.vm.hardware.ethernet.update_spec", {
-                    f: rpc_optional(rpc_struct("com.vmware.vcenter.vm.hardware.ethernet.backing_spec",
-                                               {bk: (bv if bk == "type" else rpc_optional(bv))
-                                                for bk, bv in fv.items()}) if f == "backing" else fv)
-                    for f, fv in v.items()})
-                for k, v in value.items()}))
+            value = rpc_optional(
+                rpc_map(
+                    {
+                        k: rpc_struct(
+                            "com.vmware.vcenter.vm.hardware.ethernet.update_spec",
+                            {
+                                f: rpc_optional(
+                                    rpc_struct(
+                                        "com.vmware.vcenter.vm.hardware.ethernet.backing_spec",
+                                        {
+                                            bk: (bv if bk == "type" else rpc_optional(bv))
+                                            for bk, bv in fv.items()
+                                        },
+                                    )
+                                    if f == "backing"
+                                    else fv
+                                )
+                                for f, fv in v.items()
+                            },
+                        )
+                        for k, v in value.items()
+                    }
+                )
+            )
         elif key not in ("source", "name"):
             value = rpc_optional(value)
         fields[key] = value
@@ -105,10 +149,23 @@ def rpc_instant_clone_spec(spec: dict) -> dict:
 class Outcome:
     """What a user sees of one call on any surface, normalised for comparison."""
 
-    def __init__(self, status: int, value=None, error: str | None = None, message_id: str | None = None,
-                 args: list | None = None, raw=None) -> None:
+    def __init__(
+        self,
+        status: int,
+        value=None,
+        error: str | None = None,
+        message_id: str | None = None,
+        args: list | None = None,
+        raw=None,
+    ) -> None:
         self.status, self.value, self.error, self.message_id, self.args, self.raw = (
-            status, value, error, message_id, args, raw)
+            status,
+            value,
+            error,
+            message_id,
+            args,
+            raw,
+        )
 
     @property
     def ok(self) -> bool:
@@ -123,8 +180,13 @@ def rest_outcome(response) -> Outcome:
     if response.status_code < 300:
         return Outcome(response.status_code, body["value"] if body else None, raw=body)
     message = body["value"]["messages"][0] if body["value"]["messages"] else {}
-    return Outcome(response.status_code, error=body["type"].rsplit(".", 1)[-1],
-                   message_id=message.get("id"), args=message.get("args"), raw=body)
+    return Outcome(
+        response.status_code,
+        error=body["type"].rsplit(".", 1)[-1],
+        message_id=message.get("id"),
+        args=message.get("args"),
+        raw=body,
+    )
 
 
 def api_outcome(response) -> Outcome:
@@ -132,8 +194,13 @@ def api_outcome(response) -> Outcome:
     if response.status_code < 300:
         return Outcome(response.status_code, body, raw=body)
     message = body["messages"][0] if body["messages"] else {}
-    return Outcome(response.status_code, error=body["error_type"].lower(),
-                   message_id=message.get("id"), args=message.get("args"), raw=body)
+    return Outcome(
+        response.status_code,
+        error=body["error_type"].lower(),
+        message_id=message.get("id"),
+        args=message.get("args"),
+        raw=body,
+    )
 
 
 def rpc_outcome(answer: dict) -> Outcome:
@@ -142,7 +209,9 @@ def rpc_outcome(answer: dict) -> Outcome:
         return Outcome(200, result["output"], raw=answer)
     ((name, body),) = result["error"]["ERROR"].items()
     message = body["messages"][0]["STRUCTURE"]["com.vmware.vapi.std.localizable_message"]
-    return Outcome(200, error=name.rsplit(".", 1)[-1], message_id=message["id"], args=message["args"], raw=answer)
+    return Outcome(
+        200, error=name.rsplit(".", 1)[-1], message_id=message["id"], args=message["args"], raw=answer
+    )
 
 
 class Surfaces:
@@ -163,24 +232,40 @@ class Surfaces:
             body = dict(spec)
             if "nics_to_update" in body:
                 body["nics_to_update"] = [{"key": k, "value": v} for k, v in body["nics_to_update"].items()]
-            return rest_outcome(self.client.post("/rest/vcenter/vm?action=instant-clone",
-                                                 json={"spec": body}, headers=self.headers))
+            return rest_outcome(
+                self.client.post(
+                    "/rest/vcenter/vm?action=instant-clone", json={"spec": body}, headers=self.headers
+                )
+            )
         if surface == "api":
-            return api_outcome(self.client.post("/api/vcenter/vm?action=instant-clone",
-                                                json=spec, headers=self.headers))
-        return rpc_outcome(rpc(self.client, VM_SERVICE, "instant_clone",
-                               {"spec": rpc_instant_clone_spec(spec)}, token=self.token))
+            return api_outcome(
+                self.client.post("/api/vcenter/vm?action=instant-clone", json=spec, headers=self.headers)
+            )
+        return rpc_outcome(
+            rpc(
+                self.client,
+                VM_SERVICE,
+                "instant_clone",
+                {"spec": rpc_instant_clone_spec(spec)},
+                token=self.token,
+            )
+        )
 
     def vm_ids(self) -> list[str]:
         return [item["vm"] for item in self.client.get("/api/vcenter/vm", headers=self.headers).get_json()]
 
     def power(self, surface: str, vm: str, action: str) -> Outcome:
         if surface == "rest":
-            return rest_outcome(self.client.post(f"/rest/vcenter/vm/{vm}/power/{action}", headers=self.headers))
+            return rest_outcome(
+                self.client.post(f"/rest/vcenter/vm/{vm}/power/{action}", headers=self.headers)
+            )
         if surface == "api":
-            return api_outcome(self.client.post(f"/api/vcenter/vm/{vm}/power?action={action}",
-                                                headers=self.headers))
-        return rpc_outcome(rpc(self.client, "com.vmware.vcenter.vm.power", action, {"vm": vm}, token=self.token))
+            return api_outcome(
+                self.client.post(f"/api/vcenter/vm/{vm}/power?action={action}", headers=self.headers)
+            )
+        return rpc_outcome(
+            rpc(self.client, "com.vmware.vcenter.vm.power", action, {"vm": vm}, token=self.token)
+        )
 
     def power_state(self, vm: str) -> str:
         return self.client.get(f"/api/vcenter/vm/{vm}/power", headers=self.headers).get_json()["state"]

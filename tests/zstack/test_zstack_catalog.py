@@ -1,4 +1,5 @@
 """The dialect's API catalogue: every entry is served, and agrees with the reference's."""
+
 from __future__ import annotations
 
 import json
@@ -26,6 +27,7 @@ def test_every_entry_agrees_with_the_reference_catalogue():
         expected = {key: value for key, value in reference[name].items() if key != "resultFields"}
         mine = {key: value for key, value in api.items() if key != "message"}
         if name == "CloneVmInstance":  # the documented deviation: vmNicParams accepts either form
-            expected["params"] = [dict(p, type="Object") if p["name"] == "vmNicParams" else p
-                                  for p in expected["params"]]
+            expected["params"] = [
+                dict(p, type="Object") if p["name"] == "vmNicParams" else p for p in expected["params"]
+            ]
         assert mine == expected, name

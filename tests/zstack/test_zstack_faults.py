@@ -1,9 +1,10 @@
 """Fault plans seen through the ZStack dialect: an injected shortage looks like a real one."""
+
 from __future__ import annotations
 
-from fakestack import faults
-
 from zstack_support import SEED_CHAIN_FOR, auth, clone, cloud_client, poll
+
+from fakestack import faults
 
 
 def test_exhausting_host_memory_on_the_second_clone_looks_like_a_real_shortage():
@@ -28,8 +29,9 @@ def test_a_hung_job_polls_202_until_released():
     cloud, client, session = cloud_client("demo")
     faults.add(cloud, faults.hang("vm.stop"))
     golden = cloud.vms.get("golden").uuid
-    response = client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"stopVmInstance": {}},
-                          headers=auth(session))
+    response = client.put(
+        f"/zstack/v1/vm-instances/{golden}/actions", json={"stopVmInstance": {}}, headers=auth(session)
+    )
     assert poll(client, response).status_code == 202
     cloud.tick(3600)
     assert poll(client, response).status_code == 202
@@ -42,8 +44,9 @@ def test_latency_delays_the_poll_by_that_many_seconds():
     cloud, client, session = cloud_client("demo")
     faults.add(cloud, faults.latency("vm.reboot", 10))
     golden = cloud.vms.get("golden").uuid
-    response = client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"rebootVmInstance": {}},
-                          headers=auth(session))
+    response = client.put(
+        f"/zstack/v1/vm-instances/{golden}/actions", json={"rebootVmInstance": {}}, headers=auth(session)
+    )
     assert poll(client, response).status_code == 202
     cloud.tick(10)
     assert poll(client, response).status_code == 200
@@ -55,6 +58,9 @@ def test_no_backup_storage_for_the_clone_image_fails_the_whole_clone():
     faults.add(cloud, faults.exhaust("vm.clone.prepare", "backup_storage"))
     error = clone(client, session, golden.uuid, ["x"]).get_json()["error"]
     ps = cloud.volumes.get(golden.root_volume_uuid).primary_storage_uuid
-    assert error == {"code": "SYS.1006", "description": "An operation failed",
-                     "details": f"can not find backup storage, unable to commit volume snapshot[psUuid:{ps}] "
-                                f"as image, destination required PS uuid:{ps}"}
+    assert error == {
+        "code": "SYS.1006",
+        "description": "An operation failed",
+        "details": f"can not find backup storage, unable to commit volume snapshot[psUuid:{ps}] "
+        f"as image, destination required PS uuid:{ps}",
+    }

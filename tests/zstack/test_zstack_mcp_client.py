@@ -3,6 +3,7 @@
 Needs ``pip install --no-deps zstack-mcp-server`` and ``httpx`` (the test extra).  The
 client speaks the legacy ``/zstack/api/`` endpoint and polls async results every second.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -28,25 +29,46 @@ def test_mcp_client_logs_in_queries_clones_and_backs_up(live):
         client = zstack_client.ZStackClient(api_url=server.url, account="admin", password="password")
         try:
             session = await client.login()
-            vms = await client.execute("QueryVmInstance", "org.zstack.header.vm.APIQueryVmInstanceMsg", {
-                "conditions": [{"name": "name", "op": "=", "value": "golden"}],
-                "limit": 50, "replyWithCount": True})
-            cloned = await client.execute("CloneVmInstance", "org.zstack.header.vm.APICloneVmInstanceMsg", {
-                "vmInstanceUuid": golden, "names": ["mcp-1", "mcp-2"], "strategy": "InstantStart"},
-                is_async=True)
-            after = await client.execute("QueryVmInstance", "org.zstack.header.vm.APIQueryVmInstanceMsg", {
-                "conditions": [{"name": "name", "op": "in", "value": "mcp-1,mcp-2"}],
-                "replyWithCount": True})
+            vms = await client.execute(
+                "QueryVmInstance",
+                "org.zstack.header.vm.APIQueryVmInstanceMsg",
+                {
+                    "conditions": [{"name": "name", "op": "=", "value": "golden"}],
+                    "limit": 50,
+                    "replyWithCount": True,
+                },
+            )
+            cloned = await client.execute(
+                "CloneVmInstance",
+                "org.zstack.header.vm.APICloneVmInstanceMsg",
+                {"vmInstanceUuid": golden, "names": ["mcp-1", "mcp-2"], "strategy": "InstantStart"},
+                is_async=True,
+            )
+            after = await client.execute(
+                "QueryVmInstance",
+                "org.zstack.header.vm.APIQueryVmInstanceMsg",
+                {
+                    "conditions": [{"name": "name", "op": "in", "value": "mcp-1,mcp-2"}],
+                    "replyWithCount": True,
+                },
+            )
             hosts = await client.execute("QueryHost", "org.zstack.header.host.APIQueryHostMsg", {"limit": 50})
             backup = await client.execute(
-                "CreateVmBackup", "org.zstack.header.storage.volume.backup.APICreateVmBackupMsg", {
-                    "rootVolumeUuid": root_volume, "backupStorageUuid": backup_storage, "name": "mcp"},
-                is_async=True)
+                "CreateVmBackup",
+                "org.zstack.header.storage.volume.backup.APICreateVmBackupMsg",
+                {"rootVolumeUuid": root_volume, "backupStorageUuid": backup_storage, "name": "mcp"},
+                is_async=True,
+            )
             backups = await client.execute(
-                "QueryVolumeBackup", "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg", {
-                    "conditions": [{"name": "groupUuid", "op": "=",
-                                    "value": backup["inventories"][0]["groupUuid"]}],
-                    "replyWithCount": True})
+                "QueryVolumeBackup",
+                "org.zstack.header.storage.volume.backup.APIQueryVolumeBackupMsg",
+                {
+                    "conditions": [
+                        {"name": "groupUuid", "op": "=", "value": backup["inventories"][0]["groupUuid"]}
+                    ],
+                    "replyWithCount": True,
+                },
+            )
             await client.logout()
             return session, vms, cloned, after, hosts, backups
         finally:
@@ -77,8 +99,12 @@ def test_mcp_client_sees_api_errors_and_relogs_in_after_expiry(live):
         try:
             first = await client.login()
             with pytest.raises(zstack_client.ZStackApiError) as failure:
-                await client.execute("StartVmInstance", "org.zstack.header.vm.APIStartVmInstanceMsg",
-                                     {"uuid": "0" * 32}, is_async=True)
+                await client.execute(
+                    "StartVmInstance",
+                    "org.zstack.header.vm.APIStartVmInstanceMsg",
+                    {"uuid": "0" * 32},
+                    is_async=True,
+                )
             cloud.tick(7201)  # the session expires; the client logs in again once and retries
             zones = await client.execute("QueryZone", "org.zstack.header.zone.APIQueryZoneMsg", {})
             return first, client.session, failure.value, zones

@@ -1,13 +1,14 @@
 """More ZStack behaviour: full clones, tags in queries, session limits, state that survives
 a snapshot/restore, paging over a large cloud."""
+
 from __future__ import annotations
 
-from fakestack.model import Cloud, ManualClock
 from werkzeug.test import Client
+from zstack_support import ADMIN_PASSWORD_HASH, auth, call_async, clone, cloud_client, login, query
 
 from fakestack.app import make_app
 from fakestack.dialects.zstack import sessions
-from zstack_support import ADMIN_PASSWORD_HASH, auth, call_async, clone, cloud_client, login, query
+from fakestack.model import Cloud, ManualClock
 
 
 def test_full_clone_copies_data_volumes():
@@ -24,12 +25,22 @@ def test_full_clone_copies_data_volumes():
 
 def test_system_and_user_tags_are_queryable():
     cloud, client, session = cloud_client("demo")
-    params = {"name": "tagged", "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
-              "imageUuid": cloud.images.get("centos-7").uuid}
-    call_async(client, "POST", "/zstack/v1/vm-instances", session,
-               json={"params": params, "systemTags": ["ha::NeverStop"], "userTags": ["team-a"]})
+    params = {
+        "name": "tagged",
+        "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
+        "imageUuid": cloud.images.get("centos-7").uuid,
+    }
+    call_async(
+        client,
+        "POST",
+        "/zstack/v1/vm-instances",
+        session,
+        json={"params": params, "systemTags": ["ha::NeverStop"], "userTags": ["team-a"]},
+    )
     clone(client, session, cloud.vms.get("golden").uuid, ["tagged-clone"])
-    names = lambda **q: [v["name"] for v in query(client, session, "vm-instances", **q).get_json()["inventories"]]
+    names = lambda **q: [
+        v["name"] for v in query(client, session, "vm-instances", **q).get_json()["inventories"]
+    ]
     assert names(q="__systemTag__=ha::NeverStop") == ["tagged"]
     assert names(q="__userTag__~=team-%") == ["tagged"]
     assert names(q="__userTag__=team-b") == []
@@ -39,8 +50,10 @@ def test_the_session_limit_is_id_1006():
     cloud, client, session = cloud_client("demo")
     for _ in range(sessions.MAX_CONCURRENT_SESSIONS - 1):
         login(client)
-    response = client.put("/zstack/v1/accounts/login", json={
-        "logInByAccount": {"accountName": "admin", "password": ADMIN_PASSWORD_HASH}})
+    response = client.put(
+        "/zstack/v1/accounts/login",
+        json={"logInByAccount": {"accountName": "admin", "password": ADMIN_PASSWORD_HASH}},
+    )
     assert response.status_code == 503
     assert response.get_json()["error"]["code"] == "ID.1006"
     client.delete(f"/zstack/v1/accounts/sessions/{session}")
@@ -50,9 +63,11 @@ def test_the_session_limit_is_id_1006():
 def test_sessions_and_jobs_survive_snapshot_and_restore():
     cloud, client, session = cloud_client("demo")
     golden = cloud.vms.get("golden").uuid
-    response = client.put(f"/zstack/v1/vm-instances/{golden}/actions",
-                          json={"cloneVmInstance": {"names": ["kept"]}},
-                          headers=auth(session, **{"X-Job-UUID": "6" * 32}))
+    response = client.put(
+        f"/zstack/v1/vm-instances/{golden}/actions",
+        json={"cloneVmInstance": {"names": ["kept"]}},
+        headers=auth(session, **{"X-Job-UUID": "6" * 32}),
+    )
     assert response.status_code == 202
     restored = Cloud.restore(cloud.snapshot(), clock=ManualClock())
     other = Client(make_app(restored))
@@ -77,10 +92,10 @@ def test_paging_over_a_large_cloud():
 
 
 def test_query_string_list_forms_all_name_the_same_storages():
-    from fakestack.dialects.zstack.params import params_from_query
-    from fakestack.dialects.zstack.catalog import APIS
-    from fakestack.dialects.zstack.params import param_specs
     from werkzeug.datastructures import MultiDict
+
+    from fakestack.dialects.zstack.catalog import APIS
+    from fakestack.dialects.zstack.params import param_specs, params_from_query
 
     specs = param_specs(APIS["DeleteVmBackup"])
     forms = [
@@ -99,22 +114,33 @@ def test_delete_image_on_named_storages_through_the_python_sdk_list_form():
     cloud, client, session = cloud_client("demo")
     image = cloud.images.get("ubuntu-22.04").uuid
     bs = cloud.backup_storages.get("imagestore").uuid
-    response = call_async(client, "DELETE", f"/zstack/v1/images/{image}", session,
-                          query_string={"backupStorageUuids": f"['{bs}']", "deleteMode": "Permissive"})
+    response = call_async(
+        client,
+        "DELETE",
+        f"/zstack/v1/images/{image}",
+        session,
+        query_string={"backupStorageUuids": f"['{bs}']", "deleteMode": "Permissive"},
+    )
     assert response.get_json() == {}
     assert cloud.images.get(image).status == "Deleted"
-    wrong = client.delete(f"/zstack/v1/images/{image}", query_string={"backupStorageUuids": "x" * 32},
-                          headers=auth(session))
+    wrong = client.delete(
+        f"/zstack/v1/images/{image}", query_string={"backupStorageUuids": "x" * 32}, headers=auth(session)
+    )
     from zstack_support import poll
 
     assert poll(client, wrong).get_json()["error"]["details"] == (
-        f"invalid field[backupStorageUuids], resource[uuids:[{'x' * 32}], type:BackupStorageVO] not found")
+        f"invalid field[backupStorageUuids], resource[uuids:[{'x' * 32}], type:BackupStorageVO] not found"
+    )
 
 
 def test_tags_inside_the_wrapper_count_too():
     cloud, client, session = cloud_client("demo")
-    params = {"name": "inner", "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
-              "imageUuid": cloud.images.get("centos-7").uuid, "systemTags": ["inner::tag"]}
+    params = {
+        "name": "inner",
+        "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
+        "imageUuid": cloud.images.get("centos-7").uuid,
+        "systemTags": ["inner::tag"],
+    }
     call_async(client, "POST", "/zstack/v1/vm-instances", session, json={"params": params})
     listed = query(client, session, "vm-instances", q="__systemTag__=inner::tag").get_json()["inventories"]
     assert [v["name"] for v in listed] == ["inner"]
@@ -137,13 +163,16 @@ def test_session_expiry_on_a_model_cloud_with_freezegun():
 def test_web_hook_receives_the_result_when_the_job_completes():
     cloud, client, session = cloud_client("tiny")
     sent = []
-    client.application.dialects[0].webhook_sender = lambda url, body, headers: sent.append((url, body, headers))
+    client.application.dialects[0].webhook_sender = lambda url, body, headers: sent.append(
+        (url, body, headers)
+    )
     cloud.settings.job_durations["vm.clone"] = 5.0
     golden = cloud.vms.get("golden").uuid
-    response = client.put(f"/zstack/v1/vm-instances/{golden}/actions",
-                          json={"cloneVmInstance": {"names": ["w1", "w2", "w3", "w4", "w5"]}},
-                          headers=auth(session, **{"X-Web-Hook": "http://127.0.0.1:9/hook",
-                                                   "X-Job-UUID": "c" * 32}))
+    response = client.put(
+        f"/zstack/v1/vm-instances/{golden}/actions",
+        json={"cloneVmInstance": {"names": ["w1", "w2", "w3", "w4", "w5"]}},
+        headers=auth(session, **{"X-Web-Hook": "http://127.0.0.1:9/hook", "X-Job-UUID": "c" * 32}),
+    )
     assert response.status_code == 202 and sent == []
     cloud.tick(4)
     assert sent == []
@@ -165,8 +194,11 @@ def test_web_hook_of_a_job_the_clock_ended_goes_out_on_the_next_request():
     client.application.dialects[0].webhook_sender = lambda url, body, headers: sent.append(headers)
     cloud.settings.job_durations["vm.stop"] = 5.0
     golden = cloud.vms.get("golden").uuid
-    client.put(f"/zstack/v1/vm-instances/{golden}/actions", json={"stopVmInstance": {}},
-               headers=auth(session, **{"X-Web-Hook": "http://127.0.0.1:9/hook", "X-Job-UUID": "d" * 32}))
+    client.put(
+        f"/zstack/v1/vm-instances/{golden}/actions",
+        json={"stopVmInstance": {}},
+        headers=auth(session, **{"X-Web-Hook": "http://127.0.0.1:9/hook", "X-Job-UUID": "d" * 32}),
+    )
     cloud.clock.advance(5)  # the clock alone: no tick, so no time listener has run yet
     assert sent == []
     query(client, session, "zones")  # any request: the app settles the cloud first

@@ -1,4 +1,5 @@
 """ZStack transport protocol: routing, wrappers, transport errors, sessions, async jobs, legacy."""
+
 from __future__ import annotations
 
 import base64
@@ -8,9 +9,18 @@ import json
 
 import pytest
 from freezegun import freeze_time
+from zstack_support import (
+    ADMIN_PASSWORD_HASH,
+    StubCloud,
+    auth,
+    legacy,
+    legacy_result,
+    login,
+    poll,
+    stub_client,
+)
 
 from fakestack.model.clock import SystemClock
-from zstack_support import ADMIN_PASSWORD_HASH, StubCloud, auth, legacy, legacy_result, login, poll, stub_client
 
 
 @pytest.fixture
@@ -24,6 +34,7 @@ def text(response) -> str:
 
 
 # -- routing and transport errors -----------------------------------------------------
+
 
 @pytest.mark.parametrize("prefix", ["/zstack/v1", "/v1"])
 def test_login_works_under_both_context_paths(env, prefix):
@@ -89,7 +100,8 @@ def test_type_mismatch_is_the_type_verifier_400(env):
     session = login(client)
     response = client.put(
         f"/zstack/v1/accounts/sessions/{session}/renew",
-        json={"renewSession": {"duration": "abc"}}, headers=auth(session),
+        json={"renewSession": {"duration": "abc"}},
+        headers=auth(session),
     )
     assert response.status_code == 400
     assert text(response) == "[duration] field is excepted an int or long, but was [abc]."
@@ -99,12 +111,14 @@ def test_missing_required_parameter_is_sys_1007_naming_it(env):
     _, client = env
     response = client.put("/zstack/v1/accounts/login", json={"logInByAccount": {"accountName": "admin"}})
     assert response.status_code == 503
-    assert response.get_json() == {"error": {
-        "code": "SYS.1007",
-        "description": "One or more API argument is invalid",
-        "details": "field[password] of message[org.zstack.header.identity.APILogInByAccountMsg] "
-                   "is mandatory, can not be null",
-    }}
+    assert response.get_json() == {
+        "error": {
+            "code": "SYS.1007",
+            "description": "One or more API argument is invalid",
+            "details": "field[password] of message[org.zstack.header.identity.APILogInByAccountMsg] "
+            "is mandatory, can not be null",
+        }
+    }
 
 
 def test_number_range_is_sys_1007(env):
@@ -112,7 +126,8 @@ def test_number_range_is_sys_1007(env):
     session = login(client)
     response = client.put(
         f"/zstack/v1/accounts/sessions/{session}/renew",
-        json={"renewSession": {"duration": 5}}, headers=auth(session),
+        json={"renewSession": {"duration": 5}},
+        headers=auth(session),
     )
     result = poll(client, response)
     assert result.status_code == 503
@@ -122,6 +137,7 @@ def test_number_range_is_sys_1007(env):
 
 # -- authentication -----------------------------------------------------------------
 
+
 def test_wrong_password_is_id_1000(env):
     _, client = env
     response = client.put(
@@ -129,10 +145,13 @@ def test_wrong_password_is_id_1000(env):
         json={"logInByAccount": {"accountName": "admin", "password": hashlib.sha512(b"nope").hexdigest()}},
     )
     assert response.status_code == 503
-    assert response.get_json() == {"error": {
-        "code": "ID.1000", "description": "Unable to authenticate a user",
-        "details": "wrong account name or password",
-    }}
+    assert response.get_json() == {
+        "error": {
+            "code": "ID.1000",
+            "description": "Unable to authenticate a user",
+            "details": "wrong account name or password",
+        }
+    }
 
 
 def test_configured_account_password(env):
@@ -158,11 +177,13 @@ def test_unknown_session_is_id_1001_as_json_503(env):
     _, client = env
     response = client.get("/zstack/v1/accesskeys", headers=auth("0" * 32))
     assert response.status_code == 503
-    assert response.get_json() == {"error": {
-        "code": "ID.1001",
-        "description": "The session is invalid, either wrong session id or the session has been expired",
-        "details": "Session expired",
-    }}
+    assert response.get_json() == {
+        "error": {
+            "code": "ID.1001",
+            "description": "The session is invalid, either wrong session id or the session has been expired",
+            "details": "Session expired",
+        }
+    }
 
 
 def test_session_expiry_slides_with_the_clock():
@@ -196,7 +217,8 @@ def test_parameter_errors_come_before_session_errors(env):
     _, client = env
     response = client.put(
         "/zstack/v1/accounts/sessions/" + "a" * 32 + "/renew",
-        json={"renewSession": {"duration": 1}}, headers=auth("0" * 32),
+        json={"renewSession": {"duration": 1}},
+        headers=auth("0" * 32),
     )
     assert poll(client, response).get_json()["error"]["code"] == "SYS.1007"
 
@@ -213,9 +235,14 @@ def test_access_key_signature_scheme(env):
     session = login(client)
     created = client.post(
         "/zstack/v1/accesskeys",
-        json={"params": {"accountUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
-                         "userUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
-                         "AccessKeyID": "KEYID0001", "AccessKeySecret": "topsecret"}},
+        json={
+            "params": {
+                "accountUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
+                "userUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
+                "AccessKeyID": "KEYID0001",
+                "AccessKeySecret": "topsecret",
+            }
+        },
         headers=auth(session),
     )
     inventory = poll(client, created).get_json()["inventory"]
@@ -225,36 +252,50 @@ def test_access_key_signature_scheme(env):
     assert response.status_code == 200
     assert [k["AccessKeyID"] for k in response.get_json()["inventories"]] == ["KEYID0001"]
     bad = _signed_headers("KEYID0001", "wrong", "GET", "/v1/accesskeys")
-    assert (client.get("/zstack/v1/accesskeys", headers=bad).status_code,
-            text(client.get("/zstack/v1/accesskeys", headers=bad))) == (403, "wrong accessKey signature")
+    assert (
+        client.get("/zstack/v1/accesskeys", headers=bad).status_code,
+        text(client.get("/zstack/v1/accesskeys", headers=bad)),
+    ) == (403, "wrong accessKey signature")
     unknown = _signed_headers("NOPE", "x", "GET", "/v1/accesskeys")
-    assert text(client.get("/zstack/v1/accesskeys", headers=unknown)) == "access key id: NOPE does not existed or disabled"
-    skewed = _signed_headers("KEYID0001", "topsecret", "GET", "/v1/accesskeys", date="Thu, 01 Jan 2026 01:00:00 UTC")
+    assert (
+        text(client.get("/zstack/v1/accesskeys", headers=unknown))
+        == "access key id: NOPE does not existed or disabled"
+    )
+    skewed = _signed_headers(
+        "KEYID0001", "topsecret", "GET", "/v1/accesskeys", date="Thu, 01 Jan 2026 01:00:00 UTC"
+    )
     response = client.get("/zstack/v1/accesskeys", headers=skewed)
     assert (response.status_code, text(response)) == (403, "requestTimeTooSkewed")
     response = client.get("/zstack/v1/accesskeys", headers={"Authorization": "ZStack KEYID0001:abc"})
     assert (response.status_code, text(response)) == (400, "'Date' must be incuded in request header")
     response = client.get("/zstack/v1/accesskeys", headers={"Authorization": "ZStack garbage"})
-    assert (response.status_code, text(response)) == (400, "accessKey format is 'ZStack AccessKeyId:Signature'")
+    assert (response.status_code, text(response)) == (
+        400,
+        "accessKey format is 'ZStack AccessKeyId:Signature'",
+    )
 
 
 # -- async jobs -------------------------------------------------------------------
+
 
 def test_async_api_answers_202_with_location_from_host_and_client_job_uuid(env):
     _, client = env
     session = login(client)
     job = "0e9f6d8a2b7c4c1e8f5a3d2c1b0a9f8e"
     response = client.put(
-        f"/zstack/v1/accounts/sessions/{session}/renew", json={"renewSession": {"duration": 600}},
+        f"/zstack/v1/accounts/sessions/{session}/renew",
+        json={"renewSession": {"duration": 600}},
         headers=auth(session, **{"X-Job-UUID": job, "Host": "127.0.0.1:8080"}),
     )
     assert response.status_code == 202
     assert response.get_json() == {
-        "location": f"http://127.0.0.1:8080/zstack/v1/api-jobs/{job}", "apiTimeout": 1800000,
+        "location": f"http://127.0.0.1:8080/zstack/v1/api-jobs/{job}",
+        "apiTimeout": 1800000,
     }
     # without context path, and with a Host lacking a port
     response = client.put(
-        f"/v1/accounts/sessions/{session}/renew", json={"renewSession": {"duration": 600}},
+        f"/v1/accounts/sessions/{session}/renew",
+        json={"renewSession": {"duration": 600}},
         headers=auth(session, Host="fake.example"),
     )
     assert response.get_json()["location"].startswith("http://fake.example:80/v1/api-jobs/")
@@ -274,14 +315,17 @@ def test_duplicate_and_malformed_job_uuid_are_400(env):
     assert (response.status_code, text(response)) == (400, f"Duplicate job uuid[{job}]")
     response = client.put(url, json=body, headers=auth(session, **{"X-Job-UUID": "short"}))
     assert (response.status_code, text(response)) == (
-        400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
+        400,
+        "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped",
+    )
 
 
 def test_async_errors_are_202_then_503_on_poll(env):
     _, client = env
     response = client.put(
         "/zstack/v1/accounts/sessions/" + "a" * 32 + "/renew",
-        json={"renewSession": {"duration": 600}}, headers=auth("b" * 32),
+        json={"renewSession": {"duration": 600}},
+        headers=auth("b" * 32),
     )
     result = poll(client, response)
     assert result.status_code == 503
@@ -293,11 +337,17 @@ def test_job_poll_unknown_expired_and_wrong_method(env):
     response = client.get("/zstack/v1/api-jobs/" + "9" * 32)
     assert (response.status_code, text(response)) == (404, "the job has been expired")
     response = client.delete("/zstack/v1/api-jobs/" + "9" * 32)
-    assert (response.status_code, text(response)) == (405, "only GET method is allowed for querying job status")
+    assert (response.status_code, text(response)) == (
+        405,
+        "only GET method is allowed for querying job status",
+    )
     session = login(client)
     job = "2" * 32
-    client.put(f"/zstack/v1/accounts/sessions/{session}/renew", json={"renewSession": {"duration": 600}},
-               headers=auth(session, **{"X-Job-UUID": job}))
+    client.put(
+        f"/zstack/v1/accounts/sessions/{session}/renew",
+        json={"renewSession": {"duration": 600}},
+        headers=auth(session, **{"X-Job-UUID": job}),
+    )
     assert client.get(f"/zstack/v1/api-jobs/{job}").status_code == 200
     cloud.clock.advance(10801)
     assert client.get(f"/zstack/v1/api-jobs/{job}").status_code == 404
@@ -309,8 +359,17 @@ def test_a_job_with_simulated_duration_is_202_until_the_clock_reaches_it(env):
     cloud, client = env
     dialect = client.application.dialects[0]
     now = cloud.clock.now()
-    jobs.record(dialect.state, "3" * 32, api="RenewSession", now=now, ready_at=now + 30, ok=True,
-                payload={"inventory": {"uuid": "x"}}, error=None, stage="handler")
+    jobs.record(
+        dialect.state,
+        "3" * 32,
+        api="RenewSession",
+        now=now,
+        ready_at=now + 30,
+        ok=True,
+        payload={"inventory": {"uuid": "x"}},
+        error=None,
+        stage="handler",
+    )
     first = client.get("/zstack/v1/api-jobs/" + "3" * 32)
     assert (first.status_code, first.get_json()) == (202, {})
     cloud.clock.advance(30)
@@ -319,10 +378,14 @@ def test_a_job_with_simulated_duration_is_202_until_the_clock_reaches_it(env):
 
 # -- legacy endpoint ------------------------------------------------------------
 
+
 def test_legacy_login_is_200_done_with_result_string(env):
     _, client = env
-    response = legacy(client, "org.zstack.header.identity.APILogInByAccountMsg",
-                      {"accountName": "admin", "password": ADMIN_PASSWORD_HASH})
+    response = legacy(
+        client,
+        "org.zstack.header.identity.APILogInByAccountMsg",
+        {"accountName": "admin", "password": ADMIN_PASSWORD_HASH},
+    )
     assert response.status_code == 200
     body = response.get_json()
     assert body["state"] == "Done" and "uuid" not in body
@@ -334,13 +397,19 @@ def test_legacy_login_is_200_done_with_result_string(env):
 
 def test_legacy_errors_keep_http_200(env):
     _, client = env
-    response = legacy(client, "org.zstack.header.identity.APILogInByAccountMsg",
-                      {"accountName": "admin", "password": "x"})
+    response = legacy(
+        client, "org.zstack.header.identity.APILogInByAccountMsg", {"accountName": "admin", "password": "x"}
+    )
     assert response.status_code == 200
     reply = legacy_result(response)["org.zstack.header.identity.APILogInReply"]
-    assert reply == {"success": False, "error": {
-        "code": "ID.1000", "description": "Unable to authenticate a user",
-        "details": "wrong account name or password"}}
+    assert reply == {
+        "success": False,
+        "error": {
+            "code": "ID.1000",
+            "description": "Unable to authenticate a user",
+            "details": "wrong account name or password",
+        },
+    }
     # interceptor errors use the generic class
     response = legacy(client, "org.zstack.accessKey.APIQueryAccessKeyMsg", {"session": {"uuid": "0" * 32}})
     reply = legacy_result(response)["org.zstack.header.message.APIReply"]
@@ -350,8 +419,11 @@ def test_legacy_errors_keep_http_200(env):
 def test_legacy_async_message_is_processing_then_done(env):
     _, client = env
     session = login(client)
-    response = legacy(client, "org.zstack.header.identity.APIRenewSessionMsg",
-                      {"sessionUuid": session, "duration": 300, "session": {"uuid": session}})
+    response = legacy(
+        client,
+        "org.zstack.header.identity.APIRenewSessionMsg",
+        {"sessionUuid": session, "duration": 300, "session": {"uuid": session}},
+    )
     body = response.get_json()
     assert body["state"] == "Processing" and len(body["uuid"]) == 32 and "result" not in body
     done = client.get(f"/zstack/api/result/{body['uuid']}")
@@ -365,7 +437,9 @@ def test_legacy_validate_session_uses_the_raw_java_field(env):
     session = login(client)
     response = legacy(client, "org.zstack.header.identity.APIValidateSessionMsg", {"sessionUuid": session})
     assert legacy_result(response)["org.zstack.header.identity.APIValidateSessionReply"] == {
-        "validSession": True, "success": True}
+        "validSession": True,
+        "success": True,
+    }
 
 
 def test_legacy_bad_inputs(env):
@@ -374,9 +448,13 @@ def test_legacy_bad_inputs(env):
     assert (response.status_code, text(response)) == (200, "Unable to deserialize class org.zstack.Foo")
     response = client.post("/zstack/api", data="{oops", content_type="application/json")
     assert response.status_code == 200 and text(response).startswith("Unable to decode the API message")
-    response = client.post("/zstack/api/", json={"org.zstack.header.identity.APILogOutMsg": {"systemTags": 5}})
+    response = client.post(
+        "/zstack/api/", json={"org.zstack.header.identity.APILogOutMsg": {"systemTags": 5}}
+    )
     assert (response.status_code, text(response)) == (
-        200, "Unable to deserialize class org.zstack.header.identity.APILogOutMsg: [systemTags] must be a list")
+        200,
+        "Unable to deserialize class org.zstack.header.identity.APILogOutMsg: [systemTags] must be a list",
+    )
     response = client.get("/zstack/api/result/" + "4" * 32)
     assert (response.status_code, text(response)) == (404, f"No api result[uuid:{'4' * 32}] found")
     assert client.get("/zstack/api/").status_code == 405
@@ -392,7 +470,9 @@ def test_api_timeout_header_overrides_and_a_bad_one_runs_nothing(env):
     jobs_before = len(cloud.dialect_state("zstack")["jobs"])
     response = client.put(url, json=body, headers=auth(session, **{"X-API-Timeout": "soon"}))
     assert (response.status_code, text(response)) == (
-        400, "Invalid header[X-API-Timeout], it must be a number but was [soon]")
+        400,
+        "Invalid header[X-API-Timeout], it must be a number but was [soon]",
+    )
     assert len(cloud.dialect_state("zstack")["jobs"]) == jobs_before
 
 
@@ -401,9 +481,14 @@ def test_a_deleted_access_key_no_longer_signs_and_an_unknown_one_is_sys_1003(env
     session = login(client)
     created = client.post(
         "/zstack/v1/accesskeys",
-        json={"params": {"accountUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
-                         "userUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
-                         "AccessKeyID": "KEYID0002", "AccessKeySecret": "gone-soon"}},
+        json={
+            "params": {
+                "accountUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
+                "userUuid": "36c27e8ff05c4780bf6d2fa65700f22e",
+                "AccessKeyID": "KEYID0002",
+                "AccessKeySecret": "gone-soon",
+            }
+        },
         headers=auth(session),
     )
     uuid = poll(client, created).get_json()["inventory"]["uuid"]
@@ -412,11 +497,21 @@ def test_a_deleted_access_key_no_longer_signs_and_an_unknown_one_is_sys_1003(env
     deleted = poll(client, client.delete(f"/zstack/v1/accesskeys/{uuid}", headers=auth(session)))
     assert (deleted.status_code, deleted.get_json()) == (200, {})
     response = client.get("/zstack/v1/accesskeys", headers=signed)
-    assert (response.status_code, text(response)) == (403, "access key id: KEYID0002 does not existed or disabled")
+    assert (response.status_code, text(response)) == (
+        403,
+        "access key id: KEYID0002 does not existed or disabled",
+    )
     again = poll(client, client.delete(f"/zstack/v1/accesskeys/{uuid}", headers=auth(session)))
-    assert (again.status_code, again.get_json()) == (503, {"error": {
-        "code": "SYS.1003", "description": "A resource can not be found",
-        "details": f"invalid field[uuid], resource[uuid:{uuid}, type:AccessKeyVO] not found"}})
+    assert (again.status_code, again.get_json()) == (
+        503,
+        {
+            "error": {
+                "code": "SYS.1003",
+                "description": "A resource can not be found",
+                "details": f"invalid field[uuid], resource[uuid:{uuid}, type:AccessKeyVO] not found",
+            }
+        },
+    )
 
 
 def test_get_version_needs_no_session_and_includes_success(env):

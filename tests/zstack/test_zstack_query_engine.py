@@ -1,4 +1,5 @@
 """The query language (§3) over plain inventory dicts, and REST query-parameter parsing."""
+
 from __future__ import annotations
 
 import pytest
@@ -6,8 +7,15 @@ from werkzeug.datastructures import MultiDict
 
 from fakestack.dialects.zstack.errors import ApiError, TransportError
 from fakestack.dialects.zstack.query import (
-    QuerySource, Condition, QuerySpec, parse_legacy_condition, parse_rest_condition, run_query,
-    schema_for, spec_from_legacy, spec_from_rest,
+    Condition,
+    QuerySource,
+    QuerySpec,
+    parse_legacy_condition,
+    parse_rest_condition,
+    run_query,
+    schema_for,
+    spec_from_legacy,
+    spec_from_rest,
 )
 
 NIC = QuerySource("org.zstack.header.vm.VmNicInventory", fields=("uuid", "ip", "vmInstanceUuid"))
@@ -21,14 +29,35 @@ VM = QuerySource(
     tags=lambda r, kind: {"__systemTag__": {"v1": ["ha::NeverStop"]}}.get(kind, {}).get(r["uuid"], []),
 )
 VMS = [
-    {"uuid": "v1", "name": "web-1", "state": "Running", "cpuNum": 4, "memorySize": 8589934592,
-     "hostUuid": "h1", "createDate": "Jan 1, 2026 12:00:00 AM",
-     "vmNics": [{"uuid": "n1", "ip": "192.168.0.10", "vmInstanceUuid": "v1"}]},
-    {"uuid": "v2", "name": "web-2", "state": "Stopped", "cpuNum": 2, "memorySize": 4294967296,
-     "createDate": "Jan 2, 2026 12:00:00 AM", "vmNics": []},
-    {"uuid": "v3", "name": "db_1", "state": "Running", "cpuNum": 8, "memorySize": 17179869184,
-     "hostUuid": "h2", "createDate": "Jan 3, 2026 1:30:00 PM",
-     "vmNics": [{"uuid": "n3", "ip": "192.168.0.30", "vmInstanceUuid": "v3"}]},
+    {
+        "uuid": "v1",
+        "name": "web-1",
+        "state": "Running",
+        "cpuNum": 4,
+        "memorySize": 8589934592,
+        "hostUuid": "h1",
+        "createDate": "Jan 1, 2026 12:00:00 AM",
+        "vmNics": [{"uuid": "n1", "ip": "192.168.0.10", "vmInstanceUuid": "v1"}],
+    },
+    {
+        "uuid": "v2",
+        "name": "web-2",
+        "state": "Stopped",
+        "cpuNum": 2,
+        "memorySize": 4294967296,
+        "createDate": "Jan 2, 2026 12:00:00 AM",
+        "vmNics": [],
+    },
+    {
+        "uuid": "v3",
+        "name": "db_1",
+        "state": "Running",
+        "cpuNum": 8,
+        "memorySize": 17179869184,
+        "hostUuid": "h2",
+        "createDate": "Jan 3, 2026 1:30:00 PM",
+        "vmNics": [{"uuid": "n3", "ip": "192.168.0.30", "vmInstanceUuid": "v3"}],
+    },
 ]
 
 
@@ -37,32 +66,35 @@ def names(q: str, **spec) -> list[str]:
     return [r["name"] for r in run_query(VMS, query, VM)["inventories"]]
 
 
-@pytest.mark.parametrize("q, expected", [
-    ("state=Running", ["web-1", "db_1"]),
-    ("state!=Running", ["web-2"]),
-    ("cpuNum>2", ["web-1", "db_1"]),
-    ("cpuNum>=4", ["web-1", "db_1"]),
-    ("cpuNum<4", ["web-2"]),
-    ("cpuNum<=4", ["web-1", "web-2"]),
-    ("name?=web-1,db_1", ["web-1", "db_1"]),
-    ("name!?=web-1,db_1", ["web-2"]),
-    ("name~=web%", ["web-1", "web-2"]),
-    ("name~=db_1", ["db_1"]),
-    ("name~=db\\_%", ["db_1"]),
-    ("name~=web\\_%", []),
-    ("name!~=web%", ["db_1"]),
-    ("hostUuid is null", ["web-2"]),
-    ("hostUuid not null", ["web-1", "db_1"]),
-    ("hostUuid!=h1", ["db_1"]),  # SQL: NULL != 'h1' is not true
-    ("vmNics.ip=192.168.0.30", ["db_1"]),
-    ("vmNics.ip~=192.168.0.%", ["web-1", "db_1"]),
-    ("host.managementIp=10.0.0.1", ["web-1"]),
-    ("__systemTag__=ha::NeverStop", ["web-1"]),
-    ("state=Running&cpuNum>4", ["db_1"]),
-    ("createDate>Jan 2, 2026 12:00:00 AM", ["db_1"]),
-    ("createDate>=2026-01-02 00:00:00", ["web-2", "db_1"]),
-    ("memorySize=8589934592", ["web-1"]),
-])
+@pytest.mark.parametrize(
+    "q, expected",
+    [
+        ("state=Running", ["web-1", "db_1"]),
+        ("state!=Running", ["web-2"]),
+        ("cpuNum>2", ["web-1", "db_1"]),
+        ("cpuNum>=4", ["web-1", "db_1"]),
+        ("cpuNum<4", ["web-2"]),
+        ("cpuNum<=4", ["web-1", "web-2"]),
+        ("name?=web-1,db_1", ["web-1", "db_1"]),
+        ("name!?=web-1,db_1", ["web-2"]),
+        ("name~=web%", ["web-1", "web-2"]),
+        ("name~=db_1", ["db_1"]),
+        ("name~=db\\_%", ["db_1"]),
+        ("name~=web\\_%", []),
+        ("name!~=web%", ["db_1"]),
+        ("hostUuid is null", ["web-2"]),
+        ("hostUuid not null", ["web-1", "db_1"]),
+        ("hostUuid!=h1", ["db_1"]),  # SQL: NULL != 'h1' is not true
+        ("vmNics.ip=192.168.0.30", ["db_1"]),
+        ("vmNics.ip~=192.168.0.%", ["web-1", "db_1"]),
+        ("host.managementIp=10.0.0.1", ["web-1"]),
+        ("__systemTag__=ha::NeverStop", ["web-1"]),
+        ("state=Running&cpuNum>4", ["db_1"]),
+        ("createDate>Jan 2, 2026 12:00:00 AM", ["db_1"]),
+        ("createDate>=2026-01-02 00:00:00", ["web-2", "db_1"]),
+        ("memorySize=8589934592", ["web-1"]),
+    ],
+)
 def test_every_operator(q, expected):
     assert names(q) == expected
 
@@ -87,7 +119,10 @@ def test_unknown_field_is_sys_1000_naming_the_inventory_class():
         assert info.value.error.code == "SYS.1000"
     with pytest.raises(ApiError) as info:
         names("colour=red")
-    assert info.value.error.details == "inventory class[org.zstack.header.vm.VmInstanceInventory] has no field[colour]"
+    assert (
+        info.value.error.details
+        == "inventory class[org.zstack.header.vm.VmInstanceInventory] has no field[colour]"
+    )
 
 
 def test_paging_sorting_counting_and_fields():
@@ -105,27 +140,55 @@ def test_paging_sorting_counting_and_fields():
 
 
 def test_rest_parameters():
-    spec = spec_from_rest(MultiDict([("q", "name?=a,b"), ("q", "state=Running"), ("limit", "10"),
-                                     ("start", "2"), ("replyWithCount", "true"), ("sort", " name"),
-                                     ("fields", "uuid,name"), ("fields", "ignored"), ("groupBy", "state")]))
+    spec = spec_from_rest(
+        MultiDict(
+            [
+                ("q", "name?=a,b"),
+                ("q", "state=Running"),
+                ("limit", "10"),
+                ("start", "2"),
+                ("replyWithCount", "true"),
+                ("sort", " name"),
+                ("fields", "uuid,name"),
+                ("fields", "ignored"),
+                ("groupBy", "state"),
+            ]
+        )
+    )
     assert spec.conditions == [Condition("name", "in", "a,b"), Condition("state", "=", "Running")]
     assert (spec.limit, spec.start, spec.reply_with_count, spec.count) == (10, 2, True, False)
-    assert (spec.sort_by, spec.sort_direction, spec.fields, spec.group_by) == ("name", "asc", ["uuid", "name"], "state")
+    assert (spec.sort_by, spec.sort_direction, spec.fields, spec.group_by) == (
+        "name",
+        "asc",
+        ["uuid", "name"],
+        "state",
+    )
     assert spec_from_rest(MultiDict([("sort", "-cpuNum")])).sort_direction == "desc"
     assert spec_from_rest(MultiDict([])).limit == 1000
-    for bad, message in ((("limit", "ten"), "Invalid query parameter. 'limit' must be an integer"),
-                         (("start", "x"), "Invalid query parameter. 'start' must be an integer"),
-                         (("fields", ","), "Invalid query parameter. 'fields' must not be empty")):
+    for bad, message in (
+        (("limit", "ten"), "Invalid query parameter. 'limit' must be an integer"),
+        (("start", "x"), "Invalid query parameter. 'start' must be an integer"),
+        (("fields", ","), "Invalid query parameter. 'fields' must not be empty"),
+    ):
         with pytest.raises(TransportError) as info:
             spec_from_rest(MultiDict([bad]))
         assert (info.value.status, info.value.text) == (400, message)
 
 
 def test_legacy_conditions():
-    spec = spec_from_legacy({"conditions": [{"name": "state", "op": "=", "value": "Running"},
-                                            {"name": "name", "op": "not in", "value": "web-1"}],
-                             "limit": 50, "replyWithCount": True, "sortBy": "cpuNum",
-                             "sortDirection": "desc", "fields": ["name"]})
+    spec = spec_from_legacy(
+        {
+            "conditions": [
+                {"name": "state", "op": "=", "value": "Running"},
+                {"name": "name", "op": "not in", "value": "web-1"},
+            ],
+            "limit": 50,
+            "replyWithCount": True,
+            "sortBy": "cpuNum",
+            "sortDirection": "desc",
+            "fields": ["name"],
+        }
+    )
     reply = run_query(VMS, spec, VM)
     assert reply == {"inventories": [{"name": "db_1"}], "total": 1}
     with pytest.raises(ApiError) as info:

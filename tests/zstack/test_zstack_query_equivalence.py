@@ -4,6 +4,7 @@ it answers with); the answer must be the one the render-then-filter path gives.
 The reference below is that path, kept here rather than in the package: render every VM,
 then ``run_query`` over the inventories, then the schema of what is left.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -60,8 +61,21 @@ def reference(cloud, spec: QuerySpec) -> dict:
 
 def _values(cloud) -> list[str]:
     """Texts worth comparing with: every value of the VMs' fields, a few others."""
-    found = {"Running", "Stopped", "golden", "web-1", "web%", "%-1", "0", "1", "2147483648",
-             "Jan 1, 2026 12:00:00 AM", "2026-01-01 00:01:00", "nothing", "x,y"}
+    found = {
+        "Running",
+        "Stopped",
+        "golden",
+        "web-1",
+        "web%",
+        "%-1",
+        "0",
+        "1",
+        "2147483648",
+        "Jan 1, 2026 12:00:00 AM",
+        "2026-01-01 00:01:00",
+        "nothing",
+        "x,y",
+    }
     for vm in cloud.vms:
         for value in vm_inventory(cloud, vm).values():
             if isinstance(value, (str, int)) and not isinstance(value, bool):
@@ -69,11 +83,22 @@ def _values(cloud) -> list[str]:
     return sorted(found)
 
 
-FIELD_NAMES = sorted(VM_FIELDS) + ["vmNics.ip", "vmNics.l3NetworkUuid", "allVolumes.type",
-                                   "allVolumes.size", "host.name", "host.managementIp",
-                                   "image.name", "zone.name", "__systemTag__", "vmNics",
-                                   "noSuchField", "vmNics.noSuchField", "host.noSuchField",
-                                   "vmNics.__userTag__"]
+FIELD_NAMES = sorted(VM_FIELDS) + [
+    "vmNics.ip",
+    "vmNics.l3NetworkUuid",
+    "allVolumes.type",
+    "allVolumes.size",
+    "host.name",
+    "host.managementIp",
+    "image.name",
+    "zone.name",
+    "__systemTag__",
+    "vmNics",
+    "noSuchField",
+    "vmNics.noSuchField",
+    "host.noSuchField",
+    "vmNics.__userTag__",
+]
 OPS = ["=", "!=", ">", ">=", "<", "<=", "in", "not in", "like", "not like", "is null", "is not null"]
 SORTABLE = sorted(VM_FIELDS) + ["vmNics", "noSuchField"]
 
@@ -89,8 +114,9 @@ def specs(draw):
         if op in ("is null", "is not null"):
             conditions.append(Condition(name, op))
         elif op in ("in", "not in"):
-            conditions.append(Condition(name, op, ",".join(draw(st.lists(st.sampled_from(values),
-                                                                         min_size=1, max_size=3)))))
+            conditions.append(
+                Condition(name, op, ",".join(draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))))
+            )
         else:
             conditions.append(Condition(name, op, draw(st.sampled_from(values))))
     spec = QuerySpec(conditions=conditions)
@@ -102,15 +128,29 @@ def specs(draw):
         spec.sort_by = draw(st.sampled_from(SORTABLE))
         spec.sort_direction = draw(st.sampled_from(["asc", "desc"]))
     if draw(st.booleans()):
-        spec.fields = draw(st.lists(st.sampled_from(sorted(VM_FIELDS) + ["vmNics", "allVolumes",
-                                                                          "noSuchField"]),
-                                    min_size=1, max_size=4))
+        spec.fields = draw(
+            st.lists(
+                st.sampled_from(sorted(VM_FIELDS) + ["vmNics", "allVolumes", "noSuchField"]),
+                min_size=1,
+                max_size=4,
+            )
+        )
     return spec
 
 
 def _rest_params(spec: QuerySpec) -> list[tuple[str, str]]:
-    rest_ops = {"=": "=", "!=": "!=", ">": ">", ">=": ">=", "<": "<", "<=": "<=", "in": "?=",
-                "not in": "!?=", "like": "~=", "not like": "!~="}
+    rest_ops = {
+        "=": "=",
+        "!=": "!=",
+        ">": ">",
+        ">=": ">=",
+        "<": "<",
+        "<=": "<=",
+        "in": "?=",
+        "not in": "!?=",
+        "like": "~=",
+        "not like": "!~=",
+    }
     params = []
     for c in spec.conditions:
         if c.op == "is null":
@@ -143,13 +183,17 @@ def _parsed_back(spec: QuerySpec) -> QuerySpec:
 
 # A number field ordered against a date text compares with the date's epoch seconds (the
 # fast path once answered an empty page: hypothesis drew this about once in 10,000).
-_NUMBER_AGAINST_DATE = [QuerySpec(conditions=[Condition("cpuNum", "<", "Jan 1, 2026 12:00:00 AM")]),
-                        QuerySpec(conditions=[Condition("memorySize", ">=", "Jan 1, 2026 12:00:00 AM")]),
-                        QuerySpec(conditions=[Condition("cpuNum", "!=", "Jan 1, 2026 12:00:00 AM")]),
-                        QuerySpec(conditions=[Condition("cpuNum", ">", "2026-01-01 00:01:00")])]
+_NUMBER_AGAINST_DATE = [
+    QuerySpec(conditions=[Condition("cpuNum", "<", "Jan 1, 2026 12:00:00 AM")]),
+    QuerySpec(conditions=[Condition("memorySize", ">=", "Jan 1, 2026 12:00:00 AM")]),
+    QuerySpec(conditions=[Condition("cpuNum", "!=", "Jan 1, 2026 12:00:00 AM")]),
+    QuerySpec(conditions=[Condition("cpuNum", ">", "2026-01-01 00:01:00")]),
+]
 # A count on one ordered number condition (counted without a list: once a 500, no counter)
-_COUNT_ORDERED = [QuerySpec(conditions=[Condition("memorySize", ">=", "2147483648")], count=True),
-                  QuerySpec(conditions=[Condition("cpuNum", "!=", "1")], count=True)]
+_COUNT_ORDERED = [
+    QuerySpec(conditions=[Condition("memorySize", ">=", "2147483648")], count=True),
+    QuerySpec(conditions=[Condition("cpuNum", "!=", "1")], count=True),
+]
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -189,12 +233,17 @@ def test_a_legacy_vm_query_answers_as_the_render_then_filter_path(spec):
     import json
 
     cloud, client, session = _world()
-    fields = {"session": {"uuid": session},
-              "conditions": [{"name": c.name, "op": c.op,
-                              **({"value": c.value} if c.value is not None else {})}
-                             for c in spec.conditions],
-              "limit": spec.limit, "start": spec.start, "count": spec.count,
-              "replyWithCount": spec.reply_with_count}
+    fields = {
+        "session": {"uuid": session},
+        "conditions": [
+            {"name": c.name, "op": c.op, **({"value": c.value} if c.value is not None else {})}
+            for c in spec.conditions
+        ],
+        "limit": spec.limit,
+        "start": spec.start,
+        "count": spec.count,
+        "replyWithCount": spec.reply_with_count,
+    }
     if spec.sort_by:
         fields["sortBy"] = spec.sort_by
         fields["sortDirection"] = spec.sort_direction

@@ -2,6 +2,7 @@
 null or ends as a date may (entity_query's C path); otherwise by ``_sort_key``.  A world
 whose names include dates, ``am``/``PM`` endings and plain texts; the answer must be the
 render-then-filter path's (test_zstack_query_equivalence.reference)."""
+
 from __future__ import annotations
 
 from functools import lru_cache
@@ -14,8 +15,19 @@ from zstack_support import auth, cloud_client
 from fakestack.dialects.zstack.query import Condition, QuerySpec
 from fakestack.dialects.zstack.render import VM_FIELDS
 
-NAMES = ["web-1", "Jan 2, 2026 1:00:00 PM", "Dec 31, 2025 11:59:59 PM", "spam", "PROGRAM",
-         "Jan 1, 2026 12:00:00 AM", "alpha", "Zeta", "10", "9", "web-1"]
+NAMES = [
+    "web-1",
+    "Jan 2, 2026 1:00:00 PM",
+    "Dec 31, 2025 11:59:59 PM",
+    "spam",
+    "PROGRAM",
+    "Jan 1, 2026 12:00:00 AM",
+    "alpha",
+    "Zeta",
+    "10",
+    "9",
+    "web-1",
+]
 
 
 @lru_cache(maxsize=1)
@@ -37,8 +49,13 @@ def specs(draw):
     if draw(st.booleans()):
         conditions.append(Condition("state", "=", draw(st.sampled_from(["Running", "Stopped"]))))
     if draw(st.booleans()):
-        conditions.append(Condition("name", "in", ",".join(draw(st.lists(
-            st.sampled_from(NAMES + ["golden"]), min_size=1, max_size=4)))))
+        conditions.append(
+            Condition(
+                "name",
+                "in",
+                ",".join(draw(st.lists(st.sampled_from(NAMES + ["golden"]), min_size=1, max_size=4))),
+            )
+        )
     spec = QuerySpec(conditions=conditions)
     spec.sort_by = draw(st.sampled_from(TEXT_FIELDS))
     spec.sort_direction = draw(st.sampled_from(["asc", "desc"]))
@@ -60,8 +77,9 @@ def test_a_sorted_vm_query_answers_as_the_render_then_filter_path(spec):
 
 def test_dates_among_the_names_sort_as_dates():
     cloud, client, session = _world()
-    response = client.get("/zstack/v1/vm-instances", query_string=[("sort", "+name"), ("limit", "100")],
-                          headers=auth(session))
+    response = client.get(
+        "/zstack/v1/vm-instances", query_string=[("sort", "+name"), ("limit", "100")], headers=auth(session)
+    )
     names = [vm["name"] for vm in response.get_json()["inventories"]]
     # the three dates come before every text (dates sort as numbers, before texts)
     assert names[:3] == ["Dec 31, 2025 11:59:59 PM", "Jan 1, 2026 12:00:00 AM", "Jan 2, 2026 1:00:00 PM"]

@@ -1,6 +1,6 @@
 """Caller-chosen uuids (``resourceUuid``) on CreateVmInstance and CreateDataVolume."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 from zstack_support import call_async, legacy, legacy_result, query
 
@@ -10,8 +10,12 @@ VM_MSG = "org.zstack.header.vm.APICreateVmInstanceMsg"
 
 
 def create_vm(client, session, cloud, name: str, **extra):
-    params = {"name": name, "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
-              "imageUuid": cloud.images.get("centos-7").uuid, **extra}
+    params = {
+        "name": name,
+        "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
+        "imageUuid": cloud.images.get("centos-7").uuid,
+        **extra,
+    }
     return call_async(client, "POST", "/zstack/v1/vm-instances", session, json={"params": params})
 
 
@@ -43,9 +47,13 @@ def test_create_vm_with_a_taken_uuid_is_sys_1006_and_creates_nothing(demo):
     vms_before, volumes_before = len(list(cloud.vms)), len(list(cloud.volumes))
     again = create_vm(client, session, cloud, "second", resourceUuid=CHOSEN)
     assert again.status_code == 503
-    assert again.get_json() == {"error": {
-        "code": "SYS.1006", "description": "An operation failed",
-        "details": f"resourceUuid[{CHOSEN}] is already taken by an existing VmInstanceVO"}}
+    assert again.get_json() == {
+        "error": {
+            "code": "SYS.1006",
+            "description": "An operation failed",
+            "details": f"resourceUuid[{CHOSEN}] is already taken by an existing VmInstanceVO",
+        }
+    }
     assert names(client, session, "vm-instances", "second") == []
     assert (len(list(cloud.vms)), len(list(cloud.volumes))) == (vms_before, volumes_before)
     assert cloud.vms.get(CHOSEN).name == "first"
@@ -68,9 +76,16 @@ def test_create_data_volume_takes_the_chosen_uuid_once(demo):
     assert created.get_json()["inventory"]["uuid"] == OTHER
     assert names(client, session, "volumes", "scratch") == [OTHER]
     again = create_volume(client, session, cloud, "scratch-2", resourceUuid=OTHER)
-    assert (again.status_code, again.get_json()) == (503, {"error": {
-        "code": "SYS.1006", "description": "An operation failed",
-        "details": f"resourceUuid[{OTHER}] is already taken by an existing VolumeVO"}})
+    assert (again.status_code, again.get_json()) == (
+        503,
+        {
+            "error": {
+                "code": "SYS.1006",
+                "description": "An operation failed",
+                "details": f"resourceUuid[{OTHER}] is already taken by an existing VolumeVO",
+            }
+        },
+    )
     assert names(client, session, "volumes", "scratch-2") == []
     bad = create_volume(client, session, cloud, "scratch-3", resourceUuid=12345)
     assert bad.get_json()["error"]["code"] == "SYS.1007"
@@ -83,8 +98,9 @@ def test_a_deleted_volume_keeps_its_uuid_taken(demo):
     assert call_async(client, "DELETE", f"/zstack/v1/volumes/{OTHER}", session).get_json() == {}
     again = create_volume(client, session, cloud, "v2", resourceUuid=OTHER)
     assert again.get_json()["error"]["code"] == "SYS.1006"
-    expunged = call_async(client, "PUT", f"/zstack/v1/volumes/{OTHER}/actions", session,
-                          json={"expungeDataVolume": {}})
+    expunged = call_async(
+        client, "PUT", f"/zstack/v1/volumes/{OTHER}/actions", session, json={"expungeDataVolume": {}}
+    )
     assert expunged.get_json() == {}
     reused = create_volume(client, session, cloud, "v3", resourceUuid=OTHER)
     assert reused.get_json()["inventory"]["uuid"] == OTHER
@@ -92,14 +108,24 @@ def test_a_deleted_volume_keeps_its_uuid_taken(demo):
 
 def test_legacy_endpoint_honours_resource_uuid(demo):
     cloud, client, session = demo
-    fields = {"name": "legacy", "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
-              "imageUuid": cloud.images.get("centos-7").uuid, "resourceUuid": CHOSEN,
-              "session": {"uuid": session}}
-    first = legacy_result(client.get(f"/zstack/api/result/{legacy(client, VM_MSG, fields).get_json()['uuid']}"))
+    fields = {
+        "name": "legacy",
+        "instanceOfferingUuid": cloud.instance_offerings.get("small").uuid,
+        "imageUuid": cloud.images.get("centos-7").uuid,
+        "resourceUuid": CHOSEN,
+        "session": {"uuid": session},
+    }
+    first = legacy_result(
+        client.get(f"/zstack/api/result/{legacy(client, VM_MSG, fields).get_json()['uuid']}")
+    )
     event = next(iter(first.values()))
     assert event["success"] is True and event["inventory"]["uuid"] == CHOSEN
-    second = legacy_result(client.get(f"/zstack/api/result/{legacy(client, VM_MSG, fields).get_json()['uuid']}"))
+    second = legacy_result(
+        client.get(f"/zstack/api/result/{legacy(client, VM_MSG, fields).get_json()['uuid']}")
+    )
     event = next(iter(second.values()))
     assert event["success"] is False
     assert (event["error"]["code"], event["error"]["details"]) == (
-        "SYS.1006", f"resourceUuid[{CHOSEN}] is already taken by an existing VmInstanceVO")
+        "SYS.1006",
+        f"resourceUuid[{CHOSEN}] is already taken by an existing VmInstanceVO",
+    )

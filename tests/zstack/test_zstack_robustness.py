@@ -3,6 +3,7 @@
 A crash would be an HTTP 500 or an internal error (SYS.1000) carrying a Python exception;
 SYS.1000 is legitimate only for the query engine's "has no field" / "unknown QueryOp".
 """
+
 from __future__ import annotations
 
 import json
@@ -10,20 +11,30 @@ import re
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from zstack_support import auth, cloud_client, poll
 
 from fakestack.dialects.zstack.catalog import APIS
 from fakestack.dialects.zstack.registry import BINDINGS
-from zstack_support import auth, cloud_client, poll
 
 CLOUD, CLIENT, SESSION = cloud_client("demo")
 GOLDEN = CLOUD.vms.get("golden")
 UUIDS = [GOLDEN.uuid, GOLDEN.root_volume_uuid, CLOUD.backup_storages.get("imagestore").uuid, "0" * 32, "x"]
 
-scalars = st.one_of(st.none(), st.booleans(), st.integers(-10, 10**20), st.floats(allow_nan=False),
-                    st.text(max_size=8), st.sampled_from(UUIDS))
-values = st.recursive(scalars, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                       st.dictionaries(st.text(max_size=5), inner, max_size=3)),
-                      max_leaves=6)
+scalars = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-10, 10**20),
+    st.floats(allow_nan=False),
+    st.text(max_size=8),
+    st.sampled_from(UUIDS),
+)
+values = st.recursive(
+    scalars,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=5), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
 API_NAMES = sorted(BINDINGS)
 
 
@@ -60,8 +71,9 @@ def test_rest_never_crashes(call):
     name, api, path, fields = call
     url = "/zstack/v1" + path
     if api["method"] in ("POST", "PUT"):
-        response = CLIENT.open(url, method=api["method"], json={api["wrapper"] or "null": fields},
-                               headers=auth(SESSION))
+        response = CLIENT.open(
+            url, method=api["method"], json={api["wrapper"] or "null": fields}, headers=auth(SESSION)
+        )
     else:
         query = [(k, v if isinstance(v, str) else json.dumps(v)) for k, v in fields.items()]
         response = CLIENT.open(url, method=api["method"], query_string=query, headers=auth(SESSION))
@@ -71,9 +83,26 @@ def test_rest_never_crashes(call):
 
 
 @settings(max_examples=250, deadline=None, suppress_health_check=list(HealthCheck))
-@given(call=calls(), extra=st.dictionaries(
-    st.sampled_from(["conditions", "limit", "start", "sortBy", "sortDirection", "fields", "count",
-                     "systemTags", "userTags"]), values, max_size=3))
+@given(
+    call=calls(),
+    extra=st.dictionaries(
+        st.sampled_from(
+            [
+                "conditions",
+                "limit",
+                "start",
+                "sortBy",
+                "sortDirection",
+                "fields",
+                "count",
+                "systemTags",
+                "userTags",
+            ]
+        ),
+        values,
+        max_size=3,
+    ),
+)
 def test_legacy_never_crashes(call, extra):
     name, api, _, fields = call
     message = dict(fields, **extra, session={"uuid": SESSION})

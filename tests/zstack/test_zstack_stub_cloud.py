@@ -1,4 +1,5 @@
 """The protocol tests' stand-in for the cloud declares what it stands in for."""
+
 from __future__ import annotations
 
 from zstack_support import StubCloud, login, stub_client

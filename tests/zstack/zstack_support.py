@@ -1,4 +1,5 @@
 """Shared helpers for the ZStack dialect tests."""
+
 from __future__ import annotations
 
 import hashlib
@@ -117,7 +118,18 @@ def query(client, session: str, path: str, **params):
 def SEED_CHAIN_FOR(cpu: int, memory: int) -> dict:  # noqa: N802 - reads like the constant it builds
     """CloneVmInstance's per-name error when no host has room (reference §5.1)."""
     details = f"no host having cpu[{cpu}], memory[{memory} bytes] found"
-    return {"code": "VM.1001", "description": "Unable to start a vm", "details": details,
-            "cause": {"code": "SYS.1006", "description": "An operation failed", "details": details,
-                      "cause": {"code": "HOST_ALLOCATION.1000", "description": "An operation failed",
-                                "details": details}}}
+    return {
+        "code": "VM.1001",
+        "description": "Unable to start a vm",
+        "details": details,
+        "cause": {
+            "code": "SYS.1006",
+            "description": "An operation failed",
+            "details": details,
+            "cause": {
+                "code": "HOST_ALLOCATION.1000",
+                "description": "An operation failed",
+                "details": details,
+            },
+        },
+    }

@@ -9,6 +9,7 @@ and the model operations behind them), ``render`` (record shapes, Starlette's JS
 ``errors``, ``auth`` (API keys); InstaVM's own: ``schemas`` + ``validation`` (request
 models, 422 items), ``ids``.
 """
+
 from .dialect import InstaVMDialect, create_dialect
 
 __all__ = ["InstaVMDialect", "create_dialect"]

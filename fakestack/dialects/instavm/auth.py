@@ -3,9 +3,10 @@
 Keys are configured per cloud in ``cloud.dialect_state("instavm")["api_keys"]``; a cloud
 that configures none accepts ``DEFAULT_API_KEY``.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .errors import invalid_api_key, not_authenticated
 

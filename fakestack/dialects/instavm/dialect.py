@@ -6,6 +6,7 @@ route (404 / 405 / 307) -> body decoding (422 json_invalid, 400) -> authenticati
 The handler's ``before()`` hook settles InstaVM's records (their time-driven changes)
 and adopts the topology's VMs at the first InstaVM request.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

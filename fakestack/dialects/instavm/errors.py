@@ -11,9 +11,10 @@ errors -> those answers, the one table of error mapping:
 | Timeout                 | 504    | ``<what> timed out``                                   |
 | InjectedFailure         | code   | ``forbidden`` 403, ``rate_limit`` 429 (JSON, the SDK parses it), an HTTP status number as given, else 500 |
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -75,6 +76,7 @@ def method_not_allowed(allowed: list[str]) -> HttpError:
 def not_implemented(method: str, path: str) -> HttpError:
     return HttpError(501, f"{method} {path} is not implemented by fakestack")
 
+
 NOT_FOUND_TEXT = {
     "vm": "VM not found",
     "snapshot": "Snapshot not found",
@@ -103,7 +105,7 @@ def capacity_detail(exc: CapacityExhausted) -> str:
     )
 
 
-def injected_status(code: Optional[str]) -> int:
+def injected_status(code: str | None) -> int:
     if code is None:
         return 500
     text = str(code).strip().lower()
@@ -115,7 +117,7 @@ def injected_status(code: Optional[str]) -> int:
 def http_error(
     exc: DomainError,
     *,
-    conflict_detail: Optional[str] = None,
+    conflict_detail: str | None = None,
     timeout_detail: str = "VM provisioning timed out",
     body: Any = None,
 ) -> HttpError:

@@ -12,6 +12,7 @@ its text on stderr, exit code 1.
 Handlers are Python callables, so they are not part of ``cloud.snapshot()``; they stay
 registered across ``cloud.reset()`` and ``load_snapshot`` (the same cloud object).
 """
+
 from __future__ import annotations
 
 import inspect
@@ -22,8 +23,10 @@ from weakref import WeakKeyDictionary
 
 CONTEXT_ARGUMENTS = ("language", "session_id", "vm_id", "timeout")
 
-REGISTER_HINT = ("fakestack runs no code: register a handler with "
-                 "fakestack.instavm.on_execute(cloud, fn), fn(command) -> stdout")
+REGISTER_HINT = (
+    "fakestack runs no code: register a handler with "
+    "fakestack.instavm.on_execute(cloud, fn), fn(command) -> stdout"
+)
 
 
 @dataclass(frozen=True)
@@ -93,6 +96,10 @@ def _output(answer: Any) -> Output:
         duration = float(answer.get("duration") or 0.0)
         if duration < 0:
             raise ValueError("execution handler answered a negative duration")
-        return Output(stdout=str(answer.get("stdout") or ""), stderr=str(answer.get("stderr") or ""),
-                      exit_code=int(answer.get("exit_code") or 0), duration=duration)
+        return Output(
+            stdout=str(answer.get("stdout") or ""),
+            stderr=str(answer.get("stderr") or ""),
+            exit_code=int(answer.get("exit_code") or 0),
+            duration=duration,
+        )
     raise TypeError(f"execution handler answered {type(answer).__name__}: give a str or a dict")

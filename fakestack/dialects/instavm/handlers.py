@@ -1,4 +1,5 @@
 """Endpoint handlers: validated call in, JSON-able answer out (errors as ``HttpError``)."""
+
 from __future__ import annotations
 
 from ..kit.cloud import DialectCloud
@@ -64,8 +65,9 @@ class Handlers:
         return self.service.mount_volume(call.path["vm_id"], call.body)
 
     def unmount_volume(self, call):
-        return self.service.unmount_volume(call.path["vm_id"], call.path["volume_id"],
-                                           call.query["mount_path"])
+        return self.service.unmount_volume(
+            call.path["vm_id"], call.path["volume_id"], call.query["mount_path"]
+        )
 
     # volumes
     def _volume(self, rec):

@@ -3,6 +3,7 @@
 ``vm_<12 hex>``, ``snap_<12 hex>``, and sessions as dashed version-4 UUID strings; none
 contains ``/`` or is ``.``/``..`` (the SDK refuses those as path segments).
 """
+
 from __future__ import annotations
 
 import re
@@ -10,9 +11,7 @@ import re
 VM_ID = re.compile(r"^vm_[0-9a-f]{12}$")
 SNAPSHOT_ID = re.compile(r"^snap_[0-9a-f]{12}$")
 SESSION_ID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
-UUID_TEXT = re.compile(
-    r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$"
-)
+UUID_TEXT = re.compile(r"^[0-9a-fA-F]{8}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{4}-?[0-9a-fA-F]{12}$")
 
 
 def dashed_uuid(hex32: str) -> str:

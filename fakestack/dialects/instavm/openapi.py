@@ -5,6 +5,7 @@ pydantic body models each endpoint declares.
 Errors are FastAPI's: ``{"detail": TEXT}`` for an HTTP error, 422 ``{"detail": [items]}``
 for validation.  Known InstaVM endpoints outside the fake's scope answer 501.
 """
+
 from __future__ import annotations
 
 import re
@@ -17,12 +18,22 @@ from .routes import ALL_ENDPOINTS, Endpoint
 
 REF = "#/components/schemas/{model}"
 HTTP_ERROR = {"type": "object", "required": ["detail"], "properties": {"detail": {}}}
-VALIDATION_ERROR = {"type": "object", "required": ["type", "loc", "msg"], "properties": {
-    "type": {"type": "string"},
-    "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
-    "msg": {"type": "string"}, "input": {}, "ctx": {"type": "object"}}}
-HTTP_VALIDATION_ERROR = {"type": "object", "required": ["detail"], "properties": {
-    "detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}}}
+VALIDATION_ERROR = {
+    "type": "object",
+    "required": ["type", "loc", "msg"],
+    "properties": {
+        "type": {"type": "string"},
+        "loc": {"type": "array", "items": {"anyOf": [{"type": "string"}, {"type": "integer"}]}},
+        "msg": {"type": "string"},
+        "input": {},
+        "ctx": {"type": "object"},
+    },
+}
+HTTP_VALIDATION_ERROR = {
+    "type": "object",
+    "required": ["detail"],
+    "properties": {"detail": {"type": "array", "items": {"$ref": "#/components/schemas/ValidationError"}}},
+}
 
 
 # Handlers that answer 501 until a test registers what they stand for (code execution).
@@ -38,8 +49,9 @@ def _errors(endpoint: Endpoint) -> dict:
         "405": response("method not allowed", error),
         "409": response("conflict with the current state", error),
         "413": response("request body over the limit", error),
-        "422": response("validation error",
-                        json_content({"$ref": "#/components/schemas/HTTPValidationError"})),
+        "422": response(
+            "validation error", json_content({"$ref": "#/components/schemas/HTTPValidationError"})
+        ),
         "400": response("the body could not be parsed", error),
     }
     if endpoint.handler in NOT_IMPLEMENTED_WITHOUT_A_HOOK:
@@ -47,18 +59,23 @@ def _errors(endpoint: Endpoint) -> dict:
     if endpoint.handler == "not_implemented":
         answers["501"] = response("outside fakestack's scope", error)
     else:
-        answers.update({
-            "403": response("refused (fault injection)", error),
-            "429": response("rate limited (fault injection)", error),
-            "503": response("no capacity, or a resource is unreachable", error),
-            "504": response("timed out", error),
-        })
+        answers.update(
+            {
+                "403": response("refused (fault injection)", error),
+                "429": response("rate limited (fault injection)", error),
+                "503": response("no capacity, or a resource is unreachable", error),
+                "504": response("timed out", error),
+            }
+        )
     return answers
 
 
 def openapi_document() -> dict[str, Any]:
-    components: dict[str, Any] = {"HTTPError": HTTP_ERROR, "ValidationError": VALIDATION_ERROR,
-                                  "HTTPValidationError": HTTP_VALIDATION_ERROR}
+    components: dict[str, Any] = {
+        "HTTPError": HTTP_ERROR,
+        "ValidationError": VALIDATION_ERROR,
+        "HTTPValidationError": HTTP_VALIDATION_ERROR,
+    }
     paths: dict[str, dict] = {}
     for endpoint in ALL_ENDPOINTS:
         params = [path_parameter(name) for name in re.findall(r"\{(\w+)\}", endpoint.pattern)]
@@ -76,8 +93,10 @@ def openapi_document() -> dict[str, Any]:
             for name, definition in schema.pop("$defs", {}).items():
                 components.setdefault(name, definition)
             components.setdefault(endpoint.body.__name__, schema)
-            op["requestBody"] = {"required": True,
-                                 "content": json_content({"$ref": REF.format(model=endpoint.body.__name__)})}
+            op["requestBody"] = {
+                "required": True,
+                "content": json_content({"$ref": REF.format(model=endpoint.body.__name__)}),
+            }
         if endpoint.auth == "header":
             op["security"] = [{"api_key": []}, {"bearer": []}]
         paths.setdefault(endpoint.pattern, {})[endpoint.method.lower()] = op
@@ -87,6 +106,8 @@ def openapi_document() -> dict[str, Any]:
         "generated from its route table and request models.",
         paths,
         components={"schemas": components},
-        security_schemes={"api_key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
-                          "bearer": {"type": "http", "scheme": "bearer"}},
+        security_schemes={
+            "api_key": {"type": "apiKey", "in": "header", "name": "X-API-Key"},
+            "bearer": {"type": "http", "scheme": "bearer"},
+        },
     )

@@ -5,10 +5,11 @@ FastAPI answers through Starlette's ``JSONResponse`` (compact separators, UTF-8,
 ASCII escaping); clients compare bodies byte for byte in replays, so ``INSTAVM_JSON``
 (the kit's builder) is the only way the dialect serializes.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Optional
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -21,7 +22,7 @@ def json_response(data: Any, status: int = 200, headers: dict[str, str] | None =
     return INSTAVM_JSON.response(data, status, headers)
 
 
-def timestamp(epoch: Optional[float]) -> Optional[str]:
+def timestamp(epoch: float | None) -> str | None:
     """Naive UTC ``YYYY-MM-DDTHH:MM:SS`` (the SDK compares these strings lexicographically)."""
     if epoch is None:
         return None
@@ -71,7 +72,7 @@ def snapshot_info(rec: dict) -> dict[str, Any]:
     }
 
 
-def volume_info(rec: dict, used_bytes: int, mounted_on: Optional[dict]) -> dict[str, Any]:
+def volume_info(rec: dict, used_bytes: int, mounted_on: dict | None) -> dict[str, Any]:
     """A managed volume; ``used_bytes`` from the model, the mount while the model has it
     attached."""
     mount = rec.get("mount") if mounted_on is not None else None
@@ -81,8 +82,9 @@ def volume_info(rec: dict, used_bytes: int, mounted_on: Optional[dict]) -> dict[
         "status": "mounted" if mount else "ready",
         "quota_bytes": rec["quota_bytes"],
         "used_bytes": used_bytes,
-        "mounts": [{"vm_id": mounted_on["vm_id"], "mount_path": mount["mount_path"],
-                    "mode": mount["mode"]}] if mount and mounted_on else [],
+        "mounts": [{"vm_id": mounted_on["vm_id"], "mount_path": mount["mount_path"], "mode": mount["mode"]}]
+        if mount and mounted_on
+        else [],
         "created_at": timestamp(rec["created_at"]),
         "updated_at": timestamp(rec["updated_at"]),
     }

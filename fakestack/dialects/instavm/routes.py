@@ -6,10 +6,11 @@ with ``Allow``; an unmatched path is retried with its trailing slash removed (or
 and, if that matches, answered with a 307 redirect. ``/v1/vms`` and ``/v1/vms/`` are two
 routes, so neither redirects to the other.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any
 
 from ..kit.routing import Match, Router
 from . import schemas
@@ -44,8 +45,12 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("POST", "/v1/vms/{vm_id}/resume", "resume_vm", (WAIT,)),
     E("GET", "/v1/vms/{vm_id}/volumes", "list_vm_volumes"),
     E("POST", "/v1/vms/{vm_id}/volumes", "mount_volume", (WAIT,), schemas.VolumeMountRequest),
-    E("DELETE", "/v1/vms/{vm_id}/volumes/{volume_id}", "unmount_volume",
-      (Param("mount_path", Optional[str], None), WAIT)),
+    E(
+        "DELETE",
+        "/v1/vms/{vm_id}/volumes/{volume_id}",
+        "unmount_volume",
+        (Param("mount_path", str | None, None), WAIT),
+    ),
     # volumes
     E("POST", "/v1/volumes", "create_volume", (), schemas.VolumeCreateRequest),
     E("GET", "/v1/volumes", "list_volumes", (REFRESH,)),
@@ -53,7 +58,7 @@ ENDPOINTS: tuple[Endpoint, ...] = (
     E("DELETE", "/v1/volumes/{volume_id}", "delete_volume"),
     # snapshots
     E("POST", "/v1/snapshots", "create_snapshot", (), schemas.SnapshotCreateRequest),
-    E("GET", "/v1/snapshots", "list_snapshots", (Param("type", Optional[str], None),)),
+    E("GET", "/v1/snapshots", "list_snapshots", (Param("type", str | None, None),)),
     E("GET", "/v1/snapshots/{snapshot_id}", "get_snapshot"),
     E("DELETE", "/v1/snapshots/{snapshot_id}", "delete_snapshot"),
     # sessions

@@ -4,10 +4,11 @@ Every documented field is declared with its type and limits; undocumented fields
 ignored (pydantic's default), as the real server does. Limits come from the public docs
 (see the reference, section 2); violations are 422s built by pydantic itself.
 """
+
 from __future__ import annotations
 
 import ipaddress
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
@@ -39,78 +40,78 @@ class ShareSpec(_Body):
 
 
 class VMCreateRequest(_Body):
-    session_id: Optional[str] = None
-    vm_lifetime_seconds: Optional[LifetimeSeconds] = None
-    memory_mb: Optional[MemoryMb] = None
-    vcpu_count: Optional[VcpuCount] = None
-    metadata: Optional[dict[str, Any]] = None
-    env: Optional[dict[str, str]] = None
-    egress_policy: Optional[Any] = None
-    snapshot_id: Optional[str] = None
-    snapshot_on_terminate: Optional[bool] = None
-    snapshot_name: Optional[str] = None
-    share: Optional[ShareSpec] = None
-    custom_domain: Optional[str] = None
+    session_id: str | None = None
+    vm_lifetime_seconds: LifetimeSeconds | None = None
+    memory_mb: MemoryMb | None = None
+    vcpu_count: VcpuCount | None = None
+    metadata: dict[str, Any] | None = None
+    env: dict[str, str] | None = None
+    egress_policy: Any | None = None
+    snapshot_id: str | None = None
+    snapshot_on_terminate: bool | None = None
+    snapshot_name: str | None = None
+    share: ShareSpec | None = None
+    custom_domain: str | None = None
     # sent by the SDK / CLI, stored without effect
-    volumes: Optional[list[Any]] = None
-    auto_suspend: Optional[bool] = None
-    auto_resume: Optional[bool] = None
-    vault_ids: Optional[list[Any]] = None
-    image_variant: Optional[str] = None
+    volumes: list[Any] | None = None
+    auto_suspend: bool | None = None
+    auto_resume: bool | None = None
+    vault_ids: list[Any] | None = None
+    image_variant: str | None = None
 
 
 class VMUpdateRequest(_Body):
-    memory_mb: Optional[MemoryMb] = None
-    vcpu_count: Optional[VcpuCount] = None  # not in the SDK docstring; resized like memory_mb
-    snapshot_on_terminate: Optional[bool] = None
-    snapshot_name: Optional[str] = None
-    auto_suspend: Optional[bool] = None
-    auto_resume: Optional[bool] = None
-    vault_ids: Optional[list[Any]] = None
+    memory_mb: MemoryMb | None = None
+    vcpu_count: VcpuCount | None = None  # not in the SDK docstring; resized like memory_mb
+    snapshot_on_terminate: bool | None = None
+    snapshot_name: str | None = None
+    auto_suspend: bool | None = None
+    auto_resume: bool | None = None
+    vault_ids: list[Any] | None = None
 
 
 class VMSnapshotRequest(_Body):
-    name: Optional[str] = None
+    name: str | None = None
 
 
 class VMCloneRequest(_Body):
-    snapshot_name: Optional[str] = None
+    snapshot_name: str | None = None
 
 
 class BuildArgs(_Body):
-    extra_apt_packages: Optional[list[str]] = None
-    extra_pip_packages: Optional[list[str]] = None
-    extra_npm_packages: Optional[list[str]] = None
-    git_clone_url: Optional[str] = None
-    git_clone_branch: Optional[str] = None
-    disk_size_gb: Optional[Annotated[int, Field(ge=1, le=16)]] = None
-    envs: Optional[dict[str, str]] = None
-    post_build_cmd: Optional[str] = None
+    extra_apt_packages: list[str] | None = None
+    extra_pip_packages: list[str] | None = None
+    extra_npm_packages: list[str] | None = None
+    git_clone_url: str | None = None
+    git_clone_branch: str | None = None
+    disk_size_gb: Annotated[int, Field(ge=1, le=16)] | None = None
+    envs: dict[str, str] | None = None
+    post_build_cmd: str | None = None
 
 
 class SnapshotCreateRequest(_Body):
     oci_image: str
-    name: Optional[str] = None
+    name: str | None = None
     vcpu_count: Annotated[int, Field(ge=1, le=8)] = DEFAULT_VCPU_COUNT
     memory_mb: MemoryMb = DEFAULT_MEMORY_MB
     type: Literal["user", "system"] = "user"
-    build_args: Optional[BuildArgs] = None
+    build_args: BuildArgs | None = None
 
 
 class CreateSessionRequest(_Body):
     api_key: str
     vm_lifetime_seconds: LifetimeSeconds = DEFAULT_LIFETIME_SECONDS
-    memory_mb: Optional[MemoryMb] = None
+    memory_mb: MemoryMb | None = None
     vcpu_count: VcpuCount = DEFAULT_VCPU_COUNT
-    metadata: Optional[dict[str, Any]] = None
-    env: Optional[dict[str, str]] = None
+    metadata: dict[str, Any] | None = None
+    env: dict[str, str] | None = None
 
 
 class ExecuteRequest(_Body):
     command: str
     session_id: str
-    language: Optional[str] = None
-    timeout: Optional[int] = None
+    language: str | None = None
+    timeout: int | None = None
 
 
 class VolumeCreateRequest(_Body):
@@ -122,7 +123,7 @@ class VolumeMountRequest(_Body):
     volume_id: str
     mount_path: Annotated[str, Field(min_length=1)]
     mode: Literal["rw", "ro"] = "rw"
-    checkpoint_id: Optional[str] = None
+    checkpoint_id: str | None = None
 
 
 def _cidr(value: str) -> str:

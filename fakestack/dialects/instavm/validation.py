@@ -6,11 +6,12 @@ pydantic v2 in Python (lax) mode, and reports every failure in one list:
 or ``body``. The items are built from pydantic's own ``ValidationError`` so that messages
 and types are exactly what a FastAPI server would send.
 """
+
 from __future__ import annotations
 
 import email.message
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -51,7 +52,7 @@ def missing_item(loc: tuple) -> dict[str, Any]:
     return {"type": "missing", "loc": list(loc), "msg": "Field required", "input": None}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(annotation: Any) -> TypeAdapter:
     return TypeAdapter(annotation)
 
@@ -113,15 +114,22 @@ def _json_input_item(exc: JsonInputError) -> dict[str, Any]:
     finite number (``finite_number``), at the value's place in the body."""
     loc = ["body", *(escaped(p) if isinstance(p, str) else p for p in exc.path)]
     if exc.reason == SURROGATE:
-        return {"type": "string_unicode", "loc": loc,
-                "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
-                "input": escaped(exc.value)}
+        return {
+            "type": "string_unicode",
+            "loc": loc,
+            "msg": "Input should be a valid string, unable to parse raw data as a unicode string",
+            "input": escaped(exc.value),
+        }
     if exc.reason == NON_FINITE:
-        return {"type": "finite_number", "loc": loc, "msg": "Input should be a finite number",
-                "input": None}
+        return {"type": "finite_number", "loc": loc, "msg": "Input should be a finite number", "input": None}
     position = exc.position if exc.reason == NOT_JSON else 0
-    return {"type": "json_invalid", "loc": ["body", position], "msg": "JSON decode error",
-            "input": {}, "ctx": {"error": exc.detail}}
+    return {
+        "type": "json_invalid",
+        "loc": ["body", position],
+        "msg": "JSON decode error",
+        "input": {},
+        "ctx": {"error": exc.detail},
+    }
 
 
 def validate_body(model: Any, body: Any) -> tuple[Any, list[dict[str, Any]]]:

@@ -9,6 +9,7 @@ its collections, jobs and transactions, and the neutral operations the dialects 
 A dialect that needs more of the model adds it here first: this file is the list of
 what the dialects depend on.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -78,8 +79,9 @@ class DialectCloud(CloudServices, Protocol):
 
     # -- jobs, time and transactions -------------------------------------------------------
     def submit(self, operation_name: str, fn: Callable, *args: Any, **kwargs: Any) -> Job: ...
-    def timed_job(self, operation_name: str, seconds: float, *, uuid: str | None = None,
-                  result: Any = None) -> Job: ...
+    def timed_job(
+        self, operation_name: str, seconds: float, *, uuid: str | None = None, result: Any = None
+    ) -> Job: ...
     def tick(self, seconds: float = 1.0) -> float: ...
     def atomic(self) -> AbstractContextManager[Any]: ...
 

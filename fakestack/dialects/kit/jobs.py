@@ -12,6 +12,7 @@ calls, InstaVM's ``wait=true``).  Waiting depends on the clock:
   budget of real seconds, counted as slept, not read from the clock: under freezegun the
   clock stands still and the wait still ends.
 """
+
 from __future__ import annotations
 
 import threading
@@ -52,9 +53,13 @@ def pause(cloud, seconds: float) -> None:
         time.sleep(seconds)
 
 
-def wait_until(cloud, moment: float | None | Callable[[], float | None], *,
-               budget: float | None = None,
-               settled: Callable[[], bool] | None = None) -> bool:
+def wait_until(
+    cloud,
+    moment: float | None | Callable[[], float | None],
+    *,
+    budget: float | None = None,
+    settled: Callable[[], bool] | None = None,
+) -> bool:
     """Wait until the cloud's clock reads ``moment`` (a time, or a function giving it,
     read again at every step of a real-clock wait; ``None``: never).  True when reached.
 

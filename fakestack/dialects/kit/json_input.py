@@ -14,6 +14,7 @@
 says which; each dialect renders it in its own shape (its parse error for ``not_json``
 and ``too_deep``, its validation error for the others).
 """
+
 from __future__ import annotations
 
 import json
@@ -38,8 +39,17 @@ class JsonInputError(ValueError):
     error, ``detail`` its short text (``Expecting value``); ``document``: the parsed
     value when the syntax was fine; ``value``: the refused value itself."""
 
-    def __init__(self, reason: str, message: str, *, path: tuple = (), position: int = 0,
-                 document: Any = None, detail: str | None = None, value: Any = None) -> None:
+    def __init__(
+        self,
+        reason: str,
+        message: str,
+        *,
+        path: tuple = (),
+        position: int = 0,
+        document: Any = None,
+        detail: str | None = None,
+        value: Any = None,
+    ) -> None:
         super().__init__(message)
         self.reason = reason
         self.message = message
@@ -74,8 +84,12 @@ def parse_json(raw: bytes | str) -> Any:
     try:
         document = json.loads(raw)
     except json.JSONDecodeError as exc:
-        raise JsonInputError(NOT_JSON, f"{exc.msg}: line {exc.lineno} column {exc.colno} "
-                             f"(char {exc.pos})", position=exc.pos, detail=exc.msg) from None
+        raise JsonInputError(
+            NOT_JSON,
+            f"{exc.msg}: line {exc.lineno} column {exc.colno} (char {exc.pos})",
+            position=exc.pos,
+            detail=exc.msg,
+        ) from None
     except RecursionError:
         raise JsonInputError(TOO_DEEP, f"the JSON nests deeper than {MAX_DEPTH} levels") from None
     except UnicodeDecodeError as exc:
@@ -96,14 +110,22 @@ def check_document(document: Any) -> None:
         if isinstance(value, str):
             if has_surrogate(value):
                 raise JsonInputError(
-                    SURROGATE, f"[{'.'.join(map(str, path)) or 'body'}] holds an unpaired UTF-16 "
+                    SURROGATE,
+                    f"[{'.'.join(map(str, path)) or 'body'}] holds an unpaired UTF-16 "
                     f"surrogate ({escaped(value)[:80]}), which is not Unicode text",
-                    path=path, document=document, value=value)
+                    path=path,
+                    document=document,
+                    value=value,
+                )
         elif isinstance(value, float):
             if not math.isfinite(value):
                 raise JsonInputError(
-                    NON_FINITE, f"[{'.'.join(map(str, path)) or 'body'}] is {value}: JSON numbers "
-                    "must be finite", path=path, document=document, value=value)
+                    NON_FINITE,
+                    f"[{'.'.join(map(str, path)) or 'body'}] is {value}: JSON numbers must be finite",
+                    path=path,
+                    document=document,
+                    value=value,
+                )
         elif isinstance(value, (dict, list)):
             if depth > MAX_DEPTH:
                 raise JsonInputError(TOO_DEEP, f"the JSON nests deeper than {MAX_DEPTH} levels")
@@ -111,9 +133,14 @@ def check_document(document: Any) -> None:
                 for key, item in value.items():
                     if has_surrogate(key):
                         raise JsonInputError(
-                            SURROGATE, f"a key at [{'.'.join(map(str, path)) or 'body'}] holds an "
+                            SURROGATE,
+                            f"a key at [{'.'.join(map(str, path)) or 'body'}] holds an "
                             f"unpaired UTF-16 surrogate ({escaped(key)[:80]}), which is not "
-                            "Unicode text", path=path + (key,), document=document, value=key)
+                            "Unicode text",
+                            path=path + (key,),
+                            document=document,
+                            value=key,
+                        )
                     stack.append((item, path + (key,), depth + 1))
             else:
                 for index, item in enumerate(value):

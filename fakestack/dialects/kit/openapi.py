@@ -5,6 +5,7 @@ The documents describe what the fake serves, in the shapes it answers, so that a
 schema-driven fuzzer (schemathesis) can check every answer against them.  They are built
 on request from the catalogues: a route added to a catalogue appears in its document.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -12,8 +13,14 @@ from typing import Any
 OPENAPI_VERSION = "3.1.0"
 
 
-def document(title: str, description: str, paths: dict, *, components: dict | None = None,
-             security_schemes: dict | None = None) -> dict[str, Any]:
+def document(
+    title: str,
+    description: str,
+    paths: dict,
+    *,
+    components: dict | None = None,
+    security_schemes: dict | None = None,
+) -> dict[str, Any]:
     from fakestack.version import __version__
 
     doc: dict[str, Any] = {
@@ -45,12 +52,17 @@ def response(description: str, content: dict | None = None) -> dict:
 
 
 def path_parameter(name: str, schema: dict | None = None) -> dict:
-    return {"name": name, "in": "path", "required": True,
-            "schema": schema or {"type": "string", "minLength": 1}}
+    return {
+        "name": name,
+        "in": "path",
+        "required": True,
+        "schema": schema or {"type": "string", "minLength": 1},
+    }
 
 
-def query_parameter(name: str, schema: dict, *, required: bool = False,
-                    description: str | None = None) -> dict:
+def query_parameter(
+    name: str, schema: dict, *, required: bool = False, description: str | None = None
+) -> dict:
     param: dict[str, Any] = {"name": name, "in": "query", "required": required, "schema": schema}
     if schema.get("type") == "array":
         param["style"] = "form"

@@ -36,6 +36,7 @@ many routes the table holds.  Why not werkzeug's ``routing.Map``: measured in
 also builds a ``MapAdapter`` per request), and Map returns one route where ZStack and
 vAPI need every route of a path, and redirects with 308 where Starlette uses 307.
 """
+
 from __future__ import annotations
 
 import re
@@ -84,16 +85,22 @@ def allow_header(methods: tuple[str, ...] | list[str], *, head: bool = True) -> 
     """The methods of an ``Allow`` header, ``HEAD`` after ``GET`` when GET serves HEAD."""
     allowed: list[str] = []
     for method in methods:
-        for name in (("GET", "HEAD") if head and method == "GET" else (method,)):
+        for name in ("GET", "HEAD") if head and method == "GET" else (method,):
             if name not in allowed:
                 allowed.append(name)
     return allowed
 
 
 class Router:
-    def __init__(self, *, order: Order = "table", trailing_slash: TrailingSlash = "strict",
-                 head_as_get: bool = False, collapse_slashes: bool = False,
-                 prefix: str = "") -> None:
+    def __init__(
+        self,
+        *,
+        order: Order = "table",
+        trailing_slash: TrailingSlash = "strict",
+        head_as_get: bool = False,
+        collapse_slashes: bool = False,
+        prefix: str = "",
+    ) -> None:
         self.order = order
         self.trailing_slash = trailing_slash
         self.head_as_get = head_as_get
@@ -162,7 +169,7 @@ class Router:
         if not prefix:
             return path
         if path == prefix or path.startswith(prefix + "/"):
-            return path[len(prefix):] or "/"
+            return path[len(prefix) :] or "/"
         return None
 
     def candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:

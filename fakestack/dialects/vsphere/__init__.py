@@ -12,6 +12,7 @@ domain-error table), ``sessions`` (an administrator and a read-only user); vAPI'
 room, and issue 17's choices in the modules' docstrings: hot-add rules and detached disks
 in ``api_vm_hardware``, the Tools boot delay in ``api_vm_guest``).
 """
+
 from .choices import Choices
 from .dialect import VsphereDialect, create_dialect
 

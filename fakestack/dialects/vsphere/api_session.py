@@ -1,4 +1,5 @@
 """``com.vmware.cis.session``: create, get, delete (reference §2)."""
+
 from __future__ import annotations
 
 from .registry import LOGIN, operation

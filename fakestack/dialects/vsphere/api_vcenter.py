@@ -1,10 +1,12 @@
 """The vcenter services: VM (list / get / delete / instant_clone / clone), vm.power and
 the inventory lists and gets (reference §4, §5, §6)."""
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterable
 from operator import attrgetter, itemgetter
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from fakestack.model import Timeout
 
@@ -68,8 +70,10 @@ def _any_in(values: list | None, candidates: Callable[[Any], Iterable]):
 
 def _in_zone(inv, f, folder_kind: str, zone_of: Callable[[Any], str | None] = attrgetter("zone_uuid")):
     """The ``folders`` and ``datacenters`` tests: an object sits in its datacenter's folder."""
-    return (_is_in(f.folders, lambda obj: inv.moid(folder_kind, zone_of(obj))),
-            _is_in(f.datacenters, lambda obj: inv.moid("datacenter", zone_of(obj))))
+    return (
+        _is_in(f.folders, lambda obj: inv.moid(folder_kind, zone_of(obj))),
+        _is_in(f.datacenters, lambda obj: inv.moid("datacenter", zone_of(obj))),
+    )
 
 
 def _keep(objects: Iterable, *tests) -> list:
@@ -137,14 +141,16 @@ def vm_list(call, inp):
         cluster_uuid = inv.vm_cluster_uuid(vm)
         return cluster_uuid and inv.moid("cluster", cluster_uuid)
 
-    vms = _keep(_vm_candidates(inv, f),
-                _is_in(f.vms, lambda vm: inv.moid("vm", vm.uuid)),
-                _is_in(f.names, NAME),
-                *_in_zone(inv, f, "vm_folder"),
-                _on_hosts(inv, f.hosts),  # a powered-off VM: its last host
-                _is_in(f.clusters, cluster_moid),
-                _is_in(f.resource_pools, inv.vm_pool),
-                _is_in(f.power_states, power_state))
+    vms = _keep(
+        _vm_candidates(inv, f),
+        _is_in(f.vms, lambda vm: inv.moid("vm", vm.uuid)),
+        _is_in(f.names, NAME),
+        *_in_zone(inv, f, "vm_folder"),
+        _on_hosts(inv, f.hosts),  # a powered-off VM: its last host
+        _is_in(f.clusters, cluster_moid),
+        _is_in(f.resource_pools, inv.vm_pool),
+        _is_in(f.power_states, power_state),
+    )
     return _limited("vm", [inv.vm_summary(vm) for vm in vms], inv)
 
 
@@ -186,6 +192,7 @@ def _on_hosts(inv, hosts: list | None):
     def test(vm) -> bool:
         uuid = vm.host_uuid or vm.last_host_uuid
         return uuid in wanted and exists(uuid) is not None
+
     return test
 
 
@@ -257,7 +264,9 @@ def check_placement_agrees(placement, host, cluster, pool_cluster) -> None:
 
 def _check_vm_folder(call, folder: str | None, zone_uuid: str, host_moid: str) -> None:
     inv = call.inventory
-    if folder is not None and (inv.folder_kind(folder) != "vm_folder" or inv.folder_zone(folder) != zone_uuid):
+    if folder is not None and (
+        inv.folder_kind(folder) != "vm_folder" or inv.folder_zone(folder) != zone_uuid
+    ):
         raise vapi_error("placement_disjoint", "folder", folder, host_moid)
 
 
@@ -281,7 +290,10 @@ def vm_instant_clone(call, inp):
     for key in spec.nics_to_update or {}:
         if key not in keys:
             raise vapi_error("device_not_found", spec.source, "network adapter", key)
-    for label, ports in (("serial port", spec.serial_ports_to_update), ("parallel port", spec.parallel_ports_to_update)):
+    for label, ports in (
+        ("serial port", spec.serial_ports_to_update),
+        ("parallel port", spec.parallel_ports_to_update),
+    ):
         for key in ports or {}:
             raise vapi_error("device_not_found", spec.source, label, key)
     # row 8: name free in the target folder
@@ -305,8 +317,14 @@ def vm_instant_clone(call, inp):
     # rows 11-14: the model (inaccessible, chain limit, capacity, fault plan)
     call.subject = spec.source
     call.fault_point(vm=source.uuid, name=spec.name, host=host.uuid)
-    clone = run_sync(call, "vm.instant_clone", cloud.instant_clone, source.uuid, spec.name,
-                     primary_storage=datastore.uuid if datastore else None)
+    clone = run_sync(
+        call,
+        "vm.instant_clone",
+        cloud.instant_clone,
+        source.uuid,
+        spec.name,
+        primary_storage=datastore.uuid if datastore else None,
+    )
     moid = inv.moid("vm", clone.uuid)
     copy_device_keys(call.state, cloud, source, clone)
     mark_resumed(call.state, source, clone)
@@ -331,8 +349,14 @@ def _clone_nics(call, source, clone, spec, networks) -> dict:
             settings["mac_address"] = src or vmware_mac(call.cloud.nics.get(source.nic_uuids[index]).mac)
         update = (spec.nics_to_update or {}).get(key)
         if update is not None:
-            for name in ("start_connected", "mac_type", "mac_address", "allow_guest_control",
-                         "wake_on_lan_enabled", "upt_compatibility_enabled"):
+            for name in (
+                "start_connected",
+                "mac_type",
+                "mac_address",
+                "allow_guest_control",
+                "wake_on_lan_enabled",
+                "upt_compatibility_enabled",
+            ):
                 value = getattr(update, name)
                 if value is not None:
                     settings[name] = value
@@ -360,15 +384,21 @@ def vm_clone(call, inp):
     for key in list(spec.disks_to_remove or []) + list(spec.disks_to_update or {}):
         if key not in disk_keys:
             raise vapi_error("device_not_found", spec.source, "disk", key)
-    disk_stores = [_get(call, "datastore", d.datastore) for d in (spec.disks_to_update or {}).values() if d.datastore]
+    disk_stores = [
+        _get(call, "datastore", d.datastore) for d in (spec.disks_to_update or {}).values() if d.datastore
+    ]
     target_zone = inv.folder_zone(folder) if folder else source.zone_uuid
     _check_name_free(call, spec.name, target_zone)
     anchor = placement.host or placement.resource_pool or placement.cluster or spec.source
     _check_vm_folder(call, folder, source.zone_uuid, anchor)
     check_placement_agrees(placement, host, cluster, pool_cluster)
     if pool_cluster is not None and host is None and not call.choices.cluster_drs_enabled:
-        raise vapi_error("placement_invalid", "resource_pool", placement.resource_pool,
-                         "its cluster has DRS disabled; name a host")
+        raise vapi_error(
+            "placement_invalid",
+            "resource_pool",
+            placement.resource_pool,
+            "its cluster has DRS disabled; name a host",
+        )
     target_cluster = cluster or pool_cluster
     if host is None and target_cluster is None:
         host = inv.vm_host(source)  # reference §4.5: no host and no pool -> the source's host
@@ -378,8 +408,12 @@ def vm_clone(call, inp):
         if host is not None and placement.host and not inv.datastore_mounted_on(datastore, host):
             raise vapi_error("placement_disjoint", "datastore", placement.datastore, placement.host)
         if target_cluster is not None and target_cluster.uuid not in datastore.cluster_uuids:
-            raise vapi_error("placement_disjoint", "datastore", placement.datastore,
-                             placement.cluster or placement.resource_pool)
+            raise vapi_error(
+                "placement_disjoint",
+                "datastore",
+                placement.datastore,
+                placement.cluster or placement.resource_pool,
+            )
         if not datastore.usable:
             raise vapi_error("datastore_inaccessible", placement.datastore)
     if spec.disks_to_remove:
@@ -387,13 +421,22 @@ def vm_clone(call, inp):
     target_store = datastore or inv.vm_datastore(source)
     for store in disk_stores:
         if target_store is None or store.uuid != target_store.uuid:
-            raise vapi_error("unsupported", "disks_to_update to a datastore other than the clone's is not supported.")
+            raise vapi_error(
+                "unsupported", "disks_to_update to a datastore other than the clone's is not supported."
+            )
     call.subject = spec.source
     call.fault_point(vm=source.uuid, name=spec.name)
     clone = run_sync(
-        call, "vm.full_clone", cloud.full_clone_vm, source.uuid, spec.name, host=host.uuid if host else None,
+        call,
+        "vm.full_clone",
+        cloud.full_clone_vm,
+        source.uuid,
+        spec.name,
+        host=host.uuid if host else None,
         cluster=target_cluster.uuid if target_cluster else None,
-        primary_storage=datastore.uuid if datastore else None, power_on=bool(spec.power_on))
+        primary_storage=datastore.uuid if datastore else None,
+        power_on=bool(spec.power_on),
+    )
     copy_device_keys(call.state, cloud, source, clone)
     if placement.resource_pool or inv.vm_cluster_uuid(clone) == inv.vm_cluster_uuid(source):
         place_in_pool(call.state, clone.uuid, placement.resource_pool or inv.vm_pool(source))
@@ -488,6 +531,7 @@ def reboot(call, vm) -> None:
 
 def _inventory_list(service: str, filter_model, summary_type, kind: str):
     """Register ``build(call, filter) -> summaries`` as the ``list`` operation of ``service``."""
+
     def register(build):
         @operation(service, "list", specs.list_input(filter_model), ListOf(summary_type))
         def handler(call, inp):
@@ -503,28 +547,33 @@ def _hosts(call, f) -> list[dict]:
     inv = call.inventory
     if f.standalone or f.host_uuids:  # the model has no standalone hosts, and hosts show no uuid
         return []
-    hosts = _keep(call.cloud.hosts,
-                  _is_in(f.hosts, lambda host: inv.moid("host", host.uuid)),
-                  _is_in(f.names, NAME),
-                  *_in_zone(inv, f, "host_folder"),
-                  _is_in(f.clusters, lambda host: inv.moid("cluster", host.cluster_uuid)),
-                  _is_in(f.connection_states, connection_state))
+    hosts = _keep(
+        call.cloud.hosts,
+        _is_in(f.hosts, lambda host: inv.moid("host", host.uuid)),
+        _is_in(f.names, NAME),
+        *_in_zone(inv, f, "host_folder"),
+        _is_in(f.clusters, lambda host: inv.moid("cluster", host.cluster_uuid)),
+        _is_in(f.connection_states, connection_state),
+    )
     return [inv.host_summary(host) for host in hosts]
 
 
 @_inventory_list("com.vmware.vcenter.datastore", specs.DatastoreFilter, DATASTORE_SUMMARY, "datastore")
 def _datastores(call, f) -> list[dict]:
     inv = call.inventory
-    stores = _keep(call.cloud.primary_storages,
-                   _is_in(f.datastores, lambda ps: inv.moid("datastore", ps.uuid)),
-                   _is_in(f.names, NAME),
-                   _is_in(f.types, inv.datastore_type),
-                   *_in_zone(inv, f, "datastore_folder"))
+    stores = _keep(
+        call.cloud.primary_storages,
+        _is_in(f.datastores, lambda ps: inv.moid("datastore", ps.uuid)),
+        _is_in(f.names, NAME),
+        _is_in(f.types, inv.datastore_type),
+        *_in_zone(inv, f, "datastore_folder"),
+    )
     return [inv.datastore_summary(ps) for ps in stores]
 
 
-@_inventory_list("com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, RESOURCE_POOL_SUMMARY,
-                 "resource_pool")
+@_inventory_list(
+    "com.vmware.vcenter.resource_pool", specs.ResourcePoolFilter, RESOURCE_POOL_SUMMARY, "resource_pool"
+)
 def _resource_pools(call, f) -> list[dict]:
     """Every cluster's root pool ("Resources") and the pools created under them."""
     inv = call.inventory
@@ -534,13 +583,15 @@ def _resource_pools(call, f) -> list[dict]:
     pools = [(inv.moid("resource_pool", cluster.uuid), cluster, None) for cluster in call.cloud.clusters]
     for moid, child in inv.child_pools().items():
         pools.append((moid, call.cloud.clusters.find(child["cluster"]), child["parent"]))
-    kept = _keep([pool for pool in pools if pool[1] is not None],
-                 _is_in(f.resource_pools, itemgetter(0)),
-                 _is_in(f.names, lambda pool: inv.pool_name(pool[0])),
-                 _is_in(f.parent_resource_pools, itemgetter(2)),
-                 _is_in(f.datacenters, lambda pool: inv.moid("datacenter", pool[1].zone_uuid)),
-                 _any_in(f.hosts, lambda pool: hosts_of.get(pool[1].uuid, [])),
-                 _is_in(f.clusters, lambda pool: inv.moid("cluster", pool[1].uuid)))
+    kept = _keep(
+        [pool for pool in pools if pool[1] is not None],
+        _is_in(f.resource_pools, itemgetter(0)),
+        _is_in(f.names, lambda pool: inv.pool_name(pool[0])),
+        _is_in(f.parent_resource_pools, itemgetter(2)),
+        _is_in(f.datacenters, lambda pool: inv.moid("datacenter", pool[1].zone_uuid)),
+        _any_in(f.hosts, lambda pool: hosts_of.get(pool[1].uuid, [])),
+        _is_in(f.clusters, lambda pool: inv.moid("cluster", pool[1].uuid)),
+    )
     return [{"resource_pool": moid, "name": inv.pool_name(moid)} for moid, _, _ in kept]
 
 
@@ -549,47 +600,63 @@ def _folders(call, f) -> list[dict]:
     inv = call.inventory
     if f.parent_folders:  # datacenter folders hang off their datacenter, not a folder
         return []
-    folders = _keep(inv.folders(),
-                    _is_in(f.folders, itemgetter("folder")),
-                    _is_in(f.names, itemgetter("name")),
-                    _is_in(f.type and [f.type], itemgetter("type")),
-                    _is_in(f.datacenters, lambda folder: folder["_zone"] and inv.moid("datacenter", folder["_zone"])))
+    folders = _keep(
+        inv.folders(),
+        _is_in(f.folders, itemgetter("folder")),
+        _is_in(f.names, itemgetter("name")),
+        _is_in(f.type and [f.type], itemgetter("type")),
+        _is_in(f.datacenters, lambda folder: folder["_zone"] and inv.moid("datacenter", folder["_zone"])),
+    )
     return [{k: v for k, v in folder.items() if k != "_zone"} for folder in folders]
 
 
 @_inventory_list("com.vmware.vcenter.cluster", specs.ClusterFilter, CLUSTER_SUMMARY, "cluster")
 def _clusters(call, f) -> list[dict]:
     inv = call.inventory
-    clusters = _keep(call.cloud.clusters,
-                     _is_in(f.clusters, lambda cluster: inv.moid("cluster", cluster.uuid)),
-                     _is_in(f.names, NAME),
-                     *_in_zone(inv, f, "host_folder"))
+    clusters = _keep(
+        call.cloud.clusters,
+        _is_in(f.clusters, lambda cluster: inv.moid("cluster", cluster.uuid)),
+        _is_in(f.names, NAME),
+        *_in_zone(inv, f, "host_folder"),
+    )
     choices = call.choices
-    return [{"cluster": inv.moid("cluster", cluster.uuid), "name": cluster.name,
-             "ha_enabled": choices.cluster_ha_enabled, "drs_enabled": choices.cluster_drs_enabled}
-            for cluster in clusters]
+    return [
+        {
+            "cluster": inv.moid("cluster", cluster.uuid),
+            "name": cluster.name,
+            "ha_enabled": choices.cluster_ha_enabled,
+            "drs_enabled": choices.cluster_drs_enabled,
+        }
+        for cluster in clusters
+    ]
 
 
 @_inventory_list("com.vmware.vcenter.datacenter", specs.DatacenterFilter, DATACENTER_SUMMARY, "datacenter")
 def _datacenters(call, f) -> list[dict]:
     inv = call.inventory
-    zones = _keep(call.cloud.zones,
-                  _is_in(f.datacenters, lambda zone: inv.moid("datacenter", zone.uuid)),
-                  _is_in(f.names, NAME),
-                  _is_in(f.folders, lambda zone: ROOT_FOLDER))
+    zones = _keep(
+        call.cloud.zones,
+        _is_in(f.datacenters, lambda zone: inv.moid("datacenter", zone.uuid)),
+        _is_in(f.names, NAME),
+        _is_in(f.folders, lambda zone: ROOT_FOLDER),
+    )
     return [{"datacenter": inv.moid("datacenter", zone.uuid), "name": zone.name} for zone in zones]
 
 
 @_inventory_list("com.vmware.vcenter.network", specs.NetworkFilter, NETWORK_SUMMARY, "network")
 def _networks(call, f) -> list[dict]:
     inv = call.inventory
-    networks = _keep(call.cloud.l3_networks,
-                     _is_in(f.networks, lambda l3: inv.moid("network", l3.uuid)),
-                     _is_in(f.names, NAME),
-                     _is_in(f.types, lambda l3: "STANDARD_PORTGROUP"),
-                     *_in_zone(inv, f, "network_folder"))
-    return [{"network": inv.moid("network", l3.uuid), "name": l3.name, "type": "STANDARD_PORTGROUP"}
-            for l3 in networks]
+    networks = _keep(
+        call.cloud.l3_networks,
+        _is_in(f.networks, lambda l3: inv.moid("network", l3.uuid)),
+        _is_in(f.names, NAME),
+        _is_in(f.types, lambda l3: "STANDARD_PORTGROUP"),
+        *_in_zone(inv, f, "network_folder"),
+    )
+    return [
+        {"network": inv.moid("network", l3.uuid), "name": l3.name, "type": "STANDARD_PORTGROUP"}
+        for l3 in networks
+    ]
 
 
 # Gets the real API lacks (reference §9 #14), served as issue 17 asked: the list's summary

@@ -34,6 +34,7 @@ snapshotted and can be set through the admin API or a scenario) or are passed to
 | 25 | guest OS and hardware defaults | reference §5 | render |
 | 26 | order of list results | ascending numeric id | inventory.sorted_by_id |
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
@@ -86,7 +87,7 @@ class Choices:
     guest_boot_delay_s: float = 30.0
 
     @classmethod
-    def from_state(cls, state: dict, base: "Choices | None" = None) -> "Choices":
+    def from_state(cls, state: dict, base: Choices | None = None) -> Choices:
         overrides = state.get("choices") or {}
         known = {f.name for f in fields(cls)}
         return replace(base or cls(), **{k: v for k, v in overrides.items() if k in known})

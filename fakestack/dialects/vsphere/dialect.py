@@ -1,4 +1,5 @@
 """The vSphere dialect: ``/rest`` and ``/api`` REST, and vAPI JSON-RPC on ``POST /api``."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,7 +38,7 @@ SESSION_SERVICE = "com.vmware.cis.session"
 class Call:
     """What a handler sees of one request."""
 
-    dialect: "VsphereDialect"
+    dialect: VsphereDialect
     surface: str
     operation: Operation
     token: str | None = None
@@ -172,8 +173,12 @@ class VsphereDialect:
 
     def invoke(self, call: Call, raw_input: dict) -> Any:
         op = call.operation
-        if call.session is not None and call.session.get("role") == READ_ONLY and not op.reads_only \
-                and op.service != SESSION_SERVICE:
+        if (
+            call.session is not None
+            and call.session.get("role") == READ_ONLY
+            and not op.reads_only
+            and op.service != SESSION_SERVICE
+        ):
             raise vapi_error("not_authorized")
         inp = specs.validate(op.input_model, raw_input)
         try:
@@ -217,7 +222,7 @@ class VsphereDialect:
         request.environ["fakestack.operation"] = _operation_label(route.service, route.operation)
         op = OPERATIONS.get((route.service, route.operation))
         if op is None:
-            raise vapi_error("url_not_found", request.path[len(PREFIXES[surface]):])
+            raise vapi_error("url_not_found", request.path[len(PREFIXES[surface]) :])
         call = Call(self, surface, op)
         self._authenticate_rest(call, request)
         raw_input = dict(path_params)
@@ -249,8 +254,10 @@ class VsphereDialect:
                 unexpected.update(ignored)
         if route.filter is not None:
             filter_value = parse_filter(
-                route.filter, request.args.items(multi=True),
-                prefix=REST_PREFIX if surface == REST else "", allowed_other=allowed,
+                route.filter,
+                request.args.items(multi=True),
+                prefix=REST_PREFIX if surface == REST else "",
+                allowed_other=allowed,
             )
             if filter_value is not None:
                 raw_input["filter"] = filter_value
@@ -289,8 +296,11 @@ class VsphereDialect:
 
     def _rest_output(self, surface, route, call, op, output, request) -> Response:
         headers = {}
-        if (surface == REST and op.auth == LOGIN
-                and request.headers.get("vmware-use-header-authn", "").lower() != "true"):
+        if (
+            surface == REST
+            and op.auth == LOGIN
+            and request.headers.get("vmware-use-header-authn", "").lower() != "true"
+        ):
             headers["Set-Cookie"] = f"{COOKIE_NAME}={call.token}; Path={call.choices.cookie_path}; HttpOnly"
         if output is None:
             return Response(b"", status=route.void_status, headers=headers)
@@ -310,8 +320,9 @@ class VsphereDialect:
             if invocation.invalid_value is not None:
                 raise vapi_error("value_invalid", invocation.invalid_value)
             op = OPERATIONS.get((invocation.service, invocation.operation))
-            request.environ["fakestack.operation"] = _operation_label(invocation.service,
-                                                                      invocation.operation)
+            request.environ["fakestack.operation"] = _operation_label(
+                invocation.service, invocation.operation
+            )
             if op is None:
                 raise vapi_error("operation_not_found", invocation.service, invocation.operation)
             call = Call(self, RPC, op)

@@ -10,6 +10,7 @@ A handler raises ``VapiError``; each surface renders it in its own shape:
 ``translate`` (at the end) is the one table from model errors and fault effects to vAPI
 errors (reference §3.5).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -437,14 +438,23 @@ def translate(call, exc: BaseException) -> VapiError | None:
         kind = KINDS.get(exc.resource_kind, exc.resource_kind)
         return not_found(kind, exc.key)
     if isinstance(exc, Conflict):
-        return vapi_error("vm_name_taken", exc.key) if exc.resource_kind == "vm" else vapi_error(
-            "general", exc.message, name="already_exists")
+        return (
+            vapi_error("vm_name_taken", exc.key)
+            if exc.resource_kind == "vm"
+            else vapi_error("general", exc.message, name="already_exists")
+        )
     if isinstance(exc, InvalidArgument):
-        return VapiError("invalid_argument", [message("field_invalid", "operation-input", exc.field, exc.reason)])
+        return VapiError(
+            "invalid_argument", [message("field_invalid", "operation-input", exc.field, exc.reason)]
+        )
     if isinstance(exc, Timeout):
         return vapi_error("timed_out", exc.operation, exc.seconds)
     if isinstance(exc, InjectedFailure):
         name = (exc.code or "").lower()
-        name = name[len("com.vmware.vapi.std.errors."):] if name.startswith("com.vmware.vapi.std.errors.") else name
+        name = (
+            name[len("com.vmware.vapi.std.errors.") :]
+            if name.startswith("com.vmware.vapi.std.errors.")
+            else name
+        )
         return vapi_error("general", exc.message, name=name if name in STATUS else "error")
     return vapi_error("general", exc.message)

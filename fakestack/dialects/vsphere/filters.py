@@ -4,9 +4,10 @@
 (``filter.names.1=a&filter.names.2=b``); ``/api`` uses the bare field names, repeated.
 The result is the plain filter dict that ``specs`` validates, the same as JSON-RPC's.
 """
+
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from .specs import Schema, is_bool_field, is_list_field, unexpected
 
@@ -43,7 +44,7 @@ def parse_filter(
         if prefix and not key.startswith(prefix):
             bad.append(key)
             continue
-        rest = key[len(prefix):]
+        rest = key[len(prefix) :]
         name, _, index = rest.partition(".")
         if name not in model.model_fields or (index and not (index.isdigit() and is_list_field(model, name))):
             bad.append(key)

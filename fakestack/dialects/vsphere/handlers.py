@@ -1,4 +1,5 @@
 """Importing this module registers every vAPI operation of the dialect (``registry``)."""
+
 from . import (  # noqa: F401
     api_resource_pool,
     api_session,

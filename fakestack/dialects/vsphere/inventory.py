@@ -6,11 +6,13 @@ network = L3 network, VM = VM.  Managed-object ids come from per-kind counters k
 the dialect state, assigned in the model's (topology) order the first time an object is
 seen and never reused (§9 #13), so they survive snapshot / restore.
 """
+
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from string import ascii_lowercase
-from typing import Any, Iterable
+from typing import Any
 
 from .choices import DATASTORE_TYPES, DEFAULT_DATASTORE_TYPE
 
@@ -40,9 +42,14 @@ FOLDER_KINDS = {
 
 # §5: model VM state -> vSphere power state (§9 #12: Paused is SUSPENDED).
 POWER_STATES = {
-    "Starting": "POWERED_ON", "Running": "POWERED_ON", "Stopping": "POWERED_ON",
-    "Rebooting": "POWERED_ON", "Migrating": "POWERED_ON",
-    "Paused": "SUSPENDED", "Pausing": "SUSPENDED", "Resuming": "SUSPENDED",
+    "Starting": "POWERED_ON",
+    "Running": "POWERED_ON",
+    "Stopping": "POWERED_ON",
+    "Rebooting": "POWERED_ON",
+    "Migrating": "POWERED_ON",
+    "Paused": "SUSPENDED",
+    "Pausing": "SUSPENDED",
+    "Resuming": "SUSPENDED",
 }
 INVISIBLE_VM_STATES = frozenset({"Destroyed", "Destroying", "Expunging"})
 
@@ -121,9 +128,12 @@ class Inventory:
             return None
         key = entry[1]
         collection = {
-            "datacenter": self.cloud.zones, "cluster": self.cloud.clusters,
-            "resource_pool": self.cloud.clusters, "host": self.cloud.hosts,
-            "datastore": self.cloud.primary_storages, "network": self.cloud.l3_networks,
+            "datacenter": self.cloud.zones,
+            "cluster": self.cloud.clusters,
+            "resource_pool": self.cloud.clusters,
+            "host": self.cloud.hosts,
+            "datastore": self.cloud.primary_storages,
+            "network": self.cloud.l3_networks,
             "vm": self.cloud.vms,
         }.get(kind, self.cloud.zones)
         found = collection.find(key)
@@ -269,12 +279,14 @@ class Inventory:
         out = [{"folder": ROOT_FOLDER, "name": "Datacenters", "type": "DATACENTER", "_zone": None}]
         for zone in self.cloud.zones:
             for kind, (name, ftype) in FOLDER_KINDS.items():
-                out.append({"folder": self.moid(kind, zone.uuid), "name": name, "type": ftype, "_zone": zone.uuid})
+                out.append(
+                    {"folder": self.moid(kind, zone.uuid), "name": name, "type": ftype, "_zone": zone.uuid}
+                )
         return out
 
 
 def derived_uuid(seed: Any, purpose: str, number: int, prefix: str) -> str:
     """A reproducible UUID-shaped id (``42...`` BIOS, ``50...`` instance), from the seed."""
     digest = hashlib.sha256(f"fakestack-vsphere:{seed}:{purpose}:{number}".encode()).hexdigest()
-    raw = prefix + digest[len(prefix):32]
+    raw = prefix + digest[len(prefix) : 32]
     return f"{raw[:8]}-{raw[8:12]}-{raw[12:16]}-{raw[16:20]}-{raw[20:32]}"

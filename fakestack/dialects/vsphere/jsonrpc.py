@@ -4,6 +4,7 @@ Every answer is HTTP 200: ``result.output`` on success, ``result.error`` for a v
 and a JSON-RPC ``error`` object (codes of the runtime's ``JsonRpc20Error``) for a request
 that is not a well-formed vAPI invocation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -73,8 +74,11 @@ def parse_invocation(raw: bytes) -> Invocation:
     if not isinstance(envelope, dict) or envelope.get("jsonrpc") != "2.0" or "method" not in envelope:
         raise ProtocolError(INVALID_REQUEST)
     request_id = envelope.get("id")
-    if not isinstance(request_id, (str, int)) or isinstance(request_id, bool) \
-            or (isinstance(request_id, str) and has_surrogate(request_id)):
+    if (
+        not isinstance(request_id, (str, int))
+        or isinstance(request_id, bool)
+        or (isinstance(request_id, str) and has_surrogate(request_id))
+    ):
         raise ProtocolError(INVALID_REQUEST)
     if invalid_value is not None:
         return Invocation(request_id, "", "", {}, {}, invalid_value)

@@ -7,6 +7,7 @@ Error shapes (reference §3): ``/rest`` answers ``{"type", "value"}``, ``/api`` 
 alone ``{"error_type", "messages"}``, both with the vAPI error's status; JSON-RPC always
 HTTP 200.
 """
+
 from __future__ import annotations
 
 import re
@@ -21,31 +22,72 @@ from .routes import API, REST, ROUTES, Route
 from .vapi_types import ListOf, MapOf, Optional, Primitive, Secret, Struct, Void, VType
 
 REF = "#/components/schemas/{model}"
-MESSAGE = {"type": "object", "required": ["id", "default_message", "args"], "properties": {
-    "id": {"type": "string"}, "default_message": {"type": "string"},
-    "args": {"type": "array", "items": {"type": "string"}}}}
-API_ERROR = {"type": "object", "required": ["error_type", "messages"], "properties": {
-    "error_type": {"type": "string"}, "messages": {"type": "array", "items": MESSAGE},
-    "challenge": {"type": "string"}}}
-REST_ERROR = {"type": "object", "required": ["type", "value"], "properties": {
-    "type": {"type": "string", "pattern": "^com\\.vmware\\.vapi\\.std\\.errors\\."},
-    "value": {"type": "object", "properties": {
-        "error_type": {"type": "string"}, "messages": {"type": "array", "items": MESSAGE}}}}}
-JSONRPC_REQUEST = {"type": "object", "required": ["jsonrpc", "id", "method", "params"], "properties": {
-    "jsonrpc": {"const": "2.0"},
-    "id": {"type": ["string", "integer"]},
-    "method": {"const": "invoke"},
-    "params": {"type": "object", "required": ["serviceId", "operationId", "input"], "properties": {
-        "serviceId": {"enum": sorted({s for s, _ in OPERATIONS})},
-        "operationId": {"enum": sorted({o for _, o in OPERATIONS})},
-        "input": {"type": "object"},
-        "ctx": {"type": "object"}}}}}
-JSONRPC_RESPONSE = {"type": "object", "required": ["jsonrpc", "id"], "properties": {
-    "jsonrpc": {"const": "2.0"},
-    "id": {"type": ["string", "integer", "null"]},
-    "result": {"type": "object"},
-    "error": {"type": "object", "required": ["code", "message"], "properties": {
-        "code": {"type": "integer"}, "message": {"type": "string"}, "data": {"type": "string"}}}}}
+MESSAGE = {
+    "type": "object",
+    "required": ["id", "default_message", "args"],
+    "properties": {
+        "id": {"type": "string"},
+        "default_message": {"type": "string"},
+        "args": {"type": "array", "items": {"type": "string"}},
+    },
+}
+API_ERROR = {
+    "type": "object",
+    "required": ["error_type", "messages"],
+    "properties": {
+        "error_type": {"type": "string"},
+        "messages": {"type": "array", "items": MESSAGE},
+        "challenge": {"type": "string"},
+    },
+}
+REST_ERROR = {
+    "type": "object",
+    "required": ["type", "value"],
+    "properties": {
+        "type": {"type": "string", "pattern": "^com\\.vmware\\.vapi\\.std\\.errors\\."},
+        "value": {
+            "type": "object",
+            "properties": {"error_type": {"type": "string"}, "messages": {"type": "array", "items": MESSAGE}},
+        },
+    },
+}
+JSONRPC_REQUEST = {
+    "type": "object",
+    "required": ["jsonrpc", "id", "method", "params"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "id": {"type": ["string", "integer"]},
+        "method": {"const": "invoke"},
+        "params": {
+            "type": "object",
+            "required": ["serviceId", "operationId", "input"],
+            "properties": {
+                "serviceId": {"enum": sorted({s for s, _ in OPERATIONS})},
+                "operationId": {"enum": sorted({o for _, o in OPERATIONS})},
+                "input": {"type": "object"},
+                "ctx": {"type": "object"},
+            },
+        },
+    },
+}
+JSONRPC_RESPONSE = {
+    "type": "object",
+    "required": ["jsonrpc", "id"],
+    "properties": {
+        "jsonrpc": {"const": "2.0"},
+        "id": {"type": ["string", "integer", "null"]},
+        "result": {"type": "object"},
+        "error": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "integer"},
+                "message": {"type": "string"},
+                "data": {"type": "string"},
+            },
+        },
+    },
+}
 
 
 def vtype_schema(vtype: VType, surface: str) -> dict:
@@ -53,7 +95,8 @@ def vtype_schema(vtype: VType, surface: str) -> dict:
     or ``/api``."""
     if isinstance(vtype, Primitive):
         return {"integer": {"type": "integer"}, "boolean": {"type": "boolean"}}.get(
-            vtype.kind, {"type": "string"})
+            vtype.kind, {"type": "string"}
+        )
     if isinstance(vtype, Secret):
         return {"type": "string"}
     if isinstance(vtype, Optional):
@@ -64,8 +107,14 @@ def vtype_schema(vtype: VType, surface: str) -> dict:
         item = vtype_schema(vtype.of, surface)
         if surface == API:
             return {"type": "object", "additionalProperties": item}
-        return {"type": "array", "items": {"type": "object", "required": ["key", "value"],
-                                           "properties": {"key": {"type": "string"}, "value": item}}}
+        return {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["key", "value"],
+                "properties": {"key": {"type": "string"}, "value": item},
+            },
+        }
     if isinstance(vtype, Struct):
         properties = {}
         required = []
@@ -75,8 +124,12 @@ def vtype_schema(vtype: VType, surface: str) -> dict:
             else:
                 properties[name] = vtype_schema(ftype, surface)
                 required.append(name)
-        return {"type": "object", "properties": properties, "required": required,
-                "additionalProperties": False}
+        return {
+            "type": "object",
+            "properties": properties,
+            "required": required,
+            "additionalProperties": False,
+        }
     return {}
 
 
@@ -151,8 +204,9 @@ def _operation(routes: list[Route], schemas: _Schemas) -> dict:
             params.append(query_parameter(key, {"type": "array", "items": items} if is_list else items))
     answer: dict[str, Any] = {
         "operationId": operation_id(route.surface, route.method, route.pattern),
-        "summary": ", ".join(f"{r.service}.{r.operation}" + (f" (action={r.action})" if r.action else "")
-                             for r in routes),
+        "summary": ", ".join(
+            f"{r.service}.{r.operation}" + (f" (action={r.action})" if r.action else "") for r in routes
+        ),
         "parameters": params,
         "responses": _error_responses(route.surface),
     }
@@ -169,8 +223,10 @@ def _operation(routes: list[Route], schemas: _Schemas) -> dict:
         else:
             bodies.append(schemas.fields_of(input_model, path_fields))
     if bodies:
-        answer["requestBody"] = {"required": True, "content": json_content(
-            bodies[0] if len(bodies) == 1 else {"anyOf": bodies})}
+        answer["requestBody"] = {
+            "required": True,
+            "content": json_content(bodies[0] if len(bodies) == 1 else {"anyOf": bodies}),
+        }
     outputs: dict[str, list[dict]] = {}
     for each in routes:
         content = _output(OPERATIONS[(each.service, each.operation)], each.surface)
@@ -198,17 +254,21 @@ def openapi_document() -> dict[str, Any]:
         "operationId": "vapi_jsonrpc_invoke",
         "summary": "vAPI JSON-RPC 2.0: invoke an operation (always HTTP 200)",
         "requestBody": {"required": True, "content": json_content(JSONRPC_REQUEST)},
-        "responses": {"200": response("result.output, result.error or a JSON-RPC error",
-                                      json_content(JSONRPC_RESPONSE)),
-                      "413": response("request body over the limit", json_content(JSONRPC_RESPONSE))},
+        "responses": {
+            "200": response(
+                "result.output, result.error or a JSON-RPC error", json_content(JSONRPC_RESPONSE)
+            ),
+            "413": response("request body over the limit", json_content(JSONRPC_RESPONSE)),
+        },
     }
     return document(
         "fakestack vSphere Automation API",
         "The vSphere Automation REST (/rest, /api) and JSON-RPC operations fakestack serves, "
         "generated from its route tables and input models.",
         paths,
-        components={"schemas": {"VapiRestError": REST_ERROR, "VapiApiError": API_ERROR,
-                                 **schemas.components}},
+        components={
+            "schemas": {"VapiRestError": REST_ERROR, "VapiApiError": API_ERROR, **schemas.components}
+        },
         security_schemes={
             "session": {"type": "apiKey", "in": "header", "name": "vmware-api-session-id"},
             "basic": {"type": "http", "scheme": "basic"},

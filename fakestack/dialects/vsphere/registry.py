@@ -3,10 +3,12 @@
 An operation is identified by its vAPI service and operation ids (what JSON-RPC names
 and fault plans match as ``vsphere:<service>.<operation>``); REST routes point at it.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from .specs import Schema
 from .vapi_types import VType
@@ -37,9 +39,16 @@ class Operation:
 OPERATIONS: dict[tuple[str, str], Operation] = {}
 
 
-def operation(service: str, name: str, input_model: type[Schema], output: VType, auth: str = SESSION,
-              reads_only: bool | None = None):
+def operation(
+    service: str,
+    name: str,
+    input_model: type[Schema],
+    output: VType,
+    auth: str = SESSION,
+    reads_only: bool | None = None,
+):
     """Register ``handler`` as ``service.name``; ``get`` and ``list`` read only unless told."""
+
     def register(handler):
         reading = name in ("get", "list") if reads_only is None else reads_only
         op = Operation(service, name, input_model, output, handler, auth, reading)

@@ -3,6 +3,7 @@
 Identity and NIC settings the model does not know (BIOS / instance UUIDs, NIC connection
 state, MAC type) are kept per VM in the dialect state under ``vms``.
 """
+
 from __future__ import annotations
 
 import copy
@@ -117,7 +118,6 @@ def mark_resumed(state: dict, source, clone) -> None:
     }
 
 
-
 # --- device keys -----------------------------------------------------------------------
 # Device keys are stable (vSphere's device keys): disks 2000 + n, NICs 4000 + n, in the
 # model's order until a device is added or removed through this dialect; then every key of
@@ -159,8 +159,17 @@ def next_key(keys, base: int) -> str:
 
 
 # Hardware settings a clone copies from its source.
-CLONED_SETTINGS = ("guest_OS", "cores_per_socket", "cpu_hot_add", "cpu_hot_remove", "memory_hot_add",
-                   "boot", "hardware_version", "upgrade_policy", "upgrade_version")
+CLONED_SETTINGS = (
+    "guest_OS",
+    "cores_per_socket",
+    "cpu_hot_add",
+    "cpu_hot_remove",
+    "memory_hot_add",
+    "boot",
+    "hardware_version",
+    "upgrade_policy",
+    "upgrade_version",
+)
 
 
 def copy_device_keys(state: dict, cloud, source, clone) -> None:
@@ -200,8 +209,10 @@ def disk_info(inventory: Inventory, vm, key: str, volume) -> dict:
 
 def disks(inventory: Inventory, vm) -> dict[str, dict]:
     cloud = inventory.cloud
-    return {key: disk_info(inventory, vm, key, cloud.volumes.get(uuid))
-            for key, uuid in disk_entries(inventory.state, cloud, vm)}
+    return {
+        key: disk_info(inventory, vm, key, cloud.volumes.get(uuid))
+        for key, uuid in disk_entries(inventory.state, cloud, vm)
+    }
 
 
 def nic_info(inventory: Inventory, vm, key: str, nic_uuid: str) -> dict:
@@ -269,9 +280,12 @@ def boot_info(record: dict) -> dict:
 
 
 def cpu_info(record: dict, vm) -> dict:
-    return {"count": vm.cpu_num, "cores_per_socket": record.get("cores_per_socket", 1),
-            "hot_add_enabled": record.get("cpu_hot_add", False),
-            "hot_remove_enabled": record.get("cpu_hot_remove", False)}
+    return {
+        "count": vm.cpu_num,
+        "cores_per_socket": record.get("cores_per_socket", 1),
+        "hot_add_enabled": record.get("cpu_hot_add", False),
+        "hot_remove_enabled": record.get("cpu_hot_remove", False),
+    }
 
 
 def memory_info(record: dict, vm) -> dict:
@@ -299,9 +313,15 @@ def vm_info(inventory: Inventory, vm) -> dict[str, Any]:
         "parallel_ports": {},
         "serial_ports": {},
         "sata_adapters": {},
-        "scsi_adapters": {"1000": {"label": "SCSI controller 0", "type": "PVSCSI",
-                                   "scsi": {"bus": 0, "unit": SCSI_CONTROLLER_UNIT},
-                                   "pci_slot_number": 160, "sharing": "NONE"}},
+        "scsi_adapters": {
+            "1000": {
+                "label": "SCSI controller 0",
+                "type": "PVSCSI",
+                "scsi": {"bus": 0, "unit": SCSI_CONTROLLER_UNIT},
+                "pci_slot_number": 160,
+                "sharing": "NONE",
+            }
+        },
         "nvme_adapters": {},
     }
 

@@ -10,6 +10,7 @@ parameters, a filter from the query, a body) and its success status.  GET by id 
 hosts, folders and networks, absent from the real API (§9 #14), is served since issue 17
 asked for it (it answers the list's summary of one object).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -68,8 +69,10 @@ def _vm_and_inventory_routes(surface: str) -> list[Route]:
     if surface == REST:
         routes += [Route(REST, "POST", f"/vcenter/vm/{{vm}}/power/{a}", POWER, a) for a in POWER_ACTIONS]
     else:
-        routes += [Route(API, "POST", "/vcenter/vm/{vm}/power", POWER, a, action=a, void_status=204)
-                   for a in POWER_ACTIONS]
+        routes += [
+            Route(API, "POST", "/vcenter/vm/{vm}/power", POWER, a, action=a, void_status=204)
+            for a in POWER_ACTIONS
+        ]
     routes += _vm_service_routes(surface)
     for segment, service, filter_model, has_get in INVENTORY:
         routes.append(Route(surface, "GET", f"/vcenter/{segment}", service, "list", filter=filter_model))
@@ -85,8 +88,12 @@ POOL = "com.vmware.vcenter.resource_pool"
 DEVICE_ROUTES = (
     # (path segment, service, path parameter, served operations)
     ("disk", f"{HARDWARE}.disk", "disk", ("list", "get", "create", "update", "delete")),
-    ("ethernet", f"{HARDWARE}.ethernet", "nic",
-     ("list", "get", "create", "update", "delete", "connect", "disconnect")),
+    (
+        "ethernet",
+        f"{HARDWARE}.ethernet",
+        "nic",
+        ("list", "get", "create", "update", "delete", "connect", "disconnect"),
+    ),
     ("cdrom", f"{HARDWARE}.cdrom", "cdrom", ("list", "get")),
 )
 
@@ -105,14 +112,32 @@ def _vm_service_routes(surface: str) -> list[Route]:
         Route(surface, "POST", vm_path, VM, "unregister", action="unregister", void_status=void),
         Route(surface, "GET", f"{vm_path}/hardware", HARDWARE, "get"),
         Route(surface, "PATCH", f"{vm_path}/hardware", HARDWARE, "update", body=True, void_status=void),
-        Route(surface, "POST", f"{vm_path}/hardware" + ("" if api else "/action/upgrade"), HARDWARE,
-              "upgrade", action="upgrade" if api else None, body=True, body_field=None, void_status=void),
+        Route(
+            surface,
+            "POST",
+            f"{vm_path}/hardware" + ("" if api else "/action/upgrade"),
+            HARDWARE,
+            "upgrade",
+            action="upgrade" if api else None,
+            body=True,
+            body_field=None,
+            void_status=void,
+        ),
     ]
     for segment in ("cpu", "memory", "boot"):
         service = f"{HARDWARE}.{segment}"
-        routes += [Route(surface, "GET", f"{vm_path}/hardware/{segment}", service, "get"),
-                   Route(surface, "PATCH", f"{vm_path}/hardware/{segment}", service, "update", body=True,
-                         void_status=void)]
+        routes += [
+            Route(surface, "GET", f"{vm_path}/hardware/{segment}", service, "get"),
+            Route(
+                surface,
+                "PATCH",
+                f"{vm_path}/hardware/{segment}",
+                service,
+                "update",
+                body=True,
+                void_status=void,
+            ),
+        ]
     for segment, service, param, served in DEVICE_ROUTES:
         collection = f"{vm_path}/hardware/{segment}"
         item = f"{collection}/{{{param}}}"
@@ -124,8 +149,11 @@ def _vm_service_routes(surface: str) -> list[Route]:
             "delete": Route(surface, "DELETE", item, service, "delete", void_status=void),
         }
         for action in ("connect", "disconnect"):
-            table[action] = (Route(API, "POST", item, service, action, action=action, void_status=204) if api
-                             else Route(REST, "POST", f"{item}/{action}", service, action))
+            table[action] = (
+                Route(API, "POST", item, service, action, action=action, void_status=204)
+                if api
+                else Route(REST, "POST", f"{item}/{action}", service, action)
+            )
         routes += [table[name] for name in served]
     guest = f"{vm_path}/guest"
     routes += [
@@ -134,11 +162,22 @@ def _vm_service_routes(surface: str) -> list[Route]:
         Route(surface, "GET", f"{guest}/networking", f"{GUEST}.networking", "get"),
         Route(surface, "GET", f"{guest}/networking/interfaces", f"{GUEST}.networking.interfaces", "list"),
         Route(surface, "GET", f"{guest}/power", f"{GUEST}.power", "get"),
-        *[Route(surface, "POST", f"{guest}/power", f"{GUEST}.power", action, action=action, void_status=void)
-          for action in ("shutdown", "reboot", "standby")],
+        *[
+            Route(
+                surface, "POST", f"{guest}/power", f"{GUEST}.power", action, action=action, void_status=void
+            )
+            for action in ("shutdown", "reboot", "standby")
+        ],
         Route(surface, "POST", "/vcenter/resource-pool", POOL, "create", body=True, status=created),
-        Route(surface, "PATCH", "/vcenter/resource-pool/{resource_pool}", POOL, "update", body=True,
-              void_status=void),
+        Route(
+            surface,
+            "PATCH",
+            "/vcenter/resource-pool/{resource_pool}",
+            POOL,
+            "update",
+            body=True,
+            void_status=void,
+        ),
         Route(surface, "DELETE", "/vcenter/resource-pool/{resource_pool}", POOL, "delete", void_status=void),
     ]
     return routes

@@ -1,4 +1,5 @@
 """One session store for /rest, /api and JSON-RPC, kept in the cloud's dialect state."""
+
 from __future__ import annotations
 
 import base64
@@ -70,8 +71,10 @@ class SessionStore:
         if username is None or password is None:
             return None
         choices = self.choices
-        for known, secret, role in ((choices.username, choices.password, ADMIN),
-                                    (choices.readonly_username, choices.readonly_password, READ_ONLY)):
+        for known, secret, role in (
+            (choices.username, choices.password, ADMIN),
+            (choices.readonly_username, choices.readonly_password, READ_ONLY),
+        ):
             if username.lower() == known.lower() and password == secret:
                 return role
         return None

@@ -5,6 +5,7 @@ the same plain dict (``/rest`` from ``{"spec": ...}`` and query parameters, ``/a
 the bare body, JSON-RPC from the decoded ``operation-input``) and validate it here, so a
 bad input answers identically everywhere.
 """
+
 from __future__ import annotations
 
 import re
@@ -191,9 +192,9 @@ class InstantCloneSpec(Schema):
     serial_ports_to_update: dict[str, PortUpdateSpec] | None = None
     bios_uuid: str | None = None
 
-    _maps = field_validator("nics_to_update", "parallel_ports_to_update", "serial_ports_to_update", mode="before")(
-        lambda cls, v: _map_from_rest(v)
-    )
+    _maps = field_validator(
+        "nics_to_update", "parallel_ports_to_update", "serial_ports_to_update", mode="before"
+    )(lambda cls, v: _map_from_rest(v))
     _name = field_validator("name")(lambda cls, v: _check_vm_name(v))
 
     @field_validator("bios_uuid")
@@ -306,13 +307,16 @@ def to_vapi_error(model: type[Schema], exc: ValidationError) -> VapiError:
     if first["type"] == "missing":
         return VapiError("invalid_argument", [message("field_missing", structure, field_name)])
     if first["type"] == "extra_forbidden":
-        unexpected = [e for e in errors if e["type"] == "extra_forbidden"
-                      and _structure_and_field(model, tuple(e["loc"]))[0] == structure]
+        unexpected = [
+            e
+            for e in errors
+            if e["type"] == "extra_forbidden" and _structure_and_field(model, tuple(e["loc"]))[0] == structure
+        ]
         names = ", ".join(str(e["loc"][-1]) for e in unexpected)
         return VapiError("unexpected_input", [message("field_unexpected", f"[{names}]", structure)])
     text = first["msg"]
     if text.startswith("Value error, "):
-        text = text[len("Value error, "):]
+        text = text[len("Value error, ") :]
     return VapiError("invalid_argument", [message("field_invalid", structure, field_name, text)])
 
 
@@ -329,7 +333,9 @@ def validate(model: type[Schema], data: Any) -> Schema:
 
 
 def unexpected(field_names: list[str], structure: str = "operation-input") -> VapiError:
-    return VapiError("unexpected_input", [message("field_unexpected", f"[{', '.join(field_names)}]", structure)])
+    return VapiError(
+        "unexpected_input", [message("field_unexpected", f"[{', '.join(field_names)}]", structure)]
+    )
 
 
 def is_list_field(model: type[BaseModel], name: str) -> bool:

@@ -4,6 +4,7 @@ The field lists and their optionality follow the SDK's 9.1 bindings; JSON-RPC ou
 is only correct if these are (the SDK rejects a bare optional and a missing required
 field).
 """
+
 from __future__ import annotations
 
 from .vapi_types import BOOLEAN, DATETIME, INTEGER, SECRET, STRING, VOID, ListOf, MapOf, Optional, struct
@@ -31,9 +32,7 @@ VM_SUMMARY = struct(
 
 POWER_INFO = struct("com.vmware.vcenter.vm.power.info", state=STRING, clean_power_off=OPT_BOOL)
 
-IDENTITY = struct(
-    "com.vmware.vcenter.vm.identity.info", name=STRING, bios_uuid=STRING, instance_uuid=STRING
-)
+IDENTITY = struct("com.vmware.vcenter.vm.identity.info", name=STRING, bios_uuid=STRING, instance_uuid=STRING)
 HARDWARE = struct(
     "com.vmware.vcenter.vm.hardware.info",
     version=STRING,
@@ -67,9 +66,7 @@ MEMORY = struct(
     hot_add_limit_MiB=OPT_INT,
 )
 SCSI_ADDRESS = struct("com.vmware.vcenter.vm.hardware.scsi_address_info", bus=INTEGER, unit=INTEGER)
-DISK_BACKING = struct(
-    "com.vmware.vcenter.vm.hardware.disk.backing_info", type=STRING, vmdk_file=OPT_STR
-)
+DISK_BACKING = struct("com.vmware.vcenter.vm.hardware.disk.backing_info", type=STRING, vmdk_file=OPT_STR)
 DISK = struct(
     "com.vmware.vcenter.vm.hardware.disk.info",
     label=STRING,
@@ -167,9 +164,7 @@ DATASTORE_INFO = struct(
     multiple_host_access=BOOLEAN,
     thin_provisioning_supported=BOOLEAN,
 )
-RESOURCE_POOL_SUMMARY = struct(
-    "com.vmware.vcenter.resource_pool.summary", resource_pool=STRING, name=STRING
-)
+RESOURCE_POOL_SUMMARY = struct("com.vmware.vcenter.resource_pool.summary", resource_pool=STRING, name=STRING)
 RESOURCE_POOL_INFO = struct(
     "com.vmware.vcenter.resource_pool.info",
     name=STRING,

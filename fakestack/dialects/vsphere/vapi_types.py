@@ -12,6 +12,7 @@ dicts, optional fields unset are ``None``) and then encoded by its declared type
 The reverse direction (JSON-RPC input) is decoded generically by ``decode_rpc``; the
 request schemas (pydantic) then check the decoded value.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -172,9 +173,7 @@ def decode_rpc(value: Any) -> Any:
                     raise RpcDecodeError("map-entry needs key and value")
                 return _MapEntry(decode_rpc(fields["key"]), decode_rpc(fields["value"]))
             return {
-                fname: decode_rpc(fvalue)
-                for fname, fvalue in fields.items()
-                if fvalue != _UNSET_OPTIONAL
+                fname: decode_rpc(fvalue) for fname, fvalue in fields.items() if fvalue != _UNSET_OPTIONAL
             }
         if tag == "OPTIONAL":
             return None if inner is None else decode_rpc(inner)

@@ -35,6 +35,7 @@ cannot be reached.  Inventory fields the server sends as null are omitted, as it
 them; ``docs/coverage/zstack.md`` (``python -m fakestack.dialects.zstack.coverage``) lists
 every in-scope API of the real one, served or not.
 """
+
 from __future__ import annotations
 
 

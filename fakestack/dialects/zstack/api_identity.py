@@ -1,4 +1,5 @@
 """Login, sessions, access keys, version (reference §2)."""
+
 from __future__ import annotations
 
 from . import sessions
@@ -8,8 +9,17 @@ from .registry import Call, api
 
 ACCESS_KEY_COLLECTION = QuerySource(
     class_name="org.zstack.header.identity.AccessKeyInventory",
-    fields=("uuid", "description", "accountUuid", "userUuid", "AccessKeyID", "AccessKeySecret",
-            "state", "createDate", "lastOpDate"),
+    fields=(
+        "uuid",
+        "description",
+        "accountUuid",
+        "userUuid",
+        "AccessKeyID",
+        "AccessKeySecret",
+        "state",
+        "createDate",
+        "lastOpDate",
+    ),
 )
 
 VERSION = "5.2.1"
@@ -19,7 +29,11 @@ VERSION = "5.2.1"
 def log_in_by_account(call: Call) -> dict:
     dialect = call.dialect
     session = sessions.log_in(
-        dialect.state, call.fields["accountName"], call.fields["password"], dialect.now(), dialect.new_uuid,
+        dialect.state,
+        call.fields["accountName"],
+        call.fields["password"],
+        dialect.now(),
+        dialect.new_uuid,
     )
     return {"inventory": sessions.session_inventory(session)}
 

@@ -1,4 +1,5 @@
 """Query* APIs over the model's collections, and the capacity read APIs (§3)."""
+
 from __future__ import annotations
 
 from .entity_query import run_entity_query
@@ -17,8 +18,11 @@ def _query(call: Call) -> dict:
     entities = None
     remaining = []
     for condition in spec.conditions:
-        if not (condition.name in ("uuid", "name") and condition.name in collection.fields
-                and condition.op in ("=", "in")):
+        if not (
+            condition.name in ("uuid", "name")
+            and condition.name in collection.fields
+            and condition.op in ("=", "in")
+        ):
             remaining.append(condition)
             continue
         attr = condition.name
@@ -35,8 +39,9 @@ def _query(call: Call) -> dict:
             entities = [e for e in entities if getattr(e, attr, None) in values]
     if entities is None:
         entities = source.live(cloud)
-    reply = run_entity_query(cloud, entities, spec, collection, source.render, source.fields,
-                             source.compact, conditions=remaining)
+    reply = run_entity_query(
+        cloud, entities, spec, collection, source.render, source.fields, source.compact, conditions=remaining
+    )
     if "inventories" in reply:
         call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)
     return reply
@@ -52,10 +57,22 @@ def _indexed(cloud, source, attr: str, value) -> list:
 
 
 QUERY_APIS = (
-    "QueryVmInstance", "QueryVmNic", "QueryVolume", "QueryHost", "QueryPrimaryStorage",
-    "QueryBackupStorage", "QueryImageStoreBackupStorage", "QueryImage", "QueryZone", "QueryCluster",
-    "QueryL3Network", "QueryInstanceOffering", "QueryDiskOffering", "QueryVolumeSnapshot",
-    "QueryVolumeBackup", "QueryVolumeSnapshotTree",
+    "QueryVmInstance",
+    "QueryVmNic",
+    "QueryVolume",
+    "QueryHost",
+    "QueryPrimaryStorage",
+    "QueryBackupStorage",
+    "QueryImageStoreBackupStorage",
+    "QueryImage",
+    "QueryZone",
+    "QueryCluster",
+    "QueryL3Network",
+    "QueryInstanceOffering",
+    "QueryDiskOffering",
+    "QueryVolumeSnapshot",
+    "QueryVolumeBackup",
+    "QueryVolumeSnapshotTree",
 )
 for _name in QUERY_APIS:
     api(_name, operation="query")(_query)
@@ -70,13 +87,22 @@ def _in_scope(items, fields: dict, scopes: dict) -> list:
     return [item for item in items if any(wanted[name] & scopes[name](item) for name in wanted)]
 
 
-@api("GetCpuMemoryCapacity", operation="query", resources={
-    "zoneUuids": "zone", "clusterUuids": "cluster", "hostUuids": "host"})
+@api(
+    "GetCpuMemoryCapacity",
+    operation="query",
+    resources={"zoneUuids": "zone", "clusterUuids": "cluster", "hostUuids": "host"},
+)
 def get_cpu_memory_capacity(call: Call) -> dict:
     f = call.fields
-    chosen = _in_scope(call.cloud.hosts, f, {
-        "zoneUuids": lambda h: {h.zone_uuid}, "clusterUuids": lambda h: {h.cluster_uuid},
-        "hostUuids": lambda h: {h.uuid}})
+    chosen = _in_scope(
+        call.cloud.hosts,
+        f,
+        {
+            "zoneUuids": lambda h: {h.zone_uuid},
+            "clusterUuids": lambda h: {h.cluster_uuid},
+            "hostUuids": lambda h: {h.uuid},
+        },
+    )
 
     def totals(group) -> dict:
         return {
@@ -95,7 +121,9 @@ def get_cpu_memory_capacity(call: Call) -> dict:
         resource_type, keys, key_of = "ZoneVO", f["zoneUuids"], (lambda h: h.zone_uuid)
     else:
         resource_type, keys, key_of = None, [], None
-    capacity_data = [dict(resourceUuid=key, **totals([h for h in chosen if key_of(h) == key])) for key in keys]
+    capacity_data = [
+        dict(resourceUuid=key, **totals([h for h in chosen if key_of(h) == key])) for key in keys
+    ]
     reply = totals(chosen)
     reply["capacityData"] = capacity_data
     if resource_type:
@@ -104,12 +132,21 @@ def get_cpu_memory_capacity(call: Call) -> dict:
     return reply
 
 
-@api("GetPrimaryStorageCapacity", operation="query", resources={
-    "zoneUuids": "zone", "clusterUuids": "cluster", "primaryStorageUuids": "primary_storage"})
+@api(
+    "GetPrimaryStorageCapacity",
+    operation="query",
+    resources={"zoneUuids": "zone", "clusterUuids": "cluster", "primaryStorageUuids": "primary_storage"},
+)
 def get_primary_storage_capacity(call: Call) -> dict:
-    chosen = _in_scope(call.cloud.primary_storages, call.fields, {
-        "zoneUuids": lambda ps: {ps.zone_uuid}, "clusterUuids": lambda ps: set(ps.cluster_uuids),
-        "primaryStorageUuids": lambda ps: {ps.uuid}})
+    chosen = _in_scope(
+        call.cloud.primary_storages,
+        call.fields,
+        {
+            "zoneUuids": lambda ps: {ps.zone_uuid},
+            "clusterUuids": lambda ps: set(ps.cluster_uuids),
+            "primaryStorageUuids": lambda ps: {ps.uuid},
+        },
+    )
     return {
         "totalCapacity": sum(ps.total_capacity for ps in chosen),
         "availableCapacity": sum(ps.available_capacity for ps in chosen),
@@ -119,11 +156,17 @@ def get_primary_storage_capacity(call: Call) -> dict:
     }
 
 
-@api("GetBackupStorageCapacity", operation="query", resources={
-    "zoneUuids": "zone", "backupStorageUuids": "backup_storage"})
+@api(
+    "GetBackupStorageCapacity",
+    operation="query",
+    resources={"zoneUuids": "zone", "backupStorageUuids": "backup_storage"},
+)
 def get_backup_storage_capacity(call: Call) -> dict:
-    chosen = _in_scope(call.cloud.backup_storages, call.fields, {
-        "zoneUuids": lambda bs: set(bs.zone_uuids), "backupStorageUuids": lambda bs: {bs.uuid}})
+    chosen = _in_scope(
+        call.cloud.backup_storages,
+        call.fields,
+        {"zoneUuids": lambda bs: set(bs.zone_uuids), "backupStorageUuids": lambda bs: {bs.uuid}},
+    )
     return {
         "totalCapacity": sum(bs.total_capacity for bs in chosen),
         "availableCapacity": sum(bs.available_capacity for bs in chosen),

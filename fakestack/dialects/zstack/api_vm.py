@@ -1,4 +1,5 @@
 """VM APIs: create, lifecycle, and the seed CloneVmInstance (§5.1, §6)."""
+
 from __future__ import annotations
 
 from typing import Any
@@ -61,11 +62,21 @@ def vm_reply(call: Call, vm) -> dict:
     return inventory_reply(call, vm_inventory(call.cloud, vm), VM)
 
 
-@api("CreateVmInstance", operation="create_vm", resources={
-    "imageUuid": "image", "instanceOfferingUuid": "instance_offering", "l3NetworkUuids": "l3_network",
-    "zoneUuid": "zone", "clusterUuid": "cluster", "hostUuid": "host",
-    "primaryStorageUuidForRootVolume": "primary_storage", "dataDiskOfferingUuids": "disk_offering",
-    "defaultL3NetworkUuid": "l3_network"})
+@api(
+    "CreateVmInstance",
+    operation="create_vm",
+    resources={
+        "imageUuid": "image",
+        "instanceOfferingUuid": "instance_offering",
+        "l3NetworkUuids": "l3_network",
+        "zoneUuid": "zone",
+        "clusterUuid": "cluster",
+        "hostUuid": "host",
+        "primaryStorageUuidForRootVolume": "primary_storage",
+        "dataDiskOfferingUuids": "disk_offering",
+        "defaultL3NetworkUuid": "l3_network",
+    },
+)
 def create_vm_instance(call: Call) -> dict:
     f = call.fields
     cloud = call.cloud
@@ -78,24 +89,40 @@ def create_vm_instance(call: Call) -> dict:
         try:
             sizes.append(int(size))
         except (TypeError, ValueError):
-            raise invalid_argument(f"field[dataDiskSizes] of message[{call.message_class}] must hold "
-                                   f"sizes in bytes, but {size} found") from None
+            raise invalid_argument(
+                f"field[dataDiskSizes] of message[{call.message_class}] must hold "
+                f"sizes in bytes, but {size} found"
+            ) from None
     vm = run_job(
-        call, "vm.create", cloud.create_vm, f["name"],
-        image=f.get("imageUuid"), instance_offering=f.get("instanceOfferingUuid"),
-        cpu_num=f.get("cpuNum"), memory_size=f.get("memorySize"), l3_networks=l3,
-        host=f.get("hostUuid"), cluster=f.get("clusterUuid"), zone=f.get("zoneUuid"),
+        call,
+        "vm.create",
+        cloud.create_vm,
+        f["name"],
+        image=f.get("imageUuid"),
+        instance_offering=f.get("instanceOfferingUuid"),
+        cpu_num=f.get("cpuNum"),
+        memory_size=f.get("memorySize"),
+        l3_networks=l3,
+        host=f.get("hostUuid"),
+        cluster=f.get("clusterUuid"),
+        zone=f.get("zoneUuid"),
         primary_storage=f.get("primaryStorageUuidForRootVolume"),
-        data_disk_offerings=tuple(f.get("dataDiskOfferingUuids") or ()), data_disk_sizes=tuple(sizes),
+        data_disk_offerings=tuple(f.get("dataDiskOfferingUuids") or ()),
+        data_disk_sizes=tuple(sizes),
         strategy=start_policy(f.get("strategy")),
         provisioning=provisioning_from_tags(f.get("rootVolumeSystemTags"), call.system_tags),
-        description=f.get("description") or "", platform=f.get("platform"),
+        description=f.get("description") or "",
+        platform=f.get("platform"),
         resource_uuid=f.get("resourceUuid"),
     )
     return vm_reply(call, vm)
 
 
-@api("StartVmInstance", operation="start_vm", resources={"uuid": "vm", "hostUuid": "host", "clusterUuid": "cluster"})
+@api(
+    "StartVmInstance",
+    operation="start_vm",
+    resources={"uuid": "vm", "hostUuid": "host", "clusterUuid": "cluster"},
+)
 def start_vm_instance(call: Call) -> dict:
     vm = run_job(call, "vm.start", call.cloud.start_vm, call.fields["uuid"], host=call.fields.get("hostUuid"))
     return vm_reply(call, vm)
@@ -133,32 +160,52 @@ def expunge_vm_instance(call: Call) -> dict:
 
 # -- CloneVmInstance ---------------------------------------------------------------
 
-@api("CloneVmInstance", operation="clone_vm", resources={
-    "vmInstanceUuid": "vm", "hostUuid": "host", "clusterUuid": "cluster",
-    "primaryStorageUuidForRootVolume": "primary_storage",
-    "primaryStorageUuidForDataVolume": "primary_storage"})
+
+@api(
+    "CloneVmInstance",
+    operation="clone_vm",
+    resources={
+        "vmInstanceUuid": "vm",
+        "hostUuid": "host",
+        "clusterUuid": "cluster",
+        "primaryStorageUuidForRootVolume": "primary_storage",
+        "primaryStorageUuidForDataVolume": "primary_storage",
+    },
+)
 def clone_vm_instance(call: Call) -> dict:
     f = call.fields
     cloud = call.cloud
     for name in f["names"]:
         if not isinstance(name, str) or not name:
-            raise invalid_argument(f"field[names] of message[{call.message_class}] must hold non-empty "
-                                   f"strings, but {name!r} found")
+            raise invalid_argument(
+                f"field[names] of message[{call.message_class}] must hold non-empty "
+                f"strings, but {name!r} found"
+            )
         if len(name) > 255:
-            raise invalid_argument(f"field[names] of message[{call.message_class}] exceeds max length of "
-                                   f"string. expected was <= 255, actual was {len(name)}")
+            raise invalid_argument(
+                f"field[names] of message[{call.message_class}] exceeds max length of "
+                f"string. expected was <= 255, actual was {len(name)}"
+            )
     source = cloud.vms.get(f["vmInstanceUuid"])
     root = cloud.volumes.by_uuid(source.root_volume_uuid)
     call.error_context = {
-        "clusterUuid": f.get("clusterUuid"), "hostUuid": f.get("hostUuid"),
-        "cpu": source.cpu_num, "memory": source.memory_size,
+        "clusterUuid": f.get("clusterUuid"),
+        "hostUuid": f.get("hostUuid"),
+        "cpu": source.cpu_num,
+        "memory": source.memory_size,
         "l3NetworkUuids": "[" + ", ".join(source.l3_network_uuids) + "]",
         "psUuid": root.primary_storage_uuid if root is not None else None,
     }
     result = run_job(
-        call, "vm.clone", cloud.clone_vm, source, list(f["names"]),
-        strategy=start_policy(f.get("strategy")), full=bool(f.get("full")),
-        host=f.get("hostUuid"), cluster=f.get("clusterUuid"),
+        call,
+        "vm.clone",
+        cloud.clone_vm,
+        source,
+        list(f["names"]),
+        strategy=start_policy(f.get("strategy")),
+        full=bool(f.get("full")),
+        host=f.get("hostUuid"),
+        cluster=f.get("clusterUuid"),
         primary_storage_for_root=f.get("primaryStorageUuidForRootVolume"),
         primary_storage_for_data=f.get("primaryStorageUuidForDataVolume"),
         provisioning=provisioning_from_tags(f.get("rootVolumeSystemTags"), call.system_tags),
@@ -184,6 +231,3 @@ def entry_error(call: Call, error: DomainError, *, started: bool) -> dict:
     carries the create error as is."""
     operation = "clone_vm.start" if started else "clone_vm.create"
     return error_from_domain(error, operation=operation, message_class=call.message_class).to_dict()
-
-
-

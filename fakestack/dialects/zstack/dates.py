@@ -3,6 +3,7 @@
 ``Oct 17, 2024 5:43:35 AM``: month abbreviation, unpadded day, unpadded 12-hour hour, no
 offset.  The fake's management node runs on UTC.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

@@ -7,6 +7,7 @@ without a session cannot probe which uuids exist.  Sync APIs
 answer 200/503 at once; async APIs answer 202 with a ``location`` and the outcome is read
 from ``/v1/api-jobs/{uuid}``.
 """
+
 from __future__ import annotations
 
 import re
@@ -47,8 +48,11 @@ from .resources import find
 from .routes import route_table
 
 DEFAULT_API_TIMEOUT_MS = 1_800_000
-LONG_API_TIMEOUTS_MS = {"CloneVmInstance": 129_600_000, "CreateVmBackup": 129_600_000,
-                        "CreateVolumeBackup": 86_400_000}
+LONG_API_TIMEOUTS_MS = {
+    "CloneVmInstance": 129_600_000,
+    "CreateVmBackup": 129_600_000,
+    "CreateVolumeBackup": 86_400_000,
+}
 
 _JOB_PATH = re.compile(r"^/api-jobs/([^/]+)/?$")
 
@@ -73,6 +77,7 @@ def _route_table() -> Router:
         _ROUTES.clear()
         _ROUTES[len(BINDINGS)] = routes
     return routes
+
 
 class ZStackDialect:
     name = "zstack"
@@ -144,9 +149,9 @@ class ZStackDialect:
         if path == "/zstack/api" or path.startswith("/zstack/api/"):
             return self.legacy.handle(request)
         if path == "/zstack/v1" or path.startswith("/zstack/v1/"):
-            context, relative = "/zstack", path[len("/zstack/v1"):]
+            context, relative = "/zstack", path[len("/zstack/v1") :]
         elif path == "/v1" or path.startswith("/v1/"):
-            context, relative = "", path[len("/v1"):]
+            context, relative = "", path[len("/v1") :]
         else:
             raise TransportError(404, f"no api mapping to {path}")
         if context and relative == "/openapi.json" and request.method in ("GET", "HEAD"):
@@ -199,7 +204,9 @@ class ZStackDialect:
         method = "GET" if request.method == "HEAD" else request.method
         same_method = [(route.target, params) for route, params in candidates if route.method == method]
         if not same_method:
-            raise TransportError(405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]")
+            raise TransportError(
+                405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]"
+            )
         if method == "PUT":
             for name, url_vars in same_method:
                 if APIS[name]["wrapper"] in body:
@@ -231,8 +238,10 @@ class ZStackDialect:
 
         outcome = self.execute(call)
         is_query = name.startswith("Query")
-        if outcome.ok and (is_query or (call.schema is not None
-                                        and request.headers.get("X-JSON-Schema", "").lower() == "true")):
+        if outcome.ok and (
+            is_query
+            or (call.schema is not None and request.headers.get("X-JSON-Schema", "").lower() == "true")
+        ):
             outcome.payload = dict(outcome.payload or {}, schema=call.schema or {})
         if not api["async"]:
             if outcome.ok:
@@ -241,17 +250,27 @@ class ZStackDialect:
         job_uuid = job_uuid or self.new_uuid()
         now = self.now()
         job = jobs.record(
-            self.state, job_uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
-            payload=outcome.payload, error=outcome.error, stage=outcome.stage, cloud=self.cloud,
+            self.state,
+            job_uuid,
+            api=name,
+            now=now,
+            model_job=call.model_job,
+            ok=outcome.ok,
+            payload=outcome.payload,
+            error=outcome.error,
+            stage=outcome.stage,
+            cloud=self.cloud,
         )
         if hook:
             webhooks.register(self.state, job, hook)
             webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
         return json_response(
-            {"location": self._location(request, context, job_uuid), "apiTimeout": api_timeout}, 202)
+            {"location": self._location(request, context, job_uuid), "apiTimeout": api_timeout}, 202
+        )
 
-    def _call_from_request(self, request: Request, name: str, api: dict, body: dict,
-                           url_vars: dict[str, str]) -> Call:
+    def _call_from_request(
+        self, request: Request, name: str, api: dict, body: dict, url_vars: dict[str, str]
+    ) -> Call:
         """The message fields: the body wrapper (POST/PUT) or the query string (GET/DELETE),
         tags from the top level or inside the wrapper, URL variables last (they win)."""
         specs = param_specs(api)
@@ -269,7 +288,9 @@ class ZStackDialect:
                     if source is None:
                         continue
                     if not isinstance(source, list):
-                        raise TransportError(400, f"[{tag_key}] field is excepted a list, but was [{source}].")
+                        raise TransportError(
+                            400, f"[{tag_key}] field is excepted a list, but was [{source}]."
+                        )
                     bucket.extend(str(t) for t in source)
             verify_types(fields, specs)
             fields = normalize(fields, specs)
@@ -292,13 +313,17 @@ class ZStackDialect:
         if not authorization:
             raise TransportError(400, "missing header 'Authorization'")
         if authorization.startswith("OAuth "):
-            call.session_uuid = authorization[len("OAuth "):].strip()
+            call.session_uuid = authorization[len("OAuth ") :].strip()
             return
         if authorization.startswith("ZStack "):
             template = APIS[call.name]["path"]
             call.session = sessions.check_access_key(
-                self.state, authorization, request.headers.get("Date"),
-                request.method, ["/v1" + relative, "/v1" + template], self.now(),
+                self.state,
+                authorization,
+                request.headers.get("Date"),
+                request.method,
+                ["/v1" + relative, "/v1" + template],
+                self.now(),
             )
             return
         raise TransportError(400, "Authorization type must be 'OAuth'")
@@ -320,7 +345,8 @@ class ZStackDialect:
                 return int(float(override) * 1000)
             except (ValueError, OverflowError):  # also "nan" and "inf"
                 raise TransportError(
-                    400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]") from None
+                    400, f"Invalid header[X-API-Timeout], it must be a number but was [{override}]"
+                ) from None
         return LONG_API_TIMEOUTS_MS.get(name, DEFAULT_API_TIMEOUT_MS)
 
     # -- the API pipeline (shared with the legacy endpoint) ----------------------------
@@ -336,8 +362,9 @@ class ZStackDialect:
             if self._check_resources(call, binding):
                 return Outcome(ok=True, payload={})
             if self.cloud.faults is not None:
-                faults.dialect_point(self.cloud, f"{self.name}:{call.name}",
-                                     self._fault_targets(call, binding))
+                faults.dialect_point(
+                    self.cloud, f"{self.name}:{call.name}", self._fault_targets(call, binding)
+                )
             payload = binding.handler(call)
             if call.system_tags or call.user_tags:
                 self._remember_tags(call, payload)
@@ -346,7 +373,9 @@ class ZStackDialect:
             return Outcome(ok=False, error=exc.error.to_dict(), stage=exc.stage)
         except DomainError as exc:
             error = error_from_domain(
-                exc, operation=binding.operation, message_class=call.message_class,
+                exc,
+                operation=binding.operation,
+                message_class=call.message_class,
                 context=self._error_context(call, binding, exc),
             )
             return Outcome(ok=False, error=error.to_dict())
@@ -365,8 +394,11 @@ class ZStackDialect:
         created.extend(i for i in payload.get("inventories", []) if isinstance(i, dict))
         result = payload.get("result")
         if isinstance(result, dict):
-            created.extend(e["inventory"] for e in result.get("inventories", [])
-                           if isinstance(e, dict) and "inventory" in e and "error" not in e)
+            created.extend(
+                e["inventory"]
+                for e in result.get("inventories", [])
+                if isinstance(e, dict) and "inventory" in e and "error" not in e
+            )
         if not created:
             return
         store = self.state.setdefault("tags", {})
@@ -409,18 +441,23 @@ class ZStackDialect:
             if isinstance(value, list):
                 missing = [v for v in value if find(self.cloud, kind, v) is None]
                 if missing:
-                    raise ApiError(error_code(
-                        "SYS.1003",
-                        f"invalid field[{field_name}], resource[uuids:[{', '.join(map(str, missing))}], "
-                        f"type:{vo}] not found",
-                    ), stage="interceptor")
+                    raise ApiError(
+                        error_code(
+                            "SYS.1003",
+                            f"invalid field[{field_name}], resource[uuids:[{', '.join(map(str, missing))}], "
+                            f"type:{vo}] not found",
+                        ),
+                        stage="interceptor",
+                    )
                 continue
             if find(self.cloud, kind, value) is not None:
                 continue
             if field_name == binding.delete_if_missing:
                 if V4_UUID.match(str(value)):
                     return True
-                raise ApiError(error_code("SYS.1003", f"invalid value[{value}] of field [{field_name}]"),
-                               stage="interceptor")
+                raise ApiError(
+                    error_code("SYS.1003", f"invalid value[{value}] of field [{field_name}]"),
+                    stage="interceptor",
+                )
             raise resource_not_found(field_name, value, vo)
         return False

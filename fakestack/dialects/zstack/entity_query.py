@@ -13,6 +13,7 @@ inventories; tests/test_zstack_query_equivalence.py holds the reference and comp
 A query whose error would depend on the data (a condition on an unknown field is only
 reported when a row reaches it) takes the reference path itself.
 """
+
 from __future__ import annotations
 
 import heapq
@@ -121,6 +122,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
         def keep_ordered(items):
             a, b = tee(items)
             return compress(a, map(compare, map(get, b), repeat(number)))
+
         keep_ordered.count = lambda items: sum(map(compare, map(get, items), repeat(number)))  # type: ignore[attr-defined]
         return keep_ordered
     if condition.op not in ("=", "in"):
@@ -134,6 +136,7 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
         def keep(items):
             a, b = tee(items)
             return compress(a, map(operator.eq, values(b), repeat(target)))
+
         keep.count = lambda items: operator.countOf(values(items), target)  # type: ignore[attr-defined]
         return keep
 
@@ -143,20 +146,29 @@ def _c_filter(cloud, field: Field, condition: Condition) -> Callable[[Iterable],
     def keep_in(items):
         a, b = tee(items)
         return compress(a, map(targets.__contains__, values(b)))
+
     keep_in.count = lambda items: sum(map(targets.__contains__, values(items)))  # type: ignore[attr-defined]
     return keep_in
 
 
-def run_entity_query(cloud, entities: Iterable, spec: QuerySpec, collection: QuerySource,
-                     render: Callable, fields: dict[str, Field], compact: bool,
-                     conditions: list[Condition] | None = None) -> dict[str, Any]:
+def run_entity_query(
+    cloud,
+    entities: Iterable,
+    spec: QuerySpec,
+    collection: QuerySource,
+    render: Callable,
+    fields: dict[str, Field],
+    compact: bool,
+    conditions: list[Condition] | None = None,
+) -> dict[str, Any]:
     """The reply of ``run_query([render(cloud, e) for e in entities], spec, collection)``,
     with ``conditions`` (when given) in place of the spec's."""
     if conditions is None:
         conditions = spec.conditions
     if not all(_path_is_safe(collection, c.name.split(".")) for c in conditions):
-        return run_query([render(cloud, e) for e in entities], replace(spec, conditions=conditions),
-                         collection)
+        return run_query(
+            [render(cloud, e) for e in entities], replace(spec, conditions=conditions), collection
+        )
     return _run(cloud, entities, spec, conditions, collection, _Rows(cloud, render), fields, compact)
 
 
@@ -174,9 +186,13 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
         else:
             python_tests.append(_record_test(rows, condition, collection))
 
-    if (spec.count and len(c_filters) == 1 and not python_tests and not
-            (spec.sort_by and spec.sort_by not in collection.fields) and
-            (spec.fields is None or all(name in collection.fields for name in spec.fields))):
+    if (
+        spec.count
+        and len(c_filters) == 1
+        and not python_tests
+        and not (spec.sort_by and spec.sort_by not in collection.fields)
+        and (spec.fields is None or all(name in collection.fields for name in spec.fields))
+    ):
         return {"total": c_filters[0].count(entities)}  # one condition counted in C, no list
     matched: Iterable = iter(entities)
     for keep in c_filters:
@@ -224,7 +240,7 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
             chosen = sorted(chosen, key=key, reverse=descending)
         if texts is not None:
             chosen = [entities[i] for i in chosen]
-    page = chosen[start:start + spec.limit] if spec.limit >= 0 else chosen[start:]
+    page = chosen[start : start + spec.limit] if spec.limit >= 0 else chosen[start:]
     if spec.fields is not None and compact and all(name in fields for name in spec.fields):
         readers = [(name, fields[name].read) for name in spec.fields]
         inventories = []
@@ -245,8 +261,7 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
     return reply
 
 
-_ORDERED = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le,
-            "!=": operator.ne}
+_ORDERED = {">": operator.gt, ">=": operator.ge, "<": operator.lt, "<=": operator.le, "!=": operator.ne}
 
 
 _NULL_KEY = _sort_key(None)
@@ -260,9 +275,11 @@ def _sort_key_of(cloud, field: Field) -> Callable[[Any], tuple]:
         return lambda entity: _sort_key(read(cloud, entity))
     get = operator.attrgetter(field.attr)
     if field.kind is int:
+
         def int_key(entity) -> tuple:
             value = get(entity)
             return _NULL_KEY if value is None else (1, value, "")
+
         return int_key
 
     def text_key(entity) -> tuple:
@@ -272,6 +289,7 @@ def _sort_key_of(cloud, field: Field) -> Callable[[Any], tuple]:
         if value[-2:].upper() in ("AM", "PM"):
             return _sort_key(value)
         return (2, 0, value)
+
     return text_key
 
 
@@ -293,8 +311,12 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
     read, op, value = field.read, condition.op, condition.value
     get = operator.attrgetter(field.attr) if field.attr else None
     compare = _ORDERED.get(op)
-    if get is not None and compare is not None and value is not None and (
-            field.kind is int or (field.kind is str and op == "!=")):
+    if (
+        get is not None
+        and compare is not None
+        and value is not None
+        and (field.kind is int or (field.kind is str and op == "!="))
+    ):
         # _compare for a non-null stored value of a known type: the text coerced once.
         # An int against text that is no number: `!=` holds; an ordering compares the
         # number with the text read as a date (as _compare's _date_key does), and is
@@ -310,10 +332,10 @@ def _field_test(cloud, field: Field, condition: Condition) -> Callable[[Any], bo
         def test(entity) -> bool:
             stored = get(entity)
             return stored is not None and compare(stored, target)
+
         return test
     return lambda entity: _compare(op, read(cloud, entity), value)
 
 
 def _record_test(rows: _Rows, condition: Condition, collection: QuerySource) -> Callable[[Any], bool]:
     return lambda entity: matches(rows.record(entity), condition, collection)
-

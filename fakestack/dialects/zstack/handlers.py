@@ -1,4 +1,5 @@
 """Importing this module registers every API handler of the dialect."""
+
 from . import (  # noqa: F401
     api_backup,
     api_identity,

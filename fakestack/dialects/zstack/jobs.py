@@ -6,6 +6,7 @@ the model job is, so simulated durations, latency faults and hung jobs show thro
 poll; otherwise it is complete at once.  Kept in ``cloud.dialect_state("zstack")["jobs"]``
 so jobs survive snapshot/restore.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -51,8 +52,17 @@ def exists(state: dict, uuid: str, now: float, cloud) -> bool:
 
 
 def record(
-    state: dict, uuid: str, *, api: str, now: float, ok: bool, payload: dict | None,
-    error: dict | None, stage: str, model_job: str | None = None, ready_at: float | None = None,
+    state: dict,
+    uuid: str,
+    *,
+    api: str,
+    now: float,
+    ok: bool,
+    payload: dict | None,
+    error: dict | None,
+    stage: str,
+    model_job: str | None = None,
+    ready_at: float | None = None,
     cloud=None,
 ) -> dict:
     job = {

@@ -10,9 +10,11 @@ to ...``), never by a less specific API that happens to match.
 Generated once from the shared reference catalogue (``zstack_api_catalog.json``): the
 sorted set of its ``path`` values with variables normalised.  1427 templates.
 """
+
 from __future__ import annotations
 
-KNOWN_PATHS: tuple[str, ...] = tuple("""
+KNOWN_PATHS: tuple[str, ...] = tuple(
+    """
 /VM/attachingGroup
 /access-control-lists
 /access-control-lists/redirectRules/{}/actions
@@ -1440,4 +1442,5 @@ KNOWN_PATHS: tuple[str, ...] = tuple("""
 /zwatch/third-party/platforms/{}
 /zwatch/third-party/platforms/{}/actions
 /zwatch/topics/{}/actions
-""".split())
+""".split()
+)

@@ -5,6 +5,7 @@ answers a ``RestAPIResponse`` (always HTTP 200 for API outcomes): sync messages 
 with ``state: Done`` and ``result`` (a JSON string keyed by the reply class), async ones
 with ``state: Processing`` and a ``uuid`` to read from ``/zstack/api/result/{uuid}``.
 """
+
 from __future__ import annotations
 
 import re
@@ -64,17 +65,22 @@ class LegacyEndpoint:
         result = _RESULT_PATH.match(request.path)
         if result:
             if request.method not in ("GET", "PUT", "HEAD"):
-                raise TransportError(405, f"The method[{request.method}] is not allowed for the path[{request.path}]")
+                raise TransportError(
+                    405, f"The method[{request.method}] is not allowed for the path[{request.path}]"
+                )
             return self._result(result.group(1))
         if request.path.rstrip("/") != "/zstack/api":
             raise TransportError(404, f"no api mapping to {request.path}")
         if request.method not in ("POST", "PUT"):
-            raise TransportError(405, f"The method[{request.method}] is not allowed for the path[{request.path}]")
+            raise TransportError(
+                405, f"The method[{request.method}] is not allowed for the path[{request.path}]"
+            )
         return self._message(request)
 
     # -- helpers -----------------------------------------------------------------------
-    def _envelope(self, *, uuid: str | None, created: float, finished: float | None,
-                  result: dict | None) -> dict[str, Any]:
+    def _envelope(
+        self, *, uuid: str | None, created: float, finished: float | None, result: dict | None
+    ) -> dict[str, Any]:
         data: dict[str, Any] = {}
         if uuid is not None:
             data["uuid"] = uuid
@@ -108,8 +114,10 @@ class LegacyEndpoint:
         except JsonInputError as exc:
             return text_response(f"Unable to decode the API message: {exc}", 200)
         if not isinstance(body, dict) or not body:
-            return text_response("Unable to decode the API message: the body must be a JSON object "
-                                 "keyed by the message class", 200)
+            return text_response(
+                "Unable to decode the API message: the body must be a JSON object keyed by the message class",
+                200,
+            )
         message_class, fields = next(iter(body.items()))
         name = api_name_for(message_class)
         if name is None:
@@ -117,16 +125,24 @@ class LegacyEndpoint:
         if fields is None:
             fields = {}
         if not isinstance(fields, dict):
-            return text_response(f"Unable to deserialize class {message_class}: the message must be a JSON object", 200)
+            return text_response(
+                f"Unable to deserialize class {message_class}: the message must be a JSON object", 200
+            )
         fields = dict(fields)
         session = fields.pop("session", None)
         if session is not None and not isinstance(session, dict):
-            return text_response(f"Unable to deserialize class {message_class}: [session] field is "
-                                 f"excepted a SessionInventory, but was [{java_text(session)}].", 200)
+            return text_response(
+                f"Unable to deserialize class {message_class}: [session] field is "
+                f"excepted a SessionInventory, but was [{java_text(session)}].",
+                200,
+            )
         session_uuid = session.get("uuid") if isinstance(session, dict) else None
         if session_uuid is not None and not isinstance(session_uuid, str):
-            return text_response(f"Unable to deserialize class {message_class}: [session.uuid] field is "
-                                 f"excepted a string, but was [{java_text(session_uuid)}].", 200)
+            return text_response(
+                f"Unable to deserialize class {message_class}: [session.uuid] field is "
+                f"excepted a string, but was [{java_text(session_uuid)}].",
+                200,
+            )
         api = APIS[name]
         request.environ["fakestack.operation"] = name  # named in recordings
         if not api["async"] and name.startswith(("Query", "Get", "Validate")):
@@ -136,21 +152,42 @@ class LegacyEndpoint:
         for key in ("systemTags", "userTags"):
             value = fields.pop(key, None)
             if value is not None and not isinstance(value, list):
-                return text_response(f"Unable to deserialize class {message_class}: [{key}] must be a list", 200)
+                return text_response(
+                    f"Unable to deserialize class {message_class}: [{key}] must be a list", 200
+                )
             tags[key] = [str(t) for t in value or []]
         system_tags, user_tags = tags["systemTags"], tags["userTags"]
         if name.startswith("Query"):
-            query_fields = {k: fields.pop(k) for k in list(fields) if k in (
-                "conditions", "limit", "start", "count", "replyWithCount", "groupBy", "filterName",
-                "sortBy", "sortDirection", "fields")}
+            query_fields = {
+                k: fields.pop(k)
+                for k in list(fields)
+                if k
+                in (
+                    "conditions",
+                    "limit",
+                    "start",
+                    "count",
+                    "replyWithCount",
+                    "groupBy",
+                    "filterName",
+                    "sortBy",
+                    "sortDirection",
+                    "fields",
+                )
+            }
         try:
             verify_types(fields, specs)
         except TransportError as exc:
             return text_response(f"Unable to deserialize class {message_class}: {exc.text}", 200)
         fields = normalize(fields, specs)
         call = Call(
-            dialect=self.dialect, name=name, api=api, fields=fields, system_tags=system_tags,
-            user_tags=user_tags, session_uuid=session_uuid,
+            dialect=self.dialect,
+            name=name,
+            api=api,
+            fields=fields,
+            system_tags=system_tags,
+            user_tags=user_tags,
+            session_uuid=session_uuid,
         )
         dialect = self.dialect
         now = dialect.now()
@@ -162,12 +199,22 @@ class LegacyEndpoint:
                 return json_response(self._envelope(uuid=None, created=now, finished=now, result=reply))
         outcome = dialect.execute(call)
         if not api["async"]:
-            reply = self._reply(name, outcome.ok, outcome.payload if outcome.ok else outcome.error, outcome.stage)
+            reply = self._reply(
+                name, outcome.ok, outcome.payload if outcome.ok else outcome.error, outcome.stage
+            )
             return json_response(self._envelope(uuid=None, created=now, finished=dialect.now(), result=reply))
         uuid = dialect.new_uuid()
         jobs.record(
-            dialect.state, uuid, api=name, now=now, model_job=call.model_job, ok=outcome.ok,
-            payload=outcome.payload, error=outcome.error, stage=outcome.stage, cloud=dialect.cloud,
+            dialect.state,
+            uuid,
+            api=name,
+            now=now,
+            model_job=call.model_job,
+            ok=outcome.ok,
+            payload=outcome.payload,
+            error=outcome.error,
+            stage=outcome.stage,
+            cloud=dialect.cloud,
         )
         return json_response(self._envelope(uuid=uuid, created=now, finished=None, result=None))
 
@@ -178,8 +225,12 @@ class LegacyEndpoint:
         if job is None:
             return text_response(f"No api result[uuid:{uuid}] found", 404)
         if jobs.is_running(job, now, dialect.cloud):
-            return json_response(self._envelope(uuid=uuid, created=job["createdAt"], finished=None, result=None))
+            return json_response(
+                self._envelope(uuid=uuid, created=job["createdAt"], finished=None, result=None)
+            )
         ok, data = jobs.outcome(job)
         reply = self._reply(job["api"], ok, data, job["stage"])
         finished = jobs.end_of(job, dialect.cloud)
-        return json_response(self._envelope(uuid=uuid, created=job["createdAt"], finished=finished, result=reply))
+        return json_response(
+            self._envelope(uuid=uuid, created=job["createdAt"], finished=finished, result=reply)
+        )

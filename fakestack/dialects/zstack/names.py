@@ -5,6 +5,7 @@ The one place the zstack dialect turns a kind into its wire word (``PrimaryStora
 files used before the kinds went neutral; ``fakestack`` teaches them to the model at import
 (:func:`teach_the_model`), so such files and old snapshots still load.
 """
+
 from __future__ import annotations
 
 from fakestack.model.kinds import BackupStorageKind, ImageKind, Kind, PrimaryStorageKind, add_spellings
@@ -47,8 +48,11 @@ def media_type(image) -> str:
 def name_of(kind: Kind | str, kind_type: type[Kind]) -> str:
     """ZStack's word for ``kind`` (a member or a neutral value) of ``kind_type``."""
     member = kind_type.coerce(kind)
-    table: dict = {PrimaryStorageKind: PRIMARY_STORAGE_TYPES, BackupStorageKind: BACKUP_STORAGE_TYPES,
-                   ImageKind: MEDIA_TYPES}[kind_type]
+    table: dict = {
+        PrimaryStorageKind: PRIMARY_STORAGE_TYPES,
+        BackupStorageKind: BACKUP_STORAGE_TYPES,
+        ImageKind: MEDIA_TYPES,
+    }[kind_type]
     return table[member]
 
 

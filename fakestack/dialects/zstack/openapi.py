@@ -5,6 +5,7 @@ Shapes (reference §1): transport errors are plain text (400/403/404/405/413); A
 errors are ``{"error": ErrorCode}`` with 503, at once for sync APIs and on the job poll for
 async ones, which answer 202 ``{"location", "apiTimeout"}``.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,13 +24,18 @@ from .catalog import APIS
 from .registry import BINDINGS
 
 _VAR = re.compile(r"\{([^}/]+)\}")
-_INT32 = {"type": "integer", "format": "int32", "minimum": -(2 ** 31), "maximum": 2 ** 31 - 1}
-_INT64 = {"type": "integer", "format": "int64", "minimum": -(2 ** 63), "maximum": 2 ** 63 - 1}
+_INT32 = {"type": "integer", "format": "int32", "minimum": -(2**31), "maximum": 2**31 - 1}
+_INT64 = {"type": "integer", "format": "int64", "minimum": -(2**63), "maximum": 2**63 - 1}
 _TYPES: dict[str, dict] = {
     "String": {"type": "string"},
-    "Integer": _INT32, "int": _INT32, "Short": _INT32, "short": _INT32,
-    "Long": _INT64, "long": _INT64,
-    "Boolean": {"type": "boolean"}, "boolean": {"type": "boolean"},
+    "Integer": _INT32,
+    "int": _INT32,
+    "Short": _INT32,
+    "short": _INT32,
+    "Long": _INT64,
+    "long": _INT64,
+    "Boolean": {"type": "boolean"},
+    "boolean": {"type": "boolean"},
     "List": {"type": "array", "items": {"type": "string"}},
     "Set": {"type": "array", "items": {"type": "string"}},
     "Collection": {"type": "array", "items": {"type": "string"}},
@@ -46,13 +52,22 @@ ERROR_CODE = {
         "cause": {"$ref": "#/components/schemas/ErrorCode"},
     },
 }
-API_ERROR = {"type": "object", "required": ["error"],
-             "properties": {"error": {"$ref": "#/components/schemas/ErrorCode"}}}
-ACCEPTED = {"type": "object", "required": ["location", "apiTimeout"],
-            "properties": {"location": {"type": "string"}, "apiTimeout": {"type": "integer"}}}
+API_ERROR = {
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"$ref": "#/components/schemas/ErrorCode"}},
+}
+ACCEPTED = {
+    "type": "object",
+    "required": ["location", "apiTimeout"],
+    "properties": {"location": {"type": "string"}, "apiTimeout": {"type": "integer"}},
+}
 QUERY_PARAMETERS = (
-    query_parameter("q", {"type": "array", "items": {"type": "string"}},
-                    description="conditions, e.g. name=vm1, cpuNum>2, uuid?=a,b (reference §3)"),
+    query_parameter(
+        "q",
+        {"type": "array", "items": {"type": "string"}},
+        description="conditions, e.g. name=vm1, cpuNum>2, uuid?=a,b (reference §3)",
+    ),
     query_parameter("limit", _INT32),
     query_parameter("start", _INT32),
     query_parameter("count", {"type": "boolean"}),
@@ -83,17 +98,27 @@ def _schema(spec: dict) -> dict:
 
 
 def _body(api: dict, url_vars: list[str]) -> dict:
-    fields = {p["name"]: _schema(p) for p in api["params"]
-              if p["name"] not in url_vars and p["name"] not in ("systemTags", "userTags")}
+    fields = {
+        p["name"]: _schema(p)
+        for p in api["params"]
+        if p["name"] not in url_vars and p["name"] not in ("systemTags", "userTags")
+    }
     required = [p["name"] for p in api["params"] if p.get("required") and p["name"] in fields]
     wrapped: dict[str, Any] = {"type": "object", "properties": fields}
     if required:
         wrapped["required"] = required
     key = api["wrapper"] if api["wrapper"] is not None else "null"
     tags = {"type": "array", "items": {"type": "string"}}
-    return {"required": True, "content": json_content({
-        "type": "object", "required": [key],
-        "properties": {key: wrapped, "systemTags": tags, "userTags": tags}})}
+    return {
+        "required": True,
+        "content": json_content(
+            {
+                "type": "object",
+                "required": [key],
+                "properties": {key: wrapped, "systemTags": tags, "userTags": tags},
+            }
+        ),
+    }
 
 
 def _operation(name: str, api: dict, path: str, own_template: str) -> dict:
@@ -110,9 +135,12 @@ def _operation(name: str, api: dict, path: str, own_template: str) -> dict:
             op["parameters"] += list(QUERY_PARAMETERS)
     else:
         op["parameters"] += [
-            query_parameter(p["name"], _schema(p)) for p in api["params"]
-            if p["name"] not in url_vars and p["type"] not in ("Map",)
-            and p["name"] not in ("systemTags", "userTags")]
+            query_parameter(p["name"], _schema(p))
+            for p in api["params"]
+            if p["name"] not in url_vars
+            and p["type"] not in ("Map",)
+            and p["name"] not in ("systemTags", "userTags")
+        ]
     responses = dict(TRANSPORT_ERRORS)
     if api["async"]:
         responses["202"] = response("accepted: poll location", json_content(ACCEPTED))
@@ -150,22 +178,30 @@ def openapi_document(context: str = "/zstack") -> dict[str, Any]:
                 item[method]["summary"] += f", {name}"
                 continue
             item[method] = _operation(name, api, shown, own_template=template)
-    paths[f"{context}/v1/api-jobs/{{uuid}}"] = {"get": {
-        "operationId": "PollApiJob",
-        "summary": "the outcome of an async API (no session needed)",
-        "parameters": [path_parameter("uuid")],
-        "responses": {
-            "200": response("the API succeeded: its result", json_content({"type": "object"})),
-            "202": response("still running", json_content({"type": "object"})),
-            "404": response("the job has been expired", text_content()),
-            "503": response("the API failed", json_content(API_ERROR)),
-        },
-    }}
+    paths[f"{context}/v1/api-jobs/{{uuid}}"] = {
+        "get": {
+            "operationId": "PollApiJob",
+            "summary": "the outcome of an async API (no session needed)",
+            "parameters": [path_parameter("uuid")],
+            "responses": {
+                "200": response("the API succeeded: its result", json_content({"type": "object"})),
+                "202": response("still running", json_content({"type": "object"})),
+                "404": response("the job has been expired", text_content()),
+                "503": response("the API failed", json_content(API_ERROR)),
+            },
+        }
+    }
     return document(
         "fakestack ZStack Cloud REST API",
         "The ZStack APIs fakestack serves (a subset of ZStack 5.2.1), generated from its catalogue.",
         paths,
         components={"schemas": {"ErrorCode": ERROR_CODE}},
-        security_schemes={"session": {"type": "apiKey", "in": "header", "name": "Authorization",
-                                      "description": "OAuth <session uuid> (PUT /accounts/login)"}},
+        security_schemes={
+            "session": {
+                "type": "apiKey",
+                "in": "header",
+                "name": "Authorization",
+                "description": "OAuth <session uuid> (PUT /accounts/login)",
+            }
+        },
     )

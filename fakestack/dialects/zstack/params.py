@@ -7,6 +7,7 @@
 * :func:`validate` is ``ApiMessageParamValidator`` (``SYS.1007``): mandatory, valid values,
   nonempty lists, max length, number range.
 """
+
 from __future__ import annotations
 
 import re
@@ -88,7 +89,7 @@ def _coerce_text(name: str, value: str, java_type: str) -> Any:
         except ValueError:
             number = None
         bits = _INT_RANGES[java_type]
-        if number is None or not -(2 ** bits) <= number < 2 ** bits:
+        if number is None or not -(2**bits) <= number < 2**bits:
             raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{value}].")
         return number
     if java_type in _BOOL_TYPES:
@@ -124,13 +125,17 @@ def verify_types(fields: dict[str, Any], specs: dict[str, dict]) -> None:
             if isinstance(value, float) and value.is_integer():
                 integral = True
             bits = _INT_RANGES[java_type]
-            if integral and not -(2 ** bits) <= value < 2 ** bits:
+            if integral and not -(2**bits) <= value < 2**bits:
                 integral = False
             if not integral:
-                raise TransportError(400, f"[{name}] field is excepted an int or long, but was [{java_text(value)}].")
+                raise TransportError(
+                    400, f"[{name}] field is excepted an int or long, but was [{java_text(value)}]."
+                )
         elif java_type in _BOOL_TYPES:
             if not isinstance(value, bool):
-                raise TransportError(400, f"[{name}] field is excepted a boolean, but was [{java_text(value)}].")
+                raise TransportError(
+                    400, f"[{name}] field is excepted a boolean, but was [{java_text(value)}]."
+                )
         elif java_type in _LIST_TYPES:
             if not isinstance(value, list):
                 raise TransportError(400, f"[{name}] field is excepted a list, but was [{java_text(value)}].")
@@ -139,7 +144,9 @@ def verify_types(fields: dict[str, Any], specs: dict[str, dict]) -> None:
                 raise TransportError(400, f"[{name}] field is excepted a map, but was [{java_text(value)}].")
         elif java_type in _STRING_TYPES:
             if isinstance(value, (dict, list)):
-                raise TransportError(400, f"[{name}] field is excepted a string, but was [{java_text(value)}].")
+                raise TransportError(
+                    400, f"[{name}] field is excepted a string, but was [{java_text(value)}]."
+                )
 
 
 def normalize(fields: dict[str, Any], specs: dict[str, dict]) -> dict[str, Any]:
@@ -181,9 +188,7 @@ def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
         value = out.get(name)
         if value is None:
             if spec.get("required"):
-                raise invalid_argument(
-                    f"field[{name}] of message[{message}] is mandatory, can not be null"
-                )
+                raise invalid_argument(f"field[{name}] of message[{message}] is mandatory, can not be null")
             if "default" in spec:
                 out[name] = _default(spec)
             continue

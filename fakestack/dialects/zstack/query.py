@@ -6,13 +6,15 @@ SQL: a comparison against a missing (null) value is false, and a condition on a 
 (``vmNics.ip``) or a joined resource (``host.managementIp``) holds when *any* related row
 matches, as ZStack's subqueries do.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .dates import parse_date
 from .errors import ApiError, TransportError, error_code
@@ -34,7 +36,20 @@ REST_OPERATORS: tuple[tuple[str, str], ...] = (
     ("not null", "is not null"),
 )
 
-LEGACY_OPERATORS = ("=", "!=", ">", ">=", "<", "<=", "in", "not in", "is null", "is not null", "like", "not like")
+LEGACY_OPERATORS = (
+    "=",
+    "!=",
+    ">",
+    ">=",
+    "<",
+    "<=",
+    "in",
+    "not in",
+    "is null",
+    "is not null",
+    "like",
+    "not like",
+)
 
 
 @dataclass(frozen=True)
@@ -50,7 +65,7 @@ def parse_rest_condition(text: str) -> Condition:
         if index < 0:
             continue
         name = text[:index].strip()
-        value = text[index + len(token):]
+        value = text[index + len(token) :]
         if op in ("is null", "is not null"):
             return Condition(name, op)
         return Condition(name, op, value)
@@ -63,8 +78,10 @@ def parse_rest_condition(text: str) -> Condition:
 
 def parse_legacy_condition(raw: Any) -> Condition:
     if not isinstance(raw, dict) or not isinstance(raw.get("name"), str):
-        raise ApiError(error_code("SYS.1007", f"invalid query condition[{raw}], it must have a name and an op"),
-                       stage="interceptor")
+        raise ApiError(
+            error_code("SYS.1007", f"invalid query condition[{raw}], it must have a name and an op"),
+            stage="interceptor",
+        )
     op = str(raw.get("op", "")).strip()
     if op not in LEGACY_OPERATORS:
         raise ApiError(error_code("SYS.1000", f"unknown QueryOp type[{op}]"))
@@ -83,8 +100,8 @@ class QuerySource:
 
     class_name: str
     fields: tuple[str, ...]
-    nested: dict[str, "QuerySource"] = field(default_factory=dict)
-    joins: dict[str, tuple["QuerySource", Callable[[dict], list[dict]]]] = field(default_factory=dict)
+    nested: dict[str, QuerySource] = field(default_factory=dict)
+    joins: dict[str, tuple[QuerySource, Callable[[dict], list[dict]]]] = field(default_factory=dict)
     # (record, "__systemTag__" | "__userTag__") -> tags of that resource
     tags: Callable[[dict, str], list[str]] | None = None
 
@@ -93,9 +110,7 @@ class QuerySource:
 
 
 def _unknown_field(collection: QuerySource, name: str) -> ApiError:
-    return ApiError(error_code(
-        "SYS.1000", f"inventory class[{collection.class_name}] has no field[{name}]"
-    ))
+    return ApiError(error_code("SYS.1000", f"inventory class[{collection.class_name}] has no field[{name}]"))
 
 
 def _values_at(record: dict, path: list[str], collection: QuerySource, full: str) -> list[Any]:
@@ -288,7 +303,7 @@ def run_query(records: Iterable[dict], spec: QuerySpec, collection: QuerySource)
     if spec.count:
         return {"total": total}
     start = max(spec.start, 0)
-    page = rows[start:start + spec.limit] if spec.limit >= 0 else rows[start:]
+    page = rows[start : start + spec.limit] if spec.limit >= 0 else rows[start:]
     if spec.fields is not None:
         page = [{k: r[k] for k in spec.fields if k in r} for r in page]
     reply: dict[str, Any] = {"inventories": page}
@@ -297,8 +312,12 @@ def run_query(records: Iterable[dict], spec: QuerySpec, collection: QuerySource)
     return reply
 
 
-def schema_for(inventories: list[dict], collection: QuerySource, prefix: str = "inventories",
-               class_of: Callable[[dict], str] | None = None) -> dict[str, str]:
+def schema_for(
+    inventories: list[dict],
+    collection: QuerySource,
+    prefix: str = "inventories",
+    class_of: Callable[[dict], str] | None = None,
+) -> dict[str, str]:
     """The ``schema`` map: the runtime class of every (nested) inventory object."""
     schema: dict[str, str] = {}
     for index, record in enumerate(inventories):
@@ -313,8 +332,13 @@ def schema_of(record: dict, collection: QuerySource, path: str = "inventory") ->
     return schema
 
 
-def _walk_schema(record: dict, collection: QuerySource, path: str, schema: dict[str, str],
-                 class_of: Callable[[dict], str] | None = None) -> None:
+def _walk_schema(
+    record: dict,
+    collection: QuerySource,
+    path: str,
+    schema: dict[str, str],
+    class_of: Callable[[dict], str] | None = None,
+) -> None:
     schema[path] = class_of(record) if class_of else collection.class_name
     for name, child in collection.nested.items():
         value = record.get(name)
@@ -327,6 +351,7 @@ def _walk_schema(record: dict, collection: QuerySource, path: str, schema: dict[
 
 
 # -- REST query parameters ------------------------------------------------------------
+
 
 def _int_param(args: dict[str, list[str]], name: str, default: int) -> int:
     raw = args.get(name)
@@ -383,13 +408,17 @@ def spec_from_legacy(fields: dict[str, Any]) -> QuerySpec:
         if value is None:
             return default
         if isinstance(value, bool) or not isinstance(value, (int, float, str)):
-            raise ApiError(error_code("SYS.1007", f"field[{name}] must be an integer, but was [{value}]"),
-                           stage="interceptor")
+            raise ApiError(
+                error_code("SYS.1007", f"field[{name}] must be an integer, but was [{value}]"),
+                stage="interceptor",
+            )
         try:
             return int(value)
         except ValueError:
-            raise ApiError(error_code("SYS.1007", f"field[{name}] must be an integer, but was [{value}]"),
-                           stage="interceptor") from None
+            raise ApiError(
+                error_code("SYS.1007", f"field[{name}] must be an integer, but was [{value}]"),
+                stage="interceptor",
+            ) from None
 
     spec.limit = integer("limit", 1000)
     spec.start = integer("start", 0)
@@ -399,11 +428,19 @@ def spec_from_legacy(fields: dict[str, Any]) -> QuerySpec:
         spec.sort_by = str(fields["sortBy"])
         direction = str(fields.get("sortDirection") or "asc").lower()
         if direction not in ("asc", "desc"):
-            raise ApiError(error_code("SYS.1007", f"valid value for field[sortDirection] are [asc, desc], but {direction} found"),
-                           stage="interceptor")
+            raise ApiError(
+                error_code(
+                    "SYS.1007", f"valid value for field[sortDirection] are [asc, desc], but {direction} found"
+                ),
+                stage="interceptor",
+            )
         spec.sort_direction = direction
     if fields.get("fields"):
         raw = fields["fields"]
-        spec.fields = [str(f) for f in raw] if isinstance(raw, list) else [f.strip() for f in str(raw).split(",") if f.strip()]
+        spec.fields = (
+            [str(f) for f in raw]
+            if isinstance(raw, list)
+            else [f.strip() for f in str(raw).split(",") if f.strip()]
+        )
     spec.group_by = fields.get("groupBy")
     return spec

@@ -1,8 +1,10 @@
 """Which Python function serves which ZStack API, and what to check before calling it."""
+
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 from .catalog import APIS
 
@@ -45,16 +47,24 @@ class Binding:
 BINDINGS: dict[str, Binding] = {}
 
 
-def api(name: str, *, operation: str = "", resources: dict[str, str] | None = None,
-        delete_if_missing: str | None = None):
+def api(
+    name: str,
+    *,
+    operation: str = "",
+    resources: dict[str, str] | None = None,
+    delete_if_missing: str | None = None,
+):
     """Register ``handler(call) -> success body`` for the catalogue API ``name``."""
     if name not in APIS:
         raise KeyError(f"{name} is not in the catalogue")
 
     def register(handler: Callable[[Call], dict]) -> Callable[[Call], dict]:
         BINDINGS[name] = Binding(
-            name=name, handler=handler, operation=operation or name,
-            resources=dict(resources or {}), delete_if_missing=delete_if_missing,
+            name=name,
+            handler=handler,
+            operation=operation or name,
+            resources=dict(resources or {}),
+            delete_if_missing=delete_if_missing,
         )
         return handler
 

@@ -4,14 +4,16 @@ Null fields are omitted (Gson without ``serializeNulls``); numbers stay integers
 ZStack's text form.  Each inventory class is also described as a query
 :class:`~.query.QuerySource` (its fields, nested inventories and dotted joins).
 """
+
 from __future__ import annotations
 
 import dataclasses
 import hashlib
 import ipaddress
 import json
+from collections.abc import Callable
 from functools import lru_cache
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.wrappers import Response
 
@@ -79,6 +81,7 @@ BACKUP_REF_CLASS = "org.zstack.header.storage.volume.backup.VolumeBackupBackupSt
 
 # -- renderers ---------------------------------------------------------------------------
 
+
 def slug(name: str) -> str:
     """An image name as the image store's folder name: lower case, every character other
     than a letter or digit a dash, no dash at either end."""
@@ -131,30 +134,36 @@ def volume_inventory(cloud, volume) -> dict[str, Any]:
     created, last = _dates(volume)
     ps = cloud.primary_storages.by_uuid(volume.primary_storage_uuid)
     actual = cloud.volume_actual_size(volume) if volume.node_uuid and volume.node_uuid in cloud.nodes else 0
-    return compact({
-        "uuid": volume.uuid,
-        "name": volume.name,
-        "description": _text(volume.description),
-        "primaryStorageUuid": volume.primary_storage_uuid,
-        "vmInstanceUuid": volume.vm_uuid,
-        "diskOfferingUuid": volume.disk_offering_uuid,
-        "rootImageUuid": volume.root_image_uuid,
-        "installPath": volume_install_path(ps, volume) if ps is not None and volume.node_uuid else None,
-        "type": volume.type,
-        "format": volume.format,
-        "size": volume.virtual_size,
-        "actualSize": actual,
-        "deviceId": volume.device_id if volume.vm_uuid else None,
-        "state": volume.state,
-        "status": volume.status,
-        "createDate": created,
-        "lastOpDate": last,
-        "isShareable": False,
-        "lastVmInstanceUuid": volume.last_vm_uuid,
-        # volumeQos and protocol are null unless set (no QoS, no vhost protocol): omitted
-        "lastAttachDate": format_date(volume.last_attach_date) if volume.last_attach_date is not None else None,
-        "lastDetachDate": format_date(volume.last_detach_date) if volume.last_detach_date is not None else None,
-    })
+    return compact(
+        {
+            "uuid": volume.uuid,
+            "name": volume.name,
+            "description": _text(volume.description),
+            "primaryStorageUuid": volume.primary_storage_uuid,
+            "vmInstanceUuid": volume.vm_uuid,
+            "diskOfferingUuid": volume.disk_offering_uuid,
+            "rootImageUuid": volume.root_image_uuid,
+            "installPath": volume_install_path(ps, volume) if ps is not None and volume.node_uuid else None,
+            "type": volume.type,
+            "format": volume.format,
+            "size": volume.virtual_size,
+            "actualSize": actual,
+            "deviceId": volume.device_id if volume.vm_uuid else None,
+            "state": volume.state,
+            "status": volume.status,
+            "createDate": created,
+            "lastOpDate": last,
+            "isShareable": False,
+            "lastVmInstanceUuid": volume.last_vm_uuid,
+            # volumeQos and protocol are null unless set (no QoS, no vhost protocol): omitted
+            "lastAttachDate": format_date(volume.last_attach_date)
+            if volume.last_attach_date is not None
+            else None,
+            "lastDetachDate": format_date(volume.last_detach_date)
+            if volume.last_detach_date is not None
+            else None,
+        }
+    )
 
 
 @lru_cache(maxsize=65536)
@@ -224,35 +233,37 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
         nic = cloud.nics.by_uuid(uuid)
         if nic is not None:
             nics.append(nic_inventory(cloud, nic))
-    return compact({
-        "uuid": vm.uuid,
-        "name": vm.name,
-        "description": _text(vm.description),
-        "zoneUuid": vm.zone_uuid,
-        "clusterUuid": vm.cluster_uuid,
-        "imageUuid": vm.image_uuid,
-        "hostUuid": vm.host_uuid,
-        "lastHostUuid": vm.last_host_uuid,
-        "instanceOfferingUuid": vm.instance_offering_uuid,
-        "rootVolumeUuid": vm.root_volume_uuid,
-        "platform": vm.platform,
-        "architecture": vm.architecture,
-        "defaultL3NetworkUuid": vm.l3_network_uuids[0] if vm.l3_network_uuids else None,
-        "type": "UserVm",
-        "hypervisorType": "KVM",
-        "memorySize": vm.memory_size,
-        "reservedMemorySize": 0,
-        "cpuNum": vm.cpu_num,
-        "cpuSpeed": 0,
-        "allocatorStrategy": vm.allocator_strategy or cloud.settings.default_allocator_strategy,
-        "createDate": created,
-        "lastOpDate": last,
-        "state": vm.state,
-        "vmNics": nics,
-        "allVolumes": volumes,
-        "vmCdRoms": [],
-        "guestOsType": _text(vm.guest_os_type),
-    })
+    return compact(
+        {
+            "uuid": vm.uuid,
+            "name": vm.name,
+            "description": _text(vm.description),
+            "zoneUuid": vm.zone_uuid,
+            "clusterUuid": vm.cluster_uuid,
+            "imageUuid": vm.image_uuid,
+            "hostUuid": vm.host_uuid,
+            "lastHostUuid": vm.last_host_uuid,
+            "instanceOfferingUuid": vm.instance_offering_uuid,
+            "rootVolumeUuid": vm.root_volume_uuid,
+            "platform": vm.platform,
+            "architecture": vm.architecture,
+            "defaultL3NetworkUuid": vm.l3_network_uuids[0] if vm.l3_network_uuids else None,
+            "type": "UserVm",
+            "hypervisorType": "KVM",
+            "memorySize": vm.memory_size,
+            "reservedMemorySize": 0,
+            "cpuNum": vm.cpu_num,
+            "cpuSpeed": 0,
+            "allocatorStrategy": vm.allocator_strategy or cloud.settings.default_allocator_strategy,
+            "createDate": created,
+            "lastOpDate": last,
+            "state": vm.state,
+            "vmNics": nics,
+            "allVolumes": volumes,
+            "vmCdRoms": [],
+            "guestOsType": _text(vm.guest_os_type),
+        }
+    )
 
 
 # The top-level fields of vm_inventory read from a Vm without rendering it (the query
@@ -271,7 +282,8 @@ VM_FIELDS: dict[str, Field] = {
     "platform": attribute("platform"),
     "architecture": attribute("architecture"),
     "defaultL3NetworkUuid": derived(
-        lambda cloud, vm: vm.l3_network_uuids[0] if vm.l3_network_uuids else None, str),
+        lambda cloud, vm: vm.l3_network_uuids[0] if vm.l3_network_uuids else None, str
+    ),
     "type": derived(lambda cloud, vm: "UserVm", str),
     "hypervisorType": derived(lambda cloud, vm: "KVM", str),
     "memorySize": attribute("memory_size", int, nullable=False),
@@ -279,7 +291,8 @@ VM_FIELDS: dict[str, Field] = {
     "cpuNum": attribute("cpu_num", int, nullable=False),
     "cpuSpeed": derived(lambda cloud, vm: 0, int),
     "allocatorStrategy": derived(
-        lambda cloud, vm: vm.allocator_strategy or cloud.settings.default_allocator_strategy, str),
+        lambda cloud, vm: vm.allocator_strategy or cloud.settings.default_allocator_strategy, str
+    ),
     "createDate": derived(lambda cloud, vm: _dates(vm)[0], str),
     "lastOpDate": derived(lambda cloud, vm: _dates(vm)[1], str),
     "state": attribute("state"),
@@ -287,8 +300,17 @@ VM_FIELDS: dict[str, Field] = {
 }
 
 
-HARDWARE_STATUS_FIELDS = ("cpuStatus", "memoryStatus", "diskStatus", "nicStatus", "gpuStatus",
-                          "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus")
+HARDWARE_STATUS_FIELDS = (
+    "cpuStatus",
+    "memoryStatus",
+    "diskStatus",
+    "nicStatus",
+    "gpuStatus",
+    "powerSupplyStatus",
+    "fanStatus",
+    "raidStatus",
+    "temperatureStatus",
+)
 
 
 def host_hardware_status(host) -> dict[str, str]:
@@ -300,33 +322,35 @@ def host_hardware_status(host) -> dict[str, str]:
 
 def host_inventory(cloud, host) -> dict[str, Any]:
     created, last = _dates(host)
-    return compact({
-        "zoneUuid": host.zone_uuid,
-        "name": host.name,
-        "uuid": host.uuid,
-        "clusterUuid": host.cluster_uuid,
-        "description": _text(host.description),
-        "managementIp": host.management_ip,
-        "hypervisorType": "KVM",
-        "state": host.state,
-        "status": host.status,
-        "totalCpuCapacity": host.total_cpu,
-        "availableCpuCapacity": host.available_cpu,
-        "cpuSockets": host.cpu_sockets,
-        "totalMemoryCapacity": host.total_memory,
-        "availableMemoryCapacity": host.available_memory,
-        "cpuNum": host.cpu_num,
-        "architecture": host.architecture,
-        # no BMC is configured: ipmiAddress, ipmiUsername, ipmiPort, ipmiPowerStatus are null
-        **host_hardware_status(host),
-        "createDate": created,
-        "lastOpDate": last,
-        "username": "root",
-        "sshPort": 22,
-        "osDistribution": "centos",
-        "osRelease": "core",
-        "osVersion": "7.6.1810",
-    })
+    return compact(
+        {
+            "zoneUuid": host.zone_uuid,
+            "name": host.name,
+            "uuid": host.uuid,
+            "clusterUuid": host.cluster_uuid,
+            "description": _text(host.description),
+            "managementIp": host.management_ip,
+            "hypervisorType": "KVM",
+            "state": host.state,
+            "status": host.status,
+            "totalCpuCapacity": host.total_cpu,
+            "availableCpuCapacity": host.available_cpu,
+            "cpuSockets": host.cpu_sockets,
+            "totalMemoryCapacity": host.total_memory,
+            "availableMemoryCapacity": host.available_memory,
+            "cpuNum": host.cpu_num,
+            "architecture": host.architecture,
+            # no BMC is configured: ipmiAddress, ipmiUsername, ipmiPort, ipmiPowerStatus are null
+            **host_hardware_status(host),
+            "createDate": created,
+            "lastOpDate": last,
+            "username": "root",
+            "sshPort": 22,
+            "osDistribution": "centos",
+            "osRelease": "core",
+            "osVersion": "7.6.1810",
+        }
+    )
 
 
 def _ps_mount_path(ps) -> str | None:
@@ -339,24 +363,26 @@ def _ps_mount_path(ps) -> str | None:
 
 def primary_storage_inventory(cloud, ps) -> dict[str, Any]:
     created, last = _dates(ps)
-    return compact({
-        "uuid": ps.uuid,
-        "zoneUuid": ps.zone_uuid,
-        "name": ps.name,
-        "url": ps.url,
-        "description": _text(ps.description),
-        "totalCapacity": ps.total_capacity,
-        "availableCapacity": ps.available_capacity,
-        "totalPhysicalCapacity": ps.total_physical_capacity,
-        "availablePhysicalCapacity": ps.available_physical_capacity,
-        "type": ps_type(ps),
-        "state": ps.state,
-        "status": ps.status,
-        "mountPath": _ps_mount_path(ps),
-        "createDate": created,
-        "lastOpDate": last,
-        "attachedClusterUuids": list(ps.cluster_uuids),
-    })
+    return compact(
+        {
+            "uuid": ps.uuid,
+            "zoneUuid": ps.zone_uuid,
+            "name": ps.name,
+            "url": ps.url,
+            "description": _text(ps.description),
+            "totalCapacity": ps.total_capacity,
+            "availableCapacity": ps.available_capacity,
+            "totalPhysicalCapacity": ps.total_physical_capacity,
+            "availablePhysicalCapacity": ps.available_physical_capacity,
+            "type": ps_type(ps),
+            "state": ps.state,
+            "status": ps.status,
+            "mountPath": _ps_mount_path(ps),
+            "createDate": created,
+            "lastOpDate": last,
+            "attachedClusterUuids": list(ps.cluster_uuids),
+        }
+    )
 
 
 def backup_storage_inventory(cloud, bs) -> dict[str, Any]:
@@ -389,56 +415,78 @@ def image_md5(image) -> str:
 
 def image_inventory(cloud, image) -> dict[str, Any]:
     created, last = _dates(image)
-    refs = [compact({
-        "imageUuid": image.uuid,
-        "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": image_install_path(image, ref),
-        "status": ref.get("status", "Ready"),
-        "createDate": created,
-        "lastOpDate": last,
-    }) for ref in image.backup_storage_refs]
-    return compact({
-        "uuid": image.uuid,
-        "name": image.name,
-        "description": _text(image.description),
-        "state": image.state,
-        "status": image.status,
-        "size": image.virtual_size,
-        "actualSize": image.actual_size,
-        "url": image_url(cloud, image),
-        "mediaType": media_type(image),
-        "guestOsType": _text(image.guest_os_type),
-        "type": "zstack",
-        "platform": image.platform,
-        "architecture": image.architecture,
-        "format": image.format,
-        "system": image.system,
-        "virtio": image.virtio,
-        "md5Sum": image_md5(image),
-        "createDate": created,
-        "lastOpDate": last,
-        "backupStorageRefs": refs,
-        "systemTags": resource_tags(cloud, image.uuid, "__systemTag__") or None,
-    })
+    refs = [
+        compact(
+            {
+                "imageUuid": image.uuid,
+                "backupStorageUuid": ref["backup_storage_uuid"],
+                "installPath": image_install_path(image, ref),
+                "status": ref.get("status", "Ready"),
+                "createDate": created,
+                "lastOpDate": last,
+            }
+        )
+        for ref in image.backup_storage_refs
+    ]
+    return compact(
+        {
+            "uuid": image.uuid,
+            "name": image.name,
+            "description": _text(image.description),
+            "state": image.state,
+            "status": image.status,
+            "size": image.virtual_size,
+            "actualSize": image.actual_size,
+            "url": image_url(cloud, image),
+            "mediaType": media_type(image),
+            "guestOsType": _text(image.guest_os_type),
+            "type": "zstack",
+            "platform": image.platform,
+            "architecture": image.architecture,
+            "format": image.format,
+            "system": image.system,
+            "virtio": image.virtio,
+            "md5Sum": image_md5(image),
+            "createDate": created,
+            "lastOpDate": last,
+            "backupStorageRefs": refs,
+            "systemTags": resource_tags(cloud, image.uuid, "__systemTag__") or None,
+        }
+    )
 
 
 def zone_inventory(cloud, zone) -> dict[str, Any]:
     created, last = _dates(zone)
-    return compact({
-        "uuid": zone.uuid, "name": zone.name, "description": _text(zone.description),
-        "state": zone.state, "type": "zstack", "isDefault": False,
-        "createDate": created, "lastOpDate": last,
-    })
+    return compact(
+        {
+            "uuid": zone.uuid,
+            "name": zone.name,
+            "description": _text(zone.description),
+            "state": zone.state,
+            "type": "zstack",
+            "isDefault": False,
+            "createDate": created,
+            "lastOpDate": last,
+        }
+    )
 
 
 def cluster_inventory(cloud, cluster) -> dict[str, Any]:
     created, last = _dates(cluster)
-    return compact({
-        "name": cluster.name, "uuid": cluster.uuid, "description": _text(cluster.description),
-        "state": cluster.state, "hypervisorType": cluster.hypervisor_type,
-        "createDate": created, "lastOpDate": last, "zoneUuid": cluster.zone_uuid,
-        "type": "zstack", "architecture": cluster.architecture,
-    })
+    return compact(
+        {
+            "name": cluster.name,
+            "uuid": cluster.uuid,
+            "description": _text(cluster.description),
+            "state": cluster.state,
+            "hypervisorType": cluster.hypervisor_type,
+            "createDate": created,
+            "lastOpDate": last,
+            "zoneUuid": cluster.zone_uuid,
+            "type": "zstack",
+            "architecture": cluster.architecture,
+        }
+    )
 
 
 def l3_network_inventory(cloud, l3) -> dict[str, Any]:
@@ -458,48 +506,68 @@ def l3_network_inventory(cloud, l3) -> dict[str, Any]:
         "createDate": created,
         "lastOpDate": last,
     }
-    return compact({
-        "uuid": l3.uuid,
-        "name": l3.name,
-        "description": _text(l3.description),
-        "type": "L3BasicNetwork",
-        "zoneUuid": l3.zone_uuid,
-        "l2NetworkUuid": derived_uuid("l2", l3.uuid),
-        "state": "Enabled",
-        "system": False,
-        "category": "Private",
-        "ipVersion": 4,
-        "enableIPAM": True,
-        "isolated": False,
-        "createDate": created,
-        "lastOpDate": last,
-        "dns": [],
-        "ipRanges": [ip_range],
-        "networkServices": [],
-        "hostRoute": [],
-        "reservedIpRanges": [],
-    })
+    return compact(
+        {
+            "uuid": l3.uuid,
+            "name": l3.name,
+            "description": _text(l3.description),
+            "type": "L3BasicNetwork",
+            "zoneUuid": l3.zone_uuid,
+            "l2NetworkUuid": derived_uuid("l2", l3.uuid),
+            "state": "Enabled",
+            "system": False,
+            "category": "Private",
+            "ipVersion": 4,
+            "enableIPAM": True,
+            "isolated": False,
+            "createDate": created,
+            "lastOpDate": last,
+            "dns": [],
+            "ipRanges": [ip_range],
+            "networkServices": [],
+            "hostRoute": [],
+            "reservedIpRanges": [],
+        }
+    )
 
 
 def instance_offering_inventory(cloud, offering) -> dict[str, Any]:
     created, last = _dates(offering)
-    return compact({
-        "uuid": offering.uuid, "name": offering.name, "description": _text(offering.description),
-        "cpuNum": offering.cpu_num, "cpuSpeed": 0, "memorySize": offering.memory_size,
-        "reservedMemorySize": 0, "type": "UserVm",
-        "allocatorStrategy": offering.allocator_strategy or cloud.settings.default_allocator_strategy,
-        "sortKey": 0, "createDate": created, "lastOpDate": last, "state": offering.state,
-    })
+    return compact(
+        {
+            "uuid": offering.uuid,
+            "name": offering.name,
+            "description": _text(offering.description),
+            "cpuNum": offering.cpu_num,
+            "cpuSpeed": 0,
+            "memorySize": offering.memory_size,
+            "reservedMemorySize": 0,
+            "type": "UserVm",
+            "allocatorStrategy": offering.allocator_strategy or cloud.settings.default_allocator_strategy,
+            "sortKey": 0,
+            "createDate": created,
+            "lastOpDate": last,
+            "state": offering.state,
+        }
+    )
 
 
 def disk_offering_inventory(cloud, offering) -> dict[str, Any]:
     created, last = _dates(offering)
-    return compact({
-        "uuid": offering.uuid, "name": offering.name, "description": _text(offering.description),
-        "diskSize": offering.disk_size, "sortKey": 0, "state": offering.state,
-        "type": "DefaultDiskOfferingType", "createDate": created, "lastOpDate": last,
-        "allocatorStrategy": "DefaultPrimaryStorageAllocationStrategy",
-    })
+    return compact(
+        {
+            "uuid": offering.uuid,
+            "name": offering.name,
+            "description": _text(offering.description),
+            "diskSize": offering.disk_size,
+            "sortKey": 0,
+            "state": offering.state,
+            "type": "DefaultDiskOfferingType",
+            "createDate": created,
+            "lastOpDate": last,
+            "allocatorStrategy": "DefaultPrimaryStorageAllocationStrategy",
+        }
+    )
 
 
 def snapshot_tree_uuid(cloud, snap) -> str:
@@ -512,21 +580,30 @@ def snapshot_inventory(cloud, snap) -> dict[str, Any]:
     created, last = _dates(snap)
     node = cloud.nodes.by_uuid(snap.node_uuid)
     volume = cloud.volumes.by_uuid(snap.volume_uuid)
-    return compact({
-        "uuid": snap.uuid, "name": snap.name, "description": _text(snap.description),
-        "type": "Hypervisor", "volumeUuid": snap.volume_uuid,
-        "treeUuid": snapshot_tree_uuid(cloud, snap),
-        "parentUuid": snap.parent_uuid,
-        "primaryStorageUuid": snap.primary_storage_uuid,
-        "primaryStorageInstallPath": f"snapshot-{snap.uuid}.qcow2",
-        "volumeType": snap.volume_type, "format": "qcow2",
-        "latest": volume is not None and volume.latest_snapshot_uuid == snap.uuid,
-        "size": node.actual_size if node is not None else snap.size,
-        "distance": snap.distance,
-        "state": snap.state, "status": snap.status, "createDate": created, "lastOpDate": last,
-        "backupStorageRefs": [],
-        "groupUuid": snap.group_uuid,
-    })
+    return compact(
+        {
+            "uuid": snap.uuid,
+            "name": snap.name,
+            "description": _text(snap.description),
+            "type": "Hypervisor",
+            "volumeUuid": snap.volume_uuid,
+            "treeUuid": snapshot_tree_uuid(cloud, snap),
+            "parentUuid": snap.parent_uuid,
+            "primaryStorageUuid": snap.primary_storage_uuid,
+            "primaryStorageInstallPath": f"snapshot-{snap.uuid}.qcow2",
+            "volumeType": snap.volume_type,
+            "format": "qcow2",
+            "latest": volume is not None and volume.latest_snapshot_uuid == snap.uuid,
+            "size": node.actual_size if node is not None else snap.size,
+            "distance": snap.distance,
+            "state": snap.state,
+            "status": snap.status,
+            "createDate": created,
+            "lastOpDate": last,
+            "backupStorageRefs": [],
+            "groupUuid": snap.group_uuid,
+        }
+    )
 
 
 def snapshot_tree_inventory(cloud, root) -> dict[str, Any]:
@@ -535,108 +612,427 @@ def snapshot_tree_inventory(cloud, root) -> dict[str, Any]:
 
     def leaf(node, parent_uuid):
         snap, children = node
-        return compact({"inventory": snapshot_inventory(cloud, snap), "parentUuid": parent_uuid,
-                        "children": [leaf(c, snap.uuid) for c in children]})
+        return compact(
+            {
+                "inventory": snapshot_inventory(cloud, snap),
+                "parentUuid": parent_uuid,
+                "children": [leaf(c, snap.uuid) for c in children],
+            }
+        )
 
     volume = cloud.volumes.by_uuid(root.volume_uuid)
     latest = cloud.volume_snapshots.by_uuid(volume.latest_snapshot_uuid) if volume is not None else None
     created, last = _dates(root)
-    return compact({
-        "uuid": snapshot_tree_uuid(cloud, root),
-        "volumeUuid": root.volume_uuid,
-        "current": latest is not None and cloud.snapshot_root(latest).uuid == root.uuid,
-        "status": "Completed",
-        "tree": leaf(forest[root.uuid], None),
-        "createDate": created,
-        "lastOpDate": last,
-    })
+    return compact(
+        {
+            "uuid": snapshot_tree_uuid(cloud, root),
+            "volumeUuid": root.volume_uuid,
+            "current": latest is not None and cloud.snapshot_root(latest).uuid == root.uuid,
+            "status": "Completed",
+            "tree": leaf(forest[root.uuid], None),
+            "createDate": created,
+            "lastOpDate": last,
+        }
+    )
 
 
 # -- query collections ---------------------------------------------------------------
 
-USED_IP = QuerySource(USED_IP_CLASS, fields=(
-    "uuid", "ipRangeUuid", "l3NetworkUuid", "ipVersion", "ip", "netmask", "gateway", "ipInLong",
-    "vmNicUuid", "createDate", "lastOpDate"))
-NIC = QuerySource(NIC_CLASS, fields=(
-    "uuid", "vmInstanceUuid", "l3NetworkUuid", "ip", "mac", "hypervisorType", "netmask", "gateway",
-    "metaData", "ipVersion", "driverType", "internalName", "deviceId", "type", "state", "usedIps",
-    "createDate", "lastOpDate"), nested={"usedIps": USED_IP})
-VOLUME = QuerySource(VOLUME_CLASS, fields=(
-    "uuid", "name", "description", "primaryStorageUuid", "vmInstanceUuid", "diskOfferingUuid",
-    "rootImageUuid", "installPath", "type", "format", "size", "actualSize", "deviceId", "state",
-    "status", "createDate", "lastOpDate", "isShareable", "volumeQos", "lastDetachDate",
-    "lastVmInstanceUuid", "lastAttachDate", "protocol"))
-VM = QuerySource(VM_CLASS, fields=(
-    "uuid", "name", "description", "zoneUuid", "clusterUuid", "imageUuid", "hostUuid",
-    "lastHostUuid", "instanceOfferingUuid", "rootVolumeUuid", "platform", "architecture",
-    "defaultL3NetworkUuid", "type", "hypervisorType", "memorySize", "reservedMemorySize", "cpuNum",
-    "cpuSpeed", "allocatorStrategy", "createDate", "lastOpDate", "state", "vmNics", "allVolumes",
-    "vmCdRoms", "guestOsType"), nested={"vmNics": NIC, "allVolumes": VOLUME})
-HOST = QuerySource(HOST_CLASS, fields=(
-    "zoneUuid", "name", "uuid", "clusterUuid", "description", "managementIp", "hypervisorType",
-    "state", "status", "totalCpuCapacity", "availableCpuCapacity", "cpuSockets",
-    "totalMemoryCapacity", "availableMemoryCapacity", "cpuNum", "ipmiAddress", "ipmiUsername",
-    "ipmiPort", "ipmiPowerStatus", "cpuStatus", "memoryStatus", "diskStatus", "nicStatus",
-    "gpuStatus", "powerSupplyStatus", "fanStatus", "raidStatus", "temperatureStatus",
-    "architecture", "createDate", "lastOpDate", "username", "sshPort", "osDistribution",
-    "osRelease", "osVersion"))
-PRIMARY_STORAGE = QuerySource(PS_CLASS, fields=(
-    "uuid", "zoneUuid", "name", "url", "description", "totalCapacity", "availableCapacity",
-    "totalPhysicalCapacity", "availablePhysicalCapacity", "systemUsedCapacity", "type", "state",
-    "status", "mountPath", "createDate", "lastOpDate", "attachedClusterUuids"))
-BACKUP_STORAGE = QuerySource(BS_CLASS, fields=(
-    "uuid", "name", "url", "description", "totalCapacity", "availableCapacity", "type", "state",
-    "status", "createDate", "lastOpDate", "attachedZoneUuids", "hostname", "username", "sshPort"))
-IMAGE_REF = QuerySource(IMAGE_REF_CLASS, fields=(
-    "imageUuid", "backupStorageUuid", "installPath", "status", "exportMd5Sum", "exportUrl",
-    "createDate", "lastOpDate"))
-IMAGE = QuerySource(IMAGE_CLASS, fields=(
-    "uuid", "name", "description", "state", "status", "size", "actualSize", "md5Sum", "url",
-    "mediaType", "guestOsType", "type", "platform", "architecture", "format", "system", "virtio",
-    "createDate", "lastOpDate", "backupStorageRefs", "systemTags"),
-    nested={"backupStorageRefs": IMAGE_REF})
-ZONE = QuerySource(ZONE_CLASS, fields=(
-    "uuid", "name", "description", "state", "type", "isDefault", "createDate", "lastOpDate"))
-CLUSTER = QuerySource(CLUSTER_CLASS, fields=(
-    "name", "uuid", "description", "state", "hypervisorType", "createDate", "lastOpDate",
-    "zoneUuid", "type", "architecture"))
-IP_RANGE = QuerySource(IP_RANGE_CLASS, fields=(
-    "uuid", "l3NetworkUuid", "name", "description", "startIp", "endIp", "netmask", "gateway",
-    "networkCidr", "ipVersion", "addressMode", "prefixLen", "createDate", "lastOpDate"))
-L3_NETWORK = QuerySource(L3_CLASS, fields=(
-    "uuid", "name", "description", "type", "zoneUuid", "l2NetworkUuid", "state", "dnsDomain",
-    "system", "category", "ipVersion", "enableIPAM", "isolated", "createDate", "lastOpDate", "dns",
-    "ipRanges", "networkServices", "hostRoute", "reservedIpRanges"), nested={"ipRanges": IP_RANGE})
-INSTANCE_OFFERING = QuerySource(INSTANCE_OFFERING_CLASS, fields=(
-    "uuid", "name", "description", "cpuNum", "cpuSpeed", "memorySize", "reservedMemorySize", "type",
-    "allocatorStrategy", "sortKey", "createDate", "lastOpDate", "state"))
-DISK_OFFERING = QuerySource(DISK_OFFERING_CLASS, fields=(
-    "uuid", "name", "description", "diskSize", "sortKey", "state", "type", "createDate",
-    "lastOpDate", "allocatorStrategy"))
-SNAPSHOT = QuerySource(SNAPSHOT_CLASS, fields=(
-    "uuid", "name", "description", "type", "volumeUuid", "treeUuid", "parentUuid",
-    "primaryStorageUuid", "primaryStorageInstallPath", "volumeType", "format", "latest", "size",
-    "distance", "state", "status", "createDate", "lastOpDate", "backupStorageRefs", "groupUuid"))
-SNAPSHOT_LEAF = QuerySource(SNAPSHOT_LEAF_CLASS, fields=("inventory", "parentUuid", "children"),
-                           nested={"inventory": SNAPSHOT})
+USED_IP = QuerySource(
+    USED_IP_CLASS,
+    fields=(
+        "uuid",
+        "ipRangeUuid",
+        "l3NetworkUuid",
+        "ipVersion",
+        "ip",
+        "netmask",
+        "gateway",
+        "ipInLong",
+        "vmNicUuid",
+        "createDate",
+        "lastOpDate",
+    ),
+)
+NIC = QuerySource(
+    NIC_CLASS,
+    fields=(
+        "uuid",
+        "vmInstanceUuid",
+        "l3NetworkUuid",
+        "ip",
+        "mac",
+        "hypervisorType",
+        "netmask",
+        "gateway",
+        "metaData",
+        "ipVersion",
+        "driverType",
+        "internalName",
+        "deviceId",
+        "type",
+        "state",
+        "usedIps",
+        "createDate",
+        "lastOpDate",
+    ),
+    nested={"usedIps": USED_IP},
+)
+VOLUME = QuerySource(
+    VOLUME_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "primaryStorageUuid",
+        "vmInstanceUuid",
+        "diskOfferingUuid",
+        "rootImageUuid",
+        "installPath",
+        "type",
+        "format",
+        "size",
+        "actualSize",
+        "deviceId",
+        "state",
+        "status",
+        "createDate",
+        "lastOpDate",
+        "isShareable",
+        "volumeQos",
+        "lastDetachDate",
+        "lastVmInstanceUuid",
+        "lastAttachDate",
+        "protocol",
+    ),
+)
+VM = QuerySource(
+    VM_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "zoneUuid",
+        "clusterUuid",
+        "imageUuid",
+        "hostUuid",
+        "lastHostUuid",
+        "instanceOfferingUuid",
+        "rootVolumeUuid",
+        "platform",
+        "architecture",
+        "defaultL3NetworkUuid",
+        "type",
+        "hypervisorType",
+        "memorySize",
+        "reservedMemorySize",
+        "cpuNum",
+        "cpuSpeed",
+        "allocatorStrategy",
+        "createDate",
+        "lastOpDate",
+        "state",
+        "vmNics",
+        "allVolumes",
+        "vmCdRoms",
+        "guestOsType",
+    ),
+    nested={"vmNics": NIC, "allVolumes": VOLUME},
+)
+HOST = QuerySource(
+    HOST_CLASS,
+    fields=(
+        "zoneUuid",
+        "name",
+        "uuid",
+        "clusterUuid",
+        "description",
+        "managementIp",
+        "hypervisorType",
+        "state",
+        "status",
+        "totalCpuCapacity",
+        "availableCpuCapacity",
+        "cpuSockets",
+        "totalMemoryCapacity",
+        "availableMemoryCapacity",
+        "cpuNum",
+        "ipmiAddress",
+        "ipmiUsername",
+        "ipmiPort",
+        "ipmiPowerStatus",
+        "cpuStatus",
+        "memoryStatus",
+        "diskStatus",
+        "nicStatus",
+        "gpuStatus",
+        "powerSupplyStatus",
+        "fanStatus",
+        "raidStatus",
+        "temperatureStatus",
+        "architecture",
+        "createDate",
+        "lastOpDate",
+        "username",
+        "sshPort",
+        "osDistribution",
+        "osRelease",
+        "osVersion",
+    ),
+)
+PRIMARY_STORAGE = QuerySource(
+    PS_CLASS,
+    fields=(
+        "uuid",
+        "zoneUuid",
+        "name",
+        "url",
+        "description",
+        "totalCapacity",
+        "availableCapacity",
+        "totalPhysicalCapacity",
+        "availablePhysicalCapacity",
+        "systemUsedCapacity",
+        "type",
+        "state",
+        "status",
+        "mountPath",
+        "createDate",
+        "lastOpDate",
+        "attachedClusterUuids",
+    ),
+)
+BACKUP_STORAGE = QuerySource(
+    BS_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "url",
+        "description",
+        "totalCapacity",
+        "availableCapacity",
+        "type",
+        "state",
+        "status",
+        "createDate",
+        "lastOpDate",
+        "attachedZoneUuids",
+        "hostname",
+        "username",
+        "sshPort",
+    ),
+)
+IMAGE_REF = QuerySource(
+    IMAGE_REF_CLASS,
+    fields=(
+        "imageUuid",
+        "backupStorageUuid",
+        "installPath",
+        "status",
+        "exportMd5Sum",
+        "exportUrl",
+        "createDate",
+        "lastOpDate",
+    ),
+)
+IMAGE = QuerySource(
+    IMAGE_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "state",
+        "status",
+        "size",
+        "actualSize",
+        "md5Sum",
+        "url",
+        "mediaType",
+        "guestOsType",
+        "type",
+        "platform",
+        "architecture",
+        "format",
+        "system",
+        "virtio",
+        "createDate",
+        "lastOpDate",
+        "backupStorageRefs",
+        "systemTags",
+    ),
+    nested={"backupStorageRefs": IMAGE_REF},
+)
+ZONE = QuerySource(
+    ZONE_CLASS,
+    fields=("uuid", "name", "description", "state", "type", "isDefault", "createDate", "lastOpDate"),
+)
+CLUSTER = QuerySource(
+    CLUSTER_CLASS,
+    fields=(
+        "name",
+        "uuid",
+        "description",
+        "state",
+        "hypervisorType",
+        "createDate",
+        "lastOpDate",
+        "zoneUuid",
+        "type",
+        "architecture",
+    ),
+)
+IP_RANGE = QuerySource(
+    IP_RANGE_CLASS,
+    fields=(
+        "uuid",
+        "l3NetworkUuid",
+        "name",
+        "description",
+        "startIp",
+        "endIp",
+        "netmask",
+        "gateway",
+        "networkCidr",
+        "ipVersion",
+        "addressMode",
+        "prefixLen",
+        "createDate",
+        "lastOpDate",
+    ),
+)
+L3_NETWORK = QuerySource(
+    L3_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "type",
+        "zoneUuid",
+        "l2NetworkUuid",
+        "state",
+        "dnsDomain",
+        "system",
+        "category",
+        "ipVersion",
+        "enableIPAM",
+        "isolated",
+        "createDate",
+        "lastOpDate",
+        "dns",
+        "ipRanges",
+        "networkServices",
+        "hostRoute",
+        "reservedIpRanges",
+    ),
+    nested={"ipRanges": IP_RANGE},
+)
+INSTANCE_OFFERING = QuerySource(
+    INSTANCE_OFFERING_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "cpuNum",
+        "cpuSpeed",
+        "memorySize",
+        "reservedMemorySize",
+        "type",
+        "allocatorStrategy",
+        "sortKey",
+        "createDate",
+        "lastOpDate",
+        "state",
+    ),
+)
+DISK_OFFERING = QuerySource(
+    DISK_OFFERING_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "diskSize",
+        "sortKey",
+        "state",
+        "type",
+        "createDate",
+        "lastOpDate",
+        "allocatorStrategy",
+    ),
+)
+SNAPSHOT = QuerySource(
+    SNAPSHOT_CLASS,
+    fields=(
+        "uuid",
+        "name",
+        "description",
+        "type",
+        "volumeUuid",
+        "treeUuid",
+        "parentUuid",
+        "primaryStorageUuid",
+        "primaryStorageInstallPath",
+        "volumeType",
+        "format",
+        "latest",
+        "size",
+        "distance",
+        "state",
+        "status",
+        "createDate",
+        "lastOpDate",
+        "backupStorageRefs",
+        "groupUuid",
+    ),
+)
+SNAPSHOT_LEAF = QuerySource(
+    SNAPSHOT_LEAF_CLASS, fields=("inventory", "parentUuid", "children"), nested={"inventory": SNAPSHOT}
+)
 SNAPSHOT_LEAF.nested["children"] = SNAPSHOT_LEAF  # a leaf's children are leaves
-SNAPSHOT_TREE = QuerySource(SNAPSHOT_TREE_CLASS, fields=(
-    "uuid", "volumeUuid", "current", "status", "tree", "createDate", "lastOpDate"),
-    nested={"tree": SNAPSHOT_LEAF})
-BACKUP_REF = QuerySource(BACKUP_REF_CLASS, fields=(
-    "volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"))
-BACKUP = QuerySource(BACKUP_CLASS, fields=(
-    "uuid", "volumeUuid", "name", "description", "type", "state", "status", "size", "metadata",
-    "groupUuid", "mode", "vmInstanceUuid", "createDate", "lastOpDate", "backupStorageRefs"),
-    nested={"backupStorageRefs": BACKUP_REF})
+SNAPSHOT_TREE = QuerySource(
+    SNAPSHOT_TREE_CLASS,
+    fields=("uuid", "volumeUuid", "current", "status", "tree", "createDate", "lastOpDate"),
+    nested={"tree": SNAPSHOT_LEAF},
+)
+BACKUP_REF = QuerySource(
+    BACKUP_REF_CLASS,
+    fields=("volumeBackupUuid", "backupStorageUuid", "installPath", "status", "createDate", "lastOpDate"),
+)
+BACKUP = QuerySource(
+    BACKUP_CLASS,
+    fields=(
+        "uuid",
+        "volumeUuid",
+        "name",
+        "description",
+        "type",
+        "state",
+        "status",
+        "size",
+        "metadata",
+        "groupUuid",
+        "mode",
+        "vmInstanceUuid",
+        "createDate",
+        "lastOpDate",
+        "backupStorageRefs",
+    ),
+    nested={"backupStorageRefs": BACKUP_REF},
+)
 
 
 class Source:
     """One queryable resource: where its entities live and how to render one."""
 
-    def __init__(self, collection: QuerySource, attr: str, render: Callable,
-                 keep: Callable[[Any], bool] | None = None, class_of: Callable | None = None,
-                 fields: dict[str, Field] | None = None, compact: bool = False) -> None:
+    def __init__(
+        self,
+        collection: QuerySource,
+        attr: str,
+        render: Callable,
+        keep: Callable[[Any], bool] | None = None,
+        class_of: Callable | None = None,
+        fields: dict[str, Field] | None = None,
+        compact: bool = False,
+    ) -> None:
         self.collection = collection
         self.attr = attr
         self.render = render
@@ -672,13 +1068,19 @@ class _SnapshotTreeSource(Source):
     """The trees are not model entities: one per root snapshot, built when queried."""
 
     def __init__(self) -> None:
-        super().__init__(SNAPSHOT_TREE, "volume_snapshots",
-                         lambda cloud, tree: snapshot_tree_inventory(cloud, tree.root),
-                         keep=lambda snap: snap.parent_uuid is None)
+        super().__init__(
+            SNAPSHOT_TREE,
+            "volume_snapshots",
+            lambda cloud, tree: snapshot_tree_inventory(cloud, tree.root),
+            keep=lambda snap: snap.parent_uuid is None,
+        )
 
     def entities(self, cloud) -> list:
-        return [_SnapshotTree(derived_uuid("tree", s.uuid), s) for s in cloud.volume_snapshots
-                if s.parent_uuid is None]
+        return [
+            _SnapshotTree(derived_uuid("tree", s.uuid), s)
+            for s in cloud.volume_snapshots
+            if s.parent_uuid is None
+        ]
 
 
 def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], list[dict]]:
@@ -688,6 +1090,7 @@ def _related(cloud, attr: str, render: Callable, key: str) -> Callable[[dict], l
             return []
         entity = getattr(cloud, attr).by_uuid(uuid)
         return [render(cloud, entity)] if entity is not None else []
+
     return related
 
 
@@ -701,6 +1104,7 @@ def resource_tags(cloud, uuid: str, kind: str) -> list[str]:
 
 def sources(cloud) -> dict[str, Source]:
     """Query API name -> its source (joins and tag lookups are bound to this cloud)."""
+
     def tags(record: dict, kind: str) -> list[str]:
         uuid = record.get("uuid")
         return resource_tags(cloud, uuid, kind) if uuid else []
@@ -712,23 +1116,42 @@ def sources(cloud) -> dict[str, Source]:
 
 
 def _sources(cloud) -> dict[str, Source]:
-    vm = QuerySource(VM.class_name, VM.fields, dict(VM.nested), {
-        "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
-        "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
-        "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
-        "image": (IMAGE, _related(cloud, "images", image_inventory, "imageUuid")),
-        "instanceOffering": (INSTANCE_OFFERING, _related(cloud, "instance_offerings",
-                                                         instance_offering_inventory, "instanceOfferingUuid")),
-    })
-    volume = QuerySource(VOLUME.class_name, VOLUME.fields, {}, {
-        "vmInstance": (VM, _related(cloud, "vms", vm_inventory, "vmInstanceUuid")),
-        "primaryStorage": (PRIMARY_STORAGE, _related(cloud, "primary_storages", primary_storage_inventory,
-                                                     "primaryStorageUuid")),
-    })
-    host = QuerySource(HOST.class_name, HOST.fields, {}, {
-        "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
-        "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
-    })
+    vm = QuerySource(
+        VM.class_name,
+        VM.fields,
+        dict(VM.nested),
+        {
+            "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
+            "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
+            "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
+            "image": (IMAGE, _related(cloud, "images", image_inventory, "imageUuid")),
+            "instanceOffering": (
+                INSTANCE_OFFERING,
+                _related(cloud, "instance_offerings", instance_offering_inventory, "instanceOfferingUuid"),
+            ),
+        },
+    )
+    volume = QuerySource(
+        VOLUME.class_name,
+        VOLUME.fields,
+        {},
+        {
+            "vmInstance": (VM, _related(cloud, "vms", vm_inventory, "vmInstanceUuid")),
+            "primaryStorage": (
+                PRIMARY_STORAGE,
+                _related(cloud, "primary_storages", primary_storage_inventory, "primaryStorageUuid"),
+            ),
+        },
+    )
+    host = QuerySource(
+        HOST.class_name,
+        HOST.fields,
+        {},
+        {
+            "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
+            "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
+        },
+    )
     return {
         "QueryVmInstance": Source(vm, "vms", vm_inventory, fields=VM_FIELDS, compact=True),
         "QueryVmNic": Source(NIC, "nics", nic_inventory),
@@ -736,11 +1159,17 @@ def _sources(cloud) -> dict[str, Source]:
         "QueryHost": Source(host, "hosts", host_inventory),
         "QueryPrimaryStorage": Source(PRIMARY_STORAGE, "primary_storages", primary_storage_inventory),
         "QueryBackupStorage": Source(
-            BACKUP_STORAGE, "backup_storages", backup_storage_inventory,
-            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == IMAGE_STORE else BS_CLASS),
+            BACKUP_STORAGE,
+            "backup_storages",
+            backup_storage_inventory,
+            class_of=lambda bs: IMAGE_STORE_CLASS if bs.get("type") == IMAGE_STORE else BS_CLASS,
+        ),
         "QueryImageStoreBackupStorage": Source(
-            QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields), "backup_storages",
-            backup_storage_inventory, keep=lambda bs: bs_type(bs) == IMAGE_STORE),
+            QuerySource(IMAGE_STORE_CLASS, BACKUP_STORAGE.fields),
+            "backup_storages",
+            backup_storage_inventory,
+            keep=lambda bs: bs_type(bs) == IMAGE_STORE,
+        ),
         "QueryImage": Source(IMAGE, "images", image_inventory),
         "QueryZone": Source(ZONE, "zones", zone_inventory),
         "QueryCluster": Source(CLUSTER, "clusters", cluster_inventory),
@@ -757,14 +1186,28 @@ def _sources(cloud) -> dict[str, Source]:
 
 # The model's backup metadata keys -> the names ZStack's VolumeMetaDataMaker writes.
 _METADATA_NAMES = (
-    ("volume_name", "name"), ("volume_description", "description"), ("volume_type", "type"),
-    ("root_image_uuid", "rootImageUuid"), ("vm_uuid", "vmInstanceUuid"), ("vm_name", "vmName"),
-    ("vm_description", "vmDescription"), ("instance_offering_uuid", "instanceOfferingUuid"),
-    ("cpu_num", "cpuNum"), ("memory_size", "memorySize"), ("platform", "platform"),
-    ("guest_os_type", "guestOsType"), ("virtio", "virtio"), ("cluster_uuid", "clusterUuid"),
-    ("primary_storage_uuid", "primaryStorageUuid"), ("default_l3_network_uuid", "defaultL3NetworkUuid"),
-    ("data_volume_uuids", "dataVolumeUuids"), ("actual_size", "actualSize"), ("virtual_size", "size"),
-    ("format", "format"), ("device_id", "deviceId"), ("shareable", "shareable"),
+    ("volume_name", "name"),
+    ("volume_description", "description"),
+    ("volume_type", "type"),
+    ("root_image_uuid", "rootImageUuid"),
+    ("vm_uuid", "vmInstanceUuid"),
+    ("vm_name", "vmName"),
+    ("vm_description", "vmDescription"),
+    ("instance_offering_uuid", "instanceOfferingUuid"),
+    ("cpu_num", "cpuNum"),
+    ("memory_size", "memorySize"),
+    ("platform", "platform"),
+    ("guest_os_type", "guestOsType"),
+    ("virtio", "virtio"),
+    ("cluster_uuid", "clusterUuid"),
+    ("primary_storage_uuid", "primaryStorageUuid"),
+    ("default_l3_network_uuid", "defaultL3NetworkUuid"),
+    ("data_volume_uuids", "dataVolumeUuids"),
+    ("actual_size", "actualSize"),
+    ("virtual_size", "size"),
+    ("format", "format"),
+    ("device_id", "deviceId"),
+    ("shareable", "shareable"),
     ("architecture", "architecture"),
 )
 
@@ -778,36 +1221,52 @@ def backup_metadata_text(record) -> str:
             out[zstack_key] = value
     out["attachedVmUuid"] = meta.get("vm_uuid")
     out["ownerAccountUuid"] = ADMIN_ACCOUNT_UUID
-    out["vmNics"] = [compact({"uuid": n.get("uuid"), "l3NetworkUuid": n.get("l3_network_uuid"),
-                              "ip": n.get("ip"), "mac": n.get("mac"), "deviceId": n.get("device_id")})
-                     for n in meta.get("nics", [])]
+    out["vmNics"] = [
+        compact(
+            {
+                "uuid": n.get("uuid"),
+                "l3NetworkUuid": n.get("l3_network_uuid"),
+                "ip": n.get("ip"),
+                "mac": n.get("mac"),
+                "deviceId": n.get("device_id"),
+            }
+        )
+        for n in meta.get("nics", [])
+    ]
     return json.dumps(compact(out), separators=(",", ":"))
 
 
 def backup_inventory(cloud, record) -> dict[str, Any]:
     created, last = _dates(record)
-    refs = [compact({
-        "volumeBackupUuid": record.uuid,
-        "backupStorageUuid": ref["backup_storage_uuid"],
-        "installPath": backup_install_path(record, ref),
-        "status": ref.get("status", "Ready"),
-        "createDate": format_date(ref.get("create_date", record.create_date)),
-        "lastOpDate": format_date(ref.get("last_op_date", record.last_op_date)),
-    }) for ref in record.backup_storage_refs]
-    return compact({
-        "uuid": record.uuid,
-        "volumeUuid": record.volume_uuid,
-        "name": backup_name(record),
-        "description": _text(record.description),
-        "type": record.type,
-        "state": record.state,
-        "status": record.status,
-        "size": record.size,
-        "metadata": backup_metadata_text(record),
-        "groupUuid": record.group_uuid,
-        "mode": record.mode,
-        "vmInstanceUuid": record.vm_uuid,
-        "createDate": created,
-        "lastOpDate": last,
-        "backupStorageRefs": refs,
-    })
+    refs = [
+        compact(
+            {
+                "volumeBackupUuid": record.uuid,
+                "backupStorageUuid": ref["backup_storage_uuid"],
+                "installPath": backup_install_path(record, ref),
+                "status": ref.get("status", "Ready"),
+                "createDate": format_date(ref.get("create_date", record.create_date)),
+                "lastOpDate": format_date(ref.get("last_op_date", record.last_op_date)),
+            }
+        )
+        for ref in record.backup_storage_refs
+    ]
+    return compact(
+        {
+            "uuid": record.uuid,
+            "volumeUuid": record.volume_uuid,
+            "name": backup_name(record),
+            "description": _text(record.description),
+            "type": record.type,
+            "state": record.state,
+            "status": record.status,
+            "size": record.size,
+            "metadata": backup_metadata_text(record),
+            "groupUuid": record.group_uuid,
+            "mode": record.mode,
+            "vmInstanceUuid": record.vm_uuid,
+            "createDate": created,
+            "lastOpDate": last,
+            "backupStorageRefs": refs,
+        }
+    )

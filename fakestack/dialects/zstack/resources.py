@@ -1,4 +1,5 @@
 """Finding model resources by kind and uuid (for the SYS.1003 checks)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,6 +5,7 @@ segment, a literal beats a variable), one trailing slash is ignored, and every A
 template stays a candidate (``PUT .../actions`` APIs are told apart by the body's
 wrapper, in ``dialect._select``).  A Query API also answers ``GET <path>/{uuid}``.
 """
+
 from __future__ import annotations
 
 import re

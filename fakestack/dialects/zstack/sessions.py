@@ -2,6 +2,7 @@
 
 Everything lives in ``cloud.dialect_state("zstack")`` so that it survives snapshot/restore.
 """
+
 from __future__ import annotations
 
 import base64
@@ -32,8 +33,13 @@ def ensure_defaults(state: dict) -> None:
     state.setdefault("sessions", {})
     state.setdefault("accessKeys", {})
     if "users" not in state:  # one user of the default account: user / password
-        state["users"] = {DEFAULT_USER_NAME: {"uuid": DEFAULT_USER_UUID, "accountUuid": ADMIN_ACCOUNT_UUID,
-                                              "password": sha512_hex("password")}}
+        state["users"] = {
+            DEFAULT_USER_NAME: {
+                "uuid": DEFAULT_USER_UUID,
+                "accountUuid": ADMIN_ACCOUNT_UUID,
+                "password": sha512_hex("password"),
+            }
+        }
 
 
 def set_account(state: dict, name: str, password: str, uuid: str | None = None) -> None:
@@ -88,14 +94,23 @@ def log_in(state: dict, account_name: str, password: str, now: float, new_uuid) 
     return _open_session(state, account["uuid"], account["uuid"], "AccountVO", now, new_uuid)
 
 
-def log_in_user(state: dict, user_name: str, password: str, now: float, new_uuid, *,
-                account_name: str | None = None, account_uuid: str | None = None) -> dict:
+def log_in_user(
+    state: dict,
+    user_name: str,
+    password: str,
+    now: float,
+    new_uuid,
+    *,
+    account_name: str | None = None,
+    account_uuid: str | None = None,
+) -> dict:
     """A session for a user of an account named by name or uuid (ID.1000 when the account,
     the user or the password is wrong)."""
     ensure_defaults(state)
     if account_name is None and account_uuid is None:
-        raise ApiError(error_code("SYS.1007", "accountName and accountUuid cannot both be null"),
-                       stage="interceptor")
+        raise ApiError(
+            error_code("SYS.1007", "accountName and accountUuid cannot both be null"), stage="interceptor"
+        )
     if account_name is not None:
         account = state["accounts"].get(account_name)
         owner = account["uuid"] if account is not None else None
@@ -107,17 +122,20 @@ def log_in_user(state: dict, user_name: str, password: str, now: float, new_uuid
     return _open_session(state, owner, user["uuid"], "UserVO", now, new_uuid)
 
 
-def _open_session(state: dict, account_uuid: str, user_uuid: str, user_type: str, now: float,
-                  new_uuid) -> dict:
+def _open_session(
+    state: dict, account_uuid: str, user_uuid: str, user_type: str, now: float, new_uuid
+) -> dict:
     # forget expired sessions so the table does not grow without bound
     for uuid in [u for u, s in state["sessions"].items() if s["expiresAt"] <= now]:
         del state["sessions"][uuid]
     mine = [s for s in _live_sessions(state, now) if s["accountUuid"] == account_uuid]
     if len(mine) >= MAX_CONCURRENT_SESSIONS:
-        raise ApiError(error_code(
-            "ID.1006",
-            f"Login sessions hit limit of max allowed concurrent login sessions, max allowed: {MAX_CONCURRENT_SESSIONS}",
-        ))
+        raise ApiError(
+            error_code(
+                "ID.1006",
+                f"Login sessions hit limit of max allowed concurrent login sessions, max allowed: {MAX_CONCURRENT_SESSIONS}",
+            )
+        )
     session = {
         "uuid": new_uuid(),
         "accountUuid": account_uuid,
@@ -181,7 +199,7 @@ def _parse_http_date(text: str) -> float:
 
 
 def sign(secret: str, method: str, date: str, uri: str) -> str:
-    digest = hmac.new(secret.encode("utf-8"), f"{method}\n{date}\n{uri}".encode("utf-8"), hashlib.sha1).digest()
+    digest = hmac.new(secret.encode("utf-8"), f"{method}\n{date}\n{uri}".encode(), hashlib.sha1).digest()
     return base64.b64encode(digest).decode("ascii")
 
 
@@ -194,7 +212,7 @@ def check_access_key(
     path, then the unsubstituted template the Java SDK signs for some calls).
     """
     ensure_defaults(state)
-    credentials = authorization[len("ZStack "):].strip()
+    credentials = authorization[len("ZStack ") :].strip()
     key_id, sep, signature = credentials.partition(":")
     if not sep or not key_id or not signature:
         raise TransportError(400, "accessKey format is 'ZStack AccessKeyId:Signature'")
@@ -203,7 +221,9 @@ def check_access_key(
     try:
         sent_at = _parse_http_date(date)
     except ValueError:
-        raise TransportError(400, "'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'") from None
+        raise TransportError(
+            400, "'Date' format error, correct format is 'EEE, dd MMM yyyy HH:mm:ss z'"
+        ) from None
     key = state["accessKeys"].get(key_id)
     if key is None or key.get("state") != "Enabled":
         raise TransportError(403, f"access key id: {key_id} does not existed or disabled")

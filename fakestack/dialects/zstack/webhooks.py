@@ -14,6 +14,7 @@ on a host allowed with ``allow_host`` (``fakestack serve --webhook-host``): a ba
 400 at submission (:func:`check_url`), and the sender neither follows redirects nor uses
 a proxy.
 """
+
 from __future__ import annotations
 
 import ipaddress
@@ -65,8 +66,10 @@ def check_url(url: str, extra_hosts: list[str] = ()) -> str | None:
     if port == 0:
         return "port 0 cannot be called"
     if not (_is_loopback(host) or host in extra_hosts):
-        return (f"host {host} is neither the loopback nor an allowed web hook host "
-                "(fakestack serve --webhook-host)")
+        return (
+            f"host {host} is neither the loopback nor an allowed web hook host "
+            "(fakestack serve --webhook-host)"
+        )
     return None
 
 
@@ -84,8 +87,9 @@ def _post(url: str, body: bytes, headers: dict[str, str]) -> None:
 
     for _ in range(RETRIES):
         try:
-            request = urllib.request.Request(url, data=body, method="POST",
-                                             headers={"Content-Type": "application/json", **headers})
+            request = urllib.request.Request(
+                url, data=body, method="POST", headers={"Content-Type": "application/json", **headers}
+            )
             with _OPENER.open(request, timeout=10) as response:
                 if 200 <= response.status < 300:
                     return
@@ -125,7 +129,8 @@ def deliver_due(state: dict, cloud, now: float, sender: Callable[[str, bytes, di
         if ok and job["api"] in BATCH_APIS:
             headers["X-Job-Batch"] = _batch_outcome(data)
         state.setdefault("webhooks", []).append(
-            {"url": job["webhook"], "headers": headers, "body": body, "time": now})
+            {"url": job["webhook"], "headers": headers, "body": body, "time": now}
+        )
         sender(job["webhook"], dumps(body).encode("utf-8"), headers)
     state["webhookPending"] = still
 

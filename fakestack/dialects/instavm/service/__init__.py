@@ -11,25 +11,37 @@ InstaVM request, and from the cloud's ``Settler`` (a ``cloud.on_time`` listener)
 ``cloud.tick()`` or before any request, but there only once one of them has come due:
 otherwise a comparison with the clock, not a pass over InstaVM's records.
 """
+
 from __future__ import annotations
 
 from weakref import WeakKeyDictionary
 
 from ...kit.cloud import DialectCloud
-from .records import DEFAULT_SETTINGS, LIVE, MODEL_STATUS, STATE_NAME, MiB, Records
 from .account import AccountOperations
 from .executions import ExecutionOperations
+from .records import DEFAULT_SETTINGS, LIVE, MODEL_STATUS, STATE_NAME, MiB, Records
 from .sessions import SessionOperations
 from .snapshots import SnapshotOperations
 from .suspension import SuspensionOperations  # noqa: F401 (a mixin of InstaVMService, re-exported)
 from .vms import VmOperations
 
-__all__ = ["DEFAULT_SETTINGS", "LIVE", "MODEL_STATUS", "STATE_NAME", "InstaVMService", "MiB",
-           "Records", "SETTLE_KEY", "Settler", "settler_for"]
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "LIVE",
+    "MODEL_STATUS",
+    "STATE_NAME",
+    "InstaVMService",
+    "MiB",
+    "Records",
+    "SETTLE_KEY",
+    "Settler",
+    "settler_for",
+]
 
 
-class InstaVMService(ExecutionOperations, AccountOperations, VmOperations, SnapshotOperations,
-                     SessionOperations):
+class InstaVMService(
+    ExecutionOperations, AccountOperations, VmOperations, SnapshotOperations, SessionOperations
+):
     """Every InstaVM operation on one cloud."""
 
 

@@ -2,6 +2,7 @@
 (``/v1/sessions/usage/{id}``, from the model's accounting), the templates one can boot
 (``/v1/templates``: the cloud's bootable images) and egress policies kept as VM and
 session state (``/v1/egress/vm/{id}``, ``/v1/egress/session/{id}``)."""
+
 from __future__ import annotations
 
 import re
@@ -14,8 +15,13 @@ from .records import MiB, Records
 
 DEFAULT_USER = {"id": 1, "email": "fakestack@localhost", "name": "fakestack", "is_verified": True}
 
-DEFAULT_EGRESS = {"allow_public_repos": True, "allow_http": True, "allow_https": True,
-                  "allowed_domains": [], "allowed_cidrs": []}
+DEFAULT_EGRESS = {
+    "allow_public_repos": True,
+    "allow_http": True,
+    "allow_https": True,
+    "allowed_domains": [],
+    "allowed_cidrs": [],
+}
 
 
 def template_slug(name: str) -> str:
@@ -57,9 +63,11 @@ class AccountOperations(Records):
         holds = vm is not None and vm.holds_host
         storage = sum(self.cloud.volume_actual_size(v) for v in self.cloud.vm_volumes(vm)) if vm else 0
         return {
-            "session_id": session_id, "vm_ids": vm_ids,
+            "session_id": session_id,
+            "vm_ids": vm_ids,
             "vm_id": current["vm_id"] if current is not None else None,
-            "uptime_seconds": uptime, "vcpu_seconds": vcpu_seconds,
+            "uptime_seconds": uptime,
+            "vcpu_seconds": vcpu_seconds,
             "memory_mb_seconds": memory_mb_seconds,
             "vcpu_count": vm.cpu_num if holds else 0,
             "memory_mb": vm.memory_size // MiB if holds else 0,
@@ -71,12 +79,20 @@ class AccountOperations(Records):
         out = []
         for image in self.cloud.images:
             if image.bootable and image.status == "Ready" and image.state == "Enabled":
-                out.append({
-                    "slug": template_slug(image.name), "name": image.name,
-                    "description": image.description or None, "aliases": [], "status": "active",
-                    "vcpu_count": DEFAULT_VCPU_COUNT, "memory_mb": DEFAULT_MEMORY_MB,
-                    "disk_size_bytes": int(image.virtual_size), "architecture": image.architecture,
-                    "created_at": timestamp(image.create_date)})
+                out.append(
+                    {
+                        "slug": template_slug(image.name),
+                        "name": image.name,
+                        "description": image.description or None,
+                        "aliases": [],
+                        "status": "active",
+                        "vcpu_count": DEFAULT_VCPU_COUNT,
+                        "memory_mb": DEFAULT_MEMORY_MB,
+                        "disk_size_bytes": int(image.virtual_size),
+                        "architecture": image.architecture,
+                        "created_at": timestamp(image.create_date),
+                    }
+                )
         return out
 
     def template(self, slug: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ has ``auto_resume``, else 409; a dead one is 409.  An execution takes the handle
 moved, a real clock waited on with the cloud released); ``/execute_async`` runs the
 handler now and reveals the output once the task's timer job has ended.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -40,26 +41,42 @@ class ExecutionOperations(SuspensionOperations):
         elif rec["status"] == "creating":
             self.await_ready(rec, "VM provisioning timed out")
         rec = self.wake_for_use(rec)
-        context = {"language": body.language, "session_id": body.session_id,
-                   "vm_id": rec["vm_id"], "timeout": body.timeout}
+        context = {
+            "language": body.language,
+            "session_id": body.session_id,
+            "vm_id": rec["vm_id"],
+            "timeout": body.timeout,
+        }
         return executions.run(handler, body.command, context), rec
 
     def execute(self, body) -> dict[str, Any]:
         output, _ = self._execute(body, "/execute")
         if output.duration:
             wait_until(self.cloud, self.now() + output.duration)
-        return {"stdout": output.stdout, "stderr": output.stderr, "exit_code": output.exit_code,
-                "execution_time": output.duration, "cpu_time": None}
+        return {
+            "stdout": output.stdout,
+            "stderr": output.stderr,
+            "exit_code": output.exit_code,
+            "execution_time": output.duration,
+            "cpu_time": None,
+        }
 
     def execute_async(self, body) -> dict[str, Any]:
         output, rec = self._execute(body, "/execute_async")
         task_id = idfmt.new_task_id(self.cloud.ids, self.tasks)
         job = self.cloud.timed_job("execution", output.duration, uuid=task_id)
         self.tasks[task_id] = {
-            "task_id": task_id, "session_id": body.session_id, "vm_id": rec["vm_id"],
-            "command": body.command, "language": body.language, "timer": job.uuid,
-            "stdout": output.stdout, "stderr": output.stderr, "exit_code": output.exit_code,
-            "duration": output.duration, "created_at": self.now(),
+            "task_id": task_id,
+            "session_id": body.session_id,
+            "vm_id": rec["vm_id"],
+            "command": body.command,
+            "language": body.language,
+            "timer": job.uuid,
+            "stdout": output.stdout,
+            "stderr": output.stderr,
+            "exit_code": output.exit_code,
+            "duration": output.duration,
+            "created_at": self.now(),
         }
         return {"task_id": task_id, "session_id": body.session_id, "status": self._task_status(task_id)}
 
@@ -74,10 +91,13 @@ class ExecutionOperations(SuspensionOperations):
         status = self._task_status(task_id)
         done = status == "completed"
         return {
-            "task_id": task_id, "status": status, "is_complete": done,
+            "task_id": task_id,
+            "status": status,
+            "is_complete": done,
             "serialized_stdout": task["stdout"] if done else "",
             "serialized_stderr": task["stderr"] if done else "",
             "exit_code": task["exit_code"] if done else None,
             "execution_time": task["duration"] if done else None,
-            "cpu_time": None, "created_at": timestamp(task["created_at"]),
+            "cpu_time": None,
+            "created_at": timestamp(task["created_at"]),
         }

@@ -7,9 +7,10 @@ each holding the model uuid it stands for. A record is ready when the model jobs
 refers to have ended: ``job``, the operation behind it, and ``timer``, a job that only
 takes time (``cloud.timed_job``), for the asynchronous boot and build durations.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from fakestack import faults
 from fakestack.model.errors import CapacityExhausted, DomainError
@@ -146,7 +147,7 @@ class Records:
     def ordered_vms(self) -> list[dict]:
         return _in_creation_order(self.vms.values())
 
-    def _job_end(self, job_uuid: Optional[str]) -> Optional[float]:
+    def _job_end(self, job_uuid: str | None) -> float | None:
         """When the job ended or will end; ``None`` while it hangs."""
         if job_uuid is None:
             return 0.0
@@ -155,7 +156,7 @@ class Records:
             return 0.0
         return job.end
 
-    def _ready_time(self, rec: dict) -> Optional[float]:
+    def _ready_time(self, rec: dict) -> float | None:
         """When both jobs of the record have ended (``None`` while one hangs)."""
         end = self._job_end(rec.get("job"))
         timer_end = self._job_end(rec.get("timer"))
@@ -190,9 +191,13 @@ class Records:
             ready = self._ready_time(rec)
             if ready is not None and ready <= now:
                 self._became_active(rec, ready)
-        expired = [r for r in self.vms.values() if r["status"] == "active"
-                   and r.get("vm_lifetime_seconds") is not None
-                   and r["booted_at"] + r["vm_lifetime_seconds"] <= now]
+        expired = [
+            r
+            for r in self.vms.values()
+            if r["status"] == "active"
+            and r.get("vm_lifetime_seconds") is not None
+            and r["booted_at"] + r["vm_lifetime_seconds"] <= now
+        ]
         for rec in _in_creation_order(expired):
             if self.status(rec) in ("active", "stopped", "suspended"):
                 try:
@@ -220,16 +225,32 @@ class Records:
                 if vm.state != "Running" or vm.uuid in known:
                     continue
                 vm_id = f"vm_{vm.uuid[:12]}"
-                session = {"session_id": idfmt.dashed_uuid(vm.uuid), "created_at": vm.create_date,
-                           "vm_id": vm_id, "failed": False, "last_error": None}
+                session = {
+                    "session_id": idfmt.dashed_uuid(vm.uuid),
+                    "created_at": vm.create_date,
+                    "vm_id": vm_id,
+                    "failed": False,
+                    "last_error": None,
+                }
                 self.sessions[session["session_id"]] = session
                 self.vms[vm_id] = {
-                    "vm_id": vm_id, "uuid": vm.uuid, "session_id": session["session_id"],
-                    "status": "active", "job": None, "timer": None, "created_at": vm.create_date,
-                    "booted_at": vm.create_date, "vm_lifetime_seconds": None,
-                    "vcpu_count": vm.cpu_num, "memory_mb": vm.memory_size // MiB,
-                    "snapshot_id": None, "source_vm_id": None, "metadata": {},
-                    "snapshot_on_terminate": False, "snapshot_name": None, "extra": {},
+                    "vm_id": vm_id,
+                    "uuid": vm.uuid,
+                    "session_id": session["session_id"],
+                    "status": "active",
+                    "job": None,
+                    "timer": None,
+                    "created_at": vm.create_date,
+                    "booted_at": vm.create_date,
+                    "vm_lifetime_seconds": None,
+                    "vcpu_count": vm.cpu_num,
+                    "memory_mb": vm.memory_size // MiB,
+                    "snapshot_id": None,
+                    "source_vm_id": None,
+                    "metadata": {},
+                    "snapshot_on_terminate": False,
+                    "snapshot_name": None,
+                    "extra": {},
                 }
         self.state["adopted"] = True
 
@@ -246,9 +267,11 @@ class Records:
             raise HttpError(504, detail)
         if ready > self.now():
             reached = wait_until(
-                self.cloud, lambda: self._ready_time(rec),
+                self.cloud,
+                lambda: self._ready_time(rec),
                 budget=float(self.setting("wait_timeout_seconds")),
-                settled=lambda: self._settled_elsewhere(rec))
+                settled=lambda: self._settled_elsewhere(rec),
+            )
             if not reached:
                 raise HttpError(504, detail)
         self.settle()
@@ -276,7 +299,7 @@ class Records:
         """A real shortage is what the synchronous dry run of a wait=false request sees."""
         return isinstance(exc, CapacityExhausted) and not exc.injected
 
-    def _fail(self, rec: Optional[dict], session: dict, exc: DomainError) -> None:
+    def _fail(self, rec: dict | None, session: dict, exc: DomainError) -> None:
         text = describe_failure(exc)
         if rec is not None:
             rec["status"] = "failed"
@@ -284,11 +307,11 @@ class Records:
         session["failed"] = True
         session["last_error"] = text
 
-    def settle_due_at(self) -> Optional[float]:
+    def settle_due_at(self) -> float | None:
         """When ``settle`` next has work: the earliest ready time of a pending record or
         lifetime end of an active VM (``-inf`` while a pending record waits on a hung job,
         whose end is set when it is released; None: nothing pending)."""
-        due: Optional[float] = None
+        due: float | None = None
         pending = [r for r in self.snapshots.values() if r["status"] in ("creating", "building")]
         pending += [r for r in self.vms.values() if r["status"] == "creating"]
         for rec in pending:

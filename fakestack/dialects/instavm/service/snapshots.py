@@ -1,8 +1,7 @@
 """The snapshot endpoints' operations: VM snapshots (volume snapshots in the model), OCI
 builds (images on backup storage), listing and deletion."""
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from fakestack.model.errors import DomainError
 
@@ -14,17 +13,29 @@ class SnapshotOperations(Records):
     def _take_snapshot(self, vm, name: str):
         return self._run("snapshot.create", self.cloud.create_volume_snapshot, vm.root_volume_uuid, name)
 
-    def _snapshot_record(self, sid: str, model_snap, source: dict, name: Optional[str],
-                         job, timer: Optional[str]) -> dict:
+    def _snapshot_record(
+        self, sid: str, model_snap, source: dict, name: str | None, job, timer: str | None
+    ) -> dict:
         now = self.now()
         vcpu, memory_mb = self.sizing(source)
         rec = {
-            "id": sid, "uuid": model_snap.uuid, "name": name,
-            "status": "creating", "job": job.uuid, "timer": timer,
-            "source_vm_id": source["vm_id"], "snapshot_type": "vm", "type": "user",
-            "oci_image": None, "vcpu_count": vcpu, "memory_mb": memory_mb,
-            "size_bytes": int(model_snap.size), "is_public": False, "last_error": None,
-            "created_at": now, "updated_at": now,
+            "id": sid,
+            "uuid": model_snap.uuid,
+            "name": name,
+            "status": "creating",
+            "job": job.uuid,
+            "timer": timer,
+            "source_vm_id": source["vm_id"],
+            "snapshot_type": "vm",
+            "type": "user",
+            "oci_image": None,
+            "vcpu_count": vcpu,
+            "memory_mb": memory_mb,
+            "size_bytes": int(model_snap.size),
+            "is_public": False,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
         }
         self.snapshots[sid] = rec
         return rec
@@ -70,26 +81,44 @@ class SnapshotOperations(Records):
         size = disk_gb * 1024 * MiB
         try:
             image = self.cloud.register_image(
-                f"instavm-{sid}", virtual_size=size,
-                actual_size=size, description=f"InstaVM OCI snapshot {sid} ({body.oci_image})")
+                f"instavm-{sid}",
+                virtual_size=size,
+                actual_size=size,
+                description=f"InstaVM OCI snapshot {sid} ({body.oci_image})",
+            )
         except DomainError as exc:
             raise http_error(exc, body=body.model_dump(mode="json")) from None
         rec = {
-            "id": sid, "uuid": None, "image_uuid": image.uuid, "name": body.name,
-            "status": "building", "job": None,
-            "timer": self._timer("image.build", "oci_build_seconds", sid), "source_vm_id": None,
-            "snapshot_type": "oci", "type": body.type, "oci_image": body.oci_image,
-            "vcpu_count": body.vcpu_count, "memory_mb": body.memory_mb,
-            "size_bytes": size, "is_public": False, "last_error": None,
-            "created_at": now, "updated_at": now,
-            "build_args": body.build_args.model_dump(mode="json", exclude_none=True) if body.build_args else None,
+            "id": sid,
+            "uuid": None,
+            "image_uuid": image.uuid,
+            "name": body.name,
+            "status": "building",
+            "job": None,
+            "timer": self._timer("image.build", "oci_build_seconds", sid),
+            "source_vm_id": None,
+            "snapshot_type": "oci",
+            "type": body.type,
+            "oci_image": body.oci_image,
+            "vcpu_count": body.vcpu_count,
+            "memory_mb": body.memory_mb,
+            "size_bytes": size,
+            "is_public": False,
+            "last_error": None,
+            "created_at": now,
+            "updated_at": now,
+            "build_args": body.build_args.model_dump(mode="json", exclude_none=True)
+            if body.build_args
+            else None,
         }
         self.snapshots[sid] = rec
         return rec
 
-    def list_snapshots(self, type_filter: Optional[str]) -> list[dict]:
-        recs = sorted((r for r in self.snapshots.values() if self._in_model(r)),
-                      key=lambda r: (r["created_at"], r["id"]))
+    def list_snapshots(self, type_filter: str | None) -> list[dict]:
+        recs = sorted(
+            (r for r in self.snapshots.values() if self._in_model(r)),
+            key=lambda r: (r["created_at"], r["id"]),
+        )
         if type_filter is not None:
             recs = [r for r in recs if r.get("type") == type_filter]
         return recs

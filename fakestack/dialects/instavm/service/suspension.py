@@ -10,6 +10,7 @@ answers at once with the new record ``creating``, ``active`` after ``async_boot_
 ``auto_suspend`` (create/PATCH) parks a VM whose lifetime ends instead of killing it;
 ``auto_resume`` lets an execution wake a suspended VM.
 """
+
 from __future__ import annotations
 
 from fakestack.model.errors import DomainError
@@ -60,10 +61,15 @@ class SuspensionOperations(VolumeOperations):
         session = self.sessions[old["session_id"]]
         new_id = self._new_vm_id()
         vcpu, memory_mb = self.sizing(old)
-        rec = self._vm_record(new_id, session, vcpu=vcpu, memory_mb=memory_mb,
-                              lifetime=old.get("vm_lifetime_seconds"),
-                              snapshot_id=old.get("snapshot_id"),
-                              source_vm_id=old.get("source_vm_id"))
+        rec = self._vm_record(
+            new_id,
+            session,
+            vcpu=vcpu,
+            memory_mb=memory_mb,
+            lifetime=old.get("vm_lifetime_seconds"),
+            snapshot_id=old.get("snapshot_id"),
+            source_vm_id=old.get("source_vm_id"),
+        )
         for key in ("metadata", "snapshot_on_terminate", "snapshot_name", "extra", "egress"):
             if key in old:
                 rec[key] = old[key]

@@ -1,8 +1,9 @@
 """The VM endpoints' operations: create (boot from an image or a snapshot), update (live
 resize), delete (kill: snapshot on terminate, destroy, expunge), snapshot and clone."""
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from fakestack.model import StartPolicy
 from fakestack.model.errors import DomainError
@@ -27,13 +28,16 @@ class VmOperations(Records):
                 raise HttpError(404, "Session not found")
             current = self.vms.get(session.get("vm_id") or "")
             if current is not None and self.status(current) in LIVE:
-                raise HttpError(409, f"Session {session['session_id']} already has a live VM ({current['vm_id']})")
+                raise HttpError(
+                    409, f"Session {session['session_id']} already has a live VM ({current['vm_id']})"
+                )
         # body, else the snapshot's size, else what the session was opened with, else defaults
         sources = [snapshot or {}, session or {}]
         vcpu = body.vcpu_count or _first(sources, "vcpu_count") or DEFAULT_VCPU_COUNT
         memory_mb = body.memory_mb or _first(sources, "memory_mb") or DEFAULT_MEMORY_MB
-        lifetime = (body.vm_lifetime_seconds or (session or {}).get("vm_lifetime_seconds")
-                    or DEFAULT_LIFETIME_SECONDS)
+        lifetime = (
+            body.vm_lifetime_seconds or (session or {}).get("vm_lifetime_seconds") or DEFAULT_LIFETIME_SECONDS
+        )
         vm_id = self._new_vm_id()
         try:
             model_vm, job = self._boot(vm_id, vcpu, memory_mb, snapshot)
@@ -41,13 +45,27 @@ class VmOperations(Records):
             if wait or self._fails_now(exc):
                 raise http_error(exc, body=body.model_dump()) from None
             session = session or self._new_session()
-            rec = self._vm_record(vm_id, session, vcpu=vcpu, memory_mb=memory_mb, lifetime=lifetime,
-                                  snapshot_id=body.snapshot_id, body=body)
+            rec = self._vm_record(
+                vm_id,
+                session,
+                vcpu=vcpu,
+                memory_mb=memory_mb,
+                lifetime=lifetime,
+                snapshot_id=body.snapshot_id,
+                body=body,
+            )
             self._fail(rec, session, exc)
             return {"vm_id": None, "session_id": session["session_id"], "status": "creating"}
         session = session or self._new_session()
-        rec = self._vm_record(vm_id, session, vcpu=vcpu, memory_mb=memory_mb, lifetime=lifetime,
-                              snapshot_id=body.snapshot_id, body=body)
+        rec = self._vm_record(
+            vm_id,
+            session,
+            vcpu=vcpu,
+            memory_mb=memory_mb,
+            lifetime=lifetime,
+            snapshot_id=body.snapshot_id,
+            body=body,
+        )
         self._attach_model_vm(rec, model_vm, job, wait)
         if not wait:
             return {"vm_id": None, "session_id": session["session_id"], "status": "creating"}
@@ -60,9 +78,12 @@ class VmOperations(Records):
         if not wait:
             rec["timer"] = self._timer("vm.boot", "async_boot_seconds", rec["vm_id"])
 
-    def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: Optional[dict]):
-        kwargs: dict[str, Any] = {"cpu_num": vcpu, "memory_size": memory_mb * MiB,
-                                  "strategy": StartPolicy.START}
+    def _boot(self, vm_id: str, vcpu: int, memory_mb: int, snapshot: dict | None):
+        kwargs: dict[str, Any] = {
+            "cpu_num": vcpu,
+            "memory_size": memory_mb * MiB,
+            "strategy": StartPolicy.START,
+        }
         if snapshot is not None and snapshot.get("uuid"):
             kwargs["snapshot"] = snapshot["uuid"]
         elif snapshot is not None and snapshot.get("image_uuid"):
@@ -76,30 +97,61 @@ class VmOperations(Records):
         if wanted:
             return self.cloud.images.get(wanted)
         for image in self.cloud.images:
-            if image.bootable and image.status == "Ready" \
-                    and image.state == "Enabled":
+            if image.bootable and image.status == "Ready" and image.state == "Enabled":
                 return image
         raise HttpError(503, "Insufficient capacity: no bootable image")
 
-    def _vm_record(self, vm_id: str, session: dict, *, vcpu: int, memory_mb: int,
-                   lifetime: Optional[int], snapshot_id: Optional[str] = None,
-                   source_vm_id: Optional[str] = None, body: Any = None) -> dict:
+    def _vm_record(
+        self,
+        vm_id: str,
+        session: dict,
+        *,
+        vcpu: int,
+        memory_mb: int,
+        lifetime: int | None,
+        snapshot_id: str | None = None,
+        source_vm_id: str | None = None,
+        body: Any = None,
+    ) -> dict:
         now = self.now()
         rec = {
-            "vm_id": vm_id, "uuid": None, "session_id": session["session_id"],
-            "status": "creating", "job": None, "timer": None, "created_at": now,
-            "booted_at": None, "vm_lifetime_seconds": lifetime, "vcpu_count": vcpu,
-            "memory_mb": memory_mb, "snapshot_id": snapshot_id, "source_vm_id": source_vm_id,
-            "metadata": {}, "snapshot_on_terminate": False, "snapshot_name": None, "extra": {},
+            "vm_id": vm_id,
+            "uuid": None,
+            "session_id": session["session_id"],
+            "status": "creating",
+            "job": None,
+            "timer": None,
+            "created_at": now,
+            "booted_at": None,
+            "vm_lifetime_seconds": lifetime,
+            "vcpu_count": vcpu,
+            "memory_mb": memory_mb,
+            "snapshot_id": snapshot_id,
+            "source_vm_id": source_vm_id,
+            "metadata": {},
+            "snapshot_on_terminate": False,
+            "snapshot_name": None,
+            "extra": {},
         }
         if body is not None:
             rec["metadata"] = dict(body.metadata or {})
             rec["snapshot_on_terminate"] = bool(body.snapshot_on_terminate)
             rec["snapshot_name"] = body.snapshot_name
             rec["extra"] = body.model_dump(
-                mode="json", exclude_none=True,
-                include={"env", "egress_policy", "share", "custom_domain", "volumes",
-                         "auto_suspend", "auto_resume", "vault_ids", "image_variant"})
+                mode="json",
+                exclude_none=True,
+                include={
+                    "env",
+                    "egress_policy",
+                    "share",
+                    "custom_domain",
+                    "volumes",
+                    "auto_suspend",
+                    "auto_resume",
+                    "vault_ids",
+                    "image_variant",
+                },
+            )
         self.vms[vm_id] = rec
         session["vm_id"] = vm_id
         session["failed"] = False
@@ -117,8 +169,11 @@ class VmOperations(Records):
             rec["snapshot_on_terminate"] = body.snapshot_on_terminate
         if body.snapshot_name is not None:
             rec["snapshot_name"] = body.snapshot_name
-        rec["extra"].update(body.model_dump(mode="json", exclude_none=True,
-                                            include={"auto_suspend", "auto_resume", "vault_ids"}))
+        rec["extra"].update(
+            body.model_dump(
+                mode="json", exclude_none=True, include={"auto_suspend", "auto_resume", "vault_ids"}
+            )
+        )
         return rec
 
     def _resize(self, rec: dict, body) -> None:
@@ -151,8 +206,12 @@ class VmOperations(Records):
         """Terminate: optional snapshot first (its failure does not stop the kill), then
         the model VM is destroyed (host capacity back) and expunged (disks by CoW rules)."""
         vm = self.model_vm(rec)
-        if vm is not None and rec.get("snapshot_on_terminate") and vm.state == "Running" \
-                and rec["status"] == "active":
+        if (
+            vm is not None
+            and rec.get("snapshot_on_terminate")
+            and vm.state == "Running"
+            and rec["status"] == "active"
+        ):
             sid = self._new_snapshot_id()
             try:
                 snap, job = self._take_snapshot(vm, rec.get("snapshot_name") or f"instavm-{sid}")
@@ -179,13 +238,16 @@ class VmOperations(Records):
         if vm is None or vm.state != "Destroyed":
             return
         # by model VM: a resumed VM's snapshots name its earlier vm_id, which names it too
-        if any(snap.get("uuid") and self._in_model(snap)
-               and (self.vms.get(snap.get("source_vm_id") or "") or {}).get("uuid") == vm.uuid
-               for snap in self.snapshots.values()):
+        if any(
+            snap.get("uuid")
+            and self._in_model(snap)
+            and (self.vms.get(snap.get("source_vm_id") or "") or {}).get("uuid") == vm.uuid
+            for snap in self.snapshots.values()
+        ):
             return
         self.cloud.expunge_vm(vm.uuid)
 
-    def snapshot_vm(self, vm_id: str, name: Optional[str], wait: bool) -> dict:
+    def snapshot_vm(self, vm_id: str, name: str | None, wait: bool) -> dict:
         rec = self.vm(vm_id)
         vm = self.require_active(rec)
         self.dialect_fault("SnapshotVm", vm=vm_id)
@@ -202,7 +264,7 @@ class VmOperations(Records):
             self.settle()
         return {"snapshot_id": sid, "status": srec["status"]}
 
-    def clone_vm(self, vm_id: str, snapshot_name: Optional[str], wait: bool) -> dict:
+    def clone_vm(self, vm_id: str, snapshot_name: str | None, wait: bool) -> dict:
         """The three-step pipeline: snapshot the source, boot a VM in a new session from
         it, delete the snapshot unless it was named.
 
@@ -248,10 +310,20 @@ class VmOperations(Records):
             return self._clone_pending(session)
         self.await_ready(rec, "VM provisioning timed out")
         deleted = snapshot_name is None and sid not in self.snapshots
-        return {"vm_id": clone_id, "session_id": session["session_id"], "status": self.status(rec),
-                "snapshot_id": sid, "snapshot_deleted": deleted}
+        return {
+            "vm_id": clone_id,
+            "session_id": session["session_id"],
+            "status": self.status(rec),
+            "snapshot_id": sid,
+            "snapshot_deleted": deleted,
+        }
 
     @staticmethod
     def _clone_pending(session: dict) -> dict:
-        return {"vm_id": None, "session_id": session["session_id"], "status": "creating",
-                "snapshot_id": None, "snapshot_deleted": None}
+        return {
+            "vm_id": None,
+            "session_id": session["session_id"],
+            "status": "creating",
+            "snapshot_id": None,
+            "snapshot_deleted": None,
+        }

@@ -9,9 +9,10 @@ are InstaVM's, kept on the record.  Deleting a mounted volume is 409; deleting f
 capacity (the model's delete and expunge, as one).  A killed VM's volumes are unmounted
 by the model's destroy.
 """
+
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import Any
 
 from fakestack.model.errors import DomainError, InvalidArgument
 
@@ -31,15 +32,19 @@ class VolumeOperations(Records):
             raise HttpError(404, "Volume not found")
         return rec
 
-    def mounted_on(self, rec: dict) -> Optional[dict]:
+    def mounted_on(self, rec: dict) -> dict | None:
         """The VM record the volume is mounted on, if the model still has it attached."""
         mount = rec.get("mount")
         if mount is None:
             return None
         vm_rec = self.vms.get(mount["vm_id"])
         model_volume = self.cloud.volumes.find(rec["uuid"])
-        if vm_rec is None or model_volume is None or model_volume.vm_uuid is None \
-                or model_volume.vm_uuid != vm_rec.get("uuid"):
+        if (
+            vm_rec is None
+            or model_volume is None
+            or model_volume.vm_uuid is None
+            or model_volume.vm_uuid != vm_rec.get("uuid")
+        ):
             return None
         return vm_rec
 
@@ -51,12 +56,20 @@ class VolumeOperations(Records):
         volume_id = idfmt.new_volume_id(self.cloud.ids, self.volumes)
         try:
             model_volume = self.cloud.create_data_volume(
-                f"instavm-{volume_id}", size=body.quota_bytes, provisioning="thin", place=True)
+                f"instavm-{volume_id}", size=body.quota_bytes, provisioning="thin", place=True
+            )
         except DomainError as exc:
             raise http_error(exc, body=body.model_dump(mode="json")) from None
         now = self.now()
-        rec = {"id": volume_id, "uuid": model_volume.uuid, "name": body.name,
-               "quota_bytes": body.quota_bytes, "mount": None, "created_at": now, "updated_at": now}
+        rec = {
+            "id": volume_id,
+            "uuid": model_volume.uuid,
+            "name": body.name,
+            "quota_bytes": body.quota_bytes,
+            "mount": None,
+            "created_at": now,
+            "updated_at": now,
+        }
         self.volumes[volume_id] = rec
         return rec
 
@@ -91,27 +104,41 @@ class VolumeOperations(Records):
             self.cloud.attach_volume(rec["uuid"], vm.uuid)
         except InvalidArgument as exc:  # a storage the VM's host cannot reach
             raise HttpError(
-                409, f"Volume {rec['id']} cannot be mounted on VM {vm_id}: {exc.reason}") from None
+                409, f"Volume {rec['id']} cannot be mounted on VM {vm_id}: {exc.reason}"
+            ) from None
         except DomainError as exc:
             raise http_error(exc) from None
-        rec["mount"] = {"vm_id": vm_id, "mount_path": body.mount_path, "mode": body.mode,
-                        "mounted_at": self.now()}
+        rec["mount"] = {
+            "vm_id": vm_id,
+            "mount_path": body.mount_path,
+            "mode": body.mode,
+            "mounted_at": self.now(),
+        }
         rec["updated_at"] = self.now()
         return self.mount_info(rec)
 
     def vm_mounts(self, vm_id: str) -> list[dict[str, Any]]:
         self.vm(vm_id)
-        return [self.mount_info(rec) for rec in self.list_volume_records()
-                if (self.mounted_on(rec) or {}).get("vm_id") == vm_id]
+        return [
+            self.mount_info(rec)
+            for rec in self.list_volume_records()
+            if (self.mounted_on(rec) or {}).get("vm_id") == vm_id
+        ]
 
-    def unmount_volume(self, vm_id: str, volume_id: str, mount_path: Optional[str]) -> dict:
+    def unmount_volume(self, vm_id: str, volume_id: str, mount_path: str | None) -> dict:
         self.vm(vm_id)
         rec = self.volume(volume_id)
         holder = self.mounted_on(rec)
-        if holder is None or holder["vm_id"] != vm_id or (
-                mount_path is not None and mount_path != rec["mount"]["mount_path"]):
-            raise HttpError(404, f"Volume {volume_id} is not mounted on VM {vm_id}"
-                                 + (f" at {mount_path}" if mount_path is not None else ""))
+        if (
+            holder is None
+            or holder["vm_id"] != vm_id
+            or (mount_path is not None and mount_path != rec["mount"]["mount_path"])
+        ):
+            raise HttpError(
+                404,
+                f"Volume {volume_id} is not mounted on VM {vm_id}"
+                + (f" at {mount_path}" if mount_path is not None else ""),
+            )
         self.dialect_fault("UnmountVolume", vm=vm_id, volume=volume_id)
         try:
             self.cloud.detach_volume(rec["uuid"])
@@ -124,8 +151,13 @@ class VolumeOperations(Records):
 
     def mount_info(self, rec: dict) -> dict[str, Any]:
         mount = rec.get("mount") or {}
-        return {"vm_id": mount.get("vm_id"), "volume_id": rec["id"], "mount_path": mount.get("mount_path"),
-                "mode": mount.get("mode"), "status": "mounted"}
+        return {
+            "vm_id": mount.get("vm_id"),
+            "volume_id": rec["id"],
+            "mount_path": mount.get("mount_path"),
+            "mode": mount.get("mode"),
+            "status": "mounted",
+        }
 
     def _move_mounts(self, old_vm_id: str, new_vm_id: str) -> None:
         """A resumed VM's mounts follow it to its new id."""
