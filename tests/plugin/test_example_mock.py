@@ -1,7 +1,7 @@
 # ruff: noqa: F811, I001
-# (the README's blocks as written, each with its own imports)
-"""README: "Any HTTP client in process: fakestack.mock" and example 4 (fakestack_factory),
-as written there (a test below checks that the README still shows this code)."""
+# (the docs page's blocks as written, each with its own imports)
+"""docs/mock.md: "Any HTTP client in process: fakestack.mock" and its ``fakestack_factory``
+example, as written there (a test below checks that the page still shows this code)."""
 
 import hashlib
 
@@ -69,7 +69,7 @@ def test_the_readme_shows_this_code():
     import re
     from pathlib import Path
 
-    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    readme = (Path(__file__).parents[2] / "docs" / "mock.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", readme, re.S)
     source = Path(__file__).read_text()
     shown = [b for b in blocks if "def clone_web_servers" in b or "clone_web_servers(" in b]
