@@ -1,5 +1,5 @@
 # fakestack as a container, for CI services that want the fake beside the code under test:
-#   docker build -t fakestack . && docker run --rm -p 8080:8080 fakestack
+#   docker build -t fakestack . && docker run --rm -p 8080:8080 -e FAKESTACK_ADMIN_TOKEN=s3cret fakestack
 # then point your SDK at http://localhost:8080 (the dashboard is at /_fakestack/ui).
 FROM python:3.11-slim
 
@@ -17,10 +17,8 @@ USER fakestack
 WORKDIR /home/fakestack
 EXPOSE 8080
 
-# Inside a container the server must listen on 0.0.0.0, so anyone who can reach the port
-# can use the admin API (/_fakestack: reset, clock, fault plans, state). Issue 14 adds
-# `--admin-token TOKEN` (and `--insecure-admin`) to `fakestack serve` for binds other than
-# loopback; when `fakestack serve --help` lists them, add `--admin-token` with a secret
-# from the environment, or `--insecure-admin` on a private CI network. This CMD predates
-# those options and binds without a token.
-CMD ["fakestack", "serve", "--host", "0.0.0.0", "--port", "8080"]
+# Inside a container the server must listen on 0.0.0.0, where `fakestack serve` refuses to
+# start without an admin token (or --insecure-admin): pass one at run time,
+#   docker run --rm -p 8080:8080 -e FAKESTACK_ADMIN_TOKEN=s3cret fakestack
+# and send it as the X-Fakestack-Admin-Token header to /_fakestack (the dashboard takes ?token=).
+CMD ["sh", "-c", "exec fakestack serve --host 0.0.0.0 --port 8080 --admin-token \"${FAKESTACK_ADMIN_TOKEN:?docker run -e FAKESTACK_ADMIN_TOKEN=...}\""]

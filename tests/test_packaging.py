@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import fnmatch
+import json
 from pathlib import Path
 
 import pytest
@@ -70,4 +71,10 @@ def test_the_dockerfile_serves_on_all_interfaces_from_a_slim_python():
     text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
     assert text.count("\nFROM ") + text.startswith("FROM ") == 1
     assert "FROM python:3.11-slim\n" in text
-    assert 'CMD ["fakestack", "serve", "--host", "0.0.0.0"' in text
+    cmd = json.loads(next(line for line in text.splitlines() if line.startswith("CMD "))[4:])
+    assert cmd[:2] == ["sh", "-c"]
+    # off the loopback serve refuses to start without a token: the image takes one from the
+    # environment and refuses to start without it
+    script = cmd[2]
+    assert script.startswith("exec fakestack serve --host 0.0.0.0 --port 8080 --admin-token ")
+    assert '"${FAKESTACK_ADMIN_TOKEN:?' in script
