@@ -361,32 +361,9 @@ class BackupMixin(CloudState):
             self._fault_point("backup.create.volume", vm=vm.uuid, volume=vol.uuid, backup_storage=bs.uuid)
             node = self._new_node(bs, parent, vol.virtual_size, size, "backup")
             self._set(self, "_backup_seq", self._backup_seq + 1)
-            record = Backup(
-                uuid=self.ids.uuid(),
-                name=name,
-                volume_uuid=vol.uuid,
-                group_uuid=group_uuid,
-                type=vol.type,
-                vm_uuid=vm.uuid,
-                description=description or "",
-                size=node.actual_size,
-                mode=kind,
-                metadata=self._backup_metadata(vm, vol),
-                backup_storage_refs=[
-                    {
-                        "backup_storage_uuid": bs.uuid,
-                        "node_uuid": node.uuid,
-                        "status": "Ready",
-                        "create_date": now,
-                        "last_op_date": now,
-                    }
-                ],
-                written_mark=vol.bytes_written,
-                seq=self._backup_seq,
-                create_date=now,
-                last_op_date=now,
+            record = self._add_backup_record(
+                self.ids.uuid(), name, vm, vol, group_uuid, bs, node, kind, description, now
             )
-            self._add(self.backups, record)
             records.append(record)
         group = BackupGroup(
             uuid=group_uuid,
@@ -437,6 +414,49 @@ class BackupMixin(CloudState):
             "backup": fields,
             "group": group.to_dict() if group is not None else None,
         }
+
+    def _add_backup_record(
+        self,
+        uuid: str,
+        name: str,
+        vm: Vm,
+        vol: Volume,
+        group_uuid: str | None,
+        bs: BackupStorage,
+        node: DiskNode,
+        kind: str,
+        description: str | None,
+        now: float,
+    ) -> Backup:
+        """The record of one volume backup whose data is ``node`` on ``bs`` (a VM backup's
+        member, or a single volume's backup when ``group_uuid`` is None), added."""
+        record = Backup(
+            uuid=uuid,
+            name=name,
+            volume_uuid=vol.uuid,
+            group_uuid=group_uuid,
+            type=vol.type,
+            vm_uuid=vm.uuid,
+            description=description or "",
+            size=node.actual_size,
+            mode=kind,
+            metadata=self._backup_metadata(vm, vol),
+            backup_storage_refs=[
+                {
+                    "backup_storage_uuid": bs.uuid,
+                    "node_uuid": node.uuid,
+                    "status": "Ready",
+                    "create_date": now,
+                    "last_op_date": now,
+                }
+            ],
+            written_mark=vol.bytes_written,
+            seq=self._backup_seq,
+            create_date=now,
+            last_op_date=now,
+        )
+        self._add(self.backups, record)
+        return record
 
     def _backup_metadata(self, vm: Any, vol: Any) -> dict[str, Any]:
         """What a backup remembers of its VM and volume (enough to restore or register it)."""

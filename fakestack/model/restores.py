@@ -396,32 +396,9 @@ class RestoreMixin(CloudState):
         now = self.clock.now()
         node = self._new_node(bs, parent, volume.virtual_size, size, "backup")
         self._set(self, "_backup_seq", self._backup_seq + 1)
-        record = Backup(
-            uuid=resource_uuid or self.ids.uuid(),
-            name=name,
-            volume_uuid=volume.uuid,
-            group_uuid=None,
-            type=volume.type,
-            vm_uuid=vm.uuid,
-            description=description or "",
-            size=node.actual_size,
-            mode=kind,
-            metadata=self._backup_metadata(vm, volume),
-            backup_storage_refs=[
-                {
-                    "backup_storage_uuid": bs.uuid,
-                    "node_uuid": node.uuid,
-                    "status": "Ready",
-                    "create_date": now,
-                    "last_op_date": now,
-                }
-            ],
-            written_mark=volume.bytes_written,
-            seq=self._backup_seq,
-            create_date=now,
-            last_op_date=now,
+        record: Backup = self._add_backup_record(
+            resource_uuid or self.ids.uuid(), name, vm, volume, None, bs, node, kind, description, now
         )
-        self._add(self.backups, record)
         self._catalog_put(bs.uuid, self._catalog_entry(record, None, bs.uuid))
         return record
 
