@@ -297,24 +297,7 @@ class BackupMixin(CloudState):
         bs = self.backup_storages.get(backup_storage)
         vm_key = vm.uuid if hasattr(vm, "uuid") else vm
         self._fault_point("backup.create", vm=vm_key, backup_storage=bs.uuid, name=name)
-        if not isinstance(name, str) or not name or len(name) > 255:
-            raise InvalidArgument("name", "must be 1 to 255 characters")
-        if description is not None and len(description) > 2048:
-            raise InvalidArgument("description", "must be at most 2048 characters")
-        if mode not in (None, "full"):
-            raise InvalidArgument("mode", "only full is accepted", reason_code="backup_mode", mode=mode)
-        if not bs.keeps_backups:
-            raise keeps_no_backups(bs)
-        if bs.state != "Enabled":
-            raise InvalidState(
-                "backup_storage",
-                bs.uuid,
-                bs.state,
-                "backup",
-                ("Enabled",),
-                reason_code="backup_storage_state",
-                backup_storage_state=bs.state,
-            )
+        self._check_backup_request(bs, name, description, mode)
         vm = self.vm_for_root_volume(root_volume) if vm is None else self._vm(vm)
         if vm.state not in BACKUP_VM_STATES:
             raise InvalidState(
@@ -326,17 +309,7 @@ class BackupMixin(CloudState):
                 reason_code="vm_backup_state",
                 vm_uuid=vm.uuid,
             )
-        if bs.status != "Connected":
-            raise Unreachable("backup_storage", bs.uuid)
-        if vm.zone_uuid not in bs.zone_uuids:
-            raise InvalidArgument(
-                "backup_storage",
-                "not attached to the vm's zone",
-                reason_code="backup_storage_zone",
-                backup_storage_uuid=bs.uuid,
-                zone_uuid=vm.zone_uuid,
-                vm_uuid=vm.uuid,
-            )
+        self._check_backup_target(bs, vm)
         if resource_uuid is not None:
             if (
                 resource_uuid in self.backup_groups
@@ -414,6 +387,44 @@ class BackupMixin(CloudState):
             "backup": fields,
             "group": group.to_dict() if group is not None else None,
         }
+
+    def _check_backup_request(
+        self, bs: BackupStorage, name: object, description: str | None, mode: str | None
+    ) -> None:
+        """The arguments of a backup request (a VM's or one volume's) and the storage's
+        readiness to take backups, checked before anything else is looked up."""
+        if not isinstance(name, str) or not name or len(name) > 255:
+            raise InvalidArgument("name", "must be 1 to 255 characters")
+        if description is not None and len(description) > 2048:
+            raise InvalidArgument("description", "must be at most 2048 characters")
+        if mode not in (None, "full"):
+            raise InvalidArgument("mode", "only full is accepted", reason_code="backup_mode", mode=mode)
+        if not bs.keeps_backups:
+            raise keeps_no_backups(bs)
+        if bs.state != "Enabled":
+            raise InvalidState(
+                "backup_storage",
+                bs.uuid,
+                bs.state,
+                "backup",
+                ("Enabled",),
+                reason_code="backup_storage_state",
+                backup_storage_state=bs.state,
+            )
+
+    def _check_backup_target(self, bs: BackupStorage, vm: Vm) -> None:
+        """The storage can be reached and serves the zone of the VM being backed up."""
+        if bs.status != "Connected":
+            raise Unreachable("backup_storage", bs.uuid)
+        if vm.zone_uuid not in bs.zone_uuids:
+            raise InvalidArgument(
+                "backup_storage",
+                "not attached to the vm's zone",
+                reason_code="backup_storage_zone",
+                backup_storage_uuid=bs.uuid,
+                zone_uuid=vm.zone_uuid,
+                vm_uuid=vm.uuid,
+            )
 
     def _add_backup_record(
         self,

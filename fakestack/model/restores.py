@@ -339,22 +339,7 @@ class RestoreMixin(CloudState):
         volume = self._volume(volume)
         bs = self.backup_storages.get(backup_storage)
         self._fault_point("backup.create_volume", volume=volume.uuid, backup_storage=bs.uuid, name=name)
-        if not isinstance(name, str) or not name or len(name) > 255:
-            raise InvalidArgument("name", "must be 1 to 255 characters")
-        if mode not in (None, "full"):
-            raise InvalidArgument("mode", "only full is accepted", reason_code="backup_mode", mode=mode)
-        if not bs.keeps_backups:
-            raise keeps_no_backups(bs)
-        if bs.state != "Enabled":
-            raise InvalidState(
-                "backup_storage",
-                bs.uuid,
-                bs.state,
-                "backup",
-                ("Enabled",),
-                reason_code="backup_storage_state",
-                backup_storage_state=bs.state,
-            )
+        self._check_backup_request(bs, name, description, mode)
         if volume.vm_uuid is None:
             raise InvalidState(
                 "volume",
@@ -377,17 +362,7 @@ class RestoreMixin(CloudState):
                 volume_uuid=volume.uuid,
                 vm_uuid=vm.uuid,
             )
-        if bs.status != "Connected":
-            raise Unreachable("backup_storage", bs.uuid)
-        if vm.zone_uuid not in bs.zone_uuids:
-            raise InvalidArgument(
-                "backup_storage",
-                "not attached to the vm's zone",
-                reason_code="backup_storage_zone",
-                backup_storage_uuid=bs.uuid,
-                zone_uuid=vm.zone_uuid,
-                vm_uuid=vm.uuid,
-            )
+        self._check_backup_target(bs, vm)
         if resource_uuid is not None and (
             resource_uuid in self.backups or any(resource_uuid in c for c in self.backup_catalogs.values())
         ):
