@@ -28,7 +28,7 @@ from .transactions import operation
 from .vms import StartPolicy, start_policy
 
 
-@dataclass
+@dataclass(slots=True)
 class CloneEntry:
     """One name's outcome in ``clone_vm``: a VM, or an error (with the VM record as it
     was before its start failed, when it got that far)."""
@@ -42,7 +42,7 @@ class CloneEntry:
         return self.error is None
 
 
-@dataclass
+@dataclass(slots=True)
 class CloneResult:
     source_uuid: str
     entries: list[CloneEntry] = field(default_factory=list)
@@ -66,9 +66,11 @@ class CloneMixin(CloudState):
     # -- clones ------------------------------------------------------------------------
     def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
         shortage = None
-        for bs in self.backup_storages:
+        for bs in self.backup_storages.view():
             if zone_uuid not in bs.zone_uuids or not bs.usable:
                 continue
+            if not self._exhausted and size <= bs.total_capacity - bs.reserved_capacity - bs.used:
+                return bs  # fits (what _check_physical would say)
             try:
                 self._check_physical(bs, size)
             except CapacityExhausted as exc:
@@ -105,7 +107,8 @@ class CloneMixin(CloudState):
         failed name leaving nothing allocated.
         """
         vm = self._vm(source)
-        self._fault_point("vm.clone.prepare", vm=vm.uuid, name=vm.name)
+        if self.faults is not None:
+            self._fault_point("vm.clone.prepare", vm=vm.uuid, name=vm.name)
         if not names:
             raise InvalidArgument("names", "must not be empty")
         for n in names:
@@ -138,23 +141,28 @@ class CloneMixin(CloudState):
             result.snapshot_uuids.append(snap.uuid)
             kind = "rootVolume" if vol.type == "Root" else "volume"
             node = self._new_node(bs, None, vol.virtual_size, size, "image")
+            # Positional (a hot path: each keyword costs): the fields in Image's order.
             image = Image(
-                uuid=self.ids.uuid(),
-                name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
-                media_type=ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,
-                format="qcow2",
-                platform=vm.platform,
-                guest_os_type=vm.guest_os_type,
-                architecture=vm.architecture,
-                virtual_size=vol.virtual_size,
-                actual_size=size,
-                system=True,
-                create_date=now,
-                last_op_date=now,
-                clone_of=vm.uuid,
-                backup_storage_refs=[
-                    {"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}
-                ],
+                self.ids.uuid(),
+                f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",  # name
+                ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,  # media_type
+                "qcow2",  # format
+                vm.platform,
+                vm.guest_os_type,
+                vm.architecture,
+                vol.virtual_size,
+                size,  # actual_size
+                "",  # description
+                "Enabled",  # state
+                "Ready",  # status
+                True,  # system
+                True,  # virtio
+                "",  # url
+                [{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}],
+                None,  # source_backup_uuid
+                vm.uuid,  # clone_of
+                now,  # create_date
+                now,  # last_op_date
             )
             self._add(self.images, image)
             images.append(image)
@@ -163,19 +171,24 @@ class CloneMixin(CloudState):
         data_images = images[1:]
         allocator = vm.allocator_strategy or self.settings.clone_allocator_strategy
         start, stop, created = policy is not StartPolicy.NONE, policy is StartPolicy.STOPPED, StartPolicy.NONE
+        # the same for every name (each record copies what it keeps of them)
+        networks = list(vm.l3_network_uuids)
+        data_sizes = [im.virtual_size for im in data_images]
+        clone_description = description if description is not None else f"cloned from vm[uuid:{vm.uuid}]"
         for name in names:
             entry = CloneEntry(name=name)
             mark = len(self._undo) if self._undo is not None else 0
             saved_exhausted = self._exhausted
             try:
-                self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
+                if self.faults is not None:
+                    self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
                 clone = self._new_vm_record(
                     name,
                     image=root_image,
                     instance_offering=vm.instance_offering_uuid,
                     cpu_num=vm.cpu_num,
                     memory_size=vm.memory_size,
-                    l3_networks=list(vm.l3_network_uuids),
+                    l3_networks=networks,
                     zone=vm.zone_uuid,
                     host=hint_host,
                     cluster=hint_cluster,
@@ -186,11 +199,11 @@ class CloneMixin(CloudState):
                         else None
                     ),
                     primary_storage_for_data=ps_data,
-                    data_disk_sizes=[im.virtual_size for im in data_images],
+                    data_disk_sizes=data_sizes,
                     strategy=created,
                     allocator_strategy=allocator,
                     provisioning=provisioning,
-                    description=description if description is not None else f"cloned from vm[uuid:{vm.uuid}]",
+                    description=clone_description,
                 )
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone

@@ -157,6 +157,7 @@ class Cloud(
         for attr, _cls in self.COLLECTIONS:
             setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1]))
         self.image_caches: dict[str, str] = {}  # "<image>:<ps>" -> node uuid
+        self._chain_sizes: dict[str, int] = {}  # StorageMixin._size_through's memory
         self.host_index = HostIndex(self.rng)
         self._dialect_state: dict[str, dict[str, Any]] = {}
         self.journal = OperationJournal(self.settings.journal_size)

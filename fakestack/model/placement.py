@@ -20,6 +20,9 @@ LAST_HOST = "LastHostPreferredAllocatorStrategy"
 LEAST_VM = "LeastVmPreferredHostAllocatorStrategy"
 MIN_CPU = "MinimumCPUUsageHostAllocatorStrategy"
 MIN_MEMORY = "MinimumMemoryUsageHostAllocatorStrategy"
+# Every strategy (``topology.ALLOCATOR_STRATEGIES`` names the same, for the topology's
+# validation; a test checks that they agree).
+STRATEGIES = (DEFAULT, LAST_HOST, LEAST_VM, MIN_CPU, MIN_MEMORY)
 
 _RANDOM_TRIES = 6
 
@@ -44,15 +47,16 @@ class HostIndex:
 
     # -- maintenance -------------------------------------------------------------------
     def add(self, host: Host) -> None:
-        if not host.schedulable or host.seq in self._hosts:
+        seq = host.seq
+        if host.state != "Enabled" or host.status != "Connected" or seq in self._hosts:  # not schedulable
             return
-        self._hosts[host.seq] = host
+        self._hosts[seq] = host
         keys = {}
         for name, items in self._sorted.items():
             key = _KEYS[name](host)
             keys[name] = key
-            insort(items, (key, host.seq))
-        self._keys[host.seq] = keys
+            insort(items, (key, seq))
+        self._keys[seq] = keys
 
     def remove(self, host: Host) -> None:
         keys = self._keys.pop(host.seq, None)
