@@ -3,7 +3,11 @@ view of the cloud).  The dialects' own tests check the same behaviour through HT
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from fakestack.app import make_app
@@ -105,6 +109,56 @@ def test_json_response_renders_what_json_cannot_with_default():
     assert response.get_data(as_text=True) == '{"names": ["b"]}'
     with pytest.raises(ValueError):
         JsonStyle(allow_nan=False).dumps(float("nan"))
+
+
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(2**80), 2**80)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.floats(min_value=-1e-3, max_value=1e-3)
+    | st.sampled_from([1e-05, 1.5e-07, 1e16, 1e-4, 123456789012345.6, -0.0, 5e-324])
+    | st.text()
+    | st.sampled_from(
+        ["None", "nan", "inf", "-inf", "e-", "0.0000", "\x7f", "é", "\u2028", "\ud800", "\x00\x1f"]
+    )
+)
+JSON_KEYS = st.text() | st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+JSON_DATA = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(JSON_KEYS, inner, max_size=5),
+    max_leaves=30,
+)
+STYLES = [
+    JsonStyle(separators=(",", ":"), ensure_ascii=False),
+    JsonStyle(separators=(",", ":"), ensure_ascii=True),
+    JsonStyle(separators=(",", ":"), ensure_ascii=False, allow_nan=False),
+    JsonStyle(separators=(", ", ": ")),
+]
+
+
+def _json_bytes_or_error(style, data):
+    try:
+        return json.dumps(
+            data, separators=style.separators, ensure_ascii=style.ensure_ascii, allow_nan=style.allow_nan
+        ).encode()
+    except (ValueError, UnicodeEncodeError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_DATA, st.sampled_from(range(len(STYLES))))
+def test_a_response_body_is_the_bytes_json_writes(data, which):
+    """Bodies are written by pydantic's encoder when it is sure to write json's bytes, else
+    by json: either way they are json's bytes (or json's error)."""
+    style = STYLES[which]
+    expected = _json_bytes_or_error(style, data)
+    try:
+        got = style.encode(data)
+    except (ValueError, UnicodeEncodeError) as exc:
+        got = type(exc)
+    assert got == expected
 
 
 def test_the_admin_api_answers_in_fakestacks_json():

@@ -48,7 +48,9 @@ def test_chain_sizes_equal_a_walk_after_operations_failures_and_rollbacks(topolo
         cloud.check_invariants()  # includes the remembered sizes against walks
     restored = Cloud.restore(cloud.snapshot())
     for node in cloud.nodes:
-        assert restored.chain_allocated_size(restored.nodes.get(node.uuid)) == cloud.chain_allocated_size(node)
+        assert restored.chain_allocated_size(restored.nodes.get(node.uuid)) == cloud.chain_allocated_size(
+            node
+        )
 
 
 def test_a_clone_chain_is_measured_without_walking_it():

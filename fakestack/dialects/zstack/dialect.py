@@ -221,13 +221,14 @@ class ZStackDialect:
         request.environ["fakestack.operation"] = name  # named in recordings
         api = APIS[name]
         call = self._call_from_request(request, name, api, body, url_vars)
-        job_uuid = request.headers.get("X-Job-UUID")
+        environ = request.environ  # headers read as EnvironHeaders.get reads them
+        job_uuid = environ.get("HTTP_X_JOB_UUID")
         if job_uuid is not None:
             if len(job_uuid) != 32:
                 raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
             if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now(), self.cloud):
                 raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
-        hook = request.headers.get("X-Web-Hook")
+        hook = environ.get("HTTP_X_WEB_HOOK")
         if hook is not None:
             problem = webhooks.check_url(hook, webhooks.allowed_hosts(self.state))
             if problem is not None:
@@ -239,8 +240,7 @@ class ZStackDialect:
         outcome = self.execute(call)
         is_query = name.startswith("Query")
         if outcome.ok and (
-            is_query
-            or (call.schema is not None and request.headers.get("X-JSON-Schema", "").lower() == "true")
+            is_query or (call.schema is not None and environ.get("HTTP_X_JSON_SCHEMA", "").lower() == "true")
         ):
             outcome.payload = dict(outcome.payload or {}, schema=call.schema or {})
         if not api["async"]:
@@ -309,7 +309,7 @@ class ZStackDialect:
         return call
 
     def _authenticate(self, request: Request, relative: str, call: Call) -> None:
-        authorization = request.headers.get("Authorization")
+        authorization = request.environ.get("HTTP_AUTHORIZATION")
         if not authorization:
             raise TransportError(400, "missing header 'Authorization'")
         if authorization.startswith("OAuth "):
@@ -339,7 +339,7 @@ class ZStackDialect:
 
     @staticmethod
     def _api_timeout(request: Request, name: str) -> int:
-        override = request.headers.get("X-API-Timeout")
+        override = request.environ.get("HTTP_X_API_TIMEOUT")
         if override:
             try:
                 return int(float(override) * 1000)

@@ -25,7 +25,16 @@ _STRING_TYPES = ("String",)
 
 
 def param_specs(api: dict) -> dict[str, dict]:
-    return {p["name"]: p for p in api.get("params", ())}
+    """The API's parameters by name (built once per catalogue entry, read only)."""
+    known = _SPECS.get(id(api))
+    if known is not None and known[0] is api:
+        return known[1]
+    specs = {p["name"]: p for p in api.get("params", ())}
+    _SPECS[id(api)] = (api, specs)
+    return specs
+
+
+_SPECS: dict[int, tuple[dict, dict[str, dict]]] = {}
 
 
 def _split_list_text(text: str) -> list[str]:
