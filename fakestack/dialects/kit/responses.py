@@ -22,7 +22,6 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic_core import to_json as _rust_to_json
-
 from werkzeug.wrappers import Response
 
 JSON_MIMETYPE = "application/json"
