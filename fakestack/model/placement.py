@@ -105,10 +105,14 @@ class HostIndex:
         exclude: Iterable[str] = (),
     ) -> Host:
         excluded = set(exclude)
-        fits = self.fits
 
-        def ok(h: Host) -> bool:
-            return fits(h, cpu, memory, clusters) and h.uuid not in excluded
+        def ok(h: Host) -> bool:  # fits(h, cpu, memory, clusters), spelled out, and not excluded
+            return (
+                h.total_cpu - h.used_cpu >= cpu
+                and h.total_memory - h.used_memory - h.reserved_memory >= memory
+                and (clusters is None or h.cluster_uuid in clusters)
+                and h.uuid not in excluded
+            )
 
         if strategy == LAST_HOST and last_host is not None and last_host.seq in self._hosts:
             if ok(last_host):

@@ -537,7 +537,8 @@ class VmMixin(CloudState):
                 0,
                 message="no primary storage is attached to a cluster that can run the vm",
             )
-        fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
+        if len(fitting) > 1:
+            fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
         clusters: set[str] = set()
         for ps in fitting:
             clusters.update(ps.cluster_uuids)
@@ -589,7 +590,11 @@ class VmMixin(CloudState):
             p["thick"],
         )
         host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
-        ps = next(ps for ps in fitting if host.cluster_uuid in ps.cluster_uuids)
+        for ps in fitting:  # the roomiest storage the host reaches
+            if host.cluster_uuid in ps.cluster_uuids:
+                break
+        else:
+            raise StopIteration  # the host's cluster is one of the fitting storages'
         self._hold_host(vm, host)
         thick = ps.default_thick if p["thick"] is None else p["thick"]
         if snap is not None:

@@ -21,7 +21,6 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from pydantic_core import to_json as _rust_to_json
 from werkzeug.wrappers import Response
 
 JSON_MIMETYPE = "application/json"
@@ -109,8 +108,9 @@ def json_response(
 def _same_as_json(data: Any) -> bytes | None:
     """``data`` as compact JSON by pydantic's encoder (NaN and infinities as json spells
     them), or None when the bytes might differ from json's (see the module's docstring)."""
+    to_json = _rust_to_json or _load_rust_to_json()
     try:
-        out = _rust_to_json(data, inf_nan_mode="constants")
+        out = to_json(data, inf_nan_mode="constants")
     except Exception:  # what json would refuse too (or report otherwise): json decides
         return None
     # One literal search each (a regex's literal search beats ``in`` on text full of "e"s)
@@ -118,6 +118,19 @@ def _same_as_json(data: Any) -> bytes | None:
         if pattern(out) is not None:
             return None
     return out
+
+
+_rust_to_json: Callable[..., bytes] | None = None
+
+
+def _load_rust_to_json() -> Callable[..., bytes]:
+    """pydantic_core's encoder, imported on the first response (not with this module: a
+    process that answers nothing need not load it)."""
+    global _rust_to_json
+    from pydantic_core import to_json
+
+    _rust_to_json = to_json
+    return to_json
 
 
 # Where pydantic's bytes may differ from json's: a float under 1e-4 ("0.00001", "1e-7"), a

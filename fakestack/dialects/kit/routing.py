@@ -180,6 +180,12 @@ class Router:
     def candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:
         """Every route whose pattern matches ``path`` (within the table), whatever its
         method, in the table's order."""
+        return [(route, dict(zip(route.names, values))) for route, values in self.candidate_values(path)]
+
+    def candidate_values(self, path: str) -> list[tuple[Route, tuple[str, ...]]]:
+        """``candidates`` with each route's placeholder values as a tuple (in the order of
+        ``route.names``): for a caller that builds the params of the one route it picks
+        (fifty ZStack ``PUT .../actions`` APIs share a path)."""
         path = self.normalise(path)
         if not path.startswith("/"):
             return []
@@ -199,7 +205,7 @@ class Router:
             if m is not None:
                 values = m.groups()
                 for route in shape.routes:
-                    found.append((route, dict(zip(route.names, values))))
+                    found.append((route, values))
         return found
 
     def _last_segment_table(

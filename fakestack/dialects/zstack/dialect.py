@@ -41,7 +41,7 @@ from .params import (
     validate,
     verify_types,
 )
-from .query import Condition, QuerySpec, spec_from_rest
+from .query import Condition, QuerySpec, query_args, spec_from_args
 from .registry import BINDINGS, Call
 from .render import json_response
 from .resources import find
@@ -195,24 +195,25 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
-        candidates = self.routes.candidates(relative)
+        candidates = self.routes.candidate_values(relative)
         # The most specific template decides, as on the server; a path of the real API
         # the fake does not serve is an unknown API here, whatever less specific
         # template also matches (routes.route_table).
         if not candidates or candidates[0][0].target is None:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [(route.target, params) for route, params in candidates if route.method == method]
+        same_method = [(route, values) for route, values in candidates if route.method == method]
         if not same_method:
             raise TransportError(
                 405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]"
             )
         if method == "PUT":
-            for name, url_vars in same_method:
-                if APIS[name]["wrapper"] in body:
-                    return name, url_vars
+            for route, values in same_method:
+                if APIS[route.target]["wrapper"] in body:
+                    return route.target, dict(zip(route.names, values))
             raise TransportError(400, f"the body doesn't contain action mapping to the URL[{request.path}]")
-        return same_method[0]
+        route, values = same_method[0]
+        return route.target, dict(zip(route.names, values))
 
     def _rest_api(self, request: Request, context: str, relative: str) -> Response:
         method = request.method
@@ -299,7 +300,8 @@ class ZStackDialect:
             if "uuid" in url_vars:  # GET /resources/{uuid}: other parameters are ignored
                 call.query = QuerySpec(conditions=[Condition("uuid", "=", url_vars.pop("uuid"))])
             else:
-                call.query = spec_from_rest(request.args)
+                # request.args's own parse, without building its MultiDict
+                call.query = spec_from_args(query_args(request.query_string))
         else:
             fields = params_from_query(request.args, specs)
             for tag_key, bucket in (("systemTags", call.system_tags), ("userTags", call.user_tags)):
