@@ -5,6 +5,8 @@ document gives, value for value, type for type, and in the snapshot's JSON."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 
 import pytest
 from hypothesis import given, settings
@@ -50,26 +52,42 @@ def _dump(topology: Topology) -> str:
 
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_a_built_in_preset_is_what_validating_its_document_gives(name):
-    made = presets.preset(name)
     validated = parse_topology(presets.document(name))
-    assert _differences(made, validated) == []
-    assert made == validated
-    assert _dump(made) == _dump(validated)
+    # constructed (a fresh process: serve), and as presets() gives it (here, the
+    # validator exists: validated)
+    for made in (construct(Topology, presets.document(name)), presets.preset(name)):
+        assert _differences(made, validated) == []
+        assert made == validated
+        assert _dump(made) == _dump(validated)
+
+
+def test_a_fresh_process_constructs_the_preset_and_builds_no_validator():
+    code = (
+        "import sys\n"
+        "from fakestack.model.presets import demo\n"
+        "from fakestack.model.topology import Topology\n"
+        "topology = demo()\n"
+        "assert not Topology.__pydantic_complete__\n"
+        "assert 'pydantic.plugin._loader' not in sys.modules\n"
+        "print(topology.name)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert (done.returncode, done.stdout.strip()) == (0, "demo"), done.stderr
 
 
 @pytest.mark.parametrize("name", BUILT_IN)
 def test_a_built_in_preset_shares_nothing_with_its_document_or_another_copy(name):
-    first = presets.preset(name)
+    first = construct(Topology, presets._document(name))
     first.zones[0].name = "changed"
     first.primary_storages[0].clusters.append("changed")
     first.images[0].backup_storages.append("changed")
     first.settings.job_durations["vm.clone"] = 5.0
-    second = presets.preset(name)
+    second = construct(Topology, presets._document(name))
     assert _dump(second) == _dump(parse_topology(presets.document(name)))
 
 
 def test_an_l3_network_without_a_gateway_gets_the_first_address_as_validating_does():
-    made = presets.preset("tiny")
+    made = construct(Topology, presets.document("tiny"))
     assert made.l3_networks[0].gateway == "192.168.10.1"
 
 
