@@ -166,3 +166,41 @@ def test_the_admin_api_answers_in_fakestacks_json():
     response = client.get("/_fakestack/clock")
     assert response.headers["Content-Type"] == "application/json"
     assert response.get_data(as_text=True).startswith('{"now": ')
+
+
+def _deep(depth: int):
+    doc: object = []
+    for _ in range(depth):
+        doc = [doc]
+    return doc
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    JSON_DATA
+    | st.integers(1, 80).map(_deep)
+    | st.sampled_from([1e308, -1e308, 1.7976931348623157e308, 5e-324, "\ud800", {"\udc80": 1}]),
+    st.sampled_from(["ascii", "utf-8", "digits", "utf-16"]),
+)
+def test_a_body_parse_skips_the_document_walk_only_when_the_walk_would_pass(data, spelling):
+    """``parse_json`` skips ``check_document`` for a small plain body: whenever it does,
+    the walk would have accepted the document."""
+    from fakestack.dialects.kit.json_input import JsonInputError, _surely_checked, check_document
+
+    try:
+        text = json.dumps(data, ensure_ascii=spelling == "ascii")
+    except (ValueError, RecursionError):
+        return
+    if spelling == "digits":
+        text = text.replace("1", "1" * 320)  # long numbers (a float past the largest one)
+    raw = text.encode("utf-16" if spelling == "utf-16" else "utf-8", "surrogatepass")
+    if not _surely_checked(raw):
+        return
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    try:
+        check_document(document)
+    except JsonInputError as exc:
+        raise AssertionError(f"the walk refuses what the skip let through: {exc}") from None

@@ -23,6 +23,10 @@ class IdGenerator:
     def hex(self, digits: int) -> str:
         return f"{self._rng.getrandbits(4 * digits):0{digits}x}"
 
+    def hex_pairs(self, count: int) -> str:
+        """``hex(2 * count)`` (the same draw) written as ``count`` colon-separated pairs."""
+        return self._rng.getrandbits(8 * count).to_bytes(count, "big").hex(":")
+
     def counter(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1
         self.counters[kind] = value

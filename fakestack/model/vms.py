@@ -161,15 +161,18 @@ class VmMixin(CloudState):
         return self.nodes.by_uuid(uuid) if uuid else None
 
     def _ensure_image_cache(self, image: Image, ps: PrimaryStorage) -> DiskNode:
-        node = self._image_cache(image, ps)
+        key = f"{image.uuid}:{ps.uuid}"
+        cached = self.image_caches.get(key)
+        node = self.nodes.by_uuid(cached) if cached else None  # _image_cache(image, ps)
         if node is not None:
             return node
-        ready = [
-            r
-            for r in image.backup_storage_refs
-            if r["status"] == "Ready"
-            and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"
-        ]
+        ready = False  # a copy on a connected backup storage (every ref is looked at)
+        for r in image.backup_storage_refs:
+            if (
+                r["status"] == "Ready"
+                and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"
+            ):
+                ready = True
         if not ready:
             if image.backup_storage_refs:
                 raise Unreachable("backup_storage", image.backup_storage_refs[0]["backup_storage_uuid"])
@@ -177,7 +180,6 @@ class VmMixin(CloudState):
         node = self._new_node(
             ps, None, image.virtual_size, image.actual_size, "image-cache", charge_virtual=True
         )
-        key = f"{image.uuid}:{ps.uuid}"
         self.image_caches[key] = node.uuid
         if self._undo is not None:
             self._undo.append(lambda: self.image_caches.pop(key, None))

@@ -208,18 +208,21 @@ class ZStackDialect:
         if not candidates or candidates[0][0].target is None:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [(route, values) for route, values in candidates if route.method == method]
-        if not same_method:
+        served = False
+        for (
+            route,
+            values,
+        ) in candidates:  # in order: the first of the method (PUT: whose wrapper is in the body)
+            if route.method != method:
+                continue
+            served = True
+            if method != "PUT" or APIS[route.target]["wrapper"] in body:
+                return route.target, dict(zip(route.names, values))
+        if not served:
             raise TransportError(
                 405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]"
             )
-        if method == "PUT":
-            for route, values in same_method:
-                if APIS[route.target]["wrapper"] in body:
-                    return route.target, dict(zip(route.names, values))
-            raise TransportError(400, f"the body doesn't contain action mapping to the URL[{request.path}]")
-        route, values = same_method[0]
-        return route.target, dict(zip(route.names, values))
+        raise TransportError(400, f"the body doesn't contain action mapping to the URL[{request.path}]")
 
     def _rest_api(self, request: Request, context: str, relative: str) -> Response:
         method = request.method

@@ -62,7 +62,10 @@ class Condition:
     value: Any = None
 
 
+@lru_cache(maxsize=4096)
 def parse_rest_condition(text: str) -> Condition:
+    """``q=text`` as a Condition (cached: a Condition is immutable, and clients repeat
+    their queries)."""
     for token, op in REST_OPERATORS:
         index = text.find(token)
         if index < 0:
