@@ -126,9 +126,10 @@ class StorageMixin(CloudState):
         thick: bool = False,
         charge_virtual: bool = False,
     ) -> DiskNode:
-        depth = 1
-        if parent is not None:
-            depth = parent.depth + 1
+        if parent is None:
+            depth, parent_uuid = 1, None
+        else:
+            depth, parent_uuid = parent.depth + 1, parent.uuid
             if depth > self.settings.max_chain_depth:
                 raise CapacityExhausted(
                     "chain_depth",
@@ -139,17 +140,24 @@ class StorageMixin(CloudState):
                     f"{self.settings.max_chain_depth}",
                     reason_code="chain_depth",
                 )
-        actual_size = min(actual_size, virtual_size)
+        if actual_size > virtual_size:
+            actual_size = virtual_size
+        # Positional (a hot path): uuid, storage, parent, sizes, role, depth, thick, frozen,
+        # refs, children, virtual_charge, create_date.
         node = DiskNode(
             self.ids.uuid(),
             store.uuid,
-            parent.uuid if parent is not None else None,
+            parent_uuid,
             virtual_size,
             actual_size,
             role,
             depth,
             thick,
-            create_date=self.clock.now(),
+            False,
+            1,
+            0,
+            0,
+            self.clock.now(),
         )
         if charge_virtual:
             node.virtual_charge = virtual_charge(store, actual_size)

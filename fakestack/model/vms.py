@@ -355,7 +355,8 @@ class VmMixin(CloudState):
         uuid = self.ids.uuid() if resource_uuid is None else self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
-        start_policy(strategy)
+        if strategy.__class__ is not StartPolicy:
+            start_policy(strategy)  # InvalidArgument unless it names one
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
