@@ -1,11 +1,13 @@
-"""Insertion-ordered collections with lookup by uuid and by name."""
+"""Insertion-ordered collections with lookup by uuid and by name (and, once asked for,
+secondary indexes: see ``indexes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, ValuesView
+from collections.abc import Callable, Iterable, Iterator, ValuesView
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import NotFound
+from .indexes import GroupIndex, Index, OrderIndex
 
 
 class Keyed(Protocol):
@@ -23,20 +25,29 @@ class Collection(Generic[T]):
     ``get`` accepts a uuid, a name (first entity with that name) or the entity itself.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, on_watch: Callable[[Collection[T]], object] | None = None) -> None:
         self.kind = kind
         self._by_uuid: dict[str, T] = {}
         self._by_name: dict[str, list[str]] = {}
         self._seq: dict[str, int] = {}  # insertion number, so an undone removal keeps its place
         self._next_seq = 0
+        # secondary indexes, made on first use (``group_index``, ``order_index``)
+        self._indexes: list[Index] = []
+        self._by_number: dict[int, T] = {}  # insertion number -> entity, while indexes exist
+        self.watched: frozenset[str] = frozenset()  # the attributes some index reads
+        self._on_watch = on_watch  # told when this collection first watches an attribute
 
     def add(self, entity: T) -> T:
+        if self._indexes and entity.uuid in self._seq:
+            self._unfile(self._seq[entity.uuid])
         self._by_uuid[entity.uuid] = entity
         self._next_seq += 1
         self._seq[entity.uuid] = self._next_seq
         name = getattr(entity, "name", None)
         if name is not None:
             self._by_name.setdefault(name, []).append(entity.uuid)
+        if self._indexes:
+            self._file(self._next_seq, entity)
         return entity
 
     def extend(self, entities: list[T]) -> None:
@@ -51,12 +62,16 @@ class Collection(Generic[T]):
             name = getattr(entity, "name", None)
             if name is not None:
                 by_name.setdefault(name, []).append(uuid)
+            if self._indexes:
+                self._file(number, entity)
         self._next_seq = number
 
     def remove(self, entity: T) -> int:
         """Remove ``entity``; returns its insertion number for ``restore``."""
         del self._by_uuid[entity.uuid]
         seq = self._seq.pop(entity.uuid)
+        if self._indexes:
+            self._unfile(seq)
         name = getattr(entity, "name", None)
         if name is not None:
             uuids = self._by_name.get(name)
@@ -79,6 +94,8 @@ class Collection(Generic[T]):
             uuids = self._by_name.setdefault(name, [])
             uuids.append(uuid)
             uuids.sort(key=order.__getitem__)
+        if self._indexes:
+            self._file(seq, entity)
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
@@ -136,3 +153,83 @@ class Collection(Generic[T]):
         self._by_uuid.clear()
         self._by_name.clear()
         self._seq.clear()
+        self._by_number.clear()
+        for index in self._indexes:
+            index.clear()
+
+    # -- secondary indexes ------------------------------------------------------------
+    def group_index(self, attr: str) -> GroupIndex:
+        """The entities grouped by ``attr``'s value (made now if it is the first call)."""
+        for index in self._indexes:
+            if index.__class__ is GroupIndex and index.attr == attr:
+                return index  # type: ignore[return-value]
+        made = GroupIndex(attr)
+        self._start(made)
+        return made
+
+    def order_index(self, attr: str, key: Callable[[Any], Any]) -> OrderIndex:
+        """The entities ordered by ``key(attr's value)``, then by insertion (made now if it
+        is the first call with this attribute and this very key function)."""
+        for index in self._indexes:
+            if isinstance(index, OrderIndex) and index.attr == attr and index.key is key:
+                return index
+        made = OrderIndex(attr, key)
+        self._start(made)
+        return made
+
+    def _start(self, index: Index) -> None:
+        seq = self._seq
+        numbered = [(seq[uuid], entity) for uuid, entity in self._by_uuid.items()]  # ascending
+        if not self._indexes:
+            self._by_number = dict(numbered)
+        index.load(numbered)
+        self._indexes.append(index)
+        first = index.attr not in self.watched
+        self.watched = self.watched | {index.attr}
+        if first and self._on_watch is not None:
+            self._on_watch(self)
+
+    def by_number(self, number: int) -> T:
+        """The entity with this insertion number (while an index exists)."""
+        return self._by_number[number]
+
+    def entities_of(self, numbers: Iterable[int]) -> Iterator[T]:
+        """The entities of insertion ``numbers`` (from an index), in that order."""
+        return map(self._by_number.__getitem__, numbers)
+
+    def set_attr(self, entity: T, attr: str, value: Any) -> None:
+        """``setattr``, keeping the indexes that read ``attr`` up to date when ``entity`` is
+        in this collection (not undoable: the cloud's ``_set`` is)."""
+        setattr(entity, attr, value)
+        if attr not in self.watched:
+            return
+        seq = self._seq.get(entity.uuid)
+        if seq is None or self._by_number.get(seq) is not entity:
+            return
+        for index in self._indexes:
+            if index.attr == attr:
+                index.refile(seq, value)
+
+    def _file(self, seq: int, entity: T) -> None:
+        self._by_number[seq] = entity
+        for index in self._indexes:
+            index.file(seq, getattr(entity, index.attr, None))
+
+    def _unfile(self, seq: int) -> None:
+        if self._by_number.pop(seq, None) is None:
+            return
+        for index in self._indexes:
+            index.unfile(seq)
+
+    def index_breaches(self) -> list[str]:
+        """How the indexes differ from what a scan of the entities gives (none when sound)."""
+        if not self._indexes:
+            return []
+        seq = self._seq
+        numbered = {seq[uuid]: entity for uuid, entity in self._by_uuid.items()}
+        breaches = []
+        if self._by_number != numbered:
+            breaches.append(f"{self.kind}: the insertion numbers differ from the collection's")
+        for index in self._indexes:
+            breaches.extend(f"{self.kind}: {b}" for b in index.breaches(numbered))
+        return breaches

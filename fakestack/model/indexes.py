@@ -1,0 +1,206 @@
+"""Secondary indexes of a collection: its entities grouped by an attribute's value, or
+ordered by a key of one.
+
+A query that filters or sorts on an indexed attribute reads only the entities it answers
+with, whatever the collection's size.  An index is made on first use (from the entities
+as they are then) and from then on kept up to date by every change the collection sees:
+``add``, ``remove``, ``restore``, ``rename``, ``extend``, ``clear`` and attribute writes
+through ``Collection.set_attr`` (which the cloud's ``_set`` and its undo use for a
+watched attribute).  Each index lists its entities by their insertion numbers (the
+collection's order), so a walk through one group is in the order a scan of the whole
+collection gives.
+
+An index remembers the value it filed each entity under: a change it is told of moves the
+entity from there, so an attribute written behind its back makes the index stale (the
+cloud's invariant check reports it) but never breaks it.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, insort
+from collections.abc import Callable, Hashable, Iterable, Iterator
+from heapq import merge
+from itertools import islice
+from typing import Any
+
+# sortedcontainers is imported when the first index is made (most clouds never make one)
+SortedList: Any = None
+_NOTHING = object()
+
+
+def _sorted_list(items: Iterable[Any] = ()) -> Any:
+    global SortedList
+    if SortedList is None:
+        from sortedcontainers import SortedList as loaded
+
+        SortedList = loaded
+    return SortedList(items)
+
+
+class GroupIndex:
+    """Entities grouped by the value of one attribute (a hashable value: a text, None...).
+
+    ``groups``: value -> the insertion numbers of the entities holding it, ascending (a
+    sorted list: a change of an old entity's value moves it in O(log n))."""
+
+    __slots__ = ("attr", "groups", "filed")
+
+    def __init__(self, attr: str) -> None:
+        self.attr = attr
+        self.groups: dict[Hashable, Any] = {}
+        self.filed: dict[int, Hashable] = {}  # insertion number -> the value it is filed under
+
+    def load(self, numbered: Iterable[tuple[int, Any]]) -> None:
+        """File ``(number, entity)`` pairs given in ascending number order (a build)."""
+        attr = self.attr
+        lists: dict[Hashable, list[int]] = {}
+        filed = self.filed
+        for seq, entity in numbered:
+            value = getattr(entity, attr, None)
+            filed[seq] = value
+            found = lists.get(value)
+            if found is None:
+                lists[value] = [seq]
+            else:
+                found.append(seq)
+        for value, seqs in lists.items():
+            self.groups[value] = _sorted_list(seqs)
+
+    def file(self, seq: int, value: Hashable) -> None:
+        self.filed[seq] = value
+        group = self.groups.get(value)
+        if group is None:
+            self.groups[value] = _sorted_list((seq,))
+        else:
+            group.add(seq)
+
+    def unfile(self, seq: int) -> None:
+        value = self.filed.pop(seq)
+        group = self.groups[value]
+        if len(group) == 1:
+            del self.groups[value]
+        else:
+            group.remove(seq)
+
+    def refile(self, seq: int, value: Hashable) -> None:
+        old = self.filed.get(seq, _NOTHING)
+        if old is _NOTHING:
+            return
+        if old is value or old == value:
+            return
+        self.unfile(seq)
+        self.file(seq, value)
+
+    def clear(self) -> None:
+        self.groups.clear()
+        self.filed.clear()
+
+    def values(self) -> list[Hashable]:
+        """The values some entity holds (in no particular order)."""
+        return list(self.groups)
+
+    def count(self, value: Hashable) -> int:
+        group = self.groups.get(value)
+        return len(group) if group is not None else 0
+
+    def numbers(self, values: Iterable[Hashable], start: int = 0) -> Iterator[int]:
+        """The insertion numbers of the entities holding any of ``values``, ascending, from
+        the ``start``-th on (in O(log n) when one value is asked for)."""
+        found = [g for g in (self.groups.get(v) for v in dict.fromkeys(values)) if g is not None]
+        if not found:
+            return iter(())
+        if len(found) == 1:
+            return iter(found[0].islice(start)) if start else iter(found[0])
+        return islice(merge(*found), start, None)
+
+    def breaches(self, numbered: dict[int, Any]) -> list[str]:
+        """How this index differs from what a scan of ``numbered`` (number -> entity) gives."""
+        wanted = GroupIndex(self.attr)
+        wanted.load(sorted(numbered.items()))
+        mine = {value: list(group) for value, group in self.groups.items()}
+        theirs = {value: list(group) for value, group in wanted.groups.items()}
+        if mine != theirs or self.filed != wanted.filed:
+            return [f"the index of {self.attr} differs from a scan: {mine} != {theirs}"]
+        return []
+
+
+class OrderIndex:
+    """Entities ordered by ``key(value of the attribute)``; entities whose keys are equal
+    in insertion order (as a stable sort leaves them), in both directions.
+
+    ``keys``: the distinct keys, sorted; ``members``: key -> insertion numbers, ascending.
+    The key must be a pure function of the value and its results comparable with each
+    other (the caller's sort order: the model knows no dialect's)."""
+
+    __slots__ = ("attr", "key", "keys", "members", "filed")
+
+    def __init__(self, attr: str, key: Callable[[Any], Any]) -> None:
+        self.attr = attr
+        self.key = key
+        self.keys: Any = _sorted_list()
+        self.members: dict[Any, list[int]] = {}
+        self.filed: dict[int, Any] = {}  # insertion number -> the key it is filed under
+
+    def load(self, numbered: Iterable[tuple[int, Any]]) -> None:
+        attr, key, members, filed = self.attr, self.key, self.members, self.filed
+        for seq, entity in numbered:
+            k = key(getattr(entity, attr, None))
+            filed[seq] = k
+            found = members.get(k)
+            if found is None:
+                members[k] = [seq]
+            else:
+                found.append(seq)
+        self.keys = _sorted_list(members)
+
+    def file(self, seq: int, value: Any) -> None:
+        k = self.key(value)
+        self.filed[seq] = k
+        found = self.members.get(k)
+        if found is None:
+            self.members[k] = [seq]
+            self.keys.add(k)
+        elif found[-1] < seq:
+            found.append(seq)
+        else:
+            insort(found, seq)
+
+    def unfile(self, seq: int) -> None:
+        k = self.filed.pop(seq)
+        found = self.members[k]
+        if len(found) == 1:
+            del self.members[k]
+            self.keys.remove(k)
+        else:
+            del found[bisect_left(found, seq)]
+
+    def refile(self, seq: int, value: Any) -> None:
+        if seq not in self.filed:
+            return
+        k = self.key(value)
+        if k == self.filed[seq]:
+            return
+        self.unfile(seq)
+        self.file(seq, value)
+
+    def clear(self) -> None:
+        self.keys.clear()
+        self.members.clear()
+        self.filed.clear()
+
+    def numbers(self, descending: bool = False) -> Iterator[int]:
+        """Insertion numbers by key (descending: the keys from the largest; equal keys
+        still in ascending insertion order, as ``sorted(..., reverse=True)`` leaves them)."""
+        members = self.members
+        for k in reversed(self.keys) if descending else self.keys:
+            yield from members[k]
+
+    def breaches(self, numbered: dict[int, Any]) -> list[str]:
+        wanted = OrderIndex(self.attr, self.key)
+        wanted.load(sorted(numbered.items()))
+        if list(self.keys) != list(wanted.keys) or self.members != wanted.members:
+            return [f"the order of {self.attr} differs from a scan"]
+        return []
+
+
+Index = GroupIndex | OrderIndex
