@@ -34,6 +34,7 @@ class Collection(Generic[T]):
         # secondary indexes, made on first use (``group_index``, ``order_index``)
         self._indexes: list[Index] = []
         self._by_number: dict[int, T] = {}  # insertion number -> entity, while indexes exist
+        self._dirty: dict[int, T | None] = {}  # changed since the indexes caught up (None: gone)
         self.watched: frozenset[str] = frozenset()  # the attributes some index reads
         self._on_watch = on_watch  # told when this collection first watches an attribute
 
@@ -154,12 +155,20 @@ class Collection(Generic[T]):
         self._by_name.clear()
         self._seq.clear()
         self._by_number.clear()
+        self._dirty.clear()
         for index in self._indexes:
             index.clear()
 
     # -- secondary indexes ------------------------------------------------------------
+    # A change only notes the entity's number in ``_dirty`` (None: removed); the indexes
+    # take the noted entities in when they are next asked for (``_catch_up``).  So a new VM
+    # that goes Created -> Starting -> Running is filed once, and a run of clones costs a
+    # dictionary write per change, the filing waiting for the next query.
+
     def group_index(self, attr: str) -> GroupIndex:
-        """The entities grouped by ``attr``'s value (made now if it is the first call)."""
+        """The entities grouped by ``attr``'s value (made now if it is the first call),
+        as they are now: ask again after a change."""
+        self._catch_up()
         for index in self._indexes:
             if index.__class__ is GroupIndex and index.attr == attr:
                 return index  # type: ignore[return-value]
@@ -169,7 +178,9 @@ class Collection(Generic[T]):
 
     def order_index(self, attr: str, key: Callable[[Any], Any]) -> OrderIndex:
         """The entities ordered by ``key(attr's value)``, then by insertion (made now if it
-        is the first call with this attribute and this very key function)."""
+        is the first call with this attribute and this very key function), as they are
+        now: ask again after a change."""
+        self._catch_up()
         for index in self._indexes:
             if isinstance(index, OrderIndex) and index.attr == attr and index.key is key:
                 return index
@@ -198,33 +209,41 @@ class Collection(Generic[T]):
         return map(self._by_number.__getitem__, numbers)
 
     def set_attr(self, entity: T, attr: str, value: Any) -> None:
-        """``setattr``, keeping the indexes that read ``attr`` up to date when ``entity`` is
-        in this collection (not undoable: the cloud's ``_set`` is)."""
+        """``setattr``, telling the indexes that read ``attr`` when ``entity`` is in this
+        collection (not undoable: the cloud's ``_set`` is)."""
         setattr(entity, attr, value)
-        if attr not in self.watched:
-            return
-        seq = self._seq.get(entity.uuid)
-        if seq is None or self._by_number.get(seq) is not entity:
-            return
-        for index in self._indexes:
-            if index.attr == attr:
-                index.refile(seq, value)
+        if attr in self.watched:
+            seq = self._seq.get(entity.uuid)
+            if seq is not None and self._by_number.get(seq) is entity:
+                self._dirty[seq] = entity
 
     def _file(self, seq: int, entity: T) -> None:
         self._by_number[seq] = entity
-        for index in self._indexes:
-            index.file(seq, getattr(entity, index.attr, None))
+        self._dirty[seq] = entity
 
     def _unfile(self, seq: int) -> None:
-        if self._by_number.pop(seq, None) is None:
+        if self._by_number.pop(seq, None) is not None:
+            self._dirty[seq] = None
+
+    def _catch_up(self) -> None:
+        """File the entities changed since the indexes were last asked for."""
+        dirty = self._dirty
+        if not dirty:
             return
         for index in self._indexes:
-            index.unfile(seq)
+            attr = index.attr
+            for seq, entity in dirty.items():
+                if entity is None:
+                    index.discard(seq)
+                else:
+                    index.place(seq, getattr(entity, attr, None))
+        dirty.clear()
 
     def index_breaches(self) -> list[str]:
         """How the indexes differ from what a scan of the entities gives (none when sound)."""
         if not self._indexes:
             return []
+        self._catch_up()
         seq = self._seq
         numbered = {seq[uuid]: entity for uuid, entity in self._by_uuid.items()}
         breaches = []

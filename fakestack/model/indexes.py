@@ -3,16 +3,17 @@ ordered by a key of one.
 
 A query that filters or sorts on an indexed attribute reads only the entities it answers
 with, whatever the collection's size.  An index is made on first use (from the entities
-as they are then) and from then on kept up to date by every change the collection sees:
-``add``, ``remove``, ``restore``, ``rename``, ``extend``, ``clear`` and attribute writes
-through ``Collection.set_attr`` (which the cloud's ``_set`` and its undo use for a
-watched attribute).  Each index lists its entities by their insertion numbers (the
-collection's order), so a walk through one group is in the order a scan of the whole
-collection gives.
+as they are then) and from then on follows every change the collection sees: ``add``,
+``remove``, ``restore``, ``rename``, ``extend``, ``clear`` and attribute writes through
+``Collection.set_attr`` (which the cloud's ``_set`` and its undo use for a watched
+attribute).  A change only notes the entity; the indexes file the noted entities when
+they are next asked for, in O(log n) each.  Each index lists its entities by their
+insertion numbers (the collection's order), so a walk through one group is in the order a
+scan of the whole collection gives.
 
-An index remembers the value it filed each entity under: a change it is told of moves the
-entity from there, so an attribute written behind its back makes the index stale (the
-cloud's invariant check reports it) but never breaks it.
+An index remembers the value it filed each entity under, and moves the entity from there:
+an attribute written behind the collection's back makes the index stale (the cloud's
+invariant check reports it) but never breaks it.
 """
 
 from __future__ import annotations
@@ -75,21 +76,22 @@ class GroupIndex:
             group.add(seq)
 
     def unfile(self, seq: int) -> None:
-        value = self.filed.pop(seq)
-        group = self.groups[value]
-        if len(group) == 1:
-            del self.groups[value]
-        else:
-            group.remove(seq)
+        # an emptied group stays (a new VM passes through states that no other VM is in:
+        # making a sorted list each time would cost more than the rest of the filing)
+        self.groups[self.filed.pop(seq)].remove(seq)
 
-    def refile(self, seq: int, value: Hashable) -> None:
+    def place(self, seq: int, value: Hashable) -> None:
+        """File ``seq`` under ``value``, moving it if it is filed under another one."""
         old = self.filed.get(seq, _NOTHING)
         if old is _NOTHING:
-            return
-        if old is value or old == value:
-            return
-        self.unfile(seq)
-        self.file(seq, value)
+            self.file(seq, value)
+        elif old is not value and old != value:
+            self.unfile(seq)
+            self.file(seq, value)
+
+    def discard(self, seq: int) -> None:
+        if seq in self.filed:
+            self.unfile(seq)
 
     def clear(self) -> None:
         self.groups.clear()
@@ -97,7 +99,7 @@ class GroupIndex:
 
     def values(self) -> list[Hashable]:
         """The values some entity holds (in no particular order)."""
-        return list(self.groups)
+        return [value for value, group in self.groups.items() if group]
 
     def count(self, value: Hashable) -> int:
         group = self.groups.get(value)
@@ -117,7 +119,7 @@ class GroupIndex:
         """How this index differs from what a scan of ``numbered`` (number -> entity) gives."""
         wanted = GroupIndex(self.attr)
         wanted.load(sorted(numbered.items()))
-        mine = {value: list(group) for value, group in self.groups.items()}
+        mine = {value: list(group) for value, group in self.groups.items() if group}
         theirs = {value: list(group) for value, group in wanted.groups.items()}
         if mine != theirs or self.filed != wanted.filed:
             return [f"the index of {self.attr} differs from a scan: {mine} != {theirs}"]
@@ -174,14 +176,17 @@ class OrderIndex:
         else:
             del found[bisect_left(found, seq)]
 
-    def refile(self, seq: int, value: Any) -> None:
-        if seq not in self.filed:
-            return
-        k = self.key(value)
-        if k == self.filed[seq]:
-            return
-        self.unfile(seq)
-        self.file(seq, value)
+    def place(self, seq: int, value: Any) -> None:
+        old = self.filed.get(seq, _NOTHING)
+        if old is _NOTHING:
+            self.file(seq, value)
+        elif self.key(value) != old:
+            self.unfile(seq)
+            self.file(seq, value)
+
+    def discard(self, seq: int) -> None:
+        if seq in self.filed:
+            self.unfile(seq)
 
     def clear(self) -> None:
         self.keys.clear()

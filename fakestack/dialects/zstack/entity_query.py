@@ -20,7 +20,7 @@ import heapq
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import compress, repeat, tee
+from itertools import compress, islice, repeat, tee
 from typing import Any
 
 from .query import (
@@ -222,12 +222,7 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
     if need_all:
         chosen = list(matched)
     else:
-        chosen = []
-        wanted = max(start + spec.limit, 1)
-        for entity in matched:
-            chosen.append(entity)
-            if len(chosen) >= wanted:
-                break
+        chosen = list(islice(matched, max(start + spec.limit, 1)))
 
     check_reply_names(spec, collection)
     total = len(chosen)
