@@ -170,8 +170,8 @@ class Collection(Generic[T]):
         as they are now: ask again after a change."""
         self._catch_up()
         for index in self._indexes:
-            if index.__class__ is GroupIndex and index.attr == attr:
-                return index  # type: ignore[return-value]
+            if isinstance(index, GroupIndex) and index.attr == attr:
+                return index
         made = GroupIndex(attr)
         self._start(made)
         return made

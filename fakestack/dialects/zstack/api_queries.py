@@ -47,7 +47,14 @@ def _query(call: Call) -> dict:
         if entities is None:
             entities = source.live(cloud)
         reply = run_entity_query(
-            cloud, entities, spec, collection, source.render, source.fields, source.compact, conditions=remaining
+            cloud,
+            entities,
+            spec,
+            collection,
+            source.render,
+            source.fields,
+            source.compact,
+            conditions=remaining,
         )
     if "inventories" in reply:
         call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)

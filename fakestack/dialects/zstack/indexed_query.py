@@ -18,7 +18,6 @@ answer is the reference's.  tests/zstack/test_zstack_query_equivalence.py compar
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from itertools import islice
 from typing import Any
 
