@@ -39,16 +39,28 @@ class Collection(Generic[T]):
         self._on_watch = on_watch  # told when this collection first watches an attribute
 
     def add(self, entity: T) -> T:
-        if self._indexes and entity.uuid in self._seq:
-            self._unfile(self._seq[entity.uuid])
+        if self._indexes:
+            return self._add_filed(entity)
         self._by_uuid[entity.uuid] = entity
         self._next_seq += 1
         self._seq[entity.uuid] = self._next_seq
         name = getattr(entity, "name", None)
         if name is not None:
             self._by_name.setdefault(name, []).append(entity.uuid)
-        if self._indexes:
-            self._file(self._next_seq, entity)
+        return entity
+
+    def _add_filed(self, entity: T) -> T:
+        """``add`` while indexes exist (the same, and the indexes are told)."""
+        replaced = self._seq.get(entity.uuid)
+        if replaced is not None:
+            self._unfile(replaced)
+        self._by_uuid[entity.uuid] = entity
+        self._next_seq += 1
+        self._seq[entity.uuid] = self._next_seq
+        name = getattr(entity, "name", None)
+        if name is not None:
+            self._by_name.setdefault(name, []).append(entity.uuid)
+        self._file(self._next_seq, entity)
         return entity
 
     def extend(self, entities: list[T]) -> None:
