@@ -3,6 +3,7 @@ secondary indexes: see ``indexes``)."""
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterable, Iterator, ValuesView
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -201,11 +202,18 @@ class Collection(Generic[T]):
         return made
 
     def _start(self, index: Index) -> None:
-        seq = self._seq
-        numbered = [(seq[uuid], entity) for uuid, entity in self._by_uuid.items()]  # ascending
-        if not self._indexes:
-            self._by_number = dict(numbered)
-        index.load(numbered)
+        # no cyclic collection while the build allocates (acyclic) numbers and lists: one
+        # would walk every object of a large cloud (most of the build's time)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if not self._indexes:
+                seq = self._seq
+                self._by_number = {seq[uuid]: entity for uuid, entity in self._by_uuid.items()}
+            index.load(self._by_number)
+        finally:
+            if collecting:
+                gc.enable()
         self._indexes.append(index)
         first = index.attr not in self.watched
         self.watched = self.watched | {index.attr}

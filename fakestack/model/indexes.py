@@ -22,6 +22,7 @@ from bisect import bisect_left, insort
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from heapq import merge
 from itertools import islice
+from operator import attrgetter
 from typing import Any
 
 # sortedcontainers is imported when the first index is made (most clouds never make one)
@@ -51,21 +52,20 @@ class GroupIndex:
         self.groups: dict[Hashable, Any] = {}
         self.filed: dict[int, Hashable] = {}  # insertion number -> the value it is filed under
 
-    def load(self, numbered: Iterable[tuple[int, Any]]) -> None:
-        """File ``(number, entity)`` pairs given in ascending number order (a build)."""
-        attr = self.attr
+    def load(self, numbered: dict[int, Any]) -> None:
+        """File every entity of ``numbered`` (insertion number -> entity): a build."""
+        seqs = list(numbered)
+        values = _values_of(numbered.values(), self.attr)
+        self.filed = dict(zip(seqs, values))
         lists: dict[Hashable, list[int]] = {}
-        filed = self.filed
-        for seq, entity in numbered:
-            value = getattr(entity, attr, None)
-            filed[seq] = value
+        for seq, value in zip(seqs, values):
             found = lists.get(value)
             if found is None:
                 lists[value] = [seq]
             else:
                 found.append(seq)
-        for value, seqs in lists.items():
-            self.groups[value] = _sorted_list(seqs)
+        for value, group in lists.items():
+            self.groups[value] = _sorted_list(group)  # sorts: an undone removal comes last
 
     def file(self, seq: int, value: Hashable) -> None:
         self.filed[seq] = value
@@ -118,7 +118,7 @@ class GroupIndex:
     def breaches(self, numbered: dict[int, Any]) -> list[str]:
         """How this index differs from what a scan of ``numbered`` (number -> entity) gives."""
         wanted = GroupIndex(self.attr)
-        wanted.load(sorted(numbered.items()))
+        wanted.load(numbered)
         mine = {value: list(group) for value, group in self.groups.items() if group}
         theirs = {value: list(group) for value, group in wanted.groups.items()}
         if mine != theirs or self.filed != wanted.filed:
@@ -130,9 +130,10 @@ class OrderIndex:
     """Entities ordered by ``key(value of the attribute)``; entities whose keys are equal
     in insertion order (as a stable sort leaves them), in both directions.
 
-    ``keys``: the distinct keys, sorted; ``members``: key -> insertion numbers, ascending.
-    The key must be a pure function of the value and its results comparable with each
-    other (the caller's sort order: the model knows no dialect's)."""
+    ``keys``: the distinct keys, sorted; ``members``: key -> its entity's insertion
+    number, or the ascending list of them when several share the key (most keys have one
+    entity: no list each).  The key must be a pure function of the value and its results
+    comparable with each other (the caller's sort order: the model knows no dialect's)."""
 
     __slots__ = ("attr", "key", "keys", "members", "filed")
 
@@ -140,17 +141,21 @@ class OrderIndex:
         self.attr = attr
         self.key = key
         self.keys: Any = _sorted_list()
-        self.members: dict[Any, list[int]] = {}
+        self.members: dict[Any, int | list[int]] = {}
         self.filed: dict[int, Any] = {}  # insertion number -> the key it is filed under
 
-    def load(self, numbered: Iterable[tuple[int, Any]]) -> None:
-        attr, key, members, filed = self.attr, self.key, self.members, self.filed
-        for seq, entity in numbered:
-            k = key(getattr(entity, attr, None))
-            filed[seq] = k
+    def load(self, numbered: dict[int, Any]) -> None:
+        """File every entity of ``numbered`` (insertion number -> entity): a build."""
+        key, members = self.key, self.members
+        seqs = sorted(numbered)  # an undone removal comes last in the dict
+        keys = list(map(key, _values_of(map(numbered.__getitem__, seqs), self.attr)))
+        self.filed = dict(zip(seqs, keys))
+        for seq, k in zip(seqs, keys):
             found = members.get(k)
             if found is None:
-                members[k] = [seq]
+                members[k] = seq
+            elif isinstance(found, int):
+                members[k] = [found, seq]
             else:
                 found.append(seq)
         self.keys = _sorted_list(members)
@@ -158,10 +163,13 @@ class OrderIndex:
     def file(self, seq: int, value: Any) -> None:
         k = self.key(value)
         self.filed[seq] = k
-        found = self.members.get(k)
+        members = self.members
+        found = members.get(k)
         if found is None:
-            self.members[k] = [seq]
+            members[k] = seq
             self.keys.add(k)
+        elif isinstance(found, int):
+            members[k] = [found, seq] if found < seq else [seq, found]
         elif found[-1] < seq:
             found.append(seq)
         else:
@@ -169,12 +177,15 @@ class OrderIndex:
 
     def unfile(self, seq: int) -> None:
         k = self.filed.pop(seq)
-        found = self.members[k]
-        if len(found) == 1:
-            del self.members[k]
+        members = self.members
+        found = members[k]
+        if isinstance(found, int):
+            del members[k]
             self.keys.remove(k)
         else:
             del found[bisect_left(found, seq)]
+            if len(found) == 1:
+                members[k] = found[0]
 
     def place(self, seq: int, value: Any) -> None:
         old = self.filed.get(seq, _NOTHING)
@@ -198,14 +209,27 @@ class OrderIndex:
         still in ascending insertion order, as ``sorted(..., reverse=True)`` leaves them)."""
         members = self.members
         for k in reversed(self.keys) if descending else self.keys:
-            yield from members[k]
+            found = members[k]
+            if isinstance(found, int):
+                yield found
+            else:
+                yield from found
 
     def breaches(self, numbered: dict[int, Any]) -> list[str]:
         wanted = OrderIndex(self.attr, self.key)
-        wanted.load(sorted(numbered.items()))
+        wanted.load(numbered)
         if list(self.keys) != list(wanted.keys) or self.members != wanted.members:
             return [f"the order of {self.attr} differs from a scan"]
         return []
 
 
 Index = GroupIndex | OrderIndex
+
+
+def _values_of(entities: Iterable[Any], attr: str) -> list[Any]:
+    """``attr`` of each entity (None where it has none), read in C when all have it."""
+    entities = list(entities)
+    try:
+        return list(map(attrgetter(attr), entities))
+    except AttributeError:
+        return [getattr(entity, attr, None) for entity in entities]
