@@ -39,6 +39,7 @@ def _world():
         placed = cloud.clone_vm(golden, [f"on-{i}-a", f"on-{i}-b"], host=host.uuid)
         cloud.stop_vm(placed.entries[1].vm)
     cloud.migrate_vm(cloud.vms.by_name("web-0")[0])
+    cloud.update_vm(cloud.vms.by_name("web-2")[0], cpu_num=2, memory_size=2 * 1024**3)
     return cloud, client, session
 
 
@@ -299,7 +300,7 @@ def test_every_vm_field_read_from_the_entity_is_what_the_inventory_shows():
 
 # -- the model's indexes (issue 18) ------------------------------------------------------
 
-INDEXED_FIELDS = ["state", "hostUuid", "lastHostUuid", "name", "cpuNum", "uuid", "vmNics.ip", "__userTag__"]
+INDEXED_FIELDS = ["state", "hostUuid", "lastHostUuid", "cpuNum", "memorySize", "name", "uuid", "vmNics.ip"]
 
 
 @st.composite
@@ -372,6 +373,10 @@ def test_the_indexes_answer_a_condition_on_state_or_host_and_a_sort_on_name():
         QuerySpec(conditions=[Condition("state", "!=", "Destroyed")], sort_by="name", limit=5, start=2),
         QuerySpec(sort_by="name", sort_direction="desc", start=4, limit=4),
         QuerySpec(sort_by="name", limit=3),
+        # conditions every VM meets are dropped: the page is a slice
+        QuerySpec(conditions=[Condition("cpuNum", ">", "0"), Condition("memorySize", ">=", "1024")], start=3),
+        QuerySpec(conditions=[Condition("cpuNum", "=", "2")], reply_with_count=True),
+        QuerySpec(conditions=[Condition("memorySize", "in", "2147483648,1")], count=True),
     ):
         reply = run_indexed_query(cloud, cloud.vms, spec, spec.conditions, source)
         assert reply is not None, spec

@@ -1165,7 +1165,7 @@ def _sources(cloud) -> dict[str, Source]:
             vm_inventory,
             fields=VM_FIELDS,
             compact=True,
-            indexed=("state", "hostUuid", "lastHostUuid"),
+            indexed=("state", "hostUuid", "lastHostUuid", "cpuNum", "memorySize"),
             ordered=("name",),
         ),
         "QueryVmNic": Source(NIC, "nics", nic_inventory),
