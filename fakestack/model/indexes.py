@@ -121,9 +121,12 @@ class GroupIndex:
         wanted.load(numbered)
         mine = {value: list(group) for value, group in self.groups.items() if group}
         theirs = {value: list(group) for value, group in wanted.groups.items()}
-        if mine != theirs or self.filed != wanted.filed:
-            return [f"the index of {self.attr} differs from a scan: {mine} != {theirs}"]
-        return []
+        if mine == theirs and self.filed == wanted.filed:
+            return []
+        differing = sorted({repr(v) for v in mine.keys() | theirs.keys() if mine.get(v) != theirs.get(v)})
+        return [
+            f"the index of {self.attr} differs from a scan for {', '.join(differing[:5]) or 'its filing'}"
+        ]
 
 
 class OrderIndex:
