@@ -22,6 +22,7 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
+from .placement import MIN_MEMORY
 from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
@@ -122,10 +123,12 @@ class CloneMixin(CloudState):
         ps_data = self.primary_storages.get(primary_storage_for_data) if primary_storage_for_data else None
         if policy is not StartPolicy.NONE:
             clusters = frozenset([hint_cluster.uuid]) if hint_cluster else None
-            probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
-            self._choose_host(
-                probe, host=hint_host, clusters=clusters, strategy="MinimumMemoryUsageHostAllocatorStrategy"
-            )
+            if hint_host is None and not self._exhausted:
+                # what _choose_host does for a probe with no host and no last host
+                self.host_index.choose(MIN_MEMORY, vm.cpu_num, vm.memory_size, clusters, None)
+            else:
+                probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
+                self._choose_host(probe, host=hint_host, clusters=clusters, strategy=MIN_MEMORY)
         volumes = [self.volumes.get(vm.root_volume_uuid)]
         if full:
             volumes += [self.volumes.get(u) for u in vm.data_volume_uuids]
@@ -137,7 +140,7 @@ class CloneMixin(CloudState):
         images: list[Image] = []
         now = self.clock.now()
         for vol, size in zip(volumes, sizes):
-            snap = self._snapshot(vol, f"for-clone-vm-{names[0]}", system=True)
+            snap = self._snapshot(vol, f"for-clone-vm-{names[0]}", "", True)  # a system snapshot
             result.snapshot_uuids.append(snap.uuid)
             kind = "rootVolume" if vol.type == "Root" else "volume"
             node = self._new_node(bs, None, vol.virtual_size, size, "image")
