@@ -204,3 +204,56 @@ def test_a_body_parse_skips_the_document_walk_only_when_the_walk_would_pass(data
         check_document(document)
     except JsonInputError as exc:
         raise AssertionError(f"the walk refuses what the skip let through: {exc}") from None
+
+
+class _Trickle:
+    """A WSGI input that hands out at most ``step`` bytes a read (then fails, if told)."""
+
+    def __init__(self, data: bytes, step: int, fail: bool) -> None:
+        self.data, self.step, self.fail = data, step, fail
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.data and self.fail:
+            raise OSError("connection reset")
+        n = self.step if size < 0 else min(size, self.step)
+        out, self.data = self.data[:n], self.data[n:]
+        return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=300),
+    st.one_of(st.none(), st.integers(-5, 400).map(str), st.sampled_from(["", "abc", "1_0", " 7", "+3"])),
+    st.sampled_from([None, "chunked", "gzip"]),
+    st.booleans(),
+    st.integers(1, 70_000),
+    st.booleans(),
+)
+def test_a_body_is_read_as_get_data_reads_it(data, length, encoding, terminated, step, fail):
+    """``request_data`` gives what ``request.get_data(cache=True)`` gives (or raises what it
+    raises), and leaves the same cached body behind."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from fakestack.dialects.kit.body import request_data
+
+    def request() -> Request:
+        environ = EnvironBuilder(path="/v1/x", method="PUT").get_environ()
+        environ.pop("CONTENT_LENGTH", None)
+        if length is not None:
+            environ["CONTENT_LENGTH"] = length
+        if encoding is not None:
+            environ["HTTP_TRANSFER_ENCODING"] = encoding
+        if terminated:
+            environ["wsgi.input_terminated"] = True
+        environ["wsgi.input"] = _Trickle(data, step, fail)
+        return Request(environ)
+
+    def outcome(read):
+        r = request()
+        try:
+            return read(r), r.get_data(cache=True)
+        except Exception as exc:  # the exception's type is the outcome
+            return type(exc)
+
+    assert outcome(request_data) == outcome(lambda r: r.get_data(cache=True))

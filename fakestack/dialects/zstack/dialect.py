@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
+from ..kit.body import request_data
 from ..kit.cloud import DialectCloud
 from ..kit.json_input import JsonInputError, parse_json
 from ..kit.routing import Router
@@ -186,7 +187,7 @@ class ZStackDialect:
 
     # -- REST APIs ---------------------------------------------------------------------
     def _read_body(self, request: Request) -> dict:
-        raw = request.get_data(cache=True)
+        raw = request_data(request)  # request.get_data(cache=True)
         if not raw.strip():
             return {}
         try:
