@@ -178,6 +178,35 @@ class CloneMixin(CloudState):
         networks = list(vm.l3_network_uuids)
         data_sizes = [im.virtual_size for im in data_images]
         clone_description = description if description is not None else f"cloned from vm[uuid:{vm.uuid}]"
+        # Every name's record checks the same things against the same state (no name's work
+        # changes what they read, and with no fault plan nothing else runs in between): with
+        # several names, check them once.  If they fail, each name goes the whole way and
+        # fails on its own.
+        shape = None
+        if len(names) > 1 and self.faults is None and not full:
+            try:
+                shape = self._vm_shape(
+                    root_image,
+                    vm.instance_offering_uuid,
+                    vm.cpu_num,
+                    vm.memory_size,
+                    networks,
+                    None,
+                    vm.zone_uuid,
+                    hint_host,
+                    hint_cluster,
+                    ps_root,
+                    ps_data,
+                    (),
+                    data_sizes,
+                    created,
+                    allocator,
+                    provisioning,
+                    clone_description,
+                    None,
+                )
+            except DomainError:
+                shape = None
         for name in names:
             entry = CloneEntry(name=name)
             mark = len(self._undo) if self._undo is not None else 0
@@ -185,29 +214,34 @@ class CloneMixin(CloudState):
             try:
                 if self.faults is not None:
                     self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
-                clone = self._new_vm_record(
-                    name,
-                    image=root_image,
-                    instance_offering=vm.instance_offering_uuid,
-                    cpu_num=vm.cpu_num,
-                    memory_size=vm.memory_size,
-                    l3_networks=networks,
-                    zone=vm.zone_uuid,
-                    host=hint_host,
-                    cluster=hint_cluster,
-                    primary_storage=ps_root
-                    or (
-                        self.primary_storages.get(self.volumes.get(vm.root_volume_uuid).primary_storage_uuid)
-                        if full
-                        else None
-                    ),
-                    primary_storage_for_data=ps_data,
-                    data_disk_sizes=data_sizes,
-                    strategy=created,
-                    allocator_strategy=allocator,
-                    provisioning=provisioning,
-                    description=clone_description,
-                )
+                if shape is not None:
+                    clone = self._add_vm_record(self.ids.uuid(), name, shape, shared=True)
+                else:
+                    clone = self._new_vm_record(
+                        name,
+                        image=root_image,
+                        instance_offering=vm.instance_offering_uuid,
+                        cpu_num=vm.cpu_num,
+                        memory_size=vm.memory_size,
+                        l3_networks=networks,
+                        zone=vm.zone_uuid,
+                        host=hint_host,
+                        cluster=hint_cluster,
+                        primary_storage=ps_root
+                        or (
+                            self.primary_storages.get(
+                                self.volumes.get(vm.root_volume_uuid).primary_storage_uuid
+                            )
+                            if full
+                            else None
+                        ),
+                        primary_storage_for_data=ps_data,
+                        data_disk_sizes=data_sizes,
+                        strategy=created,
+                        allocator_strategy=allocator,
+                        provisioning=provisioning,
+                        description=clone_description,
+                    )
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
                 if start:

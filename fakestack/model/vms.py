@@ -118,6 +118,14 @@ def start_policy(value: str) -> StartPolicy:
     return policy
 
 
+# What a new VM record is made of, checked (``VmMixin._vm_shape``; a clone of several
+# names makes it once): zone uuid, cpu, memory, offering uuid, image uuid, description, L3
+# network uuids, allocator strategy, platform, guest OS type, architecture, pending plan.
+VmShape = tuple[
+    str, int, int, str | None, str | None, str, list[str], str | None, str, str, str, dict[str, Any]
+]
+
+
 class VmMixin(CloudState):
     # -- lookups -----------------------------------------------------------------------
     def _vm(self, vm: Vm | str) -> Vm:
@@ -355,6 +363,51 @@ class VmMixin(CloudState):
         uuid = self.ids.uuid() if resource_uuid is None else self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
+        shape = self._vm_shape(
+            image,
+            instance_offering,
+            cpu_num,
+            memory_size,
+            l3_networks,
+            snapshot,
+            zone,
+            host,
+            cluster,
+            primary_storage,
+            primary_storage_for_data,
+            data_disk_offerings,
+            data_disk_sizes,
+            strategy,
+            allocator_strategy,
+            provisioning,
+            description,
+            platform,
+        )
+        return self._add_vm_record(uuid, name, shape)
+
+    def _vm_shape(
+        self,
+        image: Any,
+        instance_offering: Any,
+        cpu_num: Any,
+        memory_size: Any,
+        l3_networks: Any,
+        snapshot: Any,
+        zone: Any,
+        host: Any,
+        cluster: Any,
+        primary_storage: Any,
+        primary_storage_for_data: Any,
+        data_disk_offerings: Any,
+        data_disk_sizes: Any,
+        strategy: Any,
+        allocator_strategy: Any,
+        provisioning: Any,
+        description: Any,
+        platform: Any,
+    ) -> VmShape:
+        """``_new_vm_record``'s checks of everything but the uuid and the name, in its
+        order, and what the record is made of (no change, nothing drawn)."""
         if strategy.__class__ is not StartPolicy:
             start_policy(strategy)  # InvalidArgument unless it names one
         if provisioning not in (None, "thin", "thick"):
@@ -424,31 +477,19 @@ class VmMixin(CloudState):
         if snap is not None:
             source_vol = self.volumes.find(snap.volume_uuid)
             source_vm = self.vms.find(source_vol.vm_uuid or source_vol.last_vm_uuid) if source_vol else None
-        now = self.clock.now()
-        # Positional (a hot path: each keyword costs): the fields in Vm's order.
-        vm = Vm(
-            uuid,
-            name,
+        return (
             zone_uuid,
             offering.cpu_num if offering else cpu_num,
             offering.memory_size if offering else memory_size,
-            offering.uuid if offering else None,  # instance_offering_uuid
-            img.uuid if img else (source_vm.image_uuid if source_vm else None),  # image_uuid
+            offering.uuid if offering else None,
+            img.uuid if img else (source_vm.image_uuid if source_vm else None),
             description,
-            "Created",  # state
-            None,  # host_uuid
-            None,  # last_host_uuid
-            None,  # cluster_uuid
-            None,  # root_volume_uuid
-            [],  # data_volume_uuids
-            [],  # nic_uuids
-            [n.uuid for n in nets] if len(nets) != 1 else [nets[0].uuid],  # l3_network_uuids
+            [n.uuid for n in nets],
             allocator_strategy or (offering.allocator_strategy if offering else None),
             platform or (img.platform if img else (source_vm.platform if source_vm else "Linux")),
             img.guest_os_type if img else (source_vm.guest_os_type if source_vm else ""),
             img.architecture if img else (source_vm.architecture if source_vm else "x86_64"),
-            False,  # frozen
-            {  # pending
+            {
                 "image": img.uuid if img else None,
                 "snapshot": snap.uuid if snap else None,
                 "host": hint_host.uuid if hint_host else None,
@@ -459,6 +500,55 @@ class VmMixin(CloudState):
                 "data_offerings": data_offerings,
                 "thick": None if provisioning is None else provisioning == "thick",
             },
+        )
+
+    def _add_vm_record(self, uuid: str, name: str, shape: VmShape, *, shared: bool = False) -> Vm:
+        """A Created VM of ``shape``, added; ``shared``: the shape makes several records,
+        each gets lists and a pending plan of its own."""
+        (
+            zone_uuid,
+            cpu_num,
+            memory_size,
+            offering_uuid,
+            image_uuid,
+            description,
+            l3_network_uuids,
+            allocator_strategy,
+            platform,
+            guest_os_type,
+            architecture,
+            pending,
+        ) = shape
+        if shared:
+            pending = dict(pending)  # the same keys, in the same order
+            pending["data_sizes"] = list(pending["data_sizes"])
+            pending["data_offerings"] = list(pending["data_offerings"])
+            l3_network_uuids = list(l3_network_uuids)
+        now = self.clock.now()
+        # Positional (a hot path: each keyword costs): the fields in Vm's order.
+        vm = Vm(
+            uuid,
+            name,
+            zone_uuid,
+            cpu_num,
+            memory_size,
+            offering_uuid,
+            image_uuid,
+            description,
+            "Created",  # state
+            None,  # host_uuid
+            None,  # last_host_uuid
+            None,  # cluster_uuid
+            None,  # root_volume_uuid
+            [],  # data_volume_uuids
+            [],  # nic_uuids
+            l3_network_uuids,
+            allocator_strategy,
+            platform,
+            guest_os_type,
+            architecture,
+            False,  # frozen
+            pending,
             now,  # create_date
             now,  # last_op_date
         )
