@@ -34,7 +34,9 @@ def clone_outcome(cloud: Cloud, source_index: int, names: list[str], strategy: s
     st.integers(2, 6),
     st.sampled_from(["start", "stopped", "none"]),
 )
-def test_a_clone_of_several_names_is_the_same_with_its_checks_made_once(topology, ops, source, count, strategy):
+def test_a_clone_of_several_names_is_the_same_with_its_checks_made_once(
+    topology, ops, source, count, strategy
+):
     once = Cloud(topology, clock=ManualClock())
     each = Cloud(topology, clock=ManualClock())
     faults.install(each)  # no rule: nothing happens, but every name takes the whole way
