@@ -179,11 +179,12 @@ class CloneMixin(CloudState):
         data_sizes = [im.virtual_size for im in data_images]
         clone_description = description if description is not None else f"cloned from vm[uuid:{vm.uuid}]"
         # Every name's record checks the same things against the same state (no name's work
-        # changes what they read, and with no fault plan nothing else runs in between): with
-        # several names, check them once.  If they fail, each name goes the whole way and
-        # fails on its own.
+        # changes what they read, and with no fault plan nothing else runs in between): check
+        # them once.  If they fail, each name goes the whole way and fails on its own (the
+        # same ids drawn, the same error).
         shape = None
-        if len(names) > 1 and self.faults is None and not full:
+        shared = len(names) > 1  # then each record gets lists of its own
+        if self.faults is None and not full:
             try:
                 shape = self._vm_shape(
                     root_image,
@@ -208,14 +209,14 @@ class CloneMixin(CloudState):
             except DomainError:
                 shape = None
         for name in names:
-            entry = CloneEntry(name=name)
+            entry = CloneEntry(name)
             mark = len(self._undo) if self._undo is not None else 0
             saved_exhausted = self._exhausted
             try:
                 if self.faults is not None:
                     self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
                 if shape is not None:
-                    clone = self._add_vm_record(self.ids.uuid(), name, shape, shared=True)
+                    clone = self._add_vm_record(self.ids.uuid(), name, shape, shared=shared)
                 else:
                     clone = self._new_vm_record(
                         name,

@@ -606,21 +606,14 @@ class VmMixin(CloudState):
                     fitting.append(ps)
                     continue
             try:
-                self._pick_primary_storage(
-                    [ps],
-                    lambda ps, thick=thick: self._storage_need(
-                        ps, image, parent_node, root_size, root_data, thick
-                    ),
-                )
+                self._pick_one_storage(ps, image, parent_node, root_size, root_data, thick)
             except (CapacityExhausted, Unreachable) as exc:
                 shortage = shortage or exc
                 continue
             fitting.append(ps)
         if ps_data is not None and fitting:
             thick = ps_data.default_thick if forced_thick is None else forced_thick
-            self._pick_primary_storage(
-                [ps_data], lambda ps: self._storage_need(ps, None, None, 0, data_sizes, thick)
-            )
+            self._pick_one_storage(ps_data, None, None, 0, data_sizes, thick)
         if not fitting:
             if shortage is not None:
                 raise shortage
@@ -647,6 +640,21 @@ class VmMixin(CloudState):
                     primary_storage_uuid=ps_data.uuid,
                 )
         return fitting, clusters
+
+    def _pick_one_storage(
+        self,
+        ps: PrimaryStorage,
+        image: Image | None,
+        parent: DiskNode | None,
+        root_size: int,
+        data_sizes: Iterable[int],
+        thick: bool,
+    ) -> PrimaryStorage:
+        """``ps`` if the volumes fit there, else its shortage (``_pick_primary_storage`` of
+        one candidate; a function of its own so that ``_storage_plan`` keeps no closure)."""
+        return self._pick_primary_storage(
+            [ps], lambda ps: self._storage_need(ps, image, parent, root_size, data_sizes, thick)
+        )
 
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
         """First start of a Created VM: place host and storage, build volumes and NICs."""

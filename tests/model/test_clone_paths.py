@@ -31,7 +31,7 @@ def clone_outcome(cloud: Cloud, source_index: int, names: list[str], strategy: s
     topologies(),
     st.lists(OPS, max_size=12),
     st.integers(0, 50),
-    st.integers(2, 6),
+    st.integers(1, 6),
     st.sampled_from(["start", "stopped", "none"]),
 )
 def test_a_clone_of_several_names_is_the_same_with_its_checks_made_once(
