@@ -355,13 +355,14 @@ class Cloud(
         except DomainError as exc:
             error = exc
         duration = self.settings.job_durations.get(operation_name, 0.0) + self._job_latency
+        # Positional (every job passes here): uuid, operation, start, end, result, error.
         job = Job(
-            uuid=job_uuid or self.ids.uuid(),
-            operation=operation_name,
-            start=start,
-            end=None if self._job_hang else start + duration,
-            result=result,
-            error=error,
+            job_uuid or self.ids.uuid(),
+            operation_name,
+            start,
+            None if self._job_hang else start + duration,
+            result,
+            error,
         )
         self._job_latency = 0.0
         self._job_hang = False

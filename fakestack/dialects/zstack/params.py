@@ -227,14 +227,15 @@ _PLANS: dict[int, tuple[dict, list, int, list[tuple[str, bool, bool, bool, dict]
 
 
 def _validation_plan(api: dict) -> list[tuple[str, bool, bool, bool, dict]]:
-    """Per parameter, in declaration order: its name, whether it is required, has a
-    default, has a value check (valid values, nonempty, max length, number range), and
-    its spec; made once per catalogue entry (remade if its parameter list changes)."""
+    """Per parameter that is required, has a default or a value check (valid values,
+    nonempty, max length, number range; the others ask nothing), in declaration order: its
+    name, those three facts, and its spec; made once per catalogue entry (remade if its
+    parameter list changes)."""
     params = api.get("params", ())
     known = _PLANS.get(id(api))
     if known is not None and known[0] is api and known[1] is params and known[2] == len(params):
         return known[3]
-    plan = [
+    facts = [
         (
             spec["name"],
             bool(spec.get("required")),
@@ -249,6 +250,7 @@ def _validation_plan(api: dict) -> list[tuple[str, bool, bool, bool, dict]]:
         )
         for spec in params
     ]
+    plan = [fact for fact in facts if fact[1] or fact[2] or fact[3]]
     _PLANS[id(api)] = (api, params, len(params), plan)
     return plan
 
