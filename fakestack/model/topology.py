@@ -12,11 +12,22 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from typing import Annotated, Any, Literal
+from functools import cache
+from itertools import repeat
+from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 
 from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
+from .util import gc_paused
 
 GiB = 1024**3
 MiB = 1024**2
@@ -349,3 +360,61 @@ def parse_topology(data: Any, source: str = "topology") -> Topology:
         return Topology.model_validate(data)
     except ValidationError as exc:
         raise TopologyError(_format_validation_error(exc), source) from None
+
+
+# -- many specs at once -----------------------------------------------------------------
+# A generated topology (``scale``) or a snapshot's holds up to 100,000 VM specs that differ
+# only in a field or two (a name); validating each as a model costs ~5 us, half a second
+# in all.  ``specs_like`` makes them from one validated prototype instead.
+
+S = TypeVar("S", bound=_Spec)
+
+
+def specs_like(prototype: S, count: int, varying: dict[str, list[Any]]) -> list[S]:
+    """``count`` specs equal to ``prototype`` but for the ``varying`` fields (``count``
+    values each, in order): what validating each spec would give, when every value in ``varying`` is valid
+    as it stands (made by our own code, or checked with ``validated_column``).  Only for
+    specs whose class has no model validator (no check across fields that the prototype's
+    validation could not stand for)."""
+    cls = type(prototype)
+    if cls.__pydantic_decorators__.model_validators:
+        raise TypeError(f"{cls.__name__} has model validators: validate each spec")
+    if any(len(column) != count for column in varying.values()):
+        raise ValueError(f"specs_like: a varying field does not hold {count} values")
+    base = prototype.__dict__
+    # lists in the prototype (e.g. a VM's data disks) are each spec's own
+    lists = tuple(k for k, v in base.items() if k not in varying and v.__class__ is list)
+    fields_set = prototype.model_fields_set | set(varying)
+    names = tuple(varying)
+    new, set_attribute = object.__new__, object.__setattr__
+    specs: list[S] = []
+    append = specs.append
+    with gc_paused():
+        for values in zip(*varying.values()) if varying else repeat((), count):
+            fields = base.copy()
+            fields.update(zip(names, values))
+            for k in lists:
+                fields[k] = list(fields[k])
+            spec = new(cls)
+            set_attribute(spec, "__dict__", fields)
+            set_attribute(spec, "__pydantic_fields_set__", set(fields_set))
+            set_attribute(spec, "__pydantic_extra__", None)
+            set_attribute(spec, "__pydantic_private__", None)
+            append(spec)
+    return specs
+
+
+def validated_column(cls: type[_Spec], field: str, values: list[Any]) -> list[Any]:
+    """``values`` of ``cls``'s ``field`` as validating each spec would leave them (in one
+    pydantic call); raises ``ValidationError`` for a value that is not valid."""
+    validated: list[Any] = _column_adapter(cls, field).validate_python(values)
+    return validated
+
+
+@cache
+def _column_adapter(cls: type[_Spec], field: str) -> TypeAdapter[list[Any]]:
+    info = cls.model_fields[field]
+    annotation: Any = info.annotation
+    if info.metadata:  # the field's constraints and validators (min_length, parse_size...)
+        annotation = Annotated[tuple([annotation, *info.metadata])]
+    return TypeAdapter(list[annotation])
