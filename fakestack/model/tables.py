@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 from itertools import repeat, starmap
 from operator import attrgetter
@@ -162,7 +162,7 @@ def encode_columns(
     return {"count": count, "columns": varying, "same": same}
 
 
-def _all_alike(column: list[Any] | tuple[Any, ...], first: Any, copier: Any) -> bool:
+def _all_alike(column: Sequence[Any], first: Any, copier: Any) -> bool:
     """Whether the values of ``column``, all equal to ``first``, are all written as it is
     in JSON: equal is not enough for numbers (1 == 1.0 == True, 0.0 == -0.0) and what holds
     them (only strings in the fields a shallow copy copies)."""
