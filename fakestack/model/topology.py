@@ -77,7 +77,10 @@ AllocatorStrategy = Literal[
 
 
 class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=False)
+    # The validator is built at the first validation, not with the class: the built-in
+    # presets are constructed without one (``trusted_topology``), and building it takes
+    # longer than the rest of ``fakestack serve``'s start.
+    model_config = ConfigDict(extra="forbid", frozen=False, defer_build=True)
 
 
 class ZoneSpec(_Spec):

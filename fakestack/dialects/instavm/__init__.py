@@ -7,7 +7,8 @@ The modules follow the dialect skeleton (``fakestack/dialects/__init__.py``): ``
 options), ``handlers`` (one method per endpoint) over ``service`` (InstaVM's records
 and the model operations behind them), ``render`` (record shapes, Starlette's JSON),
 ``errors``, ``auth`` (API keys); InstaVM's own: ``schemas`` + ``validation`` (request
-models, 422 items), ``ids``.
+models, 422 items), ``ids``, ``mount`` (the prefixes the dialect owns: mounting it loads
+neither the route table nor the request validation, its first request does).
 """
 
 from .dialect import InstaVMDialect, create_dialect

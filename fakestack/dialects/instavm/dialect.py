@@ -10,7 +10,7 @@ and adopts the topology's VMs at the first InstaVM request.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -27,10 +27,12 @@ from .errors import (
     not_implemented,
     route_not_found,
 )
+from .mount import PREFIXES, SHARED_PREFIXES
 from .render import json_response
-from .routes import PREFIXES, SHARED_PREFIXES, Endpoint, resolve
 from .service import SETTLE_KEY, settler_for
-from .validation import MISSING, read_body, validate_body
+
+if TYPE_CHECKING:
+    from .routes import Endpoint
 
 NAME = "instavm"
 
@@ -99,6 +101,11 @@ class InstaVMDialect:
         return Response(b"Internal Server Error", status=500, mimetype="text/plain")
 
     def _handle(self, request: Request) -> Response:
+        # The route table and the request models load at the first request, not when the
+        # app mounts the dialect (``fakestack serve`` answers sooner).
+        from .routes import resolve
+        from .validation import MISSING, read_body, validate_body
+
         if request.path == "/openapi.json" and request.method in ("GET", "HEAD"):
             from .openapi import openapi_document
 

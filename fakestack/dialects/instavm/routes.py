@@ -14,6 +14,7 @@ from typing import Any
 
 from ..kit.routing import Match, Router
 from . import schemas
+from .mount import PREFIXES, SHARED_PREFIXES  # noqa: F401 - re-exported (where they were)
 from .validation import Param
 
 WAIT = Param("wait", bool, True)
@@ -179,38 +180,6 @@ OUT_OF_SCOPE: tuple[Endpoint, ...] = tuple(
 )
 
 ALL_ENDPOINTS = ENDPOINTS + OUT_OF_SCOPE
-PREFIXES = (
-    "/v1/vms",
-    # shared with ZStack's /v1 alias (its volumes API): claimed by the credentials
-    "/v1/volumes",
-    "/v1/snapshots",
-    "/v1/sessions",
-    "/v1/executions",
-    "/v1/egress",
-    # SDK paths no other dialect has (ZStack's /v1 alias has none of these segments)
-    "/v1/api-keys",
-    "/v1/audit",
-    "/v1/computeruse",
-    "/v1/credits",
-    "/v1/custom-domains",
-    "/v1/recordings",
-    "/v1/shares",
-    "/v1/tapes",
-    "/v1/templates",
-    "/v1/users",
-    "/v1/vaults",
-    "/v1/webhooks",
-    "/execute",
-    "/execute_async",
-    "/kill",
-    "/upload",
-    "/download",
-    "/openapi.json",  # the dialect's OpenAPI document, where FastAPI serves it
-)
-
-# Prefixes ZStack's REST API serves too (under /v1): InstaVM takes a request there only
-# when it carries an InstaVM key (``InstaVMDialect.accepts``).
-SHARED_PREFIXES = ("/v1/volumes",)
 
 
 def route_table() -> Router:

@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Literal
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -64,9 +65,15 @@ class _Shape:
     """Every route of one pattern shape (placeholders unnamed)."""
 
     key: str
-    regex: re.Pattern
+    source: str  # the regex, compiled on the first match it is tried for
     rank: tuple  # sort key: (specificity, seq) or (seq,)
     routes: list[Route] = field(default_factory=list)
+
+    # Compiled when first needed: a table of 1 700 shapes (ZStack's) would spend tens of
+    # milliseconds compiling at start, and a request tries only the few of its bucket.
+    @cached_property
+    def regex(self) -> re.Pattern:
+        return re.compile(self.source)
 
 
 @dataclass
@@ -125,7 +132,7 @@ class Router:
             rank: tuple = (self._seq,)
             if self.order == "specific":
                 rank = (tuple(1 if s == "{}" else 0 for s in segments), self._seq)
-            shape = _Shape(key, re.compile(regex), rank)
+            shape = _Shape(key, regex, rank)
             self._shapes[key] = shape
             first = None if segments[0] == "{}" else segments[0]
             bucket = self._index.setdefault((len(segments), first), [])

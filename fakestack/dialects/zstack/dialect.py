@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
@@ -89,7 +90,6 @@ class ZStackDialect:
         from .legacy import LegacyEndpoint
 
         self.cloud = cloud
-        self.routes = _route_table()
         self.legacy = LegacyEndpoint(self)
         self.sources = render.sources(cloud)
         self.webhook_sender = webhooks.background_sender
@@ -97,6 +97,12 @@ class ZStackDialect:
         # listeners on every tick and before every request the app serves.
         cloud.on_time(self._on_time)
         sessions.ensure_defaults(self.state)
+
+    @cached_property
+    def routes(self) -> Router:
+        """The route table, looked up at the first request (not at start: building it
+        costs more than everything else a ``serve`` does before its first answer)."""
+        return _route_table()
 
     def _on_time(self, cloud) -> None:
         if self.state.get("webhookPending"):
