@@ -21,10 +21,11 @@ from test_issue16_properties import NEW_OPS, apply_new
 from test_properties import OPS, PRELUDE, SETTINGS, topologies
 
 from fakestack import Cloud, ManualClock
-from fakestack.model import tables
+from fakestack.model import presets, tables
 from fakestack.model.cloud import COLLECTIONS
 from fakestack.model.presets import scale, scale_document
 from fakestack.model.topology import Topology, parse_topology
+from fakestack.model.trusted_topology import construct
 
 V1 = Path(__file__).parent / "snapshots_v1"
 V1_FILES = sorted(V1.glob("*.json"))
@@ -175,11 +176,19 @@ def test_many_host_and_vm_specs_restore_validated_column_by_column():
 
 
 @SETTINGS
-@given(st.integers(1, 60), st.integers(0, 200), st.integers(1, 25))
-def test_scale_is_its_document_validated(hosts, vms, per_cluster):
-    built = scale(hosts, vms, per_cluster)
+@given(st.integers(1, 60), st.integers(0, 200), st.integers(1, 25), st.booleans())
+def test_scale_is_its_document_validated(hosts, vms, per_cluster, constructed):
+    if constructed:  # as a fresh process makes it (no validator built yet: see trusted_topology)
+        real_trusted, presets.trusted = presets.trusted, construct
+        try:
+            built = scale(hosts, vms, per_cluster)
+        finally:
+            presets.trusted = real_trusted
+    else:
+        built = scale(hosts, vms, per_cluster)
     validated = parse_topology(scale_document(hosts, vms, per_cluster))
     assert built == validated
+    assert json.dumps(built.model_dump(mode="json")) == json.dumps(validated.model_dump(mode="json"))
     assert [s.model_fields_set for s in built.hosts + built.vms] == [
         s.model_fields_set for s in validated.hosts + validated.vms
     ]
