@@ -7,6 +7,7 @@ snapshot, through JSON and ``Cloud.restore``, gives the same snapshot byte for b
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,7 @@ from fakestack.model.topology import Topology, parse_topology
 from fakestack.model.trusted_topology import construct
 
 V1 = Path(__file__).parent / "snapshots_v1"
+SCENARIOS = Path(__file__).resolve().parents[2] / "scenarios"
 V1_FILES = sorted(V1.glob("*.json"))
 
 
@@ -75,6 +77,24 @@ def test_a_version_1_snapshot_restores_to_the_same_state(path):
         c.stop_vm(c.vms.values()[0])
         c.create_vm("after", image=c.images.values()[0], instance_offering=c.instance_offerings.values()[0])
     assert json.dumps(cloud.snapshot()) == json.dumps(again.snapshot())
+
+
+@pytest.mark.parametrize("path", V1_FILES, ids=lambda p: p.stem)
+def test_a_snapshot_in_version_1_is_what_the_old_format_wrote_byte_for_byte(path):
+    text = path.read_text().rstrip("\n")
+    cloud = Cloud.restore(json.loads(text))
+    assert json.dumps(Cloud.snapshot_version_1(cloud.snapshot()), separators=(",", ":")) == text
+
+
+@pytest.mark.parametrize("name", [p.stem for p in V1_FILES if (SCENARIOS / f"{p.stem}.yaml").exists()])
+def test_a_transcript_hashes_the_state_as_before_the_format_changed(name):
+    from fakestack.scenarios.replaying import replay
+
+    old = json.loads((V1 / f"{name}.json").read_text())  # the final state, as written then
+    expected = hashlib.sha256(
+        json.dumps(old, sort_keys=True, separators=(",", ":"), default=str).encode()
+    ).hexdigest()
+    assert json.loads(replay(SCENARIOS / f"{name}.yaml").transcript)["final_state_sha256"] == expected
 
 
 def test_the_demo_fixture_is_a_new_demo_cloud():
@@ -235,6 +255,9 @@ def test_snapshot_json_restore_snapshot_is_a_fixed_point(topology, ops):
     assert json.dumps(restored.snapshot()) == text
     assert restored.snapshot() == json.loads(text)
     restored.check_invariants()
+    # written in the old format, it restores to the same cloud too
+    old = json.loads(json.dumps(Cloud.snapshot_version_1(json.loads(text))))
+    assert json.dumps(Cloud.restore(old).snapshot()) == text
     # the same cloud, snapshotted again: the same bytes (deterministic, nothing consumed)
     assert json.dumps(cloud.snapshot()) == text
     # and the restored cloud goes on as the original does
