@@ -19,8 +19,8 @@ where every collection (and every list of specs in the topology) is a *table* (s
 fields at their default in every record left out.  ``Cloud.snapshot_records(snapshot,
 "vms")`` reads a table back as one dict per entity, for any version.
 
-Version 1 (fakestack before issue 18) kept each collection as a list of one dict per
-entity; ``Cloud.restore`` still reads it.
+Version 1 (what fakestack wrote before) kept each collection as a list of one dict per
+entity; ``Cloud.restore`` still reads it, and ``Cloud.snapshot_version_1`` writes it.
 """
 
 from __future__ import annotations
@@ -257,9 +257,10 @@ def _jsonable(value: Any) -> Any:
 
 
 # -- the topology -----------------------------------------------------------------------
-# Its lists of specs are tables too.  A snapshot's hosts and VMs (up to 100,000) are read
-# back as copies of one validated spec with the fields that differ validated column by
-# column (``specs_like``), not one spec at a time (half a second for 100,000 VMs).
+# Its lists of specs are tables too.  A snapshot's many hosts and VMs (up to 100,000) are
+# read back as copies of one validated spec with the fields that differ validated column by
+# column (``specs_like``), not one spec at a time (half a second for 100,000 VMs), then
+# checked against the rest of the topology as validating it does.
 
 _SPEC_LISTS = {
     name: info.annotation.__args__[0]  # type: ignore[union-attr]
@@ -301,6 +302,8 @@ def _topology_from_json(data: dict[str, Any]) -> Topology:
     topology = Topology.model_validate(document)
     for name, (spec_cls, table) in many.items():
         setattr(topology, name, _many_specs(spec_cls, table, f"topology.{name}"))
+    if many:  # their references (names unique, offerings, images... known), as validated
+        topology._references()
     return topology
 
 

@@ -193,6 +193,14 @@ def test_many_host_and_vm_specs_restore_validated_column_by_column():
     bad["topology"]["hosts"]["same"]["cpu_num"] = 0
     with pytest.raises(ValidationError, match="greater than 0"):
         Cloud.restore(bad)
+    bad = json.loads(text)
+    bad["topology"]["vms"]["same"]["image"] = "nope"
+    with pytest.raises(ValueError, match=r"^vms\[0\]\.image: unknown image 'nope'; vms\[1\]"):
+        Cloud.restore(bad)
+    bad = json.loads(text)
+    bad["topology"]["vms"]["columns"]["name"][9] = "vm-1"
+    with pytest.raises(ValueError, match=r"vms\[9\]\.name: duplicate name 'vm-1'"):
+        Cloud.restore(bad)
 
 
 @SETTINGS
