@@ -39,7 +39,7 @@ from .clock import Clock, clock_from_dict
 from .ids import rng_from_json, rng_to_json
 from .kinds import BackupStorageKind, ImageKind, PrimaryStorageKind
 from .state import CloudState
-from .topology import Topology, specs_like, validated_column
+from .topology import Topology, reference_problems, specs_like, validated_column
 
 __all__ = ["SNAPSHOT_VERSION", "PersistenceMixin", "gc_paused"]
 
@@ -303,7 +303,9 @@ def _topology_from_json(data: dict[str, Any]) -> Topology:
     for name, (spec_cls, table) in many.items():
         setattr(topology, name, _many_specs(spec_cls, table, f"topology.{name}"))
     if many:  # their references (names unique, offerings, images... known), as validated
-        topology._references()
+        problems = reference_problems(topology)
+        if problems:
+            raise ValueError("; ".join(problems))
     return topology
 
 
