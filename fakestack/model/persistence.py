@@ -224,7 +224,8 @@ def _jobs_table(jobs: Any) -> dict[str, Any]:
         list(map(as_json[name], map(getter, jobs))) if name in as_json else list(map(getter, jobs))
         for name, getter in zip(layout.fields, layout.getters)
     ]
-    return tables.encode_columns(len(jobs), columns, layout)
+    # (the values made above are the table's own: no second copy)
+    return tables.encode_columns(len(jobs), columns, layout, fresh=True)
 
 
 def _error_json(error: Any) -> Any:

@@ -136,18 +136,24 @@ def test_a_snapshot_shares_no_list_or_dict_with_the_cloud_nor_a_restored_cloud_w
     cloud = Cloud("demo", clock=ManualClock())
     cloud.clone_vm("golden", ["a", "b"])
     cloud.dialect_state("t")["x"] = {"y": [1]}
+    cloud.submit("vm.stop", cloud.stop_vm, "no such vm")  # a failed job: its error a dict once restored
+    cloud.timed_job("image.build", 5, result={"sizes": [1, 2]})
     before = json.dumps(cloud.snapshot())
     dump = cloud.snapshot()
     _scribble(dump)
     assert json.dumps(cloud.snapshot()) == before
     dump = json.loads(before)
     first, second = Cloud.restore(dump), Cloud.restore(dump)
+    _scribble(first.snapshot())
+    assert json.dumps(first.snapshot()) == before
     for vm in first.vms:
         vm.nic_uuids.append("x")
         vm.l3_network_uuids.clear()
     first.l3_networks.values()[0].used.clear()
     first.images.values()[0].backup_storage_refs[0]["status"] = "x"
     first.dialect_state("t")["x"]["y"].append(2)
+    first.jobs.values()[-2].error["scribbled"] = True
+    first.jobs.values()[-1].result["sizes"].append(3)
     assert json.dumps(dump) == before
     assert json.dumps(second.snapshot()) == before
 
