@@ -100,7 +100,7 @@ class HostIndex:
         last_host: Host | None = None,
         exclude: Iterable[str] = (),
     ) -> Host:
-        excluded = set(exclude) if exclude else ()
+        excluded = set(exclude)
         fits = self.fits
 
         def ok(h: Host) -> bool:
