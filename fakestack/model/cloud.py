@@ -7,6 +7,7 @@ would.  Operations return entities; dialects render them.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import random
 import threading
@@ -154,8 +155,12 @@ class Cloud(
         # change where VMs land
         self.fault_rng = random.Random(f"fakestack-faults:{seed}")
         self.lock = threading.RLock()
-        for attr, _cls in self.COLLECTIONS:
-            setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1]))
+        # a collection whose index watches an attribute registers here, so that ``_set``
+        # (and its undo) writes that attribute through the collection
+        self._watching: dict[type, Collection[Any]] = {}
+        for attr, cls in self.COLLECTIONS:
+            register = functools.partial(self._watching.__setitem__, cls)
+            setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1], on_watch=register))
         self.image_caches: dict[str, str] = {}  # "<image>:<ps>" -> node uuid
         self.host_index = HostIndex(self.rng)
         self._dialect_state: dict[str, dict[str, Any]] = {}

@@ -1,11 +1,14 @@
-"""Insertion-ordered collections with lookup by uuid and by name."""
+"""Insertion-ordered collections with lookup by uuid and by name (and, once asked for,
+secondary indexes: see ``indexes``)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, ValuesView
+import gc
+from collections.abc import Callable, Iterable, Iterator, ValuesView
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import NotFound
+from .indexes import GroupIndex, Index, OrderIndex
 
 
 class Keyed(Protocol):
@@ -23,20 +26,42 @@ class Collection(Generic[T]):
     ``get`` accepts a uuid, a name (first entity with that name) or the entity itself.
     """
 
-    def __init__(self, kind: str) -> None:
+    def __init__(self, kind: str, on_watch: Callable[[Collection[T]], object] | None = None) -> None:
         self.kind = kind
         self._by_uuid: dict[str, T] = {}
         self._by_name: dict[str, list[str]] = {}
         self._seq: dict[str, int] = {}  # insertion number, so an undone removal keeps its place
         self._next_seq = 0
+        # secondary indexes, made on first use (``group_index``, ``order_index``)
+        self._indexes: list[Index] = []
+        self._by_number: dict[int, T] = {}  # insertion number -> entity, while indexes exist
+        self._dirty: dict[int, T | None] = {}  # changed since the indexes caught up (None: gone)
+        self.watched: frozenset[str] = frozenset()  # the attributes some index reads
+        self._on_watch = on_watch  # told when this collection first watches an attribute
 
     def add(self, entity: T) -> T:
+        if self._indexes:
+            return self._add_filed(entity)
         self._by_uuid[entity.uuid] = entity
         self._next_seq += 1
         self._seq[entity.uuid] = self._next_seq
         name = getattr(entity, "name", None)
         if name is not None:
             self._by_name.setdefault(name, []).append(entity.uuid)
+        return entity
+
+    def _add_filed(self, entity: T) -> T:
+        """``add`` while indexes exist (the same, and the indexes are told)."""
+        replaced = self._seq.get(entity.uuid)
+        if replaced is not None:
+            self._unfile(replaced)
+        self._by_uuid[entity.uuid] = entity
+        self._next_seq += 1
+        self._seq[entity.uuid] = self._next_seq
+        name = getattr(entity, "name", None)
+        if name is not None:
+            self._by_name.setdefault(name, []).append(entity.uuid)
+        self._file(self._next_seq, entity)
         return entity
 
     def extend(self, entities: list[T]) -> None:
@@ -51,12 +76,16 @@ class Collection(Generic[T]):
             name = getattr(entity, "name", None)
             if name is not None:
                 by_name.setdefault(name, []).append(uuid)
+            if self._indexes:
+                self._file(number, entity)
         self._next_seq = number
 
     def remove(self, entity: T) -> int:
         """Remove ``entity``; returns its insertion number for ``restore``."""
         del self._by_uuid[entity.uuid]
         seq = self._seq.pop(entity.uuid)
+        if self._indexes:
+            self._unfile(seq)
         name = getattr(entity, "name", None)
         if name is not None:
             uuids = self._by_name.get(name)
@@ -79,6 +108,8 @@ class Collection(Generic[T]):
             uuids = self._by_name.setdefault(name, [])
             uuids.append(uuid)
             uuids.sort(key=order.__getitem__)
+        if self._indexes:
+            self._file(seq, entity)
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
@@ -136,3 +167,108 @@ class Collection(Generic[T]):
         self._by_uuid.clear()
         self._by_name.clear()
         self._seq.clear()
+        self._by_number.clear()
+        self._dirty.clear()
+        for index in self._indexes:
+            index.clear()
+
+    # -- secondary indexes ------------------------------------------------------------
+    # A change only notes the entity's number in ``_dirty`` (None: removed); the indexes
+    # take the noted entities in when they are next asked for (``_catch_up``).  So a new VM
+    # that goes Created -> Starting -> Running is filed once, and a run of clones costs a
+    # dictionary write per change, the filing waiting for the next query.
+
+    def group_index(self, attr: str) -> GroupIndex:
+        """The entities grouped by ``attr``'s value (made now if it is the first call),
+        as they are now: ask again after a change."""
+        self._catch_up()
+        for index in self._indexes:
+            if isinstance(index, GroupIndex) and index.attr == attr:
+                return index
+        made = GroupIndex(attr)
+        self._start(made)
+        return made
+
+    def order_index(self, attr: str, key: Callable[[Any], Any]) -> OrderIndex:
+        """The entities ordered by ``key(attr's value)``, then by insertion (made now if it
+        is the first call with this attribute and this very key function), as they are
+        now: ask again after a change."""
+        self._catch_up()
+        for index in self._indexes:
+            if isinstance(index, OrderIndex) and index.attr == attr and index.key is key:
+                return index
+        made = OrderIndex(attr, key)
+        self._start(made)
+        return made
+
+    def _start(self, index: Index) -> None:
+        # no cyclic collection while the build allocates (acyclic) numbers and lists: one
+        # would walk every object of a large cloud (most of the build's time)
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            if not self._indexes:
+                seq = self._seq
+                self._by_number = {seq[uuid]: entity for uuid, entity in self._by_uuid.items()}
+            index.load(self._by_number)
+        finally:
+            if collecting:
+                gc.enable()
+        self._indexes.append(index)
+        first = index.attr not in self.watched
+        self.watched = self.watched | {index.attr}
+        if first and self._on_watch is not None:
+            self._on_watch(self)
+
+    def by_number(self, number: int) -> T:
+        """The entity with this insertion number (while an index exists)."""
+        return self._by_number[number]
+
+    def entities_of(self, numbers: Iterable[int]) -> Iterator[T]:
+        """The entities of insertion ``numbers`` (from an index), in that order."""
+        return map(self._by_number.__getitem__, numbers)
+
+    def set_attr(self, entity: T, attr: str, value: Any) -> None:
+        """``setattr``, telling the indexes that read ``attr`` when ``entity`` is in this
+        collection (not undoable: the cloud's ``_set`` is)."""
+        setattr(entity, attr, value)
+        if attr in self.watched:
+            seq = self._seq.get(entity.uuid)
+            if seq is not None and self._by_number.get(seq) is entity:
+                self._dirty[seq] = entity
+
+    def _file(self, seq: int, entity: T) -> None:
+        self._by_number[seq] = entity
+        self._dirty[seq] = entity
+
+    def _unfile(self, seq: int) -> None:
+        if self._by_number.pop(seq, None) is not None:
+            self._dirty[seq] = None
+
+    def _catch_up(self) -> None:
+        """File the entities changed since the indexes were last asked for."""
+        dirty = self._dirty
+        if not dirty:
+            return
+        for index in self._indexes:
+            attr = index.attr
+            for seq, entity in dirty.items():
+                if entity is None:
+                    index.discard(seq)
+                else:
+                    index.place(seq, getattr(entity, attr, None))
+        dirty.clear()
+
+    def index_breaches(self) -> list[str]:
+        """How the indexes differ from what a scan of the entities gives (none when sound)."""
+        if not self._indexes:
+            return []
+        self._catch_up()
+        seq = self._seq
+        numbered = {seq[uuid]: entity for uuid, entity in self._by_uuid.items()}
+        breaches = []
+        if self._by_number != numbered:
+            breaches.append(f"{self.kind}: the insertion numbers differ from the collection's")
+        for index in self._indexes:
+            breaches.extend(f"{self.kind}: {b}" for b in index.breaches(numbered))
+        return breaches

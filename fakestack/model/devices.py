@@ -146,7 +146,7 @@ class DeviceMixin(CloudState):
                 uuids.append(vol.uuid)
         vm.data_volume_uuids = uuids
         vm.nic_uuids = [self._allocate_nic(vm, l3, i).uuid for i, l3 in enumerate(networks)]
-        vm.state = "Running"
+        self._set(vm, "state", "Running")  # as every write: the VM indexes follow it
         if not power_on:
             self._stop(vm)
         return vm

@@ -201,6 +201,8 @@ class InvariantsMixin(CloudState):
             elif vol.node_uuid is not None and latest.node_uuid not in self._ancestor_disks(vol.node_uuid):
                 breaches.append(f"volume {vol.uuid}: its disk does not build on its latest snapshot's disk")
         breaches.extend(self._extra_invariant_breaches())
+        for collection in self._watching.values():  # every secondary index equals a scan
+            breaches.extend(collection.index_breaches())
         if breaches:
             raise InvariantViolation(breaches)
 

@@ -85,6 +85,8 @@ class CloudState:
     _job_hang: bool
     _time_listeners: dict[str, Callable[..., None]]
     _host_seq: int
+    # entity class -> its collection, for the collections where an index watches attributes
+    _watching: dict[type, Collection[Any]]
 
     if TYPE_CHECKING:
         # Helpers one mixin takes from another, as declared by the mixin that defines them.

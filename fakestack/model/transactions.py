@@ -213,11 +213,23 @@ class TransactionMixin(CloudState):
             raise effects.error
 
     def _set(self, obj: Any, attr: str, value: Any) -> None:
-        """Set an attribute, undoably."""
+        """Set an attribute, undoably (and through the entity's collection when one of its
+        indexes reads that attribute)."""
         undo = self._undo
         if undo is not None:
             undo.append((obj, attr, getattr(obj, attr)))
-        setattr(obj, attr, value)
+        if self._watching:
+            self._assign(obj, attr, value)
+        else:
+            setattr(obj, attr, value)
+
+    def _assign(self, obj: Any, attr: str, value: Any) -> None:
+        """``setattr``, through the collection of ``obj``'s kind when an index watches it."""
+        collection = self._watching.get(obj.__class__)
+        if collection is not None and attr in collection.watched:
+            collection.set_attr(obj, attr, value)
+        else:
+            setattr(obj, attr, value)
 
     def _unwind(self, mark: int) -> None:
         """Undo every change recorded after position ``mark`` of the undo log, newest first.
@@ -227,7 +239,10 @@ class TransactionMixin(CloudState):
         while len(undo) > mark:
             step = undo.pop()
             if isinstance(step, tuple):
-                setattr(*step)
+                if self._watching:
+                    self._assign(*step)
+                else:
+                    setattr(*step)
             else:
                 step()
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from vsphere_support import Surfaces
 
@@ -85,3 +85,49 @@ def test_a_filtered_vm_list_answers_as_every_vm_tested_against_the_filter(filter
     response = surfaces.client.get(f"/rest/vcenter/vm?{query}", headers=surfaces.headers)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert [s["vm"] for s in response.get_json()["value"]] == reference(surfaces, cloud, filters)
+
+
+FILTERS = st.fixed_dictionaries(
+    {}, optional={k: st.lists(st.sampled_from(v), max_size=3) for k, v in MOIDS.items() if k != "vms"}
+)
+CHANGES = st.tuples(
+    st.sampled_from(["clone", "stop", "start", "pause", "destroy", "recover", "migrate", "failed_clone"]),
+    st.integers(0, 20),
+)
+
+
+def _change(cloud, change) -> None:
+    from fakestack import DomainError, faults
+
+    kind, pick = change
+    vms = cloud.vms.values()
+    vm = vms[pick % len(vms)]
+    try:
+        if kind == "clone":
+            cloud.clone_vm(cloud.vms.get("golden"), ["web-1", "web-9"])
+        elif kind == "failed_clone":
+            with faults.inject(cloud, faults.exhaust("vm.clone", "host.memory")):
+                cloud.clone_vm(cloud.vms.get("golden"), ["web-1"])
+        else:
+            getattr(cloud, f"{kind}_vm")(vm)
+    except DomainError:
+        pass
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(st.tuples(CHANGES, FILTERS), min_size=1, max_size=6))
+@example([(("stop", 1), {"hosts": ["host-1", "host-2", "host-3"]})])  # a stopped VM: its last host
+@example([(("migrate", 0), {"hosts": ["host-1"], "power_states": ["POWERED_ON"]})])
+def test_a_vm_list_filtered_by_host_and_power_state_follows_the_vms_changes(steps):
+    """The host and power-state picks come from the model's indexes: after clones, starts,
+    stops, migrations and failed clones the list is still every VM tested one by one."""
+    cloud = Cloud("demo", seed=0, clock=ManualClock())
+    cloud.clone_vm(cloud.vms.get("golden"), ["web-1", "web-2", "db"])
+    surfaces = Surfaces(cloud)
+    for change, filters in steps:
+        _change(cloud, change)
+        surfaces.client.get("/rest/vcenter/vm", headers=surfaces.headers)  # number new VMs
+        query = "&".join(f"filter.{k}={v}" for k, vs in filters.items() for v in vs)
+        response = surfaces.client.get(f"/rest/vcenter/vm?{query}", headers=surfaces.headers)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        assert [s["vm"] for s in response.get_json()["value"]] == reference(surfaces, cloud, filters), change

@@ -14,7 +14,7 @@ from ..kit.jobs import finishes_within, run_job, wait_for_job, wait_until
 from . import specs
 from .choices import LIST_LIMITS
 from .errors import not_found, vapi_error
-from .inventory import INVISIBLE_VM_STATES, ROOT_FOLDER, connection_state, power_state
+from .inventory import INVISIBLE_VM_STATES, POWER_STATES, ROOT_FOLDER, connection_state, power_state
 from .registry import operation
 from .render import (
     copy_device_keys,
@@ -174,7 +174,35 @@ def _vm_candidates(inv, f) -> Iterable:
                 if vm.state not in INVISIBLE_VM_STATES:
                     found[vm.uuid] = vm
         return list(found.values())
+    # the hosts or power states the filter names, through the model's indexes (the smaller
+    # pick): every VM that may pass the filter's test, in the model's order
+    picks = []
+    if f.hosts:
+        picks.append(_on_hosts_pick(inv, f.hosts))
+    if f.power_states:
+        picks.append(_in_power_states_pick(cloud, f.power_states))
+    if picks:
+        _, numbers = min(picks, key=lambda pick: pick[0])
+        return [vm for vm in cloud.vms.entities_of(numbers()) if vm.state not in INVISIBLE_VM_STATES]
     return inv.visible_vms()
+
+
+def _on_hosts_pick(inv, hosts: list):
+    """(at most how many, a function giving the insertion numbers) of the VMs whose host,
+    or last host, is one of ``hosts`` (moids)."""
+    wanted = [entry[1] for entry in map(inv.objects.get, hosts) if entry is not None and entry[0] == "host"]
+    vms = inv.cloud.vms
+    on, last = vms.group_index("host_uuid"), vms.group_index("last_host_uuid")
+    size = sum(map(on.count, wanted)) + sum(map(last.count, wanted))
+    return size, lambda: sorted(set(on.numbers(wanted)) | set(last.numbers(wanted)))
+
+
+def _in_power_states_pick(cloud, power_states: list):
+    """The same for the VMs in one of ``power_states`` (by the model states they show as)."""
+    wanted = frozenset(power_states)
+    index = cloud.vms.group_index("state")
+    states = [state for state in index.values() if POWER_STATES.get(state, "POWERED_OFF") in wanted]
+    return sum(map(index.count, states)), lambda: index.numbers(states)
 
 
 def _on_hosts(inv, hosts: list | None):

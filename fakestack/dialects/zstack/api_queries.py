@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .entity_query import run_entity_query
+from .indexed_query import run_indexed_query
 from .query import schema_for
 from .registry import Call, api
 
@@ -13,8 +14,10 @@ def _query(call: Call) -> dict:
     collection = source.collection
     spec = call.query
     # Equality on uuid or name (GET /resources/{uuid}, q=name=x) selects entities through
-    # the collection's indexes; every other condition is tested on the entities, rendering
-    # only what the reply shows (see entity_query).
+    # the collection's indexes; else a condition on an indexed field or a sort on an
+    # ordered one may start from the model's secondary indexes (see indexed_query); every
+    # other condition is tested on the entities, rendering only what the reply shows (see
+    # entity_query).
     entities = None
     remaining = []
     for condition in spec.conditions:
@@ -37,11 +40,22 @@ def _query(call: Call) -> dict:
             raw = condition.value
             values = set(raw if isinstance(raw, list) else str(raw).split(","))
             entities = [e for e in entities if getattr(e, attr, None) in values]
-    if entities is None:
-        entities = source.live(cloud)
-    reply = run_entity_query(
-        cloud, entities, spec, collection, source.render, source.fields, source.compact, conditions=remaining
-    )
+    reply = None
+    if entities is None and source.keep is None and (source.indexed or source.ordered):
+        reply = run_indexed_query(cloud, getattr(cloud, source.attr), spec, remaining, source)
+    if reply is None:
+        if entities is None:
+            entities = source.live(cloud)
+        reply = run_entity_query(
+            cloud,
+            entities,
+            spec,
+            collection,
+            source.render,
+            source.fields,
+            source.compact,
+            conditions=remaining,
+        )
     if "inventories" in reply:
         call.schema = schema_for(reply["inventories"], collection, class_of=source.class_of)
     return reply

@@ -20,7 +20,7 @@ import heapq
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
-from itertools import compress, repeat, tee
+from itertools import compress, islice, repeat, tee
 from typing import Any
 
 from .query import (
@@ -172,7 +172,8 @@ def run_entity_query(
     return _run(cloud, entities, spec, conditions, collection, _Rows(cloud, render), fields, compact)
 
 
-def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
+def _tests(cloud, conditions, collection, rows, fields):
+    """The conditions as filters done in C (``_c_filter``) and tests in Python."""
     c_filters = []
     python_tests: list[Callable[[Any], bool]] = []
     for condition in conditions:
@@ -185,7 +186,23 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
                 python_tests.append(_field_test(cloud, field, condition))
         else:
             python_tests.append(_record_test(rows, condition, collection))
+    return c_filters, python_tests
 
+
+def filtered(cloud, entities: Iterable, conditions, collection, rows, fields) -> Iterator:
+    """The entities that meet every condition (safe ones: see ``_path_is_safe``), lazily,
+    in their order."""
+    c_filters, python_tests = _tests(cloud, conditions, collection, rows, fields)
+    matched: Iterator = iter(entities)
+    for keep in c_filters:
+        matched = keep(matched)
+    for test in python_tests:
+        matched = filter(test, matched)
+    return matched
+
+
+def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
+    c_filters, python_tests = _tests(cloud, conditions, collection, rows, fields)
     if (
         spec.count
         and len(c_filters) == 1
@@ -205,12 +222,7 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
     if need_all:
         chosen = list(matched)
     else:
-        chosen = []
-        wanted = max(start + spec.limit, 1)
-        for entity in matched:
-            chosen.append(entity)
-            if len(chosen) >= wanted:
-                break
+        chosen = list(islice(matched, max(start + spec.limit, 1)))
 
     check_reply_names(spec, collection)
     total = len(chosen)
@@ -241,6 +253,12 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
         if texts is not None:
             chosen = [entities[i] for i in chosen]
     page = chosen[start : start + spec.limit] if spec.limit >= 0 else chosen[start:]
+    return page_reply(cloud, page, spec, total, rows, fields, compact)
+
+
+def page_reply(cloud, page, spec: QuerySpec, total: int, rows: _Rows, fields, compact) -> dict[str, Any]:
+    """The reply for the entities of one page: their inventories (only the fields asked
+    for), and the total when the query asks for it."""
     if spec.fields is not None and compact and all(name in fields for name in spec.fields):
         readers = [(name, fields[name].read) for name in spec.fields]
         inventories = []

@@ -1032,6 +1032,8 @@ class Source:
         class_of: Callable | None = None,
         fields: dict[str, Field] | None = None,
         compact: bool = False,
+        indexed: tuple[str, ...] = (),
+        ordered: tuple[str, ...] = (),
     ) -> None:
         self.collection = collection
         self.attr = attr
@@ -1041,6 +1043,10 @@ class Source:
         # top-level fields readable from the entity; ``compact``: the renderer omits nulls
         self.fields = fields or {}
         self.compact = compact
+        # fields (attributes of ``fields``) that the model's indexes group by, and order
+        # by (see indexed_query)
+        self.indexed = indexed
+        self.ordered = ordered
 
     def entities(self, cloud) -> list:
         items = getattr(cloud, self.attr)
@@ -1153,7 +1159,15 @@ def _sources(cloud) -> dict[str, Source]:
         },
     )
     return {
-        "QueryVmInstance": Source(vm, "vms", vm_inventory, fields=VM_FIELDS, compact=True),
+        "QueryVmInstance": Source(
+            vm,
+            "vms",
+            vm_inventory,
+            fields=VM_FIELDS,
+            compact=True,
+            indexed=("state", "hostUuid", "lastHostUuid", "cpuNum", "memorySize"),
+            ordered=("name",),
+        ),
         "QueryVmNic": Source(NIC, "nics", nic_inventory),
         "QueryVolume": Source(volume, "volumes", volume_inventory),
         "QueryHost": Source(host, "hosts", host_inventory),
