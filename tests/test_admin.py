@@ -94,7 +94,7 @@ def test_state_is_the_snapshot_and_restores_to_the_same_state(client, cloud):
     assert status == 200
     assert body == json.loads(json.dumps(cloud.snapshot()))
     assert Cloud.restore(body).snapshot() == body
-    assert [vm["name"] for vm in body["vms"]] == ["golden"]
+    assert [vm["name"] for vm in Cloud.snapshot_records(body, "vms")] == ["golden"]
 
 
 def test_capacity_is_the_cloud_capacity_table(client, cloud):

@@ -54,6 +54,11 @@ def _json(data, status=200):
     return Response(json.dumps(data), status=status, mimetype="application/json")
 
 
+def state_vm_names(path) -> list[str]:
+    """The names of the VMs in the state file at ``path``."""
+    return [vm["name"] for vm in Cloud.snapshot_records(read_state_file(path), "vms")]
+
+
 def serve(cloud, **kw):
     return start_server(cloud, app=make_app(cloud, dialects=[VmDialect(cloud)]), **kw)
 
@@ -135,11 +140,11 @@ def test_state_file_follows_every_mutating_request_before_the_answer(cloud, tmp_
     with serve(cloud, state_file=path) as server:
         with httpx.Client(base_url=server.url) as http:
             assert http.post("/t/clone/golden/c1").status_code == 201
-            assert [vm["name"] for vm in read_state_file(path)["vms"]] == ["golden", "c1"]
+            assert state_vm_names(path) == ["golden", "c1"]
             http.post("/_fakestack/clock", json={"advance": 120})
             assert read_state_file(path)["clock"]["offset"] == 120.0
             http.post("/t/destroy/c1")
-            assert [vm["name"] for vm in read_state_file(path)["vms"]] == ["golden"]
+            assert state_vm_names(path) == ["golden"]
     assert sorted(os.listdir(tmp_path)) == ["state.json"]  # no temporary files left behind
 
 
@@ -241,7 +246,7 @@ def test_concurrent_clients_never_break_an_invariant(cloud, tmp_path):
     expected = {"golden"} | {f"w{i}-{r}" for i in range(threads_n) for r in range(0, rounds, 2)}
     assert sorted(names) == sorted(expected)
     assert len(names) == len(expected)
-    assert [vm["name"] for vm in read_state_file(tmp_path / "state.json")["vms"]] == names
+    assert state_vm_names(tmp_path / "state.json") == names
 
 
 def test_a_zstack_session_acknowledged_before_a_kill_is_valid_after_restart(tmp_path):
@@ -292,4 +297,4 @@ def test_a_dropped_connection_gets_no_answer_but_is_logged_journaled_and_saved(c
     assert (entry["path"], entry["status"]) == ("/drop/c1", None)
     assert entry["response_body"] == "<no response: DropConnection: fault rule r1 drops the connection>"
     assert lines[0] == "127.0.0.1 POST /drop/c1 -> dropped [drop]"
-    assert [vm["name"] for vm in read_state_file(path)["vms"]] == ["golden", "c1"]
+    assert state_vm_names(path) == ["golden", "c1"]

@@ -8,7 +8,9 @@ build raises out of ``Cloud()``), no journal entries (the build clears the journ
 fault points (no plan is active yet).  Any VM the short path does not cover (a hint, a
 data disk, the first VM of an image on a storage, which makes the image cache; a storage
 or host short of room, so that the error is the general path's own) goes through
-``create_vm``.  tests/model/test_bulk_build.py checks that both paths give equal snapshots.
+``create_vm``.  Consecutive plain VMs of one image and offering are made in one run
+(``_create_run``), what they share looked up once.  tests/model/test_bulk_build.py checks
+that both paths give equal snapshots (for any mix of VMs, shortages part way included).
 """
 
 from __future__ import annotations
@@ -113,8 +115,10 @@ def build_vms(cloud: Cloud, specs: list[VmSpec]) -> None:
     plans: dict[tuple[str, str], _Plan] = {}
     pending = _Pending(cloud)
     fast = cloud.faults is None and cloud._undo is None and not cloud._exhausted
+    i, count = 0, len(specs)
     try:
-        for v in specs:
+        while i < count:
+            v = specs[i]
             vm = None
             if fast and _plain(v):
                 key = (v.image, v.instance_offering)
@@ -123,7 +127,9 @@ def build_vms(cloud: Cloud, specs: list[VmSpec]) -> None:
                     pending.flush()
                     plan = plans[key] = _Plan(cloud, v.image, v.instance_offering)
                 if plan.usable(cloud):
-                    vm = _create(cloud, v.name, plan, pending)
+                    end = _create_run(cloud, specs, i, plan, pending)
+                    if end > i:  # specs[i:end] made; the last may want a write or a stop
+                        i, v, vm = end - 1, specs[end - 1], pending.vms[-1]
             if vm is None:
                 pending.flush()
                 vm = cloud.create_vm(
@@ -144,105 +150,138 @@ def build_vms(cloud: Cloud, specs: list[VmSpec]) -> None:
                     cloud.stop_vm(vm)
                 elif v.state == "Paused":
                     cloud.pause_vm(vm)
+            i += 1
     finally:
         pending.flush()
 
 
-def _create(cloud: Cloud, name: str, plan: _Plan, pending: _Pending) -> Vm | None:
-    """One plain VM, or None (nothing drawn, nothing changed) when it needs the general
-    path: its storage, hosts or network lack room, or its address is not the next one in
-    line (the general path raises the shortage or finds the address)."""
-    ps, offering, image, l3 = plan.ps, plan.offering, plan.image, plan.l3
-    assert ps is not None and l3 is not None and plan.cache is not None
+def _create_run(cloud: Cloud, specs: list[VmSpec], start: int, plan: _Plan, pending: _Pending) -> int:
+    """Make plain VMs of ``plan`` from ``specs[start]`` on, while they are plain, of the
+    plan's image and offering, and fit; returns the index of the first spec not made.  A
+    VM that wants a write, a stop or a pause after its start ends the run (made: the
+    caller does the rest).  A VM that does not fit (its storage, hosts or network lack
+    room, or its address is not the next one in line) is not made and nothing is drawn
+    for it: the general path raises the shortage or finds the address.
+
+    Everything the VMs of a run share is looked up once; each VM then does what
+    ``create_vm`` + its first start do, in the same order: the same ids drawn, the same
+    placement draws, the same ledger charges."""
+    ps, offering, image, l3, cache = plan.ps, plan.offering, plan.image, plan.l3, plan.cache
+    assert ps is not None and l3 is not None and cache is not None
+    image_name, offering_name = image.name, offering.name
     cpu, memory = offering.cpu_num, offering.memory_size
-    # the storage plan: the zone's one storage, with room for the root volume
-    if ps.admits_virtually and plan.charge > ps.total_capacity - ps.reserved_capacity - ps.used_virtual:
-        return None
-    if plan.physical > ps.physical_limit - ps.used_physical:
-        return None
-    # the address: the next one when none was freed, not the gateway nor a chosen one
-    ip = l3.next_ip
-    if l3.released or ip == plan.gateway or ip > l3.last_ip or str(ip) in l3.used:
-        return None
-    host_index = cloud.host_index
-    uuid = cloud.ids.uuid
+    strategy, clusters, gateway = plan.strategy, plan.clusters, plan.gateway
+    charge, physical = plan.charge, plan.physical
+    virtual_room = ps.total_capacity - ps.reserved_capacity if ps.admits_virtually else None
+    physical_limit = ps.physical_limit
+    used, last_ip = l3.used, l3.last_ip
+    host_index, ids = cloud.host_index, cloud.ids
+    uuid, hex_digits = ids.uuid, ids.hex
     created = cloud.clock.now()
-    vm_uuid = uuid()
-    # the host (a shortage raises here as it does on the general path, from the same index)
-    host = host_index.choose(plan.strategy, cpu, memory, plan.clusters, None)
-    host_index.remove(host)
-    host.used_cpu += cpu
-    host.used_memory += memory
-    host.vm_count += 1
-    host_index.add(host)
-    # the root volume on the image's cache
-    volume_uuid = uuid()
-    charge = plan.charge
-    ps.used_virtual += charge
-    cache = plan.cache
-    size, thick = plan.root_size, plan.thick
-    node_uuid = uuid()
-    node = DiskNode(
-        node_uuid, ps.uuid, cache.uuid, size, plan.actual, "leaf", cache.depth + 1, thick, create_date=created
-    )
-    ps.used_physical += plan.physical
-    cache.children += 1
-    root = Volume(
-        volume_uuid,
-        f"ROOT-for-{name}",
-        "Root",
-        size,
-        vm_uuid=vm_uuid,
-        primary_storage_uuid=ps.uuid,
-        node_uuid=node_uuid,
-        thick=thick,
-        virtual_charge=charge,
-        root_image_uuid=image.uuid,
-        create_date=created,
-        last_op_date=created,
-    )
-    # the NIC (``_allocate_nic``'s sequential case)
-    l3.next_ip = ip + 1
-    h = cloud.ids.hex(10)
-    nic_uuid = uuid()
-    nic = Nic(
-        nic_uuid,
-        vm_uuid,
-        l3.uuid,
-        ip_str(ip),
-        f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}",
-        l3.netmask,
-        l3.gateway,
-        0,
-        created,
-    )
-    l3.used[str(ip)] = nic_uuid
-    vm = Vm(
-        vm_uuid,
-        name,
-        plan.zone_uuid,
-        cpu,
-        memory,
-        offering.uuid,
-        image.uuid,
-        "",
-        "Running",
-        host.uuid,
-        host.uuid,
-        host.cluster_uuid,
-        volume_uuid,
-        [],
-        [nic_uuid],
-        [l3.uuid],
-        offering.allocator_strategy,
-        image.platform,
-        image.guest_os_type,
-        image.architecture,
-        create_date=created,
-        last_op_date=created,
-    )
-    pending.vms.append(vm)
-    pending.nodes.append(node)
-    pending.volumes.append(root)
-    pending.nics.append(nic)
-    return vm
+    ps_uuid, l3_uuid, image_uuid, offering_uuid = ps.uuid, l3.uuid, image.uuid, offering.uuid
+    size, thick, actual = plan.root_size, plan.thick, plan.actual
+    cache_uuid, depth = cache.uuid, cache.depth + 1
+    zone_uuid, allocator = plan.zone_uuid, offering.allocator_strategy
+    platform, guest_os_type, architecture = image.platform, image.guest_os_type, image.architecture
+    netmask, l3_gateway = l3.netmask, l3.gateway
+    vms, volumes, nodes, nics = pending.vms, pending.volumes, pending.nodes, pending.nics
+    for i in range(start, len(specs)):
+        v = specs[i]
+        if (
+            v.image != image_name
+            or v.instance_offering != offering_name
+            or v.host is not None
+            or v.primary_storage is not None
+            or v.l3_networks is not None
+            or v.data_disks
+            or v.state == "Created"
+            or len(v.name) > 255
+        ):
+            return i
+        # the storage plan: the zone's one storage, with room for the root volume
+        if virtual_room is not None and charge > virtual_room - ps.used_virtual:
+            return i
+        if physical > physical_limit - ps.used_physical:
+            return i
+        # the address: the next one when none was freed, not the gateway nor a chosen one
+        ip = l3.next_ip
+        ip_key = str(ip)
+        if l3.released or ip == gateway or ip > last_ip or ip_key in used:
+            return i
+        name = v.name
+        vm_uuid = uuid()
+        # the host (a shortage raises here as on the general path, from the same index)
+        host = host_index.place(strategy, cpu, memory, clusters)
+        # the root volume on the image's cache
+        volume_uuid = uuid()
+        ps.used_virtual += charge
+        node_uuid = uuid()
+        nodes.append(
+            DiskNode(node_uuid, ps_uuid, cache_uuid, size, actual, "leaf", depth, thick, create_date=created)
+        )
+        ps.used_physical += physical
+        cache.children += 1
+        volumes.append(
+            Volume(
+                volume_uuid,
+                f"ROOT-for-{name}",
+                "Root",
+                size,
+                vm_uuid=vm_uuid,
+                primary_storage_uuid=ps_uuid,
+                node_uuid=node_uuid,
+                thick=thick,
+                virtual_charge=charge,
+                root_image_uuid=image_uuid,
+                create_date=created,
+                last_op_date=created,
+            )
+        )
+        # the NIC (``_allocate_nic``'s sequential case)
+        l3.next_ip = ip + 1
+        h = hex_digits(10)
+        nic_uuid = uuid()
+        nics.append(
+            Nic(
+                nic_uuid,
+                vm_uuid,
+                l3_uuid,
+                ip_str(ip),
+                f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}",
+                netmask,
+                l3_gateway,
+                0,
+                created,
+            )
+        )
+        used[ip_key] = nic_uuid
+        host_uuid = host.uuid
+        vms.append(
+            Vm(
+                vm_uuid,
+                name,
+                zone_uuid,
+                cpu,
+                memory,
+                offering_uuid,
+                image_uuid,
+                "",
+                "Running",
+                host_uuid,
+                host_uuid,
+                host.cluster_uuid,
+                volume_uuid,
+                [],
+                [nic_uuid],
+                [l3_uuid],
+                allocator,
+                platform,
+                guest_os_type,
+                architecture,
+                create_date=created,
+                last_op_date=created,
+            )
+        )
+        if v.written or v.state != "Running":
+            return i + 1
+    return len(specs)

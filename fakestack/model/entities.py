@@ -1,8 +1,9 @@
 """The simulator's resources: plain slotted dataclasses, neutral vocabulary.
 
-Every entity round-trips through ``to_dict`` / ``from_dict`` (used by ``Cloud.snapshot``).
-Capacity ledgers live on the storages and hosts as running totals; ``Cloud.check_invariants``
-recomputes them from their holders (VMs, volumes, disk nodes).
+Every entity round-trips through ``to_dict`` / ``from_dict``; ``Cloud.snapshot`` keeps each
+collection as a table of columns (``tables``).  Capacity ledgers live on the storages and
+hosts as running totals; ``Cloud.check_invariants`` recomputes them from their holders (VMs,
+volumes, disk nodes).
 """
 
 from __future__ import annotations

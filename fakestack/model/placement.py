@@ -144,8 +144,15 @@ class HostIndex:
             span = len(items) - lo
             if span > 0:
                 rng = self._rng
+                # ``rng.randrange(span)`` as it draws (``getrandbits`` of span's bit length
+                # until one is below span) without its two Python calls: a bulk build
+                # places 100,000 VMs through here
+                getrandbits, bits = rng.getrandbits, span.bit_length()
                 for _ in range(_RANDOM_TRIES):
-                    seq = items[lo + rng.randrange(span)][1]
+                    r = getrandbits(bits)
+                    while r >= span:
+                        r = getrandbits(bits)
+                    seq = items[lo + r][1]
                     if ok(hosts[seq]):
                         return hosts[seq]
                 start = rng.randrange(span)
@@ -154,6 +161,22 @@ class HostIndex:
                     if ok(hosts[seq]):
                         return hosts[seq]
         raise self.shortage(cpu, memory)
+
+    def place(self, strategy: str, cpu: int, memory: int, clusters: frozenset[str] | None) -> Host:
+        """``choose`` a host and hold ``cpu``, ``memory`` and one more VM on it, re-keyed in
+        the indexes (``remove``, the usage, ``add`` in one step): a bulk build places
+        100,000 VMs through here."""
+        host = self.choose(strategy, cpu, memory, clusters)
+        seq = host.seq
+        keys = self._keys[seq]
+        host.used_cpu += cpu
+        host.used_memory += memory
+        host.vm_count += 1
+        for name, items in self._sorted.items():
+            del items[bisect_left(items, (keys[name], seq))]
+            key = keys[name] = _KEYS[name](host)
+            insort(items, (key, seq))
+        return host
 
     def shortage(self, cpu: int, memory: int) -> CapacityExhausted:
         items = self._sorted["memory"]

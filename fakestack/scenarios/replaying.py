@@ -458,7 +458,10 @@ def replay(
             on_step(index + 1, total)
         if problems and stop_on_failure:
             break
-    state = json.dumps(runner.cloud.snapshot(), sort_keys=True, separators=(",", ":"), default=str)
+    # the state in snapshot format 1: the hash does not change with the snapshot's encoding
+    state = json.dumps(
+        Cloud.snapshot_version_1(runner.cloud.snapshot()), sort_keys=True, separators=(",", ":"), default=str
+    )
     data = {
         "transcript": TRANSCRIPT_VERSION,
         "scenario": scenario.name,

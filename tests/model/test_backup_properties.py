@@ -182,9 +182,8 @@ def state_without_ids(cloud) -> dict:
     snap = cloud.snapshot()
     snap.pop("ids")
     snap.pop("rng")
-    for key, value in snap.items():
-        if isinstance(value, list) and value and isinstance(value[0], dict) and "uuid" in value[0]:
-            snap[key] = {item["uuid"]: item for item in value}
+    for key, _ in Cloud.COLLECTIONS:
+        snap[key] = {item["uuid"]: item for item in Cloud.snapshot_records(snap, key)}
     return snap
 
 

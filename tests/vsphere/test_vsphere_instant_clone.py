@@ -479,7 +479,7 @@ def test_row_12_delta_chain_limit_is_a_general_error(surface):
     after = without_sessions(cloud.snapshot())
     # the model's id stream moves on (it drew the clone's uuid) and the failed job is on
     # record; nothing else changes
-    assert after["jobs"][-1]["error"]["resource"] == "chain_depth"
+    assert Cloud.snapshot_records(after, "jobs")[-1]["error"]["resource"] == "chain_depth"
     ignored = ("ids", "jobs")
     assert {k: v for k, v in after.items() if k not in ignored} == {
         k: v for k, v in before.items() if k not in ignored
