@@ -8,6 +8,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
+from werkzeug.wsgi import get_content_length
 
 from .dialects.kit.responses import json_response
 
@@ -171,8 +172,15 @@ class FakestackApp:
     def _body_too_large(self, request: Request) -> bool:
         """Is the body over ``max_body_bytes``?  A declared length is judged unread; a
         chunked body is read up to the limit (the dialects read it anyway)."""
+        environ = request.environ
+        if (
+            "CONTENT_LENGTH" not in environ
+            and not environ.get("HTTP_TRANSFER_ENCODING")
+            and not environ.get("wsgi.input_terminated")
+        ):
+            return False  # no body declared (content_length is None) and no stream to count
         limit = self.max_body_bytes
-        length = request.content_length
+        length = get_content_length(environ)  # request.content_length, from the environ directly
         if length is not None:
             too_large = length > limit
         elif request.environ.get("HTTP_TRANSFER_ENCODING") or request.environ.get("wsgi.input_terminated"):
@@ -232,7 +240,10 @@ class FakestackApp:
         if response is None:
             response_body = f"<no response: {type(dropped).__name__}: {dropped}>"
         elif response.is_sequence:
-            response_body = body_excerpt(response.get_data())
+            parts = response.response
+            # one bytes body (what json_response makes) is what get_data() would join
+            data = parts[0] if len(parts) == 1 and parts[0].__class__ is bytes else response.get_data()
+            response_body = body_excerpt(data)
         else:
             response_body = "<streamed>"
         entry = {

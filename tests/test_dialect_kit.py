@@ -3,7 +3,11 @@ view of the cloud).  The dialects' own tests check the same behaviour through HT
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.test import Client
 
 from fakestack.app import make_app
@@ -107,8 +111,149 @@ def test_json_response_renders_what_json_cannot_with_default():
         JsonStyle(allow_nan=False).dumps(float("nan"))
 
 
+JSON_SCALARS = (
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.integers(-(2**80), 2**80)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | st.floats(min_value=-1e-3, max_value=1e-3)
+    | st.sampled_from([1e-05, 1.5e-07, 1e16, 1e-4, 123456789012345.6, -0.0, 5e-324])
+    | st.text()
+    | st.sampled_from(
+        ["None", "nan", "inf", "-inf", "e-", "0.0000", "\x7f", "é", "\u2028", "\ud800", "\x00\x1f"]
+    )
+)
+JSON_KEYS = st.text() | st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True)
+JSON_DATA = st.recursive(
+    JSON_SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(JSON_KEYS, inner, max_size=5),
+    max_leaves=30,
+)
+STYLES = [
+    JsonStyle(separators=(",", ":"), ensure_ascii=False),
+    JsonStyle(separators=(",", ":"), ensure_ascii=True),
+    JsonStyle(separators=(",", ":"), ensure_ascii=False, allow_nan=False),
+    JsonStyle(separators=(", ", ": ")),
+]
+
+
+def _json_bytes_or_error(style, data):
+    try:
+        return json.dumps(
+            data, separators=style.separators, ensure_ascii=style.ensure_ascii, allow_nan=style.allow_nan
+        ).encode()
+    except (ValueError, UnicodeEncodeError) as exc:
+        return type(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(JSON_DATA, st.sampled_from(range(len(STYLES))))
+def test_a_response_body_is_the_bytes_json_writes(data, which):
+    """Bodies are written by pydantic's encoder when it is sure to write json's bytes, else
+    by json: either way they are json's bytes (or json's error)."""
+    style = STYLES[which]
+    expected = _json_bytes_or_error(style, data)
+    try:
+        got = style.encode(data)
+    except (ValueError, UnicodeEncodeError) as exc:
+        got = type(exc)
+    assert got == expected
+
+
 def test_the_admin_api_answers_in_fakestacks_json():
     client = Client(make_app(Cloud("tiny", clock=ManualClock())))
     response = client.get("/_fakestack/clock")
     assert response.headers["Content-Type"] == "application/json"
     assert response.get_data(as_text=True).startswith('{"now": ')
+
+
+def _deep(depth: int):
+    doc: object = []
+    for _ in range(depth):
+        doc = [doc]
+    return doc
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    JSON_DATA
+    | st.integers(1, 80).map(_deep)
+    | st.sampled_from([1e308, -1e308, 1.7976931348623157e308, 5e-324, "\ud800", {"\udc80": 1}]),
+    st.sampled_from(["ascii", "utf-8", "digits", "utf-16"]),
+)
+def test_a_body_parse_skips_the_document_walk_only_when_the_walk_would_pass(data, spelling):
+    """``parse_json`` skips ``check_document`` for a small plain body: whenever it does,
+    the walk would have accepted the document."""
+    from fakestack.dialects.kit.json_input import JsonInputError, _surely_checked, check_document
+
+    try:
+        text = json.dumps(data, ensure_ascii=spelling == "ascii")
+    except (ValueError, RecursionError):
+        return
+    if spelling == "digits":
+        text = text.replace("1", "1" * 320)  # long numbers (a float past the largest one)
+    raw = text.encode("utf-16" if spelling == "utf-16" else "utf-8", "surrogatepass")
+    if not _surely_checked(raw):
+        return
+    try:
+        document = json.loads(raw)
+    except (ValueError, RecursionError):
+        return
+    try:
+        check_document(document)
+    except JsonInputError as exc:
+        raise AssertionError(f"the walk refuses what the skip let through: {exc}") from None
+
+
+class _Trickle:
+    """A WSGI input that hands out at most ``step`` bytes a read (then fails, if told)."""
+
+    def __init__(self, data: bytes, step: int, fail: bool) -> None:
+        self.data, self.step, self.fail = data, step, fail
+
+    def read(self, size: int = -1) -> bytes:
+        if not self.data and self.fail:
+            raise OSError("connection reset")
+        n = self.step if size < 0 else min(size, self.step)
+        out, self.data = self.data[:n], self.data[n:]
+        return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=300),
+    st.one_of(st.none(), st.integers(-5, 400).map(str), st.sampled_from(["", "abc", "1_0", " 7", "+3"])),
+    st.sampled_from([None, "chunked", "gzip"]),
+    st.booleans(),
+    st.integers(1, 70_000),
+    st.booleans(),
+)
+def test_a_body_is_read_as_get_data_reads_it(data, length, encoding, terminated, step, fail):
+    """``request_data`` gives what ``request.get_data(cache=True)`` gives (or raises what it
+    raises), and leaves the same cached body behind."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from fakestack.dialects.kit.body import request_data
+
+    def request() -> Request:
+        environ = EnvironBuilder(path="/v1/x", method="PUT").get_environ()
+        environ.pop("CONTENT_LENGTH", None)
+        if length is not None:
+            environ["CONTENT_LENGTH"] = length
+        if encoding is not None:
+            environ["HTTP_TRANSFER_ENCODING"] = encoding
+        if terminated:
+            environ["wsgi.input_terminated"] = True
+        environ["wsgi.input"] = _Trickle(data, step, fail)
+        return Request(environ)
+
+    def outcome(read):
+        r = request()
+        try:
+            return read(r), r.get_data(cache=True)
+        except Exception as exc:  # the exception's type is the outcome
+            return type(exc)
+
+    assert outcome(request_data) == outcome(lambda r: r.get_data(cache=True))

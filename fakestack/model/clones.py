@@ -22,13 +22,14 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
+from .placement import MIN_MEMORY
 from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
 from .vms import StartPolicy, start_policy
 
 
-@dataclass
+@dataclass(slots=True)
 class CloneEntry:
     """One name's outcome in ``clone_vm``: a VM, or an error (with the VM record as it
     was before its start failed, when it got that far)."""
@@ -42,7 +43,7 @@ class CloneEntry:
         return self.error is None
 
 
-@dataclass
+@dataclass(slots=True)
 class CloneResult:
     source_uuid: str
     entries: list[CloneEntry] = field(default_factory=list)
@@ -66,9 +67,11 @@ class CloneMixin(CloudState):
     # -- clones ------------------------------------------------------------------------
     def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
         shortage = None
-        for bs in self.backup_storages:
+        for bs in self.backup_storages.view():
             if zone_uuid not in bs.zone_uuids or not bs.usable:
                 continue
+            if not self._exhausted and size <= bs.total_capacity - bs.reserved_capacity - bs.used:
+                return bs  # fits (what _check_physical would say)
             try:
                 self._check_physical(bs, size)
             except CapacityExhausted as exc:
@@ -105,7 +108,8 @@ class CloneMixin(CloudState):
         failed name leaving nothing allocated.
         """
         vm = self._vm(source)
-        self._fault_point("vm.clone.prepare", vm=vm.uuid, name=vm.name)
+        if self.faults is not None:
+            self._fault_point("vm.clone.prepare", vm=vm.uuid, name=vm.name)
         if not names:
             raise InvalidArgument("names", "must not be empty")
         for n in names:
@@ -119,10 +123,12 @@ class CloneMixin(CloudState):
         ps_data = self.primary_storages.get(primary_storage_for_data) if primary_storage_for_data else None
         if policy is not StartPolicy.NONE:
             clusters = frozenset([hint_cluster.uuid]) if hint_cluster else None
-            probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
-            self._choose_host(
-                probe, host=hint_host, clusters=clusters, strategy="MinimumMemoryUsageHostAllocatorStrategy"
-            )
+            if hint_host is None and not self._exhausted:
+                # what _choose_host does for a probe with no host and no last host
+                self.host_index.choose(MIN_MEMORY, vm.cpu_num, vm.memory_size, clusters, None)
+            else:
+                probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
+                self._choose_host(probe, host=hint_host, clusters=clusters, strategy=MIN_MEMORY)
         volumes = [self.volumes.get(vm.root_volume_uuid)]
         if full:
             volumes += [self.volumes.get(u) for u in vm.data_volume_uuids]
@@ -134,27 +140,32 @@ class CloneMixin(CloudState):
         images: list[Image] = []
         now = self.clock.now()
         for vol, size in zip(volumes, sizes):
-            snap = self._snapshot(vol, f"for-clone-vm-{names[0]}", system=True)
+            snap = self._snapshot(vol, f"for-clone-vm-{names[0]}", "", True)  # a system snapshot
             result.snapshot_uuids.append(snap.uuid)
             kind = "rootVolume" if vol.type == "Root" else "volume"
             node = self._new_node(bs, None, vol.virtual_size, size, "image")
+            # Positional (a hot path: each keyword costs): the fields in Image's order.
             image = Image(
-                uuid=self.ids.uuid(),
-                name=f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",
-                media_type=ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,
-                format="qcow2",
-                platform=vm.platform,
-                guest_os_type=vm.guest_os_type,
-                architecture=vm.architecture,
-                virtual_size=vol.virtual_size,
-                actual_size=size,
-                system=True,
-                create_date=now,
-                last_op_date=now,
-                clone_of=vm.uuid,
-                backup_storage_refs=[
-                    {"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}
-                ],
+                self.ids.uuid(),
+                f"for-clone-vm-{vm.uuid}-{kind}-{vol.uuid}",  # name
+                ROOT_TEMPLATE if vol.type == "Root" else DATA_TEMPLATE,  # media_type
+                "qcow2",  # format
+                vm.platform,
+                vm.guest_os_type,
+                vm.architecture,
+                vol.virtual_size,
+                size,  # actual_size
+                "",  # description
+                "Enabled",  # state
+                "Ready",  # status
+                True,  # system
+                True,  # virtio
+                "",  # url
+                [{"backup_storage_uuid": bs.uuid, "node_uuid": node.uuid, "status": "Ready"}],
+                None,  # source_backup_uuid
+                vm.uuid,  # clone_of
+                now,  # create_date
+                now,  # last_op_date
             )
             self._add(self.images, image)
             images.append(image)
@@ -163,35 +174,75 @@ class CloneMixin(CloudState):
         data_images = images[1:]
         allocator = vm.allocator_strategy or self.settings.clone_allocator_strategy
         start, stop, created = policy is not StartPolicy.NONE, policy is StartPolicy.STOPPED, StartPolicy.NONE
+        # the same for every name (each record copies what it keeps of them)
+        networks = list(vm.l3_network_uuids)
+        data_sizes = [im.virtual_size for im in data_images]
+        clone_description = description if description is not None else f"cloned from vm[uuid:{vm.uuid}]"
+        # Every name's record checks the same things against the same state (no name's work
+        # changes what they read, and with no fault plan nothing else runs in between): check
+        # them once.  If they fail, each name goes the whole way and fails on its own (the
+        # same ids drawn, the same error).
+        shape = None
+        shared = len(names) > 1  # then each record gets lists of its own
+        if self.faults is None and not full:
+            try:
+                shape = self._vm_shape(
+                    root_image,
+                    vm.instance_offering_uuid,
+                    vm.cpu_num,
+                    vm.memory_size,
+                    networks,
+                    None,
+                    vm.zone_uuid,
+                    hint_host,
+                    hint_cluster,
+                    ps_root,
+                    ps_data,
+                    (),
+                    data_sizes,
+                    created,
+                    allocator,
+                    provisioning,
+                    clone_description,
+                    None,
+                )
+            except DomainError:
+                shape = None
         for name in names:
-            entry = CloneEntry(name=name)
+            entry = CloneEntry(name)
             mark = len(self._undo) if self._undo is not None else 0
             saved_exhausted = self._exhausted
             try:
-                self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
-                clone = self._new_vm_record(
-                    name,
-                    image=root_image,
-                    instance_offering=vm.instance_offering_uuid,
-                    cpu_num=vm.cpu_num,
-                    memory_size=vm.memory_size,
-                    l3_networks=list(vm.l3_network_uuids),
-                    zone=vm.zone_uuid,
-                    host=hint_host,
-                    cluster=hint_cluster,
-                    primary_storage=ps_root
-                    or (
-                        self.primary_storages.get(self.volumes.get(vm.root_volume_uuid).primary_storage_uuid)
-                        if full
-                        else None
-                    ),
-                    primary_storage_for_data=ps_data,
-                    data_disk_sizes=[im.virtual_size for im in data_images],
-                    strategy=created,
-                    allocator_strategy=allocator,
-                    provisioning=provisioning,
-                    description=description if description is not None else f"cloned from vm[uuid:{vm.uuid}]",
-                )
+                if self.faults is not None:
+                    self._fault_point("vm.clone", vm=vm.uuid, name=name, source=vm.name)
+                if shape is not None:
+                    clone = self._add_vm_record(self.ids.uuid(), name, shape, shared=shared)
+                else:
+                    clone = self._new_vm_record(
+                        name,
+                        image=root_image,
+                        instance_offering=vm.instance_offering_uuid,
+                        cpu_num=vm.cpu_num,
+                        memory_size=vm.memory_size,
+                        l3_networks=networks,
+                        zone=vm.zone_uuid,
+                        host=hint_host,
+                        cluster=hint_cluster,
+                        primary_storage=ps_root
+                        or (
+                            self.primary_storages.get(
+                                self.volumes.get(vm.root_volume_uuid).primary_storage_uuid
+                            )
+                            if full
+                            else None
+                        ),
+                        primary_storage_for_data=ps_data,
+                        data_disk_sizes=data_sizes,
+                        strategy=created,
+                        allocator_strategy=allocator,
+                        provisioning=provisioning,
+                        description=clone_description,
+                    )
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
                 if start:

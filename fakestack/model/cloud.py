@@ -162,6 +162,7 @@ class Cloud(
             register = functools.partial(self._watching.__setitem__, cls)
             setattr(self, attr, Collection("disk" if attr == "nodes" else attr[:-1], on_watch=register))
         self.image_caches: dict[str, str] = {}  # "<image>:<ps>" -> node uuid
+        self._chain_sizes: dict[str, int] = {}  # StorageMixin._size_through's memory
         self.host_index = HostIndex(self.rng)
         self._dialect_state: dict[str, dict[str, Any]] = {}
         self.journal = OperationJournal(self.settings.journal_size)
@@ -354,13 +355,14 @@ class Cloud(
         except DomainError as exc:
             error = exc
         duration = self.settings.job_durations.get(operation_name, 0.0) + self._job_latency
+        # Positional (every job passes here): uuid, operation, start, end, result, error.
         job = Job(
-            uuid=job_uuid or self.ids.uuid(),
-            operation=operation_name,
-            start=start,
-            end=None if self._job_hang else start + duration,
-            result=result,
-            error=error,
+            job_uuid or self.ids.uuid(),
+            operation_name,
+            start,
+            None if self._job_hang else start + duration,
+            result,
+            error,
         )
         self._job_latency = 0.0
         self._job_hang = False

@@ -45,12 +45,20 @@ class HostMixin(CloudState):
             self._undo.append(lambda: self._update_host(host, False, **old))
 
     def _set_host_usage(self, host: Host, cpu: int, memory: int, vms: int) -> None:
-        self._update_host(
-            host,
-            used_cpu=host.used_cpu + cpu,
-            used_memory=host.used_memory + memory,
-            vm_count=host.vm_count + vms,
-        )
+        """``_update_host`` of the usage fields, spelled out: every placement passes here."""
+        index = self.host_index
+        old_cpu, old_memory, old_vms = host.used_cpu, host.used_memory, host.vm_count
+        index.remove(host)
+        host.used_cpu, host.used_memory, host.vm_count = old_cpu + cpu, old_memory + memory, old_vms + vms
+        index.add(host)
+        if self._undo is not None:
+
+            def undo() -> None:
+                index.remove(host)
+                host.used_cpu, host.used_memory, host.vm_count = old_cpu, old_memory, old_vms
+                index.add(host)
+
+            self._undo.append(undo)
 
     def _hold_host(self, vm: Vm, host: Host) -> None:
         if self._exhausted:

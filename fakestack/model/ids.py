@@ -17,10 +17,15 @@ class IdGenerator:
         self.counters: dict[str, int] = {}
 
     def uuid(self) -> str:
-        return f"{(self._rng.getrandbits(128) & _V4_MASK) | _V4_BITS:032x}"
+        # the 32 hex digits of the 16 bytes (``f"{n:032x}"``, twice as fast)
+        return ((self._rng.getrandbits(128) & _V4_MASK) | _V4_BITS).to_bytes(16, "big").hex()
 
     def hex(self, digits: int) -> str:
         return f"{self._rng.getrandbits(4 * digits):0{digits}x}"
+
+    def hex_pairs(self, count: int) -> str:
+        """``hex(2 * count)`` (the same draw) written as ``count`` colon-separated pairs."""
+        return self._rng.getrandbits(8 * count).to_bytes(count, "big").hex(":")
 
     def counter(self, kind: str) -> int:
         value = self.counters.get(kind, 0) + 1

@@ -32,6 +32,24 @@ class InvariantsMixin(CloudState):
         self._extra_node_holders(held)
         return held
 
+    def _chain_size_breaches(self) -> list[str]:
+        """The remembered chain sizes (``StorageMixin._size_through``) equal a walk of each
+        chain, and every remembered node's parent is remembered too (the walk stops there)."""
+        breaches = []
+        for uuid, size in self._chain_sizes.items():
+            node = self.nodes.by_uuid(uuid)
+            if node is None:
+                breaches.append(f"the chain sizes remember freed disk {uuid}")
+                continue
+            walked = sum(n.actual_size for n in self.chain(node))
+            if size != walked:
+                breaches.append(
+                    f"the chain sizes say {size} bytes through disk {uuid}, its chain holds {walked}"
+                )
+            if node.parent_uuid is not None and node.parent_uuid not in self._chain_sizes:
+                breaches.append(f"the chain sizes remember disk {uuid} but not its parent {node.parent_uuid}")
+        return breaches
+
     def check_invariants(self) -> None:
         """Raise ``InvariantViolation`` listing every breach (DESIGN.md, Invariants)."""
         breaches: list[str] = []
@@ -115,6 +133,7 @@ class InvariantsMixin(CloudState):
         for uuid in held:
             if uuid not in self.nodes:
                 breaches.append(f"a holder references freed disk {uuid}")
+        breaches.extend(self._chain_size_breaches())
         for ps in self.primary_storages:
             if ps.used_virtual != virtual.get(ps.uuid, 0):
                 breaches.append(

@@ -49,8 +49,7 @@ class NetworkMixin(CloudState):
                     l3_network_uuid=l3.uuid,
                 )
             self._set(l3, "next_ip", value + 1)
-        h = self.ids.hex(10)
-        mac = f"fa:{h[0:2]}:{h[2:4]}:{h[4:6]}:{h[6:8]}:{h[8:10]}"
+        mac = "fa:" + self.ids.hex_pairs(5)  # "fa:" + the pairs of ids.hex(10)
         nic = Nic(
             uuid or self.ids.uuid(),
             vm.uuid if vm is not None else None,

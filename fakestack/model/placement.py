@@ -20,6 +20,9 @@ LAST_HOST = "LastHostPreferredAllocatorStrategy"
 LEAST_VM = "LeastVmPreferredHostAllocatorStrategy"
 MIN_CPU = "MinimumCPUUsageHostAllocatorStrategy"
 MIN_MEMORY = "MinimumMemoryUsageHostAllocatorStrategy"
+# Every strategy (``topology.ALLOCATOR_STRATEGIES`` names the same, for the topology's
+# validation; a test checks that they agree).
+STRATEGIES = (DEFAULT, LAST_HOST, LEAST_VM, MIN_CPU, MIN_MEMORY)
 
 _RANDOM_TRIES = 6
 
@@ -44,15 +47,16 @@ class HostIndex:
 
     # -- maintenance -------------------------------------------------------------------
     def add(self, host: Host) -> None:
-        if not host.schedulable or host.seq in self._hosts:
+        seq = host.seq
+        if host.state != "Enabled" or host.status != "Connected" or seq in self._hosts:  # not schedulable
             return
-        self._hosts[host.seq] = host
+        self._hosts[seq] = host
         keys = {}
         for name, items in self._sorted.items():
             key = _KEYS[name](host)
             keys[name] = key
-            insort(items, (key, host.seq))
-        self._keys[host.seq] = keys
+            insort(items, (key, seq))
+        self._keys[seq] = keys
 
     def remove(self, host: Host) -> None:
         keys = self._keys.pop(host.seq, None)
@@ -101,10 +105,14 @@ class HostIndex:
         exclude: Iterable[str] = (),
     ) -> Host:
         excluded = set(exclude)
-        fits = self.fits
 
-        def ok(h: Host) -> bool:
-            return fits(h, cpu, memory, clusters) and h.uuid not in excluded
+        def ok(h: Host) -> bool:  # fits(h, cpu, memory, clusters), spelled out, and not excluded
+            return (
+                h.total_cpu - h.used_cpu >= cpu
+                and h.total_memory - h.used_memory - h.reserved_memory >= memory
+                and (clusters is None or h.cluster_uuid in clusters)
+                and h.uuid not in excluded
+            )
 
         if strategy == LAST_HOST and last_host is not None and last_host.seq in self._hosts:
             if ok(last_host):

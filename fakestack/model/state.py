@@ -73,6 +73,7 @@ class CloudState:
     nodes: Collection[DiskNode]
     jobs: Collection[Job]
     image_caches: dict[str, str]  # "<image>:<ps>" -> node uuid
+    _chain_sizes: dict[str, int]  # node uuid -> actual sizes of it and its ancestors (a cache)
     host_index: HostIndex
     journal: OperationJournal
     faults: Any  # a fault injector (fakestack.faults), when a plan is active

@@ -66,8 +66,10 @@ class StorageMixin(CloudState):
             )
 
     def _charge_virtual(self, ps: PrimaryStorage, charge: int) -> None:
-        if charge > 0:
-            self._check_virtual(ps, charge)
+        if charge > 0 and (
+            self._exhausted or charge > ps.total_capacity - ps.reserved_capacity - ps.used_virtual
+        ):
+            self._check_virtual(ps, charge)  # raises the shortage (a real or an injected one)
         if self._undo is not None:
             self._undo.append((ps, "used_virtual", ps.used_virtual))
         ps.used_virtual += charge
@@ -94,15 +96,22 @@ class StorageMixin(CloudState):
             )
 
     def _charge_physical(self, store: Any, delta: int) -> None:
-        if delta > 0:
-            self._check_physical(store, delta)
+        undo = self._undo
         if isinstance(store, BackupStorage):
-            if self._undo is not None:
-                self._undo.append((store, "used", store.used))
+            # the room is checked inline; ``_check_physical`` raises the shortage (a real
+            # one, or one a fault plan injects)
+            if delta > 0 and (
+                self._exhausted or delta > store.total_capacity - store.reserved_capacity - store.used
+            ):
+                self._check_physical(store, delta)
+            if undo is not None:
+                undo.append((store, "used", store.used))
             store.used += delta
         else:
-            if self._undo is not None:
-                self._undo.append((store, "used_physical", store.used_physical))
+            if delta > 0 and (self._exhausted or delta > store.physical_limit - store.used_physical):
+                self._check_physical(store, delta)
+            if undo is not None:
+                undo.append((store, "used_physical", store.used_physical))
             store.used_physical += delta
 
     # -- disk nodes ----------------------------------------------------------------------
@@ -117,9 +126,10 @@ class StorageMixin(CloudState):
         thick: bool = False,
         charge_virtual: bool = False,
     ) -> DiskNode:
-        depth = 1
-        if parent is not None:
-            depth = parent.depth + 1
+        if parent is None:
+            depth, parent_uuid = 1, None
+        else:
+            depth, parent_uuid = parent.depth + 1, parent.uuid
             if depth > self.settings.max_chain_depth:
                 raise CapacityExhausted(
                     "chain_depth",
@@ -130,22 +140,29 @@ class StorageMixin(CloudState):
                     f"{self.settings.max_chain_depth}",
                     reason_code="chain_depth",
                 )
-        actual_size = min(actual_size, virtual_size)
+        if actual_size > virtual_size:
+            actual_size = virtual_size
+        # Positional (a hot path): uuid, storage, parent, sizes, role, depth, thick, frozen,
+        # refs, children, virtual_charge, create_date.
         node = DiskNode(
-            uuid=self.ids.uuid(),
-            storage_uuid=store.uuid,
-            parent_uuid=parent.uuid if parent is not None else None,
-            virtual_size=virtual_size,
-            actual_size=actual_size,
-            role=role,
-            depth=depth,
-            thick=thick,
-            create_date=self.clock.now(),
+            self.ids.uuid(),
+            store.uuid,
+            parent_uuid,
+            virtual_size,
+            actual_size,
+            role,
+            depth,
+            thick,
+            False,
+            1,
+            0,
+            0,
+            self.clock.now(),
         )
         if charge_virtual:
             node.virtual_charge = virtual_charge(store, actual_size)
             self._charge_virtual(store, node.virtual_charge)
-        self._charge_physical(store, node.physical_charge)
+        self._charge_physical(store, virtual_size if thick else actual_size)
         self.nodes.add(node)
         if parent is not None:
             parent.children += 1
@@ -156,6 +173,7 @@ class StorageMixin(CloudState):
     def _drop_node(self, node: DiskNode) -> None:
         """Undo of ``_new_node`` (ledgers are undone by their own entries)."""
         self.nodes.remove(node)
+        self._chain_sizes.pop(node.uuid, None)
         if node.parent_uuid is not None:
             self.nodes.get(node.parent_uuid).children -= 1
 
@@ -189,6 +207,7 @@ class StorageMixin(CloudState):
             assert isinstance(store, PrimaryStorage)  # only primary storage keeps a virtual ledger
             self._charge_virtual(store, -node.virtual_charge)
         seq = self.nodes.remove(node)
+        self._chain_sizes.pop(node.uuid, None)
         if self._undo is not None:
             self._undo.append(lambda: self.nodes.restore(node, seq))
         return charge
@@ -203,9 +222,23 @@ class StorageMixin(CloudState):
         if not node.thick:
             self._charge_physical(self._store(node.storage_uuid), grow)
         if self._undo is not None:
-            self._undo.append((node, "actual_size", node.actual_size))
+            old = node.actual_size
+
+            def ungrow() -> None:
+                node.actual_size = old
+                self._sizes_changed(node)
+
+            self._undo.append(ungrow)
         node.actual_size += grow
+        self._sizes_changed(node)
         return grow
+
+    def _sizes_changed(self, node: DiskNode) -> None:
+        """``node``'s actual size changed: forget the chain sizes that counted it.  Only a
+        node that is in ``_chain_sizes`` can be counted by one (an entry's ancestors all
+        have entries), and a written node is a leaf: this is a dictionary look-up."""
+        if node.uuid in self._chain_sizes:
+            self._chain_sizes.clear()
 
     def chain(self, node: DiskNode) -> list[DiskNode]:
         """The node and its ancestors, leaf first."""
@@ -219,12 +252,41 @@ class StorageMixin(CloudState):
         return out
 
     def chain_allocated_size(self, node: DiskNode) -> int:
-        """Bytes a full copy of the chain ending at ``node`` needs (capped at its virtual size)."""
-        total = 0
-        cap = node.virtual_size
+        """Bytes a full copy of the chain ending at ``node`` needs (capped at its virtual size).
+
+        The ancestors' part comes from ``_chain_sizes`` (filled as chains are walked), so a
+        clone chain that grows by one snapshot per clone costs no more to measure."""
+        total = node.actual_size
+        if node.parent_uuid is not None:
+            total += self._size_through(node.parent_uuid)
+        return min(total, node.virtual_size)
+
+    def _size_through(self, uuid: str) -> int:
+        """The actual sizes of the node ``uuid`` and all its ancestors, summed.
+
+        Remembered per node in ``_chain_sizes``: a node with children does not change size
+        (frozen snapshots, image caches, backups; ``_grow_node`` clears the entries if one
+        ever does), and its parent never changes.  Invariant: a node with an entry has
+        ancestors with entries, so the walk stops at the first one it finds."""
+        sizes = self._chain_sizes
+        total = sizes.get(uuid)
+        if total is not None:
+            return total
         find = self.nodes.find
-        current: DiskNode | None = node
+        path: list[DiskNode] = []
+        base = 0
+        current: str | None = uuid
         while current is not None:
-            total += current.actual_size
-            current = find(current.parent_uuid) if current.parent_uuid is not None else None
-        return min(total, cap)
+            node = find(current)
+            assert node is not None, f"a disk names a missing parent {current}"
+            path.append(node)
+            current = node.parent_uuid
+            if current is not None:
+                known = sizes.get(current)
+                if known is not None:
+                    base = known
+                    break
+        for node in reversed(path):
+            base += node.actual_size
+            sizes[node.uuid] = base
+        return base

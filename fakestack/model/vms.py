@@ -24,6 +24,7 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
+from .placement import STRATEGIES
 from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
@@ -117,6 +118,14 @@ def start_policy(value: str) -> StartPolicy:
     return policy
 
 
+# What a new VM record is made of, checked (``VmMixin._vm_shape``; a clone of several
+# names makes it once): zone uuid, cpu, memory, offering uuid, image uuid, description, L3
+# network uuids, allocator strategy, platform, guest OS type, architecture, pending plan.
+VmShape = tuple[
+    str, int, int, str | None, str | None, str, list[str], str | None, str, str, str, dict[str, Any]
+]
+
+
 class VmMixin(CloudState):
     # -- lookups -----------------------------------------------------------------------
     def _vm(self, vm: Vm | str) -> Vm:
@@ -157,18 +166,21 @@ class VmMixin(CloudState):
     # -- primary storage choice --------------------------------------------------------
     def _image_cache(self, image: Image, ps: PrimaryStorage) -> DiskNode | None:
         uuid = self.image_caches.get(f"{image.uuid}:{ps.uuid}")
-        return self.nodes.find(uuid) if uuid else None
+        return self.nodes.by_uuid(uuid) if uuid else None
 
     def _ensure_image_cache(self, image: Image, ps: PrimaryStorage) -> DiskNode:
-        node = self._image_cache(image, ps)
+        key = f"{image.uuid}:{ps.uuid}"
+        cached = self.image_caches.get(key)
+        node = self.nodes.by_uuid(cached) if cached else None  # _image_cache(image, ps)
         if node is not None:
             return node
-        ready = [
-            r
-            for r in image.backup_storage_refs
-            if r["status"] == "Ready"
-            and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"
-        ]
+        ready = False  # a copy on a connected backup storage (every ref is looked at)
+        for r in image.backup_storage_refs:
+            if (
+                r["status"] == "Ready"
+                and self.backup_storages.get(r["backup_storage_uuid"]).status == "Connected"
+            ):
+                ready = True
         if not ready:
             if image.backup_storage_refs:
                 raise Unreachable("backup_storage", image.backup_storage_refs[0]["backup_storage_uuid"])
@@ -176,7 +188,6 @@ class VmMixin(CloudState):
         node = self._new_node(
             ps, None, image.virtual_size, image.actual_size, "image-cache", charge_virtual=True
         )
-        key = f"{image.uuid}:{ps.uuid}"
         self.image_caches[key] = node.uuid
         if self._undo is not None:
             self._undo.append(lambda: self.image_caches.pop(key, None))
@@ -193,10 +204,11 @@ class VmMixin(CloudState):
     ) -> tuple[int, int]:
         """(virtual charge, physical bytes) that a VM's volumes need on ``ps``."""
         leaf = self.settings.new_leaf_size
-        virtual = virtual_charge(ps, root_size)
-        physical = root_size if thick else min(leaf, root_size)
+        ratio = ps.ratio
+        virtual = root_size if ratio == 1.0 else virtual_charge(ps, root_size)
+        physical = root_size if thick or root_size < leaf else leaf
         if image is not None and self._image_cache(image, ps) is None:
-            virtual += virtual_charge(ps, image.actual_size)
+            virtual += image.actual_size if ratio == 1.0 else virtual_charge(ps, image.actual_size)
             physical += image.actual_size
         for size in data_sizes:
             virtual += virtual_charge(ps, size)
@@ -207,27 +219,29 @@ class VmMixin(CloudState):
         """The candidate with the most free virtual capacity that fits ``need(ps)``."""
         best = None
         shortage: CapacityExhausted | None = None
+        exhausted = self._exhausted
         for ps in candidates:
-            if not ps.usable:
+            if ps.state != "Enabled" or ps.status != "Connected":  # not ps.usable
                 continue
             virtual, physical = need(ps)
             v_room = ps.total_capacity - ps.reserved_capacity - ps.used_virtual
             p_room = ps.physical_limit - ps.used_physical
-            if "primary_storage.virtual" in self._exhausted:
+            admits_virtually = ps.admission != "physical"  # ps.admits_virtually
+            if exhausted and "primary_storage.virtual" in exhausted:
                 v_room = 0
             # a storage that admits on physical space only ranks by it and never refuses
             # for provisioned size
-            rank = v_room if ps.admits_virtually else p_room
-            if "primary_storage.physical" in self._exhausted:
+            rank = v_room if admits_virtually else p_room
+            if exhausted and "primary_storage.physical" in exhausted:
                 p_room = 0
-            if ps.admits_virtually and virtual > v_room:
+            if admits_virtually and virtual > v_room:
                 if shortage is None or shortage.resource != "primary_storage.virtual":
                     shortage = CapacityExhausted(
                         "primary_storage.virtual",
                         virtual,
                         max(v_room, 0),
                         resource_uuid=ps.uuid,
-                        injected="primary_storage.virtual" in self._exhausted,
+                        injected="primary_storage.virtual" in exhausted,
                     )
                 continue
             if physical > p_room:
@@ -237,7 +251,7 @@ class VmMixin(CloudState):
                         physical,
                         max(p_room, 0),
                         resource_uuid=ps.uuid,
-                        injected="primary_storage.physical" in self._exhausted,
+                        injected="primary_storage.physical" in exhausted,
                     )
                 continue
             if best is None or rank > best[0]:
@@ -346,10 +360,56 @@ class VmMixin(CloudState):
         platform: Any = None,
         resource_uuid: Any = None,
     ) -> Vm:
-        uuid = self._claim_uuid(resource_uuid, self.vms)
+        uuid = self.ids.uuid() if resource_uuid is None else self._claim_uuid(resource_uuid, self.vms)
         if not name or len(name) > 255:
             raise InvalidArgument("name", "must be 1 to 255 characters")
-        start_policy(strategy)
+        shape = self._vm_shape(
+            image,
+            instance_offering,
+            cpu_num,
+            memory_size,
+            l3_networks,
+            snapshot,
+            zone,
+            host,
+            cluster,
+            primary_storage,
+            primary_storage_for_data,
+            data_disk_offerings,
+            data_disk_sizes,
+            strategy,
+            allocator_strategy,
+            provisioning,
+            description,
+            platform,
+        )
+        return self._add_vm_record(uuid, name, shape)
+
+    def _vm_shape(
+        self,
+        image: Any,
+        instance_offering: Any,
+        cpu_num: Any,
+        memory_size: Any,
+        l3_networks: Any,
+        snapshot: Any,
+        zone: Any,
+        host: Any,
+        cluster: Any,
+        primary_storage: Any,
+        primary_storage_for_data: Any,
+        data_disk_offerings: Any,
+        data_disk_sizes: Any,
+        strategy: Any,
+        allocator_strategy: Any,
+        provisioning: Any,
+        description: Any,
+        platform: Any,
+    ) -> VmShape:
+        """``_new_vm_record``'s checks of everything but the uuid and the name, in its
+        order, and what the record is made of (no change, nothing drawn)."""
+        if strategy.__class__ is not StartPolicy:
+            start_policy(strategy)  # InvalidArgument unless it names one
         if provisioning not in (None, "thin", "thick"):
             raise InvalidArgument("provisioning", "must be thin or thick")
         offering = self.instance_offerings.get(instance_offering) if instance_offering else None
@@ -385,13 +445,13 @@ class VmMixin(CloudState):
             if primary_storage_for_data is not None
             else None
         )
-        if allocator_strategy is not None:
-            from .topology import ALLOCATOR_STRATEGIES
-
-            if allocator_strategy not in ALLOCATOR_STRATEGIES:
-                raise InvalidArgument("allocator_strategy", f"unknown strategy {allocator_strategy}")
-        data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
-        data_offerings: list[str | None] = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
+        if allocator_strategy is not None and allocator_strategy not in STRATEGIES:
+            raise InvalidArgument("allocator_strategy", f"unknown strategy {allocator_strategy}")
+        data_sizes: list[int] = []
+        data_offerings: list[str | None] = []
+        if data_disk_offerings:
+            data_sizes = [self.disk_offerings.get(d).disk_size for d in data_disk_offerings]
+            data_offerings = [self.disk_offerings.get(d).uuid for d in data_disk_offerings]
         for size in data_disk_sizes:
             if size <= 0:
                 raise InvalidArgument("data_disk_sizes", "sizes must be positive")
@@ -410,30 +470,26 @@ class VmMixin(CloudState):
         if l3_networks is None:
             nets = [n for n in self.l3_networks if n.zone_uuid == zone_uuid][:1]
         else:
-            nets = [self.l3_networks.get(n) for n in l3_networks]
+            nets = list(map(self.l3_networks.get, l3_networks))
         if not nets:
             raise InvalidArgument("l3_networks", "at least one L3 network is needed")
         source_vm = None
         if snap is not None:
             source_vol = self.volumes.find(snap.volume_uuid)
             source_vm = self.vms.find(source_vol.vm_uuid or source_vol.last_vm_uuid) if source_vol else None
-        now = self.clock.now()
-        vm = Vm(
-            uuid=uuid,
-            name=name,
-            zone_uuid=zone_uuid,
-            cpu_num=offering.cpu_num if offering else cpu_num,
-            memory_size=offering.memory_size if offering else memory_size,
-            instance_offering_uuid=offering.uuid if offering else None,
-            image_uuid=img.uuid if img else (source_vm.image_uuid if source_vm else None),
-            description=description,
-            state="Created",
-            l3_network_uuids=[n.uuid for n in nets],
-            allocator_strategy=allocator_strategy or (offering.allocator_strategy if offering else None),
-            platform=platform or (img.platform if img else (source_vm.platform if source_vm else "Linux")),
-            guest_os_type=img.guest_os_type if img else (source_vm.guest_os_type if source_vm else ""),
-            architecture=img.architecture if img else (source_vm.architecture if source_vm else "x86_64"),
-            pending={
+        return (
+            zone_uuid,
+            offering.cpu_num if offering else cpu_num,
+            offering.memory_size if offering else memory_size,
+            offering.uuid if offering else None,
+            img.uuid if img else (source_vm.image_uuid if source_vm else None),
+            description,
+            [n.uuid for n in nets],
+            allocator_strategy or (offering.allocator_strategy if offering else None),
+            platform or (img.platform if img else (source_vm.platform if source_vm else "Linux")),
+            img.guest_os_type if img else (source_vm.guest_os_type if source_vm else ""),
+            img.architecture if img else (source_vm.architecture if source_vm else "x86_64"),
+            {
                 "image": img.uuid if img else None,
                 "snapshot": snap.uuid if snap else None,
                 "host": hint_host.uuid if hint_host else None,
@@ -444,8 +500,57 @@ class VmMixin(CloudState):
                 "data_offerings": data_offerings,
                 "thick": None if provisioning is None else provisioning == "thick",
             },
-            create_date=now,
-            last_op_date=now,
+        )
+
+    def _add_vm_record(self, uuid: str, name: str, shape: VmShape, *, shared: bool = False) -> Vm:
+        """A Created VM of ``shape``, added; ``shared``: the shape makes several records,
+        each gets lists and a pending plan of its own."""
+        (
+            zone_uuid,
+            cpu_num,
+            memory_size,
+            offering_uuid,
+            image_uuid,
+            description,
+            l3_network_uuids,
+            allocator_strategy,
+            platform,
+            guest_os_type,
+            architecture,
+            pending,
+        ) = shape
+        if shared:
+            pending = dict(pending)  # the same keys, in the same order
+            pending["data_sizes"] = list(pending["data_sizes"])
+            pending["data_offerings"] = list(pending["data_offerings"])
+            l3_network_uuids = list(l3_network_uuids)
+        now = self.clock.now()
+        # Positional (a hot path: each keyword costs): the fields in Vm's order.
+        vm = Vm(
+            uuid,
+            name,
+            zone_uuid,
+            cpu_num,
+            memory_size,
+            offering_uuid,
+            image_uuid,
+            description,
+            "Created",  # state
+            None,  # host_uuid
+            None,  # last_host_uuid
+            None,  # cluster_uuid
+            None,  # root_volume_uuid
+            [],  # data_volume_uuids
+            [],  # nic_uuids
+            l3_network_uuids,
+            allocator_strategy,
+            platform,
+            guest_os_type,
+            architecture,
+            False,  # frozen
+            pending,
+            now,  # create_date
+            now,  # last_op_date
         )
         self._add(self.vms, vm)
         return vm
@@ -481,30 +586,34 @@ class VmMixin(CloudState):
         if ps_root is not None:
             candidates = [ps_root]
         else:
-            candidates = [ps for ps in self.primary_storages if ps.zone_uuid == zone_uuid]
+            candidates = [ps for ps in self.primary_storages.view() if ps.zone_uuid == zone_uuid]
         if scope is not None:
             candidates = [ps for ps in candidates if scope.intersection(ps.cluster_uuids)]
         root_data = data_sizes if ps_data is None else ()
         fitting: list[PrimaryStorage] = []
         shortage: DomainError | None = None
+        exhausted = self._exhausted
         for ps in candidates:
             thick = ps.default_thick if forced_thick is None else forced_thick
+            if not exhausted and ps.state == "Enabled" and ps.status == "Connected":
+                # the common case, decided here as _pick_primary_storage would decide it;
+                # a storage that does not fit goes there for its shortage
+                virtual, physical = self._storage_need(ps, image, parent_node, root_size, root_data, thick)
+                if (
+                    ps.admission == "physical"
+                    or virtual <= ps.total_capacity - ps.reserved_capacity - ps.used_virtual
+                ) and physical <= ps.physical_limit - ps.used_physical:
+                    fitting.append(ps)
+                    continue
             try:
-                self._pick_primary_storage(
-                    [ps],
-                    lambda ps, thick=thick: self._storage_need(
-                        ps, image, parent_node, root_size, root_data, thick
-                    ),
-                )
+                self._pick_one_storage(ps, image, parent_node, root_size, root_data, thick)
             except (CapacityExhausted, Unreachable) as exc:
                 shortage = shortage or exc
                 continue
             fitting.append(ps)
         if ps_data is not None and fitting:
             thick = ps_data.default_thick if forced_thick is None else forced_thick
-            self._pick_primary_storage(
-                [ps_data], lambda ps: self._storage_need(ps, None, None, 0, data_sizes, thick)
-            )
+            self._pick_one_storage(ps_data, None, None, 0, data_sizes, thick)
         if not fitting:
             if shortage is not None:
                 raise shortage
@@ -514,7 +623,8 @@ class VmMixin(CloudState):
                 0,
                 message="no primary storage is attached to a cluster that can run the vm",
             )
-        fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
+        if len(fitting) > 1:
+            fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
         clusters: set[str] = set()
         for ps in fitting:
             clusters.update(ps.cluster_uuids)
@@ -530,6 +640,21 @@ class VmMixin(CloudState):
                     primary_storage_uuid=ps_data.uuid,
                 )
         return fitting, clusters
+
+    def _pick_one_storage(
+        self,
+        ps: PrimaryStorage,
+        image: Image | None,
+        parent: DiskNode | None,
+        root_size: int,
+        data_sizes: Iterable[int],
+        thick: bool,
+    ) -> PrimaryStorage:
+        """``ps`` if the volumes fit there, else its shortage (``_pick_primary_storage`` of
+        one candidate; a function of its own so that ``_storage_plan`` keeps no closure)."""
+        return self._pick_primary_storage(
+            [ps], lambda ps: self._storage_need(ps, image, parent, root_size, data_sizes, thick)
+        )
 
     def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
         """First start of a Created VM: place host and storage, build volumes and NICs."""
@@ -566,7 +691,11 @@ class VmMixin(CloudState):
             p["thick"],
         )
         host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
-        ps = next(ps for ps in fitting if host.cluster_uuid in ps.cluster_uuids)
+        for ps in fitting:  # the roomiest storage the host reaches
+            if host.cluster_uuid in ps.cluster_uuids:
+                break
+        else:
+            raise StopIteration  # the host's cluster is one of the fitting storages'
         self._hold_host(vm, host)
         thick = ps.default_thick if p["thick"] is None else p["thick"]
         if snap is not None:
@@ -616,18 +745,23 @@ class VmMixin(CloudState):
         if name is None:
             assert vm is not None  # a volume of no VM is named by its caller
             name = f"ROOT-for-{vm.name}" if vtype == "Root" else f"DATA-for-{vm.name}"
+        # Positional (a hot path: each keyword costs): the fields in Volume's order.
         volume = Volume(
-            uuid=uuid,
-            name=name,
-            type=vtype,
-            virtual_size=size,
-            vm_uuid=vm.uuid if vm else None,
-            primary_storage_uuid=ps.uuid,
-            node_uuid=node.uuid,
-            thick=thick,
-            virtual_charge=charge,
-            status="Ready",
-            device_id=device_id,
+            uuid,
+            name,
+            vtype,
+            size,
+            "",  # description
+            vm.uuid if vm else None,  # vm_uuid
+            None,  # last_vm_uuid
+            ps.uuid,  # primary_storage_uuid
+            node.uuid,  # node_uuid
+            thick,
+            charge,  # virtual_charge
+            "qcow2",  # format
+            "Ready",  # status
+            "Enabled",  # state
+            device_id,
             create_date=now,
             last_op_date=now,
         )

@@ -6,6 +6,7 @@ from typing import Any
 
 from .entities import (
     DiskNode,
+    PrimaryStorage,
     Vm,
     Volume,
     VolumeSnapshot,
@@ -266,13 +267,16 @@ class VolumeMixin(CloudState):
         return grown
 
     # -- snapshots ---------------------------------------------------------------------
-    def _freeze_leaf(self, volume: Volume, *, keep_ref: bool = True) -> DiskNode:
+    def _freeze_leaf(
+        self, volume: Volume, *, keep_ref: bool = True, ps: PrimaryStorage | None = None
+    ) -> DiskNode:
         """Freeze the volume's current leaf and move the volume onto a new leaf above it
         (a thick volume's new leaf is thick too: it holds the full size again).  Returns the
         frozen node.  Its holder passes to the caller (a snapshot) with ``keep_ref``;
         without, the node is held only by the nodes built on it (instant clones)."""
         old = self.nodes.get(volume.node_uuid)
-        ps = self.primary_storages.get(volume.primary_storage_uuid)
+        if ps is None:
+            ps = self.primary_storages.get(volume.primary_storage_uuid)
         initial = old.virtual_size if volume.thick else self.settings.new_leaf_size
         leaf = self._new_node(ps, old, old.virtual_size, initial, "leaf", thick=volume.thick)
         self._set(old, "frozen", True)
@@ -316,24 +320,27 @@ class VolumeMixin(CloudState):
         ps = self.primary_storages.get(volume.primary_storage_uuid)
         if ps.status != "Connected":
             raise Unreachable("primary_storage", ps.uuid)
-        node = self._freeze_leaf(volume)
+        node = self._freeze_leaf(volume, ps=ps)
         now = self.clock.now()
         parent = self.volume_snapshots.by_uuid(volume.latest_snapshot_uuid)
+        # Positional (a hot path: each keyword costs): the fields in VolumeSnapshot's order.
         snap = VolumeSnapshot(
-            uuid=uuid or self.ids.uuid(),
-            name=name,
-            volume_uuid=volume.uuid,
-            node_uuid=node.uuid,
-            primary_storage_uuid=ps.uuid,
-            volume_type=volume.type,
-            description=description,
-            system=system,
-            size=node.actual_size,
-            parent_uuid=parent.uuid if parent is not None else None,
-            distance=parent.distance + 1 if parent is not None else 1,
-            group_uuid=group_uuid,
-            create_date=now,
-            last_op_date=now,
+            uuid or self.ids.uuid(),
+            name,
+            volume.uuid,
+            node.uuid,
+            ps.uuid,  # primary_storage_uuid
+            volume.type,  # volume_type
+            description,
+            system,
+            "Ready",  # status
+            "Enabled",  # state
+            node.actual_size,  # size
+            parent.uuid if parent is not None else None,  # parent_uuid
+            parent.distance + 1 if parent is not None else 1,  # distance
+            group_uuid,
+            now,  # create_date
+            now,  # last_op_date
         )
         self._set(volume, "latest_snapshot_uuid", snap.uuid)
         return self._add(self.volume_snapshots, snap)

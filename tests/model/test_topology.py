@@ -195,3 +195,10 @@ def test_an_unknown_kind_is_refused_naming_the_neutral_values():
     [(field, reason)] = info.value.errors
     assert field == "images[0].media_type"
     assert "'root_template', 'data_template' or 'iso'" in reason
+
+
+def test_the_placement_strategies_are_the_ones_a_topology_may_name():
+    from fakestack.model.placement import STRATEGIES
+    from fakestack.model.topology import ALLOCATOR_STRATEGIES
+
+    assert STRATEGIES == ALLOCATOR_STRATEGIES

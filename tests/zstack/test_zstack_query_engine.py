@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from werkzeug.datastructures import MultiDict
 
 from fakestack.dialects.zstack.errors import ApiError, TransportError
@@ -202,3 +204,29 @@ def test_schema_names_every_nested_object():
         "inventories[0]": "org.zstack.header.vm.VmInstanceInventory",
         "inventories[0].vmNics[0]": "org.zstack.header.vm.VmNicInventory",
     }
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(alphabet="q=&;%+ab0é\x80\udc80/?#, ", max_size=30).map(lambda s: s.encode("latin-1", "replace"))
+)
+def test_query_args_are_what_werkzeugs_request_args_hold(raw):
+    """The REST query parameters are parsed as ``request.args`` parses them (its parse, its
+    errors), without its MultiDict."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from fakestack.dialects.zstack.query import query_args
+
+    environ = EnvironBuilder(path="/v1/vm-instances").get_environ()
+    environ["QUERY_STRING"] = raw.decode("latin-1")
+    request = Request(environ)
+    try:
+        expected = {key: request.args.getlist(key) for key in request.args.keys()}
+    except UnicodeDecodeError as exc:
+        expected = type(exc)
+    try:
+        got = query_args(request.query_string)
+    except UnicodeDecodeError as exc:
+        got = type(exc)
+    assert got == expected

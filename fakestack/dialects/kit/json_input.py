@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 # Deeper than any body a real client sends (vAPI structures nest a dozen levels), far
@@ -96,8 +97,30 @@ def parse_json(raw: bytes | str) -> Any:
         raise JsonInputError(NOT_TEXT, str(exc)) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise JsonInputError(NOT_JSON, str(exc)) from None
-    check_document(document)
+    if raw.__class__ is not bytes or not _surely_checked(raw):
+        check_document(document)
     return document
+
+
+_EXPONENT = re.compile(rb"[0-9][eE]")
+
+
+def _surely_checked(raw: bytes) -> bool:
+    """Whether the document in ``raw`` passes ``check_document`` whatever it holds:
+    ASCII with no NUL (so UTF-8: no UTF-16/32, and no encoded surrogate for
+    ``surrogatepass`` to let through), no backslash (no escaped surrogate), no NaN or
+    Infinity literal, no float that could overflow to infinity (that needs an exponent or
+    309 digits), and no more brackets than the depth limit (each level opens one)."""
+    return (
+        len(raw) < 309
+        and raw.isascii()
+        and b"\x00" not in raw
+        and b"\\" not in raw
+        and b"NaN" not in raw
+        and b"Infinity" not in raw
+        and raw.count(b"[") + raw.count(b"{") <= MAX_DEPTH
+        and _EXPONENT.search(raw) is None
+    )
 
 
 def check_document(document: Any) -> None:

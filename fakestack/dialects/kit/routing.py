@@ -117,6 +117,10 @@ class Router:
         self._shapes: dict[str, _Shape] = {}
         # (segment count, first segment or None for a placeholder) -> shapes, in order
         self._index: dict[tuple[int, str | None], list[_Shape]] = {}
+        # (segment count, first segment or None) -> the shapes a path can match there, by
+        # its last segment: {literal: shapes}, and the shapes for any other last segment
+        # (built from _index when first asked, dropped when a route is added)
+        self._by_last: dict[tuple[int, str | None], tuple[dict[str, list[_Shape]], list[_Shape]]] = {}
         self._seq = 0
 
     # -- building ----------------------------------------------------------------------
@@ -127,6 +131,7 @@ class Router:
         key = _PLACEHOLDER.sub("{}", pattern)
         shape = self._shapes.get(key)
         if shape is None:
+            self._by_last.clear()
             segments = key[1:].split("/")
             regex = "^/" + "/".join("([^/]+)" if s == "{}" else re.escape(s) for s in segments) + "$"
             rank: tuple = (self._seq,)
@@ -182,15 +187,23 @@ class Router:
     def candidates(self, path: str) -> list[tuple[Route, dict[str, str]]]:
         """Every route whose pattern matches ``path`` (within the table), whatever its
         method, in the table's order."""
+        return [(route, dict(zip(route.names, values))) for route, values in self.candidate_values(path)]
+
+    def candidate_values(self, path: str) -> list[tuple[Route, tuple[str, ...]]]:
+        """``candidates`` with each route's placeholder values as a tuple (in the order of
+        ``route.names``): for a caller that builds the params of the one route it picks
+        (fifty ZStack ``PUT .../actions`` APIs share a path)."""
         path = self.normalise(path)
         if not path.startswith("/"):
             return []
         segments = path[1:].split("/")
         count = len(segments)
-        shapes = self._index.get((count, segments[0]))
-        loose = self._index.get((count, None))
-        if loose:
-            shapes = sorted((shapes or []) + loose, key=lambda s: s.rank)
+        first = segments[0] if (count, segments[0]) in self._index else None
+        table = self._by_last.get((count, first))
+        if table is None:
+            table = self._by_last[(count, first)] = self._last_segment_table(count, first)
+        literal, other = table
+        shapes = literal.get(segments[-1], other)
         if not shapes:
             return []
         found = []
@@ -199,8 +212,26 @@ class Router:
             if m is not None:
                 values = m.groups()
                 for route in shape.routes:
-                    found.append((route, dict(zip(route.names, values))))
+                    found.append((route, values))
         return found
+
+    def _last_segment_table(
+        self, count: int, first: str | None
+    ) -> tuple[dict[str, list[_Shape]], list[_Shape]]:
+        """The shapes of ``count`` segments a path starting with ``first`` (None: with no
+        first segment of its own in the table) can match, in order, split by their last
+        segment: a path is then tried only on the shapes whose last segment is its own or a
+        placeholder (a handful of regex matches where a busy bucket holds fifty)."""
+        shapes = list(self._index.get((count, first), [])) if first is not None else []
+        loose = self._index.get((count, None))
+        if loose:
+            shapes = sorted(shapes + loose, key=lambda s: s.rank)
+        last = [s.key.rsplit("/", 1)[-1] for s in shapes]
+        other = [s for s, end in zip(shapes, last) if end == "{}"]
+        literal = {
+            end: [s for s, e in zip(shapes, last) if e in (end, "{}")] for end in set(last) if end != "{}"
+        }
+        return literal, other
 
     def _serves(self, route: Route, method: str) -> bool:
         return route.method == method or (self.head_as_get and method == "HEAD" and route.method == "GET")

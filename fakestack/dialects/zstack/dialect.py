@@ -20,6 +20,7 @@ from werkzeug.wrappers import Request, Response
 from fakestack import faults
 from fakestack.model.errors import DomainError
 
+from ..kit.body import request_data
 from ..kit.cloud import DialectCloud
 from ..kit.json_input import JsonInputError, parse_json
 from ..kit.routing import Router
@@ -42,7 +43,7 @@ from .params import (
     validate,
     verify_types,
 )
-from .query import Condition, QuerySpec, spec_from_rest
+from .query import Condition, QuerySpec, query_args, spec_from_args
 from .registry import BINDINGS, Call
 from .render import json_response
 from .resources import find
@@ -186,7 +187,7 @@ class ZStackDialect:
 
     # -- REST APIs ---------------------------------------------------------------------
     def _read_body(self, request: Request) -> dict:
-        raw = request.get_data(cache=True)
+        raw = request_data(request)  # request.get_data(cache=True)
         if not raw.strip():
             return {}
         try:
@@ -201,24 +202,28 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
-        candidates = self.routes.candidates(relative)
+        candidates = self.routes.candidate_values(relative)
         # The most specific template decides, as on the server; a path of the real API
         # the fake does not serve is an unknown API here, whatever less specific
         # template also matches (routes.route_table).
         if not candidates or candidates[0][0].target is None:
             raise TransportError(404, f"no api mapping to /v1{relative}")
         method = "GET" if request.method == "HEAD" else request.method
-        same_method = [(route.target, params) for route, params in candidates if route.method == method]
-        if not same_method:
+        served = False
+        for (
+            route,
+            values,
+        ) in candidates:  # in order: the first of the method (PUT: whose wrapper is in the body)
+            if route.method != method:
+                continue
+            served = True
+            if method != "PUT" or APIS[route.target]["wrapper"] in body:
+                return route.target, dict(zip(route.names, values))
+        if not served:
             raise TransportError(
                 405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]"
             )
-        if method == "PUT":
-            for name, url_vars in same_method:
-                if APIS[name]["wrapper"] in body:
-                    return name, url_vars
-            raise TransportError(400, f"the body doesn't contain action mapping to the URL[{request.path}]")
-        return same_method[0]
+        raise TransportError(400, f"the body doesn't contain action mapping to the URL[{request.path}]")
 
     def _rest_api(self, request: Request, context: str, relative: str) -> Response:
         method = request.method
@@ -227,13 +232,14 @@ class ZStackDialect:
         request.environ["fakestack.operation"] = name  # named in recordings
         api = APIS[name]
         call = self._call_from_request(request, name, api, body, url_vars)
-        job_uuid = request.headers.get("X-Job-UUID")
+        environ = request.environ  # headers read as EnvironHeaders.get reads them
+        job_uuid = environ.get("HTTP_X_JOB_UUID")
         if job_uuid is not None:
             if len(job_uuid) != 32:
                 raise TransportError(400, "Invalid header[X-Job-UUID], it must be a UUID with '-' stripped")
             if api["async"] and method != "GET" and jobs.exists(self.state, job_uuid, self.now(), self.cloud):
                 raise TransportError(400, f"Duplicate job uuid[{job_uuid}]")
-        hook = request.headers.get("X-Web-Hook")
+        hook = environ.get("HTTP_X_WEB_HOOK")
         if hook is not None:
             problem = webhooks.check_url(hook, webhooks.allowed_hosts(self.state))
             if problem is not None:
@@ -245,8 +251,7 @@ class ZStackDialect:
         outcome = self.execute(call)
         is_query = name.startswith("Query")
         if outcome.ok and (
-            is_query
-            or (call.schema is not None and request.headers.get("X-JSON-Schema", "").lower() == "true")
+            is_query or (call.schema is not None and environ.get("HTTP_X_JSON_SCHEMA", "").lower() == "true")
         ):
             outcome.payload = dict(outcome.payload or {}, schema=call.schema or {})
         if not api["async"]:
@@ -305,7 +310,8 @@ class ZStackDialect:
             if "uuid" in url_vars:  # GET /resources/{uuid}: other parameters are ignored
                 call.query = QuerySpec(conditions=[Condition("uuid", "=", url_vars.pop("uuid"))])
             else:
-                call.query = spec_from_rest(request.args)
+                # request.args's own parse, without building its MultiDict
+                call.query = spec_from_args(query_args(request.query_string))
         else:
             fields = params_from_query(request.args, specs)
             for tag_key, bucket in (("systemTags", call.system_tags), ("userTags", call.user_tags)):
@@ -315,7 +321,7 @@ class ZStackDialect:
         return call
 
     def _authenticate(self, request: Request, relative: str, call: Call) -> None:
-        authorization = request.headers.get("Authorization")
+        authorization = request.environ.get("HTTP_AUTHORIZATION")
         if not authorization:
             raise TransportError(400, "missing header 'Authorization'")
         if authorization.startswith("OAuth "):
@@ -345,7 +351,7 @@ class ZStackDialect:
 
     @staticmethod
     def _api_timeout(request: Request, name: str) -> int:
-        override = request.headers.get("X-API-Timeout")
+        override = request.environ.get("HTTP_X_API_TIMEOUT")
         if override:
             try:
                 return int(float(override) * 1000)

@@ -25,7 +25,16 @@ _STRING_TYPES = ("String",)
 
 
 def param_specs(api: dict) -> dict[str, dict]:
-    return {p["name"]: p for p in api.get("params", ())}
+    """The API's parameters by name (built once per catalogue entry, read only)."""
+    known = _SPECS.get(id(api))
+    if known is not None and known[0] is api:
+        return known[1]
+    specs = {p["name"]: p for p in api.get("params", ())}
+    _SPECS[id(api)] = (api, specs)
+    return specs
+
+
+_SPECS: dict[int, tuple[dict, dict[str, dict]]] = {}
 
 
 def _split_list_text(text: str) -> list[str]:
@@ -183,15 +192,16 @@ def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
             f"resourceUuid[{resource_uuid}] is not a valid uuid. A valid uuid is a UUID(v4 recommended) "
             "with '-' stripped, matching [0-9a-f]{8}[0-9a-f]{4}[1-5][0-9a-f]{3}[89ab][0-9a-f]{3}[0-9a-f]{12}"
         )
-    for spec in api.get("params", ()):
-        name = spec["name"]
+    for name, required, has_default, checked, spec in _validation_plan(api):
         value = out.get(name)
         if value is None:
-            if spec.get("required"):
+            if required:
                 raise invalid_argument(f"field[{name}] of message[{message}] is mandatory, can not be null")
-            if "default" in spec:
+            if has_default:
                 out[name] = _default(spec)
             continue
+        if not checked:
+            continue  # a parameter with no value checks (most)
         valid = spec.get("validValues")
         if valid and str(value) not in valid:
             raise invalid_argument(
@@ -211,6 +221,38 @@ def validate(api: dict, fields: dict[str, Any]) -> dict[str, Any]:
             if not low <= value <= high:
                 raise invalid_argument(f"field[{name}] must be in range of [{low}, {high}]")
     return out
+
+
+_PLANS: dict[int, tuple[dict, list, int, list[tuple[str, bool, bool, bool, dict]]]] = {}
+
+
+def _validation_plan(api: dict) -> list[tuple[str, bool, bool, bool, dict]]:
+    """Per parameter that is required, has a default or a value check (valid values,
+    nonempty, max length, number range; the others ask nothing), in declaration order: its
+    name, those three facts, and its spec; made once per catalogue entry (remade if its
+    parameter list changes)."""
+    params = api.get("params", ())
+    known = _PLANS.get(id(api))
+    if known is not None and known[0] is api and known[1] is params and known[2] == len(params):
+        return known[3]
+    facts = [
+        (
+            spec["name"],
+            bool(spec.get("required")),
+            "default" in spec,
+            bool(
+                spec.get("validValues")
+                or spec.get("nonempty")
+                or spec.get("maxLength")
+                or spec.get("numberRange")
+            ),
+            spec,
+        )
+        for spec in params
+    ]
+    plan = [fact for fact in facts if fact[1] or fact[2] or fact[3]]
+    _PLANS[id(api)] = (api, params, len(params), plan)
+    return plan
 
 
 def _default(spec: dict) -> Any:

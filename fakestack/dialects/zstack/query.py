@@ -15,6 +15,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
 from typing import Any
+from urllib.parse import parse_qsl
+
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler query_args uses
 
 from .dates import parse_date
 from .errors import ApiError, TransportError, error_code
@@ -59,7 +62,10 @@ class Condition:
     value: Any = None
 
 
+@lru_cache(maxsize=4096)
 def parse_rest_condition(text: str) -> Condition:
+    """``q=text`` as a Condition (cached: a Condition is immutable, and clients repeat
+    their queries)."""
     for token, op in REST_OPERATORS:
         index = text.find(token)
         if index < 0:
@@ -371,7 +377,24 @@ def _bool_param(args: dict[str, list[str]], name: str) -> bool:
 def spec_from_rest(multidict) -> QuerySpec:
     """Parse ``q``, ``limit``, ``start``, ``count``, ``replyWithCount``, ``sort``, ``fields``, ``groupBy``."""
     # one pass over the MultiDict: its get() raises (and builds) an exception per missing key
-    args = {key: multidict.getlist(key) for key in multidict.keys()}
+    return spec_from_args({key: multidict.getlist(key) for key in multidict.keys()})
+
+
+def query_args(query_string: bytes) -> dict[str, list[str]]:
+    """A query string's parameters, each with its values in order: what werkzeug's
+    ``request.args`` holds (its very parse), as a plain dict, without the MultiDict."""
+    args: dict[str, list[str]] = {}
+    for key, value in parse_qsl(query_string.decode(), keep_blank_values=True, errors="werkzeug.url_quote"):
+        values = args.get(key)
+        if values is None:
+            args[key] = [value]
+        else:
+            values.append(value)
+    return args
+
+
+def spec_from_args(args: dict[str, list[str]]) -> QuerySpec:
+    """``spec_from_rest`` of the parameters as ``query_args`` gives them."""
     spec = QuerySpec()
     spec.conditions = [parse_rest_condition(q) for q in args.get("q", ())]
     spec.limit = _int_param(args, "limit", 1000)

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import ipaddress
 import json
+import re
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -35,7 +36,11 @@ def json_response(data: Any, status: int = 200) -> Response:
 
 
 def compact(data: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in data.items() if v is not None}
+    """``data`` without its null fields, removed in place (every caller hands over a dict
+    it just built; the others keep their order)."""
+    for key in [key for key, value in data.items() if value is None]:
+        del data[key]
+    return data
 
 
 def _text(value: str | None) -> str | None:
@@ -124,16 +129,18 @@ def backup_name(record) -> str:
 
 def volume_install_path(ps, volume) -> str:
     folder = "rootVolumes" if volume.type == "Root" else "dataVolumes"
-    if ps_type(ps) == "Ceph":
+    kind = ps_type(ps)
+    if kind == "Ceph":
         return f"ceph://pri-v-r-{ps.uuid}/{volume.uuid}"
-    mount = ps.url if ps_type(ps) == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
+    mount = ps.url if kind == "LocalStorage" else f"/opt/zstack/nfsprimarystorage/prim-{ps.uuid}"
     return f"{mount}/{folder}/acct-{ADMIN_ACCOUNT_UUID}/vol-{volume.uuid}/{volume.uuid}.qcow2"
 
 
 def volume_inventory(cloud, volume) -> dict[str, Any]:
     created, last = _dates(volume)
     ps = cloud.primary_storages.by_uuid(volume.primary_storage_uuid)
-    actual = cloud.volume_actual_size(volume) if volume.node_uuid and volume.node_uuid in cloud.nodes else 0
+    node = cloud.nodes.by_uuid(volume.node_uuid) if volume.node_uuid else None
+    actual = node.actual_size if node is not None else 0  # cloud.volume_actual_size, when it has a disk
     return compact(
         {
             "uuid": volume.uuid,
@@ -168,7 +175,14 @@ def volume_inventory(cloud, volume) -> dict[str, Any]:
 
 @lru_cache(maxsize=65536)
 def _ip_in_long(ip: str) -> int:
+    if _DOTTED_QUAD.fullmatch(ip):  # what IPv4Address accepts, read without it
+        a, b, c, d = ip.split(".")
+        return int(a) << 24 | int(b) << 16 | int(c) << 8 | int(d)
     return int(ipaddress.IPv4Address(ip))
+
+
+_OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
+_DOTTED_QUAD = re.compile(rf"{_OCTET}\.{_OCTET}\.{_OCTET}\.{_OCTET}", re.ASCII)
 
 
 def nic_internal_name(nic) -> str | None:
@@ -224,13 +238,19 @@ def nic_inventory(cloud, nic) -> dict[str, Any]:
 def vm_inventory(cloud, vm) -> dict[str, Any]:
     created, last = _dates(vm)
     volumes = []
-    for uuid in ([vm.root_volume_uuid] if vm.root_volume_uuid else []) + list(vm.data_volume_uuids):
-        volume = cloud.volumes.by_uuid(uuid)
+    by_uuid = cloud.volumes.by_uuid
+    if vm.root_volume_uuid:
+        volume = by_uuid(vm.root_volume_uuid)
+        if volume is not None:
+            volumes.append(volume_inventory(cloud, volume))
+    for uuid in vm.data_volume_uuids:
+        volume = by_uuid(uuid)
         if volume is not None:
             volumes.append(volume_inventory(cloud, volume))
     nics = []
+    by_uuid = cloud.nics.by_uuid
     for uuid in vm.nic_uuids:
-        nic = cloud.nics.by_uuid(uuid)
+        nic = by_uuid(uuid)
         if nic is not None:
             nics.append(nic_inventory(cloud, nic))
     return compact(
