@@ -719,8 +719,16 @@ class VmMixin(CloudState):
         for i, l3_uuid in enumerate(vm.l3_network_uuids):
             nic = self._allocate_nic(vm, self.l3_networks.get(l3_uuid), i)
             self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
-        self._set(vm, "pending", None)
-        self._set(vm, "state", "Running")
+        if self._watching:
+            self._set(vm, "pending", None)
+            self._set(vm, "state", "Running")
+        else:  # the two ``_set`` calls spelled out
+            undo = self._undo
+            if undo is not None:
+                undo.append((vm, "pending", vm.pending))
+                undo.append((vm, "state", vm.state))
+            vm.pending = None
+            vm.state = "Running"
         vm.last_op_date = self.clock.now()
 
     def _new_volume_on(
@@ -737,8 +745,16 @@ class VmMixin(CloudState):
         uuid: str | None = None,
     ) -> Volume:
         uuid = uuid or self.ids.uuid()
-        charge = virtual_charge(ps, size)
-        self._charge_virtual(ps, charge)
+        charge = size if ps.ratio == 1.0 else virtual_charge(ps, size)
+        if charge > 0 and (
+            self._exhausted or charge > ps.total_capacity - ps.reserved_capacity - ps.used_virtual
+        ):
+            self._charge_virtual(ps, charge)  # raises the shortage
+        else:  # ``_charge_virtual`` inline when there is room
+            undo = self._undo
+            if undo is not None:
+                undo.append((ps, "used_virtual", ps.used_virtual))
+            ps.used_virtual += charge
         initial = size if thick else self.settings.new_leaf_size
         node = self._new_node(ps, parent, size, initial, "leaf", thick=thick)
         now = self.clock.now()
