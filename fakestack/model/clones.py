@@ -132,7 +132,11 @@ class CloneMixin(CloudState):
         volumes = [self.volumes.get(vm.root_volume_uuid)]
         if full:
             volumes += [self.volumes.get(u) for u in vm.data_volume_uuids]
-        sizes = [self.volume_allocated_size(v) for v in volumes]
+        # volume_allocated_size of each (its volume is in hand)
+        sizes = [
+            0 if v.node_uuid is None else self.chain_allocated_size(self.nodes.get(v.node_uuid))
+            for v in volumes
+        ]
         bs = self._pick_backup_storage(vm.zone_uuid, sum(sizes))
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
@@ -187,7 +191,7 @@ class CloneMixin(CloudState):
         if self.faults is None and not full:
             try:
                 shape = self._vm_shape(
-                    root_image,
+                    root_image.uuid,  # the image, found by its uuid at once
                     vm.instance_offering_uuid,
                     vm.cpu_num,
                     vm.memory_size,

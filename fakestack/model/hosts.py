@@ -66,9 +66,19 @@ class HostMixin(CloudState):
         if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
             raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
         self._set_host_usage(host, vm.cpu_num, vm.memory_size, 1)
-        self._set(vm, "host_uuid", host.uuid)
-        self._set(vm, "last_host_uuid", host.uuid)
-        self._set(vm, "cluster_uuid", host.cluster_uuid)
+        if self._watching:
+            self._set(vm, "host_uuid", host.uuid)
+            self._set(vm, "last_host_uuid", host.uuid)
+            self._set(vm, "cluster_uuid", host.cluster_uuid)
+            return
+        # the three ``_set`` calls spelled out (every placement passes here)
+        undo = self._undo
+        if undo is not None:
+            undo.append((vm, "host_uuid", vm.host_uuid))
+            undo.append((vm, "last_host_uuid", vm.last_host_uuid))
+            undo.append((vm, "cluster_uuid", vm.cluster_uuid))
+        vm.host_uuid = vm.last_host_uuid = host.uuid
+        vm.cluster_uuid = host.cluster_uuid
 
     def _release_host(self, vm: Vm) -> None:
         if vm.host_uuid is None:

@@ -162,12 +162,25 @@ class StorageMixin(CloudState):
         if charge_virtual:
             node.virtual_charge = virtual_charge(store, actual_size)
             self._charge_virtual(store, node.virtual_charge)
-        self._charge_physical(store, virtual_size if thick else actual_size)
+        undo = self._undo
+        delta = virtual_size if thick else actual_size
+        # ``_charge_physical`` inline for a primary storage with room (every new disk node
+        # passes here); anything else goes there
+        if (
+            store.__class__ is PrimaryStorage
+            and not self._exhausted
+            and delta <= store.physical_limit - store.used_physical
+        ):
+            if undo is not None:
+                undo.append((store, "used_physical", store.used_physical))
+            store.used_physical += delta
+        else:
+            self._charge_physical(store, delta)
         self.nodes.add(node)
         if parent is not None:
             parent.children += 1
-        if self._undo is not None:
-            self._undo.append(lambda: self._drop_node(node))
+        if undo is not None:
+            undo.append(lambda: self._drop_node(node))
         return node
 
     def _drop_node(self, node: DiskNode) -> None:

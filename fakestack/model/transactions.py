@@ -248,8 +248,9 @@ class TransactionMixin(CloudState):
 
     def _add(self, collection: Collection[E], entity: E) -> E:
         collection.add(entity)
-        if self._undo is not None:
-            self._undo.append(lambda: collection.remove(entity))
+        undo = self._undo
+        if undo is not None:
+            undo.append(lambda: collection.remove(entity))
         return entity
 
     def _remove(self, collection: Collection[E], entity: E) -> None:

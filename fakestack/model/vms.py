@@ -207,7 +207,10 @@ class VmMixin(CloudState):
         ratio = ps.ratio
         virtual = root_size if ratio == 1.0 else virtual_charge(ps, root_size)
         physical = root_size if thick or root_size < leaf else leaf
-        if image is not None and self._image_cache(image, ps) is None:
+        if image is not None and (  # _image_cache(image, ps) is None
+            not (cached := self.image_caches.get(f"{image.uuid}:{ps.uuid}"))
+            or self.nodes.by_uuid(cached) is None
+        ):
             virtual += image.actual_size if ratio == 1.0 else virtual_charge(ps, image.actual_size)
             physical += image.actual_size
         for size in data_sizes:
@@ -705,7 +708,12 @@ class VmMixin(CloudState):
             cache = self._ensure_image_cache(image, ps)
             root = self._new_volume_on(vm, "Root", root_size, ps, parent=cache, thick=thick)
             root.root_image_uuid = image.uuid
-        self._set(vm, "root_volume_uuid", root.uuid)
+        if self._watching:
+            self._set(vm, "root_volume_uuid", root.uuid)
+        else:  # ``_set`` spelled out
+            if self._undo is not None:
+                self._undo.append((vm, "root_volume_uuid", vm.root_volume_uuid))
+            vm.root_volume_uuid = root.uuid
         data_ps = ps_data or ps
         data_thick = data_ps.default_thick if p["thick"] is None else p["thick"]
         uuids = []
@@ -715,12 +723,25 @@ class VmMixin(CloudState):
             )
             vol.disk_offering_uuid = p["data_offerings"][i]
             uuids.append(vol.uuid)
-        self._set(vm, "data_volume_uuids", uuids)
+        if self._watching:
+            self._set(vm, "data_volume_uuids", uuids)
+        else:  # ``_set`` spelled out
+            if self._undo is not None:
+                self._undo.append((vm, "data_volume_uuids", vm.data_volume_uuids))
+            vm.data_volume_uuids = uuids
         for i, l3_uuid in enumerate(vm.l3_network_uuids):
             nic = self._allocate_nic(vm, self.l3_networks.get(l3_uuid), i)
             self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
-        self._set(vm, "pending", None)
-        self._set(vm, "state", "Running")
+        if self._watching:
+            self._set(vm, "pending", None)
+            self._set(vm, "state", "Running")
+        else:  # the two ``_set`` calls spelled out
+            undo = self._undo
+            if undo is not None:
+                undo.append((vm, "pending", vm.pending))
+                undo.append((vm, "state", vm.state))
+            vm.pending = None
+            vm.state = "Running"
         vm.last_op_date = self.clock.now()
 
     def _new_volume_on(
@@ -737,8 +758,16 @@ class VmMixin(CloudState):
         uuid: str | None = None,
     ) -> Volume:
         uuid = uuid or self.ids.uuid()
-        charge = virtual_charge(ps, size)
-        self._charge_virtual(ps, charge)
+        charge = size if ps.ratio == 1.0 else virtual_charge(ps, size)
+        if charge > 0 and (
+            self._exhausted or charge > ps.total_capacity - ps.reserved_capacity - ps.used_virtual
+        ):
+            self._charge_virtual(ps, charge)  # raises the shortage
+        else:  # ``_charge_virtual`` inline when there is room
+            undo = self._undo
+            if undo is not None:
+                undo.append((ps, "used_virtual", ps.used_virtual))
+            ps.used_virtual += charge
         initial = size if thick else self.settings.new_leaf_size
         node = self._new_node(ps, parent, size, initial, "leaf", thick=thick)
         now = self.clock.now()

@@ -279,9 +279,19 @@ class VolumeMixin(CloudState):
             ps = self.primary_storages.get(volume.primary_storage_uuid)
         initial = old.virtual_size if volume.thick else self.settings.new_leaf_size
         leaf = self._new_node(ps, old, old.virtual_size, initial, "leaf", thick=volume.thick)
-        self._set(old, "frozen", True)
-        self._set(old, "role", "snapshot")
-        self._set(volume, "node_uuid", leaf.uuid)
+        if self._watching:
+            self._set(old, "frozen", True)
+            self._set(old, "role", "snapshot")
+            self._set(volume, "node_uuid", leaf.uuid)
+        else:  # the three ``_set`` calls spelled out (every snapshot passes here)
+            undo = self._undo
+            if undo is not None:
+                undo.append((old, "frozen", old.frozen))
+                undo.append((old, "role", old.role))
+                undo.append((volume, "node_uuid", volume.node_uuid))
+            old.frozen = True
+            old.role = "snapshot"
+            volume.node_uuid = leaf.uuid
         if not keep_ref:
             self._set(old, "refs", old.refs - 1)
         return old
