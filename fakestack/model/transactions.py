@@ -250,7 +250,10 @@ class TransactionMixin(CloudState):
         collection.add(entity)
         undo = self._undo
         if undo is not None:
-            undo.append(lambda: collection.remove(entity))
+            # an entity already gone is left gone: a Created VM whose first start failed
+            # inside ``atomic()`` is removed for good (``_delete_created_vm``) before the
+            # block's rollback reaches its creation
+            undo.append(lambda: collection.by_uuid(entity.uuid) is entity and collection.remove(entity))
         return entity
 
     def _remove(self, collection: Collection[E], entity: E) -> None:

@@ -168,6 +168,23 @@ def test_an_operation_failing_inside_atomic_undoes_only_itself(cloud):
     cloud.check_invariants()
 
 
+def test_atomic_rollback_after_a_failed_first_start_leaves_the_cloud_as_it_was(cloud):
+    # the failed first start removes the Created VM for good; the block's rollback then
+    # reaches the VM's creation and finds it gone (it raised KeyError before)
+    before = cloud.snapshot()
+    with pytest.raises(RuntimeError, match="rollback"):
+        with cloud.atomic():
+            vm = cloud.create_vm("x", image="img", cpu_num=1, memory_size=2**50, strategy="none")
+            with pytest.raises(CapacityExhausted):
+                cloud.start_vm(vm)
+            assert vm.uuid not in cloud.vms
+            raise RuntimeError("rollback")
+    after = cloud.snapshot()
+    for key, _ in Cloud.COLLECTIONS:
+        assert Cloud.snapshot_records(after, key) == Cloud.snapshot_records(before, key), key
+    cloud.check_invariants()
+
+
 def test_resize_checks_the_hosts_room(cloud):
     vm = cloud.create_vm("v", image="img", instance_offering="o1")
     host = cloud.hosts.get("h1")
