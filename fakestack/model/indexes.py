@@ -18,6 +18,7 @@ invariant check reports it) but never breaks it.
 
 from __future__ import annotations
 
+import sys
 from bisect import bisect_left, insort
 from collections.abc import Callable, Hashable, Iterable, Iterator
 from heapq import merge
@@ -112,8 +113,8 @@ class GroupIndex:
         if not found:
             return iter(())
         if len(found) == 1:
-            return iter(found[0].islice(start)) if start else iter(found[0])
-        return islice(merge(*found), start, None)
+            return iter(found[0].islice(min(start, sys.maxsize))) if start else iter(found[0])
+        return islice(merge(*found), min(start, sys.maxsize), None)
 
     def breaches(self, numbered: dict[int, Any]) -> list[str]:
         """How this index differs from what a scan of ``numbered`` (number -> entity) gives."""

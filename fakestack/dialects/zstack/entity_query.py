@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import heapq
 import operator
+import sys
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import compress, islice, repeat, tee
@@ -222,7 +223,8 @@ def _run(cloud, entities, spec, conditions, collection, rows, fields, compact):
     if need_all:
         chosen = list(matched)
     else:
-        chosen = list(islice(matched, max(start + spec.limit, 1)))
+        # islice takes no stop past sys.maxsize (no list is longer: the same rows)
+        chosen = list(islice(matched, min(max(start + spec.limit, 1), sys.maxsize)))
 
     check_reply_names(spec, collection)
     total = len(chosen)

@@ -19,6 +19,7 @@ answer is the reference's.  tests/zstack/test_zstack_query_equivalence.py compar
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
 from itertools import islice
 from typing import Any
@@ -54,7 +55,7 @@ def run_indexed_query(cloud, models, spec: QuerySpec, conditions: list[Condition
     def candidates(start: int = 0):
         """The entities the conditions left to test, from the ``start``-th on, in order."""
         if driver is None:
-            return islice(models.view(), start, None)
+            return islice(models.view(), min(start, sys.maxsize), None)
         return models.entities_of(driver[2].numbers(driver[3], start))
 
     rows = _Rows(cloud, source.render)
@@ -70,7 +71,7 @@ def run_indexed_query(cloud, models, spec: QuerySpec, conditions: list[Condition
     if order is not None and _walk_is_cheaper(spec, size, everything):
         # the sorted walk: entities in the page's order, tested until the page is full
         matched = filtered(cloud, models.entities_of(order), kept, collection, rows, fields)
-        page = list(islice(matched, start, start + spec.limit))
+        page = list(islice(matched, min(start, sys.maxsize), min(start + spec.limit, sys.maxsize)))
         check_reply_names(spec, collection)
         total = 0
         if spec.reply_with_count:
@@ -79,7 +80,7 @@ def run_indexed_query(cloud, models, spec: QuerySpec, conditions: list[Condition
     if not others and not spec.sort_by and spec.limit >= 0:
         # the page straight from the candidates: nothing to test, their number is the total
         check_reply_names(spec, collection)
-        page = list(islice(candidates(start), spec.limit))
+        page = list(islice(candidates(start), min(spec.limit, sys.maxsize)))
         return page_reply(cloud, page, spec, size, rows, fields, source.compact)
     if not narrowed:
         return None
