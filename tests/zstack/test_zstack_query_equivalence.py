@@ -119,13 +119,11 @@ OPS = ["=", "!=", ">", ">=", "<", "<=", "in", "not in", "like", "not like", "is 
 SORTABLE = sorted(VM_FIELDS) + ["vmNics", "noSuchField"]
 
 
-@st.composite
-def specs(draw):
-    cloud, _, _ = _world()
-    values = _values(cloud)
+def _draw_conditions(draw, names, values, at_least: int) -> list[Condition]:
+    """``at_least`` to 3 conditions on ``names``, with any operator and values of the world."""
     conditions = []
-    for _ in range(draw(st.integers(0, 3))):
-        name = draw(st.sampled_from(FIELD_NAMES))
+    for _ in range(draw(st.integers(at_least, 3))):
+        name = draw(st.sampled_from(names))
         op = draw(st.sampled_from(OPS))
         if op in ("is null", "is not null"):
             conditions.append(Condition(name, op))
@@ -135,7 +133,14 @@ def specs(draw):
             )
         else:
             conditions.append(Condition(name, op, draw(st.sampled_from(values))))
-    spec = QuerySpec(conditions=conditions)
+    return conditions
+
+
+@st.composite
+def specs(draw):
+    cloud, _, _ = _world()
+    values = _values(cloud)
+    spec = QuerySpec(conditions=_draw_conditions(draw, FIELD_NAMES, values, 0))
     spec.limit = draw(st.sampled_from([1000, 0, 1, 2, 5, -1]))
     spec.start = draw(st.sampled_from([0, 0, 1, 3, 20, -2]))
     spec.count = draw(st.booleans()) and draw(st.booleans())
@@ -309,18 +314,7 @@ def indexed_specs(draw):
     cloud, _, _ = _world()
     values = _values(cloud)
     spec = draw(specs())
-    conditions = []
-    for _ in range(draw(st.integers(1, 3))):
-        name = draw(st.sampled_from(INDEXED_FIELDS))
-        op = draw(st.sampled_from(OPS))
-        if op in ("is null", "is not null"):
-            conditions.append(Condition(name, op))
-        elif op in ("in", "not in"):
-            conditions.append(
-                Condition(name, op, ",".join(draw(st.lists(st.sampled_from(values), min_size=1, max_size=3))))
-            )
-        else:
-            conditions.append(Condition(name, op, draw(st.sampled_from(values))))
+    conditions = _draw_conditions(draw, INDEXED_FIELDS, values, 1)
     spec.conditions = conditions if draw(st.booleans()) else conditions + spec.conditions
     if draw(st.booleans()):
         spec.sort_by = "name"
