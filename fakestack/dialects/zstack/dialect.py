@@ -251,9 +251,9 @@ class ZStackDialect:
         outcome = self.execute(call)
         is_query = name.startswith("Query")
         if outcome.ok and (
-            is_query or (call.schema is not None and environ.get("HTTP_X_JSON_SCHEMA", "").lower() == "true")
+            is_query or (call.has_schema and environ.get("HTTP_X_JSON_SCHEMA", "").lower() == "true")
         ):
-            outcome.payload = dict(outcome.payload or {}, schema=call.schema or {})
+            outcome.payload = dict(outcome.payload or {}, schema=call.reply_schema() or {})
         if not api["async"]:
             if outcome.ok:
                 return json_response(outcome.payload, 200)
