@@ -257,3 +257,81 @@ def test_a_body_is_read_as_get_data_reads_it(data, length, encoding, terminated,
             return type(exc)
 
     assert outcome(request_data) == outcome(lambda r: r.get_data(cache=True))
+
+
+# -- JsonResponse: the same response as werkzeug's, with less work -------------------------
+
+
+def _wsgi_output(response, method: str) -> tuple[str, list, bytes]:
+    """What a WSGI server gets from ``response``: the status line, the headers, the body."""
+    started: list = []
+    iterable = response(
+        {"REQUEST_METHOD": method, "SERVER_NAME": "localhost", "SERVER_PORT": "80"},
+        lambda status, headers, exc_info=None: started.append((status, headers)),
+    )
+    try:
+        body = b"".join(iterable)
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
+    return started[0][0], started[0][1], body
+
+
+STATUSES = st.sampled_from([100, 200, 201, 202, 204, 299, 304, 400, 404, 413, 503, 599, 999])
+HEADER_NAMES = st.sampled_from(["Location", "content-location", "Content-Length", "X-Job", "Content-Type"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=40),
+    STATUSES,
+    st.sampled_from(["GET", "HEAD", "PUT", "POST"]),
+    st.lists(st.tuples(HEADER_NAMES, st.sampled_from(["/x", "http://h/ä", "3", "text/plain"])), max_size=3),
+    st.sampled_from(["none", "headers", "set_data", "on_close", "passthrough", "remove_length"]),
+)
+def test_a_json_response_is_the_werkzeug_response_it_stands_for(body, status, method, headers, change):
+    """``JsonResponse.whole`` is the object ``Response(body, ...)`` is, and a JsonResponse
+    sends what werkzeug's ``Response.__call__`` sends, whatever was changed on it since."""
+    from werkzeug.wrappers import Response
+
+    from fakestack.dialects.kit.responses import JsonResponse
+
+    content_type = "application/json;charset=utf-8"
+    fast = JsonResponse.whole(body, status, content_type)
+    plain = Response(body, status=status, content_type=content_type)
+    assert type(fast) is JsonResponse
+    assert list(fast.headers) == list(plain.headers)
+    assert {k: v for k, v in vars(fast).items() if k != "headers"} == {
+        k: v for k, v in vars(plain).items() if k != "headers"
+    }
+    closed: list = []
+    for response in (fast, plain):
+        if change == "headers":
+            for key, value in headers:
+                response.headers.add(key, value)
+        elif change == "set_data":
+            response.set_data(body + b"!")
+        elif change == "on_close":
+            response.call_on_close(lambda: closed.append(1))
+        elif change == "passthrough":
+            response.direct_passthrough = True
+        elif change == "remove_length":
+            del response.headers["Content-Length"]
+    assert _wsgi_output(fast, method) == _wsgi_output(plain, method)
+    assert len(closed) in (0, 2)  # both closed, or neither had anything to close
+
+
+def test_json_response_builds_json_responses_with_or_without_headers():
+    from fakestack.dialects.kit.responses import JsonResponse
+
+    for headers in (None, {"X-Job": "1"}):
+        response = json_response({"a": 1}, 202, headers)
+        assert type(response) is JsonResponse
+        assert response.status == "202 ACCEPTED"
+        assert response.get_data() == b'{"a": 1}'
+    assert list(json_response({}, 202, {"X-Job": "1"}).headers) == [
+        ("X-Job", "1"),
+        ("Content-Type", "application/json"),
+        ("Content-Length", "2"),
+    ]
