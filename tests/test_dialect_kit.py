@@ -206,6 +206,38 @@ def test_a_body_parse_skips_the_document_walk_only_when_the_walk_would_pass(data
         raise AssertionError(f"the walk refuses what the skip let through: {exc}") from None
 
 
+def _loads_outcome(raw):
+    try:
+        return "ok", json.loads(raw)
+    except ValueError as exc:
+        return type(exc), str(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    JSON_DATA.map(json.dumps).map(str.encode)
+    | st.binary(max_size=60)
+    | st.text(st.characters(max_codepoint=127), max_size=40).map(str.encode)
+)
+def test_a_plain_body_decodes_as_json_loads_decodes_it(raw):
+    """``parse_json`` decodes a body its skip accepts itself (ASCII, no NUL): whatever
+    the bytes, ``json.loads`` gives the same document, or the same error, either way."""
+    from fakestack.dialects.kit.json_input import JsonInputError, _surely_checked, parse_json
+
+    if not _surely_checked(raw):
+        return
+    expected = _loads_outcome(raw)
+    assert _loads_outcome(raw.decode()) == expected
+    try:
+        got = "ok", parse_json(raw)
+    except JsonInputError as exc:
+        got = exc.reason, exc.position
+    if expected[0] == "ok":
+        assert got == expected
+    else:
+        assert got[0] in ("not_json", "too_deep")
+
+
 class _Trickle:
     """A WSGI input that hands out at most ``step`` bytes a read (then fails, if told)."""
 
@@ -335,3 +367,24 @@ def test_json_response_builds_json_responses_with_or_without_headers():
         ("Content-Type", "application/json"),
         ("Content-Length", "2"),
     ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.none()
+    | st.integers(0, 10**20).map(str)
+    | st.text(st.sampled_from("0123456789 -+²٣\t"), max_size=6)
+    | st.text(max_size=6),
+    st.sampled_from([None, "chunked", "gzip", "Chunked"]),
+)
+def test_a_content_length_reads_as_werkzeug_reads_it(declared, transfer_encoding):
+    from werkzeug.wsgi import get_content_length
+
+    from fakestack.dialects.kit.body import content_length
+
+    environ = {}
+    if declared is not None:
+        environ["CONTENT_LENGTH"] = declared
+    if transfer_encoding is not None:
+        environ["HTTP_TRANSFER_ENCODING"] = transfer_encoding
+    assert content_length(environ) == get_content_length(environ)
