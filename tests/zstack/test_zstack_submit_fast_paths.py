@@ -9,11 +9,13 @@ the poll and the cloud are what they are with it, the schema aside.
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from zstack_support import auth, cloud_client, poll
 
 from fakestack.dialects.zstack import query as zstack_query
 from fakestack.dialects.zstack.query import schema_of
-from fakestack.dialects.zstack.render import VM
+from fakestack.dialects.zstack.render import VM, accepted_response, json_response
 
 
 def eager_clone_schema(result: dict) -> dict[str, str]:
@@ -105,3 +107,22 @@ def test_no_schema_is_built_for_a_reply_that_shows_none(monkeypatch):
         ),
     )
     assert walks
+
+
+def _answer(make):
+    try:
+        response = make()
+    except Exception as exc:  # the same failure either way
+        return type(exc)
+    return response.status, list(response.headers), response.get_data()
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text() | st.sampled_from(["http://localhost:80/zstack/v1/api-jobs/" + "a" * 32, 'x"\\\n\u2028é']),
+    st.integers() | st.none() | st.booleans() | st.floats() | st.sampled_from([129_600_000, 1_800_000]),
+)
+def test_the_202_of_a_submit_is_the_json_response_of_its_body(location, api_timeout):
+    assert _answer(lambda: accepted_response(location, api_timeout)) == _answer(
+        lambda: json_response({"location": location, "apiTimeout": api_timeout}, 202)
+    )

@@ -45,7 +45,7 @@ from .params import (
 )
 from .query import Condition, QuerySpec, query_args, spec_from_args
 from .registry import BINDINGS, Call
-from .render import json_response
+from .render import accepted_response, json_response
 from .resources import find
 from .routes import route_table
 
@@ -275,9 +275,7 @@ class ZStackDialect:
         if hook:
             webhooks.register(self.state, job, hook)
             webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
-        return json_response(
-            {"location": self._location(request, context, job_uuid), "apiTimeout": api_timeout}, 202
-        )
+        return accepted_response(self._location(request, context, job_uuid), api_timeout)
 
     def _call_from_request(
         self, request: Request, name: str, api: dict, body: dict, url_vars: dict[str, str]
