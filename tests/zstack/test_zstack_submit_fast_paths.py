@@ -126,3 +126,33 @@ def test_the_202_of_a_submit_is_the_json_response_of_its_body(location, api_time
     assert _answer(lambda: accepted_response(location, api_timeout)) == _answer(
         lambda: json_response({"location": location, "apiTimeout": api_timeout}, 202)
     )
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(["http", "https"]),
+    st.none()
+    | st.sampled_from(["localhost", "localhost:80", "h:8080", "[::1]:443", "[::1]", "bad host", "é"]),
+    st.sampled_from(["localhost", "::1", "10.0.0.1"]),
+    st.sampled_from(["80", "443", "8080", None]),
+    st.sampled_from(["", "/zstack"]),
+)
+def test_a_job_url_is_the_one_its_request_gives_whatever_came_before(scheme, host, server, port, context):
+    """``_location`` keeps the part of a job URL before the uuid for each place a request
+    comes in by: what it gives is what the request itself gives, first time or not."""
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from fakestack.dialects.zstack.dialect import ZStackDialect
+
+    environ = EnvironBuilder(path="/zstack/v1/vm-instances", base_url=f"{scheme}://localhost/").get_environ()
+    environ["SERVER_NAME"] = server
+    environ.pop("HTTP_HOST", None)
+    environ.pop("SERVER_PORT", None)
+    if host is not None:
+        environ["HTTP_HOST"] = host
+    if port is not None:
+        environ["SERVER_PORT"] = port
+    for uuid in ("a" * 32, "b" * 32):
+        expected = ZStackDialect._job_url_prefix(Request(dict(environ)), context) + uuid
+        assert ZStackDialect._location(Request(dict(environ)), context, uuid) == expected

@@ -69,6 +69,11 @@ class Outcome:
 
 _ROUTES: dict[int, Router] = {}
 
+# Job URLs before the uuid, by the request's scheme, Host header, server address, port and
+# context (``ZStackDialect._location``); a few places in practice, so a small table.
+_JOB_URL_PREFIXES: dict[tuple, str] = {}
+_JOB_URL_PREFIXES_KEPT = 64
+
 
 def _route_table() -> Router:
     """The router of every bound API: the same for every cloud, so built once per set of
@@ -340,12 +345,31 @@ class ZStackDialect:
 
     @staticmethod
     def _location(request: Request, context: str, job_uuid: str) -> str:
+        """The job's URL: the part before the uuid depends only on where the request came
+        in (scheme, Host header, server address and port), so it is made once per place."""
+        environ = request.environ
+        place = (
+            (request.scheme, environ.get("HTTP_HOST"), request.server, environ.get("SERVER_PORT"), context)
+            if request.trusted_hosts is None  # a list would be no key (and is never set here)
+            else None
+        )
+        prefix = _JOB_URL_PREFIXES.get(place) if place is not None else None
+        if prefix is None:
+            prefix = ZStackDialect._job_url_prefix(request, context)
+            if place is not None:
+                if len(_JOB_URL_PREFIXES) >= _JOB_URL_PREFIXES_KEPT:
+                    _JOB_URL_PREFIXES.clear()
+                _JOB_URL_PREFIXES[place] = prefix
+        return prefix + job_uuid
+
+    @staticmethod
+    def _job_url_prefix(request: Request, context: str) -> str:
         host = request.host
         if ":" not in host.rsplit("]", 1)[-1]:
             host = f"{host}:{request.environ.get('SERVER_PORT', '80')}"
         # The scheme the request came in on: https under `serve --tls` or fakestack.mock
         # on an https URL (a real management node answers plain http on 8080).
-        return f"{request.scheme}://{host}{context}/v1/api-jobs/{job_uuid}"
+        return f"{request.scheme}://{host}{context}/v1/api-jobs/"
 
     @staticmethod
     def _api_timeout(request: Request, name: str) -> int:
