@@ -156,3 +156,87 @@ def test_a_job_url_is_the_one_its_request_gives_whatever_came_before(scheme, hos
     for uuid in ("a" * 32, "b" * 32):
         expected = ZStackDialect._job_url_prefix(Request(dict(environ)), context) + uuid
         assert ZStackDialect._location(Request(dict(environ)), context, uuid) == expected
+
+
+def _zstack_dialect():
+    from fakestack.app import make_app
+    from fakestack.model import Cloud, ManualClock
+
+    app = make_app(Cloud("tiny", clock=ManualClock()))
+    return next(d for d in app.dialects if d.name == "zstack")
+
+
+def _selection(select, method: str, relative: str, body: dict):
+    from werkzeug.test import EnvironBuilder
+    from werkzeug.wrappers import Request
+
+    from fakestack.dialects.zstack.errors import TransportError
+
+    request = Request(EnvironBuilder(path="/zstack/v1" + relative, method=method).get_environ())
+    try:
+        return select(request, relative, body)
+    except TransportError as exc:
+        return exc.status, exc.text
+
+
+def _route_paths():
+    from fakestack.dialects.zstack.catalog import APIS
+
+    return sorted({api["path"] for api in APIS.values() if api.get("path")})
+
+
+def _uncached(dialect):
+    def select(request, relative, body):
+        name, names, values = dialect._select_route(request, relative, body)
+        return name, dict(zip(names, values))
+
+    return select
+
+
+_WRAPPERS = ["cloneVmInstance", "stopVmInstance", "startVmInstance", "logInByAccount", "params", "x"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(_route_paths()) | st.text(st.sampled_from("/ab{}"), max_size=8),
+    st.sampled_from(["a" * 32, "b", "{x}"]),
+    st.sampled_from(["GET", "HEAD", "PUT", "POST", "DELETE", "PATCH"]),
+    st.lists(st.sampled_from(_WRAPPERS), max_size=3),
+)
+def test_a_remembered_selection_is_the_one_the_route_table_makes(template, value, method, keys):
+    """``_select`` keeps what a path, method and body keys selected: the first answer and
+    every later one are what the route table gives (an API and its URL variables, or the
+    REST layer's refusal)."""
+    import re
+
+    dialect = _zstack_dialect()
+    relative = re.sub(r"\{[^}/]*\}", value, template)
+    if not relative.startswith("/"):
+        relative = "/" + relative
+    body = {key: {} for key in keys}
+    expected = _selection(_uncached(dialect), method, relative, body)
+    for _ in range(2):
+        assert _selection(dialect._select, method, relative, body) == expected
+
+
+def test_a_selection_follows_a_change_of_the_route_table():
+    from fakestack.dialects.zstack import routes as zstack_routes
+
+    dialect = _zstack_dialect()
+    shared = zstack_routes._CACHE
+    zstack_routes._CACHE = None
+    try:
+        dialect.routes = zstack_routes.route_table()  # a table of its own, to change
+    finally:
+        zstack_routes._CACHE = shared
+    relative = "/vm-instances/" + "a" * 32 + "/actions"
+    body = {"cloneVmInstance": {}}
+    assert _selection(dialect._select, "PUT", relative, body)[0] == "CloneVmInstance"
+    routes = dialect.routes
+    version = routes.version
+    clone = next(route for route in routes if route.target == "CloneVmInstance")
+    routes.remove("PUT", clone.pattern)
+    assert routes.version != version
+    selected = _selection(dialect._select, "PUT", relative, body)
+    assert selected == _selection(_uncached(dialect), "PUT", relative, body)
+    assert selected[0] != "CloneVmInstance"

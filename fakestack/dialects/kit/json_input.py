@@ -82,11 +82,15 @@ def escaped(text: str) -> str:
 
 def parse_json(raw: bytes | str) -> Any:
     """The JSON document in ``raw``, or :class:`JsonInputError`."""
-    checked = raw.__class__ is bytes and _surely_checked(raw)
-    try:
+    checked = False
+    source = raw
+    if isinstance(raw, bytes) and raw.__class__ is bytes and _surely_checked(raw):
         # Bytes that are ASCII with no NUL are UTF-8 to ``json.loads``'s encoding detection
         # (no BOM, no UTF-16/32 zero bytes): decoded here, they skip it.
-        document = json.loads(raw.decode() if checked else raw)
+        checked = True
+        source = raw.decode()
+    try:
+        document = json.loads(source)
     except json.JSONDecodeError as exc:
         raise JsonInputError(
             NOT_JSON,

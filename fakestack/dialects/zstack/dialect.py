@@ -74,6 +74,11 @@ _ROUTES: dict[int, Router] = {}
 _JOB_URL_PREFIXES: dict[tuple, str] = {}
 _JOB_URL_PREFIXES_KEPT = 64
 
+# What a way of calling selected (``ZStackDialect._select``): (API, URL variable names,
+# their values), by path, method, body keys and route table.
+_SELECTED: dict[tuple, tuple[str, tuple, tuple]] = {}
+_SELECTED_KEPT = 4096
+
 
 def _route_table() -> Router:
     """The router of every bound API: the same for every cloud, so built once per set of
@@ -207,6 +212,22 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
+        """The API a request calls, and its URL variables.  What a path selects depends only
+        on the route table, the method and (PUT) which keys the body has: kept for the
+        next request that comes the same way (clients repeat paths: one VM cloned again
+        and again, one collection queried)."""
+        routes = self.routes
+        way = (relative, request.method, tuple(body) if body else (), routes, routes.version)
+        selected = _SELECTED.get(way)
+        if selected is None:
+            selected = self._select_route(request, relative, body)
+            if len(_SELECTED) >= _SELECTED_KEPT:
+                _SELECTED.clear()
+            _SELECTED[way] = selected
+        name, names, values = selected
+        return name, dict(zip(names, values))
+
+    def _select_route(self, request: Request, relative: str, body: dict) -> tuple[str, tuple, tuple]:
         candidates = self.routes.candidate_values(relative)
         # The most specific template decides, as on the server; a path of the real API
         # the fake does not serve is an unknown API here, whatever less specific
@@ -223,7 +244,7 @@ class ZStackDialect:
                 continue
             served = True
             if method != "PUT" or APIS[route.target]["wrapper"] in body:
-                return route.target, dict(zip(route.names, values))
+                return route.target, route.names, values
         if not served:
             raise TransportError(
                 405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]"
