@@ -8,7 +8,7 @@ from collections.abc import Callable, Iterable, Iterator, ValuesView
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import NotFound
-from .indexes import GroupIndex, Index, OrderIndex
+from .indexes import GroupIndex, Index, OrderIndex, attributes, value_of
 
 
 class Keyed(Protocol):
@@ -189,10 +189,11 @@ class Collection(Generic[T]):
         self._start(made)
         return made
 
-    def order_index(self, attr: str, key: Callable[[Any], Any]) -> OrderIndex:
+    def order_index(self, attr: str | tuple[str, ...], key: Callable[[Any], Any]) -> OrderIndex:
         """The entities ordered by ``key(attr's value)``, then by insertion (made now if it
         is the first call with this attribute and this very key function), as they are
-        now: ask again after a change."""
+        now: ask again after a change.  ``attr`` may name several attributes: ``key`` then
+        takes the tuple of their values."""
         self._catch_up()
         for index in self._indexes:
             if isinstance(index, OrderIndex) and index.attr == attr and index.key is key:
@@ -215,8 +216,8 @@ class Collection(Generic[T]):
             if collecting:
                 gc.enable()
         self._indexes.append(index)
-        first = index.attr not in self.watched
-        self.watched = self.watched | {index.attr}
+        first = not self.watched.issuperset(attributes(index.attr))
+        self.watched = self.watched.union(attributes(index.attr))
         if first and self._on_watch is not None:
             self._on_watch(self)
 
@@ -252,6 +253,13 @@ class Collection(Generic[T]):
             return
         for index in self._indexes:
             attr = index.attr
+            if attr.__class__ is not str:
+                for seq, entity in dirty.items():
+                    if entity is None:
+                        index.discard(seq)
+                    else:
+                        index.place(seq, value_of(entity, attr))
+                continue
             for seq, entity in dirty.items():
                 if entity is None:
                     index.discard(seq)
