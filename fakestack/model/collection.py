@@ -4,6 +4,7 @@ secondary indexes: see ``indexes``)."""
 from __future__ import annotations
 
 import gc
+from bisect import insort
 from collections.abc import Callable, Iterable, Iterator, ValuesView
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -32,6 +33,7 @@ class Collection(Generic[T]):
         self._by_name: dict[str, list[str]] = {}
         self._seq: dict[str, int] = {}  # insertion number, so an undone removal keeps its place
         self._next_seq = 0
+        self._unsettled = False  # a restored entity is not yet in its place in ``_by_uuid``
         # secondary indexes, made on first use (``group_index``, ``order_index``)
         self._indexes: list[Index] = []
         self._by_number: dict[int, T] = {}  # insertion number -> entity, while indexes exist
@@ -96,20 +98,33 @@ class Collection(Generic[T]):
         return seq
 
     def restore(self, entity: T, seq: int) -> None:
-        """Undo a ``remove``: the entity goes back to its place in the iteration order."""
+        """Undo a ``remove``: the entity goes back to its place in the iteration order (in
+        O(log n): the first read in order after a run of restores puts them in place, once,
+        see ``_settle``)."""
         uuid = entity.uuid
-        self._by_uuid[uuid] = entity
+        self._by_uuid[uuid] = entity  # last for now
         self._seq[uuid] = seq
-        order = self._seq
         if seq < self._next_seq:
-            self._by_uuid = dict(sorted(self._by_uuid.items(), key=lambda item: order[item[0]]))
+            self._unsettled = True
         name = getattr(entity, "name", None)
         if name is not None:
             uuids = self._by_name.setdefault(name, [])
-            uuids.append(uuid)
-            uuids.sort(key=order.__getitem__)
+            if uuids and self._seq[uuids[-1]] > seq:
+                insort(uuids, uuid, key=self._seq.__getitem__)
+            else:
+                uuids.append(uuid)
         if self._indexes:
             self._file(seq, entity)
+
+    def _settle(self) -> None:
+        """Put the restored entities back in their places in the iteration order: one sort
+        of the entities by insertion number (in place: a live ``view`` stays live) for any
+        number of restores since the last read in order."""
+        self._unsettled = False
+        order = self._seq
+        items = sorted(self._by_uuid.items(), key=lambda item: order[item[0]])
+        self._by_uuid.clear()
+        self._by_uuid.update(items)
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
@@ -150,20 +165,27 @@ class Collection(Generic[T]):
         return self.find(key) is not None
 
     def __iter__(self) -> Iterator[T]:
+        if self._unsettled:
+            self._settle()
         return iter(list(self._by_uuid.values()))
 
     def __len__(self) -> int:
         return len(self._by_uuid)
 
     def values(self) -> list[T]:
+        if self._unsettled:
+            self._settle()
         return list(self._by_uuid.values())
 
     def view(self) -> ValuesView[T]:
         """The entities in order, live (no copy): for a reader that may stop early and does
         not change the collection while it iterates."""
+        if self._unsettled:
+            self._settle()
         return self._by_uuid.values()
 
     def clear(self) -> None:
+        self._unsettled = False
         self._by_uuid.clear()
         self._by_name.clear()
         self._seq.clear()
