@@ -466,3 +466,25 @@ def test_a_vm_query_answers_as_the_reference_while_the_vms_change(steps):
         assert response.status_code == 200, response.get_data(as_text=True)
         assert response.get_json() == wanted, (mutation, wanted_spec)
     cloud.check_invariants()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.floats(min_value=-62_000_000_000, max_value=253_000_000_000, allow_nan=False),
+        st.integers(0, 2_000_000_000),
+        st.integers(0, 2_000_000_000).map(lambda s: s - 1e-7),  # a hair before a second
+        st.integers(0, 2_000_000_000).map(lambda s: s + 0.9999995),  # rounds up to the next
+    )
+)
+def test_the_date_order_key_is_the_sort_key_of_the_rendered_date(epoch):
+    """The order index files a date by ``date_sort_key`` of the model's epoch seconds: what
+    a sort of the rendered text reads (``_sort_key(format_date(...))``)."""
+    from fakestack.dialects.zstack.dates import format_date
+    from fakestack.dialects.zstack.query import _sort_key, date_sort_key
+
+    try:
+        wanted = _sort_key(format_date(epoch))
+    except (ValueError, OverflowError, OSError):
+        return  # no date to render
+    assert date_sort_key(epoch) == wanted
