@@ -6,7 +6,8 @@ comparable on a busy machine (compare the ratios, not the absolute figures):
 * the scaling table at 1k / 10k / 100k VMs (``scale:N/50:N``): linked clone and instant
   clone through the Python API, ZStack QueryVmInstance in process by name (the indexed
   query every other one is compared with), by state with ``limit``, with a condition,
-  ``start``, ``sort`` and ``limit``, with ``fields``, ``count=true``; the vSphere VM list
+  ``start``, ``sort`` and ``limit``, sorted on createDate (and, with a condition and
+  ``start``, on lastOpDate), with ``fields``, ``count=true``; the vSphere VM list
   filtered by name and by power state; snapshot + JSON and restore;
 * the per-call goals on ``demo``: QueryVmInstance and the CloneVmInstance submit against a
   bare werkzeug JSON request, each measured two ways in process ((a) the WSGI callable with a
@@ -162,6 +163,10 @@ def scaling_row(vms: int, quick: bool) -> dict:
     row["query sort limit"] = request_cost(
         side, side.zstack_env("q=state=Running&sort=-name&limit=10"), repeat
     )
+    row["query date sort limit"] = request_cost(side, side.zstack_env("sort=-createDate&limit=10"), repeat)
+    row["query cond date sort"] = request_cost(
+        side, side.zstack_env("q=state=Running&sort=lastOpDate&start=20&limit=10"), repeat
+    )
     row["query fields"] = request_cost(
         side, side.zstack_env("q=state=Running&limit=100&fields=uuid,name,state"), repeat
     )
@@ -189,6 +194,8 @@ SCALE_COLUMNS = [
     ("query state limit", "q state lim"),
     ("query cond start limit", "q cond+start"),
     ("query sort limit", "q sort lim"),
+    ("query date sort limit", "q date sort"),
+    ("query cond date sort", "q cnd+lastOp"),
     ("query fields", "q fields"),
     ("count", "count"),
     ("vsphere names", "vs names"),
@@ -224,6 +231,8 @@ def print_scaling(rows: list[dict]) -> None:
         "query state limit",
         "query cond start limit",
         "query sort limit",
+        "query date sort limit",
+        "query cond date sort",
         "query fields",
         "count",
         "vsphere names",
