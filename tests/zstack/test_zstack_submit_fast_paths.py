@@ -1,9 +1,13 @@
 """What the submit path skips or does faster gives what the plain way gives.
 
-The ``schema`` map of an API reply is built only when the reply shows it (``X-JSON-Schema:
-true``); built then, it is the one the reply's inventories give, entry by entry, as the
-handler used to build it eagerly.  Without the header nothing builds it, and the reply,
-the poll and the cloud are what they are with it, the schema aside.
+* The ``schema`` map of an API reply is built only when the reply shows it
+  (``X-JSON-Schema: true``); built then, it is the one the reply's inventories give, entry
+  by entry, as the handler used to build it eagerly.  Without the header nothing builds it,
+  and the reply, the poll and the cloud are what they are with it, the schema aside (the
+  poll answers the payload the submit stored: it builds no schema of its own).
+* The 202 of a submit is written directly: the bytes ``json_response`` writes.
+* A job URL's part before the uuid is kept per place requests come in by, and what a path,
+  method and body keys select is kept per route table: the answers are the request's own.
 """
 
 from __future__ import annotations
