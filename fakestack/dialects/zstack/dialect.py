@@ -88,6 +88,7 @@ def _route_table() -> Router:
         routes = route_table()
         _ROUTES.clear()
         _ROUTES[len(BINDINGS)] = routes
+        _SELECTED.clear()  # what the tables before selected (it keeps them alive otherwise)
     return routes
 
 
