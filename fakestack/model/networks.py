@@ -65,7 +65,7 @@ class NetworkMixin(CloudState):
         key = str(value)
         l3.used[key] = nic.uuid
         if self._undo is not None:
-            self._undo.append(lambda: l3.used.pop(key, None))
+            self._undo.append((l3.used, key))  # ``_unmake``: popped
         return nic
 
     def _release_nic(self, nic: Nic) -> None:

@@ -180,7 +180,7 @@ class StorageMixin(CloudState):
         if parent is not None:
             parent.children += 1
         if undo is not None:
-            undo.append(lambda: self._drop_node(node))
+            undo.append((self.nodes, node))  # ``_unmake``: ``_drop_node(node)``
         return node
 
     def _drop_node(self, node: DiskNode) -> None:

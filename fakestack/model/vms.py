@@ -190,7 +190,7 @@ class VmMixin(CloudState):
         )
         self.image_caches[key] = node.uuid
         if self._undo is not None:
-            self._undo.append(lambda: self.image_caches.pop(key, None))
+            self._undo.append((self.image_caches, key))  # ``_unmake``: popped
         return node
 
     def _storage_need(
