@@ -48,7 +48,12 @@ class NetworkMixin(CloudState):
                     reason_code="l3_network_full",
                     l3_network_uuid=l3.uuid,
                 )
-            self._set(l3, "next_ip", value + 1)
+            if self._watching:
+                self._set(l3, "next_ip", value + 1)
+            else:  # ``_set`` spelled out (every new NIC passes here)
+                if self._undo is not None:
+                    self._undo.append((l3, "next_ip", l3.next_ip))
+                l3.next_ip = value + 1
         mac = "fa:" + self.ids.hex_pairs(5)  # "fa:" + the pairs of ids.hex(10)
         nic = Nic(
             uuid or self.ids.uuid(),

@@ -159,17 +159,29 @@ class StorageMixin(CloudState):
             0,
             self.clock.now(),
         )
-        if charge_virtual:
-            node.virtual_charge = virtual_charge(store, actual_size)
-            self._charge_virtual(store, node.virtual_charge)
         undo = self._undo
+        if charge_virtual:
+            charge = node.virtual_charge = (
+                actual_size if store.ratio == 1.0 else virtual_charge(store, actual_size)
+            )
+            if charge > 0 and (
+                self._exhausted
+                or charge > store.total_capacity - store.reserved_capacity - store.used_virtual
+            ):
+                self._charge_virtual(store, charge)  # raises the shortage
+            else:  # ``_charge_virtual`` inline when there is room (every image cache passes here)
+                if undo is not None:
+                    undo.append((store, "used_virtual", store.used_virtual))
+                store.used_virtual += charge
         delta = virtual_size if thick else actual_size
         # ``_charge_physical`` inline for a primary storage with room (every new disk node
         # passes here); anything else goes there
         if (
             store.__class__ is PrimaryStorage
             and not self._exhausted
-            and delta <= store.physical_limit - store.used_physical
+            and delta
+            <= round(store.total_physical_capacity * store.physical_threshold)  # physical_limit
+            - store.used_physical
         ):
             if undo is not None:
                 undo.append((store, "used_physical", store.used_physical))

@@ -605,7 +605,9 @@ class VmMixin(CloudState):
                 if (
                     ps.admission == "physical"
                     or virtual <= ps.total_capacity - ps.reserved_capacity - ps.used_virtual
-                ) and physical <= ps.physical_limit - ps.used_physical:
+                ) and physical <= round(  # ps.physical_limit
+                    ps.total_physical_capacity * ps.physical_threshold
+                ) - ps.used_physical:
                     fitting.append(ps)
                     continue
             try:
@@ -626,7 +628,14 @@ class VmMixin(CloudState):
                 0,
                 message="no primary storage is attached to a cluster that can run the vm",
             )
-        if len(fitting) > 1:
+        if len(fitting) == 2:  # the sort below, spelled out for two (it is stable)
+            a, b = fitting
+            if (
+                b.used_virtual + b.reserved_capacity - b.total_capacity
+                < a.used_virtual + a.reserved_capacity - a.total_capacity
+            ):
+                fitting.reverse()
+        elif len(fitting) > 2:
             fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
         clusters: set[str] = set()
         for ps in fitting:
@@ -731,7 +740,12 @@ class VmMixin(CloudState):
             vm.data_volume_uuids = uuids
         for i, l3_uuid in enumerate(vm.l3_network_uuids):
             nic = self._allocate_nic(vm, self.l3_networks.get(l3_uuid), i)
-            self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
+            if self._watching:
+                self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
+            else:  # ``_set`` spelled out
+                if self._undo is not None:
+                    self._undo.append((vm, "nic_uuids", vm.nic_uuids))
+                vm.nic_uuids = vm.nic_uuids + [nic.uuid]
         if self._watching:
             self._set(vm, "pending", None)
             self._set(vm, "state", "Running")
