@@ -145,9 +145,14 @@ class CloneMixin(CloudState):
             ]
         else:
             volumes = [root]
-            sizes = [
-                0 if root.node_uuid is None else self.chain_allocated_size(self.nodes.get(root.node_uuid))
-            ]
+            if root.node_uuid is None:
+                sizes = [0]
+            else:  # chain_allocated_size(node), spelled out
+                node = self.nodes.get(root.node_uuid)
+                total = node.actual_size
+                if node.parent_uuid is not None:
+                    total += self._size_through(node.parent_uuid)
+                sizes = [min(total, node.virtual_size)]
         bs = self._pick_backup_storage(vm.zone_uuid, sum(sizes))
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
@@ -182,7 +187,9 @@ class CloneMixin(CloudState):
                 now,  # create_date
                 now,  # last_op_date
             )
-            self._add(self.images, image)
+            self.images.add(image)  # ``_add`` spelled out (every clone passes here)
+            if self._undo is not None:
+                self._undo.append((self.images, image))
             images.append(image)
             result.image_uuids.append(image.uuid)
         root_image = images[0]

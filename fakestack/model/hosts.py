@@ -57,7 +57,10 @@ class HostMixin(CloudState):
     def _hold_host(self, vm: Vm, host: Host) -> None:
         if self._exhausted:
             self._injected_host_shortage(vm, host)
-        if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
+        if not (  # HostIndex.fits(host, vm.cpu_num, vm.memory_size, None), spelled out
+            host.total_cpu - host.used_cpu >= vm.cpu_num
+            and host.total_memory - host.used_memory - host.reserved_memory >= vm.memory_size
+        ):
             raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
         self._set_host_usage(host, vm.cpu_num, vm.memory_size, 1)
         if self._watching:

@@ -66,7 +66,9 @@ class NetworkMixin(CloudState):
             device_id,
             self.clock.now(),
         )
-        self._add(self.nics, nic)
+        self.nics.add(nic)  # ``_add`` spelled out (every new NIC passes here)
+        if self._undo is not None:
+            self._undo.append((self.nics, nic))
         key = str(value)
         l3.used[key] = nic.uuid
         if self._undo is not None:

@@ -358,7 +358,10 @@ class VolumeMixin(CloudState):
             if self._undo is not None:
                 self._undo.append((volume, "latest_snapshot_uuid", volume.latest_snapshot_uuid))
             volume.latest_snapshot_uuid = snap.uuid
-        return self._add(self.volume_snapshots, snap)
+        self.volume_snapshots.add(snap)  # ``_add`` spelled out (every snapshot passes here)
+        if self._undo is not None:
+            self._undo.append((self.volume_snapshots, snap))
+        return snap
 
     @operation("snapshot.delete")
     def delete_volume_snapshot(self, snapshot: Any) -> None:
