@@ -156,7 +156,7 @@ class CloneMixin(CloudState):
         bs = self._pick_backup_storage(vm.zone_uuid, sum(sizes))
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
-        result = CloneResult(source_uuid=vm.uuid)
+        result = CloneResult(vm.uuid, [], [], [])  # positional: no default factories
         images: list[Image] = []
         now = self.clock.now()
         for vol, size in zip(volumes, sizes):
@@ -281,7 +281,7 @@ class CloneMixin(CloudState):
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
                 if start:
-                    self._instantiate(clone)
+                    self._instantiate(clone, image=root_image)  # pending["image"]
                     for vol_uuid, image in zip(clone.data_volume_uuids, data_images):
                         self._fill_from_image(self.volumes.get(vol_uuid), image)
                     if stop:

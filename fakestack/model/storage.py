@@ -174,10 +174,12 @@ class StorageMixin(CloudState):
                     undo.append((store, "used_virtual", store.used_virtual))
                 store.used_virtual += charge
         delta = virtual_size if thick else actual_size
-        # ``_charge_physical`` inline for a primary storage with room (every new disk node
-        # passes here); anything else goes there
+        # ``_charge_physical`` inline for a storage with room (every new disk node passes
+        # here: a clone's image on a backup storage, the others on primary storage);
+        # anything else goes there
+        kind = store.__class__
         if (
-            store.__class__ is PrimaryStorage
+            kind is PrimaryStorage
             and not self._exhausted
             and delta
             <= round(store.total_physical_capacity * store.physical_threshold)  # physical_limit
@@ -186,6 +188,14 @@ class StorageMixin(CloudState):
             if undo is not None:
                 undo.append((store, "used_physical", store.used_physical))
             store.used_physical += delta
+        elif (
+            kind is BackupStorage
+            and not self._exhausted
+            and delta <= store.total_capacity - store.reserved_capacity - store.used
+        ):
+            if undo is not None:
+                undo.append((store, "used", store.used))
+            store.used += delta
         else:
             self._charge_physical(store, delta)
         self.nodes.add(node)

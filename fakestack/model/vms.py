@@ -685,11 +685,13 @@ class VmMixin(CloudState):
             [ps], lambda ps: self._storage_need(ps, image, parent, root_size, data_sizes, thick)
         )
 
-    def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
-        """First start of a Created VM: place host and storage, build volumes and NICs."""
+    def _instantiate(self, vm: Vm, strategy: str | None = None, *, image: Image | None = None) -> None:
+        """First start of a Created VM: place host and storage, build volumes and NICs.
+        ``image``: the VM's image (``pending["image"]``), when the caller has it in hand."""
         p = vm.pending
         assert p is not None  # a Created VM keeps what its first start needs
-        image = self.images.get(p["image"]) if p["image"] else None
+        if image is None:
+            image = self.images.get(p["image"]) if p["image"] else None
         snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
         parent_node = self.nodes.get(snap.node_uuid) if snap else None
         hint_host = self.hosts.get(p["host"]) if p["host"] else None
