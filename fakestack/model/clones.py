@@ -198,7 +198,7 @@ class CloneMixin(CloudState):
         start, stop, created = policy is not StartPolicy.NONE, policy is StartPolicy.STOPPED, StartPolicy.NONE
         # the same for every name (each record copies what it keeps of them)
         networks = list(vm.l3_network_uuids)
-        data_sizes = [im.virtual_size for im in data_images]
+        data_sizes = [im.virtual_size for im in data_images] if data_images else []
         clone_description = description if description is not None else f"cloned from vm[uuid:{vm.uuid}]"
         # Every name's record checks the same things against the same state (no name's work
         # changes what they read, and with no fault plan nothing else runs in between): check

@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 from .entities import Host
 from .errors import CapacityExhausted
@@ -31,7 +32,13 @@ def _free_memory(host: Host) -> int:
     return host.total_memory - host.used_memory - host.reserved_memory
 
 
-def _ok(host: Host, cpu: int, memory: int, clusters: frozenset[str] | None, excluded: set[str]) -> bool:
+# ``choose``'s exclusion set when nothing is excluded (read, not built, per placement)
+_NO_HOSTS: frozenset[str] = frozenset()
+
+
+def _ok(
+    host: Host, cpu: int, memory: int, clusters: frozenset[str] | None, excluded: AbstractSet[str]
+) -> bool:
     """``choose``'s test of a host: it fits (``HostIndex.fits``) and is not excluded."""
     return (
         host.total_cpu - host.used_cpu >= cpu
@@ -129,7 +136,7 @@ class HostIndex:
         last_host: Host | None = None,
         exclude: Iterable[str] = (),
     ) -> Host:
-        excluded = set(exclude)
+        excluded = set(exclude) if exclude else _NO_HOSTS
         # ``ok(h)`` is ``_ok(h, cpu, memory, clusters, excluded)``; the loops below spell it
         # out (no closure per call: every placement and every clone's dry run passes here)
         if strategy == LAST_HOST and last_host is not None and last_host.seq in self._hosts:

@@ -112,6 +112,9 @@ class FaultEffects:
     hang: bool = False
 
 
+# No injected shortage (the empty frozenset, read, not built, twice per operation)
+_NOTHING_EXHAUSTED: frozenset[str] = frozenset()
+
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=Keyed)
 
@@ -135,7 +138,7 @@ def operation(name: str) -> Callable[[F], F]:
             if undo is None:
                 undo = self._undo = []
             mark = len(undo)
-            self._exhausted = frozenset()
+            self._exhausted = _NOTHING_EXHAUSTED
             try:
                 result = fn(self, *args, **kwargs)
             except BaseException as exc:
@@ -146,7 +149,7 @@ def operation(name: str) -> Callable[[F], F]:
                 raise
             finally:
                 self._in_operation = False
-                self._exhausted = frozenset()
+                self._exhausted = _NOTHING_EXHAUSTED
             if own_log:
                 self._undo = None
             self._record(name, args, kwargs, result)
@@ -175,7 +178,7 @@ class TransactionMixin(CloudState):
             raise
         finally:
             self._undo = None
-            self._exhausted = frozenset()
+            self._exhausted = _NOTHING_EXHAUSTED
 
     @contextmanager
     def durable(self) -> Iterator[Any]:
