@@ -4,11 +4,12 @@ secondary indexes: see ``indexes``)."""
 from __future__ import annotations
 
 import gc
+from bisect import insort
 from collections.abc import Callable, Iterable, Iterator, ValuesView
 from typing import Any, Generic, Protocol, TypeVar
 
 from .errors import NotFound
-from .indexes import GroupIndex, Index, OrderIndex
+from .indexes import GroupIndex, Index, OrderIndex, attributes, value_of
 
 
 class Keyed(Protocol):
@@ -32,6 +33,7 @@ class Collection(Generic[T]):
         self._by_name: dict[str, list[str]] = {}
         self._seq: dict[str, int] = {}  # insertion number, so an undone removal keeps its place
         self._next_seq = 0
+        self._unsettled = False  # a restored entity is not yet in its place in ``_by_uuid``
         # secondary indexes, made on first use (``group_index``, ``order_index``)
         self._indexes: list[Index] = []
         self._by_number: dict[int, T] = {}  # insertion number -> entity, while indexes exist
@@ -96,20 +98,41 @@ class Collection(Generic[T]):
         return seq
 
     def restore(self, entity: T, seq: int) -> None:
-        """Undo a ``remove``: the entity goes back to its place in the iteration order."""
+        """Undo a ``remove``: the entity goes back to its place in the iteration order (in
+        O(log n): the first read in order after a run of restores puts them in place, once,
+        see ``_settle``)."""
         uuid = entity.uuid
-        self._by_uuid[uuid] = entity
+        self._by_uuid[uuid] = entity  # last for now
         self._seq[uuid] = seq
-        order = self._seq
         if seq < self._next_seq:
-            self._by_uuid = dict(sorted(self._by_uuid.items(), key=lambda item: order[item[0]]))
+            self._unsettled = True
         name = getattr(entity, "name", None)
         if name is not None:
             uuids = self._by_name.setdefault(name, [])
-            uuids.append(uuid)
-            uuids.sort(key=order.__getitem__)
+            if uuids and self._seq[uuids[-1]] > seq:
+                insort(uuids, uuid, key=self._seq.__getitem__)
+            else:
+                uuids.append(uuid)
         if self._indexes:
             self._file(seq, entity)
+
+    def _settle(self) -> None:
+        """Put the restored entities back in their places in the iteration order: one sort
+        of the entities by insertion number (in place: a live ``view`` stays live) for any
+        number of restores since the last read in order."""
+        self._unsettled = False
+        by_uuid = self._by_uuid
+        collecting = gc.isenabled()
+        gc.disable()  # the pairs are acyclic: no collection walking a large cloud meanwhile
+        try:
+            items = list(by_uuid.items())
+            numbers = list(map(self._seq.__getitem__, by_uuid))
+            ranks = sorted(range(len(items)), key=numbers.__getitem__)  # in C: no Python key call
+            by_uuid.clear()
+            by_uuid.update(map(items.__getitem__, ranks))
+        finally:
+            if collecting:
+                gc.enable()
 
     def rename(self, entity: T, new_name: str) -> None:
         self.remove(entity)
@@ -150,20 +173,27 @@ class Collection(Generic[T]):
         return self.find(key) is not None
 
     def __iter__(self) -> Iterator[T]:
+        if self._unsettled:
+            self._settle()
         return iter(list(self._by_uuid.values()))
 
     def __len__(self) -> int:
         return len(self._by_uuid)
 
     def values(self) -> list[T]:
+        if self._unsettled:
+            self._settle()
         return list(self._by_uuid.values())
 
     def view(self) -> ValuesView[T]:
         """The entities in order, live (no copy): for a reader that may stop early and does
         not change the collection while it iterates."""
+        if self._unsettled:
+            self._settle()
         return self._by_uuid.values()
 
     def clear(self) -> None:
+        self._unsettled = False
         self._by_uuid.clear()
         self._by_name.clear()
         self._seq.clear()
@@ -189,10 +219,11 @@ class Collection(Generic[T]):
         self._start(made)
         return made
 
-    def order_index(self, attr: str, key: Callable[[Any], Any]) -> OrderIndex:
+    def order_index(self, attr: str | tuple[str, ...], key: Callable[[Any], Any]) -> OrderIndex:
         """The entities ordered by ``key(attr's value)``, then by insertion (made now if it
         is the first call with this attribute and this very key function), as they are
-        now: ask again after a change."""
+        now: ask again after a change.  ``attr`` may name several attributes: ``key`` then
+        takes the tuple of their values."""
         self._catch_up()
         for index in self._indexes:
             if isinstance(index, OrderIndex) and index.attr == attr and index.key is key:
@@ -215,8 +246,8 @@ class Collection(Generic[T]):
             if collecting:
                 gc.enable()
         self._indexes.append(index)
-        first = index.attr not in self.watched
-        self.watched = self.watched | {index.attr}
+        first = not self.watched.issuperset(attributes(index.attr))
+        self.watched = self.watched.union(attributes(index.attr))
         if first and self._on_watch is not None:
             self._on_watch(self)
 
@@ -252,6 +283,13 @@ class Collection(Generic[T]):
             return
         for index in self._indexes:
             attr = index.attr
+            if attr.__class__ is not str:
+                for seq, entity in dirty.items():
+                    if entity is None:
+                        index.discard(seq)
+                    else:
+                        index.place(seq, value_of(entity, attr))
+                continue
             for seq, entity in dirty.items():
                 if entity is None:
                     index.discard(seq)

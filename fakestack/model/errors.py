@@ -22,6 +22,12 @@ class DomainError(Exception):
         self.message = message
         self.facts = facts
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Pickled as its attributes, not its constructor's arguments (each subclass takes
+        # different ones), so an error crosses a process boundary (multiprocessing,
+        # pytest-xdist) with every fact it carries.
+        return (_rebuild, (self.__class__, self.args, self.__dict__))
+
     def default_message(self) -> str:
         """The neutral text the error has when its raiser gave none (a dialect that words
         errors its own way replaces only this one, not a text chosen at the raise)."""
@@ -35,6 +41,15 @@ class DomainError(Exception):
             data[key] = value
         data.update(self.facts)
         return data
+
+
+def _rebuild(cls: type[BaseException], args: tuple[Any, ...], state: dict[str, Any]) -> BaseException:
+    """Unpickle an error written by ``__reduce__``: its class, its args and its attributes,
+    without running its constructor."""
+    error = cls.__new__(cls)
+    error.args = args
+    error.__dict__.update(state)
+    return error
 
 
 class CapacityExhausted(DomainError):
@@ -184,3 +199,6 @@ class InvariantViolation(AssertionError):
     def __init__(self, breaches: list[str]) -> None:
         self.breaches = list(breaches)
         super().__init__("invariants broken:\n" + "\n".join(f"- {b}" for b in breaches))
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        return (_rebuild, (self.__class__, self.args, self.__dict__))

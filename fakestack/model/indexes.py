@@ -132,7 +132,9 @@ class GroupIndex:
 
 class OrderIndex:
     """Entities ordered by ``key(value of the attribute)``; entities whose keys are equal
-    in insertion order (as a stable sort leaves them), in both directions.
+    in insertion order (as a stable sort leaves them), in both directions.  ``attr`` may
+    name several attributes: the value is then the tuple of theirs (an order on what a
+    reader derives from them, e.g. a date that falls back on another one).
 
     ``keys``: the distinct keys, sorted; ``members``: key -> its entity's insertion
     number, or the ascending list of them when several share the key (most keys have one
@@ -141,7 +143,7 @@ class OrderIndex:
 
     __slots__ = ("attr", "key", "keys", "members", "filed")
 
-    def __init__(self, attr: str, key: Callable[[Any], Any]) -> None:
+    def __init__(self, attr: str | tuple[str, ...], key: Callable[[Any], Any]) -> None:
         self.attr = attr
         self.key = key
         self.keys: Any = _sorted_list()
@@ -230,10 +232,25 @@ class OrderIndex:
 Index = GroupIndex | OrderIndex
 
 
-def _values_of(entities: Iterable[Any], attr: str) -> list[Any]:
-    """``attr`` of each entity (None where it has none), read in C when all have it."""
+def _values_of(entities: Iterable[Any], attr: str | tuple[str, ...]) -> list[Any]:
+    """``attr`` of each entity (None where it has none), read in C when all have it (the
+    tuple of the attributes' values when ``attr`` names several)."""
     entities = list(entities)
-    try:
-        return list(map(attrgetter(attr), entities))
+    if not isinstance(attr, str) and len(attr) < 2:
+        return [value_of(entity, attr) for entity in entities]
+    try:  # attrgetter of several names gives their tuple
+        return list(map(attrgetter(*attributes(attr)), entities))
     except AttributeError:
-        return [getattr(entity, attr, None) for entity in entities]
+        return [value_of(entity, attr) for entity in entities]
+
+
+def value_of(entity: Any, attr: str | tuple[str, ...]) -> Any:
+    """What an index on ``attr`` files ``entity`` by."""
+    if isinstance(attr, str):
+        return getattr(entity, attr, None)
+    return tuple([getattr(entity, name, None) for name in attr])
+
+
+def attributes(attr: str | tuple[str, ...]) -> tuple[str, ...]:
+    """The attributes an index on ``attr`` reads."""
+    return (attr,) if isinstance(attr, str) else attr

@@ -16,7 +16,7 @@ from zstack_support import auth, cloud_client
 
 from fakestack.dialects.zstack.errors import ApiError
 from fakestack.dialects.zstack.query import Condition, QuerySpec, run_query, schema_for
-from fakestack.dialects.zstack.render import VM_FIELDS, sources, vm_inventory
+from fakestack.dialects.zstack.render import VM_FIELDS, VM_ORDERS, sources, vm_inventory
 
 
 @lru_cache(maxsize=1)
@@ -26,8 +26,13 @@ def _world():
     cloud, client, session = cloud_client("demo")
     golden = cloud.vms.get("golden")
     cloud.clone_vm(golden, [f"web-{i}" for i in range(6)] + ["db_1", "db_2", "web-1"])
+    # last operations a fraction of a second apart: dates alike to the second (ties), and
+    # some a second apart
+    cloud.clock.advance(0.4)
     cloud.stop_vm(cloud.vms.by_name("web-2")[0])
+    cloud.clock.advance(0.3)
     cloud.stop_vm(cloud.vms.by_name("db_1")[0])
+    cloud.clock.advance(1)
     cloud.pause_vm(cloud.vms.by_name("web-3")[0])
     cloud.destroy_vm(cloud.vms.by_name("web-4")[0])
     cloud.clock.advance(90)
@@ -40,6 +45,10 @@ def _world():
         cloud.stop_vm(placed.entries[1].vm)
     cloud.migrate_vm(cloud.vms.by_name("web-0")[0])
     cloud.update_vm(cloud.vms.by_name("web-2")[0], cpu_num=2, memory_size=2 * 1024**3)
+    cloud.clock.advance(2.5)
+    cloud.update_vm(cloud.vms.by_name("late-1")[0], description="b", guest_os_type="Linux")
+    cloud.update_vm(cloud.vms.by_name("late-2")[0], description="a")
+    cloud.stop_vm(cloud.vms.by_name("late-2")[0])
     return cloud, client, session
 
 
@@ -306,6 +315,8 @@ def test_every_vm_field_read_from_the_entity_is_what_the_inventory_shows():
 # -- the model's indexes (issue 18) ------------------------------------------------------
 
 INDEXED_FIELDS = ["state", "hostUuid", "lastHostUuid", "cpuNum", "memorySize", "name", "uuid", "vmNics.ip"]
+# the fields a sort walks an order index of (name, the dates and numbers most of the time)
+ORDERED_FIELDS = ["name", "createDate", "lastOpDate", "cpuNum", "memorySize"] * 2 + sorted(VM_ORDERS)
 
 
 @st.composite
@@ -317,7 +328,7 @@ def indexed_specs(draw):
     conditions = _draw_conditions(draw, INDEXED_FIELDS, values, 1)
     spec.conditions = conditions if draw(st.booleans()) else conditions + spec.conditions
     if draw(st.booleans()):
-        spec.sort_by = "name"
+        spec.sort_by = draw(st.sampled_from(ORDERED_FIELDS))
         spec.sort_direction = draw(st.sampled_from(["asc", "desc"]))
     return spec
 
@@ -332,6 +343,14 @@ def indexed_specs(draw):
 @example(QuerySpec(sort_by="name", sort_direction="desc", start=4, limit=4))
 @example(QuerySpec(sort_by="name", sort_direction="asc", limit=3))
 @example(QuerySpec(sort_by="name", sort_direction="desc", start=21, limit=4))
+# dates alike to the second, others apart; a last operation that is the creation
+@example(QuerySpec(sort_by="createDate", sort_direction="desc", start=2, limit=5))
+@example(QuerySpec(sort_by="lastOpDate", limit=4, start=1))
+@example(QuerySpec(sort_by="lastOpDate", sort_direction="desc", limit=6, reply_with_count=True))
+@example(QuerySpec(conditions=[Condition("state", "=", "Stopped")], sort_by="lastOpDate", limit=2))
+@example(QuerySpec(sort_by="memorySize", sort_direction="desc", limit=3))
+@example(QuerySpec(sort_by="description", limit=2))
+@example(QuerySpec(sort_by="type", sort_direction="desc", start=3, limit=2))
 def test_a_vm_query_from_the_indexes_answers_as_the_render_then_filter_path(spec):
     assert_answers_as_the_render_then_filter_path(spec)
 
@@ -340,6 +359,9 @@ def test_a_vm_query_from_the_indexes_answers_as_the_render_then_filter_path(spec
 @given(indexed_specs())
 @example(QuerySpec(sort_by="name", sort_direction="desc", limit=30))
 @example(QuerySpec(conditions=[Condition("state", "=", "Stopped")], sort_by="name", sort_direction="desc"))
+@example(QuerySpec(sort_by="lastOpDate", sort_direction="desc", limit=30))
+@example(QuerySpec(conditions=[Condition("cpuNum", ">", "0")], sort_by="createDate", start=5, limit=9))
+@example(QuerySpec(sort_by="guestOsType", sort_direction="desc", limit=30))
 def test_a_sorted_walk_of_the_name_index_answers_as_the_render_then_filter_path(spec):
     """The same, walking the name index even where sorting the candidates is cheaper (a
     world of 26 VMs would seldom walk it otherwise)."""
@@ -371,6 +393,12 @@ def test_the_indexes_answer_a_condition_on_state_or_host_and_a_sort_on_name():
         QuerySpec(conditions=[Condition("cpuNum", ">", "0"), Condition("memorySize", ">=", "1024")], start=3),
         QuerySpec(conditions=[Condition("cpuNum", "=", "2")], reply_with_count=True),
         QuerySpec(conditions=[Condition("memorySize", "in", "2147483648,1")], count=True),
+        # a sort on a date, a number or a field alike for every VM walks an order too
+        QuerySpec(sort_by="createDate", sort_direction="desc", limit=4),
+        QuerySpec(sort_by="lastOpDate", limit=5, start=3),
+        QuerySpec(sort_by="cpuNum", sort_direction="desc", limit=2),
+        QuerySpec(conditions=[Condition("state", "=", "Running")], sort_by="lastOpDate", limit=3),
+        QuerySpec(sort_by="hypervisorType", limit=3, start=1),
     ):
         reply = run_indexed_query(cloud, cloud.vms, spec, spec.conditions, source)
         assert reply is not None, spec
@@ -383,7 +411,7 @@ NAMES = ["web-1", "web-9", "db", "Jan 1, 2026 12:00:00 AM", "SPAM", "golden"]
 MUTATIONS = st.tuples(
     st.sampled_from(
         ["clone", "clone_some_fail", "stop", "start", "pause", "resume", "destroy", "recover", "expunge"]
-        + ["rename", "migrate", "atomic_rollback"]
+        + ["rename", "migrate", "atomic_rollback", "tick"]
     ),
     st.integers(0, 40),
     st.sampled_from(NAMES),
@@ -404,6 +432,8 @@ def _mutate(cloud, mutation) -> None:
                 cloud.clone_vm(cloud.vms.get("golden"), [name, "x", name])
         elif kind == "rename":
             cloud.update_vm(vm, name=name)
+        elif kind == "tick":  # later changes a fraction of a second or seconds apart
+            cloud.clock.advance(pick / 10)
         elif kind == "atomic_rollback":
             with cloud.atomic():
                 cloud.stop_vm(vm)
@@ -436,3 +466,25 @@ def test_a_vm_query_answers_as_the_reference_while_the_vms_change(steps):
         assert response.status_code == 200, response.get_data(as_text=True)
         assert response.get_json() == wanted, (mutation, wanted_spec)
     cloud.check_invariants()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.floats(min_value=-62_000_000_000, max_value=253_000_000_000, allow_nan=False),
+        st.integers(0, 2_000_000_000),
+        st.integers(0, 2_000_000_000).map(lambda s: s - 1e-7),  # a hair before a second
+        st.integers(0, 2_000_000_000).map(lambda s: s + 0.9999995),  # rounds up to the next
+    )
+)
+def test_the_date_order_key_is_the_sort_key_of_the_rendered_date(epoch):
+    """The order index files a date by ``date_sort_key`` of the model's epoch seconds: what
+    a sort of the rendered text reads (``_sort_key(format_date(...))``)."""
+    from fakestack.dialects.zstack.dates import format_date
+    from fakestack.dialects.zstack.query import _sort_key, date_sort_key
+
+    try:
+        wanted = _sort_key(format_date(epoch))
+    except (ValueError, OverflowError, OSError):
+        return  # no date to render
+    assert date_sort_key(epoch) == wanted

@@ -32,7 +32,7 @@ class Handlers:
 
     def list_running_vms(self, call):
         s = self.service
-        return [self._vm(r) for r in s.ordered_vms() if s.status(r) in ("creating", "active")]
+        return [self._vm(r) for r in s.live_vms() if s.status(r) in ("creating", "active")]
 
     def list_all_vms(self, call):
         return [self._vm(r) for r in self.service.ordered_vms()]

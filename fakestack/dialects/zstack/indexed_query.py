@@ -8,10 +8,11 @@ such set of groups gives the candidates, in collection order, and every other co
 filters them; a condition that every entity meets is dropped (nothing to test: a page
 after ``start`` rows is then a slice).  A count with no other condition is the groups'
 size.  A sort on a field the
-source declares ``ordered`` (``name``) walks the model's index ordered by ``_sort_key`` of
-that attribute (equal keys in collection order, both ways: a stable sort) and stops once
-the page is full; when the candidates are few, sorting them is cheaper and the generic
-path does it.
+source declares ``ordered`` (``name``, ``createDate``, ``lastOpDate``, ``cpuNum``...: see
+render.VM_ORDERS) walks the model's index ordered by that field's sort key of the
+attribute(s) it is read from (equal keys in collection order, both ways: a stable sort) and
+stops once the page is full; when the candidates are few, sorting them is cheaper and the
+generic path does it.
 
 Anything else returns None: the caller takes the generic path (``entity_query``), whose
 answer is the reference's.  tests/zstack/test_zstack_query_equivalence.py compares both.
@@ -25,7 +26,7 @@ from itertools import islice
 from typing import Any
 
 from .entity_query import _path_is_safe, _Rows, _run, filtered, page_reply
-from .query import Condition, QuerySpec, _coerce, _compare, _sort_key, check_reply_names
+from .query import Condition, QuerySpec, _coerce, _compare, check_reply_names
 
 # A condition other than = and in is tested on every distinct value of the attribute: only
 # when there are few (states, yes; hosts of a large cloud, no).
@@ -70,7 +71,7 @@ def run_indexed_query(cloud, models, spec: QuerySpec, conditions: list[Condition
     start = max(spec.start, 0)
     if order is not None and _walk_is_cheaper(spec, size, everything):
         # the sorted walk: entities in the page's order, tested until the page is full
-        matched = filtered(cloud, models.entities_of(order), kept, collection, rows, fields)
+        matched = filtered(cloud, order, kept, collection, rows, fields)
         page = list(islice(matched, min(start, sys.maxsize), min(start + spec.limit, sys.maxsize)))
         check_reply_names(spec, collection)
         total = 0
@@ -119,12 +120,16 @@ def _values_meeting(index, condition: Condition, sample) -> list | None:
 
 
 def _order_of(models, spec: QuerySpec, source) -> Any:
-    """The insertion numbers in the order the query sorts in, from the model's index, or
-    None when the sort is not on an ordered field."""
+    """The entities in the order the query sorts them in, from the model's order index on
+    the field's attribute(s) (or the collection's order for a field every entity has alike),
+    or None when the sort is not on an ordered field."""
     if not spec.sort_by or spec.sort_by not in source.ordered or spec.limit < 0:
         return None
-    attr = source.fields[spec.sort_by].attr
-    return models.order_index(attr, _sort_key).numbers(descending=spec.sort_direction == "desc")
+    order = source.ordered[spec.sort_by]
+    if order is None:
+        return models.view()  # a stable sort, either way, of equal keys
+    attr, key = order
+    return models.entities_of(models.order_index(attr, key).numbers(descending=spec.sort_direction == "desc"))
 
 
 def _walk_is_cheaper(spec: QuerySpec, size: int, everything: int) -> bool:

@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler query_args uses
 
-from .dates import parse_date
+from .dates import format_date, parse_date
 from .errors import ApiError, TransportError, error_code
 from .params import java_text
 
@@ -287,6 +287,33 @@ def _sort_key(value: Any) -> tuple:
     if isinstance(value, (int, float)):
         return (1, value, "")
     return (2, 0, str(value))
+
+
+_EXACT: list[bool] = []  # whether the shortcut below reads dates as parse_date does here
+
+
+@lru_cache(maxsize=8192)
+def date_sort_key(epoch: Any) -> tuple:
+    """``_sort_key(format_date(epoch))``: how a sort orders a rendered date (a pure function
+    of the model's epoch seconds, for an order index), without the text's round trip
+    where the moment's whole second is what parsing the text gives back."""
+    if not _EXACT:
+        sample = 1767225599.75  # Dec 31, 2025 11:59:59 PM (and a fraction)
+        _EXACT.append(_sort_key(format_date(sample)) == (1, 1767225599.0, ""))
+    if _EXACT[0] and (epoch.__class__ is float or epoch.__class__ is int):
+        try:
+            moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+        except (ValueError, OverflowError, OSError):
+            return _sort_key(format_date(epoch))
+        if 1000 <= moment.year <= 9999:  # four digits: what ``%Y`` parses
+            return (1, moment.replace(microsecond=0).timestamp(), "")
+    return _sort_key(format_date(epoch))
+
+
+def last_op_sort_key(dates: tuple[Any, Any]) -> tuple:
+    """``date_sort_key`` of a last-operation date that falls back on the creation date:
+    ``dates`` is (last_op_date, create_date)."""
+    return date_sort_key(dates[0] or dates[1])
 
 
 def check_reply_names(spec: QuerySpec, collection: QuerySource) -> None:

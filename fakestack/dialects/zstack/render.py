@@ -22,7 +22,7 @@ from ..kit.responses import JsonStyle
 from .dates import format_date, sql_timestamp
 from .entity_query import Field, attribute, derived
 from .names import IMAGE_STORE, bs_type, media_type, ps_type
-from .query import QuerySource
+from .query import QuerySource, _sort_key, date_sort_key, last_op_sort_key
 from .sessions import ADMIN_ACCOUNT_UUID
 
 # ZStack's JSON: compact, UTF-8 (the kit's one builder).
@@ -317,6 +317,24 @@ VM_FIELDS: dict[str, Field] = {
     "lastOpDate": derived(lambda cloud, vm: _dates(vm)[1], str),
     "state": attribute("state"),
     "guestOsType": derived(lambda cloud, vm: _text(vm.guest_os_type), str),
+}
+
+# How a sort on a VM field walks the model's order index instead of sorting every VM: the
+# attribute(s) the index reads and its key, a pure function of their values that orders
+# them as ``_sort_key`` orders the rendered field; None: the field is the same for every VM
+# (the sorted order is the collection's, both ways).  allocatorStrategy reads the cloud's
+# settings: not here.
+VM_ORDERS: dict[str, tuple[str | tuple[str, ...], Callable[[Any], Any]] | None] = {
+    **{name: (field.attr, _sort_key) for name, field in VM_FIELDS.items() if field.attr is not None},
+    "createDate": ("create_date", date_sort_key),
+    "lastOpDate": (("last_op_date", "create_date"), last_op_sort_key),
+    "description": ("description", lambda value: _sort_key(_text(value))),
+    "guestOsType": ("guest_os_type", lambda value: _sort_key(_text(value))),
+    "defaultL3NetworkUuid": ("l3_network_uuids", lambda uuids: _sort_key(uuids[0] if uuids else None)),
+    "type": None,
+    "hypervisorType": None,
+    "reservedMemorySize": None,
+    "cpuSpeed": None,
 }
 
 
@@ -1053,7 +1071,7 @@ class Source:
         fields: dict[str, Field] | None = None,
         compact: bool = False,
         indexed: tuple[str, ...] = (),
-        ordered: tuple[str, ...] = (),
+        ordered: dict[str, Any] | None = None,
     ) -> None:
         self.collection = collection
         self.attr = attr
@@ -1064,9 +1082,9 @@ class Source:
         self.fields = fields or {}
         self.compact = compact
         # fields (attributes of ``fields``) that the model's indexes group by, and order
-        # by (see indexed_query)
+        # by (field -> (attribute(s), key) or None: see VM_ORDERS, indexed_query)
         self.indexed = indexed
-        self.ordered = ordered
+        self.ordered = ordered or {}
 
     def entities(self, cloud) -> list:
         items = getattr(cloud, self.attr)
@@ -1186,7 +1204,7 @@ def _sources(cloud) -> dict[str, Source]:
             fields=VM_FIELDS,
             compact=True,
             indexed=("state", "hostUuid", "lastHostUuid", "cpuNum", "memorySize"),
-            ordered=("name",),
+            ordered=VM_ORDERS,
         ),
         "QueryVmNic": Source(NIC, "nics", nic_inventory),
         "QueryVolume": Source(volume, "volumes", volume_inventory),

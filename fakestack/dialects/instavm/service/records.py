@@ -10,7 +10,10 @@ takes time (``cloud.timed_job``), for the asynchronous boot and build durations.
 
 from __future__ import annotations
 
+from bisect import insort
+from itertools import islice
 from typing import Any
+from weakref import WeakKeyDictionary
 
 from fakestack import faults
 from fakestack.model.errors import CapacityExhausted, DomainError
@@ -49,8 +52,75 @@ MODEL_STATUS = {
 }
 
 
-def _in_creation_order(records) -> list[dict]:
-    return sorted(records, key=lambda r: (r["created_at"], r["vm_id"]))
+def _list_key(rec: dict) -> tuple:
+    return rec["created_at"], rec["vm_id"]
+
+
+# A record's stored status once it is over: it never changes again (``status`` answers it
+# without asking the model).
+OVER = ("killed", "failed")
+
+
+class VmOrder:
+    """The VM records in list order (``created_at``, then ``vm_id``), and those not over
+    (their stored status not killed or failed: every record a live list, a boot or an
+    expiry can concern), kept beside the dialect state for one ``vms`` dict of it: derived,
+    never in a snapshot.  Records are only ever added to that dict (never removed, their
+    ``created_at`` and ``vm_id`` never change): each look files the records added since
+    the last one (the dict's newest, at its end), so a list costs what it lists, not a
+    sort of the whole history.  A record found over leaves the live keys when a reader
+    walks past it."""
+
+    __slots__ = ("vms", "seen", "last", "keys", "live")
+
+    def __init__(self, vms: dict) -> None:
+        self.vms = vms
+        self.seen = 0  # how many records of ``vms`` are filed
+        self.last: dict | None = None  # the newest of them (a replaced dict shows here)
+        self.keys: list[tuple] = []  # every record's list key, sorted
+        self.live: list[tuple] = []  # the keys of the records not over, sorted
+
+    def catch_up(self) -> None:
+        vms, last = self.vms, self.last
+        count = len(vms)
+        if count < self.seen or (last is not None and vms.get(last["vm_id"]) is not last):
+            self.seen, self.keys, self.live = 0, [], []  # not the records it was: file them all again
+            self.last = None
+        if count == self.seen:
+            return
+        added = list(islice(reversed(vms.values()), count - self.seen))
+        added.reverse()
+        if len(added) > 64:
+            self.keys = sorted(self.keys + [_list_key(rec) for rec in added])
+            self.live = sorted(self.live + [_list_key(rec) for rec in added if rec["status"] not in OVER])
+        else:
+            for rec in added:
+                key = _list_key(rec)
+                insort(self.keys, key)
+                if rec["status"] not in OVER:
+                    insort(self.live, key)
+        self.seen = count
+        self.last = added[-1]
+
+    def records(self) -> list[dict]:
+        """Every record, in list order."""
+        self.catch_up()
+        vms = self.vms
+        return [vms[key[1]] for key in self.keys]
+
+    def live_records(self) -> list[dict]:
+        """The records not over, in list order."""
+        self.catch_up()
+        vms = self.vms
+        found = [vms[key[1]] for key in self.live]
+        if any(rec["status"] in OVER for rec in found):
+            self.live = [key for key, rec in zip(self.live, found) if rec["status"] not in OVER]
+            found = [rec for rec in found if rec["status"] not in OVER]
+        return found
+
+
+# the order of each cloud's InstaVM records (rebuilt when its state is replaced)
+_ORDERS: WeakKeyDictionary = WeakKeyDictionary()
 
 
 def _first(records: list[dict], key: str) -> Any:
@@ -144,8 +214,21 @@ class Records:
             raise HttpError(409, f"VM {rec['vm_id']} is not active (status: {status})")
         return self.model_vm(rec)
 
+    def _order(self) -> VmOrder:
+        vms = self.vms
+        order = _ORDERS.get(self.cloud)
+        if order is None or order.vms is not vms:
+            order = _ORDERS[self.cloud] = VmOrder(vms)
+        return order
+
     def ordered_vms(self) -> list[dict]:
-        return _in_creation_order(self.vms.values())
+        """Every VM record, in list order."""
+        return self._order().records()
+
+    def live_vms(self) -> list[dict]:
+        """The VM records whose stored status is not over (killed, failed), in list order:
+        the only ones whose status may be live, booting or due to expire."""
+        return self._order().live_records()
 
     def _job_end(self, job_uuid: str | None) -> float | None:
         """When the job ended or will end; ``None`` while it hangs."""
@@ -186,19 +269,20 @@ class Records:
                     rec["updated_at"] = ready
         # Pick the due records in one pass, and sort only those (same order as sorting
         # them all).
-        booting = [r for r in self.vms.values() if r["status"] == "creating"]
-        for rec in _in_creation_order(booting):
+        live = self.live_vms()  # in creation order
+        booting = [r for r in live if r["status"] == "creating"]
+        for rec in booting:
             ready = self._ready_time(rec)
             if ready is not None and ready <= now:
                 self._became_active(rec, ready)
         expired = [
             r
-            for r in self.vms.values()
+            for r in live
             if r["status"] == "active"
             and r.get("vm_lifetime_seconds") is not None
             and r["booted_at"] + r["vm_lifetime_seconds"] <= now
         ]
-        for rec in _in_creation_order(expired):
+        for rec in expired:
             if self.status(rec) in ("active", "stopped", "suspended"):
                 try:
                     if (rec.get("extra") or {}).get("auto_suspend"):
@@ -313,13 +397,14 @@ class Records:
         whose end is set when it is released; None: nothing pending)."""
         due: float | None = None
         pending = [r for r in self.snapshots.values() if r["status"] in ("creating", "building")]
-        pending += [r for r in self.vms.values() if r["status"] == "creating"]
+        live = self.live_vms()
+        pending += [r for r in live if r["status"] == "creating"]
         for rec in pending:
             ready = self._ready_time(rec)
             if ready is None:
                 return float("-inf")
             due = ready if due is None else min(due, ready)
-        for rec in self.vms.values():
+        for rec in live:
             if rec["status"] == "active" and rec.get("vm_lifetime_seconds") is not None:
                 end = rec["booted_at"] + rec["vm_lifetime_seconds"]
                 due = end if due is None else min(due, end)

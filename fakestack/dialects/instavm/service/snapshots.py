@@ -115,13 +115,15 @@ class SnapshotOperations(Records):
         return rec
 
     def list_snapshots(self, type_filter: str | None) -> list[dict]:
-        recs = sorted(
-            (r for r in self.snapshots.values() if self._in_model(r)),
+        # the type first: only the snapshots listed are looked up in the model and sorted
+        return sorted(
+            (
+                r
+                for r in self.snapshots.values()
+                if (type_filter is None or r.get("type") == type_filter) and self._in_model(r)
+            ),
             key=lambda r: (r["created_at"], r["id"]),
         )
-        if type_filter is not None:
-            recs = [r for r in recs if r.get("type") == type_filter]
-        return recs
 
     def delete_snapshot(self, snapshot_id: str) -> dict:
         rec = self.snapshot(snapshot_id)
