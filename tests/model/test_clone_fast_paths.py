@@ -147,21 +147,9 @@ def test_a_clones_spelled_out_record_shape_is_vm_shape(topology, ops, source, co
         options["host"] = hosts[options["host"] % len(hosts)]
     spelled_out = CloneMixin._clone_shape
 
-    def both(
-        self,
-        vm,
-        image,
-        networks,
-        hint_host,
-        hint_cluster,
-        ps_root,
-        ps_data,
-        allocator,
-        provisioning,
-        description,
-    ):
-        fast = spelled_out(
-            self,
+    def both(self, *args):
+        fast = spelled_out(self, *args)
+        (
             vm,
             image,
             networks,
@@ -172,7 +160,7 @@ def test_a_clones_spelled_out_record_shape_is_vm_shape(topology, ops, source, co
             allocator,
             provisioning,
             description,
-        )
+        ) = args
         try:
             general = VmMixin._vm_shape(
                 self,
