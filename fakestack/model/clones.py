@@ -11,7 +11,10 @@ from .entities import (
     DATA_TEMPLATE,
     ROOT_TEMPLATE,
     BackupStorage,
+    Cluster,
+    Host,
     Image,
+    PrimaryStorage,
     Vm,
     Volume,
 )
@@ -22,11 +25,13 @@ from .errors import (
     InvalidState,
     Unreachable,
 )
-from .placement import MIN_MEMORY
+from .placement import MIN_MEMORY, STRATEGIES
 from .state import CloudState
 from .storage import virtual_charge
 from .transactions import operation
-from .vms import StartPolicy, start_policy
+from .vms import ALLOWED, StartPolicy, VmShape, start_policy
+
+_CLONE_STATES = ALLOWED["clone"]
 
 
 @dataclass(slots=True)
@@ -68,8 +73,8 @@ class CloneMixin(CloudState):
     def _pick_backup_storage(self, zone_uuid: str, size: int) -> BackupStorage:
         shortage = None
         for bs in self.backup_storages.view():
-            if zone_uuid not in bs.zone_uuids or not bs.usable:
-                continue
+            if zone_uuid not in bs.zone_uuids or bs.state != "Enabled" or bs.status != "Connected":
+                continue  # not in the zone, or not bs.usable
             if not self._exhausted and size <= bs.total_capacity - bs.reserved_capacity - bs.used:
                 return bs  # fits (what _check_physical would say)
             try:
@@ -107,7 +112,7 @@ class CloneMixin(CloudState):
         image and (unless ``strategy`` is ``none``) started; each name succeeds or fails on its own, a
         failed name leaving nothing allocated.
         """
-        vm = self._vm(source)
+        vm = source if isinstance(source, Vm) else self.vms.get(source)  # self._vm(source)
         if self.faults is not None:
             self._fault_point("vm.clone.prepare", vm=vm.uuid, name=vm.name)
         if not names:
@@ -115,8 +120,9 @@ class CloneMixin(CloudState):
         for n in names:
             if not isinstance(n, str) or not n or len(n) > 255:
                 raise InvalidArgument("names", "each name must be 1 to 255 characters")
-        policy = start_policy(strategy)
-        self._state_check(vm, "clone")
+        policy = strategy if strategy.__class__ is StartPolicy else start_policy(strategy)
+        if vm.state not in _CLONE_STATES:  # self._state_check(vm, "clone")
+            raise InvalidState("vm", vm.uuid, vm.state, "clone", _CLONE_STATES)
         hint_host = self.hosts.get(host) if host is not None else None
         hint_cluster = self.clusters.get(cluster) if cluster is not None else None
         ps_root = self.primary_storages.get(primary_storage_for_root) if primary_storage_for_root else None
@@ -129,18 +135,28 @@ class CloneMixin(CloudState):
             else:
                 probe = Vm("", "", vm.zone_uuid, vm.cpu_num, vm.memory_size, None, None)
                 self._choose_host(probe, host=hint_host, clusters=clusters, strategy=MIN_MEMORY)
-        volumes = [self.volumes.get(vm.root_volume_uuid)]
+        root = self.volumes.get(vm.root_volume_uuid)
+        # volume_allocated_size of each volume (it is in hand)
         if full:
-            volumes += [self.volumes.get(u) for u in vm.data_volume_uuids]
-        # volume_allocated_size of each (its volume is in hand)
-        sizes = [
-            0 if v.node_uuid is None else self.chain_allocated_size(self.nodes.get(v.node_uuid))
-            for v in volumes
-        ]
+            volumes = [root] + [self.volumes.get(u) for u in vm.data_volume_uuids]
+            sizes = [
+                0 if v.node_uuid is None else self.chain_allocated_size(self.nodes.get(v.node_uuid))
+                for v in volumes
+            ]
+        else:
+            volumes = [root]
+            if root.node_uuid is None:
+                sizes = [0]
+            else:  # chain_allocated_size(node), spelled out
+                node = self.nodes.get(root.node_uuid)
+                total = node.actual_size
+                if node.parent_uuid is not None:
+                    total += self._size_through(node.parent_uuid)
+                sizes = [min(total, node.virtual_size)]
         bs = self._pick_backup_storage(vm.zone_uuid, sum(sizes))
         if bs.status != "Connected":
             raise Unreachable("backup_storage", bs.uuid)
-        result = CloneResult(source_uuid=vm.uuid)
+        result = CloneResult(vm.uuid, [], [], [])  # positional: no default factories
         images: list[Image] = []
         now = self.clock.now()
         for vol, size in zip(volumes, sizes):
@@ -171,7 +187,9 @@ class CloneMixin(CloudState):
                 now,  # create_date
                 now,  # last_op_date
             )
-            self._add(self.images, image)
+            self.images.add(image)  # ``_add`` spelled out (every clone passes here)
+            if self._undo is not None:
+                self._undo.append((self.images, image))
             images.append(image)
             result.image_uuids.append(image.uuid)
         root_image = images[0]
@@ -180,7 +198,7 @@ class CloneMixin(CloudState):
         start, stop, created = policy is not StartPolicy.NONE, policy is StartPolicy.STOPPED, StartPolicy.NONE
         # the same for every name (each record copies what it keeps of them)
         networks = list(vm.l3_network_uuids)
-        data_sizes = [im.virtual_size for im in data_images]
+        data_sizes = [im.virtual_size for im in data_images] if data_images else []
         clone_description = description if description is not None else f"cloned from vm[uuid:{vm.uuid}]"
         # Every name's record checks the same things against the same state (no name's work
         # changes what they read, and with no fault plan nothing else runs in between): check
@@ -189,6 +207,19 @@ class CloneMixin(CloudState):
         shape = None
         shared = len(names) > 1  # then each record gets lists of its own
         if self.faults is None and not full:
+            shape = self._clone_shape(
+                vm,
+                root_image,
+                networks,
+                hint_host,
+                hint_cluster,
+                ps_root,
+                ps_data,
+                allocator,
+                provisioning,
+                clone_description,
+            )
+        if shape is None and self.faults is None and not full:
             try:
                 shape = self._vm_shape(
                     root_image.uuid,  # the image, found by its uuid at once
@@ -250,7 +281,7 @@ class CloneMixin(CloudState):
                 clone.cpu_num, clone.memory_size = vm.cpu_num, vm.memory_size
                 entry.vm = clone
                 if start:
-                    self._instantiate(clone)
+                    self._instantiate(clone, image=root_image)  # pending["image"]
                     for vol_uuid, image in zip(clone.data_volume_uuids, data_images):
                         self._fill_from_image(self.volumes.get(vol_uuid), image)
                     if stop:
@@ -269,6 +300,71 @@ class CloneMixin(CloudState):
                 self._exhausted = saved_exhausted
             result.entries.append(entry)
         return result
+
+    def _clone_shape(
+        self,
+        vm: Vm,
+        image: Image,
+        networks: list[str],
+        hint_host: Host | None,
+        hint_cluster: Cluster | None,
+        ps_root: PrimaryStorage | None,
+        ps_data: PrimaryStorage | None,
+        allocator: str,
+        provisioning: str | None,
+        description: str,
+    ) -> VmShape | None:
+        """``_vm_shape`` of a linked clone's record, spelled out (every clone passes here):
+        no data disks, no snapshot, the new temporary image, the hints entities in hand.
+        None when anything is out of the common case: the caller then asks ``_vm_shape``,
+        which raises what it raises.
+        tests/model/test_clone_paths.py compares the two."""
+        if provisioning not in (None, "thin", "thick") or allocator not in STRATEGIES:
+            return None
+        if image.status != "Ready" or image.state != "Enabled" or image.media_type != ROOT_TEMPLATE:
+            return None
+        offering_uuid = vm.instance_offering_uuid
+        if offering_uuid:
+            offering = self.instance_offerings.by_uuid(offering_uuid)
+            if offering is None:
+                return None
+            cpu_num, memory_size = offering.cpu_num, offering.memory_size
+        else:
+            offering_uuid = None
+            cpu_num, memory_size = vm.cpu_num, vm.memory_size
+            if not cpu_num or not memory_size or cpu_num <= 0 or memory_size <= 0:
+                return None
+        zone = self.zones.by_uuid(vm.zone_uuid)
+        if zone is None or not networks:
+            return None
+        find = self.l3_networks.by_uuid
+        for uuid in networks:
+            if find(uuid) is None:
+                return None
+        return (
+            zone.uuid,
+            cpu_num,
+            memory_size,
+            offering_uuid,
+            image.uuid,
+            description,
+            networks[:],  # l3 network uuids (each found by its uuid)
+            allocator,
+            image.platform,
+            image.guest_os_type,
+            image.architecture,
+            {
+                "image": image.uuid,
+                "snapshot": None,
+                "host": hint_host.uuid if hint_host else None,
+                "cluster": hint_cluster.uuid if hint_cluster else None,
+                "primary_storage": ps_root.uuid if ps_root else None,
+                "primary_storage_for_data": ps_data.uuid if ps_data else None,
+                "data_sizes": [],
+                "data_offerings": [],
+                "thick": None if provisioning is None else provisioning == "thick",
+            },
+        )
 
     def _copy_vm_record(self, vm: Vm, name: str, description: str, state: str) -> Vm:
         """A new VM record with the source's shape (offering, networks, platform)."""

@@ -44,12 +44,12 @@ class Collection(Generic[T]):
     def add(self, entity: T) -> T:
         if self._indexes:
             return self._add_filed(entity)
-        self._by_uuid[entity.uuid] = entity
-        self._next_seq += 1
-        self._seq[entity.uuid] = self._next_seq
+        uuid = entity.uuid
+        self._by_uuid[uuid] = entity
+        self._seq[uuid] = self._next_seq = self._next_seq + 1
         name = getattr(entity, "name", None)
         if name is not None:
-            self._by_name.setdefault(name, []).append(entity.uuid)
+            self._by_name.setdefault(name, []).append(uuid)
         return entity
 
     def _add_filed(self, entity: T) -> T:

@@ -48,22 +48,19 @@ class HostMixin(CloudState):
         """``_update_host`` of the usage fields, spelled out: every placement passes here."""
         index = self.host_index
         old_cpu, old_memory, old_vms = host.used_cpu, host.used_memory, host.vm_count
-        index.remove(host)
         host.used_cpu, host.used_memory, host.vm_count = old_cpu + cpu, old_memory + memory, old_vms + vms
-        index.add(host)
+        index.rekey(host)  # index.remove(host) before the change, index.add(host) after
         if self._undo is not None:
-
-            def undo() -> None:
-                index.remove(host)
-                host.used_cpu, host.used_memory, host.vm_count = old_cpu, old_memory, old_vms
-                index.add(host)
-
-            self._undo.append(undo)
+            # ``_unmake``: the index re-keys the host with its old usage
+            self._undo.append((index, (host, old_cpu, old_memory, old_vms)))
 
     def _hold_host(self, vm: Vm, host: Host) -> None:
         if self._exhausted:
             self._injected_host_shortage(vm, host)
-        if not HostIndex.fits(host, vm.cpu_num, vm.memory_size, None):
+        if not (  # HostIndex.fits(host, vm.cpu_num, vm.memory_size, None), spelled out
+            host.total_cpu - host.used_cpu >= vm.cpu_num
+            and host.total_memory - host.used_memory - host.reserved_memory >= vm.memory_size
+        ):
             raise self._host_shortage(host, vm.cpu_num, vm.memory_size)
         self._set_host_usage(host, vm.cpu_num, vm.memory_size, 1)
         if self._watching:

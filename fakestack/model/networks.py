@@ -48,7 +48,12 @@ class NetworkMixin(CloudState):
                     reason_code="l3_network_full",
                     l3_network_uuid=l3.uuid,
                 )
-            self._set(l3, "next_ip", value + 1)
+            if self._watching:
+                self._set(l3, "next_ip", value + 1)
+            else:  # ``_set`` spelled out (every new NIC passes here)
+                if self._undo is not None:
+                    self._undo.append((l3, "next_ip", l3.next_ip))
+                l3.next_ip = value + 1
         mac = "fa:" + self.ids.hex_pairs(5)  # "fa:" + the pairs of ids.hex(10)
         nic = Nic(
             uuid or self.ids.uuid(),
@@ -61,11 +66,13 @@ class NetworkMixin(CloudState):
             device_id,
             self.clock.now(),
         )
-        self._add(self.nics, nic)
+        self.nics.add(nic)  # ``_add`` spelled out (every new NIC passes here)
+        if self._undo is not None:
+            self._undo.append((self.nics, nic))
         key = str(value)
         l3.used[key] = nic.uuid
         if self._undo is not None:
-            self._undo.append(lambda: l3.used.pop(key, None))
+            self._undo.append((l3.used, key))  # ``_unmake``: popped
         return nic
 
     def _release_nic(self, nic: Nic) -> None:

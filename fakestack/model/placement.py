@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 from bisect import bisect_left, insort
 from collections.abc import Callable, Iterable
+from collections.abc import Set as AbstractSet
 
 from .entities import Host
 from .errors import CapacityExhausted
@@ -29,6 +30,22 @@ _RANDOM_TRIES = 6
 
 def _free_memory(host: Host) -> int:
     return host.total_memory - host.used_memory - host.reserved_memory
+
+
+# ``choose``'s exclusion set when nothing is excluded (read, not built, per placement)
+_NO_HOSTS: frozenset[str] = frozenset()
+
+
+def _ok(
+    host: Host, cpu: int, memory: int, clusters: frozenset[str] | None, excluded: AbstractSet[str]
+) -> bool:
+    """``choose``'s test of a host: it fits (``HostIndex.fits``) and is not excluded."""
+    return (
+        host.total_cpu - host.used_cpu >= cpu
+        and host.total_memory - host.used_memory - host.reserved_memory >= memory
+        and (clusters is None or host.cluster_uuid in clusters)
+        and host.uuid not in excluded
+    )
 
 
 _KEYS: dict[str, Callable[[Host], int]] = {
@@ -68,6 +85,21 @@ class HostIndex:
             i = bisect_left(items, entry)
             del items[i]
 
+    def rekey(self, host: Host) -> None:
+        """``remove`` and ``add`` of a host whose usage changed since it was filed (its
+        stored keys find its old entries): ``place``'s re-keying, for every placement and
+        release.  The order of ``_hosts`` is never read."""
+        seq = host.seq
+        keys = self._keys.get(seq)
+        if keys is None or host.state != "Enabled" or host.status != "Connected":
+            self.remove(host)
+            self.add(host)
+            return
+        for name, items in self._sorted.items():
+            del items[bisect_left(items, (keys[name], seq))]
+            key = keys[name] = _KEYS[name](host)
+            insort(items, (key, seq))
+
     def refresh(self, host: Host) -> None:
         """Re-key a host after its usage or state changed."""
         self.remove(host)
@@ -104,18 +136,11 @@ class HostIndex:
         last_host: Host | None = None,
         exclude: Iterable[str] = (),
     ) -> Host:
-        excluded = set(exclude)
-
-        def ok(h: Host) -> bool:  # fits(h, cpu, memory, clusters), spelled out, and not excluded
-            return (
-                h.total_cpu - h.used_cpu >= cpu
-                and h.total_memory - h.used_memory - h.reserved_memory >= memory
-                and (clusters is None or h.cluster_uuid in clusters)
-                and h.uuid not in excluded
-            )
-
+        excluded = set(exclude) if exclude else _NO_HOSTS
+        # ``ok(h)`` is ``_ok(h, cpu, memory, clusters, excluded)``; the loops below spell it
+        # out (no closure per call: every placement and every clone's dry run passes here)
         if strategy == LAST_HOST and last_host is not None and last_host.seq in self._hosts:
-            if ok(last_host):
+            if _ok(last_host, cpu, memory, clusters, excluded):
                 return last_host
         hosts = self._hosts
         if strategy == MIN_MEMORY:
@@ -124,20 +149,38 @@ class HostIndex:
                 key, seq = items[i]
                 if key < memory:
                     break
-                if ok(hosts[seq]):
-                    return hosts[seq]
+                h = hosts[seq]
+                if (
+                    h.total_cpu - h.used_cpu >= cpu
+                    and h.total_memory - h.used_memory - h.reserved_memory >= memory
+                    and (clusters is None or h.cluster_uuid in clusters)
+                    and h.uuid not in excluded
+                ):
+                    return h
         elif strategy == MIN_CPU:
             items = self._index("cpu")
             for i in range(len(items) - 1, -1, -1):
                 key, seq = items[i]
                 if key < cpu:
                     break
-                if ok(hosts[seq]):
-                    return hosts[seq]
+                h = hosts[seq]
+                if (
+                    h.total_cpu - h.used_cpu >= cpu
+                    and h.total_memory - h.used_memory - h.reserved_memory >= memory
+                    and (clusters is None or h.cluster_uuid in clusters)
+                    and h.uuid not in excluded
+                ):
+                    return h
         elif strategy == LEAST_VM:
             for _, seq in self._index("vms"):
-                if ok(hosts[seq]):
-                    return hosts[seq]
+                h = hosts[seq]
+                if (
+                    h.total_cpu - h.used_cpu >= cpu
+                    and h.total_memory - h.used_memory - h.reserved_memory >= memory
+                    and (clusters is None or h.cluster_uuid in clusters)
+                    and h.uuid not in excluded
+                ):
+                    return h
         else:  # DEFAULT, and LAST_HOST's fallback: a seeded random pick among the hosts that fit
             items = self._sorted["memory"]
             lo = bisect_left(items, (memory, -1))
@@ -152,14 +195,19 @@ class HostIndex:
                     r = getrandbits(bits)
                     while r >= span:
                         r = getrandbits(bits)
-                    seq = items[lo + r][1]
-                    if ok(hosts[seq]):
-                        return hosts[seq]
+                    h = hosts[items[lo + r][1]]
+                    if (
+                        h.total_cpu - h.used_cpu >= cpu
+                        and h.total_memory - h.used_memory - h.reserved_memory >= memory
+                        and (clusters is None or h.cluster_uuid in clusters)
+                        and h.uuid not in excluded
+                    ):
+                        return h
                 start = rng.randrange(span)
                 for j in range(span):
-                    seq = items[lo + (start + j) % span][1]
-                    if ok(hosts[seq]):
-                        return hosts[seq]
+                    h = hosts[items[lo + (start + j) % span][1]]
+                    if _ok(h, cpu, memory, clusters, excluded):
+                        return h
         raise self.shortage(cpu, memory)
 
     def place(self, strategy: str, cpu: int, memory: int, clusters: frozenset[str] | None) -> Host:

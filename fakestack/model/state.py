@@ -42,8 +42,10 @@ if TYPE_CHECKING:
 
 E = TypeVar("E", bound=Keyed)
 
-# One entry of the undo log: a function to call, or ``(object, attribute, old value)``.
-UndoStep = Callable[[], object] | tuple[Any, str, Any]
+# One entry of the undo log: a function to call, ``(object, attribute, old value)``, or
+# ``(where, what)`` for something made (``TransactionMixin._unmake``: a pair costs less
+# than a closure, and every new entity logs one).
+UndoStep = Callable[[], object] | tuple[Any, str, Any] | tuple[Any, Any]
 
 
 class CloudState:

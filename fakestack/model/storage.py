@@ -159,28 +159,50 @@ class StorageMixin(CloudState):
             0,
             self.clock.now(),
         )
-        if charge_virtual:
-            node.virtual_charge = virtual_charge(store, actual_size)
-            self._charge_virtual(store, node.virtual_charge)
         undo = self._undo
+        if charge_virtual:
+            charge = node.virtual_charge = (
+                actual_size if store.ratio == 1.0 else virtual_charge(store, actual_size)
+            )
+            if charge > 0 and (
+                self._exhausted
+                or charge > store.total_capacity - store.reserved_capacity - store.used_virtual
+            ):
+                self._charge_virtual(store, charge)  # raises the shortage
+            else:  # ``_charge_virtual`` inline when there is room (every image cache passes here)
+                if undo is not None:
+                    undo.append((store, "used_virtual", store.used_virtual))
+                store.used_virtual += charge
         delta = virtual_size if thick else actual_size
-        # ``_charge_physical`` inline for a primary storage with room (every new disk node
-        # passes here); anything else goes there
+        # ``_charge_physical`` inline for a storage with room (every new disk node passes
+        # here: a clone's image on a backup storage, the others on primary storage);
+        # anything else goes there
+        kind = store.__class__
         if (
-            store.__class__ is PrimaryStorage
+            kind is PrimaryStorage
             and not self._exhausted
-            and delta <= store.physical_limit - store.used_physical
+            and delta
+            <= round(store.total_physical_capacity * store.physical_threshold)  # physical_limit
+            - store.used_physical
         ):
             if undo is not None:
                 undo.append((store, "used_physical", store.used_physical))
             store.used_physical += delta
+        elif (
+            kind is BackupStorage
+            and not self._exhausted
+            and delta <= store.total_capacity - store.reserved_capacity - store.used
+        ):
+            if undo is not None:
+                undo.append((store, "used", store.used))
+            store.used += delta
         else:
             self._charge_physical(store, delta)
         self.nodes.add(node)
         if parent is not None:
             parent.children += 1
         if undo is not None:
-            undo.append(lambda: self._drop_node(node))
+            undo.append((self.nodes, node))  # ``_unmake``: ``_drop_node(node)``
         return node
 
     def _drop_node(self, node: DiskNode) -> None:

@@ -21,6 +21,7 @@ from .errors import (
     DomainError,
     InvalidArgument,
 )
+from .placement import HostIndex
 from .state import CloudState
 from .util import key_of
 
@@ -111,6 +112,9 @@ class FaultEffects:
     hang: bool = False
 
 
+# No injected shortage (the empty frozenset, read, not built, twice per operation)
+_NOTHING_EXHAUSTED: frozenset[str] = frozenset()
+
 F = TypeVar("F", bound=Callable[..., Any])
 E = TypeVar("E", bound=Keyed)
 
@@ -134,7 +138,7 @@ def operation(name: str) -> Callable[[F], F]:
             if undo is None:
                 undo = self._undo = []
             mark = len(undo)
-            self._exhausted = frozenset()
+            self._exhausted = _NOTHING_EXHAUSTED
             try:
                 result = fn(self, *args, **kwargs)
             except BaseException as exc:
@@ -145,7 +149,7 @@ def operation(name: str) -> Callable[[F], F]:
                 raise
             finally:
                 self._in_operation = False
-                self._exhausted = frozenset()
+                self._exhausted = _NOTHING_EXHAUSTED
             if own_log:
                 self._undo = None
             self._record(name, args, kwargs, result)
@@ -174,7 +178,7 @@ class TransactionMixin(CloudState):
             raise
         finally:
             self._undo = None
-            self._exhausted = frozenset()
+            self._exhausted = _NOTHING_EXHAUSTED
 
     @contextmanager
     def durable(self) -> Iterator[Any]:
@@ -239,21 +243,43 @@ class TransactionMixin(CloudState):
         while len(undo) > mark:
             step = undo.pop()
             if isinstance(step, tuple):
-                if self._watching:
+                if len(step) == 2:
+                    self._unmake(*step)
+                elif self._watching:
                     self._assign(*step)
                 else:
                     setattr(*step)
             else:
                 step()
 
+    def _unmake(self, where: Any, what: Any) -> None:
+        """Undo a creation logged as ``(where, what)``:
+
+        * ``(dict, key)``: the key added to the dict goes (``dict.pop(key, None)``);
+        * ``(cloud.nodes, node)``: a disk node made by ``_new_node`` goes (``_drop_node``);
+        * ``(HostIndex, (host, cpu, memory, vms))``: the host's usage goes back to these
+          (``_set_host_usage``);
+        * ``(collection, entity)``: the entity added (``_add``) goes, unless it is gone
+          already: a Created VM whose first start failed inside ``atomic()`` is removed for
+          good (``_delete_created_vm``) before the block's rollback reaches its creation.
+        """
+        if where.__class__ is dict:
+            where.pop(what, None)
+        elif where is self.nodes:
+            self._drop_node(what)
+        elif where.__class__ is HostIndex:
+            host, cpu, memory, vms = what
+            host.used_cpu, host.used_memory, host.vm_count = cpu, memory, vms
+            where.rekey(host)
+        elif where.by_uuid(what.uuid) is what:
+            where.remove(what)
+
     def _add(self, collection: Collection[E], entity: E) -> E:
+        # spelled out on the hot paths (a clone's image, VM, volume, snapshot and NIC)
         collection.add(entity)
         undo = self._undo
         if undo is not None:
-            # an entity already gone is left gone: a Created VM whose first start failed
-            # inside ``atomic()`` is removed for good (``_delete_created_vm``) before the
-            # block's rollback reaches its creation
-            undo.append(lambda: collection.by_uuid(entity.uuid) is entity and collection.remove(entity))
+            undo.append((collection, entity))  # undone by ``_unmake``
         return entity
 
     def _remove(self, collection: Collection[E], entity: E) -> None:

@@ -190,7 +190,7 @@ class VmMixin(CloudState):
         )
         self.image_caches[key] = node.uuid
         if self._undo is not None:
-            self._undo.append(lambda: self.image_caches.pop(key, None))
+            self._undo.append((self.image_caches, key))  # ``_unmake``: popped
         return node
 
     def _storage_need(
@@ -202,7 +202,8 @@ class VmMixin(CloudState):
         data_sizes: Iterable[int],
         thick: bool,
     ) -> tuple[int, int]:
-        """(virtual charge, physical bytes) that a VM's volumes need on ``ps``."""
+        """(virtual charge, physical bytes) that a VM's volumes need on ``ps``
+        (``_storage_plan`` spells it out: keep them in step)."""
         leaf = self.settings.new_leaf_size
         ratio = ps.ratio
         virtual = root_size if ratio == 1.0 else virtual_charge(ps, root_size)
@@ -555,7 +556,9 @@ class VmMixin(CloudState):
             now,  # create_date
             now,  # last_op_date
         )
-        self._add(self.vms, vm)
+        self.vms.add(vm)  # ``_add`` spelled out (every new VM passes here)
+        if self._undo is not None:
+            self._undo.append((self.vms, vm))
         return vm
 
     def _storage_plan(
@@ -596,16 +599,32 @@ class VmMixin(CloudState):
         fitting: list[PrimaryStorage] = []
         shortage: DomainError | None = None
         exhausted = self._exhausted
+        leaf = self.settings.new_leaf_size
         for ps in candidates:
             thick = ps.default_thick if forced_thick is None else forced_thick
             if not exhausted and ps.state == "Enabled" and ps.status == "Connected":
                 # the common case, decided here as _pick_primary_storage would decide it;
-                # a storage that does not fit goes there for its shortage
-                virtual, physical = self._storage_need(ps, image, parent_node, root_size, root_data, thick)
+                # a storage that does not fit goes there for its shortage.
+                # ``_storage_need(ps, image, parent_node, root_size, root_data, thick)``,
+                # spelled out (every first start and clone passes here):
+                ratio = ps.ratio
+                virtual = root_size if ratio == 1.0 else virtual_charge(ps, root_size)
+                physical = root_size if thick or root_size < leaf else leaf
+                if image is not None and (  # _image_cache(image, ps) is None
+                    not (cached := self.image_caches.get(f"{image.uuid}:{ps.uuid}"))
+                    or self.nodes.by_uuid(cached) is None
+                ):
+                    virtual += image.actual_size if ratio == 1.0 else virtual_charge(ps, image.actual_size)
+                    physical += image.actual_size
+                for size in root_data:
+                    virtual += virtual_charge(ps, size)
+                    physical += size if thick else min(leaf, size)
                 if (
                     ps.admission == "physical"
                     or virtual <= ps.total_capacity - ps.reserved_capacity - ps.used_virtual
-                ) and physical <= ps.physical_limit - ps.used_physical:
+                ) and physical <= round(  # ps.physical_limit
+                    ps.total_physical_capacity * ps.physical_threshold
+                ) - ps.used_physical:
                     fitting.append(ps)
                     continue
             try:
@@ -626,7 +645,14 @@ class VmMixin(CloudState):
                 0,
                 message="no primary storage is attached to a cluster that can run the vm",
             )
-        if len(fitting) > 1:
+        if len(fitting) == 2:  # the sort below, spelled out for two (it is stable)
+            a, b = fitting
+            if (
+                b.used_virtual + b.reserved_capacity - b.total_capacity
+                < a.used_virtual + a.reserved_capacity - a.total_capacity
+            ):
+                fitting.reverse()
+        elif len(fitting) > 2:
             fitting.sort(key=lambda ps: ps.used_virtual + ps.reserved_capacity - ps.total_capacity)
         clusters: set[str] = set()
         for ps in fitting:
@@ -659,11 +685,13 @@ class VmMixin(CloudState):
             [ps], lambda ps: self._storage_need(ps, image, parent, root_size, data_sizes, thick)
         )
 
-    def _instantiate(self, vm: Vm, strategy: str | None = None) -> None:
-        """First start of a Created VM: place host and storage, build volumes and NICs."""
+    def _instantiate(self, vm: Vm, strategy: str | None = None, *, image: Image | None = None) -> None:
+        """First start of a Created VM: place host and storage, build volumes and NICs.
+        ``image``: the VM's image (``pending["image"]``), when the caller has it in hand."""
         p = vm.pending
         assert p is not None  # a Created VM keeps what its first start needs
-        image = self.images.get(p["image"]) if p["image"] else None
+        if image is None:
+            image = self.images.get(p["image"]) if p["image"] else None
         snap = self.volume_snapshots.get(p["snapshot"]) if p["snapshot"] else None
         parent_node = self.nodes.get(snap.node_uuid) if snap else None
         hint_host = self.hosts.get(p["host"]) if p["host"] else None
@@ -693,7 +721,19 @@ class VmMixin(CloudState):
             hint_cluster,
             p["thick"],
         )
-        host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
+        if hint_host is None and not self._exhausted:
+            # what ``_choose_host`` does with no host hint, spelled out (every first start
+            # and clone passes here)
+            last = self.hosts.find(vm.last_host_uuid) if vm.last_host_uuid else None
+            host = self.host_index.choose(
+                vm.allocator_strategy or self.settings.default_allocator_strategy,
+                vm.cpu_num,
+                vm.memory_size,
+                frozenset(clusters),
+                last,
+            )
+        else:
+            host = self._choose_host(vm, host=hint_host, clusters=frozenset(clusters))
         for ps in fitting:  # the roomiest storage the host reaches
             if host.cluster_uuid in ps.cluster_uuids:
                 break
@@ -731,7 +771,12 @@ class VmMixin(CloudState):
             vm.data_volume_uuids = uuids
         for i, l3_uuid in enumerate(vm.l3_network_uuids):
             nic = self._allocate_nic(vm, self.l3_networks.get(l3_uuid), i)
-            self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
+            if self._watching:
+                self._set(vm, "nic_uuids", vm.nic_uuids + [nic.uuid])
+            else:  # ``_set`` spelled out
+                if self._undo is not None:
+                    self._undo.append((vm, "nic_uuids", vm.nic_uuids))
+                vm.nic_uuids = vm.nic_uuids + [nic.uuid]
         if self._watching:
             self._set(vm, "pending", None)
             self._set(vm, "state", "Running")
@@ -797,7 +842,9 @@ class VmMixin(CloudState):
             create_date=now,
             last_op_date=now,
         )
-        self._add(self.volumes, volume)
+        self.volumes.add(volume)  # ``_add`` spelled out (every new VM's volumes pass here)
+        if self._undo is not None:
+            self._undo.append((self.volumes, volume))
         return volume
 
     def _running_clusters(self, vm: Vm) -> frozenset[str] | None:

@@ -352,8 +352,16 @@ class VolumeMixin(CloudState):
             now,  # create_date
             now,  # last_op_date
         )
-        self._set(volume, "latest_snapshot_uuid", snap.uuid)
-        return self._add(self.volume_snapshots, snap)
+        if self._watching:
+            self._set(volume, "latest_snapshot_uuid", snap.uuid)
+        else:  # ``_set`` spelled out (every snapshot passes here)
+            if self._undo is not None:
+                self._undo.append((volume, "latest_snapshot_uuid", volume.latest_snapshot_uuid))
+            volume.latest_snapshot_uuid = snap.uuid
+        self.volume_snapshots.add(snap)  # ``_add`` spelled out (every snapshot passes here)
+        if self._undo is not None:
+            self._undo.append((self.volume_snapshots, snap))
+        return snap
 
     @operation("snapshot.delete")
     def delete_volume_snapshot(self, snapshot: Any) -> None:
