@@ -8,8 +8,8 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from werkzeug.wrappers import Request, Response
-from werkzeug.wsgi import get_content_length
 
+from .dialects.kit.body import content_length
 from .dialects.kit.responses import json_response
 
 # Dialect factories, in routing-table order (prefix length decides, not this order).
@@ -180,7 +180,7 @@ class FakestackApp:
         ):
             return False  # no body declared (content_length is None) and no stream to count
         limit = self.max_body_bytes
-        length = get_content_length(environ)  # request.content_length, from the environ directly
+        length = content_length(environ)  # request.content_length, from the environ directly
         if length is not None:
             too_large = length > limit
         elif request.environ.get("HTTP_TRANSFER_ENCODING") or request.environ.get("wsgi.input_terminated"):

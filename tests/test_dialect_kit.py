@@ -206,6 +206,38 @@ def test_a_body_parse_skips_the_document_walk_only_when_the_walk_would_pass(data
         raise AssertionError(f"the walk refuses what the skip let through: {exc}") from None
 
 
+def _loads_outcome(raw):
+    try:
+        return "ok", json.loads(raw)
+    except ValueError as exc:
+        return type(exc), str(exc)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    JSON_DATA.map(json.dumps).map(str.encode)
+    | st.binary(max_size=60)
+    | st.text(st.characters(max_codepoint=127), max_size=40).map(str.encode)
+)
+def test_a_plain_body_decodes_as_json_loads_decodes_it(raw):
+    """``parse_json`` decodes a body its skip accepts itself (ASCII, no NUL): whatever
+    the bytes, ``json.loads`` gives the same document, or the same error, either way."""
+    from fakestack.dialects.kit.json_input import JsonInputError, _surely_checked, parse_json
+
+    if not _surely_checked(raw):
+        return
+    expected = _loads_outcome(raw)
+    assert _loads_outcome(raw.decode()) == expected
+    try:
+        got = "ok", parse_json(raw)
+    except JsonInputError as exc:
+        got = exc.reason, exc.position
+    if expected[0] == "ok":
+        assert got == expected
+    else:
+        assert got[0] in ("not_json", "too_deep")
+
+
 class _Trickle:
     """A WSGI input that hands out at most ``step`` bytes a read (then fails, if told)."""
 
@@ -257,3 +289,102 @@ def test_a_body_is_read_as_get_data_reads_it(data, length, encoding, terminated,
             return type(exc)
 
     assert outcome(request_data) == outcome(lambda r: r.get_data(cache=True))
+
+
+# -- JsonResponse: the same response as werkzeug's, with less work -------------------------
+
+
+def _wsgi_output(response, method: str) -> tuple[str, list, bytes]:
+    """What a WSGI server gets from ``response``: the status line, the headers, the body."""
+    started: list = []
+    iterable = response(
+        {"REQUEST_METHOD": method, "SERVER_NAME": "localhost", "SERVER_PORT": "80"},
+        lambda status, headers, exc_info=None: started.append((status, headers)),
+    )
+    try:
+        body = b"".join(iterable)
+    finally:
+        close = getattr(iterable, "close", None)
+        if close is not None:
+            close()
+    return started[0][0], started[0][1], body
+
+
+STATUSES = st.sampled_from([100, 200, 201, 202, 204, 299, 304, 400, 404, 413, 503, 599, 999])
+HEADER_NAMES = st.sampled_from(["Location", "content-location", "Content-Length", "X-Job", "Content-Type"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.binary(max_size=40),
+    STATUSES,
+    st.sampled_from(["GET", "HEAD", "PUT", "POST"]),
+    st.lists(st.tuples(HEADER_NAMES, st.sampled_from(["/x", "http://h/ä", "3", "text/plain"])), max_size=3),
+    st.sampled_from(["none", "headers", "set_data", "on_close", "passthrough", "remove_length"]),
+)
+def test_a_json_response_is_the_werkzeug_response_it_stands_for(body, status, method, headers, change):
+    """``JsonResponse.whole`` is the object ``Response(body, ...)`` is, and a JsonResponse
+    sends what werkzeug's ``Response.__call__`` sends, whatever was changed on it since."""
+    from werkzeug.wrappers import Response
+
+    from fakestack.dialects.kit.responses import JsonResponse
+
+    content_type = "application/json;charset=utf-8"
+    fast = JsonResponse.whole(body, status, content_type)
+    plain = Response(body, status=status, content_type=content_type)
+    assert type(fast) is JsonResponse
+    assert list(fast.headers) == list(plain.headers)
+    assert {k: v for k, v in vars(fast).items() if k != "headers"} == {
+        k: v for k, v in vars(plain).items() if k != "headers"
+    }
+    closed: list = []
+    for response in (fast, plain):
+        if change == "headers":
+            for key, value in headers:
+                response.headers.add(key, value)
+        elif change == "set_data":
+            response.set_data(body + b"!")
+        elif change == "on_close":
+            response.call_on_close(lambda: closed.append(1))
+        elif change == "passthrough":
+            response.direct_passthrough = True
+        elif change == "remove_length":
+            del response.headers["Content-Length"]
+    assert _wsgi_output(fast, method) == _wsgi_output(plain, method)
+    assert len(closed) in (0, 2)  # both closed, or neither had anything to close
+
+
+def test_json_response_builds_json_responses_with_or_without_headers():
+    from fakestack.dialects.kit.responses import JsonResponse
+
+    for headers in (None, {"X-Job": "1"}):
+        response = json_response({"a": 1}, 202, headers)
+        assert type(response) is JsonResponse
+        assert response.status == "202 ACCEPTED"
+        assert response.get_data() == b'{"a": 1}'
+    assert list(json_response({}, 202, {"X-Job": "1"}).headers) == [
+        ("X-Job", "1"),
+        ("Content-Type", "application/json"),
+        ("Content-Length", "2"),
+    ]
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.none()
+    | st.integers(0, 10**20).map(str)
+    | st.text(st.sampled_from("0123456789 -+²٣\t"), max_size=6)
+    | st.text(max_size=6),
+    st.sampled_from([None, "chunked", "gzip", "Chunked"]),
+)
+def test_a_content_length_reads_as_werkzeug_reads_it(declared, transfer_encoding):
+    from werkzeug.wsgi import get_content_length
+
+    from fakestack.dialects.kit.body import content_length
+
+    environ = {}
+    if declared is not None:
+        environ["CONTENT_LENGTH"] = declared
+    if transfer_encoding is not None:
+        environ["HTTP_TRANSFER_ENCODING"] = transfer_encoding
+    assert content_length(environ) == get_content_length(environ)

@@ -17,6 +17,21 @@ from werkzeug.wsgi import get_content_length
 _CHUNK = 64 * 1024  # LimitedStream.readall's read size
 
 
+def content_length(environ: dict) -> int | None:
+    """``werkzeug.wsgi.get_content_length(environ)``: a plain decimal length with no
+    ``Transfer-Encoding`` read at once, anything else (signs, spaces, other digits, any
+    transfer coding) by werkzeug."""
+    value = environ.get("CONTENT_LENGTH")
+    if (
+        value.__class__ is str
+        and value.isdigit()
+        and value.isascii()
+        and environ.get("HTTP_TRANSFER_ENCODING") is None
+    ):
+        return int(value)
+    return get_content_length(environ)
+
+
 def request_data(request: Request) -> bytes:
     """``request.get_data(cache=True)``."""
     state = request.__dict__
@@ -31,7 +46,7 @@ def request_data(request: Request) -> bytes:
         or "wsgi.input_terminated" in environ
     ):
         return request.get_data(cache=True)
-    length = get_content_length(environ)
+    length = content_length(environ)
     if not length:  # none declared (get_data reads an empty stream), or zero
         data = b""
     else:

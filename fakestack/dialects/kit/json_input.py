@@ -82,8 +82,15 @@ def escaped(text: str) -> str:
 
 def parse_json(raw: bytes | str) -> Any:
     """The JSON document in ``raw``, or :class:`JsonInputError`."""
+    checked = False
+    source = raw
+    if isinstance(raw, bytes) and raw.__class__ is bytes and _surely_checked(raw):
+        # Bytes that are ASCII with no NUL are UTF-8 to ``json.loads``'s encoding detection
+        # (no BOM, no UTF-16/32 zero bytes): decoded here, they skip it.
+        checked = True
+        source = raw.decode()
     try:
-        document = json.loads(raw)
+        document = json.loads(source)
     except json.JSONDecodeError as exc:
         raise JsonInputError(
             NOT_JSON,
@@ -97,7 +104,7 @@ def parse_json(raw: bytes | str) -> Any:
         raise JsonInputError(NOT_TEXT, str(exc)) from None
     except ValueError as exc:  # e.g. an integer of more than 4300 digits
         raise JsonInputError(NOT_JSON, str(exc)) from None
-    if raw.__class__ is not bytes or not _surely_checked(raw):
+    if not checked:
         check_document(document)
     return document
 

@@ -21,6 +21,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from werkzeug.datastructures import Headers
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.wrappers import Response
 
 JSON_MIMETYPE = "application/json"
@@ -102,7 +104,81 @@ def json_response(
     ``Content-Type`` and ``Content-Length``, as werkzeug places them."""
     if default is not None and default is not style.default:
         style = style.with_default(default)
-    return Response(style.encode(data), status=status, headers=headers, content_type=style.content_type)
+    body = style.encode(data)
+    if headers is None:
+        return JsonResponse.whole(body, status, style.content_type)
+    return JsonResponse(body, status=status, headers=headers, content_type=style.content_type)
+
+
+class JsonResponse(Response):
+    """A ``Response`` of one body in bytes, as ``json_response`` makes it: the same object
+    as ``Response(body, status=status, content_type=content_type)``, and the same status,
+    headers and bytes on the wire, with less of werkzeug's general work for the common case.
+
+    * ``whole`` builds it without parsing headers it knows (a content type of the fake's
+      own, a length it counts) or the status, whose line is looked up once per code;
+    * calling it (WSGI) sends the headers as they are when ``get_wsgi_headers`` would not
+      change them (no ``Location``/``Content-Location`` to fix up, a ``Content-Length``, a
+      status that has a body, not HEAD), and the body as a list; anything else, or a
+      response changed since (``call_on_close``, another body), is werkzeug's own.
+
+    tests/test_dialect_kit.py compares both with plain werkzeug responses."""
+
+    @classmethod
+    def whole(cls, body: bytes, status: int, content_type: str) -> JsonResponse:
+        line = _STATUS_LINES.get(status) if status.__class__ is int else None
+        if line is None:
+            if status.__class__ is not int or status not in HTTP_STATUS_CODES or not _HEADERS_HAVE_A_LIST:
+                return cls(body, status=status, content_type=content_type)
+            line = _STATUS_LINES[status] = Response(status=status)._status, status
+        response = cls.__new__(cls)
+        headers = Headers()
+        # what ``headers["Content-Type"] = ...`` then ``set_data`` write into a new Headers
+        headers._list = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        response.headers = headers
+        response._status, response._status_code = line
+        response.direct_passthrough = False
+        response._on_close = []
+        response.response = [body]
+        return response
+
+    def __call__(self, environ, start_response):
+        body = self.response
+        status = self._status_code
+        if (
+            body.__class__ is list
+            and len(body) == 1
+            and body[0].__class__ is bytes
+            and status >= 200
+            and status != 204
+            and status != 304
+            and not self._on_close
+            and not self.direct_passthrough
+            and environ["REQUEST_METHOD"] != "HEAD"
+            and self.headers.__class__ is Headers
+            and _sent_as_they_are(self.headers)
+        ):
+            start_response(self._status, self.headers.to_wsgi_list())
+            return [body[0]]
+        return super().__call__(environ, start_response)
+
+
+def _sent_as_they_are(headers: Headers) -> bool:
+    """Would ``Response.get_wsgi_headers`` send these headers unchanged (status aside)?
+    It fixes up ``Location`` and ``Content-Location`` and adds a missing length."""
+    length = False
+    for key, _ in headers:
+        lowered = key.lower()
+        if lowered == "content-length":
+            length = True
+        elif lowered == "location" or lowered == "content-location":
+            return False
+    return length
+
+
+# The status line werkzeug writes for a code it names, once the code was answered.
+_STATUS_LINES: dict[int, tuple[str, int]] = {}
+_HEADERS_HAVE_A_LIST = isinstance(getattr(Headers(), "_list", None), list)
 
 
 def _same_as_json(data: Any) -> bytes | None:

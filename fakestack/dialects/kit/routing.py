@@ -122,11 +122,20 @@ class Router:
         # (built from _index when first asked, dropped when a route is added)
         self._by_last: dict[tuple[int, str | None], tuple[dict[str, list[_Shape]], list[_Shape]]] = {}
         self._seq = 0
+        # Changes with every route added or removed: a caller that keeps what a path
+        # matched keys it by this (``version``).
+        self._version = 0
+
+    @property
+    def version(self) -> int:
+        """A number that changes whenever a route is added or removed."""
+        return self._version
 
     # -- building ----------------------------------------------------------------------
     def add(self, method: str, pattern: str, target: Any) -> Route:
         pattern = self.normalise(pattern)
         self._seq += 1
+        self._version += 1
         route = Route(method.upper(), pattern, target, tuple(_PLACEHOLDER.findall(pattern)), self._seq)
         key = _PLACEHOLDER.sub("{}", pattern)
         shape = self._shapes.get(key)
@@ -150,6 +159,7 @@ class Router:
     def remove(self, method: str, pattern: str) -> None:
         """Drop the routes of ``method`` and ``pattern``."""
         method, pattern = method.upper(), self.normalise(pattern)
+        self._version += 1
         self._routes = [r for r in self._routes if not (r.method == method and r.pattern == pattern)]
         shape = self._shapes.get(_PLACEHOLDER.sub("{}", pattern))
         if shape is not None:

@@ -54,7 +54,7 @@ def run_job(call: Call, operation: str, fn, *args, **kwargs) -> Any:
 
 def inventory_reply(call: Call, inventory: dict, collection) -> dict:
     """The success body ``{"inventory": ...}`` of a single-resource API, and its schema."""
-    call.schema = schema_of(inventory, collection)
+    call.defer_schema(lambda: schema_of(inventory, collection))
     return {"inventory": inventory}
 
 
@@ -211,19 +211,26 @@ def clone_vm_instance(call: Call) -> dict:
         provisioning=provisioning_from_tags(f.get("rootVolumeSystemTags"), call.system_tags),
     )
     entries: list[dict] = []
-    schema: dict[str, str] = {"result": "org.zstack.header.vm.CloneVmInstanceResults"}
-    for index, entry in enumerate(result.entries):
+    for entry in result.entries:
         item: dict[str, Any] = {}
-        path = f"result.inventories[{index}]"
-        schema[path] = "org.zstack.header.vm.CloneVmInstanceInventory"
         if entry.vm is not None:
             item["inventory"] = vm_inventory(cloud, entry.vm)
-            schema.update(schema_of(item["inventory"], VM, f"{path}.inventory"))
         if entry.error is not None:
             item["error"] = entry_error(call, entry.error, started=entry.vm is not None)
         entries.append(item)
-    call.schema = schema
+    call.defer_schema(lambda: clone_schema(entries))
     return {"result": {"numberOfClonedVm": result.number_of_cloned_vm, "inventories": entries}}
+
+
+def clone_schema(entries: list[dict]) -> dict[str, str]:
+    """The ``schema`` map of CloneVmInstance's result: each entry, and the VM in it."""
+    schema: dict[str, str] = {"result": "org.zstack.header.vm.CloneVmInstanceResults"}
+    for index, item in enumerate(entries):
+        path = f"result.inventories[{index}]"
+        schema[path] = "org.zstack.header.vm.CloneVmInstanceInventory"
+        if "inventory" in item:
+            schema.update(schema_of(item["inventory"], VM, f"{path}.inventory"))
+    return schema
 
 
 def entry_error(call: Call, error: DomainError, *, started: bool) -> dict:

@@ -45,7 +45,7 @@ from .params import (
 )
 from .query import Condition, QuerySpec, query_args, spec_from_args
 from .registry import BINDINGS, Call
-from .render import json_response
+from .render import accepted_response, json_response
 from .resources import find
 from .routes import route_table
 
@@ -69,6 +69,16 @@ class Outcome:
 
 _ROUTES: dict[int, Router] = {}
 
+# Job URLs before the uuid, by the request's scheme, Host header, server address, port and
+# context (``ZStackDialect._location``); a few places in practice, so a small table.
+_JOB_URL_PREFIXES: dict[tuple, str] = {}
+_JOB_URL_PREFIXES_KEPT = 64
+
+# What a way of calling selected (``ZStackDialect._select``): (API, URL variable names,
+# their values), by path, method, body keys and route table.
+_SELECTED: dict[tuple, tuple[str, tuple, tuple]] = {}
+_SELECTED_KEPT = 4096
+
 
 def _route_table() -> Router:
     """The router of every bound API: the same for every cloud, so built once per set of
@@ -78,6 +88,7 @@ def _route_table() -> Router:
         routes = route_table()
         _ROUTES.clear()
         _ROUTES[len(BINDINGS)] = routes
+        _SELECTED.clear()  # what the tables before selected (it keeps them alive otherwise)
     return routes
 
 
@@ -202,6 +213,22 @@ class ZStackDialect:
         return body
 
     def _select(self, request: Request, relative: str, body: dict) -> tuple[str, dict[str, str]]:
+        """The API a request calls, and its URL variables.  What a path selects depends only
+        on the route table, the method and (PUT) which keys the body has: kept for the
+        next request that comes the same way (clients repeat paths: one VM cloned again
+        and again, one collection queried)."""
+        routes = self.routes
+        way = (relative, request.method, tuple(body) if body else (), routes, routes.version)
+        selected = _SELECTED.get(way)
+        if selected is None:
+            selected = self._select_route(request, relative, body)
+            if len(_SELECTED) >= _SELECTED_KEPT:
+                _SELECTED.clear()
+            _SELECTED[way] = selected
+        name, names, values = selected
+        return name, dict(zip(names, values))
+
+    def _select_route(self, request: Request, relative: str, body: dict) -> tuple[str, tuple, tuple]:
         candidates = self.routes.candidate_values(relative)
         # The most specific template decides, as on the server; a path of the real API
         # the fake does not serve is an unknown API here, whatever less specific
@@ -218,7 +245,7 @@ class ZStackDialect:
                 continue
             served = True
             if method != "PUT" or APIS[route.target]["wrapper"] in body:
-                return route.target, dict(zip(route.names, values))
+                return route.target, route.names, values
         if not served:
             raise TransportError(
                 405, f"The method[{request.method}] is not allowed for the path[/v1{relative}]"
@@ -251,9 +278,9 @@ class ZStackDialect:
         outcome = self.execute(call)
         is_query = name.startswith("Query")
         if outcome.ok and (
-            is_query or (call.schema is not None and environ.get("HTTP_X_JSON_SCHEMA", "").lower() == "true")
+            is_query or (call.has_schema and environ.get("HTTP_X_JSON_SCHEMA", "").lower() == "true")
         ):
-            outcome.payload = dict(outcome.payload or {}, schema=call.schema or {})
+            outcome.payload = dict(outcome.payload or {}, schema=call.reply_schema() or {})
         if not api["async"]:
             if outcome.ok:
                 return json_response(outcome.payload, 200)
@@ -275,9 +302,7 @@ class ZStackDialect:
         if hook:
             webhooks.register(self.state, job, hook)
             webhooks.deliver_due(self.state, self.cloud, now, self.webhook_sender)
-        return json_response(
-            {"location": self._location(request, context, job_uuid), "apiTimeout": api_timeout}, 202
-        )
+        return accepted_response(self._location(request, context, job_uuid), api_timeout)
 
     def _call_from_request(
         self, request: Request, name: str, api: dict, body: dict, url_vars: dict[str, str]
@@ -342,12 +367,31 @@ class ZStackDialect:
 
     @staticmethod
     def _location(request: Request, context: str, job_uuid: str) -> str:
+        """The job's URL: the part before the uuid depends only on where the request came
+        in (scheme, Host header, server address and port), so it is made once per place."""
+        environ = request.environ
+        place = (
+            (request.scheme, environ.get("HTTP_HOST"), request.server, environ.get("SERVER_PORT"), context)
+            if request.trusted_hosts is None  # a list would be no key (and is never set here)
+            else None
+        )
+        prefix = _JOB_URL_PREFIXES.get(place) if place is not None else None
+        if prefix is None:
+            prefix = ZStackDialect._job_url_prefix(request, context)
+            if place is not None:
+                if len(_JOB_URL_PREFIXES) >= _JOB_URL_PREFIXES_KEPT:
+                    _JOB_URL_PREFIXES.clear()
+                _JOB_URL_PREFIXES[place] = prefix
+        return prefix + job_uuid
+
+    @staticmethod
+    def _job_url_prefix(request: Request, context: str) -> str:
         host = request.host
         if ":" not in host.rsplit("]", 1)[-1]:
             host = f"{host}:{request.environ.get('SERVER_PORT', '80')}"
         # The scheme the request came in on: https under `serve --tls` or fakestack.mock
         # on an https URL (a real management node answers plain http on 8080).
-        return f"{request.scheme}://{host}{context}/v1/api-jobs/{job_uuid}"
+        return f"{request.scheme}://{host}{context}/v1/api-jobs/"
 
     @staticmethod
     def _api_timeout(request: Request, name: str) -> int:

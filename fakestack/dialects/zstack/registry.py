@@ -25,6 +25,26 @@ class Call:
     model_job: str | None = None  # uuid of the model job the API ran as (simulated duration)
     schema: dict[str, str] | None = None  # runtime classes of nested objects, if known
     error_context: dict[str, Any] = field(default_factory=dict)  # facts for error rendering
+    # ``schema``, built only when a reply shows it (``reply_schema``): most requests send
+    # no ``X-JSON-Schema: true`` and their replies carry none.
+    schema_builder: Callable[[], dict[str, str]] | None = None
+
+    def defer_schema(self, build: Callable[[], dict[str, str]]) -> None:
+        """Say how to build ``schema``, from the reply the handler returns (which nothing
+        changes before the reply goes out), when a reply shows it."""
+        self.schema = None
+        self.schema_builder = build
+
+    @property
+    def has_schema(self) -> bool:
+        return self.schema is not None or self.schema_builder is not None
+
+    def reply_schema(self) -> dict[str, str] | None:
+        """``schema``, built now if it was deferred."""
+        if self.schema is None and self.schema_builder is not None:
+            self.schema = self.schema_builder()
+            self.schema_builder = None
+        return self.schema
 
     @property
     def cloud(self):

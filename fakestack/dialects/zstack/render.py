@@ -18,7 +18,7 @@ from typing import Any
 
 from werkzeug.wrappers import Response
 
-from ..kit.responses import JsonStyle
+from ..kit.responses import JsonResponse, JsonStyle
 from .dates import format_date, sql_timestamp
 from .entity_query import Field, attribute, derived
 from .names import IMAGE_STORE, bs_type, media_type, ps_type
@@ -29,10 +29,25 @@ from .sessions import ADMIN_ACCOUNT_UUID
 JSON_MIMETYPE = "application/json;charset=utf-8"
 ZSTACK_JSON = JsonStyle(separators=(",", ":"), ensure_ascii=False, content_type=JSON_MIMETYPE)
 dumps = ZSTACK_JSON.dumps
+_json_text = json.encoder.encode_basestring  # a str as ZSTACK_JSON writes it (no ASCII escapes)
 
 
 def json_response(data: Any, status: int = 200) -> Response:
     return ZSTACK_JSON.response(data, status)
+
+
+def accepted_response(location: str, api_timeout: Any) -> Response:
+    """The 202 of an async API, ``json_response({"location": location, "apiTimeout":
+    api_timeout}, 202)``: written directly when it is a text and an integer (as ``json``
+    writes them without ASCII escapes), which every submit answers."""
+    if api_timeout.__class__ is int and location.__class__ is str:
+        try:
+            body = f'{{"location":{_json_text(location)},"apiTimeout":{api_timeout}}}'.encode()
+        except UnicodeEncodeError:  # a lone surrogate: what the general path makes of it
+            pass
+        else:
+            return JsonResponse.whole(body, 202, JSON_MIMETYPE)
+    return json_response({"location": location, "apiTimeout": api_timeout}, 202)
 
 
 def compact(data: dict[str, Any]) -> dict[str, Any]:
