@@ -353,8 +353,13 @@ def schema_for(
 ) -> dict[str, str]:
     """The ``schema`` map: the runtime class of every (nested) inventory object."""
     schema: dict[str, str] = {}
+    plan = _plan(collection, {})
+    name = collection.class_name
     for index, record in enumerate(inventories):
-        _walk_schema(record, collection, f"{prefix}[{index}]", schema, class_of)
+        path = f"{prefix}[{index}]"
+        schema[path] = class_of(record) if class_of else name
+        if plan:
+            _walk_plan(record, plan, path, schema)
     return schema
 
 
@@ -373,14 +378,43 @@ def _walk_schema(
     class_of: Callable[[dict], str] | None = None,
 ) -> None:
     schema[path] = class_of(record) if class_of else collection.class_name
-    for name, child in collection.nested.items():
-        value = record.get(name)
-        if isinstance(value, list):
+    plan = _plan(collection, {})
+    if plan:
+        _walk_plan(record, plan, path, schema)
+
+
+# A collection's nested inventories as the walk reads them: [(field, class name, the
+# nested class's own plan)], read from the collections once per walk (``memo``: plans by
+# collection, so that a collection nested in itself, as snapshot tree leaves are, ends).
+_Plan = list[tuple[str, str, "_Plan"]]
+
+
+def _plan(collection: QuerySource, memo: dict[int, _Plan]) -> _Plan:
+    plan = memo.get(id(collection))
+    if plan is None:
+        plan = memo[id(collection)] = []
+        for name, child in collection.nested.items():
+            plan.append((name, child.class_name, _plan(child, memo)))
+    return plan
+
+
+def _walk_plan(record: dict, plan: _Plan, path: str, schema: dict[str, str]) -> None:
+    """The nested inventories of ``record`` (at ``path``) into ``schema``."""
+    get = record.get
+    for name, class_name, below in plan:
+        value = get(name)
+        if value.__class__ is list or isinstance(value, list):
             for i, row in enumerate(value):
-                if isinstance(row, dict):
-                    _walk_schema(row, child, f"{path}.{name}[{i}]", schema)
+                if row.__class__ is dict or isinstance(row, dict):
+                    at = f"{path}.{name}[{i}]"
+                    schema[at] = class_name
+                    if below:
+                        _walk_plan(row, below, at, schema)
         elif isinstance(value, dict):
-            _walk_schema(value, child, f"{path}.{name}", schema)
+            at = f"{path}.{name}"
+            schema[at] = class_name
+            if below:
+                _walk_plan(value, below, at, schema)
 
 
 # -- REST query parameters ------------------------------------------------------------

@@ -152,40 +152,79 @@ def volume_install_path(ps, volume) -> str:
 
 
 def volume_inventory(cloud, volume) -> dict[str, Any]:
-    created, last = _dates(volume)
+    # compact(...) spelled out: the fields that may be null are removed one by one (the
+    # others are never null); tests/zstack/test_render_fast.py compares this
+    # with the plain form
+    created_at = volume.create_date
+    created = format_date(created_at)
+    last_at = volume.last_op_date or created_at
+    last = created if last_at is created_at else format_date(last_at)
     ps = cloud.primary_storages.by_uuid(volume.primary_storage_uuid)
-    node = cloud.nodes.by_uuid(volume.node_uuid) if volume.node_uuid else None
+    node_uuid = volume.node_uuid
+    node = cloud.nodes.by_uuid(node_uuid) if node_uuid else None
     actual = node.actual_size if node is not None else 0  # cloud.volume_actual_size, when it has a disk
-    return compact(
-        {
-            "uuid": volume.uuid,
-            "name": volume.name,
-            "description": _text(volume.description),
-            "primaryStorageUuid": volume.primary_storage_uuid,
-            "vmInstanceUuid": volume.vm_uuid,
-            "diskOfferingUuid": volume.disk_offering_uuid,
-            "rootImageUuid": volume.root_image_uuid,
-            "installPath": volume_install_path(ps, volume) if ps is not None and volume.node_uuid else None,
-            "type": volume.type,
-            "format": volume.format,
-            "size": volume.virtual_size,
-            "actualSize": actual,
-            "deviceId": volume.device_id if volume.vm_uuid else None,
-            "state": volume.state,
-            "status": volume.status,
-            "createDate": created,
-            "lastOpDate": last,
-            "isShareable": False,
-            "lastVmInstanceUuid": volume.last_vm_uuid,
-            # volumeQos and protocol are null unless set (no QoS, no vhost protocol): omitted
-            "lastAttachDate": format_date(volume.last_attach_date)
-            if volume.last_attach_date is not None
-            else None,
-            "lastDetachDate": format_date(volume.last_detach_date)
-            if volume.last_detach_date is not None
-            else None,
-        }
-    )
+    description = volume.description or None
+    vm_uuid = volume.vm_uuid
+    install_path = volume_install_path(ps, volume) if ps is not None and node_uuid else None
+    device_id = volume.device_id if vm_uuid else None
+    attached_at = volume.last_attach_date
+    detached_at = volume.last_detach_date
+    inventory = {
+        "uuid": volume.uuid,
+        "name": volume.name,
+        "description": description,
+        "primaryStorageUuid": volume.primary_storage_uuid,
+        "vmInstanceUuid": vm_uuid,
+        "diskOfferingUuid": volume.disk_offering_uuid,
+        "rootImageUuid": volume.root_image_uuid,
+        "installPath": install_path,
+        "type": volume.type,
+        "format": volume.format,
+        "size": volume.virtual_size,
+        "actualSize": actual,
+        "deviceId": device_id,
+        "state": volume.state,
+        "status": volume.status,
+        "createDate": created,
+        "lastOpDate": last,
+        "isShareable": False,
+        "lastVmInstanceUuid": volume.last_vm_uuid,
+        # volumeQos and protocol are null unless set (no QoS, no vhost protocol): omitted
+        "lastAttachDate": format_date(attached_at) if attached_at is not None else None,
+        "lastDetachDate": format_date(detached_at) if detached_at is not None else None,
+    }
+    if description is None:
+        del inventory["description"]
+    if vm_uuid is None:
+        del inventory["vmInstanceUuid"]
+    if inventory["diskOfferingUuid"] is None:
+        del inventory["diskOfferingUuid"]
+    if inventory["rootImageUuid"] is None:
+        del inventory["rootImageUuid"]
+    if install_path is None:
+        del inventory["installPath"]
+    if device_id is None:
+        del inventory["deviceId"]
+    if inventory["lastVmInstanceUuid"] is None:
+        del inventory["lastVmInstanceUuid"]
+    if attached_at is None:
+        del inventory["lastAttachDate"]
+    if detached_at is None:
+        del inventory["lastDetachDate"]
+    if (
+        # null only when set so by hand
+        inventory["uuid"] is None
+        or inventory["name"] is None
+        or inventory["primaryStorageUuid"] is None
+        or inventory["type"] is None
+        or inventory["format"] is None
+        or inventory["size"] is None
+        or actual is None
+        or inventory["state"] is None
+        or inventory["status"] is None
+    ):
+        compact(inventory)
+    return inventory
 
 
 @lru_cache(maxsize=65536)
@@ -209,53 +248,92 @@ def nic_internal_name(nic) -> str | None:
     return f"vnic{int(nic.vm_uuid[:5], 16) % 100000 + 1}.{nic.device_id}"
 
 
+@lru_cache(maxsize=65536, typed=True)
+def _cached_internal_name(vm_uuid: str, device_id: Any) -> str:
+    return f"vnic{int(vm_uuid[:5], 16) % 100000 + 1}.{device_id}"
+
+
+def _nic_internal_name(vm_uuid: str, device_id: Any) -> str:
+    """``nic_internal_name`` of a NIC of a VM, remembered (``typed``: ``1`` and ``1.0``
+    are different device ids here, as they are in the text)."""
+    try:
+        return _cached_internal_name(vm_uuid, device_id)
+    except TypeError:  # something unhashable set by hand: what the plain form makes of it
+        return f"vnic{int(vm_uuid[:5], 16) % 100000 + 1}.{device_id}"
+
+
 def nic_inventory(cloud, nic) -> dict[str, Any]:
     created = format_date(nic.create_date)
-    ip_long = _ip_in_long(nic.ip)
+    uuid = nic.uuid
+    l3 = nic.l3_network_uuid
+    ip = nic.ip
+    netmask = nic.netmask
+    gateway = nic.gateway
+    vm_uuid = nic.vm_uuid
+    device_id = nic.device_id
     used_ip = {
-        "uuid": derived_uuid("usedip", nic.uuid),
-        "ipRangeUuid": derived_uuid("iprange", nic.l3_network_uuid),
-        "l3NetworkUuid": nic.l3_network_uuid,
+        "uuid": derived_uuid("usedip", uuid),
+        "ipRangeUuid": derived_uuid("iprange", l3),
+        "l3NetworkUuid": l3,
         "ipVersion": 4,
-        "ip": nic.ip,
-        "netmask": nic.netmask,
-        "gateway": nic.gateway,
-        "ipInLong": ip_long,
-        "vmNicUuid": nic.uuid,
+        "ip": ip,
+        "netmask": netmask,
+        "gateway": gateway,
+        "ipInLong": _ip_in_long(ip),
+        "vmNicUuid": uuid,
         "createDate": created,
         "lastOpDate": created,
     }
-    inventory = {
-        "uuid": nic.uuid,
-        "vmInstanceUuid": nic.vm_uuid,
-        "l3NetworkUuid": nic.l3_network_uuid,
-        "ip": nic.ip,
+    if vm_uuid is None:  # a NIC not attached yet (CreateVmNic): null fields are omitted
+        return {
+            "uuid": uuid,
+            "l3NetworkUuid": l3,
+            "ip": ip,
+            "mac": nic.mac,
+            "hypervisorType": "KVM",
+            "netmask": netmask,
+            "gateway": gateway,
+            "ipVersion": 4,
+            "driverType": "virtio",
+            "deviceId": device_id,
+            "type": "VNIC",
+            "state": "enable",
+            "usedIps": [used_ip],
+            "createDate": created,
+            "lastOpDate": created,
+        }
+    return {
+        "uuid": uuid,
+        "vmInstanceUuid": vm_uuid,
+        "l3NetworkUuid": l3,
+        "ip": ip,
         "mac": nic.mac,
         "hypervisorType": "KVM",
-        "netmask": nic.netmask,
-        "gateway": nic.gateway,
+        "netmask": netmask,
+        "gateway": gateway,
         "ipVersion": 4,
         "driverType": "virtio",
-        "internalName": nic_internal_name(nic),
-        "deviceId": nic.device_id,
+        "internalName": _nic_internal_name(vm_uuid, device_id),  # nic_internal_name(nic)
+        "deviceId": device_id,
         "type": "VNIC",
         "state": "enable",
         "usedIps": [used_ip],
         "createDate": created,
         "lastOpDate": created,
     }
-    if nic.vm_uuid is None:  # a NIC not attached yet (CreateVmNic): null fields are omitted
-        del inventory["vmInstanceUuid"]
-        del inventory["internalName"]
-    return inventory
 
 
 def vm_inventory(cloud, vm) -> dict[str, Any]:
-    created, last = _dates(vm)
+    # compact(...) spelled out, as in volume_inventory
+    created_at = vm.create_date
+    created = format_date(created_at)
+    last_at = vm.last_op_date or created_at
+    last = created if last_at is created_at else format_date(last_at)
     volumes = []
     by_uuid = cloud.volumes.by_uuid
-    if vm.root_volume_uuid:
-        volume = by_uuid(vm.root_volume_uuid)
+    root = vm.root_volume_uuid
+    if root:
+        volume = by_uuid(root)
         if volume is not None:
             volumes.append(volume_inventory(cloud, volume))
     for uuid in vm.data_volume_uuids:
@@ -268,37 +346,68 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
         nic = by_uuid(uuid)
         if nic is not None:
             nics.append(nic_inventory(cloud, nic))
-    return compact(
-        {
-            "uuid": vm.uuid,
-            "name": vm.name,
-            "description": _text(vm.description),
-            "zoneUuid": vm.zone_uuid,
-            "clusterUuid": vm.cluster_uuid,
-            "imageUuid": vm.image_uuid,
-            "hostUuid": vm.host_uuid,
-            "lastHostUuid": vm.last_host_uuid,
-            "instanceOfferingUuid": vm.instance_offering_uuid,
-            "rootVolumeUuid": vm.root_volume_uuid,
-            "platform": vm.platform,
-            "architecture": vm.architecture,
-            "defaultL3NetworkUuid": vm.l3_network_uuids[0] if vm.l3_network_uuids else None,
-            "type": "UserVm",
-            "hypervisorType": "KVM",
-            "memorySize": vm.memory_size,
-            "reservedMemorySize": 0,
-            "cpuNum": vm.cpu_num,
-            "cpuSpeed": 0,
-            "allocatorStrategy": vm.allocator_strategy or cloud.settings.default_allocator_strategy,
-            "createDate": created,
-            "lastOpDate": last,
-            "state": vm.state,
-            "vmNics": nics,
-            "allVolumes": volumes,
-            "vmCdRoms": [],
-            "guestOsType": _text(vm.guest_os_type),
-        }
-    )
+    description = vm.description or None
+    l3_uuids = vm.l3_network_uuids
+    default_l3 = l3_uuids[0] if l3_uuids else None
+    strategy = vm.allocator_strategy or cloud.settings.default_allocator_strategy
+    host_uuid = vm.host_uuid
+    last_host_uuid = vm.last_host_uuid
+    guest_os_type = vm.guest_os_type
+    inventory = {
+        "uuid": vm.uuid,
+        "name": vm.name,
+        "description": description,
+        "zoneUuid": vm.zone_uuid,
+        "clusterUuid": vm.cluster_uuid,
+        "imageUuid": vm.image_uuid,
+        "hostUuid": host_uuid,
+        "lastHostUuid": last_host_uuid,
+        "instanceOfferingUuid": vm.instance_offering_uuid,
+        "rootVolumeUuid": root,
+        "platform": vm.platform,
+        "architecture": vm.architecture,
+        "defaultL3NetworkUuid": default_l3,
+        "type": "UserVm",
+        "hypervisorType": "KVM",
+        "memorySize": vm.memory_size,
+        "reservedMemorySize": 0,
+        "cpuNum": vm.cpu_num,
+        "cpuSpeed": 0,
+        "allocatorStrategy": strategy,
+        "createDate": created,
+        "lastOpDate": last,
+        "state": vm.state,
+        "vmNics": nics,
+        "allVolumes": volumes,
+        "vmCdRoms": [],
+    }
+    if guest_os_type:
+        inventory["guestOsType"] = guest_os_type
+    if description is None:
+        del inventory["description"]
+    if host_uuid is None:
+        del inventory["hostUuid"]
+    if last_host_uuid is None:
+        del inventory["lastHostUuid"]
+    if default_l3 is None:
+        del inventory["defaultL3NetworkUuid"]
+    if (
+        inventory["uuid"] is None
+        or inventory["name"] is None
+        or inventory["zoneUuid"] is None
+        or inventory["clusterUuid"] is None
+        or inventory["imageUuid"] is None
+        or inventory["instanceOfferingUuid"] is None
+        or root is None
+        or inventory["platform"] is None
+        or inventory["architecture"] is None
+        or inventory["memorySize"] is None
+        or inventory["cpuNum"] is None
+        or strategy is None
+        or inventory["state"] is None
+    ):
+        compact(inventory)
+    return inventory
 
 
 # The top-level fields of vm_inventory read from a Vm without rendering it (the query
