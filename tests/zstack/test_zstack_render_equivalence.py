@@ -325,7 +325,19 @@ RECORDS = st.dictionaries(
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.lists(RECORDS, max_size=4), st.sampled_from([VM, NIC, VOLUME, render.SNAPSHOT_TREE, render.IMAGE]))
+@given(
+    st.lists(RECORDS, max_size=4),
+    st.sampled_from(
+        [
+            VM,
+            render.sources(Cloud("demo", seed=0))["QueryVmInstance"].collection,
+            NIC,
+            VOLUME,
+            render.SNAPSHOT_TREE,
+            render.IMAGE,
+        ]
+    ),
+)
 def test_the_schema_walk_gives_what_the_plain_walk_gives(inventories, collection: QuerySource):
     for record in inventories:
         # rows as the renderers make them too: lists of dicts
@@ -336,6 +348,8 @@ def test_the_schema_walk_gives_what_the_plain_walk_gives(inventories, collection
     assert list(schema_for(inventories, collection, "p", class_of=lambda r: str(len(r))).items()) == list(
         plain_schema_for(inventories, collection, "p", class_of=lambda r: str(len(r))).items()
     )
+    if collection.class_name == VM.class_name:
+        assert collection.walk is render.vm_schema_walk  # the walk spelled out is the one compared
     for record in inventories:
         plain: dict[str, str] = {}
         _plain_walk(record, collection, "inventory", plain)

@@ -110,6 +110,9 @@ class QuerySource:
     joins: dict[str, tuple[QuerySource, Callable[[dict], list[dict]]]] = field(default_factory=dict)
     # (record, "__systemTag__" | "__userTag__") -> tags of that resource
     tags: Callable[[dict, str], list[str]] | None = None
+    # (record, path, schema) -> None: the schema walk below a record spelled out for speed
+    # (what ``_walk_plan`` over ``nested`` writes; see render.vm_schema_walk)
+    walk: Callable[[dict, str, dict[str, str]], None] | None = None
 
     def short_name(self) -> str:
         return self.class_name.rsplit(".", 1)[-1]
@@ -353,12 +356,15 @@ def schema_for(
 ) -> dict[str, str]:
     """The ``schema`` map: the runtime class of every (nested) inventory object."""
     schema: dict[str, str] = {}
-    plan = _plan(collection, {})
+    walk = collection.walk
+    plan = _plan(collection, {}) if walk is None else None
     name = collection.class_name
     for index, record in enumerate(inventories):
         path = f"{prefix}[{index}]"
         schema[path] = class_of(record) if class_of else name
-        if plan:
+        if walk is not None:
+            walk(record, path, schema)
+        elif plan:
             _walk_plan(record, plan, path, schema)
     return schema
 
@@ -378,6 +384,9 @@ def _walk_schema(
     class_of: Callable[[dict], str] | None = None,
 ) -> None:
     schema[path] = class_of(record) if class_of else collection.class_name
+    if collection.walk is not None:
+        collection.walk(record, path, schema)
+        return
     plan = _plan(collection, {})
     if plan:
         _walk_plan(record, plan, path, schema)
@@ -387,6 +396,16 @@ def _walk_schema(
 # nested class's own plan)], read from the collections once per walk (``memo``: plans by
 # collection, so that a collection nested in itself, as snapshot tree leaves are, ends).
 _Plan = list[tuple[str, str, "_Plan"]]
+
+
+def plan_of(collection: QuerySource) -> _Plan:
+    """The plan of the nested inventories of ``collection``."""
+    return _plan(collection, {})
+
+
+def walk_plan(record: dict, plan: _Plan, path: str, schema: dict[str, str]) -> None:
+    """The schema walk below ``record`` (at ``path``) along ``plan``."""
+    _walk_plan(record, plan, path, schema)
 
 
 def _plan(collection: QuerySource, memo: dict[int, _Plan]) -> _Plan:

@@ -22,7 +22,7 @@ from ..kit.responses import JsonResponse, JsonStyle
 from .dates import format_date, sql_timestamp
 from .entity_query import Field, attribute, derived
 from .names import IMAGE_STORE, bs_type, media_type, ps_type
-from .query import QuerySource, _sort_key, date_sort_key, last_op_sort_key
+from .query import QuerySource, _sort_key, date_sort_key, last_op_sort_key, plan_of, walk_plan
 from .sessions import ADMIN_ACCOUNT_UUID
 
 # ZStack's JSON: compact, UTF-8 (the kit's one builder).
@@ -901,6 +901,44 @@ VM = QuerySource(
     ),
     nested={"vmNics": NIC, "allVolumes": VOLUME},
 )
+_NIC_PLAN = plan_of(NIC)
+_VOLUME_PLAN = plan_of(VOLUME)
+
+
+def vm_schema_walk(record: dict, path: str, schema: dict[str, str]) -> None:
+    """The schema walk below a VM inventory (``query._walk_plan`` over VM's nested
+    classes) spelled out: its NICs, each with its used IPs, then its volumes.  Rows that
+    are not lists of dicts take the plain walk (tests/zstack/test_zstack_render_equivalence.py
+    compares the two)."""
+    nics = record.get("vmNics")
+    if nics.__class__ is list:
+        for i, nic in enumerate(nics):
+            if nic.__class__ is dict:
+                at = f"{path}.vmNics[{i}]"
+                schema[at] = NIC_CLASS
+                ips = nic.get("usedIps")
+                if ips.__class__ is list:
+                    for k, ip in enumerate(ips):
+                        if ip.__class__ is dict or isinstance(ip, dict):
+                            schema[f"{at}.usedIps[{k}]"] = USED_IP_CLASS
+                elif ips is not None:
+                    walk_plan(nic, _NIC_PLAN, at, schema)
+            elif isinstance(nic, dict):
+                at = f"{path}.vmNics[{i}]"
+                schema[at] = NIC_CLASS
+                walk_plan(nic, _NIC_PLAN, at, schema)
+    elif nics is not None:
+        walk_plan({"vmNics": nics}, [("vmNics", NIC_CLASS, _NIC_PLAN)], path, schema)
+    volumes = record.get("allVolumes")
+    if volumes.__class__ is list:
+        for i, volume in enumerate(volumes):
+            if volume.__class__ is dict or isinstance(volume, dict):
+                schema[f"{path}.allVolumes[{i}]"] = VOLUME_CLASS
+    elif volumes is not None:
+        walk_plan({"allVolumes": volumes}, [("allVolumes", VOLUME_CLASS, _VOLUME_PLAN)], path, schema)
+
+
+VM.walk = vm_schema_walk
 HOST = QuerySource(
     HOST_CLASS,
     fields=(
@@ -1288,7 +1326,7 @@ def _sources(cloud) -> dict[str, Source]:
         VM.class_name,
         VM.fields,
         dict(VM.nested),
-        {
+        joins={
             "host": (HOST, _related(cloud, "hosts", host_inventory, "hostUuid")),
             "zone": (ZONE, _related(cloud, "zones", zone_inventory, "zoneUuid")),
             "cluster": (CLUSTER, _related(cloud, "clusters", cluster_inventory, "clusterUuid")),
@@ -1298,6 +1336,7 @@ def _sources(cloud) -> dict[str, Source]:
                 _related(cloud, "instance_offerings", instance_offering_inventory, "instanceOfferingUuid"),
             ),
         },
+        walk=VM.walk,
     )
     volume = QuerySource(
         VOLUME.class_name,
