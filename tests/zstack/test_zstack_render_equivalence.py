@@ -342,7 +342,16 @@ def test_the_schema_walk_gives_what_the_plain_walk_gives(inventories, collection
     for record in inventories:
         # rows as the renderers make them too: lists of dicts
         if isinstance(record.get("vmNics"), list):
-            record["vmNics"].append({"usedIps": [{}, {"usedIps": []}]})
+            record["vmNics"].extend(
+                [
+                    {"usedIps": [{}, {"usedIps": []}]},
+                    {"usedIps": {"usedIps": []}},
+                    _Dict(usedIps=_List([{}, 1, _Dict()])),
+                    {"usedIps": _Dict()},
+                ]
+            )
+        if isinstance(record.get("allVolumes"), list):
+            record["allVolumes"].extend([{}, _Dict(), 2])
     expected = plain_schema_for(inventories, collection)
     assert list(schema_for(inventories, collection).items()) == list(expected.items())
     assert list(schema_for(inventories, collection, "p", class_of=lambda r: str(len(r))).items()) == list(
