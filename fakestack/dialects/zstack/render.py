@@ -153,42 +153,53 @@ def volume_install_path(ps, volume) -> str:
 
 def volume_inventory(cloud, volume) -> dict[str, Any]:
     # compact(...) spelled out: the fields that may be null are removed one by one (the
-    # others are never null); tests/zstack/test_render_fast.py compares this
-    # with the plain form
+    # others are never null); tests/zstack/test_zstack_render_equivalence.py compares
+    # this with the plain form
     created_at = volume.create_date
     created = format_date(created_at)
     last_at = volume.last_op_date or created_at
     last = created if last_at is created_at else format_date(last_at)
-    ps = cloud.primary_storages.by_uuid(volume.primary_storage_uuid)
+    ps_uuid = volume.primary_storage_uuid
+    ps = cloud.primary_storages.by_uuid(ps_uuid)
     node_uuid = volume.node_uuid
     node = cloud.nodes.by_uuid(node_uuid) if node_uuid else None
     actual = node.actual_size if node is not None else 0  # cloud.volume_actual_size, when it has a disk
     description = volume.description or None
     vm_uuid = volume.vm_uuid
+    disk_offering_uuid = volume.disk_offering_uuid
+    root_image_uuid = volume.root_image_uuid
     install_path = volume_install_path(ps, volume) if ps is not None and node_uuid else None
     device_id = volume.device_id if vm_uuid else None
+    last_vm_uuid = volume.last_vm_uuid
     attached_at = volume.last_attach_date
     detached_at = volume.last_detach_date
+    uuid = volume.uuid
+    name = volume.name
+    kind = volume.type
+    disk_format = volume.format
+    size = volume.virtual_size
+    state = volume.state
+    status = volume.status
     inventory = {
-        "uuid": volume.uuid,
-        "name": volume.name,
+        "uuid": uuid,
+        "name": name,
         "description": description,
-        "primaryStorageUuid": volume.primary_storage_uuid,
+        "primaryStorageUuid": ps_uuid,
         "vmInstanceUuid": vm_uuid,
-        "diskOfferingUuid": volume.disk_offering_uuid,
-        "rootImageUuid": volume.root_image_uuid,
+        "diskOfferingUuid": disk_offering_uuid,
+        "rootImageUuid": root_image_uuid,
         "installPath": install_path,
-        "type": volume.type,
-        "format": volume.format,
-        "size": volume.virtual_size,
+        "type": kind,
+        "format": disk_format,
+        "size": size,
         "actualSize": actual,
         "deviceId": device_id,
-        "state": volume.state,
-        "status": volume.status,
+        "state": state,
+        "status": status,
         "createDate": created,
         "lastOpDate": last,
         "isShareable": False,
-        "lastVmInstanceUuid": volume.last_vm_uuid,
+        "lastVmInstanceUuid": last_vm_uuid,
         # volumeQos and protocol are null unless set (no QoS, no vhost protocol): omitted
         "lastAttachDate": format_date(attached_at) if attached_at is not None else None,
         "lastDetachDate": format_date(detached_at) if detached_at is not None else None,
@@ -197,31 +208,30 @@ def volume_inventory(cloud, volume) -> dict[str, Any]:
         del inventory["description"]
     if vm_uuid is None:
         del inventory["vmInstanceUuid"]
-    if inventory["diskOfferingUuid"] is None:
+    if disk_offering_uuid is None:
         del inventory["diskOfferingUuid"]
-    if inventory["rootImageUuid"] is None:
+    if root_image_uuid is None:
         del inventory["rootImageUuid"]
     if install_path is None:
         del inventory["installPath"]
     if device_id is None:
         del inventory["deviceId"]
-    if inventory["lastVmInstanceUuid"] is None:
+    if last_vm_uuid is None:
         del inventory["lastVmInstanceUuid"]
     if attached_at is None:
         del inventory["lastAttachDate"]
     if detached_at is None:
         del inventory["lastDetachDate"]
-    if (
-        # null only when set so by hand
-        inventory["uuid"] is None
-        or inventory["name"] is None
-        or inventory["primaryStorageUuid"] is None
-        or inventory["type"] is None
-        or inventory["format"] is None
-        or inventory["size"] is None
+    if (  # null only when set so by hand
+        uuid is None
+        or name is None
+        or ps_uuid is None
+        or kind is None
+        or disk_format is None
+        or size is None
         or actual is None
-        or inventory["state"] is None
-        or inventory["status"] is None
+        or state is None
+        or status is None
     ):
         compact(inventory)
     return inventory
@@ -346,42 +356,53 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
         nic = by_uuid(uuid)
         if nic is not None:
             nics.append(nic_inventory(cloud, nic))
+    uuid = vm.uuid
+    name = vm.name
     description = vm.description or None
-    l3_uuids = vm.l3_network_uuids
-    default_l3 = l3_uuids[0] if l3_uuids else None
-    strategy = vm.allocator_strategy or cloud.settings.default_allocator_strategy
+    zone_uuid = vm.zone_uuid
+    cluster_uuid = vm.cluster_uuid
+    image_uuid = vm.image_uuid
     host_uuid = vm.host_uuid
     last_host_uuid = vm.last_host_uuid
+    offering_uuid = vm.instance_offering_uuid
+    platform = vm.platform
+    architecture = vm.architecture
+    l3_uuids = vm.l3_network_uuids
+    default_l3 = l3_uuids[0] if l3_uuids else None
+    memory_size = vm.memory_size
+    cpu_num = vm.cpu_num
+    strategy = vm.allocator_strategy or cloud.settings.default_allocator_strategy
+    state = vm.state
     guest_os_type = vm.guest_os_type
     inventory = {
-        "uuid": vm.uuid,
-        "name": vm.name,
+        "uuid": uuid,
+        "name": name,
         "description": description,
-        "zoneUuid": vm.zone_uuid,
-        "clusterUuid": vm.cluster_uuid,
-        "imageUuid": vm.image_uuid,
+        "zoneUuid": zone_uuid,
+        "clusterUuid": cluster_uuid,
+        "imageUuid": image_uuid,
         "hostUuid": host_uuid,
         "lastHostUuid": last_host_uuid,
-        "instanceOfferingUuid": vm.instance_offering_uuid,
+        "instanceOfferingUuid": offering_uuid,
         "rootVolumeUuid": root,
-        "platform": vm.platform,
-        "architecture": vm.architecture,
+        "platform": platform,
+        "architecture": architecture,
         "defaultL3NetworkUuid": default_l3,
         "type": "UserVm",
         "hypervisorType": "KVM",
-        "memorySize": vm.memory_size,
+        "memorySize": memory_size,
         "reservedMemorySize": 0,
-        "cpuNum": vm.cpu_num,
+        "cpuNum": cpu_num,
         "cpuSpeed": 0,
         "allocatorStrategy": strategy,
         "createDate": created,
         "lastOpDate": last,
-        "state": vm.state,
+        "state": state,
         "vmNics": nics,
         "allVolumes": volumes,
         "vmCdRoms": [],
     }
-    if guest_os_type:
+    if guest_os_type:  # _text(guest_os_type): null when empty
         inventory["guestOsType"] = guest_os_type
     if description is None:
         del inventory["description"]
@@ -391,20 +412,20 @@ def vm_inventory(cloud, vm) -> dict[str, Any]:
         del inventory["lastHostUuid"]
     if default_l3 is None:
         del inventory["defaultL3NetworkUuid"]
-    if (
-        inventory["uuid"] is None
-        or inventory["name"] is None
-        or inventory["zoneUuid"] is None
-        or inventory["clusterUuid"] is None
-        or inventory["imageUuid"] is None
-        or inventory["instanceOfferingUuid"] is None
+    if (  # null only when set so by hand
+        uuid is None
+        or name is None
+        or zone_uuid is None
+        or cluster_uuid is None
+        or image_uuid is None
+        or offering_uuid is None
         or root is None
-        or inventory["platform"] is None
-        or inventory["architecture"] is None
-        or inventory["memorySize"] is None
-        or inventory["cpuNum"] is None
+        or platform is None
+        or architecture is None
+        or memory_size is None
+        or cpu_num is None
         or strategy is None
-        or inventory["state"] is None
+        or state is None
     ):
         compact(inventory)
     return inventory
