@@ -166,6 +166,11 @@ class Collection(Generic[T]):
                 raise NotFound(self.kind, key if isinstance(key, str) else str(getattr(key, "uuid", key)))
         return entity
 
+    def in_order(self, entities: Iterable[T]) -> list[T]:
+        """``entities`` (of this collection) in its iteration order."""
+        number = self._seq
+        return sorted(entities, key=lambda entity: number[entity.uuid])
+
     def by_name(self, name: str) -> list[T]:
         return [self._by_uuid[u] for u in self._by_name.get(name, ())]
 

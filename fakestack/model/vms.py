@@ -787,9 +787,11 @@ class VmMixin(CloudState):
                 undo.append((vm, "state", vm.state))
             vm.pending = None
             vm.state = "Running"
-        if self._watching:  # an index may order by it (the write stays out of the undo log)
-            self._assign(vm, "last_op_date", self.clock.now())
-        else:
+        if self._watching:  # an index may order by it
+            self._set(vm, "last_op_date", self.clock.now())
+        else:  # ``_set`` spelled out
+            if self._undo is not None:
+                self._undo.append((vm, "last_op_date", vm.last_op_date))
             vm.last_op_date = self.clock.now()
 
     def _new_volume_on(
@@ -904,19 +906,13 @@ class VmMixin(CloudState):
         host = self._choose_host(vm, host=hint, clusters=clusters, strategy=strategy)
         self._hold_host(vm, host)
         self._set(vm, "state", "Running")
-        if self._watching:  # an index may order by it (the write stays out of the undo log)
-            self._assign(vm, "last_op_date", self.clock.now())
-        else:
-            vm.last_op_date = self.clock.now()
+        self._set(vm, "last_op_date", self.clock.now())
 
     def _stop(self, vm: Vm) -> None:
         self._release_host(vm)
         self._set(vm, "state", "Stopped")
         self._set(vm, "frozen", False)
-        if self._watching:  # an index may order by it (the write stays out of the undo log)
-            self._assign(vm, "last_op_date", self.clock.now())
-        else:
-            vm.last_op_date = self.clock.now()
+        self._set(vm, "last_op_date", self.clock.now())
 
     @operation("vm.stop")
     def stop_vm(self, vm: Vm | str) -> Vm:
@@ -1005,10 +1001,7 @@ class VmMixin(CloudState):
             self._detach(self.volumes.get(uuid), vm)
         self._set(vm, "state", "Destroyed")
         self._set(vm, "frozen", False)
-        if self._watching:  # an index may order by it (the write stays out of the undo log)
-            self._assign(vm, "last_op_date", self.clock.now())
-        else:
-            vm.last_op_date = self.clock.now()
+        self._set(vm, "last_op_date", self.clock.now())
         return vm
 
     @operation("vm.recover")

@@ -185,6 +185,31 @@ def test_atomic_rollback_after_a_failed_first_start_leaves_the_cloud_as_it_was(c
     cloud.check_invariants()
 
 
+@pytest.mark.parametrize("indexed", [False, True])
+def test_atomic_rollback_restores_the_vms_last_operation_dates(cloud, indexed):
+    # start, stop, destroy and a first start date the VM; the block's rollback undoes
+    # that too (it stayed at the undone operation's time), with or without an index
+    # ordered by the date
+    stopped = cloud.create_vm("s", image="img", instance_offering="o1")
+    cloud.stop_vm(stopped)
+    running = cloud.create_vm("r", image="img", instance_offering="o1")
+    created = cloud.create_vm("c", image="img", instance_offering="o1", strategy="none")
+    if indexed:
+        cloud.vms.order_index("last_op_date", lambda date: date)
+    before = cloud.snapshot()
+    cloud.clock.advance(60)
+    with pytest.raises(RuntimeError, match="rollback"):
+        with cloud.atomic():
+            cloud.start_vm(stopped)
+            cloud.stop_vm(running)
+            cloud.start_vm(created)
+            cloud.destroy_vm(stopped)
+            raise RuntimeError("rollback")
+    after = cloud.snapshot()
+    assert Cloud.snapshot_records(after, "vms") == Cloud.snapshot_records(before, "vms")
+    cloud.check_invariants()
+
+
 def test_resize_checks_the_hosts_room(cloud):
     vm = cloud.create_vm("v", image="img", instance_offering="o1")
     host = cloud.hosts.get("h1")

@@ -32,14 +32,19 @@ def _query(call: Call) -> dict:
         if condition.op == "=" and entities is None and source.keep is None:
             entities = _indexed(cloud, source, attr, condition.value)
             continue
+        if condition.op == "=":
+            if entities is None:
+                entities = source.entities(cloud)
+            entities = [e for e in entities if getattr(e, attr, None) == condition.value]
+            continue
+        raw = condition.value
+        values = set(raw if isinstance(raw, list) else str(raw).split(","))
+        if entities is None and source.keep is None:
+            entities = _indexed_in(cloud, source, attr, values)
+            continue
         if entities is None:
             entities = source.entities(cloud)
-        if condition.op == "=":
-            entities = [e for e in entities if getattr(e, attr, None) == condition.value]
-        else:
-            raw = condition.value
-            values = set(raw if isinstance(raw, list) else str(raw).split(","))
-            entities = [e for e in entities if getattr(e, attr, None) in values]
+        entities = [e for e in entities if getattr(e, attr, None) in values]
     reply = None
     if entities is None and source.keep is None and (source.indexed or source.ordered):
         reply = run_indexed_query(cloud, getattr(cloud, source.attr), spec, remaining, source)
@@ -68,6 +73,19 @@ def _indexed(cloud, source, attr: str, value) -> list:
         return collection.by_name(value) if isinstance(value, str) else []
     found = collection.by_uuid(value) if isinstance(value, str) else None
     return [found] if found is not None else []
+
+
+def _indexed_in(cloud, source, attr: str, values: set) -> list:
+    """Entities whose uuid or name is one of ``values``, from the collection's own
+    indexes, in the collection's order (what filtering a scan gives)."""
+    collection = getattr(cloud, source.attr)
+    found: dict[str, object] = {}
+    for value in values:
+        if not isinstance(value, str):
+            continue  # no uuid or name equals it
+        for entity in _indexed(cloud, source, attr, value):
+            found[entity.uuid] = entity
+    return collection.in_order(found.values())
 
 
 QUERY_APIS = (
