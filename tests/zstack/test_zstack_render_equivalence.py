@@ -187,7 +187,7 @@ def _plain_walk(record, collection, path, schema, class_of=None) -> None:
 # -- entities set by hand ----------------------------------------------------------------
 
 TEXTS = st.one_of(st.none(), st.sampled_from(["", "x", "vm-1", "ü", "0", "e-1"]))
-SOME_NUMBERS = st.sampled_from([0, 1, 2, -1, 1.0, 0.0, 2.5, True, False, 10**20, 1e-5, "1"])
+SOME_NUMBERS = st.sampled_from([0, 1, 2, -1, 1.0, 0.0, -0.0, 2.5, True, False, 10**20, 1e-5, "1"])
 NUMBERS = st.none() | SOME_NUMBERS
 SOME_DATES = st.sampled_from([0.0, 0, 1.0, 1, 1700000000.5, 1767225599.75, 86400])
 DATES = st.none() | SOME_DATES

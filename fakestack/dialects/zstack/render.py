@@ -258,18 +258,17 @@ def nic_internal_name(nic) -> str | None:
     return f"vnic{int(nic.vm_uuid[:5], 16) % 100000 + 1}.{nic.device_id}"
 
 
-@lru_cache(maxsize=65536, typed=True)
-def _cached_internal_name(vm_uuid: str, device_id: Any) -> str:
+@lru_cache(maxsize=65536)
+def _cached_internal_name(vm_uuid: str, device_id: int) -> str:
     return f"vnic{int(vm_uuid[:5], 16) % 100000 + 1}.{device_id}"
 
 
-def _nic_internal_name(vm_uuid: str, device_id: Any) -> str:
-    """``nic_internal_name`` of a NIC of a VM, remembered (``typed``: ``1`` and ``1.0``
-    are different device ids here, as they are in the text)."""
-    try:
+def _nic_internal_name(vm_uuid: Any, device_id: Any) -> str:
+    """``nic_internal_name`` of a NIC of a VM, remembered for a text uuid and an integer
+    device id (the cache would take ``1`` and ``1.0``, ``0.0`` and ``-0.0`` for one key)."""
+    if vm_uuid.__class__ is str and device_id.__class__ is int:
         return _cached_internal_name(vm_uuid, device_id)
-    except TypeError:  # something unhashable set by hand: what the plain form makes of it
-        return f"vnic{int(vm_uuid[:5], 16) % 100000 + 1}.{device_id}"
+    return f"vnic{int(vm_uuid[:5], 16) % 100000 + 1}.{device_id}"
 
 
 def nic_inventory(cloud, nic) -> dict[str, Any]:
