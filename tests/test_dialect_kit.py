@@ -388,3 +388,12 @@ def test_a_content_length_reads_as_werkzeug_reads_it(declared, transfer_encoding
     if transfer_encoding is not None:
         environ["HTTP_TRANSFER_ENCODING"] = transfer_encoding
     assert content_length(environ) == get_content_length(environ)
+
+
+def test_keys_pydantic_spells_otherwise_are_written_by_json():
+    """A None, NaN or infinite key (pydantic: ``"None"``, ``"nan"``, ``"inf"``, ``"-inf"``),
+    alone or deep in a body, is written as json writes it."""
+    style = JsonStyle(separators=(",", ":"), ensure_ascii=False)
+    for key in (None, float("nan"), float("inf"), float("-inf")):
+        for data in ({key: 1}, {"a": [1, {"b": {key: "x"}}]}):
+            assert style.encode(data) == json.dumps(data, separators=(",", ":")).encode()

@@ -10,8 +10,8 @@ a few times faster than ``json``'s) when the style is compact and has no ``defau
 only when its bytes are the ones ``json`` writes: for JSON data the two agree on strings,
 integers, lists and dicts, but not on every float (``1e-05`` is ``0.00001`` there), nor on a
 ``None``, NaN or infinite key; a body in which such a number could hide (it holds ``e-``,
-``0.0000``, ``"None"``, ``"nan"`` or ``inf"`` anywhere, even in a text) is written by ``json``
-instead, as is one the other encoder refuses.  tests/test_dialect_kit.py compares the two.
+``0.0000``, ``"None"``, ``"nan"``, ``"inf"`` or ``"-inf"`` anywhere, even in a text) is
+written by ``json`` instead, as is one the other encoder refuses.  tests/test_dialect_kit.py compares the two.
 """
 
 from __future__ import annotations
@@ -210,7 +210,8 @@ def _load_rust_to_json() -> Callable[..., bytes]:
 
 
 # Where pydantic's bytes may differ from json's: a float under 1e-4 ("0.00001", "1e-7"), a
-# None key ("None"), a NaN or infinite key ("nan", "inf", "-inf").
+# None key ("None"), a NaN or infinite key ("nan", "inf", "-inf"; the three key spellings
+# in one search that starts with a literal quote: a search that does not is many times slower).
 _MAYBE_NOT_JSONS = tuple(
-    re.compile(literal).search for literal in (rb"e-", rb"0\.0000", rb'"None"', rb'"nan"', rb'inf"')
+    re.compile(pattern).search for pattern in (rb"e-", rb"0\.0000", rb'"[Nni-](?:one"|an"|nf"|inf")')
 )

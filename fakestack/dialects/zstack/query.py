@@ -110,6 +110,9 @@ class QuerySource:
     joins: dict[str, tuple[QuerySource, Callable[[dict], list[dict]]]] = field(default_factory=dict)
     # (record, "__systemTag__" | "__userTag__") -> tags of that resource
     tags: Callable[[dict, str], list[str]] | None = None
+    # (record, path, schema) -> None: the schema walk below a record spelled out for speed
+    # (what ``_walk_plan`` over ``nested`` writes; see render.vm_schema_walk)
+    walk: Callable[[dict, str, dict[str, str]], None] | None = None
 
     def short_name(self) -> str:
         return self.class_name.rsplit(".", 1)[-1]
@@ -353,8 +356,16 @@ def schema_for(
 ) -> dict[str, str]:
     """The ``schema`` map: the runtime class of every (nested) inventory object."""
     schema: dict[str, str] = {}
+    walk = collection.walk
+    plan = _plan(collection, {}) if walk is None else None
+    name = collection.class_name
     for index, record in enumerate(inventories):
-        _walk_schema(record, collection, f"{prefix}[{index}]", schema, class_of)
+        path = f"{prefix}[{index}]"
+        schema[path] = class_of(record) if class_of else name
+        if walk is not None:
+            walk(record, path, schema)
+        elif plan:
+            _walk_plan(record, plan, path, schema)
     return schema
 
 
@@ -373,14 +384,56 @@ def _walk_schema(
     class_of: Callable[[dict], str] | None = None,
 ) -> None:
     schema[path] = class_of(record) if class_of else collection.class_name
-    for name, child in collection.nested.items():
-        value = record.get(name)
-        if isinstance(value, list):
+    if collection.walk is not None:
+        collection.walk(record, path, schema)
+        return
+    plan = _plan(collection, {})
+    if plan:
+        _walk_plan(record, plan, path, schema)
+
+
+# A collection's nested inventories as the walk reads them: [(field, class name, the
+# nested class's own plan)], read from the collections once per walk (``memo``: plans by
+# collection, so that a collection nested in itself, as snapshot tree leaves are, ends).
+_Plan = list[tuple[str, str, "_Plan"]]
+
+
+def plan_of(collection: QuerySource) -> _Plan:
+    """The plan of the nested inventories of ``collection``."""
+    return _plan(collection, {})
+
+
+def walk_plan(record: dict, plan: _Plan, path: str, schema: dict[str, str]) -> None:
+    """The schema walk below ``record`` (at ``path``) along ``plan``."""
+    _walk_plan(record, plan, path, schema)
+
+
+def _plan(collection: QuerySource, memo: dict[int, _Plan]) -> _Plan:
+    plan = memo.get(id(collection))
+    if plan is None:
+        plan = memo[id(collection)] = []
+        for name, child in collection.nested.items():
+            plan.append((name, child.class_name, _plan(child, memo)))
+    return plan
+
+
+def _walk_plan(record: dict, plan: _Plan, path: str, schema: dict[str, str]) -> None:
+    """The nested inventories of ``record`` (at ``path``) into ``schema``."""
+    get = record.get
+    for name, class_name, below in plan:
+        value = get(name)
+        if value.__class__ is list or isinstance(value, list):
             for i, row in enumerate(value):
-                if isinstance(row, dict):
-                    _walk_schema(row, child, f"{path}.{name}[{i}]", schema)
+                if row.__class__ is dict or isinstance(row, dict):
+                    at = f"{path}.{name}[{i}]"
+                    schema[at] = class_name
+                    if below:
+                        _walk_plan(row, below, at, schema)
         elif isinstance(value, dict):
-            _walk_schema(value, child, f"{path}.{name}", schema)
+            at = f"{path}.{name}"
+            schema[at] = class_name
+            if below:
+                _walk_plan(value, below, at, schema)
 
 
 # -- REST query parameters ------------------------------------------------------------
