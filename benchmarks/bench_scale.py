@@ -99,10 +99,10 @@ class ScaleSide:
         assert status == 200, data
         return json.loads(data)
 
-    def vsphere_ids(self, query: str) -> list[str]:
+    def vsphere_names(self, query: str) -> list[str]:
         status, data = self.wsgi.call(self.vsphere_env(query))
         assert status == 200, data
-        return [summary["vm"] for summary in json.loads(data)["value"]]
+        return [summary["name"] for summary in json.loads(data)["value"]]
 
     def zstack_env(self, query: str) -> dict:
         return environ_for("GET", f"{PREFIX}/vm-instances", query=query, session=self.session)
@@ -169,23 +169,23 @@ def scaling_row(vms: int, quick: bool) -> dict:
     row["vsphere host+power"] = request_cost(
         side, side.vsphere_env(f"filter.hosts={vsphere_host}&filter.power_states=POWERED_ON"), repeat
     )
-    # Each list beside an indexed lookup of the very VMs it returns (by uuid: ZStack's
-    # ``q=uuid?=...``, vSphere's ``filter.vms``), with the same ``fields``: the cost of
-    # finding them apart from the cost of rendering them (a page of 10 renders 10 VMs
-    # where the name query renders one).
+    # Each list beside an indexed name query for the very VMs it returns (ZStack's
+    # ``q=name?=...`` with the same ``fields``, vSphere's ``filter.names``; the names of
+    # ``scale`` are unique): the cost of finding them apart from the cost of rendering them
+    # (a page of 10 renders 10 VMs where the one-name query renders one).
     row["same rows"], row["rows"] = {}, {}
     for key, query in ZSTACK_LISTS.items():
         reply = side.zstack(query)
         row["rows"][key] = len(reply["inventories"])
-        uuids = ",".join(inventory["uuid"] for inventory in reply["inventories"])
+        names = ",".join(inventory["name"] for inventory in reply["inventories"])
         fields = [part for part in query.split("&") if part.startswith("fields=")]
         row["same rows"][key] = request_cost(
-            side, side.zstack_env("&".join([f"q=uuid?={uuids}", *fields])), repeat
+            side, side.zstack_env("&".join([f"q=name?={names}", *fields])), repeat
         )
-    vsphere_ids = side.vsphere_ids(f"filter.hosts={vsphere_host}&filter.power_states=POWERED_ON")
-    row["rows"]["vsphere host+power"] = len(vsphere_ids)
+    vsphere_names = side.vsphere_names(f"filter.hosts={vsphere_host}&filter.power_states=POWERED_ON")
+    row["rows"]["vsphere host+power"] = len(vsphere_names)
     row["same rows"]["vsphere host+power"] = request_cost(
-        side, side.vsphere_env("&".join(f"filter.vms={vm}" for vm in vsphere_ids)), repeat
+        side, side.vsphere_env("&".join(f"filter.names={name}" for name in vsphere_names)), repeat
     )
     return row
 
@@ -250,9 +250,9 @@ def print_scaling(rows: list[dict]) -> None:
     name = last["query name"][0]
     same = last["same rows"]
     print(
-        f"\nratios at {last['vms']:,} VMs (goal <= 3): (i) to the indexed name query (one VM);"
-        "\n(ii) to an indexed lookup by uuid of the very VMs the list returns, same fields"
-        " (apart from rendering them)"
+        f"\nratios at {last['vms']:,} VMs (goal <= 3): (i) to the indexed query of one name (one VM);"
+        "\n(ii) to an indexed query of the names of the very VMs the list returns, same fields"
+        " (the cost of finding them apart from rendering them)"
     )
     print(f"  {'':<24} {'(i)':>8} {'(ii)':>8} {'rows':>6}")
     for key in (
