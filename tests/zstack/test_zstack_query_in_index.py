@@ -4,6 +4,8 @@ same VMs, in the collection's order, through renames, removals and undone remova
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -79,3 +81,20 @@ def test_in_with_empty_or_repeated_values(q):
     cloud, client, session = cloud_client("demo")
     expected = [vm.uuid for vm in cloud.vms if vm.name == "golden"] if "golden" in q else []
     assert [r["uuid"] for r in _query(client, session, q)] == expected
+
+
+@pytest.mark.parametrize("field", ["uuid", "name", "state"])
+@pytest.mark.parametrize("value", [[{}], [[1]], [1, None], ["golden", {}]])
+def test_legacy_in_with_values_that_are_not_texts(field, value):
+    # a legacy message may list any JSON value: what is not a text matches no uuid, name
+    # or state (it was SYS.1000 on uuid and name: a set of unhashable values)
+    cloud, client, session = cloud_client("demo")
+    message = {"session": {"uuid": session}, "conditions": [{"name": field, "op": "in", "value": value}]}
+    response = client.post("/zstack/api/", json={"org.zstack.header.vm.APIQueryVmInstanceMsg": message})
+    assert response.status_code == 200
+    result = response.get_json()  # a query is answered at once
+    assert result["state"] == "Done"
+    reply = json.loads(result["result"])["org.zstack.header.vm.APIQueryVmInstanceReply"]
+    assert reply["success"] is True
+    expected = ["golden"] if field == "name" and "golden" in value else []
+    assert [inventory["name"] for inventory in reply["inventories"]] == expected

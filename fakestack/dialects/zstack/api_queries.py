@@ -38,7 +38,9 @@ def _query(call: Call) -> dict:
             entities = [e for e in entities if getattr(e, attr, None) == condition.value]
             continue
         raw = condition.value
-        values = set(raw if isinstance(raw, list) else str(raw).split(","))
+        # only texts can equal a uuid or a name (a legacy message may list any JSON value,
+        # some of them unhashable: they match nothing, as on any other field)
+        values = {v for v in (raw if isinstance(raw, list) else str(raw).split(",")) if isinstance(v, str)}
         if entities is None and source.keep is None:
             entities = _indexed_in(cloud, source, attr, values)
             continue
@@ -81,8 +83,6 @@ def _indexed_in(cloud, source, attr: str, values: set) -> list:
     collection = getattr(cloud, source.attr)
     found: dict[str, object] = {}
     for value in values:
-        if not isinstance(value, str):
-            continue  # no uuid or name equals it
         for entity in _indexed(cloud, source, attr, value):
             found[entity.uuid] = entity
     return collection.in_order(found.values())
