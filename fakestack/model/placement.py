@@ -137,8 +137,9 @@ class HostIndex:
         exclude: Iterable[str] = (),
     ) -> Host:
         excluded = set(exclude) if exclude else _NO_HOSTS
-        # ``ok(h)`` is ``_ok(h, cpu, memory, clusters, excluded)``; the loops below spell it
-        # out (no closure per call: every placement and every clone's dry run passes here)
+        # A host fits when ``_ok(h, cpu, memory, clusters, excluded)``; the two hot loops
+        # (the least-memory walk: every clone's dry run; the random pick: every placement of
+        # a bulk build) spell it out
         if strategy == LAST_HOST and last_host is not None and last_host.seq in self._hosts:
             if _ok(last_host, cpu, memory, clusters, excluded):
                 return last_host
@@ -163,24 +164,12 @@ class HostIndex:
                 key, seq = items[i]
                 if key < cpu:
                     break
-                h = hosts[seq]
-                if (
-                    h.total_cpu - h.used_cpu >= cpu
-                    and h.total_memory - h.used_memory - h.reserved_memory >= memory
-                    and (clusters is None or h.cluster_uuid in clusters)
-                    and h.uuid not in excluded
-                ):
-                    return h
+                if _ok(hosts[seq], cpu, memory, clusters, excluded):
+                    return hosts[seq]
         elif strategy == LEAST_VM:
             for _, seq in self._index("vms"):
-                h = hosts[seq]
-                if (
-                    h.total_cpu - h.used_cpu >= cpu
-                    and h.total_memory - h.used_memory - h.reserved_memory >= memory
-                    and (clusters is None or h.cluster_uuid in clusters)
-                    and h.uuid not in excluded
-                ):
-                    return h
+                if _ok(hosts[seq], cpu, memory, clusters, excluded):
+                    return hosts[seq]
         else:  # DEFAULT, and LAST_HOST's fallback: a seeded random pick among the hosts that fit
             items = self._sorted["memory"]
             lo = bisect_left(items, (memory, -1))
