@@ -202,8 +202,7 @@ class VmMixin(CloudState):
         data_sizes: Iterable[int],
         thick: bool,
     ) -> tuple[int, int]:
-        """(virtual charge, physical bytes) that a VM's volumes need on ``ps``
-        (``_storage_plan`` spells it out: keep them in step)."""
+        """(virtual charge, physical bytes) that a VM's volumes need on ``ps``."""
         leaf = self.settings.new_leaf_size
         ratio = ps.ratio
         virtual = root_size if ratio == 1.0 else virtual_charge(ps, root_size)
@@ -599,32 +598,16 @@ class VmMixin(CloudState):
         fitting: list[PrimaryStorage] = []
         shortage: DomainError | None = None
         exhausted = self._exhausted
-        leaf = self.settings.new_leaf_size
         for ps in candidates:
             thick = ps.default_thick if forced_thick is None else forced_thick
             if not exhausted and ps.state == "Enabled" and ps.status == "Connected":
                 # the common case, decided here as _pick_primary_storage would decide it;
-                # a storage that does not fit goes there for its shortage.
-                # ``_storage_need(ps, image, parent_node, root_size, root_data, thick)``,
-                # spelled out (every first start and clone passes here):
-                ratio = ps.ratio
-                virtual = root_size if ratio == 1.0 else virtual_charge(ps, root_size)
-                physical = root_size if thick or root_size < leaf else leaf
-                if image is not None and (  # _image_cache(image, ps) is None
-                    not (cached := self.image_caches.get(f"{image.uuid}:{ps.uuid}"))
-                    or self.nodes.by_uuid(cached) is None
-                ):
-                    virtual += image.actual_size if ratio == 1.0 else virtual_charge(ps, image.actual_size)
-                    physical += image.actual_size
-                for size in root_data:
-                    virtual += virtual_charge(ps, size)
-                    physical += size if thick else min(leaf, size)
+                # a storage that does not fit goes there for its shortage
+                virtual, physical = self._storage_need(ps, image, parent_node, root_size, root_data, thick)
                 if (
                     ps.admission == "physical"
                     or virtual <= ps.total_capacity - ps.reserved_capacity - ps.used_virtual
-                ) and physical <= round(  # ps.physical_limit
-                    ps.total_physical_capacity * ps.physical_threshold
-                ) - ps.used_physical:
+                ) and physical <= ps.physical_limit - ps.used_physical:
                     fitting.append(ps)
                     continue
             try:

@@ -283,25 +283,17 @@ def test_a_vm_renders_as_its_plain_form(data):
     for volume in volumes:
         assert _dump(render.volume_inventory(cloud, volume)) == _dump(plain_volume_inventory(cloud, volume))
     for nic in nics:
-        try:
-            expected = _dump(plain_nic_inventory(cloud, nic))
-        except ValueError as exc:
-            expected = type(exc).__name__
-        try:
-            got = _dump(render.nic_inventory(cloud, nic))
-        except ValueError as exc:
-            got = type(exc).__name__
-        assert got == expected
+        assert _outcome(render.nic_inventory, cloud, nic) == _outcome(plain_nic_inventory, cloud, nic)
     for vm in vms:
-        try:
-            expected = _dump(plain_vm_inventory(cloud, vm))
-        except ValueError as exc:
-            expected = type(exc).__name__
-        try:
-            got = _dump(render.vm_inventory(cloud, vm))
-        except ValueError as exc:
-            got = type(exc).__name__
-        assert got == expected
+        assert _outcome(render.vm_inventory, cloud, vm) == _outcome(plain_vm_inventory, cloud, vm)
+
+
+def _outcome(renderer, cloud, entity) -> str:
+    """The rendered inventory as JSON text, or the name of the ValueError it raised."""
+    try:
+        return _dump(renderer(cloud, entity))
+    except ValueError as exc:
+        return type(exc).__name__
 
 
 class _List(list):
